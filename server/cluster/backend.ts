@@ -1,0 +1,29 @@
+/**
+ * A cluster backend gives each learner session a cluster to talk to. The terminal and the
+ * step checks only ever speak the Kubernetes API through what this returns, so they work
+ * the same on the embedded cluster, kind, or any kubeconfig.
+ */
+export type BackendName = 'sim' | 'kubeconfig' | 'kind';
+
+export interface ClusterAccess {
+  /** Absolute path of a kubeconfig file for this session's cluster. */
+  kubeconfigPath: string;
+  /** Context to use inside that kubeconfig. */
+  context: string;
+  /** Extra environment for the session's shell (KUBECONFIG, PATH additions, …). */
+  env: Record<string, string>;
+  /** Directories to put in front of PATH (e.g. the sim's istioctl). */
+  pathPrepend: string[];
+}
+
+export interface ClusterBackend {
+  readonly name: BackendName;
+  /** A human description for logs and the terminal banner, e.g. "embedded cluster at https://127.0.0.1:40123". */
+  describe(): string;
+  /** Cluster access for one learner session, created on first use. */
+  acquire(sessionId: string): Promise<ClusterAccess>;
+  /** Frees what acquire made for this session (a no-op for shared clusters). */
+  release(sessionId: string): Promise<void>;
+  /** Stops everything the backend started. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,78 @@
+/**
+ * The terminal WebSocket protocol, shared by the server (server/terminal/ws.ts) and the
+ * browser (client/). One module so both ends agree by construction.
+ *
+ * Framing:
+ *  - Terminal output travels server → client as BINARY frames holding raw bytes (UTF-8 from
+ *    the PTY). No JSON wrapping: output is the hot path (a `cat` of 64 MB must stream at
+ *    tens of MB/s).
+ *  - Everything else travels as TEXT frames holding one JSON message, validated with zod
+ *    on receipt. An invalid message is answered with an `error` message and otherwise
+ *    ignored: it never ends the session.
+ *
+ * Flow control: the client acknowledges output bytes once xterm.js has parsed them
+ * (`ack` with the number of bytes processed since the previous ack). The server pauses
+ * the PTY while more than FLOW_HIGH_WATER bytes are unacknowledged and resumes it
+ * below FLOW_LOW_WATER, so a slow browser slows the shell instead of growing a buffer.
+ *
+ * Reconnect: on every (re)attach the server first sends `hello`, then one binary frame
+ * with the serialized screen + scrollback (from a headless xterm), then live output.
+ * The client resets its terminal on `hello` before writing the replay.
+ */
+import { z } from 'zod';
+
+export const FLOW_HIGH_WATER = 1024 * 1024;
+export const FLOW_LOW_WATER = 256 * 1024;
+/** Client acks after this many processed bytes (and on idle). */
+export const ACK_EVERY_BYTES = 64 * 1024;
+/** Largest text frame the server accepts; larger frames are rejected (not fatal). */
+export const MAX_CONTROL_MESSAGE_BYTES = 64 * 1024;
+
+const dimension = z.number().int().min(1).max(1000);
+
+export const clientMessage = z.discriminatedUnion('t', [
+  /** Keystrokes or pasted text for the shell. */
+  z.object({ t: z.literal('input'), d: z.string().max(MAX_CONTROL_MESSAGE_BYTES) }),
+  z.object({ t: z.literal('resize'), cols: dimension, rows: dimension }),
+  z.object({ t: z.literal('ping'), id: z.number().int().nonnegative() }),
+  z.object({ t: z.literal('ack'), bytes: z.number().int().positive() }),
+]);
+export type ClientMessage = z.infer<typeof clientMessage>;
+
+export const serverMessage = z.discriminatedUnion('t', [
+  /** First message of every attach; a binary replay frame follows. */
+  z.object({ t: z.literal('hello'), sessionId: z.string(), cols: dimension, rows: dimension }),
+  z.object({ t: z.literal('pong'), id: z.number().int().nonnegative() }),
+  /** The shell exited; the session is over (a new connection starts a new shell). */
+  z.object({ t: z.literal('exit'), code: z.number().int().nullable(), signal: z.number().int().nullable() }),
+  /** Another browser tab attached to this session and took it over. */
+  z.object({ t: z.literal('detached'), reason: z.string() }),
+  /** A message from the client was invalid; the session goes on. */
+  z.object({ t: z.literal('error'), message: z.string() }),
+]);
+export type ServerMessage = z.infer<typeof serverMessage>;
+
+export type DecodeResult<T> = { ok: true; message: T } | { ok: false; error: string };
+
+function decodeWith<T>(schema: z.ZodType<T>, raw: string): DecodeResult<T> {
+  if (raw.length > MAX_CONTROL_MESSAGE_BYTES * 2) {
+    return { ok: false, error: `message too large (${raw.length} bytes)` };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return { ok: false, error: 'message is not valid JSON' };
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length ? ` at ${issue.path.join('.')}` : '';
+    return { ok: false, error: `invalid message${where}: ${issue?.message ?? 'unknown error'}` };
+  }
+  return { ok: true, message: parsed.data };
+}
+
+export const decodeClientMessage = (raw: string) => decodeWith(clientMessage, raw);
+export const decodeServerMessage = (raw: string) => decodeWith(serverMessage, raw);
+export const encodeMessage = (message: ClientMessage | ServerMessage): string => JSON.stringify(message);
