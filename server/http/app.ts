@@ -1,0 +1,193 @@
+/**
+ * The Express app: the built client, the lesson and progress APIs, all behind the token.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import helmet from 'helmet';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import type { Auth } from './auth.js';
+import type { ProgressStore } from '../progress/store.js';
+import type { LessonLibrary } from './lesson-library.js';
+
+export interface AppDeps {
+  auth: Auth;
+  progress: ProgressStore;
+  lessons: LessonLibrary;
+  logger: Logger;
+  clientDir: string;
+  info: () => Promise<unknown>;
+}
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    learnerId?: string;
+  }
+}
+
+const progressUpdate = z
+  .object({
+    currentStep: z.string().min(1).max(200).optional(),
+    done: z.object({ stepId: z.string().min(1).max(200), done: z.boolean() }).optional(),
+  })
+  .strict();
+
+const unauthorizedPage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>istio-playground: access token needed</title>
+<style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1f2328}code{background:#f0f0f0;padding:.1rem .3rem;border-radius:3px}</style></head>
+<body><h1>Access token needed</h1><p>This playground gives its visitors a real shell, so it only opens with the access token the server printed when it started.</p>
+<p>Open the URL from the server's output, which looks like <code>http://127.0.0.1:8080/?token=…</code>.</p></body></html>`;
+
+export function createApp(deps: AppDeps): express.Express {
+  const { auth, progress, lessons, logger } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('query parser', 'simple');
+
+  app.use(
+    helmet({
+      contentSecurityPolicy: {
+        useDefaults: false,
+        directives: {
+          defaultSrc: ["'self'"],
+          scriptSrc: ["'self'"],
+          // Shiki's highlighted code carries its colours in style attributes.
+          styleSrc: ["'self'", "'unsafe-inline'"],
+          imgSrc: ["'self'", 'data:'],
+          fontSrc: ["'self'", 'data:'],
+          connectSrc: ["'self'"],
+          objectSrc: ["'none'"],
+          baseUri: ["'none'"],
+          formAction: ["'self'"],
+          frameAncestors: ["'none'"],
+        },
+      },
+      crossOriginEmbedderPolicy: false,
+      referrerPolicy: { policy: 'no-referrer' },
+    }),
+  );
+
+  // Token exchange: the URL's token becomes a cookie and leaves the address bar.
+  app.use((req, res, next) => {
+    const token = typeof req.query.token === 'string' ? req.query.token : undefined;
+    if (token === undefined) return next();
+    if (!auth.isValidToken(token)) {
+      res.status(401).type('html').send(unauthorizedPage);
+      return;
+    }
+    const current = auth.authenticate({ ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } } as never);
+    const cookies = [auth.tokenCookieHeader()];
+    if (current.ok && current.newLearner) cookies.push(auth.learnerCookieHeader(current.learnerId));
+    res.setHeader('Set-Cookie', cookies);
+    res.redirect(302, req.path);
+  });
+
+  app.use((req, res, next) => {
+    const result = auth.authenticate(req);
+    if (!result.ok) {
+      if (req.path.startsWith('/api/') || req.path === '/api') res.status(401).json({ error: result.message });
+      else res.status(401).type('html').send(unauthorizedPage);
+      return;
+    }
+    if (result.newLearner) res.append('Set-Cookie', auth.learnerCookieHeader(result.learnerId));
+    req.learnerId = result.learnerId;
+    progress.touchLearner(result.learnerId);
+    next();
+  });
+
+  const api = express.Router();
+  api.use(express.json({ limit: '16kb' }));
+  // Same-site cookies already stop cross-site writes; refusing foreign Origins is a second lock.
+  api.use((req, res, next) => {
+    if (req.method === 'GET' || req.method === 'HEAD') return next();
+    const denied = auth.checkOrigin(req);
+    if (denied && !denied.ok) {
+      res.status(403).json({ error: denied.message });
+      return;
+    }
+    next();
+  });
+
+  api.get('/info', async (_req, res) => {
+    res.json(await deps.info());
+  });
+
+  api.get('/tracks', (req, res) => {
+    const counts = progress.doneCounts(req.learnerId!);
+    res.json({
+      tracks: lessons.summaries().map((t) => ({ ...t, doneCount: counts[t.id] ?? 0 })),
+      problems: lessons.problems(),
+    });
+  });
+
+  api.get('/tracks/:trackId', async (req, res) => {
+    const track = await lessons.renderedTrack(req.params.trackId);
+    if (!track) {
+      res.status(404).json({ error: `track "${req.params.trackId}" not found` });
+      return;
+    }
+    res.json(track);
+  });
+
+  api.get('/progress/:trackId', (req, res) => {
+    if (!lessons.hasTrack(req.params.trackId)) {
+      res.status(404).json({ error: `track "${req.params.trackId}" not found` });
+      return;
+    }
+    res.json(progress.get(req.learnerId!, req.params.trackId));
+  });
+
+  api.put('/progress/:trackId', (req, res) => {
+    const trackId = req.params.trackId;
+    if (!lessons.hasTrack(trackId)) {
+      res.status(404).json({ error: `track "${trackId}" not found` });
+      return;
+    }
+    const parsed = progressUpdate.safeParse(req.body);
+    if (!parsed.success) {
+      res.status(400).json({ error: `invalid progress update: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}` });
+      return;
+    }
+    const { currentStep, done } = parsed.data;
+    for (const stepId of [currentStep, done?.stepId]) {
+      if (stepId !== undefined && !lessons.hasStep(trackId, stepId)) {
+        res.status(400).json({ error: `track "${trackId}" has no step "${stepId}"` });
+        return;
+      }
+    }
+    if (currentStep) progress.setCurrentStep(req.learnerId!, trackId, currentStep);
+    if (done) progress.setStepDone(req.learnerId!, trackId, done.stepId, done.done);
+    res.json(progress.get(req.learnerId!, trackId));
+  });
+
+  api.use((_req, res) => {
+    res.status(404).json({ error: 'no such API endpoint' });
+  });
+  app.use('/api', api);
+
+  const indexFile = path.join(deps.clientDir, 'index.html');
+  app.use(express.static(deps.clientDir, { index: false, fallthrough: true, maxAge: 0 }));
+  app.get('/', (_req, res) => {
+    if (!fs.existsSync(indexFile)) {
+      res.status(500).type('text').send(`The browser client is not built (${indexFile} is missing). Run: npm run build`);
+      return;
+    }
+    res.setHeader('Cache-Control', 'no-store');
+    res.sendFile(indexFile);
+  });
+
+  app.use((_req, res) => {
+    res.status(404).type('text').send('Not found');
+  });
+
+  // Malformed JSON and other client errors get a clear 4xx; anything else is logged, never leaked.
+  app.use((err: Error & { status?: number; type?: string }, req: Request, res: Response, _next: NextFunction) => {
+    const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 500;
+    if (status === 500) logger.error({ err, path: req.path }, 'request failed');
+    const message = status === 500 ? 'internal error' : err.type === 'entity.parse.failed' ? 'request body is not valid JSON' : err.message;
+    if (req.path.startsWith('/api/')) res.status(status).json({ error: message });
+    else res.status(status).type('text').send(message);
+  });
+
+  return app;
+}

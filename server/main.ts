@@ -1,0 +1,44 @@
+/**
+ * `npm start`: reads config from flags and environment, starts the playground, prints the URL.
+ */
+import { ConfigError, loadConfig } from './config.js';
+import { startPlayground } from './playground.js';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig(process.argv.slice(2), process.env);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`istio-playground: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const playground = await startPlayground(config);
+  process.stdout.write(`\n  istio-playground is running (backend: ${playground.backend.describe()})\n\n  Open ${playground.url}\n\n`);
+  if (!playground.kubectl.found) process.stdout.write(`  ${playground.kubectl.installHint}\n\n`);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    playground.logger.info({ signal }, 'stopping');
+    const force = setTimeout(() => process.exit(1), 10_000);
+    force.unref();
+    playground.close().then(
+      () => process.exit(0),
+      (err) => {
+        playground.logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`istio-playground failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,147 @@
+/**
+ * Wires one playground server: config → lessons → progress → cluster backend → terminals → HTTP.
+ * `startPlayground` is what `npm start` runs and what the integration and browser tests start.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { pino, type Logger } from 'pino';
+import { resolveConfig, type Config } from './config.js';
+import { createBackend } from './cluster/index.js';
+import type { ClusterBackend } from './cluster/backend.js';
+import { kubectlStatus, projectToolsDir, type ToolStatus } from './cluster/tools.js';
+import { Auth, randomToken } from './http/auth.js';
+import { createApp } from './http/app.js';
+import { LessonLibrary } from './http/lesson-library.js';
+import { learnerWorkspace } from './learners/workspace.js';
+import { ProgressStore } from './progress/store.js';
+import { TerminalSessions, type ShellSpec } from './terminal/sessions.js';
+import { createTerminalUpgrade } from './terminal/ws.js';
+
+export interface Playground {
+  /** The URL to open, token included. */
+  url: string;
+  /** The URL without the token. */
+  baseUrl: string;
+  token: string;
+  port: number;
+  config: Config;
+  backend: ClusterBackend;
+  terminals: TerminalSessions;
+  kubectl: ToolStatus;
+  logger: Logger;
+  close(): Promise<void>;
+}
+
+const projectRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const TERMINAL_PATH = '/ws/terminal';
+/** Control messages are small; a bigger frame is garbage and closes only that socket. */
+const MAX_WS_FRAME_BYTES = 256 * 1024;
+
+export async function startPlayground(overrides: Partial<Config> & { logger?: Logger } = {}): Promise<Playground> {
+  const { logger: givenLogger, ...configInput } = overrides;
+  const config = resolveConfig(configInput);
+  const logger = givenLogger ?? pino({ level: config.logLevel, name: 'istio-playground' });
+
+  const lessons = await LessonLibrary.load(config.lessonsDir, config.backend);
+  for (const p of lessons.problems()) logger.error({ file: p.file, line: p.line }, `lesson refused: ${p.file}:${p.line}: ${p.message}`);
+  logger.info({ tracks: lessons.trackCount(), dir: config.lessonsDir }, 'lessons loaded');
+
+  const toolsDir = projectToolsDir(projectRoot);
+  const shellPath = [toolsDir, process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'].join(path.delimiter);
+  const kubectl = await kubectlStatus(shellPath);
+  if (kubectl.found) logger.info({ kubectl: kubectl.path, version: kubectl.version }, 'kubectl found');
+  else logger.warn(kubectl.installHint);
+
+  const progress = new ProgressStore(config.dataDir);
+  const backend = createBackend(config);
+  const terminals = new TerminalSessions({
+    idleTimeoutMs: config.idleTimeoutSeconds * 1000,
+    scrollbackLines: config.scrollbackLines,
+    logger: logger.child({ part: 'terminal' }),
+  });
+  const terminalUpgrade = createTerminalUpgrade({ sessions: terminals, maxPayload: MAX_WS_FRAME_BYTES });
+
+  const shellSpec = (learnerId: string) => async (): Promise<ShellSpec> => {
+    const workspace = learnerWorkspace(config.dataDir, learnerId);
+    const banner: string[] = [];
+    const env: Record<string, string> = { HOME: workspace.home, LANG: 'C.UTF-8', USER: 'learner' };
+    let pathPrepend: string[] = [];
+    try {
+      const access = await backend.acquire(learnerId);
+      Object.assign(env, access.env);
+      pathPrepend = access.pathPrepend;
+      banner.push(`Welcome to istio-playground. kubectl talks to: ${backend.describe()}.`);
+    } catch (err) {
+      logger.error({ err, learnerId }, 'cluster backend failed');
+      banner.push(`The cluster is not available: ${(err as Error).message}`);
+    }
+    if (!kubectl.found) banner.push(kubectl.installHint ?? 'kubectl was not found.');
+    env.PATH = [...pathPrepend, shellPath].join(path.delimiter);
+    return { cwd: workspace.home, env, banner: banner.join('\r\n') };
+  };
+
+  const token = config.token ?? randomToken();
+  // The port is needed for cookie names before listening; with port 0 we learn it after listen.
+  const server = http.createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const auth = new Auth({ token, port, allowedOrigins: config.allowedOrigins });
+
+  const app = createApp({
+    auth,
+    progress,
+    lessons,
+    logger,
+    clientDir: config.clientDir,
+    info: async () => ({
+      backend: { name: backend.name, description: backend.describe() },
+      kubectl: { found: kubectl.found, ...(kubectl.version ? { version: kubectl.version } : {}), ...(kubectl.installHint ? { installHint: kubectl.installHint } : {}) },
+      version: '0.1.0',
+    }),
+  });
+  server.on('request', app);
+
+  server.on('upgrade', (req, socket, head) => {
+    socket.on('error', (err) => logger.debug({ err }, 'upgrade socket error'));
+    const refuse = (status: number, message: string) => {
+      socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${message}\n`);
+    };
+    const pathname = (req.url ?? '').split('?')[0];
+    const who = auth.authenticate(req);
+    if (!who.ok) return refuse(who.status, who.message);
+    const origin = auth.checkOrigin(req);
+    if (origin && !origin.ok) {
+      logger.warn({ origin: req.headers.origin }, 'refused terminal WebSocket from a foreign origin');
+      return refuse(origin.status, origin.message);
+    }
+    if (pathname !== TERMINAL_PATH) return refuse(404, 'no such WebSocket endpoint');
+    // The terminal belongs to a learner: the page must have set the learner cookie first.
+    if (who.newLearner) return refuse(401, 'no learner session: open the playground page first');
+    terminalUpgrade(req, socket, head, who.learnerId, shellSpec(who.learnerId));
+  });
+
+  const displayHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
+  const baseUrl = `http://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${port}/`;
+  let closing: Promise<void> | undefined;
+
+  const close = () =>
+    (closing ??= (async () => {
+      logger.info('shutting down');
+      await terminals.closeAll();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      await backend.close();
+      progress.close();
+    })());
+
+  return { url: `${baseUrl}?token=${encodeURIComponent(token)}`, baseUrl, token, port, config, backend, terminals, kubectl, logger, close };
+}

@@ -1,0 +1,106 @@
+/**
+ * Learners' progress in SQLite, so a refresh or a server restart loses nothing: which step of
+ * each track a learner is on and which steps are done.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+
+export interface TrackProgress {
+  trackId: string;
+  currentStep: string | null;
+  done: string[];
+}
+
+const migrations = [
+  `CREATE TABLE learner (
+     id TEXT PRIMARY KEY,
+     created_at TEXT NOT NULL,
+     last_seen_at TEXT NOT NULL
+   );
+   CREATE TABLE track_position (
+     learner_id TEXT NOT NULL,
+     track_id TEXT NOT NULL,
+     current_step TEXT,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (learner_id, track_id)
+   );
+   CREATE TABLE step_done (
+     learner_id TEXT NOT NULL,
+     track_id TEXT NOT NULL,
+     step_id TEXT NOT NULL,
+     done_at TEXT NOT NULL,
+     PRIMARY KEY (learner_id, track_id, step_id)
+   );`,
+];
+
+export class ProgressStore {
+  private readonly db: Database.Database;
+
+  constructor(dataDir: string) {
+    fs.mkdirSync(dataDir, { recursive: true });
+    this.db = new Database(path.join(dataDir, 'progress.sqlite'));
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 2000');
+    this.migrate();
+  }
+
+  private migrate(): void {
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    for (let v = version; v < migrations.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(migrations[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  /** Records that a learner was seen; creates the learner on first sight. */
+  touchLearner(learnerId: string, now = new Date()): void {
+    const at = now.toISOString();
+    this.db
+      .prepare(`INSERT INTO learner (id, created_at, last_seen_at) VALUES (?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET last_seen_at = excluded.last_seen_at`)
+      .run(learnerId, at, at);
+  }
+
+  get(learnerId: string, trackId: string): TrackProgress {
+    const position = this.db
+      .prepare('SELECT current_step FROM track_position WHERE learner_id = ? AND track_id = ?')
+      .get(learnerId, trackId) as { current_step: string | null } | undefined;
+    const done = this.db
+      .prepare('SELECT step_id FROM step_done WHERE learner_id = ? AND track_id = ? ORDER BY done_at, step_id')
+      .all(learnerId, trackId) as { step_id: string }[];
+    return { trackId, currentStep: position?.current_step ?? null, done: done.map((d) => d.step_id) };
+  }
+
+  /** Done-step counts per track, for the track list. */
+  doneCounts(learnerId: string): Record<string, number> {
+    const rows = this.db
+      .prepare('SELECT track_id, COUNT(*) AS n FROM step_done WHERE learner_id = ? GROUP BY track_id')
+      .all(learnerId) as { track_id: string; n: number }[];
+    return Object.fromEntries(rows.map((r) => [r.track_id, r.n]));
+  }
+
+  setCurrentStep(learnerId: string, trackId: string, stepId: string, now = new Date()): void {
+    this.db
+      .prepare(`INSERT INTO track_position (learner_id, track_id, current_step, updated_at) VALUES (?, ?, ?, ?)
+                ON CONFLICT(learner_id, track_id) DO UPDATE SET current_step = excluded.current_step, updated_at = excluded.updated_at`)
+      .run(learnerId, trackId, stepId, now.toISOString());
+  }
+
+  setStepDone(learnerId: string, trackId: string, stepId: string, done: boolean, now = new Date()): void {
+    if (done) {
+      this.db
+        .prepare(`INSERT INTO step_done (learner_id, track_id, step_id, done_at) VALUES (?, ?, ?, ?)
+                  ON CONFLICT DO NOTHING`)
+        .run(learnerId, trackId, stepId, now.toISOString());
+    } else {
+      this.db.prepare('DELETE FROM step_done WHERE learner_id = ? AND track_id = ? AND step_id = ?').run(learnerId, trackId, stepId);
+    }
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
