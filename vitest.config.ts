@@ -7,6 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // PTYs, kubectl processes and a browser share two cores: keep parallelism modest.
     maxWorkers: 2,
-    reporters: ['default'],
+    reporters: ['default', './test/summary-reporter.ts'],
   },
 });
