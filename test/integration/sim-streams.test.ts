@@ -1,0 +1,333 @@
+/**
+ * `kubectl exec` / `kubectl attach` through the real kubectl 1.32 against our remotecommand
+ * WebSocket handler. The HTTP server below is a harness for the streaming protocol only (just
+ * enough discovery and a pod GET for kubectl to reach the exec subresource), standing in for
+ * the embedded API server until it mounts these handlers itself.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import * as pty from 'node-pty';
+import {
+  ExecStartError,
+  handleExecUpgrade,
+  parseAttachQuery,
+  parseExecQuery,
+  type ExecIO,
+  type ExecParams,
+  type TerminalSize,
+} from '../../server/sim/apiserver/streams/exec.js';
+import { resolveContainer } from '../../server/sim/apiserver/streams/containers.js';
+import { ApiError } from '../../server/sim/errors.js';
+import type { KubeObject } from '../../server/sim/types.js';
+
+// ---------------------------------------------------------------------------------------------
+// Protocol harness: NOT an API server. Just enough discovery and pod GETs for kubectl to reach
+// the streaming subresources, which it hands to the real handlers under test.
+
+interface ProtocolHarness {
+  kubeconfig: string;
+  onExec: (io: ExecIO, params: ExecParams) => Promise<number>;
+  lastExec?: ExecParams;
+  onConnect: (port: number) => Promise<Duplex>;
+  close(): Promise<void>;
+}
+
+function pod(name: string, containers: string[], phase = 'Running'): KubeObject {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, namespace: 'default', uid: `uid-${name}`, creationTimestamp: new Date().toISOString() },
+    spec: { nodeName: 'worker-1', containers: containers.map((c) => ({ name: c, image: 'busybox', ports: [{ containerPort: 80, name: 'http' }] })) },
+    status: { phase, podIP: '10.244.1.5' },
+  };
+}
+
+const pods: Record<string, KubeObject> = {
+  web: pod('web', ['web']),
+  two: pod('two', ['main', 'sidecar']),
+};
+
+const discovery: Record<string, unknown> = {
+  '/api': { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }] },
+  '/apis': { kind: 'APIGroupList', apiVersion: 'v1', groups: [] },
+  '/api/v1': {
+    kind: 'APIResourceList',
+    groupVersion: 'v1',
+    resources: [
+      { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get', 'list'], shortNames: ['po'] },
+      { name: 'pods/attach', singularName: '', namespaced: true, kind: 'PodAttachOptions', verbs: ['create', 'get'] },
+      { name: 'pods/exec', singularName: '', namespaced: true, kind: 'PodExecOptions', verbs: ['create', 'get'] },
+      { name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] },
+      { name: 'pods/portforward', singularName: '', namespaced: true, kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
+    ],
+  },
+};
+
+const podPath = /^\/api\/v1\/namespaces\/default\/pods\/([^/]+)(?:\/(exec|attach|portforward|log))?$/;
+
+function sendJson(res: ServerResponse, code: number, body: unknown): void {
+  res.writeHead(code, { 'Content-Type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+async function startProtocolHarness(): Promise<ProtocolHarness> {
+  const dir = mkdtempSync(join(tmpdir(), 'sim-streams-'));
+  const harness: ProtocolHarness = {
+    kubeconfig: join(dir, 'kubeconfig'),
+    onExec: async () => 0,
+    onConnect: () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })),
+    close: async () => {},
+  };
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://harness');
+    if (discovery[url.pathname]) return sendJson(res, 200, discovery[url.pathname]);
+    const m = podPath.exec(url.pathname);
+    const target = m ? pods[m[1]!] : undefined;
+    if (!m || !target) return sendJson(res, 404, ApiError.notFound({ group: '', resource: 'pods' }, m?.[1] ?? url.pathname).toStatus());
+    if (!m[2]) return sendJson(res, 200, target);
+    return sendJson(res, 400, ApiError.badRequest('Upgrade request required').toStatus());
+  });
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://harness');
+    const m = podPath.exec(url.pathname);
+    const target = m ? pods[m[1]!] : undefined;
+    if (!m || !target) return socket.destroy();
+    try {
+      if (m[2] === 'exec' || m[2] === 'attach') {
+        const params = m[2] === 'exec' ? parseExecQuery(url) : parseAttachQuery(url);
+        params.container = resolveContainer(target, params.container);
+        harness.lastExec = params;
+        handleExecUpgrade(req, socket, head, params, (io) => harness.onExec(io, params));
+        return;
+      }
+    } catch (err) {
+      const status = err instanceof ApiError ? err.toStatus() : ApiError.internal(String(err)).toStatus();
+      socket.end(`HTTP/1.1 ${status.code} Error\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify(status)}`);
+      return;
+    }
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  writeFileSync(
+    harness.kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters: [{name: h, cluster: {server: "http://127.0.0.1:' + port + '"}}]',
+      'users: [{name: h, user: {}}]',
+      'contexts: [{name: h, context: {cluster: h, user: h, namespace: default}}]',
+      'current-context: h',
+      '',
+    ].join('\n'),
+  );
+  harness.close = async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    rmSync(dir, { recursive: true, force: true });
+  };
+  return harness;
+}
+// ---------------------------------------------------------------------------------------------
+
+let harness: ProtocolHarness;
+
+beforeAll(async () => {
+  harness = await startProtocolHarness();
+});
+afterAll(async () => {
+  await harness?.close();
+});
+
+interface Result {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function kubectl(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/kubectl', args, {
+      env: { ...process.env, KUBECONFIG: harness.kubeconfig, ...opts.env },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    if (opts.input !== undefined) child.stdin.end(opts.input);
+    else child.stdin.end();
+  });
+}
+
+async function readAll(stream: NodeJS.ReadableStream): Promise<string> {
+  let text = '';
+  for await (const chunk of stream) text += chunk.toString();
+  return text;
+}
+
+describe('kubectl exec over v5.channel.k8s.io', () => {
+  it('prints the command output and exits 0', async () => {
+    harness.onExec = async (io, params) => {
+      io.stdout.write(`${params.command.slice(1).join(' ')}\n`);
+      return 0;
+    };
+    const r = await kubectl(['exec', 'web', '--', 'echo', 'hi']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('hi\n');
+    expect(r.code).toBe(0);
+    expect(harness.lastExec?.command).toEqual(['echo', 'hi']);
+    expect(harness.lastExec?.container).toBe('web');
+  });
+
+  it("propagates the command's exit code and separates stderr", async () => {
+    harness.onExec = async (io) => {
+      io.stdout.write('out\n');
+      io.stderr.write('oops\n');
+      return 3;
+    };
+    const r = await kubectl(['exec', 'web', '--', 'sh', '-c', 'exit 3']);
+    expect(r.stdout).toBe('out\n');
+    expect(r.stderr).toBe('oops\ncommand terminated with exit code 3\n');
+    expect(r.code).toBe(3);
+  });
+
+  it('streams stdin to the command until the client closes it (-i)', async () => {
+    harness.onExec = async (io) => {
+      const text = await readAll(io.stdin!);
+      io.stdout.write(text.toUpperCase());
+      return 0;
+    };
+    const r = await kubectl(['exec', '-i', 'web', '--', 'cat'], { input: 'data\nmore data\n' });
+    expect(r.stdout).toBe('DATA\nMORE DATA\n');
+    expect(r.code).toBe(0);
+    expect(harness.lastExec?.stdin).toBe(true);
+  });
+
+  it('gives no stdin without -i', async () => {
+    let sawStdin: unknown = 'unset';
+    harness.onExec = async (io) => {
+      sawStdin = io.stdin;
+      return 0;
+    };
+    const r = await kubectl(['exec', 'web', '--', 'true']);
+    expect(r.code).toBe(0);
+    expect(sawStdin).toBeNull();
+  });
+
+  it('reports a command that cannot start as kubectl reports a runtime failure', async () => {
+    harness.onExec = async () => {
+      throw new ExecStartError('exec: "nope": executable file not found in $PATH');
+    };
+    const r = await kubectl(['exec', 'web', '--', 'nope']);
+    expect(r.stderr).toContain(
+      'error: Internal error occurred: error executing command in container: exec: "nope": executable file not found in $PATH',
+    );
+    expect(r.code).toBe(1);
+  });
+
+  it('uses the container kubectl names with -c', async () => {
+    harness.onExec = async () => 0;
+    const r = await kubectl(['exec', 'two', '-c', 'sidecar', '--', 'true']);
+    expect(r.code).toBe(0);
+    expect(harness.lastExec?.container).toBe('sidecar');
+  });
+
+  it('runs a TTY session with -it: raw input, resize events, merged output', async () => {
+    const sizes: TerminalSize[] = [];
+    let initial: TerminalSize | undefined;
+    harness.onExec = async (io: ExecIO) => {
+      expect(io.tty).toBe(true);
+      io.resize.on('resize', (s: TerminalSize) => sizes.push(s));
+      await new Promise((r) => setTimeout(r, 200));
+      initial = io.terminalSize();
+      io.stdout.write('$ ');
+      for await (const chunk of io.stdin!) {
+        const text = chunk.toString();
+        if (text.includes('q')) break;
+        io.stdout.write(`<${text}>`);
+        io.stderr.write('[err]');
+      }
+      io.stdout.write('\r\nbye\r\n');
+      return 0;
+    };
+    const term = pty.spawn('/usr/bin/kubectl', ['exec', '-it', 'web', '--', 'sh'], {
+      name: 'xterm',
+      cols: 91,
+      rows: 27,
+      env: { ...process.env, KUBECONFIG: harness.kubeconfig } as Record<string, string>,
+    });
+    let screen = '';
+    term.onData((d) => (screen += d));
+    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+    await waitFor(() => screen.includes('$ '));
+    expect(initial).toEqual({ width: 91, height: 27 });
+    term.write('x');
+    await waitFor(() => screen.includes('<x>[err]'));
+    term.resize(120, 40);
+    await waitFor(() => sizes.some((s) => s.width === 120 && s.height === 40));
+    term.write('q');
+    expect(await exited).toBe(0);
+    expect(screen).toContain('bye');
+    expect(harness.lastExec?.tty).toBe(true);
+    expect(harness.lastExec?.stderr).toBe(false);
+  });
+
+  it('aborts the command when kubectl goes away', async () => {
+    let aborted = false;
+    harness.onExec = (io) =>
+      new Promise((resolve) => {
+        io.stdout.write('started\n');
+        io.signal.addEventListener('abort', () => {
+          aborted = true;
+          resolve(137);
+        });
+      });
+    const child = spawn('/usr/bin/kubectl', ['exec', 'web', '--', 'sleep', '1000'], {
+      env: { ...process.env, KUBECONFIG: harness.kubeconfig },
+    });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    await waitFor(() => out.includes('started'));
+    child.kill('SIGINT');
+    await waitFor(() => aborted);
+  });
+
+  it('refuses the SPDY fallback loudly', async () => {
+    harness.onExec = async () => 0;
+    const r = await kubectl(['exec', 'web', '--', 'true'], { env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'Error from server (NotImplemented): exec and attach over SPDY are not supported by the embedded cluster (kubectl 1.30+ uses WebSockets unless KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false)\n',
+    );
+  });
+});
+
+describe('kubectl attach', () => {
+  it('attaches to the container output', async () => {
+    harness.onExec = async (io, params) => {
+      expect(params.command).toEqual([]);
+      io.stdout.write('log line from the main process\n');
+      return 0;
+    };
+    const r = await kubectl(['attach', 'web']);
+    expect(r.stdout).toContain('log line from the main process\n');
+    expect(r.code).toBe(0);
+  });
+});
+
+async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > timeoutMs) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
