@@ -1,0 +1,246 @@
+/**
+ * The server's copy of a terminal's screen: a headless xterm fed with everything the shell
+ * prints, serialized (screen + scrollback + modes) when a browser (re)attaches, so a refresh
+ * or a network blip loses nothing on screen.
+ *
+ * Parsing is several times slower than forwarding output (xterm parses ~30 MB/s here; the
+ * PTY → WebSocket path runs at 60+), so the mirror never sits on the output path: output is
+ * queued here and parsed in small slices between event-loop turns. Under a flood the queue
+ * is bounded two ways:
+ *  - plain text (no escape sequence, no charset shift, no C1 control) can be skipped whole
+ *    lines at a time: it cannot change modes, colours or the cursor's column, so the screen
+ *    after the flood is exactly the same; the replayed scrollback shows one line saying how
+ *    much was elided;
+ *  - anything else is never dropped: `throttled` asks the owner to pause the PTY until the
+ *    parser has caught up.
+ */
+import headless from '@xterm/headless';
+import { SerializeAddon } from '@xterm/addon-serialize';
+
+/** Above this many queued bytes the mirror starts eliding plain text or throttles. */
+export const MIRROR_MAX_BACKLOG = 2 * 1024 * 1024;
+/** Eliding keeps at least this much of the newest output for parsing. */
+const MIRROR_KEEP = 1024 * 1024;
+/** Bytes parsed per slice while output is still arriving (keeps forwarding fast). */
+const BUSY_SLICE = 16 * 1024;
+/** Bytes parsed per slice when the shell is quiet (catch up quickly). */
+const QUIET_SLICE = 512 * 1024;
+
+const ESC = 0x1b;
+const SO = 0x0e;
+const SI = 0x0f;
+
+/** True when `bytes` cannot change terminal state beyond printing text and moving lines. */
+export function isPlainText(bytes: Uint8Array): boolean {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (buf.indexOf(ESC) !== -1 || buf.indexOf(SO) !== -1 || buf.indexOf(SI) !== -1) return false;
+  // C1 controls (U+0080–U+009F, e.g. U+009B is CSI) arrive UTF-8 encoded as C2 80–C2 9F.
+  for (let i = buf.indexOf(0xc2); i !== -1 && i + 1 < buf.length; i = buf.indexOf(0xc2, i + 1)) {
+    const next = buf[i + 1]!;
+    if (next >= 0x80 && next <= 0x9f) return false;
+  }
+  return true;
+}
+
+type QueueItem = Buffer | { cols: number; rows: number };
+
+export interface ScreenMirrorOptions {
+  cols: number;
+  rows: number;
+  scrollbackLines: number;
+  /** Called when `throttled` may have changed. */
+  onThrottleChange?: () => void;
+}
+
+export class ScreenMirror {
+  private readonly term: InstanceType<typeof headless.Terminal>;
+  private readonly serializer = new SerializeAddon();
+  private readonly queue: QueueItem[] = [];
+  private queuedBytes = 0;
+  private parsing = false;
+  private scheduled = false;
+  private elidedBytes = 0;
+  private arrivedSinceLastSlice = false;
+  private waiters: Array<() => void> = [];
+  private disposed = false;
+  private _throttled = false;
+  private readonly onThrottleChange: () => void;
+
+  constructor(options: ScreenMirrorOptions) {
+    this.term = new headless.Terminal({
+      cols: options.cols,
+      rows: options.rows,
+      scrollback: options.scrollbackLines,
+      allowProposedApi: true,
+    });
+    this.term.loadAddon(this.serializer);
+    this.onThrottleChange = options.onThrottleChange ?? (() => {});
+  }
+
+  get cols(): number {
+    return this.term.cols;
+  }
+
+  get rows(): number {
+    return this.term.rows;
+  }
+
+  /** Bytes received but not parsed yet. */
+  get backlog(): number {
+    return this.queuedBytes;
+  }
+
+  /** True while the owner should stop producing output (unparseable backlog too large). */
+  get throttled(): boolean {
+    return this._throttled;
+  }
+
+  /** Takes ownership of `chunk`: the caller must not modify it afterwards. */
+  write(chunk: Buffer): void {
+    if (this.disposed || chunk.length === 0) return;
+    this.queue.push(chunk);
+    this.queuedBytes += chunk.length;
+    this.arrivedSinceLastSlice = true;
+    if (this.queuedBytes > MIRROR_MAX_BACKLOG) this.shed();
+    this.schedule();
+  }
+
+  /** Resizes in order with the output around it (output before a resize was laid out for the old size). */
+  resize(cols: number, rows: number): void {
+    if (this.disposed) return;
+    this.queue.push({ cols, rows });
+    this.schedule();
+  }
+
+  /** Parses everything received so far, then serializes screen, scrollback and modes. */
+  async snapshot(): Promise<string> {
+    await this.drain();
+    return this.disposed ? '' : this.serializer.serialize();
+  }
+
+  /** Resolves once everything received so far is parsed. */
+  drain(): Promise<void> {
+    if (this.disposed || (this.queue.length === 0 && !this.parsing)) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      this.schedule();
+    });
+  }
+
+  /** The visible screen as plain text, one string per row (trailing blanks trimmed). */
+  screenText(): string[] {
+    const buffer = this.term.buffer.active;
+    const lines: string[] = [];
+    for (let y = buffer.viewportY; y < buffer.viewportY + this.term.rows; y++) {
+      lines.push(buffer.getLine(y)?.translateToString(true) ?? '');
+    }
+    return lines;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.queue.length = 0;
+    this.queuedBytes = 0;
+    this.term.dispose();
+    for (const resolve of this.waiters.splice(0)) resolve();
+  }
+
+  /** Drops whole lines of plain text from the front of the backlog; throttles if it cannot. */
+  private shed(): void {
+    let endsAtLineStart = true;
+    while (this.queuedBytes > MIRROR_KEEP) {
+      const front = this.queue[0];
+      if (!Buffer.isBuffer(front) || !isPlainText(front)) break;
+      this.queue.shift();
+      this.queuedBytes -= front.length;
+      this.elidedBytes += front.length;
+      endsAtLineStart = front[front.length - 1] === 0x0a;
+    }
+    // End the elision at a newline so the text kept starts on a line of its own.
+    const next = this.queue[0];
+    if (!endsAtLineStart && Buffer.isBuffer(next)) {
+      const newline = next.indexOf(0x0a);
+      if (newline !== -1 && isPlainText(next.subarray(0, newline))) {
+        this.queue[0] = next.subarray(newline + 1);
+        this.queuedBytes -= newline + 1;
+        this.elidedBytes += newline + 1;
+      }
+    }
+    this.setThrottled(this.queuedBytes > MIRROR_MAX_BACKLOG);
+  }
+
+  private setThrottled(value: boolean): void {
+    if (this._throttled === value) return;
+    this._throttled = value;
+    this.onThrottleChange();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.parsing || this.disposed) return;
+    this.scheduled = true;
+    // setImmediate, not a microtask: forwarding output (I/O callbacks) runs between slices.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.parseSlice();
+    });
+  }
+
+  private parseSlice(): void {
+    if (this.disposed || this.parsing) return;
+    // Resizes apply between output chunks, in order.
+    let item = this.queue[0];
+    while (item !== undefined && !Buffer.isBuffer(item)) {
+      this.queue.shift();
+      this.term.resize(item.cols, item.rows);
+      item = this.queue[0];
+    }
+    if (this.queue.length === 0) {
+      this.finishWaiters();
+      return;
+    }
+    const busy = this.arrivedSinceLastSlice && this.waiters.length === 0;
+    this.arrivedSinceLastSlice = false;
+    const limit = busy ? BUSY_SLICE : QUIET_SLICE;
+    const parts: Buffer[] = [];
+    if (this.elidedBytes > 0) {
+      parts.push(Buffer.from(`\r\n[… ${formatBytes(this.elidedBytes)} of output elided from the replay …]\r\n`));
+      this.elidedBytes = 0;
+    }
+    let taken = 0;
+    while (taken < limit) {
+      const next = this.queue[0];
+      if (next === undefined || !Buffer.isBuffer(next)) break;
+      const room = limit - taken;
+      if (next.length <= room) {
+        this.queue.shift();
+        parts.push(next);
+        taken += next.length;
+      } else {
+        parts.push(next.subarray(0, room));
+        this.queue[0] = next.subarray(room);
+        taken += room;
+      }
+    }
+    this.queuedBytes -= taken;
+    this.parsing = true;
+    const data = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    this.term.write(data, () => {
+      this.parsing = false;
+      if (this._throttled && this.queuedBytes <= MIRROR_KEEP) this.setThrottled(false);
+      if (this.queue.length === 0) this.finishWaiters();
+      else this.schedule();
+    });
+  }
+
+  private finishWaiters(): void {
+    if (this.parsing || this.queue.length > 0) return;
+    for (const resolve of this.waiters.splice(0)) resolve();
+  }
+}
+
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024) return `${(n / (1024 * 1024)).toFixed(1)} MB`;
+  if (n >= 1024) return `${(n / 1024).toFixed(1)} kB`;
+  return `${n} bytes`;
+}

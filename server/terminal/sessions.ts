@@ -1,0 +1,464 @@
+/**
+ * Terminal sessions: one node-pty shell per learner session, attached to at most one
+ * WebSocket at a time, outliving its sockets (a refresh or a network blip reattaches and
+ * replays the screen) until it exits, is ended, or stays detached and silent too long.
+ *
+ * Output path (the hot one): PTY Buffer → binary WebSocket frame as it arrives, and the same
+ * Buffer queued for the screen mirror, which parses it off the output path. Flow control
+ * counts bytes the browser has not acknowledged and pauses the PTY above FLOW_HIGH_WATER,
+ * resuming below FLOW_LOW_WATER, so a slow browser slows the shell instead of growing
+ * buffers. The mirror can pause the PTY too (see scrollback.ts), so a detached session's
+ * memory stays bounded as well.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawn, type IPty } from 'node-pty';
+import type { Logger } from 'pino';
+import { WebSocket } from 'ws';
+import { FLOW_HIGH_WATER, FLOW_LOW_WATER, encodeMessage, type ServerMessage } from './protocol.js';
+import { killSession } from './process-tree.js';
+import { ScreenMirror } from './scrollback.js';
+import { Transcript, toPlainText } from './transcript.js';
+
+export interface ShellSpec {
+  /** Working directory of the shell (created if missing). */
+  cwd: string;
+  /** The shell's whole environment besides TERM/LANG/HOME defaults: nothing of the server's leaks in. */
+  env: Record<string, string>;
+  /** Printed in the terminal before the first prompt (lines separated by \n or \r\n). */
+  banner?: string;
+  cols?: number;
+  rows?: number;
+}
+
+export interface TerminalSessionsOptions {
+  /** A session with no socket attached and no input for this long is ended. */
+  idleTimeoutMs: number;
+  /** Lines of scrollback kept for the replay on reconnect. */
+  scrollbackLines: number;
+  logger: Logger;
+  /** Shell to run; default bash (interactive, with our rcfile), else sh. */
+  shell?: string;
+  /** Time between SIGHUP and SIGKILL when ending a session. */
+  killGraceMs?: number;
+  /** Bytes of recent output kept for transcript(). */
+  transcriptBytes?: number;
+}
+
+export type ActivityListener = (sessionId: string, data: string) => void;
+
+/** Close code sent to a socket whose session was opened in another tab. */
+export const CLOSE_TAKEN_OVER = 4000;
+const CLOSE_SHELL_EXITED = 1000;
+const CLOSE_START_FAILED = 1011;
+
+const DEFAULT_COLS = 80;
+const DEFAULT_ROWS = 24;
+const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** Keystrokes typed before the shell exists are kept up to this size. */
+const MAX_EARLY_INPUT = 64 * 1024;
+
+interface Session {
+  readonly id: string;
+  pty: IPty | null;
+  starting: Promise<void> | null;
+  ending: Promise<void> | null;
+  readonly mirror: ScreenMirror;
+  readonly transcript: Transcript;
+  readonly decoder: TextDecoder;
+  ws: WebSocket | null;
+  /** Attaches in progress; the PTY stays paused meanwhile so the replay and live output don't interleave. */
+  replaying: number;
+  unacked: number;
+  /** Hysteresis state of the ack-based flow control. */
+  flowBlocked: boolean;
+  paused: boolean;
+  cols: number;
+  rows: number;
+  sizeFromClient: boolean;
+  lastActiveAt: number;
+  idleTimer: NodeJS.Timeout | null;
+  earlyInput: string[];
+  earlyInputBytes: number;
+}
+
+export class TerminalSessions {
+  private readonly sessions = new Map<string, Session>();
+  private readonly activityListeners: ActivityListener[] = [];
+  private readonly logger: Logger;
+  private readonly shell: string;
+  private readonly idleTimeoutMs: number;
+  private readonly scrollbackLines: number;
+  private readonly killGraceMs: number;
+  private readonly transcriptBytes: number;
+  private rcDir: string | null = null;
+
+  constructor(options: TerminalSessionsOptions) {
+    this.logger = options.logger;
+    this.idleTimeoutMs = options.idleTimeoutMs;
+    this.scrollbackLines = options.scrollbackLines;
+    this.killGraceMs = options.killGraceMs ?? 1500;
+    this.transcriptBytes = options.transcriptBytes ?? 64 * 1024;
+    this.shell = options.shell ?? defaultShell();
+  }
+
+  has(sessionId: string): boolean {
+    return this.sessions.has(sessionId);
+  }
+
+  /** Session ids that currently exist (live shell or kept screen). */
+  ids(): string[] {
+    return [...this.sessions.keys()];
+  }
+
+  /** Pid of the session's shell (leader of its process session), if it is running. */
+  shellPid(sessionId: string): number | undefined {
+    return this.sessions.get(sessionId)?.pty?.pid;
+  }
+
+  /** Listens to terminal output, as plain text (escape sequences removed). */
+  onActivity(listener: ActivityListener): () => void {
+    this.activityListeners.push(listener);
+    return () => {
+      const i = this.activityListeners.indexOf(listener);
+      if (i !== -1) this.activityListeners.splice(i, 1);
+    };
+  }
+
+  /** Recent output of the session as plain text (bounded); '' for an unknown session. */
+  transcript(sessionId: string): string {
+    return this.sessions.get(sessionId)?.transcript.text() ?? '';
+  }
+
+  /** The session's screen as the replay would show it, one string per row (for tests and checks). */
+  async screen(sessionId: string): Promise<string[]> {
+    const session = this.sessions.get(sessionId);
+    if (!session) return [];
+    await session.mirror.drain();
+    return session.mirror.screenText();
+  }
+
+  /**
+   * Attaches `ws` to the session, starting its shell if there is none (first attach, or the
+   * previous shell exited). A socket already attached is told `detached` and closed. Sends
+   * `hello`, the replay of the screen, then live output.
+   */
+  async attach(sessionId: string, ws: WebSocket, spec: () => Promise<ShellSpec>): Promise<void> {
+    let session = this.sessions.get(sessionId);
+    if (session?.ending) await session.ending.catch(() => {});
+    session = this.sessions.get(sessionId) ?? this.create(sessionId);
+    const previous = session.ws;
+    if (previous && previous !== ws) {
+      send(previous, { t: 'detached', reason: 'this terminal was opened in another window' });
+      previous.close(CLOSE_TAKEN_OVER, 'taken over by another connection');
+    }
+    session.ws = ws;
+    session.unacked = 0;
+    session.flowBlocked = false;
+    session.lastActiveAt = Date.now();
+    this.clearIdle(session);
+    ws.once('close', () => this.detach(session, ws));
+    session.replaying++;
+    this.updateFlow(session);
+    try {
+      if (!session.pty) {
+        session.starting ??= this.start(session, spec).finally(() => {
+          session.starting = null;
+        });
+        await session.starting;
+      }
+      if (session.ws !== ws || ws.readyState !== WebSocket.OPEN) return;
+      const replay = await session.mirror.snapshot();
+      if (session.ws !== ws || ws.readyState !== WebSocket.OPEN) return;
+      send(ws, { t: 'hello', sessionId, cols: session.cols, rows: session.rows });
+      ws.send(Buffer.from(replay, 'utf8'));
+    } catch (err) {
+      this.logger.error({ err, sessionId }, 'terminal session could not start');
+      if (session.ws === ws) {
+        send(ws, { t: 'error', message: `the terminal could not start: ${(err as Error).message}` });
+        ws.close(CLOSE_START_FAILED, 'shell failed to start');
+      }
+    } finally {
+      session.replaying--;
+      this.updateFlow(session);
+    }
+  }
+
+  /** Keystrokes from the attached socket `from` (ignored from a socket that was taken over). */
+  input(sessionId: string, from: WebSocket, data: string): void {
+    const session = this.sessions.get(sessionId);
+    if (!session || session.ws !== from) return;
+    session.lastActiveAt = Date.now();
+    if (session.pty) {
+      session.pty.write(data);
+    } else if (session.starting && session.earlyInputBytes + data.length <= MAX_EARLY_INPUT) {
+      session.earlyInput.push(data);
+      session.earlyInputBytes += data.length;
+    }
+  }
+
+  resize(sessionId: string, from: WebSocket, cols: number, rows: number): void {
+    const session = this.sessions.get(sessionId);
+    if (!session || session.ws !== from) return;
+    session.sizeFromClient = true;
+    if (cols === session.cols && rows === session.rows) return;
+    session.cols = cols;
+    session.rows = rows;
+    session.mirror.resize(cols, rows);
+    try {
+      session.pty?.resize(cols, rows);
+    } catch (err) {
+      // The PTY can be closing (shell just exited): the size no longer matters.
+      this.logger.debug({ err, sessionId }, 'resize of a closing terminal');
+    }
+  }
+
+  /** The browser parsed `bytes` more bytes of output. */
+  ack(sessionId: string, from: WebSocket, bytes: number): void {
+    const session = this.sessions.get(sessionId);
+    if (!session || session.ws !== from) return;
+    // The replay is not counted, so a client that acks it too over-acks a little: clamp.
+    session.unacked = Math.max(0, session.unacked - bytes);
+    if (session.flowBlocked || session.paused) this.updateFlow(session);
+  }
+
+  /** Kills the session's shell and everything it started, and forgets the session. */
+  end(sessionId: string): Promise<void> {
+    const session = this.sessions.get(sessionId);
+    if (!session) return Promise.resolve();
+    session.ending ??= this.finish(session).finally(() => {
+      if (this.sessions.get(sessionId) === session) this.sessions.delete(sessionId);
+    });
+    return session.ending;
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.allSettled([...this.sessions.keys()].map((id) => this.end(id)));
+    if (this.rcDir) {
+      rmSync(this.rcDir, { recursive: true, force: true });
+      this.rcDir = null;
+    }
+  }
+
+  private create(sessionId: string): Session {
+    const session: Session = {
+      id: sessionId,
+      pty: null,
+      starting: null,
+      ending: null,
+      mirror: new ScreenMirror({
+        cols: DEFAULT_COLS,
+        rows: DEFAULT_ROWS,
+        scrollbackLines: this.scrollbackLines,
+        onThrottleChange: () => this.updateFlow(session),
+      }),
+      transcript: new Transcript(this.transcriptBytes),
+      decoder: new TextDecoder(),
+      ws: null,
+      replaying: 0,
+      unacked: 0,
+      flowBlocked: false,
+      paused: false,
+      cols: DEFAULT_COLS,
+      rows: DEFAULT_ROWS,
+      sizeFromClient: false,
+      lastActiveAt: Date.now(),
+      idleTimer: null,
+      earlyInput: [],
+      earlyInputBytes: 0,
+    };
+    this.sessions.set(sessionId, session);
+    return session;
+  }
+
+  private async start(session: Session, specOf: () => Promise<ShellSpec>): Promise<void> {
+    const spec = await specOf();
+    if (session.ending || this.sessions.get(session.id) !== session) throw new Error('the session was ended');
+    mkdirSync(spec.cwd, { recursive: true });
+    if (!session.sizeFromClient) {
+      session.cols = spec.cols ?? session.cols;
+      session.rows = spec.rows ?? session.rows;
+    }
+    if (session.mirror.cols !== session.cols || session.mirror.rows !== session.rows) {
+      session.mirror.resize(session.cols, session.rows);
+    }
+    const { file, args, extraEnv } = this.shellCommand();
+    const env: Record<string, string> = {
+      PATH: DEFAULT_PATH,
+      LANG: 'C.UTF-8',
+      ...spec.env,
+      ...extraEnv,
+      HOME: spec.env.HOME ?? spec.cwd,
+      SHELL: file,
+      TERM: 'xterm-256color',
+      COLORTERM: 'truecolor',
+    };
+    const pty = spawn(file, args, {
+      name: 'xterm-256color',
+      cols: session.cols,
+      rows: session.rows,
+      cwd: spec.cwd,
+      env,
+      // Buffers, not strings: no decode/encode on the output path.
+      encoding: null,
+    });
+    session.pty = pty;
+    session.paused = false;
+    this.logger.info({ sessionId: session.id, pid: pty.pid, shell: file }, 'terminal shell started');
+    if (spec.banner) {
+      // Before any output of the shell: it cannot have printed anything within this tick.
+      this.output(session, Buffer.from(`${spec.banner.replace(/\r?\n/g, '\r\n')}\r\n`, 'utf8'));
+    }
+    // With encoding: null node-pty hands out Buffers; its typings still say string.
+    pty.onData((data) => this.output(session, data as unknown as Buffer));
+    pty.onExit(({ exitCode, signal }) => this.exited(session, pty, exitCode, signal));
+    for (const data of session.earlyInput.splice(0)) pty.write(data);
+    session.earlyInputBytes = 0;
+    this.updateFlow(session);
+  }
+
+  private output(session: Session, chunk: Buffer): void {
+    const ws = session.ws;
+    if (ws && session.replaying === 0 && ws.readyState === WebSocket.OPEN) {
+      ws.send(chunk);
+      session.unacked += chunk.length;
+      if (session.unacked > FLOW_HIGH_WATER && !session.flowBlocked) this.updateFlow(session);
+    }
+    session.mirror.write(chunk);
+    session.transcript.append(chunk);
+    if (this.activityListeners.length > 0) {
+      const text = toPlainText(session.decoder.decode(chunk, { stream: true }));
+      for (const listener of this.activityListeners) {
+        try {
+          listener(session.id, text);
+        } catch (err) {
+          this.logger.error({ err, sessionId: session.id }, 'terminal activity listener failed');
+        }
+      }
+    }
+  }
+
+  /** Pauses the PTY while anything needs it paused; resumes it when nothing does. */
+  private updateFlow(session: Session): void {
+    if (session.unacked > FLOW_HIGH_WATER) session.flowBlocked = true;
+    else if (session.unacked < FLOW_LOW_WATER) session.flowBlocked = false;
+    const pause = session.replaying > 0 || session.flowBlocked || session.mirror.throttled;
+    const pty = session.pty;
+    if (!pty || pause === session.paused) return;
+    session.paused = pause;
+    if (pause) pty.pause();
+    else pty.resume();
+  }
+
+  private detach(session: Session, ws: WebSocket): void {
+    if (session.ws !== ws) return;
+    session.ws = null;
+    session.unacked = 0;
+    session.flowBlocked = false;
+    session.lastActiveAt = Date.now();
+    this.updateFlow(session);
+    if (!session.ending) this.armIdle(session);
+  }
+
+  private exited(session: Session, pty: IPty, exitCode: number, signal: number | undefined): void {
+    if (session.pty !== pty) return;
+    session.pty = null;
+    session.paused = false;
+    this.logger.info({ sessionId: session.id, pid: pty.pid, exitCode, signal }, 'terminal shell exited');
+    const ws = session.ws;
+    if (ws) {
+      send(ws, { t: 'exit', code: signal ? null : exitCode, signal: signal || null });
+      ws.close(CLOSE_SHELL_EXITED, 'shell exited');
+    }
+    // Background jobs outlive a shell that exits by itself (no hangup for them): clean up.
+    killSession(pty.pid, this.killGraceMs).catch((err) =>
+      this.logger.error({ err, sessionId: session.id }, 'terminal processes left behind'),
+    );
+    if (!session.ending) this.armIdle(session);
+  }
+
+  private async finish(session: Session): Promise<void> {
+    this.clearIdle(session);
+    await session.starting?.catch(() => {});
+    const pty = session.pty;
+    try {
+      if (pty) {
+        const exited = new Promise<void>((resolve) => {
+          pty.onExit(() => resolve());
+        });
+        // Let it drain so node-pty sees the PTY close.
+        pty.resume();
+        await killSession(pty.pid, this.killGraceMs);
+        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+        if (session.pty === pty) this.exited(session, pty, 0, 1);
+      }
+    } finally {
+      if (session.ws) session.ws.close(CLOSE_SHELL_EXITED, 'session ended');
+      session.mirror.dispose();
+      this.logger.info({ sessionId: session.id }, 'terminal session ended');
+    }
+  }
+
+  private armIdle(session: Session): void {
+    this.clearIdle(session);
+    const due = Math.max(0, session.lastActiveAt + this.idleTimeoutMs - Date.now());
+    session.idleTimer = setTimeout(() => {
+      session.idleTimer = null;
+      if (session.ws || session.ending) return;
+      if (Date.now() - session.lastActiveAt < this.idleTimeoutMs) return this.armIdle(session);
+      this.logger.info({ sessionId: session.id }, 'terminal session idle: ending it');
+      this.end(session.id).catch((err) => this.logger.error({ err, sessionId: session.id }, 'idle terminal not ended cleanly'));
+    }, due);
+    session.idleTimer.unref();
+  }
+
+  private clearIdle(session: Session): void {
+    if (session.idleTimer) clearTimeout(session.idleTimer);
+    session.idleTimer = null;
+  }
+
+  private shellCommand(): { file: string; args: string[]; extraEnv: Record<string, string> } {
+    const dir = this.rcFiles();
+    if (path.basename(this.shell) === 'bash') {
+      return { file: this.shell, args: ['--noprofile', '--rcfile', path.join(dir, 'bashrc'), '-i'], extraEnv: {} };
+    }
+    // POSIX sh reads $ENV when interactive.
+    return { file: this.shell, args: ['-i'], extraEnv: { ENV: path.join(dir, 'shrc') } };
+  }
+
+  private rcFiles(): string {
+    if (this.rcDir && existsSync(this.rcDir)) return this.rcDir;
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'istio-playground-shell-'));
+    writeFileSync(path.join(dir, 'bashrc'), BASHRC);
+    writeFileSync(path.join(dir, 'shrc'), SHRC);
+    this.rcDir = dir;
+    return dir;
+  }
+}
+
+const BASHRC = `# istio-playground terminal
+HISTFILE="$HOME/.bash_history"
+HISTSIZE=5000
+HISTFILESIZE=10000
+HISTCONTROL=ignoredups
+shopt -s histappend checkwinsize
+PROMPT_COMMAND='history -a'
+PS1='\\[\\e[1;36m\\]playground\\[\\e[0m\\]:\\[\\e[1;34m\\]\\w\\[\\e[0m\\]\\$ '
+alias k=kubectl
+`;
+
+const SHRC = `# istio-playground terminal
+PS1='playground:$PWD\\$ '
+`;
+
+function defaultShell(): string {
+  for (const candidate of ['/bin/bash', '/usr/bin/bash', '/usr/local/bin/bash', '/opt/homebrew/bin/bash']) {
+    if (existsSync(candidate)) return candidate;
+  }
+  return '/bin/sh';
+}
+
+function send(ws: WebSocket, message: ServerMessage): void {
+  if (ws.readyState === WebSocket.OPEN) ws.send(encodeMessage(message));
+}

@@ -1,0 +1,392 @@
+/**
+ * Terminal sessions against a real PTY and a real shell, over a real WebSocket: first through
+ * a bare http server + the upgrade handler, then through the whole playground server.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { pino } from 'pino';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { FLOW_HIGH_WATER, decodeServerMessage, encodeMessage, type ClientMessage, type ServerMessage } from '../../server/terminal/protocol.js';
+import { sessionMembers } from '../../server/terminal/process-tree.js';
+import { CLOSE_TAKEN_OVER, TerminalSessions, type ShellSpec } from '../../server/terminal/sessions.js';
+import { createTerminalUpgrade } from '../../server/terminal/ws.js';
+
+/** A browser stand-in: records control messages and output, acks output like xterm.js would. */
+class TestClient {
+  readonly messages: ServerMessage[] = [];
+  output = '';
+  outputBytes = 0;
+  replay: string | undefined;
+  closeCode: number | undefined;
+  private expectReplay = false;
+  private waiters: Array<() => void> = [];
+  private unackedBytes = 0;
+
+  constructor(
+    readonly ws: WebSocket,
+    public autoAck = true,
+  ) {
+    ws.on('message', (data: Buffer, isBinary) => {
+      if (isBinary) {
+        if (this.expectReplay) {
+          this.replay = data.toString('utf8');
+          this.expectReplay = false;
+        } else {
+          this.output += data.toString('utf8');
+          this.outputBytes += data.length;
+          this.unackedBytes += data.length;
+          if (this.autoAck) this.ack();
+        }
+      } else {
+        const decoded = decodeServerMessage(data.toString('utf8'));
+        if (!decoded.ok) throw new Error(`server sent an invalid message: ${decoded.error}`);
+        this.messages.push(decoded.message);
+        if (decoded.message.t === 'hello') this.expectReplay = true;
+      }
+      this.notify();
+    });
+    ws.on('close', (code) => {
+      this.closeCode = code;
+      this.notify();
+    });
+  }
+
+  static async open(url: string, options: { autoAck?: boolean; headers?: Record<string, string> } = {}): Promise<TestClient> {
+    const ws = new WebSocket(url, { headers: options.headers });
+    const client = new TestClient(ws, options.autoAck ?? true);
+    await new Promise<void>((resolve, reject) => {
+      ws.once('open', () => resolve());
+      ws.once('error', reject);
+    });
+    await client.until(() => client.replay !== undefined, 'hello + replay');
+    return client;
+  }
+
+  send(message: ClientMessage): void {
+    this.ws.send(encodeMessage(message));
+  }
+
+  type(text: string): void {
+    this.send({ t: 'input', d: text });
+  }
+
+  ack(): void {
+    if (this.unackedBytes > 0) this.send({ t: 'ack', bytes: this.unackedBytes });
+    this.unackedBytes = 0;
+  }
+
+  /** Runs a command and resolves with the output between two markers printed around it. */
+  async run(command: string, timeoutMs = 10_000): Promise<string> {
+    const id = Math.random().toString(36).slice(2, 8);
+    const from = this.output.length;
+    // The markers are built by the shell, so the echoed command line does not match them.
+    this.type(`echo BEGIN''${id}; ${command}; echo END''${id}\r`);
+    await this.until(() => this.output.indexOf(`END${id}`, from) !== -1, `output of ${command}`, timeoutMs);
+    const text = this.output.slice(from);
+    return text.slice(text.indexOf(`BEGIN${id}`) + 6 + id.length, text.indexOf(`END${id}`)).trim();
+  }
+
+  /** Runs a command that ends by printing a pid (job notices like "[1] 123" may come first). */
+  async pid(command: string): Promise<number> {
+    const lines = (await this.run(command)).split(/\r?\n/);
+    return Number(lines[lines.length - 1]);
+  }
+
+  messagesOf<T extends ServerMessage['t']>(t: T): Extract<ServerMessage, { t: T }>[] {
+    return this.messages.filter((m): m is Extract<ServerMessage, { t: T }> => m.t === t);
+  }
+
+  until(condition: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+    if (condition()) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== check);
+        reject(new Error(`timed out waiting for ${what}; output so far: ${JSON.stringify(this.output.slice(-500))}`));
+      }, timeoutMs);
+      const check = () => {
+        if (!condition()) return;
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((w) => w !== check);
+        resolve();
+      };
+      this.waiters.push(check);
+    });
+  }
+
+  closed(): Promise<number> {
+    return this.until(() => this.closeCode !== undefined, 'close').then(() => this.closeCode!);
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+
+  private notify(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Alive = exists and is not a zombie. */
+function alive(pid: number): boolean {
+  if (!existsSync(`/proc/${pid}/stat`)) return false;
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
+  return state !== 'Z' && state !== 'X';
+}
+
+function procState(pid: number): string {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!;
+}
+
+interface Harness {
+  sessions: TerminalSessions;
+  url(sessionId: string): string;
+  close(): Promise<void>;
+}
+
+async function startHarness(options: { idleTimeoutMs?: number; banner?: string } = {}): Promise<Harness> {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'terminal-test-'));
+  const sessions = new TerminalSessions({
+    idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
+    scrollbackLines: 1000,
+    logger: pino({ level: 'silent' }),
+    killGraceMs: 500,
+  });
+  const upgrade = createTerminalUpgrade({ sessions, maxPayload: 256 * 1024 });
+  const server = http.createServer((_req, res) => res.writeHead(404).end());
+  server.on('upgrade', (req, socket, head) => {
+    const sessionId = new URL(req.url ?? '/', 'http://localhost').searchParams.get('session') ?? 'default';
+    const spec = async (): Promise<ShellSpec> => ({
+      cwd: path.join(root, sessionId),
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', PLAYGROUND_TEST_VAR: 'from-spec' },
+      banner: options.banner ?? `Test banner for ${sessionId}\nsecond line`,
+    });
+    upgrade(req, socket, head, sessionId, spec);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  return {
+    sessions,
+    url: (sessionId) => `ws://127.0.0.1:${port}/terminal?session=${encodeURIComponent(sessionId)}`,
+    close: async () => {
+      await sessions.closeAll();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('terminal sessions over WebSocket (real PTY)', () => {
+  let h: Harness;
+  const clients: TestClient[] = [];
+  const open = async (sessionId: string, options?: { autoAck?: boolean }) => {
+    const client = await TestClient.open(h.url(sessionId), options);
+    clients.push(client);
+    return client;
+  };
+
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+  afterEach(() => {
+    for (const c of clients.splice(0)) c.close();
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('says hello, shows the banner before the prompt, and echoes commands', async () => {
+    const c = await open('echo');
+    const hello = c.messagesOf('hello')[0];
+    expect(hello).toMatchObject({ t: 'hello', sessionId: 'echo', cols: 80, rows: 24 });
+    await c.until(() => /[$#] /.test(c.output), 'prompt');
+    const screen = (c.replay ?? '') + c.output;
+    expect(screen.indexOf('Test banner for echo\r\nsecond line')).toBeGreaterThanOrEqual(0);
+    expect(screen.indexOf('Test banner')).toBeLessThan(screen.search(/playground.*[$#] /));
+    expect(await c.run('echo hello-$((6*7))')).toBe('hello-42');
+  });
+
+  it('gives the shell only the environment the spec gives (no server secrets), HOME in its work dir', async () => {
+    process.env.PLAYGROUND_SECRET_FOR_TEST = 'leaked';
+    try {
+      const c = await open('env');
+      expect(await c.run('echo "[$PLAYGROUND_SECRET_FOR_TEST] [$PLAYGROUND_TEST_VAR] $TERM"')).toBe('[] [from-spec] xterm-256color');
+      const home = await c.run('echo $HOME; pwd');
+      const [homeDir, cwd] = home.split(/\r?\n/);
+      expect(homeDir).toBe(cwd);
+      expect(homeDir).toMatch(/terminal-test-.*\/env$/);
+    } finally {
+      delete process.env.PLAYGROUND_SECRET_FOR_TEST;
+    }
+  });
+
+  it('resizes the PTY: stty size reports the new size', async () => {
+    const c = await open('resize');
+    expect(await c.run('stty size')).toBe('24 80');
+    c.send({ t: 'resize', cols: 132, rows: 43 });
+    expect(await c.run('stty size')).toBe('43 132');
+  });
+
+  it('replays the screen on reconnect; the same shell keeps running', async () => {
+    const first = await open('replay');
+    const pid = await first.run('echo $$');
+    await first.run('printf "\\033[1;31mred-marker\\033[0m\\n"');
+    first.close();
+    await first.closed();
+
+    const second = await open('replay');
+    expect(second.messagesOf('hello')).toHaveLength(1);
+    expect(second.replay).toContain('red-marker');
+    // Colours survive the replay (serialized as SGR sequences).
+    expect(second.replay).toMatch(/\x1b\[[0-9;]*31[0-9;]*m[^\x1b]*red-marker/);
+    expect(await second.run('echo $$')).toBe(pid);
+  });
+
+  it('hands the session over to a new connection and tells the old one', async () => {
+    const first = await open('takeover');
+    const pid = await first.run('echo $$');
+    const second = await open('takeover');
+    expect(await first.closed()).toBe(CLOSE_TAKEN_OVER);
+    expect(first.messagesOf('detached')).toHaveLength(1);
+    expect(await second.run('echo $$')).toBe(pid);
+  });
+
+  it('rejects garbage and binary frames with an error and keeps the session', async () => {
+    const c = await open('garbage');
+    const pid = await c.run('echo $$');
+    c.ws.send('this is not json');
+    c.ws.send('{"t":"input"}');
+    c.ws.send('{"t":"resize","cols":0,"rows":-3}');
+    c.ws.send('{"t":"launch-missiles"}');
+    c.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    await c.until(() => c.messagesOf('error').length === 5, 'five error replies');
+    expect(c.messagesOf('error').map((e) => e.message)).toEqual([
+      'message is not valid JSON',
+      expect.stringContaining('invalid message at d'),
+      expect.stringContaining('invalid message at cols'),
+      expect.stringContaining('invalid message at t'),
+      expect.stringContaining('binary frames are not accepted'),
+    ]);
+    expect(c.closeCode).toBeUndefined();
+    expect(await c.run('echo $$')).toBe(pid);
+  });
+
+  it('answers ping with pong', async () => {
+    const c = await open('ping');
+    c.send({ t: 'ping', id: 42 });
+    await c.until(() => c.messagesOf('pong').length > 0, 'pong');
+    expect(c.messagesOf('pong')[0]).toEqual({ t: 'pong', id: 42 });
+  });
+
+  it('closes only the socket (1009) on an oversized frame; the shell survives and the reconnect replays', async () => {
+    const c = await open('oversized');
+    const pid = await c.run('echo $$');
+    await c.run('echo before-the-big-frame');
+    c.ws.send('x'.repeat(300 * 1024));
+    expect(await c.closed()).toBe(1009);
+    expect(alive(Number(pid))).toBe(true);
+    expect(h.sessions.has('oversized')).toBe(true);
+    const again = await open('oversized');
+    expect(again.replay).toContain('before-the-big-frame');
+    expect(await again.run('echo $$')).toBe(pid);
+  });
+
+  it('ending a session kills the shell and everything it started, background jobs included', async () => {
+    const c = await open('end');
+    const shell = await c.pid('echo $$');
+    const job = await c.pid('sleep 1000 & echo $!');
+    const nohupJob = await c.pid('nohup sleep 1001 >/dev/null 2>&1 & echo $!');
+    const disowned = await c.pid('sleep 1002 & disown; echo $!');
+    const stopped = await c.pid('sleep 1003 & kill -STOP $!; echo $!');
+    for (const pid of [shell, job, nohupJob, disowned, stopped]) expect(alive(pid), `pid ${pid} before`).toBe(true);
+    expect(sessionMembers(shell).length).toBeGreaterThanOrEqual(5);
+
+    await h.sessions.end('end');
+    for (const pid of [shell, job, nohupJob, disowned, stopped]) expect(alive(pid), `pid ${pid} after`).toBe(false);
+    expect(sessionMembers(shell)).toEqual([]);
+    expect(h.sessions.has('end')).toBe(false);
+    await c.closed();
+    expect(c.messagesOf('exit')).toHaveLength(1);
+  });
+
+  it('tells the browser when the shell exits, cleans up its jobs, and starts a new shell on the next connection', async () => {
+    const c = await open('exit');
+    const shell = await c.pid('echo $$');
+    const job = await c.pid('sleep 1000 & echo $!');
+    c.type('exit 3\r');
+    expect(await c.closed()).toBe(1000);
+    expect(c.messagesOf('exit')).toEqual([{ t: 'exit', code: 3, signal: null }]);
+    await expect.poll(() => alive(job), { timeout: 5000 }).toBe(false);
+    expect(alive(shell)).toBe(false);
+    const again = await open('exit');
+    const newShell = await again.pid('echo $$');
+    expect(newShell).not.toBe(shell);
+    // The old screen is kept above the new shell's banner.
+    expect(again.replay).toContain('exit 3');
+  });
+
+  it('pauses the shell when the browser stops acknowledging output, and resumes when it acks', async () => {
+    const c = await open('flow', { autoAck: false });
+    c.ack();
+    const pid = await c.pid('echo $$');
+    c.ack();
+    c.type('yes flow-control-test-line\r');
+    await c.until(() => c.outputBytes > FLOW_HIGH_WATER, 'a megabyte of output');
+    await sleep(500);
+    const stalled = c.outputBytes;
+    await sleep(1000);
+    // Nothing more arrives while unacknowledged bytes are above the high-water mark.
+    expect(c.outputBytes).toBe(stalled);
+    expect(stalled).toBeLessThan(FLOW_HIGH_WATER + 512 * 1024);
+    // `yes` itself is blocked writing to the full PTY (sleeping), not spinning.
+    const yes = sessionMembers(pid).find((m) => m.pid !== pid);
+    expect(yes).toBeDefined();
+    expect(procState(yes!.pid)).toBe('S');
+
+    c.ack();
+    await c.until(() => c.outputBytes > stalled + FLOW_HIGH_WATER / 2, 'output after the ack');
+    c.autoAck = true;
+    c.ack();
+    c.type('\x03');
+    expect(await c.run('echo still-alive')).toBe('still-alive');
+  });
+});
+
+describe('idle terminal sessions', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ idleTimeoutMs: 700 });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('reaps a detached, silent session (its shell and jobs) but never an attached one', async () => {
+    const attached = await TestClient.open(h.url('watched'));
+    const watchedShell = await attached.pid('echo $$');
+
+    const c = await TestClient.open(h.url('idle'));
+    const shell = await c.pid('echo $$');
+    const job = await c.pid('sleep 1000 & echo $!');
+    c.close();
+    await c.closed();
+    expect(h.sessions.has('idle')).toBe(true);
+    await expect.poll(() => h.sessions.has('idle'), { timeout: 5000, interval: 100 }).toBe(false);
+    expect(alive(shell)).toBe(false);
+    expect(alive(job)).toBe(false);
+
+    // Attached for longer than the idle timeout, without typing: still there.
+    expect(h.sessions.has('watched')).toBe(true);
+    expect(alive(watchedShell)).toBe(true);
+    expect(await attached.run('echo $$')).toBe(String(watchedShell));
+    attached.close();
+  });
+});
