@@ -6,11 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as pty from 'node-pty';
 import {
@@ -23,6 +23,7 @@ import {
   type TerminalSize,
 } from '../../server/sim/apiserver/streams/exec.js';
 import { resolveContainer } from '../../server/sim/apiserver/streams/containers.js';
+import { handlePortForwardUpgrade } from '../../server/sim/apiserver/streams/portforward.js';
 import { ApiError } from '../../server/sim/errors.js';
 import type { KubeObject } from '../../server/sim/types.js';
 
@@ -104,6 +105,11 @@ async function startProtocolHarness(): Promise<ProtocolHarness> {
         params.container = resolveContainer(target, params.container);
         harness.lastExec = params;
         handleExecUpgrade(req, socket, head, params, (io) => harness.onExec(io, params));
+        return;
+      }
+      if (m[2] === 'portforward') {
+        const meta = target.metadata;
+        handlePortForwardUpgrade(req, socket, head, (port) => harness.onConnect(port), { name: meta.name!, uid: meta.uid });
         return;
       }
     } catch (err) {
@@ -330,4 +336,167 @@ async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
     if (Date.now() - start > timeoutMs) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// port-forward
+
+interface PortForward {
+  localPort: number;
+  output: () => string;
+  errors: () => string;
+  exited: Promise<number | null>;
+  stop(): void;
+}
+
+async function startPortForward(args: string[], env: Record<string, string> = {}): Promise<PortForward> {
+  const child = spawn('/usr/bin/kubectl', ['port-forward', ...args], {
+    env: { ...process.env, KUBECONFIG: harness.kubeconfig, ...env },
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (d) => (out += d));
+  child.stderr.on('data', (d) => (err += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  await waitFor(() => /Forwarding from 127\.0\.0\.1:\d+/.test(out) || child.exitCode !== null);
+  const m = /Forwarding from 127\.0\.0\.1:(\d+) -> (\d+)/.exec(out);
+  if (!m) throw new Error(`kubectl port-forward did not start: ${out} ${err}`);
+  return { localPort: Number(m[1]), output: () => out, errors: () => err, exited, stop: () => child.kill('SIGINT') };
+}
+
+function curl(args: string[]): Promise<Result> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('/usr/bin/curl', args);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('kubectl port-forward (SPDY/3.1 over WebSocket)', () => {
+  let app: Server;
+  let appPort = 0;
+  let inFlight = 0;
+  let maxInFlight = 0;
+  const dialed: number[] = [];
+
+  beforeAll(async () => {
+    // Stands in for the workload listening inside the pod.
+    app = createServer((req, res) => {
+      if (req.url === '/big') {
+        res.writeHead(200, { 'Content-Type': 'application/octet-stream' });
+        res.end(Buffer.alloc(3 * 1024 * 1024, 'k'));
+        return;
+      }
+      if (req.url === '/echo') {
+        const parts: Buffer[] = [];
+        req.on('data', (c: Buffer) => parts.push(c));
+        req.on('end', () => res.end(`got ${Buffer.concat(parts).length} bytes`));
+        return;
+      }
+      const slow = req.url?.startsWith('/slow') ?? false;
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      setTimeout(() => {
+        inFlight--;
+        res.end(`hello from the pod: ${req.method} ${req.url}\n`);
+      }, slow ? 400 : 0);
+    });
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    appPort = (app.address() as AddressInfo).port;
+  });
+  afterAll(async () => {
+    app.closeAllConnections();
+    await new Promise((resolve) => app.close(resolve));
+  });
+
+  const connectToApp = (port: number): Promise<Duplex> => {
+    dialed.push(port);
+    return new Promise((resolve, reject) => {
+      if (port !== 80) return reject(Object.assign(new Error(`connect ECONNREFUSED 127.0.0.1:${port}`), { code: 'ECONNREFUSED' }));
+      const sock = connect(appPort, '127.0.0.1', () => resolve(sock));
+      sock.once('error', reject);
+    });
+  };
+
+  it('carries an HTTP request from curl on the local port to the pod port, twice at once', async () => {
+    harness.onConnect = connectToApp;
+    dialed.length = 0;
+    const pf = await startPortForward(['pod/web', ':80']);
+    try {
+      const [a, b] = await Promise.all([
+        curl(['-sS', `http://127.0.0.1:${pf.localPort}/slow/a`]),
+        curl(['-sS', `http://127.0.0.1:${pf.localPort}/slow/b`]),
+      ]);
+      expect(a.stdout).toBe('hello from the pod: GET /slow/a\n');
+      expect(b.stdout).toBe('hello from the pod: GET /slow/b\n');
+      expect(dialed).toEqual([80, 80]);
+      expect(maxInFlight).toBe(2);
+      const again = await curl(['-sS', `http://127.0.0.1:${pf.localPort}/again`]);
+      expect(again.stdout).toBe('hello from the pod: GET /again\n');
+      expect(pf.output()).toContain(`Handling connection for ${pf.localPort}`);
+      expect(pf.errors()).toBe('');
+    } finally {
+      pf.stop();
+      await pf.exited;
+    }
+  });
+
+  it('moves megabytes both ways without stalling', async () => {
+    harness.onConnect = connectToApp;
+    const pf = await startPortForward(['pod/web', ':80']);
+    try {
+      const big = await curl(['-sS', '-o', '/dev/null', '-w', '%{size_download}', `http://127.0.0.1:${pf.localPort}/big`]);
+      expect(big.stdout).toBe(String(3 * 1024 * 1024));
+      const upload = await curl(['-sS', '--data-binary', `@${bigFile()}`, `http://127.0.0.1:${pf.localPort}/echo`]);
+      expect(upload.stdout).toBe(`got ${2 * 1024 * 1024} bytes`);
+    } finally {
+      pf.stop();
+      await pf.exited;
+    }
+  });
+
+  it("reports a refused port the way kubectl shows the kubelet's error, then drops the forward", async () => {
+    harness.onConnect = connectToApp;
+    const pf = await startPortForward(['pod/web', ':9080']);
+    const r = await curl(['-sS', `http://127.0.0.1:${pf.localPort}/`]);
+    expect(r.code).not.toBe(0);
+    expect(await pf.exited).toBe(1);
+    // klog quotes the message: `"Unhandled Error" err="an error occurred ... namespace \"/var/run/...\": ..."`.
+    const text = pf.errors().replaceAll('\\"', '"');
+    expect(text).toContain('"Unhandled Error" err="an error occurred forwarding');
+    expect(text).toMatch(
+      new RegExp(
+        `an error occurred forwarding ${pf.localPort} -> 9080: error forwarding port 9080 to pod [0-9a-f]{64}, uid : ` +
+          `failed to execute portforward in network namespace "/var/run/netns/cni-[0-9a-f-]{36}": ` +
+          `failed to connect to localhost:9080 inside namespace "[0-9a-f]{64}", IPv4: dial tcp4 127.0.0.1:9080: connect: connection refused ` +
+          `IPv6 dial tcp6 \\[::1\\]:9080: connect: connection refused`,
+      ),
+    );
+    expect(pf.errors()).toContain('error: lost connection to pod');
+  });
+
+  it('works over plain SPDY when kubectl is told not to use WebSockets', async () => {
+    harness.onConnect = connectToApp;
+    const pf = await startPortForward(['pod/web', ':80'], { KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' });
+    try {
+      const r = await curl(['-sS', `http://127.0.0.1:${pf.localPort}/spdy`]);
+      expect(r.stdout).toBe('hello from the pod: GET /spdy\n');
+    } finally {
+      pf.stop();
+      await pf.exited;
+    }
+  });
+});
+
+let bigFilePath: string | undefined;
+function bigFile(): string {
+  if (!bigFilePath) {
+    bigFilePath = join(mkdtempSync(join(tmpdir(), 'sim-streams-upload-')), 'upload.bin');
+    writeFileSync(bigFilePath, Buffer.alloc(2 * 1024 * 1024, 'u'));
+  }
+  return bigFilePath;
 }
