@@ -1,0 +1,109 @@
+/**
+ * The server's HTTP API, typed. Same origin; the session cookie set by the token exchange
+ * authenticates every call. Paths are relative to the page so the playground also works
+ * behind a reverse proxy under a sub-path.
+ */
+export interface ServerInfo {
+  backend: { name: string; description: string };
+  kubectl: { found: boolean; version?: string; installHint?: string };
+  version: string;
+}
+
+export interface TrackSummary {
+  id: string;
+  title: string;
+  summary: string;
+  backends: string[];
+  supported: boolean;
+  steps: { id: string; title: string }[];
+}
+
+export interface LessonProblem {
+  file: string;
+  line: number;
+  message: string;
+}
+
+export interface TrackList {
+  tracks: TrackSummary[];
+  problems: LessonProblem[];
+}
+
+export interface Step {
+  id: string;
+  title: string;
+  /** Sanitized by the server. */
+  html: string;
+  hints: string[];
+  solution: string[];
+}
+
+export interface Track {
+  id: string;
+  title: string;
+  summary: string;
+  steps: Step[];
+}
+
+export interface Progress {
+  trackId: string;
+  currentStep: string | null;
+  done: string[];
+}
+
+export type ProgressUpdate = { currentStep?: string; done?: { stepId: string; done: boolean } };
+
+/** The session cookie is missing or stale: only the URL printed by the server fixes it. */
+export class UnauthorizedError extends Error {
+  constructor() {
+    super('not authorized: open the URL printed by the server');
+    this.name = 'UnauthorizedError';
+  }
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+async function request<T>(path: string, init: RequestInit = {}): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(path, {
+      credentials: 'same-origin',
+      ...init,
+      headers: { Accept: 'application/json', ...(init.body ? { 'Content-Type': 'application/json' } : {}) },
+    });
+  } catch {
+    throw new ApiError(0, 'The playground server cannot be reached. Is it still running?');
+  }
+  if (response.status === 401) throw new UnauthorizedError();
+  if (!response.ok) {
+    let message = `${response.status} ${response.statusText}`;
+    try {
+      const body = (await response.json()) as { error?: unknown; message?: unknown };
+      const detail = body.message ?? body.error;
+      if (typeof detail === 'string') message = detail;
+    } catch {
+      // Not JSON: keep the status line.
+    }
+    throw new ApiError(response.status, message);
+  }
+  return (await response.json()) as T;
+}
+
+const enc = encodeURIComponent;
+
+export const api = {
+  info: () => request<ServerInfo>('api/info'),
+  tracks: () => request<TrackList>('api/tracks'),
+  track: (trackId: string) => request<Track>(`api/tracks/${enc(trackId)}`),
+  progress: (trackId: string) => request<Progress>(`api/progress/${enc(trackId)}`),
+  updateProgress: (trackId: string, update: ProgressUpdate) =>
+    request<Progress>(`api/progress/${enc(trackId)}`, { method: 'PUT', body: JSON.stringify(update) }),
+};

@@ -1,0 +1,364 @@
+/**
+ * `#/track/ID/STEP`: the lesson on the left, the terminal on the right, a divider between.
+ * One instance per open track; changing step re-renders only the lesson pane.
+ */
+import type { Announcer } from '../announcer.js';
+import { type Progress, type ServerInfo, type Step, type Track, type TrackSummary, api } from '../api.js';
+import { copyText } from '../clipboard.js';
+import { h, icon } from '../dom.js';
+import { trackHref } from '../router.js';
+import { createSplitter } from '../splitter.js';
+import type { TerminalPanel } from '../terminal/terminal-panel.js';
+import { kubectlCallout } from './common.js';
+
+export interface TrackViewDeps {
+  track: Track;
+  summary: TrackSummary | undefined;
+  progress: Progress;
+  info: ServerInfo;
+  terminal: TerminalPanel;
+  announcer: Announcer;
+  onUnauthorized(): void;
+}
+
+export class TrackView {
+  readonly element: HTMLElement;
+  private readonly lessonPane: HTMLElement;
+  private readonly lessonScroll: HTMLElement;
+  private readonly stepPicker: HTMLButtonElement;
+  private readonly stepList: HTMLElement;
+  private readonly stepBar: HTMLElement;
+  private readonly footer: HTMLElement;
+  private progress: Progress;
+  private step: Step | null = null;
+  private rendered = false;
+
+  constructor(private readonly deps: TrackViewDeps) {
+    this.progress = deps.progress;
+    this.stepPicker = h('button', {
+      type: 'button',
+      class: 'step-picker',
+      'aria-expanded': 'false',
+      'aria-controls': 'step-list',
+      'data-testid': 'step-picker',
+      on: { click: () => this.toggleStepList() },
+    });
+    this.stepList = h('nav', { id: 'step-list', class: 'step-list', 'aria-label': 'Steps', hidden: true });
+    this.stepList.addEventListener('keydown', (event) => {
+      if (event.key === 'Escape') {
+        this.toggleStepList(false);
+        this.stepPicker.focus();
+      }
+    });
+    this.stepBar = h('div', { class: 'step-bar', 'aria-hidden': 'true' });
+    this.lessonScroll = h('div', { class: 'lesson-scroll', tabindex: -1 });
+    this.lessonScroll.addEventListener('click', (event) => this.onLessonClick(event));
+    this.footer = h('footer', { class: 'lesson-footer' });
+    this.lessonPane = h(
+      'section',
+      { id: 'lesson-pane', class: 'lesson-pane', 'aria-label': 'Lesson' },
+      h('div', { class: 'pane-toolbar lesson-toolbar' }, this.stepPicker, this.stepBar),
+      this.stepList,
+      this.lessonScroll,
+      this.footer,
+    );
+    const workspace = h('div', { class: 'workspace', 'data-testid': 'workspace' });
+    const splitter = createSplitter(workspace, this.lessonPane, () => deps.terminal.scheduleFit());
+    workspace.append(this.lessonPane, splitter.element, deps.terminal.element);
+    this.element = workspace;
+
+    document.addEventListener('click', this.closeStepListOnOutsideClick);
+  }
+
+  get trackId(): string {
+    return this.deps.track.id;
+  }
+
+  destroy(): void {
+    document.removeEventListener('click', this.closeStepListOnOutsideClick);
+  }
+
+  /** Shows a step (or the saved/first one); returns the id of the step shown. */
+  show(requestedStepId: string | null): string {
+    const { track } = this.deps;
+    const fallback = this.progress.currentStep ?? track.steps[0]?.id ?? null;
+    const step = track.steps.find((candidate) => candidate.id === (requestedStepId ?? fallback)) ?? track.steps[0];
+    if (!step) {
+      this.lessonScroll.replaceChildren(h('p', { class: 'empty' }, 'This track has no steps yet.'));
+      return '';
+    }
+    const firstRender = !this.rendered;
+    this.rendered = true;
+    this.step = step;
+    const index = track.steps.indexOf(step);
+    this.renderStepChrome(step, index);
+    this.renderLesson(step, index);
+    this.renderFooter(step, index);
+    this.lessonScroll.scrollTop = 0;
+    if (!firstRender && !this.deps.terminal.element.contains(document.activeElement)) {
+      this.lessonScroll.querySelector<HTMLElement>('h1')?.focus({ preventScroll: true });
+    }
+    this.deps.announcer.announce(`Step ${index + 1} of ${track.steps.length}: ${step.title}`);
+    if (this.progress.currentStep !== step.id) void this.saveProgress({ currentStep: step.id });
+    return step.id;
+  }
+
+  private renderStepChrome(step: Step, index: number): void {
+    const { track } = this.deps;
+    const done = new Set(this.progress.done);
+    this.stepPicker.replaceChildren(
+      icon('list', 'icon icon-sm'),
+      h('span', { class: 'step-picker-count' }, `Step ${index + 1} of ${track.steps.length}`),
+      h('span', { class: 'step-picker-title' }, step.title),
+      icon('chevronDown', 'icon icon-sm'),
+    );
+    this.stepList.replaceChildren(
+      h(
+        'ol',
+        {},
+        ...track.steps.map((candidate, i) =>
+          h(
+            'li',
+            {},
+            h(
+              'a',
+              {
+                href: trackHref(track.id, candidate.id),
+                class: `step-link${done.has(candidate.id) ? ' is-done' : ''}`,
+                'aria-current': candidate.id === step.id ? 'step' : null,
+                on: { click: () => this.toggleStepList(false) },
+              },
+              h('span', { class: 'step-mark', 'aria-hidden': 'true' }, done.has(candidate.id) ? icon('check', 'icon icon-xs') : String(i + 1)),
+              h('span', {}, candidate.title),
+              done.has(candidate.id) ? h('span', { class: 'visually-hidden' }, ' (done)') : null,
+            ),
+          ),
+        ),
+      ),
+    );
+    this.stepBar.replaceChildren(
+      ...track.steps.map((candidate, i) =>
+        h('span', {
+          class: `step-segment${done.has(candidate.id) ? ' is-done' : ''}${i === index ? ' is-current' : ''}`,
+        }),
+      ),
+    );
+  }
+
+  private renderLesson(step: Step, index: number): void {
+    const { track, summary, info } = this.deps;
+    const body = h('div', { class: 'lesson-body', 'data-testid': 'lesson-body' });
+    // Lesson HTML is sanitized by the server (DOMPurify); the CSP forbids inline scripts anyway.
+    body.innerHTML = step.html;
+    const first = body.firstElementChild;
+    if (first?.tagName === 'H1') first.remove();
+    enhanceCodeButtons(body);
+
+    this.lessonScroll.replaceChildren(
+      h(
+        'article',
+        { class: 'lesson', 'data-step': step.id },
+        h('p', { class: 'eyebrow' }, h('a', { href: '#/' }, 'Tracks'), h('span', { 'aria-hidden': 'true' }, ' / '), track.title),
+        h('h1', { tabindex: -1, class: 'lesson-title' }, step.title),
+        summary && !summary.supported
+          ? h(
+              'div',
+              { class: 'callout callout-warning', role: 'note' },
+              icon('warning'),
+              h('p', {}, `This track is written for ${summary.backends.join(' or ')}; the current cluster is ${info.backend.name}. Some commands will fail.`),
+            )
+          : null,
+        index === 0 && !info.kubectl.found ? kubectlCallout(info) : null,
+        body,
+        step.hints.length ? hintsSection(step.hints) : null,
+        step.solution.length ? solutionSection(step.solution) : null,
+      ),
+    );
+  }
+
+  private renderFooter(step: Step, index: number): void {
+    const { track } = this.deps;
+    const previous = track.steps[index - 1];
+    const next = track.steps[index + 1];
+    const isDone = this.progress.done.includes(step.id);
+    const doneButton = h(
+      'button',
+      {
+        type: 'button',
+        class: `button done-toggle${isDone ? ' is-done' : ''}`,
+        'aria-pressed': String(isDone),
+        'data-testid': 'mark-done',
+        on: { click: () => void this.toggleDone(step.id) },
+      },
+      icon('check', 'icon icon-sm'),
+      isDone ? 'Done' : 'Mark as done',
+    );
+    this.footer.replaceChildren(
+      previous
+        ? h('a', { class: 'button button-ghost', href: trackHref(track.id, previous.id), rel: 'prev', 'data-testid': 'prev-step' }, icon('chevronLeft', 'icon icon-sm'), 'Previous')
+        : h('span', { class: 'footer-spacer' }),
+      doneButton,
+      next
+        ? h('a', { class: `button ${isDone ? 'button-primary' : 'button-secondary'}`, href: trackHref(track.id, next.id), rel: 'next', 'data-testid': 'next-step' }, 'Next', icon('chevronRight', 'icon icon-sm'))
+        : h('a', { class: `button ${isDone ? 'button-primary' : 'button-secondary'}`, href: '#/', 'data-testid': 'finish-track' }, 'All tracks', icon('chevronRight', 'icon icon-sm')),
+    );
+  }
+
+  private async toggleDone(stepId: string): Promise<void> {
+    const done = !this.progress.done.includes(stepId);
+    this.progress = {
+      ...this.progress,
+      done: done ? [...this.progress.done, stepId] : this.progress.done.filter((id) => id !== stepId),
+    };
+    this.refreshStep();
+    this.deps.announcer.announce(done ? 'Step marked as done.' : 'Step marked as not done.');
+    await this.saveProgress({ done: { stepId, done } });
+    if (done) this.footer.querySelector<HTMLElement>('[rel="next"], [data-testid="finish-track"]')?.focus();
+    else this.footer.querySelector<HTMLElement>('[data-testid="mark-done"]')?.focus();
+  }
+
+  private refreshStep(): void {
+    if (!this.step) return;
+    const index = this.deps.track.steps.indexOf(this.step);
+    this.renderStepChrome(this.step, index);
+    this.renderFooter(this.step, index);
+  }
+
+  private async saveProgress(update: { currentStep?: string; done?: { stepId: string; done: boolean } }): Promise<void> {
+    try {
+      this.progress = await api.updateProgress(this.deps.track.id, update);
+      this.refreshStep();
+    } catch (error) {
+      if ((error as Error).name === 'UnauthorizedError') this.deps.onUnauthorized();
+      else {
+        console.warn('progress not saved:', error);
+        this.deps.announcer.announce('Progress could not be saved.');
+      }
+    }
+  }
+
+  private onLessonClick(event: MouseEvent): void {
+    const target = event.target as Element;
+    const run = target.closest<HTMLButtonElement>('button.code-run');
+    if (run) {
+      const command = run.dataset.command ?? '';
+      if (command && this.deps.terminal.run(command)) flashLabel(run, 'Sent');
+      return;
+    }
+    const copy = target.closest<HTMLButtonElement>('button.code-copy');
+    if (copy) {
+      void copyText(copy.dataset.copy ?? '').then((ok) => {
+        flashLabel(copy, ok ? 'Copied' : 'Copy failed');
+        this.deps.announcer.announce(ok ? 'Copied to the clipboard.' : 'The browser refused access to the clipboard.');
+      });
+    }
+  }
+
+  private toggleStepList(open = this.stepList.hidden): void {
+    this.stepList.hidden = !open;
+    this.stepPicker.setAttribute('aria-expanded', String(open));
+    if (open) this.stepList.querySelector<HTMLElement>('[aria-current="step"]')?.focus();
+  }
+
+  private readonly closeStepListOnOutsideClick = (event: MouseEvent) => {
+    if (this.stepList.hidden) return;
+    const target = event.target as Node;
+    if (!this.stepList.contains(target) && !this.stepPicker.contains(target)) this.toggleStepList(false);
+  };
+}
+
+/**
+ * Normalizes the server-rendered code buttons, wherever the renderer put them: one action bar
+ * per code block, each button with an icon, a visible label and an accessible name.
+ */
+function enhanceCodeButtons(root: HTMLElement): void {
+  for (const block of root.querySelectorAll<HTMLElement>('.codeblock')) {
+    const buttons = [...block.querySelectorAll<HTMLButtonElement>('button.code-copy, button.code-run')];
+    if (!buttons.length) continue;
+    let bar = block.querySelector<HTMLElement>(':scope > .code-actions');
+    if (!bar) {
+      bar = h('div', { class: 'code-actions' });
+      block.prepend(bar);
+    }
+    // Copy first, Run last: the primary action sits at the edge.
+    buttons.sort((a, b) => Number(a.classList.contains('code-run')) - Number(b.classList.contains('code-run')));
+    for (const button of buttons) {
+      const isRun = button.classList.contains('code-run');
+      const text = button.textContent?.trim() || (isRun ? 'Run' : 'Copy');
+      button.type = 'button';
+      button.replaceChildren(
+        icon(isRun ? 'play' : 'copy', isRun ? 'icon icon-sm icon-filled' : 'icon icon-sm'),
+        h('span', { class: 'label' }, text),
+      );
+      button.title = isRun ? 'Type this command into the terminal and run it' : 'Copy to the clipboard';
+      const subject = firstLine(isRun ? button.dataset.command : button.dataset.copy);
+      if (subject) button.setAttribute('aria-label', `${text}: ${subject}`);
+      bar.append(button);
+    }
+  }
+}
+
+function firstLine(text: string | undefined): string {
+  const line = (text ?? '').trim().split('\n')[0] ?? '';
+  return line.length > 60 ? `${line.slice(0, 57)}…` : line;
+}
+
+function flashLabel(button: HTMLButtonElement, text: string): void {
+  const label = button.querySelector<HTMLElement>('.label');
+  if (!label) return;
+  const original = button.dataset.label ?? label.textContent ?? '';
+  button.dataset.label = original;
+  label.textContent = text;
+  button.classList.add('is-flashed');
+  window.clearTimeout(Number(button.dataset.flashTimer ?? 0));
+  button.dataset.flashTimer = String(
+    window.setTimeout(() => {
+      label.textContent = original;
+      button.classList.remove('is-flashed');
+    }, 1400),
+  );
+}
+
+function hintsSection(hints: string[]): HTMLElement {
+  const list = h('ol', { class: 'hint-list' });
+  let shown = 0;
+  const more = h('button', { type: 'button', class: 'button button-ghost button-sm', 'data-testid': 'show-hint' });
+  const reveal = () => {
+    const hint = hints[shown];
+    if (hint === undefined) return;
+    list.append(h('li', { tabindex: -1 }, hint));
+    shown += 1;
+    (list.lastElementChild as HTMLElement).focus();
+    update();
+  };
+  const update = () => {
+    more.replaceChildren(icon('lightbulb', 'icon icon-sm'), shown === 0 ? 'Show a hint' : `Show another hint (${shown} of ${hints.length})`);
+    more.hidden = shown >= hints.length;
+  };
+  more.addEventListener('click', reveal);
+  update();
+  return h('section', { class: 'assist hints', 'aria-label': 'Hints' }, h('h2', { class: 'assist-title' }, 'Stuck?'), list, more);
+}
+
+function solutionSection(commands: string[]): HTMLElement {
+  return h(
+    'details',
+    { class: 'assist solution', 'data-testid': 'solution' },
+    h('summary', {}, icon('chevronRight', 'icon icon-sm disclosure-icon'), 'Show the solution'),
+    h(
+      'div',
+      { class: 'solution-body' },
+      ...commands.map((command) => {
+        const block = h(
+          'div',
+          { class: 'codeblock', 'data-runnable': 'true' },
+          h('pre', { class: 'plain' }, h('code', {}, command)),
+          h('button', { type: 'button', class: 'code-copy', 'data-copy': command }),
+          h('button', { type: 'button', class: 'code-run', 'data-command': command }),
+        );
+        enhanceCodeButtons(block);
+        return block;
+      }),
+    ),
+  );
+}
