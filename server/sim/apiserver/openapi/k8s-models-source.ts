@@ -1,0 +1,410 @@
+/**
+ * The built-in Kubernetes schemas, with the API's own field descriptions, read from the npm
+ * package `kubernetes-models` (generated from kube-apiserver's OpenAPI spec). That package ships
+ * its schemas as TypeScript declarations (`v1/PodSpec.d.ts`, with each field's description as a
+ * doc comment) plus compiled validators, not as JSON; this module parses the declarations back into
+ * OpenAPI v3 schemas. Parsing is lazy, per definition, following references, so the cluster's cold
+ * start pays nothing and a document pays only for the definitions it reaches.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface Schema {
+  type?: string;
+  format?: string;
+  description?: string;
+  properties?: Record<string, Schema>;
+  required?: string[];
+  items?: Schema;
+  additionalProperties?: Schema | boolean;
+  enum?: unknown[];
+  allOf?: Schema[];
+  oneOf?: Schema[];
+  anyOf?: Schema[];
+  $ref?: string;
+  default?: unknown;
+  [extension: `x-${string}`]: unknown;
+}
+
+const REF_PREFIX = '#/components/schemas/';
+
+function findPackageDir(name: string): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(dir, 'node_modules', name);
+    if (existsSync(join(candidate, 'package.json'))) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`npm package ${name} is not installed (run npm install)`);
+    dir = parent;
+  }
+}
+
+/** Group directory of kubernetes-models → the Go package path kube-openapi names definitions by. */
+function apiPackage(groupDir: string): string {
+  if (groupDir === 'apiextensions.k8s.io') return 'io.k8s.apiextensions-apiserver.pkg.apis.apiextensions';
+  if (groupDir === 'apiregistration.k8s.io') return 'io.k8s.kube-aggregator.pkg.apis.apiregistration';
+  if (groupDir === 'internal.apiserver.k8s.io') return 'io.k8s.api.apiserverinternal';
+  return `io.k8s.api.${groupDir.split('.')[0]}`;
+}
+
+// Fields kube declares int64; everything else numeric in the built-in API is int32.
+const INT64_FIELDS = new Set([
+  'activeDeadlineSeconds', 'terminationGracePeriodSeconds', 'deletionGracePeriodSeconds', 'generation',
+  'observedGeneration', 'runAsUser', 'runAsGroup', 'fsGroup', 'supplementalGroups', 'gracePeriodSeconds',
+  'expirationSeconds', 'startingDeadlineSeconds', 'tolerationSeconds', 'priority', 'value', 'count',
+  'remainingItemCount', 'sizeBytes', 'capacity', 'maxSurge', 'backoffLimitPerIndex', 'maxFailedIndexes',
+]);
+const DOUBLE_FIELDS = new Set(['maximum', 'minimum', 'multipleOf']);
+
+// ---------------------------------------------------------------- tokenizer
+
+type Token =
+  | { t: 'doc'; v: string }
+  | { t: 'str'; v: string }
+  | { t: 'id'; v: string }
+  | { t: 'p'; v: string };
+
+function tokenize(src: string): Token[] {
+  const out: Token[] = [];
+  let i = 0;
+  while (i < src.length) {
+    const c = src[i]!;
+    if (c === ' ' || c === '\n' || c === '\t' || c === '\r') { i++; continue; }
+    if (src.startsWith('/**', i)) {
+      const end = src.indexOf('*/', i + 3);
+      out.push({ t: 'doc', v: cleanDoc(src.slice(i + 3, end)) });
+      i = end + 2;
+      continue;
+    }
+    if (src.startsWith('//', i)) { i = src.indexOf('\n', i); if (i < 0) break; continue; }
+    if (c === '"') {
+      let j = i + 1;
+      while (src[j] !== '"') j += src[j] === '\\' ? 2 : 1;
+      out.push({ t: 'str', v: JSON.parse(src.slice(i, j + 1)) as string });
+      i = j + 1;
+      continue;
+    }
+    if (/[A-Za-z_$]/.test(c)) {
+      let j = i + 1;
+      while (j < src.length && /[A-Za-z0-9_$]/.test(src[j]!)) j++;
+      out.push({ t: 'id', v: src.slice(i, j) });
+      i = j;
+      continue;
+    }
+    out.push({ t: 'p', v: c });
+    i++;
+  }
+  return out;
+}
+
+/** A JSDoc body back to the description text kube-openapi had (paragraphs joined by "\n\n"). */
+function cleanDoc(raw: string): string {
+  const lines = raw.split('\n').map((l) => l.replace(/^\s*\* ?/, ''));
+  while (lines.length && !lines[0]!.trim()) lines.shift();
+  while (lines.length && !lines[lines.length - 1]!.trim()) lines.pop();
+  return lines.join('\n').replace(/\*\\\//g, '*/');
+}
+
+// ---------------------------------------------------------------- parser
+
+class DeclParser {
+  private pos = 0;
+  constructor(
+    private readonly toks: Token[],
+    private readonly resolveName: (ident: string) => string | undefined,
+  ) {}
+
+  private peek(o = 0): Token | undefined { return this.toks[this.pos + o]; }
+  private next(): Token { return this.toks[this.pos++]!; }
+  private expect(v: string): void {
+    const t = this.next();
+    if (t.v !== v) throw new Error(`expected ${v}, got ${t.v}`);
+  }
+
+  /** Positions the parser after `export interface NAME {` or `export type NAME =`. */
+  findDeclaration(): { kind: 'interface' | 'alias'; doc?: string } | undefined {
+    let doc: string | undefined;
+    while (this.pos < this.toks.length) {
+      const t = this.next();
+      if (t.t === 'doc') { doc = t.v; continue; }
+      if (t.t === 'id' && t.v === 'export') {
+        const k = this.peek();
+        if (k?.v === 'interface') {
+          this.pos += 2; // interface NAME
+          while (this.peek()?.v !== '{') this.pos++; // `extends TypeMeta`
+          this.pos++;
+          return { kind: 'interface', doc };
+        }
+        if (k?.v === 'type' && this.peek(2)?.v === '=') {
+          this.pos += 3;
+          return { kind: 'alias', doc };
+        }
+      }
+      doc = undefined;
+    }
+    return undefined;
+  }
+
+  /** Members up to and including the closing `}`. */
+  objectBody(): Schema {
+    const properties: Record<string, Schema> = {};
+    const required: string[] = [];
+    let additional: Schema | undefined;
+    let doc: string | undefined;
+    for (;;) {
+      const t = this.next();
+      if (t.v === '}') break;
+      if (t.t === 'doc') { doc = t.v; continue; }
+      if (t.v === '[') {
+        // [key: string]: T;
+        while (this.next().v !== ']');
+        this.expect(':');
+        additional = this.type();
+        if (this.peek()?.v === ';') this.pos++;
+        continue;
+      }
+      if (t.t === 'str' || t.t === 'id') {
+        let optional = false;
+        if (this.peek()?.v === '?') { optional = true; this.pos++; }
+        this.expect(':');
+        const s = this.type(t.v);
+        if (this.peek()?.v === ';') this.pos++;
+        properties[t.v] = decorate(s, doc);
+        if (!optional) required.push(t.v);
+        doc = undefined;
+        continue;
+      }
+      throw new Error(`unexpected token ${t.v}`);
+    }
+    const s: Schema = { type: 'object' };
+    if (Object.keys(properties).length) s.properties = properties;
+    if (required.length) s.required = required;
+    if (additional) s.additionalProperties = additional;
+    return s;
+  }
+
+  type(fieldName?: string): Schema {
+    const alts: Schema[] = [this.primary(fieldName)];
+    while (this.peek()?.v === '|') { this.pos++; alts.push(this.primary(fieldName)); }
+    if (alts.length === 1) return alts[0]!;
+    if (alts.every((a) => a.enum)) return { type: 'string', enum: alts.flatMap((a) => a.enum!) };
+    const types = new Set(alts.map((a) => a.type));
+    if (types.has('string') && (types.has('integer') || types.has('number'))) return { 'x-kubernetes-int-or-string': true };
+    return { anyOf: alts };
+  }
+
+  private primary(fieldName?: string): Schema {
+    const t = this.next();
+    if (t.t === 'str') return { type: 'string', enum: [t.v] };
+    if (t.v === '{') return this.objectBody();
+    if (t.t !== 'id') throw new Error(`unexpected token ${t.v}`);
+    switch (t.v) {
+      case 'string': return { type: 'string' };
+      case 'boolean': return { type: 'boolean' };
+      case 'number':
+        if (fieldName && DOUBLE_FIELDS.has(fieldName)) return { type: 'number', format: 'double' };
+        return { type: 'integer', format: fieldName && INT64_FIELDS.has(fieldName) ? 'int64' : 'int32' };
+      case 'any':
+      case 'unknown':
+      case 'object': return {};
+      case 'Array': {
+        this.expect('<');
+        const items = this.type(undefined);
+        this.expect('>');
+        return { type: 'array', items };
+      }
+    }
+    // `IPod["kind"]` is a literal already described by the interface; the wire type is a string.
+    if (this.peek()?.v === '[') {
+      while (this.next().v !== ']');
+      return { type: 'string' };
+    }
+    const name = this.resolveName(t.v);
+    if (!name) throw new Error(`unknown type ${t.v}`);
+    return { $ref: REF_PREFIX + name };
+  }
+}
+
+/** A property's description goes next to its reference, as kube-openapi's v3 output does it. */
+function decorate(s: Schema, doc: string | undefined): Schema {
+  if (s.$ref) return { ...(doc ? { description: doc } : {}), allOf: [{ $ref: s.$ref }] };
+  if (s.type === 'array' && s.items?.enum) {
+    const { enum: _e, ...items } = s.items;
+    s = { ...s, items };
+  }
+  if (s.enum && s.enum.length === 1 && !doc?.includes('Possible enum values')) {
+    // Single literals are apiVersion/kind pins of the TypeScript models, not API enums.
+    const { enum: _e, ...rest } = s;
+    s = rest;
+  }
+  return doc ? { ...s, description: doc } : s;
+}
+
+// ---------------------------------------------------------------- definitions
+
+interface DefinitionFile {
+  name: string;
+  file: string;
+}
+
+export class K8sModelsSource {
+  private readonly modelsDir = findPackageDir('kubernetes-models');
+  private readonly machineryDir = findPackageDir('@kubernetes-models/apimachinery');
+  private readonly cache = new Map<string, Schema>();
+  private byName?: Map<string, DefinitionFile>;
+  private readonly byFile = new Map<string, string>();
+
+  /** The definition name (`io.k8s.api.apps.v1.Deployment`) of a kind in a group-version. */
+  kindDefinitionName(group: string, version: string, kind: string): string | undefined {
+    const name = group === '' ? `io.k8s.api.core.${version}.${kind}` : `${apiPackage(group)}.${version}.${kind}`;
+    return this.files().has(name) ? name : undefined;
+  }
+
+  get(name: string): Schema | undefined {
+    const hit = this.cache.get(name);
+    if (hit) return hit;
+    const def = this.files().get(name);
+    if (!def) return undefined;
+    const schema = this.parse(def);
+    this.cache.set(name, schema);
+    return schema;
+  }
+
+  /** Every definition reachable from `roots` (names), roots included. */
+  closure(roots: string[]): Map<string, Schema> {
+    const out = new Map<string, Schema>();
+    const todo = [...roots];
+    while (todo.length) {
+      const name = todo.pop()!;
+      if (out.has(name)) continue;
+      const s = this.get(name);
+      if (!s) continue;
+      out.set(name, s);
+      collectRefs(s, (ref) => { if (!out.has(ref)) todo.push(ref); });
+    }
+    return out;
+  }
+
+  private files(): Map<string, DefinitionFile> {
+    if (this.byName) return this.byName;
+    const map = new Map<string, DefinitionFile>();
+    const add = (name: string, file: string) => { map.set(name, { name, file }); this.byFile.set(file, name); };
+    for (const top of readdirSync(this.modelsDir, { withFileTypes: true })) {
+      if (!top.isDirectory() || top.name.startsWith('_')) continue;
+      const groupDir = top.name;
+      if (groupDir === 'v1' || /^v\d+((alpha|beta)\d+)?$/.test(groupDir)) {
+        this.addVersionDir(add, join(this.modelsDir, groupDir), `io.k8s.api.core.${groupDir}`);
+        continue;
+      }
+      for (const v of readdirSync(join(this.modelsDir, groupDir), { withFileTypes: true })) {
+        if (v.isDirectory()) this.addVersionDir(add, join(this.modelsDir, groupDir, v.name), `${apiPackage(groupDir)}.${v.name}`);
+      }
+    }
+    const machinery: [string, string][] = [
+      ['apis/meta/v1', 'io.k8s.apimachinery.pkg.apis.meta.v1'],
+      ['api/resource', 'io.k8s.apimachinery.pkg.api.resource'],
+      ['util/intstr', 'io.k8s.apimachinery.pkg.util.intstr'],
+      ['runtime', 'io.k8s.apimachinery.pkg.runtime'],
+      ['version', 'io.k8s.apimachinery.pkg.version'],
+    ];
+    for (const [dir, pkg] of machinery) this.addVersionDir(add, join(this.machineryDir, dir), pkg);
+    this.byName = map;
+    return map;
+  }
+
+  private addVersionDir(add: (name: string, file: string) => void, dir: string, pkg: string): void {
+    if (!existsSync(dir)) return;
+    for (const f of readdirSync(dir)) {
+      if (f.endsWith('.d.ts') && f !== 'index.d.ts') add(`${pkg}.${f.slice(0, -5)}`, join(dir, f));
+    }
+  }
+
+  private parse(def: DefinitionFile): Schema {
+    const src = readFileSync(def.file, 'utf8');
+    const imports = new Map<string, string>();
+    for (const m of src.matchAll(/import \{ ([^}]+) \} from "([^"]+)";/g)) {
+      const target = this.importTarget(def.file, m[2]!);
+      if (!target) continue;
+      for (const ident of m[1]!.split(',').map((s) => s.trim())) imports.set(ident, target);
+    }
+    const selfInterface = /export interface (\w+)/.exec(src)?.[1];
+    const parser = new DeclParser(tokenize(src), (ident) => imports.get(ident) ?? (ident === selfInterface ? def.name : undefined));
+    const decl = parser.findDeclaration();
+    let schema: Schema;
+    if (!decl) {
+      schema = {};
+    } else if (decl.kind === 'interface') {
+      schema = parser.objectBody();
+      // Empty interfaces are kube's free-form types (RawExtension, JSON, FieldsV1).
+      if (!schema.properties && !schema.additionalProperties) {
+        schema = def.name.endsWith('.FieldsV1') || def.name.endsWith('.RawExtension') ? { type: 'object' } : {};
+        schema['x-kubernetes-preserve-unknown-fields'] = true;
+      }
+    } else {
+      schema = aliasSchema(def.name, parser.type());
+    }
+    if (decl?.doc) schema = { description: decl.doc, ...schema };
+    return typeMetaAsServed(schema);
+  }
+
+  private importTarget(fromFile: string, spec: string): string | undefined {
+    if (spec === '@kubernetes-models/base') return undefined;
+    let file: string;
+    if (spec.startsWith('.')) file = join(dirname(fromFile), spec.replace(/\.js$/, '.d.ts'));
+    else if (spec.startsWith('@kubernetes-models/apimachinery/')) file = join(this.machineryDir, spec.slice('@kubernetes-models/apimachinery/'.length) + '.d.ts');
+    else return undefined;
+    this.files();
+    return this.byFile.get(file);
+  }
+}
+
+export const API_VERSION_DESCRIPTION = 'APIVersion defines the versioned schema of this representation of an object. Servers should convert recognized schemas to the latest internal value, and may reject unrecognized values. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#resources';
+export const KIND_DESCRIPTION = 'Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds';
+
+/**
+ * The TypeScript models pin apiVersion/kind as required literals without descriptions; the API
+ * itself publishes them as optional strings documented like every TypeMeta.
+ */
+function typeMetaAsServed(s: Schema): Schema {
+  const props = s.properties;
+  if (!props) return s;
+  const fixed = { ...props };
+  let changed = false;
+  for (const [field, description] of [['apiVersion', API_VERSION_DESCRIPTION], ['kind', KIND_DESCRIPTION]] as const) {
+    const p = fixed[field];
+    if (p && !p.description && p.type === 'string') { fixed[field] = { description, type: 'string' }; changed = true; }
+  }
+  if (!changed) return s;
+  const required = s.required?.filter((r) => !(r === 'apiVersion' || r === 'kind') || fixed[r]!.description !== API_VERSION_DESCRIPTION && fixed[r]!.description !== KIND_DESCRIPTION);
+  const out: Schema = { ...s, properties: fixed };
+  if (required?.length) out.required = required; else delete out.required;
+  return out;
+}
+
+/** Scalar wrapper types, shaped as kube-openapi publishes them in v3. */
+function aliasSchema(name: string, parsed: Schema): Schema {
+  if (name.endsWith('.IntOrString')) return { format: 'int-or-string', oneOf: [{ type: 'integer' }, { type: 'string' }] };
+  if (name.endsWith('.Quantity')) return { oneOf: [{ type: 'string' }, { type: 'number' }] };
+  if (name.endsWith('.Time')) return { type: 'string', format: 'date-time' };
+  if (name.endsWith('.MicroTime')) return { type: 'string', format: 'date-time' };
+  return parsed;
+}
+
+export function collectRefs(s: unknown, onRef: (name: string) => void): void {
+  if (!s || typeof s !== 'object') return;
+  if (Array.isArray(s)) { for (const x of s) collectRefs(x, onRef); return; }
+  for (const [k, v] of Object.entries(s)) {
+    if (k === '$ref' && typeof v === 'string' && v.startsWith(REF_PREFIX)) onRef(v.slice(REF_PREFIX.length));
+    else collectRefs(v, onRef);
+  }
+}
+
+export { REF_PREFIX };
+
+let shared: K8sModelsSource | undefined;
+/** One parsed copy per process: the schemas are immutable, every cluster shares them. */
+export function k8sModels(): K8sModelsSource {
+  shared ??= new K8sModelsSource();
+  return shared;
+}
