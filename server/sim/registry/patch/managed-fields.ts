@@ -329,10 +329,9 @@ export interface RecordUpdateArgs {
   now: Date;
 }
 
+/** `managedFields: [{}]` clears ownership; an empty list does not (clients unaware of the field send one). */
 function isResetRequest(entries: unknown): boolean {
-  if (!Array.isArray(entries)) return false;
-  if (entries.length === 0) return true;
-  return entries.length === 1 && isObject(entries[0]) && Object.keys(entries[0]).length === 0;
+  return Array.isArray(entries) && entries.length === 1 && isObject(entries[0]) && Object.keys(entries[0]).length === 0;
 }
 
 /** Ownership for a create, update or non-apply patch (operation Update). */
