@@ -24,6 +24,7 @@ import {
 } from '../../server/sim/apiserver/streams/exec.js';
 import { resolveContainer } from '../../server/sim/apiserver/streams/containers.js';
 import { handlePortForwardUpgrade } from '../../server/sim/apiserver/streams/portforward.js';
+import { parsePodLogOptions, writeLogs, type LogEntry, type LogSource } from '../../server/sim/apiserver/streams/logs.js';
 import { ApiError } from '../../server/sim/errors.js';
 import type { KubeObject } from '../../server/sim/types.js';
 
@@ -36,6 +37,7 @@ interface ProtocolHarness {
   onExec: (io: ExecIO, params: ExecParams) => Promise<number>;
   lastExec?: ExecParams;
   onConnect: (port: number) => Promise<Duplex>;
+  logSource: (container: string) => LogSource;
   close(): Promise<void>;
 }
 
@@ -83,6 +85,7 @@ async function startProtocolHarness(): Promise<ProtocolHarness> {
     kubeconfig: join(dir, 'kubeconfig'),
     onExec: async () => 0,
     onConnect: () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })),
+    logSource: () => fakeLog([]),
     close: async () => {},
   };
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -92,6 +95,17 @@ async function startProtocolHarness(): Promise<ProtocolHarness> {
     const target = m ? pods[m[1]!] : undefined;
     if (!m || !target) return sendJson(res, 404, ApiError.notFound({ group: '', resource: 'pods' }, m?.[1] ?? url.pathname).toStatus());
     if (!m[2]) return sendJson(res, 200, target);
+    if (m[2] === 'log') {
+      try {
+        const opts = parsePodLogOptions(url, m[1]!);
+        opts.container = resolveContainer(target, opts.container);
+        void writeLogs(res, harness.logSource(opts.container), opts);
+      } catch (err) {
+        const status = err instanceof ApiError ? err.toStatus() : ApiError.internal(String(err)).toStatus();
+        sendJson(res, status.code, status);
+      }
+      return;
+    }
     return sendJson(res, 400, ApiError.badRequest('Upgrade request required').toStatus());
   });
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -500,3 +514,116 @@ function bigFile(): string {
   }
   return bigFilePath;
 }
+
+// ---------------------------------------------------------------------------------------------
+// logs
+
+interface FakeLog extends LogSource {
+  log(line: string): void;
+  stop(): void;
+  subscribers(): number;
+}
+
+function fakeLog(lines: Array<[Date, string]>, running = true): FakeLog {
+  const entries: LogEntry[] = lines.map(([time, line]) => ({ time, line }));
+  const listeners = new Set<{ onEntry: (e: LogEntry) => void; onEnd: () => void }>();
+  let alive = running;
+  return {
+    entries: () => entries,
+    running: () => alive,
+    subscribe(onEntry, onEnd) {
+      const l = { onEntry, onEnd };
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    log(line) {
+      const e = { time: new Date(), line };
+      entries.push(e);
+      for (const l of listeners) l.onEntry(e);
+    },
+    stop() {
+      alive = false;
+      for (const l of [...listeners]) l.onEnd();
+    },
+    subscribers: () => listeners.size,
+  };
+}
+
+describe('kubectl logs', () => {
+  const t0 = new Date('2026-11-26T10:00:00.123Z');
+  const at = (s: number) => new Date(t0.getTime() + s * 1000);
+  const history: Array<[Date, string]> = [
+    [at(0), 'INFO starting'],
+    [at(1), 'GET /productpage 200'],
+    [at(2), 'GET /health 200'],
+  ];
+
+  it('prints the container log, its tail, and kubelet-style timestamps', async () => {
+    const asked: string[] = [];
+    harness.logSource = (c) => {
+      asked.push(c);
+      return fakeLog(history, false);
+    };
+    const all = await kubectl(['logs', 'web']);
+    expect(all.stdout).toBe('INFO starting\nGET /productpage 200\nGET /health 200\n');
+    expect(all.code).toBe(0);
+    const tail = await kubectl(['logs', 'web', '--tail=2', '--timestamps']);
+    expect(tail.stdout).toBe('2026-11-26T10:00:01.123000000Z GET /productpage 200\n2026-11-26T10:00:02.123000000Z GET /health 200\n');
+    const limited = await kubectl(['logs', 'web', '--limit-bytes=10']);
+    expect(limited.stdout).toBe('INFO start');
+    expect(asked).toEqual(['web', 'web', 'web']);
+  });
+
+  it('filters by --since against the entry times', async () => {
+    const recent = new Date();
+    harness.logSource = () => fakeLog([[new Date(recent.getTime() - 3 * 3600_000), 'old'], [recent, 'new']], false);
+    const r = await kubectl(['logs', 'web', '--since=1h']);
+    expect(r.stdout).toBe('new\n');
+  });
+
+  it('follows new lines until the container stops (-f)', async () => {
+    const source = fakeLog([[at(0), 'first']]);
+    harness.logSource = () => source;
+    const child = spawn('/usr/bin/kubectl', ['logs', '-f', 'web'], { env: { ...process.env, KUBECONFIG: harness.kubeconfig } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    await waitFor(() => out === 'first\n');
+    await waitFor(() => source.subscribers() === 1);
+    source.log('second');
+    await waitFor(() => out === 'first\nsecond\n');
+    source.stop();
+    expect(await exited).toBe(0);
+    expect(out).toBe('first\nsecond\n');
+  });
+
+  it('stops following when kubectl goes away', async () => {
+    const source = fakeLog([[at(0), 'first']]);
+    harness.logSource = () => source;
+    const child = spawn('/usr/bin/kubectl', ['logs', '-f', 'web'], { env: { ...process.env, KUBECONFIG: harness.kubeconfig } });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    await waitFor(() => out === 'first\n' && source.subscribers() === 1);
+    child.kill('SIGINT');
+    await waitFor(() => source.subscribers() === 0);
+  });
+
+  it("words bad requests as kube-apiserver does", async () => {
+    harness.logSource = () => fakeLog(history, false);
+    const badContainer = await kubectl(['get', '--raw', '/api/v1/namespaces/default/pods/web/log?container=nope']);
+    expect(badContainer.stderr).toBe('Error from server (BadRequest): container nope is not valid for pod web\n');
+    expect(badContainer.code).toBe(1);
+    const noContainer = await kubectl(['get', '--raw', '/api/v1/namespaces/default/pods/two/log']);
+    expect(noContainer.stderr).toBe(
+      'Error from server (BadRequest): a container name must be specified for pod two, choose one of: [main sidecar]\n',
+    );
+    const negative = await kubectl(['get', '--raw', '/api/v1/namespaces/default/pods/web/log?tailLines=-1']);
+    expect(negative.stderr).toBe(
+      'The PodLogOptions "web" is invalid: tailLines: Invalid value: -1: must be greater than or equal to 0\n',
+    );
+    const both = await kubectl(['get', '--raw', '/api/v1/namespaces/default/pods/web/log?sinceSeconds=5&sinceTime=2026-01-01T00:00:00Z']);
+    expect(both.stderr).toBe('The PodLogOptions "web" is invalid: : Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified\n');
+    const notANumber = await kubectl(['get', '--raw', '/api/v1/namespaces/default/pods/web/log?tailLines=ten']);
+    expect(notANumber.stderr).toBe('Error from server (BadRequest): strconv.ParseInt: parsing "ten": invalid syntax\n');
+  });
+});
