@@ -19,11 +19,11 @@
  * Headings get ids "<step id>--<slug>" so that all steps of a track can share one page; links
  * to "#slug" inside a step are rewritten to match.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { Marked, type Tokens } from 'marked';
 import { parseFenceInfo } from './codeblocks.js';
 import { highlight, prepareHighlighter } from './highlight.js';
-import { TRUST_MARKER_ATTRIBUTE, newTrustMarker, sanitizeLessonHtml } from './sanitize.js';
+import { sanitizeLessonHtml } from './sanitize.js';
 import type { Step, Track } from './types.js';
 
 /** Bump when the output format changes, so cached HTML from the old format is never served. */
@@ -33,8 +33,8 @@ const SLOT_PREFIX = 'highlighted-code-slot-';
 
 interface RenderContext {
   marker: string;
-  /** Shiki's output per code block, in document order. */
-  highlighted: string[];
+  /** Finished code blocks, in document order. */
+  blocks: string[];
   idPrefix: string;
   slugCounts: Map<string, number>;
 }
@@ -47,7 +47,7 @@ const marked = new Marked({
   renderer: {
     code({ text, lang }: Tokens.Code): string {
       const info = parseFenceInfo(lang);
-      return codeBlockHtml(text, info.lang, info.runnable, current());
+      return codeBlockPlaceholder(text, info.lang, info.runnable, current());
     },
     heading({ tokens, depth, text }: Tokens.Heading): string {
       const id = current().idPrefix + uniqueSlug(text);
@@ -67,21 +67,19 @@ function current(): RenderContext {
 }
 
 /**
- * The code block's frame; the highlighted <pre> goes in after sanitizing (see renderMarkdown),
- * so only a placeholder that raw HTML cannot guess (it contains the render's random marker)
- * passes through DOMPurify.
+ * Code blocks are built here but inserted after sanitizing (see renderMarkdown): only a
+ * placeholder that raw HTML cannot guess (it holds the render's random marker) goes through
+ * DOMPurify, so commands reach the page byte for byte and no lesson HTML can forge a block.
  */
-function codeBlockHtml(code: string, lang: string, runnable: boolean, render: RenderContext): string {
-  const trust = ` ${TRUST_MARKER_ATTRIBUTE}="${render.marker}"`;
+function codeBlockPlaceholder(code: string, lang: string, runnable: boolean, render: RenderContext): string {
   const text = escapeAttribute(code);
-  const run = runnable ? `<button type="button" class="code-run" data-command="${text}"${trust}>Run</button>` : '';
-  const slot = `${SLOT_PREFIX}${render.marker}-${render.highlighted.length}`;
-  render.highlighted.push(highlight(code, lang || 'text'));
-  return (
-    `<div class="codeblock" data-runnable="${runnable}"${trust}>` +
-    `<div class="codeblock-actions"${trust}>${run}<button type="button" class="code-copy" data-copy="${text}"${trust}>Copy</button></div>` +
-    `${slot}</div>\n`
+  const run = runnable ? `<button type="button" class="code-run" data-command="${text}">Run</button>` : '';
+  render.blocks.push(
+    `<div class="codeblock" data-runnable="${runnable}">` +
+      `<div class="codeblock-actions">${run}<button type="button" class="code-copy" data-copy="${text}">Copy</button></div>` +
+      `${highlight(code, lang || 'text')}</div>`,
   );
+  return `${SLOT_PREFIX}${render.marker}-${render.blocks.length - 1}\n`;
 }
 
 function escapeAttribute(value: string): string {
@@ -148,8 +146,8 @@ async function renderMarkdown(markdown: string, idPrefix: string): Promise<strin
     if (token.type === 'code') langs.add(parseFenceInfo((token as Tokens.Code).lang).lang);
   });
   await prepareHighlighter(langs);
-  const marker = newTrustMarker();
-  const render: RenderContext = { marker, idPrefix, slugCounts: new Map(), highlighted: [] };
+  const marker = randomBytes(12).toString('hex');
+  const render: RenderContext = { marker, idPrefix, slugCounts: new Map(), blocks: [] };
   context = render;
   let html: string;
   try {
@@ -157,11 +155,12 @@ async function renderMarkdown(markdown: string, idPrefix: string): Promise<strin
   } finally {
     context = undefined;
   }
-  // Shiki's output is built from escaped code and theme colours only; keeping it out of
-  // DOMPurify means no style attribute is ever accepted from a lesson, and saves ~90% of the
-  // sanitizing time (jsdom parses every token's style).
+  // Code blocks are made of escaped text and shiki's theme colours only. Keeping them out of
+  // DOMPurify means commands are never altered by it (it drops attributes containing "-->"),
+  // no style attribute is ever accepted from a lesson, and sanitizing is ~5x faster (jsdom
+  // parses every token's style).
   const slot = new RegExp(`${SLOT_PREFIX}${marker}-(\\d+)`, 'g');
-  return sanitizeLessonHtml(html, marker).replace(slot, (_, index: string) => render.highlighted[Number(index)] ?? '');
+  return sanitizeLessonHtml(html).replace(slot, (_, index: string) => render.blocks[Number(index)] ?? '');
 }
 
 /** The step's body as HTML (the title is not included: the page shows it itself). */
