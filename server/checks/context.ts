@@ -1,0 +1,44 @@
+import { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import type { CheckContext, ScopedObjectApi } from './kinds/types.js';
+
+/** client-node keeps its discovery lookup protected; checks need a kind's scope to default namespaces as kubectl does. */
+class ObjectApiWithScope extends KubernetesObjectApi {
+  static forConfig(kc: KubeConfig): ObjectApiWithScope {
+    const client = kc.makeApiClient(ObjectApiWithScope);
+    client.setDefaultNamespace(kc);
+    return client;
+  }
+
+  async isNamespaced(apiVersion: string, kind: string): Promise<boolean> {
+    const resource = await this.resource(apiVersion, kind);
+    if (!resource) throw Object.assign(new Error(`unknown kind ${kind} in ${apiVersion}`), { code: 404 });
+    return resource.namespaced;
+  }
+}
+
+export function loadKubeConfig(kubeconfigPath: string, context?: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(kubeconfigPath);
+  if (context) kc.setCurrentContext(context);
+  return kc;
+}
+
+export function objectApi(kc: KubeConfig): ScopedObjectApi {
+  const api = ObjectApiWithScope.forConfig(kc);
+  return { api, isNamespaced: (apiVersion, kind) => api.isNamespaced(apiVersion, kind) };
+}
+
+export function createCheckContext(options: {
+  kc: KubeConfig;
+  transcript?: () => string;
+  shell: { cwd: string; env: Record<string, string> };
+  signal?: AbortSignal;
+}): CheckContext {
+  return {
+    kc: options.kc,
+    objects: objectApi(options.kc),
+    transcript: options.transcript ?? (() => ''),
+    shell: options.shell,
+    ...(options.signal ? { signal: options.signal } : {}),
+  };
+}

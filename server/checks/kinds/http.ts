@@ -1,0 +1,171 @@
+/**
+ * Requests into the cluster, the way a learner's browser or curl would make them, but sent
+ * through the Kubernetes API's service proxy so they work on every backend without the server
+ * needing a route to the cluster network (NodePort targets go to a node's address directly).
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { KubeConfig, V1Node, V1Service } from '@kubernetes/client-node';
+import type { z } from 'zod';
+import type { httpCheck } from '../schema.js';
+import { judgeShares } from '../statistics.js';
+import { apiMessage, classify } from './errors.js';
+import { ClusterUnreachableError, type CheckContext, type CheckOutcome } from './types.js';
+
+type HttpCheck = z.infer<typeof httpCheck>;
+
+export interface HttpAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+const MAX_BODY = 4 * 1024 * 1024;
+const REQUEST_TIMEOUT_MS = 10_000;
+
+function send(url: URL, options: https.RequestOptions, body?: string): Promise<HttpAnswer> {
+  const lib = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = lib.request(url, { ...options, timeout: REQUEST_TIMEOUT_MS }, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= MAX_BODY) chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url.host} within ${REQUEST_TIMEOUT_MS / 1000} s`)));
+    req.on('error', reject);
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
+}
+
+/** A request to a path of the Kubernetes API, authenticated as the kubeconfig says. */
+export async function apiRequest(kc: KubeConfig, path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<HttpAnswer> {
+  const server = kc.getCurrentCluster()?.server;
+  if (!server) throw new Error('the kubeconfig names no cluster server');
+  const url = new URL(path, server.endsWith('/') ? server : `${server}/`);
+  const options: https.RequestOptions = { method: init.method ?? 'GET', headers: { ...(init.headers ?? {}) } };
+  await kc.applyToHTTPSOptions(options);
+  try {
+    return await send(url, options, init.body);
+  } catch (err) {
+    throw new ClusterUnreachableError(`the Kubernetes API at ${url.origin} did not answer: ${(err as Error).message}`);
+  }
+}
+
+interface Target {
+  describe: string;
+  request(path: string, init: { method: string; headers: Record<string, string>; body?: string }): Promise<HttpAnswer>;
+}
+
+async function resolveTarget(spec: HttpCheck, ctx: CheckContext): Promise<Target | { problem: string }> {
+  if (spec.gateway) {
+    const proxy = '/api/v1/namespaces/istio-system/services/istio-ingressgateway:http2/proxy';
+    return { describe: 'the ingress gateway', request: (path, init) => apiRequest(ctx.kc, `${proxy}${path}`, init) };
+  }
+  const namespace = spec.namespace ?? 'default';
+  const service = spec.service!;
+  if (spec.nodePort) {
+    let svc: V1Service;
+    let nodes: V1Node[];
+    try {
+      svc = (await ctx.objects.api.read({ apiVersion: 'v1', kind: 'Service', metadata: { name: service, namespace } })) as V1Service;
+      nodes = (await ctx.objects.api.list('v1', 'Node')).items as V1Node[];
+    } catch (err) {
+      if (classify(err) === 404) return { problem: `no Service "${service}" in namespace "${namespace}"` };
+      return { problem: apiMessage(err) };
+    }
+    const port = svc.spec?.ports?.find((p) => spec.port === undefined || p.port === spec.port || p.name === spec.port);
+    if (!port?.nodePort) return { problem: `Service "${service}" has no NodePort (its type is ${svc.spec?.type ?? 'ClusterIP'})` };
+    const address = nodes.flatMap((n) => n.status?.addresses ?? []).find((a) => a.type === 'InternalIP')?.address;
+    if (!address) return { problem: 'no node has an InternalIP' };
+    const base = `http://${address}:${port.nodePort}`;
+    return {
+      describe: `NodePort ${address}:${port.nodePort}`,
+      request: (path, init) =>
+        send(new URL(path, base), { method: init.method, headers: init.headers }, init.body).catch((err: Error) => {
+          throw new TargetUnreachable(err.message);
+        }),
+    };
+  }
+  const port = spec.port !== undefined ? `:${spec.port}` : '';
+  const proxy = `/api/v1/namespaces/${encodeURIComponent(namespace)}/services/${encodeURIComponent(service)}${port}/proxy`;
+  return { describe: `Service "${service}"${port}`, request: (path, init) => apiRequest(ctx.kc, `${proxy}${path}`, init) };
+}
+
+/** Signs in to Bookinfo's productpage and returns the session cookie it sets. */
+async function signIn(target: Target, user: string): Promise<string | { problem: string }> {
+  const answer = await target.request('/login', {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: `username=${encodeURIComponent(user)}&passwd=password`,
+  });
+  const cookies = ([] as string[]).concat(answer.headers['set-cookie'] ?? []);
+  const session = cookies.map((c) => c.split(';')[0]).filter(Boolean).join('; ');
+  if (!session) return { problem: `signing in as ${user} through ${target.describe} gave no session cookie (HTTP ${answer.status})` };
+  return session;
+}
+
+function judgeOne(spec: HttpCheck, answer: HttpAnswer, where: string): CheckOutcome {
+  const expect = spec.expect ?? {};
+  const status = expect.status ?? 200;
+  const snippet = answer.body.replace(/\s+/g, ' ').trim().slice(0, 160);
+  if (answer.status !== status) return { passed: false, found: `${where} answered HTTP ${answer.status}, expected ${status}${snippet ? `: ${snippet}` : ''}` };
+  if (expect.bodyContains !== undefined && !answer.body.includes(expect.bodyContains)) {
+    return { passed: false, found: `${where} answered HTTP ${answer.status} but the body does not contain ${JSON.stringify(expect.bodyContains)}` };
+  }
+  if (expect.bodyMatches !== undefined && !new RegExp(expect.bodyMatches).test(answer.body)) {
+    return { passed: false, found: `${where} answered HTTP ${answer.status} but the body does not match /${expect.bodyMatches}/` };
+  }
+  return { passed: true, found: `${where} answered HTTP ${answer.status} as expected` };
+}
+
+export async function evaluateHttp(spec: HttpCheck, ctx: CheckContext): Promise<CheckOutcome> {
+  const target = await resolveTarget(spec, ctx);
+  if ('problem' in target) return { passed: false, found: target.problem };
+  const headers: Record<string, string> = { ...(spec.headers ?? {}) };
+  try {
+    if (spec.signedInAs) {
+      const session = await signIn(target, spec.signedInAs);
+      if (typeof session !== 'string') return { passed: false, found: session.problem };
+      headers.cookie = headers.cookie ? `${headers.cookie}; ${session}` : session;
+    }
+    const where = `${target.describe}${spec.path}`;
+    if (!spec.samples) return judgeOne(spec, await target.request(spec.path, { method: spec.method, headers }), where);
+
+    const key = new RegExp(spec.key!.regex);
+    const counts: Record<string, number> = {};
+    let failures = 0;
+    let lastFailure = '';
+    for (let i = 0; i < spec.samples; i++) {
+      if (ctx.signal?.aborted) throw new Error('check cancelled');
+      const answer = await target.request(spec.path, { method: spec.method, headers });
+      const one = judgeOne(spec, answer, where);
+      if (!one.passed) {
+        failures++;
+        lastFailure = one.found;
+        continue;
+      }
+      const m = key.exec(answer.body);
+      const k = m ? (m[1] ?? m[0]) : spec.key!.otherwise;
+      counts[k] = (counts[k] ?? 0) + 1;
+    }
+    if (failures > 0) return { passed: false, found: `${failures} of ${spec.samples} requests failed; last: ${lastFailure}` };
+    const verdict = judgeShares(counts, spec.shares!);
+    const observed = verdict.verdicts.map((v) => `${v.key} ${Math.round(v.observed * 100)}%`).join(', ');
+    const expected = Object.entries(spec.shares!).map(([k, v]) => `${k} ${Math.round(v * 100)}%`).join(', ');
+    return verdict.ok
+      ? { passed: true, found: `${spec.samples} requests to ${where}: ${observed} (expected ${expected})` }
+      : { passed: false, found: `${spec.samples} requests to ${where} split ${observed}; expected ${expected}` };
+  } catch (err) {
+    if (err instanceof TargetUnreachable) return { passed: false, found: `${target.describe} did not answer: ${err.message}` };
+    throw err;
+  }
+}
+
+/** The target itself (not the Kubernetes API) refused or timed out: a failed check, not a dead cluster. */
+class TargetUnreachable extends Error {}

@@ -1,0 +1,33 @@
+import type { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+
+/** What evaluating one check found. `found` is written for the learner. */
+export interface CheckOutcome {
+  passed: boolean;
+  found: string;
+}
+
+export interface CheckContext {
+  kc: KubeConfig;
+  objects: ScopedObjectApi;
+  /** Recent plain-text terminal output of the learner's session. */
+  transcript(): string;
+  /** The learner's shell environment, for command checks. */
+  shell: { cwd: string; env: Record<string, string> };
+  /** Injectable for sampled checks' tests. */
+  random?: () => number;
+  signal?: AbortSignal;
+}
+
+/** The object API plus the scope lookup client-node keeps protected. */
+export interface ScopedObjectApi {
+  api: KubernetesObjectApi;
+  isNamespaced(apiVersion: string, kind: string): Promise<boolean>;
+}
+
+/** The cluster did not answer (as opposed to answering "no"): reported once, not per check. */
+export class ClusterUnreachableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ClusterUnreachableError';
+  }
+}
