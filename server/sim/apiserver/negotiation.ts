@@ -1,0 +1,89 @@
+/** Accept and Content-Type handling, as apimachinery's content negotiation reads them. */
+import YAML from 'yaml';
+import { ApiError } from '../errors.js';
+
+export interface MediaType {
+  type: string;
+  params: Record<string, string>;
+}
+
+export function parseMediaTypes(header: string | undefined): MediaType[] {
+  if (!header) return [{ type: 'application/json', params: {} }];
+  return header
+    .split(',')
+    .map((part) => {
+      const [type, ...params] = part.split(';').map((s) => s.trim());
+      const p: Record<string, string> = {};
+      for (const kv of params) {
+        const i = kv.indexOf('=');
+        if (i > 0) p[kv.slice(0, i).trim()] = kv.slice(i + 1).trim();
+      }
+      return { type: type.toLowerCase(), params: p };
+    })
+    .filter((m) => m.type);
+}
+
+export type ResponseShape =
+  | { kind: 'object'; yaml: boolean }
+  | { kind: 'table'; version: string }
+  | { kind: 'partial'; version: string; list: boolean }
+  | { kind: 'discovery'; version: 'v2' | 'v2beta1' };
+
+const isJsonish = (t: string) => t === 'application/json' || t === '*/*' || t === 'application/*';
+
+/**
+ * The first acceptable representation. kubectl lists Table (v1, v1beta1) first and plain JSON
+ * last; we never answer protobuf, so a protobuf-only Accept is 406.
+ */
+export function negotiate(header: string | undefined, allow: { table?: boolean; discovery?: boolean; partial?: boolean }): ResponseShape {
+  const types = parseMediaTypes(header);
+  for (const m of types) {
+    const as = m.params.as;
+    const g = m.params.g;
+    if (as) {
+      if (m.type !== 'application/json') continue;
+      if (as === 'Table' && g === 'meta.k8s.io' && allow.table && (m.params.v === 'v1' || m.params.v === 'v1beta1')) return { kind: 'table', version: m.params.v };
+      if ((as === 'PartialObjectMetadata' || as === 'PartialObjectMetadataList') && g === 'meta.k8s.io' && allow.partial && (m.params.v === 'v1' || m.params.v === 'v1beta1')) {
+        return { kind: 'partial', version: m.params.v, list: as === 'PartialObjectMetadataList' };
+      }
+      if (as === 'APIGroupDiscoveryList' && g === 'apidiscovery.k8s.io' && allow.discovery && (m.params.v === 'v2' || m.params.v === 'v2beta1')) return { kind: 'discovery', version: m.params.v };
+      continue;
+    }
+    if (isJsonish(m.type)) return { kind: 'object', yaml: false };
+    if (m.type === 'application/yaml') return { kind: 'object', yaml: true };
+  }
+  throw ApiError.notAcceptable('only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf');
+}
+
+export const MAX_BODY = 3 * 1024 * 1024;
+
+/** Decodes a JSON or YAML request body into a plain object, with kube's error wording. */
+export function decodeBody(raw: Buffer, contentType: string | undefined): unknown {
+  const type = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase();
+  const text = raw.toString('utf8');
+  if (type === 'application/json' || type === '') {
+    try {
+      return JSON.parse(text);
+    } catch (e) {
+      throw ApiError.badRequest(`couldn't get version/kind; json parse error: ${jsonMessage(e as Error)}`);
+    }
+  }
+  if (type === 'application/yaml') {
+    try {
+      const docs = YAML.parseAllDocuments(text);
+      if (docs.length !== 1) throw new Error(docs.length ? 'expected a single YAML document' : 'empty document');
+      if (docs[0].errors.length) throw docs[0].errors[0];
+      return docs[0].toJS();
+    } catch (e) {
+      throw ApiError.badRequest(`error converting YAML to JSON: yaml: ${(e as Error).message.split('\n')[0]}`);
+    }
+  }
+  throw ApiError.unsupportedMediaType(contentType ?? '');
+}
+
+function jsonMessage(e: Error): string {
+  const m = e.message.match(/Unexpected token '?(.)'?/);
+  if (m) return `invalid character '${m[1]}' looking for beginning of value`;
+  if (/end of JSON input|Unexpected end/.test(e.message)) return 'unexpected end of JSON input';
+  return e.message;
+}

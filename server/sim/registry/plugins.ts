@@ -1,0 +1,83 @@
+/**
+ * The registry's collaborators that live in sibling modules (patching and managed fields,
+ * server-side printing, OpenAPI, field validation). They are resolved once per process at
+ * start-up, and until one exists the registry answers loudly that the feature is missing,
+ * never with a silent success.
+ */
+import { ApiError } from '../errors.js';
+import type { GroupVersionKind, KubeObject } from '../types.js';
+
+export interface PatchModule {
+  applyJsonPatch(obj: KubeObject, ops: unknown): KubeObject;
+  applyMergePatch(obj: KubeObject, patch: unknown): KubeObject;
+  applyStrategicMergePatch(obj: KubeObject, patch: unknown, gvk: GroupVersionKind): KubeObject;
+  supportsStrategicMerge(gvk: GroupVersionKind): boolean;
+  serverSideApply(a: { live: KubeObject | undefined; applied: KubeObject; manager: string; force: boolean; gvk: GroupVersionKind; now: Date }): KubeObject;
+  recordUpdate(a: { live: KubeObject | undefined; updated: KubeObject; manager: string; subresource?: string; gvk: GroupVersionKind; now: Date }): KubeObject;
+}
+
+export interface TableColumn {
+  name: string;
+  type: string;
+  format: string;
+  description: string;
+  priority: number;
+}
+
+export interface PrintersModule {
+  printTable(a: { group: string; version: string; resource: string; objects: KubeObject[]; now: Date; customColumns?: unknown[] }): {
+    columnDefinitions: TableColumn[];
+    rows: { cells: unknown[]; object: KubeObject }[];
+  };
+}
+
+export interface OpenApiModule {
+  openapiV3Discovery(src: { crds: KubeObject[] }): object;
+  openapiV3Document(path: string, src: { crds: KubeObject[] }): object | undefined;
+  openapiV2Document(src: { crds: KubeObject[] }): object | undefined;
+}
+
+export interface ValidationModule {
+  checkFields(a: { gvk: GroupVersionKind; object: KubeObject; mode: 'Strict' | 'Warn' | 'Ignore'; crds: KubeObject[] }): { warnings: string[] };
+}
+
+export interface Plugins {
+  patch?: PatchModule;
+  printers?: PrintersModule;
+  openapi?: OpenApiModule;
+  validation?: ValidationModule;
+}
+
+const MODULES: Record<keyof Plugins, string> = {
+  patch: './patch/index.js',
+  printers: './printers/index.js',
+  openapi: '../apiserver/openapi/index.js',
+  validation: './validation/index.js',
+};
+
+let loading: Promise<Plugins> | undefined;
+
+/** Imports whichever sibling modules exist. Stateless modules, so one import serves every cluster. */
+export function loadPlugins(): Promise<Plugins> {
+  loading ??= (async () => {
+    const out: Plugins = {};
+    await Promise.all(
+      (Object.keys(MODULES) as (keyof Plugins)[]).map(async (k) => {
+        const spec = MODULES[k];
+        try {
+          (out as Record<string, unknown>)[k] = await import(new URL(spec, import.meta.url).href);
+        } catch (e) {
+          const code = (e as { code?: string }).code;
+          if (code !== 'ERR_MODULE_NOT_FOUND') console.error(`sim: could not load ${spec}:`, (e as Error).message);
+        }
+      }),
+    );
+    return out;
+  })();
+  return loading;
+}
+
+export function requirePatch(p: Plugins, what: string): PatchModule {
+  if (!p.patch) throw ApiError.notSupported(what);
+  return p.patch;
+}

@@ -1,0 +1,565 @@
+/**
+ * The generic REST store (kube-apiserver's registry/generic/registry.Store): one implementation
+ * of get/list/create/update/patch/delete/watch for every kind, parameterised by the kind's
+ * ResourceDef and strategy. Knows nothing about HTTP.
+ */
+import { randomUUID } from 'node:crypto';
+import { ApiError, type FieldError } from '../errors.js';
+import type { GroupVersionKind, KubeObject } from '../types.js';
+import type { ObjectStore, StoreEvent } from '../storage/store.js';
+import { bucketOf } from '../storage/store.js';
+import type { AdmissionChain, AdmissionOperation } from './admission.js';
+import { requirePatch, type Plugins } from './plugins.js';
+import { getPath, setPath, type ResourceDef } from './resource.js';
+import type { ResourceRegistry } from './registry.js';
+import { parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { selectorMatches } from './strategies/workloads.js';
+
+type Obj = Record<string, any>;
+
+export interface RequestOptions {
+  dryRun?: boolean;
+  fieldManager?: string;
+  fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
+  user?: string;
+  /** Warnings for the response's Warning headers, appended by the registry. */
+  warnings?: string[];
+}
+
+export interface ListOptions {
+  labelSelector?: string | null;
+  fieldSelector?: string | null;
+  limit?: number;
+  continue?: string | null;
+  resourceVersion?: string | null;
+  resourceVersionMatch?: string | null;
+}
+
+export interface DeleteOptions {
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  gracePeriodSeconds?: number;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  orphanDependents?: boolean;
+}
+
+export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
+
+export interface WatchOptions extends ListOptions {
+  allowWatchBookmarks?: boolean;
+  sendInitialEvents?: boolean;
+}
+
+export type WatchSink = (type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR', object: KubeObject | object) => void;
+
+const ORPHAN = 'orphan';
+const FOREGROUND = 'foregroundDeletion';
+
+export const gvkOf = (d: ResourceDef): GroupVersionKind => ({ group: d.group, version: d.version, kind: d.kind });
+export const apiVersionOf = (d: { group: string; version: string }) => (d.group ? `${d.group}/${d.version}` : d.version);
+const qr = (d: ResourceDef) => ({ group: d.group, resource: d.resource });
+const nowISO = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
+
+const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
+const randomSuffix = () => Array.from({ length: 5 }, () => GENERATE_ALPHABET[Math.floor(Math.random() * GENERATE_ALPHABET.length)]).join('');
+
+/** Everything but metadata and status: what a generation bump tracks. */
+function specPart(o: Obj): string {
+  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = o;
+  return JSON.stringify(rest);
+}
+
+function withoutVolatile(o: Obj): string {
+  const c = structuredClone(o);
+  delete c.metadata?.resourceVersion;
+  delete c.metadata?.managedFields;
+  return JSON.stringify(c);
+}
+
+export class RestStorage {
+  /** When false (no simulated kubelet yet), pods are deleted at once instead of gracefully. */
+  gracefulPodDeletion = false;
+
+  constructor(
+    private readonly store: ObjectStore,
+    private readonly registry: ResourceRegistry,
+    private readonly admission: AdmissionChain,
+    private readonly plugins: Plugins,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  /** An object as served for `def`'s version. */
+  present(def: ResourceDef, o: KubeObject): KubeObject {
+    o.apiVersion = apiVersionOf(def);
+    o.kind = def.kind;
+    return o;
+  }
+
+  get(def: ResourceDef, namespace: string, name: string): KubeObject {
+    const o = this.store.get(def.bucket, def.namespaced ? namespace : '', name);
+    if (!o) throw ApiError.notFound(qr(def), name);
+    return this.present(def, o);
+  }
+
+  private matchers(def: ResourceDef, opts: ListOptions): (o: KubeObject) => boolean {
+    const labels = parseLabelSelector(opts.labelSelector);
+    const fieldLabels = def.strategy.fieldLabels;
+    const supported = new Set(['metadata.name', 'metadata.namespace']);
+    if (fieldLabels) for (const k of Object.keys(fieldLabels({ apiVersion: '', kind: '', metadata: {} }))) supported.add(k);
+    const fields = parseFieldSelector(
+      opts.fieldSelector,
+      (o) => ({ 'metadata.name': o.metadata.name ?? '', 'metadata.namespace': o.metadata.namespace ?? '', ...(fieldLabels?.(o) ?? {}) }),
+      supported,
+      !!def.crd,
+    );
+    return (o) => (!labels || labels(o.metadata.labels ?? {})) && (!fields || fields(o));
+  }
+
+  list(def: ResourceDef, namespace: string | undefined, opts: ListOptions = {}): KubeObject {
+    const match = this.matchers(def, opts);
+    let items = this.store.list(def.bucket, def.namespaced ? namespace : undefined).filter(match);
+    const rv = String(this.store.currentRV);
+    let cont: string | undefined;
+    let remaining: number | undefined;
+    if (opts.continue) {
+      const start = decodeContinue(opts.continue);
+      items = items.filter((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}` > start);
+    }
+    if (opts.limit && opts.limit > 0 && items.length > opts.limit) {
+      remaining = items.length - opts.limit;
+      items = items.slice(0, opts.limit);
+      const last = items[items.length - 1];
+      cont = encodeContinue(rv, `${last.metadata.namespace ?? ''}/${last.metadata.name}`);
+    }
+    return {
+      apiVersion: apiVersionOf(def),
+      kind: def.listKind,
+      metadata: { resourceVersion: rv, ...(cont ? { continue: cont, remainingItemCount: remaining } : {}) },
+      items: items.map((o) => {
+        // Typed lists carry no kind/apiVersion on items; custom resources (unstructured) do.
+        if (def.crd) return this.present(def, o);
+        const { apiVersion: _a, kind: _k, ...rest } = o;
+        return rest;
+      }),
+    };
+  }
+
+  // ---- writes ------------------------------------------------------------------------------
+
+  private checkNamespace(def: ResourceDef, namespace: string, name: string): void {
+    if (!def.namespaced) return;
+    const ns = this.store.get(bucketOf('', 'namespaces'), '', namespace) as Obj | undefined;
+    if (!ns) throw ApiError.notFound({ group: '', resource: 'namespaces' }, namespace);
+    if (ns.status?.phase === 'Terminating' || ns.metadata.deletionTimestamp) {
+      throw ApiError.forbidden(qr(def), name, `unable to create new content in namespace ${namespace} because it is being terminated`);
+    }
+  }
+
+  private checkBodyType(def: ResourceDef, body: Obj, namespace: string, name?: string): void {
+    if (!body || typeof body !== 'object' || Array.isArray(body)) throw ApiError.badRequest('the body of the request was not a JSON object');
+    const expected = apiVersionOf(def);
+    if (body.apiVersion !== undefined && body.apiVersion !== expected) {
+      throw ApiError.badRequest(`the API version in the data (${body.apiVersion}) does not match the expected API version (${expected})`);
+    }
+    if (body.kind !== undefined && body.kind !== def.kind) {
+      throw ApiError.badRequest(`the kind in the data (${body.kind}) does not match the expected kind (${def.kind})`);
+    }
+    body.apiVersion = expected;
+    body.kind = def.kind;
+    if (body.metadata === undefined || body.metadata === null) body.metadata = {};
+    if (typeof body.metadata !== 'object' || Array.isArray(body.metadata)) throw ApiError.badRequest('metadata: expected an object');
+    if (def.namespaced) {
+      if (body.metadata.namespace && body.metadata.namespace !== namespace) {
+        throw ApiError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
+      }
+      body.metadata.namespace = namespace;
+    } else {
+      delete body.metadata.namespace;
+    }
+    if (name !== undefined && body.metadata.name !== undefined && body.metadata.name !== name) {
+      throw ApiError.badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
+    }
+    if (name !== undefined) body.metadata.name ??= name;
+  }
+
+  private invalid(def: ResourceDef, name: string, errs: FieldError[]): void {
+    if (errs.length) throw ApiError.invalid({ group: def.group, kind: def.kind }, name, errs);
+  }
+
+  private async admit(op: AdmissionOperation, def: ResourceDef, obj: KubeObject | undefined, old: KubeObject | undefined, opts: RequestOptions, subresource?: string): Promise<void> {
+    if (this.admission.size === 0) return;
+    await this.admission.run({
+      operation: op,
+      resource: { group: def.group, version: def.version, resource: def.resource },
+      subresource,
+      kind: gvkOf(def),
+      namespace: def.namespaced ? (obj ?? old)?.metadata.namespace : undefined,
+      name: (obj ?? old)?.metadata.name ?? '',
+      object: obj,
+      oldObject: old,
+      dryRun: !!opts.dryRun,
+      userInfo: { username: opts.user ?? 'admin' },
+    });
+  }
+
+  private checkFields(def: ResourceDef, obj: KubeObject, opts: RequestOptions): void {
+    const v = this.plugins.validation;
+    if (!v) return;
+    const mode = opts.fieldValidation ?? 'Warn';
+    if (mode === 'Ignore') return;
+    const { warnings } = v.checkFields({ gvk: gvkOf(def), object: obj, mode, crds: def.crd ? this.registry.crds() : [] });
+    if (warnings.length) opts.warnings?.push(...warnings);
+  }
+
+  private recordManagedFields(def: ResourceDef, live: KubeObject | undefined, updated: KubeObject, opts: RequestOptions, subresource?: string): KubeObject {
+    const p = this.plugins.patch;
+    if (!p || !opts.fieldManager) return updated;
+    return p.recordUpdate({ live, updated, manager: opts.fieldManager, subresource, gvk: gvkOf(def), now: this.clock() });
+  }
+
+  async create(def: ResourceDef, namespace: string, body: Obj, opts: RequestOptions = {}, managed?: 'apply'): Promise<KubeObject> {
+    this.checkBodyType(def, body, namespace);
+    const obj = body as KubeObject;
+    const m = obj.metadata;
+    if (!m.name && m.generateName) m.name = `${m.generateName}${randomSuffix()}`;
+    this.checkNamespace(def, namespace, m.name ?? '');
+    const now = this.clock();
+    for (const k of ['uid', 'resourceVersion', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'selfLink']) delete m[k];
+    m.uid = randomUUID();
+    m.creationTimestamp = nowISO(now);
+    if (def.strategy.generation) m.generation = 1;
+    else delete m.generation;
+    const ctx = { now };
+    def.strategy.prepareForCreate?.(obj, ctx);
+    def.strategy.defaults?.(obj, ctx);
+    this.invalid(def, m.name ?? '', def.strategy.validate?.(obj, ctx) ?? []);
+    await this.admit('CREATE', def, obj, undefined, opts);
+    def.strategy.defaults?.(obj, ctx);
+    this.invalid(def, m.name ?? '', def.strategy.validate?.(obj, ctx) ?? []);
+    this.checkFields(def, obj, opts);
+    if (this.store.has(def.bucket, m.namespace ?? '', m.name!)) throw ApiError.alreadyExists(qr(def), m.name!);
+    const final = managed === 'apply' ? obj : this.recordManagedFields(def, undefined, obj, opts);
+    if (opts.dryRun) return this.present(def, structuredClone(final));
+    return this.present(def, this.store.create(def.bucket, final));
+  }
+
+  /**
+   * PUT semantics. `subresource` 'status' replaces only status; the main resource keeps the
+   * stored status when the kind has a status subresource.
+   */
+  async update(def: ResourceDef, namespace: string, name: string, body: Obj, opts: RequestOptions = {}, subresource?: string, managed?: 'apply'): Promise<KubeObject> {
+    this.checkBodyType(def, body, namespace, name);
+    const ns = def.namespaced ? namespace : '';
+    const old = this.store.get(def.bucket, ns, name);
+    if (!old) throw ApiError.notFound(qr(def), name);
+    const requested = body.metadata.resourceVersion as string | undefined;
+    if (requested !== undefined && requested !== '' && requested !== old.metadata.resourceVersion) throw ApiError.conflict(qr(def), name);
+    return this.writeUpdate(def, old, body as KubeObject, opts, subresource, managed);
+  }
+
+  private async writeUpdate(def: ResourceDef, oldIn: KubeObject, incoming: KubeObject, opts: RequestOptions, subresource?: string, managed?: 'apply'): Promise<KubeObject> {
+    const old = this.present(def, oldIn);
+    const name = old.metadata.name!;
+    let obj: Obj;
+    if (subresource === 'status') {
+      obj = structuredClone(old);
+      obj.status = (incoming as Obj).status;
+      if (managed === 'apply') obj.metadata.managedFields = incoming.metadata.managedFields;
+    } else {
+      obj = incoming;
+      if (def.status) obj.status = structuredClone((old as Obj).status);
+    }
+    const m = obj.metadata as Obj;
+    const om = old.metadata;
+    m.name = om.name;
+    if (def.namespaced) m.namespace = om.namespace;
+    m.uid = om.uid;
+    m.creationTimestamp = om.creationTimestamp;
+    m.resourceVersion = om.resourceVersion;
+    if (om.deletionTimestamp) {
+      m.deletionTimestamp = om.deletionTimestamp;
+      m.deletionGracePeriodSeconds = om.deletionGracePeriodSeconds;
+    } else {
+      delete m.deletionTimestamp;
+      delete m.deletionGracePeriodSeconds;
+    }
+    if (m.generateName === undefined && om.generateName !== undefined) m.generateName = om.generateName;
+    const now = this.clock();
+    const ctx = { now, old };
+    def.strategy.defaults?.(obj as KubeObject, ctx);
+    const errs = [...(def.strategy.validate?.(obj as KubeObject, ctx) ?? []), ...(def.strategy.validateUpdate?.(obj as KubeObject, old, ctx) ?? [])];
+    this.invalid(def, name, errs);
+    await this.admit('UPDATE', def, obj as KubeObject, old, opts, subresource);
+    if (def.strategy.generation) {
+      m.generation = om.generation ?? 1;
+      if (specPart(obj) !== specPart(old)) m.generation = (om.generation ?? 0) + 1;
+    } else delete m.generation;
+    if (subresource !== 'status') this.checkFields(def, obj as KubeObject, opts);
+    let final = obj as KubeObject;
+    if (managed !== 'apply') {
+      if (!m.managedFields) m.managedFields = om.managedFields;
+      final = this.recordManagedFields(def, old, final, opts, subresource);
+    }
+    if (withoutVolatile(final) === withoutVolatile(old) && JSON.stringify(final.metadata.managedFields ?? null) === JSON.stringify(om.managedFields ?? null)) {
+      return old; // a no-op update writes nothing, as etcd3's GuaranteedUpdate skips it
+    }
+    if (opts.dryRun) return this.present(def, structuredClone(final));
+    if (this.finalizedAway(final)) {
+      const gone = this.store.delete(def.bucket, om.namespace ?? '', name);
+      return this.present(def, gone ?? final);
+    }
+    const stored = this.store.update(def.bucket, final, om.resourceVersion);
+    if (stored === 'conflict') throw ApiError.conflict(qr(def), name);
+    if (stored === 'missing') throw ApiError.notFound(qr(def), name);
+    return this.present(def, stored);
+  }
+
+  /** An object being deleted whose last finalizer just went: it leaves the store. */
+  private finalizedAway(o: Obj): boolean {
+    if (!o.metadata.deletionTimestamp) return false;
+    if ((o.metadata.finalizers ?? []).length) return false;
+    if (o.kind === 'Namespace' && (o.spec?.finalizers ?? []).length) return false;
+    return true;
+  }
+
+  async patch(def: ResourceDef, namespace: string, name: string, type: PatchType, patch: unknown, opts: RequestOptions & { force?: boolean } = {}, subresource?: string): Promise<{ object: KubeObject; created: boolean }> {
+    const ns = def.namespaced ? namespace : '';
+    const live = this.store.get(def.bucket, ns, name);
+    const gvk = gvkOf(def);
+    const p = requirePatch(this.plugins, type === 'apply' ? 'server-side apply' : `${type} patch`);
+    if (type === 'apply') {
+      if (!patch || typeof patch !== 'object' || Array.isArray(patch)) throw ApiError.badRequest('error decoding YAML: the body of an apply patch must be an object');
+      const applied = patch as Obj;
+      if (applied.metadata?.name !== undefined && applied.metadata.name !== name) {
+        throw ApiError.badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${name})`);
+      }
+      if (!opts.fieldManager) throw ApiError.badRequest('PATCH, application/apply-patch+yaml requires fieldManager to be set');
+      const manager = opts.fieldManager;
+      this.checkBodyType(def, applied, namespace, name);
+      if (!live) {
+        this.checkFields(def, applied as KubeObject, opts);
+        const merged = p.serverSideApply({ live: undefined, applied: applied as KubeObject, manager, force: !!opts.force, gvk, now: this.clock() });
+        return { object: await this.create(def, namespace, merged as Obj, opts, 'apply'), created: true };
+      }
+      this.checkFields(def, applied as KubeObject, opts);
+      const current = this.present(def, structuredClone(live));
+      const merged = p.serverSideApply({ live: current, applied: applied as KubeObject, manager, force: !!opts.force, gvk, now: this.clock() });
+      const rv = applied.metadata?.resourceVersion;
+      if (rv && rv !== live.metadata.resourceVersion) throw ApiError.conflict(qr(def), name);
+      return { object: await this.writeUpdate(def, live, merged, opts, subresource, 'apply'), created: false };
+    }
+    if (!live) throw ApiError.notFound(qr(def), name);
+    const current = this.present(def, structuredClone(live));
+    let patched: KubeObject;
+    if (type === 'json') patched = p.applyJsonPatch(current, patch);
+    else if (type === 'merge') patched = p.applyMergePatch(current, patch);
+    else {
+      if (!p.supportsStrategicMerge(gvk)) {
+        throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
+      }
+      patched = p.applyStrategicMergePatch(current, patch, gvk);
+    }
+    if (!patched || typeof patched !== 'object' || !patched.metadata) throw ApiError.badRequest('the patch produced an object without metadata');
+    const rv = patched.metadata.resourceVersion;
+    if (rv && rv !== live.metadata.resourceVersion) throw ApiError.conflict(qr(def), name);
+    if (patched.apiVersion !== current.apiVersion || patched.kind !== current.kind) this.checkBodyType(def, patched as Obj, namespace, name);
+    if (patched.metadata.name !== name) throw ApiError.badRequest(`the name of the object (${patched.metadata.name}) does not match the name on the URL (${name})`);
+    return { object: await this.writeUpdate(def, live, patched, opts, subresource), created: false };
+  }
+
+  // ---- scale subresource -------------------------------------------------------------------
+
+  scale(def: ResourceDef, o: KubeObject): KubeObject {
+    const sc = def.scale!;
+    const sel = sc.structuredSelector ? selectorString(getPath(o, ['spec', 'selector']) as Obj) : sc.labelSelectorPath ? (getPath(o, sc.labelSelectorPath) as string | undefined) : undefined;
+    return {
+      kind: 'Scale',
+      apiVersion: 'autoscaling/v1',
+      metadata: { name: o.metadata.name, namespace: o.metadata.namespace, uid: o.metadata.uid, resourceVersion: o.metadata.resourceVersion, creationTimestamp: o.metadata.creationTimestamp },
+      spec: { replicas: (getPath(o, sc.specReplicasPath) as number | undefined) ?? 0 },
+      status: { replicas: (getPath(o, sc.statusReplicasPath) as number | undefined) ?? 0, ...(sel ? { selector: sel } : {}) },
+    };
+  }
+
+  async updateScale(def: ResourceDef, namespace: string, name: string, scaleOrPatch: { body?: Obj; patchType?: PatchType; patch?: unknown }, opts: RequestOptions = {}): Promise<KubeObject> {
+    const live = this.get(def, namespace, name);
+    let scale = scaleOrPatch.body;
+    if (scaleOrPatch.patchType) {
+      const p = requirePatch(this.plugins, 'patching scale');
+      const cur = this.scale(def, live);
+      const gvk = { group: 'autoscaling', version: 'v1', kind: 'Scale' };
+      scale =
+        scaleOrPatch.patchType === 'json'
+          ? p.applyJsonPatch(cur, scaleOrPatch.patch)
+          : scaleOrPatch.patchType === 'merge'
+            ? p.applyMergePatch(cur, scaleOrPatch.patch)
+            : scaleOrPatch.patchType === 'strategic'
+              ? p.applyStrategicMergePatch(cur, scaleOrPatch.patch, gvk)
+              : { ...cur, spec: { ...(cur.spec as Obj), ...((scaleOrPatch.patch as Obj)?.spec ?? {}) } };
+    }
+    if (!scale || typeof scale !== 'object') throw ApiError.badRequest('the body of the request was not a JSON object');
+    const replicas = scale.spec?.replicas;
+    if (typeof replicas !== 'number' || !Number.isInteger(replicas) || replicas < 0) {
+      throw ApiError.invalid({ group: 'autoscaling', kind: 'Scale' }, name, [{ type: 'FieldValueInvalid', field: 'spec.replicas', value: replicas, detail: 'must be greater than or equal to 0' }]);
+    }
+    const rv = scale.metadata?.resourceVersion;
+    if (rv && rv !== live.metadata.resourceVersion) throw ApiError.conflict(qr(def), name);
+    const updated = structuredClone(live) as Obj;
+    setPath(updated, def.scale!.specReplicasPath, replicas);
+    const out = await this.writeUpdate(def, live, updated as KubeObject, opts, 'scale');
+    return this.scale(def, out);
+  }
+
+  // ---- delete ------------------------------------------------------------------------------
+
+  async delete(def: ResourceDef, namespace: string, name: string, opts: DeleteOptions = {}, ropts: RequestOptions = {}): Promise<{ object: KubeObject; deleted: boolean }> {
+    const ns = def.namespaced ? namespace : '';
+    const live = this.store.get(def.bucket, ns, name);
+    if (!live) throw ApiError.notFound(qr(def), name);
+    const obj = this.present(def, live) as Obj;
+    const pre = opts.preconditions;
+    if (pre?.uid && pre.uid !== obj.metadata.uid) {
+      throw ApiError.conflict(qr(def), name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${obj.metadata.uid}`);
+    }
+    if (pre?.resourceVersion && pre.resourceVersion !== obj.metadata.resourceVersion) {
+      throw ApiError.conflict(qr(def), name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion}`);
+    }
+    await this.admit('DELETE', def, undefined, obj as KubeObject, ropts);
+    const policy = opts.propagationPolicy ?? (opts.orphanDependents === true ? 'Orphan' : opts.orphanDependents === false ? 'Background' : undefined);
+    const finalizers: string[] = [...(obj.metadata.finalizers ?? [])];
+    const addFinalizer = (f: string) => {
+      if (!finalizers.includes(f)) finalizers.push(f);
+    };
+    if (obj.metadata.deletionTimestamp) {
+      // Already being deleted: a second delete only changes the propagation finalizers.
+      if (policy === 'Orphan') addFinalizer(ORPHAN);
+      if (policy === 'Foreground') addFinalizer(FOREGROUND);
+      if (JSON.stringify(finalizers) !== JSON.stringify(obj.metadata.finalizers ?? []) && !ropts.dryRun) {
+        const upd = structuredClone(obj);
+        upd.metadata.finalizers = finalizers;
+        return { object: this.present(def, this.store.update(def.bucket, upd as KubeObject) as KubeObject), deleted: false };
+      }
+      return { object: obj as KubeObject, deleted: false };
+    }
+    if (policy === 'Orphan') addFinalizer(ORPHAN);
+    if (policy === 'Foreground') addFinalizer(FOREGROUND);
+    const grace = this.gracePeriod(def, obj, opts);
+    const nsPending = def.kind === 'Namespace' && !def.group && (obj.spec?.finalizers ?? []).length > 0;
+    if (finalizers.length || grace > 0 || nsPending) {
+      const upd = structuredClone(obj);
+      const now = this.clock();
+      upd.metadata.deletionTimestamp = nowISO(new Date(now.getTime() + grace * 1000));
+      upd.metadata.deletionGracePeriodSeconds = grace;
+      if (finalizers.length) upd.metadata.finalizers = finalizers;
+      if (nsPending) upd.status = { ...(upd.status ?? {}), phase: 'Terminating' };
+      if (ropts.dryRun) return { object: this.present(def, upd as KubeObject), deleted: false };
+      const stored = this.store.update(def.bucket, upd as KubeObject, obj.metadata.resourceVersion);
+      if (typeof stored === 'string') throw ApiError.conflict(qr(def), name);
+      return { object: this.present(def, stored), deleted: false };
+    }
+    if (ropts.dryRun) return { object: obj as KubeObject, deleted: true };
+    const gone = this.store.delete(def.bucket, ns, name);
+    return { object: this.present(def, gone ?? (obj as KubeObject)), deleted: true };
+  }
+
+  private gracePeriod(def: ResourceDef, obj: Obj, opts: DeleteOptions): number {
+    if (def.kind !== 'Pod' || def.group) return 0;
+    if (!this.gracefulPodDeletion || !obj.spec?.nodeName) return 0;
+    if (['Succeeded', 'Failed'].includes(obj.status?.phase)) return 0;
+    const g = opts.gracePeriodSeconds ?? obj.spec?.terminationGracePeriodSeconds ?? 30;
+    return Math.max(0, g);
+  }
+
+  async deleteCollection(def: ResourceDef, namespace: string | undefined, list: ListOptions, opts: DeleteOptions, ropts: RequestOptions): Promise<KubeObject> {
+    const match = this.matchers(def, list);
+    const items = this.store.list(def.bucket, def.namespaced ? namespace : undefined).filter(match);
+    const out: KubeObject[] = [];
+    for (const o of items) {
+      try {
+        out.push((await this.delete(def, o.metadata.namespace ?? '', o.metadata.name!, opts, ropts)).object);
+      } catch (e) {
+        if (!(e instanceof ApiError && e.code === 404)) throw e;
+      }
+    }
+    return { apiVersion: apiVersionOf(def), kind: def.listKind, metadata: { resourceVersion: String(this.store.currentRV) }, items: out };
+  }
+
+  // ---- watch -------------------------------------------------------------------------------
+
+  /**
+   * Streams events to `sink`. resourceVersion unset or "0" starts with ADDED events for the
+   * current state (as kube-apiserver does for a watch without a version); an exact version
+   * replays from history or reports 410 Gone as an ERROR event.
+   */
+  watch(def: ResourceDef, namespace: string | undefined, opts: WatchOptions, sink: WatchSink): () => void {
+    const match = this.matchers(def, opts);
+    const ns = def.namespaced ? namespace : undefined;
+    const rvParam = opts.resourceVersion ?? '';
+    const initial = opts.sendInitialEvents ?? (rvParam === '' || rvParam === '0');
+    let since: number;
+    if (initial) {
+      since = this.store.currentRV;
+      for (const o of this.store.list(def.bucket, ns)) if (match(o)) sink('ADDED', this.present(def, o));
+      if (opts.sendInitialEvents) {
+        sink('BOOKMARK', { kind: def.kind, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(since), annotations: { 'k8s.io/initial-events-end': 'true' } } });
+      }
+    } else {
+      since = Number(rvParam);
+      if (!Number.isFinite(since)) throw ApiError.badRequest(`invalid resource version: ${rvParam}`);
+    }
+    const onEvent = (e: StoreEvent) => {
+      const o = this.present(def, structuredClone(e.object));
+      const now = match(o);
+      if (e.type === 'MODIFIED' && e.prev) {
+        const before = match(this.present(def, structuredClone(e.prev)));
+        if (before && !now) return sink('DELETED', o);
+        if (!before && now) return sink('ADDED', o);
+      }
+      if (now) sink(e.type, o);
+    };
+    try {
+      return this.store.watch({ bucket: def.bucket, namespace: ns }, since, onEvent);
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 410) {
+        sink('ERROR', e.toStatus());
+        return () => {};
+      }
+      throw e;
+    }
+  }
+
+  bookmark(def: ResourceDef): KubeObject {
+    return { kind: def.kind, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(this.store.currentRV) } };
+  }
+
+  /** For the garbage collector and namespace controller: does a selector pick these labels. */
+  static selects = selectorMatches;
+}
+
+function selectorString(sel: Obj | undefined): string {
+  if (!sel) return '';
+  const parts: string[] = Object.entries(sel.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  for (const e of sel.matchExpressions ?? []) {
+    const vals = (e.values ?? []).join(',');
+    if (e.operator === 'In') parts.push(`${e.key} in (${vals})`);
+    else if (e.operator === 'NotIn') parts.push(`${e.key} notin (${vals})`);
+    else if (e.operator === 'Exists') parts.push(e.key);
+    else if (e.operator === 'DoesNotExist') parts.push(`!${e.key}`);
+  }
+  return parts.join(',');
+}
+
+function encodeContinue(rv: string, start: string): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: Number(rv), start })).toString('base64url');
+}
+
+function decodeContinue(token: string): string {
+  try {
+    const t = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+    if (typeof t.start !== 'string') throw new Error('no start');
+    return t.start;
+  } catch {
+    throw ApiError.badRequest('continue key is not valid: illegal base64 data at input byte 0');
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * The embedded cluster's etcd: objects keyed by group/resource, namespace and name, one global
+ * monotonic resourceVersion, and a bounded event history that watches replay from. Objects are
+ * cloned on the way in and out so no caller can change stored state behind the store's back.
+ */
+import { ApiError } from '../errors.js';
+import type { KubeObject } from '../types.js';
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+export interface StoreEvent {
+  type: WatchEventType;
+  /** `group/resource`, e.g. `apps/deployments` or `/pods`. */
+  bucket: string;
+  namespace: string;
+  rv: number;
+  object: KubeObject;
+  /** The object before a MODIFIED change, so filtered watches can tell when it left their set. */
+  prev?: KubeObject;
+}
+
+export interface WatchFilter {
+  bucket: string;
+  /** Only this namespace; undefined for all. */
+  namespace?: string;
+}
+
+export type WatchListener = (event: StoreEvent) => void;
+
+export interface StoreSnapshot {
+  rv: number;
+  buckets: Record<string, KubeObject[]>;
+}
+
+const DEFAULT_HISTORY = 10_000;
+
+export const bucketOf = (group: string, resource: string) => `${group}/${resource}`;
+const keyOf = (namespace: string, name: string) => `${namespace}/${name}`;
+
+export class ObjectStore {
+  private rv = 1;
+  private readonly buckets = new Map<string, Map<string, KubeObject>>();
+  private history: StoreEvent[] = [];
+  private readonly listeners = new Set<{ filter: WatchFilter; listener: WatchListener }>();
+  private readonly anyListeners = new Set<WatchListener>();
+
+  constructor(private readonly historyLimit = DEFAULT_HISTORY) {}
+
+  /** The resourceVersion of the most recent write. */
+  get currentRV(): number {
+    return this.rv;
+  }
+
+  /** The oldest resourceVersion a watch can still start after. */
+  get oldestWatchableRV(): number {
+    return this.history.length ? this.history[0].rv - 1 : this.rv;
+  }
+
+  private bucket(name: string): Map<string, KubeObject> {
+    let b = this.buckets.get(name);
+    if (!b) this.buckets.set(name, (b = new Map()));
+    return b;
+  }
+
+  get(bucket: string, namespace: string, name: string): KubeObject | undefined {
+    const o = this.buckets.get(bucket)?.get(keyOf(namespace, name));
+    return o ? structuredClone(o) : undefined;
+  }
+
+  /** Whether an object exists, without paying for a copy. */
+  has(bucket: string, namespace: string, name: string): boolean {
+    return this.buckets.get(bucket)?.has(keyOf(namespace, name)) ?? false;
+  }
+
+  /** Objects sorted by namespace then name, as etcd's key order returns them. */
+  list(bucket: string, namespace?: string): KubeObject[] {
+    const b = this.buckets.get(bucket);
+    if (!b) return [];
+    const out: KubeObject[] = [];
+    const prefix = namespace === undefined ? undefined : `${namespace}/`;
+    for (const [k, o] of b) if (prefix === undefined || k.startsWith(prefix)) out.push(o);
+    out.sort((a, b2) => cmp(a.metadata.namespace ?? '', b2.metadata.namespace ?? '') || cmp(a.metadata.name ?? '', b2.metadata.name ?? ''));
+    return out.map((o) => structuredClone(o));
+  }
+
+  /**
+   * Visits stored objects without copying them (controllers scanning for owner references).
+   * The visitor must not keep or mutate what it is given.
+   */
+  scan(visit: (bucket: string, obj: Readonly<KubeObject>) => void): void {
+    for (const [name, b] of this.buckets) for (const o of b.values()) visit(name, o);
+  }
+
+  /** Counts objects (no copies) — for namespace emptiness checks. */
+  count(bucket: string, namespace?: string): number {
+    const b = this.buckets.get(bucket);
+    if (!b) return 0;
+    if (namespace === undefined) return b.size;
+    let n = 0;
+    for (const k of b.keys()) if (k.startsWith(`${namespace}/`)) n++;
+    return n;
+  }
+
+  bucketNames(): string[] {
+    return [...this.buckets.keys()];
+  }
+
+  /** Stores a new object; the caller has checked it does not exist. Returns the stored copy. */
+  create(bucket: string, obj: KubeObject): KubeObject {
+    const ns = obj.metadata.namespace ?? '';
+    const key = keyOf(ns, obj.metadata.name!);
+    const b = this.bucket(bucket);
+    if (b.has(key)) throw new Error(`store: ${bucket} ${key} exists`);
+    const stored = structuredClone(obj);
+    stored.metadata.resourceVersion = String(++this.rv);
+    b.set(key, stored);
+    this.emit({ type: 'ADDED', bucket, namespace: ns, rv: this.rv, object: stored });
+    return structuredClone(stored);
+  }
+
+  /**
+   * Replaces an object. `expectedRV`, when given, must match the stored version
+   * (optimistic concurrency); the caller turns a `false` into a Conflict.
+   */
+  update(bucket: string, obj: KubeObject, expectedRV?: string): KubeObject | 'conflict' | 'missing' {
+    const ns = obj.metadata.namespace ?? '';
+    const key = keyOf(ns, obj.metadata.name!);
+    const b = this.bucket(bucket);
+    const cur = b.get(key);
+    if (!cur) return 'missing';
+    if (expectedRV !== undefined && expectedRV !== cur.metadata.resourceVersion) return 'conflict';
+    const stored = structuredClone(obj);
+    stored.metadata.resourceVersion = String(++this.rv);
+    b.set(key, stored);
+    this.emit({ type: 'MODIFIED', bucket, namespace: ns, rv: this.rv, object: stored, prev: cur });
+    return structuredClone(stored);
+  }
+
+  /** Removes an object; the DELETED event carries a fresh resourceVersion, as etcd's does. */
+  delete(bucket: string, namespace: string, name: string): KubeObject | undefined {
+    const b = this.buckets.get(bucket);
+    const key = keyOf(namespace, name);
+    const cur = b?.get(key);
+    if (!b || !cur) return undefined;
+    b.delete(key);
+    const gone = structuredClone(cur);
+    gone.metadata.resourceVersion = String(++this.rv);
+    this.emit({ type: 'DELETED', bucket, namespace, rv: this.rv, object: gone });
+    return structuredClone(gone);
+  }
+
+  /** Drops a whole bucket (a CRD's objects once the CRD is gone), emitting DELETED events. */
+  dropBucket(bucket: string): void {
+    const b = this.buckets.get(bucket);
+    if (!b) return;
+    for (const o of [...b.values()]) this.delete(bucket, o.metadata.namespace ?? '', o.metadata.name!);
+    this.buckets.delete(bucket);
+  }
+
+  /**
+   * Subscribes to changes after `sinceRV` (replaying history first). Throws 410 Gone when the
+   * history no longer reaches back that far, as the watch cache does.
+   */
+  watch(filter: WatchFilter, sinceRV: number, listener: WatchListener): () => void {
+    if (sinceRV < this.oldestWatchableRV) {
+      throw ApiError.gone(`too old resource version: ${sinceRV} (${this.oldestWatchableRV + 1})`);
+    }
+    for (const e of this.history) {
+      if (e.rv > sinceRV && matches(filter, e)) listener(e);
+    }
+    const entry = { filter, listener };
+    this.listeners.add(entry);
+    return () => this.listeners.delete(entry);
+  }
+
+  /** Every change to every bucket, for in-process controllers (GC, namespace lifecycle). */
+  onAnyChange(listener: WatchListener): () => void {
+    this.anyListeners.add(listener);
+    return () => this.anyListeners.delete(listener);
+  }
+
+  private emit(e: StoreEvent): void {
+    this.history.push(e);
+    if (this.history.length > this.historyLimit) this.history = this.history.slice(this.history.length - Math.floor(this.historyLimit * 0.9));
+    for (const { filter, listener } of [...this.listeners]) if (matches(filter, e)) safe(listener, e);
+    for (const l of [...this.anyListeners]) safe(l, e);
+  }
+
+  snapshot(): StoreSnapshot {
+    const buckets: Record<string, KubeObject[]> = {};
+    for (const [name, b] of this.buckets) buckets[name] = [...b.values()].map((o) => structuredClone(o));
+    return { rv: this.rv, buckets };
+  }
+
+  /**
+   * Replaces all state. The resourceVersion never goes backwards (clients may hold newer ones),
+   * and the history is cleared so existing watches' resume points become 410 Gone.
+   */
+  restore(s: StoreSnapshot): void {
+    this.buckets.clear();
+    for (const [name, objs] of Object.entries(s.buckets)) {
+      const b = this.bucket(name);
+      for (const o of objs) b.set(keyOf(o.metadata.namespace ?? '', o.metadata.name!), structuredClone(o));
+    }
+    this.rv = Math.max(this.rv, s.rv) + 1;
+    this.history = [];
+  }
+
+  close(): void {
+    this.listeners.clear();
+    this.anyListeners.clear();
+  }
+}
+
+function matches(f: WatchFilter, e: StoreEvent): boolean {
+  return f.bucket === e.bucket && (f.namespace === undefined || f.namespace === e.namespace);
+}
+
+function safe(l: WatchListener, e: StoreEvent): void {
+  try {
+    l(e);
+  } catch (err) {
+    // A misbehaving watcher must not break writes for everyone else.
+    console.error('sim store: watch listener failed', err);
+  }
+}
+
+const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
