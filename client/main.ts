@@ -7,6 +7,7 @@ import { ApiError, type ServerInfo, type TrackSummary, UnauthorizedError, api } 
 import { h, icon } from './dom.js';
 import { readPreference, writePreference } from './preferences.js';
 import { type Route, parseRoute, trackHref } from './router.js';
+import type { PlaygroundHooks } from './test-hooks.js';
 import { TerminalPanel } from './terminal/terminal-panel.js';
 import { ThemeController } from './theme.js';
 import { errorView, unauthorizedView } from './views/common.js';
@@ -98,10 +99,11 @@ class App {
   }
 
   /** Read-only hooks for end-to-end tests and curious users. */
-  testHooks() {
+  testHooks(): PlaygroundHooks {
     return {
       terminalText: () => this.terminal?.text() ?? '',
       connectionState: () => this.terminal?.connectionState.kind ?? 'none',
+      terminalSize: () => (this.terminal ? { cols: this.terminal.terminal.cols, rows: this.terminal.terminal.rows } : null),
     };
   }
 
@@ -261,12 +263,6 @@ function brandMark(): SVGSVGElement {
     svg.append(path);
   }
   return svg;
-}
-
-declare global {
-  interface Window {
-    __playground?: ReturnType<App['testHooks']>;
-  }
 }
 
 const root = document.getElementById('app');

@@ -275,11 +275,12 @@ function enhanceCodeButtons(root: HTMLElement): void {
   for (const block of root.querySelectorAll<HTMLElement>('.codeblock')) {
     const buttons = [...block.querySelectorAll<HTMLButtonElement>('button.code-copy, button.code-run')];
     if (!buttons.length) continue;
-    let bar = block.querySelector<HTMLElement>(':scope > .code-actions');
+    let bar = block.querySelector<HTMLElement>(':scope > .codeblock-actions, :scope > .code-actions');
     if (!bar) {
-      bar = h('div', { class: 'code-actions' });
+      bar = h('div', {});
       block.prepend(bar);
     }
+    bar.className = 'code-actions';
     // Copy first, Run last: the primary action sits at the edge.
     buttons.sort((a, b) => Number(a.classList.contains('code-run')) - Number(b.classList.contains('code-run')));
     for (const button of buttons) {
@@ -319,6 +320,26 @@ function flashLabel(button: HTMLButtonElement, text: string): void {
   );
 }
 
+/**
+ * Hints are short markdown strings; this renders their inline subset (`code`, **strong**,
+ * *emphasis*) as elements, never as HTML, so a hint cannot inject markup.
+ */
+export function inlineMarkdown(text: string): Node[] {
+  const nodes: Node[] = [];
+  const pattern = /`([^`]+)`|\*\*([^*]+)\*\*|\*([^*\s][^*]*)\*|_([^_\s][^_]*)_/g;
+  let last = 0;
+  for (const match of text.matchAll(pattern)) {
+    if (match.index > last) nodes.push(document.createTextNode(text.slice(last, match.index)));
+    const [, code, strong, em, underscored] = match;
+    if (code !== undefined) nodes.push(h('code', {}, code));
+    else if (strong !== undefined) nodes.push(h('strong', {}, strong));
+    else nodes.push(h('em', {}, em ?? underscored ?? ''));
+    last = match.index + match[0].length;
+  }
+  if (last < text.length) nodes.push(document.createTextNode(text.slice(last)));
+  return nodes;
+}
+
 function hintsSection(hints: string[]): HTMLElement {
   const list = h('ol', { class: 'hint-list' });
   let shown = 0;
@@ -326,7 +347,7 @@ function hintsSection(hints: string[]): HTMLElement {
   const reveal = () => {
     const hint = hints[shown];
     if (hint === undefined) return;
-    list.append(h('li', { tabindex: -1 }, hint));
+    list.append(h('li', { tabindex: -1 }, ...inlineMarkdown(hint)));
     shown += 1;
     (list.lastElementChild as HTMLElement).focus();
     update();
@@ -345,20 +366,24 @@ function solutionSection(commands: string[]): HTMLElement {
     'details',
     { class: 'assist solution', 'data-testid': 'solution' },
     h('summary', {}, icon('chevronRight', 'icon icon-sm disclosure-icon'), 'Show the solution'),
-    h(
-      'div',
-      { class: 'solution-body' },
-      ...commands.map((command) => {
-        const block = h(
-          'div',
-          { class: 'codeblock', 'data-runnable': 'true' },
-          h('pre', { class: 'plain' }, h('code', {}, command)),
-          h('button', { type: 'button', class: 'code-copy', 'data-copy': command }),
-          h('button', { type: 'button', class: 'code-run', 'data-command': command }),
-        );
-        enhanceCodeButtons(block);
-        return block;
-      }),
+    solutionBody(commands),
+  );
+}
+
+function solutionBody(commands: string[]): HTMLElement {
+  const body = h(
+    'div',
+    { class: 'solution-body' },
+    ...commands.map((command) =>
+      h(
+        'div',
+        { class: 'codeblock', 'data-runnable': 'true' },
+        h('pre', { class: 'plain' }, h('code', {}, command)),
+        h('button', { type: 'button', class: 'code-copy', 'data-copy': command }),
+        h('button', { type: 'button', class: 'code-run', 'data-command': command }),
+      ),
     ),
   );
+  enhanceCodeButtons(body);
+  return body;
 }
