@@ -58,44 +58,47 @@ class ProtocolError extends Error {}
 class HeaderCodec {
   private readonly inflater = zlib.createInflate({ dictionary: HEADER_DICTIONARY });
   private readonly deflater = zlib.createDeflate({ dictionary: HEADER_DICTIONARY, windowBits: 11 });
-  private inflated: Buffer[] = [];
-  private deflated: Buffer[] = [];
   private failure: Error | undefined;
 
   constructor() {
-    this.inflater.on('data', (c: Buffer) => this.inflated.push(c));
-    this.deflater.on('data', (c: Buffer) => this.deflated.push(c));
-    const fail = (err: Error) => (this.failure = err);
+    // A broken stream is fatal for the session; remember it so later calls fail at once.
+    const fail = (err: Error) => (this.failure ??= err);
     this.inflater.on('error', fail);
     this.deflater.on('error', fail);
   }
 
-  decode(block: Buffer): Promise<Record<string, string>> {
-    return new Promise((resolve, reject) => {
-      if (this.failure) return reject(this.failure);
-      this.inflater.write(block);
-      this.inflater.flush(zlib.constants.Z_SYNC_FLUSH, () => {
-        if (this.failure) return reject(new ProtocolError(`header block: ${this.failure.message}`));
-        const raw = Buffer.concat(this.inflated);
-        this.inflated = [];
-        try {
-          resolve(parseHeaderBlock(raw));
-        } catch (err) {
-          reject(err);
-        }
-      });
+  async decode(block: Buffer): Promise<Record<string, string>> {
+    const raw = await this.pass(this.inflater, block).catch((err: Error) => {
+      throw new ProtocolError(`invalid header block: ${err.message}`);
     });
+    return parseHeaderBlock(raw);
   }
 
   encode(headers: Record<string, string>): Promise<Buffer> {
+    return this.pass(this.deflater, serializeHeaderBlock(headers));
+  }
+
+  /** Feeds one block through a long-lived zlib stream and collects what a sync flush yields. */
+  private pass(z: zlib.Inflate | zlib.Deflate, input: Buffer): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       if (this.failure) return reject(this.failure);
-      this.deflater.write(serializeHeaderBlock(headers));
-      this.deflater.flush(zlib.constants.Z_SYNC_FLUSH, () => {
-        if (this.failure) return reject(this.failure);
-        const out = Buffer.concat(this.deflated);
-        this.deflated = [];
-        resolve(out);
+      const out: Buffer[] = [];
+      const onData = (c: Buffer) => out.push(c);
+      const onError = (err: Error) => {
+        cleanup();
+        reject(err);
+      };
+      const cleanup = () => {
+        z.off('data', onData);
+        z.off('error', onError);
+      };
+      z.on('data', onData);
+      z.once('error', onError);
+      z.write(input);
+      z.flush(zlib.constants.Z_SYNC_FLUSH, () => {
+        cleanup();
+        if (this.failure) reject(this.failure);
+        else resolve(Buffer.concat(out));
       });
     });
   }
