@@ -270,3 +270,14 @@ function document(group: string, version: string, entries: ResourceEntry[], sche
     },
   };
 }
+
+/**
+ * Builds the most requested documents off the request path (after start-up), so the first
+ * `kubectl apply` or `kubectl explain` does not pay for parsing the schemas.
+ */
+export function prewarmOpenApi(): void {
+  const timer = setTimeout(() => {
+    for (const p of ['api/v1', 'apis/apps/v1']) openapiV3Document(p, { crds: [] });
+  }, 50);
+  timer.unref();
+}

@@ -65,35 +65,17 @@ type Token =
   | { t: 'id'; v: string }
   | { t: 'p'; v: string };
 
+// One native regex pass: a hand-written character loop runs cold (interpreted) on the first
+// request and costs several times more.
+const TOKEN = /\s+|\/\*\*([\s\S]*?)\*\/|\/\/[^\n]*|"((?:[^"\\]|\\.)*)"|([A-Za-z_$][A-Za-z0-9_$]*)|([\s\S])/g;
+
 function tokenize(src: string): Token[] {
   const out: Token[] = [];
-  let i = 0;
-  while (i < src.length) {
-    const c = src[i]!;
-    if (c === ' ' || c === '\n' || c === '\t' || c === '\r') { i++; continue; }
-    if (src.startsWith('/**', i)) {
-      const end = src.indexOf('*/', i + 3);
-      out.push({ t: 'doc', v: cleanDoc(src.slice(i + 3, end)) });
-      i = end + 2;
-      continue;
-    }
-    if (src.startsWith('//', i)) { i = src.indexOf('\n', i); if (i < 0) break; continue; }
-    if (c === '"') {
-      let j = i + 1;
-      while (src[j] !== '"') j += src[j] === '\\' ? 2 : 1;
-      out.push({ t: 'str', v: JSON.parse(src.slice(i, j + 1)) as string });
-      i = j + 1;
-      continue;
-    }
-    if (/[A-Za-z_$]/.test(c)) {
-      let j = i + 1;
-      while (j < src.length && /[A-Za-z0-9_$]/.test(src[j]!)) j++;
-      out.push({ t: 'id', v: src.slice(i, j) });
-      i = j;
-      continue;
-    }
-    out.push({ t: 'p', v: c });
-    i++;
+  for (const m of src.matchAll(TOKEN)) {
+    if (m[1] !== undefined) out.push({ t: 'doc', v: cleanDoc(m[1]) });
+    else if (m[2] !== undefined) out.push({ t: 'str', v: m[2].includes('\\') ? (JSON.parse(`"${m[2]}"`) as string) : m[2] });
+    else if (m[3] !== undefined) out.push({ t: 'id', v: m[3] });
+    else if (m[4] !== undefined) out.push({ t: 'p', v: m[4] });
   }
   return out;
 }
