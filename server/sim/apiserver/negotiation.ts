@@ -1,6 +1,7 @@
 /** Accept and Content-Type handling, as apimachinery's content negotiation reads them. */
 import YAML from 'yaml';
 import { ApiError } from '../errors.js';
+import { decodeProtobuf } from './protobuf/decode.js';
 
 export interface MediaType {
   type: string;
@@ -78,6 +79,7 @@ export function decodeBody(raw: Buffer, contentType: string | undefined): unknow
       throw ApiError.badRequest(`error converting YAML to JSON: yaml: ${(e as Error).message.split('\n')[0]}`);
     }
   }
+  if (type === 'application/vnd.kubernetes.protobuf') return decodeProtobuf(raw);
   throw ApiError.unsupportedMediaType(contentType ?? '');
 }
 
