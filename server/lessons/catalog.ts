@@ -180,7 +180,9 @@ function resolveStepOrder(
       const exists = reference.endsWith('.md') && problems.some((problem) => problem.file === `${folder}/${reference}`);
       if (!exists) {
         const available = steps.map((candidate) => candidate.fileName).join(', ') || 'none';
-        problems.push({ file: trackFile, line, message: `steps[${index}]: no step "${reference}" in ${folder}/ (step files: ${available})` });
+        const unreadable = problems.some((problem) => problem.file.startsWith(`${folder}/`) && problem.file.endsWith('.md'));
+        const note = unreadable ? '; files with problems of their own are not counted' : '';
+        problems.push({ file: trackFile, line, message: `steps[${index}]: no step "${reference}" in ${folder}/ (step files: ${available}${note})` });
       }
       return;
     }
