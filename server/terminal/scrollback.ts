@@ -5,8 +5,9 @@
  *
  * Parsing is several times slower than forwarding output (xterm parses ~30 MB/s here; the
  * PTY → WebSocket path runs at 60+), so the mirror never sits on the output path: output is
- * queued here and parsed in small slices between event-loop turns. Under a flood the queue
- * is bounded two ways:
+ * queued here and parsed once the output pauses for QUIET_MS (or at once when a snapshot is
+ * wanted), in slices, so it never competes with a flood for the CPU. Under a flood the
+ * queue is bounded two ways:
  *  - plain text (no escape sequence, no charset shift, no C1 control) can be skipped whole
  *    lines at a time: it cannot change modes, colours or the cursor's column, so the screen
  *    after the flood is exactly the same; the replayed scrollback shows one line saying how
@@ -21,10 +22,10 @@ import { SerializeAddon } from '@xterm/addon-serialize';
 export const MIRROR_MAX_BACKLOG = 2 * 1024 * 1024;
 /** Eliding keeps at least this much of the newest output for parsing. */
 const MIRROR_KEEP = 1024 * 1024;
-/** Bytes parsed per slice while output is still arriving (keeps forwarding fast). */
-const BUSY_SLICE = 16 * 1024;
-/** Bytes parsed per slice when the shell is quiet (catch up quickly). */
-const QUIET_SLICE = 512 * 1024;
+/** Output is parsed once none has arrived for this long. */
+const QUIET_MS = 5;
+/** Bytes handed to the parser at a time, so a big catch-up still lets I/O run in between. */
+const SLICE = 256 * 1024;
 
 const ESC = 0x1b;
 const SO = 0x0e;
@@ -58,9 +59,9 @@ export class ScreenMirror {
   private readonly queue: QueueItem[] = [];
   private queuedBytes = 0;
   private parsing = false;
-  private scheduled = false;
+  private timer: NodeJS.Timeout | null = null;
   private elidedBytes = 0;
-  private arrivedSinceLastSlice = false;
+  private lastWriteAt = 0;
   private waiters: Array<() => void> = [];
   private disposed = false;
   private _throttled = false;
@@ -100,7 +101,7 @@ export class ScreenMirror {
     if (this.disposed || chunk.length === 0) return;
     this.queue.push(chunk);
     this.queuedBytes += chunk.length;
-    this.arrivedSinceLastSlice = true;
+    this.lastWriteAt = performance.now();
     if (this.queuedBytes > MIRROR_MAX_BACKLOG) this.shed();
     this.schedule();
   }
@@ -123,7 +124,7 @@ export class ScreenMirror {
     if (this.disposed || (this.queue.length === 0 && !this.parsing)) return Promise.resolve();
     return new Promise((resolve) => {
       this.waiters.push(resolve);
-      this.schedule();
+      this.schedule(0);
     });
   }
 
@@ -140,6 +141,7 @@ export class ScreenMirror {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    if (this.timer) clearTimeout(this.timer);
     this.queue.length = 0;
     this.queuedBytes = 0;
     this.term.dispose();
@@ -176,18 +178,23 @@ export class ScreenMirror {
     this.onThrottleChange();
   }
 
-  private schedule(): void {
-    if (this.scheduled || this.parsing || this.disposed) return;
-    this.scheduled = true;
-    // setImmediate, not a microtask: forwarding output (I/O callbacks) runs between slices.
-    setImmediate(() => {
-      this.scheduled = false;
+  private schedule(delayMs = QUIET_MS): void {
+    if (this.timer || this.parsing || this.disposed) return;
+    // A timer, not setImmediate: waiting for quiet must not keep the event loop spinning.
+    this.timer = setTimeout(() => {
+      this.timer = null;
       this.parseSlice();
-    });
+    }, delayMs);
   }
 
   private parseSlice(): void {
     if (this.disposed || this.parsing) return;
+    // Still flooding (and nobody waiting for a snapshot, and not throttled): wait for quiet.
+    const sinceWrite = performance.now() - this.lastWriteAt;
+    if (sinceWrite < QUIET_MS && this.waiters.length === 0 && !this._throttled) {
+      this.schedule(QUIET_MS - sinceWrite);
+      return;
+    }
     // Resizes apply between output chunks, in order.
     let item = this.queue[0];
     while (item !== undefined && !Buffer.isBuffer(item)) {
@@ -199,19 +206,16 @@ export class ScreenMirror {
       this.finishWaiters();
       return;
     }
-    const busy = this.arrivedSinceLastSlice && this.waiters.length === 0;
-    this.arrivedSinceLastSlice = false;
-    const limit = busy ? BUSY_SLICE : QUIET_SLICE;
     const parts: Buffer[] = [];
     if (this.elidedBytes > 0) {
       parts.push(Buffer.from(`\r\n[… ${formatBytes(this.elidedBytes)} of output elided from the replay …]\r\n`));
       this.elidedBytes = 0;
     }
     let taken = 0;
-    while (taken < limit) {
+    while (taken < SLICE) {
       const next = this.queue[0];
       if (next === undefined || !Buffer.isBuffer(next)) break;
-      const room = limit - taken;
+      const room = SLICE - taken;
       if (next.length <= room) {
         this.queue.shift();
         parts.push(next);
@@ -229,7 +233,7 @@ export class ScreenMirror {
       this.parsing = false;
       if (this._throttled && this.queuedBytes <= MIRROR_KEEP) this.setThrottled(false);
       if (this.queue.length === 0) this.finishWaiters();
-      else this.schedule();
+      else this.schedule(0);
     });
   }
 

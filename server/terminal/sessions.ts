@@ -81,6 +81,9 @@ interface Session {
   idleTimer: NodeJS.Timeout | null;
   earlyInput: string[];
   earlyInputBytes: number;
+  /** Output read in this event-loop turn, sent as one frame at its end. */
+  pending: Buffer[];
+  flushScheduled: boolean;
 }
 
 export class TerminalSessions {
@@ -267,6 +270,8 @@ export class TerminalSessions {
       idleTimer: null,
       earlyInput: [],
       earlyInputBytes: 0,
+      pending: [],
+      flushScheduled: false,
     };
     this.sessions.set(sessionId, session);
     return session;
@@ -311,11 +316,32 @@ export class TerminalSessions {
       this.output(session, Buffer.from(`${spec.banner.replace(/\r?\n/g, '\r\n')}\r\n`, 'utf8'));
     }
     // With encoding: null node-pty hands out Buffers; its typings still say string.
-    pty.onData((data) => this.output(session, data as unknown as Buffer));
+    pty.onData((data) => this.collect(session, data as unknown as Buffer));
     pty.onExit(({ exitCode, signal }) => this.exited(session, pty, exitCode, signal));
     for (const data of session.earlyInput.splice(0)) pty.write(data);
     session.earlyInputBytes = 0;
     this.updateFlow(session);
+  }
+
+  /**
+   * The PTY hands out at most 4 KiB per read, and libuv does many reads per event-loop turn
+   * under load. Sending each as its own frame would cost a syscall and a client wake-up per
+   * 4 KiB, so the reads of one turn go out together at its end (setImmediate: no timer, no
+   * added latency beyond the current turn).
+   */
+  private collect(session: Session, chunk: Buffer): void {
+    session.pending.push(chunk);
+    if (session.flushScheduled) return;
+    session.flushScheduled = true;
+    setImmediate(() => this.flush(session));
+  }
+
+  private flush(session: Session): void {
+    session.flushScheduled = false;
+    const chunks = session.pending;
+    if (chunks.length === 0) return;
+    session.pending = [];
+    this.output(session, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
   }
 
   private output(session: Session, chunk: Buffer): void {
@@ -363,6 +389,7 @@ export class TerminalSessions {
 
   private exited(session: Session, pty: IPty, exitCode: number, signal: number | undefined): void {
     if (session.pty !== pty) return;
+    this.flush(session);
     session.pty = null;
     session.paused = false;
     this.logger.info({ sessionId: session.id, pid: pty.pid, exitCode, signal }, 'terminal shell exited');

@@ -1,0 +1,316 @@
+/**
+ * Terminal benchmark: output throughput (`cat` of a 64 MB file) and keystroke echo latency
+ * from a shell to a WebSocket client acking like the browser does, plus the server's RSS
+ * with one idle session. Baseline, measured in the same run: node-pty alone (same shell,
+ * same cat, same keystrokes, no WebSocket, no screen mirror).
+ *
+ * The server runs in a child process (the real layout: browser and server are different
+ * processes), so its RSS is its own and the client does not steal its event loop.
+ */
+import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawn as spawnPty } from 'node-pty';
+import WebSocket from 'ws';
+import { ACK_EVERY_BYTES, decodeServerMessage, encodeMessage } from '../server/terminal/protocol.js';
+
+const FILE_BYTES = 64 * 1024 * 1024;
+const RUNS = 3;
+/** Fewer runs if the machine is too busy to finish within the bench's time bound. */
+const THROUGHPUT_BUDGET_MS = 25_000;
+const ECHO_WARMUP = 50;
+const ECHO_SAMPLES = 500;
+/** Printed by printf so the marker is in the output but not in the echoed command line. */
+const DONE_MARKER = Buffer.from('__BENCH_DONE__');
+const DONE_COMMAND = "printf '__%s__\\n' BENCH_DONE";
+
+/** Something that runs shell input and hands back output, timed by the caller. */
+interface Terminal {
+  write(data: string): void;
+  onOutput(listener: ((chunk: Buffer) => void) | null): void;
+  close(): Promise<void>;
+}
+
+// ---------------------------------------------------------------------------------------
+// Server side (runs in the child process).
+
+export async function serve(): Promise<void> {
+  const { pino } = await import('pino');
+  const { TerminalSessions } = await import('../server/terminal/sessions.js');
+  const { createTerminalUpgrade } = await import('../server/terminal/ws.js');
+  const home = mkdtempSync(path.join(os.tmpdir(), 'terminal-bench-home-'));
+  const sessions = new TerminalSessions({ idleTimeoutMs: 600_000, scrollbackLines: 1000, logger: pino({ level: 'silent' }) });
+  const upgrade = createTerminalUpgrade({ sessions });
+  const server = http.createServer((_req, res) => res.writeHead(404).end());
+  server.on('upgrade', (req, socket, head) => {
+    upgrade(req, socket, head, 'bench', async () => ({ cwd: home, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const stop = async () => {
+    await sessions.closeAll();
+    server.closeAllConnections();
+    server.close();
+    rmSync(home, { recursive: true, force: true });
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop());
+  process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
+}
+
+// ---------------------------------------------------------------------------------------
+// Client side.
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * The bench server as plain JavaScript (esbuild bundle of our code, packages external), the
+ * way a built server runs: tsx's loader thread alone costs ~35 MB of RSS.
+ */
+async function bundleServer(): Promise<string> {
+  const { build } = await import('esbuild');
+  // Inside the project so the bundle's bare imports (ws, node-pty, …) resolve.
+  const outfile = path.join(projectRoot, 'node_modules', '.cache', 'terminal-bench', 'server.mjs');
+  await build({
+    stdin: { contents: `export { serve } from ${JSON.stringify(fileURLToPath(import.meta.url))};`, resolveDir: projectRoot, loader: 'ts' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    outfile,
+    logLevel: 'error',
+  });
+  return outfile;
+}
+
+async function startServer(mode: 'built' | 'tsx', bundle: string): Promise<{ child: ChildProcess; port: number }> {
+  const entry = mode === 'built' ? pathToFileURL(bundle).href : pathToFileURL(fileURLToPath(import.meta.url)).href;
+  const loader = mode === 'tsx' ? ['--import', 'tsx'] : [];
+  const child = spawnProcess(process.execPath, [...loader, '--input-type=module', '-e', `import(${JSON.stringify(entry)}).then((m) => m.serve())`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    cwd: projectRoot,
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let text = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      text += d.toString();
+      const line = text.split('\n')[0];
+      if (text.includes('\n') && line) resolve((JSON.parse(line) as { port: number }).port);
+    });
+    child.once('exit', (code) => reject(new Error(`bench server exited (${code})`)));
+  });
+  return { child, port };
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}
+
+async function connectWs(port: number): Promise<Terminal> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/terminal`, { perMessageDeflate: false });
+  let listener: ((chunk: Buffer) => void) | null = null;
+  let sawReplay = false;
+  let helloSeen = false;
+  let unacked = 0;
+  const ready = new Promise<void>((resolve, reject) => {
+    ws.once('error', reject);
+    ws.on('message', (data: Buffer, isBinary) => {
+      if (!isBinary) {
+        const m = decodeServerMessage(data.toString());
+        if (m.ok && m.message.t === 'hello') helloSeen = true;
+        return;
+      }
+      if (helloSeen && !sawReplay) {
+        sawReplay = true;
+        resolve();
+        return;
+      }
+      // As the browser: acknowledge once enough output is processed.
+      unacked += data.length;
+      if (unacked >= ACK_EVERY_BYTES) {
+        ws.send(encodeMessage({ t: 'ack', bytes: unacked }));
+        unacked = 0;
+      }
+      listener?.(data);
+    });
+  });
+  await ready;
+  return {
+    write: (d) => ws.send(encodeMessage({ t: 'input', d })),
+    onOutput: (l) => {
+      listener = l;
+      // Whatever is pending is acked at the end of a measurement, as the browser does on idle.
+      if (unacked > 0) ws.send(encodeMessage({ t: 'ack', bytes: unacked }));
+      unacked = 0;
+    },
+    close: async () => {
+      ws.close();
+    },
+  };
+}
+
+function connectPty(): Terminal {
+  const home = mkdtempSync(path.join(os.tmpdir(), 'terminal-bench-pty-'));
+  const pty = spawnPty('/bin/bash', ['--noprofile', '--norc', '-i'], {
+    cols: 80,
+    rows: 24,
+    cwd: home,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, TERM: 'xterm-256color', LANG: 'C.UTF-8', PS1: '$ ' },
+    encoding: null,
+  });
+  let listener: ((chunk: Buffer) => void) | null = null;
+  pty.onData((d) => listener?.(d as unknown as Buffer));
+  return {
+    write: (d) => pty.write(d),
+    onOutput: (l) => {
+      listener = l;
+    },
+    close: async () => {
+      pty.kill('SIGKILL');
+      rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Waits until `predicate` sees the output contain what it wants. */
+function waitOutput(term: Terminal, found: (tail: Buffer) => boolean): Promise<number> {
+  return new Promise((resolve) => {
+    let tail = Buffer.alloc(0);
+    let bytes = 0;
+    term.onOutput((chunk) => {
+      bytes += chunk.length;
+      tail = Buffer.concat([tail.subarray(Math.max(0, tail.length - 64)), chunk.subarray(Math.max(0, chunk.length - 4096))]);
+      if (found(tail)) {
+        term.onOutput(null);
+        resolve(bytes);
+      }
+    });
+  });
+}
+
+async function settle(term: Terminal): Promise<void> {
+  const done = waitOutput(term, (t) => t.includes(DONE_MARKER));
+  term.write(`${DONE_COMMAND}\r`);
+  await done;
+}
+
+async function throughput(term: Terminal, file: string): Promise<number> {
+  await settle(term);
+  const done = waitOutput(term, (t) => t.includes(DONE_MARKER));
+  const started = performance.now();
+  term.write(`cat ${file}; ${DONE_COMMAND}\r`);
+  const bytes = await done;
+  const seconds = (performance.now() - started) / 1000;
+  return bytes / (1024 * 1024) / seconds;
+}
+
+async function echoLatencies(term: Terminal): Promise<number[]> {
+  await settle(term);
+  const samples: number[] = [];
+  for (let i = 0; i < ECHO_WARMUP + ECHO_SAMPLES; i++) {
+    const key = String.fromCharCode(97 + (i % 26));
+    const echoed = waitOutput(term, (t) => t.includes(key));
+    const started = performance.now();
+    term.write(key);
+    await echoed;
+    if (i >= ECHO_WARMUP) samples.push(performance.now() - started);
+    // Rub the character out so the line never wraps.
+    const rubbed = waitOutput(term, () => true);
+    term.write('\x7f');
+    await rubbed;
+  }
+  return samples;
+}
+
+const median = (xs: number[]) => quantile(xs, 0.5);
+function quantile(xs: number[], q: number): number {
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+export default async function run(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'terminal-bench-'));
+  const file = path.join(dir, 'data.txt');
+  const line = 'The quick brown fox jumps over the lazy dog; istio-playground terminal bench 0123456789\n';
+  const chunk = Buffer.from(line.repeat(Math.ceil((1024 * 1024) / line.length))).subarray(0, 1024 * 1024);
+  writeFileSync(file, Buffer.concat(Array.from({ length: FILE_BYTES / chunk.length }, () => chunk)));
+
+  const bundle = await bundleServer();
+  const tsxServer = await startServer('tsx', bundle);
+  let tsxIdleRss: number;
+  try {
+    const idle = await connectWs(tsxServer.port);
+    await settle(idle);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    tsxIdleRss = rssMb(tsxServer.child.pid!);
+    await idle.close();
+  } finally {
+    await stopServer(tsxServer.child);
+  }
+
+  const { child, port } = await startServer('built', bundle);
+  try {
+    const ws = await connectWs(port);
+    await settle(ws);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const idleRss = rssMb(child.pid!);
+
+    const pty = connectPty();
+    await settle(pty);
+
+    const wsRates: number[] = [];
+    const ptyRates: number[] = [];
+    const throughputStarted = Date.now();
+    for (let i = 0; i < RUNS && (i === 0 || Date.now() - throughputStarted < THROUGHPUT_BUDGET_MS); i++) {
+      ptyRates.push(await throughput(pty, file));
+      wsRates.push(await throughput(ws, file));
+    }
+    const rssAfterFlood = rssMb(child.pid!);
+    const ptyEcho = await echoLatencies(pty);
+    const wsEcho = await echoLatencies(ws);
+
+    const f = (n: number, d = 1) => n.toFixed(d);
+    const report = [
+      `output throughput (cat 64 MB, median of ${wsRates.length} runs each, interleaved):`,
+      `  node-pty alone      ${f(median(ptyRates))} MB/s   (runs: ${ptyRates.map((r) => f(r)).join(', ')})`,
+      `  over WebSocket      ${f(median(wsRates))} MB/s   (runs: ${wsRates.map((r) => f(r)).join(', ')})   target >= 60`,
+      `  ratio ws / pty      ${f(median(wsRates) / median(ptyRates), 2)}`,
+      `keystroke echo latency (${ECHO_SAMPLES} keys at a bash prompt):`,
+      `  node-pty alone      p50 ${f(median(ptyEcho), 3)} ms   p99 ${f(quantile(ptyEcho, 0.99), 3)} ms`,
+      `  over WebSocket      p50 ${f(median(wsEcho), 3)} ms   p99 ${f(quantile(wsEcho, 0.99), 3)} ms   target p50 <= 0.5, p99 <= 2`,
+      `  ratio ws / pty      p50 ${f(median(wsEcho) / median(ptyEcho), 2)}   p99 ${f(quantile(wsEcho, 0.99) / quantile(ptyEcho, 0.99), 2)}`,
+      `server RSS (the server above is our code bundled by esbuild, on plain node):`,
+      `  one idle session    ${f(idleRss)} MB   target <= 80`,
+      `  after the floods    ${f(rssAfterFlood)} MB`,
+      `  one idle session, run through tsx (as npm start does today): ${f(tsxIdleRss)} MB`,
+    ];
+    process.stdout.write(`${report.join('\n')}\n`);
+    await ws.close();
+    await pty.close();
+  } finally {
+    await stopServer(child);
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(path.dirname(bundle), { recursive: true, force: true });
+  }
+}
+
+async function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  child.kill('SIGTERM');
+  await new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      resolve(undefined);
+    }, 5000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve(undefined);
+    });
+  });
+}
