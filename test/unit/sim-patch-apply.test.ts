@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../server/sim/errors.js';
-import { lastAppliedAnnotation, recordUpdate, serverSideApply } from '../../server/sim/registry/patch/index.js';
+import { lastAppliedAnnotation, recordUpdate, schemaFromOpenAPI, serverSideApply } from '../../server/sim/registry/patch/index.js';
 import type { GroupVersionKind, KubeObject, ManagedFieldsEntry } from '../../server/sim/types.js';
 
 const deploymentGVK: GroupVersionKind = { group: 'apps', version: 'v1', kind: 'Deployment' };
@@ -306,5 +306,64 @@ describe('recordUpdate: ownership of non-apply writes', () => {
     const cm: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', finalizers: ['example.com/keep'] } };
     const out = serverSideApply({ live: undefined, applied: cm, manager: 'kubectl', force: false, gvk: configMapGVK, now: t0 });
     expect(entry(out, 'kubectl')?.fieldsV1).toEqual({ 'f:metadata': { 'f:finalizers': { 'v:"example.com/keep"': {} } } });
+  });
+});
+
+describe('managedFields housekeeping and custom resources', () => {
+  it('folds the oldest of more than ten Update managers into "ancient-changes"', () => {
+    let obj = stored({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'busy', managedFields: [] }, data: {} } as KubeObject);
+    obj = recordUpdate({ live: undefined, updated: obj, manager: 'creator', gvk: configMapGVK, now: t0 });
+    for (let i = 0; i < 12; i++) {
+      const at = new Date(t0.getTime() + (i + 1) * 60_000);
+      obj = recordUpdate({ live: obj, updated: { ...obj, data: { ...(obj.data as object), [`k${i}`]: 'v' } }, manager: `writer-${i}`, gvk: configMapGVK, now: at });
+    }
+    const managers = obj.metadata.managedFields?.map((m) => m.manager) ?? [];
+    expect(managers).toHaveLength(10);
+    expect(managers).toContain('ancient-changes');
+    expect(managers).toContain('writer-11');
+    expect(managers).not.toContain('writer-0');
+    const ancient = entry(obj, 'ancient-changes');
+    expect(Object.keys((ancient?.fieldsV1 as { 'f:data': object })['f:data'])).toEqual(expect.arrayContaining(['f:k0', 'f:k1']));
+  });
+
+  const vsGVK: GroupVersionKind = { group: 'networking.istio.io', version: 'v1', kind: 'VirtualService' };
+  const vs = (routes: { name: string; weight: number }[]): KubeObject => ({
+    apiVersion: 'networking.istio.io/v1',
+    kind: 'VirtualService',
+    metadata: { name: 'reviews' },
+    spec: { hosts: ['reviews'], http: routes.map((r) => ({ name: r.name, route: [{ destination: { host: 'reviews', subset: r.name }, weight: r.weight }] })) },
+  });
+
+  it('treats lists of a custom resource without markers as atomic', () => {
+    const live = stored(serverSideApply({ live: undefined, applied: vs([{ name: 'v1', weight: 100 }]), manager: 'alice', force: false, gvk: vsGVK, now: t0 }));
+    expect(entry(live, 'alice')?.fieldsV1).toEqual({ 'f:spec': { 'f:hosts': {}, 'f:http': {} } });
+    const err = conflict(() => serverSideApply({ live, applied: vs([{ name: 'v3', weight: 100 }]), manager: 'bob', force: false, gvk: vsGVK, now: t1 }));
+    expect(err.message).toBe('Apply failed with 1 conflict: conflict with "alice": .spec.http');
+  });
+
+  it('honours x-kubernetes-list-type: map from a CRD schema', () => {
+    const schema = schemaFromOpenAPI({
+      type: 'object',
+      properties: {
+        spec: {
+          type: 'object',
+          properties: {
+            hosts: { type: 'array', items: { type: 'string' }, 'x-kubernetes-list-type': 'set' },
+            http: {
+              type: 'array',
+              'x-kubernetes-list-type': 'map',
+              'x-kubernetes-list-map-keys': ['name'],
+              items: { type: 'object', properties: { name: { type: 'string' }, route: { type: 'array', items: { type: 'object' } } } },
+            },
+          },
+        },
+      },
+    });
+    const live = stored(serverSideApply({ live: undefined, applied: vs([{ name: 'v1', weight: 100 }]), manager: 'alice', force: false, gvk: vsGVK, now: t0, schema }));
+    expect(entry(live, 'alice')?.fieldsV1).toEqual({
+      'f:spec': { 'f:hosts': { 'v:"reviews"': {} }, 'f:http': { 'k:{"name":"v1"}': { '.': {}, 'f:name': {}, 'f:route': {} } } },
+    });
+    const out = serverSideApply({ live, applied: vs([{ name: 'v3', weight: 100 }]), manager: 'bob', force: false, gvk: vsGVK, now: t1, schema });
+    expect((out.spec as { http: { name: string }[] }).http.map((h) => h.name)).toEqual(['v1', 'v3']);
   });
 });

@@ -20,7 +20,8 @@ export function keyPE(fields: Record<string, unknown>): PathElement {
   return `k:${JSON.stringify(sorted)}`;
 }
 
-const typeRank = (pe: PathElement) => ({ f: 0, k: 1, v: 2, i: 3 })[pe[0] as 'f' | 'k' | 'v' | 'i'] ?? 4;
+const ranks: Record<string, number> = { f: 0, k: 1, v: 2, i: 3 };
+const typeRank = (pe: PathElement) => ranks[pe[0]] ?? 4;
 
 function compareValues(a: unknown, b: unknown): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
@@ -31,6 +32,7 @@ function compareValues(a: unknown, b: unknown): number {
 
 /** fieldpath.PathElement.Compare: field names, then keys, then values, then indices. */
 export function comparePE(a: PathElement, b: PathElement): number {
+  if (a[0] === 'f' && b[0] === 'f') return a < b ? -1 : a > b ? 1 : 0;
   const ra = typeRank(a);
   const rb = typeRank(b);
   if (ra !== rb) return ra - rb;
@@ -143,19 +145,34 @@ export class FieldSet {
 
   union(other: FieldSet): FieldSet {
     const out = this.clone();
-    for (const p of other.paths()) out.insert(p);
+    for (const m of other.members) out.members.add(m);
+    for (const [pe, child] of other.children) {
+      const mine = out.children.get(pe);
+      out.children.set(pe, mine ? mine.union(child) : child.clone());
+    }
     return out;
   }
 
   difference(other: FieldSet): FieldSet {
     const out = new FieldSet();
-    for (const p of this.paths()) if (!other.has(p)) out.insert(p);
+    for (const m of this.members) if (!other.members.has(m)) out.members.add(m);
+    for (const [pe, child] of this.children) {
+      const theirs = other.children.get(pe);
+      const rest = theirs ? child.difference(theirs) : child.clone();
+      if (!rest.isEmpty()) out.children.set(pe, rest);
+    }
     return out;
   }
 
   intersection(other: FieldSet): FieldSet {
     const out = new FieldSet();
-    for (const p of this.paths()) if (other.has(p)) out.insert(p);
+    for (const m of this.members) if (other.members.has(m)) out.members.add(m);
+    for (const [pe, child] of this.children) {
+      const theirs = other.children.get(pe);
+      if (!theirs) continue;
+      const both = child.intersection(theirs);
+      if (!both.isEmpty()) out.children.set(pe, both);
+    }
     return out;
   }
 
@@ -168,10 +185,11 @@ export class FieldSet {
   /** FieldsV1 JSON: `{"f:spec":{"f:replicas":{}}}`, with `.` marking a member that has children. */
   toFieldsV1(): JsonObject {
     const out: JsonObject = {};
-    const keys = new Set<PathElement>([...this.members, ...[...this.children.entries()].filter(([, c]) => !c.isEmpty()).map(([pe]) => pe)]);
+    // Every operation drops emptied subtrees, so a child here always holds members.
+    const keys = new Set<PathElement>([...this.members, ...this.children.keys()]);
     for (const pe of [...keys].sort(comparePE)) {
       const child = this.children.get(pe);
-      if (child && !child.isEmpty()) {
+      if (child) {
         const body = child.toFieldsV1();
         out[pe] = this.members.has(pe) ? { '.': {}, ...body } : body;
       } else {

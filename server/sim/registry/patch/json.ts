@@ -6,8 +6,13 @@ export function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/** Deep copy of a JSON value (structuredClone is several times slower on objects this size). */
 export function clone<T>(v: T): T {
-  return v === undefined ? v : structuredClone(v);
+  if (typeof v !== 'object' || v === null) return v;
+  if (Array.isArray(v)) return v.map(clone) as T;
+  const out: JsonObject = {};
+  for (const k of Object.keys(v)) out[k] = clone((v as JsonObject)[k]);
+  return out as T;
 }
 
 export function deepEqual(a: unknown, b: unknown): boolean {

@@ -9,7 +9,7 @@ import { ApiError, type StatusCause } from '../../errors.js';
 import type { GroupVersionKind, KubeObject, ManagedFieldsEntry } from '../../types.js';
 import { FieldSet, fieldPE, pathText, type Path } from './fieldset.js';
 import { clone, deepEqual, isObject, type JsonObject } from './json.js';
-import { isBuiltInGroup, rootSchema, zeroObjectPaths } from './schema.js';
+import { isBuiltInGroup, rootSchema, zeroObjectPaths, type StructSchema } from './schema.js';
 import { compare, merge, removeItems, SchemaError, toFieldSet, typedPatchError } from './typed.js';
 
 export const lastAppliedAnnotation = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -152,8 +152,8 @@ function ownershipFilter(gvk: GroupVersionKind, subresource: string | undefined)
  * merge.Updater.update: other managers lose what changed (conflicts, unless forced) and what was
  * removed.
  */
-function updateOwnership(live: unknown, updated: unknown, gvk: GroupVersionKind, managers: Managers, workflow: string, force: boolean, filter: (s: FieldSet) => FieldSet) {
-  const cmp = compare(live, updated, rootSchema(gvk));
+function updateOwnership(live: unknown, updated: unknown, schema: StructSchema, managers: Managers, workflow: string, force: boolean, filter: (s: FieldSet) => FieldSet) {
+  const cmp = compare(live, updated, schema);
   const changed = filter(cmp.modified.union(cmp.added));
   const removed = filter(cmp.removed);
   const conflicts: { id: string; path: Path }[] = [];
@@ -203,13 +203,12 @@ function conflictError(conflicts: { id: string; path: Path }[], managers: Manage
  * Fields kubectl's client-side apply recorded in last-applied-configuration that still hold the
  * recorded value: `kubectl apply --server-side` may take them over (lastAppliedManager).
  */
-function allowedFromLastApplied(live: KubeObject, gvk: GroupVersionKind): FieldSet | undefined {
+function allowedFromLastApplied(live: KubeObject, gvk: GroupVersionKind, schema: StructSchema): FieldSet | undefined {
   const raw = live.metadata.annotations?.[lastAppliedAnnotation];
   if (!raw) return undefined;
   try {
     const last = JSON.parse(raw) as unknown;
     if (!isObject(last) || last.apiVersion !== apiVersionOf(gvk)) return undefined;
-    const schema = rootSchema(gvk);
     const cmp = compare(last, withoutManagedFields(live), schema);
     return toFieldSet(last, schema).difference(cmp.modified).difference(cmp.added).difference(cmp.removed);
   } catch {
@@ -234,15 +233,17 @@ export interface ServerSideApplyArgs {
   gvk: GroupVersionKind;
   now: Date;
   subresource?: string;
+  /** The kind's schema when the table has none (a CRD's, from schemaFromOpenAPI). */
+  schema?: StructSchema;
 }
 
-export function serverSideApply({ live, applied, manager, force, gvk, now, subresource }: ServerSideApplyArgs): KubeObject {
+export function serverSideApply({ live, applied, manager, force, gvk, now, subresource, schema: given }: ServerSideApplyArgs): KubeObject {
   if (!isObject(applied)) throw ApiError.badRequest('error decoding YAML: the applied configuration must be an object');
   const appliedMeta = applied.metadata;
   if (isObject(appliedMeta) && Array.isArray(appliedMeta.managedFields) && appliedMeta.managedFields.length > 0) {
     throw ApiError.badRequest('metadata.managedFields must be nil');
   }
-  const schema = rootSchema(gvk);
+  const schema = given ?? rootSchema(gvk);
   const apiVersion = apiVersionOf(gvk);
   const filter = ownershipFilter(gvk, subresource);
   const liveValue = withoutManagedFields(live) ?? {};
@@ -280,13 +281,13 @@ export function serverSideApply({ live, applied, manager, force, gvk, now, subre
         for (const p of previous.set.paths()) if (!owned.has(p) && !owned.hasDescendants(p)) toRemove.insert(p);
         if (!toRemove.isEmpty()) merged = (removeItems(merged, toRemove, schema) ?? {}) as JsonObject;
       }
-      const { conflicts } = updateOwnership(liveValue, merged, gvk, ms, id, forceNow, filter);
+      const { conflicts } = updateOwnership(liveValue, merged, schema, ms, id, forceNow, filter);
       return { merged, ms, conflicts };
     };
 
     let result = attempt(force);
     if (result.conflicts.length && live && manager === 'kubectl') {
-      const allowed = allowedFromLastApplied(live, gvk);
+      const allowed = allowedFromLastApplied(live, gvk, schema);
       if (allowed) {
         const remaining = result.conflicts.filter((c) => !allowed.has(c.path));
         if (remaining.length === 0) result = attempt(true);
@@ -327,6 +328,8 @@ export interface RecordUpdateArgs {
   subresource?: string;
   gvk: GroupVersionKind;
   now: Date;
+  /** The kind's schema when the table has none (a CRD's, from schemaFromOpenAPI). */
+  schema?: StructSchema;
 }
 
 /** `managedFields: [{}]` clears ownership; an empty list does not (clients unaware of the field send one). */
@@ -334,8 +337,45 @@ function isResetRequest(entries: unknown): boolean {
   return Array.isArray(entries) && entries.length === 1 && isObject(entries[0]) && Object.keys(entries[0]).length === 0;
 }
 
+const maxUpdateManagers = 10;
+const ancientChangesManager = 'ancient-changes';
+
+/**
+ * capManagersManager: beyond ten Update entries, the oldest are folded into one "ancient-changes"
+ * entry per API version, so objects touched by many writers keep a bounded managedFields.
+ */
+function capUpdateManagers(managers: Managers): void {
+  const seconds = (t?: string) => (t ? Math.floor(Date.parse(t) / 1000) : 0);
+  const updaters = [...managers.entries()].filter(([, m]) => m.operation === 'Update').map(([id]) => id);
+  if (updaters.length <= maxUpdateManagers) return;
+  updaters.sort((a, b) => seconds(managers.get(a)!.time) - seconds(managers.get(b)!.time) || (a < b ? -1 : a > b ? 1 : 0));
+  const firstOfVersion = new Map<string, string>();
+  let length = updaters.length;
+  for (let i = 0; i < updaters.length && length > maxUpdateManagers; i++) {
+    const id = updaters[i];
+    const m = managers.get(id)!;
+    const bucket = identifier({ manager: ancientChangesManager, operation: 'Update', apiVersion: m.apiVersion });
+    const first = firstOfVersion.get(m.apiVersion);
+    if (first === undefined) {
+      firstOfVersion.set(m.apiVersion, id);
+      continue;
+    }
+    if (!managers.has(bucket)) {
+      const firstSet = managers.get(first)!;
+      managers.delete(first);
+      managers.set(bucket, { manager: ancientChangesManager, operation: 'Update', apiVersion: m.apiVersion, set: firstSet.set, ...(firstSet.time ? { time: firstSet.time } : {}) });
+    }
+    const b = managers.get(bucket)!;
+    b.set = m.set.union(b.set);
+    if (m.time) b.time = m.time;
+    else delete b.time;
+    managers.delete(id);
+    length--;
+  }
+}
+
 /** Ownership for a create, update or non-apply patch (operation Update). */
-export function recordUpdate({ live, updated, manager, subresource, gvk, now }: RecordUpdateArgs): KubeObject {
+export function recordUpdate({ live, updated, manager, subresource, gvk, now, schema }: RecordUpdateArgs): KubeObject {
   const apiVersion = apiVersionOf(gvk);
   const requested = updated.metadata?.managedFields as unknown;
   let managers: Managers;
@@ -360,7 +400,7 @@ export function recordUpdate({ live, updated, manager, subresource, gvk, now }: 
   const before = withoutManagedFields(live) ?? zeroObject(gvk);
   const after = withoutManagedFields(updated);
   const currentId = identifier({ manager: currentOperation, operation: 'Update', apiVersion, subresource });
-  const { cmp } = updateOwnership(before, after, gvk, managers, currentId, true, filter);
+  const { cmp } = updateOwnership(before, after, schema ?? rootSchema(gvk), managers, currentId, true, filter);
   const taken = filter(cmp.added.union(cmp.modified)).difference(stripSet);
 
   if (!taken.isEmpty()) {
@@ -375,6 +415,7 @@ export function recordUpdate({ live, updated, manager, subresource, gvk, now }: 
       set: previous ? taken.union(previous.set) : taken,
     });
   }
+  capUpdateManagers(managers);
   out.metadata.managedFields = encodeManagedFields(managers);
   if (out.metadata.managedFields.length === 0 && !live) delete out.metadata.managedFields;
   return out;

@@ -382,3 +382,62 @@ export function zeroObjectPaths(gvk: GroupVersionKind): string[] {
       return paths;
   }
 }
+
+/**
+ * The merge schema of a CustomResourceDefinition version, from its openAPIV3Schema: the
+ * `x-kubernetes-list-type`/`-list-map-keys`/`-map-type` markers server-side apply honours for
+ * custom resources. Unmarked lists stay atomic and objects without properties are deduced, as
+ * kube-apiserver treats them. Strategic merge patch never applies to custom resources.
+ */
+export function schemaFromOpenAPI(openAPIV3Schema: unknown): StructSchema {
+  const root = convertOpenAPI(openAPIV3Schema);
+  const fields = root?.kind === 'struct' ? { ...root.fields } : {};
+  fields.metadata = 'ObjectMeta';
+  return { kind: 'struct', fields, ...(root?.kind === 'struct' && root.atomic ? { atomic: true } : {}) };
+}
+
+type OpenAPINode = Record<string, unknown>;
+const isNode = (v: unknown): v is OpenAPINode => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function convertOpenAPI(node: unknown): Schema | undefined {
+  if (!isNode(node)) return undefined;
+  const atomic = node['x-kubernetes-map-type'] === 'atomic';
+  if (node.type === 'array') {
+    const items = isNode(node.items) ? node.items : undefined;
+    const listType = node['x-kubernetes-list-type'];
+    if (listType === 'set') return { kind: 'list', items: convertOpenAPI(items), smp: 'replace', ssa: 'set' };
+    if (listType === 'map' && Array.isArray(node['x-kubernetes-list-map-keys'])) {
+      const keys = (node['x-kubernetes-list-map-keys'] as unknown[]).filter((k): k is string => typeof k === 'string');
+      const props = isNode(items?.properties) ? items.properties : {};
+      const keyDefaults: Record<string, unknown> = {};
+      for (const key of keys) {
+        const prop = props[key];
+        if (isNode(prop) && prop.default !== undefined) keyDefaults[key] = prop.default;
+      }
+      return {
+        kind: 'list',
+        items: convertOpenAPI(items),
+        smp: 'replace',
+        ssa: 'map',
+        keys,
+        ...(Object.keys(keyDefaults).length ? { keyDefaults } : {}),
+      };
+    }
+    return { kind: 'list', smp: 'replace', ssa: 'atomic' };
+  }
+  if (isNode(node.properties)) {
+    const fields: Record<string, TypeRef> = {};
+    for (const [name, prop] of Object.entries(node.properties)) {
+      const converted = convertOpenAPI(prop);
+      if (converted) fields[name] = converted;
+    }
+    if (node['x-kubernetes-embedded-resource'] === true) fields.metadata = 'ObjectMeta';
+    return { kind: 'struct', fields, ...(atomic ? { atomic: true } : {}) };
+  }
+  if (node.additionalProperties !== undefined && node.additionalProperties !== false) {
+    const values = convertOpenAPI(node.additionalProperties);
+    return { kind: 'map', ...(values ? { values } : {}), ...(atomic ? { atomic: true } : {}) };
+  }
+  if (atomic) return { kind: 'struct', fields: {}, atomic: true };
+  return undefined;
+}
