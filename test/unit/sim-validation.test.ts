@@ -149,3 +149,17 @@ describe('custom resources', () => {
     expect(rendered).toBe('VirtualService.networking.istio.io "r" is invalid: spec.gateways: Invalid value: "string": spec.gateways in body must be of type array: "string"');
   });
 });
+
+describe('dropUnknownFields', () => {
+  it('removes exactly the unknown fields, as the API server stores a Warn-decoded object', async () => {
+    const { dropUnknownFields } = await import('../../server/sim/registry/validation/index.js');
+    const d = details();
+    d.spec.template.spec.containers[0].imagee = 'x';
+    d.spec.foo = 1;
+    const pruned = dropUnknownFields({ gvk: APPS, object: d, crds: [] }) as any;
+    expect(pruned.spec.foo).toBeUndefined();
+    expect(pruned.spec.template.spec.containers[0]).toEqual(details().spec.template.spec.containers[0]);
+    expect(d.spec.foo).toBe(1);
+    expect(checkFields({ gvk: APPS, object: pruned, mode: 'Strict', crds: [] })).toEqual({ warnings: [] });
+  });
+});

@@ -33,7 +33,7 @@ export function printTable(input: PrintTableInput): { columnDefinitions: ColumnD
   const now = input.now === undefined ? new Date() : new Date(input.now);
   if (input.customColumns) return customResourceTable(input.customColumns, input.objects, now);
   const printer = BUILTIN_PRINTERS.get(`${input.group}/${input.resource}`);
-  if (!printer) return defaultTable(input.objects);
+  if (!printer) return isBuiltinGroup(input.group) ? defaultTable(input.objects) : customResourceTable([], input.objects, now);
   return {
     columnDefinitions: printer.columns,
     rows: input.objects.map((object) => {
@@ -43,6 +43,11 @@ export function printTable(input: PrintTableInput): { columnDefinitions: ColumnD
       return row;
     }),
   };
+}
+
+/** Kubernetes' own API groups: the core group, un-dotted ones (apps, batch…) and *.k8s.io. */
+function isBuiltinGroup(group: string): boolean {
+  return group === '' || !group.includes('.') || group.endsWith('.k8s.io');
 }
 
 /** k8s.io/apiserver/pkg/registry/rest.defaultTableConvertor. */

@@ -311,3 +311,34 @@ function safeRegExp(pattern: string): RegExp | undefined {
   }
   return regexCache.get(pattern);
 }
+
+/**
+ * A copy of the object without the fields its schema does not know, which is what kube-apiserver
+ * stores after a Warn or Ignore decode (the unknown fields are dropped, not kept).
+ */
+export function dropUnknownFields(input: { gvk: GroupVersionKind; object: KubeObject; crds: KubeObject[] }): KubeObject {
+  let paths: string[];
+  try {
+    checkFields({ ...input, mode: 'Warn', verb: 'create' });
+    const crd = findCrd(input.crds, input.gvk);
+    const problems: Problems = { unknown: [], typeErrors: [] };
+    if (crd) {
+      walkCustom(input.object, rootCustomSchema(crdVersionSchema(crd, input.gvk.version)), '', problems, true);
+    } else {
+      const name = k8sModels().kindDefinitionName(input.gvk.group, input.gvk.version, input.gvk.kind);
+      if (name) walkBuiltin(input.object, { $ref: REF_PREFIX + name }, '', problems, '', shortName(name));
+    }
+    paths = problems.unknown;
+  } catch {
+    return input.object;
+  }
+  if (!paths.length) return input.object;
+  const copy = structuredClone(input.object);
+  for (const p of paths) {
+    const keys = [...p.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : m[1]!));
+    let cur: unknown = copy;
+    for (const k of keys.slice(0, -1)) cur = cur && typeof cur === 'object' ? (cur as Record<string | number, unknown>)[k] : undefined;
+    if (cur && typeof cur === 'object') delete (cur as Record<string | number, unknown>)[keys[keys.length - 1]!];
+  }
+  return copy;
+}
