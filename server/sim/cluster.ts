@@ -16,6 +16,7 @@ import { RestStorage } from './registry/rest.js';
 import { ApiServer } from './apiserver/server.js';
 import { NamespaceController } from './controllers/namespace.js';
 import { GarbageCollector } from './controllers/garbagecollector.js';
+import { CRDFinalizer } from './registry/crd-finalizer.js';
 import { createServingCert, type ServingCert } from './apiserver/tls.js';
 
 export interface EmbeddedClusterOptions {
@@ -44,6 +45,7 @@ export class EmbeddedCluster {
   readonly token: string;
   private namespaces!: NamespaceController;
   private gc!: GarbageCollector;
+  private crdFinalizer!: CRDFinalizer;
   private _url = '';
   private stopped = false;
 
@@ -74,6 +76,7 @@ export class EmbeddedCluster {
   private startControllers(): void {
     this.namespaces = new NamespaceController(this.store, this.registry, this.rest);
     this.gc = new GarbageCollector(this.store, this.registry, this.rest);
+    this.crdFinalizer = new CRDFinalizer(this.store, this.registry, this.rest);
   }
 
   /** PEM of the CA clients should trust (also in the kubeconfig). */
@@ -90,6 +93,7 @@ export class EmbeddedCluster {
     for (let i = 0; i < 5; i++) {
       await this.gc.idle();
       await this.namespaces.idle();
+      await this.crdFinalizer.idle();
     }
   }
 
@@ -129,6 +133,7 @@ export class EmbeddedCluster {
     this.stopped = true;
     this.namespaces.stop();
     this.gc.stop();
+    this.crdFinalizer.stop();
     await this.apiserver.close();
     this.registry.close();
     this.store.close();

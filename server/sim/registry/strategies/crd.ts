@@ -9,6 +9,9 @@ export const crdStrategy: Strategy = {
   generation: true,
   prepareForCreate(obj, ctx) {
     const o = obj as Obj;
+    // Custom objects are cleaned up before the CRD goes (see crd-finalizer.ts).
+    const fin: string[] = o.metadata.finalizers ?? [];
+    if (!fin.includes('customresourcecleanup.apiextensions.k8s.io')) o.metadata.finalizers = [...fin, 'customresourcecleanup.apiextensions.k8s.io'];
     const now = ctx.now.toISOString().replace(/\.\d+Z$/, 'Z');
     const storage = (o.spec?.versions ?? []).find((v: Obj) => v?.storage)?.name;
     o.status = {
