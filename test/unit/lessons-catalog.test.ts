@@ -1,3 +1,5 @@
+import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -105,6 +107,23 @@ describe('loadCatalog on malformed lessons', () => {
     for (const problem of problems) {
       expect(path.isAbsolute(problem.file)).toBe(false);
       expect(problem.line).toBeGreaterThanOrEqual(1);
+    }
+  });
+});
+
+describe('files saved by other editors', () => {
+  it('keeps line numbers right for CRLF line endings and a byte-order mark', async () => {
+    const root = await mkdtemp(path.join(os.tmpdir(), 'lessons-crlf-'));
+    try {
+      await mkdir(path.join(root, 'win'));
+      await writeFile(path.join(root, 'win/track.yaml'), 'id: win\r\ntitle: Windows\r\nsummary: CRLF.\r\nbackends: [sim]\r\nsteps: [a.md]\r\n');
+      await writeFile(path.join(root, 'win/a.md'), '\uFEFF---\r\nid: a\r\ntitle: A\r\n---\r\nLine five {{NOPE}}\r\n');
+      const { problems } = await loadCatalog(root);
+      expect(problems.map(formatProblem)).toEqual([
+        'win/a.md:5: unknown variable {{NOPE}} (the track declares no variables; declare it under variables: in track.yaml, or write \\{{NOPE}} for the literal text)',
+      ]);
+    } finally {
+      await rm(root, { recursive: true, force: true });
     }
   });
 });
