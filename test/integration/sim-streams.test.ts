@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { connect, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import * as pty from 'node-pty';
+import { Exec, KubeConfig, PortForward, type V1Status } from '@kubernetes/client-node';
+import { PassThrough, Writable } from 'node:stream';
 import {
   ExecStartError,
   handleExecUpgrade,
@@ -140,7 +142,8 @@ async function startProtocolHarness(): Promise<ProtocolHarness> {
     [
       'apiVersion: v1',
       'kind: Config',
-      'clusters: [{name: h, cluster: {server: "http://127.0.0.1:' + port + '"}}]',
+      // client-node refuses plain http unless TLS verification is explicitly off.
+      'clusters: [{name: h, cluster: {server: "http://127.0.0.1:' + port + '", insecure-skip-tls-verify: true}}]',
       'users: [{name: h, user: {}}]',
       'contexts: [{name: h, context: {cluster: h, user: h, namespace: default}}]',
       'current-context: h',
@@ -355,7 +358,7 @@ async function waitFor(cond: () => boolean, timeoutMs = 10_000): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // port-forward
 
-interface PortForward {
+interface KubectlPortForward {
   localPort: number;
   output: () => string;
   errors: () => string;
@@ -363,7 +366,7 @@ interface PortForward {
   stop(): void;
 }
 
-async function startPortForward(args: string[], env: Record<string, string> = {}): Promise<PortForward> {
+async function startPortForward(args: string[], env: Record<string, string> = {}): Promise<KubectlPortForward> {
   const child = spawn('/usr/bin/kubectl', ['port-forward', ...args], {
     env: { ...process.env, KUBECONFIG: harness.kubeconfig, ...env },
   });
@@ -625,5 +628,89 @@ describe('kubectl logs', () => {
     expect(both.stderr).toBe('The PodLogOptions "web" is invalid: : Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified\n');
     const notANumber = await kubectl(['get', '--raw', '/api/v1/namespaces/default/pods/web/log?tailLines=ten']);
     expect(notANumber.stderr).toBe('Error from server (BadRequest): strconv.ParseInt: parsing "ten": invalid syntax\n');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// @kubernetes/client-node, the other real client the playground's own code uses
+
+function collect(): { stream: Writable; text: () => string } {
+  let text = '';
+  const stream = new Writable({
+    write(chunk, _enc, cb) {
+      text += chunk.toString();
+      cb();
+    },
+  });
+  return { stream, text: () => text };
+}
+
+describe('@kubernetes/client-node', () => {
+  const kc = () => {
+    const config = new KubeConfig();
+    config.loadFromFile(harness.kubeconfig);
+    return config;
+  };
+
+  it('execs over v5 and reports the exit Status', async () => {
+    harness.onExec = async (io) => {
+      const input = await readAll(io.stdin!);
+      io.stdout.write(`read ${input.length} bytes\n`);
+      io.stderr.write('warning\n');
+      return 2;
+    };
+    const out = collect();
+    const err = collect();
+    const stdin = new PassThrough();
+    const status = new Promise<V1Status>((resolve) => {
+      void new Exec(kc()).exec('default', 'web', 'web', ['wc', '-c'], out.stream, err.stream, stdin, false, resolve);
+    });
+    stdin.end('12345');
+    const s = await status;
+    expect(out.text()).toBe('read 5 bytes\n');
+    expect(err.text()).toBe('warning\n');
+    expect(s.status).toBe('Failure');
+    expect(s.reason).toBe('NonZeroExitCode');
+    expect(s.details?.causes?.[0]).toEqual({ reason: 'ExitCode', message: '2' });
+  });
+
+  it("port-forwards over the kubelet's WebSocket channel protocol", async () => {
+    const app = createServer((req, res) => res.end(`pod says hi to ${req.url}`));
+    await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
+    const appPort = (app.address() as AddressInfo).port;
+    const dialed: number[] = [];
+    harness.onConnect = (port) =>
+      new Promise((resolve, reject) => {
+        dialed.push(port);
+        const sock = connect(appPort, '127.0.0.1', () => resolve(sock));
+        sock.once('error', reject);
+      });
+    try {
+      const out = collect();
+      const err = collect();
+      const input = new PassThrough();
+      const ws = (await new PortForward(kc()).portForward('default', 'web', [9080], out.stream, err.stream, input)) as unknown as {
+        close(): void;
+      };
+      input.write('GET /cn HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      await waitFor(() => out.text().includes('pod says hi to /cn'));
+      expect(out.text()).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+      expect(err.text()).toBe('');
+      expect(dialed).toEqual([9080]);
+      ws.close();
+    } finally {
+      app.closeAllConnections();
+      await new Promise((resolve) => app.close(resolve));
+    }
+  });
+
+  it('reports a refused port on the error channel', async () => {
+    harness.onConnect = () => Promise.reject(Object.assign(new Error('refused'), { code: 'ECONNREFUSED' }));
+    const out = collect();
+    const err = collect();
+    await new PortForward(kc()).portForward('default', 'web', [81], out.stream, err.stream, new PassThrough());
+    await waitFor(() => err.text().length > 0);
+    expect(err.text()).toMatch(/^error forwarding port 81 to pod [0-9a-f]{64}, uid : failed to execute portforward in network namespace ".*": failed to connect to localhost:81 inside namespace/);
+    expect(out.text()).toBe('');
   });
 });

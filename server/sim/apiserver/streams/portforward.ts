@@ -16,12 +16,14 @@
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { createWebSocketStream } from 'ws';
+import { createWebSocketStream, type RawData, type WebSocket } from 'ws';
 import { ApiError } from '../../errors.js';
 import { SpdySession, type SpdyStream, RstStatus } from './spdy.js';
 import { acceptWebSocket, negotiate, offeredProtocols, refuseUpgrade, upgradeKind } from './upgrade.js';
 
 export const PORT_FORWARD_PROTOCOL = 'portforward.k8s.io';
+/** The kubelet's channel protocol for port-forward over a plain WebSocket. */
+export const CHANNEL_PROTOCOL_V4 = 'v4.channel.k8s.io';
 export const WEBSOCKET_SPDY_TUNNEL_PREFIX = 'SPDY/3.1+';
 
 /** The kubelet's default (--streaming-connection-idle-timeout aside): pairs must complete within it. */
@@ -63,17 +65,34 @@ export function handlePortForwardUpgrade(
   const identity = podIdentity(pod);
   const kind = upgradeKind(req);
   if (kind === 'websocket') {
-    const protocol = negotiate(offeredProtocols(req), [WEBSOCKET_SPDY_TUNNEL_PREFIX + PORT_FORWARD_PROTOCOL]);
+    const offered = offeredProtocols(req);
+    const tunnelProtocol = WEBSOCKET_SPDY_TUNNEL_PREFIX + PORT_FORWARD_PROTOCOL;
+    if (offered.includes(tunnelProtocol)) {
+      void acceptWebSocket(req, socket, head, tunnelProtocol).then((ws) => {
+        if (!ws) return;
+        // SPDY bytes ride in binary messages; message boundaries carry no meaning.
+        const tunnel = createWebSocketStream(ws, { allowHalfOpen: false });
+        tunnel.on('error', () => tunnel.destroy());
+        serve(new SpdySession(tunnel), connect, identity);
+      });
+      return;
+    }
+    // The kubelet's older WebSocket protocol (@kubernetes/client-node's PortForward): ports fixed
+    // in the query, one connection per port for the life of the WebSocket.
+    const protocol = offered.length === 0 ? '' : negotiate(offered, [tunnelProtocol, CHANNEL_PROTOCOL_V4]);
     if (protocol instanceof ApiError) {
       refuseUpgrade(socket, protocol);
       return;
     }
+    let ports: number[];
+    try {
+      ports = parsePortForwardPorts(req.url ?? '/');
+    } catch (err) {
+      refuseUpgrade(socket, err instanceof ApiError ? err : ApiError.badRequest(String(err)));
+      return;
+    }
     void acceptWebSocket(req, socket, head, protocol).then((ws) => {
-      if (!ws) return;
-      // SPDY bytes ride in binary messages; message boundaries carry no meaning.
-      const tunnel = createWebSocketStream(ws, { allowHalfOpen: false });
-      tunnel.on('error', () => tunnel.destroy());
-      serve(new SpdySession(tunnel), connect, identity);
+      if (ws) serveChannels(ws, ports, connect, identity);
     });
     return;
   }
@@ -276,4 +295,91 @@ async function forward(data: SpdyStream, error: SpdyStream, port: number, connec
   if (!target.destroyed) target.destroy();
   if (!data.destroyed && !data.writableEnded) data.end();
   if (!error.destroyed && !error.writableEnded) error.end();
+}
+
+/**
+ * Ports of a WebSocket port-forward: `ports` as kube-apiserver takes them (PodPortForwardOptions),
+ * or `port` as the kubelet does; repeated or comma-separated. Errors worded as the kubelet's.
+ */
+export function parsePortForwardPorts(url: string | URL): number[] {
+  const q = typeof url === 'string' ? new URL(url, 'http://localhost').searchParams : url.searchParams;
+  const values = [...q.getAll('ports'), ...q.getAll('port')];
+  if (values.length === 0) throw ApiError.badRequest('query parameter "port" is required');
+  const ports: number[] = [];
+  for (const value of values) {
+    if (value === '') throw ApiError.badRequest('query parameter "port" cannot be empty');
+    for (const part of value.split(',')) {
+      const port = /^\d+$/.test(part) ? Number(part) : NaN;
+      if (!Number.isInteger(port) || port > 65535) {
+        throw ApiError.badRequest(`unable to parse "${value}" as a port: strconv.ParseUint: parsing "${part}": invalid syntax`);
+      }
+      if (port < 1) throw ApiError.badRequest(`port "${value}" must be > 0`);
+      ports.push(port);
+    }
+  }
+  return ports;
+}
+
+/**
+ * Channel 2i carries port i's bytes both ways, channel 2i+1 its error text (server to client).
+ * Each channel starts with the port number, two bytes little-endian, as the kubelet writes it.
+ */
+function serveChannels(ws: WebSocket, ports: number[], connect: PortConnect, identity: Identity): void {
+  const send = (channel: number, data: Buffer) => {
+    if (ws.readyState === ws.OPEN) ws.send(Buffer.concat([Buffer.from([channel]), data]));
+  };
+  const targets: Array<Duplex | undefined> = [];
+  const pending: Buffer[][] = ports.map(() => []);
+
+  ports.forEach((port, i) => {
+    const portBytes = Buffer.alloc(2);
+    portBytes.writeUInt16LE(port);
+    send(2 * i, portBytes);
+    send(2 * i + 1, portBytes);
+  });
+
+  ws.on('message', (raw: RawData, isBinary: boolean) => {
+    const data = Buffer.isBuffer(raw) ? raw : Array.isArray(raw) ? Buffer.concat(raw) : Buffer.from(raw);
+    if (!isBinary || data.length === 0) return;
+    const channel = data[0]!;
+    if (channel % 2 !== 0 || channel / 2 >= ports.length) return;
+    const i = channel / 2;
+    const target = targets[i];
+    if (target) target.write(data.subarray(1));
+    else pending[i]!.push(data.subarray(1));
+  });
+
+  const finished = ports.map(async (port, i) => {
+    let target: Duplex;
+    try {
+      target = await connect(port);
+    } catch (err) {
+      send(2 * i + 1, Buffer.from(portForwardErrorText(port, err, identity)));
+      return;
+    }
+    if (ws.readyState !== ws.OPEN) {
+      target.destroy();
+      return;
+    }
+    targets[i] = target;
+    for (const chunk of pending[i]!.splice(0)) target.write(chunk);
+    target.on('data', (chunk: Buffer) => send(2 * i, chunk));
+    await new Promise<void>((resolve) => {
+      target.once('close', () => resolve());
+      target.once('end', () => resolve());
+      target.once('error', (err: Error) => {
+        send(2 * i + 1, Buffer.from(portForwardErrorText(port, err, identity)));
+        resolve();
+      });
+      ws.once('close', () => resolve());
+    });
+    target.destroy();
+  });
+
+  ws.on('close', () => {
+    for (const target of targets) target?.destroy();
+  });
+  void Promise.all(finished).then(() => {
+    if (ws.readyState === ws.OPEN) ws.close(1000);
+  });
 }
