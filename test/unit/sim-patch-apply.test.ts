@@ -302,6 +302,21 @@ describe('recordUpdate: ownership of non-apply writes', () => {
     expect(entry(out, 'kubectl', 'Apply')).toBeDefined();
   });
 
+  it('owns ownerReferences item by item, each item atomic', () => {
+    const cm: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'rs', uid: 'u1', controller: true }] } };
+    const out = recordUpdate({ live: undefined, updated: cm, manager: 'kube-controller-manager', gvk: configMapGVK, now: t0 });
+    expect(entry(out, 'kube-controller-manager')?.fieldsV1).toEqual({ 'f:metadata': { 'f:ownerReferences': { '.': {}, 'k:{"uid":"u1"}': {} } } });
+  });
+
+  it('never fails a write over ownership: a stored list item without its key keeps the old managedFields', () => {
+    const live = stored(serverSideApply({ live: undefined, applied: nginx(), manager: 'kubectl', force: false, gvk: deploymentGVK, now: t0 }));
+    const broken = structuredClone(live);
+    (spec(broken).template.spec.containers as unknown[]).push({ image: 'nameless' });
+    const out = recordUpdate({ live, updated: broken, manager: 'x', gvk: deploymentGVK, now: t1 });
+    expect(out.metadata.managedFields).toEqual(live.metadata.managedFields);
+    expect(spec(out).template.spec.containers).toHaveLength(2);
+  });
+
   it('tracks set-type lists by value (finalizers)', () => {
     const cm: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', finalizers: ['example.com/keep'] } };
     const out = serverSideApply({ live: undefined, applied: cm, manager: 'kubectl', force: false, gvk: configMapGVK, now: t0 });

@@ -375,7 +375,20 @@ function capUpdateManagers(managers: Managers): void {
 }
 
 /** Ownership for a create, update or non-apply patch (operation Update). */
-export function recordUpdate({ live, updated, manager, subresource, gvk, now, schema }: RecordUpdateArgs): KubeObject {
+export function recordUpdate(args: RecordUpdateArgs): KubeObject {
+  try {
+    return trackUpdate(args);
+  } catch {
+    // As kube-apiserver's UpdateNoErrors: ownership tracking never fails a write; the stored
+    // ownership is kept as it was (e.g. a live list item without its key).
+    const out = clone(args.updated);
+    if (args.live?.metadata.managedFields) out.metadata.managedFields = clone(args.live.metadata.managedFields);
+    else delete out.metadata.managedFields;
+    return out;
+  }
+}
+
+function trackUpdate({ live, updated, manager, subresource, gvk, now, schema }: RecordUpdateArgs): KubeObject {
   const apiVersion = apiVersionOf(gvk);
   const requested = updated.metadata?.managedFields as unknown;
   let managers: Managers;
