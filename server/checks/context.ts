@@ -14,6 +14,15 @@ class ObjectApiWithScope extends KubernetesObjectApi {
     if (!resource) throw Object.assign(new Error(`unknown kind ${kind} in ${apiVersion}`), { code: 404 });
     return resource.namespaced;
   }
+
+  /** The collection path a watch on this kind uses (all namespaces when none is given). */
+  async collectionPath(apiVersion: string, kind: string, namespace?: string): Promise<string> {
+    const resource = await this.resource(apiVersion, kind);
+    if (!resource) throw Object.assign(new Error(`unknown kind ${kind} in ${apiVersion}`), { code: 404 });
+    const base = apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    const ns = resource.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+    return `${base}${ns}/${resource.name}`;
+  }
 }
 
 export function loadKubeConfig(kubeconfigPath: string, context?: string): KubeConfig {
@@ -25,7 +34,11 @@ export function loadKubeConfig(kubeconfigPath: string, context?: string): KubeCo
 
 export function objectApi(kc: KubeConfig): ScopedObjectApi {
   const api = ObjectApiWithScope.forConfig(kc);
-  return { api, isNamespaced: (apiVersion, kind) => api.isNamespaced(apiVersion, kind) };
+  return {
+    api,
+    isNamespaced: (apiVersion, kind) => api.isNamespaced(apiVersion, kind),
+    collectionPath: (apiVersion, kind, namespace) => api.collectionPath(apiVersion, kind, namespace),
+  };
 }
 
 export function createCheckContext(options: {

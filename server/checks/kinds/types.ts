@@ -22,6 +22,7 @@ export interface CheckContext {
 export interface ScopedObjectApi {
   api: KubernetesObjectApi;
   isNamespaced(apiVersion: string, kind: string): Promise<boolean>;
+  collectionPath(apiVersion: string, kind: string, namespace?: string): Promise<string>;
 }
 
 /** The cluster did not answer (as opposed to answering "no"): reported once, not per check. */
