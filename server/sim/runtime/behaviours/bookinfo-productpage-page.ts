@@ -51,6 +51,19 @@ blockquote { margin: 0 0 1rem; padding: 0.75rem 1rem; border-left: 4px solid #d1
 dialog form { display: grid; gap: 0.5rem; min-width: 18rem; }
 `;
 
+const LOGIN_DIALOG = `<dialog id="login-modal">
+<form method="post" action='login' name="login_form">
+<h3>Please sign in</h3>
+<label for="username">User Name</label>
+<input type="text" id="username" name="username" autocomplete="username">
+<label for="passwd">Password</label>
+<input type="password" id="passwd" name="passwd" autocomplete="current-password">
+<button type="submit">Sign in</button>
+<button type="button" onclick="document.getElementById('login-modal').close()">Cancel</button>
+</form>
+</dialog>
+`;
+
 export function renderProductPage(m: PageModel): string {
   const nav = m.user
     ? `<div class="user">\n<span id="signed-in-user">${esc(m.user)}</span>\n<a href="logout">Sign out</a>\n</div>`
@@ -94,18 +107,7 @@ export function renderProductPage(m: PageModel): string {
 <a href="#" class="brand">BookInfo Sample</a>
 ${nav}
 </nav>
-<dialog id="login-modal">
-<form method="post" action='login' name="login_form">
-<h3>Please sign in</h3>
-<label for="username">User Name</label>
-<input type="text" id="username" name="username" autocomplete="username">
-<label for="passwd">Password</label>
-<input type="password" id="passwd" name="passwd" autocomplete="current-password">
-<button type="submit">Sign in</button>
-<button type="button" onclick="document.getElementById('login-modal').close()">Cancel</button>
-</form>
-</dialog>
-<main>
+${m.user ? '' : LOGIN_DIALOG}<main>
 <h1>${esc(m.product.title)}</h1>
 <p>${m.product.descriptionHtml}</p>
 <div class="columns">
