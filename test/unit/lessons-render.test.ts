@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JSDOM } from 'jsdom';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCatalog, type Step, type Track } from '../../server/lessons/catalog.js';
 import { prerenderTracks, renderCacheStats, renderHints, renderStep, renderTrackSummary } from '../../server/lessons/render.js';
 
@@ -27,6 +27,20 @@ const HEREDOC_COMMAND = [
   'EOF2',
   'curl -L https://istio.io/downloadIstio | ISTIO_VERSION=1.30.3 sh -',
 ].join('\n');
+
+describe('renderStep: first use', () => {
+  it('renders many steps at once on a fresh renderer, every code block in place', async () => {
+    vi.resetModules();
+    const fresh = await import('../../server/lessons/render.js');
+    const pages = await Promise.all([
+      ...track.steps.map((step) => fresh.renderStep(track, step)),
+      ...track.steps.map((step) => fresh.renderHints(track, step).then((hints) => hints.join(''))),
+    ]);
+    const counts = pages.map((html) => parse(html).querySelectorAll('div.codeblock > pre.shiki').length);
+    expect(counts).toEqual([4, 0, 1, 0]);
+    for (const html of pages) expect(html).not.toContain('highlighted-code-slot');
+  });
+});
 
 describe('renderStep: code blocks', () => {
   it('renders a runnable block exactly as the client contract says', async () => {
