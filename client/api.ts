@@ -16,6 +16,8 @@ export interface TrackSummary {
   backends: string[];
   supported: boolean;
   steps: { id: string; title: string }[];
+  /** Steps this learner has marked done (sent by the server with the list). */
+  doneCount?: number;
 }
 
 export interface LessonProblem {

@@ -151,7 +151,7 @@ class App {
       });
       this.main.replaceChildren(this.trackView.element);
       this.main.classList.add('is-workspace');
-      this.setCrumbs([track.title]);
+      this.setCrumbs([{ label: 'Tracks', href: '#/' }, { label: track.title }]);
       document.title = `${track.title} · Istio Playground`;
       void this.terminal!.start();
       this.terminal!.scheduleFit();
@@ -186,11 +186,13 @@ class App {
     view.querySelector<HTMLElement>('h1')?.focus({ preventScroll: true });
   }
 
-  private setCrumbs(items: string[]): void {
+  private setCrumbs(items: { label: string; href?: string }[]): void {
     this.crumbs.replaceChildren(
       ...items.flatMap((item, i) => [
         h('span', { class: 'crumb-separator', 'aria-hidden': 'true' }, '/'),
-        h('span', { class: 'crumb', 'aria-current': i === items.length - 1 ? 'page' : null }, item),
+        item.href
+          ? h('a', { class: 'crumb', href: item.href }, item.label)
+          : h('span', { class: 'crumb', 'aria-current': i === items.length - 1 ? 'page' : null }, item.label),
       ]),
     );
   }
@@ -207,7 +209,7 @@ class App {
     }
     console.error(error);
     const message = error instanceof Error ? error.message : String(error);
-    this.mount(errorView('Something went wrong', message, { label: 'Try again', href: location.hash || '#/' }), 'Error');
+    this.mount(errorView('Something went wrong', message, { label: 'Try again', onClick: () => location.reload() }), 'Error');
   }
 
   private showUnauthorized(): void {

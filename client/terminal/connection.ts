@@ -124,6 +124,10 @@ export class TerminalConnection {
     let opened = false;
     socket.addEventListener('open', () => {
       opened = true;
+      // Sent before `hello` so a new shell starts at the browser's size: a shell resized
+      // right after it printed its prompt redraws that prompt askew.
+      const { cols, rows } = this.sink.size();
+      socket.send(encodeMessage({ t: 'resize', cols, rows }));
       this.startPinging();
     });
     socket.addEventListener('message', (event) => {

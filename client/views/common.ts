@@ -38,7 +38,7 @@ export function unauthorizedView(): HTMLElement {
   );
 }
 
-export function errorView(title: string, detail: string, action?: { label: string; href: string }): HTMLElement {
+export function errorView(title: string, detail: string, action?: { label: string; href?: string; onClick?: () => void }): HTMLElement {
   return h(
     'div',
     { class: 'message-page', 'data-testid': 'error-view' },
@@ -48,7 +48,8 @@ export function errorView(title: string, detail: string, action?: { label: strin
       h('div', { class: 'message-icon message-icon-warning' }, icon('warning')),
       h('h1', { tabindex: -1 }, title),
       h('p', {}, detail),
-      action ? h('a', { class: 'button button-primary', href: action.href }, action.label) : null,
+      action?.href ? h('a', { class: 'button button-primary', href: action.href }, action.label) : null,
+      action?.onClick ? h('button', { type: 'button', class: 'button button-primary', on: { click: action.onClick } }, action.label) : null,
     ),
   );
 }

@@ -32,6 +32,13 @@ export async function renderTrackList(info: ServerInfo): Promise<HTMLElement> {
       info.kubectl.found ? null : kubectlCallout(info),
     ),
     h(
+      'ol',
+      { class: 'how-it-works', 'aria-label': 'How it works' },
+      howItWorks('book', 'Read a short step', 'One idea at a time, with the commands that show it.'),
+      howItWorks('play', 'Run it for real', 'Click Run or type it yourself: a real shell and a real kubectl.'),
+      howItWorks('check', 'See it work', 'Check your work against the cluster, then move on.'),
+    ),
+    h(
       'section',
       { class: 'tracks', 'aria-labelledby': 'tracks-heading' },
       h('h2', { id: 'tracks-heading', class: 'section-title' }, 'Tracks'),
@@ -47,7 +54,17 @@ export async function renderTrackList(info: ServerInfo): Promise<HTMLElement> {
   );
 }
 
+function howItWorks(name: 'book' | 'play' | 'check', title: string, text: string): HTMLElement {
+  return h(
+    'li',
+    { class: 'how-item' },
+    h('span', { class: 'how-icon', 'aria-hidden': 'true' }, icon(name, name === 'play' ? 'icon icon-filled' : 'icon')),
+    h('div', {}, h('strong', {}, title), h('p', {}, text)),
+  );
+}
+
 async function loadProgress(list: TrackList): Promise<Map<string, Progress>> {
+  if (list.tracks.every((track) => typeof track.doneCount === 'number')) return new Map();
   const entries = await Promise.all(
     list.tracks.map(async (track) => {
       try {
@@ -64,7 +81,7 @@ async function loadProgress(list: TrackList): Promise<Map<string, Progress>> {
 function trackCard(track: TrackSummary, progress: Progress | undefined, number: number, info: ServerInfo): HTMLElement {
   const total = track.steps.length;
   const stepIds = new Set(track.steps.map((step) => step.id));
-  const done = (progress?.done ?? []).filter((id) => stepIds.has(id)).length;
+  const done = track.doneCount ?? (progress?.done ?? []).filter((id) => stepIds.has(id)).length;
   const state = done === 0 ? (progress?.currentStep ? 'started' : 'new') : done >= total ? 'complete' : 'started';
   const action = state === 'new' ? 'Start' : state === 'complete' ? 'Review' : 'Continue';
   const percent = total ? Math.round((done / total) * 100) : 0;

@@ -158,7 +158,7 @@ export class TrackView {
       h(
         'article',
         { class: 'lesson', 'data-step': step.id },
-        h('p', { class: 'eyebrow' }, h('a', { href: '#/' }, 'Tracks'), h('span', { 'aria-hidden': 'true' }, ' / '), track.title),
+        h('p', { class: 'eyebrow' }, `Step ${index + 1} · ${track.title}`),
         h('h1', { tabindex: -1, class: 'lesson-title' }, step.title),
         summary && !summary.supported
           ? h(
@@ -281,6 +281,13 @@ function enhanceCodeButtons(root: HTMLElement): void {
       block.prepend(bar);
     }
     bar.className = 'code-actions';
+    const runnable = block.dataset.runnable === 'true';
+    if (!bar.querySelector('.code-label')) {
+      const language = block.dataset.lang ?? block.querySelector<HTMLElement>('pre')?.dataset.lang ?? '';
+      bar.prepend(
+        h('span', { class: 'code-label' }, runnable ? icon('terminal', 'icon icon-sm') : null, runnable ? 'Command' : language),
+      );
+    }
     // Copy first, Run last: the primary action sits at the edge.
     buttons.sort((a, b) => Number(a.classList.contains('code-run')) - Number(b.classList.contains('code-run')));
     for (const button of buttons) {
