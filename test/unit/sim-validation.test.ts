@@ -41,13 +41,13 @@ describe('built-in kinds', () => {
     expect(e.message).toBe('Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.template.spec.containers[0].imagee"');
   });
 
-  it('lists several unknown fields in document order, and patches get the bare message', () => {
+  it('lists several unknown fields in document order (update wording)', () => {
     const d = details();
     d.spec.foo = 1;
     d.metadata.labelz = { a: 'b' };
     d.spec.template.spec.containers[0].ports[0].containerPortt = 9080;
-    const e = badRequest(() => checkFields({ gvk: APPS, object: d, mode: 'Strict', crds: [], verb: 'patch' }));
-    expect(e.message).toBe('strict decoding error: unknown field "metadata.labelz", unknown field "spec.template.spec.containers[0].ports[0].containerPortt", unknown field "spec.foo"');
+    const e = badRequest(() => checkFields({ gvk: APPS, object: d, mode: 'Strict', crds: [], verb: 'update' }));
+    expect(e.message).toBe('Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "metadata.labelz", unknown field "spec.template.spec.containers[0].ports[0].containerPortt", unknown field "spec.foo"');
   });
 
   it('returns warnings under Warn and nothing under Ignore', () => {
@@ -161,5 +161,22 @@ describe('dropUnknownFields', () => {
     expect(pruned.spec.template.spec.containers[0]).toEqual(details().spec.template.spec.containers[0]);
     expect(d.spec.foo).toBe(1);
     expect(checkFields({ gvk: APPS, object: pruned, mode: 'Strict', crds: [] })).toEqual({ warnings: [] });
+  });
+});
+
+describe('patches', () => {
+  it('reports unknown fields of a strategic merge patch as kube-apiserver does (kubectl: The request is invalid: patch: …)', () => {
+    const patch = { spec: { template: { spec: {} } }, volumes: [{ hostPath: { path: '/root/dify/app/api/storage', type: 'DirectoryOrCreate' }, name: 'dify-api-storage' }] };
+    const d = details();
+    d.spec.volumes = patch.volumes;
+    const e = badRequest(() => checkFields({ gvk: APPS, object: d, mode: 'Strict', crds: [], verb: 'patch', patch: { type: 'strategic', body: patch } }));
+    expect(e.code).toBe(422);
+    expect(e.reason).toBe('Invalid');
+    expect(e.details?.causes).toEqual([{ reason: 'FieldValueInvalid', field: 'patch', message: 'Invalid value: "map[spec:map[template:map[spec:map[]]] volumes:[map[hostPath:map[path:/root/dify/app/api/storage type:DirectoryOrCreate] name:dify-api-storage]]]": strict decoding error: unknown field "spec.volumes"' }]);
+  });
+
+  it('formats numbers in the quoted patch like Go', async () => {
+    const { goFormat } = await import('../../server/sim/registry/validation/index.js');
+    expect(goFormat({ b: [9080, 0.5, 1.5e-7, null, true], a: 'x' })).toBe('map[a:x b:[9080 0.5 1.5e-07 <nil> true]]');
   });
 });

@@ -21,9 +21,14 @@ export interface CheckFieldsInput {
   crds: KubeObject[];
   /**
    * create/update wrap the decoding error as `<Kind> in version "<v>" cannot be handled as a
-   * <Kind>: …`; a patch reports the bare `strict decoding error: …`. Defaults to create.
+   * <Kind>: …`. A JSON, merge or strategic-merge patch reports unknown fields as a 422 on the
+   * field `patch` (kubectl: `The request is invalid: patch: Invalid value: "map[…]": strict
+   * decoding error: …`), quoting the patch as kube-apiserver does; pass `patch` for that.
+   * Defaults to create.
    */
   verb?: 'create' | 'update' | 'patch';
+  /** For verb 'patch': the request's patch type and parsed body. */
+  patch?: { type: 'strategic' | 'merge' | 'json'; body: unknown };
 }
 
 const OBJECT_META = 'io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta';
@@ -48,11 +53,55 @@ export function checkFields(input: CheckFieldsInput): { warnings: string[] } {
     walkBuiltin(object, { $ref: REF_PREFIX + name }, '', problems, '', shortName(name));
   }
   const wrap = (msg: string) => (input.verb === 'patch' ? msg : `${gvk.kind} in version "${gvk.version}" cannot be handled as a ${gvk.kind}: ${msg}`);
-  if (problems.typeErrors.length) throw ApiError.badRequest(wrap(problems.typeErrors[0]!));
+  if (problems.typeErrors.length) {
+    if (input.verb === 'patch') throw patchInvalid(input, problems.typeErrors[0]!);
+    throw ApiError.badRequest(wrap(problems.typeErrors[0]!));
+  }
   if (!problems.unknown.length || mode === 'Ignore') return { warnings: [] };
   const messages = problems.unknown.map((p) => `unknown field "${p}"`);
   if (mode === 'Warn') return { warnings: messages };
-  throw ApiError.badRequest(wrap(`strict decoding error: ${messages.join(', ')}`));
+  const strict = `strict decoding error: ${messages.join(', ')}`;
+  if (input.verb === 'patch') throw patchInvalid(input, strict);
+  throw ApiError.badRequest(wrap(strict));
+}
+
+/**
+ * handlers/patch.go: errors.NewInvalid(schema.GroupKind{}, "", field.Invalid(field.NewPath("patch"),
+ * <value>, <decoding error>)). The value is `fmt.Sprintf("%+v", patchMap)` for strategic merge
+ * and the patched object's JSON for JSON and merge patches.
+ */
+function patchInvalid(input: CheckFieldsInput, detail: string): ApiError {
+  const value = input.patch?.type === 'strategic' ? goFormat(input.patch.body) : JSON.stringify(input.object);
+  const error: FieldError = { type: 'FieldValueInvalid', field: 'patch', value, detail };
+  return ApiError.invalid({ group: '', kind: '' }, '', [error]);
+}
+
+/** Go's `%+v` of a JSON value decoded into interface{} (maps print with sorted keys). */
+export function goFormat(v: unknown): string {
+  if (v === null || v === undefined) return '<nil>';
+  if (Array.isArray(v)) return `[${v.map(goFormat).join(' ')}]`;
+  if (typeof v === 'object') {
+    const keys = Object.keys(v as object).sort();
+    return `map[${keys.map((k) => `${k}:${goFormat((v as Record<string, unknown>)[k])}`).join(' ')}]`;
+  }
+  // apimachinery's strict JSON decoding keeps integers as int64.
+  if (typeof v === 'number') return Number.isInteger(v) && Math.abs(v) <= Number.MAX_SAFE_INTEGER ? String(v) : goFloat(v);
+  return String(v);
+}
+
+/** strconv.FormatFloat(f, 'g', -1, 64), which %v uses for float64. */
+function goFloat(f: number): string {
+  if (!Number.isFinite(f)) return f > 0 ? '+Inf' : f < 0 ? '-Inf' : 'NaN';
+  if (f === 0) return Object.is(f, -0) ? '-0' : '0';
+  const exp = Math.floor(Math.log10(Math.abs(f)));
+  const shortest = String(f);
+  // The shortest form decides %e against a precision of 6.
+  if (exp < -4 || exp >= 6) {
+    const [mant, e] = f.toExponential().split('e');
+    const n = Number(e);
+    return `${mant}e${n < 0 ? '-' : '+'}${String(Math.abs(n)).padStart(2, '0')}`;
+  }
+  return shortest;
 }
 
 interface Problems {
