@@ -98,3 +98,101 @@ describe('kubectl apply with field validation', () => {
     expect(deploy.stdout).toMatch(/\nreviews-v2\s+\d\/1\s+\d+\s+\d+\s+\d+s\s+reviews\s+registry\.istio\.io\/release\/examples-bookinfo-reviews-v2:1\.20\.3\s+app=reviews,version=v2\n/);
   });
 });
+
+// Trimmed to what the test needs, shaped like Istio's crd-all.gen.yaml (served v1, printer columns).
+const VS_CRD = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: virtualservices.networking.istio.io
+spec:
+  group: networking.istio.io
+  names:
+    categories: [istio-io, networking-istio-io]
+    kind: VirtualService
+    listKind: VirtualServiceList
+    plural: virtualservices
+    shortNames: [vs]
+    singular: virtualservice
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    subresources:
+      status: {}
+    additionalPrinterColumns:
+    - description: The names of gateways and sidecars that should apply these routes
+      jsonPath: .spec.gateways
+      name: Gateways
+      type: string
+    - description: The destination hosts to which traffic is being sent
+      jsonPath: .spec.hosts
+      name: Hosts
+      type: string
+    - description: CreationTimestamp is a timestamp representing the server time when this object was created.
+      jsonPath: .metadata.creationTimestamp
+      name: Age
+      type: date
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            description: 'Configuration affecting label/content routing, sni routing, etc. See more details at: https://istio.io/docs/reference/config/networking/virtual-service.html'
+            type: object
+            properties:
+              gateways:
+                description: The names of gateways and sidecars that should apply these routes.
+                type: array
+                items: {type: string}
+              hosts:
+                description: The destination hosts to which traffic is being sent.
+                type: array
+                items: {type: string}
+              http:
+                description: An ordered list of route rules for HTTP traffic.
+                type: array
+                items:
+                  type: object
+                  x-kubernetes-preserve-unknown-fields: true
+          status:
+            type: object
+            x-kubernetes-preserve-unknown-fields: true
+`;
+
+describe('custom resources', () => {
+  beforeAll(async () => {
+    writeFileSync(join(dir, 'vs-crd.yaml'), VS_CRD);
+    const r = await kubectl('apply', '-f', join(dir, 'vs-crd.yaml'));
+    expect(r.stdout).toContain('customresourcedefinition.apiextensions.k8s.io/virtualservices.networking.istio.io created');
+  });
+
+  it('explains a CRD field from its openAPIV3Schema', async () => {
+    let r = await kubectl('explain', 'virtualservices.spec');
+    for (let i = 0; i < 20 && r.code !== 0; i++) {
+      await new Promise((res) => setTimeout(res, 250));
+      r = await kubectl('explain', 'virtualservices.spec');
+    }
+    expect(r.stdout).toContain('GROUP:      networking.istio.io\nKIND:       VirtualService\nVERSION:    v1\n');
+    expect(r.stdout).toMatch(/FIELD: spec <Object>/);
+    expect(r.stdout).toMatch(/\n  hosts\t<\[\]string>\n    The destination hosts to which traffic is being sent.\n/);
+  });
+
+  it('applies the Bookinfo gateway virtual service and prints its printer columns', async () => {
+    const vs = readFileSync(join(REF, 'samples/bookinfo-gateway.yaml'), 'utf8').split(/^---$/m).find((d) => d.includes('kind: VirtualService'))!;
+    writeFileSync(join(dir, 'vs.yaml'), vs);
+    const r = await kubectl('apply', '-f', join(dir, 'vs.yaml'));
+    expect(r.stdout).toContain('virtualservice.networking.istio.io/bookinfo created');
+    const get = await kubectl('get', 'virtualservices');
+    const [header, row] = get.stdout.split('\n');
+    expect(header!.trim().split(/\s{2,}/)).toEqual(['NAME', 'GATEWAYS', 'HOSTS', 'AGE']);
+    expect(row).toMatch(/^bookinfo\s+\["bookinfo-gateway"\]\s+\["\*"\]\s+\d+s$/);
+  });
+
+  it('refuses an unknown field in a custom resource', async () => {
+    writeFileSync(join(dir, 'vs-typo.yaml'), 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: typo\nspec:\n  hosts: [reviews]\n  hostz: [x]\n');
+    const r = await kubectl('apply', '-f', join(dir, 'vs-typo.yaml'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('VirtualService in version "v1" cannot be handled as a VirtualService: strict decoding error: unknown field "spec.hostz"');
+  });
+});
