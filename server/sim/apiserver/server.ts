@@ -578,8 +578,11 @@ export class ApiServer {
     };
     const pending: string[] = [];
     let started = false;
+    let failed = false;
     const write = (type: string, o: unknown) => {
       const line = JSON.stringify({ type, object: transform(type, o as KubeObject) }) + '\n';
+      // An ERROR event (410 Expired) ends the stream, as kube-apiserver closes it after one.
+      if (type === 'ERROR') failed = true;
       if (!started) pending.push(line);
       else res.write(line);
     };
@@ -592,6 +595,11 @@ export class ApiServer {
     started = true;
     for (const l of pending) res.write(l);
     res.flushHeaders();
+    if (failed) {
+      stop();
+      res.end();
+      return;
+    }
     const timers: NodeJS.Timeout[] = [];
     const finish = () => {
       stop();

@@ -68,10 +68,14 @@ function specPart(o: Obj): string {
   return JSON.stringify(rest);
 }
 
+/**
+ * The object minus what changes on every write: resourceVersion and managedFields timestamps.
+ * As kube's IgnoreManagedFieldsTimestampsTransformer, a write that changes nothing else is a no-op.
+ */
 function withoutVolatile(o: Obj): string {
   const c = structuredClone(o);
   delete c.metadata?.resourceVersion;
-  delete c.metadata?.managedFields;
+  for (const m of c.metadata?.managedFields ?? []) if (m && typeof m === 'object') delete m.time;
   return JSON.stringify(c);
 }
 
@@ -301,7 +305,7 @@ export class RestStorage {
       if (!m.managedFields) m.managedFields = om.managedFields;
       final = this.recordManagedFields(def, old, final, opts, subresource);
     }
-    if (withoutVolatile(final) === withoutVolatile(old) && JSON.stringify(final.metadata.managedFields ?? null) === JSON.stringify(om.managedFields ?? null)) {
+    if (withoutVolatile(final) === withoutVolatile(old)) {
       return old; // a no-op update writes nothing, as etcd3's GuaranteedUpdate skips it
     }
     if (opts.dryRun) return this.present(def, structuredClone(final));
