@@ -71,11 +71,12 @@ describe('JSON patch (RFC 6902, as kube-apiserver applies it)', () => {
   it.each([
     ['a failed test', [{ op: 'test', path: '/spec/replicas', value: 5 }]],
     ['removing a missing key', [{ op: 'remove', path: '/metadata/annotations' }]],
-    ['replacing a missing key', [{ op: 'replace', path: '/spec/paused', value: true }]],
+    ['replacing under a missing parent', [{ op: 'replace', path: '/metadata/annotations/a', value: 'b' }]],
+    ['adding at the document root', [{ op: 'add', path: '', value: {} }]],
     ['adding under a missing parent', [{ op: 'add', path: '/metadata/annotations/a', value: 'b' }]],
     ['an out-of-range index', [{ op: 'replace', path: '/spec/template/spec/containers/4/image', value: 'x' }]],
     ['an unknown op', [{ op: 'frobnicate', path: '/spec' }]],
-    ['a missing value', [{ op: 'add', path: '/spec/paused' }]],
+    ['a path without a leading slash', [{ op: 'add', path: 'spec/paused', value: true }]],
   ])('answers %s with the 422 kubectl prints as "The request is invalid: ..."', (_name, ops) => {
     const err = thrown(() => applyJsonPatch(deployment(), ops));
     expect(err.code).toBe(422);
@@ -94,6 +95,15 @@ describe('JSON patch (RFC 6902, as kube-apiserver applies it)', () => {
       ]),
     );
     expect(spec(before).replicas).toBe(2);
+  });
+
+  it('replace of a missing member adds it and a missing value is null, as evanphx/json-patch v4 does', () => {
+    const out = applyJsonPatch(deployment(), [
+      { op: 'replace', path: '/spec/paused', value: true },
+      { op: 'add', path: '/metadata/labels/empty' },
+    ]);
+    expect((out.spec as { paused: boolean }).paused).toBe(true);
+    expect(out.metadata.labels).toEqual({ app: 'nginx', empty: null });
   });
 
   it('a test of a missing member against null passes (evanphx semantics)', () => {

@@ -109,9 +109,9 @@ function requirePath(op: JsonObject, field: 'path' | 'from'): string {
   return v;
 }
 
-function requireValue(op: JsonObject): unknown {
-  if (!Object.prototype.hasOwnProperty.call(op, 'value')) throw new PatchApplyError('operation, missing value field: missing value');
-  return clone(op.value);
+/** v4 stores a missing "value" as JSON null rather than failing. */
+function valueOrNull(op: JsonObject): unknown {
+  return op.value === undefined ? null : clone(op.value);
 }
 
 /** Validates the shape kube's DecodePatch accepts: a JSON array of objects. 400 otherwise. */
@@ -141,15 +141,11 @@ function applyOne(doc: JsonObject, op: JsonObject): JsonObject {
   switch (kind) {
     case 'add': {
       const path = requirePath(op, 'path');
-      const value = requireValue(op);
       const parts = decodePointer(path);
-      if (parts.length === 0) {
-        if (!isObject(value)) throw new PatchApplyError('the whole document can only be replaced by an object');
-        return value;
-      }
-      const con = findContainer(doc, parts);
+      // findObject never finds a container for the root in v4, so "add" cannot replace the document.
+      const con = parts.length ? findContainer(doc, parts) : undefined;
       if (!con) throw new PatchApplyError(`add operation does not apply: doc is missing path: "${path}": missing value`);
-      add(con, parts[parts.length - 1], value);
+      add(con, parts[parts.length - 1], valueOrNull(op));
       return doc;
     }
     case 'remove': {
@@ -162,7 +158,7 @@ function applyOne(doc: JsonObject, op: JsonObject): JsonObject {
     }
     case 'replace': {
       const path = requirePath(op, 'path');
-      const value = requireValue(op);
+      const value = valueOrNull(op);
       const parts = decodePointer(path);
       if (parts.length === 0) {
         if (!isObject(value)) throw new PatchApplyError('replace operation value must be object or array');
@@ -176,9 +172,7 @@ function applyOne(doc: JsonObject, op: JsonObject): JsonObject {
         if (idx === undefined) throw new PatchApplyError(`replace operation does not apply: doc is missing key: ${path}: missing value`);
         con[idx] = value;
       } else {
-        if (!Object.prototype.hasOwnProperty.call(con, key)) {
-          throw new PatchApplyError(`replace operation does not apply: doc is missing key: ${path}: missing value`);
-        }
+        // v4 only checks that the parent exists: replacing a missing member adds it.
         con[key] = value;
       }
       return doc;
