@@ -14,6 +14,7 @@ import { FLOW_HIGH_WATER, decodeServerMessage, encodeMessage, type ClientMessage
 import { sessionMembers } from '../../server/terminal/process-tree.js';
 import { CLOSE_TAKEN_OVER, TerminalSessions, type ShellSpec } from '../../server/terminal/sessions.js';
 import { createTerminalUpgrade } from '../../server/terminal/ws.js';
+import { startTestPlayground, type TestPlayground } from '../helpers/playground.js';
 
 /** A browser stand-in: records control messages and output, acks output like xterm.js would. */
 class TestClient {
@@ -388,5 +389,52 @@ describe('idle terminal sessions', () => {
     expect(alive(watchedShell)).toBe(true);
     expect(await attached.run('echo $$')).toBe(String(watchedShell));
     attached.close();
+  });
+});
+
+describe('terminal through the whole playground server', () => {
+  let pg: TestPlayground;
+  const terminalUrl = () => new URL('/ws/terminal', pg.baseUrl.replace(/^http/, 'ws')).href;
+  const browserHeaders = () => ({ cookie: pg.cookies, origin: pg.baseUrl.replace(/\/$/, '') });
+
+  beforeAll(async () => {
+    pg = await startTestPlayground();
+    // As when an instructor passes the token through the environment: the shell must not inherit it.
+    process.env.PLAYGROUND_TOKEN = pg.token;
+  });
+  afterAll(async () => {
+    delete process.env.PLAYGROUND_TOKEN;
+    await pg?.close();
+    if (pg) rmSync(pg.dataDir, { recursive: true, force: true });
+  });
+
+  it('gives the learner a shell whose real kubectl talks to the cluster, and no server secrets', async () => {
+    const c = await TestClient.open(terminalUrl(), { headers: browserHeaders() });
+    try {
+      expect(c.replay).toContain('kubectl talks to');
+      expect(await c.run('kubectl version --client')).toMatch(/^Client Version: v1\.\d+/m);
+      expect(await c.run('kubectl get namespaces -o name')).toMatch(/^namespace\/default\r?$/m);
+      // The access token is the key to every shell on this server: it must not be in one.
+      expect(await c.run(`env | grep -c -- '${pg.token}' || true`)).toBe('0');
+    } finally {
+      c.close();
+    }
+  });
+
+  it('keeps the learner shell across reconnects and ends it with the server', async () => {
+    const first = await TestClient.open(terminalUrl(), { headers: browserHeaders() });
+    const shell = await first.pid('echo $$');
+    const job = await first.pid('sleep 1000 & echo $!');
+    await first.run('echo remember-this-line');
+    first.close();
+    await first.closed();
+    const second = await TestClient.open(terminalUrl(), { headers: browserHeaders() });
+    expect(second.replay).toContain('remember-this-line');
+    expect(await second.pid('echo $$')).toBe(shell);
+
+    await pg.close();
+    expect(alive(shell)).toBe(false);
+    expect(alive(job)).toBe(false);
+    await second.closed();
   });
 });
