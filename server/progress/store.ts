@@ -32,7 +32,22 @@ const migrations = [
      done_at TEXT NOT NULL,
      PRIMARY KEY (learner_id, track_id, step_id)
    );`,
+  `CREATE TABLE check_results (
+     learner_id TEXT NOT NULL,
+     track_id TEXT NOT NULL,
+     step_id TEXT NOT NULL,
+     results TEXT NOT NULL,
+     evaluated_at TEXT NOT NULL,
+     PRIMARY KEY (learner_id, track_id, step_id)
+   );`,
 ];
+
+export interface StoredCheckResult {
+  title: string;
+  passed: boolean;
+  found: string;
+  hint?: string;
+}
 
 export class ProgressStore {
   private readonly db: Database.Database;
@@ -98,6 +113,25 @@ export class ProgressStore {
     } else {
       this.db.prepare('DELETE FROM step_done WHERE learner_id = ? AND track_id = ? AND step_id = ?').run(learnerId, trackId, stepId);
     }
+  }
+
+  isStepDone(learnerId: string, trackId: string, stepId: string): boolean {
+    return !!this.db.prepare('SELECT 1 FROM step_done WHERE learner_id = ? AND track_id = ? AND step_id = ?').get(learnerId, trackId, stepId);
+  }
+
+  /** The latest verdict of each of a step's checks, so a reload shows them before re-checking. */
+  saveCheckResults(learnerId: string, trackId: string, stepId: string, results: StoredCheckResult[], now = new Date()): void {
+    this.db
+      .prepare(`INSERT INTO check_results (learner_id, track_id, step_id, results, evaluated_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT(learner_id, track_id, step_id) DO UPDATE SET results = excluded.results, evaluated_at = excluded.evaluated_at`)
+      .run(learnerId, trackId, stepId, JSON.stringify(results), now.toISOString());
+  }
+
+  checkResults(learnerId: string, trackId: string, stepId: string): StoredCheckResult[] | undefined {
+    const row = this.db
+      .prepare('SELECT results FROM check_results WHERE learner_id = ? AND track_id = ? AND step_id = ?')
+      .get(learnerId, trackId, stepId) as { results: string } | undefined;
+    return row ? (JSON.parse(row.results) as StoredCheckResult[]) : undefined;
   }
 
   close(): void {

@@ -44,3 +44,20 @@ describe('progress store', () => {
     store.close();
   });
 });
+
+describe('check results', () => {
+  it('persists the latest verdict of each check across a restart', () => {
+    const dir = tempDir();
+    const first = new ProgressStore(dir);
+    expect(first.checkResults('l1', 'warm-up', 'deploy')).toBeUndefined();
+    first.saveCheckResults('l1', 'warm-up', 'deploy', [{ title: 'web runs', passed: false, found: 'no Deployment "web"' }]);
+    first.saveCheckResults('l1', 'warm-up', 'deploy', [{ title: 'web runs', passed: true, found: 'ready' }]);
+    first.close();
+    const second = new ProgressStore(dir);
+    expect(second.checkResults('l1', 'warm-up', 'deploy')).toEqual([{ title: 'web runs', passed: true, found: 'ready' }]);
+    expect(second.isStepDone('l1', 'warm-up', 'deploy')).toBe(false);
+    second.setStepDone('l1', 'warm-up', 'deploy', true);
+    expect(second.isStepDone('l1', 'warm-up', 'deploy')).toBe(true);
+    second.close();
+  });
+});

@@ -1,0 +1,165 @@
+/**
+ * Live step checks for learners: one watcher per (learner, track, step) that some page is
+ * showing, shared by that learner's tabs, stopped when the last tab leaves. Verdicts are
+ * pushed to the pages, persisted, and a step whose checks all pass is marked done (and stays
+ * done unless the step says its checks are not sticky).
+ */
+import type { Logger } from 'pino';
+import type { CheckResult, StepVerdict } from './evaluate.js';
+import type { CheckContext } from './kinds/index.js';
+import type { CheckSpec } from './schema.js';
+import { StepWatcher } from './watcher.js';
+
+export interface StepCheckState {
+  trackId: string;
+  stepId: string;
+  /** `none`: the step declares no checks; `checking`: no verdict yet. */
+  state: 'none' | 'checking' | 'passed' | 'failed' | 'unreachable';
+  checks: CheckResult[];
+  /** For `unreachable`: what went wrong talking to the cluster. */
+  message?: string;
+  /** Whether the step counts as done (sticky once passed, unless the step says otherwise). */
+  done: boolean;
+  evaluatedAt?: string;
+  durationMs?: number;
+}
+
+export interface StepChecks {
+  checks: CheckSpec[];
+  sticky: boolean;
+}
+
+export interface CheckPersistence {
+  isStepDone(learnerId: string, trackId: string, stepId: string): boolean;
+  setStepDone(learnerId: string, trackId: string, stepId: string, done: boolean): void;
+  saveCheckResults(learnerId: string, trackId: string, stepId: string, results: CheckResult[]): void;
+  checkResults(learnerId: string, trackId: string, stepId: string): CheckResult[] | undefined;
+}
+
+export interface CheckEngineOptions {
+  logger: Logger;
+  persistence: CheckPersistence;
+  stepChecks(trackId: string, stepId: string): StepChecks | undefined;
+  contextFor(learnerId: string): Promise<CheckContext>;
+  debounceMs?: number;
+}
+
+type Listener = (state: StepCheckState) => void;
+
+interface Subscription {
+  watcher: StepWatcher;
+  listeners: Set<Listener>;
+  state: StepCheckState;
+}
+
+export class CheckEngine {
+  private readonly subs = new Map<string, Subscription>();
+
+  constructor(private readonly options: CheckEngineOptions) {}
+
+  private key(learnerId: string, trackId: string, stepId: string) {
+    return `${learnerId}\u0000${trackId}\u0000${stepId}`;
+  }
+
+  /** The state a page shows before the first live verdict: what was last persisted. */
+  initialState(learnerId: string, trackId: string, stepId: string): StepCheckState | undefined {
+    const step = this.options.stepChecks(trackId, stepId);
+    if (!step) return undefined;
+    const done = this.options.persistence.isStepDone(learnerId, trackId, stepId);
+    if (step.checks.length === 0) return { trackId, stepId, state: 'none', checks: [], done };
+    const saved = this.options.persistence.checkResults(learnerId, trackId, stepId);
+    const checks = saved ?? step.checks.map((c) => ({ title: c.title, passed: false, found: 'not checked yet', ...(c.hint ? { hint: c.hint } : {}) }));
+    return { trackId, stepId, state: 'checking', checks, done };
+  }
+
+  /** Streams a step's verdicts to a listener until the returned function is called. */
+  subscribe(learnerId: string, trackId: string, stepId: string, listener: Listener): (() => void) | undefined {
+    const initial = this.initialState(learnerId, trackId, stepId);
+    if (!initial) return undefined;
+    listener(initial);
+    const step = this.options.stepChecks(trackId, stepId)!;
+    if (step.checks.length === 0) return () => {};
+    const key = this.key(learnerId, trackId, stepId);
+    let sub = this.subs.get(key);
+    if (!sub) {
+      const created: Subscription = {
+        listeners: new Set(),
+        state: initial,
+        watcher: new StepWatcher({
+          checks: step.checks,
+          context: () => this.options.contextFor(learnerId),
+          logger: this.options.logger,
+          ...(this.options.debounceMs !== undefined ? { debounceMs: this.options.debounceMs } : {}),
+          onVerdict: (verdict) => {
+            created.state = this.record(learnerId, trackId, stepId, step, verdict);
+            for (const l of created.listeners) l(created.state);
+          },
+        }),
+      };
+      sub = created;
+      this.subs.set(key, sub);
+      sub.watcher.start();
+    } else if (sub.state.state !== 'checking') {
+      listener(sub.state);
+    }
+    sub.listeners.add(listener);
+    const current = sub;
+    return () => {
+      current.listeners.delete(listener);
+      if (current.listeners.size === 0) {
+        current.watcher.stop();
+        if (this.subs.get(key) === current) this.subs.delete(key);
+      }
+    };
+  }
+
+  private record(learnerId: string, trackId: string, stepId: string, step: StepChecks, verdict: StepVerdict): StepCheckState {
+    const { persistence } = this.options;
+    const wasDone = persistence.isStepDone(learnerId, trackId, stepId);
+    let done = wasDone;
+    if (verdict.state === 'passed' && !wasDone) {
+      persistence.setStepDone(learnerId, trackId, stepId, true);
+      done = true;
+    } else if (verdict.state === 'failed' && wasDone && !step.sticky) {
+      persistence.setStepDone(learnerId, trackId, stepId, false);
+      done = false;
+    }
+    if (verdict.state !== 'unreachable') persistence.saveCheckResults(learnerId, trackId, stepId, verdict.checks);
+    return {
+      trackId,
+      stepId,
+      state: verdict.state,
+      checks: verdict.checks,
+      ...(verdict.state === 'unreachable' ? { message: verdict.message } : {}),
+      done,
+      evaluatedAt: new Date().toISOString(),
+      durationMs: Math.round(verdict.durationMs),
+    };
+  }
+
+  /** "Check now": evaluates at once and returns the verdict (also pushed to every tab). */
+  async runNow(learnerId: string, trackId: string, stepId: string): Promise<StepCheckState | undefined> {
+    const sub = this.subs.get(this.key(learnerId, trackId, stepId));
+    if (sub) {
+      await sub.watcher.runNow();
+      return sub.state;
+    }
+    let state: StepCheckState | undefined;
+    const unsubscribe = this.subscribe(learnerId, trackId, stepId, (s) => (state = s));
+    const fresh = this.subs.get(this.key(learnerId, trackId, stepId));
+    if (fresh) await fresh.watcher.runNow();
+    unsubscribe?.();
+    return fresh?.state ?? state;
+  }
+
+  /** Terminal activity: the learner may have just changed the cluster; look again soon. */
+  activity(learnerId: string): void {
+    const prefix = `${learnerId}\u0000`;
+    for (const [key, sub] of this.subs) if (key.startsWith(prefix)) sub.watcher.trigger();
+  }
+
+  close(): void {
+    for (const sub of this.subs.values()) sub.watcher.stop();
+    this.subs.clear();
+  }
+}
