@@ -327,7 +327,31 @@ export class K8sModelsSource {
       schema = aliasSchema(def.name, parser.type());
     }
     if (decl?.doc) schema = { description: decl.doc, ...schema };
+    this.applyIntegerFormats(def, src, schema);
     return typeMetaAsServed(schema);
+  }
+
+  /**
+   * The declarations say `number` for int32 and int64 alike; the package's compiled validators
+   * (`_schemas/<Name>.js`) still check the OpenAPI format, so read int32/int64 back from them.
+   */
+  private applyIntegerFormats(def: DefinitionFile, src: string, schema: Schema): void {
+    const props = schema.properties;
+    if (!props) return;
+    const intProps = Object.entries(props).filter(([, p]) => p.type === 'integer' || p.items?.type === 'integer');
+    if (!intProps.length) return;
+    const alias = /as I(IoK8s\w+)/.exec(src)?.[1];
+    if (!alias) return;
+    const pkgDir = def.file.startsWith(this.machineryDir) ? this.machineryDir : this.modelsDir;
+    const file = join(pkgDir, '_schemas', `${alias}.js`);
+    if (!existsSync(file)) return;
+    const formats = integerFormatsOf(readFileSync(file, 'utf8'));
+    for (const [name, p] of intProps) {
+      const f = formats.get(name);
+      if (!f) continue;
+      if (p.type === 'integer') p.format = f;
+      else if (p.items) p.items = { ...p.items, format: f };
+    }
   }
 
   private importTarget(fromFile: string, spec: string): string | undefined {
@@ -361,6 +385,34 @@ function typeMetaAsServed(s: Schema): Schema {
   const required = s.required?.filter((r) => !(r === 'apiVersion' || r === 'kind') || fixed[r]!.description !== API_VERSION_DESCRIPTION && fixed[r]!.description !== KIND_DESCRIPTION);
   const out: Schema = { ...s, properties: fixed };
   if (required?.length) out.required = required; else delete out.required;
+  return out;
+}
+
+/** property → int32/int64, from an ajv standalone validator module. */
+function integerFormatsOf(code: string): Map<string, string> {
+  const vars = new Map<string, string>();
+  for (const m of code.matchAll(/let (formats\d+)=formats\.(int32|int64)\b/g)) vars.set(m[1]!, m[2]!);
+  const direct = new Map<string, string>();
+  const calls = new Map<string, string[]>();
+  const parts = code.split(/function (validate\d+)\(/);
+  for (let i = 1; i < parts.length; i += 2) {
+    const body = parts[i + 1]!;
+    const used = [...body.matchAll(/(formats\d+)\.validate/g)].map((m) => vars.get(m[1]!)).filter(Boolean);
+    if (used.length && used.every((u) => u === used[0])) direct.set(parts[i]!, used[0]!);
+    calls.set(parts[i]!, [...new Set([...body.matchAll(/\b(validate\d+)\(data/g)].map((m) => m[1]!))]);
+  }
+  // An array validator delegates each item to another function: inherit its format.
+  const formatOf = (fn: string, depth = 0): string | undefined => {
+    if (direct.has(fn) || depth > 4) return direct.get(fn);
+    const callees = (calls.get(fn) ?? []).filter((c) => c !== fn).map((c) => formatOf(c, depth + 1));
+    return callees.length && callees.every((c) => c && c === callees[0]) ? callees[0] : undefined;
+  };
+  const fnFormat = { get: (fn: string) => formatOf(fn) };
+  const out = new Map<string, string>();
+  for (const m of code.matchAll(/void 0!==data\.(\w+)&&\(?(validate\d+)\(data\.\1\b/g)) {
+    const f = fnFormat.get(m[2]!);
+    if (f) out.set(m[1]!, f);
+  }
   return out;
 }
 
