@@ -58,12 +58,14 @@ interface OptSpec {
   apply: Handler;
 }
 
-const parseSeconds = (name: string, value: string): number => {
-  if (!/^\d+(\.\d+)?$/.test(value)) throw new CurlUsage(`option ${name}: expected a proper numerical parameter`);
+/** Value errors are worded by the caller with the option as the user typed it (`-m`, `--max-time`). */
+class BadValue extends Error {}
+const parseSeconds = (value: string): number => {
+  if (!/^\d+(\.\d+)?$/.test(value)) throw new BadValue('expected a proper numerical parameter');
   return Math.round(Number(value) * 1000);
 };
-const parseInteger = (name: string, value: string): number => {
-  if (!/^-?\d+$/.test(value)) throw new CurlUsage(`option ${name}: expected a proper numerical parameter`);
+const parseInteger = (value: string): number => {
+  if (!/^-?\d+$/.test(value)) throw new BadValue('expected a proper numerical parameter');
   return Number(value);
 };
 
@@ -91,9 +93,9 @@ const LONG: Record<string, OptSpec> = {
   'data-urlencode': arg((o, v) => (o.data.push(`\0enc${v}`), (o.dataIsSet = true))),
   get: flag((o) => (o.get = true)),
   location: flag((o) => (o.location = true)),
-  'max-redirs': arg((o, v) => (o.maxRedirs = parseInteger('--max-redirs', v))),
-  'max-time': arg((o, v) => (o.maxTimeMs = parseSeconds('--max-time', v))),
-  'connect-timeout': arg((o, v) => (o.connectTimeoutMs = parseSeconds('--connect-timeout', v))),
+  'max-redirs': arg((o, v) => (o.maxRedirs = parseInteger(v))),
+  'max-time': arg((o, v) => (o.maxTimeMs = parseSeconds(v))),
+  'connect-timeout': arg((o, v) => (o.connectTimeoutMs = parseSeconds(v))),
   fail: flag((o) => (o.fail = true)),
   'fail-with-body': flag((o) => (o.failWithBody = true)),
   insecure: accepted,
@@ -103,7 +105,7 @@ const LONG: Record<string, OptSpec> = {
   user: arg((o, v) => (o.user = v)),
   referer: arg((o, v) => (o.referer = v)),
   'dump-header': arg((o, v) => (o.dumpHeader = v)),
-  retry: arg((o, v) => (o.retry = parseInteger('--retry', v))),
+  retry: arg((o, v) => (o.retry = parseInteger(v))),
   url: arg((o, v) => o.urls.push(v)),
   'no-progress-meter': flag((o) => (o.noProgress = true)),
   'http1.1': accepted,
@@ -122,6 +124,15 @@ const SHORT: Record<string, string> = {
 };
 
 const TRY_HELP = "curl: try 'curl --help' or 'curl --manual' for more information\n";
+
+function applyValue(spec: OptSpec, o: CurlOptions, value: string, typed: string): void {
+  try {
+    spec.apply(o, value);
+  } catch (e) {
+    if (e instanceof BadValue) throw new CurlUsage(`option ${typed}: ${e.message}`);
+    throw e;
+  }
+}
 
 function parseArgs(argv: string[]): CurlOptions {
   const o: CurlOptions = {
@@ -142,7 +153,7 @@ function parseArgs(argv: string[]): CurlOptions {
       if (!spec) throw new CurlUsage(`option ${a}: is unknown`);
       if (spec.takesArg) {
         if (i + 1 >= argv.length) throw new CurlUsage(`option ${a}: requires parameter`);
-        spec.apply(o, argv[++i]);
+        applyValue(spec, o, argv[++i], a);
       } else if (!negated) spec.apply(o, '');
       continue;
     }
@@ -153,10 +164,10 @@ function parseArgs(argv: string[]): CurlOptions {
         const spec = LONG[long];
         if (spec.takesArg) {
           const rest = a.slice(j + 1);
-          if (rest) spec.apply(o, rest);
+          if (rest) applyValue(spec, o, rest, `-${a[j]}`);
           else {
             if (i + 1 >= argv.length) throw new CurlUsage(`option -${a[j]}: requires parameter`);
-            spec.apply(o, argv[++i]);
+            applyValue(spec, o, argv[++i], `-${a[j]}`);
           }
           break;
         }
@@ -302,16 +313,17 @@ function formatSize(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)}M`;
 }
 
+/** curl's meter: the two header lines, the first zero row, then the final row after '\r'. */
 function progressMeter(total: number, received: number, elapsedMs: number): string {
-  const pct = (n: number) => String(total > 0 && n === total ? 100 : 0).padStart(3);
   const speed = elapsedMs > 0 ? formatSize(Math.round((received * 1000) / elapsedMs)) : formatSize(received);
+  const row = (pct: number, tot: number, got: number, dl: string) =>
+    `${String(pct).padStart(3)} ${formatSize(tot).padStart(5)}  ${String(pct).padStart(3)} ${formatSize(got).padStart(5)}    0     0  ${dl.padStart(5)}      0 --:--:-- --:--:-- --:--:-- ${dl.padStart(5)}`;
   const head =
     '  % Total    % Received % Xferd  Average Speed   Time    Time     Time  Current\n' +
     '                                 Dload  Upload   Total   Spent    Left  Speed\n';
-  const zero = '\r  0     0    0     0    0     0      0      0 --:--:-- --:--:-- --:--:--     0';
+  const zero = `\r${row(0, 0, 0, '0')}`;
   if (received === 0 && total === 0) return head + zero;
-  const line = `\r${pct(received)} ${formatSize(total).padStart(5)} ${pct(received)} ${formatSize(received).padStart(5)}    0     0 ${speed.padStart(6)}      0 --:--:-- --:--:-- --:--:-- ${speed.padStart(5)}`;
-  return head + zero + line;
+  return head + zero + `\r${row(total > 0 && received === total ? 100 : 0, total, received, speed)}`;
 }
 
 export async function curl(io: ProgramIO): Promise<number> {
@@ -324,7 +336,8 @@ export async function curl(io: ProgramIO): Promise<number> {
     return 2;
   }
   if (o.urls.length === 0) {
-    io.stderr.write(`curl: no URL specified!\n${TRY_HELP}`);
+    // Bare `curl` only points at the help; with options it names what is missing.
+    io.stderr.write(io.argv.length === 1 ? TRY_HELP : `curl: no URL specified!\n${TRY_HELP}`);
     return 2;
   }
   if (o.remoteName) {
