@@ -101,6 +101,14 @@ describe('server-side apply: managedFields', () => {
     );
   });
 
+  it('refuses duplicate keys in an associative list', () => {
+    const applied = nginx();
+    spec(applied).template.spec.containers.push({ name: 'nginx', image: 'other' });
+    const err = conflict(() => serverSideApply({ live: undefined, applied, manager: 'kubectl', force: false, gvk: deploymentGVK, now: t0 }));
+    expect(err.code).toBe(400);
+    expect(err.message).toBe('failed to create typed patch object (apps/v1, Kind=Deployment): .spec.template.spec.containers: duplicate entries for key [name="nginx"]');
+  });
+
   it('a no-op re-apply keeps the entry time; a change refreshes it', () => {
     const live = stored(serverSideApply({ live: undefined, applied: nginx(), manager: 'kubectl', force: false, gvk: deploymentGVK, now: t0 }));
     const same = serverSideApply({ live, applied: nginx(), manager: 'kubectl', force: false, gvk: deploymentGVK, now: t1 });

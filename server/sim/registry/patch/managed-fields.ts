@@ -267,7 +267,7 @@ export function serverSideApply({ live, applied, manager, force, gvk, now, subre
 
     const id = identifier({ manager, operation: 'Apply', apiVersion, subresource });
     const previous = managers.get(id);
-    const appliedSet = filter(toFieldSet(applied, schema));
+    const appliedSet = filter(toFieldSet(applied, schema, true));
 
     const attempt = (forceNow: boolean) => {
       const ms: Managers = new Map([...managers].map(([k, v]) => [k, { ...v, set: v.set.clone() }]));

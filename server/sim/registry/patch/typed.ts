@@ -5,7 +5,7 @@
  */
 
 import { ApiError } from '../../errors.js';
-import { FieldSet, fieldPE, keyPE, pathText, valuePE, type Path, type PathElement } from './fieldset.js';
+import { FieldSet, fieldPE, keyPE, pathText, peText, valuePE, type Path, type PathElement } from './fieldset.js';
 import { clone, deepEqual, isObject, type JsonObject } from './json.js';
 import { fieldSchema, itemSchema, type ListSchema, type Schema } from './schema.js';
 
@@ -37,8 +37,11 @@ export function listItemPE(schema: ListSchema, item: unknown, path: Path): PathE
   return keyPE(fields);
 }
 
-/** typed.ToFieldSet: leaves, list items, map entries, and empty or null struct fields. */
-export function toFieldSet(value: unknown, schema: Schema | undefined): FieldSet {
+/**
+ * typed.ToFieldSet: leaves, list items, map entries, and empty or null struct fields.
+ * `strict` refuses duplicate list keys, as validating an applied configuration does.
+ */
+export function toFieldSet(value: unknown, schema: Schema | undefined, strict = false): FieldSet {
   const set = new FieldSet();
   const walk = (v: unknown, s: Schema | undefined, path: Path) => {
     if (isObject(v)) {
@@ -61,7 +64,10 @@ export function toFieldSet(value: unknown, schema: Schema | undefined): FieldSet
       const seen = new Set<PathElement>();
       for (const item of v) {
         const pe = listItemPE(s, item, path);
-        if (seen.has(pe)) continue;
+        if (seen.has(pe)) {
+          if (strict) throw new SchemaError(`${pathText(path)}: duplicate entries for key ${peText(pe)}`);
+          continue;
+        }
         seen.add(pe);
         const itemPath = [...path, pe];
         walk(item, itemSchema(s), itemPath);
