@@ -48,7 +48,15 @@ export class TrackView {
       if (event.key === 'Escape') {
         this.toggleStepList(false);
         this.stepPicker.focus();
+        return;
       }
+      const links = [...this.stepList.querySelectorAll<HTMLElement>('a')];
+      const at = links.indexOf(document.activeElement as HTMLElement);
+      const next =
+        event.key === 'ArrowDown' ? at + 1 : event.key === 'ArrowUp' ? at - 1 : event.key === 'Home' ? 0 : event.key === 'End' ? links.length - 1 : null;
+      if (next === null) return;
+      event.preventDefault();
+      links[Math.max(0, Math.min(links.length - 1, next))]?.focus();
     });
     this.stepBar = h('div', { class: 'step-bar', 'aria-hidden': 'true' });
     this.lessonScroll = h('div', { class: 'lesson-scroll', tabindex: -1 });

@@ -128,8 +128,19 @@ describe('a learner in the browser', () => {
     await expect.poll(() => page.locator('.lesson-title').textContent()).toBe(secondTitle);
     await expect.poll(() => page.getByTestId('mark-done').getAttribute('aria-pressed')).toBe('true');
 
+    await waitForConnected(page);
+    await page.locator('.xterm-helper-textarea').focus();
+    await page.keyboard.type('echo still-$((40+2))\n');
+    await waitForTerminal(page, (text) => terminalLines(text).includes('still-42'));
+
     await page.locator('.brand').click();
     await expect.poll(() => page.locator('[data-track="welcome"]').getByTestId('done-count').textContent()).toMatch(/^1 of \d+ done$/);
+
+    // Back in the track, the same terminal is still there, still connected.
+    await page.locator('[data-track="welcome"] .track-link').click();
+    await expect.poll(() => page.locator('.lesson-title').textContent()).toBe(secondTitle);
+    await waitForConnected(page);
+    expect(terminalLines(await terminalText(page))).toContain('still-42');
     expect(errors).toEqual([]);
   });
 
