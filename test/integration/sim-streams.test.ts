@@ -324,13 +324,52 @@ describe('kubectl exec over v5.channel.k8s.io', () => {
     await waitFor(() => aborted);
   });
 
-  it('refuses the SPDY fallback loudly', async () => {
-    harness.onExec = async () => 0;
-    const r = await kubectl(['exec', 'web', '--', 'true'], { env: { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' } });
-    expect(r.code).toBe(1);
-    expect(r.stderr).toBe(
-      'Error from server (NotImplemented): exec and attach over SPDY are not supported by the embedded cluster (kubectl 1.30+ uses WebSockets unless KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false)\n',
-    );
+  it('also works over the SPDY fallback (KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false)', async () => {
+    const spdy = { KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' };
+    harness.onExec = async (io, params) => {
+      if (params.stdin) io.stdout.write((await readAll(io.stdin!)).toUpperCase());
+      else io.stdout.write('hi\n');
+      io.stderr.write('to stderr\n');
+      return params.command.includes('fail') ? 4 : 0;
+    };
+    const ok = await kubectl(['exec', 'web', '--', 'echo', 'hi'], { env: spdy });
+    expect([ok.stdout, ok.stderr, ok.code]).toEqual(['hi\n', 'to stderr\n', 0]);
+    const failed = await kubectl(['exec', 'web', '--', 'fail'], { env: spdy });
+    expect(failed.stderr).toBe('to stderr\ncommand terminated with exit code 4\n');
+    expect(failed.code).toBe(4);
+    const piped = await kubectl(['exec', '-i', 'web', '--', 'cat'], { env: spdy, input: 'over spdy\n' });
+    expect(piped.stdout).toBe('OVER SPDY\n');
+    expect(piped.code).toBe(0);
+  });
+
+  it('runs -it over the SPDY fallback with resize events', async () => {
+    const sizes: TerminalSize[] = [];
+    harness.onExec = async (io: ExecIO) => {
+      io.resize.on('resize', (s: TerminalSize) => sizes.push(s));
+      io.stdout.write('# ');
+      for await (const chunk of io.stdin!) {
+        if (chunk.toString().includes('q')) break;
+        io.stdout.write(`[${chunk.toString()}]`);
+      }
+      return 0;
+    };
+    const term = pty.spawn('/usr/bin/kubectl', ['exec', '-it', 'web', '--', 'sh'], {
+      name: 'xterm',
+      cols: 70,
+      rows: 20,
+      env: { ...process.env, KUBECONFIG: harness.kubeconfig, KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false' } as Record<string, string>,
+    });
+    let screen = '';
+    term.onData((d) => (screen += d));
+    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+    await waitFor(() => screen.includes('# '));
+    await waitFor(() => sizes.some((s) => s.width === 70 && s.height === 20));
+    term.write('z');
+    await waitFor(() => screen.includes('[z]'));
+    term.resize(100, 30);
+    await waitFor(() => sizes.some((s) => s.width === 100 && s.height === 30));
+    term.write('q');
+    expect(await exited).toBe(0);
   });
 });
 

@@ -11,8 +11,7 @@
  *
  * When a WebSocket upgrade fails, kubectl retries the same request over SPDY
  * (`Upgrade: SPDY/3.1`, X-Stream-Protocol-Version v4.channel.k8s.io…); so does a user who
- * sets KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false. The embedded cluster answers that with a
- * loud "not supported" rather than half an implementation.
+ * sets KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false. That path is served too (exec-spdy.ts).
  */
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -20,6 +19,7 @@ import type { WebSocket, RawData } from 'ws';
 import { ApiError } from '../../errors.js';
 import { acceptWebSocket, negotiate, offeredProtocols, refuseUpgrade, upgradeKind } from './upgrade.js';
 import { parseResize, startExec, type ExecParams, type ExecRun } from './exec-session.js';
+import { handleExecSpdyUpgrade } from './exec-spdy.js';
 
 export {
   ExecStartError,
@@ -97,14 +97,11 @@ export function handleExecUpgrade(
 ): void {
   const kind = upgradeKind(req);
   if (kind === 'spdy') {
-    refuseUpgrade(
-      socket,
-      new ApiError(
-        501,
-        'NotImplemented',
-        'exec and attach over SPDY are not supported by the embedded cluster (kubectl 1.30+ uses WebSockets unless KUBECTL_REMOTE_COMMAND_WEBSOCKETS=false)',
-      ),
-    );
+    if (!params.stdin && !params.stdout && !params.stderr) {
+      refuseUpgrade(socket, ApiError.badRequest('you must specify at least 1 of stdin, stdout, stderr'));
+      return;
+    }
+    handleExecSpdyUpgrade(req, socket, head, params, run);
     return;
   }
   if (kind === 'none') {

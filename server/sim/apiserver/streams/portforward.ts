@@ -98,10 +98,18 @@ export function handlePortForwardUpgrade(
   }
   if (kind === 'spdy') {
     const offered = headerValues(req, 'x-stream-protocol-version');
-    if (offered.length > 0 && !offered.includes(PORT_FORWARD_PROTOCOL)) {
+    if (offered.length === 0) {
+      refuseUpgrade(socket, ApiError.badRequest('unable to upgrade: X-Stream-Protocol-Version is required'));
+      return;
+    }
+    if (!offered.includes(PORT_FORWARD_PROTOCOL)) {
       refuseUpgrade(
         socket,
-        ApiError.badRequest(`unable to upgrade: unable to negotiate protocol: client supports ${JSON.stringify(offered)}, server supports ["${PORT_FORWARD_PROTOCOL}"]`),
+        new ApiError(
+          403,
+          'Forbidden',
+          `unable to upgrade: unable to negotiate protocol: client supports [${offered.join(' ')}], server accepts [${PORT_FORWARD_PROTOCOL}]`,
+        ),
       );
       return;
     }
