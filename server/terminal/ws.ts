@@ -18,6 +18,12 @@ export const DEFAULT_MAX_PAYLOAD = 4 * MAX_CONTROL_MESSAGE_BYTES;
 export interface TerminalUpgradeOptions {
   sessions: TerminalSessions;
   maxPayload?: number;
+  /**
+   * A socket that answers no WebSocket ping for this long is dropped, so a vanished browser
+   * (suspended laptop, dead proxy: no TCP close ever comes) detaches and its session can be
+   * reaped when idle. Default 30 s.
+   */
+  heartbeatMs?: number;
 }
 
 export type TerminalUpgrade = (
@@ -30,6 +36,7 @@ export type TerminalUpgrade = (
 
 export function createTerminalUpgrade(options: TerminalUpgradeOptions): TerminalUpgrade {
   const { sessions } = options;
+  const heartbeatMs = options.heartbeatMs ?? 30_000;
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: options.maxPayload ?? DEFAULT_MAX_PAYLOAD,
@@ -42,7 +49,24 @@ export function createTerminalUpgrade(options: TerminalUpgradeOptions): Terminal
     wss.handleUpgrade(req, socket, head, (ws) => {
       // Oversized or malformed frames surface here before ws closes the socket (1009/1002).
       ws.on('error', () => {});
-      ws.on('message', (data, isBinary) => onMessage(sessions, sessionId, ws, data, isBinary));
+      let alive = true;
+      ws.on('pong', () => {
+        alive = true;
+      });
+      ws.on('message', (data, isBinary) => {
+        alive = true;
+        onMessage(sessions, sessionId, ws, data, isBinary);
+      });
+      const heartbeat = setInterval(() => {
+        if (!alive) {
+          ws.terminate();
+          return;
+        }
+        alive = false;
+        ws.ping();
+      }, heartbeatMs);
+      heartbeat.unref();
+      ws.once('close', () => clearInterval(heartbeat));
       void sessions.attach(sessionId, ws, spec);
     });
   };

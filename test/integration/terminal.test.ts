@@ -56,8 +56,8 @@ class TestClient {
     });
   }
 
-  static async open(url: string, options: { autoAck?: boolean; headers?: Record<string, string> } = {}): Promise<TestClient> {
-    const ws = new WebSocket(url, { headers: options.headers });
+  static async open(url: string, options: { autoAck?: boolean; headers?: Record<string, string>; autoPong?: boolean } = {}): Promise<TestClient> {
+    const ws = new WebSocket(url, { headers: options.headers, autoPong: options.autoPong ?? true });
     const client = new TestClient(ws, options.autoAck ?? true);
     await new Promise<void>((resolve, reject) => {
       ws.once('open', () => resolve());
@@ -152,7 +152,7 @@ interface Harness {
   close(): Promise<void>;
 }
 
-async function startHarness(options: { idleTimeoutMs?: number; banner?: string } = {}): Promise<Harness> {
+async function startHarness(options: { idleTimeoutMs?: number; banner?: string; heartbeatMs?: number } = {}): Promise<Harness> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'terminal-test-'));
   const sessions = new TerminalSessions({
     idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
@@ -160,7 +160,7 @@ async function startHarness(options: { idleTimeoutMs?: number; banner?: string }
     logger: pino({ level: 'silent' }),
     killGraceMs: 500,
   });
-  const upgrade = createTerminalUpgrade({ sessions, maxPayload: 256 * 1024 });
+  const upgrade = createTerminalUpgrade({ sessions, maxPayload: 256 * 1024, heartbeatMs: options.heartbeatMs });
   const server = http.createServer((_req, res) => res.writeHead(404).end());
   server.on('upgrade', (req, socket, head) => {
     const sessionId = new URL(req.url ?? '/', 'http://localhost').searchParams.get('session') ?? 'default';
@@ -364,7 +364,7 @@ describe('terminal sessions over WebSocket (real PTY)', () => {
 describe('idle terminal sessions', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ idleTimeoutMs: 700 });
+    h = await startHarness({ idleTimeoutMs: 700, heartbeatMs: 500 });
   });
   afterAll(async () => {
     await h?.close();
@@ -389,6 +389,15 @@ describe('idle terminal sessions', () => {
     expect(alive(watchedShell)).toBe(true);
     expect(await attached.run('echo $$')).toBe(String(watchedShell));
     attached.close();
+  });
+
+  it('drops a browser that vanished without closing (no pong), then reaps its session', async () => {
+    const c = await TestClient.open(h.url('vanished'), { autoPong: false });
+    const shell = await c.pid('echo $$');
+    // The server terminates the socket itself: no close frame, so the client sees 1006.
+    expect(await c.closed()).toBe(1006);
+    await expect.poll(() => h.sessions.has('vanished'), { timeout: 5000, interval: 100 }).toBe(false);
+    expect(alive(shell)).toBe(false);
   });
 });
 
