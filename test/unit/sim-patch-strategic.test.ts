@@ -325,3 +325,21 @@ describe('strategic merge patch is for built-in kinds only', () => {
     );
   });
 });
+
+describe('OpenAPI extensions from the merge table (what kubectl apply computes its patch from)', () => {
+  it('describes merge keys, strategies and list types per definition', async () => {
+    const { openAPIPatchExtensions } = await import('../../server/sim/registry/patch/index.js');
+    expect(openAPIPatchExtensions('io.k8s.api.core.v1.PodSpec')?.containers).toEqual({
+      'x-kubernetes-patch-strategy': 'merge',
+      'x-kubernetes-patch-merge-key': 'name',
+      'x-kubernetes-list-type': 'map',
+      'x-kubernetes-list-map-keys': ['name'],
+    });
+    expect(openAPIPatchExtensions('io.k8s.api.core.v1.PodSpec')?.volumes?.['x-kubernetes-patch-strategy']).toBe('merge,retainKeys');
+    expect(openAPIPatchExtensions('io.k8s.api.core.v1.PodSpec')?.tolerations).toEqual({ 'x-kubernetes-list-type': 'atomic' });
+    expect(openAPIPatchExtensions('io.k8s.api.apps.v1.DeploymentSpec')?.strategy).toEqual({ 'x-kubernetes-patch-strategy': 'retainKeys' });
+    expect(openAPIPatchExtensions('io.k8s.api.core.v1.ServiceSpec')?.ports).toMatchObject({ 'x-kubernetes-patch-merge-key': 'port', 'x-kubernetes-list-map-keys': ['port', 'protocol'] });
+    expect(openAPIPatchExtensions('io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta')?.finalizers).toEqual({ 'x-kubernetes-patch-strategy': 'merge', 'x-kubernetes-list-type': 'set' });
+    expect(openAPIPatchExtensions('io.k8s.api.core.v1.ConfigMap')).toBeUndefined();
+  });
+});

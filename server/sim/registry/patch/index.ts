@@ -16,6 +16,7 @@ export { applyStrategicMergePatch, strategicMergeUnsupported, supportsStrategicM
 export { lastAppliedAnnotation, recordUpdate, serverSideApply, type RecordUpdateArgs, type ServerSideApplyArgs } from './managed-fields.js';
 export { FieldSet } from './fieldset.js';
 export { schemaFromOpenAPI, type StructSchema } from './schema.js';
+export { annotatedDefinitions, openAPIPatchExtensions, type PropertyExtensions } from './openapi-extensions.js';
 
 /** The Content-Types kube-apiserver accepts on PATCH. */
 export type PatchType =
