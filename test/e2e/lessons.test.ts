@@ -154,6 +154,13 @@ describe('lessons in the browser', () => {
     await page.getByRole('button', { name: 'Paste (Ctrl+Shift+V)' }).click();
     await page.keyboard.press('Enter');
     await waitForTerminal(page, (text) => terminalLines(text).includes('pasted-6'));
+
+    // Selecting text in the terminal copies it, as in most terminals.
+    await page.evaluate(() => navigator.clipboard.writeText(''));
+    const row = page.locator('.xterm-rows > div', { hasText: /^pasted-6\s*$/ });
+    const box = (await row.boundingBox())!;
+    await page.mouse.dblclick(box.x + 8, box.y + box.height / 2);
+    await expect.poll(() => page.evaluate(() => navigator.clipboard.readText())).toBe('pasted-6');
     expect(errors).toEqual([]);
   });
 });

@@ -288,6 +288,18 @@ describe('a learner in the browser', () => {
     expect(errors).toEqual([]);
   });
 
+  test('a flood of output streams through to the end (flow control acknowledges what the browser rendered)', async () => {
+    const { page, errors } = await openPage();
+    await openWelcome(page);
+    await page.locator('.xterm-helper-textarea').focus();
+    // ~3.4 MB: more than the server lets through unacknowledged (FLOW_HIGH_WATER), several times over.
+    await page.keyboard.type('seq 1 500000; echo flood-$((2+3))\n');
+    const text = await waitForTerminal(page, (t) => terminalLines(t).includes('flood-5'), 60_000);
+    const lines = terminalLines(text);
+    expect(lines[lines.indexOf('flood-5') - 1]).toBe('500000');
+    expect(errors).toEqual([]);
+  }, 90_000);
+
   test('terminal search, screen-reader mode and the live region', async () => {
     const { page, errors } = await openPage();
     await openWelcome(page);
