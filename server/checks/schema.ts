@@ -138,6 +138,11 @@ export const checkSpec = z.union([
 ]);
 export type CheckSpec = z.infer<typeof checkSpec>;
 
+/** `where: message`, the way lesson problems print a check's error. */
+export function describeCheckError(e: { error: string; path: (string | number)[] }): string {
+  return e.path.length ? `${e.path.join('.')}: ${e.error}` : e.error;
+}
+
 /**
  * Parses one declared check with a message an author can act on: an unknown kind names the
  * known ones instead of zod's union noise.
@@ -155,15 +160,16 @@ export function parseCheck(raw: unknown): { ok: true; check: CheckSpec } | { ok:
   const titled = z.object(common).safeParse(raw);
   if (!titled.success) {
     const i = titled.error.issues[0]!;
-    return { ok: false, error: `${i.path.join('.')}: ${i.message}`, path: i.path as (string | number)[] };
+    return { ok: false, error: i.message, path: i.path as (string | number)[] };
   }
   const extraKeys = Object.keys(raw).filter((k) => k !== kind && !(k in common));
-  if (extraKeys.length) return { ok: false, error: `unknown field ${extraKeys.map((k) => `"${k}"`).join(', ')}`, path: [extraKeys[0]!] };
+  if (extraKeys.length) return { ok: false, error: `unknown field (a check has a title, an optional hint and one of: ${checkKinds.join(', ')})`, path: [extraKeys[0]!] };
   const body = (schema as z.ZodType).safeParse((raw as Record<string, unknown>)[kind]);
   if (!body.success) {
     const i = body.error.issues[0]!;
     const at = [kind, ...(i.path as (string | number)[])];
-    return { ok: false, error: `${at.join('.')}: ${i.message}`, path: at };
+    const message = i.code === 'unrecognized_keys' ? `unknown field ${(i as { keys?: string[] }).keys?.map((k) => `"${k}"`).join(', ')}` : i.message;
+    return { ok: false, error: message, path: at };
   }
   return { ok: true, check: checkSpec.parse(raw) };
 }

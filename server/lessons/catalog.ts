@@ -11,6 +11,7 @@ import path from 'node:path';
 import type { z } from 'zod';
 import { parseFenceInfo, scanFences } from './codeblocks.js';
 import { stepFrontMatterSchema, trackSchema, type StepFrontMatter, type TrackDeclaration } from './schema.js';
+import { describeCheckError, parseCheck, type CheckSpec } from '../checks/schema.js';
 import { lineOfPath, normaliseSource, parseYaml, splitFrontMatter, stringScalars, type ParsedYaml } from './source.js';
 import type { Catalog, CodeBlock, LessonProblem, Step, Track } from './types.js';
 import { findVariableReferences, substituteDeep, substituteVariables } from './variables.js';
@@ -221,9 +222,17 @@ function buildStep(step: ParsedStep, variables: Record<string, string>, problems
     else if (info.runnable && fence.code.trim() === '') problems.push({ file: step.file, line, message: 'runnable code block is empty' });
     else codeBlocks.push({ lang: info.lang, runnable: info.runnable, code: fence.code, line });
   }
+  const frontMatter = step.frontMatter;
+  const checks: CheckSpec[] = [];
+  frontMatter.checks.forEach((raw, index) => {
+    // The schema validated the declaration; substituting variables can still break it (a
+    // number field given as {{VAR}}).
+    const parsed = parseCheck(substituteDeep(raw, variables));
+    if (parsed.ok) checks.push(parsed.check);
+    else problems.push({ file: step.file, line: lineOfPath(step.parsed, ['checks', index, ...parsed.path]), message: `checks[${index}].${describeCheckError(parsed)}` });
+  });
   if (problems.length > before) return undefined;
 
-  const frontMatter = step.frontMatter;
   const resolve = (text: string) => substituteVariables(text, variables);
   const solution = frontMatter.solution === undefined ? [] : typeof frontMatter.solution === 'string' ? [frontMatter.solution.trimEnd()] : frontMatter.solution;
   return {
@@ -234,7 +243,9 @@ function buildStep(step: ParsedStep, variables: Record<string, string>, problems
     bodyLine: step.bodyLine,
     hints: frontMatter.hints.map(resolve),
     solution: solution.map(resolve),
-    checks: substituteDeep(frontMatter.checks, variables),
+    checks,
+    sticky: frontMatter.sticky,
+    ...(frontMatter.alreadyPasses !== undefined ? { alreadyPasses: frontMatter.alreadyPasses } : {}),
     checkLines: frontMatter.checks.map((_, index) => lineOfPath(step.parsed, ['checks', index])),
     codeBlocks: codeBlocks.map((block) => ({ ...block, code: resolve(block.code) })),
     ...(frontMatter.timeout !== undefined ? { timeoutSeconds: frontMatter.timeout } : {}),

@@ -8,6 +8,7 @@
  * knowing them.
  */
 import { z } from 'zod';
+import { parseCheck } from '../checks/schema.js';
 
 export const BACKENDS = ['sim', 'kind', 'kubeconfig'] as const;
 export type LessonBackend = (typeof BACKENDS)[number];
@@ -40,14 +41,17 @@ export const variablesSchema = z.record(
 const commandListSchema = z.array(textSchema);
 
 /**
- * A check as declared in front-matter. Only `kind` is required here; the check engine
- * validates each kind's own fields.
+ * A check as declared in front-matter: any mapping here; the catalog then validates each with
+ * the check engine's own schema (server/checks/schema.ts), which knows the kinds and their
+ * fields, and reports problems at the check's line.
  */
-export const checkDeclarationSchema = z.looseObject({
-  kind: z.string({ error: 'every check needs a kind, e.g. kind: resource' }).min(1, 'must not be empty'),
-  title: textSchema.optional(),
-});
-export type CheckDeclaration = z.infer<typeof checkDeclarationSchema>;
+export const checkDeclarationSchema = z
+  .record(z.string(), z.unknown(), { error: 'a check must be a mapping with a title and one check kind' })
+  .superRefine((raw, ctx) => {
+    const parsed = parseCheck(raw);
+    if (!parsed.ok) ctx.addIssue({ code: 'custom', message: parsed.error, path: parsed.path });
+  });
+export type { CheckSpec as CheckDeclaration } from '../checks/schema.js';
 
 /** Seconds as a number, or a string such as "90s" or "2m". */
 const MAX_TIMEOUT_SECONDS = 3600;
@@ -91,6 +95,16 @@ export const stepFrontMatterSchema = z.strictObject({
    */
   solution: z.union([z.array(textSchema), textSchema], { error: 'must be a list of commands or one block of shell' }).optional(),
   timeout: timeoutSchema.optional(),
+  /**
+   * Whether a step stays done once its checks passed (default), or follows its checks both ways
+   * (for steps that ask to undo something).
+   */
+  sticky: z.boolean({ error: 'must be true or false' }).default(true),
+  /**
+   * Lesson validation requires every step's checks to fail before its solution runs. A step
+   * whose checks legitimately pass already (e.g. "look around" steps) says why here.
+   */
+  alreadyPasses: textSchema.optional(),
   /** Step-level variables, added to (and overriding) the track's. */
   variables: variablesSchema.optional(),
 });

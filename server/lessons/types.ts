@@ -42,6 +42,10 @@ export interface Step {
   /** Commands typed into a shell to solve the step; an entry may span several lines. */
   solution: string[];
   checks: CheckDeclaration[];
+  /** Whether the step stays done once its checks passed. */
+  sticky: boolean;
+  /** Why the step's checks may already pass before its solution (lesson validation). */
+  alreadyPasses?: string;
   /** 1-based line where each entry of `checks` starts, for messages about a check. */
   checkLines: number[];
   codeBlocks: CodeBlock[];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseCheck } from '../../server/checks/schema.js';
+import { describeCheckError, parseCheck } from '../../server/checks/schema.js';
 
 describe('check declarations', () => {
   it('accepts each kind in its documented form', () => {
@@ -25,13 +25,14 @@ describe('check declarations', () => {
   it('points at the offending field inside a check', () => {
     const bad = parseCheck({ title: 'x', workload: { pods: 'app=web', ready: 'two of two' } });
     expect(bad).toMatchObject({ ok: false, path: ['workload', 'ready'] });
-    expect(!bad.ok && bad.error).toMatch(/workload\.ready: must look like READY/);
+    expect(!bad.ok && describeCheckError(bad)).toMatch(/^workload\.ready: must look like READY/);
     expect(parseCheck({ title: 'x', resource: { apiVersion: 'v1', kind: 'Pod', fields: [{ path: 'a', equals: 1, matches: 'b' }] } })).toMatchObject({ ok: false });
   });
 
   it('requires a title and refuses stray fields', () => {
     expect(parseCheck({ command: { run: 'true' } })).toMatchObject({ ok: false });
-    expect(parseCheck({ title: 't', command: { run: 'true' }, retries: 3 })).toMatchObject({ ok: false, error: 'unknown field "retries"' });
+    expect(parseCheck({ title: 't', command: { run: 'true' }, retries: 3 })).toMatchObject({ ok: false, path: ['retries'], error: expect.stringMatching(/^unknown field/) });
+    expect(parseCheck({ title: 't', command: { run: 'true', shell: 'zsh' } })).toMatchObject({ ok: false, path: ['command'], error: 'unknown field "shell"' });
   });
 
   it('refuses sampled checks whose shares do not add up', () => {

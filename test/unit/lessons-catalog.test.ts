@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -32,7 +33,7 @@ describe('loadCatalog on well-formed lessons', () => {
     const [first, second] = tracks.find((track) => track.id === 'alpha')!.steps;
 
     expect(first!.file).toBe('alpha/01-first.md');
-    expect(first!.bodyLine).toBe(19);
+    expect(first!.bodyLine).toBe(17);
     expect(first!.markdown).toContain('# Download Istio 1.30.3');
     expect(first!.markdown).toContain('with 3 replicas');
     // The escaped placeholder is written literally, without its backslash.
@@ -43,14 +44,14 @@ describe('loadCatalog on well-formed lessons', () => {
       'cd istio-1.30.3',
     ]);
     expect(first!.checks).toEqual([
-      { kind: 'resource', title: 'Istio 1.30.3 namespace exists', resource: 'namespaces', name: 'istio-system' },
-      { kind: 'command', command: 'true' },
+      { title: 'Istio 1.30.3 namespace exists', resource: { apiVersion: 'v1', kind: 'Namespace', name: 'istio-system' } },
+      { title: 'istioctl 1.30.3 runs', command: { run: 'true', timeoutSeconds: 20 } },
     ]);
-    expect(first!.checkLines).toEqual([5, 9]);
+    expect(first!.checkLines).toEqual([5, 7]);
     expect(first!.timeoutSeconds).toBe(120);
     expect(first!.codeBlocks).toEqual([
-      { lang: 'bash', runnable: true, code: 'curl -L https://istio.io/downloadIstio | ISTIO_VERSION=1.30.3 sh -', line: 24 },
-      { lang: 'yaml', runnable: false, code: 'replicas: 3', line: 28 },
+      { lang: 'bash', runnable: true, code: 'curl -L https://istio.io/downloadIstio | ISTIO_VERSION=1.30.3 sh -', line: 22 },
+      { lang: 'yaml', runnable: false, code: 'replicas: 3', line: 26 },
     ]);
 
     // A block solution stays one unit; Go templates are not variables.
@@ -84,7 +85,7 @@ describe('loadCatalog on malformed lessons', () => {
       'bad-backend/track.yaml:6: backends[1]: must be one of sim, kind, kubeconfig',
       'bad-code/a.md:11: code block opened here is never closed',
       'bad-code/a.md:7: only shell blocks can be runnable (bash, sh, shell), not "yaml"',
-      'bad-values/a.md:5: checks[0].kind: is required',
+      'bad-values/a.md:5: checks[0]: unknown check kind; a check has exactly one of: resource, workload, http, output, command',
       'bad-values/a.md:6: timeout: must be a number of seconds or a duration such as "90s" or "2m"',
       'bad-values/track.yaml:6: variables.ISTIO_VERSION: must be a string; quote version numbers (YAML reads 1.30 as the number 1.3)',
       'bad-yaml/a.md:3: invalid YAML: Nested mappings are not allowed in compact mappings (a value that contains ": " must be quoted, e.g. title: "Kubectl: the basics")',
@@ -92,7 +93,7 @@ describe('loadCatalog on malformed lessons', () => {
       'missing-title/a.md:2: title: is required',
       'no-front-matter/a.md:1: a step file must start with front-matter: a "---" line, YAML (id, title, …), then "---"',
       'no-track-yaml/track.yaml:1: missing: every track folder needs a track.yaml (id, title, summary, steps, backends)',
-      'unknown-field/a.md:3: tilte: unknown field (known fields: id, title, checks, hints, solution, timeout, variables)',
+      'unknown-field/a.md:3: tilte: unknown field (known fields: id, title, checks, hints, solution, timeout, sticky, alreadyPasses, variables)',
       'unknown-step/track.yaml:7: steps[1]: no step "missing.md" in unknown-step/ (step files: a.md)',
       'unknown-variable/a.md:4: unknown variable {{ISTIO_VERSON}} (declared: ISTIO_VERSION; declare it under variables: in track.yaml, or write \\{{ISTIO_VERSON}} for the literal text)',
       'unknown-variable/a.md:9: unknown variable {{REVISION}} (declared: ISTIO_VERSION; declare it under variables: in track.yaml, or write \\{{REVISION}} for the literal text)',
@@ -153,5 +154,20 @@ describe('the real lessons folder', () => {
         if (step.codeBlocks.some((block) => block.runnable)) expect(step.solution, `${step.file} has no solution`).not.toEqual([]);
       }
     }
+  });
+});
+
+describe('check declarations in lessons', () => {
+  it('refuses a step whose check is malformed, at the check field\'s line', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-lesson-checks-'));
+    fs.mkdirSync(path.join(dir, 't'));
+    fs.writeFileSync(path.join(dir, 't/track.yaml'), 'id: t\ntitle: T\nsummary: S\nsteps: [a.md]\nbackends: [sim]\n');
+    fs.writeFileSync(
+      path.join(dir, 't/a.md'),
+      '---\nid: a\ntitle: A\nchecks:\n  - title: sidecars\n    workload:\n      pods: app=web\n      ready: two\n---\nBody.\n',
+    );
+    const { tracks, problems } = await loadCatalog(dir);
+    expect(tracks).toEqual([]);
+    expect(problems.map(formatProblem)).toEqual(['t/a.md:8: checks[0].workload.ready: must look like READY in kubectl get pods, e.g. "2/2"']);
   });
 });
