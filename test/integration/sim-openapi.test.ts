@@ -160,6 +160,30 @@ spec:
             x-kubernetes-preserve-unknown-fields: true
 `;
 
+describe('kubectl apply of a changed manifest', () => {
+  it('removes a list item dropped from the manifest (strategic merge patch with merge keys)', async () => {
+    const manifest = (env: string) => `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: envtest}
+spec:
+  selector: {matchLabels: {app: envtest}}
+  template:
+    metadata: {labels: {app: envtest}}
+    spec:
+      containers:
+      - name: web
+        image: nginx
+        env: [${env}]
+`;
+    writeFileSync(join(dir, 'env1.yaml'), manifest('{name: A, value: "1"}, {name: B, value: "2"}'));
+    writeFileSync(join(dir, 'env2.yaml'), manifest('{name: A, value: "1"}'));
+    expect((await kubectl('apply', '-f', join(dir, 'env1.yaml'))).stdout).toContain('deployment.apps/envtest created');
+    expect((await kubectl('apply', '-f', join(dir, 'env2.yaml'))).stdout).toContain('deployment.apps/envtest configured');
+    const env = await kubectl('get', 'deployment', 'envtest', '-o', 'jsonpath={.spec.template.spec.containers[0].env}');
+    expect(JSON.parse(env.stdout)).toEqual([{ name: 'A', value: '1' }]);
+  });
+});
+
 describe('custom resources', () => {
   beforeAll(async () => {
     writeFileSync(join(dir, 'vs-crd.yaml'), VS_CRD);

@@ -109,4 +109,15 @@ describe('group-version documents', () => {
     (crd.spec as any).versions[1].served = false;
     expect(openapiV3Document('apis/networking.istio.io/v1beta1', { crds: [crd] })).toBeUndefined();
   });
+
+  it('publishes the merge keys kubectl needs to compute strategic merge patches', () => {
+    const core = openapiV3Document('api/v1', src) as Doc;
+    const container = core.components.schemas['io.k8s.api.core.v1.Container'].properties;
+    expect(container.env).toMatchObject({ 'x-kubernetes-patch-strategy': 'merge', 'x-kubernetes-patch-merge-key': 'name', 'x-kubernetes-list-type': 'map' });
+    expect(container.ports).toMatchObject({ 'x-kubernetes-patch-merge-key': 'containerPort', 'x-kubernetes-list-map-keys': ['containerPort', 'protocol'] });
+    expect(core.components.schemas['io.k8s.api.core.v1.PodSpec'].properties.volumes['x-kubernetes-patch-strategy']).toBe('merge,retainKeys');
+    const apps = openapiV3Document('apis/apps/v1', src) as Doc;
+    expect(apps.components.schemas['io.k8s.api.apps.v1.DeploymentSpec'].properties.strategy['x-kubernetes-patch-strategy']).toBe('retainKeys');
+    expect(apps.components.schemas['io.k8s.api.core.v1.Container'].properties.env['x-kubernetes-patch-merge-key']).toBe('name');
+  });
 });

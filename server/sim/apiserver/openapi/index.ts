@@ -17,6 +17,7 @@ import { createHash } from 'node:crypto';
 import type { KubeObject } from '../../types.js';
 import { BUILTIN_RESOURCES, builtinGroupVersions, type BuiltinResource } from './builtin-resources.js';
 import { k8sModels, REF_PREFIX, type Schema } from './k8s-models-source.js';
+import { addPatchExtensions } from './patch-extensions.js';
 import { crdComponentName, crdServedVersions, crdVersionSchema, type CrdVersionInfo } from './crd-schemas.js';
 
 export interface OpenApiSource {
@@ -34,7 +35,9 @@ interface ResourceEntry {
   component: string;
 }
 
-const BUILTIN_DOC_REVISION = 'kubernetes-models-5.1.0';
+// Part of the built-in documents' hash, which kubectl caches them by: bump it whenever the
+// documents' content changes (package upgrade or builder change).
+const BUILTIN_DOC_REVISION = 'kubernetes-models-5.1.0/2';
 
 const gvPath = (group: string, version: string) => (group ? `apis/${group}/${version}` : `api/${version}`);
 
@@ -117,7 +120,9 @@ function builtinDocument(group: string, version: string): object {
   roots.push('io.k8s.apimachinery.pkg.apis.meta.v1.Status', 'io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions', 'io.k8s.apimachinery.pkg.apis.meta.v1.Patch');
   if (entries.some((e) => e.subresources.includes('scale'))) roots.push('io.k8s.api.autoscaling.v1.Scale');
   const schemas: Record<string, Schema> = {};
-  for (const [name, s] of [...models.closure(roots)].sort(([a], [b]) => a.localeCompare(b))) schemas[name] = s;
+  // Copies: the patch extensions below are added per document, the parsed models stay pristine.
+  for (const [name, s] of [...models.closure(roots)].sort(([a], [b]) => a.localeCompare(b))) schemas[name] = structuredClone(s);
+  for (const e of entries) addPatchExtensions(schemas, e.component, e);
   for (const e of entries) {
     schemas[e.component] = withGvk(schemas[e.component]!, e);
     const list = schemas[`${e.component}List`];
