@@ -201,6 +201,20 @@ describe('server-side apply: removing what the applier no longer applies', () =>
     expect(spec(out).template.spec.containers.map((c) => c.name)).toEqual(['nginx', 'istio-proxy']);
   });
 
+  it('an item kept for another owner loses only the applier\'s fields, never its key', () => {
+    const withSidecar = nginx();
+    spec(withSidecar).template.spec.containers.push({ name: 'sidecar', image: 'busybox' });
+    const live0 = stored(serverSideApply({ live: undefined, applied: withSidecar, manager: 'kubectl', force: false, gvk: deploymentGVK, now: t0 }));
+    const tuned = structuredClone(live0);
+    (spec(tuned).template.spec.containers[1] as { env?: unknown[] }).env = [{ name: 'DEBUG', value: '1' }];
+    const live1 = recordUpdate({ live: live0, updated: tuned, manager: 'tuner', gvk: deploymentGVK, now: t1 });
+    const out = serverSideApply({ live: live1, applied: nginx(), manager: 'kubectl', force: false, gvk: deploymentGVK, now: t1 });
+    expect(spec(out).template.spec.containers).toEqual([
+      { name: 'nginx', image: 'nginx:1.14.2', ports: [{ containerPort: 80 }] },
+      { name: 'sidecar', env: [{ name: 'DEBUG', value: '1' }] },
+    ]);
+  });
+
   it('keeps live-only list items in place and applied items in applied order', () => {
     const live0 = stored(serverSideApply({ live: undefined, applied: nginx(), manager: 'kubectl', force: false, gvk: deploymentGVK, now: t0 }));
     const applied = nginx();

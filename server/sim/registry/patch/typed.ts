@@ -254,7 +254,14 @@ export function removeItems(value: unknown, toRemove: FieldSet, schema: Schema |
       const pe = listItemPE(schema, item, []);
       if (toRemove.members.has(pe)) continue;
       const sub = toRemove.children.get(pe);
-      out.push(sub && !sub.isEmpty() ? removeItems(item, sub, itemSchema(schema)) ?? {} : item);
+      if (!sub || sub.isEmpty()) {
+        out.push(item);
+        continue;
+      }
+      const pruned = (removeItems(item, sub, itemSchema(schema)) ?? {}) as JsonObject;
+      // An item that stays keeps its key fields, or it could no longer be addressed.
+      if (isObject(item)) for (const key of schema.keys ?? []) if (item[key] !== undefined) pruned[key] = item[key];
+      out.push(pruned);
     }
     return out.length || value.length === 0 ? out : undefined;
   }
