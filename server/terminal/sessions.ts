@@ -149,7 +149,11 @@ export class TerminalSessions {
    */
   async attach(sessionId: string, ws: WebSocket, spec: () => Promise<ShellSpec>): Promise<void> {
     let session = this.sessions.get(sessionId);
-    if (session?.ending) await session.ending.catch(() => {});
+    if (session?.ending) {
+      await session.ending.catch(() => {});
+      // Closed while we waited: there is nothing to attach (and no close event left to detach on).
+      if (ws.readyState !== WebSocket.OPEN) return;
+    }
     session = this.sessions.get(sessionId) ?? this.create(sessionId);
     const previous = session.ws;
     if (previous && previous !== ws) {

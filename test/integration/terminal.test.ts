@@ -280,6 +280,25 @@ describe('terminal sessions over WebSocket (real PTY)', () => {
     expect(await c.run('echo $$')).toBe(pid);
   });
 
+  it('reports output to activity listeners and keeps a plain-text transcript for step checks', async () => {
+    const heard: string[] = [];
+    const stop = h.sessions.onActivity((sessionId, data) => {
+      if (sessionId === 'activity') heard.push(data);
+    });
+    try {
+      const c = await open('activity');
+      await c.run('printf "\\033[32mpods-are-green\\033[0m\\n"');
+      expect(heard.join('')).toContain('pods-are-green');
+      expect(heard.join('')).not.toContain('\x1b[32m');
+      const transcript = h.sessions.transcript('activity');
+      expect(transcript).toMatch(/^pods-are-green$/m);
+      expect(transcript).not.toContain('\x1b');
+      expect(h.sessions.transcript('no-such-session')).toBe('');
+    } finally {
+      stop();
+    }
+  });
+
   it('answers ping with pong', async () => {
     const c = await open('ping');
     c.send({ t: 'ping', id: 42 });
