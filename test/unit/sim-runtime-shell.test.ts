@@ -219,3 +219,13 @@ describe('interactive shell (kubectl exec -it)', () => {
     s.close();
   });
 });
+
+describe('shell names and env', () => {
+  it('a shell invoked by path prefixes its messages with that path; env reports missing programs', async () => {
+    const { ratings } = cluster();
+    expect((await exec(ratings, ['/bin/sh', '-c', 'foo'])).stderr).toBe('/bin/sh: 1: foo: not found\n');
+    expect(await exec(ratings, ['sh', '-c', 'env nosuch'])).toEqual({ code: 127, stdout: '', stderr: "env: 'nosuch': No such file or directory\n" });
+    expect((await exec(ratings, ['env', 'A=1', 'printenv', 'A'])).stdout).toBe('1\n');
+    expect((await exec(ratings, ['sh', '-ec', 'true'])).stderr).toContain('not supported by the embedded cluster');
+  });
+});

@@ -554,8 +554,14 @@ export class Shell {
       signal: this.fgSignal,
       tty: this.opts.tty,
       flavour: this.opts.flavour,
-      exec: (a, over) =>
-        this.execute(a, { stdin: over.stdin ?? streams.stdin, stdout: over.stdout ?? streams.stdout, stderr: over.stderr ?? streams.stderr }, over.env ?? env),
+      exec: async (a, over) => {
+        // `env foo`, `timeout 5 foo`: the program execs a binary, builtins do not count.
+        if (!this.lookup(a[0])) {
+          (over.stderr ?? streams.stderr).write(`${argv[0].split('/').pop()}: '${a[0]}': No such file or directory\n`);
+          return 127;
+        }
+        return this.execute(a, { stdin: over.stdin ?? streams.stdin, stdout: over.stdout ?? streams.stdout, stderr: over.stderr ?? streams.stderr }, over.env ?? env);
+      },
     };
     try {
       return await program(io);

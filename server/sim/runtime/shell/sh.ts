@@ -21,7 +21,6 @@ export interface ShellProgramDeps {
 export function shellProgram(deps: ShellProgramDeps): Program {
   return async (io: ProgramIO) => {
     const name = io.argv[0];
-    const shortName = name.split('/').pop()!;
     const args = io.argv.slice(1);
     let script: string | undefined;
     let positional: string[] = [];
@@ -32,7 +31,7 @@ export function shellProgram(deps: ShellProgramDeps): Program {
       if (a === '-c') {
         script = args[i + 1];
         if (script === undefined) {
-          io.stderr.write(deps.flavour === 'bash' ? `${shortName}: -c: option requires an argument\n` : `${shortName}: -c requires an argument\n`);
+          io.stderr.write(deps.flavour === 'bash' ? `${name}: -c: option requires an argument\n` : `${name}: -c requires an argument\n`);
           return 2;
         }
         positional = args.slice(i + 2);
@@ -41,10 +40,10 @@ export function shellProgram(deps: ShellProgramDeps): Program {
       if (a === '-i') forceInteractive = true;
       else if (a === '-l' || a === '--login' || a === '-s') continue;
       else if (/^-[a-z]*c[a-z]*$/.test(a)) {
-        io.stderr.write(`${shortName}: options ${a.replace('c', '')} are not supported by the embedded cluster\n`);
+        io.stderr.write(`${name}: options ${a.replace('c', '')} are not supported by the embedded cluster\n`);
         return 2;
       } else if (a.startsWith('-')) {
-        io.stderr.write(`${shortName}: ${a}: shell options are not supported by the embedded cluster\n`);
+        io.stderr.write(`${name}: ${a}: shell options are not supported by the embedded cluster\n`);
         return 2;
       } else {
         // `sh script.sh args…`
@@ -52,7 +51,7 @@ export function shellProgram(deps: ShellProgramDeps): Program {
           script = io.fs.read(absPath(io, a)).toString('utf8');
         } catch (e) {
           if (!(e instanceof FsFailure)) throw e;
-          io.stderr.write(deps.flavour === 'dash' ? `${shortName}: 0: cannot open ${a}: No such file\n` : deps.flavour === 'bash' ? `${shortName}: ${a}: No such file or directory\n` : `${shortName}: can't open '${a}': No such file or directory\n`);
+          io.stderr.write(deps.flavour === 'dash' ? `${name}: 0: cannot open ${a}: No such file\n` : deps.flavour === 'bash' ? `${name}: ${a}: No such file or directory\n` : `${name}: can't open '${a}': No such file or directory\n`);
           return deps.flavour === 'dash' ? 2 : 127;
         }
         positional = args.slice(i + 1);
@@ -65,7 +64,8 @@ export function shellProgram(deps: ShellProgramDeps): Program {
       fs: io.fs,
       flavour: deps.flavour,
       programs: deps.programs(),
-      name: shortName,
+      // Shells prefix their messages with $0 as invoked: `/bin/sh: 1: foo: not found`.
+      name,
       interactive,
       tty: io.tty,
       signal: io.signal,
@@ -81,7 +81,7 @@ export function shellProgram(deps: ShellProgramDeps): Program {
         if (e instanceof ShellExit) throw e;
         if (e instanceof Interrupted) return 130;
         if (e instanceof ArithmeticError) {
-          io.stderr.write(`${shortName}: ${deps.flavour === 'dash' ? '1: ' : ''}${e.message}\n`);
+          io.stderr.write(`${name}: ${deps.flavour === 'dash' ? '1: ' : ''}${e.message}\n`);
           return 2;
         }
         throw e;

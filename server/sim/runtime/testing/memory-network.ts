@@ -43,7 +43,7 @@ export class MemoryNetwork {
   private nextServiceIP = 10;
 
   constructor(
-    private readonly opts: { now?: () => Date; random?: () => number; domain?: string } = {},
+    private readonly opts: { now?: () => Date; random?: () => number; domain?: string; /** Keep `delivered` and logs (default true; benchmarks turn it off). */ record?: boolean } = {},
   ) {}
 
   addPod(spec: MemoryPodSpec): ContainerContext {
@@ -63,7 +63,9 @@ export class MemoryNetwork {
       args: spec.args,
       env: spec.env ?? {},
       labels: spec.labels ?? {},
-      log: (line) => lines.push(line),
+      log: (line) => {
+        if (this.opts.record !== false) lines.push(line);
+      },
       net: undefined as unknown as ContainerNetwork,
       now: this.opts.now ?? (() => new Date()),
       random: this.opts.random ?? Math.random,
@@ -131,7 +133,7 @@ export class MemoryNetwork {
     const ports = pod ? (pod.behaviour.portsFor?.(pod.ctx) ?? pod.behaviour.ports) : [];
     if (!pod || pod.fault === 'down' || !ports.includes(port) || !pod.behaviour.serve) throw new NetworkError('ECONNREFUSED', host, target.port);
     if (pod.fault === 'reset') throw new NetworkError('ECONNRESET', host, target.port);
-    this.delivered.push({ from: from.podName, to: pod.ctx.podName, req });
+    if (this.opts.record !== false) this.delivered.push({ from: from.podName, to: pod.ctx.podName, req });
     const serving = pod.fault === 'hang' ? new Promise<HttpResponse>(() => {}) : pod.behaviour.serve(req, pod.ctx, { localPort: port, remoteAddress: from.podIP });
     if (timeoutMs === undefined) return serving;
     return new Promise((resolve, reject) => {
