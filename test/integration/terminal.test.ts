@@ -152,13 +152,14 @@ interface Harness {
   close(): Promise<void>;
 }
 
-async function startHarness(options: { idleTimeoutMs?: number; banner?: string; heartbeatMs?: number } = {}): Promise<Harness> {
+async function startHarness(options: { idleTimeoutMs?: number; banner?: string; heartbeatMs?: number; shell?: string } = {}): Promise<Harness> {
   const root = mkdtempSync(path.join(os.tmpdir(), 'terminal-test-'));
   const sessions = new TerminalSessions({
     idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
     scrollbackLines: 1000,
     logger: pino({ level: 'silent' }),
     killGraceMs: 500,
+    shell: options.shell,
   });
   const upgrade = createTerminalUpgrade({ sessions, maxPayload: 256 * 1024, heartbeatMs: options.heartbeatMs });
   const server = http.createServer((_req, res) => res.writeHead(404).end());
@@ -341,6 +342,7 @@ describe('terminal sessions over WebSocket (real PTY)', () => {
     const c = await open('exit');
     const shell = await c.pid('echo $$');
     const job = await c.pid('sleep 1000 & echo $!');
+    await c.run('echo history-marker');
     c.type('exit 3\r');
     expect(await c.closed()).toBe(1000);
     expect(c.messagesOf('exit')).toEqual([{ t: 'exit', code: 3, signal: null }]);
@@ -351,6 +353,8 @@ describe('terminal sessions over WebSocket (real PTY)', () => {
     expect(newShell).not.toBe(shell);
     // The old screen is kept above the new shell's banner.
     expect(again.replay).toContain('exit 3');
+    // History lives in the session's HOME, so the new shell remembers the old one's commands.
+    expect(await again.run('grep -c history-marker ~/.bash_history')).toMatch(/^[1-9]/);
   });
 
   it('pauses the shell when the browser stops acknowledging output, and resumes when it acks', async () => {
@@ -377,6 +381,23 @@ describe('terminal sessions over WebSocket (real PTY)', () => {
     c.ack();
     c.type('\x03');
     expect(await c.run('echo still-alive')).toBe('still-alive');
+  });
+});
+
+describe('terminal with a POSIX sh', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness({ shell: '/bin/sh' });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('runs sh with the friendly prompt when bash is not the shell', async () => {
+    const c = await TestClient.open(h.url('sh'));
+    expect(await c.run('echo sh-works-$((1+1))')).toBe('sh-works-2');
+    expect(c.output).toMatch(/playground:\S+[$#] /);
+    c.close();
   });
 });
 
