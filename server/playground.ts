@@ -17,6 +17,9 @@ import { learnerWorkspace } from './learners/workspace.js';
 import { ProgressStore } from './progress/store.js';
 import { TerminalSessions, type ShellSpec } from './terminal/sessions.js';
 import { createTerminalUpgrade } from './terminal/ws.js';
+import { CheckEngine } from './checks/engine.js';
+import { createCheckContext, loadKubeConfig } from './checks/context.js';
+import type { KubeConfig } from '@kubernetes/client-node';
 
 export interface Playground {
   /** The URL to open, token included. */
@@ -81,6 +84,29 @@ export async function startPlayground(overrides: Partial<Config> & { logger?: Lo
     return { cwd: workspace.home, env, banner: banner.join('\r\n') };
   };
 
+  // Step checks see the learner's cluster through the same kubeconfig as their terminal.
+  const kubeConfigs = new Map<string, { path: string; kc: KubeConfig }>();
+  const checks = new CheckEngine({
+    logger: logger.child({ part: 'checks' }),
+    persistence: progress,
+    stepChecks: (trackId, stepId) => lessons.stepChecks(trackId, stepId),
+    contextFor: async (learnerId) => {
+      const spec = await shellSpec(learnerId)();
+      const kubeconfigPath = spec.env.KUBECONFIG!;
+      let cached = kubeConfigs.get(learnerId);
+      if (!cached || cached.path !== kubeconfigPath) {
+        cached = { path: kubeconfigPath, kc: loadKubeConfig(kubeconfigPath) };
+        kubeConfigs.set(learnerId, cached);
+      }
+      return createCheckContext({ kc: cached.kc, transcript: () => terminals.transcript(learnerId), shell: { cwd: spec.cwd, env: spec.env } });
+    },
+  });
+  terminals.onActivity((learnerId) => checks.activity(learnerId));
+  void lessons.prerender().then(
+    (ms) => logger.debug({ ms }, 'lessons rendered'),
+    (err) => logger.error({ err }, 'rendering lessons failed'),
+  );
+
   const token = config.token ?? randomToken();
   // The port is needed for cookie names before listening; with port 0 we learn it after listen.
   const server = http.createServer();
@@ -98,6 +124,7 @@ export async function startPlayground(overrides: Partial<Config> & { logger?: Lo
     auth,
     progress,
     lessons,
+    checks,
     logger,
     clientDir: config.clientDir,
     info: async () => ({
@@ -134,6 +161,7 @@ export async function startPlayground(overrides: Partial<Config> & { logger?: Lo
   const close = () =>
     (closing ??= (async () => {
       logger.info('shutting down');
+      checks.close();
       await terminals.closeAll();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

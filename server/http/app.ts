@@ -10,11 +10,13 @@ import { z } from 'zod';
 import type { Auth } from './auth.js';
 import type { ProgressStore } from '../progress/store.js';
 import type { LessonLibrary } from './lesson-library.js';
+import type { CheckEngine } from '../checks/engine.js';
 
 export interface AppDeps {
   auth: Auth;
   progress: ProgressStore;
   lessons: LessonLibrary;
+  checks: CheckEngine;
   logger: Logger;
   clientDir: string;
   info: () => Promise<unknown>;
@@ -158,6 +160,38 @@ export function createApp(deps: AppDeps): express.Express {
     if (currentStep) progress.setCurrentStep(req.learnerId!, trackId, currentStep);
     if (done) progress.setStepDone(req.learnerId!, trackId, done.stepId, done.done);
     res.json(progress.get(req.learnerId!, trackId));
+  });
+
+  // Live check verdicts for the step a page shows, as server-sent events.
+  api.get('/checks/:trackId/:stepId/events', (req, res) => {
+    const { trackId, stepId } = req.params;
+    let open = true;
+    const send = (state: unknown) => {
+      if (open) res.write(`event: checks\ndata: ${JSON.stringify(state)}\n\n`);
+    };
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
+    const unsubscribe = deps.checks.subscribe(req.learnerId!, trackId, stepId, send);
+    if (!unsubscribe) {
+      res.write(`event: error\ndata: ${JSON.stringify({ error: `track "${trackId}" has no step "${stepId}"` })}\n\n`);
+      res.end();
+      return;
+    }
+    // Comments keep proxies and the browser from timing the stream out.
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 25_000);
+    req.on('close', () => {
+      open = false;
+      clearInterval(heartbeat);
+      unsubscribe();
+    });
+  });
+
+  api.post('/checks/:trackId/:stepId/run', async (req, res) => {
+    const state = await deps.checks.runNow(req.learnerId!, req.params.trackId, req.params.stepId);
+    if (!state) {
+      res.status(404).json({ error: `track "${req.params.trackId}" has no step "${req.params.stepId}"` });
+      return;
+    }
+    res.json(state);
   });
 
   api.use((_req, res) => {

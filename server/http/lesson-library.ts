@@ -4,7 +4,8 @@
  */
 import type { BackendName } from '../cluster/backend.js';
 import { loadCatalog, type LessonProblem, type Track } from '../lessons/catalog.js';
-import { renderStep } from '../lessons/render.js';
+import { prerenderTracks, renderHints, renderStep } from '../lessons/render.js';
+import type { StepChecks } from '../checks/engine.js';
 
 export interface TrackSummary {
   id: string;
@@ -19,7 +20,7 @@ export interface RenderedTrack {
   id: string;
   title: string;
   summary: string;
-  steps: { id: string; title: string; html: string; hints: string[]; solution: string[] }[];
+  steps: { id: string; title: string; html: string; hints: string[]; solution: string[]; checks: { title: string }[] }[];
 }
 
 export class LessonLibrary {
@@ -53,6 +54,16 @@ export class LessonLibrary {
     }));
   }
 
+  /** Renders every step ahead of the first visitor (shiki's start-up is the slow part). */
+  async prerender(): Promise<number> {
+    return prerenderTracks(this.tracks);
+  }
+
+  stepChecks(trackId: string, stepId: string): StepChecks | undefined {
+    const step = this.tracks.find((t) => t.id === trackId)?.steps.find((s) => s.id === stepId);
+    return step ? { checks: step.checks, sticky: step.sticky } : undefined;
+  }
+
   hasTrack(trackId: string): boolean {
     return this.tracks.some((t) => t.id === trackId);
   }
@@ -65,7 +76,14 @@ export class LessonLibrary {
     const track = this.tracks.find((t) => t.id === trackId);
     if (!track) return undefined;
     const steps = await Promise.all(
-      track.steps.map(async (s) => ({ id: s.id, title: s.title, html: await renderStep(track, s), hints: s.hints, solution: s.solution })),
+      track.steps.map(async (s) => ({
+        id: s.id,
+        title: s.title,
+        html: await renderStep(track, s),
+        hints: await renderHints(track, s),
+        solution: s.solution,
+        checks: s.checks.map((c) => ({ title: c.title })),
+      })),
     );
     return { id: track.id, title: track.title, summary: track.summary, steps };
   }
