@@ -179,6 +179,12 @@ describe('cluster objects', () => {
     expect(t.rows[0]!.cells).toEqual(['20s', 'Normal', 'Pulled', 'pod/details-v1-abc', 'spec.containers{details}', 'kubelet, worker-1', 'Container image pulled', '30s', 2, 'details-v1.1']);
   });
 
+  it('prints events.k8s.io events like core events', () => {
+    const ev: KubeObject = { apiVersion: 'events.k8s.io/v1', kind: 'Event', metadata: { name: 'e1', creationTimestamp: ago(30) }, regarding: { kind: 'Deployment', name: 'reviews-v1' }, reason: 'ScalingReplicaSet', type: 'Normal', note: 'Scaled up replica set reviews-v1-7f99cc4496 from 0 to 1', reportingController: 'deployment-controller', eventTime: ago(12) };
+    const t = printTable({ group: 'events.k8s.io', version: 'v1', resource: 'events', objects: [ev], now: NOW });
+    expect(t.rows[0]!.cells).toEqual(['12s', 'Normal', 'ScalingReplicaSet', 'deployment/reviews-v1', '', 'deployment-controller', 'Scaled up replica set reviews-v1-7f99cc4496 from 0 to 1', '12s', 1, 'e1']);
+  });
+
   it('counts data keys of configmaps and secrets, secrets of service accounts', () => {
     const cm = printTable({ group: '', version: 'v1', resource: 'configmaps', now: NOW, objects: [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'istio', creationTimestamp: ago(5) }, data: { mesh: '', meshNetworks: '' } }] });
     expect(cm.rows[0]!.cells).toEqual(['istio', 2, '5s']);

@@ -428,6 +428,25 @@ function hpaCells(hpa: Any, now: Date): unknown[] {
   return [name(hpa), `${ref.kind}/${ref.name}`, hpaMetrics(metrics, statuses), spec.minReplicas != null ? String(spec.minReplicas) : '<unset>', int(spec.maxReplicas), int(hpa.status?.currentReplicas), age(hpa, now)];
 }
 
+/** events.k8s.io/v1 Event → the core Event fields the printer reads (kube prints both alike). */
+function coreEventOf(ev: Any): Any {
+  return {
+    metadata: ev.metadata,
+    involvedObject: ev.regarding ?? {},
+    reason: ev.reason,
+    type: ev.type,
+    message: ev.note,
+    source: ev.deprecatedSource,
+    firstTimestamp: ev.deprecatedFirstTimestamp,
+    lastTimestamp: ev.deprecatedLastTimestamp,
+    count: ev.deprecatedCount,
+    eventTime: ev.eventTime,
+    series: ev.series ? { count: ev.series.count, lastObservedTime: ev.series.lastObservedTime } : undefined,
+    reportingComponent: ev.reportingController,
+    reportingInstance: ev.reportingInstance,
+  };
+}
+
 // ---------------------------------------------------------------- registry
 
 const key = (group: string, resource: string) => `${group}/${resource}`;
@@ -738,6 +757,10 @@ export const BUILTIN_PRINTERS = new Map<string, BuiltinPrinter>([
     cells: (o: Any, now) => [name(o), int(o.value), o.globalDefault === true, age(o, now), o.preemptionPolicy ?? ''],
   }],
 ]);
+BUILTIN_PRINTERS.set(key('events.k8s.io', 'events'), {
+  columns: BUILTIN_PRINTERS.get(key('', 'events'))!.columns,
+  cells: (o, now) => eventCells(coreEventOf(o), now),
+});
 
 function accessModes(modes: unknown): string {
   const list: string[] = Array.isArray(modes) ? modes : [];
