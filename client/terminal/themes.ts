@@ -1,4 +1,8 @@
-/** xterm.js colour themes matching the app's light and dark palettes (client/styles/tokens.css). */
+/**
+ * xterm.js colour themes matching the app's light and dark palettes (client/styles/tokens.css).
+ * Based on GitHub's terminal colours, darkened/lightened where needed so every colour a program
+ * prints reads at WCAG AA contrast (4.5:1) on the terminal background.
+ */
 import type { ITheme } from '@xterm/xterm';
 import type { ThemeName } from '../preferences.js';
 
@@ -24,10 +28,10 @@ const light: ITheme = {
   brightRed: '#a40e26',
   brightGreen: '#1a7f37',
   brightYellow: '#633c01',
-  brightBlue: '#218bff',
-  brightMagenta: '#a475f9',
-  brightCyan: '#3192aa',
-  brightWhite: '#8c959f',
+  brightBlue: '#0a5fc2',
+  brightMagenta: '#7a3fd6',
+  brightCyan: '#0e6b78',
+  brightWhite: '#5c6570',
 };
 
 const dark: ITheme = {
@@ -40,7 +44,7 @@ const dark: ITheme = {
   scrollbarSliderBackground: 'rgba(230, 237, 243, 0.16)',
   scrollbarSliderHoverBackground: 'rgba(230, 237, 243, 0.28)',
   scrollbarSliderActiveBackground: 'rgba(230, 237, 243, 0.38)',
-  black: '#484f58',
+  black: '#5d646e',
   red: '#ff7b72',
   green: '#3fb950',
   yellow: '#d29922',
@@ -48,7 +52,7 @@ const dark: ITheme = {
   magenta: '#bc8cff',
   cyan: '#39c5cf',
   white: '#b1bac4',
-  brightBlack: '#6e7681',
+  brightBlack: '#848d97',
   brightRed: '#ffa198',
   brightGreen: '#56d364',
   brightYellow: '#e3b341',
