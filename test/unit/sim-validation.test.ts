@@ -180,3 +180,12 @@ describe('patches', () => {
     expect(goFormat({ b: [9080, 0.5, 1.5e-7, null, true], a: 'x' })).toBe('map[a:x b:[9080 0.5 1.5e-07 <nil> true]]');
   });
 });
+
+describe('malformed bodies', () => {
+  it('never crashes on a body that is not an object', () => {
+    expect(badRequest(() => checkFields({ gvk: APPS, object: [1, 2], mode: 'Strict', crds: [] })).message)
+      .toBe('Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal array into Go value of type v1.Deployment');
+    expect(checkFields({ gvk: { group: 'nope.io', version: 'v1', kind: 'Nope' }, object: { a: 1 }, mode: 'Strict', crds: [] })).toEqual({ warnings: [] });
+    expect(validateCustomResource({ crd: { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'x' } }, version: 'v1', object: null })).toEqual([]);
+  });
+});

@@ -311,7 +311,9 @@ export class K8sModelsSource {
       for (const ident of m[1]!.split(',').map((s) => s.trim())) imports.set(ident, target);
     }
     const selfInterface = /export interface (\w+)/.exec(src)?.[1];
-    const parser = new DeclParser(tokenize(src), (ident) => imports.get(ident) ?? (ident === selfInterface ? def.name : undefined));
+    // The class that repeats the interface (docs included) is not needed: tokenize up to it.
+    const classAt = src.indexOf('\nexport declare class ');
+    const parser = new DeclParser(tokenize(classAt >= 0 ? src.slice(0, classAt) : src), (ident) => imports.get(ident) ?? (ident === selfInterface ? def.name : undefined));
     const decl = parser.findDeclaration();
     let schema: Schema;
     if (!decl) {

@@ -162,7 +162,9 @@ function goType(s: Schema, name?: string): string {
 function walkBuiltin(value: unknown, schemaIn: Schema, path: string, out: Problems, goPath: string, struct: string): void {
   if (value === null || value === undefined) return;
   const { schema, name } = resolve(schemaIn);
-  const typeError = () => out.typeErrors.push(`json: cannot unmarshal ${jsonType(value)} into Go struct field ${struct}.${goPath} of type ${goType(schema, name)}`);
+  const typeError = () => out.typeErrors.push(goPath
+    ? `json: cannot unmarshal ${jsonType(value)} into Go struct field ${struct}.${goPath} of type ${goType(schema, name)}`
+    : `json: cannot unmarshal ${jsonType(value)} into Go value of type ${goType(schema, name)}`);
   if (schema['x-kubernetes-preserve-unknown-fields'] || schema['x-kubernetes-int-or-string']) return;
   if (schema.oneOf) {
     // IntOrString and Quantity take a string or a number.
