@@ -83,6 +83,8 @@ export class ApiServer {
   private readonly handlers = new Map<string, SubresourceHandler>();
   private readonly closers = new Set<() => void>();
   private discoveryCache = new Map<string, string>();
+  /** Optional observer of each request's server-side handling time (benchmarks, diagnostics). */
+  onRequestDone?: (info: { method: string; path: string; code: number; ms: number }) => void;
   private url = '';
 
   constructor(private readonly opts: ApiServerOptions) {
@@ -201,6 +203,11 @@ export class ApiServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const ctx: Ctx = { req, res, url: new URL(req.url ?? '/', 'http://sim'), user: '', warnings: [] };
+    if (this.onRequestDone) {
+      const started = performance.now();
+      const observe = this.onRequestDone;
+      res.once('finish', () => observe({ method: req.method ?? '', path: ctx.url.pathname, code: res.statusCode, ms: performance.now() - started }));
+    }
     try {
       const path = ctx.url.pathname.replace(/\/+$/, '') || '/';
       const user = this.authenticate(req);

@@ -122,7 +122,8 @@ export class RestStorage {
 
   list(def: ResourceDef, namespace: string | undefined, opts: ListOptions = {}): KubeObject {
     const match = this.matchers(def, opts);
-    let items = this.store.list(def.bucket, def.namespaced ? namespace : undefined).filter(match);
+    // Shared (uncopied) objects: the list is serialised straight away and items are rebuilt shallowly.
+    let items = this.store.list(def.bucket, def.namespaced ? namespace : undefined, true).filter(match);
     const rv = String(this.store.currentRV);
     let cont: string | undefined;
     let remaining: number | undefined;
@@ -142,7 +143,7 @@ export class RestStorage {
       metadata: { resourceVersion: rv, ...(cont ? { continue: cont, remainingItemCount: remaining } : {}) },
       items: items.map((o) => {
         // Typed lists carry no kind/apiVersion on items; custom resources (unstructured) do.
-        if (def.crd) return this.present(def, o);
+        if (def.crd) return { ...o, apiVersion: apiVersionOf(def), kind: def.kind };
         const { apiVersion: _a, kind: _k, ...rest } = o;
         return rest;
       }),

@@ -72,15 +72,18 @@ export class ObjectStore {
     return this.buckets.get(bucket)?.has(keyOf(namespace, name)) ?? false;
   }
 
-  /** Objects sorted by namespace then name, as etcd's key order returns them. */
-  list(bucket: string, namespace?: string): KubeObject[] {
+  /**
+   * Objects sorted by namespace then name, as etcd's key order returns them. `shared` skips the
+   * copies for read-only callers that serialise the result at once (list responses).
+   */
+  list(bucket: string, namespace?: string, shared = false): KubeObject[] {
     const b = this.buckets.get(bucket);
     if (!b) return [];
     const out: KubeObject[] = [];
     const prefix = namespace === undefined ? undefined : `${namespace}/`;
     for (const [k, o] of b) if (prefix === undefined || k.startsWith(prefix)) out.push(o);
     out.sort((a, b2) => cmp(a.metadata.namespace ?? '', b2.metadata.namespace ?? '') || cmp(a.metadata.name ?? '', b2.metadata.name ?? ''));
-    return out.map((o) => structuredClone(o));
+    return shared ? out : out.map((o) => structuredClone(o));
   }
 
   /**
