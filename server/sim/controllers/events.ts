@@ -1,0 +1,115 @@
+/**
+ * client-go's EventRecorder: core/v1 Events named `<object>.<hex time>`, with repeats of the same
+ * reason and message folded into one Event whose count grows (the EventCorrelator's aggregation).
+ */
+import type { EmbeddedCluster } from '../cluster.js';
+import type { KubeObject } from '../types.js';
+import { isConflictOrGone, microISO, nowISO, type Obj, type Resources } from './kit.js';
+
+export interface EventSource {
+  component: string;
+  host?: string;
+}
+
+export class EventRecorder {
+  private readonly seen = new Map<string, { name: string; namespace: string; count: number }>();
+  private chain: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private lastNanos = 0n;
+
+  constructor(
+    private readonly cluster: EmbeddedCluster,
+    private readonly res: Resources,
+  ) {}
+
+  normal(obj: KubeObject, reason: string, message: string, source: EventSource, fieldPath?: string): void {
+    this.record(obj, 'Normal', reason, message, source, fieldPath);
+  }
+
+  warning(obj: KubeObject, reason: string, message: string, source: EventSource, fieldPath?: string): void {
+    this.record(obj, 'Warning', reason, message, source, fieldPath);
+  }
+
+  record(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, source: EventSource, fieldPath?: string): void {
+    if (this.stopped) return;
+    const involved = {
+      kind: obj.kind,
+      namespace: obj.metadata.namespace,
+      name: obj.metadata.name,
+      uid: obj.metadata.uid,
+      apiVersion: obj.apiVersion,
+      resourceVersion: obj.metadata.resourceVersion,
+      ...(fieldPath ? { fieldPath } : {}),
+    };
+    const snapshot = structuredClone(involved);
+    const at = new Date();
+    this.chain = this.chain.then(() => this.write(snapshot, type, reason, message, source, at)).catch((e) => {
+      if (!this.stopped && !isConflictOrGone(e)) console.error('sim events: could not record event:', (e as Error).message);
+    });
+  }
+
+  private uniqueNanos(at: Date): string {
+    let n = BigInt(at.getTime()) * 1_000_000n;
+    if (n <= this.lastNanos) n = this.lastNanos + 1n;
+    this.lastNanos = n;
+    return n.toString(16);
+  }
+
+  private async write(involved: Obj, type: string, reason: string, message: string, source: EventSource, at: Date): Promise<void> {
+    if (this.stopped) return;
+    // Events about cluster-scoped objects (nodes) live in `default`, as the recorder puts them.
+    const namespace = involved.namespace || 'default';
+    const key = [involved.uid, involved.fieldPath ?? '', type, reason, message, source.component, source.host ?? ''].join('\u0000');
+    const prev = this.seen.get(key);
+    if (prev) {
+      const live = this.cluster.store.get(this.res.events.bucket, prev.namespace, prev.name) as Obj | undefined;
+      if (live) {
+        live.count = (live.count ?? 1) + 1;
+        live.lastTimestamp = nowISO(at);
+        await this.cluster.rest.update(this.res.events, prev.namespace, prev.name, live);
+        return;
+      }
+    }
+    const name = `${involved.name}.${this.uniqueNanos(at)}`;
+    const ev = {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace },
+      involvedObject: involved,
+      reason,
+      message,
+      source: { component: source.component, ...(source.host ? { host: source.host } : {}) },
+      firstTimestamp: nowISO(at),
+      lastTimestamp: nowISO(at),
+      count: 1,
+      type,
+      eventTime: null,
+      reportingComponent: source.component,
+      reportingInstance: source.host ?? '',
+    };
+    try {
+      await this.cluster.rest.create(this.res.events, namespace, ev);
+    } catch (e) {
+      // The namespace may be going away; an event that cannot be stored is dropped, as in kube.
+      if (e && typeof e === 'object' && 'code' in e && (e as { code: number }).code === 403) return;
+      throw e;
+    }
+    this.seen.set(key, { name, namespace, count: 1 });
+    if (this.seen.size > 5000) this.seen.delete(this.seen.keys().next().value!);
+  }
+
+  /** Resolves when every event recorded so far has been written. */
+  async idle(): Promise<void> {
+    let c: Promise<void>;
+    do {
+      c = this.chain;
+      await c;
+    } while (c !== this.chain);
+  }
+
+  stop(): void {
+    this.stopped = true;
+  }
+}
+
+export { microISO };

@@ -1,0 +1,231 @@
+/**
+ * What every workload controller shares: the resources it reads and writes, a watch that feeds a
+ * work queue, timestamps as the API formats them, quantities, and writes that treat a conflict
+ * as "look again later" the way client-go controllers requeue.
+ */
+import { ApiError } from '../errors.js';
+import type { EmbeddedCluster } from '../cluster.js';
+import type { KubeObject, OwnerReference } from '../types.js';
+import type { StoreEvent } from '../storage/store.js';
+import { WorkQueue } from '../storage/workqueue.js';
+import type { ResourceDef } from '../registry/resource.js';
+
+export type Obj = Record<string, any>;
+
+/** Milliseconds every simulated stage takes; tests pass tiny values, the playground realistic ones. */
+export interface KubeletTimings {
+  /** Pod created → bound to a node. */
+  schedule: number;
+  /** Image pull (when the node does not have the image yet). */
+  pull: number;
+  /** Container created → started. */
+  start: number;
+  /** Started → passing its readiness probe (containers with a readinessProbe only). */
+  ready: number;
+  /** Deletion → the pod object is gone (the simulated graceful shutdown). */
+  terminate: number;
+  /** How long a container that runs to completion runs in the default runtime (Jobs, init containers). */
+  run: number;
+  /** First crash-loop back-off (doubles per restart, capped at 30× this, as 10 s → 300 s). */
+  backoff: number;
+  /** Multiplier for probe initialDelaySeconds (1 = real seconds, 0 = ignore them). */
+  probeDelayScale: number;
+}
+
+export const DEFAULT_TIMINGS: KubeletTimings = { schedule: 100, pull: 1500, start: 400, ready: 1000, terminate: 1500, run: 3000, backoff: 10_000, probeDelayScale: 1 };
+export const ZERO_TIMINGS: KubeletTimings = { schedule: 0, pull: 0, start: 0, ready: 0, terminate: 0, run: 0, backoff: 0, probeDelayScale: 0 };
+
+export const nowISO = (d: Date = new Date()) => d.toISOString().replace(/\.\d+Z$/, 'Z');
+/** metav1.MicroTime, as Events' eventTime and Leases' renewTime carry it. */
+export const microISO = (d: Date = new Date()) => `${d.toISOString().slice(0, 23)}000Z`;
+
+export class Resources {
+  readonly pods: ResourceDef;
+  readonly nodes: ResourceDef;
+  readonly services: ResourceDef;
+  readonly endpoints: ResourceDef;
+  readonly endpointSlices: ResourceDef;
+  readonly events: ResourceDef;
+  readonly leases: ResourceDef;
+  readonly deployments: ResourceDef;
+  readonly replicaSets: ResourceDef;
+  readonly daemonSets: ResourceDef;
+  readonly statefulSets: ResourceDef;
+  readonly jobs: ResourceDef;
+
+  constructor(cluster: EmbeddedCluster) {
+    const need = (g: string, v: string, r: string) => {
+      const d = cluster.registry.lookup(g, v, r);
+      if (!d) throw new Error(`embedded cluster has no ${g || 'core'}/${v} ${r}`);
+      return d;
+    };
+    this.pods = need('', 'v1', 'pods');
+    this.nodes = need('', 'v1', 'nodes');
+    this.services = need('', 'v1', 'services');
+    this.endpoints = need('', 'v1', 'endpoints');
+    this.endpointSlices = need('discovery.k8s.io', 'v1', 'endpointslices');
+    this.events = need('', 'v1', 'events');
+    this.leases = need('coordination.k8s.io', 'v1', 'leases');
+    this.deployments = need('apps', 'v1', 'deployments');
+    this.replicaSets = need('apps', 'v1', 'replicasets');
+    this.daemonSets = need('apps', 'v1', 'daemonsets');
+    this.statefulSets = need('apps', 'v1', 'statefulsets');
+    this.jobs = need('batch', 'v1', 'jobs');
+  }
+}
+
+/** A queue fed by store events of some buckets; `keyOf` maps an event to the keys to reconcile. */
+export class Informer {
+  readonly queue: WorkQueue;
+  private readonly unsubscribe: () => void;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private stopped = false;
+
+  constructor(cluster: EmbeddedCluster, buckets: string[], keyOf: (e: StoreEvent) => string[] | string | undefined, reconcile: (key: string) => Promise<void>) {
+    this.queue = new WorkQueue(async (key) => {
+      try {
+        await reconcile(key);
+      } catch (e) {
+        // A conflict or a vanished object means someone else wrote first: look again.
+        if (e instanceof ApiError && (e.code === 409 || e.code === 404)) this.after(5, key);
+        else throw e;
+      }
+    });
+    const set = new Set(buckets);
+    this.unsubscribe = cluster.store.onAnyChange((e) => {
+      if (!set.has(e.bucket)) return;
+      const keys = keyOf(e);
+      if (keys === undefined) return;
+      for (const k of Array.isArray(keys) ? keys : [keys]) this.queue.add(k);
+    });
+  }
+
+  /** Re-queues a key later (minReadySeconds, progress deadlines, retries). */
+  after(ms: number, key: string): void {
+    if (this.stopped) return;
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      this.queue.add(key);
+    }, ms);
+    t.unref?.();
+    this.timers.add(t);
+  }
+
+  add(key: string): void {
+    this.queue.add(key);
+  }
+
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.unsubscribe();
+    this.queue.stop();
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+}
+
+export const nsKey = (o: { metadata: { namespace?: string; name?: string } } | Obj): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+export function splitKey(key: string): [string, string] {
+  const i = key.indexOf('/');
+  return [key.slice(0, i), key.slice(i + 1)];
+}
+
+export function controllerRef(o: KubeObject): OwnerReference | undefined {
+  return o.metadata.ownerReferences?.find((r) => r.controller);
+}
+
+export function ownerRefTo(owner: KubeObject): OwnerReference {
+  return { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.metadata.name!, uid: owner.metadata.uid!, controller: true, blockOwnerDeletion: true };
+}
+
+/** Writes status through the status subresource, as controllers do; a no-op write is skipped. */
+export async function writeStatus(cluster: EmbeddedCluster, def: ResourceDef, obj: KubeObject, status: Obj): Promise<KubeObject> {
+  if (JSON.stringify((obj as Obj).status ?? {}) === JSON.stringify(status)) return obj;
+  const upd = structuredClone(obj) as Obj;
+  upd.status = status;
+  return cluster.rest.update(def, obj.metadata.namespace ?? '', obj.metadata.name!, upd, {}, 'status');
+}
+
+/** Drops zero and undefined members, as Go's `omitempty` leaves them out of the JSON. */
+export function omitEmpty<T extends Obj>(o: T): T {
+  for (const k of Object.keys(o)) if (o[k] === undefined || o[k] === 0) delete o[k];
+  return o;
+}
+
+const SUFFIXES: Record<string, number> = { Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3, Ti: 1024 ** 4, k: 1e3, M: 1e6, G: 1e9, T: 1e12, m: 1e-3 };
+
+/** A resource.Quantity as a number (cores for cpu, bytes for memory). */
+export function parseQuantity(q: unknown): number {
+  if (typeof q === 'number') return q;
+  if (typeof q !== 'string') return 0;
+  const m = /^([+-]?[0-9.]+(?:[eE][+-]?\d+)?)([a-zA-Z]*)$/.exec(q.trim());
+  if (!m) return 0;
+  return Number(m[1]) * (SUFFIXES[m[2]] ?? 1);
+}
+
+/** Sums containers' requests as the scheduler does: max(sum of containers, any init container) + sidecars. */
+export function podRequests(spec: Obj): Record<string, number> {
+  const sum: Record<string, number> = {};
+  const add = (into: Record<string, number>, c: Obj) => {
+    for (const [k, v] of Object.entries(c?.resources?.requests ?? {})) into[k] = (into[k] ?? 0) + parseQuantity(v);
+  };
+  for (const c of spec.containers ?? []) add(sum, c);
+  const sidecars: Record<string, number> = {};
+  for (const c of spec.initContainers ?? []) {
+    if (c?.restartPolicy === 'Always') {
+      add(sum, c);
+      add(sidecars, c);
+      continue;
+    }
+    const one: Record<string, number> = { ...sidecars };
+    add(one, c);
+    for (const [k, v] of Object.entries(one)) if (v > (sum[k] ?? 0)) sum[k] = v;
+  }
+  return sum;
+}
+
+export function isPodActive(p: Obj): boolean {
+  return !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed';
+}
+
+export function isPodReady(p: Obj): boolean {
+  return (p.status?.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True');
+}
+
+/** Ready for at least minReadySeconds (now is passed so callers can requeue for the rest). */
+export function isPodAvailable(p: Obj, minReadySeconds: number, now: number): boolean {
+  const c = (p.status?.conditions ?? []).find((x: Obj) => x.type === 'Ready');
+  if (!c || c.status !== 'True') return false;
+  if (!minReadySeconds) return true;
+  return Date.parse(c.lastTransitionTime) + minReadySeconds * 1000 <= now;
+}
+
+/** Sets one condition in a list, keeping lastTransitionTime unless the status changes. */
+export function setCondition(list: Obj[], cond: Obj, now: string, extraTimes: string[] = []): Obj[] {
+  const i = list.findIndex((c) => c.type === cond.type);
+  const prev = i >= 0 ? list[i] : undefined;
+  const next: Obj = { ...cond };
+  for (const t of extraTimes) next[t] = prev && prev.status === cond.status && prev.reason === cond.reason && prev.message === cond.message ? prev[t] : now;
+  next.lastTransitionTime = prev && prev.status === cond.status ? prev.lastTransitionTime : now;
+  const out = [...list];
+  if (i >= 0) out[i] = next;
+  else out.push(next);
+  return out;
+}
+
+export const isNotFound = (e: unknown) => e instanceof ApiError && e.code === 404;
+export const isConflictOrGone = (e: unknown) => e instanceof ApiError && (e.code === 404 || e.code === 409);
+
+/** Runs a write and ignores "someone else got there first" failures. */
+export async function quietly<T>(fn: () => Promise<T>): Promise<T | undefined> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (isConflictOrGone(e)) return undefined;
+    throw e;
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * The ReplicaSet controller: keeps spec.replicas active pods (creating from the template, deleting
+ * the least valuable first: unscheduled, pending, not ready, newest), reports replicas / ready /
+ * available counts, and records SuccessfulCreate / SuccessfulDelete events.
+ */
+import type { EmbeddedCluster } from '../cluster.js';
+import type { KubeObject } from '../types.js';
+import { selectorMatches } from '../registry/strategies/workloads.js';
+import type { EventRecorder } from './events.js';
+import { Informer, controllerRef, isPodActive, isPodAvailable, isPodReady, nsKey, omitEmpty, ownerRefTo, quietly, splitKey, writeStatus, type Obj, type Resources } from './kit.js';
+
+const SOURCE = { component: 'replicaset-controller' };
+
+/** A pod from a workload's template, owned by it (the pieces every workload controller shares). */
+export function podFromTemplate(owner: KubeObject, template: Obj, extraLabels: Record<string, string> = {}): Obj {
+  const tm = template.metadata ?? {};
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      generateName: `${owner.metadata.name}-`,
+      namespace: owner.metadata.namespace,
+      labels: { ...(tm.labels ?? {}), ...extraLabels },
+      ...(tm.annotations ? { annotations: { ...tm.annotations } } : {}),
+      ...(tm.finalizers ? { finalizers: [...tm.finalizers] } : {}),
+      ownerReferences: [ownerRefTo(owner)],
+    },
+    spec: structuredClone(template.spec ?? {}),
+  };
+}
+
+/** Which pods to delete first when scaling down (controller.ActivePods ordering). */
+export function deletionRank(a: Obj, b: Obj): number {
+  const assigned = (p: Obj) => (p.spec?.nodeName ? 1 : 0);
+  const phase = (p: Obj) => ({ Pending: 0, Unknown: 1, Running: 2 })[p.status?.phase as string] ?? 0;
+  const ready = (p: Obj) => (isPodReady(p) ? 1 : 0);
+  const restarts = (p: Obj) => (p.status?.containerStatuses ?? []).reduce((n: number, c: Obj) => n + (c.restartCount ?? 0), 0);
+  return (
+    assigned(a) - assigned(b) ||
+    phase(a) - phase(b) ||
+    ready(a) - ready(b) ||
+    restarts(b) - restarts(a) ||
+    Date.parse(b.metadata.creationTimestamp) - Date.parse(a.metadata.creationTimestamp)
+  );
+}
+
+export class ReplicaSetController {
+  private readonly informer: Informer;
+
+  constructor(
+    private readonly cluster: EmbeddedCluster,
+    private readonly res: Resources,
+    private readonly events: EventRecorder,
+  ) {
+    this.informer = new Informer(
+      cluster,
+      [res.replicaSets.bucket, res.pods.bucket],
+      (e) => {
+        if (e.bucket === res.replicaSets.bucket) return nsKey(e.object);
+        const ref = controllerRef(e.object);
+        if (ref?.kind !== 'ReplicaSet') return undefined;
+        return `${e.object.metadata.namespace}/${ref.name}`;
+      },
+      (key) => this.sync(key),
+    );
+  }
+
+  idle(): Promise<void> {
+    return this.informer.idle();
+  }
+
+  stop(): void {
+    this.informer.stop();
+  }
+
+  private ownedPods(rs: Obj): Obj[] {
+    return (this.cluster.store.list(this.res.pods.bucket, rs.metadata.namespace) as Obj[]).filter((p) => controllerRef(p as KubeObject)?.uid === rs.metadata.uid);
+  }
+
+  private async sync(key: string): Promise<void> {
+    const [ns, name] = splitKey(key);
+    const stored = this.cluster.store.get(this.res.replicaSets.bucket, ns, name);
+    if (!stored) return;
+    const rs = this.cluster.rest.present(this.res.replicaSets, stored) as Obj;
+    if (rs.metadata.deletionTimestamp) return;
+    const pods = this.ownedPods(rs);
+    const active = pods.filter(isPodActive);
+    const want = rs.spec?.replicas ?? 1;
+    const diff = active.length - want;
+    if (diff < 0) {
+      for (let i = 0; i < -diff; i++) {
+        const pod = podFromTemplate(rs as KubeObject, rs.spec.template);
+        const created = await quietly(() => this.cluster.rest.create(this.res.pods, ns, pod, { fieldManager: 'kube-controller-manager' }));
+        if (created) this.events.normal(rs as KubeObject, 'SuccessfulCreate', `Created pod: ${created.metadata.name}`, SOURCE);
+      }
+    } else if (diff > 0) {
+      const victims = [...active].sort(deletionRank).slice(0, diff);
+      for (const p of victims) {
+        const r = await quietly(() => this.cluster.rest.delete(this.res.pods, ns, p.metadata.name));
+        if (r) this.events.normal(rs as KubeObject, 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`, SOURCE);
+      }
+    }
+    await this.updateStatus(rs);
+  }
+
+  private async updateStatus(rs: Obj): Promise<void> {
+    const now = Date.now();
+    const minReady = rs.spec?.minReadySeconds ?? 0;
+    const live = this.cluster.store.get(this.res.replicaSets.bucket, rs.metadata.namespace, rs.metadata.name) as Obj | undefined;
+    if (!live) return;
+    const active = this.ownedPods(live).filter(isPodActive);
+    const tplLabels = live.spec?.template?.metadata?.labels ?? {};
+    const ready = active.filter(isPodReady);
+    const available = active.filter((p) => isPodAvailable(p, minReady, now));
+    if (ready.length > available.length && minReady) this.informer.after(minReady * 1000 + 10, nsKey(live as KubeObject));
+    const status = omitEmpty({
+      replicas: active.length,
+      fullyLabeledReplicas: active.filter((p) => selectorMatches({ matchLabels: tplLabels }, p.metadata.labels)).length,
+      readyReplicas: ready.length,
+      availableReplicas: available.length,
+      observedGeneration: live.metadata.generation,
+      ...(live.status?.conditions?.length ? { conditions: live.status.conditions } : {}),
+    });
+    status.replicas = active.length;
+    await writeStatus(this.cluster, this.res.replicaSets, this.cluster.rest.present(this.res.replicaSets, live as KubeObject), status);
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Registers the cluster's nodes (as each kubelet does at start-up) and keeps their Leases in
+ * kube-node-lease renewed, the heartbeat the node lifecycle controller watches.
+ */
+import type { EmbeddedCluster } from '../cluster.js';
+import { microISO, nowISO, quietly, type Obj, type Resources } from '../controllers/kit.js';
+import { processLoopbackBlocks, type LoopbackBlockAllocator } from './addresses.js';
+import { DEFAULT_TOPOLOGY, nodeObject, placeNodes, type NodeTopology, type PlacedNode } from './topology.js';
+
+const LEASE_SECONDS = 40;
+const RENEW_MS = 10_000;
+
+export class NodeLifecycle {
+  readonly nodes: PlacedNode[];
+  private readonly block: string;
+  private renewTimer: NodeJS.Timeout | undefined;
+  private released = false;
+
+  constructor(
+    private readonly cluster: EmbeddedCluster,
+    private readonly res: Resources,
+    topology: NodeTopology = DEFAULT_TOPOLOGY,
+    private readonly blocks: LoopbackBlockAllocator = processLoopbackBlocks,
+  ) {
+    const names = new Set<string>();
+    for (const n of topology.nodes) {
+      if (names.has(n.name)) throw new Error(`node ${n.name} appears twice in the topology`);
+      names.add(n.name);
+    }
+    if (topology.nodes.length === 0 || topology.nodes.length > 250) throw new Error('a topology needs 1 to 250 nodes');
+    this.block = blocks.lease();
+    this.nodes = placeNodes(topology, this.block);
+  }
+
+  byName(name: string): PlacedNode | undefined {
+    return this.nodes.find((n) => n.name === name);
+  }
+
+  /** Registers every node and its Lease (idempotent: existing nodes are left as they are). */
+  async register(): Promise<void> {
+    const now = nowISO();
+    for (const n of this.nodes) {
+      if (!this.cluster.store.has(this.res.nodes.bucket, '', n.name)) {
+        const node = nodeObject(n, now);
+        const status = node.status;
+        const created = await this.cluster.rest.create(this.res.nodes, '', node, { fieldManager: 'kubelet' });
+        await this.cluster.rest.update(this.res.nodes, '', n.name, { ...created, status }, { fieldManager: 'kubelet' }, 'status');
+      }
+      await this.renew(n);
+    }
+    this.renewTimer = setInterval(() => {
+      for (const n of this.nodes) void this.renew(n).catch(() => {});
+    }, RENEW_MS);
+    this.renewTimer.unref?.();
+  }
+
+  private async renew(n: PlacedNode): Promise<void> {
+    const node = this.cluster.store.get(this.res.nodes.bucket, '', n.name);
+    if (!node) return;
+    const live = this.cluster.store.get(this.res.leases.bucket, 'kube-node-lease', n.name) as Obj | undefined;
+    if (!live) {
+      await quietly(() =>
+        this.cluster.rest.create(this.res.leases, 'kube-node-lease', {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name: n.name, namespace: 'kube-node-lease', ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name: n.name, uid: node.metadata.uid! }] },
+          spec: { holderIdentity: n.name, leaseDurationSeconds: LEASE_SECONDS, renewTime: microISO() },
+        }),
+      );
+      return;
+    }
+    live.spec = { ...(live.spec ?? {}), holderIdentity: n.name, leaseDurationSeconds: LEASE_SECONDS, renewTime: microISO() };
+    await quietly(() => this.cluster.rest.update(this.res.leases, 'kube-node-lease', n.name, live));
+  }
+
+  stop(): void {
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    if (!this.released) {
+      this.released = true;
+      this.blocks.release(this.block);
+    }
+  }
+}
