@@ -56,6 +56,12 @@ const CLOSE_START_FAILED = 1011;
 const DEFAULT_COLS = 80;
 const DEFAULT_ROWS = 24;
 const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/**
+ * Acks bound what the browser has not processed; this bounds what the kernel has not even
+ * sent, should a client ack bytes it never read.
+ */
+const MAX_SOCKET_BUFFER = 4 * 1024 * 1024;
+const SOCKET_DRAIN_POLL_MS = 50;
 /** Keystrokes typed before the shell exists are kept up to this size. */
 const MAX_EARLY_INPUT = 64 * 1024;
 
@@ -73,6 +79,8 @@ interface Session {
   unacked: number;
   /** Hysteresis state of the ack-based flow control. */
   flowBlocked: boolean;
+  /** The socket itself is not draining (a client that acks what it never read). */
+  socketBlocked: boolean;
   paused: boolean;
   cols: number;
   rows: number;
@@ -266,6 +274,7 @@ export class TerminalSessions {
       replaying: 0,
       unacked: 0,
       flowBlocked: false,
+      socketBlocked: false,
       paused: false,
       cols: DEFAULT_COLS,
       rows: DEFAULT_ROWS,
@@ -354,6 +363,7 @@ export class TerminalSessions {
       ws.send(chunk);
       session.unacked += chunk.length;
       if (session.unacked > FLOW_HIGH_WATER && !session.flowBlocked) this.updateFlow(session);
+      if (ws.bufferedAmount > MAX_SOCKET_BUFFER && !session.socketBlocked) this.waitForSocketDrain(session, ws);
     }
     session.mirror.write(chunk);
     session.transcript.append(chunk);
@@ -369,11 +379,25 @@ export class TerminalSessions {
     }
   }
 
+  private waitForSocketDrain(session: Session, ws: WebSocket): void {
+    session.socketBlocked = true;
+    this.updateFlow(session);
+    const check = () => {
+      if (session.ws === ws && ws.readyState === WebSocket.OPEN && ws.bufferedAmount > FLOW_LOW_WATER) {
+        setTimeout(check, SOCKET_DRAIN_POLL_MS).unref();
+        return;
+      }
+      session.socketBlocked = false;
+      this.updateFlow(session);
+    };
+    setTimeout(check, SOCKET_DRAIN_POLL_MS).unref();
+  }
+
   /** Pauses the PTY while anything needs it paused; resumes it when nothing does. */
   private updateFlow(session: Session): void {
     if (session.unacked > FLOW_HIGH_WATER) session.flowBlocked = true;
     else if (session.unacked < FLOW_LOW_WATER) session.flowBlocked = false;
-    const pause = session.replaying > 0 || session.flowBlocked || session.mirror.throttled;
+    const pause = session.replaying > 0 || session.flowBlocked || session.socketBlocked || session.mirror.throttled;
     const pty = session.pty;
     if (!pty || pause === session.paused) return;
     session.paused = pause;

@@ -281,6 +281,41 @@ describe('terminal sessions over WebSocket (real PTY)', () => {
     expect(await c.run('echo $$')).toBe(pid);
   });
 
+  it('bounds what the server buffers even for a client that acks output it never reads', async () => {
+    const c = await open('no-read', { autoAck: false });
+    const pid = await c.pid('echo $$');
+    c.type('yes never-read-by-the-client\r');
+    await c.until(() => c.outputBytes > 64 * 1024, 'some output');
+    // Stop reading from the socket, yet claim everything was processed.
+    (c.ws as unknown as { _socket: import('node:net').Socket })._socket.pause();
+    const liar = setInterval(() => c.send({ t: 'ack', bytes: 1_000_000_000 }), 50);
+    try {
+      const written = () => {
+        const yes = sessionMembers(pid).find((m) => m.pid !== pid);
+        return yes ? Number(/wchar: (\d+)/.exec(readFileSync(`/proc/${yes.pid}/io`, 'utf8'))?.[1]) : NaN;
+      };
+      // Kernel socket buffers fill first, then the server's own buffer reaches its bound.
+      let before = written();
+      await expect
+        .poll(
+          async () => {
+            await sleep(500);
+            const now = written();
+            const moved = now - before;
+            before = now;
+            return moved;
+          },
+          { timeout: 20_000, interval: 0 },
+        )
+        .toBe(0);
+      expect(before).toBeLessThan(256 * 1024 * 1024);
+    } finally {
+      clearInterval(liar);
+      c.ws.terminate();
+    }
+    await h.sessions.end('no-read');
+  });
+
   it('reports output to activity listeners and keeps a plain-text transcript for step checks', async () => {
     const heard: string[] = [];
     const stop = h.sessions.onActivity((sessionId, data) => {
