@@ -1,12 +1,12 @@
 /**
- * `kubectl exec` / `kubectl attach` through the real kubectl 1.32 against our remotecommand
- * WebSocket handler. The HTTP server below is a harness for the streaming protocol only (just
- * enough discovery and a pod GET for kubectl to reach the exec subresource), standing in for
- * the embedded API server until it mounts these handlers itself.
+ * The streaming pod subresources end to end: the real kubectl 1.32 (and @kubernetes/client-node)
+ * against the embedded cluster's API server, with exec/attach/portforward/log mounted by
+ * mountPodStreams. What runs "in the container" is a per-test fake runtime, so each test
+ * controls exactly what the command does and can see what the protocol delivered to it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,24 +15,10 @@ import type { Duplex } from 'node:stream';
 import * as pty from 'node-pty';
 import { Exec, KubeConfig, PortForward, type V1Status } from '@kubernetes/client-node';
 import { PassThrough, Writable } from 'node:stream';
-import {
-  ExecStartError,
-  handleExecUpgrade,
-  parseAttachQuery,
-  parseExecQuery,
-  type ExecIO,
-  type ExecParams,
-  type TerminalSize,
-} from '../../server/sim/apiserver/streams/exec.js';
-import { resolveContainer } from '../../server/sim/apiserver/streams/containers.js';
-import { handlePortForwardUpgrade } from '../../server/sim/apiserver/streams/portforward.js';
-import { parsePodLogOptions, writeLogs, type LogEntry, type LogSource } from '../../server/sim/apiserver/streams/logs.js';
-import { ApiError } from '../../server/sim/errors.js';
-import type { KubeObject } from '../../server/sim/types.js';
-
-// ---------------------------------------------------------------------------------------------
-// Protocol harness: NOT an API server. Just enough discovery and pod GETs for kubectl to reach
-// the streaming subresources, which it hands to the real handlers under test.
+import { EmbeddedCluster } from '../../server/sim/cluster.js';
+import { ExecStartError, type ExecIO, type ExecParams, type TerminalSize } from '../../server/sim/apiserver/streams/exec.js';
+import { mountPodStreams } from '../../server/sim/apiserver/streams/mount.js';
+import type { LogEntry, LogSource } from '../../server/sim/apiserver/streams/logs.js';
 
 interface ProtocolHarness {
   kubeconfig: string;
@@ -43,118 +29,55 @@ interface ProtocolHarness {
   close(): Promise<void>;
 }
 
-function pod(name: string, containers: string[], phase = 'Running'): KubeObject {
-  return {
+const podsManifest = (names: Array<[string, string[]]>) =>
+  JSON.stringify({
     apiVersion: 'v1',
-    kind: 'Pod',
-    metadata: { name, namespace: 'default', uid: `uid-${name}`, creationTimestamp: new Date().toISOString() },
-    spec: { nodeName: 'worker-1', containers: containers.map((c) => ({ name: c, image: 'busybox', ports: [{ containerPort: 80, name: 'http' }] })) },
-    status: { phase, podIP: '10.244.1.5' },
-  };
-}
-
-const pods: Record<string, KubeObject> = {
-  web: pod('web', ['web']),
-  two: pod('two', ['main', 'sidecar']),
-};
-
-const discovery: Record<string, unknown> = {
-  '/api': { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1:6443' }] },
-  '/apis': { kind: 'APIGroupList', apiVersion: 'v1', groups: [] },
-  '/api/v1': {
-    kind: 'APIResourceList',
-    groupVersion: 'v1',
-    resources: [
-      { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: ['get', 'list'], shortNames: ['po'] },
-      { name: 'pods/attach', singularName: '', namespaced: true, kind: 'PodAttachOptions', verbs: ['create', 'get'] },
-      { name: 'pods/exec', singularName: '', namespaced: true, kind: 'PodExecOptions', verbs: ['create', 'get'] },
-      { name: 'pods/log', singularName: '', namespaced: true, kind: 'Pod', verbs: ['get'] },
-      { name: 'pods/portforward', singularName: '', namespaced: true, kind: 'PodPortForwardOptions', verbs: ['create', 'get'] },
-    ],
-  },
-};
-
-const podPath = /^\/api\/v1\/namespaces\/default\/pods\/([^/]+)(?:\/(exec|attach|portforward|log))?$/;
-
-function sendJson(res: ServerResponse, code: number, body: unknown): void {
-  res.writeHead(code, { 'Content-Type': 'application/json' });
-  res.end(JSON.stringify(body));
-}
+    kind: 'List',
+    items: names.map(([name, containers]) => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name },
+      // Scheduled by hand: these tests need no scheduler or kubelet, only the pod objects.
+      spec: { nodeName: 'worker-1', containers: containers.map((c) => ({ name: c, image: 'busybox', ports: [{ containerPort: 80, name: 'http' }] })) },
+    })),
+  });
 
 async function startProtocolHarness(): Promise<ProtocolHarness> {
   const dir = mkdtempSync(join(tmpdir(), 'sim-streams-'));
+  const cluster = await EmbeddedCluster.start();
   const harness: ProtocolHarness = {
     kubeconfig: join(dir, 'kubeconfig'),
     onExec: async () => 0,
     onConnect: () => Promise.reject(Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' })),
     logSource: () => fakeLog([]),
-    close: async () => {},
+    close: async () => {
+      await cluster.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://harness');
-    if (discovery[url.pathname]) return sendJson(res, 200, discovery[url.pathname]);
-    const m = podPath.exec(url.pathname);
-    const target = m ? pods[m[1]!] : undefined;
-    if (!m || !target) return sendJson(res, 404, ApiError.notFound({ group: '', resource: 'pods' }, m?.[1] ?? url.pathname).toStatus());
-    if (!m[2]) return sendJson(res, 200, target);
-    if (m[2] === 'log') {
-      try {
-        const opts = parsePodLogOptions(url, m[1]!);
-        opts.container = resolveContainer(target, opts.container);
-        void writeLogs(res, harness.logSource(opts.container), opts);
-      } catch (err) {
-        const status = err instanceof ApiError ? err.toStatus() : ApiError.internal(String(err)).toStatus();
-        sendJson(res, status.code, status);
-      }
-      return;
-    }
-    return sendJson(res, 400, ApiError.badRequest('Upgrade request required').toStatus());
+  await cluster.writeKubeconfig(harness.kubeconfig);
+  mountPodStreams(cluster.apiserver, cluster.rest, {
+    exec: (_pod, _container, io, params) => {
+      harness.lastExec = params;
+      return harness.onExec(io, params);
+    },
+    connect: (_pod, port) => harness.onConnect(port),
+    logs: (_pod, container) => harness.logSource(container),
   });
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://harness');
-    const m = podPath.exec(url.pathname);
-    const target = m ? pods[m[1]!] : undefined;
-    if (!m || !target) return socket.destroy();
-    try {
-      if (m[2] === 'exec' || m[2] === 'attach') {
-        const params = m[2] === 'exec' ? parseExecQuery(url) : parseAttachQuery(url);
-        params.container = resolveContainer(target, params.container);
-        harness.lastExec = params;
-        handleExecUpgrade(req, socket, head, params, (io) => harness.onExec(io, params));
-        return;
-      }
-      if (m[2] === 'portforward') {
-        const meta = target.metadata;
-        handlePortForwardUpgrade(req, socket, head, (port) => harness.onConnect(port), { name: meta.name!, uid: meta.uid });
-        return;
-      }
-    } catch (err) {
-      const status = err instanceof ApiError ? err.toStatus() : ApiError.internal(String(err)).toStatus();
-      socket.end(`HTTP/1.1 ${status.code} Error\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${JSON.stringify(status)}`);
-      return;
-    }
-    socket.destroy();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  writeFileSync(
-    harness.kubeconfig,
-    [
-      'apiVersion: v1',
-      'kind: Config',
-      // client-node refuses plain http unless TLS verification is explicitly off.
-      'clusters: [{name: h, cluster: {server: "http://127.0.0.1:' + port + '", insecure-skip-tls-verify: true}}]',
-      'users: [{name: h, user: {}}]',
-      'contexts: [{name: h, context: {cluster: h, user: h, namespace: default}}]',
-      'current-context: h',
-      '',
-    ].join('\n'),
-  );
-  harness.close = async () => {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-    rmSync(dir, { recursive: true, force: true });
-  };
+  const env = { ...process.env, KUBECONFIG: harness.kubeconfig };
+  const run = (args: string[], input?: string) =>
+    new Promise<void>((resolve, reject) => {
+      const child = spawn('/usr/bin/kubectl', args, { env });
+      let err = '';
+      child.stderr.on('data', (d) => (err += d));
+      child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`kubectl ${args.join(' ')}: ${err}`))));
+      child.stdin.end(input ?? '');
+    });
+  // Validation needs the OpenAPI documents, not what these tests are about.
+  await run(['create', '--validate=false', '-f', '-'], podsManifest([['web', ['web']], ['two', ['main', 'sidecar']]]));
+  for (const name of ['web', 'two']) {
+    await run(['patch', 'pod', name, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Running","podIP":"10.244.1.5"}}']);
+  }
   return harness;
 }
 // ---------------------------------------------------------------------------------------------

@@ -68,9 +68,13 @@ export function exitStatus(code: number, command: string[]): Record<string, unkn
 }
 
 export function startFailureStatus(err: unknown): Record<string, unknown> {
+  // The workload runtime's own ExecStartError already carries the finished Status message.
+  const e = err as { message?: unknown; reason?: unknown; code?: unknown } | null;
+  if (e && typeof e.message === 'string' && typeof e.reason === 'string' && typeof e.code === 'number') {
+    return { metadata: {}, status: 'Failure', message: e.message, reason: e.reason, code: e.code };
+  }
   const why = err instanceof Error ? err.message : String(err);
-  const apiError = ApiError.internal(`error executing command in container: ${why}`);
-  const { kind: _kind, apiVersion: _apiVersion, ...status } = apiError.toStatus();
+  const { kind: _kind, apiVersion: _apiVersion, ...status } = ApiError.internal(`error executing command in container: ${why}`).toStatus();
   return status;
 }
 

@@ -14,7 +14,7 @@
  * The session runs over any Duplex: a raw socket after `Upgrade: SPDY/3.1`, or a WebSocket
  * carrying SPDY bytes in binary messages (kubectl 1.31+ port-forward).
  */
-import { EventEmitter, once } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { createRequire } from 'node:module';
 import { Duplex } from 'node:stream';
 import zlib from 'node:zlib';
@@ -152,6 +152,19 @@ function serializeHeaderBlock(headers: Record<string, string>): Buffer {
     parts.push(u32(n.length), n, u32(v.length), v);
   }
   return Buffer.concat(parts);
+}
+
+/** Resolves at the transport's next 'drain' or 'close', leaving no listener behind. */
+function drained(transport: Duplex): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      transport.off('drain', done);
+      transport.off('close', done);
+      resolve();
+    };
+    transport.on('drain', done);
+    transport.on('close', done);
+  });
 }
 
 function controlFrame(type: number, flags: number, body: Buffer): Buffer {
@@ -331,7 +344,7 @@ export class SpdySession extends EventEmitter<SpdySessionEvents> {
       if (this.closed) return;
       const frame = await build();
       if (this.closed || this.transport.destroyed) return;
-      if (!this.transport.write(frame)) await Promise.race([once(this.transport, 'drain'), once(this.transport, 'close')]);
+      if (!this.transport.write(frame)) await drained(this.transport);
     });
     this.outputChain = next.catch(() => undefined);
     return next;
