@@ -215,6 +215,14 @@ describe('cluster objects', () => {
     expect(lease.rows[0]!.cells).toEqual(['worker-1', 'worker-1', '5s']);
   });
 
+  it('prints persistent volumes, pod templates and resource quotas', () => {
+    const pv = printTable({ group: '', version: 'v1', resource: 'persistentvolumes', now: NOW, objects: [{ apiVersion: 'v1', kind: 'PersistentVolume', metadata: { name: 'pv1', creationTimestamp: ago(5) }, spec: { capacity: { storage: '1Gi' }, accessModes: ['ReadWriteMany', 'ReadWriteOnce'], persistentVolumeReclaimPolicy: 'Retain', claimRef: { namespace: 'default', name: 'data' }, storageClassName: 'standard' }, status: { phase: 'Bound' } }] });
+    expect(visible(pv)).toEqual(['NAME', 'CAPACITY', 'ACCESS MODES', 'RECLAIM POLICY', 'STATUS', 'CLAIM', 'STORAGECLASS', 'VOLUMEATTRIBUTESCLASS', 'REASON', 'AGE']);
+    expect(pv.rows[0]!.cells).toEqual(['pv1', '1Gi', 'RWO,RWX', 'Retain', 'Bound', 'default/data', 'standard', '<unset>', '', '5s', '<unset>']);
+    const rq = printTable({ group: '', version: 'v1', resource: 'resourcequotas', now: NOW, objects: [{ apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'q', creationTimestamp: ago(5) }, status: { hard: { pods: '10', 'limits.cpu': '2', 'requests.cpu': '1' }, used: { pods: '3', 'limits.cpu': '500m', 'requests.cpu': '250m' } } }] });
+    expect(rq.rows[0]!.cells).toEqual(['q', 'pods: 3/10, requests.cpu: 250m/1', 'limits.cpu: 500m/2', '5s']);
+  });
+
   it('falls back to NAME and CREATED AT for kinds without a printer (roles, CRDs)', () => {
     const t = printTable({ group: 'rbac.authorization.k8s.io', version: 'v1', resource: 'roles', now: NOW, objects: [{ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'istiod', creationTimestamp: '2026-01-01T11:00:00Z' } }] });
     expect(names(t)).toEqual(['NAME', 'CREATED AT']);

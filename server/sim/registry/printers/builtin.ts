@@ -756,6 +756,54 @@ export const BUILTIN_PRINTERS = new Map<string, BuiltinPrinter>([
     ],
     cells: (o: Any, now) => [name(o), int(o.value), o.globalDefault === true, age(o, now), o.preemptionPolicy ?? ''],
   }],
+  [key('', 'podtemplates'), {
+    columns: [nameCol(), containersCol(0), imagesCol(0), col('Pod Labels', 'string', 'The labels for the pod template.')],
+    cells: (o: Any) => {
+      const [names, images] = layoutContainerCells(o.template?.spec?.containers);
+      return [name(o), names, images, formatLabels(o.template?.metadata?.labels)];
+    },
+  }],
+  [key('', 'persistentvolumes'), {
+    columns: [
+      nameCol(),
+      col('Capacity', 'string', 'capacity is the description of the persistent volume\'s resources and capacity.'),
+      col('Access Modes', 'string', 'accessModes contains all ways the volume can be mounted.'),
+      col('Reclaim Policy', 'string', 'persistentVolumeReclaimPolicy defines what happens to a persistent volume when released from its claim.'),
+      col('Status', 'string', 'phase indicates if a volume is available, bound to a claim, or released by a claim.'),
+      col('Claim', 'string', 'claimRef is part of a bi-directional binding between PersistentVolume and PersistentVolumeClaim.'),
+      col('StorageClass', 'string', 'StorageClass of the pv'),
+      col('VolumeAttributesClass', 'string', 'VolumeAttributesClass of the pv'),
+      col('Reason', 'string', 'reason is a brief CamelCase string that describes any failure and is meant for machine parsing and tidy display in the CLI.'),
+      ageCol(),
+      col('VolumeMode', 'string', 'volumeMode defines if a volume is intended to be used with a formatted filesystem or to remain in raw block state.', 1),
+    ],
+    cells: (o: Any, now) => {
+      const spec = o.spec ?? {};
+      const claim = spec.claimRef ? `${spec.claimRef.namespace ?? ''}/${spec.claimRef.name ?? ''}` : '';
+      const phase = o.metadata?.deletionTimestamp ? 'Terminating' : o.status?.phase ?? '';
+      const storageClass = spec.storageClassName ?? o.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? '';
+      return [name(o), String(spec.capacity?.storage ?? '0'), accessModes(spec.accessModes), spec.persistentVolumeReclaimPolicy ?? '', phase, claim, storageClass, spec.volumeAttributesClassName ?? '<unset>', o.status?.reason ?? '', age(o, now), spec.volumeMode ?? '<unset>'];
+    },
+  }],
+  [key('', 'resourcequotas'), {
+    columns: [
+      nameCol(),
+      col('Request', 'string', 'Request represents a minimum amount of cpu/memory that a container may consume.'),
+      col('Limit', 'string', 'Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.'),
+      ageCol(),
+    ],
+    cells: (o: Any, now) => {
+      const hard: Record<string, unknown> = o.status?.hard ?? {};
+      const used: Record<string, unknown> = o.status?.used ?? {};
+      const requests: string[] = [];
+      const limits: string[] = [];
+      for (const r of Object.keys(hard).sort()) {
+        const text = `${r}: ${String(used[r] ?? '0')}/${String(hard[r])}`;
+        (r.split('.').length > 1 && r.startsWith('limits.') ? limits : requests).push(text);
+      }
+      return [name(o), requests.join(', '), limits.join(', '), age(o, now)];
+    },
+  }],
 ]);
 BUILTIN_PRINTERS.set(key('events.k8s.io', 'events'), {
   columns: BUILTIN_PRINTERS.get(key('', 'events'))!.columns,
