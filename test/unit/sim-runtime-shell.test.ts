@@ -178,8 +178,11 @@ describe('interactive shell (kubectl exec -it)', () => {
 
   it('Debian images: "$ "-style dash prompt for sh, user@host prompt for bash; Ctrl-D ends', async () => {
     const { ratings, ubuntu } = cluster();
+    expect((await exec(ratings, ['pwd'])).stdout).toBe('/opt/microservices\n');
+    expect((await exec(ratings, ['printenv', 'SERVICE_VERSION'])).stdout).toBe('v1\n');
     const s = new TtySession(ratings, ['sh']);
-    await s.waitFor('# ');
+    await s.waitFor('$ ');
+    expect(s.screen).toBe('$ ');
     s.type('nosuchcmd\r');
     await s.waitFor('nosuchcmd: not found');
     s.type('\x04');

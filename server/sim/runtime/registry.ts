@@ -4,6 +4,7 @@
  */
 import { parseImage, type ImageRef } from './image.js';
 import type { ContainerBehaviour } from './types.js';
+import { respond } from './http.js';
 import { imageBehaviours } from './behaviours/index.js';
 import { defaultBehaviour } from './behaviours/default.js';
 
@@ -17,10 +18,28 @@ export interface ImageBehaviourEntry {
 /** What a container of this image does. Unknown images run and do nothing. */
 export function behaviourForImage(image: string): ContainerBehaviour {
   const ref = parseImage(image);
-  for (const entry of imageBehaviours) {
-    if (entry.matches(ref)) return entry.create(ref);
-  }
-  return defaultBehaviour(ref);
+  const entry = imageBehaviours.find((e) => e.matches(ref));
+  return guarded(entry ? entry.create(ref) : defaultBehaviour(ref));
+}
+
+/**
+ * A request that trips a behaviour bug gets a 500, as a real server's uncaught exception does,
+ * and a log line naming it; it never takes the cluster down.
+ */
+function guarded(b: ContainerBehaviour): ContainerBehaviour {
+  const serve = b.serve;
+  if (!serve) return b;
+  return {
+    ...b,
+    serve: async (req, ctx, conn) => {
+      try {
+        return await serve(req, ctx, conn);
+      } catch (e) {
+        ctx.log(`internal error of the simulated workload while serving ${req.method} ${req.path}: ${e instanceof Error ? e.message : String(e)}`);
+        return respond(ctx, 500, 'Internal Server Error', { 'content-type': 'text/plain' });
+      }
+    },
+  };
 }
 
 /** The entry that handles this image, or null when it falls back to the do-nothing default. */

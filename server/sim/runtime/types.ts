@@ -123,8 +123,12 @@ export interface ContainerBehaviour {
   userland?: Userland;
   /** Programs the image does not ship although the simulated shell knows them (e.g. curl on ubuntu). */
   missingPrograms?: string[];
-  /** The user the image runs as (prompts, $HOME); default root. */
+  /** The user the image runs as (prompts, $HOME): a name, or a bare uid with no passwd entry; default root. */
   user?: string;
+  /** The image's WORKDIR, where exec'd commands start; default '/'. */
+  workingDir?: string;
+  /** The image's ENV (the pod spec's env overrides it). */
+  env?: Record<string, string>;
   /** Files the image ships, by absolute path (e.g. /etc/os-release, a web root's index.html). */
   files?: Record<string, string>;
 }

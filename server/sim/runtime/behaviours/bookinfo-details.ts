@@ -32,7 +32,11 @@ export function detailsBehaviour(): ContainerBehaviour {
   return {
     ports: [9080],
     readyAfterMs: 500,
-    files: { '/etc/os-release': DEBIAN_OS_RELEASE },
+    files: { '/etc/os-release': DEBIAN_OS_RELEASE, '/opt/microservices/details.rb': '# details service (simulated)\n' },
+    // src/details/Dockerfile: WORKDIR /opt/microservices, USER 1000, ENV SERVICE_VERSION / ENABLE_EXTERNAL_BOOK_SERVICE.
+    user: '1000',
+    workingDir: '/opt/microservices',
+    env: { SERVICE_VERSION: 'v1', ENABLE_EXTERNAL_BOOK_SERVICE: 'false' },
     start(ctx) {
       const t = webrickTime(ctx.now());
       ctx.log(`[${t}] INFO  WEBrick 1.8.1`);

@@ -126,7 +126,11 @@ export function productpageBehaviour(): ContainerBehaviour {
   return {
     ports: [9080],
     readyAfterMs: 1000,
-    files: { '/etc/os-release': DEBIAN_OS_RELEASE },
+    files: { '/etc/os-release': DEBIAN_OS_RELEASE, '/opt/microservices/productpage.py': '# productpage service (simulated)\n' },
+    // src/productpage/Dockerfile: WORKDIR /opt/microservices, ENV FLOOD_FACTOR. Non-root like details (USER 1000) is assumed.
+    user: '1000',
+    workingDir: '/opt/microservices',
+    env: { FLOOD_FACTOR: '0' },
     start(ctx) {
       const t = `${isoSeconds(ctx.now())} +0000`;
       ctx.log(`[${t}] [1] [INFO] Starting gunicorn 23.0.0`);
@@ -189,7 +193,7 @@ export function productpageBehaviour(): ContainerBehaviour {
       if (path === '/api/v1/products') return headOnly(respond(ctx, 200, pyJson(PRODUCTS), json));
       const api = /^\/api\/v1\/products\/([^/]+)(?:\/(reviews|ratings))?$/.exec(path);
       if (api) {
-        const id = decodeURIComponent(api[1]);
+        const id = api[1];
         const headers = forwardHeaders(ctx, req, user);
         const r =
           api[2] === 'reviews'

@@ -9,7 +9,11 @@ export function ratingsBehaviour(): ContainerBehaviour {
   return {
     ports: [9080],
     readyAfterMs: 300,
-    files: { '/etc/os-release': DEBIAN_OS_RELEASE },
+    files: { '/etc/os-release': DEBIAN_OS_RELEASE, '/opt/microservices/ratings.js': '// ratings service (simulated)\n' },
+    // src/ratings/Dockerfile: WORKDIR /opt/microservices, ENV SERVICE_VERSION. Non-root like details (USER 1000) is assumed.
+    user: '1000',
+    workingDir: '/opt/microservices',
+    env: { SERVICE_VERSION: 'v1' },
     start(ctx) {
       ctx.log('Server listening on: http://0.0.0.0:9080');
     },

@@ -46,7 +46,9 @@ export function reviewsBehaviour(version: number): ContainerBehaviour {
     ports: [9080],
     readyAfterMs: 2000,
     userland: 'debian',
+    // src/reviews/Dockerfile: open-liberty base, USER 1001 (named `default` there), the baked ENV below.
     user: 'default',
+    env: { SERVICE_VERSION: `v${version}`, ENABLE_RATINGS: String(baked.enabled), STAR_COLOR: baked.color },
     files: { '/etc/os-release': UBUNTU_OS_RELEASE },
     start(ctx) {
       const t = ctx.now();

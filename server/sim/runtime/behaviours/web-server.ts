@@ -6,7 +6,12 @@ import type { ContainerContext } from '../types.js';
 export async function readWebFile(ctx: ContainerContext, root: string, path: string): Promise<Buffer | null> {
   const { containerFs } = await import('../shell/index.js');
   const fs = containerFs(ctx);
-  let p = decodeURIComponent(pathOnly(path));
+  let p: string;
+  try {
+    p = decodeURIComponent(pathOnly(path));
+  } catch {
+    return null;
+  }
   if (p.includes('..')) return null;
   if (p.endsWith('/')) p += 'index.html';
   const abs = `${root}${p}`;

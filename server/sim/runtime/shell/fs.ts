@@ -34,6 +34,7 @@ export interface FsSeed {
   osRelease?: string;
   /** Extra directories the image has, e.g. /usr/share/nginx/html. */
   directories?: string[];
+  workingDir?: string;
   files?: Record<string, string>;
 }
 
@@ -73,6 +74,7 @@ export class ContainerFs {
     this.files.set('/proc/self/cgroup', () => '0::/\n');
     this.files.set('/dev/null', () => '');
     for (const d of seed.directories ?? []) this.mkdirs(d);
+    if (seed.workingDir) this.mkdirs(seed.workingDir);
     for (const [p, text] of Object.entries(seed.files ?? {})) this.setText(p, text);
   }
 

@@ -51,7 +51,7 @@ const filesystems = new WeakMap<ContainerContext, ContainerFs>();
 export function containerFs(ctx: ContainerContext, behaviour: ContainerBehaviour = behaviourForImage(ctx.image)): ContainerFs {
   let fs = filesystems.get(ctx);
   if (!fs) {
-    fs = new ContainerFs(ctx, { files: behaviour.files });
+    fs = new ContainerFs(ctx, { files: behaviour.files, workingDir: behaviour.workingDir });
     filesystems.set(ctx, fs);
   }
   return fs;
@@ -62,13 +62,10 @@ const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 /** The environment a container process starts with: what the runtime sets, then the pod spec's env. */
 export function processEnv(ctx: ContainerContext, behaviour: ContainerBehaviour, tty: boolean): Record<string, string> {
   const user = behaviour.user ?? 'root';
-  return {
-    PATH,
-    HOSTNAME: ctx.hostname,
-    ...(tty ? { TERM: 'xterm' } : {}),
-    ...ctx.env,
-    ...(ctx.env.HOME ? {} : { HOME: user === 'root' ? '/root' : `/home/${user}` }),
-  };
+  const env: Record<string, string> = { PATH, HOSTNAME: ctx.hostname, ...(tty ? { TERM: 'xterm' } : {}), ...behaviour.env, ...ctx.env };
+  // The runtime sets HOME from /etc/passwd; a bare uid without an entry gets '/'.
+  if (!env.HOME) env.HOME = user === 'root' ? '/root' : /^\d+$/.test(user) ? '/' : `/home/${user}`;
+  return env;
 }
 
 function execId(ctx: ContainerContext): string {
@@ -136,7 +133,7 @@ export async function runInContainer(opts: RunInContainerOptions): Promise<numbe
     stdout,
     stderr,
     env,
-    cwd: '/',
+    cwd: behaviour.workingDir ?? '/',
     fs,
     ctx,
     signal: ac.signal,
@@ -156,7 +153,9 @@ export async function runInContainer(opts: RunInContainerOptions): Promise<numbe
   } catch (e) {
     if (e instanceof ProgramExit) return e.code;
     if (e instanceof Interrupted) return 130;
-    throw e;
+    // A bug of the simulation must not pass for the program's behaviour: say so, loudly.
+    stderr.write(`${base}: internal error of the embedded cluster: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 2;
   } finally {
     opts.signal.removeEventListener('abort', onOuter);
   }

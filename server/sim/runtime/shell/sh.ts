@@ -80,6 +80,10 @@ export function shellProgram(deps: ShellProgramDeps): Program {
       } catch (e) {
         if (e instanceof ShellExit) throw e;
         if (e instanceof Interrupted) return 130;
+        if (e instanceof ShellSyntaxError) {
+          io.stderr.write(shell.syntaxErrorText(e) + '\n');
+          return 2;
+        }
         if (e instanceof ArithmeticError) {
           io.stderr.write(`${name}: ${deps.flavour === 'dash' ? '1: ' : ''}${e.message}\n`);
           return 2;
@@ -120,13 +124,15 @@ function incomplete(src: string): boolean {
 
 function prompt(shell: Shell, deps: ShellProgramDeps, hostname: string): string {
   const root = deps.user === 'root';
+  // bash shows this for a uid /etc/passwd does not know (images run with `USER 1000`).
+  const who = /^\d+$/.test(deps.user) ? 'I have no name!' : deps.user;
   const home = shell.vars.get('HOME') ?? '/root';
-  const cwd = shell.cwd === home ? '~' : shell.cwd.startsWith(home + '/') ? '~' + shell.cwd.slice(home.length) : shell.cwd;
+  const cwd = home === '/' ? shell.cwd : shell.cwd === home ? '~' : shell.cwd.startsWith(home + '/') ? '~' + shell.cwd.slice(home.length) : shell.cwd;
   switch (deps.flavour) {
     case 'busybox':
       return `${cwd} ${root ? '#' : '$'} `;
     case 'bash':
-      return `${deps.user}@${hostname}:${cwd}${root ? '#' : '$'} `;
+      return `${who}@${hostname}:${cwd}${root ? '#' : '$'} `;
     default:
       return root ? '# ' : '$ ';
   }

@@ -498,7 +498,14 @@ async function transfer(io: ProgramIO, o: CurlOptions, rawUrl: string, jar: Cook
       if (jar.enabled && res.headers['set-cookie']) for (const sc of res.headers['set-cookie'].split('\n')) jar.store(target.host, sc);
       if (o.dumpHeader) {
         if (o.dumpHeader === '-') io.stdout.write(headText);
-        else io.fs.write(absPath(io, o.dumpHeader), Buffer.from(headText), redirects > 0);
+        else {
+          try {
+            io.fs.write(absPath(io, o.dumpHeader), Buffer.from(headText), redirects > 0);
+          } catch (e) {
+            if (!(e instanceof FsFailure)) throw e;
+            throw new CurlError(23, 'Failed writing header');
+          }
+        }
       }
       if (o.include || o.head) io.stdout.write(headText);
       last = res;
