@@ -75,6 +75,7 @@ async function startProtocolHarness(): Promise<ProtocolHarness> {
     });
   // Validation needs the OpenAPI documents, not what these tests are about.
   await run(['create', '--validate=false', '-f', '-'], podsManifest([['web', ['web']], ['two', ['main', 'sidecar']]]));
+  await run(['run', 'pending', '--image=busybox', '--restart=Never']);
   for (const name of ['web', 'two']) {
     await run(['patch', 'pod', name, '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Running","podIP":"10.244.1.5"}}']);
   }
@@ -293,6 +294,22 @@ describe('kubectl exec over v5.channel.k8s.io', () => {
     await waitFor(() => sizes.some((s) => s.width === 100 && s.height === 30));
     term.write('q');
     expect(await exited).toBe(0);
+  });
+});
+
+describe('requests the API server refuses before any upgrade', () => {
+  it('exec and port-forward need a scheduled pod; its log is empty', async () => {
+    harness.onExec = async () => 0;
+    const exec = await kubectl(['exec', 'pending', '--', 'true']);
+    expect(exec.stderr).toBe('Error from server (BadRequest): pod pending does not have a host assigned\n');
+    expect(exec.code).toBe(1);
+    const logs = await kubectl(['logs', 'pending']);
+    expect([logs.stdout, logs.stderr, logs.code]).toEqual(['', '', 0]);
+  });
+
+  it('exec into a missing pod is a 404', async () => {
+    const r = await kubectl(['exec', 'nosuch', '--', 'true']);
+    expect(r.stderr).toBe('Error from server (NotFound): pods "nosuch" not found\n');
   });
 });
 

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { Duplex } from 'node:stream';
 import zlib from 'node:zlib';
 import { exitStatus, parseAttachQuery, parseExecQuery } from '../../server/sim/apiserver/streams/exec.js';
+import { startFailureStatus } from '../../server/sim/apiserver/streams/exec-session.js';
 import { negotiate } from '../../server/sim/apiserver/streams/upgrade.js';
 import { resolveContainer } from '../../server/sim/apiserver/streams/containers.js';
 import { formatLogTimestamp, parsePodLogOptions } from '../../server/sim/apiserver/streams/logs.js';
@@ -52,6 +53,31 @@ describe('exec query', () => {
       message: 'command terminated with non-zero exit code: error executing command [sh -c exit 3], exit code 3',
       reason: 'NonZeroExitCode',
       details: { causes: [{ reason: 'ExitCode', message: '3' }] },
+    });
+  });
+});
+
+describe('commands that cannot start', () => {
+  it("passes the workload runtime's finished Status through untouched", () => {
+    const runtimeError = Object.assign(new Error('Internal error occurred: error executing command in container: failed to exec in container: ...'), {
+      reason: 'InternalError',
+      code: 500,
+    });
+    expect(startFailureStatus(runtimeError)).toEqual({
+      metadata: {},
+      status: 'Failure',
+      message: 'Internal error occurred: error executing command in container: failed to exec in container: ...',
+      reason: 'InternalError',
+      code: 500,
+    });
+  });
+
+  it('wraps any other error as the kubelet does', () => {
+    expect(startFailureStatus(new Error('boom'))).toMatchObject({
+      status: 'Failure',
+      reason: 'InternalError',
+      code: 500,
+      message: 'Internal error occurred: error executing command in container: boom',
     });
   });
 });
