@@ -339,6 +339,18 @@ describe('recordUpdate: ownership of non-apply writes', () => {
     expect(spec(out).template.spec.containers).toHaveLength(2);
   });
 
+  it('leaves the objects it is given untouched', () => {
+    const live = stored(serverSideApply({ live: undefined, applied: nginx(), manager: 'kubectl', force: false, gvk: deploymentGVK, now: t0 }));
+    const updated = { ...structuredClone(live), spec: { ...structuredClone(live.spec as object), replicas: 9 } };
+    const applied = nginx(5);
+    const snapshot = structuredClone({ live, updated, applied });
+    const recorded = recordUpdate({ live, updated, manager: 'x', gvk: deploymentGVK, now: t1 });
+    const merged = serverSideApply({ live, applied, manager: 'kubectl', force: true, gvk: deploymentGVK, now: t1 });
+    (spec(merged).template.spec.containers[0] as { image: string }).image = 'mutated';
+    recorded.metadata.managedFields?.pop();
+    expect({ live, updated, applied }).toEqual(snapshot);
+  });
+
   it('tracks set-type lists by value (finalizers)', () => {
     const cm: KubeObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'c', finalizers: ['example.com/keep'] } };
     const out = serverSideApply({ live: undefined, applied: cm, manager: 'kubectl', force: false, gvk: configMapGVK, now: t0 });

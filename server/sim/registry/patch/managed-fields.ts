@@ -101,11 +101,20 @@ function encodeManagedFields(managers: Managers): ManagedFieldsEntry[] {
 /** metav1.Time has second precision. */
 const rfc3339 = (d: Date) => d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 
+/**
+ * The object as ownership sees it. A shallow view: everything below shares the caller's values,
+ * which the walks only read (merge and removeItems build new objects).
+ */
 function withoutManagedFields(obj: KubeObject | JsonObject | undefined): JsonObject | undefined {
   if (!obj) return undefined;
-  const copy = clone(obj) as JsonObject;
-  if (isObject(copy.metadata)) delete (copy.metadata as JsonObject).managedFields;
-  return copy;
+  if (!isObject(obj.metadata)) return { ...obj };
+  const { managedFields: _dropped, ...metadata } = obj.metadata as JsonObject;
+  return { ...obj, metadata };
+}
+
+/** A new top level and metadata, so setting managedFields never writes into the caller's object. */
+function withNewMetadata(obj: KubeObject): KubeObject {
+  return { ...obj, metadata: { ...obj.metadata } };
 }
 
 /** The object a freshly constructed Go struct of this kind serializes to (see zeroObjectPaths). */
@@ -381,7 +390,7 @@ export function recordUpdate(args: RecordUpdateArgs): KubeObject {
   } catch {
     // As kube-apiserver's UpdateNoErrors: ownership tracking never fails a write; the stored
     // ownership is kept as it was (e.g. a live list item without its key).
-    const out = clone(args.updated);
+    const out = withNewMetadata(args.updated);
     if (args.live?.metadata.managedFields) out.metadata.managedFields = clone(args.live.metadata.managedFields);
     else delete out.metadata.managedFields;
     return out;
@@ -402,7 +411,7 @@ function trackUpdate({ live, updated, manager, subresource, gvk, now, schema }: 
       managers = decodeManagedFields(live?.metadata.managedFields);
     }
   }
-  const out = clone(updated);
+  const out = withNewMetadata(updated);
   // An existing object nobody tracks stays untracked until someone applies (skipNonAppliedManager).
   if (live && managers.size === 0) {
     delete out.metadata.managedFields;
