@@ -130,6 +130,22 @@ describe('custom resources', () => {
     expect(checkFields({ gvk: VS, object: vs, mode: 'Warn', crds: [vsCrd] }).warnings).toHaveLength(3);
   });
 
+  it('enforces exactly-one-of constraints written as oneOf (Istio StringMatch)', () => {
+    const stringMatch = {
+      type: 'object',
+      oneOf: [{ not: { anyOf: [{ required: ['exact'] }, { required: ['prefix'] }, { required: ['regex'] }] } }, { required: ['exact'] }, { required: ['prefix'] }, { required: ['regex'] }],
+      properties: { exact: { type: 'string' }, prefix: { type: 'string' }, regex: { type: 'string' } },
+    };
+    const crd = structuredClone(vsCrd) as any;
+    crd.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties.http.items.properties.match.items = { type: 'object', properties: { uri: stringMatch } };
+    const vs = (uri: object) => ({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'r' }, spec: { hosts: ['r'], http: [{ match: [{ uri }] }] } });
+    expect(validateCustomResource({ crd, version: 'v1', object: vs({ exact: '/productpage' }) })).toEqual([]);
+    expect(validateCustomResource({ crd, version: 'v1', object: vs({}) })).toEqual([]);
+    expect(validateCustomResource({ crd, version: 'v1', object: vs({ exact: '/a', prefix: '/b' }) })).toEqual([
+      { type: 'FieldValueInvalid', field: 'spec.http[0].match[0].uri', value: '', detail: 'spec.http[0].match[0].uri in body must validate one and only one schema (oneOf)' },
+    ]);
+  });
+
   it('validates types, required fields, enums, patterns and bounds as field errors', () => {
     const vs = { apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'r' }, spec: {
       gateways: 'bookinfo-gateway',

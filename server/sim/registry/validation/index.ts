@@ -310,6 +310,7 @@ function validateValue(value: unknown, schema: Schema, path: string, errors: Fie
     errors.push({ type: 'FieldValueTypeInvalid', field: at, value: actual, detail: `${at} in body must be of type ${schema.type}: "${actual}"` });
     return;
   }
+  validateCombinators(value, schema, at, errors);
   if (schema.enum && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) {
     errors.push({ type: 'FieldValueNotSupported', field: at, value, supported: schema.enum.map((e) => (typeof e === 'string' ? e : JSON.stringify(e))) });
   }
@@ -349,6 +350,24 @@ function validateValue(value: unknown, schema: Schema, path: string, errors: Fie
       else if (schema.additionalProperties && typeof schema.additionalProperties === 'object') validateValue(v, schema.additionalProperties, join(path, k), errors);
     }
   }
+}
+
+/**
+ * oneOf/anyOf/allOf/not, as structural schemas use them for value constraints (Istio's CRDs
+ * express "exactly one of exact/prefix/regex" this way). Worded as kube-openapi's validator.
+ */
+function validateCombinators(value: unknown, schema: Schema, at: string, errors: FieldError[]): void {
+  const valid = (branch: Schema) => {
+    const branchErrors: FieldError[] = [];
+    validateValue(value, branch, at === '<root>' ? '' : at, branchErrors);
+    return branchErrors.length === 0;
+  };
+  const fail = (detail: string) => errors.push({ type: 'FieldValueInvalid', field: at, value: '', detail: `${at} in body ${detail}` });
+  if (schema.oneOf?.length && schema.oneOf.filter(valid).length !== 1) fail('must validate one and only one schema (oneOf)');
+  if (schema.anyOf?.length && !schema.anyOf.some(valid)) fail('must validate at least one schema (anyOf)');
+  if (schema.allOf?.length) for (const branch of schema.allOf) validateValue(value, branch, at === '<root>' ? '' : at, errors);
+  const not = (schema as { not?: Schema }).not;
+  if (not && valid(not)) fail('must not validate the schema (not)');
 }
 
 const regexCache = new Map<string, RegExp | undefined>();
