@@ -158,6 +158,25 @@ describe('apply, get, edit, delete', () => {
     expect(gone.stderr).toContain('Error from server (NotFound): configmaps "ghost" not found');
   });
 
+  it('serves what the other generator commands create (expose, autoscale, job, cronjob, ingress, rbac)', async () => {
+    await ok(['create', 'deployment', 'gen', '--image=nginx:1.27', '-n', 'scratch']);
+    expect(await ok(['expose', 'deployment', 'gen', '--port=80', '--type=NodePort', '-n', 'scratch'])).toBe('service/gen exposed\n');
+    const port = Number(await ok(['get', 'svc', 'gen', '-n', 'scratch', '-o', 'jsonpath={.spec.ports[0].nodePort}']));
+    expect(port).toBeGreaterThanOrEqual(30000);
+    expect(port).toBeLessThanOrEqual(32767);
+    expect(await ok(['autoscale', 'deployment', 'gen', '--max=3', '--cpu-percent=50', '-n', 'scratch'])).toBe('horizontalpodautoscaler.autoscaling/gen autoscaled\n');
+    expect(await ok(['get', 'hpa', 'gen', '-n', 'scratch'])).toMatch(/\ngen\s+Deployment\/gen\s+cpu: <unknown>\/50%\s+1\s+3\s+0\s+\d+s\n$/);
+    expect(await ok(['create', 'job', 'once', '--image=busybox', '-n', 'scratch', '--', 'echo', 'hi'])).toBe('job.batch/once created\n');
+    const job = JSON.parse(await ok(['get', 'job', 'once', '-n', 'scratch', '-o', 'json']));
+    expect(job.spec.template.metadata.labels['job-name']).toBe('once');
+    expect(job.spec.selector.matchLabels['batch.kubernetes.io/controller-uid']).toBe(job.metadata.uid);
+    expect(await ok(['create', 'cronjob', 'tick', '--image=busybox', '--schedule=*/5 * * * *', '-n', 'scratch', '--', 'date'])).toBe('cronjob.batch/tick created\n');
+    expect(await ok(['create', 'ingress', 'ing', '--rule=foo.com/=gen:80', '-n', 'scratch'])).toBe('ingress.networking.k8s.io/ing created\n');
+    expect(await ok(['get', 'ingress', 'ing', '-n', 'scratch', '-o', 'jsonpath={.spec.rules[0].http.paths[0].backend.service.name}'])).toBe('gen');
+    expect(await ok(['create', 'role', 'reader', '--verb=get', '--resource=pods', '-n', 'scratch'])).toBe('role.rbac.authorization.k8s.io/reader created\n');
+    expect(await ok(['create', 'rolebinding', 'rb', '--role=reader', '--serviceaccount=scratch:default', '-n', 'scratch'])).toBe('rolebinding.rbac.authorization.k8s.io/rb created\n');
+  });
+
   it('reports invalid objects, unknown fields and missing objects as kube-apiserver does', async () => {
     const bad = await kubectl(['apply', '-f', '-'], {
       input: 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: bad}\nspec:\n  template:\n    metadata: {labels: {app: bad}}\n    spec: {containers: [{name: c, image: nginx}]}\n',

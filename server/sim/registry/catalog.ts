@@ -2,6 +2,7 @@
 import { ALL_VERBS, type ResourceDef, type Strategy } from './resource.js';
 import { configMapStrategy, endpointSliceStrategy, eventStrategy, metaOnly, namespaceStrategy, nodeStrategy, requireFields, secretStrategy, serviceStrategy, specKind, type ServiceAllocator } from './strategies/core.js';
 import { crdStrategy } from './strategies/crd.js';
+import { hpaV1Conversion, hpaV1Strategy, hpaV2Strategy } from './strategies/hpa.js';
 import { podStrategy } from './strategies/pod.js';
 import { cronJobStrategy, daemonSetStrategy, deploymentStrategy, jobStrategy, replicaSetStrategy, statefulSetStrategy } from './strategies/workloads.js';
 import { bucketOf } from '../storage/store.js';
@@ -84,7 +85,8 @@ export function builtinResources(alloc: ServiceAllocator): ResourceDef[] {
     def({ gv: 'apps/v1', resource: 'deployments', kind: 'Deployment', shortNames: ['deploy'], categories: ALL, status: true, scale: true, strategy: deploymentStrategy }),
     def({ gv: 'apps/v1', resource: 'replicasets', kind: 'ReplicaSet', shortNames: ['rs'], categories: ALL, status: true, scale: true, strategy: replicaSetStrategy }),
     def({ gv: 'apps/v1', resource: 'statefulsets', kind: 'StatefulSet', shortNames: ['sts'], categories: ALL, status: true, scale: true, strategy: statefulSetStrategy }),
-    def({ gv: 'autoscaling/v2', resource: 'horizontalpodautoscalers', kind: 'HorizontalPodAutoscaler', shortNames: ['hpa'], categories: ALL, status: true, strategy: specKind('subdomain', true, { validate: requireFields([['spec', 'scaleTargetRef', 'name'], ['spec', 'maxReplicas']]) }) }),
+    def({ gv: 'autoscaling/v2', resource: 'horizontalpodautoscalers', kind: 'HorizontalPodAutoscaler', shortNames: ['hpa'], categories: ALL, status: true, strategy: hpaV2Strategy }),
+    { ...def({ gv: 'autoscaling/v1', resource: 'horizontalpodautoscalers', kind: 'HorizontalPodAutoscaler', shortNames: ['hpa'], categories: ALL, status: true, strategy: hpaV1Strategy }), preferred: false, convert: hpaV1Conversion },
     def({ gv: 'batch/v1', resource: 'cronjobs', kind: 'CronJob', shortNames: ['cj'], categories: ALL, status: true, strategy: cronJobStrategy }),
     def({ gv: 'batch/v1', resource: 'jobs', kind: 'Job', categories: ALL, status: true, strategy: jobStrategy }),
     def({ gv: 'coordination.k8s.io/v1', resource: 'leases', kind: 'Lease', strategy: metaOnly('subdomain', true) }),

@@ -59,6 +59,11 @@ export interface ResourceDef {
   printerColumns?: unknown[];
   /** Whether this version is the group's preferred one in discovery. */
   preferred?: boolean;
+  /**
+   * For a version stored in another version's shape (autoscaling/v1 HPAs are stored as v2):
+   * conversion at the store boundary, as kube-apiserver converts to the storage version.
+   */
+  convert?: { toStorage(o: KubeObject): KubeObject; fromStorage(o: KubeObject): KubeObject };
 }
 
 export const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];

@@ -94,10 +94,16 @@ export class RestStorage {
   // ---- reads -------------------------------------------------------------------------------
 
   /** An object as served for `def`'s version. */
-  present(def: ResourceDef, o: KubeObject): KubeObject {
+  present(def: ResourceDef, stored: KubeObject): KubeObject {
+    const o = def.convert ? def.convert.fromStorage(stored) : stored;
     o.apiVersion = apiVersionOf(def);
     o.kind = def.kind;
     return o;
+  }
+
+  /** The storage shape of an object served as `def`'s version. */
+  private toStorage(def: ResourceDef, o: KubeObject): KubeObject {
+    return def.convert ? def.convert.toStorage(structuredClone(o)) : o;
   }
 
   get(def: ResourceDef, namespace: string, name: string): KubeObject {
@@ -144,6 +150,7 @@ export class RestStorage {
       items: items.map((o) => {
         // Typed lists carry no kind/apiVersion on items; custom resources (unstructured) do.
         if (def.crd) return { ...o, apiVersion: apiVersionOf(def), kind: def.kind };
+        if (def.convert) return this.present(def, structuredClone(o));
         const { apiVersion: _a, kind: _k, ...rest } = o;
         return rest;
       }),
@@ -246,7 +253,7 @@ export class RestStorage {
     if (this.store.has(def.bucket, m.namespace ?? '', m.name!)) throw ApiError.alreadyExists(qr(def), m.name!);
     const final = managed === 'apply' ? obj : this.recordManagedFields(def, undefined, obj, opts);
     if (opts.dryRun) return this.present(def, structuredClone(final));
-    return this.present(def, this.store.create(def.bucket, final));
+    return this.present(def, this.store.create(def.bucket, this.toStorage(def, final)));
   }
 
   /**
@@ -314,7 +321,7 @@ export class RestStorage {
       const gone = this.store.delete(def.bucket, om.namespace ?? '', name);
       return this.present(def, gone ?? final);
     }
-    const stored = this.store.update(def.bucket, final, om.resourceVersion);
+    const stored = this.store.update(def.bucket, this.toStorage(def, final), om.resourceVersion);
     if (stored === 'conflict') throw ApiError.conflict(qr(def), name);
     if (stored === 'missing') throw ApiError.notFound(qr(def), name);
     return this.present(def, stored);
@@ -443,7 +450,7 @@ export class RestStorage {
       if (JSON.stringify(finalizers) !== JSON.stringify(obj.metadata.finalizers ?? []) && !ropts.dryRun) {
         const upd = structuredClone(obj);
         upd.metadata.finalizers = finalizers;
-        return { object: this.present(def, this.store.update(def.bucket, upd as KubeObject) as KubeObject), deleted: false };
+        return { object: this.present(def, this.store.update(def.bucket, this.toStorage(def, upd as KubeObject)) as KubeObject), deleted: false };
       }
       return { object: obj as KubeObject, deleted: false };
     }
@@ -459,7 +466,7 @@ export class RestStorage {
       if (finalizers.length) upd.metadata.finalizers = finalizers;
       if (nsPending) upd.status = { ...(upd.status ?? {}), phase: 'Terminating' };
       if (ropts.dryRun) return { object: this.present(def, upd as KubeObject), deleted: false };
-      const stored = this.store.update(def.bucket, upd as KubeObject, obj.metadata.resourceVersion);
+      const stored = this.store.update(def.bucket, this.toStorage(def, upd as KubeObject), obj.metadata.resourceVersion);
       if (typeof stored === 'string') throw ApiError.conflict(qr(def), name);
       return { object: this.present(def, stored), deleted: false };
     }

@@ -17,6 +17,9 @@ const META = 'k8s.io.apimachinery.pkg.apis.meta.v1';
 /** Scalar fields where an explicit zero/false means something (pointer fields in Go). */
 const KEEP_ZERO = new Set(['replicas', 'automountServiceAccountToken', 'immutable', 'suspend', 'parallelism', 'completions', 'backoffLimit', 'value', 'terminationGracePeriodSeconds', 'activeDeadlineSeconds', 'ttlSecondsAfterFinished', 'optional', 'privileged', 'runAsNonRoot', 'runAsUser', 'runAsGroup', 'fsGroup', 'allowPrivilegeEscalation', 'readOnlyRootFilesystem', 'preemptionPolicy', 'revisionHistoryLimit', 'progressDeadlineSeconds', 'priority', 'globalDefault']);
 
+/** Embedded structs (`json:",inline"`) that protobuf keeps as a field of their own. */
+const INLINE = new Set(['volumeSource', 'persistentVolumeSource', 'handler', 'ephemeralContainerCommon', 'ingressRuleValue']);
+
 class Reader {
   pos = 0;
   constructor(readonly buf: Buffer) {}
@@ -159,6 +162,7 @@ function raw(type: string, buf: Buffer): Record<string, unknown> {
       continue;
     } else value = scalar(ftype, wire, r);
     if (label === 'r') ((out[name] ??= []) as unknown[]).push(value);
+    else if (INLINE.has(name) && value && typeof value === 'object' && !Array.isArray(value)) Object.assign(out, value);
     else out[name] = value;
   }
   return out;
