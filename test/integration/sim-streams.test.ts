@@ -19,6 +19,8 @@ import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import { ExecStartError, type ExecIO, type ExecParams, type TerminalSize } from '../../server/sim/apiserver/streams/exec.js';
 import { mountPodStreams } from '../../server/sim/apiserver/streams/mount.js';
 import type { LogEntry, LogSource } from '../../server/sim/apiserver/streams/logs.js';
+import { runInContainer } from '../../server/sim/runtime/index.js';
+import { MemoryNetwork } from '../../server/sim/runtime/testing/memory-network.js';
 
 interface ProtocolHarness {
   kubeconfig: string;
@@ -310,6 +312,57 @@ describe('requests the API server refuses before any upgrade', () => {
   it('exec into a missing pod is a 404', async () => {
     const r = await kubectl(['exec', 'nosuch', '--', 'true']);
     expect(r.stderr).toBe('Error from server (NotFound): pods "nosuch" not found\n');
+  });
+});
+
+describe("kubectl exec into the workload runtime's shell", () => {
+  // The glue the simulated kubelet will own: an exec session handed to runInContainer.
+  const useRuntimeShell = () => {
+    const ctx = new MemoryNetwork().addPod({ name: 'web', image: 'busybox:1.36', containerName: 'web' });
+    harness.onExec = (io, params) =>
+      runInContainer({
+        argv: params.command,
+        stdin: io.stdin,
+        stdout: io.stdout,
+        stderr: io.stderr,
+        tty: io.tty,
+        ctx,
+        signal: io.signal,
+        onResize: (size) => io.resize.emit('resize', size),
+      });
+  };
+
+  it('runs sh -c with output, exit codes and stdin', async () => {
+    useRuntimeShell();
+    const r = await kubectl(['exec', 'web', '--', 'sh', '-c', 'echo hi; exit 3']);
+    expect([r.stdout, r.stderr, r.code]).toEqual(['hi\n', 'command terminated with exit code 3\n', 3]);
+    const piped = await kubectl(['exec', '-i', 'web', '--', 'cat'], { input: 'through the shell\n' });
+    expect([piped.stdout, piped.code]).toEqual(['through the shell\n', 0]);
+  });
+
+  it('reports an unknown executable as the container runtime does', async () => {
+    useRuntimeShell();
+    const r = await kubectl(['exec', 'web', '--', 'nope']);
+    expect(r.stderr).toMatch(/^error: Internal error occurred: error executing command in container: failed to exec in container: .*exec: "nope": executable file not found in \$PATH: unknown\n$/);
+    expect(r.code).toBe(1);
+  });
+
+  it('gives an interactive prompt with -it', async () => {
+    useRuntimeShell();
+    const term = pty.spawn('/usr/bin/kubectl', ['exec', '-it', 'web', '--', 'sh'], {
+      name: 'xterm',
+      cols: 80,
+      rows: 24,
+      env: { ...process.env, KUBECONFIG: harness.kubeconfig } as Record<string, string>,
+    });
+    let screen = '';
+    term.onData((d) => (screen += d));
+    const exited = new Promise<number>((resolve) => term.onExit(({ exitCode }) => resolve(exitCode)));
+    await waitFor(() => /[#$] $/.test(screen));
+    term.write('echo from-the-pod\r');
+    await waitFor(() => screen.includes('from-the-pod\r\n'));
+    term.write('exit\r');
+    expect(await exited).toBe(0);
   });
 });
 
