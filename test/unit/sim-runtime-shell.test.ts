@@ -232,3 +232,43 @@ describe('shell names and env', () => {
     expect((await exec(ratings, ['sh', '-ec', 'true'])).stderr).toContain('not supported by the embedded cluster');
   });
 });
+
+describe('users and image programs', () => {
+  it('id and whoami follow the user the image runs as', async () => {
+    const { pods, busybox, ratings } = cluster();
+    expect((await exec(busybox, ['id'])).stdout).toBe('uid=0(root) gid=0(root) groups=0(root)\n');
+    expect((await exec(pods['reviews-v1'], ['whoami'])).stdout).toBe('default\n');
+    expect(await exec(pods['details-v1'], ['whoami'])).toEqual({ code: 1, stdout: '', stderr: 'whoami: cannot find name for user ID 1000\n' });
+    expect((await exec(ratings, ['id'])).stdout).toBe('uid=1000 gid=0(root) groups=0(root)\n');
+  });
+
+  it("the image's own runtime exists but says it is not simulated, instead of pretending", async () => {
+    const { pods } = cluster();
+    const r = await exec(pods['productpage-v1'], ['python', '-c', 'print(1)']);
+    expect(r.code).toBe(126);
+    expect(r.stderr).toBe('python: running python is not supported by the embedded cluster (its image behaviour is simulated)\n');
+  });
+
+  it('curl -v on a failed connection closes it as curl says', async () => {
+    const { busybox } = cluster();
+    const r = await exec(busybox, ['curl', '-v', 'nosuch']);
+    expect(r.stderr).toBe('* Could not resolve host: nosuch\n* Closing connection 0\ncurl: (6) Could not resolve host: nosuch\n');
+  });
+});
+
+describe('robustness', () => {
+  it('random scripts never make the shell throw or report an internal error', async () => {
+    const { busybox } = cluster();
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const alphabet = 'ab$(){}[]|&;<>\'"`\\ \n\t=#!*?~-012';
+    for (let i = 0; i < 300; i++) {
+      let s = '';
+      const n = Math.floor(rnd() * 24);
+      for (let j = 0; j < n; j++) s += alphabet[Math.floor(rnd() * alphabet.length)];
+      const r = await exec(busybox, ['sh', '-c', s]);
+      expect(r.stderr, JSON.stringify(s)).not.toContain('internal error');
+      expect(typeof r.code).toBe('number');
+    }
+  });
+});

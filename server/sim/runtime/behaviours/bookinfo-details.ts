@@ -37,6 +37,7 @@ export function detailsBehaviour(): ContainerBehaviour {
     user: '1000',
     workingDir: '/opt/microservices',
     env: { SERVICE_VERSION: 'v1', ENABLE_EXTERNAL_BOOK_SERVICE: 'false' },
+    unsupportedPrograms: ['ruby', 'gem', 'bundle'],
     start(ctx) {
       const t = webrickTime(ctx.now());
       ctx.log(`[${t}] INFO  WEBrick 1.8.1`);

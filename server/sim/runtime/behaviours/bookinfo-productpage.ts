@@ -131,6 +131,7 @@ export function productpageBehaviour(): ContainerBehaviour {
     user: '1000',
     workingDir: '/opt/microservices',
     env: { FLOOD_FACTOR: '0' },
+    unsupportedPrograms: ['python', 'python3', 'pip', 'pip3', 'gunicorn'],
     start(ctx) {
       const t = `${isoSeconds(ctx.now())} +0000`;
       ctx.log(`[${t}] [1] [INFO] Starting gunicorn 23.0.0`);

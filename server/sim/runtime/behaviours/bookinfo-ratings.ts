@@ -14,6 +14,7 @@ export function ratingsBehaviour(): ContainerBehaviour {
     user: '1000',
     workingDir: '/opt/microservices',
     env: { SERVICE_VERSION: 'v1' },
+    unsupportedPrograms: ['node', 'npm'],
     start(ctx) {
       ctx.log('Server listening on: http://0.0.0.0:9080');
     },

@@ -48,6 +48,7 @@ export function reviewsBehaviour(version: number): ContainerBehaviour {
     userland: 'debian',
     // src/reviews/Dockerfile: open-liberty base, USER 1001 (named `default` there), the baked ENV below.
     user: 'default',
+    unsupportedPrograms: ['java'],
     env: { SERVICE_VERSION: `v${version}`, ENABLE_RATINGS: String(baked.enabled), STAR_COLOR: baked.color },
     files: { '/etc/os-release': UBUNTU_OS_RELEASE },
     start(ctx) {

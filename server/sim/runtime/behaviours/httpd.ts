@@ -19,6 +19,7 @@ export function httpdBehaviour(version: string): ContainerBehaviour {
   return {
     ports: [80],
     readyAfterMs: 100,
+    unsupportedPrograms: ['httpd', 'apachectl'],
     files: { '/etc/os-release': DEBIAN_OS_RELEASE, [`${root}/index.html`]: '<html><body><h1>It works!</h1></body></html>\n' },
     start(ctx) {
       const note = `AH00558: httpd: Could not reliably determine the server's fully qualified domain name, using ${ctx.podIP}. Set the 'ServerName' directive globally to suppress this message`;

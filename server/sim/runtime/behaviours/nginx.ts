@@ -42,6 +42,7 @@ export function nginxBehaviour(version: string, alpine: boolean): ContainerBehav
     ports: [80],
     readyAfterMs: 100,
     userland: alpine ? 'busybox' : 'debian',
+    unsupportedPrograms: ['nginx'],
     files: {
       '/etc/os-release': alpine ? ALPINE_OS_RELEASE : DEBIAN_OS_RELEASE,
       [`${root}/index.html`]: WELCOME,

@@ -91,7 +91,7 @@ export function containerPrograms(behaviour: ContainerBehaviour, tty: TtyDiscipl
   const shell = (flavour: ShellFlavour) => shellProgram({ flavour, programs: get, tty, user });
   const shells: Record<string, Program> =
     userland === 'busybox' ? { sh: shell('busybox'), ash: shell('busybox') } : { sh: shell('dash'), dash: shell('dash'), bash: shell('bash') };
-  programs = programsFor(userland, behaviour.missingPrograms, shells);
+  programs = programsFor(userland, behaviour.missingPrograms, shells, behaviour.unsupportedPrograms);
   return programs;
 }
 
@@ -138,6 +138,7 @@ export async function runInContainer(opts: RunInContainerOptions): Promise<numbe
     ctx,
     signal: ac.signal,
     tty: opts.tty,
+    user: behaviour.user ?? 'root',
     flavour: (behaviour.userland ?? 'debian') === 'busybox' ? 'busybox' : 'dash',
     exec: async (a, over) => {
       const p = programs.get(a[0]);

@@ -56,6 +56,8 @@ export interface ShellOptions {
   name: string;
   interactive: boolean;
   tty: boolean;
+  /** The user the image runs as (`id`, `whoami`). */
+  user: string;
   signal: AbortSignal;
   env: Record<string, string>;
   cwd?: string;
@@ -553,6 +555,7 @@ export class Shell {
       ctx: this.opts.ctx,
       signal: this.fgSignal,
       tty: this.opts.tty,
+      user: this.opts.user,
       flavour: this.opts.flavour,
       exec: async (a, over) => {
         // `env foo`, `timeout 5 foo`: the program execs a binary, builtins do not count.

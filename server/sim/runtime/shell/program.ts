@@ -16,6 +16,8 @@ export interface ProgramIO {
   signal: AbortSignal;
   /** stdout is a terminal (kubectl exec -t). */
   tty: boolean;
+  /** The user the image runs as: a name, or a bare uid unknown to /etc/passwd. */
+  user: string;
   /** Whose userland this is: busybox applets word errors differently from GNU tools. */
   flavour: ShellFlavour;
   /** Runs another program the way the shell would (for `env CMD`, `timeout`, `xargs`). */

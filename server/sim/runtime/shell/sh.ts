@@ -68,6 +68,7 @@ export function shellProgram(deps: ShellProgramDeps): Program {
       name,
       interactive,
       tty: io.tty,
+      user: io.user,
       signal: io.signal,
       env: io.env,
       cwd: io.cwd,

@@ -534,6 +534,7 @@ async function transfer(io: ProgramIO, o: CurlOptions, rawUrl: string, jar: Cook
     if (e instanceof CurlError) {
       exit = e.code;
       errorMessage = e.message;
+      if (o.verbose && (exit === 7 || exit === 6 || exit === 28 || exit === 56 || exit === 22)) info('Closing connection 0');
     } else if (e instanceof AbortedTransfer) {
       return 130;
     } else throw e;
@@ -567,7 +568,6 @@ async function transfer(io: ProgramIO, o: CurlOptions, rawUrl: string, jar: Cook
     );
   }
   if (exit !== 0) {
-    if (errorMessage.startsWith('\0')) return exit;
     if (showErrors) io.stderr.write(`curl: (${exit}) ${errorMessage}\n`);
   }
   return exit;

@@ -322,3 +322,37 @@ export async function which(io: ProgramIO, known: (name: string) => boolean): Pr
   }
   return status;
 }
+
+/** uids of the users the simulated images run as; a bare number is a uid without a passwd entry. */
+const KNOWN_USERS: Record<string, { uid: number; gid: number; group: string }> = {
+  root: { uid: 0, gid: 0, group: 'root' },
+  default: { uid: 1001, gid: 0, group: 'root' },
+  curl_user: { uid: 100, gid: 101, group: 'curl_group' },
+};
+
+export async function id(io: ProgramIO): Promise<number> {
+  const u = io.user;
+  if (/^\d+$/.test(u)) io.stdout.write(`uid=${u} gid=0(root) groups=0(root)\n`);
+  else {
+    const k = KNOWN_USERS[u] ?? { uid: 1000, gid: 1000, group: u };
+    io.stdout.write(`uid=${k.uid}(${u}) gid=${k.gid}(${k.group}) groups=${k.gid}(${k.group})\n`);
+  }
+  return 0;
+}
+
+export async function whoami(io: ProgramIO): Promise<number> {
+  if (/^\d+$/.test(io.user)) {
+    io.stderr.write(`whoami: cannot find name for user ID ${io.user}\n`);
+    return 1;
+  }
+  io.stdout.write(`${io.user}\n`);
+  return 0;
+}
+
+/** A real binary of the image that the simulation does not run (python, node, ruby, java, nginx…). */
+export function unsupportedProgram(name: string) {
+  return async (io: ProgramIO): Promise<number> => {
+    io.stderr.write(`${name}: running ${name} is not supported by the embedded cluster (its image behaviour is simulated)\n`);
+    return 126;
+  };
+}
