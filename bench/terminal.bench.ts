@@ -21,7 +21,10 @@ import { ACK_EVERY_BYTES, decodeServerMessage, encodeMessage } from '../server/t
 const FILE_BYTES = 64 * 1024 * 1024;
 const RUNS = 3;
 /** Fewer runs if the machine is too busy to finish within the bench's time bound. */
-const THROUGHPUT_BUDGET_MS = 25_000;
+const THROUGHPUT_BUDGET_MS = 15_000;
+/** Echo sampling stops early past this (a loaded machine), keeping at least ECHO_MIN_SAMPLES. */
+const ECHO_BUDGET_MS = 4_000;
+const ECHO_MIN_SAMPLES = 100;
 const ECHO_WARMUP = 50;
 const ECHO_SAMPLES = 500;
 /** Printed by printf so the marker is in the output but not in the echoed command line. */
@@ -213,7 +216,9 @@ async function throughput(term: Terminal, file: string): Promise<number> {
 async function echoLatencies(term: Terminal): Promise<number[]> {
   await settle(term);
   const samples: number[] = [];
+  const sampling = Date.now();
   for (let i = 0; i < ECHO_WARMUP + ECHO_SAMPLES; i++) {
+    if (samples.length >= ECHO_MIN_SAMPLES && Date.now() - sampling > ECHO_BUDGET_MS) break;
     const key = String.fromCharCode(97 + (i % 26));
     const echoed = waitOutput(term, (t) => t.includes(key));
     const started = performance.now();
@@ -281,7 +286,7 @@ export default async function run(): Promise<void> {
       `  node-pty alone      ${f(median(ptyRates))} MB/s   (runs: ${ptyRates.map((r) => f(r)).join(', ')})`,
       `  over WebSocket      ${f(median(wsRates))} MB/s   (runs: ${wsRates.map((r) => f(r)).join(', ')})   target >= 60`,
       `  ratio ws / pty      ${f(median(wsRates) / median(ptyRates), 2)}`,
-      `keystroke echo latency (${ECHO_SAMPLES} keys at a bash prompt):`,
+      `keystroke echo latency (${wsEcho.length} keys at a bash prompt):`,
       `  node-pty alone      p50 ${f(median(ptyEcho), 3)} ms   p99 ${f(quantile(ptyEcho, 0.99), 3)} ms`,
       `  over WebSocket      p50 ${f(median(wsEcho), 3)} ms   p99 ${f(quantile(wsEcho, 0.99), 3)} ms   target p50 <= 0.5, p99 <= 2`,
       `  ratio ws / pty      p50 ${f(median(wsEcho) / median(ptyEcho), 2)}   p99 ${f(quantile(wsEcho, 0.99) / quantile(ptyEcho, 0.99), 2)}`,

@@ -62,6 +62,8 @@ const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/b
  */
 const MAX_SOCKET_BUFFER = 4 * 1024 * 1024;
 const SOCKET_DRAIN_POLL_MS = 50;
+/** What one read of a Linux PTY returns at most (its line-discipline buffer, less one). */
+const FULL_PTY_READ = 4095;
 /** Keystrokes typed before the shell exists are kept up to this size. */
 const MAX_EARLY_INPUT = 64 * 1024;
 
@@ -343,6 +345,11 @@ export class TerminalSessions {
    * added latency beyond the current turn).
    */
   private collect(session: Session, chunk: Buffer): void {
+    // A short read drained the PTY: nothing else is waiting, send now (keystroke echo).
+    if (!session.flushScheduled && chunk.length < FULL_PTY_READ) {
+      this.output(session, chunk);
+      return;
+    }
     session.pending.push(chunk);
     if (session.flushScheduled) return;
     session.flushScheduled = true;
