@@ -37,11 +37,17 @@ export function podTemplateHash(template: Obj, collisionCount = 0): string {
   return [...String(h)].map((ch) => ALPHANUMS[ch.charCodeAt(0) % ALPHANUMS.length]).join('');
 }
 
+/**
+ * Fields Go serialises with `omitempty`, so a zero there is the same as absent (a template read
+ * back through kubectl, as `rollout undo` does, loses them).
+ */
+const OMIT_ZERO = new Set(['initialDelaySeconds', 'hostPort', 'minReadySeconds']);
+
 function canonical(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
   if (v && typeof v === 'object') {
     return `{${Object.keys(v as Obj)
-      .filter((k) => (v as Obj)[k] !== undefined)
+      .filter((k) => (v as Obj)[k] !== undefined && !(OMIT_ZERO.has(k) && (v as Obj)[k] === 0))
       .sort()
       .map((k) => `${JSON.stringify(k)}:${canonical((v as Obj)[k])}`)
       .join(',')}}`;

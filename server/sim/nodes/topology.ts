@@ -65,7 +65,8 @@ export function nodeObject(n: PlacedNode, now: string): KubeObject {
     ...(n.labels ?? {}),
   };
   const taints = [...(n.role === 'control-plane' ? [CONTROL_PLANE_TAINT] : []), ...(n.taints ?? [])];
-  const memKi = memoryKi(n.memory);
+  // A machine sold as 4 GiB reports a little less: firmware and the kernel keep some for themselves.
+  const memKi = Math.round(memoryKi(n.memory) * 0.968);
   // The kubelet's default hard eviction threshold (memory.available<100Mi) comes off allocatable.
   const allocatableMemKi = memKi - 100 * 1024;
   const cond = (type: string, status: string, reason: string, message: string) => ({ type, status, lastHeartbeatTime: now, lastTransitionTime: now, reason, message });
