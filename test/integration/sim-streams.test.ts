@@ -18,7 +18,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import { ExecStartError, type ExecIO, type ExecParams, type TerminalSize } from '../../server/sim/apiserver/streams/exec.js';
 import { mountPodStreams } from '../../server/sim/apiserver/streams/mount.js';
-import type { LogEntry, LogSource } from '../../server/sim/apiserver/streams/logs.js';
+import { logErrors, type LogEntry, type LogSource } from '../../server/sim/apiserver/streams/logs.js';
 import { runInContainer } from '../../server/sim/runtime/index.js';
 import { MemoryNetwork } from '../../server/sim/runtime/testing/memory-network.js';
 
@@ -641,6 +641,15 @@ describe('kubectl logs', () => {
     await waitFor(() => out === 'first\n' && source.subscribers() === 1);
     child.kill('SIGINT');
     await waitFor(() => source.subscribers() === 0);
+  });
+
+  it("relays the kubelet's refusal of --previous", async () => {
+    harness.logSource = () => {
+      throw logErrors.previousNotFound('web', 'web');
+    };
+    const r = await kubectl(['logs', 'web', '--previous']);
+    expect(r.stderr).toBe('Error from server (BadRequest): previous terminated container "web" in pod "web" not found\n');
+    expect(r.code).toBe(1);
   });
 
   it("words bad requests as kube-apiserver does", async () => {

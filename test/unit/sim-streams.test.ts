@@ -311,6 +311,17 @@ describe('SPDY/3 session', () => {
     expect(goaway?.body.readUInt32BE(4)).toBe(1);
   });
 
+  it('refuses a header block that inflates to megabytes', async () => {
+    const [serverSide, clientSide] = pipePair();
+    const session = new SpdySession(serverSide);
+    const client = new TestClient(clientSide);
+    const closed = new Promise<void>((r) => session.once('close', () => r()));
+    const value = 'x'.repeat(4 * 1024 * 1024);
+    await client.synStream(1, { streamtype: 'data', port: '80', requestid: value });
+    await closed;
+    expect(client.frames.find((f) => f.control && f.type === 7)?.body.readUInt32BE(4)).toBe(1);
+  });
+
   it('refuses another SPDY version', async () => {
     const [serverSide, clientSide] = pipePair();
     const session = new SpdySession(serverSide);

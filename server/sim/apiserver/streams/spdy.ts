@@ -27,6 +27,7 @@ const SPDY_VERSION = 3;
 const CONTROL_BIT = 0x80;
 const FLAG_FIN = 0x01;
 const MAX_DATA_FRAME = 32 * 1024;
+const MAX_HEADER_BLOCK = 256 * 1024;
 
 const FrameType = {
   SynStream: 1,
@@ -83,7 +84,18 @@ class HeaderCodec {
     return new Promise((resolve, reject) => {
       if (this.failure) return reject(this.failure);
       const out: Buffer[] = [];
-      const onData = (c: Buffer) => out.push(c);
+      let size = 0;
+      const onData = (c: Buffer) => {
+        size += c.length;
+        // Header blocks are a few hundred bytes; a huge one is a decompression bomb.
+        if (size > MAX_HEADER_BLOCK) {
+          const err = new Error(`header block larger than ${MAX_HEADER_BLOCK} bytes`);
+          this.failure ??= err;
+          onError(err);
+          return;
+        }
+        out.push(c);
+      };
       const onError = (err: Error) => {
         cleanup();
         reject(err);
