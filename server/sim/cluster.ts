@@ -17,6 +17,7 @@ import { ApiServer } from './apiserver/server.js';
 import { NamespaceController } from './controllers/namespace.js';
 import { GarbageCollector } from './controllers/garbagecollector.js';
 import { CRDFinalizer } from './registry/crd-finalizer.js';
+import type { WorkloadControllerOptions, WorkloadControllers } from './controllers/index.js';
 import { createServingCert, type ServingCert } from './apiserver/tls.js';
 
 export interface EmbeddedClusterOptions {
@@ -29,6 +30,11 @@ export interface EmbeddedClusterOptions {
   bookmarkIntervalMs?: number;
   /** Watch history length; older resourceVersions answer 410 Gone. */
   watchHistory?: number;
+  /**
+   * Also start nodes, scheduler, kubelets and workload controllers (controllers/index.ts), so
+   * pods run. Off by default: the API machinery alone is what most tests need.
+   */
+  workloads?: boolean | WorkloadControllerOptions;
 }
 
 export interface ClusterSnapshot {
@@ -46,6 +52,8 @@ export class EmbeddedCluster {
   private namespaces!: NamespaceController;
   private gc!: GarbageCollector;
   private crdFinalizer!: CRDFinalizer;
+  /** Nodes, kubelets and workload controllers, when started with `workloads`. */
+  workloads?: WorkloadControllers;
   private _url = '';
   private stopped = false;
 
@@ -70,6 +78,10 @@ export class EmbeddedCluster {
     c.startControllers();
     await c.namespaces.bootstrap();
     c._url = await c.apiserver.listen(host, opts.port ?? 0);
+    if (opts.workloads) {
+      const { startWorkloadControllers } = await import('./controllers/index.js');
+      c.workloads = startWorkloadControllers(c, opts.workloads === true ? {} : opts.workloads);
+    }
     return c;
   }
 
@@ -94,6 +106,7 @@ export class EmbeddedCluster {
       await this.gc.idle();
       await this.namespaces.idle();
       await this.crdFinalizer.idle();
+      await this.workloads?.idle();
     }
   }
 
@@ -131,6 +144,7 @@ export class EmbeddedCluster {
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.workloads?.stop();
     this.namespaces.stop();
     this.gc.stop();
     this.crdFinalizer.stop();

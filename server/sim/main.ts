@@ -1,5 +1,5 @@
 /**
- * `npm run sim -- --kubeconfig PATH [--port N] [--host H] [--token T]`: runs one embedded cluster
+ * `npm run sim -- --kubeconfig PATH [--port N] [--host H] [--token T] [--api-only]`: runs one embedded cluster
  * in the foreground, writes a kubeconfig for it, and stops cleanly on SIGINT/SIGTERM.
  */
 import { parseArgs } from 'node:util';
@@ -13,11 +13,13 @@ async function main(): Promise<void> {
       port: { type: 'string', default: '0' },
       host: { type: 'string', default: '127.0.0.1' },
       token: { type: 'string' },
+      // Nodes, scheduler, kubelets and controllers run by default; --api-only serves just the API.
+      'api-only': { type: 'boolean', default: false },
     },
     strict: true,
   });
   if (!values.kubeconfig) {
-    console.error('usage: npm run sim -- --kubeconfig PATH [--port N] [--host H] [--token T]');
+    console.error('usage: npm run sim -- --kubeconfig PATH [--port N] [--host H] [--token T] [--api-only]');
     process.exit(2);
   }
   const port = Number(values.port);
@@ -26,7 +28,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const started = performance.now();
-  const cluster = await EmbeddedCluster.start({ host: values.host, port, token: values.token });
+  const cluster = await EmbeddedCluster.start({ host: values.host, port, token: values.token, workloads: !values['api-only'] });
   const path = resolve(values.kubeconfig);
   await cluster.writeKubeconfig(path);
   console.log(`embedded cluster ready at ${cluster.url} (kubeconfig ${path}, context playground, started in ${Math.round(performance.now() - started)} ms)`);
