@@ -62,6 +62,10 @@ describe('built-in kinds', () => {
     d.spec.replicas = 'two';
     expect(badRequest(() => checkFields({ gvk: APPS, object: d, mode: 'Ignore', crds: [] })).message)
       .toBe('Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32');
+    const big = details();
+    big.spec.replicas = 3000000000;
+    expect(badRequest(() => checkFields({ gvk: APPS, object: big, mode: 'Strict', crds: [] })).message)
+      .toBe('Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal number 3000000000 into Go struct field DeploymentSpec.spec.replicas of type int32');
     const svc = structuredClone(bookinfo.find((o) => o.kind === 'Service')!) as any;
     svc.metadata.labels.version = 1;
     expect(badRequest(() => checkFields({ gvk: { group: '', version: 'v1', kind: 'Service' }, object: svc, mode: 'Strict', crds: [] })).message)

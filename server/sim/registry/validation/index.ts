@@ -177,7 +177,9 @@ function walkBuiltin(value: unknown, schemaIn: Schema, path: string, out: Proble
       return;
     case 'integer':
       if (typeof value !== 'number') typeError();
-      else if (!Number.isInteger(value)) out.typeErrors.push(`json: cannot unmarshal number ${value} into Go struct field ${struct}.${goPath} of type ${goType(schema)}`);
+      else if (!Number.isInteger(value) || (schema.format !== 'int64' && (value > 2147483647 || value < -2147483648))) {
+        out.typeErrors.push(`json: cannot unmarshal number ${value} into Go struct field ${struct}.${goPath} of type ${goType(schema)}`);
+      }
       return;
     case 'number':
       if (typeof value !== 'number') typeError();
