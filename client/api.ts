@@ -36,8 +36,30 @@ export interface Step {
   title: string;
   /** Sanitized by the server. */
   html: string;
+  /** Rendered, sanitized HTML (older servers sent markdown text). */
   hints: string[];
   solution: string[];
+  /** The step's automatic checks (evaluated live by the server); absent or empty: none. */
+  checks?: { title: string }[];
+}
+
+export interface CheckResult {
+  title: string;
+  passed: boolean;
+  /** What was found: why it fails, or what passing looked like. */
+  found: string;
+  hint?: string;
+}
+
+export interface StepCheckState {
+  trackId: string;
+  stepId: string;
+  state: 'none' | 'checking' | 'passed' | 'failed' | 'unreachable';
+  checks: CheckResult[];
+  message?: string;
+  done: boolean;
+  evaluatedAt?: string;
+  durationMs?: number;
 }
 
 export interface Track {
@@ -108,4 +130,9 @@ export const api = {
   progress: (trackId: string) => request<Progress>(`api/progress/${enc(trackId)}`),
   updateProgress: (trackId: string, update: ProgressUpdate) =>
     request<Progress>(`api/progress/${enc(trackId)}`, { method: 'PUT', body: JSON.stringify(update) }),
+  runChecks: (trackId: string, stepId: string) =>
+    request<StepCheckState>(`api/checks/${enc(trackId)}/${enc(stepId)}/run`, { method: 'POST' }),
 };
+
+/** Server-sent events (`checks`) with the step's live verdicts. */
+export const checkEventsUrl = (trackId: string, stepId: string) => `api/checks/${enc(trackId)}/${enc(stepId)}/events`;

@@ -33,7 +33,11 @@ class App {
   private navigation = 0;
 
   constructor(private readonly root: HTMLElement) {
-    this.main = h('main', { id: 'main', class: 'main', tabindex: -1 });
+    this.main = h(
+      'main',
+      { id: 'main', class: 'main', tabindex: -1 },
+      h('div', { class: 'page-loading' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Loading…'),
+    );
     this.crumbs = h('nav', { class: 'crumbs', 'aria-label': 'Breadcrumb' });
     this.backendBadge = h('span', { class: 'backend-badge', hidden: true, 'data-testid': 'backend' });
     this.themeButton = h('button', {

@@ -332,6 +332,10 @@ export class TerminalPanel {
 
     switch (state.kind) {
       case 'connecting':
+        // Only when it takes a moment (the first shell may wait for its cluster): no flash otherwise.
+        this.noticeTimer = window.setTimeout(() => {
+          this.showNotice('center', h('span', { class: 'spinner', 'aria-hidden': 'true' }), h('span', {}, 'Starting your shell…'));
+        }, 400);
         break;
       case 'connected':
         if (previous !== 'connected') this.options.announcer.announce('Terminal connected.');
@@ -386,9 +390,10 @@ export class TerminalPanel {
     }
   }
 
-  private showNotice(style: 'banner' | 'card', ...content: (Node | string)[]): void {
+  private showNotice(style: 'banner' | 'card' | 'center', ...content: (Node | string)[]): void {
     this.notice.className = `terminal-notice notice-${style}`;
-    this.notice.setAttribute('role', style === 'card' ? 'alertdialog' : 'status');
+    if (style === 'card') this.notice.setAttribute('role', 'alertdialog');
+    else this.notice.removeAttribute('role');
     this.notice.replaceChildren(h('div', { class: 'notice-content' }, ...content));
     this.notice.hidden = false;
   }

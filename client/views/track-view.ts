@@ -9,6 +9,7 @@ import { h, icon } from '../dom.js';
 import { trackHref } from '../router.js';
 import { createSplitter } from '../splitter.js';
 import type { TerminalPanel } from '../terminal/terminal-panel.js';
+import { ChecksPanel } from './checks-panel.js';
 import { kubectlCallout } from './common.js';
 
 export interface TrackViewDeps {
@@ -31,6 +32,7 @@ export class TrackView {
   private readonly footer: HTMLElement;
   private progress: Progress;
   private step: Step | null = null;
+  private checks: ChecksPanel | null = null;
   private rendered = false;
 
   constructor(private readonly deps: TrackViewDeps) {
@@ -83,6 +85,7 @@ export class TrackView {
   }
 
   destroy(): void {
+    this.checks?.stop();
     document.removeEventListener('click', this.closeStepListOnOutsideClick);
   }
 
@@ -100,6 +103,8 @@ export class TrackView {
     this.step = step;
     const index = track.steps.indexOf(step);
     this.renderStepChrome(step, index);
+    this.checks?.stop();
+    this.checks = step.checks?.length ? this.createChecks(step) : null;
     this.renderLesson(step, index);
     this.renderFooter(step, index);
     this.lessonScroll.scrollTop = 0;
@@ -178,6 +183,7 @@ export class TrackView {
           : null,
         index === 0 && !info.kubectl.found ? kubectlCallout(info) : null,
         body,
+        this.checks?.element,
         step.hints.length ? hintsSection(step.hints) : null,
         step.solution.length ? solutionSection(step.solution) : null,
       ),
@@ -205,11 +211,29 @@ export class TrackView {
       previous
         ? h('a', { class: 'button button-ghost', href: trackHref(track.id, previous.id), rel: 'prev', 'data-testid': 'prev-step' }, icon('chevronLeft', 'icon icon-sm'), 'Previous')
         : h('span', { class: 'footer-spacer' }),
-      doneButton,
+      this.checks ? this.checks.chip : doneButton,
       next
         ? h('a', { class: `button ${isDone ? 'button-primary' : 'button-secondary'}`, href: trackHref(track.id, next.id), rel: 'next', 'data-testid': 'next-step' }, 'Next', icon('chevronRight', 'icon icon-sm'))
         : h('a', { class: `button ${isDone ? 'button-primary' : 'button-secondary'}`, href: '#/', 'data-testid': 'finish-track' }, 'All tracks', icon('chevronRight', 'icon icon-sm')),
     );
+  }
+
+  private createChecks(step: Step): ChecksPanel {
+    const panel = new ChecksPanel({
+      trackId: this.deps.track.id,
+      stepId: step.id,
+      titles: (step.checks ?? []).map((check) => check.title),
+      announcer: this.deps.announcer,
+      onUnauthorized: () => this.deps.onUnauthorized(),
+      // The server records done itself when the checks pass; mirror it.
+      onDone: (done) => {
+        const others = this.progress.done.filter((id) => id !== step.id);
+        this.progress = { ...this.progress, done: done ? [...others, step.id] : others };
+        if (this.step === step) this.refreshStep();
+      },
+    });
+    panel.start();
+    return panel;
   }
 
   private async toggleDone(stepId: string): Promise<void> {
@@ -362,7 +386,11 @@ function hintsSection(hints: string[]): HTMLElement {
   const reveal = () => {
     const hint = hints[shown];
     if (hint === undefined) return;
-    list.append(h('li', { tabindex: -1 }, ...inlineMarkdown(hint)));
+    const item = h('li', { tabindex: -1 });
+    // Current servers send rendered, sanitized HTML; older ones sent the markdown text.
+    if (/^\s*</.test(hint)) item.innerHTML = hint;
+    else item.append(...inlineMarkdown(hint));
+    list.append(item);
     shown += 1;
     (list.lastElementChild as HTMLElement).focus();
     update();

@@ -56,6 +56,35 @@ function writeLessons(root: string): void {
     ['id: elsewhere', 'title: Real clusters only', 'summary: Needs a kind cluster.', 'order: 2', 'backends: [kind]', 'steps:', '  - 01-only.md', ''].join('\n'),
   );
   write('elsewhere/01-only.md', ['---', 'id: only', 'title: Only on kind', 'checks: []', 'hints: []', 'solution: []', '---', '', 'Hello.', ''].join('\n'));
+  write(
+    'cluster/track.yaml',
+    ['id: cluster', 'title: Cluster state', 'summary: Checked live.', 'order: 3', 'backends: [sim, kind, kubeconfig]', 'steps:', '  - 01-configmap.md', ''].join('\n'),
+  );
+  write(
+    'cluster/01-configmap.md',
+    [
+      '---',
+      'id: configmap',
+      'title: Create a ConfigMap',
+      'checks:',
+      '  - title: ConfigMap greeting says hello',
+      '    resource:',
+      '      apiVersion: v1',
+      '      kind: ConfigMap',
+      '      name: greeting',
+      '      fields:',
+      '        - path: data.message',
+      '          equals: hello',
+      'solution:',
+      '  - kubectl create configmap greeting --from-literal=message=hello',
+      '---',
+      '',
+      '```bash run',
+      'kubectl create configmap greeting --from-literal=message=hello',
+      '```',
+      '',
+    ].join('\n'),
+  );
   write('broken/track.yaml', ['id: broken', 'title: Broken', 'summary: x', 'order: 3', 'backends: [sim]', 'steps:', '  - missing.md', ''].join('\n'));
 }
 
@@ -92,7 +121,7 @@ describe('lessons in the browser', () => {
     await page.goto(playground.url);
     await page.getByTestId('track-list').waitFor();
     const titles = await page.locator('.track-title').allTextContents();
-    expect(titles).toEqual(['Shell basics', 'Real clusters only']);
+    expect(titles).toEqual(['Shell basics', 'Real clusters only', 'Cluster state']);
 
     const elsewhere = page.locator('[data-track="elsewhere"]');
     await expect(elsewhere.locator('.badge-warning').textContent()).resolves.toBe('Needs kind');
@@ -135,6 +164,34 @@ describe('lessons in the browser', () => {
     await page.keyboard.type('bash -c \'echo "child sees $ANSWER"\'\n');
     await waitForTerminal(page, (text) => terminalLines(text).includes('child sees 42'));
     await screenshot(page, 'e2e-hints-solution');
+    expect(errors).toEqual([]);
+  });
+
+  test('checks turn green live when the learner does the step, and the step counts as done', async () => {
+    const { page, errors } = await openPage();
+    await page.goto(new URL('#/track/cluster/configmap', playground.url).toString());
+    await page.getByTestId('lesson-body').waitFor();
+    await waitForConnected(page);
+
+    const checks = page.getByTestId('checks');
+    const status = page.getByTestId('checks-status');
+    await expect.poll(() => status.textContent(), { timeout: 20_000 }).toBe('0 of 1 passing');
+    await expect(checks.locator('.check-found').textContent()).resolves.toContain('no ConfigMap "greeting"');
+    // With checks, the step is done when they pass: no manual "mark done".
+    await expect(page.getByTestId('mark-done').count()).resolves.toBe(0);
+    await expect(page.getByTestId('checks-chip').textContent()).resolves.toBe('0/1 checks');
+
+    await page.locator('[data-testid=lesson-body] button.code-run').click();
+    await expect.poll(() => status.textContent(), { timeout: 20_000 }).toBe('All checks pass');
+    await expect(page.getByTestId('checks-chip').textContent()).resolves.toBe('Checks pass');
+    await expect.poll(() => page.locator('.step-segment.is-done').count()).toBe(1);
+    await expect.poll(() => page.getByTestId('announcer').textContent()).toBe('All checks pass. Step complete.');
+    await screenshot(page, 'e2e-checks-passed');
+
+    await page.getByTestId('check-now').click();
+    await expect.poll(() => status.textContent()).toBe('All checks pass');
+    const progress = (await (await page.request.get(new URL('api/progress/cluster', playground.baseUrl).toString())).json()) as { done: string[] };
+    expect(progress.done).toEqual(['configmap']);
     expect(errors).toEqual([]);
   });
 
