@@ -137,3 +137,18 @@ describe('container main processes', () => {
     expect((err as Error).message).toContain('exec: "nosuchbinary": executable file not found in $PATH: unknown');
   });
 });
+
+describe('exec statuses for the error channel', () => {
+  it('exit codes and start failures map to the Status objects kubectl interprets', async () => {
+    const { execExitStatus, execStartFailureStatus, ExecStartError } = await import('../../server/sim/runtime/index.js');
+    expect(execExitStatus(['sh', '-c', 'exit 3'], 0)).toEqual({ metadata: {}, status: 'Success' });
+    expect(execExitStatus(['sh', '-c', 'exit 3'], 3)).toEqual({
+      metadata: {},
+      status: 'Failure',
+      message: 'command terminated with non-zero exit code: error executing command [sh -c exit 3], exit code 3',
+      reason: 'NonZeroExitCode',
+      details: { causes: [{ reason: 'ExitCode', message: '3' }] },
+    });
+    expect(execStartFailureStatus(new ExecStartError('Internal error occurred: x'))).toEqual({ metadata: {}, status: 'Failure', message: 'Internal error occurred: x', reason: 'InternalError', code: 500 });
+  });
+});

@@ -2,5 +2,5 @@
 export * from './types.js';
 export { behaviourForImage, behaviourEntryForImage, type ImageBehaviourEntry } from './registry.js';
 export { parseImage, type ImageRef } from './image.js';
-export { runInContainer, ExecStartError, containerFs, processEnv, type RunInContainerOptions } from './shell/index.js';
+export { runInContainer, ExecStartError, containerFs, processEnv, execExitStatus, execStartFailureStatus, type RunInContainerOptions } from './shell/index.js';
 export { ContainerStartError } from './behaviours/process.js';

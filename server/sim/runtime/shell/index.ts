@@ -161,3 +161,24 @@ export async function runInContainer(opts: RunInContainerOptions): Promise<numbe
     opts.signal.removeEventListener('abort', onOuter);
   }
 }
+
+/**
+ * The Status the kubelet sends on the exec error channel (3) when the command ended: Success for
+ * 0, else NonZeroExitCode with the code as cause, which makes kubectl print
+ * `command terminated with exit code N` and exit N.
+ */
+export function execExitStatus(argv: string[], code: number): Record<string, unknown> {
+  if (code === 0) return { metadata: {}, status: 'Success' };
+  return {
+    metadata: {},
+    status: 'Failure',
+    message: `command terminated with non-zero exit code: error executing command [${argv.join(' ')}], exit code ${code}`,
+    reason: 'NonZeroExitCode',
+    details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
+  };
+}
+
+/** The Status for an exec that could not start (kubectl prints `error: <message>` and exits 1). */
+export function execStartFailureStatus(err: ExecStartError): Record<string, unknown> {
+  return { metadata: {}, status: 'Failure', message: err.message, reason: err.reason, code: err.code };
+}
