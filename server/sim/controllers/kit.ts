@@ -167,25 +167,30 @@ export function parseQuantity(q: unknown): number {
   return Number(m[1]) * (SUFFIXES[m[2]] ?? 1);
 }
 
-/** Sums containers' requests as the scheduler does: max(sum of containers, any init container) + sidecars. */
+/**
+ * A pod's effective requests as the scheduler computes them: max(containers + every sidecar,
+ * each regular init container + the sidecars started before it).
+ */
 export function podRequests(spec: Obj): Record<string, number> {
-  const sum: Record<string, number> = {};
   const add = (into: Record<string, number>, c: Obj) => {
     for (const [k, v] of Object.entries(c?.resources?.requests ?? {})) into[k] = (into[k] ?? 0) + parseQuantity(v);
   };
-  for (const c of spec.containers ?? []) add(sum, c);
+  const running: Record<string, number> = {};
+  for (const c of spec.containers ?? []) add(running, c);
   const sidecars: Record<string, number> = {};
+  const initPeak: Record<string, number> = {};
   for (const c of spec.initContainers ?? []) {
     if (c?.restartPolicy === 'Always') {
-      add(sum, c);
+      add(running, c);
       add(sidecars, c);
       continue;
     }
     const one: Record<string, number> = { ...sidecars };
     add(one, c);
-    for (const [k, v] of Object.entries(one)) if (v > (sum[k] ?? 0)) sum[k] = v;
+    for (const [k, v] of Object.entries(one)) initPeak[k] = Math.max(initPeak[k] ?? 0, v);
   }
-  return sum;
+  for (const [k, v] of Object.entries(initPeak)) running[k] = Math.max(running[k] ?? 0, v);
+  return running;
 }
 
 export function isPodActive(p: Obj): boolean {
