@@ -72,6 +72,8 @@ interface Session {
   pty: IPty | null;
   starting: Promise<void> | null;
   ending: Promise<void> | null;
+  /** Clean-up of what an exited shell left running. */
+  sweeping: Promise<void> | null;
   readonly mirror: ScreenMirror;
   readonly transcript: Transcript;
   readonly decoder: TextDecoder;
@@ -264,6 +266,7 @@ export class TerminalSessions {
       pty: null,
       starting: null,
       ending: null,
+      sweeping: null,
       mirror: new ScreenMirror({
         cols: DEFAULT_COLS,
         rows: DEFAULT_ROWS,
@@ -434,7 +437,7 @@ export class TerminalSessions {
       ws.close(CLOSE_SHELL_EXITED, 'shell exited');
     }
     // Background jobs outlive a shell that exits by itself (no hangup for them): clean up.
-    killSession(pty.pid, this.killGraceMs).catch((err) =>
+    session.sweeping = killSession(pty.pid, this.killGraceMs).catch((err) =>
       this.logger.error({ err, sessionId: session.id }, 'terminal processes left behind'),
     );
     if (!session.ending) this.armIdle(session);
@@ -455,6 +458,7 @@ export class TerminalSessions {
         await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
         if (session.pty === pty) this.exited(session, pty, 0, 1);
       }
+      await session.sweeping;
     } finally {
       if (session.ws) session.ws.close(CLOSE_SHELL_EXITED, 'session ended');
       session.mirror.dispose();
