@@ -67,6 +67,11 @@ describe('discovery', () => {
     expect(v.serverVersion.gitVersion).toMatch(/^v1\.32\./);
   });
 
+  it('answers auth can-i and whoami for the single admin user', async () => {
+    expect(await ok(['auth', 'can-i', 'create', 'deployments'])).toBe('yes\n');
+    expect(await ok(['auth', 'whoami'])).toMatch(/^Username\s+kubernetes-admin$/m);
+  });
+
   it('refuses a wrong token with 401 as kubectl reports it', async () => {
     const r = await kubectl(['--token', 'wrong', 'get', 'pods']);
     expect(r.code).toBe(1);

@@ -87,6 +87,10 @@ export function builtinResources(alloc: ServiceAllocator): ResourceDef[] {
     def({ gv: 'apps/v1', resource: 'statefulsets', kind: 'StatefulSet', shortNames: ['sts'], categories: ALL, status: true, scale: true, strategy: statefulSetStrategy }),
     def({ gv: 'autoscaling/v2', resource: 'horizontalpodautoscalers', kind: 'HorizontalPodAutoscaler', shortNames: ['hpa'], categories: ALL, status: true, strategy: hpaV2Strategy }),
     { ...def({ gv: 'autoscaling/v1', resource: 'horizontalpodautoscalers', kind: 'HorizontalPodAutoscaler', shortNames: ['hpa'], categories: ALL, status: true, strategy: hpaV1Strategy }), preferred: false, convert: hpaV1Conversion },
+    // The playground's single user is cluster-admin (system:masters), as a kubeadm admin.conf is.
+    { ...def({ gv: 'authorization.k8s.io/v1', resource: 'selfsubjectaccessreviews', kind: 'SelfSubjectAccessReview', namespaced: false, verbs: ['create'], strategy: {} }), review: (o) => ({ ...o, status: { allowed: true, reason: 'the embedded cluster has a single cluster-admin user' } }) },
+    { ...def({ gv: 'authorization.k8s.io/v1', resource: 'selfsubjectrulesreviews', kind: 'SelfSubjectRulesReview', namespaced: false, verbs: ['create'], strategy: {} }), review: (o) => ({ ...o, status: { resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }], incomplete: false } }) },
+    { ...def({ gv: 'authentication.k8s.io/v1', resource: 'selfsubjectreviews', kind: 'SelfSubjectReview', namespaced: false, verbs: ['create'], strategy: {} }), review: (o, user) => ({ ...o, status: { userInfo: { username: user === 'admin' ? 'kubernetes-admin' : user, groups: ['kubeadm:cluster-admins', 'system:authenticated'] } } }) },
     def({ gv: 'batch/v1', resource: 'cronjobs', kind: 'CronJob', shortNames: ['cj'], categories: ALL, status: true, strategy: cronJobStrategy }),
     def({ gv: 'batch/v1', resource: 'jobs', kind: 'Job', categories: ALL, status: true, strategy: jobStrategy }),
     def({ gv: 'coordination.k8s.io/v1', resource: 'leases', kind: 'Lease', strategy: metaOnly('subdomain', true) }),

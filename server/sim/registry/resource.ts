@@ -64,6 +64,8 @@ export interface ResourceDef {
    * conversion at the store boundary, as kube-apiserver converts to the storage version.
    */
   convert?: { toStorage(o: KubeObject): KubeObject; fromStorage(o: KubeObject): KubeObject };
+  /** Create-only review kinds (SelfSubjectAccessReview…): answered, never stored. */
+  review?: (obj: KubeObject, user: string) => KubeObject;
 }
 
 export const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];

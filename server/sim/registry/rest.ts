@@ -232,6 +232,7 @@ export class RestStorage {
 
   async create(def: ResourceDef, namespace: string, body: Obj, opts: RequestOptions = {}, managed?: 'apply'): Promise<KubeObject> {
     this.checkBodyType(def, body, namespace);
+    if (def.review) return this.present(def, def.review(body as KubeObject, opts.user ?? 'admin'));
     const obj = body as KubeObject;
     const m = obj.metadata;
     if (!m.name && m.generateName) m.name = `${m.generateName}${randomSuffix()}`;

@@ -1,7 +1,10 @@
 /**
  * Builds schema.json (message → field number → name/type/label) from Kubernetes' generated.proto
  * files. Run: `npx tsx server/sim/apiserver/protobuf/gen-schema.ts FILE.proto... > schema.json`
- * (the files come from the k8s.io/api and k8s.io/apimachinery sources).
+ * (the files come from the k8s.io/api and k8s.io/apimachinery sources: k8s.io/api's
+ * {admissionregistration,apps,authentication,authorization,autoscaling,batch,coordination,core,
+ * discovery,networking,policy,rbac,scheduling,storage}/v1, autoscaling/v2 and events/v1, and
+ * apimachinery's api/resource, apis/meta/v1, runtime, runtime/schema and util/intstr).
  */
 import { readFileSync } from 'node:fs';
 
