@@ -64,7 +64,7 @@ async function openPage(colorScheme: 'light' | 'dark'): Promise<{ page: Page; er
   return { page, errors: collectPageErrors(page) };
 }
 
-describe('accessibility', () => {
+describe('accessibility', { timeout: 60_000 }, () => {
   for (const scheme of ['light', 'dark'] as const) {
     test(`the track list and a lesson pass axe's WCAG 2.1 AA rules (${scheme})`, async () => {
       const { page, errors } = await openPage(scheme);

@@ -115,7 +115,7 @@ async function openPage(): Promise<{ page: Page; errors: string[]; context: Brow
   return { page, errors: collectPageErrors(page), context };
 }
 
-describe('lessons in the browser', () => {
+describe('lessons in the browser', { timeout: 60_000 }, () => {
   test('the track list marks tracks for another backend and lists lessons that failed to load', async () => {
     const { page, errors } = await openPage();
     await page.goto(playground.url);

@@ -60,7 +60,7 @@ async function openWelcome(page: Page): Promise<void> {
   await waitForConnected(page);
 }
 
-describe('a learner in the browser', () => {
+describe('a learner in the browser', { timeout: 60_000 }, () => {
   test('sees the tracks, opens Welcome, runs a command from the lesson, and finds the same screen after a reload', async () => {
     const { page, errors } = await openPage();
     await page.goto(playground.url);
