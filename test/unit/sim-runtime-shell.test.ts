@@ -272,3 +272,11 @@ describe('robustness', () => {
     }
   });
 });
+
+describe('positional parameters', () => {
+  it('sh -c SCRIPT NAME ARGS sets $0 and $1…; "$@" keeps arguments whole', async () => {
+    const { busybox } = cluster();
+    expect((await exec(busybox, ['sh', '-c', 'for a in "$@"; do echo "[$a]"; done; echo "$# $0"', 'myname', 'a b', 'c'])).stdout).toBe('[a b]\n[c]\n2 myname\n');
+    expect((await exec(busybox, ['sh', '-c', 'foo', 'myname'])).stderr).toBe('myname: foo: not found\n');
+  });
+});

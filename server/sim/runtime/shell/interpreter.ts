@@ -367,6 +367,21 @@ export class Shell {
         if (part.quoted) hasQuoted = true;
         continue;
       }
+      if (part.kind === 'param' && part.name === '@' && part.quoted && !part.op) {
+        // "$@": one field per positional parameter, glued to the text around it.
+        if (this.positional.length === 0) {
+          continue;
+        }
+        this.positional.forEach((p, i) => {
+          if (i > 0) {
+            fields.push(cur);
+            cur = '';
+          }
+          cur += p;
+        });
+        started = true;
+        continue;
+      }
       let value: string;
       if (part.kind === 'param') value = await this.expandParam(part.name, part.op, part.arg, streams);
       else if (part.kind === 'cmdsub') value = await this.commandSubstitution(part.source, streams);

@@ -25,6 +25,7 @@ export function shellProgram(deps: ShellProgramDeps): Program {
     let script: string | undefined;
     let positional: string[] = [];
     let forceInteractive = false;
+    let dollarZero = name;
     let i = 0;
     for (; i < args.length; i++) {
       const a = args[i];
@@ -34,7 +35,9 @@ export function shellProgram(deps: ShellProgramDeps): Program {
           io.stderr.write(deps.flavour === 'bash' ? `${name}: -c: option requires an argument\n` : `${name}: -c requires an argument\n`);
           return 2;
         }
-        positional = args.slice(i + 2);
+        // `sh -c SCRIPT NAME ARGS…`: NAME becomes $0 (and prefixes messages), ARGS are $1….
+        if (args[i + 2] !== undefined) dollarZero = args[i + 2];
+        positional = args.slice(i + 3);
         break;
       }
       if (a === '-i') forceInteractive = true;
@@ -65,7 +68,7 @@ export function shellProgram(deps: ShellProgramDeps): Program {
       flavour: deps.flavour,
       programs: deps.programs(),
       // Shells prefix their messages with $0 as invoked: `/bin/sh: 1: foo: not found`.
-      name,
+      name: dollarZero,
       interactive,
       tty: io.tty,
       user: io.user,
