@@ -122,6 +122,7 @@ function builtinDocument(group: string, version: string): object {
   const schemas: Record<string, Schema> = {};
   // Copies: the patch extensions below are added per document, the parsed models stay pristine.
   for (const [name, s] of [...models.closure(roots)].sort(([a], [b]) => a.localeCompare(b))) schemas[name] = structuredClone(s);
+  models.persist();
   for (const e of entries) addPatchExtensions(schemas, e.component, e);
   for (const e of entries) {
     schemas[e.component] = withGvk(schemas[e.component]!, e);

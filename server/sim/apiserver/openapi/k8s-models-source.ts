@@ -6,7 +6,9 @@
  * OpenAPI v3 schemas. Parsing is lazy, per definition, following references, so the cluster's cold
  * start pays nothing and a document pays only for the definitions it reaches.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -240,17 +242,69 @@ export class K8sModelsSource {
   /** The definition name (`io.k8s.api.apps.v1.Deployment`) of a kind in a group-version. */
   kindDefinitionName(group: string, version: string, kind: string): string | undefined {
     const name = group === '' ? `io.k8s.api.core.${version}.${kind}` : `${apiPackage(group)}.${version}.${kind}`;
-    return this.files().has(name) ? name : undefined;
+    return this.diskCache().has(name) || this.files().has(name) ? name : undefined;
   }
 
   get(name: string): Schema | undefined {
     const hit = this.cache.get(name);
     if (hit) return hit;
+    const stored = this.diskCache().get(name);
+    if (stored) {
+      this.cache.set(name, stored);
+      return stored;
+    }
     const def = this.files().get(name);
     if (!def) return undefined;
     const schema = this.parse(def);
     this.cache.set(name, schema);
+    this.dirty = true;
     return schema;
+  }
+
+  /**
+   * Parsed definitions survive the process in a cache file (keyed by the package versions and
+   * this parser's own source), so a restarted server answers its first OpenAPI request at once.
+   * Best effort: any I/O problem just means parsing again.
+   */
+  persist(): void {
+    if (!this.dirty) return;
+    this.dirty = false;
+    try {
+      const all = Object.fromEntries([...this.diskCache(), ...this.cache]);
+      const tmp = `${this.cacheFile()}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify(all));
+      renameSync(tmp, this.cacheFile());
+    } catch {
+      // A read-only or full temp dir only costs the cache.
+    }
+  }
+
+  private dirty = false;
+  private stored?: Map<string, Schema>;
+  private cachePath?: string;
+
+  private cacheFile(): string {
+    if (this.cachePath) return this.cachePath;
+    const version = (dir: string) => (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+    const key = createHash('sha256')
+      .update(`${version(this.modelsDir)}/${version(this.machineryDir)}/`)
+      .update(readFileSync(fileURLToPath(import.meta.url)))
+      .digest('hex')
+      .slice(0, 16);
+    this.cachePath = join(tmpdir(), `istio-playground-k8s-schemas-${key}.json`);
+    return this.cachePath;
+  }
+
+  private diskCache(): Map<string, Schema> {
+    if (this.stored) return this.stored;
+    this.stored = new Map();
+    try {
+      const data = JSON.parse(readFileSync(this.cacheFile(), 'utf8')) as Record<string, Schema>;
+      for (const [k, v] of Object.entries(data)) this.stored.set(k, v);
+    } catch {
+      // No cache yet.
+    }
+    return this.stored;
   }
 
   /** Every definition reachable from `roots` (names), roots included. */
