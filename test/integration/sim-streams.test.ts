@@ -18,6 +18,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import { ExecStartError, type ExecIO, type ExecParams, type TerminalSize } from '../../server/sim/apiserver/streams/exec.js';
 import { mountPodStreams } from '../../server/sim/apiserver/streams/mount.js';
+import { duplexPair } from '../../server/sim/apiserver/streams/duplex-pair.js';
 import { logErrors, type LogEntry, type LogSource } from '../../server/sim/apiserver/streams/logs.js';
 import { runInContainer } from '../../server/sim/runtime/index.js';
 import { MemoryNetwork } from '../../server/sim/runtime/testing/memory-network.js';
@@ -526,6 +527,29 @@ describe('kubectl port-forward (SPDY/3.1 over WebSocket)', () => {
       ),
     );
     expect(pf.errors()).toContain('error: lost connection to pod');
+  });
+
+  it('reaches an in-process server with no TCP listener (duplexPair)', async () => {
+    const inPod = createServer((req, res) => res.end(`in-process answer for ${req.url}`));
+    harness.onConnect = async (port) => {
+      if (port !== 9080) throw Object.assign(new Error('refused'), { code: 'ECONNREFUSED' });
+      const [ours, theirs] = duplexPair();
+      inPod.emit('connection', theirs);
+      return ours;
+    };
+    const pf = await startPortForward(['pod/web', ':9080']);
+    try {
+      const [a, b] = await Promise.all([
+        curl(['-sS', `http://127.0.0.1:${pf.localPort}/productpage`]),
+        curl(['-sS', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${pf.localPort}/other`]),
+      ]);
+      expect(a.stdout).toBe('in-process answer for /productpage');
+      expect(b.stdout).toBe('200');
+    } finally {
+      pf.stop();
+      await pf.exited;
+      inPod.close();
+    }
   });
 
   it('works over plain SPDY when kubectl is told not to use WebSockets', async () => {

@@ -14,6 +14,7 @@ import { formatLogTimestamp, parsePodLogOptions } from '../../server/sim/apiserv
 import { portForwardErrorText } from '../../server/sim/apiserver/streams/portforward.js';
 import { SpdySession, type SpdyStream } from '../../server/sim/apiserver/streams/spdy.js';
 import { ApiError } from '../../server/sim/errors.js';
+import { duplexPair } from '../../server/sim/apiserver/streams/duplex-pair.js';
 import type { KubeObject } from '../../server/sim/types.js';
 
 function apiError(fn: () => unknown): ApiError {
@@ -341,5 +342,45 @@ describe('SPDY/3 session', () => {
     expect(client.frames[0]).toMatchObject({ control: true, type: 3 });
     expect(client.frames[0]!.body.readUInt32BE(0)).toBe(9);
     expect(client.frames[0]!.body.readUInt32BE(4)).toBe(2);
+  });
+});
+
+describe('duplexPair', () => {
+  it('carries bytes both ways and half-closes like TCP', async () => {
+    const [a, b] = duplexPair();
+    let atB = '';
+    b.on('data', (c: Buffer) => (atB += c));
+    const bEnded = new Promise((r) => b.once('end', r));
+    a.end('request');
+    await bEnded;
+    expect(atB).toBe('request');
+    // b may still answer after a's FIN.
+    let atA = '';
+    a.on('data', (c: Buffer) => (atA += c));
+    const aEnded = new Promise((r) => a.once('end', r));
+    b.end('response');
+    await aEnded;
+    expect(atA).toBe('response');
+  });
+
+  it('holds writes back while the reader is paused, then delivers everything', async () => {
+    const [a, b] = duplexPair();
+    const chunk = Buffer.alloc(64 * 1024, 1);
+    let accepted = 0;
+    for (let i = 0; i < 8; i++) if (a.write(chunk)) accepted++;
+    expect(accepted).toBeLessThan(8);
+    let got = 0;
+    b.on('data', (c: Buffer) => (got += c.length));
+    a.end();
+    await new Promise((r) => b.once('end', r));
+    expect(got).toBe(8 * 64 * 1024);
+  });
+
+  it('destroying one end closes the other', async () => {
+    const [a, b] = duplexPair();
+    const closed = new Promise((r) => b.once('close', r));
+    a.destroy();
+    await closed;
+    expect(b.destroyed).toBe(true);
   });
 });
