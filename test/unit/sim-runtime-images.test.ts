@@ -152,3 +152,25 @@ describe('exec statuses for the error channel', () => {
     expect(execStartFailureStatus(new ExecStartError('Internal error occurred: x'))).toEqual({ metadata: {}, status: 'Failure', message: 'Internal error occurred: x', reason: 'InternalError', code: 500 });
   });
 });
+
+describe('httpbin', () => {
+  it('go-httpbin (Istio samples) echoes the request headers the server received', async () => {
+    const net = new MemoryNetwork();
+    net.addService('httpbin', { app: 'httpbin' }, [{ port: 8000, targetPort: 8080 }]);
+    net.addPod({ name: 'httpbin-0', image: 'docker.io/mccutchen/go-httpbin:v2.15.0', labels: { app: 'httpbin' } });
+    const client = net.addPod({ name: 'curl-0', image: 'curlimages/curl:8.11.1' });
+    const r = await exec(client, ['curl', '-s', '-H', 'x-test: 1', 'http://httpbin:8000/headers']);
+    expect(JSON.parse(r.stdout)).toEqual({ headers: { Accept: ['*/*'], Host: ['httpbin:8000'], 'User-Agent': ['curl/7.88.1'], 'X-Test': ['1'] } });
+    expect((await exec(client, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'httpbin:8000/status/418'])).stdout).toBe('418');
+    expect(JSON.parse((await exec(client, ['curl', '-s', 'httpbin:8000/ip'])).stdout)).toEqual({ origin: client.podIP });
+  });
+
+  it('the Python httpbin listens on 80 and prints header values as strings', async () => {
+    const net = new MemoryNetwork();
+    net.addService('httpbin', { app: 'httpbin' }, [{ port: 8000, targetPort: 80 }]);
+    net.addPod({ name: 'httpbin-0', image: 'docker.io/kong/httpbin:0.1.0', labels: { app: 'httpbin' } });
+    const client = net.addPod({ name: 'curl-0', image: 'curlimages/curl' });
+    const r = await exec(client, ['curl', '-s', 'httpbin:8000/headers']);
+    expect(JSON.parse(r.stdout).headers['User-Agent']).toBe('curl/7.88.1');
+  });
+});

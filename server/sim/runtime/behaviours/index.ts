@@ -6,6 +6,7 @@ import { bookinfoRatings } from './bookinfo-ratings.js';
 import { bookinfoReviews } from './bookinfo-reviews.js';
 import { httpEcho } from './http-echo.js';
 import { httpd } from './httpd.js';
+import { goHttpbin, pythonHttpbin } from './httpbin.js';
 import { alpine, busybox, curlImage, debian, ubuntu } from './idle.js';
 import { nginx } from './nginx.js';
 
@@ -17,6 +18,8 @@ export const imageBehaviours: ImageBehaviourEntry[] = [
   nginx,
   httpd,
   httpEcho,
+  goHttpbin,
+  pythonHttpbin,
   curlImage,
   busybox,
   alpine,
