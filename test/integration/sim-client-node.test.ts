@@ -146,6 +146,30 @@ describe('CRUD and lists', () => {
   });
 });
 
+describe('versions sharing storage', () => {
+  it('serves events.k8s.io/v1 and core/v1 Events from one store, fields renamed as kube converts them', async () => {
+    const ev = kc.makeApiClient(k8s.EventsV1Api);
+    await ev.createNamespacedEvent({
+      namespace: 'default',
+      body: { metadata: { name: 'e1' }, eventTime: new Date('2025-01-01T00:00:00Z'), reportingController: 'bench', reportingInstance: 'bench-1', action: 'Testing', reason: 'Tested', note: 'hello', type: 'Normal', regarding: { kind: 'Pod', name: 'p', namespace: 'default' } },
+    });
+    const core1 = await core.readNamespacedEvent({ name: 'e1', namespace: 'default' });
+    expect(core1.message).toBe('hello');
+    expect(core1.involvedObject.name).toBe('p');
+    expect(core1.reportingComponent).toBe('bench');
+  });
+
+  it('serves autoscaling/v1 HPAs over autoscaling/v2 storage', async () => {
+    const v1 = kc.makeApiClient(k8s.AutoscalingV1Api);
+    const v2 = kc.makeApiClient(k8s.AutoscalingV2Api);
+    await v1.createNamespacedHorizontalPodAutoscaler({ namespace: 'default', body: { metadata: { name: 'h' }, spec: { scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'd' }, maxReplicas: 4, targetCPUUtilizationPercentage: 60 } } });
+    const asV2 = await v2.readNamespacedHorizontalPodAutoscaler({ name: 'h', namespace: 'default' });
+    expect(asV2.spec!.metrics![0].resource!.target.averageUtilization).toBe(60);
+    const asV1 = await v1.readNamespacedHorizontalPodAutoscaler({ name: 'h', namespace: 'default' });
+    expect(asV1.spec!.targetCPUUtilizationPercentage).toBe(60);
+  });
+});
+
 describe('watch', () => {
   it('delivers ADDED, MODIFIED and DELETED events from a resourceVersion', async () => {
     const list = await core.listNamespacedConfigMap({ namespace: 'default' });

@@ -2,6 +2,7 @@
 import { ALL_VERBS, type ResourceDef, type Strategy } from './resource.js';
 import { configMapStrategy, endpointSliceStrategy, eventStrategy, metaOnly, namespaceStrategy, nodeStrategy, requireFields, secretStrategy, serviceStrategy, specKind, type ServiceAllocator } from './strategies/core.js';
 import { crdStrategy } from './strategies/crd.js';
+import { eventsV1Conversion } from './strategies/events.js';
 import { hpaV1Conversion, hpaV1Strategy, hpaV2Strategy } from './strategies/hpa.js';
 import { podStrategy } from './strategies/pod.js';
 import { cronJobStrategy, daemonSetStrategy, deploymentStrategy, jobStrategy, replicaSetStrategy, statefulSetStrategy } from './strategies/workloads.js';
@@ -95,7 +96,7 @@ export function builtinResources(alloc: ServiceAllocator): ResourceDef[] {
     def({ gv: 'batch/v1', resource: 'jobs', kind: 'Job', categories: ALL, status: true, strategy: jobStrategy }),
     def({ gv: 'coordination.k8s.io/v1', resource: 'leases', kind: 'Lease', strategy: metaOnly('subdomain', true) }),
     def({ gv: 'discovery.k8s.io/v1', resource: 'endpointslices', kind: 'EndpointSlice', strategy: endpointSliceStrategy }),
-    def({ gv: 'events.k8s.io/v1', resource: 'events', kind: 'Event', shortNames: ['ev'], strategy: eventStrategy }),
+    { ...def({ gv: 'events.k8s.io/v1', resource: 'events', kind: 'Event', shortNames: ['ev'], strategy: metaOnly('subdomain', true), bucket: bucketOf('', 'events') }), convert: eventsV1Conversion },
     def({ gv: 'networking.k8s.io/v1', resource: 'ingressclasses', kind: 'IngressClass', namespaced: false, strategy: specKind('subdomain', false) }),
     def({ gv: 'networking.k8s.io/v1', resource: 'ingresses', kind: 'Ingress', shortNames: ['ing'], status: true, strategy: specKind('subdomain', true) }),
     def({ gv: 'networking.k8s.io/v1', resource: 'networkpolicies', kind: 'NetworkPolicy', shortNames: ['netpol'], strategy: specKind('subdomain', true) }),

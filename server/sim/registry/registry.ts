@@ -68,7 +68,11 @@ export class ResourceRegistry {
   /** Distinct buckets with their preferred definition. */
   buckets(): ResourceDef[] {
     const seen = new Map<string, ResourceDef>();
-    for (const d of this.all()) if (!seen.has(d.bucket) || d.preferred) seen.set(d.bucket, d);
+    for (const d of this.all()) {
+      // A converted view (autoscaling/v1 HPAs, events.k8s.io Events) never stands for its storage.
+      const cur = seen.get(d.bucket);
+      if (!cur || (!d.convert && (d.preferred || cur.convert))) seen.set(d.bucket, d);
+    }
     return [...seen.values()];
   }
 
