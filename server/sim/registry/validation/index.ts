@@ -299,12 +299,9 @@ function schemaTypeOf(v: unknown): string {
 
 function validateValue(value: unknown, schema: Schema, path: string, errors: FieldError[]): void {
   const at = path || '<root>';
-  if (value === null) {
-    if (!(schema as { nullable?: boolean }).nullable && schema.type) {
-      errors.push({ type: 'FieldValueTypeInvalid', field: at, value: 'null', detail: `${at} in body must be of type ${schema.type}: "null"` });
-    }
-    return;
-  }
+  // apiextensions-apiserver prunes nulls of non-nullable fields before validating, and accepts
+  // them where nullable: either way a null is never an error.
+  if (value === null) return;
   const actual = schemaTypeOf(value);
   if (schema['x-kubernetes-int-or-string']) {
     if (actual !== 'integer' && actual !== 'string') errors.push({ type: 'FieldValueTypeInvalid', field: at, value: actual, detail: `${at} in body must be of type integer,string: "${actual}"` });
