@@ -173,6 +173,7 @@ class App {
       screenReaderMode: this.screenReaderMode,
       announcer: this.announcer,
       onUnauthorized: () => this.showUnauthorized(),
+      onLeave: () => this.main.querySelector<HTMLElement>('.lesson-title')?.focus(),
     });
     return this.terminal;
   }

@@ -23,6 +23,8 @@ export interface TerminalPanelOptions {
   screenReaderMode: boolean;
   announcer: Announcer;
   onUnauthorized(): void;
+  /** Ctrl+Shift+L: the shell takes Tab, so this is the keyboard's way out of the terminal. */
+  onLeave(): void;
 }
 
 const STATUS_LABEL: Record<ConnectionState['kind'], string> = {
@@ -106,6 +108,11 @@ export class TerminalPanel {
         ),
       ),
       h('div', { class: 'terminal-body' }, this.host, this.searchBox, this.notice),
+      h(
+        'p',
+        { id: 'terminal-keys', class: 'visually-hidden' },
+        'Tab completes in the shell. Ctrl+Shift+L returns to the lesson, Ctrl+Shift+F searches, Ctrl+Shift+C copies, Ctrl+Shift+V pastes.',
+      ),
     );
 
     this.terminal.attachCustomKeyEventHandler((event) => this.handleKey(event));
@@ -150,6 +157,7 @@ export class TerminalPanel {
     // xterm measures the cell size when it opens; measuring a fallback font misaligns the grid.
     await Promise.race([document.fonts.load(`13.5px ${FONT_FAMILY}`), delay(1500)]).catch(() => undefined);
     this.terminal.open(this.host);
+    this.terminal.textarea?.setAttribute('aria-describedby', 'terminal-keys');
     this.fit.fit();
     this.connection.connect();
   }
@@ -278,6 +286,12 @@ export class TerminalPanel {
         return false;
       case 'KeyV':
         // The browser's own paste then fires a paste event, which xterm turns into input.
+        return false;
+      case 'KeyL':
+        if (event.type === 'keydown') {
+          event.preventDefault();
+          this.options.onLeave();
+        }
         return false;
       case 'KeyF':
         // Handled by the page-wide shortcut; xterm must not send it to the shell.

@@ -85,7 +85,7 @@ describe('accessibility', { timeout: 60_000 }, () => {
     });
   }
 
-  test('a keyboard-only learner can reach a Run button, run it, and go to the next step', async () => {
+  test('a keyboard-only learner can reach a Run button, run it, and leave the terminal again', async () => {
     const { page, errors } = await openPage('light');
     await page.goto(new URL('#/track/welcome', playground.url).toString());
     await page.getByTestId('lesson-body').waitFor();
@@ -117,8 +117,13 @@ describe('accessibility', { timeout: 60_000 }, () => {
     expect(reached).toBe(true);
     await page.keyboard.press('Enter');
     await waitForTerminal(page, (text) => terminalLines(text).some((line) => line.endsWith(command.split('\n')[0]!)));
-    // Run hands the keyboard to the terminal.
+    // Run hands the keyboard to the terminal; Tab belongs to the shell there, Ctrl+Shift+L leads back.
     expect(await page.evaluate(() => document.activeElement?.classList.contains('xterm-helper-textarea'))).toBe(true);
+    await page.keyboard.press('Control+Shift+L');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.className)).toBe('lesson-title');
+    await page.keyboard.press('Tab');
+    await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate(() => document.activeElement?.closest('#lesson-pane') !== null)).toBe(true);
     expect(errors).toEqual([]);
   });
 });
