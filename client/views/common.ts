@@ -31,7 +31,7 @@ export function unauthorizedView(): HTMLElement {
         {},
         'This playground only accepts browsers that arrived through its private link. ',
         'Look in the terminal where you started it for a line like ',
-        h('code', {}, 'http://127.0.0.1:8080/?token=…'),
+        h('code', {}, `${location.origin}${location.pathname}?token=…`),
         ' and open that URL. If the server was restarted, it printed a new one.',
       ),
     ),
