@@ -6,7 +6,7 @@
 import type { EmbeddedCluster } from '../cluster.js';
 import type { KubeObject } from '../types.js';
 import type { EventRecorder } from './events.js';
-import { Informer, controllerRef, isPodActive, isPodAvailable, isPodReady, nsKey, omitEmpty, quietly, splitKey, writeStatus, type Obj, type Resources } from './kit.js';
+import { Informer, controllerRef, ownedBy, isPodActive, isPodAvailable, isPodReady, nsKey, omitEmpty, quietly, splitKey, writeStatus, type Obj, type Resources } from './kit.js';
 import { podFromTemplate } from './replicaset.js';
 import { matchesNodeAffinity, tolerates } from './scheduler.js';
 import { podTemplateHash } from './deployment.js';
@@ -74,7 +74,7 @@ export class DaemonSetController {
     const generation = String(ds.metadata.generation ?? 1);
     const hash = podTemplateHash(ds.spec.template).slice(0, 10);
     const nodes = this.cluster.store.list(this.res.nodes.bucket) as Obj[];
-    const pods = (this.cluster.store.list(this.res.pods.bucket, ns) as Obj[]).filter((p) => controllerRef(p as KubeObject)?.uid === ds.metadata.uid);
+    const pods = ownedBy(this.cluster, this.res.pods.bucket, ns, ds.metadata.uid);
     const active = pods.filter(isPodActive);
     const podNode = (p: Obj) => p.spec?.nodeName ?? p.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchFields?.[0]?.values?.[0];
     const maxUnavailable = Number(ds.spec.updateStrategy?.rollingUpdate?.maxUnavailable ?? 1) || 1;
@@ -125,7 +125,7 @@ export class DaemonSetController {
     const live = this.cluster.store.get(this.res.daemonSets.bucket, ds.metadata.namespace, ds.metadata.name);
     if (!live) return;
     const nodes = this.cluster.store.list(this.res.nodes.bucket) as Obj[];
-    const pods = (this.cluster.store.list(this.res.pods.bucket, ds.metadata.namespace) as Obj[]).filter((p) => controllerRef(p as KubeObject)?.uid === ds.metadata.uid && isPodActive(p) && p.spec?.nodeName);
+    const pods = ownedBy(this.cluster, this.res.pods.bucket, ds.metadata.namespace, ds.metadata.uid).filter((p) => isPodActive(p) && p.spec?.nodeName);
     const eligible = new Set(nodes.filter((n) => this.eligible(ds, n)).map((n) => n.metadata.name));
     const scheduled = pods.filter((p) => eligible.has(p.spec.nodeName));
     const now = Date.now();

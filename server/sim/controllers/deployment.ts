@@ -8,7 +8,7 @@
 import type { EmbeddedCluster } from '../cluster.js';
 import type { KubeObject } from '../types.js';
 import type { EventRecorder } from './events.js';
-import { Informer, controllerRef, isPodActive, nowISO, nsKey, omitEmpty, ownerRefTo, quietly, setCondition, splitKey, type Obj, type Resources } from './kit.js';
+import { Informer, controllerRef, ownedBy, isPodActive, nowISO, nsKey, omitEmpty, ownerRefTo, quietly, setCondition, splitKey, type Obj, type Resources } from './kit.js';
 
 const SOURCE = { component: 'deployment-controller' };
 const REVISION = 'deployment.kubernetes.io/revision';
@@ -130,7 +130,7 @@ export class DeploymentController {
   }
 
   private ownedReplicaSets(d: Obj): Obj[] {
-    return (this.cluster.store.list(this.res.replicaSets.bucket, d.metadata.namespace) as Obj[]).filter((rs) => controllerRef(rs as KubeObject)?.uid === d.metadata.uid).map((rs) => this.present('replicaSets', rs as KubeObject));
+    return ownedBy(this.cluster, this.res.replicaSets.bucket, d.metadata.namespace, d.metadata.uid).map((rs) => this.present('replicaSets', rs as KubeObject));
   }
 
   private async sync(key: string): Promise<void> {
@@ -330,7 +330,7 @@ export class DeploymentController {
 
   private async recreate(d: Obj, newRS: Obj, olds: Obj[]): Promise<void> {
     for (const rs of olds) if (specReplicas(rs) > 0) await this.scale(d, rs, 0);
-    const oldPods = (this.cluster.store.list(this.res.pods.bucket, d.metadata.namespace) as Obj[]).filter((p) => olds.some((rs) => controllerRef(p as KubeObject)?.uid === rs.metadata.uid));
+    const oldPods = olds.flatMap((rs) => ownedBy(this.cluster, this.res.pods.bucket, d.metadata.namespace, rs.metadata.uid));
     if (oldPods.length) return; // wait until every old pod is gone
     const replicas = d.spec?.replicas ?? 1;
     if (specReplicas(newRS) !== replicas) {

@@ -8,7 +8,7 @@
 import type { EmbeddedCluster } from '../cluster.js';
 import type { KubeObject } from '../types.js';
 import { selectorMatches } from '../registry/strategies/workloads.js';
-import { Informer, isPodReady, nowISO, nsKey, ownerRefTo, quietly, splitKey, type Obj, type Resources } from './kit.js';
+import { Informer, selectObjects, isPodReady, nowISO, nsKey, ownerRefTo, quietly, splitKey, type Obj, type Resources } from './kit.js';
 
 const SERVICE_NAME = 'kubernetes.io/service-name';
 const MANAGED_BY = 'endpointslice.kubernetes.io/managed-by';
@@ -45,9 +45,10 @@ export class EndpointsController {
         }
         const labels = [e.object.metadata.labels ?? {}, e.prev?.metadata.labels ?? {}];
         const keys: string[] = [];
-        for (const s of cluster.store.list(res.services.bucket, ns) as Obj[]) {
-          if (s.spec?.selector && labels.some((l) => selectorMatches({ matchLabels: s.spec.selector }, l))) keys.push(nsKey(s));
-        }
+        cluster.store.scan((b, s) => {
+          const sel = (s as Obj).spec?.selector;
+          if (b === res.services.bucket && s.metadata.namespace === ns && sel && labels.some((l) => selectorMatches({ matchLabels: sel }, l))) keys.push(nsKey(s));
+        });
         return keys;
       },
       (key) => this.sync(key),
@@ -72,9 +73,10 @@ export class EndpointsController {
     }
     if (ns === 'default' && name === 'kubernetes') return this.syncKubernetes(svc);
     if (!svc.spec?.selector || svc.spec.type === 'ExternalName') return;
-    const pods = (this.cluster.store.list(this.res.pods.bucket, ns) as Obj[]).filter(
-      (p) => selectorMatches({ matchLabels: svc.spec.selector }, p.metadata.labels ?? {}) && p.status?.podIP && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed',
-    );
+    const pods = selectObjects(this.cluster, this.res.pods.bucket, ns, (p) => {
+      const q = p as Obj;
+      return selectorMatches({ matchLabels: svc.spec.selector }, q.metadata.labels ?? {}) && q.status?.podIP && q.status?.phase !== 'Succeeded' && q.status?.phase !== 'Failed';
+    });
     await this.writeEndpoints(svc, pods);
     await this.writeSlice(svc, pods);
   }

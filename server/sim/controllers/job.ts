@@ -6,7 +6,7 @@
 import type { EmbeddedCluster } from '../cluster.js';
 import type { KubeObject } from '../types.js';
 import type { EventRecorder } from './events.js';
-import { Informer, controllerRef, isPodReady, nowISO, nsKey, quietly, splitKey, writeStatus, type Obj, type Resources } from './kit.js';
+import { Informer, controllerRef, ownedBy, isPodReady, nowISO, nsKey, quietly, splitKey, writeStatus, type Obj, type Resources } from './kit.js';
 import { podFromTemplate } from './replicaset.js';
 
 const SOURCE = { component: 'job-controller' };
@@ -52,7 +52,7 @@ export class JobController {
     if (job.metadata.deletionTimestamp) return;
     const conditions: Obj[] = job.status?.conditions ?? [];
     const finished = conditions.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
-    const pods = (this.cluster.store.list(this.res.pods.bucket, ns) as Obj[]).filter((p) => controllerRef(p as KubeObject)?.uid === job.metadata.uid);
+    const pods = ownedBy(this.cluster, this.res.pods.bucket, ns, job.metadata.uid);
     let counts = this.counted.get(key);
     if (!counts || (job.status?.succeeded ?? 0) + (job.status?.failed ?? 0) === 0) {
       counts = counts ?? { succeeded: new Set(), failed: new Set() };

@@ -134,6 +134,23 @@ export function splitKey(key: string): [string, string] {
   return [key.slice(0, i), key.slice(i + 1)];
 }
 
+/**
+ * Objects of one bucket and namespace that pass `keep`, copying only those (store.list copies
+ * everything, which controllers reconciling on every pod change cannot afford).
+ */
+export function selectObjects(cluster: EmbeddedCluster, bucket: string, namespace: string | undefined, keep: (o: Readonly<KubeObject>) => boolean): Obj[] {
+  const out: Obj[] = [];
+  cluster.store.scan((b, o) => {
+    if (b === bucket && (namespace === undefined || (o.metadata.namespace ?? '') === namespace) && keep(o)) out.push(structuredClone(o) as Obj);
+  });
+  return out.sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
+}
+
+/** Objects whose controller is the object with this uid. */
+export function ownedBy(cluster: EmbeddedCluster, bucket: string, namespace: string, uid: string): Obj[] {
+  return selectObjects(cluster, bucket, namespace, (o) => !!o.metadata.ownerReferences?.some((r) => r.controller && r.uid === uid));
+}
+
 export function controllerRef(o: KubeObject): OwnerReference | undefined {
   return o.metadata.ownerReferences?.find((r) => r.controller);
 }

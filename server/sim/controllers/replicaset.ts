@@ -7,7 +7,7 @@ import type { EmbeddedCluster } from '../cluster.js';
 import type { KubeObject } from '../types.js';
 import { selectorMatches } from '../registry/strategies/workloads.js';
 import type { EventRecorder } from './events.js';
-import { Informer, controllerRef, isPodActive, isPodAvailable, isPodReady, nsKey, omitEmpty, ownerRefTo, quietly, splitKey, writeStatus, type Obj, type Resources } from './kit.js';
+import { Informer, controllerRef, ownedBy, isPodActive, isPodAvailable, isPodReady, nsKey, omitEmpty, ownerRefTo, quietly, splitKey, writeStatus, type Obj, type Resources } from './kit.js';
 
 const SOURCE = { component: 'replicaset-controller' };
 
@@ -74,7 +74,7 @@ export class ReplicaSetController {
   }
 
   private ownedPods(rs: Obj): Obj[] {
-    return (this.cluster.store.list(this.res.pods.bucket, rs.metadata.namespace) as Obj[]).filter((p) => controllerRef(p as KubeObject)?.uid === rs.metadata.uid);
+    return ownedBy(this.cluster, this.res.pods.bucket, rs.metadata.namespace, rs.metadata.uid);
   }
 
   private async sync(key: string): Promise<void> {

@@ -8,7 +8,7 @@
 import type { EmbeddedCluster } from '../cluster.js';
 import type { KubeObject } from '../types.js';
 import type { EventRecorder } from './events.js';
-import { Informer, controllerRef, isPodReady, isPodAvailable, nsKey, omitEmpty, quietly, splitKey, writeStatus, type Obj, type Resources } from './kit.js';
+import { Informer, controllerRef, ownedBy, isPodReady, isPodAvailable, nsKey, omitEmpty, quietly, splitKey, writeStatus, type Obj, type Resources } from './kit.js';
 import { podFromTemplate } from './replicaset.js';
 import { podTemplateHash } from './deployment.js';
 
@@ -53,8 +53,7 @@ export class StatefulSetController {
     const replicas = sts.spec.replicas ?? 1;
     const parallel = sts.spec.podManagementPolicy === 'Parallel';
     const pods = new Map<number, Obj>();
-    for (const p of this.cluster.store.list(this.res.pods.bucket, ns) as Obj[]) {
-      if (controllerRef(p as KubeObject)?.uid !== sts.metadata.uid) continue;
+    for (const p of ownedBy(this.cluster, this.res.pods.bucket, ns, sts.metadata.uid)) {
       const m = new RegExp(`^${name.replace(/[.]/g, '\\.')}-(\\d+)$`).exec(p.metadata.name);
       if (m) pods.set(Number(m[1]), p);
     }
@@ -126,7 +125,7 @@ export class StatefulSetController {
   private async updateStatus(sts: Obj, revision: string): Promise<void> {
     const live = this.cluster.store.get(this.res.statefulSets.bucket, sts.metadata.namespace, sts.metadata.name);
     if (!live) return;
-    const pods = (this.cluster.store.list(this.res.pods.bucket, sts.metadata.namespace) as Obj[]).filter((p) => controllerRef(p as KubeObject)?.uid === sts.metadata.uid && !p.metadata.deletionTimestamp);
+    const pods = ownedBy(this.cluster, this.res.pods.bucket, sts.metadata.namespace, sts.metadata.uid).filter((p) => !p.metadata.deletionTimestamp);
     const now = Date.now();
     const updated = pods.filter((p) => p.metadata.labels?.[REVISION] === revision).length;
     const prevCurrent = (live as Obj).status?.currentRevision ?? revision;
