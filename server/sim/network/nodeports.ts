@@ -1,0 +1,155 @@
+/**
+ * kube-proxy's NodePorts as real TCP listeners on every node's InternalIP (loopback addresses of
+ * this machine), so `curl http://NODE_IP:NODE_PORT/` from the terminal reaches the workload.
+ *
+ * A listener exists only while its Service has a ready endpoint: kube-proxy REJECTs connections
+ * to a Service without endpoints, which a client sees as "Connection refused", exactly what a
+ * closed port gives.
+ */
+import type http from 'node:http';
+import type { EmbeddedCluster } from '../cluster.js';
+import { createBridgeServer } from './http-bridge.js';
+import type { ClusterNetwork } from './network.js';
+
+type Obj = Record<string, any>;
+
+interface Listener {
+  ip: string;
+  port: number;
+  server: http.Server;
+  listening: Promise<void>;
+}
+
+export class NodePortListeners {
+  private readonly listeners = new Map<string, Listener>();
+  private readonly failed = new Map<string, string>();
+  private readonly buckets: Set<string>;
+  private readonly nodesBucket: string;
+  private readonly unsubscribe: () => void;
+  private scheduled = false;
+  private running: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    private readonly cluster: EmbeddedCluster,
+    private readonly network: ClusterNetwork,
+  ) {
+    const bucket = (g: string, r: string) => cluster.registry.lookup(g, 'v1', r)?.bucket ?? `${g}/${r}`;
+    this.nodesBucket = bucket('', 'nodes');
+    this.buckets = new Set([bucket('', 'services'), bucket('', 'endpoints'), bucket('', 'pods'), this.nodesBucket]);
+    this.unsubscribe = cluster.store.onAnyChange((e) => {
+      if (this.buckets.has(e.bucket)) this.schedule();
+    });
+    this.schedule();
+  }
+
+  /** Addresses that could not be bound (another process holds the port), with the reason. */
+  get bindErrors(): ReadonlyMap<string, string> {
+    return this.failed;
+  }
+
+  /** The `ip:port` pairs currently listening. */
+  addresses(): string[] {
+    return [...this.listeners.keys()];
+  }
+
+  /** Resolves once the listeners match the cluster's state as of now. */
+  async idle(): Promise<void> {
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setImmediate(r));
+      await this.running;
+    }
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.running = this.running.then(() => this.reconcile());
+    });
+  }
+
+  private nodeIPs(): string[] {
+    const ips: string[] = [];
+    this.network.nodeIPs.clear();
+    for (const n of this.cluster.store.list(this.nodesBucket, undefined, true) as Obj[]) {
+      const ip = (n.status?.addresses ?? []).find((a: Obj) => a.type === 'InternalIP')?.address;
+      if (typeof ip === 'string' && ip.startsWith('127.')) {
+        ips.push(ip);
+        this.network.nodeIPs.set(ip, n.metadata.name);
+      }
+    }
+    return ips;
+  }
+
+  private async reconcile(): Promise<void> {
+    if (this.stopped) return;
+    const ips = this.nodeIPs();
+    const want = new Set<string>();
+    for (const [nodePort, { svc, port }] of this.network.services.nodePorts()) {
+      if (this.network.services.endpoints(svc, port).length === 0) continue;
+      for (const ip of ips) want.add(`${ip}:${nodePort}`);
+    }
+    const closing: Promise<void>[] = [];
+    for (const [key, l] of this.listeners) {
+      if (want.has(key)) continue;
+      this.listeners.delete(key);
+      closing.push(close(l));
+    }
+    for (const key of this.failed.keys()) if (!want.has(key)) this.failed.delete(key);
+    const opening: Promise<void>[] = [];
+    for (const key of want) {
+      if (this.listeners.has(key) || this.failed.has(key)) continue;
+      const [ip, portText] = key.split(':') as [string, string];
+      const l = this.open(ip, Number(portText));
+      this.listeners.set(key, l);
+      opening.push(
+        l.listening.catch((e: Error) => {
+          if (this.listeners.get(key) === l) this.listeners.delete(key);
+          this.failed.set(key, e.message);
+          console.error(`sim network: cannot listen on NodePort ${key}: ${e.message}`);
+        }),
+      );
+    }
+    await Promise.all([...closing, ...opening]);
+  }
+
+  private open(ip: string, nodePort: number): Listener {
+    const server = createBridgeServer(async (req) => {
+      const target = this.network.services.nodePorts().get(nodePort);
+      if (!target) throw new Error('no such NodePort');
+      // externalTrafficPolicy Cluster: kube-proxy SNATs, so the pod sees the node's address.
+      return this.network.toService(target.svc, target.port, req, { ip }, 'nodeport', { host: ip, port: nodePort });
+    });
+    const listening = new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(nodePort, ip, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    return { ip, port: nodePort, server, listening };
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.unsubscribe();
+    await this.running;
+    const all = [...this.listeners.values()];
+    this.listeners.clear();
+    await Promise.all(all.map(close));
+  }
+}
+
+function close(l: Listener): Promise<void> {
+  return l.listening.then(
+    () =>
+      new Promise<void>((resolve) => {
+        l.server.close(() => resolve());
+        l.server.closeAllConnections();
+      }),
+    () => undefined,
+  );
+}

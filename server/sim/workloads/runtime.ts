@@ -1,0 +1,108 @@
+/**
+ * The ContainerRuntime the simulated kubelet drives: a started container becomes its image's
+ * behaviour, given a ContainerContext (identity, env, the kubelet's log, this pod's network),
+ * and its ports start answering on the pod's IP until the kubelet stops it.
+ */
+import type { EmbeddedCluster } from '../cluster.js';
+import { defaultContainerRuntime, type ContainerRuntime, type ContainerStart, type PodSandbox, type RunningContainer } from '../controllers/container-runtime.js';
+import type { KubeletTimings } from '../controllers/kit.js';
+import { behaviourForImage } from '../runtime/registry.js';
+import type { ContainerContext } from '../runtime/types.js';
+import type { ClusterNetwork } from '../network/network.js';
+import { CLUSTER_DOMAIN } from '../network/services.js';
+import type { NetworkPod } from '../network/types.js';
+import { containerEnv } from './env.js';
+
+type Obj = Record<string, any>;
+
+const KUBE_DNS_IP = '10.96.0.10';
+
+export function networkPod(sandbox: PodSandbox): NetworkPod {
+  return {
+    namespace: sandbox.namespace,
+    name: sandbox.name,
+    uid: sandbox.uid,
+    ip: sandbox.podIP,
+    nodeName: sandbox.nodeName,
+    hostNetwork: sandbox.hostNetwork,
+    get labels() {
+      return (sandbox.pod.metadata.labels ?? {}) as Record<string, string>;
+    },
+    get annotations() {
+      return (sandbox.pod.metadata.annotations ?? {}) as Record<string, string>;
+    },
+    object: () => sandbox.pod,
+  };
+}
+
+export interface BehaviourRuntimeOptions {
+  random?: () => number;
+  now?: () => Date;
+}
+
+export function behaviourRuntime(cluster: EmbeddedCluster, network: ClusterNetwork, timings: KubeletTimings, opts: BehaviourRuntimeOptions = {}): ContainerRuntime {
+  const fallback = defaultContainerRuntime(timings);
+  const entryFor = (sandbox: PodSandbox) => {
+    const existing = network.pod(sandbox.namespace, sandbox.name);
+    return existing && existing.pod.uid === sandbox.uid ? existing : network.addPod(networkPod(sandbox));
+  };
+  return {
+    sandboxCreated(sandbox) {
+      entryFor(sandbox);
+    },
+    sandboxRemoved(sandbox) {
+      network.removePod(sandbox);
+    },
+    start(c: ContainerStart): RunningContainer {
+      const entry = entryFor(c.sandbox);
+      const spec = c.container as Obj;
+      const image = String(spec.image ?? '');
+      const behaviour = behaviourForImage(image);
+      const pod = c.sandbox.pod as Obj;
+      const ctx: ContainerContext = {
+        podName: c.sandbox.name,
+        namespace: c.sandbox.namespace,
+        podIP: c.sandbox.podIP,
+        nodeName: c.sandbox.nodeName,
+        hostname: pod.spec?.hostname ?? c.sandbox.name,
+        containerName: spec.name,
+        image,
+        ...(Array.isArray(spec.command) ? { command: spec.command.map(String) } : {}),
+        ...(Array.isArray(spec.args) ? { args: spec.args.map(String) } : {}),
+        env: containerEnv({ cluster, services: network.services.all() }, pod, spec, c.sandbox.podIP, c.sandbox.hostIP),
+        labels: { ...((pod.metadata?.labels ?? {}) as Record<string, string>) },
+        log: c.log,
+        net: network.containerNetwork(entry.pod),
+        now: opts.now ?? (() => new Date()),
+        random: opts.random ?? Math.random,
+        clusterDNS: KUBE_DNS_IP,
+        clusterDomain: CLUSTER_DOMAIN,
+      };
+      const ports = behaviour.portsFor?.(ctx) ?? behaviour.ports;
+      const listening = { name: spec.name as string, ctx, behaviour, ports };
+      entry.containers.set(listening.name, listening);
+      const unlisten = () => {
+        if (entry.containers.get(listening.name) === listening) entry.containers.delete(listening.name);
+      };
+      c.signal.addEventListener('abort', unlisten, { once: true });
+
+      behaviour.start?.(ctx);
+      const completes = (c.init && !c.sidecar) || (!c.init && c.restartPolicy !== 'Always');
+      let exited: Promise<number> | undefined;
+      if (completes && !ctx.command && !ctx.args && !behaviour.serve) {
+        // An image whose own entrypoint we do not model, in a pod that expects it to finish.
+        exited = Promise.resolve(fallback.start(c)).then((h) => h.exited ?? new Promise<number>(() => {}));
+      } else if (behaviour.run) {
+        exited = behaviour.run(ctx, c.signal);
+      }
+      const running: RunningContainer = {
+        ...(behaviour.readyAfterMs ? { readyAfterMs: behaviour.readyAfterMs } : {}),
+        stop: unlisten,
+      };
+      if (exited) {
+        running.exited = exited.finally(unlisten);
+      }
+      return running;
+    },
+  };
+}

@@ -1,0 +1,119 @@
+/**
+ * An embedded cluster with workloads and the pod network attached, driven by the real kubectl
+ * (asynchronously: the API server lives in this process) and the real curl.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EmbeddedCluster } from '../../server/sim/cluster.js';
+import { startWorkloadControllers, type WorkloadControllers } from '../../server/sim/controllers/index.js';
+import { attachNetwork, type NetworkAttachment } from '../../server/sim/workloads/index.js';
+
+export const BOOKINFO = '/work/shared/reference/istio/samples/bookinfo.yaml';
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Harness {
+  cluster: EmbeddedCluster;
+  net: NetworkAttachment;
+  workloads: WorkloadControllers;
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  kubectl(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<Run>;
+  ok(args: string[], input?: string): Promise<string>;
+  sh(script: string, timeoutMs?: number): Promise<Run>;
+  spawnKubectl(args: string[]): ChildProcess;
+  close(): Promise<void>;
+}
+
+export async function startHarness(): Promise<Harness> {
+  const dir = await mkdtemp(join(tmpdir(), 'sim-network-'));
+  const cluster = await EmbeddedCluster.start();
+  const net = attachNetwork(cluster);
+  const workloads = startWorkloadControllers(cluster, {
+    runtime: net.runtime,
+    timings: { schedule: 0, pull: 20, start: 20, ready: 20, terminate: 100, run: 200, backoff: 200, probeDelayScale: 0 },
+  });
+  net.useKubelet(workloads.kubelet);
+  await workloads.ready;
+  await cluster.writeKubeconfig(join(dir, 'kubeconfig'));
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache') };
+  const run = (file: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}) =>
+    new Promise<Run>((resolve) => {
+      const child = execFile(file, args, { env, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
+        resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr }),
+      );
+      child.stdin!.end(opts.input ?? '');
+    });
+  const kubectl = (args: string[], opts?: { input?: string; timeoutMs?: number }) => run('kubectl', args, opts);
+  return {
+    cluster,
+    net,
+    workloads,
+    dir,
+    env,
+    kubectl,
+    async ok(args, input) {
+      const r = await kubectl(args, { input });
+      if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
+      return r.stdout;
+    },
+    sh: (script, timeoutMs) => run('sh', ['-c', script], { timeoutMs }),
+    spawnKubectl: (args) => spawn('kubectl', args, { env, stdio: ['ignore', 'pipe', 'pipe'] }),
+    async close() {
+      await net.stop();
+      workloads.stop();
+      await cluster.stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function until<T>(what: string, fn: () => Promise<T | undefined | false | null>, timeoutMs = 20_000): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+}
+
+/** Deploys Bookinfo and waits until its six pods are Ready. */
+export async function deployBookinfo(h: Harness): Promise<void> {
+  await h.ok(['apply', '-f', BOOKINFO]);
+  await until('six bookinfo pods', async () => (await h.ok(['get', 'pods', '--no-headers'])).trim().split('\n').length === 6);
+  await h.ok(['wait', '--for=condition=Ready', 'pod', '--all', '--timeout=60s']);
+}
+
+/** Which reviews version rendered a productpage: v1 has no stars, v2 black ones, v3 red ones. */
+export function reviewsVersion(html: string): string {
+  const served = html.match(/Reviews served by: reviews-(v\d)-/)?.[1] ?? '?';
+  const black = html.includes('class="flex gap-x-1 text-black-500"');
+  const red = html.includes('class="flex gap-x-1 text-red-500"');
+  const stars = red ? 'red' : black ? 'black' : 'none';
+  return `${served}:${stars}`;
+}
+
+/** A free TCP port on 127.0.0.1 for port-forward. */
+export async function freePort(): Promise<number> {
+  const net = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
