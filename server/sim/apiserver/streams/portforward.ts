@@ -240,6 +240,12 @@ async function forward(data: SpdyStream, error: SpdyStream, port: number, connec
     if (!data.destroyed) data.end();
     return;
   }
+  if (data.destroyed) {
+    // kubectl gave up on this connection while we were dialing.
+    target.destroy();
+    if (!error.destroyed && !error.writableEnded) error.end();
+    return;
+  }
 
   await new Promise<void>((resolve) => {
     let settled = false;
