@@ -4,9 +4,10 @@
  * node-pty makes the shell a session leader (setsid), so its session id is its pid. An
  * interactive bash puts every job in its own process group, so killing the shell's group
  * alone would leave `sleep 1000 &` running; the session id is what all of them share (and
- * keep after the shell dies). On Linux we enumerate the session through /proc; elsewhere we
- * fall back to the shell's process group. A process that calls setsid() itself (a daemon)
- * leaves the session and is out of reach without cgroups.
+ * keep after the shell dies). On Linux we enumerate the session through /proc, plus the
+ * descendants of its members (`setsid cmd &` leaves the session but not the family);
+ * elsewhere we fall back to the shell's process group. A daemon that double-forks away
+ * from both is out of reach without cgroups.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
@@ -14,6 +15,7 @@ const HAS_PROC = process.platform === 'linux';
 
 interface ProcStat {
   pid: number;
+  ppid: number;
   state: string;
   pgrp: number;
   session: number;
@@ -28,20 +30,33 @@ function readStat(pid: number): ProcStat | undefined {
   }
   // The command name is in parentheses and may itself contain spaces or parentheses.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-  return { pid, state: fields[0] ?? '?', pgrp: Number(fields[2]), session: Number(fields[3]) };
+  return { pid, state: fields[0] ?? '?', ppid: Number(fields[1]), pgrp: Number(fields[2]), session: Number(fields[3]) };
 }
 
-/** Live (non-zombie) processes of the session led by `sessionId`, the leader included. */
+/**
+ * Live (non-zombie) processes of the session led by `sessionId`, the leader included, and
+ * their descendants that left the session.
+ */
 export function sessionMembers(sessionId: number): ProcStat[] {
-  if (!HAS_PROC) return isAlive(sessionId) ? [{ pid: sessionId, state: 'R', pgrp: sessionId, session: sessionId }] : [];
-  const members: ProcStat[] = [];
+  if (!HAS_PROC) return isAlive(sessionId) ? [{ pid: sessionId, ppid: 0, state: 'R', pgrp: sessionId, session: sessionId }] : [];
+  const all: ProcStat[] = [];
   for (const name of readdirSync('/proc')) {
     const pid = Number(name);
     if (!Number.isInteger(pid) || pid <= 0) continue;
     const stat = readStat(pid);
-    if (stat && stat.session === sessionId && stat.state !== 'Z' && stat.state !== 'X') members.push(stat);
+    if (stat) all.push(stat);
   }
-  return members;
+  const family = new Set(all.filter((p) => p.session === sessionId).map((p) => p.pid));
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const p of all) {
+      if (!family.has(p.pid) && family.has(p.ppid)) {
+        family.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  return all.filter((p) => family.has(p.pid) && p.state !== 'Z' && p.state !== 'X');
 }
 
 function isAlive(pid: number): boolean {

@@ -2,7 +2,7 @@
  * Terminal sessions against a real PTY and a real shell, over a real WebSocket: first through
  * a bare http server + the upgrade handler, then through the whole playground server.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -139,6 +139,20 @@ function alive(pid: number): boolean {
   const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
   const state = stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0];
   return state !== 'Z' && state !== 'X';
+}
+
+/** Live processes whose command line starts with `cmdline` (arguments separated by NUL). */
+function pidsOf(cmdline: string): number[] {
+  const pids: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/cmdline`, 'latin1').startsWith(cmdline) && alive(Number(name))) pids.push(Number(name));
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return pids;
 }
 
 function procState(pid: number): string {
@@ -362,11 +376,17 @@ describe('terminal sessions over WebSocket (real PTY)', () => {
     const nohupJob = await c.pid('nohup sleep 1001 >/dev/null 2>&1 & echo $!');
     const disowned = await c.pid('sleep 1002 & disown; echo $!');
     const stopped = await c.pid('sleep 1003 & kill -STOP $!; echo $!');
-    for (const pid of [shell, job, nohupJob, disowned, stopped]) expect(alive(pid), `pid ${pid} before`).toBe(true);
-    expect(sessionMembers(shell).length).toBeGreaterThanOrEqual(5);
+    // Left the session (but is still in the shell's family: setsid -w waits for it).
+    const seconds = 1000 + Math.floor(Math.random() * 8000) + 0.5;
+    await c.run(`setsid -w sleep ${seconds} & true`);
+    await expect.poll(() => pidsOf(`sleep\u0000${seconds}\u0000`).length).toBe(1);
+    const ownSession = pidsOf(`sleep\u0000${seconds}\u0000`)[0]!;
+    const all = [shell, job, nohupJob, disowned, stopped, ownSession];
+    for (const pid of all) expect(alive(pid), `pid ${pid} before`).toBe(true);
+    expect(sessionMembers(shell).length).toBeGreaterThanOrEqual(6);
 
     await h.sessions.end('end');
-    for (const pid of [shell, job, nohupJob, disowned, stopped]) expect(alive(pid), `pid ${pid} after`).toBe(false);
+    for (const pid of all) expect(alive(pid), `pid ${pid} after`).toBe(false);
     expect(sessionMembers(shell)).toEqual([]);
     expect(h.sessions.has('end')).toBe(false);
     await c.closed();
