@@ -341,7 +341,8 @@ function validateValue(value: unknown, schema: Schema, path: string, errors: Fie
   if (typeof value === 'object') {
     const obj = value as Record<string, unknown>;
     for (const r of schema.required ?? []) {
-      if (!(r in obj)) errors.push({ type: 'FieldValueRequired', field: join(path, r), detail: '' });
+      const prop = schema.properties?.[r] as (Schema & { nullable?: boolean }) | undefined;
+      if (!(r in obj) || (obj[r] === null && !prop?.nullable)) errors.push({ type: 'FieldValueRequired', field: join(path, r), detail: '' });
     }
     for (const [k, v] of Object.entries(obj)) {
       const prop = schema.properties?.[k];
