@@ -347,6 +347,14 @@ describe('bad input leaves the store unchanged', () => {
     expect(r8.code).toBe(400);
     expect(r8.body.message).toMatch(/^error converting YAML to JSON/);
 
+    for (const body of ['{"metadata":{"name":42}}', '{"metadata":[]}', '{"metadata":{"name":"x","labels":{"a":1}}}', '{"metadata":{"name":"x","finalizers":"f"}}', '{"metadata":{"name":"x"},"data":{"k":{"deep":true}}}']) {
+      const r = await raw(cluster, 'POST', '/api/v1/namespaces/default/configmaps', body, { 'Content-Type': 'application/json' });
+      expect(r.code, body).toBeGreaterThanOrEqual(400);
+      expect(r.code, body).toBeLessThan(500);
+    }
+    const r9 = await raw(cluster, 'GET', '/api/v1/namespaces/%zz/configmaps', '', {});
+    expect(r9.code).toBe(400);
+
     expect(cluster.store.currentRV).toBe(rv);
     // …and the server still answers normally.
     expect((await core.readNamespace({ name: 'default' })).metadata!.name).toBe('default');

@@ -215,7 +215,8 @@ export class ApiServer {
       ctx.user = user ?? 'system:anonymous';
       await this.route(ctx, path);
     } catch (e) {
-      this.sendError(ctx, e);
+      // A malformed %-escape in the path is the client's error, not ours.
+      this.sendError(ctx, e instanceof URIError ? ApiError.badRequest(`invalid URL escape in path: ${req.url}`) : e);
     }
   }
 

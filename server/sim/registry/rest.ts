@@ -180,7 +180,8 @@ export class RestStorage {
     body.apiVersion = expected;
     body.kind = def.kind;
     if (body.metadata === undefined || body.metadata === null) body.metadata = {};
-    if (typeof body.metadata !== 'object' || Array.isArray(body.metadata)) throw ApiError.badRequest('metadata: expected an object');
+    if (typeof body.metadata !== 'object' || Array.isArray(body.metadata)) throw this.undecodable(def, `cannot unmarshal ${jsonType(body.metadata)} into Go struct field ${def.kind}.metadata of type v1.ObjectMeta`);
+    this.checkMetaTypes(def, body.metadata);
     if (def.namespaced) {
       if (body.metadata.namespace && body.metadata.namespace !== namespace) {
         throw ApiError.badRequest('the namespace of the provided object does not match the namespace sent on the request');
@@ -193,6 +194,32 @@ export class RestStorage {
       throw ApiError.badRequest(`the name of the object (${body.metadata.name}) does not match the name on the URL (${name})`);
     }
     if (name !== undefined) body.metadata.name ??= name;
+  }
+
+  private undecodable(def: ResourceDef, why: string): ApiError {
+    return ApiError.badRequest(`${def.kind} in version "${def.version}" cannot be handled as a ${def.kind}: json: ${why}`);
+  }
+
+  /** What Go's JSON decoding of ObjectMeta refuses before any validation runs. */
+  private checkMetaTypes(def: ResourceDef, m: Obj): void {
+    for (const f of ['name', 'generateName', 'namespace', 'resourceVersion', 'uid']) {
+      if (m[f] !== undefined && m[f] !== null && typeof m[f] !== 'string') {
+        throw this.undecodable(def, `cannot unmarshal ${jsonType(m[f])} into Go struct field ObjectMeta.metadata.${f} of type string`);
+      }
+    }
+    for (const f of ['labels', 'annotations']) {
+      const v = m[f];
+      if (v === undefined || v === null) continue;
+      if (typeof v !== 'object' || Array.isArray(v)) throw this.undecodable(def, `cannot unmarshal ${jsonType(v)} into Go struct field ObjectMeta.metadata.${f} of type map[string]string`);
+      for (const x of Object.values(v)) {
+        if (typeof x !== 'string') throw this.undecodable(def, `cannot unmarshal ${jsonType(x)} into Go struct field ObjectMeta.metadata.${f} of type string`);
+      }
+    }
+    for (const f of ['finalizers', 'ownerReferences', 'managedFields']) {
+      if (m[f] !== undefined && m[f] !== null && !Array.isArray(m[f])) throw this.undecodable(def, `cannot unmarshal ${jsonType(m[f])} into Go struct field ObjectMeta.metadata.${f} of type []`);
+    }
+    if (Array.isArray(m.finalizers) && m.finalizers.some((x: unknown) => typeof x !== 'string')) throw this.undecodable(def, 'cannot unmarshal non-string into Go struct field ObjectMeta.metadata.finalizers of type string');
+    if (Array.isArray(m.ownerReferences) && m.ownerReferences.some((r: unknown) => !r || typeof r !== 'object')) throw this.undecodable(def, 'cannot unmarshal non-object into Go struct field ObjectMeta.metadata.ownerReferences of type v1.OwnerReference');
   }
 
   private invalid(def: ResourceDef, name: string, errs: FieldError[]): void {
@@ -548,6 +575,12 @@ export class RestStorage {
 
   /** For the garbage collector and namespace controller: does a selector pick these labels. */
   static selects = selectorMatches;
+}
+
+function jsonType(v: unknown): string {
+  if (Array.isArray(v)) return 'array';
+  if (v === null) return 'null';
+  return typeof v === 'object' ? 'object' : typeof v === 'boolean' ? 'bool' : typeof v;
 }
 
 function selectorString(sel: Obj | undefined): string {
