@@ -166,6 +166,7 @@ export class TrackView {
     const first = body.firstElementChild;
     if (first?.tagName === 'H1') first.remove();
     enhanceCodeButtons(body);
+    openExternalLinksInNewTabs(body);
 
     this.lessonScroll.replaceChildren(
       h(
@@ -335,6 +336,22 @@ function enhanceCodeButtons(root: HTMLElement): void {
       if (subject) button.setAttribute('aria-label', `${text}: ${subject}`);
       bar.append(button);
     }
+  }
+}
+
+/** Links leaving the playground open beside it: following one must not drop the lesson and shell. */
+function openExternalLinksInNewTabs(root: HTMLElement): void {
+  for (const link of root.querySelectorAll<HTMLAnchorElement>('a[href]')) {
+    let url: URL;
+    try {
+      url = new URL(link.getAttribute('href') ?? '', location.href);
+    } catch {
+      continue;
+    }
+    if (url.origin === location.origin) continue;
+    link.target = '_blank';
+    link.rel = 'noopener noreferrer';
+    link.append(h('span', { class: 'visually-hidden' }, ' (opens in a new tab)'), icon('external', 'icon icon-xs external-icon'));
   }
 }
 

@@ -49,7 +49,7 @@ function writeLessons(root: string): void {
   );
   write(
     'basics/02-files.md',
-    ['---', 'id: files', 'title: Files', 'checks: []', 'hints: []', 'solution: []', '---', '', 'Copy this:', '', '```text', 'copied-text-123', '```', ''].join('\n'),
+    ['---', 'id: files', 'title: Files', 'checks: []', 'hints: []', 'solution: []', '---', '', 'Copy this (see [the docs](https://istio.io/latest/docs/)):', '', '```text', 'copied-text-123', '```', ''].join('\n'),
   );
   write(
     'elsewhere/track.yaml',
@@ -201,6 +201,11 @@ describe('lessons in the browser', { timeout: 60_000 }, () => {
     await page.goto(new URL('#/track/basics/files', playground.url).toString());
     await page.getByTestId('lesson-body').waitFor();
     await waitForConnected(page);
+
+    // A link out of the playground opens beside it, never in place of the lesson and shell.
+    const external = page.locator('[data-testid=lesson-body] a[href^="https://istio.io"]');
+    await expect(external.getAttribute('target')).resolves.toBe('_blank');
+    await expect(external.getAttribute('rel')).resolves.toBe('noopener noreferrer');
 
     const copy = page.locator('[data-testid=lesson-body] button.code-copy');
     await copy.click();
