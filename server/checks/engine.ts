@@ -46,6 +46,8 @@ export interface CheckEngineOptions {
 
 type Listener = (state: StepCheckState) => void;
 
+const ACTIVITY_QUIET_MS = 400;
+
 interface Subscription {
   watcher: StepWatcher;
   listeners: Set<Listener>;
@@ -155,7 +157,8 @@ export class CheckEngine {
   /** Terminal activity: the learner may have just changed the cluster; look again soon. */
   activity(learnerId: string): void {
     const prefix = `${learnerId}\u0000`;
-    for (const [key, sub] of this.subs) if (key.startsWith(prefix)) sub.watcher.trigger();
+    // Output streams while a command runs: wait for a quiet moment rather than re-check per chunk.
+    for (const [key, sub] of this.subs) if (key.startsWith(prefix)) sub.watcher.trigger(ACTIVITY_QUIET_MS);
   }
 
   close(): void {

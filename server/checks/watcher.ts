@@ -67,7 +67,7 @@ export class StepWatcher {
   }
 
   /** Schedules an evaluation after the debounce (or at once with 0). */
-  trigger(delayMs = this.options.debounceMs ?? 300): void {
+  trigger(delayMs = this.options.debounceMs ?? 100): void {
     if (this.stopped) return;
     if (this.running) {
       this.again = true;
