@@ -27,7 +27,7 @@ let dataDir: string;
 const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
-  const clientIndex = path.resolve('dist/client/index.html');
+  const clientIndex = path.join(path.dirname(new URL(import.meta.url).pathname), '..', '..', 'dist', 'client', 'index.html');
   if (!fs.existsSync(clientIndex)) throw new Error('the client is not built: run `npm run build` first (npm test does)');
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-e2e-'));
   [playground, browser] = await Promise.all([startPlayground({ port: 0, dataDir, logLevel: 'silent' }), launchBrowser()]);
