@@ -213,6 +213,20 @@ describe('deployments', () => {
     expect(rsEvents).toMatch(/SuccessfulDelete\s+\S+\s+replicaset-controller\s+Deleted pod: web-/);
   });
 
+  it('a rollout that cannot progress fails rollout status once its progress deadline passes', async () => {
+    const stuck = deployment('stuck', 'nginx', 1, false)
+      .replace('replicas: 1', 'replicas: 1\n  progressDeadlineSeconds: 2')
+      .replace('      containers:', '      nodeSelector: { disk: none }\n      containers:');
+    await ok(['apply', '-f', '-'], stuck);
+    const r = await kubectl(['rollout', 'status', 'deployment/stuck', '--timeout=30s']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toContain('Waiting for deployment "stuck" rollout to finish: 0 of 1 updated replicas are available...');
+    expect(r.stderr).toBe('error: deployment "stuck" exceeded its progress deadline\n');
+    const cond = await ok(['get', 'deploy', 'stuck', '-o', 'jsonpath={.status.conditions[?(@.type=="Progressing")].reason}']);
+    expect(cond).toBe('ProgressDeadlineExceeded');
+    await ok(['delete', 'deploy', 'stuck']);
+  });
+
   it('a deleted pod is Terminating for its grace period, then replaced', async () => {
     const before = (await ok(['get', 'pods', '-l', 'app=web', '-o', 'name'])).trim().split('\n');
     await ok(['delete', before[0]!, '--wait=false']);

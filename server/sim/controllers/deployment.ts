@@ -360,10 +360,30 @@ export class DeploymentController {
     if (!live) return;
     const now = nowISO();
     const conditions = setCondition(live.status?.conditions ?? [], { type: 'Progressing', status: 'True', reason, message }, now, ['lastUpdateTime']);
+    // Any progress restarts the progress deadline, even with the same reason and message.
+    for (const c of conditions) if (c.type === 'Progressing') c.lastUpdateTime = now;
     const upd = structuredClone(live);
     upd.status = { ...(upd.status ?? {}), conditions: orderConditions(conditions) };
     if (JSON.stringify(upd.status) === JSON.stringify(live.status)) return;
     await quietly(() => this.cluster.rest.update(this.res.deployments, d.metadata.namespace, d.metadata.name, upd, {}, 'status'));
+  }
+
+  /**
+   * Progress (more updated or available replicas) moves the Progressing condition's
+   * lastUpdateTime; without any for progressDeadlineSeconds the rollout is declared stuck.
+   */
+  private checkDeadline(live: Obj, conditions: Obj[], newRS: Obj, available: number, updated: number, now: string): Obj[] {
+    const deadline = live.spec?.progressDeadlineSeconds;
+    const cond = conditions.find((c) => c.type === 'Progressing');
+    if (!cond || typeof deadline !== 'number' || cond.reason === 'ProgressDeadlineExceeded') return conditions;
+    const moved = available > (live.status?.availableReplicas ?? 0) || updated > (live.status?.updatedReplicas ?? 0);
+    if (moved) return conditions.map((c) => (c.type === 'Progressing' ? { ...c, lastUpdateTime: now } : c));
+    const left = Date.parse(cond.lastUpdateTime ?? cond.lastTransitionTime) + deadline * 1000 - Date.now();
+    if (left > 0) {
+      this.informer.after(left + 50, nsKey(live));
+      return conditions;
+    }
+    return setCondition(conditions, { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message: `ReplicaSet "${newRS.metadata.name}" has timed out progressing.` }, now, ['lastUpdateTime']);
   }
 
   private async syncStatus(d: Obj, newRS: Obj | undefined, all: Obj[]): Promise<void> {
@@ -384,6 +404,8 @@ export class DeploymentController {
     const complete = newRS && updated === replicas && total === replicas && available === replicas && specReplicas(newRS) === replicas && all.every((rs) => rs === newRS || rs.metadata.uid === newRS.metadata.uid || specReplicas(rs) === 0);
     if (complete && !live.spec?.paused) {
       conditions = setCondition(conditions, { type: 'Progressing', status: 'True', reason: 'NewReplicaSetAvailable', message: `ReplicaSet "${newRS!.metadata.name}" has successfully progressed.` }, now, ['lastUpdateTime']);
+    } else if (newRS && !live.spec?.paused) {
+      conditions = this.checkDeadline(live, conditions, newRS, available, updated, now);
     }
     const status: Obj = omitEmpty({
       observedGeneration: live.metadata.generation,

@@ -79,6 +79,7 @@ export class Informer {
   readonly queue: WorkQueue;
   private readonly unsubscribe: () => void;
   private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly pending = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private stopped = false;
 
   constructor(cluster: EmbeddedCluster, buckets: string[], keyOf: (e: StoreEvent) => string[] | string | undefined, reconcile: (key: string) => Promise<void>) {
@@ -100,15 +101,24 @@ export class Informer {
     });
   }
 
-  /** Re-queues a key later (minReadySeconds, progress deadlines, retries). */
+  /** Re-queues a key later (minReadySeconds, progress deadlines, retries); one timer per key, the earliest wins. */
   after(ms: number, key: string): void {
     if (this.stopped) return;
-    const t = setTimeout(() => {
-      this.timers.delete(t);
+    const at = Date.now() + ms;
+    const existing = this.pending.get(key);
+    if (existing && existing.at <= at) return;
+    if (existing) {
+      clearTimeout(existing.timer);
+      this.timers.delete(existing.timer);
+    }
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      this.pending.delete(key);
       this.queue.add(key);
     }, ms);
-    t.unref?.();
-    this.timers.add(t);
+    timer.unref?.();
+    this.timers.add(timer);
+    this.pending.set(key, { at, timer });
   }
 
   add(key: string): void {
