@@ -146,6 +146,19 @@ describe('CRUD and lists', () => {
   });
 });
 
+describe('pods', () => {
+  it('defaults a pod as kube-apiserver and its admission plugins do, and evicts it', async () => {
+    const pod = await core.createNamespacedPod({ namespace: 'default', body: { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } });
+    expect(pod.status!.phase).toBe('Pending');
+    expect(pod.status!.qosClass).toBe('BestEffort');
+    expect(pod.spec!.serviceAccountName).toBe('default');
+    expect(pod.spec!.tolerations!.map((t) => t.key)).toEqual(['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable']);
+    expect(pod.spec!.containers[0].volumeMounts![0].mountPath).toBe('/var/run/secrets/kubernetes.io/serviceaccount');
+    await core.createNamespacedPodEviction({ name: 'p', namespace: 'default', body: { metadata: { name: 'p', namespace: 'default' } } });
+    expect((await status(core.readNamespacedPod({ name: 'p', namespace: 'default' }))).code).toBe(404);
+  });
+});
+
 describe('versions sharing storage', () => {
   it('serves events.k8s.io/v1 and core/v1 Events from one store, fields renamed as kube converts them', async () => {
     const ev = kc.makeApiClient(k8s.EventsV1Api);

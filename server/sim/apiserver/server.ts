@@ -487,6 +487,15 @@ export class ApiServer {
       live.spec = { ...(live.spec ?? {}), finalizers: body.spec?.finalizers ?? [] };
       return this.respondObject(ctx, def, 200, await rest.update(def, '', name, live, this.requestOptions(ctx)));
     }
+    if (sub === 'eviction' && def.kind === 'Pod' && !def.group && !this.handlers.has('/pods/eviction')) {
+      // The eviction API (kubectl drain): a delete honouring the eviction's DeleteOptions.
+      // PodDisruptionBudgets are not consulted: the embedded cluster has no disruption controller.
+      if (method !== 'POST') throw ApiError.methodNotAllowed();
+      const body = await this.body(ctx);
+      if (body.metadata?.name && body.metadata.name !== name) throw ApiError.badRequest(`name in URL does not match name in Eviction object`);
+      await rest.delete(def, ns, name, body.deleteOptions ?? {}, this.requestOptions(ctx));
+      return this.send(ctx, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
+    }
     const h = this.handlers.get(`${def.group}/${def.resource}/${sub}`);
     const known = def.extraSubresources?.some((e) => e.name === sub);
     if (!h?.http) {
