@@ -49,7 +49,14 @@ export async function serve(): Promise<void> {
   const sessions = new TerminalSessions({ idleTimeoutMs: 600_000, scrollbackLines: 1000, logger: pino({ level: 'silent' }) });
   const upgrade = createTerminalUpgrade({ sessions });
   const server = http.createServer((_req, res) => res.writeHead(404).end());
+  // The floor of any WebSocket design: a bare ws server echoing each message, no shell.
+  const { WebSocketServer } = await import('ws');
+  const bare = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   server.on('upgrade', (req, socket, head) => {
+    if (req.url === '/bare-echo') {
+      bare.handleUpgrade(req, socket, head, (ws) => ws.on('message', (data: Buffer) => ws.send(data)));
+      return;
+    }
     upgrade(req, socket, head, 'bench', async () => ({ cwd: home, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } }));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -233,6 +240,28 @@ async function echoLatencies(term: Terminal): Promise<number[]> {
   return samples;
 }
 
+/** Round trips of one small message through a bare ws echo server (no shell, no protocol). */
+async function bareWsRoundTrips(port: number, count: number): Promise<number[]> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/bare-echo`, { perMessageDeflate: false });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  const samples: number[] = [];
+  const sampling = Date.now();
+  for (let i = 0; i < ECHO_WARMUP + count; i++) {
+    if (samples.length >= ECHO_MIN_SAMPLES && Date.now() - sampling > ECHO_BUDGET_MS) break;
+    const started = performance.now();
+    await new Promise((resolve) => {
+      ws.once('message', resolve);
+      ws.send('{"t":"input","d":"a"}');
+    });
+    if (i >= ECHO_WARMUP) samples.push(performance.now() - started);
+  }
+  ws.close();
+  return samples;
+}
+
 const median = (xs: number[]) => quantile(xs, 0.5);
 function quantile(xs: number[], q: number): number {
   const sorted = [...xs].sort((a, b) => a - b);
@@ -279,6 +308,7 @@ export default async function run(): Promise<void> {
     const rssAfterFlood = rssMb(child.pid!);
     const ptyEcho = await echoLatencies(pty);
     const wsEcho = await echoLatencies(ws);
+    const bareEcho = await bareWsRoundTrips(port, ECHO_SAMPLES);
 
     const f = (n: number, d = 1) => n.toFixed(d);
     const report = [
@@ -290,6 +320,7 @@ export default async function run(): Promise<void> {
       `  node-pty alone      p50 ${f(median(ptyEcho), 3)} ms   p99 ${f(quantile(ptyEcho, 0.99), 3)} ms`,
       `  over WebSocket      p50 ${f(median(wsEcho), 3)} ms   p99 ${f(quantile(wsEcho, 0.99), 3)} ms   target p50 <= 0.5, p99 <= 2`,
       `  ratio ws / pty      p50 ${f(median(wsEcho) / median(ptyEcho), 2)}   p99 ${f(quantile(wsEcho, 0.99) / quantile(ptyEcho, 0.99), 2)}`,
+      `  for reference, a bare ws echo round trip (no shell): p50 ${f(median(bareEcho), 3)} ms   p99 ${f(quantile(bareEcho, 0.99), 3)} ms`,
       `server RSS (the server above is our code bundled by esbuild, on plain node):`,
       `  one idle session    ${f(idleRss)} MB   target <= 80`,
       `  after the floods    ${f(rssAfterFlood)} MB`,
