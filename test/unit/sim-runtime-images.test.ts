@@ -174,3 +174,20 @@ describe('httpbin', () => {
     expect(JSON.parse(r.stdout).headers['User-Agent']).toBe('curl/7.88.1');
   });
 });
+
+describe('curlimages/curl entrypoint', () => {
+  it('runs args as a program when they name one (kubectl run … -- sleep 3600), else passes them to curl', async () => {
+    const net = new MemoryNetwork();
+    const ac = new AbortController();
+    const sleeper = net.addPod({ name: 's', image: 'curlimages/curl', args: ['sleep', '3600'] });
+    let ended = false;
+    const run = behaviourForImage('curlimages/curl').run!(sleeper, ac.signal).then(() => (ended = true));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(ended).toBe(false);
+    ac.abort();
+    await run;
+    const fetcher = net.addPod({ name: 'f', image: 'curlimages/curl', args: ['-sS', 'http://nosuch/'] });
+    expect(await behaviourForImage('curlimages/curl').run!(fetcher, new AbortController().signal)).toBe(6);
+    expect(net.logs.get('f')).toEqual(['curl: (6) Could not resolve host: nosuch']);
+  });
+});

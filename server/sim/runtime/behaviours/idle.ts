@@ -4,7 +4,7 @@
  * default (a shell, which exits at once without stdin, as it does for real).
  */
 import type { ImageBehaviourEntry } from '../registry.js';
-import { processBehaviour } from './process.js';
+import { processBehaviour, runMainProcess } from './process.js';
 import { ALPINE_OS_RELEASE, DEBIAN_OS_RELEASE, UBUNTU_OS_RELEASE } from './os.js';
 
 const is = (...names: string[]) => (repo: string) => names.includes(repo);
@@ -21,15 +21,27 @@ export const alpine: ImageBehaviourEntry = {
   create: () => processBehaviour({ userland: 'busybox', missingPrograms: ['curl'], files: { '/etc/os-release': ALPINE_OS_RELEASE } }, { cmd: ['/bin/sh'] }),
 };
 
-/** curlimages/curl; Istio's `sleep`/`curl` samples run it with `command: ["/bin/sleep", "infinity"]`. */
+/**
+ * curlimages/curl; Istio's `sleep`/`curl` samples run it with `command: ["/bin/sleep", "infinity"]`.
+ * Its entrypoint.sh runs `curl ARGS` when the first arg is an option or not a program, else
+ * execs ARGS, so `kubectl run c --image=curlimages/curl -- sleep 3600` sleeps.
+ */
 export const curlImage: ImageBehaviourEntry = {
   name: 'curlimages/curl',
   matches: (img) => img.repository === 'curlimages/curl',
-  create: () =>
-    processBehaviour(
-      { userland: 'busybox', user: 'curl_user', files: { '/etc/os-release': ALPINE_OS_RELEASE } },
-      { entrypoint: ['curl'] },
-    ),
+  create: () => {
+    const base = { userland: 'busybox' as const, user: 'curl_user', files: { '/etc/os-release': ALPINE_OS_RELEASE } };
+    return {
+      ...processBehaviour(base, {}),
+      run: async (ctx, signal) => {
+        if (ctx.command) return runMainProcess(ctx, [...ctx.command, ...(ctx.args ?? [])], signal);
+        const args = ctx.args ?? ['curl'];
+        const { containerPrograms } = await import('../shell/index.js');
+        const known = containerPrograms(base, null).has(args[0]?.split('/').pop() ?? '');
+        return runMainProcess(ctx, args[0]?.startsWith('-') || !known ? ['curl', ...args] : args, signal);
+      },
+    };
+  },
 };
 
 export const ubuntu: ImageBehaviourEntry = {
