@@ -251,6 +251,16 @@ describe('terminal sessions over WebSocket (real PTY)', () => {
     expect(await c.run('stty size')).toBe('43 132');
   });
 
+  it('starts the shell at the size the browser sends before hello (no redraw at 80x24 first)', async () => {
+    const ws = new WebSocket(h.url('early-size'));
+    ws.once('open', () => ws.send(encodeMessage({ t: 'resize', cols: 101, rows: 31 })));
+    const c = new TestClient(ws);
+    clients.push(c);
+    await c.until(() => c.replay !== undefined, 'hello + replay');
+    expect(c.messagesOf('hello')[0]).toMatchObject({ cols: 101, rows: 31 });
+    expect(await c.run('stty size')).toBe('31 101');
+  });
+
   it('replays the screen on reconnect; the same shell keeps running', async () => {
     const first = await open('replay');
     const pid = await first.run('echo $$');
