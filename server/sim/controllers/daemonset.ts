@@ -54,6 +54,10 @@ export class DaemonSetController {
     return this.informer.idle();
   }
 
+  resync(): void {
+    this.informer.resync();
+  }
+
   stop(): void {
     this.informer.stop();
   }

@@ -59,6 +59,10 @@ export class EndpointsController {
     return this.informer.idle();
   }
 
+  resync(): void {
+    this.informer.resync();
+  }
+
   stop(): void {
     this.informer.stop();
   }

@@ -43,6 +43,8 @@ export interface WorkloadControllers {
   stop(): void;
   /** Resolves once every controller has processed what is queued (timers still pending are not waited for). */
   idle(): Promise<void>;
+  /** Re-examines the whole state; call after EmbeddedCluster.restore() (a restore emits no watch events). */
+  resync(): void;
   /** Resolves when nodes and system workloads exist (startWorkloadControllers starts this at once). */
   ready: Promise<void>;
   kubelet: Kubelet;
@@ -83,6 +85,10 @@ export function startWorkloadControllers(cluster: EmbeddedCluster, options: Work
     nodes,
     timings,
     ready,
+    resync() {
+      if (stopped) return;
+      for (const p of parts) p.resync();
+    },
     async idle() {
       await ready;
       for (let round = 0; round < 5; round++) {

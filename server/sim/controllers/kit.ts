@@ -82,7 +82,12 @@ export class Informer {
   private readonly pending = new Map<string, { at: number; timer: NodeJS.Timeout }>();
   private stopped = false;
 
-  constructor(cluster: EmbeddedCluster, buckets: string[], keyOf: (e: StoreEvent) => string[] | string | undefined, reconcile: (key: string) => Promise<void>) {
+  constructor(
+    private readonly cluster: EmbeddedCluster,
+    private readonly buckets: string[],
+    private readonly keyOf: (e: StoreEvent) => string[] | string | undefined,
+    reconcile: (key: string) => Promise<void>,
+  ) {
     this.queue = new WorkQueue(async (key) => {
       try {
         await reconcile(key);
@@ -123,6 +128,18 @@ export class Informer {
 
   add(key: string): void {
     this.queue.add(key);
+  }
+
+  /** Looks at everything again, as after a relist (a snapshot restore emits no events). */
+  resync(): void {
+    const wanted = new Set(this.buckets);
+    const keys = new Set<string>();
+    this.cluster.store.scan((bucket, o) => {
+      if (!wanted.has(bucket)) return;
+      const k = this.keyOf({ type: 'ADDED', bucket, namespace: o.metadata.namespace ?? '', rv: 0, object: o as KubeObject });
+      for (const x of k === undefined ? [] : Array.isArray(k) ? k : [k]) keys.add(x);
+    });
+    for (const k of keys) this.queue.add(k);
   }
 
   idle(): Promise<void> {

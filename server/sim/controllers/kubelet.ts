@@ -139,6 +139,15 @@ export class Kubelet {
     return this.queue.idle();
   }
 
+  /** Re-reads every pod (after a snapshot restore): forgets pods that are gone, runs new ones. */
+  resync(): void {
+    for (const key of this.pods.keys()) this.queue.add(key);
+    this.cluster.store.scan((bucket, o) => {
+      const node = (o as Obj).spec?.nodeName;
+      if (bucket === this.res.pods.bucket && node && this.nodes.byName(node)) this.queue.add(nsKey(o));
+    });
+  }
+
   stop(): void {
     this.stopped = true;
     this.unsubscribe();

@@ -69,6 +69,10 @@ export class ReplicaSetController {
     return this.informer.idle();
   }
 
+  resync(): void {
+    this.informer.resync();
+  }
+
   stop(): void {
     this.informer.stop();
   }

@@ -116,6 +116,10 @@ export class Scheduler {
     return this.informer.idle();
   }
 
+  resync(): void {
+    this.informer.resync();
+  }
+
   stop(): void {
     this.informer.stop();
   }

@@ -39,6 +39,10 @@ export class StatefulSetController {
     return this.informer.idle();
   }
 
+  resync(): void {
+    this.informer.resync();
+  }
+
   stop(): void {
     this.informer.stop();
   }
