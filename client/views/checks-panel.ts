@@ -164,7 +164,7 @@ export class ChecksPanel {
       icon(state === 'passed' ? 'check' : state === 'unreachable' ? 'warning' : 'list', 'icon icon-sm'),
       state === 'passed' ? 'Checks pass' : state === 'failed' ? `${passing}/${checks.length} checks` : SUMMARY[state],
     );
-    this.chip.setAttribute('aria-label', `Checks: ${this.status.textContent}. Show the checks.`);
+    this.chip.title = `Checks: ${this.status.textContent}. Show the checks.`;
   }
 
   private announce(): void {

@@ -99,6 +99,8 @@ describe('a learner in the browser', { timeout: 60_000 }, () => {
     const before = await waitForTerminal(page, (text) => terminalLines(text).includes(HELLO));
     // Run focuses the terminal so the learner can go on typing.
     await expect.poll(() => page.evaluate(() => document.activeElement?.classList.contains('xterm-helper-textarea'))).toBe(true);
+    // The step's live check saw the greeting in the terminal.
+    await expect.poll(() => page.getByTestId('checks-chip').textContent(), { timeout: 20_000 }).toBe('Checks pass');
     await screenshot(page, 'e2e-run-command');
     const hashBefore = new URL(page.url()).hash;
 
@@ -116,16 +118,22 @@ describe('a learner in the browser', { timeout: 60_000 }, () => {
   test('the current step and done marks are saved and restored', async () => {
     const { page, errors } = await openPage();
     await openWelcome(page);
-    await page.getByTestId('next-step').click();
-    const secondTitle = await page.locator('.lesson-title').textContent();
+    // The first step has no checks: the learner marks it done by hand.
+    const firstTitle = await page.locator('.lesson-title').textContent();
     await page.getByTestId('mark-done').click();
     await expect.poll(() => page.getByTestId('mark-done').getAttribute('aria-pressed')).toBe('true');
     await expect.poll(() => page.locator('.step-segment.is-done').count()).toBe(1);
+    await page.getByTestId('next-step').click();
+    const secondTitle = await page.locator('.lesson-title').textContent();
+    expect(secondTitle).not.toBe(firstTitle);
 
     // A fresh page on the track without a step resumes where the learner was.
     await page.goto(new URL('#/track/welcome', playground.baseUrl).toString());
     await page.reload();
     await expect.poll(() => page.locator('.lesson-title').textContent()).toBe(secondTitle);
+    await expect.poll(() => page.locator('.step-segment.is-done').count()).toBe(1);
+    await page.getByTestId('prev-step').click();
+    await expect.poll(() => page.locator('.lesson-title').textContent()).toBe(firstTitle);
     await expect.poll(() => page.getByTestId('mark-done').getAttribute('aria-pressed')).toBe('true');
 
     await waitForConnected(page);
@@ -138,7 +146,7 @@ describe('a learner in the browser', { timeout: 60_000 }, () => {
 
     // Back in the track, the same terminal is still there, still connected.
     await page.locator('[data-track="welcome"] .track-link').click();
-    await expect.poll(() => page.locator('.lesson-title').textContent()).toBe(secondTitle);
+    await expect.poll(() => page.locator('.lesson-title').textContent()).toBe(firstTitle);
     await waitForConnected(page);
     expect(terminalLines(await terminalText(page))).toContain('still-42');
     expect(errors).toEqual([]);
