@@ -37,7 +37,7 @@ export const curlImage: ImageBehaviourEntry = {
         if (ctx.command) return runMainProcess(ctx, [...ctx.command, ...(ctx.args ?? [])], signal);
         const args = ctx.args ?? ['curl'];
         const { containerPrograms } = await import('../shell/index.js');
-        const known = containerPrograms(base, null).has(args[0]?.split('/').pop() ?? '');
+        const known = containerPrograms({ ports: [], ...base }, null).has(args[0]?.split('/').pop() ?? '');
         return runMainProcess(ctx, args[0]?.startsWith('-') || !known ? ['curl', ...args] : args, signal);
       },
     };
