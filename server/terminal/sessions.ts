@@ -254,11 +254,15 @@ export class TerminalSessions {
 
   async closeAll(): Promise<void> {
     await Promise.allSettled([...this.sessions.keys()].map((id) => this.end(id)));
-    if (this.rcDir) {
-      rmSync(this.rcDir, { recursive: true, force: true });
-      this.rcDir = null;
-    }
+    this.removeRcFiles();
+    process.off('exit', this.removeRcFiles);
   }
+
+  private readonly removeRcFiles = (): void => {
+    if (!this.rcDir) return;
+    rmSync(this.rcDir, { recursive: true, force: true });
+    this.rcDir = null;
+  };
 
   private create(sessionId: string): Session {
     const session: Session = {
@@ -499,6 +503,8 @@ export class TerminalSessions {
     writeFileSync(path.join(dir, 'bashrc'), BASHRC);
     writeFileSync(path.join(dir, 'shrc'), SHRC);
     this.rcDir = dir;
+    // Also when the process ends without closeAll (a crash, a test runner's exit).
+    process.once('exit', this.removeRcFiles);
     return dir;
   }
 }
