@@ -29,7 +29,7 @@ describe('kubectl exec', () => {
     expect(piped.stdout).toBe('<title>Simple Bookstore App</title>\n');
   });
 
-  it('the container sees its pod: hostname and the Services' link variables', async () => {
+  it('the container sees its pod: hostname and the service link variables', async () => {
     const r = await h.ok(['exec', ratingsPod, '-c', 'ratings', '--', 'sh', '-c', 'hostname; echo "$DETAILS_SERVICE_PORT $KUBERNETES_SERVICE_HOST"']);
     const [host, vars] = r.trim().split('\n');
     expect(host).toBe(ratingsPod);

@@ -221,6 +221,14 @@ describe('the per-pod interception point', () => {
   });
 });
 
+describe('kube-system under the workload runtime', () => {
+  it('system pods whose binaries the simulation does not run keep running (no crash loops)', async () => {
+    const rows = (await h.ok(['get', 'pods', '-n', 'kube-system', '--no-headers'])).trim().split('\n');
+    expect(rows.length).toBeGreaterThanOrEqual(9);
+    for (const row of rows) expect(row, row).toMatch(/^\S+\s+1\/1\s+Running\s+0\s/);
+  });
+});
+
 describe('kubectl top', () => {
   it('fails as on a cluster without metrics-server', async () => {
     for (const what of ['pod', 'node']) {

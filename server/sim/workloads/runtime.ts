@@ -6,8 +6,9 @@
 import type { EmbeddedCluster } from '../cluster.js';
 import { defaultContainerRuntime, type ContainerRuntime, type ContainerStart, type PodSandbox, type RunningContainer } from '../controllers/container-runtime.js';
 import type { KubeletTimings } from '../controllers/kit.js';
-import { behaviourForImage } from '../runtime/registry.js';
-import type { ContainerContext } from '../runtime/types.js';
+import { behaviourEntryForImage, behaviourForImage } from '../runtime/registry.js';
+import { containerPrograms } from '../runtime/shell/index.js';
+import type { ContainerBehaviour, ContainerContext } from '../runtime/types.js';
 import type { ClusterNetwork } from '../network/network.js';
 import { CLUSTER_DOMAIN } from '../network/services.js';
 import type { NetworkPod } from '../network/types.js';
@@ -33,6 +34,18 @@ export function networkPod(sandbox: PodSandbox): NetworkPod {
     },
     object: () => sandbox.pod,
   };
+}
+
+/**
+ * Whether the container's main process is something the simulation runs: a known image's own
+ * process, or a command of the simulated userland (sh, sleep, echo…). Unknown images running
+ * their own binaries are not: the binary exists in the real image, we just cannot run it.
+ */
+function runsSimulatedProgram(image: string, behaviour: ContainerBehaviour, ctx: ContainerContext): boolean {
+  if (behaviourEntryForImage(image)) return true;
+  const argv0 = ctx.command?.[0];
+  if (argv0 === undefined) return !ctx.args;
+  return containerPrograms(behaviour, null).has(argv0.split('/').pop() ?? argv0);
 }
 
 export interface BehaviourRuntimeOptions {
@@ -89,7 +102,11 @@ export function behaviourRuntime(cluster: EmbeddedCluster, network: ClusterNetwo
       behaviour.start?.(ctx);
       const completes = (c.init && !c.sidecar) || (!c.init && c.restartPolicy !== 'Always');
       let exited: Promise<number> | undefined;
-      if (completes && !ctx.command && !ctx.args && !behaviour.serve) {
+      if (!runsSimulatedProgram(image, behaviour, ctx)) {
+        // An image we know nothing of ships its own entrypoint and binaries (etcd, kube-proxy,
+        // coredns…): it runs, doing nothing we can see, and Jobs' containers complete.
+        if (completes) exited = Promise.resolve(fallback.start(c)).then((h) => h.exited ?? new Promise<number>(() => {}));
+      } else if (completes && !ctx.command && !ctx.args && !behaviour.serve) {
         // An image whose own entrypoint we do not model, in a pod that expects it to finish.
         exited = Promise.resolve(fallback.start(c)).then((h) => h.exited ?? new Promise<number>(() => {}));
       } else if (behaviour.run) {
