@@ -26,7 +26,7 @@ export class SimBackend implements ClusterBackend {
     const ws = learnerWorkspace(this.options.dataDir, learnerId);
     let cluster = this.clusters.get(learnerId);
     if (!cluster) {
-      const starting = EmbeddedCluster.start({ host: '127.0.0.1', port: 0 });
+      const starting = EmbeddedCluster.start({ host: '127.0.0.1', port: 0, workloads: true });
       starting.catch(() => this.clusters.delete(learnerId));
       this.clusters.set(learnerId, starting);
       cluster = starting;

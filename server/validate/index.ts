@@ -55,7 +55,7 @@ interface TrackCluster {
 async function clusterFor(options: ValidateOptions, workDir: string): Promise<TrackCluster> {
   const kubeconfigPath = path.join(workDir, 'kubeconfig');
   if (options.backend === 'sim') {
-    const cluster = await EmbeddedCluster.start({ host: '127.0.0.1', port: 0 });
+    const cluster = await EmbeddedCluster.start({ host: '127.0.0.1', port: 0, workloads: true });
     await cluster.writeKubeconfig(kubeconfigPath);
     return { kubeconfigPath, kc: loadKubeConfig(kubeconfigPath), stop: () => cluster.stop() };
   }
