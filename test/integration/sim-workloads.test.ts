@@ -118,6 +118,12 @@ describe('nodes and kube-system', () => {
     const taints = await ok(['get', 'node', 'control-plane', '-o', 'jsonpath={.spec.taints[0].key}:{.spec.taints[0].effect} {.status.capacity.cpu} {.spec.podCIDR}']);
     expect(taints).toBe('node-role.kubernetes.io/control-plane:NoSchedule 2 10.244.0.0/24');
     expect(await ok(['get', 'node', 'worker-1', '-o', 'jsonpath={.status.capacity.cpu} {.status.capacity.pods}'])).toBe('1 110');
+    const described = await ok(['describe', 'node', 'worker-1']);
+    expect(described).toMatch(/^Roles:\s+<none>$/m);
+    expect(described).toMatch(/^PodCIDR:\s+10\.244\.1\.0\/24$/m);
+    expect(described).toMatch(/Normal\s+RegisteredNode\s+\S+\s+node-controller\s+Node worker-1 event: Registered Node worker-1 in Controller/);
+    expect(described).toMatch(/Normal\s+NodeReady\s+\S+\s+kubelet\s+Node worker-1 status is now: NodeReady/);
+    expect(await ok(['get', 'lease', '-n', 'kube-node-lease', 'worker-1', '-o', 'jsonpath={.spec.holderIdentity}'])).toBe('worker-1');
   });
 
   it('a second cluster in the same process gets other node addresses', async () => {

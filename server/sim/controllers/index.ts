@@ -56,7 +56,7 @@ export function startWorkloadControllers(cluster: EmbeddedCluster, options: Work
   const timings: KubeletTimings = { ...DEFAULT_TIMINGS, ...(options.timings ?? {}) };
   const res = new Resources(cluster);
   const events = new EventRecorder(cluster, res);
-  const nodes = new NodeLifecycle(cluster, res, options.topology, options.loopbackBlocks);
+  const nodes = new NodeLifecycle(cluster, res, options.topology, options.loopbackBlocks, events);
   const runtime = (options.runtime ?? defaultContainerRuntime)(timings);
   // With a kubelet to finish it, pod deletion becomes graceful (Terminating), as on a real cluster.
   cluster.rest.gracefulPodDeletion = true;

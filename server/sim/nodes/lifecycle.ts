@@ -3,7 +3,9 @@
  * kube-node-lease renewed, the heartbeat the node lifecycle controller watches.
  */
 import type { EmbeddedCluster } from '../cluster.js';
+import type { KubeObject } from '../types.js';
 import { microISO, nowISO, quietly, type Obj, type Resources } from '../controllers/kit.js';
+import type { EventRecorder } from '../controllers/events.js';
 import { processLoopbackBlocks, type LoopbackBlockAllocator } from './addresses.js';
 import { DEFAULT_TOPOLOGY, nodeObject, placeNodes, type NodeTopology, type PlacedNode } from './topology.js';
 
@@ -21,6 +23,7 @@ export class NodeLifecycle {
     private readonly res: Resources,
     topology: NodeTopology = DEFAULT_TOPOLOGY,
     private readonly blocks: LoopbackBlockAllocator = processLoopbackBlocks,
+    private readonly events?: EventRecorder,
   ) {
     const names = new Set<string>();
     for (const n of topology.nodes) {
@@ -44,7 +47,8 @@ export class NodeLifecycle {
         const node = nodeObject(n, now);
         const status = node.status;
         const created = await this.cluster.rest.create(this.res.nodes, '', node, { fieldManager: 'kubelet' });
-        await this.cluster.rest.update(this.res.nodes, '', n.name, { ...created, status }, { fieldManager: 'kubelet' }, 'status');
+        const stored = await this.cluster.rest.update(this.res.nodes, '', n.name, { ...created, status }, { fieldManager: 'kubelet' }, 'status');
+        this.announce(stored as KubeObject);
       }
       await this.renew(n);
     }
@@ -52,6 +56,19 @@ export class NodeLifecycle {
       for (const n of this.nodes) void this.renew(n).catch(() => {});
     }, RENEW_MS);
     this.renewTimer.unref?.();
+  }
+
+  /** The events a kubelet and the node controller record when a node joins (kubelet events use the node name as uid). */
+  private announce(node: KubeObject): void {
+    if (!this.events) return;
+    const name = node.metadata.name!;
+    const asKubelet = { ...node, metadata: { ...node.metadata, uid: name } };
+    const kubelet = { component: 'kubelet', host: name };
+    this.events.normal(asKubelet, 'Starting', 'Starting kubelet.', kubelet);
+    for (const s of ['NodeHasSufficientMemory', 'NodeHasNoDiskPressure', 'NodeHasSufficientPID']) this.events.normal(asKubelet, s, `Node ${name} status is now: ${s}`, kubelet);
+    this.events.normal(asKubelet, 'NodeAllocatableEnforced', 'Updated Node Allocatable limit across pods', kubelet);
+    this.events.normal(node, 'RegisteredNode', `Node ${name} event: Registered Node ${name} in Controller`, { component: 'node-controller' });
+    this.events.normal(asKubelet, 'NodeReady', `Node ${name} status is now: NodeReady`, kubelet);
   }
 
   private async renew(n: PlacedNode): Promise<void> {
