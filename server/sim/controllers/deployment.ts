@@ -147,6 +147,7 @@ export class DeploymentController {
     let newRS = all.find((rs) => sameTemplate(rs.spec?.template, d.spec?.template));
     const olds = () => all.filter((rs) => rs !== newRS);
 
+    await this.pauseCondition(d);
     if (d.spec?.paused) {
       await this.scaleForPause(d, newRS, olds());
       await this.syncStatus(d, newRS, this.ownedReplicaSets(d));
@@ -359,11 +360,18 @@ export class DeploymentController {
     }
   }
 
-  private async progressing(d: Obj, reason: string, message: string): Promise<void> {
+  /** `rollout pause` / `resume` show as Progressing Unknown with DeploymentPaused / DeploymentResumed. */
+  private async pauseCondition(d: Obj): Promise<void> {
+    const cond = (d.status?.conditions ?? []).find((c: Obj) => c.type === 'Progressing');
+    if (d.spec?.paused && cond?.reason !== 'DeploymentPaused') await this.progressing(d, 'DeploymentPaused', 'Deployment is paused', 'Unknown');
+    else if (!d.spec?.paused && cond?.reason === 'DeploymentPaused') await this.progressing(d, 'DeploymentResumed', 'Deployment is resumed', 'Unknown');
+  }
+
+  private async progressing(d: Obj, reason: string, message: string, status = 'True'): Promise<void> {
     const live = this.cluster.store.get(this.res.deployments.bucket, d.metadata.namespace, d.metadata.name) as Obj | undefined;
     if (!live) return;
     const now = nowISO();
-    const conditions = setCondition(live.status?.conditions ?? [], { type: 'Progressing', status: 'True', reason, message }, now, ['lastUpdateTime']);
+    const conditions = setCondition(live.status?.conditions ?? [], { type: 'Progressing', status, reason, message }, now, ['lastUpdateTime']);
     // Any progress restarts the progress deadline, even with the same reason and message.
     for (const c of conditions) if (c.type === 'Progressing') c.lastUpdateTime = now;
     const upd = structuredClone(live);
