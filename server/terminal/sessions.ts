@@ -346,13 +346,12 @@ export class TerminalSessions {
   }
 
   /**
-   * The PTY hands out at most 4 KiB per read, and libuv does many reads per event-loop turn
-   * under load. Sending each as its own frame would cost a syscall and a client wake-up per
-   * 4 KiB, so the reads of one turn go out together at its end (setImmediate: no timer, no
-   * added latency beyond the current turn).
+   * The PTY hands out at most 4 KiB per read. A full read means more is probably waiting, and
+   * a frame per 4 KiB costs a syscall and a client wake-up each, so full reads of one
+   * event-loop turn go out together at its end (setImmediate: no timer, no added latency
+   * beyond the current turn). A short read drained the PTY and goes out at once.
    */
   private collect(session: Session, chunk: Buffer): void {
-    // A short read drained the PTY: nothing else is waiting, send now (keystroke echo).
     if (!session.flushScheduled && chunk.length < FULL_PTY_READ) {
       this.output(session, chunk);
       return;
