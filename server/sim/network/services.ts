@@ -40,7 +40,16 @@ export interface Endpoint {
 const IPV4 = /^\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}$/;
 export const isIPv4 = (s: string) => IPV4.test(s);
 
+// A write replaces the stored object, so a stored object's view never changes.
+const views = new WeakMap<object, ServiceView>();
+
 function view(s: Obj): ServiceView {
+  let v = views.get(s);
+  if (!v) views.set(s, (v = buildView(s)));
+  return v;
+}
+
+function buildView(s: Obj): ServiceView {
   const spec = s.spec ?? {};
   return {
     namespace: s.metadata.namespace ?? 'default',
@@ -72,6 +81,7 @@ export class ServiceDirectory {
   private readonly endpointsDef: ResourceDef;
   private readonly podsDef: ResourceDef;
   private byIP: Map<string, ServiceView> | null = null;
+  private byNodePort: Map<number, { svc: ServiceView; port: ServicePort }> | null = null;
   private readonly unsubscribe: () => void;
 
   constructor(
@@ -87,7 +97,10 @@ export class ServiceDirectory {
     this.endpointsDef = need('', 'endpoints');
     this.podsDef = need('', 'pods');
     this.unsubscribe = cluster.store.onAnyChange((e) => {
-      if (e.bucket === this.servicesDef.bucket) this.byIP = null;
+      if (e.bucket === this.servicesDef.bucket) {
+        this.byIP = null;
+        this.byNodePort = null;
+      }
     });
   }
 
@@ -104,7 +117,7 @@ export class ServiceDirectory {
   }
 
   get(namespace: string, name: string): ServiceView | undefined {
-    const s = this.cluster.store.get(this.servicesDef.bucket, namespace, name);
+    const s = this.cluster.store.peek(this.servicesDef.bucket, namespace, name);
     return s ? view(s as Obj) : undefined;
   }
 
@@ -165,7 +178,7 @@ export class ServiceDirectory {
 
   /** Every ready address of the Service, whatever the port. */
   private readyAddresses(svc: ServiceView): Endpoint[] {
-    const eps = this.cluster.store.get(this.endpointsDef.bucket, svc.namespace, svc.name) as Obj | undefined;
+    const eps = this.cluster.store.peek(this.endpointsDef.bucket, svc.namespace, svc.name) as Obj | undefined;
     if (eps) return (eps.subsets ?? []).flatMap((ss: Obj) => (ss.addresses ?? []).map((a: Obj) => ({ ip: a.ip, port: 0 })));
     return this.selectedPods(svc).map((p) => ({ ip: p.status.podIP, port: 0 }));
   }
@@ -186,7 +199,7 @@ export class ServiceDirectory {
    * subset ports named like the Service port carry each pod's resolved targetPort.
    */
   endpoints(svc: ServiceView, port: ServicePort): Endpoint[] {
-    const eps = this.cluster.store.get(this.endpointsDef.bucket, svc.namespace, svc.name) as Obj | undefined;
+    const eps = this.cluster.store.peek(this.endpointsDef.bucket, svc.namespace, svc.name) as Obj | undefined;
     if (eps) {
       const out: Endpoint[] = [];
       for (const ss of eps.subsets ?? []) {
@@ -216,11 +229,13 @@ export class ServiceDirectory {
 
   /** Every (nodePort → service port) a NodePort or LoadBalancer Service owns. */
   nodePorts(): Map<number, { svc: ServiceView; port: ServicePort }> {
+    if (this.byNodePort) return this.byNodePort;
     const out = new Map<number, { svc: ServiceView; port: ServicePort }>();
     for (const svc of this.all()) {
       if (svc.type !== 'NodePort' && svc.type !== 'LoadBalancer') continue;
       for (const p of svc.ports) if (p.nodePort && p.protocol === 'TCP') out.set(p.nodePort, { svc, port: p });
     }
+    this.byNodePort = out;
     return out;
   }
 }

@@ -107,7 +107,7 @@ export interface EnvSources {
 function lookupData(cluster: EmbeddedCluster, resource: 'configmaps' | 'secrets', namespace: string, name: string): Obj | undefined {
   const def = cluster.registry.lookup('', 'v1', resource);
   if (!def) return undefined;
-  const obj = cluster.store.get(def.bucket, namespace, name) as Obj | undefined;
+  const obj = cluster.store.peek(def.bucket, namespace, name) as Obj | undefined;
   if (!obj) return undefined;
   if (resource === 'configmaps') return obj.data ?? {};
   const out: Obj = {};

@@ -63,13 +63,13 @@ export class ApiProxy {
     let { port: portName } = parsed;
     const { name, scheme } = parsed;
     if (/^-?\d+$/.test(portName)) {
-      const svc = this.cluster.store.get(this.bucket('services'), namespace, name) as Obj | undefined;
+      const svc = this.cluster.store.peek(this.bucket('services'), namespace, name) as Obj | undefined;
       if (!svc) throw ApiError.notFound({ group: '', resource: 'services' }, name);
       const p = (svc.spec?.ports ?? []).find((x: Obj) => Number(x.port) === Number(portName));
       if (!p) throw serviceUnavailable(`no service port ${Number(portName)} found for service "${name}"`);
       portName = p.name ?? '';
     }
-    const eps = this.cluster.store.get(this.bucket('endpoints'), namespace, name) as Obj | undefined;
+    const eps = this.cluster.store.peek(this.bucket('endpoints'), namespace, name) as Obj | undefined;
     if (!eps) throw ApiError.notFound({ group: '', resource: 'endpoints' }, name);
     const subsets: Obj[] = eps.subsets ?? [];
     if (subsets.length === 0) throw serviceUnavailable(`no endpoints available for service "${name}"`);
@@ -90,7 +90,7 @@ export class ApiProxy {
   podLocation(namespace: string, id: string): Location & { scheme: string } {
     const parsed = splitSchemeNamePort(id);
     if (!parsed) throw ApiError.badRequest(`invalid pod request "${id}"`);
-    const pod = this.cluster.store.get(this.bucket('pods'), namespace, parsed.name) as Obj | undefined;
+    const pod = this.cluster.store.peek(this.bucket('pods'), namespace, parsed.name) as Obj | undefined;
     if (!pod) throw ApiError.notFound({ group: '', resource: 'pods' }, parsed.name);
     let port = parsed.port;
     if (!port) {
