@@ -82,6 +82,7 @@ export class EmbeddedCluster {
       const { startWorkloadControllers } = await import('./controllers/index.js');
       c.workloads = startWorkloadControllers(c, opts.workloads === true ? {} : opts.workloads);
     }
+    plugins.openapi?.prewarmOpenApi?.(); // schedules itself after start-up, never delays it
     return c;
   }
 

@@ -437,7 +437,8 @@ export class ApiServer {
       case 'PUT': {
         this.verb(def, 'update');
         const body = await this.body(ctx);
-        return this.respondObject(ctx, def, 200, await rest_.update(def, ns, name, body, this.requestOptions(ctx)));
+        const r = await rest_.put(def, ns, name, body, this.requestOptions(ctx));
+        return this.respondObject(ctx, def, r.created ? 201 : 200, r.object);
       }
       case 'PATCH': {
         this.verb(def, 'patch');

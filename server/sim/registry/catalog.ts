@@ -23,11 +23,19 @@ interface Spec {
   bucket?: string;
 }
 
+/** Buckets whose strategies answer AllowCreateOnUpdate() true in kube-apiserver. */
+const CREATE_ON_UPDATE = new Set([
+  '/endpoints', '/events', '/limitranges', 'coordination.k8s.io/leases',
+  'rbac.authorization.k8s.io/roles', 'rbac.authorization.k8s.io/rolebindings',
+  'rbac.authorization.k8s.io/clusterroles', 'rbac.authorization.k8s.io/clusterrolebindings',
+]);
+
 const VERBS_NO_DC = ['create', 'delete', 'get', 'list', 'patch', 'update', 'watch'];
 const ALL = ['all'];
 
 function def(s: Spec): ResourceDef {
   const [group, version] = s.gv.includes('/') ? s.gv.split('/') : ['', s.gv];
+  const bucket = s.bucket ?? bucketOf(group, s.resource);
   return {
     group,
     version,
@@ -43,8 +51,9 @@ function def(s: Spec): ResourceDef {
     scale: s.scale ? { specReplicasPath: ['spec', 'replicas'], statusReplicasPath: ['status', 'replicas'], structuredSelector: true } : undefined,
     extraSubresources: s.extra,
     strategy: s.strategy,
-    bucket: s.bucket ?? bucketOf(group, s.resource),
+    bucket,
     preferred: true,
+    ...(CREATE_ON_UPDATE.has(bucket) ? { allowCreateOnUpdate: true } : {}),
   };
 }
 

@@ -4,16 +4,19 @@
  * start-up, and until one exists the registry answers loudly that the feature is missing,
  * never with a silent success.
  */
-import { ApiError } from '../errors.js';
+import { ApiError, type FieldError } from '../errors.js';
 import type { GroupVersionKind, KubeObject } from '../types.js';
+import type { StructSchema } from './patch/schema.js';
 
 export interface PatchModule {
   applyJsonPatch(obj: KubeObject, ops: unknown): KubeObject;
   applyMergePatch(obj: KubeObject, patch: unknown): KubeObject;
   applyStrategicMergePatch(obj: KubeObject, patch: unknown, gvk: GroupVersionKind): KubeObject;
   supportsStrategicMerge(gvk: GroupVersionKind): boolean;
-  serverSideApply(a: { live: KubeObject | undefined; applied: KubeObject; manager: string; force: boolean; gvk: GroupVersionKind; now: Date }): KubeObject;
-  recordUpdate(a: { live: KubeObject | undefined; updated: KubeObject; manager: string; subresource?: string; gvk: GroupVersionKind; now: Date }): KubeObject;
+  serverSideApply(a: { live: KubeObject | undefined; applied: KubeObject; manager: string; force: boolean; gvk: GroupVersionKind; now: Date; subresource?: string; schema?: StructSchema }): KubeObject;
+  recordUpdate(a: { live: KubeObject | undefined; updated: KubeObject; manager: string; subresource?: string; gvk: GroupVersionKind; now: Date; schema?: StructSchema }): KubeObject;
+  /** A custom resource's field-ownership schema from its CRD version's openAPIV3Schema. */
+  schemaFromOpenAPI(openAPIV3Schema: unknown): StructSchema;
 }
 
 export interface TableColumn {
@@ -35,10 +38,23 @@ export interface OpenApiModule {
   openapiV3Discovery(src: { crds: KubeObject[] }): object;
   openapiV3Document(path: string, src: { crds: KubeObject[] }): object | undefined;
   openapiV2Document(src: { crds: KubeObject[] }): object | undefined;
+  /** Builds the most requested documents in the background, off the request path. */
+  prewarmOpenApi?(): void;
 }
 
 export interface ValidationModule {
-  checkFields(a: { gvk: GroupVersionKind; object: KubeObject; mode: 'Strict' | 'Warn' | 'Ignore'; crds: KubeObject[] }): { warnings: string[] };
+  checkFields(a: {
+    gvk: GroupVersionKind;
+    object: KubeObject;
+    mode: 'Strict' | 'Warn' | 'Ignore';
+    crds: KubeObject[];
+    verb?: 'create' | 'update' | 'patch';
+    patch?: { type: 'strategic' | 'merge' | 'json'; body: unknown };
+  }): { warnings: string[] };
+  /** The object without the fields its schema does not know (what a Warn/Ignore decode keeps). */
+  dropUnknownFields(a: { gvk: GroupVersionKind; object: KubeObject; crds: KubeObject[] }): KubeObject;
+  /** A custom resource checked against its CRD version's openAPIV3Schema. */
+  validateCustomResource(a: { crd: KubeObject; version: string; object: unknown }): FieldError[];
 }
 
 export interface Plugins {

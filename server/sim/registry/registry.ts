@@ -76,8 +76,14 @@ export class ResourceRegistry {
     return [...seen.values()];
   }
 
+  /** The stored CRDs, shared with the store: callers only read them. */
   crds(): KubeObject[] {
-    return this.store.list(CRD_BUCKET);
+    return this.store.list(CRD_BUCKET, undefined, true);
+  }
+
+  /** One stored CRD by name, shared with the store (read only). */
+  crd(name: string): KubeObject | undefined {
+    return this.store.peek(CRD_BUCKET, '', name);
   }
 
   private rebuild(): void {

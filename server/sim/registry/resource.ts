@@ -64,6 +64,11 @@ export interface ResourceDef {
    * conversion at the store boundary, as kube-apiserver converts to the storage version.
    */
   convert?: { toStorage(o: KubeObject): KubeObject; fromStorage(o: KubeObject): KubeObject };
+  /**
+   * PUT of a missing object creates it (kube's AllowCreateOnUpdate: endpoints, events, limit
+   * ranges, leases, the RBAC kinds); for every other kind it is a 404.
+   */
+  allowCreateOnUpdate?: boolean;
   /** Create-only review kinds (SelfSubjectAccessReview…): answered, never stored. */
   review?: (obj: KubeObject, user: string) => KubeObject;
 }

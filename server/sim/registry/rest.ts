@@ -10,7 +10,8 @@ import type { ObjectStore, StoreEvent } from '../storage/store.js';
 import { bucketOf } from '../storage/store.js';
 import type { AdmissionChain, AdmissionOperation } from './admission.js';
 import { requirePatch, type Plugins } from './plugins.js';
-import { getPath, setPath, type ResourceDef } from './resource.js';
+import { getPath, setPath, type ResourceDef, type StrategyContext } from './resource.js';
+import type { StructSchema } from './patch/schema.js';
 import type { ResourceRegistry } from './registry.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { selectorMatches } from './strategies/workloads.js';
@@ -43,6 +44,8 @@ export interface DeleteOptions {
 }
 
 export type PatchType = 'json' | 'merge' | 'strategic' | 'apply';
+
+type DecodeAs = { verb: 'create' | 'update' } | { verb: 'patch'; patch: { type: Exclude<PatchType, 'apply'>; body: unknown } };
 
 export interface WatchOptions extends ListOptions {
   allowWatchBookmarks?: boolean;
@@ -82,6 +85,8 @@ function withoutVolatile(o: Obj): string {
 export class RestStorage {
   /** When false (no simulated kubelet yet), pods are deleted at once instead of gracefully. */
   gracefulPodDeletion = false;
+  /** Ownership schemas per stored CRD object (a new revision is a new object) and version. */
+  private readonly crdSchemas = new WeakMap<object, Map<string, StructSchema | undefined>>();
 
   constructor(
     private readonly store: ObjectStore,
@@ -126,11 +131,34 @@ export class RestStorage {
     return (o) => (!labels || labels(o.metadata.labels ?? {})) && (!fields || fields(o));
   }
 
+  /**
+   * Which state a list reads, after kube's resourceVersion rules: unset is the latest, "0" any
+   * (the latest here), Exact (or a legacy version with a limit) exactly that version, rebuilt from
+   * the history or 410 Expired, NotOlderThan (or a legacy version) the latest if it is recent
+   * enough. A version from the future is a 504, as the watch cache answers once it gives up.
+   */
+  private listState(def: ResourceDef, namespace: string | undefined, opts: ListOptions): { items: KubeObject[]; rv: number } {
+    const ns = def.namespaced ? namespace : undefined;
+    const current = this.store.currentRV;
+    const param = opts.resourceVersion ?? '';
+    if (param === '' || param === '0') return { items: this.store.list(def.bucket, ns, true), rv: current };
+    const rv = parseResourceVersion(param);
+    if (rv > current) throw tooLargeResourceVersion(rv, current);
+    const exact = opts.resourceVersionMatch === 'Exact' || (!opts.resourceVersionMatch && !!opts.limit && opts.limit > 0 && !opts.continue);
+    if (!exact) return { items: this.store.list(def.bucket, ns, true), rv: current };
+    const items = this.store.listAt(def.bucket, rv, ns);
+    if (!items) throw ApiError.gone('The resourceVersion for the provided list is too old.');
+    return { items, rv };
+  }
+
   list(def: ResourceDef, namespace: string | undefined, opts: ListOptions = {}): KubeObject {
+    validateListOptions(opts, false);
     const match = this.matchers(def, opts);
     // Shared (uncopied) objects: the list is serialised straight away and items are rebuilt shallowly.
-    let items = this.store.list(def.bucket, def.namespaced ? namespace : undefined, true).filter(match);
-    const rv = String(this.store.currentRV);
+    // A continued list goes on from the current state (the embedded cluster keeps no snapshots).
+    const state = opts.continue ? { items: this.store.list(def.bucket, def.namespaced ? namespace : undefined, true), rv: this.store.currentRV } : this.listState(def, namespace, opts);
+    let items = state.items.filter(match);
+    const rv = String(state.rv);
     let cont: string | undefined;
     let remaining: number | undefined;
     if (opts.continue) {
@@ -242,25 +270,57 @@ export class RestStorage {
     });
   }
 
-  private checkFields(def: ResourceDef, obj: KubeObject, opts: RequestOptions): void {
+  /**
+   * What kube-apiserver's decoding of a body does with its fields: a value of the wrong type
+   * always fails (whatever fieldValidation says); an unknown field fails under Strict, is a
+   * warning under Warn, and under Warn and Ignore is dropped, never stored. Returns what to keep.
+   */
+  private decode<T extends KubeObject>(def: ResourceDef, obj: T, opts: RequestOptions, how: DecodeAs = { verb: 'create' }): T {
     const v = this.plugins.validation;
-    if (!v) return;
+    if (!v) return obj;
     const mode = opts.fieldValidation ?? 'Warn';
-    if (mode === 'Ignore') return;
-    const { warnings } = v.checkFields({ gvk: gvkOf(def), object: obj, mode, crds: def.crd ? this.registry.crds() : [] });
+    const crds = def.crd ? this.registry.crds() : [];
+    const { warnings } = v.checkFields({ gvk: gvkOf(def), object: obj, mode, crds, ...how });
+    if (mode === 'Strict') return obj;
     if (warnings.length) opts.warnings?.push(...warnings);
+    if (mode === 'Warn' && !warnings.length) return obj;
+    return v.dropUnknownFields({ gvk: gvkOf(def), object: obj, crds }) as T;
+  }
+
+  /** The kind's strategy validation plus, for a custom resource, its CRD version's schema. */
+  private validation(def: ResourceDef, obj: KubeObject, ctx: StrategyContext, old?: KubeObject): FieldError[] {
+    const errs = [...(def.strategy.validate?.(obj, ctx) ?? []), ...(old ? (def.strategy.validateUpdate?.(obj, old, ctx) ?? []) : [])];
+    const v = this.plugins.validation;
+    const crd = def.crd && v ? this.registry.crd(def.crd) : undefined;
+    if (crd) errs.push(...v!.validateCustomResource({ crd, version: def.version, object: obj }));
+    return errs;
+  }
+
+  /** A custom resource's field-ownership schema, built once per stored CRD revision. */
+  private ownershipSchema(def: ResourceDef): StructSchema | undefined {
+    const p = this.plugins.patch;
+    const crd = def.crd && p ? (this.registry.crd(def.crd) as Obj | undefined) : undefined;
+    if (!crd) return undefined;
+    let perVersion = this.crdSchemas.get(crd);
+    if (!perVersion) this.crdSchemas.set(crd, (perVersion = new Map()));
+    if (!perVersion.has(def.version)) {
+      const version = (crd.spec?.versions ?? []).find((v: Obj) => v?.name === def.version);
+      perVersion.set(def.version, p!.schemaFromOpenAPI(version?.schema?.openAPIV3Schema));
+    }
+    return perVersion.get(def.version);
   }
 
   private recordManagedFields(def: ResourceDef, live: KubeObject | undefined, updated: KubeObject, opts: RequestOptions, subresource?: string): KubeObject {
     const p = this.plugins.patch;
     if (!p || !opts.fieldManager) return updated;
-    return p.recordUpdate({ live, updated, manager: opts.fieldManager, subresource, gvk: gvkOf(def), now: this.clock() });
+    return p.recordUpdate({ live, updated, manager: opts.fieldManager, subresource, gvk: gvkOf(def), now: this.clock(), schema: this.ownershipSchema(def) });
   }
 
   async create(def: ResourceDef, namespace: string, body: Obj, opts: RequestOptions = {}, managed?: 'apply'): Promise<KubeObject> {
     this.checkBodyType(def, body, namespace);
     if (def.review) return this.present(def, def.review(body as KubeObject, opts.user ?? 'admin'));
-    const obj = body as KubeObject;
+    // An applied configuration was decoded before it was merged.
+    const obj = managed === 'apply' ? (body as KubeObject) : this.decode(def, body as KubeObject, opts);
     const m = obj.metadata;
     if (!m.name && m.generateName) m.name = `${m.generateName}${randomSuffix()}`;
     this.checkNamespace(def, namespace, m.name ?? '');
@@ -273,11 +333,10 @@ export class RestStorage {
     const ctx = { now };
     def.strategy.prepareForCreate?.(obj, ctx);
     def.strategy.defaults?.(obj, ctx);
-    this.invalid(def, m.name ?? '', def.strategy.validate?.(obj, ctx) ?? []);
+    this.invalid(def, m.name ?? '', this.validation(def, obj, ctx));
     await this.admit('CREATE', def, obj, undefined, opts);
     def.strategy.defaults?.(obj, ctx);
-    this.invalid(def, m.name ?? '', def.strategy.validate?.(obj, ctx) ?? []);
-    this.checkFields(def, obj, opts);
+    this.invalid(def, m.name ?? '', this.validation(def, obj, ctx));
     if (this.store.has(def.bucket, m.namespace ?? '', m.name!)) throw ApiError.alreadyExists(qr(def), m.name!);
     const final = managed === 'apply' ? obj : this.recordManagedFields(def, undefined, obj, opts);
     if (opts.dryRun) return this.present(def, structuredClone(final));
@@ -289,13 +348,25 @@ export class RestStorage {
    * stored status when the kind has a status subresource.
    */
   async update(def: ResourceDef, namespace: string, name: string, body: Obj, opts: RequestOptions = {}, subresource?: string, managed?: 'apply'): Promise<KubeObject> {
+    return (await this.put(def, namespace, name, body, opts, subresource, managed)).object;
+  }
+
+  /**
+   * PUT, which for kinds that allow it (AllowCreateOnUpdate) creates a missing object; `created`
+   * tells the caller to answer 201.
+   */
+  async put(def: ResourceDef, namespace: string, name: string, body: Obj, opts: RequestOptions = {}, subresource?: string, managed?: 'apply'): Promise<{ object: KubeObject; created: boolean }> {
     this.checkBodyType(def, body, namespace, name);
     const ns = def.namespaced ? namespace : '';
     const old = this.store.get(def.bucket, ns, name);
-    if (!old) throw ApiError.notFound(qr(def), name);
+    if (!old) {
+      if (!def.allowCreateOnUpdate || subresource !== undefined) throw ApiError.notFound(qr(def), name);
+      return { object: await this.create(def, namespace, body, opts), created: true };
+    }
     const requested = body.metadata.resourceVersion as string | undefined;
     if (requested !== undefined && requested !== '' && requested !== old.metadata.resourceVersion) throw ApiError.conflict(qr(def), name);
-    return this.writeUpdate(def, old, body as KubeObject, opts, subresource, managed);
+    const incoming = managed === 'apply' ? (body as KubeObject) : this.decode(def, body as KubeObject, opts, { verb: 'update' });
+    return { object: await this.writeUpdate(def, old, incoming, opts, subresource, managed), created: false };
   }
 
   private async writeUpdate(def: ResourceDef, oldIn: KubeObject, incoming: KubeObject, opts: RequestOptions, subresource?: string, managed?: 'apply'): Promise<KubeObject> {
@@ -328,14 +399,12 @@ export class RestStorage {
     const now = this.clock();
     const ctx = { now, old };
     def.strategy.defaults?.(obj as KubeObject, ctx);
-    const errs = [...(def.strategy.validate?.(obj as KubeObject, ctx) ?? []), ...(def.strategy.validateUpdate?.(obj as KubeObject, old, ctx) ?? [])];
-    this.invalid(def, name, errs);
+    this.invalid(def, name, this.validation(def, obj as KubeObject, ctx, old));
     await this.admit('UPDATE', def, obj as KubeObject, old, opts, subresource);
     if (def.strategy.generation) {
       m.generation = om.generation ?? 1;
       if (specPart(obj) !== specPart(old)) m.generation = (om.generation ?? 0) + 1;
     } else delete m.generation;
-    if (subresource !== 'status') this.checkFields(def, obj as KubeObject, opts);
     let final = obj as KubeObject;
     if (managed !== 'apply') {
       if (!m.managedFields) m.managedFields = om.managedFields;
@@ -377,20 +446,21 @@ export class RestStorage {
       if (!opts.fieldManager) throw ApiError.badRequest('PATCH, application/apply-patch+yaml requires fieldManager to be set');
       const manager = opts.fieldManager;
       this.checkBodyType(def, applied, namespace, name);
+      const decoded = this.decode(def, applied as KubeObject, opts);
+      const schema = this.ownershipSchema(def);
       if (!live) {
-        this.checkFields(def, applied as KubeObject, opts);
-        const merged = p.serverSideApply({ live: undefined, applied: applied as KubeObject, manager, force: !!opts.force, gvk, now: this.clock() });
+        if (subresource !== undefined) throw ApiError.notFound(qr(def), name);
+        const merged = p.serverSideApply({ live: undefined, applied: decoded, manager, force: !!opts.force, gvk, now: this.clock(), schema });
         return { object: await this.create(def, namespace, merged as Obj, opts, 'apply'), created: true };
       }
-      this.checkFields(def, applied as KubeObject, opts);
-      const current = this.present(def, structuredClone(live));
-      const merged = p.serverSideApply({ live: current, applied: applied as KubeObject, manager, force: !!opts.force, gvk, now: this.clock() });
+      const current = this.present(def, live);
+      const merged = p.serverSideApply({ live: current, applied: decoded, manager, force: !!opts.force, gvk, now: this.clock(), subresource, schema });
       const rv = applied.metadata?.resourceVersion;
       if (rv && rv !== live.metadata.resourceVersion) throw ApiError.conflict(qr(def), name);
       return { object: await this.writeUpdate(def, live, merged, opts, subresource, 'apply'), created: false };
     }
     if (!live) throw ApiError.notFound(qr(def), name);
-    const current = this.present(def, structuredClone(live));
+    const current = this.present(def, live);
     let patched: KubeObject;
     if (type === 'json') patched = p.applyJsonPatch(current, patch);
     else if (type === 'merge') patched = p.applyMergePatch(current, patch);
@@ -405,6 +475,7 @@ export class RestStorage {
     if (rv && rv !== live.metadata.resourceVersion) throw ApiError.conflict(qr(def), name);
     if (patched.apiVersion !== current.apiVersion || patched.kind !== current.kind) this.checkBodyType(def, patched as Obj, namespace, name);
     if (patched.metadata.name !== name) throw ApiError.badRequest(`the name of the object (${patched.metadata.name}) does not match the name on the URL (${name})`);
+    patched = this.decode(def, patched, opts, { verb: 'patch', patch: { type, body: patch } });
     return { object: await this.writeUpdate(def, live, patched, opts, subresource), created: false };
   }
 
@@ -533,20 +604,28 @@ export class RestStorage {
    * replays from history or reports 410 Gone as an ERROR event.
    */
   watch(def: ResourceDef, namespace: string | undefined, opts: WatchOptions, sink: WatchSink): () => void {
+    validateListOptions(opts, true);
     const match = this.matchers(def, opts);
     const ns = def.namespaced ? namespace : undefined;
     const rvParam = opts.resourceVersion ?? '';
+    // Legacy watches from "" or "0" start with the current state; sendInitialEvents (WatchList)
+    // says so explicitly, with a resourceVersion the state must not be older than.
     const initial = opts.sendInitialEvents ?? (rvParam === '' || rvParam === '0');
     let since: number;
     if (initial) {
       since = this.store.currentRV;
+      if (opts.sendInitialEvents && rvParam !== '' && rvParam !== '0') {
+        const wanted = parseResourceVersion(rvParam);
+        if (wanted > since) throw tooLargeResourceVersion(wanted, since);
+      }
       for (const o of this.store.list(def.bucket, ns)) if (match(o)) sink('ADDED', this.present(def, o));
-      if (opts.sendInitialEvents) {
+      if (opts.sendInitialEvents && opts.allowWatchBookmarks) {
         sink('BOOKMARK', { kind: def.kind, apiVersion: apiVersionOf(def), metadata: { resourceVersion: String(since), annotations: { 'k8s.io/initial-events-end': 'true' } } });
       }
+    } else if (opts.sendInitialEvents === false && rvParam === '') {
+      since = this.store.currentRV;
     } else {
-      since = Number(rvParam);
-      if (!Number.isFinite(since)) throw ApiError.badRequest(`invalid resource version: ${rvParam}`);
+      since = parseResourceVersion(rvParam);
     }
     const onEvent = (e: StoreEvent) => {
       const o = this.present(def, structuredClone(e.object));
@@ -575,6 +654,45 @@ export class RestStorage {
 
   /** For the garbage collector and namespace controller: does a selector pick these labels. */
   static selects = selectorMatches;
+}
+
+/** metainternalversion validation.ValidateListOptions, as kube-apiserver answers it (422). */
+function validateListOptions(o: WatchOptions, watch: boolean): void {
+  const errs: FieldError[] = [];
+  const match = o.resourceVersionMatch ?? '';
+  const forbidden = (field: string, detail: string) => errs.push({ type: 'FieldValueForbidden', field, detail });
+  if (watch) {
+    if (o.sendInitialEvents !== undefined && match !== 'NotOlderThan') forbidden('resourceVersionMatch', 'sendInitialEvents requires setting resourceVersionMatch to NotOlderThan');
+    if (match) {
+      if (o.sendInitialEvents === undefined) forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided');
+      if (match !== 'NotOlderThan') errs.push({ type: 'FieldValueNotSupported', field: 'resourceVersionMatch', value: match, supported: ['NotOlderThan'] });
+      if (o.continue) forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided');
+    }
+  } else {
+    if (match) {
+      if (!o.resourceVersion) forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided');
+      if (o.continue) forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided');
+      if (match !== 'Exact' && match !== 'NotOlderThan') errs.push({ type: 'FieldValueNotSupported', field: 'resourceVersionMatch', value: match, supported: ['Exact', 'NotOlderThan', ''] });
+      if (match === 'Exact' && o.resourceVersion === '0') forbidden('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"');
+    }
+    if (o.sendInitialEvents !== undefined) forbidden('sendInitialEvents', 'sendInitialEvents is forbidden for list');
+  }
+  if (errs.length) throw ApiError.invalid({ group: 'meta.k8s.io', kind: 'ListOptions' }, '', errs);
+  if (!watch && o.continue && o.resourceVersion && o.resourceVersion !== '0') throw ApiError.badRequest('specifying resource version is not allowed when using continue');
+}
+
+function parseResourceVersion(v: string): number {
+  const n = /^\d+$/.test(v) ? Number(v) : NaN;
+  if (!Number.isSafeInteger(n)) throw ApiError.badRequest(`invalid resource version: ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** storage.NewTooLargeResourceVersionError as the handlers turn it into a Timeout. */
+function tooLargeResourceVersion(wanted: number, current: number): ApiError {
+  return new ApiError(504, 'Timeout', `Timeout: Too large resource version: ${wanted}, current: ${current}`, {
+    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+    retryAfterSeconds: 1,
+  });
 }
 
 function jsonType(v: unknown): string {

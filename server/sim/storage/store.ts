@@ -15,7 +15,10 @@ export interface StoreEvent {
   namespace: string;
   rv: number;
   object: KubeObject;
-  /** The object before a MODIFIED change, so filtered watches can tell when it left their set. */
+  /**
+   * The object before a MODIFIED or DELETED change: filtered watches tell when it left their set,
+   * and lists at an exact past resourceVersion roll changes back.
+   */
   prev?: KubeObject;
 }
 
@@ -65,6 +68,14 @@ export class ObjectStore {
   get(bucket: string, namespace: string, name: string): KubeObject | undefined {
     const o = this.buckets.get(bucket)?.get(keyOf(namespace, name));
     return o ? structuredClone(o) : undefined;
+  }
+
+  /**
+   * The stored object itself, for read-only callers (CRD schemas consulted on every custom
+   * resource write). A write replaces the stored object, so its identity marks a revision.
+   */
+  peek(bucket: string, namespace: string, name: string): Readonly<KubeObject> | undefined {
+    return this.buckets.get(bucket)?.get(keyOf(namespace, name));
   }
 
   /** Whether an object exists, without paying for a copy. */
@@ -148,7 +159,7 @@ export class ObjectStore {
     b.delete(key);
     const gone = structuredClone(cur);
     gone.metadata.resourceVersion = String(++this.rv);
-    this.emit({ type: 'DELETED', bucket, namespace, rv: this.rv, object: gone });
+    this.emit({ type: 'DELETED', bucket, namespace, rv: this.rv, object: gone, prev: cur });
     return structuredClone(gone);
   }
 
@@ -158,6 +169,24 @@ export class ObjectStore {
     if (!b) return;
     for (const o of [...b.values()]) this.delete(bucket, o.metadata.namespace ?? '', o.metadata.name!);
     this.buckets.delete(bucket);
+  }
+
+  /**
+   * A bucket's objects as they were at resourceVersion `rv` (shared, read only), rebuilt by
+   * rolling the history back; undefined when the history no longer reaches back that far.
+   */
+  listAt(bucket: string, rv: number, namespace?: string): KubeObject[] | undefined {
+    if (rv < this.oldestWatchableRV) return undefined;
+    const at = new Map<string, KubeObject>();
+    for (const o of this.list(bucket, namespace, true)) at.set(keyOf(o.metadata.namespace ?? '', o.metadata.name!), o);
+    for (let i = this.history.length - 1; i >= 0 && this.history[i].rv > rv; i--) {
+      const e = this.history[i];
+      if (e.bucket !== bucket || (namespace !== undefined && e.namespace !== namespace)) continue;
+      const key = keyOf(e.namespace, e.object.metadata.name!);
+      if (e.type === 'ADDED') at.delete(key);
+      else if (e.prev) at.set(key, e.prev);
+    }
+    return [...at.values()].sort((a, b2) => cmp(a.metadata.namespace ?? '', b2.metadata.namespace ?? '') || cmp(a.metadata.name ?? '', b2.metadata.name ?? ''));
   }
 
   /**
