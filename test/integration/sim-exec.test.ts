@@ -72,6 +72,28 @@ describe('kubectl exec', () => {
   });
 });
 
+describe('kubectl run -it', () => {
+  it('attaches the terminal to the container\'s shell and --rm deletes the pod on exit', async () => {
+    const term = pty.spawn('kubectl', ['run', '-it', '--rm', 'shell', '--image=busybox', '--restart=Never', '--', 'sh'], { env: h.env as Record<string, string>, cols: 100, rows: 30 });
+    let screen = '';
+    term.onData((d) => (screen += d));
+    const exited = new Promise<number>((resolve) => term.onExit((e) => resolve(e.exitCode)));
+    try {
+      await until('the attach hint', async () => screen.includes("If you don't see a command prompt, try pressing enter."), 20_000);
+      term.write('\r');
+      await until('a prompt', async () => screen.includes('/ # '), 10_000);
+      term.write('hostname; echo $((6*7))\r');
+      await until('output', async () => screen.includes('shell\r\n42\r\n'), 10_000);
+      term.write('exit 0\r');
+      expect(await exited).toBe(0);
+      expect(screen).toContain('pod "shell" deleted');
+    } finally {
+      term.kill();
+    }
+    await until('the pod gone', async () => (await h.kubectl(['get', 'pod', 'shell'])).code === 1);
+  });
+});
+
 describe('kubectl logs', () => {
   it('deploy/NAME, -c and --tail read the kubelet buffers', async () => {
     const all = await h.ok(['logs', 'deploy/productpage-v1', '-c', 'productpage']);

@@ -22,6 +22,20 @@ export interface ListeningContainer {
   ctx: ContainerContext;
   behaviour: ContainerBehaviour;
   ports: number[];
+  /**
+   * A main process started with stdin open (`kubectl run -it`): it waits for `kubectl attach`
+   * and runs on the attached terminal. Resolves with the process's exit code.
+   */
+  interactive?: { attach(io: AttachedIO): Promise<number> };
+}
+
+/** What an attached client brings: its stdin, its output streams, whether it has a terminal. */
+export interface AttachedIO {
+  stdin: { on(event: 'data', cb: (chunk: Buffer | string) => void): unknown; on(event: 'end', cb: () => void): unknown } | null;
+  stdout: { write(chunk: Buffer | string): void };
+  stderr: { write(chunk: Buffer | string): void };
+  tty: boolean;
+  signal: AbortSignal;
 }
 
 export interface PodEntry {

@@ -97,7 +97,7 @@ export function podRuntime(network: ClusterNetwork, bridge: PortForwardBridge, l
   return {
     async exec(pod: KubeObject, container: string, io: ExecIO, params: ExecParams): Promise<number> {
       const c = find(pod, container);
-      if (params.command.length === 0) return attach(pod, container, io, logs());
+      if (params.command.length === 0) return c.interactive ? c.interactive.attach(io) : attach(pod, container, io, logs());
       return runInContainer({
         argv: params.command,
         stdin: io.stdin,

@@ -7,9 +7,9 @@ import type { EmbeddedCluster } from '../cluster.js';
 import { defaultContainerRuntime, type ContainerRuntime, type ContainerStart, type PodSandbox, type RunningContainer } from '../controllers/container-runtime.js';
 import type { KubeletTimings } from '../controllers/kit.js';
 import { behaviourEntryForImage, behaviourForImage } from '../runtime/registry.js';
-import { containerPrograms } from '../runtime/shell/index.js';
+import { containerPrograms, runInContainer } from '../runtime/shell/index.js';
 import type { ContainerBehaviour, ContainerContext } from '../runtime/types.js';
-import type { ClusterNetwork } from '../network/network.js';
+import type { AttachedIO, ClusterNetwork, ListeningContainer } from '../network/network.js';
 import { CLUSTER_DOMAIN } from '../network/services.js';
 import type { NetworkPod } from '../network/types.js';
 import { containerEnv } from './env.js';
@@ -46,6 +46,54 @@ function runsSimulatedProgram(image: string, behaviour: ContainerBehaviour, ctx:
   const argv0 = ctx.command?.[0];
   if (argv0 === undefined) return !ctx.args;
   return containerPrograms(behaviour, null).has(argv0.split('/').pop() ?? argv0);
+}
+
+/**
+ * The main process of a container started with stdin open (`kubectl run -it … -- sh`): it
+ * blocks reading stdin until a client attaches, then runs on the client's terminal; its output
+ * also goes to the container log. With stdinOnce (what kubectl run sets) stdin closes when
+ * that client detaches, so the process ends with it.
+ */
+function interactiveProcess(ctx: ContainerContext, behaviour: ContainerBehaviour, stopped: AbortSignal, log: (line: string) => void) {
+  let finish!: (code: number) => void;
+  const exited = new Promise<number>((resolve) => (finish = resolve));
+  stopped.addEventListener('abort', () => finish(137), { once: true });
+  let taken = false;
+  const argv = [...(ctx.command ?? []), ...(ctx.args ?? [])];
+  if (argv.length === 0) argv.push(behaviour.userland === 'distroless' ? '/bin/sh' : 'sh');
+  return {
+    exited,
+    async attach(io: AttachedIO): Promise<number> {
+      if (taken) {
+        // Another client already holds the process's stdin: this one only sees output from now on.
+        await new Promise<void>((resolve) => (io.signal.aborted ? resolve() : io.signal.addEventListener('abort', () => resolve(), { once: true })));
+        return 0;
+      }
+      taken = true;
+      let pending = '';
+      const tee = (out: AttachedIO['stdout']) => ({
+        write(chunk: Buffer | string) {
+          out.write(chunk);
+          pending += chunk.toString();
+          let nl: number;
+          while ((nl = pending.indexOf('\n')) >= 0) {
+            log(pending.slice(0, nl).replace(/\r$/, ''));
+            pending = pending.slice(nl + 1);
+          }
+        },
+      });
+      let code: number;
+      try {
+        code = await runInContainer({ argv, stdin: io.stdin, stdout: tee(io.stdout), stderr: tee(io.stderr), tty: io.tty, ctx, signal: AbortSignal.any([io.signal, stopped]) });
+      } catch (e) {
+        io.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+        code = 128;
+      }
+      if (pending) log(pending);
+      finish(code);
+      return code;
+    },
+  };
 }
 
 export interface BehaviourRuntimeOptions {
@@ -102,7 +150,11 @@ export function behaviourRuntime(cluster: EmbeddedCluster, network: ClusterNetwo
       behaviour.start?.(ctx);
       const completes = (c.init && !c.sidecar) || (!c.init && c.restartPolicy !== 'Always');
       let exited: Promise<number> | undefined;
-      if (!runsSimulatedProgram(image, behaviour, ctx)) {
+      if (spec.stdin === true && !behaviour.serve && runsSimulatedProgram(image, behaviour, ctx)) {
+        const session = interactiveProcess(ctx, behaviour, c.signal, c.log);
+        (listening as ListeningContainer).interactive = session;
+        exited = session.exited;
+      } else if (!runsSimulatedProgram(image, behaviour, ctx)) {
         // An image we know nothing of ships its own entrypoint and binaries (etcd, kube-proxy,
         // coredns…): it runs, doing nothing we can see, and Jobs' containers complete.
         if (completes) exited = Promise.resolve(fallback.start(c)).then((h) => h.exited ?? new Promise<number>(() => {}));
