@@ -151,3 +151,31 @@ describe('nodes', () => {
     expect(parseQuantity(worker.status.allocatable.memory)).toBeLessThan(1024 ** 3);
   });
 });
+
+describe('events', () => {
+  it('expire after the event TTL, as kube-apiserver --event-ttl does', async () => {
+    const { EmbeddedCluster } = await import('../../server/sim/cluster.js');
+    const { EventRecorder } = await import('../../server/sim/controllers/events.js');
+    const { Resources } = await import('../../server/sim/controllers/kit.js');
+    const cluster = await EmbeddedCluster.start();
+    const res = new Resources(cluster);
+    const rec = new EventRecorder(cluster, res, 60_000);
+    try {
+      const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', uid: 'u1' } };
+      rec.normal(pod, 'Pulled', 'one', { component: 'kubelet' });
+      rec.normal(pod, 'Pulled', 'one', { component: 'kubelet' });
+      rec.normal(pod, 'Started', 'two', { component: 'kubelet' });
+      await rec.idle();
+      const events = cluster.store.list(res.events.bucket, 'default') as Record<string, any>[];
+      expect(events.map((e) => [e.reason, e.count])).toEqual([['Pulled', 2], ['Started', 1]]);
+      expect(events[0]!.metadata.name).toMatch(/^p\.[0-9a-f]{16}$/);
+      rec.expire(Date.now() + 30_000);
+      expect(cluster.store.count(res.events.bucket, 'default')).toBe(2);
+      rec.expire(Date.now() + 120_000);
+      expect(cluster.store.count(res.events.bucket, 'default')).toBe(0);
+    } finally {
+      rec.stop();
+      await cluster.stop();
+    }
+  });
+});

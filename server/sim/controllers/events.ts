@@ -17,10 +17,29 @@ export class EventRecorder {
   private stopped = false;
   private lastNanos = 0n;
 
+  private readonly sweeper: NodeJS.Timeout;
+
   constructor(
     private readonly cluster: EmbeddedCluster,
     private readonly res: Resources,
-  ) {}
+    /** kube-apiserver's --event-ttl (1 h): older Events disappear, which also bounds memory. */
+    private readonly ttlMs = 3_600_000,
+  ) {
+    this.sweeper = setInterval(() => this.expire(), Math.min(60_000, ttlMs));
+    this.sweeper.unref?.();
+  }
+
+  /** Removes Events last seen more than the TTL ago (etcd leases do this in kube). */
+  expire(now = Date.now()): void {
+    const old: { ns: string; name: string }[] = [];
+    this.cluster.store.scan((bucket, o) => {
+      if (bucket !== this.res.events.bucket) return;
+      const e = o as Obj;
+      const last = Date.parse(e.lastTimestamp ?? e.eventTime ?? e.metadata.creationTimestamp);
+      if (Number.isFinite(last) && last + this.ttlMs < now) old.push({ ns: e.metadata.namespace, name: e.metadata.name });
+    });
+    for (const { ns, name } of old) this.cluster.store.delete(this.res.events.bucket, ns, name);
+  }
 
   normal(obj: KubeObject, reason: string, message: string, source: EventSource, fieldPath?: string): void {
     this.record(obj, 'Normal', reason, message, source, fieldPath);
@@ -109,6 +128,7 @@ export class EventRecorder {
 
   stop(): void {
     this.stopped = true;
+    clearInterval(this.sweeper);
   }
 }
 

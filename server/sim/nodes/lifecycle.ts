@@ -11,6 +11,7 @@ import { DEFAULT_TOPOLOGY, nodeObject, placeNodes, type NodeTopology, type Place
 
 const LEASE_SECONDS = 40;
 const RENEW_MS = 10_000;
+const HEARTBEAT_TICKS = 30;
 
 export class NodeLifecycle {
   readonly nodes: PlacedNode[];
@@ -52,8 +53,14 @@ export class NodeLifecycle {
       }
       await this.renew(n);
     }
+    let ticks = 0;
     this.renewTimer = setInterval(() => {
-      for (const n of this.nodes) void this.renew(n).catch(() => {});
+      ticks++;
+      for (const n of this.nodes) {
+        void this.renew(n).catch(() => {});
+        // The kubelet reports unchanged node status every nodeStatusReportFrequency (5 min).
+        if (ticks % HEARTBEAT_TICKS === 0) void this.heartbeat(n).catch(() => {});
+      }
     }, RENEW_MS);
     this.renewTimer.unref?.();
   }
@@ -69,6 +76,14 @@ export class NodeLifecycle {
     this.events.normal(asKubelet, 'NodeAllocatableEnforced', 'Updated Node Allocatable limit across pods', kubelet);
     this.events.normal(node, 'RegisteredNode', `Node ${name} event: Registered Node ${name} in Controller`, { component: 'node-controller' });
     this.events.normal(asKubelet, 'NodeReady', `Node ${name} status is now: NodeReady`, kubelet);
+  }
+
+  private async heartbeat(n: PlacedNode): Promise<void> {
+    const node = this.cluster.store.get(this.res.nodes.bucket, '', n.name) as Obj | undefined;
+    if (!node?.status?.conditions) return;
+    const now = nowISO();
+    for (const c of node.status.conditions) c.lastHeartbeatTime = now;
+    await quietly(() => this.cluster.rest.update(this.res.nodes, '', n.name, node, { fieldManager: 'kubelet' }, 'status'));
   }
 
   private async renew(n: PlacedNode): Promise<void> {
