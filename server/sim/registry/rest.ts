@@ -379,7 +379,11 @@ export class RestStorage {
       if (managed === 'apply') obj.metadata.managedFields = incoming.metadata.managedFields;
     } else {
       obj = incoming;
-      if (def.status) obj.status = structuredClone((old as Obj).status);
+      if (def.status) {
+        // The stored status (or none: an undefined value is not a field).
+        if ((old as Obj).status === undefined) delete obj.status;
+        else obj.status = structuredClone((old as Obj).status);
+      }
     }
     const m = obj.metadata as Obj;
     const om = old.metadata;

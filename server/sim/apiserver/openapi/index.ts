@@ -33,6 +33,8 @@ interface ResourceEntry {
   subresources: string[];
   /** Component schema name of the kind. */
   component: string;
+  /** A custom resource: no strategic merge patch, so kubectl's client-side apply sends a merge patch. */
+  custom?: boolean;
 }
 
 // Part of the built-in documents' hash, which kubectl caches them by: bump it whenever the
@@ -141,7 +143,7 @@ function crdDocument(versions: CrdVersionInfo[]): object {
     const component = crdComponentName(v.group, v.version, v.kind);
     schemas[component] = crdVersionSchema(v);
     schemas[`${component}List`] = listSchema(v.kind, component, { group: v.group, version: v.version, kind: `${v.kind}List` });
-    entries.push({ group: v.group, version: v.version, kind: v.kind, resource: v.plural, namespaced: v.namespaced, subresources: v.subresources, component });
+    entries.push({ group: v.group, version: v.version, kind: v.kind, resource: v.plural, namespaced: v.namespaced, subresources: v.subresources, component, custom: true });
   }
   const roots = ['io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta', 'io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta', 'io.k8s.apimachinery.pkg.apis.meta.v1.Status', 'io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions', 'io.k8s.apimachinery.pkg.apis.meta.v1.Patch'];
   for (const [name, s] of models.closure(roots)) schemas[name] = s;
@@ -207,11 +209,17 @@ function operation(e: ResourceEntry, action: string, verbId: string, parameters:
   };
   if (body) {
     const content = patch
-      ? Object.fromEntries(['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'].map((t) => [t, { schema: { $ref: REF_PREFIX + 'io.k8s.apimachinery.pkg.apis.meta.v1.Patch' } }]))
+      ? Object.fromEntries(patchContentTypes(e).map((t) => [t, { schema: { $ref: REF_PREFIX + 'io.k8s.apimachinery.pkg.apis.meta.v1.Patch' } }]))
       : { '*/*': { schema: { $ref: REF_PREFIX + body } } };
     op.requestBody = { content, required: true };
   }
   return op;
+}
+
+/** What a PATCH accepts: apiextensions-apiserver has no strategic merge for custom resources. */
+function patchContentTypes(e: ResourceEntry): string[] {
+  const all = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
+  return e.custom ? all.filter((t) => t !== 'application/strategic-merge-patch+json') : all;
 }
 
 function tagOf(e: ResourceEntry): string {
