@@ -88,6 +88,18 @@ describe('NodePorts', () => {
     await until('listener closed', async () => (await h.sh(`curl -sS http://${ips[0]}:${nodePort}/`)).code === 7);
   });
 
+  it('a NodePort whose targetPort nothing listens on refuses connections, as the pod would', async () => {
+    await h.ok(['expose', 'deployment', 'details-v1', '--name=wrong-port', '--type=NodePort', '--port=80', '--target-port=8080']);
+    const nodePort = (await h.ok(['get', 'svc', 'wrong-port', '-o', 'jsonpath={.spec.ports[0].nodePort}'])).trim();
+    const ip = (await h.ok(['get', 'nodes', '-o', 'jsonpath={.items[0].status.addresses[?(@.type=="InternalIP")].address}'])).trim();
+    await until('endpoints', async () => (await h.ok(['get', 'endpoints', 'wrong-port', '-o', 'jsonpath={.subsets[0].addresses[0].ip}'])).trim());
+    const r = await h.sh(`curl -sS http://${ip}:${nodePort}/details/0`);
+    // curl's exit code 7: the connection itself was refused (curl 8 words it "Couldn't connect to server").
+    expect(r.code).toBe(7);
+    expect(r.stderr).toMatch(/^curl: \(7\) Failed to connect to /);
+    await h.ok(['delete', 'svc', 'wrong-port']);
+  });
+
   it('patching a Service to NodePort serves it; LoadBalancer stays <pending>', async () => {
     await h.ok(['patch', 'svc', 'details', '-p', '{"spec":{"type":"LoadBalancer"}}']);
     const row = await h.ok(['get', 'svc', 'details', '--no-headers']);

@@ -7,7 +7,7 @@ import type { EmbeddedCluster } from '../cluster.js';
 import type { ContainerBehaviour, ContainerContext, ContainerNetwork, HttpRequest, HttpResponse, RequestTarget } from '../runtime/types.js';
 import { NetworkError } from '../runtime/types.js';
 import { PodInterceptors } from './interceptors.js';
-import { ServiceDirectory, isIPv4, type ServicePort, type ServiceView } from './services.js';
+import { ServiceDirectory, isIPv4, type Endpoint, type ServicePort, type ServiceView } from './services.js';
 import type { InboundCall, InboundPath, NetworkPod, OutboundCall } from './types.js';
 
 /**
@@ -94,6 +94,12 @@ export class ClusterNetwork {
     return this.byIP.get(ip);
   }
 
+  /** Whether something serves at this pod address (a ready endpoint may still point at a closed port). */
+  serves(ep: Endpoint): boolean {
+    const entry = this.podByIP(ep.ip);
+    return !!entry && !!this.listener(entry, ep.port);
+  }
+
   /** The container of this pod listening on `port` with something that serves, if any. */
   listener(entry: PodEntry, port: number): ListeningContainer | undefined {
     for (const c of entry.containers.values()) if (c.behaviour.serve && c.ports.includes(port)) return c;
@@ -163,6 +169,19 @@ export class ClusterNetwork {
   ): Promise<HttpResponse> {
     const ep = this.services.pick(this.services.endpoints(svc, port));
     if (!ep) return Promise.reject(new NetworkError('ECONNREFUSED', named.host, named.port));
+    return this.toEndpoint(svc, port, ep, req, source, via, named);
+  }
+
+  /** Delivers to one endpoint of a Service (kube-proxy's choice for a connection). */
+  toEndpoint(
+    svc: ServiceView,
+    port: ServicePort,
+    ep: Endpoint,
+    req: HttpRequest,
+    source: InboundCall['source'],
+    via: InboundPath,
+    named: RequestTarget = { host: svc.clusterIP, port: port.port },
+  ): Promise<HttpResponse> {
     const entry = this.podByIP(ep.ip);
     if (!entry) return Promise.reject(new NetworkError('ECONNREFUSED', named.host, named.port));
     return this.toPod(entry, ep.port, req, source, via, named, { namespace: svc.namespace, name: svc.name, port: port.port });

@@ -7,9 +7,11 @@
  * closed port gives.
  */
 import type http from 'node:http';
+import type { Socket } from 'node:net';
 import type { EmbeddedCluster } from '../cluster.js';
 import { createBridgeServer } from './http-bridge.js';
 import type { ClusterNetwork } from './network.js';
+import type { Endpoint } from './services.js';
 
 type Obj = Record<string, any>;
 
@@ -88,7 +90,9 @@ export class NodePortListeners {
     const ips = this.nodeIPs();
     const want = new Set<string>();
     for (const [nodePort, { svc, port }] of this.network.services.nodePorts()) {
-      if (this.network.services.endpoints(svc, port).length === 0) continue;
+      // Also closed while no endpoint listens on its target port: kube-proxy DNATs the SYN to
+      // the pod, whose kernel refuses it, so the client sees "Connection refused" either way.
+      if (!this.network.services.endpoints(svc, port).some((ep) => this.network.serves(ep))) continue;
       for (const ip of ips) want.add(`${ip}:${nodePort}`);
     }
     const closing: Promise<void>[] = [];
@@ -116,11 +120,19 @@ export class NodePortListeners {
   }
 
   private open(ip: string, nodePort: number): Listener {
-    const server = createBridgeServer(async (req) => {
+    // kube-proxy balances connections, not requests: a keep-alive connection stays on its pod.
+    const chosen = new WeakMap<Socket, Endpoint>();
+    const server = createBridgeServer(async (req, socket) => {
       const target = this.network.services.nodePorts().get(nodePort);
       if (!target) throw new Error('no such NodePort');
+      let ep = chosen.get(socket);
+      if (!ep) {
+        ep = this.network.services.pick(this.network.services.endpoints(target.svc, target.port).filter((e) => this.network.serves(e)));
+        if (!ep) throw new Error('no endpoints');
+        chosen.set(socket, ep);
+      }
       // externalTrafficPolicy Cluster: kube-proxy SNATs, so the pod sees the node's address.
-      return this.network.toService(target.svc, target.port, req, { ip }, 'nodeport', { host: ip, port: nodePort });
+      return this.network.toEndpoint(target.svc, target.port, ep, req, { ip }, 'nodeport', { host: ip, port: nodePort });
     });
     const listening = new Promise<void>((resolve, reject) => {
       server.once('error', reject);
