@@ -36,6 +36,9 @@ describe('cluster DNS and Services from inside a pod', () => {
       const r = await inRatings(`curl -sS -o /dev/null -w '%{http_code} %{remote_ip}' http://${name}:9080/details/0`);
       expect(r.stdout, name).toBe(`200 ${ip}`);
     }
+    const lookup = await inRatings('nslookup details');
+    expect(lookup.stdout).toContain('details.default.svc.cluster.local');
+    expect(lookup.stdout).toContain(ip);
     const missing = await inRatings('curl -sS http://nosuch:9080/');
     expect(missing.code).not.toBe(0);
     expect(missing.stderr).toContain('Could not resolve host: nosuch');
@@ -175,6 +178,19 @@ describe('the API proxy subresources', () => {
     expect(r.stdout).toMatch(/[Ss]et-[Cc]ookie: session=/);
     // productpage redirects to the Referer; the apiserver's proxy moves that under the proxy path.
     expect(r.stdout).toMatch(new RegExp(`[Ll]ocation: ${base.replace(/\./g, '\\.')}/api/v1/namespaces/default/services/productpage:9080/proxy/productpage`));
+  });
+
+  it('kubectl proxy on localhost reaches the service proxy, as the Kubernetes docs use it', async () => {
+    const proxy = h.spawnKubectl(['proxy', '--port=0']);
+    let out = '';
+    proxy.stdout!.on('data', (d) => (out += d));
+    try {
+      const port = await until('kubectl proxy', async () => out.match(/Starting to serve on 127\.0\.0\.1:(\d+)/)?.[1]);
+      const r = await h.sh(`curl -sS http://127.0.0.1:${port}/api/v1/namespaces/default/services/productpage:9080/proxy/productpage | grep -o "<title>.*</title>"`);
+      expect(r.stdout).toBe('<title>Simple Bookstore App</title>\n');
+    } finally {
+      proxy.kill();
+    }
   });
 
   it('pods/NAME:PORT/proxy reaches one pod', async () => {
