@@ -61,6 +61,36 @@ describe('cluster DNS and Services from inside a pod', () => {
     expect(r.stderr).toMatch(/Failed to connect to empty port 80 .*Connection refused/);
   });
 
+  it('a headless Service resolves to its pods, and StatefulSet pods by hostname.subdomain', async () => {
+    await h.ok(['apply', '-f', '-'], `
+apiVersion: v1
+kind: Service
+metadata: { name: web }
+spec:
+  clusterIP: None
+  selector: { app: web }
+  ports: [{ name: http, port: 80 }]
+---
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: { name: web }
+spec:
+  serviceName: web
+  replicas: 2
+  selector: { matchLabels: { app: web } }
+  template:
+    metadata: { labels: { app: web } }
+    spec:
+      containers: [{ name: nginx, image: nginx:1.27, ports: [{ containerPort: 80, name: http }] }]
+`);
+    await until('two web pods ready', async () => (await h.ok(['get', 'statefulset', 'web', '-o', 'jsonpath={.status.readyReplicas}'])).trim() === '2', 30_000);
+    const ip1 = (await h.ok(['get', 'pod', 'web-1', '-o', 'jsonpath={.status.podIP}'])).trim();
+    const byHost = await inRatings(`curl -sS -o /dev/null -w '%{http_code} %{remote_ip}' http://web-1.web/`);
+    expect(byHost.stdout).toBe(`200 ${ip1}`);
+    const headless = await inRatings('curl -sS http://web.default.svc.cluster.local/ | grep -o "<title>.*</title>"');
+    expect(headless.stdout).toBe('<title>Welcome to nginx!</title>\n');
+  });
+
   it('balances across all three reviews versions (v1 no stars, v2 black, v3 red)', async () => {
     const seen = new Set<string>();
     for (let i = 0; i < 30 && seen.size < 3; i++) {

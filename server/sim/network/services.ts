@@ -168,6 +168,16 @@ export class ServiceDirectory {
       }
       return svc.clusterIP || null;
     }
+    // <hostname>.<subdomain>.<ns>.svc: a pod's own record under its headless Service (StatefulSets).
+    if (labels.length === 4 && labels[3] === 'svc') {
+      const [host, subdomain, ns] = labels as [string, string, string];
+      const svc = this.get(ns, subdomain);
+      if (!svc || svc.clusterIP !== 'None') return null;
+      const pod = (this.cluster.store.list(this.podsDef.bucket, ns, true) as Obj[]).find(
+        (p) => p.spec?.hostname === host && p.spec?.subdomain === subdomain && p.status?.podIP && !p.metadata.deletionTimestamp,
+      );
+      return pod ? (pod.status.podIP as string) : null;
+    }
     // <a-b-c-d>.<ns>.pod
     if (labels.length === 3 && labels[2] === 'pod') {
       const ip = labels[0]!.replace(/-/g, '.');
