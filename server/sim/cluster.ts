@@ -81,6 +81,8 @@ export class EmbeddedCluster {
     if (opts.workloads) {
       const { startWorkloadControllers } = await import('./controllers/index.js');
       c.workloads = startWorkloadControllers(c, opts.workloads === true ? {} : opts.workloads);
+      // Nodes and kube-system exist by the time a client can ask for them.
+      await c.workloads.ready;
     }
     plugins.openapi?.prewarmOpenApi?.(); // schedules itself after start-up, never delays it
     return c;
@@ -140,6 +142,8 @@ export class EmbeddedCluster {
     if (s?.version !== 1 || !s.store) throw new Error('not a cluster snapshot');
     this.store.restore(s.store);
     this.registry.syncCRDs();
+    // A restore sends no store events: controllers and kubelets must look again.
+    this.workloads?.resync();
   }
 
   async stop(): Promise<void> {
