@@ -92,6 +92,23 @@ spec:
   });
 
   it('balances across all three reviews versions (v1 no stars, v2 black, v3 red)', async () => {
+    // 30 page loads from inside the mesh, one line per page: which reviews pod, which star colour.
+    const script =
+      'for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30; do ' +
+      'curl -s productpage:9080/productpage | grep -o -E "Reviews served by: reviews-v[0-9]|gap-x-1 text-[a-z]+-500" | sort -u | tr "\\n" " "; echo; done';
+    const r = await inRatings(script);
+    expect(r.code, r.stderr).toBe(0);
+    const pages = r.stdout.trim().split('\n');
+    expect(pages, r.stdout).toHaveLength(30);
+    const seen = new Set(pages.map((l) => l.trim()));
+    expect([...seen].sort()).toEqual([
+      'Reviews served by: reviews-v1',
+      'Reviews served by: reviews-v2 gap-x-1 text-black-500',
+      'Reviews served by: reviews-v3 gap-x-1 text-red-500',
+    ]);
+  });
+
+  it('the service proxy sees the three versions too', async () => {
     const seen = new Set<string>();
     for (let i = 0; i < 30 && seen.size < 3; i++) {
       const r = await h.kubectl(['get', '--raw', '/api/v1/namespaces/default/services/productpage:9080/proxy/productpage']);
