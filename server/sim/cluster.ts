@@ -18,6 +18,7 @@ import { NamespaceController } from './controllers/namespace.js';
 import { GarbageCollector } from './controllers/garbagecollector.js';
 import { CRDFinalizer } from './registry/crd-finalizer.js';
 import type { WorkloadControllerOptions, WorkloadControllers } from './controllers/index.js';
+import type { NetworkAttachment } from './workloads/index.js';
 import { createServingCert, type ServingCert } from './apiserver/tls.js';
 
 export interface EmbeddedClusterOptions {
@@ -34,7 +35,11 @@ export interface EmbeddedClusterOptions {
    * Also start nodes, scheduler, kubelets and workload controllers (controllers/index.ts), so
    * pods run. Off by default: the API machinery alone is what most tests need.
    */
-  workloads?: boolean | WorkloadControllerOptions;
+  /**
+   * Nodes, scheduler, kubelets, controllers and the pod network (DNS, Services, NodePort
+   * listeners, exec/logs/port-forward/proxy). Off: an API server only.
+   */
+  workloads?: boolean | Omit<WorkloadControllerOptions, 'runtime'>;
 }
 
 export interface ClusterSnapshot {
@@ -54,6 +59,8 @@ export class EmbeddedCluster {
   private crdFinalizer!: CRDFinalizer;
   /** Nodes, kubelets and workload controllers, when started with `workloads`. */
   workloads?: WorkloadControllers;
+  /** The pod network and its per-pod interception point, when started with `workloads`. */
+  network?: NetworkAttachment;
   private _url = '';
   private stopped = false;
 
@@ -80,7 +87,10 @@ export class EmbeddedCluster {
     c._url = await c.apiserver.listen(host, opts.port ?? 0);
     if (opts.workloads) {
       const { startWorkloadControllers } = await import('./controllers/index.js');
-      c.workloads = startWorkloadControllers(c, opts.workloads === true ? {} : opts.workloads);
+      const { attachNetwork } = await import('./workloads/index.js');
+      c.network = attachNetwork(c);
+      c.workloads = startWorkloadControllers(c, { ...(opts.workloads === true ? {} : opts.workloads), runtime: c.network.runtime });
+      c.network.useKubelet(c.workloads.kubelet);
       // Nodes and kube-system exist by the time a client can ask for them.
       await c.workloads.ready;
     }
@@ -150,6 +160,7 @@ export class EmbeddedCluster {
     if (this.stopped) return;
     this.stopped = true;
     this.workloads?.stop();
+    await this.network?.stop();
     this.namespaces.stop();
     this.gc.stop();
     this.crdFinalizer.stop();
