@@ -2,7 +2,9 @@
  * Server configuration from environment variables and command-line flags (flags win),
  * validated with zod so a bad value stops the server with a message naming the setting.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 
@@ -52,7 +54,23 @@ const sources: Record<Exclude<keyof Config, 'allowedOrigins'>, { flag: string; e
   clientDir: { flag: 'client-dir', env: ['PLAYGROUND_CLIENT_DIR'] },
 };
 
-const projectRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+/**
+ * The checkout's root, found by walking up to our package.json: the server runs both from source
+ * (server/config.ts) and compiled (dist/server/config.js), so a fixed `..` would be wrong in one.
+ */
+export const projectRoot = findProjectRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function findProjectRoot(start: string): string {
+  for (let dir = start; ; dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown };
+      if (pkg.name === 'istio-playground') return dir;
+    } catch {
+      // no (readable) package.json here: keep walking up
+    }
+    if (path.dirname(dir) === dir) throw new Error(`cannot find the istio-playground package.json above ${start}`);
+  }
+}
 
 export const defaults = {
   host: '127.0.0.1',

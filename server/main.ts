@@ -1,10 +1,25 @@
 /**
- * `npm start`: reads config from flags and environment, starts the playground, prints the URL.
+ * `npm start` (compiled: dist/server/main.js) and `npm run dev` (source, via tsx): reads config
+ * from flags and environment, starts the playground, prints the URL.
  */
-import { ConfigError, loadConfig } from './config.js';
+import path from 'node:path';
+import { ConfigError, loadConfig, projectRoot } from './config.js';
+import { projectToolsDir } from './cluster/tools.js';
 import { startPlayground } from './playground.js';
 
+/**
+ * kubectl installed by scripts/install-tools.sh lives in the checkout's .tools/bin. Putting it on
+ * our own PATH lets the terminal and the kubectl check find it whichever layout (source or dist/)
+ * this process runs from.
+ */
+function withProjectToolsOnPath(): void {
+  const tools = projectToolsDir(projectRoot);
+  const entries = (process.env.PATH ?? '').split(path.delimiter);
+  if (!entries.includes(tools)) process.env.PATH = [tools, ...entries.filter(Boolean)].join(path.delimiter);
+}
+
 async function main(): Promise<void> {
+  withProjectToolsOnPath();
   let config;
   try {
     config = loadConfig(process.argv.slice(2), process.env);
