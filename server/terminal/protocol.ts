@@ -6,7 +6,7 @@
  *  - Terminal output travels server → client as BINARY frames holding raw bytes (UTF-8 from
  *    the PTY). No JSON wrapping: output is the hot path (a `cat` of 64 MB must stream at
  *    tens of MB/s).
- *  - Everything else travels as TEXT frames holding one JSON message, validated with zod
+ *  - Everything else travels as TEXT frames holding one JSON message, validated with zod/mini
  *    on receipt. An invalid message is answered with an `error` message and otherwise
  *    ignored: it never ends the session.
  *
@@ -19,7 +19,14 @@
  * with the serialized screen + scrollback (from a headless xterm), then live output.
  * The client resets its terminal on `hello` before writing the replay.
  */
-import { z } from 'zod';
+// zod/mini, not zod: this module is bundled into the browser, where full zod's method-chaining
+// API cannot be tree-shaken and would be half of app.js. Same validation, same engine.
+import * as z from 'zod/mini';
+// zod/mini loads no locale; English issue messages make an `error` reply read the same
+// whichever end decoded it (and whether or not full zod happens to be loaded too).
+import en from 'zod/v4/locales/en.js';
+
+z.config(en());
 
 export const FLOW_HIGH_WATER = 1024 * 1024;
 export const FLOW_LOW_WATER = 256 * 1024;
@@ -28,23 +35,23 @@ export const ACK_EVERY_BYTES = 64 * 1024;
 /** Largest text frame the server accepts; larger frames are rejected (not fatal). */
 export const MAX_CONTROL_MESSAGE_BYTES = 64 * 1024;
 
-const dimension = z.number().int().min(1).max(1000);
+const dimension = z.int().check(z.minimum(1), z.maximum(1000));
 
 export const clientMessage = z.discriminatedUnion('t', [
   /** Keystrokes or pasted text for the shell. */
-  z.object({ t: z.literal('input'), d: z.string().max(MAX_CONTROL_MESSAGE_BYTES) }),
+  z.object({ t: z.literal('input'), d: z.string().check(z.maxLength(MAX_CONTROL_MESSAGE_BYTES)) }),
   z.object({ t: z.literal('resize'), cols: dimension, rows: dimension }),
-  z.object({ t: z.literal('ping'), id: z.number().int().nonnegative() }),
-  z.object({ t: z.literal('ack'), bytes: z.number().int().positive() }),
+  z.object({ t: z.literal('ping'), id: z.int().check(z.nonnegative()) }),
+  z.object({ t: z.literal('ack'), bytes: z.int().check(z.positive()) }),
 ]);
 export type ClientMessage = z.infer<typeof clientMessage>;
 
 export const serverMessage = z.discriminatedUnion('t', [
   /** First message of every attach; a binary replay frame follows. */
   z.object({ t: z.literal('hello'), sessionId: z.string(), cols: dimension, rows: dimension }),
-  z.object({ t: z.literal('pong'), id: z.number().int().nonnegative() }),
+  z.object({ t: z.literal('pong'), id: z.int().check(z.nonnegative()) }),
   /** The shell exited; the session is over (a new connection starts a new shell). */
-  z.object({ t: z.literal('exit'), code: z.number().int().nullable(), signal: z.number().int().nullable() }),
+  z.object({ t: z.literal('exit'), code: z.nullable(z.int()), signal: z.nullable(z.int()) }),
   /** Another browser tab attached to this session and took it over. */
   z.object({ t: z.literal('detached'), reason: z.string() }),
   /** A message from the client was invalid; the session goes on. */
@@ -54,7 +61,7 @@ export type ServerMessage = z.infer<typeof serverMessage>;
 
 export type DecodeResult<T> = { ok: true; message: T } | { ok: false; error: string };
 
-function decodeWith<T>(schema: z.ZodType<T>, raw: string): DecodeResult<T> {
+function decodeWith<T>(schema: z.ZodMiniType<T>, raw: string): DecodeResult<T> {
   if (raw.length > MAX_CONTROL_MESSAGE_BYTES * 2) {
     return { ok: false, error: `message too large (${raw.length} bytes)` };
   }

@@ -50,6 +50,12 @@ describe('terminal protocol: client messages', () => {
     expect(decodeClientMessage('{"t":"resize","cols":1,"rows":1000}').ok).toBe(true);
   });
 
+  it('says why in plain English, whichever end decodes (the browser bundle loads no zod locale of its own)', () => {
+    expect(errorOf('{"t":"resize","cols":0,"rows":24}')).toBe('invalid message at cols: Too small: expected number to be >=1');
+    expect(errorOf('{"t":"input","d":42}')).toBe('invalid message at d: Invalid input: expected string, received number');
+    expect(errorOf('{"t":"exec"}')).toBe("invalid message at t: Invalid discriminator value. Expected 'input' | 'resize' | 'ping' | 'ack'");
+  });
+
   it('bounds input: the largest allowed keystroke payload passes, one more character does not', () => {
     const max = 'x'.repeat(MAX_CONTROL_MESSAGE_BYTES);
     expect(decodeClientMessage(encodeMessage({ t: 'input', d: max })).ok).toBe(true);
@@ -85,5 +91,9 @@ describe('terminal protocol: server messages', () => {
     expect(decodeServerMessage('{"t":"hello","sessionId":"x","cols":0,"rows":24}').ok).toBe(false);
     expect(decodeServerMessage('{"t":"exit","code":"0","signal":null}').ok).toBe(false);
     expect(decodeServerMessage('{"t":"input","d":"x"}').ok).toBe(false);
+    expect(decodeServerMessage('{"t":"exit","code":"0","signal":null}')).toEqual({
+      ok: false,
+      error: 'invalid message at code: Invalid input: expected number, received string',
+    });
   });
 });
