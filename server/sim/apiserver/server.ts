@@ -233,7 +233,8 @@ export class ApiServer {
       if (!target || !target.sub) return fail(NOT_FOUND);
       const h = this.handlers.get(`${target.def.group}/${target.def.resource}/${target.sub}`);
       if (!h?.upgrade) return fail(ApiError.notSupported(`${target.def.resource}/${target.sub}`));
-      this.opts.rest.get(target.def, target.namespace ?? '', target.name!);
+      // The proxy names its target as NAME:PORT and looks it up itself, with its own wording.
+      if (target.sub !== 'proxy') this.opts.rest.get(target.def, target.namespace ?? '', target.name!);
       await h.upgrade({ req, socket, head, def: target.def, namespace: target.namespace ?? '', name: target.name!, subresource: target.sub, subpath: target.rest.join('/'), query: url.searchParams, user });
     } catch (e) {
       if (e instanceof ApiError) fail(e);
@@ -433,7 +434,7 @@ export class ApiServer {
           return this.watch(ctx, def, target.namespace);
         }
         this.verb(def, 'get');
-        return this.respondObject(ctx, def, 200, rest_.get(def, ns, name));
+        return this.respondObject(ctx, def, 200, rest_.read(def, ns, name));
       case 'PUT': {
         this.verb(def, 'update');
         const body = await this.body(ctx);
@@ -463,7 +464,7 @@ export class ApiServer {
   private async subresource(ctx: Ctx, method: string, def: ResourceDef, ns: string, name: string, sub: string, subpath: string[]): Promise<void> {
     const rest = this.opts.rest;
     if (sub === 'status' && def.status) {
-      if (method === 'GET') return this.respondObject(ctx, def, 200, rest.get(def, ns, name));
+      if (method === 'GET') return this.respondObject(ctx, def, 200, rest.read(def, ns, name));
       if (method === 'PUT') return this.respondObject(ctx, def, 200, await rest.update(def, ns, name, await this.body(ctx), this.requestOptions(ctx), 'status'));
       if (method === 'PATCH') {
         const { type, patch } = await this.patchBody(ctx, def);
@@ -504,7 +505,7 @@ export class ApiServer {
       rest.get(def, ns, name);
       throw ApiError.notSupported(`${def.resource}/${sub}`);
     }
-    rest.get(def, ns, name);
+    if (sub !== 'proxy') rest.get(def, ns, name);
     await h.http({ req: ctx.req, res: ctx.res, def, namespace: ns, name, subresource: sub, subpath: subpath.join('/'), query: ctx.url.searchParams, user: ctx.user });
   }
 
@@ -557,7 +558,8 @@ export class ApiServer {
     return 'Metadata';
   }
 
-  private respondObject(ctx: Ctx, def: ResourceDef, code: number, obj: KubeObject): void {
+  /** `obj` may be shared with the store: only read and serialised here. */
+  private respondObject(ctx: Ctx, def: ResourceDef, code: number, obj: Readonly<KubeObject>): void {
     const isList = Array.isArray((obj as Record<string, unknown>).items);
     const shape = negotiate(ctx.req.headers.accept, { table: true, partial: true });
     if (shape.kind === 'table') {

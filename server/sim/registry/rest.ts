@@ -65,21 +65,43 @@ const nowISO = (d: Date) => d.toISOString().replace(/\.\d+Z$/, 'Z');
 const GENERATE_ALPHABET = 'bcdfghjklmnpqrstvwxz2456789';
 const randomSuffix = () => Array.from({ length: 5 }, () => GENERATE_ALPHABET[Math.floor(Math.random() * GENERATE_ALPHABET.length)]).join('');
 
-/** Everything but metadata and status: what a generation bump tracks. */
-function specPart(o: Obj): string {
-  const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = o;
-  return JSON.stringify(rest);
+/** JSON equality without serialising: objects compare by key set, not key order. */
+function jsonEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
+  if (Array.isArray(b)) return false;
+  return sameKeys(a as Obj, b as Obj, () => false);
 }
 
+/** Key-by-key equality of two objects; `skip(key)` leaves a key out, undefined values count as absent. */
+function sameKeys(a: Obj, b: Obj, skip: (k: string) => boolean, eq: (x: unknown, y: unknown, k: string) => boolean = jsonEqual): boolean {
+  let n = 0;
+  for (const k in a) {
+    if (skip(k) || a[k] === undefined) continue;
+    n++;
+    if (!(k in b) || !eq(a[k], b[k], k)) return false;
+  }
+  for (const k in b) if (!skip(k) && b[k] !== undefined) n--;
+  return n === 0;
+}
+
+const NOT_SPEC = new Set(['metadata', 'status', 'apiVersion', 'kind']);
+/** Whether everything but metadata and status is the same: what a generation bump tracks. */
+const sameSpec = (a: Obj, b: Obj) => sameKeys(a, b, (k) => NOT_SPEC.has(k));
+
 /**
- * The object minus what changes on every write: resourceVersion and managedFields timestamps.
+ * Equal but for what changes on every write: resourceVersion and managedFields timestamps.
  * As kube's IgnoreManagedFieldsTimestampsTransformer, a write that changes nothing else is a no-op.
  */
-function withoutVolatile(o: Obj): string {
-  const c = structuredClone(o);
-  delete c.metadata?.resourceVersion;
-  for (const m of c.metadata?.managedFields ?? []) if (m && typeof m === 'object') delete m.time;
-  return JSON.stringify(c);
+function sameButVolatile(a: Obj, b: Obj): boolean {
+  return sameKeys(a, b, () => false, (x, y, k) => {
+    if (k !== 'metadata' || !x || !y || typeof x !== 'object' || typeof y !== 'object') return jsonEqual(x, y);
+    return sameKeys(x as Obj, y as Obj, (mk) => mk === 'resourceVersion', (mx, my, mk) => {
+      if (mk !== 'managedFields' || !Array.isArray(mx) || !Array.isArray(my)) return jsonEqual(mx, my);
+      return mx.length === my.length && mx.every((e, i) => (e && my[i] && typeof e === 'object' && typeof my[i] === 'object' ? sameKeys(e, my[i], (ek) => ek === 'time') : jsonEqual(e, my[i])));
+    });
+  });
 }
 
 export class RestStorage {
@@ -106,6 +128,17 @@ export class RestStorage {
     return o;
   }
 
+  /**
+   * A stored object as served for `def`'s version without copying it when the version is the
+   * stored one: for callers that only read it (serialising a response, comparing on update).
+   */
+  private view(def: ResourceDef, shared: Readonly<KubeObject>): KubeObject {
+    if (def.convert) return this.present(def, structuredClone(shared) as KubeObject);
+    const apiVersion = apiVersionOf(def);
+    if (shared.apiVersion === apiVersion && shared.kind === def.kind) return shared as KubeObject;
+    return { ...(shared as KubeObject), apiVersion, kind: def.kind };
+  }
+
   /** The storage shape of an object served as `def`'s version. */
   private toStorage(def: ResourceDef, o: KubeObject): KubeObject {
     return def.convert ? def.convert.toStorage(structuredClone(o)) : o;
@@ -115,6 +148,13 @@ export class RestStorage {
     const o = this.store.get(def.bucket, def.namespaced ? namespace : '', name);
     if (!o) throw ApiError.notFound(qr(def), name);
     return this.present(def, o);
+  }
+
+  /** As get, but shared with the store: the caller serialises it at once and never changes it. */
+  read(def: ResourceDef, namespace: string, name: string): Readonly<KubeObject> {
+    const o = this.store.peek(def.bucket, def.namespaced ? namespace : '', name);
+    if (!o) throw ApiError.notFound(qr(def), name);
+    return this.view(def, o);
   }
 
   private matchers(def: ResourceDef, opts: ListOptions): (o: KubeObject) => boolean {
@@ -358,7 +398,7 @@ export class RestStorage {
   async put(def: ResourceDef, namespace: string, name: string, body: Obj, opts: RequestOptions = {}, subresource?: string, managed?: 'apply'): Promise<{ object: KubeObject; created: boolean }> {
     this.checkBodyType(def, body, namespace, name);
     const ns = def.namespaced ? namespace : '';
-    const old = this.store.get(def.bucket, ns, name);
+    const old = this.store.peek(def.bucket, ns, name);
     if (!old) {
       if (!def.allowCreateOnUpdate || subresource !== undefined) throw ApiError.notFound(qr(def), name);
       return { object: await this.create(def, namespace, body, opts), created: true };
@@ -369,8 +409,9 @@ export class RestStorage {
     return { object: await this.writeUpdate(def, old, incoming, opts, subresource, managed), created: false };
   }
 
-  private async writeUpdate(def: ResourceDef, oldIn: KubeObject, incoming: KubeObject, opts: RequestOptions, subresource?: string, managed?: 'apply'): Promise<KubeObject> {
-    const old = this.present(def, oldIn);
+  /** `oldIn` may be the stored object itself: it is only read, never changed or returned. */
+  private async writeUpdate(def: ResourceDef, oldIn: Readonly<KubeObject>, incoming: KubeObject, opts: RequestOptions, subresource?: string, managed?: 'apply'): Promise<KubeObject> {
+    const old = this.view(def, oldIn);
     const name = old.metadata.name!;
     let obj: Obj;
     if (subresource === 'status') {
@@ -407,15 +448,17 @@ export class RestStorage {
     await this.admit('UPDATE', def, obj as KubeObject, old, opts, subresource);
     if (def.strategy.generation) {
       m.generation = om.generation ?? 1;
-      if (specPart(obj) !== specPart(old)) m.generation = (om.generation ?? 0) + 1;
+      if (!sameSpec(obj, old)) m.generation = (om.generation ?? 0) + 1;
     } else delete m.generation;
     let final = obj as KubeObject;
     if (managed !== 'apply') {
       if (!m.managedFields) m.managedFields = om.managedFields;
-      final = this.recordManagedFields(def, old, final, opts, subresource);
+      // Nothing changed and ownership is already tracked: recording the update would change nothing either.
+      const tracked = (om.managedFields ?? []).length > 0;
+      if (!(tracked && sameButVolatile(obj, old))) final = this.recordManagedFields(def, old, final, opts, subresource);
     }
-    if (withoutVolatile(final) === withoutVolatile(old)) {
-      return old; // a no-op update writes nothing, as etcd3's GuaranteedUpdate skips it
+    if (sameButVolatile(final, old)) {
+      return structuredClone(old); // a no-op update writes nothing, as etcd3's GuaranteedUpdate skips it
     }
     if (opts.dryRun) return this.present(def, structuredClone(final));
     if (this.finalizedAway(final)) {
@@ -438,7 +481,8 @@ export class RestStorage {
 
   async patch(def: ResourceDef, namespace: string, name: string, type: PatchType, patch: unknown, opts: RequestOptions & { force?: boolean } = {}, subresource?: string): Promise<{ object: KubeObject; created: boolean }> {
     const ns = def.namespaced ? namespace : '';
-    const live = this.store.get(def.bucket, ns, name);
+    // Shared with the store: every patcher copies what it changes.
+    const live = this.store.peek(def.bucket, ns, name);
     const gvk = gvkOf(def);
     const p = requirePatch(this.plugins, type === 'apply' ? 'server-side apply' : `${type} patch`);
     if (type === 'apply') {
@@ -457,14 +501,14 @@ export class RestStorage {
         const merged = p.serverSideApply({ live: undefined, applied: decoded, manager, force: !!opts.force, gvk, now: this.clock(), schema });
         return { object: await this.create(def, namespace, merged as Obj, opts, 'apply'), created: true };
       }
-      const current = this.present(def, live);
+      const current = this.view(def, live);
       const merged = p.serverSideApply({ live: current, applied: decoded, manager, force: !!opts.force, gvk, now: this.clock(), subresource, schema });
       const rv = applied.metadata?.resourceVersion;
       if (rv && rv !== live.metadata.resourceVersion) throw ApiError.conflict(qr(def), name);
       return { object: await this.writeUpdate(def, live, merged, opts, subresource, 'apply'), created: false };
     }
     if (!live) throw ApiError.notFound(qr(def), name);
-    const current = this.present(def, live);
+    const current = this.view(def, live);
     let patched: KubeObject;
     if (type === 'json') patched = p.applyJsonPatch(current, patch);
     else if (type === 'merge') patched = p.applyMergePatch(current, patch);
@@ -631,11 +675,12 @@ export class RestStorage {
     } else {
       since = parseResourceVersion(rvParam);
     }
+    // Events are shared with the store: the sink serialises them at once.
     const onEvent = (e: StoreEvent) => {
-      const o = this.present(def, structuredClone(e.object));
+      const o = this.view(def, e.object);
       const now = match(o);
       if (e.type === 'MODIFIED' && e.prev) {
-        const before = match(this.present(def, structuredClone(e.prev)));
+        const before = match(this.view(def, e.prev));
         if (before && !now) return sink('DELETED', o);
         if (!before && now) return sink('ADDED', o);
       }
