@@ -326,6 +326,26 @@ describe('re-applying Bookinfo', () => {
   });
 });
 
+describe('OpenAPI documents', () => {
+  it('are immutable under their hashed URL, so a second kubectl apply does not download them again', async () => {
+    const cm = YAML.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'oa' }, data: { k: 'v' } });
+    const paths: string[] = [];
+    cluster.apiserver.onRequestDone = ({ path }) => paths.push(path);
+    try {
+      await ok(['apply', '-f', '-'], cm);
+      await ok(['apply', '-f', '-'], cm.replace('k: v', 'k: w'));
+      paths.length = 0;
+      expect(await ok(['apply', '-f', '-'], cm.replace('k: v', 'k: x'))).toBe('configmap/oa configured\n');
+    } finally {
+      cluster.apiserver.onRequestDone = undefined;
+    }
+    expect(paths).not.toContain('/openapi/v3/api/v1');
+    // A stale hash is redirected to the current document, as kube-openapi does.
+    const doc = JSON.parse(await ok(['get', '--raw', '/openapi/v3/api/v1?hash=STALE']));
+    expect(doc.components.schemas).toHaveProperty(['io.k8s.api.core.v1.ConfigMap']);
+  });
+});
+
 describe('list and watch resourceVersion semantics', () => {
   it('lists exactly at a past version, not older than a version, and refuses too old or future versions', async () => {
     const core = kc.makeApiClient(k8s.CoreV1Api);

@@ -83,6 +83,8 @@ export class ApiServer {
   private readonly handlers = new Map<string, SubresourceHandler>();
   private readonly closers = new Set<() => void>();
   private discoveryCache = new Map<string, string>();
+  /** Serialised OpenAPI v3 documents by their hashed URL (a changed CRD changes the hash). */
+  private readonly openapiTexts = new Map<string, string>();
   /** Optional observer of each request's server-side handling time (benchmarks, diagnostics). */
   onRequestDone?: (info: { method: string; path: string; code: number; ms: number }) => void;
   private url = '';
@@ -310,10 +312,46 @@ export class ApiServer {
     let doc: object | undefined;
     if (path === '/openapi/v2') doc = o.openapiV2Document(src);
     else if (path === '/openapi/v3') doc = o.openapiV3Discovery(src);
-    else doc = o.openapiV3Document(path.slice('/openapi/v3/'.length), src);
+    else return this.openapiV3GroupVersion(ctx, o, path.slice('/openapi/v3/'.length), src);
     if (!doc) throw NOT_FOUND;
     ctx.res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
     ctx.res.end(JSON.stringify(doc));
+  }
+
+  /**
+   * One group-version's document, as kube-openapi's handler3 serves it: the URL discovery names
+   * (with `?hash=`) is immutable, so kubectl's HTTP cache keeps it and later commands do not
+   * download it again; a stale hash is redirected to the current one. Serialised once per hash.
+   */
+  private openapiV3GroupVersion(ctx: Ctx, o: NonNullable<Plugins['openapi']>, gv: string, src: { crds: KubeObject[] }): void {
+    const current = (o.openapiV3Discovery(src) as { paths: Record<string, { serverRelativeURL: string }> }).paths[gv]?.serverRelativeURL;
+    if (!current) throw NOT_FOUND;
+    const currentHash = new URL(current, 'http://sim').searchParams.get('hash') ?? '';
+    const asked = ctx.url.searchParams.get('hash');
+    const headers: Record<string, string> = { 'Content-Type': 'application/json', Etag: JSON.stringify(currentHash), Vary: 'Accept' };
+    if (asked !== null) {
+      if (asked !== currentHash) {
+        ctx.res.writeHead(301, { Location: current, 'Content-Type': 'text/html; charset=utf-8' });
+        ctx.res.end(`<a href="${current}">Moved Permanently</a>.\n`);
+        return;
+      }
+      headers['Cache-Control'] = 'public, immutable';
+      headers.Expires = new Date(Date.now() + 365 * 24 * 3600 * 1000).toUTCString();
+    }
+    if (ctx.req.headers['if-none-match'] === headers.Etag) {
+      ctx.res.writeHead(304, headers);
+      ctx.res.end();
+      return;
+    }
+    let text = this.openapiTexts.get(current);
+    if (text === undefined) {
+      const doc = o.openapiV3Document(gv, src);
+      if (!doc) throw NOT_FOUND;
+      if (this.openapiTexts.size > 64) this.openapiTexts.clear();
+      this.openapiTexts.set(current, (text = JSON.stringify(doc)));
+    }
+    ctx.res.writeHead(200, headers);
+    ctx.res.end(text);
   }
 
   // ---- resources ---------------------------------------------------------------------------
