@@ -14,6 +14,23 @@ describe('ObjectStore', () => {
     expect(Number(gone!.metadata.resourceVersion)).toBeGreaterThan(Number((b as { metadata: { resourceVersion: string } }).metadata.resourceVersion));
   });
 
+  it('rebuilds a bucket as it was at a past resourceVersion, until the history no longer reaches it', () => {
+    const s = new ObjectStore(20);
+    const a = s.create('/configmaps', obj('a', 'default', { v: '1' }));
+    s.create('/configmaps', obj('b', 'other'));
+    const at = s.currentRV;
+    s.update('/configmaps', { ...a, data: { v: '2' } });
+    s.delete('/configmaps', 'other', 'b');
+    s.create('/configmaps', obj('c'));
+    s.create('/secrets', obj('unrelated'));
+    const view = (xs: ReturnType<ObjectStore['listAt']>) => xs!.map((o) => [o.metadata.namespace, o.metadata.name, (o.data as Record<string, string>)?.v]);
+    expect(view(s.listAt('/configmaps', at))).toEqual([['default', 'a', '1'], ['other', 'b', undefined]]);
+    expect(view(s.listAt('/configmaps', at, 'default'))).toEqual([['default', 'a', '1']]);
+    expect(view(s.listAt('/configmaps', s.currentRV))).toEqual([['default', 'a', '2'], ['default', 'c', undefined]]);
+    for (let i = 0; i < 30; i++) s.create('/configmaps', obj(`f${i}`));
+    expect(s.listAt('/configmaps', at)).toBeUndefined();
+  });
+
   it('refuses an update against a stale resourceVersion and reports missing objects', () => {
     const s = new ObjectStore();
     const a = s.create('/configmaps', obj('a'));
