@@ -243,6 +243,10 @@ describe('custom resources against their CRD schema', () => {
     const stored = JSON.parse(await ok(['get', 'vs', 'reviews', '-o', 'json']));
     expect(stored.spec.hosts).toEqual(['reviews']);
     expect(stored.spec.http[0].route).toEqual([{ destination: { host: 'reviews', subset: 'v1' } }]);
+    // A valid change through client-side apply (a merge patch: CRDs have no strategic merge).
+    const changed = vs([{ destination: { host: 'reviews', subset: 'v1' }, weight: 50 }, { destination: { host: 'reviews', subset: 'v3' }, weight: 50 }]);
+    expect(await ok(['apply', '-f', '-'], changed)).toBe('virtualservice.networking.istio.io/reviews configured\n');
+    expect(await ok(['apply', '-f', '-'], changed)).toBe('virtualservice.networking.istio.io/reviews unchanged\n');
   });
 
   it('owns list items by their map keys from the CRD schema: two appliers share a list without conflict', async () => {

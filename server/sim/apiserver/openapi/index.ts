@@ -290,8 +290,12 @@ function document(group: string, version: string, entries: ResourceEntry[], sche
  * `kubectl apply` or `kubectl explain` does not pay for parsing the schemas.
  */
 export function prewarmOpenApi(): void {
-  const timer = setTimeout(() => {
-    for (const p of ['api/v1', 'apis/apps/v1']) openapiV3Document(p, { crds: [] });
-  }, 50);
-  timer.unref();
+  // One document per turn of the event loop, so requests arriving meanwhile wait for one at most.
+  const build = (paths: string[]) => {
+    const [first, ...rest] = paths;
+    if (!first) return;
+    openapiV3Document(first, { crds: [] });
+    setTimeout(() => build(rest), 0).unref();
+  };
+  setTimeout(() => build(['api/v1', 'apis/apps/v1']), 50).unref();
 }
