@@ -69,7 +69,7 @@ function current(): RenderContext {
 /**
  * Code blocks are built here but inserted after sanitizing (see renderMarkdown): only a
  * placeholder that raw HTML cannot guess (it holds the render's random marker) goes through
- * DOMPurify, so commands reach the page byte for byte and no lesson HTML can forge a block.
+ * the sanitizer, so commands reach the page byte for byte and no lesson HTML can forge a block.
  */
 function codeBlockPlaceholder(code: string, lang: string, runnable: boolean, render: RenderContext): string {
   const text = escapeAttribute(code);
@@ -156,9 +156,8 @@ async function renderMarkdown(markdown: string, idPrefix: string): Promise<strin
     context = undefined;
   }
   // Code blocks are made of escaped text and shiki's theme colours only. Keeping them out of
-  // DOMPurify means commands are never altered by it (it drops attributes containing "-->"),
-  // no style attribute is ever accepted from a lesson, and sanitizing is ~5x faster (jsdom
-  // parses every token's style).
+  // the sanitizer means commands are never altered by it, no style attribute is ever accepted
+  // from a lesson, and sanitizing stays cheap (it never sees every token's style).
   const slot = new RegExp(`${SLOT_PREFIX}${marker}-(\\d+)`, 'g');
   return sanitizeLessonHtml(html).replace(slot, (_, index: string) => render.blocks[Number(index)] ?? '');
 }
