@@ -6,7 +6,8 @@
 import type { EmbeddedCluster } from '../cluster.js';
 import type { KubeObject } from '../types.js';
 import type { EventRecorder } from './events.js';
-import { Informer, controllerRef, ownedBy, isPodActive, isPodAvailable, isPodReady, nsKey, omitEmpty, quietly, splitKey, writeStatus, type Obj, type Resources } from './kit.js';
+import { isPodActive, isPodAvailable, isPodReady, nsKey, omitEmpty, writeStatus, type Obj, type Resources } from './kit.js';
+import { WorkloadController } from './workload.js';
 import { podFromTemplate } from './replicaset.js';
 import { matchesNodeAffinity, tolerates } from './scheduler.js';
 import { podTemplateHash } from './deployment.js';
@@ -29,37 +30,11 @@ function daemonTolerations(spec: Obj): Obj[] {
   return out;
 }
 
-export class DaemonSetController {
-  private readonly informer: Informer;
-
-  constructor(
-    private readonly cluster: EmbeddedCluster,
-    private readonly res: Resources,
-    private readonly events: EventRecorder,
-  ) {
-    this.informer = new Informer(
-      cluster,
-      [res.daemonSets.bucket, res.pods.bucket, res.nodes.bucket],
-      (e) => {
-        if (e.bucket === res.daemonSets.bucket) return nsKey(e.object);
-        if (e.bucket === res.nodes.bucket) return (cluster.store.list(res.daemonSets.bucket) as Obj[]).map((d) => nsKey(d));
-        const ref = controllerRef(e.object);
-        return ref?.kind === 'DaemonSet' ? `${e.object.metadata.namespace}/${ref.name}` : undefined;
-      },
-      (key) => this.sync(key),
-    );
-  }
-
-  idle(): Promise<void> {
-    return this.informer.idle();
-  }
-
-  resync(): void {
-    this.informer.resync();
-  }
-
-  stop(): void {
-    this.informer.stop();
+export class DaemonSetController extends WorkloadController {
+  constructor(cluster: EmbeddedCluster, res: Resources, events: EventRecorder) {
+    super(cluster, res, events, res.daemonSets, 'DaemonSet', {
+      [res.nodes.bucket]: () => (cluster.store.list(res.daemonSets.bucket) as Obj[]).map((d) => nsKey(d)),
+    });
   }
 
   private eligible(ds: Obj, node: Obj): boolean {
@@ -69,16 +44,13 @@ export class DaemonSetController {
     return (node.spec?.taints ?? []).every((t: Obj) => (t.effect !== 'NoSchedule' && t.effect !== 'NoExecute') || tolerates(tol, t));
   }
 
-  private async sync(key: string): Promise<void> {
-    const [ns, name] = splitKey(key);
-    const stored = this.cluster.store.get(this.res.daemonSets.bucket, ns, name);
-    if (!stored) return;
-    const ds = this.cluster.rest.present(this.res.daemonSets, stored) as Obj;
-    if (ds.metadata.deletionTimestamp) return;
+  protected async sync(key: string): Promise<void> {
+    const ds = this.current(key);
+    if (!ds) return;
     const generation = String(ds.metadata.generation ?? 1);
     const hash = podTemplateHash(ds.spec.template).slice(0, 10);
     const nodes = this.cluster.store.list(this.res.nodes.bucket) as Obj[];
-    const pods = ownedBy(this.cluster, this.res.pods.bucket, ns, ds.metadata.uid);
+    const pods = this.ownedPods(ds);
     const active = pods.filter(isPodActive);
     const podNode = (p: Obj) => p.spec?.nodeName ?? p.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchFields?.[0]?.values?.[0];
     const maxUnavailable = Number(ds.spec.updateStrategy?.rollingUpdate?.maxUnavailable ?? 1) || 1;
@@ -116,12 +88,12 @@ export class DaemonSetController {
       ...(pod.spec.affinity ?? {}),
       nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [node] }] }] } },
     };
-    const created = await quietly(() => this.cluster.rest.create(this.res.pods, ds.metadata.namespace, pod, { fieldManager: 'kube-controller-manager' }));
+    const created = await this.submitPod(pod);
     if (created) this.events.normal(ds as KubeObject, 'SuccessfulCreate', `Created pod: ${created.metadata.name}`, SOURCE);
   }
 
   private async deletePod(ds: Obj, p: Obj): Promise<void> {
-    const r = await quietly(() => this.cluster.rest.delete(this.res.pods, p.metadata.namespace, p.metadata.name));
+    const r = await this.removePod(p);
     if (r) this.events.normal(ds as KubeObject, 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`, SOURCE);
   }
 
@@ -129,7 +101,7 @@ export class DaemonSetController {
     const live = this.cluster.store.get(this.res.daemonSets.bucket, ds.metadata.namespace, ds.metadata.name);
     if (!live) return;
     const nodes = this.cluster.store.list(this.res.nodes.bucket) as Obj[];
-    const pods = ownedBy(this.cluster, this.res.pods.bucket, ds.metadata.namespace, ds.metadata.uid).filter((p) => isPodActive(p) && p.spec?.nodeName);
+    const pods = this.ownedPods(ds).filter((p) => isPodActive(p) && p.spec?.nodeName);
     const eligible = new Set(nodes.filter((n) => this.eligible(ds, n)).map((n) => n.metadata.name));
     const scheduled = pods.filter((p) => eligible.has(p.spec.nodeName));
     const now = Date.now();

@@ -8,7 +8,8 @@
 import type { EmbeddedCluster } from '../cluster.js';
 import type { KubeObject } from '../types.js';
 import type { EventRecorder } from './events.js';
-import { Informer, controllerRef, ownedBy, isPodActive, nowISO, nsKey, omitEmpty, ownerRefTo, quietly, setCondition, splitKey, type Obj, type Resources } from './kit.js';
+import { controllerKey, controllerRef, ownedBy, isPodActive, nowISO, nsKey, omitEmpty, ownerRefTo, quietly, setCondition, type Obj, type Resources } from './kit.js';
+import { WorkloadController } from './workload.js';
 
 const SOURCE = { component: 'deployment-controller' };
 const REVISION = 'deployment.kubernetes.io/revision';
@@ -88,24 +89,12 @@ export function resolveFenceposts(d: Obj): { maxSurge: number; maxUnavailable: n
 const revisionOf = (rs: Obj) => Number(rs.metadata.annotations?.[REVISION] ?? 0) || 0;
 const specReplicas = (rs: Obj) => rs.spec?.replicas ?? 0;
 
-export class DeploymentController {
-  private readonly informer: Informer;
-
-  constructor(
-    private readonly cluster: EmbeddedCluster,
-    private readonly res: Resources,
-    private readonly events: EventRecorder,
-  ) {
-    this.informer = new Informer(
-      cluster,
-      [res.deployments.bucket, res.replicaSets.bucket, res.pods.bucket],
-      (e) => {
-        if (e.bucket === res.deployments.bucket) return nsKey(e.object);
-        if (e.bucket === res.replicaSets.bucket) {
-          const ref = controllerRef(e.object);
-          return ref?.kind === 'Deployment' ? `${e.object.metadata.namespace}/${ref.name}` : undefined;
-        }
-        // Recreate waits for old pods to be gone.
+export class DeploymentController extends WorkloadController {
+  constructor(cluster: EmbeddedCluster, res: Resources, events: EventRecorder) {
+    super(cluster, res, events, res.deployments, 'Deployment', {
+      [res.replicaSets.bucket]: (e) => controllerKey(e.object, 'Deployment'),
+      // Recreate waits for old pods to be gone.
+      [res.pods.bucket]: (e) => {
         if (e.type !== 'DELETED') return undefined;
         const ref = controllerRef(e.object);
         if (ref?.kind !== 'ReplicaSet') return undefined;
@@ -113,20 +102,7 @@ export class DeploymentController {
         const dref = rs && controllerRef(rs);
         return dref?.kind === 'Deployment' ? `${e.object.metadata.namespace}/${dref.name}` : undefined;
       },
-      (key) => this.sync(key),
-    );
-  }
-
-  idle(): Promise<void> {
-    return this.informer.idle();
-  }
-
-  resync(): void {
-    this.informer.resync();
-  }
-
-  stop(): void {
-    this.informer.stop();
+    });
   }
 
   private present(def: 'deployments' | 'replicaSets', o: KubeObject): Obj {
@@ -137,12 +113,9 @@ export class DeploymentController {
     return ownedBy(this.cluster, this.res.replicaSets.bucket, d.metadata.namespace, d.metadata.uid).map((rs) => this.present('replicaSets', rs as KubeObject));
   }
 
-  private async sync(key: string): Promise<void> {
-    const [ns, name] = splitKey(key);
-    const stored = this.cluster.store.get(this.res.deployments.bucket, ns, name);
-    if (!stored) return;
-    const d = this.present('deployments', stored);
-    if (d.metadata.deletionTimestamp) return;
+  protected async sync(key: string): Promise<void> {
+    const d = this.current(key);
+    if (!d) return;
     let all = this.ownedReplicaSets(d);
     let newRS = all.find((rs) => sameTemplate(rs.spec?.template, d.spec?.template));
     const olds = () => all.filter((rs) => rs !== newRS);

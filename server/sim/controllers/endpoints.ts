@@ -8,7 +8,7 @@
 import type { EmbeddedCluster } from '../cluster.js';
 import type { KubeObject } from '../types.js';
 import { selectorMatches } from '../registry/strategies/workloads.js';
-import { Informer, selectObjects, isPodReady, nowISO, nsKey, ownerRefTo, quietly, splitKey, type Obj, type Resources } from './kit.js';
+import { Informer, InformerController, selectObjects, isPodReady, nowISO, nsKey, ownerRefTo, quietly, splitKey, type Obj, type Resources } from './kit.js';
 
 const SERVICE_NAME = 'kubernetes.io/service-name';
 const MANAGED_BY = 'endpointslice.kubernetes.io/managed-by';
@@ -23,8 +23,8 @@ function targetPort(port: Obj, pod: Obj): number | undefined {
   return undefined;
 }
 
-export class EndpointsController {
-  private readonly informer: Informer;
+export class EndpointsController extends InformerController {
+  protected readonly informer: Informer;
 
   constructor(
     private readonly cluster: EmbeddedCluster,
@@ -32,6 +32,7 @@ export class EndpointsController {
     /** The control-plane node's address, behind the `kubernetes` Service. */
     private readonly apiserverIP: string,
   ) {
+    super();
     this.informer = new Informer(
       cluster,
       [res.services.bucket, res.pods.bucket, res.endpoints.bucket, res.endpointSlices.bucket],
@@ -53,18 +54,6 @@ export class EndpointsController {
       },
       (key) => this.sync(key),
     );
-  }
-
-  idle(): Promise<void> {
-    return this.informer.idle();
-  }
-
-  resync(): void {
-    this.informer.resync();
-  }
-
-  stop(): void {
-    this.informer.stop();
   }
 
   private async sync(key: string): Promise<void> {

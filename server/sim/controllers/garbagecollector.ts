@@ -6,10 +6,10 @@
 import { ApiError } from '../errors.js';
 import type { KubeObject, OwnerReference } from '../types.js';
 import type { ObjectStore } from '../storage/store.js';
-import { WorkQueue } from '../storage/workqueue.js';
 import type { ResourceRegistry } from '../registry/registry.js';
 import type { RestStorage } from '../registry/rest.js';
 import type { ResourceDef } from '../registry/resource.js';
+import { StoreReconciler } from './store-reconciler.js';
 
 const ORPHAN = 'orphan';
 const FOREGROUND = 'foregroundDeletion';
@@ -22,34 +22,17 @@ interface Dependent {
   deleting: boolean;
 }
 
-export class GarbageCollector {
-  private readonly queue: WorkQueue;
-  private readonly unsubscribe: () => void;
-
-  constructor(
-    private readonly store: ObjectStore,
-    private readonly registry: ResourceRegistry,
-    private readonly rest: RestStorage,
-  ) {
-    this.queue = new WorkQueue((key) => this.reconcile(key));
-    this.unsubscribe = store.onAnyChange((e) => {
+export class GarbageCollector extends StoreReconciler {
+  constructor(store: ObjectStore, registry: ResourceRegistry, rest: RestStorage) {
+    super(store, registry, rest, (e, enqueue) => {
       const m = e.object.metadata;
       const key = `${e.bucket}|${m.namespace ?? ''}|${m.name}`;
-      if (e.type === 'DELETED') this.queue.add(`owner-gone|${m.uid}|${m.namespace ?? ''}`);
-      else if (m.deletionTimestamp && (m.finalizers ?? []).some((f) => f === ORPHAN || f === FOREGROUND)) this.queue.add(`owner|${key}`);
-      if (e.type !== 'DELETED' && m.ownerReferences?.length) this.queue.add(`dependent|${key}`);
+      if (e.type === 'DELETED') enqueue(`owner-gone|${m.uid}|${m.namespace ?? ''}`);
+      else if (m.deletionTimestamp && (m.finalizers ?? []).some((f) => f === ORPHAN || f === FOREGROUND)) enqueue(`owner|${key}`);
+      if (e.type !== 'DELETED' && m.ownerReferences?.length) enqueue(`dependent|${key}`);
       // A dependent leaving may unblock a foreground owner.
-      if (e.type === 'DELETED' || m.deletionTimestamp) for (const r of m.ownerReferences ?? []) this.queue.add(`owner-uid|${r.uid}|${m.namespace ?? ''}`);
+      if (e.type === 'DELETED' || m.deletionTimestamp) for (const r of m.ownerReferences ?? []) enqueue(`owner-uid|${r.uid}|${m.namespace ?? ''}`);
     });
-  }
-
-  idle(): Promise<void> {
-    return this.queue.idle();
-  }
-
-  stop(): void {
-    this.unsubscribe();
-    this.queue.stop();
   }
 
   private dependentsOf(uid: string): Dependent[] {
@@ -72,7 +55,7 @@ export class GarbageCollector {
     return !!o && o.metadata.uid === ref.uid;
   }
 
-  private async reconcile(key: string): Promise<void> {
+  protected async reconcile(key: string): Promise<void> {
     const [kind, ...rest] = key.split('|');
     if (kind === 'owner-gone' || kind === 'owner-uid') {
       const [uid] = rest;
@@ -94,7 +77,7 @@ export class GarbageCollector {
 
   private queueOwnerByUid(uid: string): void {
     this.store.scan((bucket, o) => {
-      if (o.metadata.uid === uid && o.metadata.deletionTimestamp) this.queue.add(`owner|${bucket}|${o.metadata.namespace ?? ''}|${o.metadata.name}`);
+      if (o.metadata.uid === uid && o.metadata.deletionTimestamp) this.enqueue(`owner|${bucket}|${o.metadata.namespace ?? ''}|${o.metadata.name}`);
     });
   }
 

@@ -6,57 +6,30 @@
 import type { EmbeddedCluster } from '../cluster.js';
 import type { KubeObject } from '../types.js';
 import type { EventRecorder } from './events.js';
-import { Informer, controllerRef, ownedBy, isPodReady, nowISO, nsKey, quietly, splitKey, writeStatus, type Obj, type Resources } from './kit.js';
+import { isPodReady, nowISO, splitKey, writeStatus, type Obj, type Resources } from './kit.js';
+import { WorkloadController } from './workload.js';
 import { podFromTemplate } from './replicaset.js';
 
 const SOURCE = { component: 'job-controller' };
 
-export class JobController {
-  private readonly informer: Informer;
+export class JobController extends WorkloadController {
   /** Finished pods already counted, so deleting them later does not lower the counts (job tracking). */
   private readonly counted = new Map<string, { succeeded: Set<string>; failed: Set<string> }>();
 
-  constructor(
-    private readonly cluster: EmbeddedCluster,
-    private readonly res: Resources,
-    private readonly events: EventRecorder,
-  ) {
-    this.informer = new Informer(
-      cluster,
-      [res.jobs.bucket, res.pods.bucket],
-      (e) => {
-        if (e.bucket === res.jobs.bucket) return nsKey(e.object);
-        const ref = controllerRef(e.object);
-        return ref?.kind === 'Job' ? `${e.object.metadata.namespace}/${ref.name}` : undefined;
-      },
-      (key) => this.sync(key),
-    );
+  constructor(cluster: EmbeddedCluster, res: Resources, events: EventRecorder) {
+    super(cluster, res, events, res.jobs, 'Job');
   }
 
-  idle(): Promise<void> {
-    return this.informer.idle();
-  }
-
-  resync(): void {
-    this.informer.resync();
-  }
-
-  stop(): void {
-    this.informer.stop();
-  }
-
-  private async sync(key: string): Promise<void> {
+  protected async sync(key: string): Promise<void> {
     const [ns, name] = splitKey(key);
-    const stored = this.cluster.store.get(this.res.jobs.bucket, ns, name);
-    if (!stored) {
-      this.counted.delete(key);
+    const job = this.current(key);
+    if (!job) {
+      if (!this.cluster.store.has(this.res.jobs.bucket, ns, name)) this.counted.delete(key);
       return;
     }
-    const job = this.cluster.rest.present(this.res.jobs, stored) as Obj;
-    if (job.metadata.deletionTimestamp) return;
     const conditions: Obj[] = job.status?.conditions ?? [];
     const finished = conditions.some((c) => (c.type === 'Complete' || c.type === 'Failed') && c.status === 'True');
-    const pods = ownedBy(this.cluster, this.res.pods.bucket, ns, job.metadata.uid);
+    const pods = this.ownedPods(job);
     let counts = this.counted.get(key);
     if (!counts || (job.status?.succeeded ?? 0) + (job.status?.failed ?? 0) === 0) {
       counts = counts ?? { succeeded: new Set(), failed: new Set() };
@@ -79,7 +52,7 @@ export class JobController {
     if (!finished) {
       const cond = (type: string, reason: string, message: string) => ({ type, status: 'True', lastProbeTime: now, lastTransitionTime: now, reason, message });
       if (failed > (job.spec.backoffLimit ?? 6)) {
-        for (const p of active) await quietly(() => this.cluster.rest.delete(this.res.pods, ns, p.metadata.name));
+        for (const p of active) await this.removePod(p);
         conds = [...conds, cond('FailureTarget', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit'), cond('Failed', 'BackoffLimitExceeded', 'Job has reached the specified backoff limit')];
         this.events.warning(job as KubeObject, 'BackoffLimitExceeded', 'Job has reached the specified backoff limit', SOURCE);
       } else if (succeeded >= completions) {
@@ -90,7 +63,7 @@ export class JobController {
         const want = Math.min(parallelism, completions - succeeded) - active.length;
         for (let i = 0; i < want; i++) {
           const pod = podFromTemplate(job as KubeObject, job.spec.template);
-          const created = await quietly(() => this.cluster.rest.create(this.res.pods, ns, pod, { fieldManager: 'kube-controller-manager' }));
+          const created = await this.submitPod(pod);
           if (created) {
             active.push(created as Obj);
             this.events.normal(job as KubeObject, 'SuccessfulCreate', `Created pod: ${created.metadata.name}`, SOURCE);

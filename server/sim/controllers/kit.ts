@@ -155,6 +155,23 @@ export class Informer {
   }
 }
 
+/** What the controller manager asks of every controller an Informer drives. */
+export abstract class InformerController {
+  protected abstract readonly informer: Informer;
+
+  idle(): Promise<void> {
+    return this.informer.idle();
+  }
+
+  resync(): void {
+    this.informer.resync();
+  }
+
+  stop(): void {
+    this.informer.stop();
+  }
+}
+
 export const nsKey = (o: { metadata: { namespace?: string; name?: string } } | Obj): string => `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
 export function splitKey(key: string): [string, string] {
   const i = key.indexOf('/');
@@ -180,6 +197,12 @@ export function ownedBy(cluster: EmbeddedCluster, bucket: string, namespace: str
 
 export function controllerRef(o: KubeObject): OwnerReference | undefined {
   return o.metadata.ownerReferences?.find((r) => r.controller);
+}
+
+/** The queue key of an object's controller, when that controller is a `kind` (pods → their ReplicaSet). */
+export function controllerKey(o: KubeObject, kind: string): string | undefined {
+  const ref = controllerRef(o);
+  return ref?.kind === kind ? `${o.metadata.namespace}/${ref.name}` : undefined;
 }
 
 export function ownerRefTo(owner: KubeObject): OwnerReference {

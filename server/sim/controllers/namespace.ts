@@ -7,9 +7,9 @@ import { ApiError } from '../errors.js';
 import type { KubeObject } from '../types.js';
 import type { ObjectStore } from '../storage/store.js';
 import { bucketOf } from '../storage/store.js';
-import { WorkQueue } from '../storage/workqueue.js';
 import type { ResourceRegistry } from '../registry/registry.js';
 import type { RestStorage } from '../registry/rest.js';
+import { StoreReconciler } from './store-reconciler.js';
 
 type Obj = Record<string, any>;
 
@@ -17,21 +17,13 @@ export const SYSTEM_NAMESPACES = ['default', 'kube-node-lease', 'kube-public', '
 const NAMESPACES = bucketOf('', 'namespaces');
 const ROOT_CA = '-----BEGIN CERTIFICATE-----\nMIIBdzCCAR2gAwIBAgIBADAKBggqhkjOPQQDAjAjMSEwHwYDVQQDDBhrM3Mtc2Vy\ndmVyLWNhQGVtYmVkZGVkLXNpbTAeFw0yNDAxMDEwMDAwMDBaFw0zNDAxMDEwMDAw\nMDBaMCMxITAfBgNVBAMMGGVtYmVkZGVkLWNsdXN0ZXItY2EtZmFrZTBZMBMGByqG\n-----END CERTIFICATE-----\n';
 
-export class NamespaceController {
-  private readonly queue: WorkQueue;
-  private readonly unsubscribe: () => void;
-
-  constructor(
-    private readonly store: ObjectStore,
-    private readonly registry: ResourceRegistry,
-    private readonly rest: RestStorage,
-  ) {
-    this.queue = new WorkQueue((ns) => this.reconcile(ns));
-    this.unsubscribe = store.onAnyChange((e) => {
-      if (e.bucket === NAMESPACES) this.queue.add(e.object.metadata.name!);
+export class NamespaceController extends StoreReconciler {
+  constructor(store: ObjectStore, registry: ResourceRegistry, rest: RestStorage) {
+    super(store, registry, rest, (e, enqueue) => {
+      if (e.bucket === NAMESPACES) enqueue(e.object.metadata.name!);
       else if (e.type === 'DELETED' && e.namespace) {
         const ns = store.get(NAMESPACES, '', e.namespace) as Obj | undefined;
-        if (ns?.metadata.deletionTimestamp) this.queue.add(e.namespace);
+        if (ns?.metadata.deletionTimestamp) enqueue(e.namespace);
       }
     });
   }
@@ -45,16 +37,7 @@ export class NamespaceController {
     for (const ns of this.store.list(NAMESPACES)) await this.reconcile(ns.metadata.name!);
   }
 
-  idle(): Promise<void> {
-    return this.queue.idle();
-  }
-
-  stop(): void {
-    this.unsubscribe();
-    this.queue.stop();
-  }
-
-  private async reconcile(name: string): Promise<void> {
+  protected async reconcile(name: string): Promise<void> {
     const ns = this.store.get(NAMESPACES, '', name) as Obj | undefined;
     if (!ns) return;
     if (ns.metadata.deletionTimestamp) return this.finalize(ns);

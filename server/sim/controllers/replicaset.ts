@@ -7,7 +7,8 @@ import type { EmbeddedCluster } from '../cluster.js';
 import type { KubeObject } from '../types.js';
 import { selectorMatches } from '../registry/strategies/workloads.js';
 import type { EventRecorder } from './events.js';
-import { Informer, controllerRef, ownedBy, isPodActive, isPodAvailable, isPodReady, nsKey, omitEmpty, ownerRefTo, quietly, splitKey, writeStatus, type Obj, type Resources } from './kit.js';
+import { isPodActive, isPodAvailable, isPodReady, nsKey, omitEmpty, ownerRefTo, writeStatus, type Obj, type Resources } from './kit.js';
+import { WorkloadController } from './workload.js';
 
 const SOURCE = { component: 'replicaset-controller' };
 
@@ -44,49 +45,14 @@ export function deletionRank(a: Obj, b: Obj): number {
   );
 }
 
-export class ReplicaSetController {
-  private readonly informer: Informer;
-
-  constructor(
-    private readonly cluster: EmbeddedCluster,
-    private readonly res: Resources,
-    private readonly events: EventRecorder,
-  ) {
-    this.informer = new Informer(
-      cluster,
-      [res.replicaSets.bucket, res.pods.bucket],
-      (e) => {
-        if (e.bucket === res.replicaSets.bucket) return nsKey(e.object);
-        const ref = controllerRef(e.object);
-        if (ref?.kind !== 'ReplicaSet') return undefined;
-        return `${e.object.metadata.namespace}/${ref.name}`;
-      },
-      (key) => this.sync(key),
-    );
+export class ReplicaSetController extends WorkloadController {
+  constructor(cluster: EmbeddedCluster, res: Resources, events: EventRecorder) {
+    super(cluster, res, events, res.replicaSets, 'ReplicaSet');
   }
 
-  idle(): Promise<void> {
-    return this.informer.idle();
-  }
-
-  resync(): void {
-    this.informer.resync();
-  }
-
-  stop(): void {
-    this.informer.stop();
-  }
-
-  private ownedPods(rs: Obj): Obj[] {
-    return ownedBy(this.cluster, this.res.pods.bucket, rs.metadata.namespace, rs.metadata.uid);
-  }
-
-  private async sync(key: string): Promise<void> {
-    const [ns, name] = splitKey(key);
-    const stored = this.cluster.store.get(this.res.replicaSets.bucket, ns, name);
-    if (!stored) return;
-    const rs = this.cluster.rest.present(this.res.replicaSets, stored) as Obj;
-    if (rs.metadata.deletionTimestamp) return;
+  protected async sync(key: string): Promise<void> {
+    const rs = this.current(key);
+    if (!rs) return;
     const pods = this.ownedPods(rs);
     const active = pods.filter(isPodActive);
     const want = rs.spec?.replicas ?? 1;
@@ -94,13 +60,13 @@ export class ReplicaSetController {
     if (diff < 0) {
       for (let i = 0; i < -diff; i++) {
         const pod = podFromTemplate(rs as KubeObject, rs.spec.template);
-        const created = await quietly(() => this.cluster.rest.create(this.res.pods, ns, pod, { fieldManager: 'kube-controller-manager' }));
+        const created = await this.submitPod(pod);
         if (created) this.events.normal(rs as KubeObject, 'SuccessfulCreate', `Created pod: ${created.metadata.name}`, SOURCE);
       }
     } else if (diff > 0) {
       const victims = [...active].sort(deletionRank).slice(0, diff);
       for (const p of victims) {
-        const r = await quietly(() => this.cluster.rest.delete(this.res.pods, ns, p.metadata.name));
+        const r = await this.removePod(p);
         if (r) this.events.normal(rs as KubeObject, 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`, SOURCE);
       }
     }

@@ -9,7 +9,7 @@ import type { EmbeddedCluster } from '../cluster.js';
 import type { KubeObject } from '../types.js';
 import { bucketOf } from '../storage/store.js';
 import type { EventRecorder } from './events.js';
-import { Informer, nowISO, parseQuantity, podRequests, setCondition, splitKey, nsKey, type KubeletTimings, type Obj, type Resources } from './kit.js';
+import { Informer, InformerController, nowISO, parseQuantity, podRequests, setCondition, splitKey, nsKey, type KubeletTimings, type Obj, type Resources } from './kit.js';
 
 const SOURCE = { component: 'default-scheduler' };
 
@@ -63,8 +63,8 @@ export function matchesNodeAffinity(spec: Obj, node: Obj): boolean {
   );
 }
 
-export class Scheduler {
-  private readonly informer: Informer;
+export class Scheduler extends InformerController {
+  protected readonly informer: Informer;
   private readonly pods: string;
   private readonly nodes: string;
   private readonly attempted = new Set<string>();
@@ -75,6 +75,7 @@ export class Scheduler {
     private readonly events: EventRecorder,
     private readonly timings: KubeletTimings,
   ) {
+    super();
     this.pods = res.pods.bucket;
     this.nodes = res.nodes.bucket;
     this.informer = new Informer(
@@ -110,18 +111,6 @@ export class Scheduler {
       if (bucket === this.pods && this.mine(o as Obj) && this.attempted.has(nsKey(o))) keys.push(nsKey(o));
     });
     return keys;
-  }
-
-  idle(): Promise<void> {
-    return this.informer.idle();
-  }
-
-  resync(): void {
-    this.informer.resync();
-  }
-
-  stop(): void {
-    this.informer.stop();
   }
 
   private verdict(pod: Obj, node: Obj, used: Map<string, { cpu: number; memory: number; pods: number; own: number }>): Verdict {

@@ -8,56 +8,28 @@
 import type { EmbeddedCluster } from '../cluster.js';
 import type { KubeObject } from '../types.js';
 import type { EventRecorder } from './events.js';
-import { Informer, controllerRef, ownedBy, isPodReady, isPodAvailable, nsKey, omitEmpty, quietly, splitKey, writeStatus, type Obj, type Resources } from './kit.js';
+import { isPodReady, isPodAvailable, omitEmpty, writeStatus, type Obj, type Resources } from './kit.js';
+import { WorkloadController } from './workload.js';
 import { podFromTemplate } from './replicaset.js';
 import { podTemplateHash } from './deployment.js';
 
 const SOURCE = { component: 'statefulset-controller' };
 const REVISION = 'controller-revision-hash';
 
-export class StatefulSetController {
-  private readonly informer: Informer;
-
-  constructor(
-    private readonly cluster: EmbeddedCluster,
-    private readonly res: Resources,
-    private readonly events: EventRecorder,
-  ) {
-    this.informer = new Informer(
-      cluster,
-      [res.statefulSets.bucket, res.pods.bucket],
-      (e) => {
-        if (e.bucket === res.statefulSets.bucket) return nsKey(e.object);
-        const ref = controllerRef(e.object);
-        return ref?.kind === 'StatefulSet' ? `${e.object.metadata.namespace}/${ref.name}` : undefined;
-      },
-      (key) => this.sync(key),
-    );
+export class StatefulSetController extends WorkloadController {
+  constructor(cluster: EmbeddedCluster, res: Resources, events: EventRecorder) {
+    super(cluster, res, events, res.statefulSets, 'StatefulSet');
   }
 
-  idle(): Promise<void> {
-    return this.informer.idle();
-  }
-
-  resync(): void {
-    this.informer.resync();
-  }
-
-  stop(): void {
-    this.informer.stop();
-  }
-
-  private async sync(key: string): Promise<void> {
-    const [ns, name] = splitKey(key);
-    const stored = this.cluster.store.get(this.res.statefulSets.bucket, ns, name);
-    if (!stored) return;
-    const sts = this.cluster.rest.present(this.res.statefulSets, stored) as Obj;
-    if (sts.metadata.deletionTimestamp) return;
+  protected async sync(key: string): Promise<void> {
+    const sts = this.current(key);
+    if (!sts) return;
+    const name: string = sts.metadata.name;
     const revision = `${name}-${podTemplateHash(sts.spec.template).slice(0, 10)}`;
     const replicas = sts.spec.replicas ?? 1;
     const parallel = sts.spec.podManagementPolicy === 'Parallel';
     const pods = new Map<number, Obj>();
-    for (const p of ownedBy(this.cluster, this.res.pods.bucket, ns, sts.metadata.uid)) {
+    for (const p of this.ownedPods(sts)) {
       const m = new RegExp(`^${name.replace(/[.]/g, '\\.')}-(\\d+)$`).exec(p.metadata.name);
       if (m) pods.set(Number(m[1]), p);
     }
@@ -117,19 +89,19 @@ export class StatefulSetController {
     pod.metadata.name = name;
     pod.spec.hostname = name;
     if (sts.spec.serviceName) pod.spec.subdomain = sts.spec.serviceName;
-    const created = await quietly(() => this.cluster.rest.create(this.res.pods, sts.metadata.namespace, pod, { fieldManager: 'kube-controller-manager' }));
+    const created = await this.submitPod(pod);
     if (created) this.events.normal(sts as KubeObject, 'SuccessfulCreate', `create Pod ${name} in StatefulSet ${sts.metadata.name} successful`, SOURCE);
   }
 
   private async deletePod(sts: Obj, p: Obj): Promise<void> {
-    const r = await quietly(() => this.cluster.rest.delete(this.res.pods, p.metadata.namespace, p.metadata.name));
+    const r = await this.removePod(p);
     if (r) this.events.normal(sts as KubeObject, 'SuccessfulDelete', `delete Pod ${p.metadata.name} in StatefulSet ${sts.metadata.name} successful`, SOURCE);
   }
 
   private async updateStatus(sts: Obj, revision: string): Promise<void> {
     const live = this.cluster.store.get(this.res.statefulSets.bucket, sts.metadata.namespace, sts.metadata.name);
     if (!live) return;
-    const pods = ownedBy(this.cluster, this.res.pods.bucket, sts.metadata.namespace, sts.metadata.uid).filter((p) => !p.metadata.deletionTimestamp);
+    const pods = this.ownedPods(sts).filter((p) => !p.metadata.deletionTimestamp);
     const now = Date.now();
     const updated = pods.filter((p) => p.metadata.labels?.[REVISION] === revision).length;
     const prevCurrent = (live as Obj).status?.currentRevision ?? revision;

@@ -4,39 +4,22 @@
  */
 import type { ObjectStore } from '../storage/store.js';
 import { bucketOf } from '../storage/store.js';
-import { WorkQueue } from '../storage/workqueue.js';
 import { CRD_BUCKET, type ResourceRegistry } from './registry.js';
 import type { RestStorage } from './rest.js';
+import { StoreReconciler } from '../controllers/store-reconciler.js';
 
 export const CRD_CLEANUP_FINALIZER = 'customresourcecleanup.apiextensions.k8s.io';
 
 type Obj = Record<string, any>;
 
-export class CRDFinalizer {
-  private readonly queue: WorkQueue;
-  private readonly unsubscribe: () => void;
-
-  constructor(
-    private readonly store: ObjectStore,
-    private readonly registry: ResourceRegistry,
-    private readonly rest: RestStorage,
-  ) {
-    this.queue = new WorkQueue((name) => this.reconcile(name));
-    this.unsubscribe = store.onAnyChange((e) => {
-      if (e.bucket === CRD_BUCKET && e.type !== 'DELETED' && e.object.metadata.deletionTimestamp) this.queue.add(e.object.metadata.name!);
+export class CRDFinalizer extends StoreReconciler {
+  constructor(store: ObjectStore, registry: ResourceRegistry, rest: RestStorage) {
+    super(store, registry, rest, (e, enqueue) => {
+      if (e.bucket === CRD_BUCKET && e.type !== 'DELETED' && e.object.metadata.deletionTimestamp) enqueue(e.object.metadata.name!);
     });
   }
 
-  idle(): Promise<void> {
-    return this.queue.idle();
-  }
-
-  stop(): void {
-    this.unsubscribe();
-    this.queue.stop();
-  }
-
-  private async reconcile(name: string): Promise<void> {
+  protected async reconcile(name: string): Promise<void> {
     const crd = this.store.get(CRD_BUCKET, '', name) as Obj | undefined;
     if (!crd?.metadata.deletionTimestamp) return;
     this.store.dropBucket(bucketOf(crd.spec?.group ?? '', crd.spec?.names?.plural ?? ''));

@@ -1,0 +1,66 @@
+/**
+ * What the workload controllers (ReplicaSet, Deployment, DaemonSet, StatefulSet, Job) share: a
+ * watch on their own kind plus the pods they control, the owner a queue key names, and pod
+ * writes that tolerate losing a race.
+ */
+import type { EmbeddedCluster } from '../cluster.js';
+import type { KubeObject } from '../types.js';
+import type { StoreEvent } from '../storage/store.js';
+import type { ResourceDef } from '../registry/resource.js';
+import type { EventRecorder } from './events.js';
+import { Informer, InformerController, controllerKey, nsKey, ownedBy, quietly, splitKey, type Obj, type Resources } from './kit.js';
+
+type KeyOf = (e: StoreEvent) => string[] | string | undefined;
+
+export abstract class WorkloadController extends InformerController {
+  protected readonly informer: Informer;
+
+  /**
+   * Watches `owner` objects and pods whose controller is a `kind`; `also` adds buckets (or
+   * replaces how pod events map to keys) for controllers that care about more.
+   */
+  constructor(
+    protected readonly cluster: EmbeddedCluster,
+    protected readonly res: Resources,
+    protected readonly events: EventRecorder,
+    private readonly owner: ResourceDef,
+    kind: string,
+    also: Record<string, KeyOf> = {},
+  ) {
+    super();
+    this.informer = new Informer(
+      cluster,
+      [...new Set([owner.bucket, res.pods.bucket, ...Object.keys(also)])],
+      (e) => {
+        if (e.bucket === owner.bucket) return nsKey(e.object);
+        const keyOf = also[e.bucket];
+        return keyOf ? keyOf(e) : controllerKey(e.object, kind);
+      },
+      (key) => this.sync(key),
+    );
+  }
+
+  protected abstract sync(key: string): Promise<void>;
+
+  /** The owner a queue key names, as the API shows it; undefined once it is gone or being deleted. */
+  protected current(key: string): Obj | undefined {
+    const [ns, name] = splitKey(key);
+    const stored = this.cluster.store.get(this.owner.bucket, ns, name);
+    if (!stored) return undefined;
+    const o = this.cluster.rest.present(this.owner, stored) as Obj;
+    return o.metadata.deletionTimestamp ? undefined : o;
+  }
+
+  protected ownedPods(owner: Obj): Obj[] {
+    return ownedBy(this.cluster, this.res.pods.bucket, owner.metadata.namespace, owner.metadata.uid);
+  }
+
+  /** Creates a pod in its owner's namespace; undefined when a conflicting write got there first. */
+  protected submitPod(pod: Obj): Promise<KubeObject | undefined> {
+    return quietly(() => this.cluster.rest.create(this.res.pods, pod.metadata.namespace, pod, { fieldManager: 'kube-controller-manager' }));
+  }
+
+  protected removePod(p: Obj): Promise<unknown> {
+    return quietly(() => this.cluster.rest.delete(this.res.pods, p.metadata.namespace, p.metadata.name));
+  }
+}
