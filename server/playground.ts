@@ -18,7 +18,6 @@ import { ProgressStore } from './progress/store.js';
 import { TerminalSessions, type ShellSpec } from './terminal/sessions.js';
 import { createTerminalUpgrade } from './terminal/ws.js';
 import { CheckEngine } from './checks/engine.js';
-import { createCheckContext, loadKubeConfig } from './checks/context.js';
 import type { KubeConfig } from '@kubernetes/client-node';
 
 export interface Playground {
@@ -57,7 +56,7 @@ export async function startPlayground(overrides: Partial<Config> & { logger?: Lo
   else logger.warn(kubectl.installHint);
 
   const progress = new ProgressStore(config.dataDir);
-  const backend = createBackend(config);
+  const backend = await createBackend(config);
   const terminals = new TerminalSessions({
     idleTimeoutMs: config.idleTimeoutSeconds * 1000,
     scrollbackLines: config.scrollbackLines,
@@ -94,6 +93,8 @@ export async function startPlayground(overrides: Partial<Config> & { logger?: Lo
       const spec = await shellSpec(learnerId)();
       const kubeconfigPath = spec.env.KUBECONFIG!;
       let cached = kubeConfigs.get(learnerId);
+      // client-node costs ~65 MB of RSS: loaded when a step first has something to check.
+      const { createCheckContext, loadKubeConfig } = await import('./checks/context.js');
       if (!cached || cached.path !== kubeconfigPath) {
         cached = { path: kubeconfigPath, kc: loadKubeConfig(kubeconfigPath) };
         kubeConfigs.set(learnerId, cached);

@@ -1,13 +1,16 @@
 import type { Config } from '../config.js';
 import type { ClusterBackend } from './backend.js';
-import { KubeconfigBackend } from './kubeconfig-backend.js';
-import { SimBackend } from './sim-backend.js';
 
-export function createBackend(config: Config): ClusterBackend {
+/** Only the configured backend's module is loaded: the kubeconfig one pulls in client-node (~65 MB of RSS). */
+export async function createBackend(config: Config): Promise<ClusterBackend> {
   switch (config.backend) {
-    case 'sim':
+    case 'sim': {
+      const { SimBackend } = await import('./sim-backend.js');
       return new SimBackend({ dataDir: config.dataDir });
-    case 'kubeconfig':
+    }
+    case 'kubeconfig': {
+      const { KubeconfigBackend } = await import('./kubeconfig-backend.js');
       return new KubeconfigBackend({ kubeconfig: config.kubeconfig!, ...(config.context ? { context: config.context } : {}), dataDir: config.dataDir });
+    }
   }
 }
