@@ -22,10 +22,18 @@ import { SerializeAddon } from '@xterm/addon-serialize';
 export const MIRROR_MAX_BACKLOG = 2 * 1024 * 1024;
 /** Eliding keeps at least this much of the newest output for parsing. */
 const MIRROR_KEEP = 1024 * 1024;
-/** Output is parsed once none has arrived for this long. */
-const QUIET_MS = 5;
-/** Bytes handed to the parser at a time, so a big catch-up still lets I/O run in between. */
-const SLICE = 256 * 1024;
+/**
+ * Output is parsed once none has arrived for this long. Output arrives in frames of up to
+ * 64 KiB (sessions.ts), which under load can be several milliseconds apart in a flood: a
+ * shorter wait would parse in those gaps, taking the CPU from the flood for text that the
+ * backlog bound would have elided anyway.
+ */
+const QUIET_MS = 25;
+/**
+ * Bytes handed to the parser at a time (~1 ms of parsing), so a catch-up never holds the
+ * event loop long enough to delay a keystroke's echo or the next read of a flood.
+ */
+const SLICE = 32 * 1024;
 
 const ESC = 0x1b;
 const SO = 0x0e;
@@ -43,7 +51,12 @@ export function isPlainText(bytes: Uint8Array): boolean {
   return true;
 }
 
-type QueueItem = Buffer | { cols: number; rows: number };
+/** Where plain text was elided from the queue, and how much. */
+class Elision {
+  constructor(public bytes: number) {}
+}
+
+type QueueItem = Buffer | Elision | { cols: number; rows: number };
 
 export interface ScreenMirrorOptions {
   cols: number;
@@ -60,7 +73,6 @@ export class ScreenMirror {
   private queuedBytes = 0;
   private parsing = false;
   private timer: NodeJS.Timeout | null = null;
-  private elidedBytes = 0;
   private lastWriteAt = 0;
   private waiters: Array<() => void> = [];
   private disposed = false;
@@ -148,27 +160,46 @@ export class ScreenMirror {
     for (const resolve of this.waiters.splice(0)) resolve();
   }
 
-  /** Drops whole lines of plain text from the front of the backlog; throttles if it cannot. */
+  /**
+   * Drops whole lines of plain text from the backlog; throttles if it cannot. The elided run
+   * may follow output that has to be parsed (typically the prompt and the echoed command
+   * before a `cat`): that stays queued in front of it, in order.
+   */
   private shed(): void {
+    let start = 0;
+    let skipped = 0;
+    for (; start < this.queue.length; start++) {
+      const item = this.queue[start]!;
+      if (!Buffer.isBuffer(item) || isPlainText(item)) break;
+      skipped += item.length;
+    }
+    if (this.queuedBytes - skipped <= MIRROR_KEEP) return this.setThrottled(this.queuedBytes > MIRROR_MAX_BACKLOG);
+    let elision = this.queue[start];
+    if (!(elision instanceof Elision)) {
+      elision = new Elision(0);
+      this.queue.splice(start, 0, elision);
+    }
+    const at = start + 1;
     let endsAtLineStart = true;
     while (this.queuedBytes > MIRROR_KEEP) {
-      const front = this.queue[0];
-      if (!Buffer.isBuffer(front) || !isPlainText(front)) break;
-      this.queue.shift();
-      this.queuedBytes -= front.length;
-      this.elidedBytes += front.length;
-      endsAtLineStart = front[front.length - 1] === 0x0a;
+      const item = this.queue[at];
+      if (!Buffer.isBuffer(item) || !isPlainText(item)) break;
+      this.queue.splice(at, 1);
+      this.queuedBytes -= item.length;
+      elision.bytes += item.length;
+      endsAtLineStart = item[item.length - 1] === 0x0a;
     }
     // End the elision at a newline so the text kept starts on a line of its own.
-    const next = this.queue[0];
+    const next = this.queue[at];
     if (!endsAtLineStart && Buffer.isBuffer(next)) {
       const newline = next.indexOf(0x0a);
       if (newline !== -1 && isPlainText(next.subarray(0, newline))) {
-        this.queue[0] = next.subarray(newline + 1);
+        this.queue[at] = next.subarray(newline + 1);
         this.queuedBytes -= newline + 1;
-        this.elidedBytes += newline + 1;
+        elision.bytes += newline + 1;
       }
     }
+    if (elision.bytes === 0) this.queue.splice(start, 1);
     this.setThrottled(this.queuedBytes > MIRROR_MAX_BACKLOG);
   }
 
@@ -197,7 +228,7 @@ export class ScreenMirror {
     }
     // Resizes apply between output chunks, in order.
     let item = this.queue[0];
-    while (item !== undefined && !Buffer.isBuffer(item)) {
+    while (item !== undefined && !Buffer.isBuffer(item) && !(item instanceof Elision)) {
       this.queue.shift();
       this.term.resize(item.cols, item.rows);
       item = this.queue[0];
@@ -207,13 +238,14 @@ export class ScreenMirror {
       return;
     }
     const parts: Buffer[] = [];
-    if (this.elidedBytes > 0) {
-      parts.push(Buffer.from(`\r\n[… ${formatBytes(this.elidedBytes)} of output elided from the replay …]\r\n`));
-      this.elidedBytes = 0;
-    }
     let taken = 0;
     while (taken < SLICE) {
       const next = this.queue[0];
+      if (next instanceof Elision) {
+        this.queue.shift();
+        parts.push(Buffer.from(`\r\n[… ${formatBytes(next.bytes)} of output elided from the replay …]\r\n`));
+        continue;
+      }
       if (next === undefined || !Buffer.isBuffer(next)) break;
       const room = SLICE - taken;
       if (next.length <= room) {

@@ -19,7 +19,7 @@ import { WebSocket } from 'ws';
 import { FLOW_HIGH_WATER, FLOW_LOW_WATER, encodeMessage, type ServerMessage } from './protocol.js';
 import { killSession } from './process-tree.js';
 import { ScreenMirror } from './scrollback.js';
-import { Transcript, toPlainText } from './transcript.js';
+import { Transcript } from './transcript.js';
 
 export interface ShellSpec {
   /** Working directory of the shell (created if missing). */
@@ -46,7 +46,12 @@ export interface TerminalSessionsOptions {
   transcriptBytes?: number;
 }
 
-export type ActivityListener = (sessionId: string, data: string) => void;
+/**
+ * Told that a session printed something. A signal, not the text: decoding and stripping
+ * every chunk of a flood for listeners that only need to know "something happened" halved
+ * its throughput; whoever wants the words reads transcript(sessionId).
+ */
+export type ActivityListener = (sessionId: string) => void;
 
 /** Close code sent to a socket whose session was opened in another tab. */
 export const CLOSE_TAKEN_OVER = 4000;
@@ -64,6 +69,8 @@ const MAX_SOCKET_BUFFER = 4 * 1024 * 1024;
 const SOCKET_DRAIN_POLL_MS = 50;
 /** What one read of a Linux PTY returns at most (its line-discipline buffer, less one). */
 const FULL_PTY_READ = 4095;
+/** Output held for one frame at most: big enough to amortize a frame, small next to the flow window. */
+const MAX_FRAME_BYTES = 64 * 1024;
 /** Keystrokes typed before the shell exists are kept up to this size. */
 const MAX_EARLY_INPUT = 64 * 1024;
 
@@ -76,7 +83,6 @@ interface Session {
   sweeping: Promise<void> | null;
   readonly mirror: ScreenMirror;
   readonly transcript: Transcript;
-  readonly decoder: TextDecoder;
   ws: WebSocket | null;
   /** Attaches in progress; the PTY stays paused meanwhile so the replay and live output don't interleave. */
   replaying: number;
@@ -95,6 +101,9 @@ interface Session {
   earlyInputBytes: number;
   /** Output read in this event-loop turn, sent as one frame at its end. */
   pending: Buffer[];
+  pendingBytes: number;
+  /** A full read arrived since the last look for a lull. */
+  readThisTurn: boolean;
   flushScheduled: boolean;
 }
 
@@ -132,7 +141,7 @@ export class TerminalSessions {
     return this.sessions.get(sessionId)?.pty?.pid;
   }
 
-  /** Listens to terminal output, as plain text (escape sequences removed). */
+  /** Listens for terminal output (see ActivityListener); transcript() has the text. */
   onActivity(listener: ActivityListener): () => void {
     this.activityListeners.push(listener);
     return () => {
@@ -278,7 +287,6 @@ export class TerminalSessions {
         onThrottleChange: () => this.updateFlow(session),
       }),
       transcript: new Transcript(this.transcriptBytes),
-      decoder: new TextDecoder(),
       ws: null,
       replaying: 0,
       unacked: 0,
@@ -293,6 +301,8 @@ export class TerminalSessions {
       earlyInput: [],
       earlyInputBytes: 0,
       pending: [],
+      pendingBytes: 0,
+      readThisTurn: false,
       flushScheduled: false,
     };
     this.sessions.set(sessionId, session);
@@ -346,27 +356,49 @@ export class TerminalSessions {
   }
 
   /**
-   * The PTY hands out at most 4 KiB per read. A full read means more is probably waiting, and
-   * a frame per 4 KiB costs a syscall and a client wake-up each, so full reads of one
-   * event-loop turn go out together at its end (setImmediate: no timer, no added latency
-   * beyond the current turn). A short read drained the PTY and goes out at once.
+   * The PTY hands out at most 4 KiB per read, one read per event-loop turn (libuv stops
+   * reading at a short read of its 64 KiB buffer). A frame per 4 KiB costs a syscall and a
+   * client wake-up each, which halves the throughput of a flood. So full reads are held and
+   * go out together, as soon as one of these says the burst is over or big enough:
+   *  - a short read (the PTY is drained: the rest of the burst goes out with it at once);
+   *  - MAX_FRAME_BYTES held;
+   *  - an event-loop turn that brought no new read (setImmediate, checked again each turn:
+   *    no timer, so a lull costs at most one turn of the loop, microseconds).
+   * A short read with nothing held (a keystroke's echo, a prompt) goes out at once.
    */
   private collect(session: Session, chunk: Buffer): void {
-    if (!session.flushScheduled && chunk.length < FULL_PTY_READ) {
+    if (session.pendingBytes === 0 && chunk.length < FULL_PTY_READ) {
       this.output(session, chunk);
       return;
     }
     session.pending.push(chunk);
+    session.pendingBytes += chunk.length;
+    if (chunk.length < FULL_PTY_READ || session.pendingBytes >= MAX_FRAME_BYTES) {
+      this.flush(session);
+      return;
+    }
+    session.readThisTurn = true;
     if (session.flushScheduled) return;
     session.flushScheduled = true;
-    setImmediate(() => this.flush(session));
+    setImmediate(() => this.flushIfLull(session));
+  }
+
+  private flushIfLull(session: Session): void {
+    if (session.readThisTurn && session.pendingBytes > 0) {
+      session.readThisTurn = false;
+      setImmediate(() => this.flushIfLull(session));
+      return;
+    }
+    session.flushScheduled = false;
+    this.flush(session);
   }
 
   private flush(session: Session): void {
-    session.flushScheduled = false;
     const chunks = session.pending;
     if (chunks.length === 0) return;
     session.pending = [];
+    session.pendingBytes = 0;
+    session.readThisTurn = false;
     this.output(session, chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
   }
 
@@ -381,10 +413,9 @@ export class TerminalSessions {
     session.mirror.write(chunk);
     session.transcript.append(chunk);
     if (this.activityListeners.length > 0) {
-      const text = toPlainText(session.decoder.decode(chunk, { stream: true }));
       for (const listener of this.activityListeners) {
         try {
-          listener(session.id, text);
+          listener(session.id);
         } catch (err) {
           this.logger.error({ err, sessionId: session.id }, 'terminal activity listener failed');
         }

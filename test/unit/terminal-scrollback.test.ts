@@ -112,6 +112,24 @@ describe('screen mirror replay', () => {
     mirror.dispose();
   });
 
+  it('elides a plain-text flood behind a coloured prompt without pausing the PTY, keeping the prompt', async () => {
+    const mirror = mirrorOf(80, 24, 100);
+    const prompt = Buffer.from('\x1b[1;36mplayground\x1b[0m:~$ cat big.txt\r\n');
+    const flood = Array.from({ length: 200 }, (_, c) =>
+      Buffer.from(Array.from({ length: 1000 }, (_, j) => `flood line ${c * 1000 + j}\r\n`).join('')),
+    );
+    mirror.write(prompt);
+    for (const chunk of flood) mirror.write(chunk);
+    mirror.write(Buffer.from('\x1b[1;36mplayground\x1b[0m:~$ '));
+    expect(mirror.throttled).toBe(false);
+    expect(mirror.backlog).toBeLessThanOrEqual(MIRROR_MAX_BACKLOG);
+    const replayed = await render(await mirror.snapshot(), 80, 24, 100);
+    const reference = await render(Buffer.concat([prompt, ...flood, Buffer.from('\x1b[1;36mplayground\x1b[0m:~$ ')]), 80, 24, 100);
+    expect(screenOf(replayed)).toEqual(screenOf(reference));
+    expect(screenOf(replayed)[22]).toBe('flood line 199999');
+    mirror.dispose();
+  });
+
   it('says in the replay when it elided output, if the marker is still in the scrollback', async () => {
     const mirror = mirrorOf(80, 24, 100_000);
     const big = Buffer.from('x'.repeat(79) + '\r\n').toString().repeat(40_000);
