@@ -14,7 +14,7 @@ import { EmbeddedCluster } from '../server/sim/cluster.js';
 import { startWorkloadControllers, ZERO_TIMINGS } from '../server/sim/controllers/index.js';
 import { attachNetwork } from '../server/sim/workloads/index.js';
 
-const BOOKINFO = '/work/shared/reference/istio/samples/bookinfo.yaml';
+import { BOOKINFO_YAML as BOOKINFO } from '../test/helpers/reference.js';
 const DURATION_MS = 2_000;
 const CONNECTIONS = 16;
 

@@ -13,7 +13,7 @@ import vm from 'node:vm';
 import { EmbeddedCluster } from '../server/sim/cluster.js';
 import { startWorkloadControllers, ZERO_TIMINGS } from '../server/sim/controllers/index.js';
 
-const BOOKINFO = '/work/shared/reference/istio/samples/bookinfo.yaml';
+import { BOOKINFO_YAML as BOOKINFO } from '../test/helpers/reference.js';
 type Obj = Record<string, any>;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;

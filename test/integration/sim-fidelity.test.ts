@@ -12,8 +12,9 @@ import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
 import YAML from 'yaml';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
+import { REFERENCE_DIR } from '../helpers/reference.js';
 
-const REF = '/work/shared/reference/istio';
+const REF = REFERENCE_DIR;
 let cluster: EmbeddedCluster;
 let dir: string;
 let kc: k8s.KubeConfig;

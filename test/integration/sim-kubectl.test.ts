@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
+import { REFERENCE_DIR } from '../helpers/reference.js';
 
-const REF = '/work/shared/reference/istio';
+const REF = REFERENCE_DIR;
 let cluster: EmbeddedCluster;
 let dir: string;
 

@@ -10,7 +10,9 @@ import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import { startWorkloadControllers, type WorkloadControllers } from '../../server/sim/controllers/index.js';
 import { attachNetwork, type NetworkAttachment } from '../../server/sim/workloads/index.js';
 
-export const BOOKINFO = '/work/shared/reference/istio/samples/bookinfo.yaml';
+import { BOOKINFO_YAML } from '../helpers/reference.js';
+
+export const BOOKINFO = BOOKINFO_YAML;
 
 export interface Run {
   code: number;

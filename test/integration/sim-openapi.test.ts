@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
+import { REFERENCE_DIR } from '../helpers/reference.js';
 
 const run = promisify(execFile);
-const REF = join(import.meta.dirname, '../../../shared/reference/istio');
+const REF = REFERENCE_DIR;
 let cluster: EmbeddedCluster;
 let dir: string;
 

@@ -11,8 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import { defaultContainerRuntime, startWorkloadControllers, type ContainerRuntime, type WorkloadControllers } from '../../server/sim/controllers/index.js';
+import { REFERENCE_DIR } from '../helpers/reference.js';
 
-const REF = '/work/shared/reference/istio';
+const REF = REFERENCE_DIR;
 let cluster: EmbeddedCluster;
 let workloads: WorkloadControllers;
 let dir: string;

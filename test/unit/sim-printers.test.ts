@@ -4,8 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { humanDuration, printTable } from '../../server/sim/registry/printers/index.js';
 import type { KubeObject } from '../../server/sim/types.js';
+import { REFERENCE_DIR } from '../helpers/reference.js';
 
-const REF = join(import.meta.dirname, '../../../shared/reference/istio');
+const REF = REFERENCE_DIR;
 const bookinfo = parseAllDocuments(readFileSync(join(REF, 'samples/bookinfo.yaml'), 'utf8')).map((d) => d.toJSON() as KubeObject).filter(Boolean);
 const docOutputs = readFileSync(join(REF, 'doc_outputs.md'), 'utf8');
 

@@ -5,8 +5,9 @@ import { ContainerStartError, behaviourEntryForImage, behaviourForImage, parseIm
 import { MemoryNetwork } from '../../server/sim/runtime/testing/memory-network.js';
 import { exec } from '../../server/sim/runtime/testing/exec.js';
 import { request } from '../../server/sim/runtime/http.js';
+import { BOOKINFO_YAML } from '../helpers/reference.js';
 
-const REFERENCE = new URL('../../../shared/reference/istio/samples/bookinfo.yaml', import.meta.url);
+const REFERENCE = BOOKINFO_YAML;
 
 describe('image references', () => {
   it('splits registry, repository, name and tag', () => {

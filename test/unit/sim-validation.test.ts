@@ -5,8 +5,9 @@ import { parseAllDocuments } from 'yaml';
 import { ApiError } from '../../server/sim/errors.js';
 import { checkFields, validateCustomResource } from '../../server/sim/registry/validation/index.js';
 import type { KubeObject } from '../../server/sim/types.js';
+import { REFERENCE_DIR } from '../helpers/reference.js';
 
-const REF = join(import.meta.dirname, '../../../shared/reference/istio');
+const REF = REFERENCE_DIR;
 const loadYaml = (file: string) => parseAllDocuments(readFileSync(file, 'utf8')).map((d) => d.toJSON() as KubeObject).filter(Boolean);
 const gvkOf = (o: KubeObject) => {
   const [group, version] = o.apiVersion.includes('/') ? o.apiVersion.split('/') : ['', o.apiVersion];
