@@ -175,7 +175,8 @@ export default async function run(): Promise<void> {
   ];
   let previous: { rss: number; heap: number } | undefined;
   for (const m of moduleBreakdown()) {
-    const added = previous ? `+${(m.rss - previous.rss).toFixed(1)} RSS, +${(m.heap - previous.heap).toFixed(1)} heap` : 'baseline';
+    const signed = (n: number) => `${n < 0 ? '-' : '+'}${Math.abs(n).toFixed(1)}`;
+    const added = previous ? `${signed(m.rss - previous.rss)} RSS, ${signed(m.heap - previous.heap)} heap` : 'baseline';
     lines.push(`  ${m.label.padEnd(44)} RSS ${f(m.rss)}  heap ${f(m.heap)}   ${added}`);
     previous = m;
   }
