@@ -43,7 +43,13 @@ export function loadKubeConfig(kubeconfigPath: string, context?: string): KubeCo
   const kc = new KubeConfig();
   poolConnections(kc);
   kc.loadFromFile(kubeconfigPath);
-  if (context) kc.setCurrentContext(context);
+  if (context) {
+    if (!kc.getContextObject(context)) {
+      const known = kc.getContexts().map((c) => c.name).join(', ') || 'none';
+      throw new Error(`context "${context}" is not in ${kubeconfigPath} (contexts: ${known})`);
+    }
+    kc.setCurrentContext(context);
+  }
   return kc;
 }
 

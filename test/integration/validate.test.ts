@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import { validateLessons } from '../../server/validate/index.js';
 
 const run = promisify(execFile);
@@ -78,6 +79,29 @@ describe('lesson validation', () => {
     expect(xml).toContain('<testsuite name="wrong-solution" tests="2" failures="1"');
     expect(xml).toContain('<failure message="after the solution');
   }, 180_000);
+
+  it('validates against any cluster named by a kubeconfig and context (as before a workshop)', async () => {
+    const cluster = await EmbeddedCluster.start({ workloads: true });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-validate-kc-'));
+    const kubeconfig = path.join(dir, 'kubeconfig');
+    await cluster.writeKubeconfig(kubeconfig);
+    try {
+      const report = await validateLessons({ lessonsDir: fixtures, tracks: ['good'], backend: 'kubeconfig', kubeconfig, context: 'playground', leakTimeoutSeconds: 5 });
+      expect(report.cases.map((c) => [c.name, c.status])).toEqual([
+        ['create', 'passed'],
+        ['cleanup leaves nothing behind', 'passed'],
+      ]);
+      // The learner-like shell worked on that cluster, and the cleanup really ran there.
+      expect(cluster.store.has('/configmaps', 'default', 'greeting')).toBe(false);
+      const wrong = await validateLessons({ lessonsDir: fixtures, tracks: ['good'], backend: 'kubeconfig', kubeconfig, context: 'nope' });
+      expect(wrong.cases).toEqual([
+        expect.objectContaining({ name: 'setup', status: 'failed', message: `the track could not be validated: context "nope" is not in ${kubeconfig} (contexts: playground)` }),
+      ]);
+    } finally {
+      await cluster.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 
   it('refuses bad arguments with a clear message', async () => {
     const bad = await run('npx', ['tsx', 'scripts/validate.ts', '--backend', 'kubeconfig'], { cwd: root }).catch((e: { code: number; stderr: string }) => e);
