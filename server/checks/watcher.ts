@@ -5,7 +5,6 @@
  * overlap; a trigger during one schedules exactly one more. An unreachable cluster is retried
  * with backoff until it answers again.
  */
-import { Watch } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { CheckContext } from './kinds/index.js';
 import { evaluateStep, type StepVerdict } from './evaluate.js';
@@ -125,6 +124,8 @@ export class StepWatcher {
   private async startWatches(ctx: CheckContext): Promise<void> {
     this.watching = true;
     const generation = ++this.generation;
+    // client-node costs ~45 MB of memory: load it when a step with checks is first watched.
+    const { Watch } = await import('@kubernetes/client-node');
     const watch = new Watch(ctx.kc);
     for (const kind of kindsToWatch(this.options.checks)) {
       try {
