@@ -43,24 +43,10 @@ export interface Step {
   checks?: { title: string }[];
 }
 
-export interface CheckResult {
-  title: string;
-  passed: boolean;
-  /** What was found: why it fails, or what passing looked like. */
-  found: string;
-  hint?: string;
-}
-
-export interface StepCheckState {
-  trackId: string;
-  stepId: string;
-  state: 'none' | 'checking' | 'passed' | 'failed' | 'unreachable';
-  checks: CheckResult[];
-  message?: string;
-  done: boolean;
-  evaluatedAt?: string;
-  durationMs?: number;
-}
+// The wire shapes of check verdicts are the server's own types (type-only: nothing is bundled).
+import type { StepCheckState } from '../server/checks/engine.js';
+export type { CheckResult } from '../server/checks/evaluate.js';
+export type { StepCheckState };
 
 export interface Track {
   id: string;
