@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import { defaultContainerRuntime, startWorkloadControllers, type ContainerRuntime, type WorkloadControllers } from '../../server/sim/controllers/index.js';
 import { REFERENCE_DIR } from '../helpers/reference.js';
+import { until } from './sim-network-harness.js';
 
 const REF = REFERENCE_DIR;
 let cluster: EmbeddedCluster;
@@ -42,20 +43,6 @@ async function ok(args: string[], input?: string): Promise<string> {
   return r.stdout;
 }
 
-async function until<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 20_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  let last: unknown;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-}
 
 /** Containers whose image is `crasher` exit with code 1 shortly after starting; the rest run normally. */
 function crashingRuntime(timings: Parameters<typeof defaultContainerRuntime>[0]): ContainerRuntime {
