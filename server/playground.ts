@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import { resolveConfig, type Config } from './config.js';
+import { projectRoot, resolveConfig, type Config } from './config.js';
 import { createBackend } from './cluster/index.js';
 import type { ClusterBackend } from './cluster/backend.js';
 import { kubectlStatus, projectToolsDir, type ToolStatus } from './cluster/tools.js';
@@ -35,7 +35,6 @@ export interface Playground {
   close(): Promise<void>;
 }
 
-const projectRoot = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const TERMINAL_PATH = '/ws/terminal';
 /** Control messages are small; a bigger frame is garbage and closes only that socket. */
 const MAX_WS_FRAME_BYTES = 256 * 1024;
