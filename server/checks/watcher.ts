@@ -124,8 +124,8 @@ export class StepWatcher {
   private async startWatches(ctx: CheckContext): Promise<void> {
     this.watching = true;
     const generation = ++this.generation;
-    // client-node costs ~45 MB of memory: load it when a step with checks is first watched.
-    const { Watch } = await import('@kubernetes/client-node');
+    // Only client-node's Watch, by deep path: its package index costs ~50 MB of memory.
+    const { Watch } = await import('@kubernetes/client-node/dist/watch.js');
     const watch = new Watch(ctx.kc);
     for (const kind of kindsToWatch(this.options.checks)) {
       try {

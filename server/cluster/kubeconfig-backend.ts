@@ -4,7 +4,8 @@
  * `kubectl config use-context` in one terminal changes nothing for anyone else.
  */
 import fs from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
+// By deep path: client-node's package index loads every generated API model (~50 MB of memory).
+import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
 import type { ClusterAccess, ClusterBackend } from './backend.js';
 import { learnerWorkspace } from '../learners/workspace.js';
 

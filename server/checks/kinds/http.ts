@@ -4,8 +4,9 @@
  * needing a route to the cluster network (NodePort targets go to a node's address directly).
  */
 import http from 'node:http';
-import https from 'node:https';
-import type { KubeConfig, V1Node, V1Service } from '@kubernetes/client-node';
+import type { V1Node, V1Service } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import { ApiUnreachableError, kubeObjectsFor } from '../kube-objects.js';
 import type { z } from 'zod';
 import type { httpCheck } from '../schema.js';
 import { judgeShares } from '../statistics.js';
@@ -23,10 +24,10 @@ export interface HttpAnswer {
 const MAX_BODY = 4 * 1024 * 1024;
 const REQUEST_TIMEOUT_MS = 10_000;
 
-function send(url: URL, options: https.RequestOptions, body?: string): Promise<HttpAnswer> {
-  const lib = url.protocol === 'https:' ? https : http;
+/** A request straight to an address (a NodePort), as a learner's browser would make it. */
+function send(url: URL, options: http.RequestOptions, body?: string): Promise<HttpAnswer> {
   return new Promise((resolve, reject) => {
-    const req = lib.request(url, { ...options, timeout: REQUEST_TIMEOUT_MS }, (res) => {
+    const req = http.request(url, { ...options, timeout: REQUEST_TIMEOUT_MS }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
@@ -43,17 +44,13 @@ function send(url: URL, options: https.RequestOptions, body?: string): Promise<H
   });
 }
 
-/** A request to a path of the Kubernetes API, authenticated as the kubeconfig says. */
+/** A request to a path of the Kubernetes API, authenticated as the kubeconfig says, on its pooled connections. */
 export async function apiRequest(kc: KubeConfig, path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<HttpAnswer> {
-  const server = kc.getCurrentCluster()?.server;
-  if (!server) throw new Error('the kubeconfig names no cluster server');
-  const url = new URL(path, server.endsWith('/') ? server : `${server}/`);
-  const options: https.RequestOptions = { method: init.method ?? 'GET', headers: { ...(init.headers ?? {}) } };
-  await kc.applyToHTTPSOptions(options);
   try {
-    return await send(url, options, init.body);
+    return await kubeObjectsFor(kc).request(path, { ...init, maxBody: MAX_BODY });
   } catch (err) {
-    throw new ClusterUnreachableError(`the Kubernetes API at ${url.origin} did not answer: ${(err as Error).message}`);
+    if (err instanceof ApiUnreachableError) throw new ClusterUnreachableError(`the Kubernetes API at ${err.url.origin} did not answer: ${err.reason.message}`);
+    throw err;
   }
 }
 
@@ -73,8 +70,8 @@ async function resolveTarget(spec: HttpCheck, ctx: CheckContext): Promise<Target
     let svc: V1Service;
     let nodes: V1Node[];
     try {
-      svc = (await ctx.objects.api.read({ apiVersion: 'v1', kind: 'Service', metadata: { name: service, namespace } })) as V1Service;
-      nodes = (await ctx.objects.api.list('v1', 'Node')).items as V1Node[];
+      svc = await ctx.objects.read<V1Service>('v1', 'Service', service, namespace);
+      nodes = (await ctx.objects.list<V1Node>('v1', 'Node')).items;
     } catch (err) {
       if (classify(err) === 404) return { problem: `no Service "${service}" in namespace "${namespace}"` };
       return { problem: apiMessage(err) };

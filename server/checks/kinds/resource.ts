@@ -1,6 +1,7 @@
 import type { KubernetesObject } from '@kubernetes/client-node';
 import type { z } from 'zod';
 import type { fieldCondition, resourceCheck } from '../schema.js';
+import { UnknownKindError } from '../kube-objects.js';
 import { resolvePath } from '../path.js';
 import { apiMessage, classify } from './errors.js';
 import type { CheckContext, CheckOutcome } from './types.js';
@@ -19,12 +20,13 @@ export async function select(
   ctx: CheckContext,
   target: { apiVersion: string; kind: string; name?: string; namespace?: string; selector?: string },
 ): Promise<Selection | { missingKind: string }> {
+  const missingKind = { missingKind: `the cluster has no ${target.kind} resource in ${target.apiVersion} (is its CustomResourceDefinition installed?)` };
   let namespaced: boolean;
   try {
     namespaced = await ctx.objects.isNamespaced(target.apiVersion, target.kind);
   } catch (err) {
     const status = classify(err);
-    if (status === 404) return { missingKind: `the cluster has no ${target.kind} resource in ${target.apiVersion} (is its CustomResourceDefinition installed?)` };
+    if (status === 404) return missingKind;
     throw err;
   }
   const namespace = namespaced ? (target.namespace ?? 'default') : undefined;
@@ -32,18 +34,21 @@ export async function select(
   if (target.name) {
     const describe = `${target.kind} "${target.name}"${where}`;
     try {
-      const obj = await ctx.objects.api.read({ apiVersion: target.apiVersion, kind: target.kind, metadata: { name: target.name, ...(namespace ? { namespace } : {}) } });
+      const obj = await ctx.objects.read(target.apiVersion, target.kind, target.name, namespace);
       return { objects: [obj], describe };
     } catch (err) {
+      // The kind went away between discovery and the read (its CRD was deleted).
+      if (err instanceof UnknownKindError) return missingKind;
       if (classify(err) === 404) return { objects: [], describe };
       throw new Error(`reading ${describe} failed: ${apiMessage(err)}`);
     }
   }
   const describe = `${target.kind} objects${target.selector ? ` matching ${target.selector}` : ''}${where}`;
   try {
-    const list = await ctx.objects.api.list(target.apiVersion, target.kind, namespace, undefined, undefined, undefined, undefined, target.selector);
+    const list = await ctx.objects.list(target.apiVersion, target.kind, namespace, target.selector);
     return { objects: list.items, describe };
   } catch (err) {
+    if (err instanceof UnknownKindError) return missingKind;
     classify(err);
     throw new Error(`listing ${describe} failed: ${apiMessage(err)}`);
   }

@@ -1,4 +1,5 @@
-import type { KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import type { KubeObjects } from '../kube-objects.js';
 
 /** What evaluating one check found. `found` is written for the learner. */
 export interface CheckOutcome {
@@ -8,7 +9,7 @@ export interface CheckOutcome {
 
 export interface CheckContext {
   kc: KubeConfig;
-  objects: ScopedObjectApi;
+  objects: KubeObjects;
   /** Recent plain-text terminal output of the learner's session. */
   transcript(): string;
   /** The learner's shell environment, for command checks. */
@@ -16,13 +17,6 @@ export interface CheckContext {
   /** Injectable for sampled checks' tests. */
   random?: () => number;
   signal?: AbortSignal;
-}
-
-/** The object API plus the scope lookup client-node keeps protected. */
-export interface ScopedObjectApi {
-  api: KubernetesObjectApi;
-  isNamespaced(apiVersion: string, kind: string): Promise<boolean>;
-  collectionPath(apiVersion: string, kind: string, namespace?: string): Promise<string>;
 }
 
 /** The cluster did not answer (as opposed to answering "no"): reported once, not per check. */

@@ -1,0 +1,257 @@
+/**
+ * Reads Kubernetes objects for the step checks: discovery of a kind's resource and scope, read,
+ * list, and raw API paths (the service proxy), over one keep-alive connection pool per kubeconfig.
+ *
+ * client-node's own object API deserializes through its generated model classes, which cost
+ * ~14 MB of server memory even bundled; checks only need plain JSON. client-node still does what
+ * it is good at: the kubeconfig and its authentication (TLS, tokens, exec plugins).
+ */
+import http from 'node:http';
+import https from 'node:https';
+import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+
+const REQUEST_TIMEOUT_MS = 10_000;
+/** Idle pooled connections are closed after this; the next check opens a new one. */
+const IDLE_SOCKET_MS = 30_000;
+
+export interface ApiAnswer {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** The API answered with an error status. `code` and `body` are what the check kinds judge. */
+export class KubeApiError extends Error {
+  constructor(
+    readonly code: number,
+    readonly body: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'KubeApiError';
+  }
+}
+
+/** The cluster serves no such kind in that API version (e.g. its CustomResourceDefinition is not installed). */
+export class UnknownKindError extends KubeApiError {
+  constructor(apiVersion: string, kind: string) {
+    const message = `unknown kind ${kind} in ${apiVersion}`;
+    super(404, JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message, reason: 'NotFound', code: 404 }), message);
+    this.name = 'UnknownKindError';
+  }
+}
+
+/** The API server did not answer at all (refused, reset, timed out). Carries no status code on purpose. */
+export class ApiUnreachableError extends Error {
+  constructor(
+    readonly url: URL,
+    readonly reason: Error,
+  ) {
+    super(`request to ${url.href} failed, reason: ${reason.message}`);
+    this.name = 'ApiUnreachableError';
+  }
+}
+
+export interface ApiResource {
+  /** The plural resource name used in paths, e.g. `deployments`. */
+  name: string;
+  namespaced: boolean;
+}
+
+interface APIResourceList {
+  resources: { name: string; kind: string; namespaced: boolean }[];
+}
+
+interface Pool {
+  agent: http.Agent;
+  tls: unknown[];
+}
+
+const TLS_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const;
+
+function sameTls(a: unknown[], b: unknown[]): boolean {
+  return a.every((v, i) => (Buffer.isBuffer(v) && Buffer.isBuffer(b[i]) ? v.equals(b[i] as Buffer) : v === b[i]));
+}
+
+function groupVersionPath(apiVersion: string): string {
+  return apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+}
+
+export class KubeObjects {
+  /** APIResourceLists by group version; a promise so parallel checks share one discovery request. */
+  private readonly discovery = new Map<string, Promise<APIResourceList>>();
+  private pool: Pool | undefined;
+
+  constructor(private readonly kc: KubeConfig) {}
+
+  /** The resource serving a kind, as kubectl finds it; re-asks the cluster once when the kind is not known yet (a CRD created since). */
+  async resource(apiVersion: string, kind: string): Promise<ApiResource> {
+    const cached = this.discovery.has(apiVersion);
+    let found = await this.lookUp(apiVersion, kind);
+    if (!found && cached) {
+      this.discovery.delete(apiVersion);
+      found = await this.lookUp(apiVersion, kind);
+    }
+    if (!found) throw new UnknownKindError(apiVersion, kind);
+    return found;
+  }
+
+  private async lookUp(apiVersion: string, kind: string): Promise<ApiResource | undefined> {
+    let list = this.discovery.get(apiVersion);
+    if (!list) {
+      list = this.getJson<APIResourceList>(groupVersionPath(apiVersion));
+      this.discovery.set(apiVersion, list);
+      // Only answers are remembered: an unknown group or an unreachable cluster is asked again next time.
+      list.catch(() => this.discovery.get(apiVersion) === list && this.discovery.delete(apiVersion));
+    }
+    let resources: APIResourceList;
+    try {
+      resources = await list;
+    } catch (err) {
+      if (err instanceof KubeApiError && err.code === 404) return undefined;
+      throw err;
+    }
+    const r = resources.resources.find((res) => res.kind === kind && !res.name.includes('/'));
+    return r ? { name: r.name, namespaced: r.namespaced } : undefined;
+  }
+
+  async isNamespaced(apiVersion: string, kind: string): Promise<boolean> {
+    return (await this.resource(apiVersion, kind)).namespaced;
+  }
+
+  /** The collection path of a kind (all namespaces when none is given, or the kind is cluster-scoped). */
+  async collectionPath(apiVersion: string, kind: string, namespace?: string): Promise<string> {
+    return this.pathOf(apiVersion, await this.resource(apiVersion, kind), namespace);
+  }
+
+  private pathOf(apiVersion: string, resource: ApiResource, namespace?: string, name?: string): string {
+    const ns = resource.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : '';
+    return `${groupVersionPath(apiVersion)}${ns}/${resource.name}${name !== undefined ? `/${encodeURIComponent(name)}` : ''}`;
+  }
+
+  /** One object; a missing object is a KubeApiError with code 404. */
+  async read<T extends KubernetesObject = KubernetesObject>(apiVersion: string, kind: string, name: string, namespace?: string): Promise<T> {
+    return this.onResource(apiVersion, kind, (r) => this.getJson<T>(this.pathOf(apiVersion, r, namespace, name)), name);
+  }
+
+  async list<T extends KubernetesObject = KubernetesObject>(apiVersion: string, kind: string, namespace?: string, labelSelector?: string): Promise<KubernetesListObject<T>> {
+    const query = labelSelector ? `?${new URLSearchParams({ labelSelector }).toString()}` : '';
+    return this.onResource(apiVersion, kind, (r) => this.getJson<KubernetesListObject<T>>(`${this.pathOf(apiVersion, r, namespace)}${query}`));
+  }
+
+  /**
+   * Runs a request on a kind's resource. A 404 that is not about the named object means the
+   * resource itself went away (its CRD was deleted) or moved: discovery is asked again, so a
+   * deleted kind reads as unknown rather than as "no such object".
+   */
+  private async onResource<T>(apiVersion: string, kind: string, call: (r: ApiResource) => Promise<T>, name?: string): Promise<T> {
+    const first = await this.resource(apiVersion, kind);
+    try {
+      return await call(first);
+    } catch (err) {
+      if (!(err instanceof KubeApiError) || err.code !== 404 || (name !== undefined && statusNames(err.body, name))) throw err;
+      this.discovery.delete(apiVersion);
+      const again = await this.resource(apiVersion, kind);
+      if (again.name === first.name && again.namespaced === first.namespaced) throw err;
+      return call(again);
+    }
+  }
+
+  private async getJson<T>(path: string): Promise<T> {
+    const answer = await this.request(path, { headers: { accept: 'application/json' } });
+    if (answer.status >= 400) {
+      let message = `HTTP ${answer.status}`;
+      try {
+        message = (JSON.parse(answer.body) as { message?: string }).message ?? message;
+      } catch {
+        // Not a Status object (e.g. "404 page not found"): the status line says enough.
+      }
+      throw new KubeApiError(answer.status, answer.body, message);
+    }
+    return JSON.parse(answer.body) as T;
+  }
+
+  /** A request to any API path (any status is an answer); ApiUnreachableError when there is none. */
+  async request(path: string, init: { method?: string; headers?: Record<string, string>; body?: string; maxBody?: number } = {}): Promise<ApiAnswer> {
+    const server = this.kc.getCurrentCluster()?.server;
+    if (!server) throw new Error('the kubeconfig names no cluster server');
+    const url = new URL(path, server.endsWith('/') ? server : `${server}/`);
+    // Re-applied per request: tokens from exec plugins and files expire and are refreshed here.
+    const auth: https.RequestOptions = { headers: {} };
+    await this.kc.applyToHTTPSOptions(auth);
+    const options: https.RequestOptions = {
+      method: init.method ?? 'GET',
+      headers: { ...(auth.headers as Record<string, string>), ...(init.headers ?? {}) },
+      agent: this.agentFor(url, auth),
+      timeout: REQUEST_TIMEOUT_MS,
+      ...(auth.auth ? { auth: auth.auth } : {}),
+    };
+    const lib = url.protocol === 'https:' ? https : http;
+    const maxBody = init.maxBody ?? Infinity;
+    return new Promise((resolve, reject) => {
+      const fail = (err: Error) => reject(new ApiUnreachableError(url, err));
+      const req = lib.request(url, options, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size <= maxBody) chunks.push(c);
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', fail);
+      });
+      req.on('timeout', () => req.destroy(new Error(`no answer from ${url.host} within ${REQUEST_TIMEOUT_MS / 1000} s`)));
+      req.on('error', fail);
+      if (init.body !== undefined) req.write(init.body);
+      req.end();
+    });
+  }
+
+  /**
+   * The one pooled agent of this kubeconfig. client-node builds a fresh agent (a new TLS handshake)
+   * per call; its TLS options are kept, the agent replaced by a keep-alive one, rebuilt only if the
+   * TLS material changes. A proxied cluster keeps client-node's proxy agent (built once).
+   */
+  private agentFor(url: URL, applied: https.RequestOptions): http.Agent {
+    const tls = [url.protocol, ...TLS_KEYS.map((k) => applied[k])];
+    if (this.pool && sameTls(this.pool.tls, tls)) return this.pool.agent;
+    this.pool?.agent.destroy();
+    let agent: http.Agent;
+    if (this.kc.getCurrentCluster()?.proxyUrl && applied.agent instanceof http.Agent) agent = applied.agent;
+    else {
+      const options = Object.fromEntries(TLS_KEYS.filter((k) => applied[k] !== undefined).map((k) => [k, applied[k]]));
+      const pooling = { keepAlive: true, maxSockets: 16, timeout: IDLE_SOCKET_MS };
+      agent = url.protocol === 'https:' ? new https.Agent({ ...options, ...pooling }) : new http.Agent(pooling);
+    }
+    this.pool = { agent, tls };
+    return agent;
+  }
+
+  /** Closes pooled connections (they do not keep the process alive; this frees them at once). */
+  close(): void {
+    this.pool?.agent.destroy();
+    this.pool = undefined;
+  }
+}
+
+/** Whether an API error body is a Status about the named object (as opposed to a missing resource path). */
+function statusNames(body: string, name: string): boolean {
+  try {
+    return (JSON.parse(body) as { details?: { name?: string } }).details?.name === name;
+  } catch {
+    return false;
+  }
+}
+
+const clients = new WeakMap<KubeConfig, KubeObjects>();
+
+/** The objects client of a kubeconfig: one per KubeConfig, so its discovery cache and connections are shared. */
+export function kubeObjectsFor(kc: KubeConfig): KubeObjects {
+  let client = clients.get(kc);
+  if (!client) {
+    client = new KubeObjects(kc);
+    clients.set(kc, client);
+  }
+  return client;
+}
