@@ -44,9 +44,13 @@ export async function startPlayground(overrides: Partial<Config> & { logger?: Lo
   const config = resolveConfig(configInput);
   const logger = givenLogger ?? pino({ level: config.logLevel, name: 'istio-playground' });
 
-  const lessons = await LessonLibrary.load(config.lessonsDir, config.backend);
+  // Compiled once (in a child process when built) and cached under the data dir: see lesson-library.ts.
+  const lessons = await LessonLibrary.load(config.lessonsDir, config.backend, { cacheDir: path.join(config.dataDir, 'cache') });
+  const lessonLoad = lessons.loadReport();
+  for (const warning of lessonLoad.warnings) logger.warn(warning);
+  if (lessonLoad.error) logger.error({ dir: config.lessonsDir }, `no lessons are served: ${lessonLoad.error}`);
   for (const p of lessons.problems()) logger.error({ file: p.file, line: p.line }, `lesson refused: ${p.file}:${p.line}: ${p.message}`);
-  logger.info({ tracks: lessons.trackCount(), dir: config.lessonsDir }, 'lessons loaded');
+  logger.info({ tracks: lessons.trackCount(), dir: config.lessonsDir, from: lessonLoad.source, compiler: lessonLoad.compiler, ms: lessonLoad.ms }, 'lessons loaded');
 
   const toolsDir = projectToolsDir(projectRoot);
   const shellPath = [toolsDir, process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'].join(path.delimiter);
@@ -102,10 +106,6 @@ export async function startPlayground(overrides: Partial<Config> & { logger?: Lo
     },
   });
   terminals.onActivity((learnerId) => checks.activity(learnerId));
-  void lessons.prerender().then(
-    (ms) => logger.debug({ ms }, 'lessons rendered'),
-    (err) => logger.error({ err }, 'rendering lessons failed'),
-  );
 
   const token = config.token ?? randomToken();
   // The port is needed for cookie names before listening; with port 0 we learn it after listen.
