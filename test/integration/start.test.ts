@@ -105,8 +105,24 @@ describe('the built server (npm start)', () => {
     while (!output.includes('built-42') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(hello).toBe(true);
     expect(output).toContain('built-42');
+
+    // The bundle loads the embedded cluster's parts on first use (chunks): each must be found.
+    const run = async (command: string, marker: string) => {
+      const from = output.length;
+      ws.send(encodeMessage({ t: 'input', d: `${command}; echo ${marker.slice(0, 4)}''${marker.slice(4)}\r` }));
+      const until = Date.now() + 30_000;
+      while (!output.slice(from).includes(marker) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+      return output.slice(from);
+    };
+    // kubectl's typed create sends a protobuf body; apply reads OpenAPI and patches; get prints a table.
+    expect(await run('kubectl create namespace built-ns', 'DONE-1')).toContain('namespace/built-ns created');
+    const manifest = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: built-cm\n  namespace: built-ns\ndata:\n  a: b\n';
+    expect(await run(`printf '${manifest}' | kubectl apply -f -`, 'DONE-2')).toContain('configmap/built-cm created');
+    expect(await run(`printf '${manifest.replace('a: b', 'a: c')}' | kubectl apply -f -`, 'DONE-3')).toContain('configmap/built-cm configured');
+    expect(await run('kubectl get configmap built-cm -n built-ns -o wide', 'DONE-4')).toMatch(/NAME\s+DATA\s+AGE[\s\S]*built-cm\s+1/);
+    expect(await run('kubectl explain configmap.data | head -3', 'DONE-5')).toMatch(/KIND:\s+ConfigMap/);
     ws.close();
-  }, 30_000);
+  }, 90_000);
 
   it('stops cleanly within a few seconds of SIGTERM', async () => {
     const started = Date.now();

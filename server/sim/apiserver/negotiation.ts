@@ -59,7 +59,7 @@ export function negotiate(header: string | undefined, allow: { table?: boolean; 
 export const MAX_BODY = 3 * 1024 * 1024;
 
 /** Decodes a JSON or YAML request body into a plain object, with kube's error wording. */
-export function decodeBody(raw: Buffer, contentType: string | undefined): unknown {
+export async function decodeBody(raw: Buffer, contentType: string | undefined): Promise<unknown> {
   const type = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase();
   const text = raw.toString('utf8');
   if (type === 'application/json' || type === '') {

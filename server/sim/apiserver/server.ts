@@ -194,7 +194,7 @@ export class ApiServer {
   private async body(ctx: Ctx): Promise<Record<string, any>> {
     const raw = await this.readBody(ctx.req);
     if (raw.length === 0) throw ApiError.badRequest('the body of the request was empty');
-    const v = decodeBody(raw, ctx.req.headers['content-type']);
+    const v = await decodeBody(raw, ctx.req.headers['content-type']);
     if (!v || typeof v !== 'object' || Array.isArray(v)) {
       throw ApiError.badRequest(`couldn't get version/kind; json parse error: json: cannot unmarshal ${Array.isArray(v) ? 'array' : typeof v} into Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }`);
     }
@@ -574,7 +574,7 @@ export class ApiServer {
     const q = ctx.url.searchParams;
     let body: Record<string, any> = {};
     const raw = await this.readBody(ctx.req);
-    if (raw.length) body = decodeBody(raw, ctx.req.headers['content-type'] ?? 'application/json') as Record<string, any>;
+    if (raw.length) body = (await decodeBody(raw, ctx.req.headers['content-type'] ?? 'application/json')) as Record<string, any>;
     const policy = q.get('propagationPolicy') ?? body.propagationPolicy;
     if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy)) {
       throw ApiError.badRequest(`DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"`);

@@ -1,7 +1,7 @@
 /**
  * The registry's collaborators that live in sibling modules (patching and managed fields,
  * server-side printing, OpenAPI, field validation). They are resolved once per process at
- * start-up, and until one exists the registry answers loudly that the feature is missing,
+ * start-up; should one fail to load, the registry answers loudly that the feature is missing,
  * never with a silent success.
  */
 import { ApiError, type FieldError } from '../errors.js';
@@ -64,27 +64,27 @@ export interface Plugins {
   validation?: ValidationModule;
 }
 
-const MODULES: Record<keyof Plugins, string> = {
-  patch: './patch/index.js',
-  printers: './printers/index.js',
-  openapi: '../apiserver/openapi/index.js',
-  validation: './validation/index.js',
+/** Literal specifiers, so a bundler splits each into a chunk of its own, loaded on first use. */
+const MODULES: Record<keyof Plugins, () => Promise<unknown>> = {
+  patch: () => import('./patch/index.js'),
+  printers: () => import('./printers/index.js'),
+  openapi: () => import('../apiserver/openapi/index.js'),
+  validation: () => import('./validation/index.js'),
 };
 
 let loading: Promise<Plugins> | undefined;
 
-/** Imports whichever sibling modules exist. Stateless modules, so one import serves every cluster. */
+/** Imports the sibling modules. Stateless modules, so one import serves every cluster. */
 export function loadPlugins(): Promise<Plugins> {
   loading ??= (async () => {
     const out: Plugins = {};
     await Promise.all(
       (Object.keys(MODULES) as (keyof Plugins)[]).map(async (k) => {
-        const spec = MODULES[k];
         try {
-          (out as Record<string, unknown>)[k] = await import(new URL(spec, import.meta.url).href);
+          (out as Record<string, unknown>)[k] = await MODULES[k]();
         } catch (e) {
-          const code = (e as { code?: string }).code;
-          if (code !== 'ERR_MODULE_NOT_FOUND') console.error(`sim: could not load ${spec}:`, (e as Error).message);
+          // The registry then answers requests needing it with a loud "not supported".
+          console.error(`sim: could not load the ${k} module:`, (e as Error).message);
         }
       }),
     );

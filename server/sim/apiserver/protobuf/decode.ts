@@ -3,14 +3,18 @@
  * JSON shape of the same object. kubectl's typed clients (`kubectl create namespace|deployment|
  * configmap|secret|…`) send request bodies this way; responses are always JSON.
  */
-import { createRequire } from 'node:module';
 import { ApiError } from '../../errors.js';
 
 type Field = [name: string, type: string, label: 'o' | 'r' | 'm', valueType?: string];
 type Schema = Record<string, Record<string, Field>>;
 
 let schema: Schema | undefined;
-const load = (): Schema => (schema ??= createRequire(import.meta.url)('./schema.json') as Schema);
+/** Loaded on the first protobuf body only (most sessions never send one), as a module so a bundle carries it. */
+async function loadSchema(): Promise<Schema> {
+  schema ??= (await import('./schema.json', { with: { type: 'json' } })).default as unknown as Schema;
+  return schema;
+}
+const load = (): Schema => schema!;
 
 const MAGIC = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 const META = 'k8s.io.apimachinery.pkg.apis.meta.v1';
@@ -176,7 +180,8 @@ function protoPackage(apiVersion: string): string {
 }
 
 /** Decodes a `k8s\0`-prefixed runtime.Unknown envelope into a JSON object with apiVersion/kind. */
-export function decodeProtobuf(body: Buffer): Record<string, unknown> {
+export async function decodeProtobuf(body: Buffer): Promise<Record<string, unknown>> {
+  await loadSchema();
   try {
     if (body.length < 4 || !body.subarray(0, 4).equals(MAGIC)) throw new Error('provided data does not appear to be a protobuf message, expected prefix [107 56 115 0]');
     const env = raw('k8s.io.apimachinery.pkg.runtime.Unknown', body.subarray(4)) as { typeMeta?: { apiVersion?: string; kind?: string }; raw?: string };
