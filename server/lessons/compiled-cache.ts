@@ -60,7 +60,8 @@ export async function readCachedLessons(file: string): Promise<CacheRead> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { missing: true };
+    // ENOTDIR: the cache folder is not there because a file is in its way (writing says so).
+    if (['ENOENT', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '')) return { missing: true };
     return { unusable: (error as Error).message };
   }
   let parsed: unknown;
