@@ -43,7 +43,7 @@ async function evaluationTime(): Promise<void> {
   for (let i = 0; i < 10; i++) await evaluateStep(checks, ctx); // warm caches (discovery)
   for (let i = 0; i < 100; i++) {
     let t = performance.now();
-    await core.readNamespacedConfigMap({ name: 'web', namespace: 'default' });
+    await ctx.objects.read('v1', 'ConfigMap', 'web', 'default');
     baseline.push(performance.now() - t);
     t = performance.now();
     const verdict = await evaluateStep(checks, ctx);
