@@ -96,7 +96,7 @@ export async function startPlayground(overrides: Partial<Config> & { logger?: Lo
       const spec = await shellSpec(learnerId)();
       const kubeconfigPath = spec.env.KUBECONFIG!;
       let cached = kubeConfigs.get(learnerId);
-      // client-node costs ~65 MB of RSS: loaded when a step first has something to check.
+      // Loaded when a step first has something to check: client-node's KubeConfig and the checks' own objects client.
       const { createCheckContext, loadKubeConfig } = await import('./checks/context.js');
       if (!cached || cached.path !== kubeconfigPath) {
         cached = { path: kubeconfigPath, kc: loadKubeConfig(kubeconfigPath) };
