@@ -60,7 +60,7 @@ export interface ApiResource {
 }
 
 interface APIResourceList {
-  resources: { name: string; kind: string; namespaced: boolean }[];
+  resources?: { name: string; kind: string; namespaced: boolean }[];
 }
 
 interface Pool {
@@ -112,7 +112,7 @@ export class KubeObjects {
       if (err instanceof KubeApiError && err.code === 404) return undefined;
       throw err;
     }
-    const r = resources.resources.find((res) => res.kind === kind && !res.name.includes('/'));
+    const r = (resources.resources ?? []).find((res) => res.kind === kind && !res.name.includes('/'));
     return r ? { name: r.name, namespaced: r.namespaced } : undefined;
   }
 
@@ -169,7 +169,12 @@ export class KubeObjects {
       }
       throw new KubeApiError(answer.status, answer.body, message);
     }
-    return JSON.parse(answer.body) as T;
+    try {
+      return JSON.parse(answer.body) as T;
+    } catch {
+      // Something other than a Kubernetes API server answered (a proxy's or web server's page).
+      throw new KubeApiError(answer.status, answer.body, `the server answered ${path} with HTTP ${answer.status} but not with JSON; is it a Kubernetes API server?`);
+    }
   }
 
   /** A request to any API path (any status is an answer); ApiUnreachableError when there is none. */
@@ -187,25 +192,21 @@ export class KubeObjects {
       timeout: REQUEST_TIMEOUT_MS,
       ...(auth.auth ? { auth: auth.auth } : {}),
     };
-    const lib = url.protocol === 'https:' ? https : http;
-    const maxBody = init.maxBody ?? Infinity;
-    return new Promise((resolve, reject) => {
-      const fail = (err: Error) => reject(new ApiUnreachableError(url, err));
-      const req = lib.request(url, options, (res) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size <= maxBody) chunks.push(c);
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-        res.on('error', fail);
-      });
-      req.on('timeout', () => req.destroy(new Error(`no answer from ${url.host} within ${REQUEST_TIMEOUT_MS / 1000} s`)));
-      req.on('error', fail);
-      if (init.body !== undefined) req.write(init.body);
-      req.end();
-    });
+    try {
+      return await send(url, options, init.body, init.maxBody ?? Infinity);
+    } catch (err) {
+      // A pooled connection the server closed just as it was reused: the request never reached
+      // the server, so a read is sent again once, on a fresh connection, rather than reported.
+      const reused = (err as { reusedSocket?: boolean }).reusedSocket;
+      if (reused && options.method === 'GET' && (err as NodeJS.ErrnoException).code === 'ECONNRESET') {
+        try {
+          return await send(url, options, init.body, init.maxBody ?? Infinity);
+        } catch (again) {
+          throw new ApiUnreachableError(url, again as Error);
+        }
+      }
+      throw new ApiUnreachableError(url, err as Error);
+    }
   }
 
   /**
@@ -233,6 +234,27 @@ export class KubeObjects {
     this.pool?.agent.destroy();
     this.pool = undefined;
   }
+}
+
+/** One HTTP exchange; a network error says whether it happened on a reused pooled connection. */
+function send(url: URL, options: https.RequestOptions, body: string | undefined, maxBody: number): Promise<ApiAnswer> {
+  const lib = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const req = lib.request(url, options, (res) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size <= maxBody) chunks.push(c);
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`no answer from ${url.host} within ${REQUEST_TIMEOUT_MS / 1000} s`)));
+    req.on('error', (err) => reject(Object.assign(err, { reusedSocket: req.reusedSocket })));
+    if (body !== undefined) req.write(body);
+    req.end();
+  });
 }
 
 /** Whether an API error body is a Status about the named object (as opposed to a missing resource path). */

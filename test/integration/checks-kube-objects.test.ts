@@ -49,8 +49,9 @@ const installCrd = async (kind: string) => {
 };
 
 /** A TCP relay in front of the API server that counts the connections clients open through it. */
-async function countingRelay(target: URL): Promise<{ url: string; connections: () => number; close: () => Promise<void> }> {
+async function countingRelay(target: URL): Promise<{ url: string; connections: () => number; resetNextReuse: () => void; close: () => Promise<void> }> {
   let count = 0;
+  let resetArmed = false;
   const sockets = new Set<net.Socket>();
   const relay = net.createServer((client) => {
     count++;
@@ -60,6 +61,16 @@ async function countingRelay(target: URL): Promise<{ url: string; connections: (
       s.on('error', () => {});
       s.on('close', () => sockets.delete(s));
     }
+    // Armed, the next bytes a client sends on a connection opened before are answered with a reset,
+    // as when a server drops an idle keep-alive connection just as the client reuses it.
+    const openedBefore = !resetArmed;
+    client.on('data', () => {
+      if (resetArmed && openedBefore) {
+        resetArmed = false;
+        client.resetAndDestroy();
+        upstream.destroy();
+      }
+    });
     client.pipe(upstream).pipe(client);
   });
   await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
@@ -67,6 +78,7 @@ async function countingRelay(target: URL): Promise<{ url: string; connections: (
   return {
     url: `https://127.0.0.1:${port}`,
     connections: () => count,
+    resetNextReuse: () => (resetArmed = true),
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
@@ -184,6 +196,20 @@ describe('connections', () => {
       expect(afterBurst).toBeLessThanOrEqual(3);
       for (let i = 0; i < 10; i++) await objects.read('v1', 'ConfigMap', 'db', 'default');
       expect(relay.connections()).toBe(afterBurst);
+      objects.close();
+    } finally {
+      await relay.close();
+    }
+  });
+
+  it('sends a read again on a fresh connection when a pooled one was reset as it was reused', async () => {
+    const relay = await countingRelay(new URL(cluster.url));
+    try {
+      const objects = kubeObjectsFor(loadKubeConfig(kubeconfigVia(relay.url, 'reset')));
+      await objects.read('v1', 'ConfigMap', 'web', 'default');
+      relay.resetNextReuse();
+      expect(await objects.read('v1', 'ConfigMap', 'web', 'default')).toMatchObject({ data: { message: 'hello' } });
+      expect(relay.connections()).toBe(2);
       objects.close();
     } finally {
       await relay.close();
