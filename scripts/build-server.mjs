@@ -28,8 +28,12 @@ const outDir = path.join(root, 'dist', 'server');
 /** Programs of their own: the server, and what it runs in child processes. */
 const entryPoints = ['main.ts', 'lessons/compile-main.ts'].map((f) => path.join(sourceDir, f)).filter((f) => existsSync(f));
 
-/** Addons with .node binaries, and CommonJS packages loaded through createRequire at run time. */
-const external = ['node-pty', 'better-sqlite3', 'spdy-transport'];
+/**
+ * Addons with .node binaries; CommonJS packages loaded through createRequire at run time; and
+ * iconv-lite, which express requires at start-up but whose ~500 KB of encoding tables we never
+ * call (server/http/json-body.ts): left to Node's loader, only its small index is read.
+ */
+const external = ['node-pty', 'better-sqlite3', 'spdy-transport', 'iconv-lite'];
 
 /**
  * Bundled CommonJS code calls require() for Node's built-ins; ESM output has no `require`, so

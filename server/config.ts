@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { z } from 'zod';
+import * as z from 'zod';
 
 const port = z.coerce.number().int().min(0, 'must be 0 (any free port) or 1-65535').max(65535, 'must be at most 65535');
 

@@ -7,7 +7,7 @@
  *     - title: productpage is exposed on a NodePort
  *       resource: { apiVersion: v1, kind: Service, name: productpage, fields: [{ path: spec.type, equals: NodePort }] }
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 const name = z.string().min(1).max(253);
 

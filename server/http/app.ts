@@ -6,7 +6,8 @@ import path from 'node:path';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import helmet from 'helmet';
 import type { Logger } from 'pino';
-import { z } from 'zod';
+import * as z from 'zod';
+import { jsonBody } from './json-body.js';
 import type { Auth } from './auth.js';
 import type { ProgressStore } from '../progress/store.js';
 import type { LessonLibrary } from './lesson-library.js';
@@ -98,7 +99,7 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   const api = express.Router();
-  api.use(express.json({ limit: '16kb' }));
+  api.use(jsonBody({ limitBytes: 16 * 1024 }));
   // Same-site cookies already stop cross-site writes; refusing foreign Origins is a second lock.
   api.use((req, res, next) => {
     if (req.method === 'GET' || req.method === 'HEAD') return next();

@@ -7,7 +7,7 @@
  * check engine can define its own kinds (and stricter schemas per kind) without this module
  * knowing them.
  */
-import { z } from 'zod';
+import * as z from 'zod';
 import { parseCheck } from '../checks/schema.js';
 
 export const BACKENDS = ['sim', 'kind', 'kubeconfig'] as const;

@@ -101,6 +101,22 @@ describe('lessons and progress API', () => {
     expect(await (await pg.fetchAuthed('/api/progress/welcome')).json()).toMatchObject({ currentStep: firstStep });
   });
 
+  it('refuses oversized, non-UTF-8 and non-object bodies with their own status, and keeps serving', async () => {
+    const put = (body: string, contentType = 'application/json') =>
+      pg.fetchAuthed('/api/progress/welcome', { method: 'PUT', body, headers: { 'content-type': contentType, cookie: pg.cookies } });
+    const firstStep = ((await (await pg.fetchAuthed('/api/tracks/welcome')).json()) as { steps: { id: string }[] }).steps[0]!.id;
+    expect((await put(JSON.stringify({ currentStep: firstStep }))).status).toBe(200);
+    const huge = await put(JSON.stringify({ currentStep: 'x'.repeat(64 * 1024) }));
+    expect(huge.status).toBe(413);
+    expect(await huge.json()).toEqual({ error: 'request entity too large' });
+    const latin1 = await put(JSON.stringify({ currentStep: firstStep }), 'application/json; charset=iso-8859-1');
+    expect(latin1.status).toBe(415);
+    expect(await latin1.json()).toEqual({ error: 'unsupported charset "ISO-8859-1"' });
+    expect((await put('"just a string"')).status).toBe(400);
+    expect((await put(JSON.stringify({ currentStep: firstStep }), 'application/json; charset=UTF-8')).status).toBe(200);
+    expect(await (await pg.fetchAuthed('/api/progress/welcome')).json()).toMatchObject({ currentStep: firstStep });
+  });
+
   it('refuses a progress write from a foreign Origin', async () => {
     const res = await pg.fetchAuthed('/api/progress/welcome', {
       method: 'PUT',
