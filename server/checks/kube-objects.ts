@@ -47,8 +47,10 @@ export class ApiUnreachableError extends Error {
   constructor(
     readonly url: URL,
     readonly reason: Error,
+    /** What the request was for, when it says more than its URL. */
+    purpose?: string,
   ) {
-    super(`request to ${url.href} failed, reason: ${reason.message}`);
+    super(`${purpose ? `${purpose}: ` : ''}request to ${url.href} failed, reason: ${reason.message}`);
     this.name = 'ApiUnreachableError';
   }
 }
@@ -110,6 +112,8 @@ export class KubeObjects {
       resources = await list;
     } catch (err) {
       if (err instanceof KubeApiError && err.code === 404) return undefined;
+      // Worded as client-node's object API did, so learners read the same "unreachable" message as before.
+      if (err instanceof ApiUnreachableError) throw new ApiUnreachableError(err.url, err.reason, `Failed to fetch resource metadata for ${apiVersion}/${kind}`);
       throw err;
     }
     const r = (resources.resources ?? []).find((res) => res.kind === kind && !res.name.includes('/'));

@@ -223,9 +223,10 @@ describe('connections', () => {
     const err = await kubeObjectsFor(kc).read('v1', 'ConfigMap', 'web', 'default').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ApiUnreachableError);
     expect(apiStatus(err)).toBeUndefined();
-    expect((err as Error).message).toBe(`request to ${relay.url}/api/v1 failed, reason: connect ECONNREFUSED ${relay.url.slice('https://'.length)}`);
+    // The words client-node's object API used, which learners saw before.
+    expect((err as Error).message).toBe(`Failed to fetch resource metadata for v1/ConfigMap: request to ${relay.url}/api/v1 failed, reason: connect ECONNREFUSED ${relay.url.slice('https://'.length)}`);
     expect(() => classify(err)).toThrow(ClusterUnreachableError);
-    expect(() => classify(err)).toThrow(/^the cluster did not answer: request to/);
+    expect(() => classify(err)).toThrow(/^the cluster did not answer: Failed to fetch resource metadata for v1\/ConfigMap: request to/);
     await expect(apiRequest(kc, '/version')).rejects.toThrow(`the Kubernetes API at ${relay.url} did not answer: connect ECONNREFUSED`);
   });
 
