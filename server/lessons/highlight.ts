@@ -49,5 +49,9 @@ export function highlight(code: string, lang: string): string {
     lang: known,
     themes: { light: LIGHT_THEME, dark: DARK_THEME },
     defaultColor: false,
+    // The first line in a language compiles its grammar's regexes; on a busy machine that
+    // overran shiki's 500 ms default and left the first theme's tokens uncoloured, and compiled
+    // lessons are cached, so that would last. Lessons are trusted text: no limit.
+    tokenizeTimeLimit: 0,
   });
 }
