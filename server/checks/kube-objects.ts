@@ -77,7 +77,8 @@ function sameTls(a: unknown[], b: unknown[]): boolean {
 }
 
 function groupVersionPath(apiVersion: string): string {
-  return apiVersion.includes('/') ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+  const encoded = apiVersion.split('/').map(encodeURIComponent).join('/');
+  return apiVersion.includes('/') ? `/apis/${encoded}` : `/api/${encoded}`;
 }
 
 export class KubeObjects {
