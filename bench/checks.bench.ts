@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CoreV1Api } from '@kubernetes/client-node';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { pino } from 'pino';
 import { createCheckContext, loadKubeConfig } from '../server/checks/context.js';
 import { kubeObjectsFor } from '../server/checks/kube-objects.js';
@@ -30,7 +30,9 @@ async function evaluationTime(): Promise<void> {
   const kubeconfig = path.join(dir, 'kubeconfig');
   await cluster.writeKubeconfig(kubeconfig);
   const kc = loadKubeConfig(kubeconfig);
-  const core = kc.makeApiClient(CoreV1Api);
+  const setup = new KubeConfig();
+  setup.loadFromFile(kubeconfig);
+  const core = setup.makeApiClient(CoreV1Api);
   await core.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'web', labels: { app: 'web' } }, data: { message: 'hello' } } });
   const ctx = createCheckContext({ kc, shell: { cwd: dir, env: { PATH: process.env.PATH ?? '' } } });
   // A typical step: an object with field conditions, a count by selector, an absence.

@@ -5,8 +5,7 @@
  * the check engine, …).
  *
  * Why a bundle rather than tsc's one-file-per-module output: the server's memory. Bundling
- * tree-shakes what a package exports but we never call (@kubernetes/client-node alone drops
- * from ~55 MB to a few), and V8 keeps every loaded module's source text in memory, so whitespace
+ * tree-shakes what a package exports but we never call, and V8 keeps every loaded module's source text in memory, so whitespace
  * is minified too. Identifiers are kept (readable stack traces); linked source maps are written
  * for `node --enable-source-maps` when debugging. Type checking is `npm run typecheck`'s job.
  *

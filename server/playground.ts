@@ -18,7 +18,7 @@ import { ProgressStore } from './progress/store.js';
 import { TerminalSessions, type ShellSpec } from './terminal/sessions.js';
 import { createTerminalUpgrade } from './terminal/ws.js';
 import { CheckEngine } from './checks/engine.js';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { Kubeconfig } from './cluster/kubeconfig.js';
 
 export interface Playground {
   /** The URL to open, token included. */
@@ -87,7 +87,7 @@ export async function startPlayground(overrides: Partial<Config> & { logger?: Lo
   };
 
   // Step checks see the learner's cluster through the same kubeconfig as their terminal.
-  const kubeConfigs = new Map<string, { path: string; kc: KubeConfig }>();
+  const kubeConfigs = new Map<string, { path: string; kc: Kubeconfig }>();
   const checks = new CheckEngine({
     logger: logger.child({ part: 'checks' }),
     persistence: progress,
@@ -96,7 +96,7 @@ export async function startPlayground(overrides: Partial<Config> & { logger?: Lo
       const spec = await shellSpec(learnerId)();
       const kubeconfigPath = spec.env.KUBECONFIG!;
       let cached = kubeConfigs.get(learnerId);
-      // Loaded when a step first has something to check: client-node's KubeConfig and the checks' own objects client.
+      // Loaded when a step first has something to check: client-node's Kubeconfig and the checks' own objects client.
       const { createCheckContext, loadKubeConfig } = await import('./checks/context.js');
       if (!cached || cached.path !== kubeconfigPath) {
         cached = { path: kubeconfigPath, kc: loadKubeConfig(kubeconfigPath) };

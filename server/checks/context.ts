@@ -1,13 +1,10 @@
-/**
- * What a check sees of the learner's cluster. client-node is loaded by deep path, only its
- * KubeConfig: its package index pulls in every generated model class (~14 MB of server memory).
- */
-import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+/** What a check sees of the learner's cluster: its kubeconfig, and objects read through it. */
+import { Kubeconfig } from '../cluster/kubeconfig.js';
 import { kubeObjectsFor } from './kube-objects.js';
 import type { CheckContext } from './kinds/types.js';
 
-export function loadKubeConfig(kubeconfigPath: string, context?: string): KubeConfig {
-  const kc = new KubeConfig();
+export function loadKubeConfig(kubeconfigPath: string, context?: string): Kubeconfig {
+  const kc = new Kubeconfig();
   kc.loadFromFile(kubeconfigPath);
   if (context) {
     if (!kc.getContextObject(context)) {
@@ -20,7 +17,7 @@ export function loadKubeConfig(kubeconfigPath: string, context?: string): KubeCo
 }
 
 export function createCheckContext(options: {
-  kc: KubeConfig;
+  kc: Kubeconfig;
   transcript?: () => string;
   shell: { cwd: string; env: Record<string, string> };
   signal?: AbortSignal;

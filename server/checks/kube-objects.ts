@@ -9,7 +9,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { KubernetesListObject, KubernetesObject } from '@kubernetes/client-node';
-import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import type { Kubeconfig } from '../cluster/kubeconfig.js';
 
 const REQUEST_TIMEOUT_MS = 10_000;
 /** Idle pooled connections are closed after this; the next check opens a new one. */
@@ -86,7 +86,7 @@ export class KubeObjects {
   private readonly discovery = new Map<string, Promise<APIResourceList>>();
   private pool: Pool | undefined;
 
-  constructor(private readonly kc: KubeConfig) {}
+  constructor(private readonly kc: Kubeconfig) {}
 
   /** The resource serving a kind, as kubectl finds it; re-asks the cluster once when the kind is not known yet (a CRD created since). */
   async resource(apiVersion: string, kind: string): Promise<ApiResource> {
@@ -215,6 +215,76 @@ export class KubeObjects {
   }
 
   /**
+   * Watches a collection path (`?watch=true`, bookmarks allowed): `onEvent` gets each event's
+   * type and object, `onEnd` once, when the server ends the watch, the connection fails or the
+   * server refuses it (a KubeApiError). Not called after `abort()`. A watch holds its own
+   * connection for as long as it lasts, outside the pool that short requests share.
+   */
+  async watch(path: string, onEvent: (type: string, object: unknown) => void, onEnd: (err?: Error) => void): Promise<{ abort(): void }> {
+    const server = this.kc.getCurrentCluster()?.server;
+    if (!server) throw new Error('the kubeconfig names no cluster server');
+    const url = new URL(path, server.endsWith('/') ? server : `${server}/`);
+    url.searchParams.set('watch', 'true');
+    url.searchParams.set('allowWatchBookmarks', 'true');
+    const options: https.RequestOptions = { headers: { accept: 'application/json' } };
+    await this.kc.applyToHTTPSOptions(options);
+    options.agent ??= false;
+    let ended = false;
+    const end = (err?: Error) => {
+      if (ended) return;
+      ended = true;
+      onEnd(err);
+    };
+    const req = (url.protocol === 'https:' ? https : http).request(url, options, (res) => {
+      if ((res.statusCode ?? 0) >= 400) {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks).toString('utf8');
+          let message = `HTTP ${res.statusCode}`;
+          try {
+            message = (JSON.parse(body) as { message?: string }).message ?? message;
+          } catch {
+            // Not a Status: the status line says enough.
+          }
+          end(new KubeApiError(res.statusCode!, body, message));
+        });
+        return;
+      }
+      // One JSON event per line; a line may span chunks.
+      let pending = '';
+      res.setEncoding('utf8');
+      res.on('data', (text: string) => {
+        pending += text;
+        let newline: number;
+        while ((newline = pending.indexOf('\n')) !== -1) {
+          const line = pending.slice(0, newline).trim();
+          pending = pending.slice(newline + 1);
+          if (!line) continue;
+          let event: { type?: string; object?: unknown };
+          try {
+            event = JSON.parse(line) as typeof event;
+          } catch {
+            req.destroy(new Error(`the watch on ${url.pathname} sent a line that is not JSON`));
+            return;
+          }
+          if (!ended && typeof event.type === 'string') onEvent(event.type, event.object);
+        }
+      });
+      res.on('end', () => end());
+      res.on('error', (err) => end(err));
+    });
+    req.on('error', (err) => end(new ApiUnreachableError(url, err)));
+    req.end();
+    return {
+      abort: () => {
+        ended = true;
+        req.destroy();
+      },
+    };
+  }
+
+  /**
    * The one pooled agent of this kubeconfig. client-node builds a fresh agent (a new TLS handshake)
    * per call; its TLS options are kept, the agent replaced by a keep-alive one, rebuilt only if the
    * TLS material changes. A proxied cluster keeps client-node's proxy agent (built once).
@@ -271,10 +341,10 @@ function statusNames(body: string, name: string): boolean {
   }
 }
 
-const clients = new WeakMap<KubeConfig, KubeObjects>();
+const clients = new WeakMap<Kubeconfig, KubeObjects>();
 
-/** The objects client of a kubeconfig: one per KubeConfig, so its discovery cache and connections are shared. */
-export function kubeObjectsFor(kc: KubeConfig): KubeObjects {
+/** The objects client of a kubeconfig: one per Kubeconfig, so its discovery cache and connections are shared. */
+export function kubeObjectsFor(kc: Kubeconfig): KubeObjects {
   let client = clients.get(kc);
   if (!client) {
     client = new KubeObjects(kc);

@@ -51,7 +51,7 @@ export class StepWatcher {
   private again = false;
   private stopped = false;
   private retryMs = 1000;
-  private readonly aborts: AbortController[] = [];
+  private readonly aborts: { abort(): void }[] = [];
   private watching = false;
   /** Bumped on every (re)arming, so callbacks of aborted watches are ignored. */
   private generation = 0;
@@ -124,16 +124,12 @@ export class StepWatcher {
   private async startWatches(ctx: CheckContext): Promise<void> {
     this.watching = true;
     const generation = ++this.generation;
-    // Only client-node's Watch, by deep path: its package index costs ~50 MB of memory.
-    const { Watch } = await import('@kubernetes/client-node/dist/watch.js');
-    const watch = new Watch(ctx.kc);
     for (const kind of kindsToWatch(this.options.checks)) {
       try {
         const path = await ctx.objects.collectionPath(kind.apiVersion, kind.kind, kind.namespace);
         if (this.stopped || generation !== this.generation) return;
-        const abort = await watch.watch(
+        const watch = await ctx.objects.watch(
           path,
-          { allowWatchBookmarks: true },
           (type) => {
             if (type !== 'BOOKMARK' && generation === this.generation) this.trigger();
           },
@@ -146,7 +142,9 @@ export class StepWatcher {
             this.trigger();
           },
         );
-        this.aborts.push(abort);
+        // Stopped while the watch was being opened: nothing else would ever close it.
+        if (this.stopped || generation !== this.generation) return watch.abort();
+        this.aborts.push(watch);
       } catch (err) {
         // A kind that does not exist yet (e.g. before a CRD is installed) is caught by polling.
         this.options.logger.debug({ err, kind }, 'cannot watch kind');

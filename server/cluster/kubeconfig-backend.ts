@@ -4,19 +4,18 @@
  * `kubectl config use-context` in one terminal changes nothing for anyone else.
  */
 import fs from 'node:fs';
-// By deep path: client-node's package index loads every generated API model (~50 MB of memory).
-import { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import { Kubeconfig } from './kubeconfig.js';
 import type { ClusterAccess, ClusterBackend } from './backend.js';
 import { learnerWorkspace } from '../learners/workspace.js';
 
 export class KubeconfigBackend implements ClusterBackend {
   readonly name = 'kubeconfig' as const;
-  private readonly kc: KubeConfig;
+  private readonly kc: Kubeconfig;
   private readonly context: string;
 
   constructor(private readonly options: { kubeconfig: string; context?: string; dataDir: string }) {
     if (!fs.existsSync(options.kubeconfig)) throw new Error(`kubeconfig ${options.kubeconfig} does not exist`);
-    this.kc = new KubeConfig();
+    this.kc = new Kubeconfig();
     try {
       // loadFromFile makes certificate and key paths absolute, so the copy still finds them.
       this.kc.loadFromFile(options.kubeconfig);
@@ -40,7 +39,7 @@ export class KubeconfigBackend implements ClusterBackend {
 
   async acquire(learnerId: string): Promise<ClusterAccess> {
     const ws = learnerWorkspace(this.options.dataDir, learnerId);
-    const copy = new KubeConfig();
+    const copy = new Kubeconfig();
     copy.loadFromString(this.kc.exportConfig());
     copy.setCurrentContext(this.context);
     fs.writeFileSync(ws.kubeconfigPath, copy.exportConfig(), { mode: 0o600 });

@@ -9,7 +9,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { Kubeconfig } from '../cluster/kubeconfig.js';
 import { createCheckContext, loadKubeConfig } from '../checks/context.js';
 import { evaluateStep, type StepVerdict } from '../checks/evaluate.js';
 import { loadCatalog } from '../lessons/catalog.js';
@@ -48,7 +48,7 @@ export interface ValidationReport {
 
 interface TrackCluster {
   kubeconfigPath: string;
-  kc: KubeConfig;
+  kc: Kubeconfig;
   stop(): Promise<void>;
 }
 
@@ -111,7 +111,7 @@ async function validateStep(track: Track, step: Step, shell: ScriptedShell, clus
   return { status: 'passed', output: tail(output) };
 }
 
-async function leakCheck(before: Set<string>, kc: KubeConfig, timeoutSeconds: number): Promise<string[]> {
+async function leakCheck(before: Set<string>, kc: Kubeconfig, timeoutSeconds: number): Promise<string[]> {
   const deadline = Date.now() + timeoutSeconds * 1000;
   for (;;) {
     const leftovers = [...(await inventory(kc))].filter((k) => !before.has(k));

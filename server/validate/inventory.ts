@@ -2,7 +2,7 @@
  * What objects a cluster holds, through the Kubernetes API only (so it works on every backend):
  * used to prove that a track's cleanup removes everything the track created.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { Kubeconfig } from '../cluster/kubeconfig.js';
 import { apiRequest } from '../checks/kinds/http.js';
 
 /** Kinds that come and go on their own (controllers and the cluster make them), not a track's leftovers. */
@@ -13,13 +13,13 @@ interface Resource {
   qualified: string;
 }
 
-async function getJson<T>(kc: KubeConfig, path: string): Promise<T> {
+async function getJson<T>(kc: Kubeconfig, path: string): Promise<T> {
   const res = await apiRequest(kc, path, { headers: { accept: 'application/json' } });
   if (res.status !== 200) throw new Error(`GET ${path}: HTTP ${res.status}`);
   return JSON.parse(res.body) as T;
 }
 
-async function listableResources(kc: KubeConfig): Promise<Resource[]> {
+async function listableResources(kc: Kubeconfig): Promise<Resource[]> {
   type ResourceList = { resources: { name: string; verbs: string[] }[] };
   const out: Resource[] = [];
   const add = (base: string, group: string, list: ResourceList) => {
@@ -37,7 +37,7 @@ async function listableResources(kc: KubeConfig): Promise<Resource[]> {
 }
 
 /** Keys `resource.group namespace/name` of every object that is not owned by another and not self-managing. */
-export async function inventory(kc: KubeConfig): Promise<Set<string>> {
+export async function inventory(kc: Kubeconfig): Promise<Set<string>> {
   const keys = new Set<string>();
   for (const r of await listableResources(kc)) {
     if (IGNORED.has(r.qualified)) continue;

@@ -244,3 +244,59 @@ describe('connections', () => {
     }
   });
 });
+
+describe('watch', () => {
+  const until = async (what: () => boolean, ms = 10_000) => {
+    const deadline = Date.now() + ms;
+    while (!what() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    return what();
+  };
+
+  it('streams the events of changes made with kubectl, and nothing after abort', async () => {
+    const objects = kubeObjectsFor(loadKubeConfig(kubeconfig));
+    await kubectl('create', 'namespace', 'watched');
+    const events: string[] = [];
+    const ends: (Error | undefined)[] = [];
+    const watch = await objects.watch(
+      await objects.collectionPath('v1', 'ConfigMap', 'watched'),
+      (type, object) => events.push(`${type} ${(object as { metadata?: { name?: string } }).metadata?.name}`),
+      (err) => ends.push(err),
+    );
+    await kubectl('create', 'configmap', 'first', '-n', 'watched', '--from-literal=a=1');
+    await kubectl('label', 'configmap', 'first', '-n', 'watched', 'seen=yes');
+    await kubectl('delete', 'configmap', 'first', '-n', 'watched');
+    expect(await until(() => events.includes('DELETED first'))).toBe(true);
+    // The namespace's own kube-root-ca.crt may come first; the learner's changes arrive in order.
+    expect(events.filter((e) => e.endsWith(' first'))).toEqual(['ADDED first', 'MODIFIED first', 'DELETED first']);
+    watch.abort();
+    const seen = events.length;
+    await kubectl('create', 'configmap', 'second', '-n', 'watched', '--from-literal=a=1');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(events.length).toBe(seen);
+    expect(ends).toEqual([]);
+  });
+
+  it('ends with the API error when the server refuses the watch', async () => {
+    const objects = kubeObjectsFor(loadKubeConfig(kubeconfig));
+    const ends: (Error | undefined)[] = [];
+    await objects.watch('/api/v1/nosuchresources', () => {}, (err) => ends.push(err));
+    expect(await until(() => ends.length > 0)).toBe(true);
+    expect(ends[0]).toBeInstanceOf(KubeApiError);
+    expect((ends[0] as KubeApiError).code).toBe(404);
+  });
+
+  it('ends once, as unreachable, when the cluster goes away mid-watch', async () => {
+    const relay = await countingRelay(new URL(cluster.url));
+    const objects = kubeObjectsFor(loadKubeConfig(kubeconfigVia(relay.url, 'watch-dies')));
+    const ends: (Error | undefined)[] = [];
+    const events: string[] = [];
+    await objects.watch('/api/v1/namespaces/default/configmaps', (type) => events.push(type), (err) => ends.push(err));
+    // The watch is established once its first event (the existing objects) arrives.
+    await kubectl('create', 'configmap', 'before-drop', '--from-literal=a=1');
+    expect(await until(() => events.length > 0)).toBe(true);
+    await relay.close();
+    expect(await until(() => ends.length > 0)).toBe(true);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(ends).toHaveLength(1);
+  });
+});

@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import type { V1Node, V1Service } from '@kubernetes/client-node';
-import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import type { Kubeconfig } from '../../cluster/kubeconfig.js';
 import { ApiUnreachableError, kubeObjectsFor } from '../kube-objects.js';
 import type { z } from 'zod';
 import type { httpCheck } from '../schema.js';
@@ -45,7 +45,7 @@ function send(url: URL, options: http.RequestOptions, body?: string): Promise<Ht
 }
 
 /** A request to a path of the Kubernetes API, authenticated as the kubeconfig says, on its pooled connections. */
-export async function apiRequest(kc: KubeConfig, path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<HttpAnswer> {
+export async function apiRequest(kc: Kubeconfig, path: string, init: { method?: string; headers?: Record<string, string>; body?: string } = {}): Promise<HttpAnswer> {
   try {
     return await kubeObjectsFor(kc).request(path, { ...init, maxBody: MAX_BODY });
   } catch (err) {

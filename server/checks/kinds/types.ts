@@ -1,4 +1,4 @@
-import type { KubeConfig } from '@kubernetes/client-node/dist/config.js';
+import type { Kubeconfig } from '../../cluster/kubeconfig.js';
 import type { KubeObjects } from '../kube-objects.js';
 
 /** What evaluating one check found. `found` is written for the learner. */
@@ -8,7 +8,7 @@ export interface CheckOutcome {
 }
 
 export interface CheckContext {
-  kc: KubeConfig;
+  kc: Kubeconfig;
   objects: KubeObjects;
   /** Recent plain-text terminal output of the learner's session. */
   transcript(): string;
