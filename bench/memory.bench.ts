@@ -1,45 +1,26 @@
 /**
- * Memory benchmark: where the playground's RSS goes. Two views, each against the baseline of a
- * bare node process measured in the same run:
- *  - per phase, on the playground as `npm start` runs it (compiled dist/server/main.js, with the
- *    node flags of the "start" script, embedded cluster): listening, first page, first terminal
- *    (which starts the learner's cluster), idle, then a step with live checks open;
- *  - per module group, imported one after another in a fresh node process, after a full GC.
+ * Memory benchmark: where the playground's RSS goes, against a bare node process measured in the
+ * same run.
+ *  - Per phase, on the playground as `npm start` runs it (the built bundle, the start script's
+ *    node flags, embedded cluster): listening, first page, first terminal (which starts the
+ *    learner's cluster), idle, a step with live checks open, and after the learner deployed
+ *    Bookinfo through the terminal.
+ *  - What the bundle loads at start and on first use, from the build's metafile.
  * RssAnon is memory the process allocated (JS heaps, malloc); RssFile is mapped code (node, addons).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { spawn } from 'node:child_process';
 import WebSocket from 'ws';
+import { decodeServerMessage, encodeMessage } from '../server/terminal/protocol.js';
+import { buildServer, projectRoot, rssOf, startCommand, startPlayground, type Rss } from './playground-process.js';
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const dist = path.join(projectRoot, 'dist', 'server');
 const IDLE_MS = 3000;
 /** A step whose checks watch the cluster: opening it loads the check machinery. */
 const CHECKED_STEP = { track: 'warm-up', step: 'nodes' };
-
-interface Rss {
-  rss: number;
-  anon: number;
-  file: number;
-}
-
-function rssOf(pid: number): Rss {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN) / 1024;
-  return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') };
-}
+const TARGET_MB = 80;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The node flags `npm start` passes, so the bench measures the process users run. */
-function startScriptNodeFlags(): string[] {
-  const pkg = JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-  const match = /\bnode\s+((?:--\S+\s+)*)dist\/server\/main\.js/.exec(pkg.scripts.start ?? '');
-  return match?.[1]?.trim().split(/\s+/).filter(Boolean) ?? [];
-}
 
 async function bareNodeRss(): Promise<Rss> {
   const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
@@ -49,66 +30,57 @@ async function bareNodeRss(): Promise<Rss> {
   return rss;
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await Promise.race([exited, sleep(5000).then(() => child.kill('SIGKILL'))]);
+/** Bookinfo's manifest from the reference material beside the checkout, if it is there. */
+function bookinfoManifest(): string | undefined {
+  const candidates = [process.env.PLAYGROUND_REFERENCE_DIR, path.join(projectRoot, '..', 'shared', 'reference', 'istio'), '/work/shared/reference/istio'];
+  const dir = candidates.find((c) => c && existsSync(path.join(c, 'samples', 'bookinfo.yaml')));
+  return dir ? path.join(dir, 'samples', 'bookinfo.yaml') : undefined;
 }
 
-async function phases(flags: string[]): Promise<[string, Rss][]> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'memory-bench-'));
-  const child = spawn(process.execPath, [...flags, path.join(dist, 'main.js'), '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    cwd: projectRoot,
-    env: { ...process.env, PLAYGROUND_TOKEN: '' },
-  });
+async function phases(): Promise<[string, Rss][]> {
+  const pg = await startPlayground();
   const out: [string, Rss][] = [];
-  const sockets: { close(): void }[] = [];
+  const closers: (() => void)[] = [];
   try {
-    const url = await new Promise<URL>((resolve, reject) => {
-      let text = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        text += d.toString();
-        const match = /Open (http:\/\/\S+)/.exec(text);
-        if (match) resolve(new URL(match[1]!));
-      });
-      child.once('exit', (code) => reject(new Error(`playground exited (${code}) before printing its URL`)));
-    });
-    // Lessons are prerendered in the background right after listening.
-    await sleep(1500);
-    out.push(['listening, lessons prerendered', rssOf(child.pid!)]);
+    // Lessons are compiled (in a child process: its memory is not the server's) before listening.
+    await sleep(1000);
+    out.push(['listening', rssOf(pg.child.pid!)]);
 
-    const exchange = await fetch(url, { redirect: 'manual' });
-    const cookie = exchange.headers
-      .getSetCookie()
-      .map((c) => c.split(';')[0])
-      .join('; ');
     const get = async (p: string) => {
-      const res = await fetch(new URL(p, url), { headers: { cookie } });
+      const res = await fetch(new URL(p, pg.url), { headers: { cookie: pg.cookie } });
       if (!res.ok) throw new Error(`GET ${p}: ${res.status}`);
       return res.text();
     };
     await get('/');
-    const tracks = JSON.parse(await get('/api/tracks')) as { tracks?: { id: string }[] } | { id: string }[];
-    const list = Array.isArray(tracks) ? tracks : (tracks.tracks ?? []);
-    for (const t of list) await get(`/api/tracks/${encodeURIComponent(t.id)}`);
+    const { tracks } = JSON.parse(await get('/api/tracks')) as { tracks: { id: string }[] };
+    for (const t of tracks) await get(`/api/tracks/${encodeURIComponent(t.id)}`);
     await sleep(500);
-    out.push(['first page (every track fetched)', rssOf(child.pid!)]);
+    out.push(['first page (every track fetched)', rssOf(pg.child.pid!)]);
 
-    const ws = new WebSocket(new URL('/ws/terminal', url.href.replace(/^http/, 'ws')).href, { perMessageDeflate: false, headers: { cookie, origin: url.origin } });
-    sockets.push(ws);
+    const ws = new WebSocket(new URL('/ws/terminal', pg.url.href.replace(/^http/, 'ws')).href, { perMessageDeflate: false, headers: { cookie: pg.cookie, origin: pg.url.origin } });
+    closers.push(() => ws.close());
+    let screen = '';
+    let unacked = 0;
     await new Promise<void>((resolve, reject) => {
       ws.once('error', reject);
-      ws.on('message', (_data, isBinary) => isBinary && resolve());
+      ws.on('message', (data: Buffer, isBinary) => {
+        if (!isBinary) return void decodeServerMessage(data.toString());
+        screen = (screen + data.toString('utf8')).slice(-64 * 1024);
+        unacked += data.length;
+        if (unacked >= 16 * 1024) {
+          ws.send(encodeMessage({ t: 'ack', bytes: unacked }));
+          unacked = 0;
+        }
+        resolve();
+      });
     });
-    out.push(['first terminal output (cluster started)', rssOf(child.pid!)]);
+    out.push(['first terminal output (cluster started)', rssOf(pg.child.pid!)]);
     await sleep(IDLE_MS);
-    out.push([`one idle terminal, ${IDLE_MS / 1000} s later`, rssOf(child.pid!)]);
+    out.push([`one idle terminal, ${IDLE_MS / 1000} s later`, rssOf(pg.child.pid!)]);
 
-    const events = await fetch(new URL(`/api/checks/${CHECKED_STEP.track}/${CHECKED_STEP.step}/events`, url), { headers: { cookie } });
+    const events = await fetch(new URL(`/api/checks/${CHECKED_STEP.track}/${CHECKED_STEP.step}/events`, pg.url), { headers: { cookie: pg.cookie } });
     const reader = events.body!.getReader();
-    sockets.push({ close: () => void reader.cancel() });
+    closers.push(() => void reader.cancel());
     // The first event is the persisted state; the second is the first live verdict.
     const decoder = new TextDecoder();
     let text = '';
@@ -118,67 +90,92 @@ async function phases(flags: string[]): Promise<[string, Rss][]> {
       if (done) break;
       text += decoder.decode(value);
     }
-    await sleep(1000);
-    out.push([`a step with live checks open (${CHECKED_STEP.track}/${CHECKED_STEP.step})`, rssOf(child.pid!)]);
+    await sleep(IDLE_MS);
+    out.push([`idle, a step with live checks open (${CHECKED_STEP.track}/${CHECKED_STEP.step})`, rssOf(pg.child.pid!)]);
+
+    const bookinfo = bookinfoManifest();
+    if (bookinfo) {
+      const marker = `BOOKINFO-${Date.now()}`;
+      ws.send(encodeMessage({ t: 'input', d: `kubectl apply -f ${bookinfo} >/dev/null && kubectl wait --for=condition=Ready pod --all --timeout=60s >/dev/null; echo ${marker.slice(0, 4)}''${marker.slice(4)}\r` }));
+      const until = Date.now() + 90_000;
+      while (!screen.includes(marker) && Date.now() < until) await sleep(100);
+      if (!screen.includes(marker)) throw new Error('Bookinfo did not become ready in the terminal');
+      await sleep(IDLE_MS);
+      out.push(['idle again, Bookinfo deployed through the terminal', rssOf(pg.child.pid!)]);
+    }
     return out;
   } finally {
-    for (const s of sockets) s.close();
-    await stop(child);
-    rmSync(dataDir, { recursive: true, force: true });
+    for (const close of closers) close();
+    await pg.stop();
   }
 }
 
-/** Cumulative RSS and heap as the server's module groups are imported in one fresh process. */
-function moduleBreakdown(): { label: string; rss: number; heap: number }[] {
-  const groups: [string, string[]][] = [
-    ['pino + express + helmet', ['pino', 'express', 'helmet']],
-    ['config (zod)', [`${dist}/config.js`]],
-    ['progress store (better-sqlite3)', [`${dist}/progress/store.js`]],
-    ['http app', [`${dist}/http/app.js`]],
-    ['lessons (marked, sanitize-html, shiki)', [`${dist}/http/lesson-library.js`]],
-    ['terminal (node-pty, @xterm/headless, ws)', [`${dist}/terminal/sessions.js`, `${dist}/terminal/ws.js`]],
-    ['check engine (@kubernetes/client-node)', [`${dist}/checks/engine.js`, `${dist}/checks/context.js`]],
-    ['playground wiring (as started)', [`${dist}/playground.js`]],
-    ['embedded cluster + plugins', [`${dist}/cluster/sim-backend.js`, `${dist}/sim/registry/plugins.js`]],
+type Metafile = { outputs: Record<string, { bytes: number; inputs: Record<string, { bytesInOutput: number }>; imports: { path: string; kind: string; external?: boolean }[]; entryPoint?: string }> };
+
+/** Files an output loads with it (its static imports, transitively). */
+function closure(meta: Metafile, from: string, seen = new Set<string>()): Set<string> {
+  if (seen.has(from) || !meta.outputs[from]) return seen;
+  seen.add(from);
+  for (const i of meta.outputs[from]!.imports) if (i.kind === 'import-statement' && !i.external) closure(meta, i.path, seen);
+  return seen;
+}
+
+function packageOf(input: string): string {
+  const inModules = input.split('node_modules/').pop()!;
+  if (inModules !== input) return inModules.split('/').slice(0, inModules.startsWith('@') ? 2 : 1).join('/');
+  return input.split('/').slice(0, 2).join('/');
+}
+
+function describe(meta: Metafile, files: Set<string>): string {
+  const bytes = [...files].reduce((n, f) => n + meta.outputs[f]!.bytes, 0);
+  const byPackage = new Map<string, number>();
+  for (const f of files) for (const [input, { bytesInOutput }] of Object.entries(meta.outputs[f]!.inputs)) byPackage.set(packageOf(input), (byPackage.get(packageOf(input)) ?? 0) + bytesInOutput);
+  const top = [...byPackage].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([p, n]) => `${p} ${Math.round(n / 1024)}`);
+  return `${String(Math.round(bytes / 1024)).padStart(5)} KiB  (${top.join(', ')})`;
+}
+
+/** What the bundle loads at start, and what each lazily loaded part adds. */
+function bundleComposition(): string[] {
+  const metaFile = path.join(projectRoot, 'dist', 'server-meta.json');
+  const meta = JSON.parse(readFileSync(metaFile, 'utf8')) as Metafile;
+  const main = Object.keys(meta.outputs).find((f) => meta.outputs[f]!.entryPoint?.endsWith('server/main.ts'))!;
+  const atStart = closure(meta, main);
+  const lines = [`  at start (main.js and its static imports)       ${describe(meta, atStart)}`];
+  const lazy: [string, RegExp][] = [
+    ['embedded cluster (first terminal)', /sim-backend/],
+    ['  its plugins (patch, printers, openapi, validation)', /\/(patch|printers|openapi|validation)-[A-Z0-9]+\.js$/],
+    ['  its workloads and controllers', /\/(workloads|controllers)-[A-Z0-9]+\.js$/],
+    ['check engine (first step with checks)', /\/context-[A-Z0-9]+\.js$/],
   ];
-  const script = `
-    const groups = ${JSON.stringify(groups.map(([label, specs]) => [label, specs.map((s) => (s.startsWith('/') ? pathToFileURL(s).href : s))]))};
-    const measure = () => { gc(); gc(); const m = process.memoryUsage(); return { rss: m.rss / 1048576, heap: m.heapUsed / 1048576 }; };
-    const out = [{ label: 'bare node', ...measure() }];
-    for (const [label, specs] of groups) {
-      for (const s of specs) await import(s);
-      if (label === 'embedded cluster + plugins') await (await import(specs[1])).loadPlugins();
-      out.push({ label, ...measure() });
-    }
-    console.log(JSON.stringify(out));`;
-  const result = spawnSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { cwd: projectRoot, encoding: 'utf8', timeout: 30_000 });
-  if (result.status !== 0) throw new Error(`module breakdown failed: ${result.stderr}`);
-  return JSON.parse(result.stdout.trim().split('\n').pop()!) as { label: string; rss: number; heap: number }[];
+  // In the order a learner loads them, each counted for what it adds to what is loaded already.
+  const loaded = new Set(atStart);
+  for (const [label, pattern] of lazy) {
+    const roots = Object.keys(meta.outputs).filter((f) => pattern.test(f) && f.endsWith('.js'));
+    if (roots.length === 0) continue;
+    const added = new Set<string>();
+    for (const r of roots) for (const f of closure(meta, r)) if (!loaded.has(f)) added.add(f);
+    for (const f of added) loaded.add(f);
+    lines.push(`  ${label.padEnd(47)} ${describe(meta, added)}`);
+  }
+  const compiler = Object.keys(meta.outputs).find((f) => meta.outputs[f]!.entryPoint?.endsWith('lessons/compile-main.ts'));
+  if (compiler) lines.push(`  lesson compiler (child process, exits)          ${describe(meta, closure(meta, compiler))}`);
+  return lines;
 }
 
 export default async function run(): Promise<void> {
-  const built = spawnSync(process.execPath, [path.join(projectRoot, 'scripts', 'build-server.mjs')], { cwd: projectRoot, encoding: 'utf8' });
-  if (built.status !== 0) throw new Error(`server build failed:\n${built.stdout}${built.stderr}`);
+  buildServer();
   const f = (n: number) => n.toFixed(1).padStart(6);
-  const flags = startScriptNodeFlags();
-
   const baseline = await bareNodeRss();
-  const measured = await phases(flags);
+  const measured = await phases();
   const lines = [
-    `playground RSS per phase (node ${flags.join(' ') || '(no flags)'} dist/server/main.js, embedded cluster)`,
+    `playground RSS per phase, MiB (${startCommand()}, embedded cluster)`,
     `  ${'phase'.padEnd(58)}    RSS   anon   file   x bare node`,
     `  ${'bare node process (baseline)'.padEnd(58)} ${f(baseline.rss)} ${f(baseline.anon)} ${f(baseline.file)}`,
     ...measured.map(([label, r]) => `  ${label.padEnd(58)} ${f(r.rss)} ${f(r.anon)} ${f(r.file)}   ${(r.rss / baseline.rss).toFixed(2)}`),
-    `  target: <= 80 MB with one idle terminal`,
-    ``,
-    `module groups imported one after another (fresh process, after full GC; MB, cumulative / added)`,
+    `  target: <= ${TARGET_MB} MB with one idle terminal`,
+    '',
+    'what the bundle loads (KiB of JavaScript held as source text once loaded; largest packages)',
+    ...bundleComposition(),
   ];
-  let previous: { rss: number; heap: number } | undefined;
-  for (const m of moduleBreakdown()) {
-    const signed = (n: number) => `${n < 0 ? '-' : '+'}${Math.abs(n).toFixed(1)}`;
-    const added = previous ? `${signed(m.rss - previous.rss)} RSS, ${signed(m.heap - previous.heap)} heap` : 'baseline';
-    lines.push(`  ${m.label.padEnd(44)} RSS ${f(m.rss)}  heap ${f(m.heap)}   ${added}`);
-    previous = m;
-  }
   process.stdout.write(`${lines.join('\n')}\n`);
 }

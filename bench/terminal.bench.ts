@@ -9,7 +9,7 @@
  * The RSS that users see is measured on the whole playground started as `npm start` does
  * (compiled dist/server/main.js on plain node, default embedded-cluster backend).
  */
-import { spawn as spawnProcess, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn as spawnProcess, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -19,6 +19,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawn as spawnPty } from 'node-pty';
 import WebSocket from 'ws';
 import { ACK_EVERY_BYTES, decodeServerMessage, encodeMessage } from '../server/terminal/protocol.js';
+import { buildServer, startCommand, startPlayground, startScript } from './playground-process.js';
 
 const FILE_BYTES = 64 * 1024 * 1024;
 const RUNS = 3;
@@ -101,10 +102,15 @@ async function bundleServer(): Promise<string> {
 
 async function startServer(mode: 'built' | 'tsx', bundle: string): Promise<{ child: ChildProcess; port: number }> {
   const entry = mode === 'built' ? pathToFileURL(bundle).href : pathToFileURL(fileURLToPath(import.meta.url)).href;
-  const loader = mode === 'tsx' ? ['--import', 'tsx'] : [];
-  const child = spawnProcess(process.execPath, [...loader, '--input-type=module', '-e', `import(${JSON.stringify(entry)}).then((m) => m.serve())`], {
+  // Built: with the start script's node flags and environment, as users run the server.
+  const launch = mode === 'built' ? startScript() : { env: {}, flags: ['--import', 'tsx'] };
+  // TERMINAL_BENCH_PROFILE=DIR writes a CPU profile of the built server there (open it in Chrome DevTools).
+  const profile = mode === 'built' && process.env.TERMINAL_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.TERMINAL_BENCH_PROFILE}`] : [];
+  launch.flags = [...launch.flags, ...profile];
+  const child = spawnProcess(process.execPath, [...launch.flags, '--input-type=module', '-e', `import(${JSON.stringify(entry)}).then((m) => m.serve())`], {
     stdio: ['ignore', 'pipe', 'inherit'],
     cwd: projectRoot,
+    env: { ...process.env, ...launch.env },
   });
   const port = await new Promise<number>((resolve, reject) => {
     let text = '';
@@ -124,46 +130,19 @@ function rssMb(pid: number): number {
   return kb / 1024;
 }
 
-/** The whole playground as `npm start` runs it: compiled once (incremental), then plain node. */
-async function startPlaygroundAsNpmStart(): Promise<{ child: ChildProcess; url: URL; dataDir: string }> {
-  const built = spawnSync(process.execPath, [path.join(projectRoot, 'scripts', 'build-server.mjs')], { cwd: projectRoot, encoding: 'utf8' });
-  if (built.status !== 0) throw new Error(`server build failed:\n${built.stdout}${built.stderr}`);
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'terminal-bench-playground-'));
-  const child = spawnProcess(process.execPath, [path.join(projectRoot, 'dist', 'server', 'main.js'), '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    cwd: projectRoot,
-    env: { ...process.env, PLAYGROUND_TOKEN: '' },
-  });
-  const url = await new Promise<URL>((resolve, reject) => {
-    let text = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      text += d.toString();
-      const match = /Open (http:\/\/\S+)/.exec(text);
-      if (match) resolve(new URL(match[1]!));
-    });
-    child.once('exit', (code) => reject(new Error(`playground exited (${code}) before printing its URL`)));
-  });
-  return { child, url, dataDir };
-}
-
 /** RSS of the playground (npm start) with one idle terminal session, as a browser opens it. */
 async function playgroundIdleRss(): Promise<number> {
-  const { child, url, dataDir } = await startPlaygroundAsNpmStart();
+  buildServer();
+  const pg = await startPlayground();
   try {
-    const exchange = await fetch(url, { redirect: 'manual' });
-    const cookie = exchange.headers
-      .getSetCookie()
-      .map((c) => c.split(';')[0])
-      .join('; ');
-    const term = await connectWs(new URL('/ws/terminal', url.href.replace(/^http/, 'ws')).href, { cookie, origin: url.origin });
+    const term = await connectWs(new URL('/ws/terminal', pg.url.href.replace(/^http/, 'ws')).href, { cookie: pg.cookie, origin: pg.url.origin });
     await settle(term);
     await new Promise((resolve) => setTimeout(resolve, 1000));
-    const rss = rssMb(child.pid!);
+    const rss = rssMb(pg.child.pid!);
     await term.close();
     return rss;
   } finally {
-    await stopServer(child);
-    rmSync(dataDir, { recursive: true, force: true });
+    await pg.stop();
   }
 }
 
@@ -371,7 +350,8 @@ export default async function run(): Promise<void> {
       `  ratio ws / pty      p50 ${f(median(wsEcho) / median(ptyEcho), 2)}   p99 ${f(quantile(wsEcho, 0.99) / quantile(ptyEcho, 0.99), 2)}`,
       `  bare ws echo, no shell (floor of any WebSocket design): p50 ${f(median(bareEcho), 3)} ms   p99 ${f(quantile(bareEcho, 0.99), 3)} ms`,
       `server RSS, one idle session:`,
-      `  the playground as npm start runs it (node dist/server/main.js, embedded cluster)   ${f(playgroundRss)} MB   target <= 80`,
+      `  the playground as npm start runs it (${startCommand()}, embedded cluster)`,
+      `                                                                                   ${f(playgroundRss)} MB   target <= 80`,
       `  terminal server alone (the server above: our terminal code bundled, plain node)  ${f(idleRss)} MB`,
       `    after the floods                                                               ${f(rssAfterFlood)} MB`,
       `    the same run through the tsx loader (as npm run dev does)                      ${f(tsxIdleRss)} MB`,
