@@ -45,12 +45,9 @@ export async function startPlayground(overrides: Partial<Config> & { logger?: Lo
   const logger = givenLogger ?? pino({ level: config.logLevel, name: 'istio-playground' });
 
   // Compiled once (in a child process when built) and cached under the data dir: see lesson-library.ts.
-  const lessons = await LessonLibrary.load(config.lessonsDir, config.backend, { cacheDir: path.join(config.dataDir, 'cache') });
-  const lessonLoad = lessons.loadReport();
-  for (const warning of lessonLoad.warnings) logger.warn(warning);
-  if (lessonLoad.error) logger.error({ dir: config.lessonsDir }, `no lessons are served: ${lessonLoad.error}`);
-  for (const p of lessons.problems()) logger.error({ file: p.file, line: p.line }, `lesson refused: ${p.file}:${p.line}: ${p.message}`);
-  logger.info({ tracks: lessons.trackCount(), dir: config.lessonsDir, from: lessonLoad.source, compiler: lessonLoad.compiler, ms: lessonLoad.ms }, 'lessons loaded');
+  // A cold compile takes a second; the rest of start-up goes on meanwhile.
+  const lessonsLoading = LessonLibrary.load(config.lessonsDir, config.backend, { cacheDir: path.join(config.dataDir, 'cache') });
+  lessonsLoading.catch(() => {}); // awaited below; this only keeps an early failure from counting as unhandled
 
   const toolsDir = projectToolsDir(projectRoot);
   const shellPath = [toolsDir, process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin'].join(path.delimiter);
@@ -59,7 +56,21 @@ export async function startPlayground(overrides: Partial<Config> & { logger?: Lo
   else logger.warn(kubectl.installHint);
 
   const progress = new ProgressStore(config.dataDir);
-  const backend = await createBackend(config);
+  const backend = await createBackend(config).catch((err: unknown) => {
+    progress.close();
+    throw err;
+  });
+  const lessons = await lessonsLoading.catch(async (err: unknown) => {
+    progress.close();
+    await backend.close();
+    throw err;
+  });
+  const lessonLoad = lessons.loadReport();
+  for (const warning of lessonLoad.warnings) logger.warn(warning);
+  if (lessonLoad.error) logger.error({ dir: config.lessonsDir }, `no lessons are served: ${lessonLoad.error}`);
+  for (const p of lessons.problems()) logger.error({ file: p.file, line: p.line }, `lesson refused: ${p.file}:${p.line}: ${p.message}`);
+  logger.info({ tracks: lessons.trackCount(), dir: config.lessonsDir, from: lessonLoad.source, compiler: lessonLoad.compiler, ms: lessonLoad.ms }, 'lessons loaded');
+
   const terminals = new TerminalSessions({
     idleTimeoutMs: config.idleTimeoutSeconds * 1000,
     scrollbackLines: config.scrollbackLines,

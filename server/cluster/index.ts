@@ -1,7 +1,7 @@
 import type { Config } from '../config.js';
 import type { ClusterBackend } from './backend.js';
 
-/** Only the configured backend's module is loaded: the kubeconfig one pulls in client-node (~65 MB of RSS). */
+/** Only the configured backend's module is loaded: a server on the embedded cluster never reads a kubeconfig file's backend code, and the reverse. */
 export async function createBackend(config: Config): Promise<ClusterBackend> {
   switch (config.backend) {
     case 'sim': {
