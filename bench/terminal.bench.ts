@@ -22,9 +22,9 @@ import { ACK_EVERY_BYTES, decodeServerMessage, encodeMessage } from '../server/t
 import { buildServer, startCommand, startPlayground, startScript } from './playground-process.js';
 
 const FILE_BYTES = 64 * 1024 * 1024;
-const RUNS = 3;
+const RUNS = 5;
 /** Fewer runs if the machine is too busy to finish within the bench's time bound. */
-const THROUGHPUT_BUDGET_MS = 15_000;
+const THROUGHPUT_BUDGET_MS = 20_000;
 /** Echo sampling stops early past this (a loaded machine), keeping at least ECHO_MIN_SAMPLES. */
 const ECHO_BUDGET_MS = 4_000;
 const ECHO_MIN_SAMPLES = 100;
@@ -297,10 +297,20 @@ function quantile(xs: number[], q: number): number {
 
 export default async function run(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'terminal-bench-'));
-  const file = path.join(dir, 'data.txt');
-  const line = 'The quick brown fox jumps over the lazy dog; istio-playground terminal bench 0123456789\n';
-  const chunk = Buffer.from(line.repeat(Math.ceil((1024 * 1024) / line.length))).subarray(0, 1024 * 1024);
-  writeFileSync(file, Buffer.concat(Array.from({ length: FILE_BYTES / chunk.length }, () => chunk)));
+  // Two files of plain text: the kernel's tty layer turns every "\n" into "\r\n" one line at a
+  // time, so the number of lines, more than the bytes, sets what a PTY can carry. Wide lines are
+  // what the issue's reference figure for node-pty alone (~77 MB/s) matches on these machines;
+  // log-like lines are what a learner's `kubectl logs` or `cat` of a manifest looks like.
+  const sentence = 'The quick brown fox jumps over the lazy dog; istio-playground terminal bench 0123456789';
+  const files = [
+    { label: 'wide lines (1 KiB)', line: `${`${sentence} `.repeat(12).slice(0, 1023)}\n` },
+    { label: 'log-like lines (88 B)', line: `${sentence}\n` },
+  ].map(({ label, line }) => {
+    const file = path.join(dir, `${label.split(' ')[0]}.txt`);
+    const chunk = Buffer.from(line.repeat(Math.ceil((1024 * 1024) / line.length))).subarray(0, 1024 * 1024);
+    writeFileSync(file, Buffer.concat(Array.from({ length: FILE_BYTES / chunk.length }, () => chunk)));
+    return { label, file, pty: [] as number[], ws: [] as number[] };
+  });
 
   const playgroundRss = await playgroundIdleRss();
   const bundle = await bundleServer();
@@ -326,12 +336,12 @@ export default async function run(): Promise<void> {
     const pty = connectPty();
     await settle(pty);
 
-    const wsRates: number[] = [];
-    const ptyRates: number[] = [];
     const throughputStarted = Date.now();
     for (let i = 0; i < RUNS && (i === 0 || Date.now() - throughputStarted < THROUGHPUT_BUDGET_MS); i++) {
-      ptyRates.push(await throughput(pty, file));
-      wsRates.push(await throughput(ws, file));
+      for (const f of files) {
+        f.pty.push(await throughput(pty, f.file));
+        f.ws.push(await throughput(ws, f.file));
+      }
     }
     const rssAfterFlood = rssMb(child.pid!);
     const bare = await connectBareEcho(port);
@@ -340,10 +350,13 @@ export default async function run(): Promise<void> {
 
     const f = (n: number, d = 1) => n.toFixed(d);
     const report = [
-      `output throughput (cat 64 MB, median of ${wsRates.length} runs each, interleaved):`,
-      `  node-pty alone      ${f(median(ptyRates))} MB/s   (runs: ${ptyRates.map((r) => f(r)).join(', ')})`,
-      `  over WebSocket      ${f(median(wsRates))} MB/s   (runs: ${wsRates.map((r) => f(r)).join(', ')})   target >= 60`,
-      `  ratio ws / pty      ${f(median(wsRates) / median(ptyRates), 2)}`,
+      `output throughput (cat of a 64 MB file, median of ${files[0]!.ws.length} runs each, interleaved):`,
+      ...files.flatMap((file) => [
+        `  ${file.label}`,
+        `    node-pty alone      ${f(median(file.pty))} MB/s   (runs: ${file.pty.map((r) => f(r)).join(', ')})`,
+        `    over WebSocket      ${f(median(file.ws))} MB/s   (runs: ${file.ws.map((r) => f(r)).join(', ')})   target >= 60`,
+        `    ratio ws / pty      ${f(median(file.ws) / median(file.pty), 2)}`,
+      ]),
       `keystroke echo latency (${wsEcho.length} keys at a bash prompt, the three interleaved key by key):`,
       `  node-pty alone      p50 ${f(median(ptyEcho), 3)} ms   p99 ${f(quantile(ptyEcho, 0.99), 3)} ms`,
       `  over WebSocket      p50 ${f(median(wsEcho), 3)} ms   p99 ${f(quantile(wsEcho, 0.99), 3)} ms   target p50 <= 0.5, p99 <= 2`,
