@@ -165,15 +165,7 @@ export class KubeObjects {
 
   private async getJson<T>(path: string): Promise<T> {
     const answer = await this.request(path, { headers: { accept: 'application/json' } });
-    if (answer.status >= 400) {
-      let message = `HTTP ${answer.status}`;
-      try {
-        message = (JSON.parse(answer.body) as { message?: string }).message ?? message;
-      } catch {
-        // Not a Status object (e.g. "404 page not found"): the status line says enough.
-      }
-      throw new KubeApiError(answer.status, answer.body, message);
-    }
+    if (answer.status >= 400) throw statusError(answer.status, answer.body);
     try {
       return JSON.parse(answer.body) as T;
     } catch {
@@ -184,9 +176,7 @@ export class KubeObjects {
 
   /** A request to any API path (any status is an answer); ApiUnreachableError when there is none. */
   async request(path: string, init: { method?: string; headers?: Record<string, string>; body?: string; maxBody?: number } = {}): Promise<ApiAnswer> {
-    const server = this.kc.getCurrentCluster()?.server;
-    if (!server) throw new Error('the kubeconfig names no cluster server');
-    const url = new URL(path, server.endsWith('/') ? server : `${server}/`);
+    const url = this.urlOf(path);
     // Re-applied per request: tokens from exec plugins and files expire and are refreshed here.
     const auth: https.RequestOptions = { headers: {} };
     await this.kc.applyToHTTPSOptions(auth);
@@ -214,6 +204,13 @@ export class KubeObjects {
     }
   }
 
+  /** An API path as a URL on the kubeconfig's current cluster. */
+  private urlOf(path: string): URL {
+    const server = this.kc.getCurrentCluster()?.server;
+    if (!server) throw new Error('the kubeconfig names no cluster server');
+    return new URL(path, server.endsWith('/') ? server : `${server}/`);
+  }
+
   /**
    * Watches a collection path (`?watch=true`, bookmarks allowed): `onEvent` gets each event's
    * type and object, `onEnd` once, when the server ends the watch, the connection fails or the
@@ -221,9 +218,7 @@ export class KubeObjects {
    * connection for as long as it lasts, outside the pool that short requests share.
    */
   async watch(path: string, onEvent: (type: string, object: unknown) => void, onEnd: (err?: Error) => void): Promise<{ abort(): void }> {
-    const server = this.kc.getCurrentCluster()?.server;
-    if (!server) throw new Error('the kubeconfig names no cluster server');
-    const url = new URL(path, server.endsWith('/') ? server : `${server}/`);
+    const url = this.urlOf(path);
     url.searchParams.set('watch', 'true');
     url.searchParams.set('allowWatchBookmarks', 'true');
     const options: https.RequestOptions = { headers: { accept: 'application/json' } };
@@ -239,16 +234,7 @@ export class KubeObjects {
       if ((res.statusCode ?? 0) >= 400) {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const body = Buffer.concat(chunks).toString('utf8');
-          let message = `HTTP ${res.statusCode}`;
-          try {
-            message = (JSON.parse(body) as { message?: string }).message ?? message;
-          } catch {
-            // Not a Status: the status line says enough.
-          }
-          end(new KubeApiError(res.statusCode!, body, message));
-        });
+        res.on('end', () => end(statusError(res.statusCode!, Buffer.concat(chunks).toString('utf8'))));
         return;
       }
       // One JSON event per line; a line may span chunks.
@@ -330,6 +316,17 @@ function send(url: URL, options: https.RequestOptions, body: string | undefined,
     if (body !== undefined) req.write(body);
     req.end();
   });
+}
+
+/** An error status as a KubeApiError, worded with the Status message the API server sent. */
+function statusError(status: number, body: string): KubeApiError {
+  let message = `HTTP ${status}`;
+  try {
+    message = (JSON.parse(body) as { message?: string }).message ?? message;
+  } catch {
+    // Not a Status object (e.g. "404 page not found"): the status line says enough.
+  }
+  return new KubeApiError(status, body, message);
 }
 
 /** Whether an API error body is a Status about the named object (as opposed to a missing resource path). */
