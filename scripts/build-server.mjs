@@ -5,8 +5,8 @@
  * the check engine, …).
  *
  * Why a bundle rather than tsc's one-file-per-module output: the server's memory. Bundling
- * tree-shakes what a package exports but we never call, and V8 keeps every loaded module's source text in memory, so whitespace
- * is minified too. Identifiers are kept (readable stack traces); linked source maps are written
+ * tree-shakes what a package exports but we never call, and V8 keeps every loaded module's
+ * source text in memory, so whitespace is minified too. Identifiers are kept (readable stack traces); linked source maps are written
  * for `node --enable-source-maps` when debugging. Type checking is `npm run typecheck`'s job.
  *
  * Native addons stay external (they load their .node files relative to their package), as do
@@ -14,7 +14,6 @@
  *
  * Usage: node scripts/build-server.mjs
  */
-import { existsSync } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,7 +24,7 @@ const sourceDir = path.join(root, 'server');
 const outDir = path.join(root, 'dist', 'server');
 
 /** Programs of their own: the server, and what it runs in child processes. */
-const entryPoints = ['main.ts', 'lessons/compile-main.ts'].map((f) => path.join(sourceDir, f)).filter((f) => existsSync(f));
+const entryPoints = ['main.ts', 'lessons/compile-main.ts'].map((f) => path.join(sourceDir, f));
 
 /**
  * Addons with .node binaries; CommonJS packages loaded through createRequire at run time; and
@@ -65,7 +64,7 @@ async function main() {
   });
   // What each output holds, for `npm run bench -- memory` and for anyone asking why it is big.
   await writeFile(path.join(root, 'dist', 'server-meta.json'), JSON.stringify(result.metafile));
-  const main = result.metafile.outputs[path.relative(process.cwd(), path.join(outDir, 'main.js'))] ?? Object.values(result.metafile.outputs).find((o) => o.entryPoint?.endsWith('main.ts'));
+  const main = Object.values(result.metafile.outputs).find((o) => o.entryPoint?.endsWith('server/main.ts'));
   const kib = (n) => `${Math.round(n / 1024)} KiB`;
   console.log(`server built into ${path.relative(root, outDir)}/ in ${Date.now() - started} ms (main.js ${main ? kib(main.bytes) : '?'}, ${Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js')).length} files)`);
 }

@@ -107,7 +107,7 @@ export async function startPlayground(overrides: Partial<Config> & { logger?: Lo
       const spec = await shellSpec(learnerId)();
       const kubeconfigPath = spec.env.KUBECONFIG!;
       let cached = kubeConfigs.get(learnerId);
-      // Loaded when a step first has something to check: client-node's Kubeconfig and the checks' own objects client.
+      // Loaded when a step first has something to check: the kubeconfig reader and the checks' objects client.
       const { createCheckContext, loadKubeConfig } = await import('./checks/context.js');
       if (!cached || cached.path !== kubeconfigPath) {
         cached = { path: kubeconfigPath, kc: loadKubeConfig(kubeconfigPath) };

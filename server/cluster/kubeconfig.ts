@@ -54,7 +54,7 @@ export class Kubeconfig {
   }
 
   loadFromString(text: string): void {
-    // YAML 1.1, as kubectl (and client-node) read kubeconfigs: `yes`/`no` are booleans there.
+    // YAML 1.1, as kubectl reads kubeconfigs: `yes`/`no` are booleans there (client-node's js-yaml reads strings).
     const doc = (YAML.parse(text, { version: '1.1' }) ?? {}) as Record<string, unknown>;
     if (typeof doc !== 'object' || Array.isArray(doc)) throw new Error('a kubeconfig must be a YAML mapping');
     this.clusters = newClusters(doc.clusters);

@@ -29,16 +29,13 @@ const here = fileURLToPath(import.meta.url);
 
 /**
  * The child-process compiler next to the running server if it is built JavaScript, else the
- * in-process one. The built entry is dist/server/lessons/compile-main.js; this module may sit in
- * dist/server/lessons/ (one file per module), or be bundled into dist/server/main.js or a chunk
- * under dist/server/chunks/.
+ * in-process one. The built entry is dist/server/lessons/compile-main.js; this module is bundled
+ * into dist/server/main.js or a chunk under dist/server/chunks/.
  */
 export function defaultLessonCompiler(): LessonCompiler {
   if (here.endsWith('.js')) {
     const dir = path.dirname(here);
-    const entry = [path.join(dir, 'compile-main.js'), path.join(dir, 'lessons', 'compile-main.js'), path.join(dir, '..', 'lessons', 'compile-main.js')].find((file) =>
-      existsSync(file),
-    );
+    const entry = [path.join(dir, 'lessons', 'compile-main.js'), path.join(dir, '..', 'lessons', 'compile-main.js')].find((file) => existsSync(file));
     if (entry) return childProcessCompiler({ command: process.execPath, args: [entry], codeDir: path.dirname(entry) });
   }
   return inProcessCompiler();

@@ -176,19 +176,3 @@ export function renderHints(track: Track, step: Step): Promise<string[]> {
 export function renderTrackSummary(track: Track): Promise<string> {
   return cached(`summary\0${track.id}`, `${track.id}--summary--`, track.summary);
 }
-
-/**
- * Renders every track's summary, steps and hints into the cache, one after the other, so the
- * first learner to open a track does not wait for highlighting. Returns the time it took.
- */
-export async function prerenderTracks(tracks: readonly Track[]): Promise<number> {
-  const started = performance.now();
-  for (const track of tracks) {
-    await renderTrackSummary(track);
-    for (const step of track.steps) {
-      await renderStep(track, step);
-      await renderHints(track, step);
-    }
-  }
-  return performance.now() - started;
-}

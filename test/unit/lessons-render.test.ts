@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { JSDOM } from 'jsdom';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { loadCatalog, type Step, type Track } from '../../server/lessons/catalog.js';
-import { prerenderTracks, renderCacheStats, renderHints, renderStep, renderTrackSummary } from '../../server/lessons/render.js';
+import { renderCacheStats, renderHints, renderStep, renderTrackSummary } from '../../server/lessons/render.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 let track: Track;
@@ -171,16 +171,6 @@ describe('render cache', () => {
     expect(renderCacheStats().misses).toBe(after.misses + 1);
     // The edit replaced the step's entry rather than adding one.
     expect(renderCacheStats().entries).toBe(after.entries);
-  });
-
-  it('prerenders whole tracks so that later requests are cache hits', async () => {
-    const { tracks } = await loadCatalog(path.join(here, '../fixtures/lessons/good'));
-    await prerenderTracks(tracks);
-    const before = renderCacheStats();
-    for (const candidate of tracks) for (const step of candidate.steps) await renderStep(candidate, step);
-    const after = renderCacheStats();
-    expect(after.misses).toBe(before.misses);
-    expect(after.hits).toBe(before.hits + 3);
   });
 
   it('renders the real Welcome track with a Run button for kubectl version and kubectl get nodes', async () => {
