@@ -8,11 +8,12 @@
  *  - What the bundle loads at start and on first use, from the build's metafile.
  * RssAnon is memory the process allocated (JS heaps, malloc); RssFile is mapped code (node, addons).
  */
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
 import WebSocket from 'ws';
 import { decodeServerMessage, encodeMessage } from '../server/terminal/protocol.js';
+import { findReferenceDir } from '../test/helpers/reference-dir.js';
 import { buildServer, projectRoot, rssOf, startCommand, startPlayground, type Rss } from './playground-process.js';
 
 const IDLE_MS = 3000;
@@ -32,8 +33,7 @@ async function bareNodeRss(): Promise<Rss> {
 
 /** Bookinfo's manifest from the reference material beside the checkout, if it is there. */
 function bookinfoManifest(): string | undefined {
-  const candidates = [process.env.PLAYGROUND_REFERENCE_DIR, path.join(projectRoot, '..', 'shared', 'reference', 'istio'), '/work/shared/reference/istio'];
-  const dir = candidates.find((c) => c && existsSync(path.join(c, 'samples', 'bookinfo.yaml')));
+  const dir = findReferenceDir();
   return dir ? path.join(dir, 'samples', 'bookinfo.yaml') : undefined;
 }
 
