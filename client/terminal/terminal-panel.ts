@@ -16,6 +16,8 @@ import type { ThemeName } from '../preferences.js';
 import { type ConnectionState, TerminalConnection } from './connection.js';
 import { searchDecorations, terminalThemes } from './themes.js';
 
+/** Typing held behind a pending paste is kept up to this much (a learner does not type more). */
+const MAX_HELD_INPUT_CHARS = 64 * 1024;
 const FONT_FAMILY = "'JetBrains Mono Variable', ui-monospace, 'SFMono-Regular', Menlo, Consolas, 'DejaVu Sans Mono', monospace";
 
 export interface TerminalPanelOptions {
@@ -53,6 +55,11 @@ export class TerminalPanel {
   private fitFrame = 0;
   private copyTimer = 0;
   private noticeTimer = 0;
+  /** Pastes from the toolbar whose clipboard read has not settled yet, in click order. */
+  private pasteQueue: Promise<void> = Promise.resolve();
+  private pastesPending = 0;
+  /** Keys typed while a paste is pending: they belong after the pasted text. */
+  private heldInput: string[] = [];
 
   constructor(private readonly options: TerminalPanelOptions) {
     this.theme = options.theme;
@@ -144,8 +151,8 @@ export class TerminalPanel {
         },
       },
     );
-    this.terminal.onData((data) => this.connection.sendInput(data));
-    this.terminal.onBinary((data) => this.connection.sendInput(data));
+    this.terminal.onData((data) => this.input(data));
+    this.terminal.onBinary((data) => this.input(data));
     this.terminal.onResize(({ cols, rows }) => this.connection.resize(cols, rows));
     new ResizeObserver(() => this.scheduleFit()).observe(this.host);
   }
@@ -323,15 +330,38 @@ export class TerminalPanel {
     }, 250);
   }
 
-  private async pasteFromClipboard(): Promise<void> {
-    const text = await readText();
-    if (text === null) {
-      this.options.announcer.announce('The browser blocked clipboard access: press Ctrl+Shift+V in the terminal to paste.');
-      this.focus();
+  private input(data: string): void {
+    if (this.pastesPending > 0) {
+      if (this.heldInput.reduce((n, d) => n + d.length, 0) + data.length <= MAX_HELD_INPUT_CHARS) this.heldInput.push(data);
       return;
     }
-    this.terminal.paste(text);
+    this.connection.sendInput(data);
+  }
+
+  /**
+   * The toolbar's Paste. The terminal takes focus at once: otherwise the button keeps it while the
+   * clipboard is read, and an Enter pressed meanwhile clicks Paste again (a double paste, and the
+   * Enter lost). Keys typed before the read settles are held and follow the pasted text.
+   */
+  private pasteFromClipboard(): Promise<void> {
     this.focus();
+    this.pastesPending += 1;
+    const read = readText();
+    this.pasteQueue = this.pasteQueue.then(async () => {
+      const text = await read;
+      this.pastesPending -= 1;
+      try {
+        if (text === null) this.options.announcer.announce('The browser blocked clipboard access: press Ctrl+Shift+V in the terminal to paste.');
+        else this.terminal.paste(text);
+      } finally {
+        if (this.pastesPending === 0) {
+          const held = this.heldInput.join('');
+          this.heldInput = [];
+          if (held) this.connection.sendInput(held);
+        }
+      }
+    });
+    return this.pasteQueue;
   }
 
   private renderState(state: ConnectionState): void {

@@ -215,7 +215,29 @@ describe('lessons in the browser', { timeout: 60_000 }, () => {
     await page.evaluate(() => navigator.clipboard.writeText('echo pasted-$((2*3))'));
     await page.getByRole('button', { name: 'Paste (Ctrl+Shift+V)' }).click();
     await page.keyboard.press('Enter');
-    await waitForTerminal(page, (text) => terminalLines(text).includes('pasted-6'));
+    const pasted = await waitForTerminal(page, (text) => terminalLines(text).includes('pasted-6'));
+    // Pasted once: the Enter went to the shell, not to the Paste button (which would paste again).
+    expect(terminalLines(pasted).filter((line) => line.includes('echo pasted-'))).toEqual([expect.stringMatching(/# echo pasted-\$\(\(2\*3\)\)$/)]);
+
+    // A slow clipboard read (a permission prompt, a busy machine): what the learner types meanwhile
+    // lands in the shell after the pasted text, never on the button.
+    await page.evaluate(() => {
+      const w = window as unknown as { releaseClipboard?: () => void };
+      Object.defineProperty(navigator.clipboard, 'readText', {
+        configurable: true,
+        value: () => new Promise<string>((resolve) => (w.releaseClipboard = () => resolve('echo slow-$((3*4))'))),
+      });
+    });
+    await page.getByRole('button', { name: 'Paste (Ctrl+Shift+V)' }).click();
+    await page.keyboard.type(' && echo typed-after');
+    await page.keyboard.press('Enter');
+    await page.evaluate(() => {
+      (window as unknown as { releaseClipboard: () => void }).releaseClipboard();
+      delete (navigator.clipboard as { readText?: unknown }).readText; // the real one again
+    });
+    const slow = terminalLines(await waitForTerminal(page, (text) => terminalLines(text).includes('typed-after')));
+    const command = slow.findIndex((line) => line.includes('echo slow-'));
+    expect(slow.slice(command, command + 3)).toEqual([expect.stringMatching(/# echo slow-\$\(\(3\*4\)\) && echo typed-after$/), 'slow-12', 'typed-after']);
 
     // Selecting text in the terminal copies it, as in most terminals.
     await page.evaluate(() => navigator.clipboard.writeText(''));
