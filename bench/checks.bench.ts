@@ -65,7 +65,6 @@ async function changeToPage(): Promise<void> {
   const pg = await startPlayground({ port: 0, dataDir, lessonsDir, logger: pino({ level: 'silent' }) });
   const login = await fetch(pg.url, { redirect: 'manual' });
   const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const learner = /pg_learner_\d+=([^;]+)/.exec(cookie)![1]!;
   const res = await fetch(new URL('/api/checks/demo/configmap/events', pg.baseUrl), { headers: { cookie } });
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
@@ -85,7 +84,9 @@ async function changeToPage(): Promise<void> {
     }
   };
   await nextState('failed');
-  const kubeconfig = path.join(dataDir, 'learners', learner, 'kubeconfig');
+  // The cookie is a secret, not the learner id: the only learner's directory is this one.
+  const [learner] = fs.readdirSync(path.join(dataDir, 'learners'));
+  const kubeconfig = path.join(dataDir, 'learners', learner!, 'kubeconfig');
   // Changes go through a pooled connection (client-node's API classes open one per request), so the
   // delay measured is the server's, not a TLS handshake's.
   const api = kubeObjectsFor(loadKubeConfig(kubeconfig));

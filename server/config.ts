@@ -8,6 +8,22 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as z from 'zod';
 
+/** `scheme://host[:port]` and nothing more; kept in the URL standard's serialization. */
+const origin = z.string().transform((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a URL (expected e.g. https://lab.example.org)` });
+    return z.NEVER;
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password || url.pathname !== '/' || url.search || url.hash) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not an origin: give scheme, host and port only (e.g. https://lab.example.org)` });
+    return z.NEVER;
+  }
+  return url.origin;
+});
+
 const port = z.coerce.number().int().min(0, 'must be 0 (any free port) or 1-65535').max(65535, 'must be at most 65535');
 
 export const configSchema = z
@@ -25,8 +41,11 @@ export const configSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     /** Fixed access token (instructors, tests); random per start when absent. */
     token: z.string().min(16, 'must be at least 16 characters').optional(),
-    /** Extra origins allowed to open the terminal WebSocket (e.g. behind a reverse proxy). */
-    allowedOrigins: z.array(z.string().url()),
+    /**
+     * Origins the playground is published at besides its listening address (a reverse proxy, a
+     * DNS name, a forwarded port): pages from them may open terminals, and their hosts are answered.
+     */
+    publicOrigins: z.array(origin),
     /** Where the built client lives. */
     clientDir: z.string().min(1),
   })
@@ -39,7 +58,7 @@ export const configSchema = z
 export type Config = z.infer<typeof configSchema>;
 
 /** Where each setting comes from: flag name and environment variable. */
-const sources: Record<Exclude<keyof Config, 'allowedOrigins'>, { flag: string; env: string[] }> = {
+const sources: Record<Exclude<keyof Config, 'publicOrigins'>, { flag: string; env: string[] }> = {
   host: { flag: 'host', env: ['HOST', 'PLAYGROUND_HOST'] },
   port: { flag: 'port', env: ['PORT', 'PLAYGROUND_PORT'] },
   dataDir: { flag: 'data-dir', env: ['PLAYGROUND_DATA_DIR'] },
@@ -81,7 +100,7 @@ export const defaults = {
   idleTimeoutSeconds: 30 * 60,
   scrollbackLines: 5000,
   logLevel: 'info',
-  allowedOrigins: [] as string[],
+  publicOrigins: [] as string[],
   clientDir: path.join(projectRoot, 'dist', 'client'),
 } as const;
 
@@ -94,6 +113,7 @@ export class ConfigError extends Error {
 
 function describe(key: string): string {
   const source = sources[key as keyof typeof sources];
+  if (key === 'publicOrigins') return `${key} (--public-origin / PLAYGROUND_PUBLIC_ORIGIN)`;
   return source ? `${key} (--${source.flag} / ${source.env.join(' or ')})` : key;
 }
 
@@ -129,7 +149,7 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   try {
     ({ values: flags } = parseArgs({
       args: argv,
-      options: { ...options, 'allow-origin': { type: 'string', multiple: true } as never },
+      options: { ...options, 'public-origin': { type: 'string', multiple: true } as never, 'allow-origin': { type: 'string', multiple: true } as never },
       strict: true,
       allowPositionals: false,
     }) as { values: Record<string, string | boolean | undefined> });
@@ -143,10 +163,16 @@ export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
     const value = fromFlag ?? fromEnv;
     if (value !== undefined) input[key as keyof Config] = value;
   }
+  // `--allow-origin` / PLAYGROUND_ALLOWED_ORIGINS are this setting's older names, same meaning.
+  const list = (values: unknown) => ((values as string[] | undefined) ?? []).flatMap((v) => v.split(','));
   const origins = [
-    ...((flags['allow-origin'] as unknown as string[] | undefined) ?? []),
-    ...(env.PLAYGROUND_ALLOWED_ORIGINS ? env.PLAYGROUND_ALLOWED_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean) : []),
-  ];
-  if (origins.length) input.allowedOrigins = origins;
+    ...list(flags['public-origin']),
+    ...list(flags['allow-origin']),
+    ...list([env.PLAYGROUND_PUBLIC_ORIGIN ?? '']),
+    ...list([env.PLAYGROUND_ALLOWED_ORIGINS ?? '']),
+  ]
+    .map((o) => o.trim())
+    .filter(Boolean);
+  if (origins.length) input.publicOrigins = origins;
   return resolveConfig(input);
 }

@@ -12,6 +12,7 @@ import type { ClusterBackend } from './cluster/backend.js';
 import { kubectlStatus, projectToolsDir, type ToolStatus } from './cluster/tools.js';
 import { Auth, randomToken } from './http/auth.js';
 import { createApp } from './http/app.js';
+import { Site } from './http/site.js';
 import { LessonLibrary } from './http/lesson-library.js';
 import { learnerWorkspace } from './learners/workspace.js';
 import { ProgressStore } from './progress/store.js';
@@ -129,7 +130,9 @@ export async function startPlayground(overrides: Partial<Config> & { logger?: Lo
     });
   });
   const port = (server.address() as AddressInfo).port;
-  const auth = new Auth({ token, port, allowedOrigins: config.allowedOrigins });
+  const site = new Site({ listenHost: config.host, port, publicOrigins: config.publicOrigins });
+  const auth = new Auth({ token, port, site, learners: progress.identities });
+  logger.info({ origins: [...site.origins] }, 'pages from these origins may open terminals; publish elsewhere with --public-origin');
 
   const app = createApp({
     auth,
@@ -152,16 +155,17 @@ export async function startPlayground(overrides: Partial<Config> & { logger?: Lo
       socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${message}\n`);
     };
     const pathname = (req.url ?? '').split('?')[0];
-    const who = auth.authenticate(req);
-    if (!who.ok) return refuse(who.status, who.message);
+    const host = auth.checkHost(req);
+    if (host) return refuse(host.status, host.message);
     const origin = auth.checkOrigin(req);
-    if (origin && !origin.ok) {
+    if (origin) {
       logger.warn({ origin: req.headers.origin }, 'refused terminal WebSocket from a foreign origin');
       return refuse(origin.status, origin.message);
     }
+    // Token and an issued learner identity: a terminal is never opened for (or created by) anyone else.
+    const who = auth.authenticate(req);
+    if (!who.ok) return refuse(who.status, who.message);
     if (pathname !== TERMINAL_PATH) return refuse(404, 'no such WebSocket endpoint');
-    // The terminal belongs to a learner: the page must have set the learner cookie first.
-    if (who.newLearner) return refuse(401, 'no learner session: open the playground page first');
     terminalUpgrade(req, socket, head, who.learnerId, shellSpec(who.learnerId));
   });
 

@@ -8,7 +8,8 @@ import helmet from 'helmet';
 import type { Logger } from 'pino';
 import * as z from 'zod';
 import { jsonBody } from './json-body.js';
-import type { Auth } from './auth.js';
+import { NO_LEARNER, NO_TOKEN, type Auth } from './auth.js';
+import { onSitePath } from './site.js';
 import type { ProgressStore } from '../progress/store.js';
 import type { LessonLibrary } from './lesson-library.js';
 import type { CheckEngine } from '../checks/engine.js';
@@ -41,6 +42,11 @@ const unauthorizedPage = `<!doctype html><html lang="en"><head><meta charset="ut
 <body><h1>Access token needed</h1><p>This playground gives its visitors a real shell, so it only opens with the access token the server printed when it started.</p>
 <p>Open the URL from the server's output, which looks like <code>http://127.0.0.1:8080/?token=…</code>.</p></body></html>`;
 
+/** The paths that load the app: loading it is how a browser gets its learner identity. */
+const APP_PAGES = new Set(['/', '/index.html']);
+
+const isApi = (pathname: string) => pathname === '/api' || pathname.startsWith('/api/');
+
 export function createApp(deps: AppDeps): express.Express {
   const { auth, progress, lessons, logger } = deps;
   const app = express();
@@ -70,31 +76,52 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
 
-  // Token exchange: the URL's token becomes a cookie and leaves the address bar.
+  // DNS rebinding: a request naming a host we do not answer for gets nothing, not even the 401 page.
+  app.use((req, res, next) => {
+    const refused = auth.checkHost(req);
+    if (!refused) return next();
+    res.status(refused.status).type('text').send(refused.message);
+  });
+
+  // Token exchange: the URL's token becomes a cookie and leaves the address bar. This is a page
+  // load, so a browser without a learner identity gets one here.
   app.use((req, res, next) => {
     const token = typeof req.query.token === 'string' ? req.query.token : undefined;
-    if (token === undefined) return next();
+    if (token === undefined || req.method !== 'GET') return next();
+    // The Location is rebuilt from the path alone: `//evil.example/?token=…` stays on this site.
+    const back = onSitePath(req.path);
     if (!auth.isValidToken(token)) {
+      // A stale bookmark (old token) in a browser that is signed in still opens the playground.
+      if (auth.hasAccess(req)) return res.redirect(302, back);
       res.status(401).type('html').send(unauthorizedPage);
       return;
     }
-    const current = auth.authenticate({ ...req, headers: { ...req.headers, authorization: `Bearer ${token}` } } as never);
     const cookies = [auth.tokenCookieHeader()];
-    if (current.ok && current.newLearner) cookies.push(auth.learnerCookieHeader(current.learnerId));
+    if (auth.learnerOf(req) === undefined) cookies.push(auth.issueLearner().cookie);
     res.setHeader('Set-Cookie', cookies);
-    res.redirect(302, req.path);
+    res.redirect(302, back);
   });
 
   app.use((req, res, next) => {
-    const result = auth.authenticate(req);
-    if (!result.ok) {
-      if (req.path.startsWith('/api/') || req.path === '/api') res.status(401).json({ error: result.message });
-      else res.status(401).type('html').send(unauthorizedPage);
+    if (auth.hasAccess(req)) return next();
+    if (isApi(req.path)) res.status(401).json({ error: NO_TOKEN });
+    else res.status(401).type('html').send(unauthorizedPage);
+  });
+
+  // Learner identity: the app page issues one to a browser without (or with a stale one); the API
+  // answers only a known learner and never creates one (nor a cluster) for an unknown caller.
+  app.use((req, res, next) => {
+    const learnerId = auth.learnerOf(req);
+    if (learnerId !== undefined) {
+      req.learnerId = learnerId;
+      if (isApi(req.path)) progress.touchLearner(learnerId);
+      return next();
+    }
+    if (isApi(req.path)) {
+      res.status(401).json({ error: NO_LEARNER });
       return;
     }
-    if (result.newLearner) res.append('Set-Cookie', auth.learnerCookieHeader(result.learnerId));
-    req.learnerId = result.learnerId;
-    progress.touchLearner(result.learnerId);
+    if (req.method === 'GET' && APP_PAGES.has(req.path)) res.append('Set-Cookie', auth.issueLearner().cookie);
     next();
   });
 

@@ -1,8 +1,13 @@
 /**
- * Access control. A terminal is a shell, so nothing is served without the token printed at
- * start-up: the URL's `?token=` is exchanged once for an HttpOnly, SameSite=Strict cookie
- * (then the token leaves the address bar). API clients may send `Authorization: Bearer`.
- * WebSocket upgrades must also come from our own origin (cross-site WebSocket hijacking).
+ * Access control. A terminal is a shell, so two things are needed, and neither is a name anyone
+ * can learn:
+ *
+ * - the access token printed at start-up: the URL's `?token=` is exchanged once for an HttpOnly,
+ *   SameSite=Strict cookie (then it leaves the address bar); API clients may send `Authorization:
+ *   Bearer`. It says "may use this playground".
+ * - a learner identity: a random secret the server issues on the page load (see identities.ts)
+ *   and maps to a learner id. It says "is this learner". The learner id itself (a directory
+ *   name, a log field) opens nothing.
  *
  * Cookie names carry the port because browsers share cookies across ports of one host:
  * two playgrounds on 127.0.0.1 must not overwrite each other's cookies.
@@ -10,18 +15,28 @@
 import crypto from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { parse as parseCookies, serialize as serializeCookie } from 'cookie';
+import type { IssuedIdentity } from '../progress/identities.js';
+import type { Site } from './site.js';
+
+export interface LearnerDirectory {
+  issue(): IssuedIdentity;
+  learnerFor(secret: string | undefined): string | undefined;
+}
 
 export interface AuthOptions {
   token: string;
   port: number;
-  allowedOrigins: string[];
+  site: Site;
+  learners: LearnerDirectory;
 }
 
-export type AuthResult =
-  | { ok: true; learnerId: string; newLearner: boolean }
-  | { ok: false; status: 401 | 403; message: string };
+export type Refusal = { ok: false; status: 401 | 403; message: string };
+export type AuthResult = { ok: true; learnerId: string } | Refusal;
 
 const LEARNER_COOKIE_MAX_AGE = 365 * 24 * 3600;
+
+export const NO_TOKEN = 'missing or invalid access token: open the URL the server printed at start-up';
+export const NO_LEARNER = 'no learner session: open the playground page (the URL the server printed at start-up) to start one';
 
 export function randomToken(bytes = 24): string {
   return crypto.randomBytes(bytes).toString('base64url');
@@ -44,44 +59,58 @@ export class Auth {
     return crypto.timingSafeEqual(digest(candidate), this.tokenDigest);
   }
 
-  /** Who is asking, if they may: by cookie or bearer header (the URL token is handled by exchange). */
-  authenticate(req: IncomingMessage): AuthResult {
-    const cookies = parseCookies(req.headers.cookie ?? '');
+  /** May this request use the playground at all: the token by cookie or bearer header. */
+  hasAccess(req: IncomingMessage): boolean {
     const bearer = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
-    if (!this.isValidToken(cookies[this.tokenCookie]) && !this.isValidToken(bearer)) {
-      return { ok: false, status: 401, message: 'missing or invalid access token: open the URL the server printed at start-up' };
-    }
-    const existing = cookies[this.learnerCookie];
-    if (existing && /^[A-Za-z0-9_-]{16,64}$/.test(existing)) return { ok: true, learnerId: existing, newLearner: false };
-    return { ok: true, learnerId: randomToken(18), newLearner: true };
+    return this.isValidToken(this.cookies(req)[this.tokenCookie]) || this.isValidToken(bearer);
   }
 
-  /** Cross-site WebSocket hijacking guard: the page that opens the socket must be ours. */
-  checkOrigin(req: IncomingMessage): AuthResult | null {
+  /** The learner whose issued secret the request carries; undefined for none, a forged or a stale one. */
+  learnerOf(req: IncomingMessage): string | undefined {
+    return this.options.learners.learnerFor(this.cookies(req)[this.learnerCookie]);
+  }
+
+  /** Token and learner identity, as the API and the terminal require them. Never creates a learner. */
+  authenticate(req: IncomingMessage): AuthResult {
+    if (!this.hasAccess(req)) return { ok: false, status: 401, message: NO_TOKEN };
+    const learnerId = this.learnerOf(req);
+    if (learnerId === undefined) return { ok: false, status: 401, message: NO_LEARNER };
+    return { ok: true, learnerId };
+  }
+
+  /** A new learner, for the page load of a browser that has none: its id and the cookie proving it. */
+  issueLearner(): { learnerId: string; cookie: string } {
+    const { learnerId, secret } = this.options.learners.issue();
+    const cookie = serializeCookie(this.learnerCookie, secret, {
+      httpOnly: true,
+      sameSite: 'strict',
+      path: '/',
+      maxAge: LEARNER_COOKIE_MAX_AGE,
+    });
+    return { learnerId, cookie };
+  }
+
+  /** DNS rebinding guard: the Host must be one no attacker's DNS can point here (see site.ts). */
+  checkHost(req: IncomingMessage): Refusal | null {
+    const host = req.headers.host;
+    return this.options.site.isAllowedHost(host) ? null : { ok: false, status: 403, message: this.options.site.hostRefusal(host) };
+  }
+
+  /** Cross-site WebSocket hijacking and cross-origin write guard: the page must be one of ours. */
+  checkOrigin(req: IncomingMessage): Refusal | null {
     const origin = req.headers.origin;
     // Non-browser clients (kubectl-like tools, tests) send no Origin and cannot be hijacked.
     if (origin === undefined) return null;
-    const host = req.headers.host;
-    const allowed = new Set(this.options.allowedOrigins.map((o) => o.replace(/\/$/, '')));
-    if (host) {
-      allowed.add(`http://${host}`);
-      allowed.add(`https://${host}`);
-    }
-    if (allowed.has(origin)) return null;
-    return { ok: false, status: 403, message: `origin ${origin} is not allowed` };
+    if (this.options.site.isAllowedOrigin(origin)) return null;
+    return { ok: false, status: 403, message: `origin ${origin} is not allowed: add it with --public-origin (PLAYGROUND_PUBLIC_ORIGIN) if the playground is published there` };
   }
 
   tokenCookieHeader(): string {
     return serializeCookie(this.tokenCookie, this.options.token, { httpOnly: true, sameSite: 'strict', path: '/' });
   }
 
-  learnerCookieHeader(learnerId: string): string {
-    return serializeCookie(this.learnerCookie, learnerId, {
-      httpOnly: true,
-      sameSite: 'strict',
-      path: '/',
-      maxAge: LEARNER_COOKIE_MAX_AGE,
-    });
+  private cookies(req: IncomingMessage): Record<string, string | undefined> {
+    return parseCookies(req.headers.cookie ?? '');
   }
 }
 

@@ -1,10 +1,12 @@
 /**
  * Learners' progress in SQLite, so a refresh or a server restart loses nothing: which step of
- * each track a learner is on and which steps are done.
+ * each track a learner is on and which steps are done; and, beside it, who each learner is
+ * (identities.ts).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { LearnerIdentities } from './identities.js';
 
 export interface TrackProgress {
   trackId: string;
@@ -40,6 +42,12 @@ const migrations = [
      evaluated_at TEXT NOT NULL,
      PRIMARY KEY (learner_id, track_id, step_id)
    );`,
+  // Learners who existed before identities were issued have no secret: they start afresh.
+  `CREATE TABLE learner_secret (
+     secret_hash BLOB PRIMARY KEY,
+     learner_id TEXT NOT NULL REFERENCES learner (id),
+     created_at TEXT NOT NULL
+   ) WITHOUT ROWID;`,
 ];
 
 export interface StoredCheckResult {
@@ -51,6 +59,8 @@ export interface StoredCheckResult {
 
 export class ProgressStore {
   private readonly db: Database.Database;
+  /** Who a browser is: issued secrets, kept beside the progress they unlock. */
+  readonly identities: LearnerIdentities;
 
   constructor(dataDir: string) {
     fs.mkdirSync(dataDir, { recursive: true });
@@ -58,6 +68,7 @@ export class ProgressStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('busy_timeout = 2000');
     this.migrate();
+    this.identities = new LearnerIdentities(this.db);
   }
 
   private migrate(): void {
@@ -70,13 +81,9 @@ export class ProgressStore {
     }
   }
 
-  /** Records that a learner was seen; creates the learner on first sight. */
+  /** Records that a learner was seen (learners are created only by `identities.issue`). */
   touchLearner(learnerId: string, now = new Date()): void {
-    const at = now.toISOString();
-    this.db
-      .prepare(`INSERT INTO learner (id, created_at, last_seen_at) VALUES (?, ?, ?)
-                ON CONFLICT(id) DO UPDATE SET last_seen_at = excluded.last_seen_at`)
-      .run(learnerId, at, at);
+    this.db.prepare('UPDATE learner SET last_seen_at = ? WHERE id = ?').run(now.toISOString(), learnerId);
   }
 
   get(learnerId: string, trackId: string): TrackProgress {

@@ -54,9 +54,21 @@ describe('config', () => {
     expect(() => loadConfig([], { PLAYGROUND_TOKEN: 'abc' })).toThrow(/token.*at least 16/);
   });
 
-  it('collects extra allowed origins from flags and environment', () => {
-    const c = loadConfig(['--allow-origin', 'https://lab.example.org'], { PLAYGROUND_ALLOWED_ORIGINS: 'https://a.example.org, https://b.example.org' });
-    expect(c.allowedOrigins).toEqual(['https://lab.example.org', 'https://a.example.org', 'https://b.example.org']);
-    expect(() => loadConfig(['--allow-origin', 'not a url'], {})).toThrow(ConfigError);
+  it('collects public origins from flags and environment, in the URL standard\'s form', () => {
+    const c = loadConfig(['--public-origin', 'https://Lab.Example.org/', '--public-origin', 'http://10.0.0.5:9000,https://c.example.org:443'], {
+      PLAYGROUND_PUBLIC_ORIGIN: 'https://a.example.org, https://b.example.org',
+    });
+    expect(c.publicOrigins).toEqual(['https://lab.example.org', 'http://10.0.0.5:9000', 'https://c.example.org', 'https://a.example.org', 'https://b.example.org']);
+    // The setting's older names keep working, with the same meaning.
+    expect(loadConfig(['--allow-origin', 'https://old.example.org'], { PLAYGROUND_ALLOWED_ORIGINS: 'https://older.example.org' }).publicOrigins).toEqual([
+      'https://old.example.org',
+      'https://older.example.org',
+    ]);
+  });
+
+  it('refuses a public origin that is not scheme, host and port', () => {
+    for (const bad of ['not a url', 'https://lab.example.org/path', 'https://user:pw@lab.example.org', 'ftp://lab.example.org', 'https://lab.example.org/?x=1', 'javascript:alert(1)']) {
+      expect(() => loadConfig(['--public-origin', bad], {}), bad).toThrow(/publicOrigins \(--public-origin \/ PLAYGROUND_PUBLIC_ORIGIN\).*origin|publicOrigins.*not a URL/s);
+    }
   });
 });
