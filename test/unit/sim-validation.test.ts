@@ -51,6 +51,17 @@ describe('built-in kinds', () => {
     expect(e.message).toBe('Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "metadata.labelz", unknown field "spec.template.spec.containers[0].ports[0].containerPortt", unknown field "spec.foo"');
   });
 
+  it('knows only fields a 1.32-era API has: later releases\' fields are unknown, as on a 1.32 server', () => {
+    // hostnameOverride (1.34) and per-container restartPolicyRules (1.34) arrived after 1.32.
+    const d = details();
+    d.spec.template.spec.hostnameOverride = 'web';
+    d.spec.template.spec.containers[0].restartPolicyRules = [];
+    const e = badRequest(() => checkFields({ gvk: APPS, object: d, mode: 'Strict', crds: [] }));
+    expect(e.message).toBe(
+      'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.template.spec.containers[0].restartPolicyRules", unknown field "spec.template.spec.hostnameOverride"',
+    );
+  });
+
   it('returns warnings under Warn and nothing under Ignore', () => {
     const d = details();
     d.spec.replica = 2;

@@ -39,7 +39,7 @@ interface ResourceEntry {
 
 // Part of the built-in documents' hash, which kubectl caches them by: bump it whenever the
 // documents' content changes (package upgrade or builder change).
-const BUILTIN_DOC_REVISION = 'kubernetes-models-5.1.0/2';
+const BUILTIN_DOC_REVISION = 'kubernetes-models-4.5.1/1';
 
 const gvPath = (group: string, version: string) => (group ? `apis/${group}/${version}` : `api/${version}`);
 

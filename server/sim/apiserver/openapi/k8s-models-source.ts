@@ -5,6 +5,9 @@
  * doc comment) plus compiled validators, not as JSON; this module parses the declarations back into
  * OpenAPI v3 schemas. Parsing is lazy, per definition, following references, so the cluster's cold
  * start pays nothing and a document pays only for the definitions it reaches.
+ *
+ * The package is pinned at 4.5 (Kubernetes 1.33 schemas): the nearest release to the 1.32 we
+ * imitate, and the last that installs on Node 20 (5.x needs Node 22 and carries 1.36).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
@@ -113,6 +116,7 @@ class DeclParser {
       const t = this.next();
       if (t.t === 'doc') { doc = t.v; continue; }
       if (t.t === 'id' && t.v === 'export') {
+        if (this.peek()?.v === 'declare') this.pos++; // 4.x: `export declare type ITime = string;`
         const k = this.peek();
         if (k?.v === 'interface') {
           this.pos += 2; // interface NAME
@@ -399,8 +403,10 @@ export class K8sModelsSource {
     const alias = /as I(IoK8s\w+)/.exec(src)?.[1];
     if (!alias) return;
     const pkgDir = def.file.startsWith(this.machineryDir) ? this.machineryDir : this.modelsDir;
-    const file = join(pkgDir, '_schemas', `${alias}.js`);
-    if (!existsSync(file)) return;
+    // 4.x ships each validator as CommonJS (.js) and as an ES module (.mjs); the parser reads the
+    // ES module's shape (`let formats0=formats.int32`), which is 5.x's only .js.
+    const file = [join(pkgDir, '_schemas', `${alias}.mjs`), join(pkgDir, '_schemas', `${alias}.js`)].find((f) => existsSync(f));
+    if (!file) return;
     const formats = integerFormatsOf(readFileSync(file, 'utf8'));
     for (const [name, p] of intProps) {
       const f = formats.get(name);
@@ -412,9 +418,11 @@ export class K8sModelsSource {
 
   private importTarget(fromFile: string, spec: string): string | undefined {
     if (spec === '@kubernetes-models/base') return undefined;
+    // `./DeploymentSpec` (4.x) or `./DeploymentSpec.js` (5.x): both name DeploymentSpec.d.ts.
+    const declaration = (s: string) => `${s.replace(/\.js$/, '')}.d.ts`;
     let file: string;
-    if (spec.startsWith('.')) file = join(dirname(fromFile), spec.replace(/\.js$/, '.d.ts'));
-    else if (spec.startsWith('@kubernetes-models/apimachinery/')) file = join(this.machineryDir, spec.slice('@kubernetes-models/apimachinery/'.length) + '.d.ts');
+    if (spec.startsWith('.')) file = join(dirname(fromFile), declaration(spec));
+    else if (spec.startsWith('@kubernetes-models/apimachinery/')) file = join(this.machineryDir, declaration(spec.slice('@kubernetes-models/apimachinery/'.length)));
     else return undefined;
     this.files();
     return this.byFile.get(file);
@@ -465,7 +473,8 @@ function integerFormatsOf(code: string): Map<string, string> {
   };
   const fnFormat = { get: (fn: string) => formatOf(fn) };
   const out = new Map<string, string>();
-  for (const m of code.matchAll(/void 0!==data\.(\w+)&&\(?(validate\d+)\(data\.\1\b/g)) {
+  // 5.x: `void 0!==data.replicas&&(validate3(data.replicas`; 4.x: `void 0===data.replicas||validate21(data.replicas`.
+  for (const m of code.matchAll(/void 0(?:!==|===)data\.(\w+)(?:&&|\|\|)\(?(validate\d+)\(data\.\1\b/g)) {
     const f = fnFormat.get(m[2]!);
     if (f) out.set(m[1]!, f);
   }
