@@ -60,6 +60,10 @@ describe('built-in kinds', () => {
     expect(e.message).toBe(
       'Deployment in version "v1" cannot be handled as a Deployment: strict decoding error: unknown field "spec.template.spec.containers[0].restartPolicyRules", unknown field "spec.template.spec.hostnameOverride"',
     );
+    // Container stop signals came with 1.33 (k8s.io/api v0.33.0), which the schema package carries.
+    const s = details();
+    s.spec.template.spec.containers[0].lifecycle = { stopSignal: 'SIGUSR1' };
+    expect(checkFields({ gvk: APPS, object: s, mode: 'Warn', crds: [] })).toEqual({ warnings: ['unknown field "spec.template.spec.containers[0].lifecycle.stopSignal"'] });
   });
 
   it('returns warnings under Warn and nothing under Ignore', () => {

@@ -62,6 +62,38 @@ const INT64_FIELDS = new Set([
 ]);
 const DOUBLE_FIELDS = new Set(['maximum', 'minimum', 'multipleOf']);
 
+/**
+ * The package carries Kubernetes 1.33; we serve 1.32. What k8s.io/api v0.33.0 changed against
+ * v0.32.0 in the group-versions we serve (their types.go, field by field): the fields 1.33 added,
+ * which a 1.32 server rejects as unknown, and the one field 1.33 made optional.
+ */
+const ADDED_AFTER_1_32: Record<string, string[]> = {
+  'io.k8s.api.core.v1.ContainerStatus': ['stopSignal'],
+  'io.k8s.api.core.v1.Lifecycle': ['stopSignal'],
+  'io.k8s.api.core.v1.NodeSystemInfo': ['swap'],
+  'io.k8s.api.core.v1.PodCondition': ['observedGeneration'],
+  'io.k8s.api.core.v1.PodStatus': ['observedGeneration'],
+  'io.k8s.api.apps.v1.DeploymentStatus': ['terminatingReplicas'],
+  'io.k8s.api.apps.v1.ReplicaSetStatus': ['terminatingReplicas'],
+  'io.k8s.api.discovery.v1.EndpointHints': ['forNodes'],
+  'io.k8s.api.autoscaling.v2.HPAScalingRules': ['tolerance'],
+  'io.k8s.api.storage.v1.CSIDriverSpec': ['nodeAllocatableUpdatePeriodSeconds'],
+  'io.k8s.api.storage.v1.VolumeError': ['errorCode'],
+};
+const REQUIRED_IN_1_32: Record<string, string[]> = {
+  'io.k8s.api.apps.v1.StatefulSetSpec': ['serviceName'],
+};
+
+function asIn132(name: string, s: Schema): Schema {
+  const drop = ADDED_AFTER_1_32[name];
+  const need = REQUIRED_IN_1_32[name];
+  if (!drop && !need) return s;
+  const properties = { ...s.properties };
+  for (const field of drop ?? []) delete properties[field];
+  const required = [...(s.required ?? []).filter((r) => !drop?.includes(r)), ...(need ?? [])];
+  return { ...s, properties, ...(required.length ? { required } : {}) };
+}
+
 // ---------------------------------------------------------------- tokenizer
 
 type Token =
@@ -388,7 +420,7 @@ export class K8sModelsSource {
     }
     if (decl?.doc) schema = { description: decl.doc, ...schema };
     this.applyIntegerFormats(def, src, schema);
-    return typeMetaAsServed(schema);
+    return asIn132(def.name, typeMetaAsServed(schema));
   }
 
   /**
