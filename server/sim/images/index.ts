@@ -1,0 +1,6 @@
+/** Images: what containers do (by image) and what `kubectl exec` runs in them. */
+export * from './types.js';
+export { ImageBehaviours, behaviourForImage, behaviourEntryForImage } from './known-images.js';
+export { parseImage, type ImageRef } from './image.js';
+export { runInContainer, ExecStartError, containerFs, processEnv, execExitStatus, execStartFailureStatus, type RunInContainerOptions } from './shell/index.js';
+export { ContainerStartError } from './behaviours/process.js';
