@@ -120,7 +120,7 @@ export class EmbeddedCluster {
     const lazyModules = await loadLazyModules();
     const cert = createServingCert([host]);
     const c = new EmbeddedCluster(lazyModules, opts, cert);
-    const addOns = clusterAddOns({
+    const addOns = await clusterAddOns({
       controlPlane: { store: c.store, registry: c.registry, rest: c.rest },
       workloads: opts.workloads ? (opts.workloads === true ? {} : opts.workloads) : false,
       extra: opts.addons,

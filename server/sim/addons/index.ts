@@ -5,7 +5,7 @@
  */
 import type { AddOn } from './api.js';
 import { controlPlane } from './core/control-plane.js';
-import { workloads, type WorkloadsAddOn, type WorkloadsOptions } from './core/workloads.js';
+import type { WorkloadsAddOn, WorkloadsOptions } from './core/workloads.js';
 
 export interface AddOnSelection {
   controlPlane: Parameters<typeof controlPlane>[0];
@@ -13,8 +13,9 @@ export interface AddOnSelection {
   extra?: AddOn[];
 }
 
-export function clusterAddOns(sel: AddOnSelection): { list: AddOn[]; workloads?: WorkloadsAddOn } {
-  const w = sel.workloads ? workloads(sel.workloads) : undefined;
+export async function clusterAddOns(sel: AddOnSelection): Promise<{ list: AddOn[]; workloads?: WorkloadsAddOn }> {
+  // Loaded only when asked for: an API-only cluster never reads the controllers, kubelet and images.
+  const w = sel.workloads ? (await import('./core/workloads.js')).workloads(sel.workloads) : undefined;
   const list: AddOn[] = [controlPlane(sel.controlPlane), ...(w ? [w] : []), ...(sel.extra ?? [])];
   return { list, ...(w ? { workloads: w } : {}) };
 }
