@@ -5,7 +5,8 @@
 import { describe, expect, it } from 'vitest';
 import { fitErrorMessage, matchesNodeAffinity, tolerates } from '../../server/sim/controllers/scheduler.js';
 import { podTemplateHash, resolveFenceposts, sameTemplate } from '../../server/sim/controllers/deployment.js';
-import { goDuration, imageID, normalizeImage } from '../../server/sim/kubelet/kubelet.js';
+import { imageID, normalizeImage } from '../../server/sim/kubelet/kubelet.js';
+import { goDuration } from '../../server/sim/kubelet/stages.js';
 import { parseQuantity, podRequests } from '../../server/sim/controllers/kit.js';
 import { ContainerLog } from '../../server/sim/kubelet/container-manager.js';
 import { LoopbackBlockAllocator } from '../../server/sim/nodes/addresses.js';

@@ -12,7 +12,7 @@ import type { ResourceDef } from '../registry/resource.js';
 
 export type Obj = Record<string, any>;
 
-/** Milliseconds every simulated stage takes; tests pass tiny values, the playground realistic ones. */
+/** Milliseconds the pod lifecycle's stages take (kubelet/stages.ts); tests pass tiny values, the playground realistic ones. */
 export interface KubeletTimings {
   /** Pod created → bound to a node. */
   schedule: number;
@@ -30,10 +30,12 @@ export interface KubeletTimings {
   backoff: number;
   /** Multiplier for probe initialDelaySeconds (1 = real seconds, 0 = ignore them). */
   probeDelayScale: number;
+  /** Up to this many ms added at random to the pull, start and readiness stages (kwok's jitter); 0: none. */
+  jitter: number;
 }
 
-export const DEFAULT_TIMINGS: KubeletTimings = { schedule: 100, pull: 1500, start: 400, ready: 1000, terminate: 1500, run: 3000, backoff: 10_000, probeDelayScale: 1 };
-export const ZERO_TIMINGS: KubeletTimings = { schedule: 0, pull: 0, start: 0, ready: 0, terminate: 0, run: 0, backoff: 0, probeDelayScale: 0 };
+export const DEFAULT_TIMINGS: KubeletTimings = { schedule: 100, pull: 1500, start: 400, ready: 1000, terminate: 1500, run: 3000, backoff: 10_000, probeDelayScale: 1, jitter: 0 };
+export const ZERO_TIMINGS: KubeletTimings = { schedule: 0, pull: 0, start: 0, ready: 0, terminate: 0, run: 0, backoff: 0, probeDelayScale: 0, jitter: 0 };
 
 export const nowISO = (d: Date = new Date()) => d.toISOString().replace(/\.\d+Z$/, 'Z');
 /** metav1.MicroTime, as Events' eventTime and Leases' renewTime carry it. */

@@ -1,5 +1,6 @@
 /**
- * The simulated kubelets of every node (kwok-style stages driven by timers): for each pod bound to
+ * The simulated kubelets of every node, driven by the stage table in stages.ts (kwok's idea:
+ * which stage applies, how long it takes, what it reports): for each pod bound to
  * one of our nodes it creates the sandbox (pod IP from the node's podCIDR, the node IP for
  * hostNetwork pods), pulls images, runs init containers in order (restartable ones as native
  * sidecars), starts containers, simulates readiness probes, restarts crashed containers with
@@ -15,6 +16,7 @@ import type { NodeLifecycle } from '../nodes/lifecycle.js';
 import type { PlacedNode } from '../nodes/topology.js';
 import { ContainerLog, ContainerStartError, type ContainerManager, type PodSandbox, type RunningContainer } from './container-manager.js';
 import { nowISO, nsKey, splitKey, type KubeletTimings, type Obj, type Resources } from '../controllers/kit.js';
+import { POD_STAGES, goDuration, render, selectStage, stageDelay, type ContainerState as Step, type Stage, type StageView } from './stages.js';
 
 interface ContainerState {
   spec: Obj;
@@ -82,21 +84,6 @@ export function imageID(image: string): string {
   return `${repo}@sha256:${imageDigest(image)}`;
 }
 
-/** Go's time.Duration String for the Pulled event and back-off messages. */
-export function goDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  if (ms < 1000) return `${Number(ms.toFixed(6))}ms`;
-  let s = ms / 1000;
-  const h = Math.floor(s / 3600);
-  s -= h * 3600;
-  const m = Math.floor(s / 60);
-  s -= m * 60;
-  const sec = `${Number(s.toFixed(9))}s`;
-  if (h) return `${h}h${m}m${sec}`;
-  if (m) return `${m}m${sec}`;
-  return sec;
-}
-
 export class Kubelet {
   private readonly pods = new Map<string, PodState>();
   private readonly queue: WorkQueue;
@@ -112,6 +99,7 @@ export class Kubelet {
     private readonly nodes: NodeLifecycle,
     private readonly timings: KubeletTimings,
     private readonly runtime: ContainerManager,
+    private readonly stages: readonly Stage[] = POD_STAGES,
   ) {
     this.queue = new WorkQueue((key) => (key.startsWith('status|') ? this.writeStatus(key.slice(7)) : this.reconcile(key)));
     this.unsubscribe = cluster.store.onAnyChange((e) => {
@@ -296,33 +284,77 @@ export class Kubelet {
     return { ...(s.sandbox.pod as KubeObject), apiVersion: 'v1', kind: 'Pod' };
   }
 
+  // ---- stages --------------------------------------------------------------------------------
+
+  /** What the stage table sees of one container at one step of its life. */
+  private view(s: PodState, c: ContainerState, step: Step, pod?: Obj): StageView {
+    const image: string = c.spec.image;
+    const policy = c.spec.imagePullPolicy ?? 'IfNotPresent';
+    const probe = c.spec.readinessProbe;
+    const restarts = c.restartCount;
+    const { name, namespace, uid } = s.sandbox;
+    return {
+      pod: { name, namespace, uid, id: `${name}_${namespace}(${uid})`, deleting: s.stopping, graceMs: (pod?.metadata.deletionGracePeriodSeconds ?? 30) * 1000 },
+      container: {
+        name: c.name,
+        image,
+        state: step,
+        needsPull: policy === 'Always' || (policy !== 'Never' && !this.nodeImages(s.node.name).has(normalizeImage(image))),
+        imageSize: this.runtime.imageSize?.(image) ?? 10_000_000 + (parseInt(imageDigest(image).slice(0, 8), 16) % 190_000_000),
+        ready: c.ready,
+        ...(probe ? { readinessProbe: { initialDelaySeconds: probe.initialDelaySeconds ?? 0 } } : {}),
+        readinessExtraMs: (probe?.initialDelaySeconds ?? 0) * 1000 * this.timings.probeDelayScale + (c.handle?.readyAfterMs ?? 0),
+        restartCount: restarts,
+        backoffMs: restarts === 0 ? 0 : Math.min(this.timings.backoff * 2 ** (restarts - 1), this.timings.backoff * 30),
+        shownBackoff: goDuration(Math.min(10_000 * 2 ** (restarts - 1), 300_000)),
+      },
+    };
+  }
+
+  /** The stage that applies to this view, and how long it takes. */
+  private stage(view: StageView): { stage: Stage; delay: number } {
+    const stage = selectStage(view, this.stages);
+    if (!stage) throw new Error(`no pod lifecycle stage matches container ${view.container.name} in state ${view.container.state}`);
+    return { stage, delay: stageDelay(stage, view, this.timings) };
+  }
+
+  /** Records the stage's Event, if it has one, against the pod and container. */
+  private report(s: PodState, c: ContainerState, pod: KubeObject, view: StageView, stage: Stage, delay: number): void {
+    const e = stage.next.event;
+    if (!e) return;
+    const src = { component: 'kubelet', host: s.node.name };
+    const message = render(e.message, view, delay);
+    if (e.type === 'Warning') this.events.warning(pod, e.reason, message, src, fieldPath(c));
+    else this.events.normal(pod, e.reason, message, src, fieldPath(c));
+  }
+
+  /** Stages up to the container's start: pull (or find) the image, create the container, start it. */
   private startContainer(s: PodState, c: ContainerState): void {
     c.starting = true;
     if (c.init && !c.sidecar) c.waiting = { reason: 'PodInitializing' };
     const gen = ++c.generation;
     const pod = this.podObj(s);
-    const src = { component: 'kubelet', host: s.node.name };
-    const image: string = c.spec.image;
-    const cached = this.nodeImages(s.node.name);
-    const policy = c.spec.imagePullPolicy ?? 'IfNotPresent';
-    const needPull = policy === 'Always' || (policy !== 'Never' && !cached.has(normalizeImage(image)));
     const created = () => {
       if (s.stopping || gen !== c.generation) return;
-      this.events.normal(pod, 'Created', `Created container: ${c.name}`, src, fieldPath(c));
-      this.later(s, this.timings.start, () => void this.launch(s, c, gen));
+      const v = this.view(s, c, 'pulled');
+      const create = this.stage(v);
+      this.report(s, c, pod, v, create.stage, create.delay);
+      const cv = this.view(s, c, 'created');
+      this.later(s, this.stage(cv).delay, () => void this.launch(s, c, gen));
     };
-    if (needPull) {
-      this.events.normal(pod, 'Pulling', `Pulling image "${image}"`, src, fieldPath(c));
-      const took = this.timings.pull;
-      this.later(s, took, () => {
+    const v = this.view(s, c, 'waiting');
+    const first = this.stage(v);
+    this.report(s, c, pod, v, first.stage, first.delay);
+    if (first.stage.next.state === 'pulling') {
+      const pv = this.view(s, c, 'pulling');
+      const pulled = this.stage(pv);
+      this.later(s, pulled.delay, () => {
         if (s.stopping || gen !== c.generation) return;
-        cached.add(normalizeImage(image));
-        const size = this.runtime.imageSize?.(image) ?? 10_000_000 + (parseInt(imageDigest(image).slice(0, 8), 16) % 190_000_000);
-        this.events.normal(pod, 'Pulled', `Successfully pulled image "${image}" in ${goDuration(took)} (${goDuration(took)} including waiting). Image size: ${size} bytes.`, src, fieldPath(c));
+        this.nodeImages(s.node.name).add(normalizeImage(c.spec.image));
+        this.report(s, c, pod, pv, pulled.stage, pulled.delay);
         created();
       });
     } else {
-      this.events.normal(pod, 'Pulled', `Container image "${image}" already present on machine`, src, fieldPath(c));
       created();
     }
   }
@@ -365,17 +397,20 @@ export class Kubelet {
     c.waiting = undefined;
     c.startedAt = nowISO();
     c.started = true;
-    this.events.normal(pod, 'Started', `Started container ${c.name}`, src, fieldPath(c));
-    const probe = c.spec.readinessProbe;
-    if (!c.init || c.sidecar) {
-      if (probe) {
-        const delay = this.timings.ready + (probe.initialDelaySeconds ?? 0) * 1000 * this.timings.probeDelayScale + (handle.readyAfterMs ?? 0);
-        this.later(s, delay, () => {
+    const sv = this.view(s, c, 'created');
+    const started = this.stage(sv);
+    this.report(s, c, pod, sv, started.stage, started.delay);
+    if ((!c.init || c.sidecar) && !c.ready) {
+      const rv = this.view(s, c, 'running');
+      const ready = this.stage(rv);
+      // A stage without a timing (no readiness probe) applies at once, as the kubelet marks such a container ready on start.
+      if (!ready.stage.delay.timing && !ready.stage.delay.plusField) c.ready = ready.stage.next.ready ?? c.ready;
+      else
+        this.later(s, ready.delay, () => {
           if (gen !== c.generation || c.phase !== 'running' || s.stopping) return;
-          c.ready = true;
+          c.ready = ready.stage.next.ready ?? c.ready;
           this.sync(s);
         });
-      } else c.ready = true;
     }
     handle.exited?.then(
       (code) => this.exited(s, c, gen, code),
@@ -414,15 +449,14 @@ export class Kubelet {
       return;
     }
     if (this.willRestart(s, c, code)) {
-      const delay = c.restartCount === 0 ? 0 : Math.min(this.timings.backoff * 2 ** (c.restartCount - 1), this.timings.backoff * 30);
-      if (delay > 0) {
-        const shown = Math.min(10_000 * 2 ** (c.restartCount - 1), 300_000);
-        const pod = this.podObj(s);
-        const podId = `${s.sandbox.name}_${s.sandbox.namespace}(${s.uid})`;
-        c.waiting = { reason: 'CrashLoopBackOff', message: `back-off ${goDuration(shown)} restarting failed container=${c.name} pod=${podId}` };
+      const v = this.view(s, c, 'exited');
+      const { stage, delay } = this.stage(v);
+      const waiting = stage.next.waiting;
+      if (delay > 0 && waiting) {
+        c.waiting = { reason: waiting.reason, ...(waiting.message ? { message: render(waiting.message, v, delay) } : {}) };
         c.last = { terminated: c.terminated };
         c.phase = 'waiting';
-        this.events.warning(pod, 'BackOff', `Back-off restarting failed container ${c.name} in pod ${podId}`, { component: 'kubelet', host: s.node.name }, fieldPath(c));
+        this.report(s, c, this.podObj(s), v, stage, delay);
       }
       this.sync(s);
       this.later(s, delay, () => this.restart(s, c, gen));
@@ -473,12 +507,15 @@ export class Kubelet {
     s.timers.clear();
     for (const c of s.containers) {
       if (c.phase === 'running') {
-        this.events.normal(pod as KubeObject, 'Killing', `Stopping container ${c.name}`, { component: 'kubelet', host: s.node.name }, fieldPath(c));
+        const v = this.view(s, c, 'running', pod);
+        const kill = this.stage(v);
+        this.report(s, c, pod as KubeObject, v, kill.stage, kill.delay);
       }
       c.ready = false;
     }
     this.sync(s);
-    const grace = Math.min(this.timings.terminate, (pod.metadata.deletionGracePeriodSeconds ?? 30) * 1000);
+    // The pod's graceful shutdown: one stage for the whole pod, seen through its first container.
+    const grace = this.stage(this.view(s, s.containers[0]!, 'stopping', pod)).delay;
     const t = setTimeout(() => {
       for (const c of s.containers) this.kill(c, 0);
       void this.removePod(this.podObject(s.key)).catch((e) => console.error('sim kubelet: removing pod failed:', (e as Error).message));
