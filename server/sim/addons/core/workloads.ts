@@ -13,6 +13,7 @@ import { ClusterNetwork } from '../../network/network.js';
 import { NodePortListeners } from '../../network/nodeports.js';
 import { defaultContainerManager, type ContainerManager } from '../../kubelet/container-manager.js';
 import { Kubelet } from '../../kubelet/kubelet.js';
+import type { Stage } from '../../kubelet/stages.js';
 import { DaemonSetController } from '../../controllers/daemonset.js';
 import { DeploymentController } from '../../controllers/deployment.js';
 import { EndpointsController } from '../../controllers/endpoints.js';
@@ -27,6 +28,8 @@ import { createSystemWorkloads } from './system-workloads.js';
 export interface WorkloadsOptions {
   /** How long each pod lifecycle stage takes (kubelet/stages.ts); tests pass tiny values. */
   timings?: Partial<KubeletTimings>;
+  /** The kubelet's stage table (default: POD_STAGES, what a kubeadm node's kubelet does). */
+  stages?: readonly Stage[];
   topology?: NodeTopology;
   /**
    * What containers do, given the resolved timings and the pod network. Default: each image's
@@ -71,7 +74,7 @@ export function workloads(options: WorkloadsOptions = {}): WorkloadsAddOn {
       // With a kubelet to finish it, pod deletion becomes graceful (Terminating), as on a real cluster.
       api.rest.gracefulPodDeletion = true;
       const controlPlane = nodes.nodes.find((n) => n.role === 'control-plane') ?? nodes.nodes[0]!;
-      const kubelet = new Kubelet(api, res, api.events, nodes, timings, containers);
+      const kubelet = new Kubelet(api, res, api.events, nodes, timings, containers, options.stages);
       const unmountSubresources = servePodSubresources(api, network, kubelet, random);
       const nodePorts = options.nodePorts === false ? undefined : new NodePortListeners(api, network);
       const parts = [
