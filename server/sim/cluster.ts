@@ -1,7 +1,8 @@
 /**
- * One embedded Kubernetes cluster: a store, the registry and REST storage over it, the HTTP API
- * server, admission, and the control-plane controllers this layer owns. Each instance is fully
- * independent (no module-level state), so several can run in one process.
+ * One embedded Kubernetes cluster, the composition root: a store, the registry and REST storage
+ * over it, admission, the HTTP API server, and the ClusterApi the add-ons (addons/index.ts) get
+ * when they start, in one phase and list order. Each instance is fully independent (no
+ * module-level state), so several can run in one process.
  */
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
