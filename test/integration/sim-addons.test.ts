@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
+import type { AddOn } from '../../server/sim/addons/api.js';
 import { greeter } from '../fixtures/sim-addons/greeter/index.js';
 import { until } from './sim-network-harness.js';
 
@@ -94,5 +95,41 @@ describe('an add-on from one folder', () => {
   it('deleting a Greeting takes its pod with it (owner references, garbage collection)', async () => {
     await ok(['delete', 'greeting', 'plain', '--wait=false']);
     await until('plain-greeter gone', async () => (await kubectl(['get', 'pod', 'plain-greeter'])).stderr.includes('NotFound'));
+  });
+});
+
+describe('add-on start and stop', () => {
+  it('a failing add-on fails the start loudly, and the add-ons started before it are stopped', async () => {
+    const order: string[] = [];
+    const first: AddOn = {
+      name: 'first',
+      start() {
+        order.push('first started');
+        return () => void order.push('first stopped');
+      },
+    };
+    const broken: AddOn = {
+      name: 'broken',
+      start() {
+        throw new Error('broken add-on: no luck');
+      },
+    };
+    await expect(EmbeddedCluster.start({ addons: [first, broken] })).rejects.toThrow('broken add-on: no luck');
+    expect(order).toEqual(['first started', 'first stopped']);
+  });
+
+  it('add-ons start in list order after the built-in ones and stop in reverse', async () => {
+    const order: string[] = [];
+    const mk = (name: string): AddOn => ({
+      name,
+      start(api) {
+        // The built-in control plane ran first: the system namespaces exist.
+        order.push(`${name} started${api.store.has(api.kinds.require('', 'v1', 'namespaces').bucket, '', 'kube-system') ? ' after kube-system' : ''}`);
+        return () => void order.push(`${name} stopped`);
+      },
+    });
+    const c = await EmbeddedCluster.start({ addons: [mk('a'), mk('b')] });
+    await c.stop();
+    expect(order).toEqual(['a started after kube-system', 'b started after kube-system', 'b stopped', 'a stopped']);
   });
 });

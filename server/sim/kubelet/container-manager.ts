@@ -2,7 +2,7 @@
  * The seam between the simulated kubelet and what containers do. The kubelet owns lifecycle
  * (pull, create, start, probes, restarts, termination, status, events, logs); a ContainerManager
  * decides what a started container does: whether it serves, when it is ready, whether and how its
- * main process exits. Image behaviours (server/sim/runtime) and the pod network plug in here.
+ * main process exits. Image behaviours (server/sim/images, through workloads/image-containers.ts) and the pod network plug in here.
  */
 import type { KubeObject } from '../types.js';
 import type { LogEntry, LogSource } from '../apiserver/streams/logs.js';
@@ -10,7 +10,7 @@ import type { KubeletTimings } from '../controllers/kit.js';
 
 type Obj = Record<string, any>;
 
-/** What the kubelet tells a runtime about a pod's sandbox (its network namespace). */
+/** What the kubelet tells the container manager about a pod's sandbox (its network namespace). */
 export interface PodSandbox {
   pod: Readonly<KubeObject>;
   namespace: string;
@@ -53,7 +53,7 @@ export interface RunningContainer {
   stop?(): void;
 }
 
-/** A container the runtime refuses to start (unknown executable…): reason and message as containerd words them. */
+/** A container the container manager refuses to start (unknown executable…): reason and message as containerd words them. */
 export class ContainerStartError extends Error {
   constructor(
     message: string,

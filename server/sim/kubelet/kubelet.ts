@@ -98,7 +98,7 @@ export class Kubelet {
     private readonly events: ClusterEvents,
     private readonly nodes: NodeLifecycle,
     private readonly timings: KubeletTimings,
-    private readonly runtime: ContainerManager,
+    private readonly containers: ContainerManager,
     private readonly stages: readonly Stage[] = POD_STAGES,
   ) {
     this.queue = new WorkQueue((key) => (key.startsWith('status|') ? this.writeStatus(key.slice(7)) : this.reconcile(key)));
@@ -245,9 +245,9 @@ export class Kubelet {
       conditionTimes: new Map(),
     };
     try {
-      this.runtime.sandboxCreated?.(sandbox);
+      this.containers.sandboxCreated?.(sandbox);
     } catch (e) {
-      console.error('sim kubelet: runtime sandboxCreated failed:', (e as Error).message);
+      console.error('sim kubelet: container manager sandboxCreated failed:', (e as Error).message);
     }
     return s;
   }
@@ -300,7 +300,7 @@ export class Kubelet {
         image,
         state: step,
         needsPull: policy === 'Always' || (policy !== 'Never' && !this.nodeImages(s.node.name).has(normalizeImage(image))),
-        imageSize: this.runtime.imageSize?.(image) ?? 10_000_000 + (parseInt(imageDigest(image).slice(0, 8), 16) % 190_000_000),
+        imageSize: this.containers.imageSize?.(image) ?? 10_000_000 + (parseInt(imageDigest(image).slice(0, 8), 16) % 190_000_000),
         ready: c.ready,
         ...(probe ? { readinessProbe: { initialDelaySeconds: probe.initialDelaySeconds ?? 0 } } : {}),
         readinessExtraMs: (probe?.initialDelaySeconds ?? 0) * 1000 * this.timings.probeDelayScale + (c.handle?.readyAfterMs ?? 0),
@@ -368,7 +368,7 @@ export class Kubelet {
     const log = c.log;
     let handle: RunningContainer;
     try {
-      handle = await this.runtime.start({
+      handle = await this.containers.start({
         sandbox: s.sandbox,
         container: c.spec,
         init: c.init,
@@ -487,7 +487,7 @@ export class Kubelet {
     try {
       c.handle?.stop?.();
     } catch (e) {
-      console.error('sim kubelet: runtime stop failed:', (e as Error).message);
+      console.error('sim kubelet: container manager stop failed:', (e as Error).message);
     }
     c.generation++;
     if (c.phase === 'running') {
@@ -541,9 +541,9 @@ export class Kubelet {
     if (!s.sandbox.hostNetwork) this.ipsInUse.get(s.node.name)?.delete(s.sandbox.podIP);
     if (notify) {
       try {
-        this.runtime.sandboxRemoved?.(s.sandbox);
+        this.containers.sandboxRemoved?.(s.sandbox);
       } catch (e) {
-        console.error('sim kubelet: runtime sandboxRemoved failed:', (e as Error).message);
+        console.error('sim kubelet: container manager sandboxRemoved failed:', (e as Error).message);
       }
     }
   }
