@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Builds the server into dist/server/ so `npm start` runs it with node alone: one ESM bundle
- * (dist/server/main.js) plus chunks that load on first use (the embedded cluster's plugins,
+ * (dist/server/main.js) plus chunks that load on first use (the embedded cluster's lazy modules,
  * the check engine, …).
  *
  * Why a bundle rather than tsc's one-file-per-module output: the server's memory. Bundling

@@ -57,7 +57,7 @@ export interface StageDelay {
   plusField?: string;
   /** The delay never exceeds this view field (the pod's grace period). */
   capField?: string;
-  /** Adds a random share of `timings.jitter` (kwok's jitterDurationMilliseconds); only to non-zero delays. */
+  /** Adds a random share of `timings.jitter` to a non-zero delay (kwok's jitterDurationMilliseconds is an upper bound instead: one number per cluster reads better here). */
   jitter?: boolean;
 }
 
