@@ -72,6 +72,14 @@ describe('an add-on from one folder', () => {
     expect(bad.stderr).toContain('spec.message: Too long: may not be more than 80 bytes');
   });
 
+  it('its kind is in OpenAPI (kubectl explain) and server-side apply records its managed fields', async () => {
+    expect(await ok(['explain', 'greeting.spec.message'])).toMatch(/GROUP:\s+greeter\.example\.com[\s\S]*FIELD:\s+message <string>/);
+    const ssa = `apiVersion: greeter.example.com/v1\nkind: Greeting\nmetadata: { name: applied }\nspec: { message: Server-side }\n`;
+    expect(await ok(['apply', '--server-side', '--field-manager=learner', '-f', '-'], ssa)).toBe('greeting.greeter.example.com/applied serverside-applied\n');
+    const fields = JSON.parse(await ok(['get', 'greeting', 'applied', '--show-managed-fields', '-o', 'jsonpath={.metadata.managedFields}'])) as { manager: string; operation: string; fieldsV1: Record<string, unknown> }[];
+    expect(fields.find((f) => f.manager === 'learner')).toMatchObject({ operation: 'Apply', fieldsV1: { 'f:spec': { 'f:message': {} } } });
+  });
+
   it('its controller runs a pod of its image per Greeting and reports it in status', async () => {
     await until('hello Ready', async () => (await ok(['get', 'greeting', 'hello', '-o', 'jsonpath={.status.phase}'])) === 'Ready');
     expect(await ok(['get', 'greeting', 'hello', '-o', 'jsonpath={.status.pod}'])).toBe('hello-greeter');
