@@ -17,7 +17,7 @@ import { RestStorage } from './registry/rest.js';
 import { ApiServer } from './apiserver/server.js';
 import { createServingCert, type ServingCert } from './apiserver/tls.js';
 import { PodInterceptors } from './network/interceptors.js';
-import { ImageBehaviours } from './images/known-images.js';
+import { ImageBehaviours } from './images/image-table.js';
 import { EventRecorder } from './controllers/events.js';
 import { Resources } from './controllers/kit.js';
 import type { AddOn, ClusterApi, Controller, Stop } from './addons/api.js';
@@ -127,6 +127,8 @@ export class EmbeddedCluster {
       extra: opts.addons,
     });
     try {
+      // The known images' behaviours (and the shell they bring) load only for a cluster that runs containers.
+      if (opts.workloads) c.images.useBuiltins((await import('./images/known-images.js')).BUILTIN_IMAGES);
       // One phase, in list order: each add-on finds what the ones before it brought.
       for (const a of addOns.list) c.stops.push({ name: a.name, stop: await a.start(c.api) });
       c.workloads = addOns.workloads?.running;
