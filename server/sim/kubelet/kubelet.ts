@@ -293,6 +293,7 @@ export class Kubelet {
     const probe = c.spec.readinessProbe;
     const restarts = c.restartCount;
     const { name, namespace, uid } = s.sandbox;
+    const containers = this.containers;
     return {
       pod: { name, namespace, uid, id: `${name}_${namespace}(${uid})`, deleting: s.stopping, graceMs: (pod?.metadata.deletionGracePeriodSeconds ?? 30) * 1000 },
       container: {
@@ -300,7 +301,10 @@ export class Kubelet {
         image,
         state: step,
         needsPull: policy === 'Always' || (policy !== 'Never' && !this.nodeImages(s.node.name).has(normalizeImage(image))),
-        imageSize: this.containers.imageSize?.(image) ?? 10_000_000 + (parseInt(imageDigest(image).slice(0, 8), 16) % 190_000_000),
+        // Read only by the Pulled event: computed then, not for every view.
+        get imageSize() {
+          return containers.imageSize?.(image) ?? 10_000_000 + (parseInt(imageDigest(image).slice(0, 8), 16) % 190_000_000);
+        },
         ready: c.ready,
         ...(probe ? { readinessProbe: { initialDelaySeconds: probe.initialDelaySeconds ?? 0 } } : {}),
         readinessExtraMs: (probe?.initialDelaySeconds ?? 0) * 1000 * this.timings.probeDelayScale + (c.handle?.readyAfterMs ?? 0),
