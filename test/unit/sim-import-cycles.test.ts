@@ -87,6 +87,11 @@ describe('server/sim import graph', () => {
     expect(g.size).toBeGreaterThan(100);
   });
 
+  it('nothing but the entry point imports the composition root: controllers and add-ons get the ClusterApi', () => {
+    const importers = [...importGraph(ROOT)].filter(([, deps]) => deps.includes(join(ROOT, 'cluster.ts'))).map(([f]) => relative(ROOT, f));
+    expect(importers).toEqual(['main.ts']);
+  });
+
   it('has no import cycles, type-only ones included', () => {
     const cycles = findCycles(importGraph(ROOT)).map((c) => c.map((f) => relative(ROOT, f)).join(' → '));
     expect(cycles).toEqual([]);
