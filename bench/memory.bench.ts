@@ -143,7 +143,7 @@ function bundleComposition(): string[] {
   const lines = [`  at start (main.js and its static imports)       ${describe(meta, atStart)}`];
   const lazy: [string, RegExp][] = [
     ['embedded cluster (first terminal)', /sim-backend/],
-    ['  its plugins (patch, printers, openapi, validation)', /\/(patch|printers|openapi|validation)-[A-Z0-9]+\.js$/],
+    ['  its lazy modules (patch, printers, openapi, validation)', /\/(patch|printers|openapi|validation)-[A-Z0-9]+\.js$/],
     ['  its workloads and controllers', /\/(workloads|controllers)-[A-Z0-9]+\.js$/],
     ['check engine (first step with checks)', /\/context-[A-Z0-9]+\.js$/],
   ];

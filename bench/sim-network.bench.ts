@@ -11,8 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
 import { EmbeddedCluster } from '../server/sim/cluster.js';
-import { startWorkloadControllers, ZERO_TIMINGS } from '../server/sim/controllers/index.js';
-import { attachNetwork } from '../server/sim/workloads/index.js';
+import { ZERO_TIMINGS } from '../server/sim/addons/core/workloads.js';
 
 import { BOOKINFO_YAML as BOOKINFO } from '../test/helpers/reference.js';
 const DURATION_MS = 2_000;
@@ -69,17 +68,14 @@ async function latencies(n: number, fn: () => Promise<unknown>): Promise<number[
 }
 
 export default async function run(): Promise<void> {
-  const cluster = await EmbeddedCluster.start();
-  const net = attachNetwork(cluster);
-  const workloads = startWorkloadControllers(cluster, { runtime: net.runtime, timings: ZERO_TIMINGS });
-  net.useKubelet(workloads.kubelet);
+  const cluster = await EmbeddedCluster.start({ workloads: { timings: ZERO_TIMINGS } });
+  const workloads = cluster.workloads!;
   const baseline = http.createServer((_req, res) => {
     const body = Buffer.alloc(3058, 'x');
     res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Content-Length': body.length });
     res.end(body);
   });
   try {
-    await workloads.ready;
     for (const doc of YAML.parseAllDocuments(await readFile(BOOKINFO, 'utf8'))) {
       const obj = doc.toJSON() as { apiVersion: string; kind: string; metadata: { name: string } } | null;
       if (!obj) continue;
@@ -103,13 +99,13 @@ export default async function run(): Promise<void> {
     await cluster.rest.update(svcDef, 'default', 'productpage', svc, { user: 'bench' });
     const nodeSvc = cluster.store.get(svcDef.bucket, 'default', 'productpage') as Record<string, any>;
     const nodePort = nodeSvc.spec.ports[0].nodePort as number;
-    for (let i = 0; i < 100 && net.nodePortAddresses().length === 0; i++) await net.idle();
-    const [nodeAddress] = net.nodePortAddresses();
+    for (let i = 0; i < 100 && workloads.nodePortAddresses().length === 0; i++) await cluster.settle();
+    const [nodeAddress] = workloads.nodePortAddresses();
     if (!nodeAddress) throw new Error('no NodePort listener');
 
     // An unnamed Service port: `services/NAME/proxy` then picks it (Bookinfo's ports are named).
     await cluster.rest.create(svcDef, 'default', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'pp-bench' }, spec: { selector: { app: 'productpage' }, ports: [{ port: 9080 }] } }, { user: 'bench' });
-    await workloads.idle();
+    await cluster.settle();
     await new Promise<void>((r) => baseline.listen(0, '127.0.0.1', () => r()));
     const basePort = (baseline.address() as AddressInfo).port;
 
@@ -147,8 +143,6 @@ export default async function run(): Promise<void> {
   } finally {
     baseline.close();
     baseline.closeAllConnections();
-    await net.stop();
-    workloads.stop();
     await cluster.stop();
   }
 }

@@ -3,9 +3,9 @@
  * and an exec of the documented `curl | grep` check, against a single details GET as the
  * baseline measured in the same run. In-memory network, no sockets.
  */
-import { MemoryNetwork, deployBookinfo } from '../server/sim/runtime/testing/memory-network.js';
-import { exec } from '../server/sim/runtime/testing/exec.js';
-import { request } from '../server/sim/runtime/http.js';
+import { MemoryNetwork, deployBookinfo } from '../server/sim/images/testing/memory-network.js';
+import { exec } from '../server/sim/images/testing/exec.js';
+import { request } from '../server/sim/images/http.js';
 
 async function measure(label: string, iterations: number, fn: () => Promise<unknown>): Promise<{ label: string; median: number; p99: number; perSec: number }> {
   for (let i = 0; i < Math.min(50, iterations); i++) await fn();

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { EmbeddedCluster } from '../server/sim/cluster.js';
-import { startWorkloadControllers, ZERO_TIMINGS } from '../server/sim/controllers/index.js';
+import { defaultContainerManager, ZERO_TIMINGS } from '../server/sim/addons/core/workloads.js';
 
 import { BOOKINFO_YAML as BOOKINFO } from '../test/helpers/reference.js';
 type Obj = Record<string, any>;
@@ -61,9 +61,8 @@ export default async function run(): Promise<void> {
     }
     await bare.stop();
 
-    const cluster = await EmbeddedCluster.start();
-    const workloads = startWorkloadControllers(cluster, { timings: ZERO_TIMINGS });
-    await workloads.ready;
+    // Controllers and kubelets with containers that just run, as before the pod network existed.
+    const cluster = await EmbeddedCluster.start({ workloads: { timings: ZERO_TIMINGS, containers: (t) => defaultContainerManager(t), nodePorts: false } });
     const kc = join(dir, 'kc');
     await cluster.writeKubeconfig(kc);
     const toReady: number[] = [];
@@ -77,31 +76,25 @@ export default async function run(): Promise<void> {
       toReady.push(performance.now() - t);
       afterApply.push(performance.now() - applied);
     }
-    workloads.stop();
     await cluster.stop();
 
     // Memory: what clusters with Bookinfo running add to the process, per cluster.
     const n = 3;
     gc();
     const before = process.memoryUsage();
-    const clusters: { c: EmbeddedCluster; w: ReturnType<typeof startWorkloadControllers> }[] = [];
+    const clusters: EmbeddedCluster[] = [];
     for (let i = 0; i < n; i++) {
-      const c = await EmbeddedCluster.start();
-      const w = startWorkloadControllers(c, { timings: ZERO_TIMINGS });
-      await w.ready;
+      const c = await EmbeddedCluster.start({ workloads: { timings: ZERO_TIMINGS, containers: (t) => defaultContainerManager(t), nodePorts: false } });
       const k = join(dir, `m${i}`);
       await c.writeKubeconfig(k);
       await kubectl(k, ['apply', '-f', BOOKINFO]);
       await waitReady(c, 'default', 6);
-      clusters.push({ c, w });
+      clusters.push(c);
     }
     await new Promise((r) => setTimeout(r, 200));
     gc();
     const after = process.memoryUsage();
-    for (const { c, w } of clusters) {
-      w.stop();
-      await c.stop();
-    }
+    for (const c of clusters) await c.stop();
     const mb = (b: number) => (b / 1024 / 1024).toFixed(1);
     const heapPer = (after.heapUsed - before.heapUsed) / n;
     const rssPer = (after.rss - before.rss) / n;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Builds the server into dist/server/ so `npm start` runs it with node alone: one ESM bundle
- * (dist/server/main.js) plus chunks that load on first use (the embedded cluster's plugins,
+ * (dist/server/main.js) plus chunks that load on first use (the embedded cluster's lazy modules,
  * the check engine, …).
  *
  * Why a bundle rather than tsc's one-file-per-module output: the server's memory. Bundling
@@ -14,7 +14,7 @@
  *
  * Usage: node scripts/build-server.mjs
  */
-import { rm, writeFile } from 'node:fs/promises';
+import { cp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -32,6 +32,9 @@ const entryPoints = ['main.ts', 'lessons/compile-main.ts'].map((f) => path.join(
  * call (server/http/json-body.ts): left to Node's loader, only its small index is read.
  */
 const external = ['node-pty', 'better-sqlite3', 'spdy-transport', 'iconv-lite'];
+
+/** Folders of data files (not code) the server reads at run time, relative to server/. */
+const runtimeFiles = ['sim/addons/core/manifests'];
 
 /**
  * Bundled CommonJS code calls require() for Node's built-ins; ESM output has no `require`, so
@@ -62,6 +65,9 @@ async function main() {
     chunkNames: 'chunks/[name]-[hash]',
     logLevel: 'warning',
   });
+  // Files the server reads at run time, under the same path below dist/server/ as below server/
+  // (the embedded cluster's system manifests: server/sim/addons/core/system-workloads.ts).
+  for (const dir of runtimeFiles) await cp(path.join(sourceDir, dir), path.join(outDir, dir), { recursive: true });
   // What each output holds, for `npm run bench -- memory` and for anyone asking why it is big.
   await writeFile(path.join(root, 'dist', 'server-meta.json'), JSON.stringify(result.metafile));
   const main = Object.values(result.metafile.outputs).find((o) => o.entryPoint?.endsWith('server/main.ts'));

@@ -1,7 +1,8 @@
 /**
- * One embedded Kubernetes cluster: a store, the registry and REST storage over it, the HTTP API
- * server, admission, and the control-plane controllers this layer owns. Each instance is fully
- * independent (no module-level state), so several can run in one process.
+ * One embedded Kubernetes cluster, the composition root: a store, the registry and REST storage
+ * over it, admission, the HTTP API server, and the ClusterApi the add-ons (addons/index.ts) get
+ * when they start, in one phase and list order. Each instance is fully independent (no
+ * module-level state), so several can run in one process.
  */
 import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
@@ -11,15 +12,17 @@ import { ResourceRegistry } from './registry/registry.js';
 import { builtinResources } from './registry/catalog.js';
 import { createServiceAllocator } from './registry/allocators.js';
 import { AdmissionChain } from './registry/admission.js';
-import { loadPlugins, type Plugins } from './registry/plugins.js';
+import { loadLazyModules, type LazyModules } from './registry/lazy-modules.js';
 import { RestStorage } from './registry/rest.js';
 import { ApiServer } from './apiserver/server.js';
-import { NamespaceController } from './controllers/namespace.js';
-import { GarbageCollector } from './controllers/garbagecollector.js';
-import { CRDFinalizer } from './registry/crd-finalizer.js';
-import type { WorkloadControllerOptions, WorkloadControllers } from './controllers/index.js';
-import type { NetworkAttachment } from './workloads/index.js';
 import { createServingCert, type ServingCert } from './apiserver/tls.js';
+import { PodInterceptors } from './network/interceptors.js';
+import { ImageBehaviours } from './images/image-table.js';
+import { EventRecorder } from './controllers/events.js';
+import { Resources } from './controllers/kit.js';
+import type { AddOn, ClusterApi, Controller, Stop } from './addons/api.js';
+import { clusterKinds } from './addons/kinds.js';
+import { clusterAddOns, type Workloads, type WorkloadsOptions } from './addons/index.js';
 
 export interface EmbeddedClusterOptions {
   host?: string;
@@ -32,20 +35,22 @@ export interface EmbeddedClusterOptions {
   /** Watch history length; older resourceVersions answer 410 Gone. */
   watchHistory?: number;
   /**
-   * Also start nodes, scheduler, kubelets and workload controllers (controllers/index.ts), so
-   * pods run. Off by default: the API machinery alone is what most tests need.
-   */
-  /**
    * Nodes, scheduler, kubelets, controllers and the pod network (DNS, Services, NodePort
-   * listeners, exec/logs/port-forward/proxy). Off: an API server only.
+   * listeners, exec/logs/port-forward/proxy); options set the pod lifecycle's timings and more.
+   * Off: an API server only, which is what most API tests need.
    */
-  workloads?: boolean | Omit<WorkloadControllerOptions, 'runtime'>;
+  workloads?: boolean | WorkloadsOptions;
+  /** Add-ons to start after the built-in ones (addons/index.ts), in this order. */
+  addons?: AddOn[];
 }
 
 export interface ClusterSnapshot {
   version: 1;
   store: StoreSnapshot;
 }
+
+/** settle() gives up (and says so) when the cluster keeps changing for this many passes. */
+const SETTLE_MAX_PASSES = 200;
 
 export class EmbeddedCluster {
   readonly store: ObjectStore;
@@ -54,18 +59,20 @@ export class EmbeddedCluster {
   readonly rest: RestStorage;
   readonly apiserver: ApiServer;
   readonly token: string;
-  private namespaces!: NamespaceController;
-  private gc!: GarbageCollector;
-  private crdFinalizer!: CRDFinalizer;
-  /** Nodes, kubelets and workload controllers, when started with `workloads`. */
-  workloads?: WorkloadControllers;
-  /** The pod network and its per-pod interception point, when started with `workloads`. */
-  network?: NetworkAttachment;
+  /** What controllers and add-ons receive: the cluster's narrow API. */
+  readonly api: ClusterApi;
+  readonly interceptors = new PodInterceptors();
+  readonly images = new ImageBehaviours();
+  private readonly controllers = new Set<Controller>();
+  private readonly events: EventRecorder;
+  private readonly stops: { name: string; stop: Stop }[] = [];
+  /** Nodes, kubelets and the pod network, when started with `workloads`. */
+  workloads?: Workloads;
   private _url = '';
   private stopped = false;
 
   private constructor(
-    readonly plugins: Plugins,
+    readonly lazyModules: LazyModules,
     private readonly opts: EmbeddedClusterOptions,
     private readonly cert: ServingCert,
   ) {
@@ -73,35 +80,65 @@ export class EmbeddedCluster {
     this.store = new ObjectStore(opts.watchHistory);
     this.registry = new ResourceRegistry(builtinResources(createServiceAllocator(this.store)), this.store);
     this.admission = new AdmissionChain();
-    this.rest = new RestStorage(this.store, this.registry, this.admission, plugins);
-    this.apiserver = new ApiServer({ token: this.token, registry: this.registry, rest: this.rest, plugins, bookmarkIntervalMs: opts.bookmarkIntervalMs, tls: cert });
+    this.rest = new RestStorage(this.store, this.registry, this.admission, lazyModules);
+    this.apiserver = new ApiServer({ token: this.token, registry: this.registry, rest: this.rest, plugins: lazyModules, bookmarkIntervalMs: opts.bookmarkIntervalMs, tls: cert });
+    this.api = this.clusterApi();
+    this.events = new EventRecorder(this.api, new Resources(this.api));
+    this.controllers.add({ name: 'events', idle: () => this.events.idle() });
+  }
+
+  private clusterApi(): ClusterApi {
+    const controllers = this.controllers;
+    return {
+      store: this.store,
+      rest: this.rest,
+      kinds: clusterKinds(this.registry, this.rest),
+      admission: { register: (plugin) => this.admission.register(plugin) },
+      subresources: { register: (resource, sub, handler, group) => this.apiserver.registerSubresource(resource, sub, handler, group) },
+      interceptors: this.interceptors,
+      images: this.images,
+      events: {
+        normal: (...a) => this.events.normal(...a),
+        warning: (...a) => this.events.warning(...a),
+      },
+      controllers: {
+        register(c) {
+          controllers.add(c);
+          return () => controllers.delete(c);
+        },
+      },
+      clock: { now: () => new Date() },
+      log: {
+        info: (m) => console.log(`sim: ${m}`),
+        warn: (m) => console.warn(`sim: ${m}`),
+        error: (m) => console.error(`sim: ${m}`),
+      },
+    };
   }
 
   static async start(opts: EmbeddedClusterOptions = {}): Promise<EmbeddedCluster> {
     const host = opts.host ?? '127.0.0.1';
-    const plugins = await loadPlugins();
+    const lazyModules = await loadLazyModules();
     const cert = createServingCert([host]);
-    const c = new EmbeddedCluster(plugins, opts, cert);
-    c.startControllers();
-    await c.namespaces.bootstrap();
-    c._url = await c.apiserver.listen(host, opts.port ?? 0);
-    if (opts.workloads) {
-      const { startWorkloadControllers } = await import('./controllers/index.js');
-      const { attachNetwork } = await import('./workloads/index.js');
-      c.network = attachNetwork(c);
-      c.workloads = startWorkloadControllers(c, { ...(opts.workloads === true ? {} : opts.workloads), runtime: c.network.runtime });
-      c.network.useKubelet(c.workloads.kubelet);
-      // Nodes and kube-system exist by the time a client can ask for them.
-      await c.workloads.ready;
+    const c = new EmbeddedCluster(lazyModules, opts, cert);
+    const addOns = await clusterAddOns({
+      controlPlane: { store: c.store, registry: c.registry, rest: c.rest },
+      workloads: opts.workloads ? (opts.workloads === true ? {} : opts.workloads) : false,
+      extra: opts.addons,
+    });
+    try {
+      // The known images' behaviours (and the shell they bring) load only for a cluster that runs containers.
+      if (opts.workloads) c.images.useBuiltins((await import('./images/known-images.js')).BUILTIN_IMAGES);
+      // One phase, in list order: each add-on finds what the ones before it brought.
+      for (const a of addOns.list) c.stops.push({ name: a.name, stop: await a.start(c.api) });
+      c.workloads = addOns.workloads?.running;
+      c._url = await c.apiserver.listen(host, opts.port ?? 0);
+    } catch (e) {
+      await c.stop();
+      throw e;
     }
-    plugins.openapi?.prewarmOpenApi?.(); // schedules itself after start-up, never delays it
+    lazyModules.openapi?.prewarmOpenApi?.(); // schedules itself after start-up, never delays it
     return c;
-  }
-
-  private startControllers(): void {
-    this.namespaces = new NamespaceController(this.store, this.registry, this.rest);
-    this.gc = new GarbageCollector(this.store, this.registry, this.rest);
-    this.crdFinalizer = new CRDFinalizer(this.store, this.registry, this.rest);
   }
 
   /** PEM of the CA clients should trust (also in the kubeconfig). */
@@ -113,14 +150,18 @@ export class EmbeddedCluster {
     return this._url;
   }
 
-  /** Resolves when the controllers owned here have processed everything queued so far. */
+  /**
+   * Resolves once the cluster is quiet: a whole pass over every controller's queue (and the
+   * event recorder) found them idle without the store changing. Timers still pending (a pod's
+   * next lifecycle stage) are not waited for. Throws if the cluster never stops changing.
+   */
   async settle(): Promise<void> {
-    for (let i = 0; i < 5; i++) {
-      await this.gc.idle();
-      await this.namespaces.idle();
-      await this.crdFinalizer.idle();
-      await this.workloads?.idle();
+    for (let pass = 0; pass < SETTLE_MAX_PASSES; pass++) {
+      const rv = this.store.currentRV;
+      for (const c of [...this.controllers]) await c.idle();
+      if (this.store.currentRV === rv) return;
     }
+    throw new Error(`embedded cluster did not settle: the store was still changing after ${SETTLE_MAX_PASSES} passes over its controllers (${[...this.controllers].map((c) => c.name).join(', ')})`);
   }
 
   kubeconfig(): string {
@@ -153,17 +194,21 @@ export class EmbeddedCluster {
     this.store.restore(s.store);
     this.registry.syncCRDs();
     // A restore sends no store events: controllers and kubelets must look again.
-    this.workloads?.resync();
+    for (const c of this.controllers) c.resync?.();
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    this.workloads?.stop();
-    await this.network?.stop();
-    this.namespaces.stop();
-    this.gc.stop();
-    this.crdFinalizer.stop();
+    // Add-ons stop in reverse start order: later ones may use what earlier ones brought.
+    for (const { name, stop } of this.stops.reverse()) {
+      try {
+        await stop();
+      } catch (e) {
+        console.error(`sim: stopping add-on ${name} failed:`, (e as Error).message);
+      }
+    }
+    this.events.stop();
     await this.apiserver.close();
     this.registry.close();
     this.store.close();

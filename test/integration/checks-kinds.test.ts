@@ -13,7 +13,7 @@ import { evaluateStep } from '../../server/checks/evaluate.js';
 import { evaluateCheck, type CheckContext } from '../../server/checks/kinds/index.js';
 import { parseCheck, type CheckSpec } from '../../server/checks/schema.js';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
-import { ZERO_TIMINGS } from '../../server/sim/controllers/index.js';
+import { ZERO_TIMINGS } from '../../server/sim/addons/core/workloads.js';
 
 const run = promisify(execFile);
 let cluster: EmbeddedCluster;

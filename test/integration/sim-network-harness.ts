@@ -7,8 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
-import { startWorkloadControllers, type WorkloadControllers } from '../../server/sim/controllers/index.js';
-import { attachNetwork, type NetworkAttachment } from '../../server/sim/workloads/index.js';
+import type { Workloads } from '../../server/sim/addons/index.js';
 
 import { BOOKINFO_YAML } from '../helpers/reference.js';
 
@@ -22,8 +21,7 @@ export interface Run {
 
 export interface Harness {
   cluster: EmbeddedCluster;
-  net: NetworkAttachment;
-  workloads: WorkloadControllers;
+  workloads: Workloads;
   dir: string;
   env: NodeJS.ProcessEnv;
   kubectl(args: string[], opts?: { input?: string; timeoutMs?: number }): Promise<Run>;
@@ -35,14 +33,10 @@ export interface Harness {
 
 export async function startHarness(): Promise<Harness> {
   const dir = await mkdtemp(join(tmpdir(), 'sim-network-'));
-  const cluster = await EmbeddedCluster.start();
-  const net = attachNetwork(cluster);
-  const workloads = startWorkloadControllers(cluster, {
-    runtime: net.runtime,
-    timings: { schedule: 0, pull: 20, start: 20, ready: 20, terminate: 100, run: 200, backoff: 200, probeDelayScale: 0 },
+  const cluster = await EmbeddedCluster.start({
+    workloads: { timings: { schedule: 0, pull: 20, start: 20, ready: 20, terminate: 100, run: 200, backoff: 200, probeDelayScale: 0 } },
   });
-  net.useKubelet(workloads.kubelet);
-  await workloads.ready;
+  const workloads = cluster.workloads!;
   await cluster.writeKubeconfig(join(dir, 'kubeconfig'));
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache') };
   const run = (file: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}) =>
@@ -55,7 +49,6 @@ export async function startHarness(): Promise<Harness> {
   const kubectl = (args: string[], opts?: { input?: string; timeoutMs?: number }) => run('kubectl', args, opts);
   return {
     cluster,
-    net,
     workloads,
     dir,
     env,
@@ -68,8 +61,6 @@ export async function startHarness(): Promise<Harness> {
     sh: (script, timeoutMs) => run('sh', ['-c', script], { timeoutMs }),
     spawnKubectl: (args) => spawn('kubectl', args, { env, stdio: ['ignore', 'pipe', 'pipe'] }),
     async close() {
-      await net.stop();
-      workloads.stop();
       await cluster.stop();
       await rm(dir, { recursive: true, force: true });
     },

@@ -266,7 +266,7 @@ describe('the API proxy subresources', () => {
 describe('the per-pod interception point', () => {
   it('sees requests a pod sends and receives, and can answer them without the workload knowing', async () => {
     const seen: string[] = [];
-    const remove = h.net.interceptors.add({
+    const remove = h.cluster.api.interceptors.add({
       name: 'test-sidecar',
       appliesTo: (pod) => pod.labels.app === 'ratings' || pod.labels.app === 'details',
       outbound: async (call, next) => {

@@ -20,8 +20,8 @@ import { ExecStartError, type ExecIO, type ExecParams, type TerminalSize } from 
 import { mountPodStreams } from '../../server/sim/apiserver/streams/mount.js';
 import { duplexPair } from '../../server/sim/apiserver/streams/duplex-pair.js';
 import { logErrors, type LogEntry, type LogSource } from '../../server/sim/apiserver/streams/logs.js';
-import { runInContainer } from '../../server/sim/runtime/index.js';
-import { MemoryNetwork } from '../../server/sim/runtime/testing/memory-network.js';
+import { runInContainer } from '../../server/sim/images/index.js';
+import { MemoryNetwork } from '../../server/sim/images/testing/memory-network.js';
 
 interface ProtocolHarness {
   kubeconfig: string;

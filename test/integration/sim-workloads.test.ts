@@ -10,13 +10,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
-import { defaultContainerRuntime, startWorkloadControllers, type ContainerRuntime, type WorkloadControllers } from '../../server/sim/controllers/index.js';
+import { defaultContainerManager, type ContainerManager } from '../../server/sim/addons/core/workloads.js';
+import type { Workloads } from '../../server/sim/addons/index.js';
 import { REFERENCE_DIR } from '../helpers/reference.js';
 import { until } from './sim-network-harness.js';
 
 const REF = REFERENCE_DIR;
 let cluster: EmbeddedCluster;
-let workloads: WorkloadControllers;
+let workloads: Workloads;
 let dir: string;
 
 interface Run {
@@ -45,8 +46,8 @@ async function ok(args: string[], input?: string): Promise<string> {
 
 
 /** Containers whose image is `crasher` exit with code 1 shortly after starting; the rest run normally. */
-function crashingRuntime(timings: Parameters<typeof defaultContainerRuntime>[0]): ContainerRuntime {
-  const base = defaultContainerRuntime(timings);
+function crashingRuntime(timings: Parameters<typeof defaultContainerManager>[0]): ContainerManager {
+  const base = defaultContainerManager(timings);
   return {
     start(c) {
       if (c.container.image !== 'crasher') return base.start(c);
@@ -78,17 +79,18 @@ ${probe ? `        readinessProbe: { httpGet: { path: /, port: 80 }, initialDela
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sim-workloads-'));
-  cluster = await EmbeddedCluster.start();
-  workloads = startWorkloadControllers(cluster, {
-    timings: { schedule: 5, pull: 30, start: 5, ready: 100, terminate: 1500, run: 100, backoff: 150, probeDelayScale: 0.5 },
-    runtime: crashingRuntime,
+  cluster = await EmbeddedCluster.start({
+    workloads: {
+      timings: { schedule: 5, pull: 30, start: 5, ready: 100, terminate: 1500, run: 100, backoff: 150, probeDelayScale: 0.5 },
+      containers: crashingRuntime,
+      nodePorts: false,
+    },
   });
-  await workloads.ready;
+  workloads = cluster.workloads!;
   await cluster.writeKubeconfig(join(dir, 'kubeconfig'));
 });
 
 afterAll(async () => {
-  workloads?.stop();
   await cluster?.stop();
   if (dir) await rm(dir, { recursive: true, force: true });
 });
@@ -115,15 +117,13 @@ describe('nodes and kube-system', () => {
   });
 
   it('a second cluster in the same process gets other node addresses', async () => {
-    const other = await EmbeddedCluster.start();
-    const w = startWorkloadControllers(other, { bare: true });
+    const other = await EmbeddedCluster.start({ workloads: { bare: true, nodePorts: false } });
+    const w = other.workloads!;
     try {
-      await w.ready;
       const mine = workloads.nodes.nodes.map((n) => n.ip);
       const theirs = w.nodes.nodes.map((n) => n.ip);
       expect(theirs.some((ip) => mine.includes(ip))).toBe(false);
     } finally {
-      w.stop();
       await other.stop();
     }
   });
@@ -374,7 +374,6 @@ describe('snapshots', () => {
     await ok(['delete', 'deployment', 'web']);
     await until('web pods gone', async () => (await ok(['get', 'pods', '-l', 'app=web', '-o', 'name'])).trim() === '');
     cluster.restore(snap);
-    workloads.resync();
     await ok(['wait', '--for=condition=Ready', 'pod', '-l', 'app=web', '--timeout=30s']);
     const names = (await ok(['get', 'pods', '-l', 'app=web', '-o', 'name'])).trim().split('\n');
     expect(names).toHaveLength(3);

@@ -121,6 +121,8 @@ describe('the built server (npm start)', () => {
     expect(await run(`printf '${manifest.replace('a: b', 'a: c')}' | kubectl apply -f -`, 'DONE-3')).toContain('configmap/built-cm configured');
     expect(await run('kubectl get configmap built-cm -n built-ns -o wide', 'DONE-4')).toMatch(/NAME\s+DATA\s+AGE[\s\S]*built-cm\s+1/);
     expect(await run('kubectl explain configmap.data | head -3', 'DONE-5')).toMatch(/KIND:\s+ConfigMap/);
+    // kubeadm's system workloads come from YAML files the bundle carries next to its chunks.
+    expect(await run('kubectl get deployment,daemonset,pod -n kube-system -o name | sort', 'DONE-6')).toMatch(/daemonset\.apps\/kube-proxy[\s\S]*deployment\.apps\/coredns[\s\S]*pod\/etcd-control-plane/);
     ws.close();
   }, 90_000);
 

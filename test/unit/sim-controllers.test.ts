@@ -5,9 +5,10 @@
 import { describe, expect, it } from 'vitest';
 import { fitErrorMessage, matchesNodeAffinity, tolerates } from '../../server/sim/controllers/scheduler.js';
 import { podTemplateHash, resolveFenceposts, sameTemplate } from '../../server/sim/controllers/deployment.js';
-import { goDuration, imageID, normalizeImage } from '../../server/sim/controllers/kubelet.js';
+import { imageID, normalizeImage } from '../../server/sim/kubelet/kubelet.js';
+import { goDuration } from '../../server/sim/kubelet/stages.js';
 import { parseQuantity, podRequests } from '../../server/sim/controllers/kit.js';
-import { ContainerLog } from '../../server/sim/controllers/container-runtime.js';
+import { ContainerLog } from '../../server/sim/kubelet/container-manager.js';
 import { LoopbackBlockAllocator } from '../../server/sim/nodes/addresses.js';
 import { nodeObject, placeNodes, DEFAULT_TOPOLOGY } from '../../server/sim/nodes/topology.js';
 
@@ -158,8 +159,8 @@ describe('events', () => {
     const { EventRecorder } = await import('../../server/sim/controllers/events.js');
     const { Resources } = await import('../../server/sim/controllers/kit.js');
     const cluster = await EmbeddedCluster.start();
-    const res = new Resources(cluster);
-    const rec = new EventRecorder(cluster, res, 60_000);
+    const res = new Resources(cluster.api);
+    const rec = new EventRecorder(cluster.api, res, 60_000);
     try {
       const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default', uid: 'u1' } };
       rec.normal(pod, 'Pulled', 'one', { component: 'kubelet' });

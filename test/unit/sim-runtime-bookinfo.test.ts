@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryNetwork, deployBookinfo } from '../../server/sim/runtime/testing/memory-network.js';
-import { exec } from '../../server/sim/runtime/testing/exec.js';
-import { request } from '../../server/sim/runtime/http.js';
-import type { ContainerBehaviour, ContainerContext, HttpResponse } from '../../server/sim/runtime/types.js';
+import { MemoryNetwork, deployBookinfo } from '../../server/sim/images/testing/memory-network.js';
+import { exec } from '../../server/sim/images/testing/exec.js';
+import { request } from '../../server/sim/images/http.js';
+import type { ContainerBehaviour, ContainerContext, HttpResponse } from '../../server/sim/images/types.js';
 
 const TAG = '1.20.3';
 const img = (name: string) => `docker.io/istio/examples-bookinfo-${name}:${TAG}`;

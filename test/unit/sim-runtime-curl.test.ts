@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryNetwork, deployBookinfo } from '../../server/sim/runtime/testing/memory-network.js';
-import { exec } from '../../server/sim/runtime/testing/exec.js';
-import { TtySession } from '../../server/sim/runtime/testing/exec.js';
+import { MemoryNetwork, deployBookinfo } from '../../server/sim/images/testing/memory-network.js';
+import { exec } from '../../server/sim/images/testing/exec.js';
+import { TtySession } from '../../server/sim/images/testing/exec.js';
 
 function cluster() {
   const net = new MemoryNetwork();

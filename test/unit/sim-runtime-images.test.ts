@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { ContainerStartError, behaviourEntryForImage, behaviourForImage, parseImage } from '../../server/sim/runtime/index.js';
-import { MemoryNetwork } from '../../server/sim/runtime/testing/memory-network.js';
-import { exec } from '../../server/sim/runtime/testing/exec.js';
-import { request } from '../../server/sim/runtime/http.js';
+import { ContainerStartError, behaviourEntryForImage, behaviourForImage, parseImage } from '../../server/sim/images/index.js';
+import { MemoryNetwork } from '../../server/sim/images/testing/memory-network.js';
+import { exec } from '../../server/sim/images/testing/exec.js';
+import { request } from '../../server/sim/images/http.js';
 import { BOOKINFO_YAML } from '../helpers/reference.js';
 
 const REFERENCE = BOOKINFO_YAML;
@@ -141,7 +141,7 @@ describe('container main processes', () => {
 
 describe('exec statuses for the error channel', () => {
   it('exit codes and start failures map to the Status objects kubectl interprets', async () => {
-    const { execExitStatus, execStartFailureStatus, ExecStartError } = await import('../../server/sim/runtime/index.js');
+    const { execExitStatus, execStartFailureStatus, ExecStartError } = await import('../../server/sim/images/index.js');
     expect(execExitStatus(['sh', '-c', 'exit 3'], 0)).toEqual({ metadata: {}, status: 'Success' });
     expect(execExitStatus(['sh', '-c', 'exit 3'], 3)).toEqual({
       metadata: {},

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryNetwork, deployBookinfo } from '../../server/sim/runtime/testing/memory-network.js';
-import { TtySession, exec } from '../../server/sim/runtime/testing/exec.js';
-import { ExecStartError } from '../../server/sim/runtime/index.js';
+import { MemoryNetwork, deployBookinfo } from '../../server/sim/images/testing/memory-network.js';
+import { TtySession, exec } from '../../server/sim/images/testing/exec.js';
+import { ExecStartError } from '../../server/sim/images/index.js';
 
 function cluster() {
   const net = new MemoryNetwork();

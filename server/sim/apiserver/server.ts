@@ -12,7 +12,7 @@ import YAML from 'yaml';
 import { ApiError } from '../errors.js';
 import type { KubeObject } from '../types.js';
 import type { ResourceRegistry } from '../registry/registry.js';
-import type { Plugins } from '../registry/plugins.js';
+import type { LazyModules as Plugins } from '../registry/lazy-modules.js';
 import type { ResourceDef } from '../registry/resource.js';
 import type { DeleteOptions, ListOptions, PatchType, RequestOptions, RestStorage } from '../registry/rest.js';
 import { aggregated, apiGroupDoc, apiGroupList, apiResourceList, apiVersions } from './discovery.js';

@@ -4,7 +4,7 @@
  */
 import type { KubeObject } from '../types.js';
 import type { ResourceDef } from '../registry/resource.js';
-import type { Plugins, TableColumn } from '../registry/plugins.js';
+import type { LazyModules as Plugins, TableColumn } from '../registry/lazy-modules.js';
 import { apiVersionOf } from '../registry/rest.js';
 
 export type IncludeObject = 'None' | 'Metadata' | 'Object';

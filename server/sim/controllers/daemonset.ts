@@ -3,9 +3,8 @@
  * pods tolerate, with the tolerations the controller adds itself), pinned through node affinity on
  * metadata.name as kube does, replaced one node at a time when the template changes.
  */
-import type { EmbeddedCluster } from '../cluster.js';
+import type { ClusterApi, ClusterEvents } from '../addons/api.js';
 import type { KubeObject } from '../types.js';
-import type { EventRecorder } from './events.js';
 import { isPodActive, isPodAvailable, isPodReady, nsKey, omitEmpty, writeStatus, type Obj, type Resources } from './kit.js';
 import { WorkloadController } from './workload.js';
 import { podFromTemplate } from './replicaset.js';
@@ -31,7 +30,7 @@ function daemonTolerations(spec: Obj): Obj[] {
 }
 
 export class DaemonSetController extends WorkloadController {
-  constructor(cluster: EmbeddedCluster, res: Resources, events: EventRecorder) {
+  constructor(cluster: ClusterApi, res: Resources, events: ClusterEvents) {
     super(cluster, res, events, res.daemonSets, 'DaemonSet', {
       [res.nodes.bucket]: () => (cluster.store.list(res.daemonSets.bucket) as Obj[]).map((d) => nsKey(d)),
     });

@@ -5,9 +5,8 @@
  * remember it in revision-history); revisionHistoryLimit; and the status and conditions
  * `kubectl rollout status` reads.
  */
-import type { EmbeddedCluster } from '../cluster.js';
+import type { ClusterApi, ClusterEvents } from '../addons/api.js';
 import type { KubeObject } from '../types.js';
-import type { EventRecorder } from './events.js';
 import { controllerKey, controllerRef, ownedBy, isPodActive, nowISO, nsKey, omitEmpty, ownerRefTo, quietly, setCondition, type Obj, type Resources } from './kit.js';
 import { WorkloadController } from './workload.js';
 
@@ -90,7 +89,7 @@ const revisionOf = (rs: Obj) => Number(rs.metadata.annotations?.[REVISION] ?? 0)
 const specReplicas = (rs: Obj) => rs.spec?.replicas ?? 0;
 
 export class DeploymentController extends WorkloadController {
-  constructor(cluster: EmbeddedCluster, res: Resources, events: EventRecorder) {
+  constructor(cluster: ClusterApi, res: Resources, events: ClusterEvents) {
     super(cluster, res, events, res.deployments, 'Deployment', {
       [res.replicaSets.bucket]: (e) => controllerKey(e.object, 'Deployment'),
       // Recreate waits for old pods to be gone.

@@ -5,7 +5,7 @@
  * kubernetes.io/service-name, managed by endpointslice-controller.k8s.io) carries the same pods
  * with ready/serving/terminating conditions.
  */
-import type { EmbeddedCluster } from '../cluster.js';
+import type { ClusterApi } from '../addons/api.js';
 import type { KubeObject } from '../types.js';
 import { selectorMatches } from '../registry/strategies/workloads.js';
 import { Informer, InformerController, selectObjects, isPodReady, nowISO, nsKey, ownerRefTo, quietly, splitKey, type Obj, type Resources } from './kit.js';
@@ -27,7 +27,7 @@ export class EndpointsController extends InformerController {
   protected readonly informer: Informer;
 
   constructor(
-    private readonly cluster: EmbeddedCluster,
+    private readonly cluster: ClusterApi,
     private readonly res: Resources,
     /** The control-plane node's address, behind the `kubernetes` Service. */
     private readonly apiserverIP: string,

@@ -2,7 +2,7 @@
  * client-go's EventRecorder: core/v1 Events named `<object>.<hex time>`, with repeats of the same
  * reason and message folded into one Event whose count grows (the EventCorrelator's aggregation).
  */
-import type { EmbeddedCluster } from '../cluster.js';
+import type { ClusterApi } from '../addons/api.js';
 import type { KubeObject } from '../types.js';
 import { isConflictOrGone, microISO, nowISO, type Obj, type Resources } from './kit.js';
 
@@ -20,7 +20,7 @@ export class EventRecorder {
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
-    private readonly cluster: EmbeddedCluster,
+    private readonly cluster: ClusterApi,
     private readonly res: Resources,
     /** kube-apiserver's --event-ttl (1 h): older Events disappear, which also bounds memory. */
     private readonly ttlMs = 3_600_000,

@@ -3,9 +3,8 @@
  * `completions` have succeeded, replaces failed pods until `backoffLimit` is exceeded, and reports
  * the conditions kubectl shows (SuccessCriteriaMet + Complete, or FailureTarget + Failed).
  */
-import type { EmbeddedCluster } from '../cluster.js';
+import type { ClusterApi, ClusterEvents } from '../addons/api.js';
 import type { KubeObject } from '../types.js';
-import type { EventRecorder } from './events.js';
 import { isPodReady, nowISO, splitKey, writeStatus, type Obj, type Resources } from './kit.js';
 import { WorkloadController } from './workload.js';
 import { podFromTemplate } from './replicaset.js';
@@ -16,7 +15,7 @@ export class JobController extends WorkloadController {
   /** Finished pods already counted, so deleting them later does not lower the counts (job tracking). */
   private readonly counted = new Map<string, { succeeded: Set<string>; failed: Set<string> }>();
 
-  constructor(cluster: EmbeddedCluster, res: Resources, events: EventRecorder) {
+  constructor(cluster: ClusterApi, res: Resources, events: ClusterEvents) {
     super(cluster, res, events, res.jobs, 'Job');
   }
 

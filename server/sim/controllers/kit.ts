@@ -4,7 +4,7 @@
  * as "look again later" the way client-go controllers requeue.
  */
 import { ApiError } from '../errors.js';
-import type { EmbeddedCluster } from '../cluster.js';
+import type { ClusterApi } from '../addons/api.js';
 import type { KubeObject, OwnerReference } from '../types.js';
 import type { StoreEvent } from '../storage/store.js';
 import { WorkQueue } from '../storage/workqueue.js';
@@ -12,7 +12,7 @@ import type { ResourceDef } from '../registry/resource.js';
 
 export type Obj = Record<string, any>;
 
-/** Milliseconds every simulated stage takes; tests pass tiny values, the playground realistic ones. */
+/** Milliseconds the pod lifecycle's stages take (kubelet/stages.ts); tests pass tiny values, the playground realistic ones. */
 export interface KubeletTimings {
   /** Pod created → bound to a node. */
   schedule: number;
@@ -30,10 +30,12 @@ export interface KubeletTimings {
   backoff: number;
   /** Multiplier for probe initialDelaySeconds (1 = real seconds, 0 = ignore them). */
   probeDelayScale: number;
+  /** Up to this many ms added at random to the pull, start and readiness stages (kwok's jitter); 0: none. */
+  jitter: number;
 }
 
-export const DEFAULT_TIMINGS: KubeletTimings = { schedule: 100, pull: 1500, start: 400, ready: 1000, terminate: 1500, run: 3000, backoff: 10_000, probeDelayScale: 1 };
-export const ZERO_TIMINGS: KubeletTimings = { schedule: 0, pull: 0, start: 0, ready: 0, terminate: 0, run: 0, backoff: 0, probeDelayScale: 0 };
+export const DEFAULT_TIMINGS: KubeletTimings = { schedule: 100, pull: 1500, start: 400, ready: 1000, terminate: 1500, run: 3000, backoff: 10_000, probeDelayScale: 1, jitter: 0 };
+export const ZERO_TIMINGS: KubeletTimings = { schedule: 0, pull: 0, start: 0, ready: 0, terminate: 0, run: 0, backoff: 0, probeDelayScale: 0, jitter: 0 };
 
 export const nowISO = (d: Date = new Date()) => d.toISOString().replace(/\.\d+Z$/, 'Z');
 /** metav1.MicroTime, as Events' eventTime and Leases' renewTime carry it. */
@@ -53,9 +55,9 @@ export class Resources {
   readonly statefulSets: ResourceDef;
   readonly jobs: ResourceDef;
 
-  constructor(cluster: EmbeddedCluster) {
+  constructor(cluster: ClusterApi) {
     const need = (g: string, v: string, r: string) => {
-      const d = cluster.registry.lookup(g, v, r);
+      const d = cluster.kinds.lookup(g, v, r);
       if (!d) throw new Error(`embedded cluster has no ${g || 'core'}/${v} ${r}`);
       return d;
     };
@@ -83,7 +85,7 @@ export class Informer {
   private stopped = false;
 
   constructor(
-    private readonly cluster: EmbeddedCluster,
+    private readonly cluster: ClusterApi,
     private readonly buckets: string[],
     private readonly keyOf: (e: StoreEvent) => string[] | string | undefined,
     reconcile: (key: string) => Promise<void>,
@@ -182,7 +184,7 @@ export function splitKey(key: string): [string, string] {
  * Objects of one bucket and namespace that pass `keep`, copying only those (store.list copies
  * everything, which controllers reconciling on every pod change cannot afford).
  */
-export function selectObjects(cluster: EmbeddedCluster, bucket: string, namespace: string | undefined, keep: (o: Readonly<KubeObject>) => boolean): Obj[] {
+export function selectObjects(cluster: ClusterApi, bucket: string, namespace: string | undefined, keep: (o: Readonly<KubeObject>) => boolean): Obj[] {
   const out: Obj[] = [];
   cluster.store.scan((b, o) => {
     if (b === bucket && (namespace === undefined || (o.metadata.namespace ?? '') === namespace) && keep(o)) out.push(structuredClone(o) as Obj);
@@ -191,7 +193,7 @@ export function selectObjects(cluster: EmbeddedCluster, bucket: string, namespac
 }
 
 /** Objects whose controller is the object with this uid. */
-export function ownedBy(cluster: EmbeddedCluster, bucket: string, namespace: string, uid: string): Obj[] {
+export function ownedBy(cluster: ClusterApi, bucket: string, namespace: string, uid: string): Obj[] {
   return selectObjects(cluster, bucket, namespace, (o) => !!o.metadata.ownerReferences?.some((r) => r.controller && r.uid === uid));
 }
 
@@ -210,7 +212,7 @@ export function ownerRefTo(owner: KubeObject): OwnerReference {
 }
 
 /** Writes status through the status subresource, as controllers do; a no-op write is skipped. */
-export async function writeStatus(cluster: EmbeddedCluster, def: ResourceDef, obj: KubeObject, status: Obj): Promise<KubeObject> {
+export async function writeStatus(cluster: ClusterApi, def: ResourceDef, obj: KubeObject, status: Obj): Promise<KubeObject> {
   if (JSON.stringify((obj as Obj).status ?? {}) === JSON.stringify(status)) return obj;
   const upd = structuredClone(obj) as Obj;
   upd.status = status;

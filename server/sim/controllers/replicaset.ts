@@ -3,10 +3,9 @@
  * the least valuable first: unscheduled, pending, not ready, newest), reports replicas / ready /
  * available counts, and records SuccessfulCreate / SuccessfulDelete events.
  */
-import type { EmbeddedCluster } from '../cluster.js';
+import type { ClusterApi, ClusterEvents } from '../addons/api.js';
 import type { KubeObject } from '../types.js';
 import { selectorMatches } from '../registry/strategies/workloads.js';
-import type { EventRecorder } from './events.js';
 import { isPodActive, isPodAvailable, isPodReady, nsKey, omitEmpty, ownerRefTo, writeStatus, type Obj, type Resources } from './kit.js';
 import { WorkloadController } from './workload.js';
 
@@ -46,7 +45,7 @@ export function deletionRank(a: Obj, b: Obj): number {
 }
 
 export class ReplicaSetController extends WorkloadController {
-  constructor(cluster: EmbeddedCluster, res: Resources, events: EventRecorder) {
+  constructor(cluster: ClusterApi, res: Resources, events: ClusterEvents) {
     super(cluster, res, events, res.replicaSets, 'ReplicaSet');
   }
 

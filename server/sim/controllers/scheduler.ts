@@ -5,10 +5,9 @@
  * PostFilter (preemption) summary, word for word, on its PodScheduled condition and a
  * FailedScheduling event, and is retried whenever nodes or pods change.
  */
-import type { EmbeddedCluster } from '../cluster.js';
+import type { ClusterApi, ClusterEvents } from '../addons/api.js';
 import type { KubeObject } from '../types.js';
 import { bucketOf } from '../storage/store.js';
-import type { EventRecorder } from './events.js';
 import { Informer, InformerController, nowISO, parseQuantity, podRequests, setCondition, splitKey, nsKey, type KubeletTimings, type Obj, type Resources } from './kit.js';
 
 const SOURCE = { component: 'default-scheduler' };
@@ -70,9 +69,9 @@ export class Scheduler extends InformerController {
   private readonly attempted = new Set<string>();
 
   constructor(
-    private readonly cluster: EmbeddedCluster,
+    private readonly cluster: ClusterApi,
     private readonly res: Resources,
-    private readonly events: EventRecorder,
+    private readonly events: ClusterEvents,
     private readonly timings: KubeletTimings,
   ) {
     super();

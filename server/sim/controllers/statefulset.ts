@@ -5,9 +5,8 @@
  * highest ordinal down when the template changes. Volume claim templates need storage the embedded
  * cluster does not have: such a StatefulSet reports FailedCreate instead of pretending.
  */
-import type { EmbeddedCluster } from '../cluster.js';
+import type { ClusterApi, ClusterEvents } from '../addons/api.js';
 import type { KubeObject } from '../types.js';
-import type { EventRecorder } from './events.js';
 import { isPodReady, isPodAvailable, omitEmpty, writeStatus, type Obj, type Resources } from './kit.js';
 import { WorkloadController } from './workload.js';
 import { podFromTemplate } from './replicaset.js';
@@ -17,7 +16,7 @@ const SOURCE = { component: 'statefulset-controller' };
 const REVISION = 'controller-revision-hash';
 
 export class StatefulSetController extends WorkloadController {
-  constructor(cluster: EmbeddedCluster, res: Resources, events: EventRecorder) {
+  constructor(cluster: ClusterApi, res: Resources, events: ClusterEvents) {
     super(cluster, res, events, res.statefulSets, 'StatefulSet');
   }
 

@@ -3,11 +3,10 @@
  * watch on their own kind plus the pods they control, the owner a queue key names, and pod
  * writes that tolerate losing a race.
  */
-import type { EmbeddedCluster } from '../cluster.js';
+import type { ClusterApi, ClusterEvents } from '../addons/api.js';
 import type { KubeObject } from '../types.js';
 import type { StoreEvent } from '../storage/store.js';
 import type { ResourceDef } from '../registry/resource.js';
-import type { EventRecorder } from './events.js';
 import { Informer, InformerController, controllerKey, nsKey, ownedBy, quietly, splitKey, type Obj, type Resources } from './kit.js';
 
 type KeyOf = (e: StoreEvent) => string[] | string | undefined;
@@ -20,9 +19,9 @@ export abstract class WorkloadController extends InformerController {
    * replaces how pod events map to keys) for controllers that care about more.
    */
   constructor(
-    protected readonly cluster: EmbeddedCluster,
+    protected readonly cluster: ClusterApi,
     protected readonly res: Resources,
-    protected readonly events: EventRecorder,
+    protected readonly events: ClusterEvents,
     private readonly owner: ResourceDef,
     kind: string,
     also: Record<string, KeyOf> = {},

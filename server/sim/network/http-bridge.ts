@@ -5,7 +5,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { HttpRequest, HttpResponse } from '../runtime/types.js';
+import type { HttpRequest, HttpResponse } from '../images/types.js';
 
 const MAX_BODY = 16 * 1024 * 1024;
 

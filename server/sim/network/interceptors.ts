@@ -1,5 +1,5 @@
 /** The ordered, registrable chain of PodInterceptors; empty by default. */
-import type { HttpResponse } from '../runtime/types.js';
+import type { HttpResponse } from '../images/types.js';
 import type { InboundCall, NetworkPod, Next, OutboundCall, PodInterceptor } from './types.js';
 
 export class PodInterceptors {

@@ -3,10 +3,10 @@
  * containers listen on, cluster DNS, Service balancing over ready endpoints, and the per-pod
  * interception chain every request passes (outbound in the sender, inbound in the receiver).
  */
-import type { EmbeddedCluster } from '../cluster.js';
-import type { ContainerBehaviour, ContainerContext, ContainerNetwork, HttpRequest, HttpResponse, RequestTarget } from '../runtime/types.js';
-import { NetworkError } from '../runtime/types.js';
-import { PodInterceptors } from './interceptors.js';
+import type { ClusterApi } from '../addons/api.js';
+import type { ContainerBehaviour, ContainerContext, ContainerNetwork, HttpRequest, HttpResponse, RequestTarget } from '../images/types.js';
+import { NetworkError } from '../images/types.js';
+import type { PodInterceptors } from './interceptors.js';
 import { ServiceDirectory, isIPv4, type Endpoint, type ServicePort, type ServiceView } from './services.js';
 import type { InboundCall, InboundPath, NetworkPod, OutboundCall } from './types.js';
 
@@ -44,7 +44,6 @@ export interface PodEntry {
 }
 
 export class ClusterNetwork {
-  readonly interceptors = new PodInterceptors();
   readonly services: ServiceDirectory;
   private readonly byKey = new Map<string, PodEntry>();
   private readonly byIP = new Map<string, PodEntry>();
@@ -52,8 +51,10 @@ export class ClusterNetwork {
   readonly nodeIPs = new Map<string, string>();
 
   constructor(
-    cluster: EmbeddedCluster,
+    cluster: ClusterApi,
     private readonly random: () => number = Math.random,
+    /** The cluster's per-pod interception chain (ClusterApi.interceptors). */
+    readonly interceptors: PodInterceptors = cluster.interceptors,
   ) {
     this.services = new ServiceDirectory(cluster, random);
   }

@@ -8,7 +8,7 @@
  */
 import type http from 'node:http';
 import type { Socket } from 'node:net';
-import type { EmbeddedCluster } from '../cluster.js';
+import type { ClusterApi } from '../addons/api.js';
 import { createBridgeServer } from './http-bridge.js';
 import type { ClusterNetwork } from './network.js';
 import type { Endpoint } from './services.js';
@@ -33,10 +33,10 @@ export class NodePortListeners {
   private stopped = false;
 
   constructor(
-    private readonly cluster: EmbeddedCluster,
+    private readonly cluster: ClusterApi,
     private readonly network: ClusterNetwork,
   ) {
-    const bucket = (g: string, r: string) => cluster.registry.lookup(g, 'v1', r)?.bucket ?? `${g}/${r}`;
+    const bucket = (g: string, r: string) => cluster.kinds.lookup(g, 'v1', r)?.bucket ?? `${g}/${r}`;
     this.nodesBucket = bucket('', 'nodes');
     this.buckets = new Set([bucket('', 'services'), bucket('', 'endpoints'), bucket('', 'pods'), this.nodesBucket]);
     this.unsubscribe = cluster.store.onAnyChange((e) => {

@@ -3,7 +3,7 @@
  * endpoints (from the Endpoints objects the endpoints controller writes, or the pods their
  * selector picks when no Endpoints object exists), and which node ports they own.
  */
-import type { EmbeddedCluster } from '../cluster.js';
+import type { ClusterApi } from '../addons/api.js';
 import type { KubeObject } from '../types.js';
 import type { ResourceDef } from '../registry/resource.js';
 import { selectorMatches } from '../registry/strategies/workloads.js';
@@ -85,11 +85,11 @@ export class ServiceDirectory {
   private readonly unsubscribe: () => void;
 
   constructor(
-    private readonly cluster: EmbeddedCluster,
+    private readonly cluster: ClusterApi,
     private readonly random: () => number = Math.random,
   ) {
     const need = (g: string, r: string) => {
-      const d = cluster.registry.lookup(g, 'v1', r);
+      const d = cluster.kinds.lookup(g, 'v1', r);
       if (!d) throw new Error(`embedded cluster has no ${r}`);
       return d;
     };

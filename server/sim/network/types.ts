@@ -4,7 +4,7 @@
  * is to a real sidecar: Istio's behaviour hangs there without the workloads knowing.
  */
 import type { KubeObject } from '../types.js';
-import type { HttpRequest, HttpResponse, RequestTarget } from '../runtime/types.js';
+import type { HttpRequest, HttpResponse, RequestTarget } from '../images/types.js';
 
 /** A pod as the network knows it: identity plus the latest stored object. */
 export interface NetworkPod {

@@ -2,10 +2,9 @@
  * Registers the cluster's nodes (as each kubelet does at start-up) and keeps their Leases in
  * kube-node-lease renewed, the heartbeat the node lifecycle controller watches.
  */
-import type { EmbeddedCluster } from '../cluster.js';
+import type { ClusterApi, ClusterEvents } from '../addons/api.js';
 import type { KubeObject } from '../types.js';
 import { microISO, nowISO, quietly, type Obj, type Resources } from '../controllers/kit.js';
-import type { EventRecorder } from '../controllers/events.js';
 import { processLoopbackBlocks, type LoopbackBlockAllocator } from './addresses.js';
 import { DEFAULT_TOPOLOGY, nodeObject, placeNodes, type NodeTopology, type PlacedNode } from './topology.js';
 
@@ -20,11 +19,11 @@ export class NodeLifecycle {
   private released = false;
 
   constructor(
-    private readonly cluster: EmbeddedCluster,
+    private readonly cluster: ClusterApi,
     private readonly res: Resources,
     topology: NodeTopology = DEFAULT_TOPOLOGY,
     private readonly blocks: LoopbackBlockAllocator = processLoopbackBlocks,
-    private readonly events?: EventRecorder,
+    private readonly events?: ClusterEvents,
   ) {
     const names = new Set<string>();
     for (const n of topology.nodes) {

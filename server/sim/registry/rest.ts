@@ -9,7 +9,7 @@ import type { GroupVersionKind, KubeObject } from '../types.js';
 import type { ObjectStore, StoreEvent } from '../storage/store.js';
 import { bucketOf } from '../storage/store.js';
 import type { AdmissionChain, AdmissionOperation } from './admission.js';
-import { requirePatch, type Plugins } from './plugins.js';
+import { requirePatch, type LazyModules as Plugins } from './lazy-modules.js';
 import { getPath, setPath, type ResourceDef, type StrategyContext } from './resource.js';
 import type { StructSchema } from './patch/schema.js';
 import type { ResourceRegistry } from './registry.js';

@@ -4,7 +4,7 @@
  * envFrom, then env (value with $(VAR) expansion, fieldRef, resourceFieldRef, configMapKeyRef,
  * secretKeyRef), later entries winning.
  */
-import type { EmbeddedCluster } from '../cluster.js';
+import type { ClusterApi } from '../addons/api.js';
 import type { ServiceView } from '../network/services.js';
 
 type Obj = Record<string, any>;
@@ -100,12 +100,12 @@ function resourceField(ref: Obj, container: Obj): string {
 }
 
 export interface EnvSources {
-  cluster: EmbeddedCluster;
+  cluster: ClusterApi;
   services: ServiceView[];
 }
 
-function lookupData(cluster: EmbeddedCluster, resource: 'configmaps' | 'secrets', namespace: string, name: string): Obj | undefined {
-  const def = cluster.registry.lookup('', 'v1', resource);
+function lookupData(cluster: ClusterApi, resource: 'configmaps' | 'secrets', namespace: string, name: string): Obj | undefined {
+  const def = cluster.kinds.lookup('', 'v1', resource);
   if (!def) return undefined;
   const obj = cluster.store.peek(def.bucket, namespace, name) as Obj | undefined;
   if (!obj) return undefined;

@@ -12,8 +12,8 @@ import type { KubeObject } from '../types.js';
 import type { PodRuntime } from '../apiserver/streams/mount.js';
 import { logErrors, type LogSource } from '../apiserver/streams/logs.js';
 import type { ExecIO, ExecParams } from '../apiserver/streams/exec.js';
-import { ExecStartError, runInContainer } from '../runtime/shell/index.js';
-import type { ContainerLog } from '../controllers/container-runtime.js';
+import { ExecStartError, runInContainer } from '../images/shell/index.js';
+import type { ContainerLog } from '../kubelet/container-manager.js';
 import type { ClusterNetwork } from '../network/network.js';
 import { createBridgeServer } from '../network/http-bridge.js';
 

@@ -10,11 +10,11 @@
  * failures to reach the backend as 503 `error trying to reach service: ...`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { EmbeddedCluster } from '../cluster.js';
+import type { ClusterApi } from '../addons/api.js';
 import type { SubresourceRequest } from '../apiserver/server.js';
 import { ApiError } from '../errors.js';
-import type { HttpRequest, HttpResponse } from '../runtime/types.js';
-import { NetworkError } from '../runtime/types.js';
+import type { HttpRequest, HttpResponse } from '../images/types.js';
+import { NetworkError } from '../images/types.js';
 import type { ClusterNetwork } from '../network/network.js';
 import { readBody, toHttpRequest, writeHttpResponse } from '../network/http-bridge.js';
 
@@ -45,13 +45,13 @@ interface Location {
 
 export class ApiProxy {
   constructor(
-    private readonly cluster: EmbeddedCluster,
+    private readonly cluster: ClusterApi,
     private readonly network: ClusterNetwork,
     private readonly random: () => number = Math.random,
   ) {}
 
   private bucket(resource: string): string {
-    const d = this.cluster.registry.lookup('', 'v1', resource);
+    const d = this.cluster.kinds.lookup('', 'v1', resource);
     if (!d) throw new Error(`embedded cluster has no ${resource}`);
     return d.bucket;
   }

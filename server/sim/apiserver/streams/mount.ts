@@ -45,7 +45,7 @@ function requireHost(pod: KubeObject): void {
 }
 
 /** Registers pods/exec, pods/attach, pods/portforward and pods/log. Returns an unmount function. */
-export function mountPodStreams(api: ApiServer, pods: PodLookup, runtime: PodRuntime): () => void {
+export function mountPodStreams(api: Pick<ApiServer, 'registerSubresource'>, pods: PodLookup, runtime: PodRuntime): () => void {
   const execLike = (kind: 'exec' | 'attach'): SubresourceHandler => ({
     upgrade: ({ req, socket, head, def, namespace, name }) => {
       const pod = pods.get(def, namespace, name);

@@ -1,0 +1,37 @@
+/**
+ * The core set every cluster runs, with or without nodes: namespace lifecycle (the system
+ * namespaces and each namespace's defaults and deletion), the garbage collector and the CRD
+ * finalizer. They work across every served resource, so they are built over the registry
+ * itself rather than the narrow API; they take part in settle() like any controller.
+ */
+import type { ObjectStore } from '../../storage/store.js';
+import type { ResourceRegistry } from '../../registry/registry.js';
+import type { RestStorage } from '../../registry/rest.js';
+import { CRDFinalizer } from '../../registry/crd-finalizer.js';
+import { NamespaceController } from '../../controllers/namespace.js';
+import { GarbageCollector } from '../../controllers/garbagecollector.js';
+import type { AddOn } from '../api.js';
+
+export function controlPlane(internals: { store: ObjectStore; registry: ResourceRegistry; rest: RestStorage }): AddOn {
+  return {
+    name: 'control-plane',
+    async start(api) {
+      const { store, registry, rest } = internals;
+      const namespaces = new NamespaceController(store, registry, rest);
+      const gc = new GarbageCollector(store, registry, rest);
+      const crdFinalizer = new CRDFinalizer(store, registry, rest);
+      const unregister = [
+        api.controllers.register({ name: 'garbage-collector', idle: () => gc.idle() }),
+        api.controllers.register({ name: 'namespace', idle: () => namespaces.idle() }),
+        api.controllers.register({ name: 'crd-finalizer', idle: () => crdFinalizer.idle() }),
+      ];
+      await namespaces.bootstrap();
+      return () => {
+        for (const u of unregister) u();
+        namespaces.stop();
+        gc.stop();
+        crdFinalizer.stop();
+      };
+    },
+  };
+}

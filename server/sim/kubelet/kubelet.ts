@@ -1,0 +1,651 @@
+/**
+ * The simulated kubelets of every node, driven by the stage table in stages.ts (kwok's idea:
+ * which stage applies, how long it takes, what it reports): for each pod bound to
+ * one of our nodes it creates the sandbox (pod IP from the node's podCIDR, the node IP for
+ * hostNetwork pods), pulls images, runs init containers in order (restartable ones as native
+ * sidecars), starts containers, simulates readiness probes, restarts crashed containers with
+ * CrashLoopBackOff back-off, stops pods gracefully on deletion, and reports all of it as pod
+ * status and Events worded as the real kubelet words them. Container behaviour comes from an
+ * injectable ContainerManager; container logs are kept here, per container instance.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { ClusterApi, ClusterEvents } from '../addons/api.js';
+import type { KubeObject } from '../types.js';
+import { WorkQueue } from '../storage/workqueue.js';
+import type { NodeLifecycle } from '../nodes/lifecycle.js';
+import type { PlacedNode } from '../nodes/topology.js';
+import { ContainerLog, ContainerStartError, type ContainerManager, type PodSandbox, type RunningContainer } from './container-manager.js';
+import { nowISO, nsKey, splitKey, type KubeletTimings, type Obj, type Resources } from '../controllers/kit.js';
+import { POD_STAGES, goDuration, render, selectStage, stageDelay, type ContainerState as Step, type Stage, type StageView } from './stages.js';
+
+interface ContainerState {
+  spec: Obj;
+  name: string;
+  init: boolean;
+  sidecar: boolean;
+  phase: 'waiting' | 'running' | 'terminated';
+  waiting?: { reason: string; message?: string };
+  startedAt?: string;
+  terminated?: { exitCode: number; reason: string; message?: string; startedAt?: string; finishedAt: string; containerID?: string };
+  last?: Obj;
+  ready: boolean;
+  started: boolean;
+  restartCount: number;
+  containerID?: string;
+  log: ContainerLog;
+  previous?: ContainerLog;
+  abort?: AbortController;
+  handle?: RunningContainer;
+  /** Bumped on every (re)start so late callbacks of an older instance are ignored. */
+  generation: number;
+  /** Waiting to be (re)started or in the middle of pulling/creating. */
+  starting: boolean;
+}
+
+interface PodState {
+  key: string;
+  uid: string;
+  node: PlacedNode;
+  sandbox: PodSandbox;
+  restartPolicy: 'Always' | 'OnFailure' | 'Never';
+  startTime: string;
+  containers: ContainerState[];
+  initDone: boolean;
+  stopping: boolean;
+  finished: boolean;
+  timers: Set<NodeJS.Timeout>;
+  conditionTimes: Map<string, { status: string; time: string }>;
+}
+
+export interface LogQuery {
+  previous?: boolean;
+}
+
+const fieldPath = (c: ContainerState) => `spec.${c.init ? 'initContainers' : 'containers'}{${c.name}}`;
+
+/** docker.io/library/nginx:latest from nginx, as containerd reports the image. */
+export function normalizeImage(image: string): string {
+  let ref = image;
+  const first = ref.split('/')[0]!;
+  const hasDomain = ref.includes('/') && (first.includes('.') || first.includes(':') || first === 'localhost');
+  if (!hasDomain) ref = ref.includes('/') ? `docker.io/${ref}` : `docker.io/library/${ref}`;
+  const lastSlash = ref.lastIndexOf('/');
+  if (!ref.includes('@') && ref.lastIndexOf(':') < lastSlash) ref += ':latest';
+  return ref;
+}
+
+function imageDigest(image: string): string {
+  return createHash('sha256').update(normalizeImage(image)).digest('hex');
+}
+
+export function imageID(image: string): string {
+  const n = normalizeImage(image);
+  const repo = n.includes('@') ? n.split('@')[0]! : n.slice(0, n.lastIndexOf(':'));
+  return `${repo}@sha256:${imageDigest(image)}`;
+}
+
+export class Kubelet {
+  private readonly pods = new Map<string, PodState>();
+  private readonly queue: WorkQueue;
+  private readonly unsubscribe: () => void;
+  private readonly images = new Map<string, Set<string>>();
+  private readonly ipsInUse = new Map<string, Set<string>>();
+  private stopped = false;
+
+  constructor(
+    private readonly cluster: ClusterApi,
+    private readonly res: Resources,
+    private readonly events: ClusterEvents,
+    private readonly nodes: NodeLifecycle,
+    private readonly timings: KubeletTimings,
+    private readonly containers: ContainerManager,
+    private readonly stages: readonly Stage[] = POD_STAGES,
+  ) {
+    this.queue = new WorkQueue((key) => (key.startsWith('status|') ? this.writeStatus(key.slice(7)) : this.reconcile(key)));
+    this.unsubscribe = cluster.store.onAnyChange((e) => {
+      if (e.bucket !== res.pods.bucket) return;
+      const p = e.object as Obj;
+      if (!p.spec?.nodeName || !nodes.byName(p.spec.nodeName)) return;
+      this.queue.add(nsKey(p));
+    });
+  }
+
+  /** A container's log for `kubectl logs` (the previous instance with `previous`); undefined if none. */
+  logs(namespace: string, pod: string, container: string, q: LogQuery = {}) {
+    const c = this.pods.get(`${namespace}/${pod}`)?.containers.find((x) => x.name === container);
+    if (!c) return undefined;
+    return q.previous ? c.previous : c.log;
+  }
+
+  /** The sandbox of a running pod (for the network and exec). */
+  sandbox(namespace: string, pod: string): PodSandbox | undefined {
+    return this.pods.get(`${namespace}/${pod}`)?.sandbox;
+  }
+
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  /** Re-reads every pod (after a snapshot restore): forgets pods that are gone, runs new ones. */
+  resync(): void {
+    for (const key of this.pods.keys()) this.queue.add(key);
+    this.cluster.store.scan((bucket, o) => {
+      const node = (o as Obj).spec?.nodeName;
+      if (bucket === this.res.pods.bucket && node && this.nodes.byName(node)) this.queue.add(nsKey(o));
+    });
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.unsubscribe();
+    this.queue.stop();
+    for (const s of this.pods.values()) this.teardown(s, false);
+    this.pods.clear();
+  }
+
+  private later(s: PodState, ms: number, fn: () => void): void {
+    if (this.stopped) return;
+    const t = setTimeout(() => {
+      s.timers.delete(t);
+      if (!this.stopped) fn();
+    }, ms);
+    t.unref?.();
+    s.timers.add(t);
+  }
+
+  private sync(s: PodState): void {
+    this.queue.add(`status|${s.key}`);
+  }
+
+  private podObject(key: string): Obj | undefined {
+    const [ns, name] = splitKey(key);
+    return this.cluster.store.get(this.res.pods.bucket, ns, name) as Obj | undefined;
+  }
+
+  // ---- lifecycle -----------------------------------------------------------------------------
+
+  private async reconcile(key: string): Promise<void> {
+    const pod = this.podObject(key);
+    let s = this.pods.get(key);
+    if (s && (!pod || pod.metadata.uid !== s.uid)) {
+      this.teardown(s, true);
+      this.pods.delete(key);
+      s = undefined;
+    }
+    if (!pod) return;
+    const node = this.nodes.byName(pod.spec?.nodeName);
+    if (!node) return;
+    if (!s) {
+      if (pod.metadata.deletionTimestamp) return this.removePod(pod);
+      if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
+      s = this.admit(pod, node);
+      this.pods.set(key, s);
+      this.sync(s);
+      this.later(s, 0, () => this.runNext(s!));
+      return;
+    }
+    if (pod.metadata.deletionTimestamp && !s.stopping) this.terminate(s, pod);
+  }
+
+  private allocateIP(node: PlacedNode): string {
+    const used = this.ipsInUse.get(node.name) ?? new Set<string>();
+    this.ipsInUse.set(node.name, used);
+    const prefix = node.podCIDR.replace(/\.0\/24$/, '');
+    for (let i = 2; i < 255; i++) {
+      const ip = `${prefix}.${i}`;
+      if (!used.has(ip)) {
+        used.add(ip);
+        return ip;
+      }
+    }
+    throw new Error(`pod CIDR ${node.podCIDR} of ${node.name} is exhausted`);
+  }
+
+  private admit(pod: Obj, node: PlacedNode): PodState {
+    const hostNetwork = !!pod.spec.hostNetwork;
+    const sandbox: PodSandbox = {
+      pod: structuredClone(pod) as KubeObject,
+      namespace: pod.metadata.namespace,
+      name: pod.metadata.name,
+      uid: pod.metadata.uid,
+      nodeName: node.name,
+      hostIP: node.ip,
+      podIP: hostNetwork ? node.ip : this.allocateIP(node),
+      hostNetwork,
+    };
+    const mk = (spec: Obj, init: boolean): ContainerState => ({
+      spec,
+      name: spec.name,
+      init,
+      sidecar: init && spec.restartPolicy === 'Always',
+      phase: 'waiting',
+      waiting: { reason: init || (pod.spec.initContainers ?? []).length === 0 ? 'ContainerCreating' : 'PodInitializing' },
+      ready: false,
+      started: false,
+      restartCount: 0,
+      log: new ContainerLog(),
+      generation: 0,
+      starting: false,
+    });
+    const containers = [...(pod.spec.initContainers ?? []).map((c: Obj) => mk(c, true)), ...(pod.spec.containers ?? []).map((c: Obj) => mk(c, false))];
+    // Init containers not yet running show PodInitializing except the one being created.
+    for (const c of containers) if (c.init) c.waiting = { reason: 'PodInitializing' };
+    const s: PodState = {
+      key: nsKey(pod),
+      uid: pod.metadata.uid,
+      node,
+      sandbox,
+      restartPolicy: pod.spec.restartPolicy ?? 'Always',
+      startTime: nowISO(),
+      containers,
+      initDone: !containers.some((c) => c.init),
+      stopping: false,
+      finished: false,
+      timers: new Set(),
+      conditionTimes: new Map(),
+    };
+    try {
+      this.containers.sandboxCreated?.(sandbox);
+    } catch (e) {
+      console.error('sim kubelet: container manager sandboxCreated failed:', (e as Error).message);
+    }
+    return s;
+  }
+
+  /** Starts whatever comes next: the next init container, or (once initialised) every app container. */
+  private runNext(s: PodState): void {
+    if (s.stopping || s.finished) return;
+    for (const c of s.containers) {
+      if (!c.init) break;
+      if (c.sidecar) {
+        if (c.phase === 'waiting' && !c.starting && c.restartCount === 0) return this.startContainer(s, c);
+        if (!c.started) return;
+        continue;
+      }
+      if (c.phase === 'terminated' && c.terminated?.exitCode === 0) continue;
+      if (c.phase === 'waiting' && !c.starting && c.restartCount === 0) this.startContainer(s, c);
+      return;
+    }
+    if (!s.initDone) {
+      s.initDone = true;
+      for (const c of s.containers) if (!c.init) c.waiting = { reason: 'ContainerCreating' };
+    }
+    for (const c of s.containers) if (!c.init && c.phase === 'waiting' && !c.starting && c.restartCount === 0) this.startContainer(s, c);
+    this.sync(s);
+  }
+
+  private nodeImages(node: string): Set<string> {
+    let set = this.images.get(node);
+    if (!set) this.images.set(node, (set = new Set()));
+    return set;
+  }
+
+  private podObj(s: PodState): KubeObject {
+    return { ...(s.sandbox.pod as KubeObject), apiVersion: 'v1', kind: 'Pod' };
+  }
+
+  // ---- stages --------------------------------------------------------------------------------
+
+  /** What the stage table sees of one container at one step of its life. */
+  private view(s: PodState, c: ContainerState, step: Step, pod?: Obj): StageView {
+    const image: string = c.spec.image;
+    const policy = c.spec.imagePullPolicy ?? 'IfNotPresent';
+    const probe = c.spec.readinessProbe;
+    const restarts = c.restartCount;
+    const { name, namespace, uid } = s.sandbox;
+    const containers = this.containers;
+    return {
+      pod: { name, namespace, uid, id: `${name}_${namespace}(${uid})`, deleting: s.stopping, graceMs: (pod?.metadata.deletionGracePeriodSeconds ?? 30) * 1000 },
+      container: {
+        name: c.name,
+        image,
+        state: step,
+        needsPull: policy === 'Always' || (policy !== 'Never' && !this.nodeImages(s.node.name).has(normalizeImage(image))),
+        // Read only by the Pulled event: computed then, not for every view.
+        get imageSize() {
+          return containers.imageSize?.(image) ?? 10_000_000 + (parseInt(imageDigest(image).slice(0, 8), 16) % 190_000_000);
+        },
+        ready: c.ready,
+        ...(probe ? { readinessProbe: { initialDelaySeconds: probe.initialDelaySeconds ?? 0 } } : {}),
+        readinessExtraMs: (probe?.initialDelaySeconds ?? 0) * 1000 * this.timings.probeDelayScale + (c.handle?.readyAfterMs ?? 0),
+        restartCount: restarts,
+        backoffMs: restarts === 0 ? 0 : Math.min(this.timings.backoff * 2 ** (restarts - 1), this.timings.backoff * 30),
+        shownBackoff: goDuration(Math.min(10_000 * 2 ** (restarts - 1), 300_000)),
+      },
+    };
+  }
+
+  /** The stage that applies to this view, and how long it takes. */
+  private stage(view: StageView): { stage: Stage; delay: number } {
+    const stage = selectStage(view, this.stages);
+    if (!stage) throw new Error(`no pod lifecycle stage matches container ${view.container.name} in state ${view.container.state}`);
+    return { stage, delay: stageDelay(stage, view, this.timings) };
+  }
+
+  /** Records the stage's Event, if it has one, against the pod and container. */
+  private report(s: PodState, c: ContainerState, pod: KubeObject, view: StageView, stage: Stage, delay: number): void {
+    const e = stage.next.event;
+    if (!e) return;
+    const src = { component: 'kubelet', host: s.node.name };
+    const message = render(e.message, view, delay);
+    if (e.type === 'Warning') this.events.warning(pod, e.reason, message, src, fieldPath(c));
+    else this.events.normal(pod, e.reason, message, src, fieldPath(c));
+  }
+
+  /** Stages up to the container's start: pull (or find) the image, create the container, start it. */
+  private startContainer(s: PodState, c: ContainerState): void {
+    c.starting = true;
+    if (c.init && !c.sidecar) c.waiting = { reason: 'PodInitializing' };
+    const gen = ++c.generation;
+    const pod = this.podObj(s);
+    const created = () => {
+      if (s.stopping || gen !== c.generation) return;
+      const v = this.view(s, c, 'pulled');
+      const create = this.stage(v);
+      this.report(s, c, pod, v, create.stage, create.delay);
+      const cv = this.view(s, c, 'created');
+      this.later(s, this.stage(cv).delay, () => void this.launch(s, c, gen));
+    };
+    const v = this.view(s, c, 'waiting');
+    const first = this.stage(v);
+    this.report(s, c, pod, v, first.stage, first.delay);
+    if (first.stage.next.state === 'pulling') {
+      const pv = this.view(s, c, 'pulling');
+      const pulled = this.stage(pv);
+      this.later(s, pulled.delay, () => {
+        if (s.stopping || gen !== c.generation) return;
+        this.nodeImages(s.node.name).add(normalizeImage(c.spec.image));
+        this.report(s, c, pod, pv, pulled.stage, pulled.delay);
+        created();
+      });
+    } else {
+      created();
+    }
+  }
+
+  private async launch(s: PodState, c: ContainerState, gen: number): Promise<void> {
+    if (s.stopping || gen !== c.generation) return;
+    const pod = this.podObj(s);
+    const src = { component: 'kubelet', host: s.node.name };
+    c.abort = new AbortController();
+    c.containerID = `containerd://${randomBytes(32).toString('hex')}`;
+    const log = c.log;
+    let handle: RunningContainer;
+    try {
+      handle = await this.containers.start({
+        sandbox: s.sandbox,
+        container: c.spec,
+        init: c.init,
+        sidecar: c.sidecar,
+        restartPolicy: s.restartPolicy,
+        restartCount: c.restartCount,
+        log: (line) => log.write(line),
+        signal: c.abort.signal,
+      });
+    } catch (e) {
+      if (s.stopping || gen !== c.generation) return;
+      const err = e instanceof ContainerStartError ? e : new ContainerStartError((e as Error).message);
+      this.events.warning(pod, 'Failed', `Error: ${err.message}`, src, fieldPath(c));
+      c.starting = false;
+      this.exited(s, c, gen, err.exitCode, err.reason, err.message);
+      return;
+    }
+    if (s.stopping || gen !== c.generation) {
+      c.abort.abort();
+      handle.stop?.();
+      return;
+    }
+    c.handle = handle;
+    c.starting = false;
+    c.phase = 'running';
+    c.waiting = undefined;
+    c.startedAt = nowISO();
+    c.started = true;
+    const sv = this.view(s, c, 'created');
+    const started = this.stage(sv);
+    this.report(s, c, pod, sv, started.stage, started.delay);
+    if ((!c.init || c.sidecar) && !c.ready) {
+      const rv = this.view(s, c, 'running');
+      const ready = this.stage(rv);
+      // A stage without a timing (no readiness probe) applies at once, as the kubelet marks such a container ready on start.
+      if (!ready.stage.delay.timing && !ready.stage.delay.plusField) c.ready = ready.stage.next.ready ?? c.ready;
+      else
+        this.later(s, ready.delay, () => {
+          if (gen !== c.generation || c.phase !== 'running' || s.stopping) return;
+          c.ready = ready.stage.next.ready ?? c.ready;
+          this.sync(s);
+        });
+    }
+    handle.exited?.then(
+      (code) => this.exited(s, c, gen, code),
+      (e) => this.exited(s, c, gen, 128, 'StartError', (e as Error)?.message),
+    );
+    this.sync(s);
+    if (c.init) this.runNext(s);
+  }
+
+  private willRestart(s: PodState, c: ContainerState, code: number): boolean {
+    if (c.sidecar) return true;
+    if (s.restartPolicy === 'Always') return !c.init || code !== 0;
+    if (s.restartPolicy === 'OnFailure') return code !== 0;
+    return false;
+  }
+
+  private exited(s: PodState, c: ContainerState, gen: number, code: number, reason?: string, message?: string): void {
+    if (s.stopping || gen !== c.generation || this.stopped) return;
+    c.phase = 'terminated';
+    c.ready = false;
+    c.started = false;
+    c.handle = undefined;
+    c.terminated = {
+      exitCode: code,
+      reason: reason ?? (code === 0 ? 'Completed' : 'Error'),
+      ...(message ? { message } : {}),
+      ...(c.startedAt ? { startedAt: c.startedAt } : {}),
+      finishedAt: nowISO(),
+      ...(c.containerID ? { containerID: c.containerID } : {}),
+    };
+    c.log.close();
+    if (c.init && !c.sidecar && code === 0) {
+      c.ready = true;
+      this.sync(s);
+      this.runNext(s);
+      return;
+    }
+    if (this.willRestart(s, c, code)) {
+      const v = this.view(s, c, 'exited');
+      const { stage, delay } = this.stage(v);
+      const waiting = stage.next.waiting;
+      if (delay > 0 && waiting) {
+        c.waiting = { reason: waiting.reason, ...(waiting.message ? { message: render(waiting.message, v, delay) } : {}) };
+        c.last = { terminated: c.terminated };
+        c.phase = 'waiting';
+        this.report(s, c, this.podObj(s), v, stage, delay);
+      }
+      this.sync(s);
+      this.later(s, delay, () => this.restart(s, c, gen));
+      return;
+    }
+    if (c.init && !c.sidecar) s.finished = true; // a failed init container with restartPolicy Never fails the pod
+    if (s.containers.filter((x) => !x.init).every((x) => x.phase === 'terminated' && !this.willRestart(s, x, x.terminated!.exitCode))) {
+      s.finished = true;
+      // The pod is done: its sidecars are stopped, as the kubelet does once main containers exit.
+      for (const x of s.containers) if (x.sidecar && x.phase === 'running') this.kill(x, 0);
+    }
+    this.sync(s);
+  }
+
+  private restart(s: PodState, c: ContainerState, gen: number): void {
+    if (s.stopping || gen !== c.generation) return;
+    c.last = { terminated: c.terminated };
+    c.previous = c.log;
+    c.log = new ContainerLog();
+    c.restartCount += 1;
+    c.phase = 'waiting';
+    c.terminated = undefined;
+    this.startContainer(s, c);
+  }
+
+  private kill(c: ContainerState, exitCode: number): void {
+    c.abort?.abort();
+    try {
+      c.handle?.stop?.();
+    } catch (e) {
+      console.error('sim kubelet: container manager stop failed:', (e as Error).message);
+    }
+    c.generation++;
+    if (c.phase === 'running') {
+      c.terminated = { exitCode, reason: exitCode === 0 ? 'Completed' : 'Error', startedAt: c.startedAt, finishedAt: nowISO(), containerID: c.containerID };
+      c.phase = 'terminated';
+    }
+    c.ready = false;
+    c.started = false;
+    c.handle = undefined;
+    c.log.close();
+  }
+
+  /** Graceful deletion: Killing events, containers stop, then the pod object goes away. */
+  private terminate(s: PodState, pod: Obj): void {
+    s.stopping = true;
+    for (const t of s.timers) clearTimeout(t);
+    s.timers.clear();
+    for (const c of s.containers) {
+      if (c.phase === 'running') {
+        const v = this.view(s, c, 'running', pod);
+        const kill = this.stage(v);
+        this.report(s, c, pod as KubeObject, v, kill.stage, kill.delay);
+      }
+      c.ready = false;
+    }
+    this.sync(s);
+    // The pod's graceful shutdown: one stage for the whole pod, seen through its first container.
+    const grace = this.stage(this.view(s, s.containers[0]!, 'stopping', pod)).delay;
+    const t = setTimeout(() => {
+      for (const c of s.containers) this.kill(c, 0);
+      void this.removePod(this.podObject(s.key)).catch((e) => console.error('sim kubelet: removing pod failed:', (e as Error).message));
+    }, grace);
+    t.unref?.();
+    s.timers.add(t);
+  }
+
+  /** What the kubelet's final delete (grace period 0) does: the object leaves once finalizers allow. */
+  private async removePod(pod: Obj | undefined): Promise<void> {
+    if (!pod || this.stopped) return;
+    if ((pod.metadata.finalizers ?? []).length) return; // the finalizer's owner removes it later
+    this.cluster.store.delete(this.res.pods.bucket, pod.metadata.namespace, pod.metadata.name);
+  }
+
+  private teardown(s: PodState, notify: boolean): void {
+    for (const t of s.timers) clearTimeout(t);
+    s.timers.clear();
+    for (const c of s.containers) {
+      this.kill(c, 0);
+      c.previous?.close();
+    }
+    if (!s.sandbox.hostNetwork) this.ipsInUse.get(s.node.name)?.delete(s.sandbox.podIP);
+    if (notify) {
+      try {
+        this.containers.sandboxRemoved?.(s.sandbox);
+      } catch (e) {
+        console.error('sim kubelet: container manager sandboxRemoved failed:', (e as Error).message);
+      }
+    }
+  }
+
+  // ---- status --------------------------------------------------------------------------------
+
+  private containerStatus(c: ContainerState): Obj {
+    const st: Obj = {};
+    if (c.phase === 'running') st.running = { startedAt: c.startedAt };
+    else if (c.phase === 'terminated' && c.terminated) st.terminated = { ...c.terminated };
+    else st.waiting = { ...(c.waiting ?? { reason: 'ContainerCreating' }) };
+    const created = c.containerID !== undefined;
+    const out: Obj = {
+      ...(created ? { containerID: c.containerID } : {}),
+      image: normalizeImage(c.spec.image),
+      imageID: created ? imageID(c.spec.image) : '',
+      lastState: c.last ?? {},
+      name: c.name,
+      ready: c.ready,
+      restartCount: c.restartCount,
+      started: c.started,
+      state: st,
+    };
+    if (c.init && !c.sidecar) delete out.started;
+    return out;
+  }
+
+  private phase(s: PodState): string {
+    const app = s.containers.filter((c) => !c.init);
+    if (s.finished) {
+      const failedInit = s.containers.some((c) => c.init && !c.sidecar && c.phase === 'terminated' && c.terminated!.exitCode !== 0);
+      if (failedInit) return 'Failed';
+      return app.every((c) => c.terminated?.exitCode === 0) ? 'Succeeded' : 'Failed';
+    }
+    if (!s.initDone) return 'Pending';
+    if (app.some((c) => c.phase === 'running' || c.restartCount > 0 || c.phase === 'terminated')) return 'Running';
+    return 'Pending';
+  }
+
+  private condition(s: PodState, type: string, status: boolean, now: string, reason?: string, message?: string): Obj {
+    const st = status ? 'True' : 'False';
+    const prev = s.conditionTimes.get(type);
+    const time = prev && prev.status === st ? prev.time : now;
+    s.conditionTimes.set(type, { status: st, time });
+    return { type, status: st, lastProbeTime: null, lastTransitionTime: time, ...(reason ? { reason } : {}), ...(message ? { message } : {}) };
+  }
+
+  private computeStatus(s: PodState, pod: Obj): Obj {
+    const now = nowISO();
+    const phase = this.phase(s);
+    const done = phase === 'Succeeded' || phase === 'Failed';
+    const app = s.containers.filter((c) => !c.init);
+    const inits = s.containers.filter((c) => c.init);
+    const unready = [...inits.filter((c) => c.sidecar), ...app].filter((c) => !c.ready).map((c) => c.name);
+    const incomplete = inits.filter((c) => (c.sidecar ? !c.started && !s.initDone : !(c.phase === 'terminated' && c.terminated?.exitCode === 0))).map((c) => c.name);
+    const sandboxReady = !s.stopping && !done;
+    const conditions = [
+      this.condition(s, 'PodReadyToStartContainers', sandboxReady, now),
+      done
+        ? this.condition(s, 'Initialized', true, now, 'PodCompleted')
+        : this.condition(s, 'Initialized', s.initDone, now, s.initDone ? undefined : 'ContainersNotInitialized', s.initDone ? undefined : `containers with incomplete status: [${incomplete.join(' ')}]`),
+      done ? this.condition(s, 'Ready', false, now, 'PodCompleted') : this.condition(s, 'Ready', unready.length === 0, now, unready.length ? 'ContainersNotReady' : undefined, unready.length ? `containers with unready status: [${unready.join(' ')}]` : undefined),
+      done ? this.condition(s, 'ContainersReady', false, now, 'PodCompleted') : this.condition(s, 'ContainersReady', unready.length === 0, now, unready.length ? 'ContainersNotReady' : undefined, unready.length ? `containers with unready status: [${unready.join(' ')}]` : undefined),
+    ];
+    const scheduled = (pod.status?.conditions ?? []).find((c: Obj) => c.type === 'PodScheduled');
+    if (scheduled) conditions.push(scheduled);
+    const status: Obj = {
+      phase,
+      conditions,
+      hostIP: s.sandbox.hostIP,
+      hostIPs: [{ ip: s.sandbox.hostIP }],
+      podIP: s.sandbox.podIP,
+      podIPs: [{ ip: s.sandbox.podIP }],
+      startTime: s.startTime,
+      ...(inits.length ? { initContainerStatuses: inits.map((c) => this.containerStatus(c)) } : {}),
+      containerStatuses: app.map((c) => this.containerStatus(c)),
+      qosClass: pod.status?.qosClass,
+    };
+    if (!status.qosClass) delete status.qosClass;
+    return status;
+  }
+
+  private async writeStatus(key: string): Promise<void> {
+    const s = this.pods.get(key);
+    if (!s || this.stopped) return;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const pod = this.podObject(key);
+      if (!pod || pod.metadata.uid !== s.uid) return;
+      const status = this.computeStatus(s, pod);
+      if (JSON.stringify(status) === JSON.stringify(pod.status)) return;
+      const upd = { ...pod, status };
+      const stored = this.cluster.store.update(this.res.pods.bucket, upd as unknown as KubeObject, pod.metadata.resourceVersion);
+      if (stored === 'missing') return;
+      if (stored !== 'conflict') {
+        s.sandbox.pod = stored;
+        return;
+      }
+    }
+    this.sync(s);
+  }
+}

@@ -1,6 +1,0 @@
-/** The workload runtime: what containers do (by image) and what `kubectl exec` runs in them. */
-export * from './types.js';
-export { behaviourForImage, behaviourEntryForImage, type ImageBehaviourEntry } from './registry.js';
-export { parseImage, type ImageRef } from './image.js';
-export { runInContainer, ExecStartError, containerFs, processEnv, execExitStatus, execStartFailureStatus, type RunInContainerOptions } from './shell/index.js';
-export { ContainerStartError } from './behaviours/process.js';
