@@ -160,6 +160,19 @@ function procState(pid: number): string {
   return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0]!;
 }
 
+/** The host pid of the process a learner's sandboxed shell knows as `nsPid` (the last NSpid). */
+function hostPid(pg: TestPlayground, nsPid: number): number {
+  for (const id of pg.terminals.ids()) {
+    const leader = pg.terminals.shellPid(id);
+    if (leader === undefined) continue;
+    for (const member of sessionMembers(leader)) {
+      const nspids = /^NSpid:\s*(.*)$/m.exec(readFileSync(`/proc/${member.pid}/status`, 'utf8'))?.[1]?.trim().split(/\s+/) ?? [];
+      if (nspids.length > 1 && Number(nspids.at(-1)) === nsPid) return member.pid;
+    }
+  }
+  throw new Error(`no process of a learner shell is pid ${nsPid} in its namespace`);
+}
+
 interface Harness {
   sessions: TerminalSessions;
   url(sessionId: string): string;
@@ -537,14 +550,15 @@ describe('terminal through the whole playground server', () => {
 
   it('keeps the learner shell across reconnects and ends it with the server', async () => {
     const first = await TestClient.open(terminalUrl(), { headers: browserHeaders() });
-    const shell = await first.pid('echo $$');
-    const job = await first.pid('sleep 1000 & echo $!');
+    // The shell sees its own PID namespace (sandbox.ts): its pids, as the host knows them.
+    const shell = hostPid(pg, await first.pid('echo $$'));
+    const job = hostPid(pg, await first.pid('sleep 1000 & echo $!'));
     await first.run('echo remember-this-line');
     first.close();
     await first.closed();
     const second = await TestClient.open(terminalUrl(), { headers: browserHeaders() });
     expect(second.replay).toContain('remember-this-line');
-    expect(await second.pid('echo $$')).toBe(shell);
+    expect(hostPid(pg, await second.pid('echo $$'))).toBe(shell);
 
     await pg.close();
     expect(alive(shell)).toBe(false);
