@@ -210,6 +210,8 @@ export class ShellSandbox {
       if (!path.isAbsolute(dir) || !isDirectory(dir)) continue;
       const real = realpathOrNull(dir) ?? dir;
       if (isUnder(real, visible) || isUnder(dir, visible)) continue;
+      // (A real unprivileged server reaches its own PATH; one played by a test may not.)
+      if (this.asUser && !traversableBy(real, this.asUser.uid, this.asUser.gid)) continue;
       if (isUnder(dir, [this.dataDir]) || isUnder(this.dataDir, [dir])) continue;
       binds.push('--ro-bind', dir, dir);
       visible.push(dir);
@@ -355,6 +357,16 @@ function chownTree(dir: string, uid: number, gid: number): void {
     const p = path.join(dir, entry.name);
     if (entry.isDirectory()) chownTree(p, uid, gid);
     else fs.lchownSync(p, uid, gid);
+  }
+}
+
+/** Whether every directory down to `dir` lets uid/gid (no supplementary groups) through. */
+function traversableBy(dir: string, uid: number, gid: number): boolean {
+  for (let d = dir; ; d = path.dirname(d)) {
+    const st = fs.statSync(d);
+    const bit = st.uid === uid ? 0o100 : st.gid === gid ? 0o010 : 0o001;
+    if ((st.mode & bit) === 0) return false;
+    if (d === path.dirname(d)) return true;
   }
 }
 
