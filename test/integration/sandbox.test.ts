@@ -6,13 +6,15 @@
  *
  * Needs root (CI, a container: learners get uids of their own) and bubblewrap (.ci/run installs it).
  */
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { sessionMembers } from '../../server/terminal/process-tree.js';
 import { DEFAULT_LIMITS } from '../../server/terminal/sandbox.js';
+import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import { exchangeToken, startTestPlayground, type TestPlayground } from '../helpers/playground.js';
 import { TestClient } from '../helpers/terminal-client.js';
 
@@ -357,6 +359,34 @@ describe.skipIf(!IS_ROOT)('learner shells where bubblewrap cannot run', () => {
     } finally {
       await pg.close();
       rmSync(pg.dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe.skipIf(!IS_ROOT)('a learner shell on a cluster named by the instructor\'s kubeconfig', () => {
+  it('reaches the cluster although the kubeconfig names its CA by a path the sandbox hides', async () => {
+    const cluster = await EmbeddedCluster.start({ host: '127.0.0.1', port: 0 });
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'pg-instructor-'));
+    let pg: TestPlayground | undefined;
+    try {
+      // As kubeadm and minikube write them: the CA as a file next to the kubeconfig, readable by root only.
+      const kc = YAML.parse(cluster.kubeconfig()) as { clusters: Array<{ cluster: Record<string, string> }> };
+      const secretDir = path.join(dir, 'pki');
+      mkdirSync(secretDir, { mode: 0o700 });
+      writeFileSync(path.join(secretDir, 'ca.crt'), Buffer.from(kc.clusters[0]!.cluster['certificate-authority-data']!, 'base64'), { mode: 0o600 });
+      delete kc.clusters[0]!.cluster['certificate-authority-data'];
+      kc.clusters[0]!.cluster['certificate-authority'] = 'pki/ca.crt';
+      writeFileSync(path.join(dir, 'config'), YAML.stringify(kc), { mode: 0o600 });
+
+      pg = await startTestPlayground({ backend: 'kubeconfig', kubeconfig: path.join(dir, 'config') });
+      const a = await newLearner(pg, pg.cookies);
+      expect(await a.client.run('kubectl get namespaces -o name | head -1')).toBe('namespace/default');
+      expect(await a.client.run(`ls '${dir}' 2>&1`)).toMatch(/No such file or directory/);
+    } finally {
+      await pg?.close();
+      if (pg) rmSync(pg.dataDir, { recursive: true, force: true });
+      await cluster.stop();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
