@@ -139,7 +139,10 @@ describe.skipIf(!IS_ROOT)('a learner attacking from their shell (server as root:
     expect(processesOf(a.uid).some((p) => p.cmdline === 'sleep 600')).toBe(true);
     expect(await a.client.run('id -u; whoami')).toBe(`${a.uid}\r\nlearner`);
     // A setuid binary gives nothing under no_new_privs.
-    expect(await a.client.run('su -c id root </dev/null 2>&1; echo "rc=$?"')).toMatch(/rc=[1-9]/);
+    const su = await a.client.run('ls -l /usr/bin/su | cut -c1-4; timeout 5 su -c id root </dev/null 2>&1; echo "rc=$?"');
+    expect(su).toMatch(/^-rws\r\n[\s\S]*rc=[1-9]/);
+    expect(su).not.toContain('uid=0');
+    expect(await a.client.run('setpriv --reuid=0 id -u 2>&1')).toMatch(/Operation not permitted/);
   });
 
   it("sees neither B's home nor B's kubeconfig, the data dir, the progress DB, or server files", async () => {
