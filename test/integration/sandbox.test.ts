@@ -230,6 +230,18 @@ describe.skipIf(!IS_ROOT)('a learner attacking from their shell (server as root:
     await serverWorks();
   });
 
+  it('kill -9 -1 (every process it may signal) reaches only its own processes', async () => {
+    await b.client.run('sleep 801 & true');
+    await a.client.run('sleep 802 & true');
+    await expect.poll(() => processesOf(b.uid).some((p) => p.cmdline === 'sleep 801')).toBe(true);
+    expect(await a.client.run('kill -9 -1; echo "rc=$?"')).toMatch(/rc=0$/);
+    await expect.poll(() => processesOf(a.uid).some((p) => p.cmdline === 'sleep 802')).toBe(false);
+    expect(processesOf(b.uid).some((p) => p.cmdline === 'sleep 801')).toBe(true);
+    expect(await b.client.run('echo b-untouched')).toBe('b-untouched');
+    expect(await a.client.run('echo a-still-here')).toBe('a-still-here');
+    await serverWorks();
+  });
+
   it('a fork bomb hits the process limit and dies with its session; the server and B keep working', async () => {
     const e = await newLearner(pg);
     e.client.type('bomb() { bomb | bomb & }; bomb\r');
