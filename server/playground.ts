@@ -17,6 +17,7 @@ import { LessonLibrary } from './http/lesson-library.js';
 import { learnerWorkspace } from './learners/workspace.js';
 import { ProgressStore } from './progress/store.js';
 import { TerminalSessions, type ShellSpec } from './terminal/sessions.js';
+import { ShellSandbox, type SandboxOptions } from './terminal/sandbox.js';
 import { createTerminalUpgrade } from './terminal/ws.js';
 import { CheckEngine } from './checks/engine.js';
 import type { Kubeconfig } from './cluster/kubeconfig.js';
@@ -40,8 +41,10 @@ const TERMINAL_PATH = '/ws/terminal';
 /** Control messages are small; a bigger frame is garbage and closes only that socket. */
 const MAX_WS_FRAME_BYTES = 256 * 1024;
 
-export async function startPlayground(overrides: Partial<Config> & { logger?: Logger } = {}): Promise<Playground> {
-  const { logger: givenLogger, ...configInput } = overrides;
+export async function startPlayground(
+  overrides: Partial<Config> & { logger?: Logger; sandbox?: Partial<Omit<SandboxOptions, 'dataDir' | 'logger'>> } = {},
+): Promise<Playground> {
+  const { logger: givenLogger, sandbox: sandboxOptions, ...configInput } = overrides;
   const config = resolveConfig(configInput);
   const logger = givenLogger ?? pino({ level: config.logLevel, name: 'istio-playground' });
 
@@ -76,6 +79,7 @@ export async function startPlayground(overrides: Partial<Config> & { logger?: Lo
     idleTimeoutMs: config.idleTimeoutSeconds * 1000,
     scrollbackLines: config.scrollbackLines,
     logger: logger.child({ part: 'terminal' }),
+    sandbox: new ShellSandbox({ ...sandboxOptions, dataDir: config.dataDir, logger: logger.child({ part: 'sandbox' }) }),
   });
   const terminalUpgrade = createTerminalUpgrade({ sessions: terminals, maxPayload: MAX_WS_FRAME_BYTES });
 
@@ -84,8 +88,10 @@ export async function startPlayground(overrides: Partial<Config> & { logger?: Lo
     const banner: string[] = [];
     const env: Record<string, string> = { HOME: workspace.home, LANG: 'C.UTF-8', USER: 'learner' };
     let pathPrepend: string[] = [];
+    let kubeconfig: string | undefined;
     try {
       const access = await backend.acquire(learnerId);
+      kubeconfig = access.kubeconfigPath;
       Object.assign(env, access.env);
       pathPrepend = access.pathPrepend;
       banner.push(`Welcome to istio-playground. kubectl talks to: ${backend.describe()}.`);
@@ -95,7 +101,9 @@ export async function startPlayground(overrides: Partial<Config> & { logger?: Lo
     }
     if (!kubectl.found) banner.push(kubectl.installHint ?? 'kubectl was not found.');
     env.PATH = [...pathPrepend, shellPath].join(path.delimiter);
-    return { cwd: workspace.home, env, banner: banner.join('\r\n') };
+    // Server-side paths (the checks use them); the sandbox maps them to what the shell sees.
+    const learner = { learnerId, root: workspace.root, home: workspace.home, ...(kubeconfig ? { kubeconfig } : {}) };
+    return { cwd: workspace.home, env, banner: banner.join('\r\n'), learner };
   };
 
   // Step checks see the learner's cluster through the same kubeconfig as their terminal.

@@ -42,11 +42,34 @@ export class KubeconfigBackend implements ClusterBackend {
     const copy = new Kubeconfig();
     copy.loadFromString(this.kc.exportConfig());
     copy.setCurrentContext(this.context);
-    fs.writeFileSync(ws.kubeconfigPath, copy.exportConfig(), { mode: 0o600 });
+    fs.writeFileSync(ws.kubeconfigPath, embedFiles(copy.exportConfig()), { mode: 0o600 });
     return { kubeconfigPath: ws.kubeconfigPath, context: this.context, env: { KUBECONFIG: ws.kubeconfigPath }, pathPrepend: [] };
   }
 
   async release(): Promise<void> {}
 
   async close(): Promise<void> {}
+}
+
+/**
+ * The learner's sandboxed shell sees neither the instructor's certificate files nor their paths:
+ * what the kubeconfig names by path goes into the learner's copy as data.
+ */
+function embedFiles(exported: string): string {
+  const doc = JSON.parse(exported) as {
+    clusters?: Array<{ cluster: Record<string, unknown> }>;
+    users?: Array<{ user: Record<string, unknown> }>;
+  };
+  const embed = (entry: Record<string, unknown>, fileKey: string) => {
+    const file = entry[fileKey];
+    if (typeof file !== 'string' || entry[`${fileKey}-data`]) return;
+    entry[`${fileKey}-data`] = fs.readFileSync(file).toString('base64');
+    delete entry[fileKey];
+  };
+  for (const { cluster } of doc.clusters ?? []) embed(cluster, 'certificate-authority');
+  for (const { user } of doc.users ?? []) {
+    embed(user, 'client-certificate');
+    embed(user, 'client-key');
+  }
+  return JSON.stringify(doc);
 }

@@ -7,7 +7,9 @@
  * keep after the shell dies). On Linux we enumerate the session through /proc, plus the
  * descendants of its members (`setsid cmd &` leaves the session but not the family);
  * elsewhere we fall back to the shell's process group. A daemon that double-forks away
- * from both is out of reach without cgroups.
+ * from both is out of reach without cgroups — or a PID namespace: a learner's shell runs in
+ * bubblewrap's (sandbox.ts), whose init is in the session, and when it dies the kernel kills
+ * every process of the namespace, daemons included.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 

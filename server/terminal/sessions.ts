@@ -18,6 +18,8 @@ import type { Logger } from 'pino';
 import { WebSocket } from 'ws';
 import { FLOW_HIGH_WATER, FLOW_LOW_WATER, encodeMessage, type ServerMessage } from './protocol.js';
 import { killSession } from './process-tree.js';
+import { RC_FILES, interactiveShell } from './rcfiles.js';
+import type { LearnerShell, ShellSandbox } from './sandbox.js';
 import { ScreenMirror } from './scrollback.js';
 import { Transcript } from './transcript.js';
 
@@ -30,6 +32,11 @@ export interface ShellSpec {
   banner?: string;
   cols?: number;
   rows?: number;
+  /**
+   * A learner's shell: run in the sessions' sandbox (see sandbox.ts), which maps cwd and the
+   * environment's paths to what the learner sees. Without it the shell runs as the server does.
+   */
+  learner?: LearnerShell;
 }
 
 export interface TerminalSessionsOptions {
@@ -44,6 +51,8 @@ export interface TerminalSessionsOptions {
   killGraceMs?: number;
   /** Bytes of recent output kept for transcript(). */
   transcriptBytes?: number;
+  /** Where learners' shells (specs with `learner`) run; required for them. */
+  sandbox?: ShellSandbox;
 }
 
 /**
@@ -116,6 +125,7 @@ export class TerminalSessions {
   private readonly scrollbackLines: number;
   private readonly killGraceMs: number;
   private readonly transcriptBytes: number;
+  private readonly sandbox: ShellSandbox | undefined;
   private rcDir: string | null = null;
 
   constructor(options: TerminalSessionsOptions) {
@@ -125,6 +135,7 @@ export class TerminalSessions {
     this.killGraceMs = options.killGraceMs ?? 1500;
     this.transcriptBytes = options.transcriptBytes ?? 64 * 1024;
     this.shell = options.shell ?? defaultShell();
+    this.sandbox = options.sandbox;
   }
 
   has(sessionId: string): boolean {
@@ -320,32 +331,41 @@ export class TerminalSessions {
     if (session.mirror.cols !== session.cols || session.mirror.rows !== session.rows) {
       session.mirror.resize(session.cols, session.rows);
     }
-    const { file, args, extraEnv } = this.shellCommand();
     const env: Record<string, string> = {
       PATH: DEFAULT_PATH,
       LANG: 'C.UTF-8',
       ...spec.env,
-      ...extraEnv,
       HOME: spec.env.HOME ?? spec.cwd,
-      SHELL: file,
+      SHELL: this.shell,
       TERM: 'xterm-256color',
       COLORTERM: 'truecolor',
     };
-    const pty = spawn(file, args, {
+    let launch: { file: string; args: string[]; env: Record<string, string>; cwd: string; notice?: string };
+    if (spec.learner) {
+      // Never a learner's shell as the server runs: without a sandbox there is no shell.
+      if (!this.sandbox) throw new Error('no sandbox is configured for learner shells');
+      launch = this.sandbox.launch(spec.learner, this.shell, env, spec.cwd);
+    } else {
+      const { args, env: rcEnv } = interactiveShell(this.shell, this.rcFiles());
+      launch = { file: this.shell, args, env: { ...env, ...rcEnv }, cwd: spec.cwd };
+    }
+    const file = launch.file;
+    const pty = spawn(file, launch.args, {
       name: 'xterm-256color',
       cols: session.cols,
       rows: session.rows,
-      cwd: spec.cwd,
-      env,
+      cwd: launch.cwd,
+      env: launch.env,
       // Buffers, not strings: no decode/encode on the output path.
       encoding: null,
     });
     session.pty = pty;
     session.paused = false;
     this.logger.info({ sessionId: session.id, pid: pty.pid, shell: file }, 'terminal shell started');
-    if (spec.banner) {
+    const banner = [spec.banner, launch.notice].filter(Boolean).join('\n');
+    if (banner) {
       // Before any output of the shell: it cannot have printed anything within this tick.
-      this.output(session, Buffer.from(`${spec.banner.replace(/\r?\n/g, '\r\n')}\r\n`, 'utf8'));
+      this.output(session, Buffer.from(`${banner.replace(/\r?\n/g, '\r\n')}\r\n`, 'utf8'));
     }
     // With encoding: null node-pty hands out Buffers; its typings still say string.
     pty.onData((data) => this.collect(session, data as unknown as Buffer));
@@ -518,41 +538,16 @@ export class TerminalSessions {
     session.idleTimer = null;
   }
 
-  private shellCommand(): { file: string; args: string[]; extraEnv: Record<string, string> } {
-    const dir = this.rcFiles();
-    if (path.basename(this.shell) === 'bash') {
-      return { file: this.shell, args: ['--noprofile', '--rcfile', path.join(dir, 'bashrc'), '-i'], extraEnv: {} };
-    }
-    // POSIX sh reads $ENV when interactive.
-    return { file: this.shell, args: ['-i'], extraEnv: { ENV: path.join(dir, 'shrc') } };
-  }
-
   private rcFiles(): string {
     if (this.rcDir && existsSync(this.rcDir)) return this.rcDir;
     const dir = mkdtempSync(path.join(os.tmpdir(), 'istio-playground-shell-'));
-    writeFileSync(path.join(dir, 'bashrc'), BASHRC);
-    writeFileSync(path.join(dir, 'shrc'), SHRC);
+    for (const [name, text] of Object.entries(RC_FILES)) writeFileSync(path.join(dir, name), text);
     this.rcDir = dir;
     // Also when the process ends without closeAll (a crash, a test runner's exit).
     process.once('exit', this.removeRcFiles);
     return dir;
   }
 }
-
-const BASHRC = `# istio-playground terminal
-HISTFILE="$HOME/.bash_history"
-HISTSIZE=5000
-HISTFILESIZE=10000
-HISTCONTROL=ignoredups
-shopt -s histappend checkwinsize
-PROMPT_COMMAND='history -a'
-PS1='\\[\\e[1;36m\\]playground\\[\\e[0m\\]:\\[\\e[1;34m\\]\\w\\[\\e[0m\\]\\$ '
-alias k=kubectl
-`;
-
-const SHRC = `# istio-playground terminal
-PS1='playground:$PWD\\$ '
-`;
 
 function defaultShell(): string {
   for (const candidate of ['/bin/bash', '/usr/bin/bash', '/usr/local/bin/bash', '/opt/homebrew/bin/bash']) {

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import WebSocket from 'ws';
 import type { Config } from '../../server/config.js';
 import { startPlayground, type Playground } from '../../server/playground.js';
@@ -18,9 +18,11 @@ export interface TestPlayground extends Playground {
   openTerminal(options?: { origin?: string; cookies?: string }): Promise<WebSocket>;
 }
 
-export async function startTestPlayground(overrides: Partial<Config> = {}): Promise<TestPlayground> {
+export async function startTestPlayground(
+  overrides: Partial<Config> & Pick<NonNullable<Parameters<typeof startPlayground>[0]>, 'sandbox'> & { logger?: Logger } = {},
+): Promise<TestPlayground> {
   const dataDir = overrides.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pg-test-'));
-  const pg = await startPlayground({ port: 0, logLevel: 'silent', ...overrides, dataDir, logger: pino({ level: 'silent' }) });
+  const pg = await startPlayground({ port: 0, logLevel: 'silent', ...overrides, dataDir, logger: overrides.logger ?? pino({ level: 'silent' }) });
   const cookies = await exchangeToken(pg.url);
   const fetchAuthed = (pathname: string, init: RequestInit = {}) =>
     fetch(new URL(pathname, pg.baseUrl), { ...init, redirect: 'manual', headers: { cookie: cookies, ...(init.headers ?? {}) } });
