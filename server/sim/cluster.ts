@@ -8,8 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import YAML from 'yaml';
 import { ObjectStore, type StoreSnapshot } from './storage/store.js';
 import { ResourceRegistry } from './registry/registry.js';
-import { builtinResources } from './registry/catalog.js';
-import { createServiceAllocator } from './registry/allocators.js';
+import { BUILTIN_KINDS } from './registry/kinds/index.js';
 import { AdmissionChain } from './registry/admission.js';
 import { loadPlugins, type Plugins } from './registry/plugins.js';
 import { RestStorage } from './registry/rest.js';
@@ -71,7 +70,7 @@ export class EmbeddedCluster {
   ) {
     this.token = opts.token ?? randomBytes(24).toString('hex');
     this.store = new ObjectStore(opts.watchHistory);
-    this.registry = new ResourceRegistry(builtinResources(createServiceAllocator(this.store)), this.store);
+    this.registry = new ResourceRegistry(BUILTIN_KINDS, this.store);
     this.admission = new AdmissionChain();
     this.rest = new RestStorage(this.store, this.registry, this.admission, plugins);
     this.apiserver = new ApiServer({ token: this.token, registry: this.registry, rest: this.rest, plugins, bookmarkIntervalMs: opts.bookmarkIntervalMs, tls: cert });

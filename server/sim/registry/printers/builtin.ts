@@ -22,7 +22,8 @@ export interface RowCondition {
   message: string;
 }
 
-export interface BuiltinPrinter {
+/** A kind's server-side printer: Table columns and the cells of one object's row. */
+export interface KindPrinter {
   columns: ColumnDefinition[];
   cells(obj: KubeObject, now: Date): unknown[];
   conditions?(obj: KubeObject): RowCondition[] | undefined;
@@ -449,366 +450,365 @@ function coreEventOf(ev: Any): Any {
 
 // ---------------------------------------------------------------- registry
 
-const key = (group: string, resource: string) => `${group}/${resource}`;
 
-export const BUILTIN_PRINTERS = new Map<string, BuiltinPrinter>([
-  [key('', 'pods'), {
-    columns: [
-      nameCol(),
-      col('Ready', 'string', 'The aggregate readiness state of this pod for accepting traffic.'),
-      col('Status', 'string', 'The aggregate status of the containers in this pod.'),
-      col('Restarts', 'string', 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.'),
-      ageCol(),
-      col('IP', 'string', 'podIP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.', 1),
-      col('Node', 'string', 'NodeName indicates in which node this pod is scheduled.', 1),
-      col('Nominated Node', 'string', 'nominatedNodeName is set only when this pod preempts other pods on the node, but it cannot be scheduled right away as preemption victims receive their graceful termination periods.', 1),
-      col('Readiness Gates', 'string', 'If specified, all readiness gates will be evaluated for pod readiness.', 1),
-    ],
-    cells: (o, now) => podCells(o, now),
-    conditions: (o: Any) => {
-      if (o.status?.phase === 'Succeeded') return [{ type: 'Completed', status: 'True', reason: 'Succeeded', message: 'The pod has completed successfully.' }];
-      if (o.status?.phase === 'Failed') return [{ type: 'Completed', status: 'True', reason: 'Failed', message: 'The pod failed.' }];
-      return undefined;
-    },
-  }],
-  [key('', 'services'), {
-    columns: [
-      nameCol(),
-      col('Type', 'string', 'type determines how the Service is exposed.'),
-      col('Cluster-IP', 'string', 'clusterIP is the IP address of the service and is usually assigned randomly.'),
-      col('External-IP', 'string', 'externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.'),
-      col('Port(s)', 'string', 'The list of ports that are exposed by this service.'),
-      ageCol(),
-      selectorCol('Route service traffic to pods with label keys and values matching this selector.'),
-    ],
-    cells: (o, now) => serviceCells(o, now),
-  }],
-  [key('', 'endpoints'), {
-    columns: [nameCol(), col('Endpoints', 'string', 'The set of all endpoints is the union of all subsets.'), ageCol()],
-    cells: (o, now) => [name(o), formatEndpoints(o), age(o, now)],
-  }],
-  [key('discovery.k8s.io', 'endpointslices'), {
-    columns: [
-      nameCol(),
-      col('AddressType', 'string', 'addressType specifies the type of address carried by this EndpointSlice.'),
-      col('Ports', 'string', 'ports specifies the list of network ports exposed by each endpoint in this slice.'),
-      col('Endpoints', 'string', 'endpoints is a list of unique endpoints in this slice.'),
-      ageCol(),
-    ],
-    cells: (o: Any, now) => [name(o), o.addressType ?? '', discoveryPorts(o.ports ?? []), discoveryEndpoints(o.endpoints ?? []), age(o, now)],
-  }],
-  [key('', 'namespaces'), {
-    columns: [nameCol(), col('Status', 'string', 'The status of the namespace'), ageCol()],
-    cells: (o: Any, now) => [name(o), o.status?.phase ?? '', age(o, now)],
-  }],
-  [key('', 'configmaps'), {
-    columns: [nameCol(), col('Data', 'string', 'Data contains the configuration data.'), ageCol()],
-    cells: (o: Any, now) => [name(o), len(o.data) + len(o.binaryData), age(o, now)],
-  }],
-  [key('', 'secrets'), {
-    columns: [nameCol(), col('Type', 'string', 'Used to facilitate programmatic handling of secret data.'), col('Data', 'string', 'Data contains the secret data.'), ageCol()],
-    cells: (o: Any, now) => [name(o), o.type ?? '', len(o.data), age(o, now)],
-  }],
-  [key('', 'serviceaccounts'), {
-    columns: [nameCol(), col('Secrets', 'string', 'Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.'), ageCol()],
-    cells: (o: Any, now) => [name(o), len(o.secrets), age(o, now)],
-  }],
-  [key('', 'nodes'), {
-    columns: [
-      nameCol(),
-      col('Status', 'string', 'The status of the node'),
-      col('Roles', 'string', 'The roles of the node'),
-      ageCol(),
-      col('Version', 'string', 'Kubelet Version reported by the node.'),
-      col('Internal-IP', 'string', 'List of addresses reachable to the node.', 1),
-      col('External-IP', 'string', 'List of addresses reachable to the node.', 1),
-      col('OS-Image', 'string', 'OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).', 1),
-      col('Kernel-Version', 'string', "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).", 1),
-      col('Container-Runtime', 'string', 'ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).', 1),
-    ],
-    cells: (o, now) => nodeCells(o, now),
-  }],
-  [key('', 'events'), {
-    columns: [
-      col('Last Seen', 'string', 'The time at which the most recent occurrence of this event was recorded.'),
-      col('Type', 'string', 'Type of this event (Normal, Warning), new types could be added in the future'),
-      col('Reason', 'string', "This should be a short, machine understandable string that gives the reason for the transition into the object's current status."),
-      col('Object', 'string', 'The object that this event is about.'),
-      col('Subobject', 'string', 'If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement.', 1),
-      col('Source', 'string', 'The component reporting this event. Should be a short machine understandable string.', 1),
-      col('Message', 'string', 'A human-readable description of the status of this operation.'),
-      col('First Seen', 'string', 'The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)', 1),
-      col('Count', 'string', 'The number of times this event has occurred.', 1),
-      nameCol(1),
-    ],
-    cells: (o, now) => eventCells(o, now),
-  }],
-  [key('apps', 'deployments'), {
-    columns: [
-      nameCol(),
-      col('Ready', 'string', 'Number of the pod with ready state'),
-      col('Up-to-date', 'string', 'Total number of non-terminated pods targeted by this deployment that have the desired template spec.'),
-      col('Available', 'string', 'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.'),
-      ageCol(), containersCol(), imagesCol(),
-      selectorCol('Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.'),
-    ],
-    cells: (o: Any, now) => {
-      const [names, images] = layoutContainerCells(o.spec?.template?.spec?.containers);
-      const desired = o.spec?.replicas ?? 1;
-      return [name(o), `${int(o.status?.readyReplicas)}/${int(desired)}`, int(o.status?.updatedReplicas), int(o.status?.availableReplicas), age(o, now), names, images, selectorString(o.spec?.selector)];
-    },
-  }],
-  [key('apps', 'replicasets'), {
-    columns: [
-      nameCol(),
-      col('Desired', 'integer', 'Replicas is the number of desired replicas.'),
-      col('Current', 'integer', 'Replicas is the most recently observed number of replicas.'),
-      col('Ready', 'integer', 'The number of ready replicas for this replica set.'),
-      ageCol(), containersCol(), imagesCol(),
-      selectorCol('Selector is a label query over pods that should match the replica count.'),
-    ],
-    cells: (o: Any, now) => {
-      const [names, images] = layoutContainerCells(o.spec?.template?.spec?.containers);
-      return [name(o), int(o.spec?.replicas ?? 1), int(o.status?.replicas), int(o.status?.readyReplicas), age(o, now), names, images, formatLabelSelector(o.spec?.selector)];
-    },
-  }],
-  [key('', 'replicationcontrollers'), {
-    columns: [
-      nameCol(),
-      col('Desired', 'integer', 'Replicas is the number of desired replicas.'),
-      col('Current', 'integer', 'Replicas is the most recently observed number of replicas.'),
-      col('Ready', 'integer', 'The number of ready replicas for this replication controller.'),
-      ageCol(), containersCol(), imagesCol(),
-      selectorCol('Selector is a label query over pods that should match the Replicas count.'),
-    ],
-    cells: (o: Any, now) => {
-      const [names, images] = layoutContainerCells(o.spec?.template?.spec?.containers);
-      return [name(o), int(o.spec?.replicas ?? 1), int(o.status?.replicas), int(o.status?.readyReplicas), age(o, now), names, images, formatLabels(o.spec?.selector)];
-    },
-  }],
-  [key('apps', 'daemonsets'), {
-    columns: [
-      nameCol(),
-      col('Desired', 'integer', 'The total number of nodes that should be running the daemon pod.'),
-      col('Current', 'integer', 'The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod.'),
-      col('Ready', 'integer', 'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running with a Ready Condition.'),
-      col('Up-to-date', 'integer', 'The total number of nodes that are running updated daemon pod'),
-      col('Available', 'integer', 'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available.'),
-      col('Node Selector', 'string', 'NodeSelector is a selector which must be true for the pod to fit on a node.'),
-      ageCol(), containersCol(), imagesCol(),
-      selectorCol('A label query over pods that are managed by the daemon set.'),
-    ],
-    cells: (o: Any, now) => {
-      const s = o.status ?? {};
-      const [names, images] = layoutContainerCells(o.spec?.template?.spec?.containers);
-      return [name(o), int(s.desiredNumberScheduled), int(s.currentNumberScheduled), int(s.numberReady), int(s.updatedNumberScheduled), int(s.numberAvailable), formatLabels(o.spec?.template?.spec?.nodeSelector), age(o, now), names, images, formatLabelSelector(o.spec?.selector)];
-    },
-  }],
-  [key('apps', 'statefulsets'), {
-    columns: [nameCol(), col('Ready', 'string', 'Number of the pod with ready state'), ageCol(), containersCol(), imagesCol()],
-    cells: (o: Any, now) => {
-      const [names, images] = layoutContainerCells(o.spec?.template?.spec?.containers);
-      return [name(o), `${int(o.status?.readyReplicas)}/${int(o.spec?.replicas ?? 1)}`, age(o, now), names, images];
-    },
-  }],
-  [key('apps', 'controllerrevisions'), {
-    columns: [nameCol(), col('Controller', 'string', 'Controller of the object'), col('Revision', 'string', 'Revision indicates the revision of the state represented by Data.'), ageCol()],
-    cells: (o: Any, now) => {
-      const ref = (o.metadata?.ownerReferences ?? []).find((r: Any) => r.controller);
-      let controller = '<none>';
-      if (ref) {
-        const group = String(ref.apiVersion ?? '').includes('/') ? String(ref.apiVersion).split('/')[0] : '';
-        controller = `${(group ? `${ref.kind}.${group}` : ref.kind).toLowerCase()}/${ref.name}`;
-      }
-      return [name(o), controller, int(o.revision), age(o, now)];
-    },
-  }],
-  [key('batch', 'jobs'), {
-    columns: [
-      nameCol(),
-      col('Status', 'string', 'Status of the job.'),
-      col('Completions', 'string', 'The number of pods which reached phase Succeeded.'),
-      col('Duration', 'string', 'Time required to complete the job.'),
-      ageCol(), containersCol(), imagesCol(),
-      selectorCol('A label query over pods that should match the pod count.'),
-    ],
-    cells: (o, now) => jobCells(o, now),
-  }],
-  [key('batch', 'cronjobs'), {
-    columns: [
-      nameCol(),
-      col('Schedule', 'string', 'The schedule in Cron format, see https://en.wikipedia.org/wiki/Cron.'),
-      col('Timezone', 'string', 'The time zone name for the given schedule.'),
-      col('Suspend', 'boolean', 'This flag tells the controller to suspend subsequent executions, it does not apply to already started executions.'),
-      col('Active', 'integer', 'A list of pointers to currently running jobs.'),
-      col('Last Schedule', 'string', 'Information when was the last time the job was successfully scheduled.'),
-      ageCol(), containersCol(), imagesCol(),
-      selectorCol('A label query over pods that should match the pod count.'),
-    ],
-    cells: (o, now) => cronJobCells(o, now),
-  }],
-  [key('rbac.authorization.k8s.io', 'rolebindings'), bindingPrinter('roleBinding')],
-  [key('rbac.authorization.k8s.io', 'clusterrolebindings'), bindingPrinter('clusterRoleBinding')],
-  [key('admissionregistration.k8s.io', 'mutatingwebhookconfigurations'), webhookPrinter()],
-  [key('admissionregistration.k8s.io', 'validatingwebhookconfigurations'), webhookPrinter()],
-  [key('policy', 'poddisruptionbudgets'), {
-    columns: [
-      nameCol(),
-      col('Min Available', 'string', 'The minimum number of pods that must be available.'),
-      col('Max Unavailable', 'string', 'The maximum number of pods that may be unavailable.'),
-      col('Allowed Disruptions', 'integer', 'Calculated number of pods that may be disrupted at this time.'),
-      ageCol(),
-    ],
-    cells: (o: Any, now) => [name(o), o.spec?.minAvailable != null ? intOrString(o.spec.minAvailable) : 'N/A', o.spec?.maxUnavailable != null ? intOrString(o.spec.maxUnavailable) : 'N/A', int(o.status?.disruptionsAllowed), age(o, now)],
-  }],
-  [key('autoscaling', 'horizontalpodautoscalers'), {
-    columns: [
-      nameCol(),
-      col('Reference', 'string', 'scaleTargetRef points to the target resource to scale.'),
-      col('Targets', 'string', 'metrics contains the specifications for which to use to calculate the desired replica count.'),
-      col('MinPods', 'string', 'minReplicas is the lower limit for the number of replicas to which the autoscaler can scale down.'),
-      col('MaxPods', 'string', 'maxReplicas is the upper limit for the number of replicas to which the autoscaler can scale up.'),
-      col('Replicas', 'string', 'currentReplicas is current number of replicas of pods managed by this autoscaler.'),
-      ageCol(),
-    ],
-    cells: (o, now) => hpaCells(o, now),
-  }],
-  [key('coordination.k8s.io', 'leases'), {
-    columns: [nameCol(), col('Holder', 'string', 'holderIdentity contains the identity of the holder of a current lease.'), ageCol()],
-    cells: (o: Any, now) => [name(o), o.spec?.holderIdentity ?? '', age(o, now)],
-  }],
-  [key('networking.k8s.io', 'ingresses'), {
-    columns: [
-      nameCol(),
-      col('Class', 'string', 'The name of the IngressClass resource that should be used for additional configuration'),
-      col('Hosts', 'string', 'Hosts that incoming requests are matched against before the ingress rule'),
-      col('Address', 'string', 'Address is a list containing ingress points for the load-balancer'),
-      col('Ports', 'string', 'Ports of TLS configurations that open'),
-      ageCol(),
-    ],
-    cells: (o: Any, now) => {
-      const rules: Any[] = o.spec?.rules ?? [];
-      const hosts: string[] = [];
-      let more = false;
-      for (const r of rules) {
-        if (hosts.length === 3) more = true;
-        if (!more && r.host) hosts.push(r.host);
-      }
-      const hostText = hosts.length === 0 ? '*' : more ? `${hosts.join(',')} + ${rules.length - 3} more...` : hosts.join(',');
-      return [name(o), o.spec?.ingressClassName ?? '<none>', hostText, loadBalancerStatus(o.status?.loadBalancer), (o.spec?.tls ?? []).length ? '80, 443' : '80', age(o, now)];
-    },
-  }],
-  [key('networking.k8s.io', 'ingressclasses'), {
-    columns: [nameCol(), col('Controller', 'string', 'Controller that is responsible for handling this class'), col('Parameters', 'string', 'A reference to a resource with additional parameters'), ageCol()],
-    cells: (o: Any, now) => {
-      const p = o.spec?.parameters;
-      const params = p ? `${p.kind}${p.apiGroup ? `.${p.apiGroup}` : ''}/${p.name}` : '<none>';
-      return [name(o), o.spec?.controller ?? '', params, age(o, now)];
-    },
-  }],
-  [key('networking.k8s.io', 'networkpolicies'), {
-    columns: [nameCol(), col('Pod-Selector', 'string', 'Selects the pods to which this NetworkPolicy object applies.'), ageCol()],
-    cells: (o: Any, now) => [name(o), formatLabelSelector(o.spec?.podSelector ?? {}), age(o, now)],
-  }],
-  [key('', 'persistentvolumeclaims'), {
-    columns: [
-      nameCol(),
-      col('Status', 'string', 'phase represents the current phase of PersistentVolumeClaim.'),
-      col('Volume', 'string', 'volumeName is the binding reference to the PersistentVolume backing this claim.'),
-      col('Capacity', 'string', 'capacity represents the actual resources of the underlying volume.'),
-      col('Access Modes', 'string', 'accessModes contains the actual access modes the volume backing the PVC has.'),
-      col('StorageClass', 'string', 'StorageClass of the pvc'),
-      col('VolumeAttributesClass', 'string', 'VolumeAttributesClass of the pvc'),
-      ageCol(),
-      col('VolumeMode', 'string', 'volumeMode defines what type of volume is required by the claim.', 1),
-    ],
-    cells: (o: Any, now) => {
-      const phase = o.metadata?.deletionTimestamp ? 'Terminating' : o.status?.phase ?? '';
-      const bound = !!o.spec?.volumeName;
-      const modes = bound ? accessModes(o.status?.accessModes) : '';
-      const capacity = bound ? String(o.status?.capacity?.storage ?? '') : '';
-      const storageClass = o.spec?.storageClassName ?? o.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? '';
-      return [name(o), phase, o.spec?.volumeName ?? '', capacity, modes, storageClass, o.spec?.volumeAttributesClassName ?? '<unset>', age(o, now), o.spec?.volumeMode ?? '<unset>'];
-    },
-  }],
-  [key('storage.k8s.io', 'storageclasses'), {
-    columns: [
-      nameCol(),
-      col('Provisioner', 'string', 'provisioner indicates the type of the provisioner.'),
-      col('ReclaimPolicy', 'string', 'reclaimPolicy controls the reclaimPolicy for dynamically provisioned PersistentVolumes of this storage class.'),
-      col('VolumeBindingMode', 'string', 'volumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound.'),
-      col('AllowVolumeExpansion', 'string', 'allowVolumeExpansion shows whether the storage class allow volume expand.'),
-      ageCol(),
-    ],
-    cells: (o: Any, now) => {
-      const annotations = o.metadata?.annotations ?? {};
-      const isDefault = annotations['storageclass.kubernetes.io/is-default-class'] === 'true' || annotations['storageclass.beta.kubernetes.io/is-default-class'] === 'true';
-      return [isDefault ? `${name(o)} (default)` : name(o), o.provisioner ?? '', o.reclaimPolicy ?? 'Delete', o.volumeBindingMode ?? 'Immediate', o.allowVolumeExpansion === true, age(o, now)];
-    },
-  }],
-  [key('scheduling.k8s.io', 'priorityclasses'), {
-    columns: [
-      nameCol(),
-      col('Value', 'integer', 'value represents the integer value of this priority class.'),
-      col('Global-Default', 'boolean', 'globalDefault specifies whether this PriorityClass should be considered as the default priority for pods that do not have any priority class.'),
-      ageCol(),
-      col('PreemptionPolicy', 'string', 'preemptionPolicy is the Policy for preempting pods with lower priority.', 1),
-    ],
-    cells: (o: Any, now) => [name(o), int(o.value), o.globalDefault === true, age(o, now), o.preemptionPolicy ?? ''],
-  }],
-  [key('', 'podtemplates'), {
-    columns: [nameCol(), containersCol(0), imagesCol(0), col('Pod Labels', 'string', 'The labels for the pod template.')],
-    cells: (o: Any) => {
-      const [names, images] = layoutContainerCells(o.template?.spec?.containers);
-      return [name(o), names, images, formatLabels(o.template?.metadata?.labels)];
-    },
-  }],
-  [key('', 'persistentvolumes'), {
-    columns: [
-      nameCol(),
-      col('Capacity', 'string', 'capacity is the description of the persistent volume\'s resources and capacity.'),
-      col('Access Modes', 'string', 'accessModes contains all ways the volume can be mounted.'),
-      col('Reclaim Policy', 'string', 'persistentVolumeReclaimPolicy defines what happens to a persistent volume when released from its claim.'),
-      col('Status', 'string', 'phase indicates if a volume is available, bound to a claim, or released by a claim.'),
-      col('Claim', 'string', 'claimRef is part of a bi-directional binding between PersistentVolume and PersistentVolumeClaim.'),
-      col('StorageClass', 'string', 'StorageClass of the pv'),
-      col('VolumeAttributesClass', 'string', 'VolumeAttributesClass of the pv'),
-      col('Reason', 'string', 'reason is a brief CamelCase string that describes any failure and is meant for machine parsing and tidy display in the CLI.'),
-      ageCol(),
-      col('VolumeMode', 'string', 'volumeMode defines if a volume is intended to be used with a formatted filesystem or to remain in raw block state.', 1),
-    ],
-    cells: (o: Any, now) => {
-      const spec = o.spec ?? {};
-      const claim = spec.claimRef ? `${spec.claimRef.namespace ?? ''}/${spec.claimRef.name ?? ''}` : '';
-      const phase = o.metadata?.deletionTimestamp ? 'Terminating' : o.status?.phase ?? '';
-      const storageClass = spec.storageClassName ?? o.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? '';
-      return [name(o), String(spec.capacity?.storage ?? '0'), accessModes(spec.accessModes), spec.persistentVolumeReclaimPolicy ?? '', phase, claim, storageClass, spec.volumeAttributesClassName ?? '<unset>', o.status?.reason ?? '', age(o, now), spec.volumeMode ?? '<unset>'];
-    },
-  }],
-  [key('', 'resourcequotas'), {
-    columns: [
-      nameCol(),
-      col('Request', 'string', 'Request represents a minimum amount of cpu/memory that a container may consume.'),
-      col('Limit', 'string', 'Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.'),
-      ageCol(),
-    ],
-    cells: (o: Any, now) => {
-      const hard: Record<string, unknown> = o.status?.hard ?? {};
-      const used: Record<string, unknown> = o.status?.used ?? {};
-      const requests: string[] = [];
-      const limits: string[] = [];
-      for (const r of Object.keys(hard).sort()) {
-        const text = `${r}: ${String(used[r] ?? '0')}/${String(hard[r])}`;
-        (r.split('.').length > 1 && r.startsWith('limits.') ? limits : requests).push(text);
-      }
-      return [name(o), requests.join(', '), limits.join(', '), age(o, now)];
-    },
-  }],
-]);
-BUILTIN_PRINTERS.set(key('events.k8s.io', 'events'), {
-  columns: BUILTIN_PRINTERS.get(key('', 'events'))!.columns,
+export const podPrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Ready', 'string', 'The aggregate readiness state of this pod for accepting traffic.'),
+    col('Status', 'string', 'The aggregate status of the containers in this pod.'),
+    col('Restarts', 'string', 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.'),
+    ageCol(),
+    col('IP', 'string', 'podIP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.', 1),
+    col('Node', 'string', 'NodeName indicates in which node this pod is scheduled.', 1),
+    col('Nominated Node', 'string', 'nominatedNodeName is set only when this pod preempts other pods on the node, but it cannot be scheduled right away as preemption victims receive their graceful termination periods.', 1),
+    col('Readiness Gates', 'string', 'If specified, all readiness gates will be evaluated for pod readiness.', 1),
+  ],
+  cells: (o, now) => podCells(o, now),
+  conditions: (o: Any) => {
+    if (o.status?.phase === 'Succeeded') return [{ type: 'Completed', status: 'True', reason: 'Succeeded', message: 'The pod has completed successfully.' }];
+    if (o.status?.phase === 'Failed') return [{ type: 'Completed', status: 'True', reason: 'Failed', message: 'The pod failed.' }];
+    return undefined;
+  },
+};
+export const servicePrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Type', 'string', 'type determines how the Service is exposed.'),
+    col('Cluster-IP', 'string', 'clusterIP is the IP address of the service and is usually assigned randomly.'),
+    col('External-IP', 'string', 'externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.'),
+    col('Port(s)', 'string', 'The list of ports that are exposed by this service.'),
+    ageCol(),
+    selectorCol('Route service traffic to pods with label keys and values matching this selector.'),
+  ],
+  cells: (o, now) => serviceCells(o, now),
+};
+export const endpointsPrinter: KindPrinter = {
+  columns: [nameCol(), col('Endpoints', 'string', 'The set of all endpoints is the union of all subsets.'), ageCol()],
+  cells: (o, now) => [name(o), formatEndpoints(o), age(o, now)],
+};
+export const endpointSlicePrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('AddressType', 'string', 'addressType specifies the type of address carried by this EndpointSlice.'),
+    col('Ports', 'string', 'ports specifies the list of network ports exposed by each endpoint in this slice.'),
+    col('Endpoints', 'string', 'endpoints is a list of unique endpoints in this slice.'),
+    ageCol(),
+  ],
+  cells: (o: Any, now) => [name(o), o.addressType ?? '', discoveryPorts(o.ports ?? []), discoveryEndpoints(o.endpoints ?? []), age(o, now)],
+};
+export const namespacePrinter: KindPrinter = {
+  columns: [nameCol(), col('Status', 'string', 'The status of the namespace'), ageCol()],
+  cells: (o: Any, now) => [name(o), o.status?.phase ?? '', age(o, now)],
+};
+export const configMapPrinter: KindPrinter = {
+  columns: [nameCol(), col('Data', 'string', 'Data contains the configuration data.'), ageCol()],
+  cells: (o: Any, now) => [name(o), len(o.data) + len(o.binaryData), age(o, now)],
+};
+export const secretPrinter: KindPrinter = {
+  columns: [nameCol(), col('Type', 'string', 'Used to facilitate programmatic handling of secret data.'), col('Data', 'string', 'Data contains the secret data.'), ageCol()],
+  cells: (o: Any, now) => [name(o), o.type ?? '', len(o.data), age(o, now)],
+};
+export const serviceAccountPrinter: KindPrinter = {
+  columns: [nameCol(), col('Secrets', 'string', 'Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.'), ageCol()],
+  cells: (o: Any, now) => [name(o), len(o.secrets), age(o, now)],
+};
+export const nodePrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Status', 'string', 'The status of the node'),
+    col('Roles', 'string', 'The roles of the node'),
+    ageCol(),
+    col('Version', 'string', 'Kubelet Version reported by the node.'),
+    col('Internal-IP', 'string', 'List of addresses reachable to the node.', 1),
+    col('External-IP', 'string', 'List of addresses reachable to the node.', 1),
+    col('OS-Image', 'string', 'OS Image reported by the node from /etc/os-release (e.g. Debian GNU/Linux 7 (wheezy)).', 1),
+    col('Kernel-Version', 'string', "Kernel Version reported by the node from 'uname -r' (e.g. 3.16.0-0.bpo.4-amd64).", 1),
+    col('Container-Runtime', 'string', 'ContainerRuntime Version reported by the node through runtime remote API (e.g. containerd://1.4.2).', 1),
+  ],
+  cells: (o, now) => nodeCells(o, now),
+};
+export const eventPrinter: KindPrinter = {
+  columns: [
+    col('Last Seen', 'string', 'The time at which the most recent occurrence of this event was recorded.'),
+    col('Type', 'string', 'Type of this event (Normal, Warning), new types could be added in the future'),
+    col('Reason', 'string', "This should be a short, machine understandable string that gives the reason for the transition into the object's current status."),
+    col('Object', 'string', 'The object that this event is about.'),
+    col('Subobject', 'string', 'If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement.', 1),
+    col('Source', 'string', 'The component reporting this event. Should be a short machine understandable string.', 1),
+    col('Message', 'string', 'A human-readable description of the status of this operation.'),
+    col('First Seen', 'string', 'The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)', 1),
+    col('Count', 'string', 'The number of times this event has occurred.', 1),
+    nameCol(1),
+  ],
+  cells: (o, now) => eventCells(o, now),
+};
+export const deploymentPrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Ready', 'string', 'Number of the pod with ready state'),
+    col('Up-to-date', 'string', 'Total number of non-terminated pods targeted by this deployment that have the desired template spec.'),
+    col('Available', 'string', 'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.'),
+    ageCol(), containersCol(), imagesCol(),
+    selectorCol('Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.'),
+  ],
+  cells: (o: Any, now) => {
+    const [names, images] = layoutContainerCells(o.spec?.template?.spec?.containers);
+    const desired = o.spec?.replicas ?? 1;
+    return [name(o), `${int(o.status?.readyReplicas)}/${int(desired)}`, int(o.status?.updatedReplicas), int(o.status?.availableReplicas), age(o, now), names, images, selectorString(o.spec?.selector)];
+  },
+};
+export const replicaSetPrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Desired', 'integer', 'Replicas is the number of desired replicas.'),
+    col('Current', 'integer', 'Replicas is the most recently observed number of replicas.'),
+    col('Ready', 'integer', 'The number of ready replicas for this replica set.'),
+    ageCol(), containersCol(), imagesCol(),
+    selectorCol('Selector is a label query over pods that should match the replica count.'),
+  ],
+  cells: (o: Any, now) => {
+    const [names, images] = layoutContainerCells(o.spec?.template?.spec?.containers);
+    return [name(o), int(o.spec?.replicas ?? 1), int(o.status?.replicas), int(o.status?.readyReplicas), age(o, now), names, images, formatLabelSelector(o.spec?.selector)];
+  },
+};
+export const replicationControllerPrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Desired', 'integer', 'Replicas is the number of desired replicas.'),
+    col('Current', 'integer', 'Replicas is the most recently observed number of replicas.'),
+    col('Ready', 'integer', 'The number of ready replicas for this replication controller.'),
+    ageCol(), containersCol(), imagesCol(),
+    selectorCol('Selector is a label query over pods that should match the Replicas count.'),
+  ],
+  cells: (o: Any, now) => {
+    const [names, images] = layoutContainerCells(o.spec?.template?.spec?.containers);
+    return [name(o), int(o.spec?.replicas ?? 1), int(o.status?.replicas), int(o.status?.readyReplicas), age(o, now), names, images, formatLabels(o.spec?.selector)];
+  },
+};
+export const daemonSetPrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Desired', 'integer', 'The total number of nodes that should be running the daemon pod.'),
+    col('Current', 'integer', 'The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod.'),
+    col('Ready', 'integer', 'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running with a Ready Condition.'),
+    col('Up-to-date', 'integer', 'The total number of nodes that are running updated daemon pod'),
+    col('Available', 'integer', 'The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available.'),
+    col('Node Selector', 'string', 'NodeSelector is a selector which must be true for the pod to fit on a node.'),
+    ageCol(), containersCol(), imagesCol(),
+    selectorCol('A label query over pods that are managed by the daemon set.'),
+  ],
+  cells: (o: Any, now) => {
+    const s = o.status ?? {};
+    const [names, images] = layoutContainerCells(o.spec?.template?.spec?.containers);
+    return [name(o), int(s.desiredNumberScheduled), int(s.currentNumberScheduled), int(s.numberReady), int(s.updatedNumberScheduled), int(s.numberAvailable), formatLabels(o.spec?.template?.spec?.nodeSelector), age(o, now), names, images, formatLabelSelector(o.spec?.selector)];
+  },
+};
+export const statefulSetPrinter: KindPrinter = {
+  columns: [nameCol(), col('Ready', 'string', 'Number of the pod with ready state'), ageCol(), containersCol(), imagesCol()],
+  cells: (o: Any, now) => {
+    const [names, images] = layoutContainerCells(o.spec?.template?.spec?.containers);
+    return [name(o), `${int(o.status?.readyReplicas)}/${int(o.spec?.replicas ?? 1)}`, age(o, now), names, images];
+  },
+};
+export const controllerRevisionPrinter: KindPrinter = {
+  columns: [nameCol(), col('Controller', 'string', 'Controller of the object'), col('Revision', 'string', 'Revision indicates the revision of the state represented by Data.'), ageCol()],
+  cells: (o: Any, now) => {
+    const ref = (o.metadata?.ownerReferences ?? []).find((r: Any) => r.controller);
+    let controller = '<none>';
+    if (ref) {
+      const group = String(ref.apiVersion ?? '').includes('/') ? String(ref.apiVersion).split('/')[0] : '';
+      controller = `${(group ? `${ref.kind}.${group}` : ref.kind).toLowerCase()}/${ref.name}`;
+    }
+    return [name(o), controller, int(o.revision), age(o, now)];
+  },
+};
+export const jobPrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Status', 'string', 'Status of the job.'),
+    col('Completions', 'string', 'The number of pods which reached phase Succeeded.'),
+    col('Duration', 'string', 'Time required to complete the job.'),
+    ageCol(), containersCol(), imagesCol(),
+    selectorCol('A label query over pods that should match the pod count.'),
+  ],
+  cells: (o, now) => jobCells(o, now),
+};
+export const cronJobPrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Schedule', 'string', 'The schedule in Cron format, see https://en.wikipedia.org/wiki/Cron.'),
+    col('Timezone', 'string', 'The time zone name for the given schedule.'),
+    col('Suspend', 'boolean', 'This flag tells the controller to suspend subsequent executions, it does not apply to already started executions.'),
+    col('Active', 'integer', 'A list of pointers to currently running jobs.'),
+    col('Last Schedule', 'string', 'Information when was the last time the job was successfully scheduled.'),
+    ageCol(), containersCol(), imagesCol(),
+    selectorCol('A label query over pods that should match the pod count.'),
+  ],
+  cells: (o, now) => cronJobCells(o, now),
+};
+export const roleBindingPrinter: KindPrinter = bindingPrinter('roleBinding');
+export const clusterRoleBindingPrinter: KindPrinter = bindingPrinter('clusterRoleBinding');
+export const mutatingWebhookConfigurationPrinter: KindPrinter = webhookPrinter();
+export const validatingWebhookConfigurationPrinter: KindPrinter = webhookPrinter();
+export const podDisruptionBudgetPrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Min Available', 'string', 'The minimum number of pods that must be available.'),
+    col('Max Unavailable', 'string', 'The maximum number of pods that may be unavailable.'),
+    col('Allowed Disruptions', 'integer', 'Calculated number of pods that may be disrupted at this time.'),
+    ageCol(),
+  ],
+  cells: (o: Any, now) => [name(o), o.spec?.minAvailable != null ? intOrString(o.spec.minAvailable) : 'N/A', o.spec?.maxUnavailable != null ? intOrString(o.spec.maxUnavailable) : 'N/A', int(o.status?.disruptionsAllowed), age(o, now)],
+};
+export const horizontalPodAutoscalerPrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Reference', 'string', 'scaleTargetRef points to the target resource to scale.'),
+    col('Targets', 'string', 'metrics contains the specifications for which to use to calculate the desired replica count.'),
+    col('MinPods', 'string', 'minReplicas is the lower limit for the number of replicas to which the autoscaler can scale down.'),
+    col('MaxPods', 'string', 'maxReplicas is the upper limit for the number of replicas to which the autoscaler can scale up.'),
+    col('Replicas', 'string', 'currentReplicas is current number of replicas of pods managed by this autoscaler.'),
+    ageCol(),
+  ],
+  cells: (o, now) => hpaCells(o, now),
+};
+export const leasePrinter: KindPrinter = {
+  columns: [nameCol(), col('Holder', 'string', 'holderIdentity contains the identity of the holder of a current lease.'), ageCol()],
+  cells: (o: Any, now) => [name(o), o.spec?.holderIdentity ?? '', age(o, now)],
+};
+export const ingressPrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Class', 'string', 'The name of the IngressClass resource that should be used for additional configuration'),
+    col('Hosts', 'string', 'Hosts that incoming requests are matched against before the ingress rule'),
+    col('Address', 'string', 'Address is a list containing ingress points for the load-balancer'),
+    col('Ports', 'string', 'Ports of TLS configurations that open'),
+    ageCol(),
+  ],
+  cells: (o: Any, now) => {
+    const rules: Any[] = o.spec?.rules ?? [];
+    const hosts: string[] = [];
+    let more = false;
+    for (const r of rules) {
+      if (hosts.length === 3) more = true;
+      if (!more && r.host) hosts.push(r.host);
+    }
+    const hostText = hosts.length === 0 ? '*' : more ? `${hosts.join(',')} + ${rules.length - 3} more...` : hosts.join(',');
+    return [name(o), o.spec?.ingressClassName ?? '<none>', hostText, loadBalancerStatus(o.status?.loadBalancer), (o.spec?.tls ?? []).length ? '80, 443' : '80', age(o, now)];
+  },
+};
+export const ingressClassPrinter: KindPrinter = {
+  columns: [nameCol(), col('Controller', 'string', 'Controller that is responsible for handling this class'), col('Parameters', 'string', 'A reference to a resource with additional parameters'), ageCol()],
+  cells: (o: Any, now) => {
+    const p = o.spec?.parameters;
+    const params = p ? `${p.kind}${p.apiGroup ? `.${p.apiGroup}` : ''}/${p.name}` : '<none>';
+    return [name(o), o.spec?.controller ?? '', params, age(o, now)];
+  },
+};
+export const networkPolicyPrinter: KindPrinter = {
+  columns: [nameCol(), col('Pod-Selector', 'string', 'Selects the pods to which this NetworkPolicy object applies.'), ageCol()],
+  cells: (o: Any, now) => [name(o), formatLabelSelector(o.spec?.podSelector ?? {}), age(o, now)],
+};
+export const persistentVolumeClaimPrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Status', 'string', 'phase represents the current phase of PersistentVolumeClaim.'),
+    col('Volume', 'string', 'volumeName is the binding reference to the PersistentVolume backing this claim.'),
+    col('Capacity', 'string', 'capacity represents the actual resources of the underlying volume.'),
+    col('Access Modes', 'string', 'accessModes contains the actual access modes the volume backing the PVC has.'),
+    col('StorageClass', 'string', 'StorageClass of the pvc'),
+    col('VolumeAttributesClass', 'string', 'VolumeAttributesClass of the pvc'),
+    ageCol(),
+    col('VolumeMode', 'string', 'volumeMode defines what type of volume is required by the claim.', 1),
+  ],
+  cells: (o: Any, now) => {
+    const phase = o.metadata?.deletionTimestamp ? 'Terminating' : o.status?.phase ?? '';
+    const bound = !!o.spec?.volumeName;
+    const modes = bound ? accessModes(o.status?.accessModes) : '';
+    const capacity = bound ? String(o.status?.capacity?.storage ?? '') : '';
+    const storageClass = o.spec?.storageClassName ?? o.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? '';
+    return [name(o), phase, o.spec?.volumeName ?? '', capacity, modes, storageClass, o.spec?.volumeAttributesClassName ?? '<unset>', age(o, now), o.spec?.volumeMode ?? '<unset>'];
+  },
+};
+export const storageClassPrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Provisioner', 'string', 'provisioner indicates the type of the provisioner.'),
+    col('ReclaimPolicy', 'string', 'reclaimPolicy controls the reclaimPolicy for dynamically provisioned PersistentVolumes of this storage class.'),
+    col('VolumeBindingMode', 'string', 'volumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound.'),
+    col('AllowVolumeExpansion', 'string', 'allowVolumeExpansion shows whether the storage class allow volume expand.'),
+    ageCol(),
+  ],
+  cells: (o: Any, now) => {
+    const annotations = o.metadata?.annotations ?? {};
+    const isDefault = annotations['storageclass.kubernetes.io/is-default-class'] === 'true' || annotations['storageclass.beta.kubernetes.io/is-default-class'] === 'true';
+    return [isDefault ? `${name(o)} (default)` : name(o), o.provisioner ?? '', o.reclaimPolicy ?? 'Delete', o.volumeBindingMode ?? 'Immediate', o.allowVolumeExpansion === true, age(o, now)];
+  },
+};
+export const priorityClassPrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Value', 'integer', 'value represents the integer value of this priority class.'),
+    col('Global-Default', 'boolean', 'globalDefault specifies whether this PriorityClass should be considered as the default priority for pods that do not have any priority class.'),
+    ageCol(),
+    col('PreemptionPolicy', 'string', 'preemptionPolicy is the Policy for preempting pods with lower priority.', 1),
+  ],
+  cells: (o: Any, now) => [name(o), int(o.value), o.globalDefault === true, age(o, now), o.preemptionPolicy ?? ''],
+};
+export const podTemplatePrinter: KindPrinter = {
+  columns: [nameCol(), containersCol(0), imagesCol(0), col('Pod Labels', 'string', 'The labels for the pod template.')],
+  cells: (o: Any) => {
+    const [names, images] = layoutContainerCells(o.template?.spec?.containers);
+    return [name(o), names, images, formatLabels(o.template?.metadata?.labels)];
+  },
+};
+export const persistentVolumePrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Capacity', 'string', 'capacity is the description of the persistent volume\'s resources and capacity.'),
+    col('Access Modes', 'string', 'accessModes contains all ways the volume can be mounted.'),
+    col('Reclaim Policy', 'string', 'persistentVolumeReclaimPolicy defines what happens to a persistent volume when released from its claim.'),
+    col('Status', 'string', 'phase indicates if a volume is available, bound to a claim, or released by a claim.'),
+    col('Claim', 'string', 'claimRef is part of a bi-directional binding between PersistentVolume and PersistentVolumeClaim.'),
+    col('StorageClass', 'string', 'StorageClass of the pv'),
+    col('VolumeAttributesClass', 'string', 'VolumeAttributesClass of the pv'),
+    col('Reason', 'string', 'reason is a brief CamelCase string that describes any failure and is meant for machine parsing and tidy display in the CLI.'),
+    ageCol(),
+    col('VolumeMode', 'string', 'volumeMode defines if a volume is intended to be used with a formatted filesystem or to remain in raw block state.', 1),
+  ],
+  cells: (o: Any, now) => {
+    const spec = o.spec ?? {};
+    const claim = spec.claimRef ? `${spec.claimRef.namespace ?? ''}/${spec.claimRef.name ?? ''}` : '';
+    const phase = o.metadata?.deletionTimestamp ? 'Terminating' : o.status?.phase ?? '';
+    const storageClass = spec.storageClassName ?? o.metadata?.annotations?.['volume.beta.kubernetes.io/storage-class'] ?? '';
+    return [name(o), String(spec.capacity?.storage ?? '0'), accessModes(spec.accessModes), spec.persistentVolumeReclaimPolicy ?? '', phase, claim, storageClass, spec.volumeAttributesClassName ?? '<unset>', o.status?.reason ?? '', age(o, now), spec.volumeMode ?? '<unset>'];
+  },
+};
+export const resourceQuotaPrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Request', 'string', 'Request represents a minimum amount of cpu/memory that a container may consume.'),
+    col('Limit', 'string', 'Limits control the maximum amount of cpu/memory that a container may use independent of contention on the node.'),
+    ageCol(),
+  ],
+  cells: (o: Any, now) => {
+    const hard: Record<string, unknown> = o.status?.hard ?? {};
+    const used: Record<string, unknown> = o.status?.used ?? {};
+    const requests: string[] = [];
+    const limits: string[] = [];
+    for (const r of Object.keys(hard).sort()) {
+      const text = `${r}: ${String(used[r] ?? '0')}/${String(hard[r])}`;
+      (r.split('.').length > 1 && r.startsWith('limits.') ? limits : requests).push(text);
+    }
+    return [name(o), requests.join(', '), limits.join(', '), age(o, now)];
+  },
+};
+
+/** events.k8s.io/v1 Events print as core Events do, with their renamed fields mapped back. */
+export const eventsV1EventPrinter: KindPrinter = {
+  columns: eventPrinter.columns,
   cells: (o, now) => eventCells(coreEventOf(o), now),
-});
+};
 
 function accessModes(modes: unknown): string {
   const list: string[] = Array.isArray(modes) ? modes : [];
@@ -818,7 +818,7 @@ function accessModes(modes: unknown): string {
   return out.join(',');
 }
 
-function bindingPrinter(what: string): BuiltinPrinter {
+function bindingPrinter(what: string): KindPrinter {
   return {
     columns: [
       nameCol(),
@@ -842,7 +842,7 @@ function bindingPrinter(what: string): BuiltinPrinter {
   };
 }
 
-function webhookPrinter(): BuiltinPrinter {
+function webhookPrinter(): KindPrinter {
   return {
     columns: [nameCol(), col('Webhooks', 'integer', 'Webhooks indicates the number of webhooks registered in this configuration'), ageCol()],
     cells: (o: Any, now) => [name(o), len(o.webhooks), age(o, now)],

@@ -1,0 +1,17 @@
+/** coordination.k8s.io/v1 Lease. */
+import type { KindDefinition } from '../../kind.js';
+import { struct } from '../../patch/schema.js';
+import { leasePrinter } from '../../printers/builtin.js';
+import { metaOnly } from '../../strategies/core.js';
+
+export const leaseKind: KindDefinition = {
+  group: 'coordination.k8s.io',
+  version: 'v1',
+  kind: 'Lease',
+  names: { plural: 'leases' },
+  scope: 'Namespaced',
+  strategy: metaOnly('subdomain', true),
+  storage: { allowCreateOnUpdate: true },
+  mergeSchema: struct({ metadata: 'ObjectMeta' }),
+  printer: leasePrinter,
+};

@@ -1,0 +1,17 @@
+/** core/v1 Endpoints (written by the endpoints controller). */
+import type { KindDefinition } from '../../kind.js';
+import { atomicList, struct } from '../../patch/schema.js';
+import { endpointsPrinter } from '../../printers/builtin.js';
+import { metaOnly } from '../../strategies/core.js';
+
+export const endpointsKind: KindDefinition = {
+  group: '',
+  version: 'v1',
+  kind: 'Endpoints',
+  names: { plural: 'endpoints', shortNames: ['ep'] },
+  scope: 'Namespaced',
+  strategy: metaOnly('subdomain', true),
+  storage: { allowCreateOnUpdate: true },
+  mergeSchema: struct({ metadata: 'ObjectMeta', subsets: atomicList }),
+  printer: endpointsPrinter,
+};

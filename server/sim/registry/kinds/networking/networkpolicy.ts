@@ -1,0 +1,23 @@
+/**
+ * networking.k8s.io/v1 NetworkPolicy (stored and printed; the pod network does not enforce it).
+ * No status: NetworkPolicyStatus (KEP-2943, alpha in 1.24) was withdrawn and removed in 1.27.
+ */
+import type { KindDefinition } from '../../kind.js';
+import { atomicList, struct } from '../../patch/schema.js';
+import { networkPolicyPrinter } from '../../printers/builtin.js';
+import { specKind } from '../../strategies/core.js';
+
+export const networkPolicyKind: KindDefinition = {
+  group: 'networking.k8s.io',
+  version: 'v1',
+  kind: 'NetworkPolicy',
+  names: { plural: 'networkpolicies', shortNames: ['netpol'] },
+  scope: 'Namespaced',
+  strategy: specKind('subdomain', true),
+  mergeSchema: struct({
+    metadata: 'ObjectMeta',
+    spec: struct({ podSelector: 'LabelSelector', ingress: atomicList, egress: atomicList, policyTypes: atomicList }),
+  }),
+  zeroPaths: ['metadata', 'spec'],
+  printer: networkPolicyPrinter,
+};
