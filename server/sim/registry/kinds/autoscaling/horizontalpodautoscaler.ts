@@ -13,22 +13,27 @@ const common: Omit<KindDefinition, 'version' | 'strategy'> = {
   names: { plural: 'horizontalpodautoscalers', shortNames: ['hpa'], categories: ['all'] },
   scope: 'Namespaced',
   subresources: { status: true },
-  // One schema for both versions, as before the split: v1's fields are not described.
+  zeroPaths: ['metadata', 'spec', 'status'],
+  printer: horizontalPodAutoscalerPrinter,
+};
+
+export const horizontalPodAutoscalerV2Kind: KindDefinition = {
+  ...common,
+  version: 'v2',
+  strategy: hpaV2Strategy,
   mergeSchema: struct({
     metadata: 'ObjectMeta',
     spec: struct({ metrics: atomicList }),
     status: struct({ conditions: conditions(), currentMetrics: atomicList }),
   }),
-  zeroPaths: ['metadata', 'spec', 'status'],
-  printer: horizontalPodAutoscalerPrinter,
 };
-
-export const horizontalPodAutoscalerV2Kind: KindDefinition = { ...common, version: 'v2', strategy: hpaV2Strategy };
 
 export const horizontalPodAutoscalerV1Kind: KindDefinition = {
   ...common,
   version: 'v1',
   preferred: false,
   strategy: hpaV1Strategy,
+  // v1 has no lists (one CPU target instead of metrics, no conditions).
+  mergeSchema: struct({ metadata: 'ObjectMeta' }),
   storage: { convert: hpaV1Conversion },
 };
