@@ -2,7 +2,7 @@
 import type { KindDefinition } from '../../kind.js';
 import { keyedList, struct } from '../../patch/schema.js';
 import { mutatingWebhookConfigurationPrinter, validatingWebhookConfigurationPrinter } from '../../printers/builtin.js';
-import { specKind } from '../../strategies/core.js';
+import { specKind } from '../../strategies/generic.js';
 
 const webhooks = struct({ metadata: 'ObjectMeta', webhooks: keyedList('Webhook', 'name') });
 

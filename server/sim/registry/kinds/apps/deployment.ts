@@ -2,7 +2,46 @@
 import type { KindDefinition } from '../../kind.js';
 import { conditions, struct } from '../../patch/schema.js';
 import { deploymentPrinter } from '../../printers/builtin.js';
-import { deploymentStrategy } from '../../strategies/workloads.js';
+import { validateImmutable, validateObjectMeta } from '../../strategies/meta.js';
+import { defaultPodTemplate } from '../../strategies/pod-spec.js';
+import { freshStatus, nonNegative, templateErrors, validateSelectorAndTemplate } from '../../strategies/workloads.js';
+import type { Strategy } from '../../resource.js';
+
+type Obj = Record<string, any>;
+
+export const deploymentStrategy: Strategy = {
+  generation: true,
+  prepareForCreate: freshStatus,
+  defaults(obj) {
+    const s = ((obj as Obj).spec ??= {});
+    s.replicas ??= 1;
+    s.strategy ??= {};
+    s.strategy.type ??= 'RollingUpdate';
+    if (s.strategy.type === 'RollingUpdate') {
+      s.strategy.rollingUpdate ??= {};
+      s.strategy.rollingUpdate.maxUnavailable ??= '25%';
+      s.strategy.rollingUpdate.maxSurge ??= '25%';
+    }
+    s.revisionHistoryLimit ??= 10;
+    s.progressDeadlineSeconds ??= 600;
+    defaultPodTemplate(s.template);
+  },
+  validate(obj) {
+    const o = obj as Obj;
+    return [
+      ...validateObjectMeta(obj, 'subdomain', true),
+      ...nonNegative(o, ['spec', 'replicas'], 'spec.replicas'),
+      ...validateSelectorAndTemplate(o, true),
+      ...templateErrors(o),
+      ...(o.spec?.strategy?.type && !['Recreate', 'RollingUpdate'].includes(o.spec.strategy.type)
+        ? [{ type: 'FieldValueNotSupported' as const, field: 'spec.strategy.type', value: o.spec.strategy.type, supported: ['Recreate', 'RollingUpdate'] }]
+        : []),
+    ];
+  },
+  validateUpdate(obj, old) {
+    return validateImmutable(obj, old, [{ path: ['spec', 'selector'], field: 'spec.selector' }]);
+  },
+};
 
 export const deploymentKind: KindDefinition = {
   group: 'apps',

@@ -2,7 +2,31 @@
 import type { KindDefinition } from '../../kind.js';
 import { conditions, struct } from '../../patch/schema.js';
 import { replicaSetPrinter } from '../../printers/builtin.js';
-import { replicaSetStrategy } from '../../strategies/workloads.js';
+import { validateImmutable, validateObjectMeta } from '../../strategies/meta.js';
+import { defaultPodTemplate } from '../../strategies/pod-spec.js';
+import { nonNegative, templateErrors, validateSelectorAndTemplate } from '../../strategies/workloads.js';
+import type { Strategy } from '../../resource.js';
+
+type Obj = Record<string, any>;
+
+export const replicaSetStrategy: Strategy = {
+  generation: true,
+  prepareForCreate(obj) {
+    (obj as Obj).status = { replicas: 0 };
+  },
+  defaults(obj) {
+    const s = ((obj as Obj).spec ??= {});
+    s.replicas ??= 1;
+    defaultPodTemplate(s.template);
+  },
+  validate(obj) {
+    const o = obj as Obj;
+    return [...validateObjectMeta(obj, 'subdomain', true), ...nonNegative(o, ['spec', 'replicas'], 'spec.replicas'), ...validateSelectorAndTemplate(o, true), ...templateErrors(o)];
+  },
+  validateUpdate(obj, old) {
+    return validateImmutable(obj, old, [{ path: ['spec', 'selector'], field: 'spec.selector' }]);
+  },
+};
 
 export const replicaSetKind: KindDefinition = {
   group: 'apps',

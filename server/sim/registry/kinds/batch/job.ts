@@ -2,7 +2,77 @@
 import type { KindDefinition } from '../../kind.js';
 import { conditions, struct } from '../../patch/schema.js';
 import { jobPrinter } from '../../printers/builtin.js';
-import { jobStrategy } from '../../strategies/workloads.js';
+import { validateImmutable, validateObjectMeta } from '../../strategies/meta.js';
+import { defaultPodTemplate, validatePodSpec } from '../../strategies/pod-spec.js';
+import { nonNegative } from '../../strategies/workloads.js';
+import type { Strategy } from '../../resource.js';
+
+type Obj = Record<string, any>;
+
+export const jobStrategy: Strategy = {
+  generation: true,
+  prepareForCreate(obj) {
+    const o = obj as Obj;
+    o.status = {};
+    // The job controller's selector: kube generates it from the Job's uid unless manualSelector.
+    const uid = o.metadata.uid as string;
+    const s = (o.spec ??= {});
+    if (!s.manualSelector) {
+      s.selector = { matchLabels: { 'batch.kubernetes.io/controller-uid': uid } };
+      s.template ??= {};
+      s.template.metadata ??= {};
+      s.template.metadata.labels = {
+        ...(s.template.metadata.labels ?? {}),
+        'batch.kubernetes.io/controller-uid': uid,
+        'batch.kubernetes.io/job-name': o.metadata.name,
+        'controller-uid': uid,
+        'job-name': o.metadata.name,
+      };
+      o.metadata.labels = {
+        'batch.kubernetes.io/controller-uid': uid,
+        'batch.kubernetes.io/job-name': o.metadata.name,
+        'controller-uid': uid,
+        'job-name': o.metadata.name,
+        ...(o.metadata.labels ?? {}),
+      };
+    }
+  },
+  defaults(obj) {
+    const s = ((obj as Obj).spec ??= {});
+    s.parallelism ??= 1;
+    if (s.completions === undefined && s.completionMode !== 'Indexed') s.completions = s.parallelism === 1 ? 1 : s.completions;
+    s.completions ??= 1;
+    s.backoffLimit ??= 6;
+    s.completionMode ??= 'NonIndexed';
+    s.suspend ??= false;
+    s.manualSelector ??= undefined;
+    s.podReplacementPolicy ??= 'TerminatingOrFailed';
+    if (s.manualSelector === undefined) delete s.manualSelector;
+    defaultPodTemplate(s.template);
+  },
+  validate(obj) {
+    const o = obj as Obj;
+    const errs = [...validateObjectMeta(obj, 'subdomain', true), ...nonNegative(o, ['spec', 'parallelism'], 'spec.parallelism'), ...nonNegative(o, ['spec', 'backoffLimit'], 'spec.backoffLimit')];
+    const tpl = o.spec?.template;
+    if (!tpl) return [...errs, { type: 'FieldValueRequired', field: 'spec.template' }];
+    errs.push(...validatePodSpec(tpl.spec, 'spec.template.spec'));
+    const rp = tpl.spec?.restartPolicy;
+    if (rp !== 'OnFailure' && rp !== 'Never') {
+      errs.push(
+        rp === 'Always'
+          ? { type: 'FieldValueNotSupported', field: 'spec.template.spec.restartPolicy', value: rp, supported: ['OnFailure', 'Never'] }
+          : { type: 'FieldValueRequired', field: 'spec.template.spec.restartPolicy', detail: 'valid values: "OnFailure", "Never"' },
+      );
+    }
+    return errs;
+  },
+  validateUpdate(obj, old) {
+    return validateImmutable(obj, old, [
+      { path: ['spec', 'selector'], field: 'spec.selector' },
+      { path: ['spec', 'completions'], field: 'spec.completions' },
+    ]);
+  },
+};
 
 export const jobKind: KindDefinition = {
   group: 'batch',

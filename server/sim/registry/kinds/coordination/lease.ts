@@ -2,7 +2,7 @@
 import type { KindDefinition } from '../../kind.js';
 import { struct } from '../../patch/schema.js';
 import { leasePrinter } from '../../printers/builtin.js';
-import { metaOnly } from '../../strategies/core.js';
+import { metaOnly } from '../../strategies/generic.js';
 
 export const leaseKind: KindDefinition = {
   group: 'coordination.k8s.io',

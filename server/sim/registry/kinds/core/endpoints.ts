@@ -2,7 +2,7 @@
 import type { KindDefinition } from '../../kind.js';
 import { atomicList, struct } from '../../patch/schema.js';
 import { endpointsPrinter } from '../../printers/builtin.js';
-import { metaOnly } from '../../strategies/core.js';
+import { metaOnly } from '../../strategies/generic.js';
 
 export const endpointsKind: KindDefinition = {
   group: '',

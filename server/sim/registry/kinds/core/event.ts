@@ -2,7 +2,39 @@
 import type { KindDefinition } from '../../kind.js';
 import { struct } from '../../patch/schema.js';
 import { eventPrinter } from '../../printers/builtin.js';
-import { eventStrategy } from '../../strategies/core.js';
+import { validateObjectMeta } from '../../strategies/meta.js';
+import type { Strategy } from '../../resource.js';
+
+type Obj = Record<string, any>;
+
+export const eventStrategy: Strategy = {
+  validate(obj) {
+    const o = obj as Obj;
+    const errs = validateObjectMeta(obj, 'subdomain', true);
+    const involved = o.involvedObject ?? o.regarding;
+    if (o.apiVersion === 'v1' && involved?.namespace && involved.namespace !== o.metadata.namespace) {
+      errs.push({ type: 'FieldValueInvalid', field: 'involvedObject.namespace', value: involved.namespace, detail: 'does not match event.namespace' });
+    }
+    return errs;
+  },
+  fieldLabels(obj) {
+    const o = obj as Obj;
+    const io = o.involvedObject ?? {};
+    return {
+      'involvedObject.kind': io.kind ?? '',
+      'involvedObject.namespace': io.namespace ?? '',
+      'involvedObject.name': io.name ?? '',
+      'involvedObject.uid': io.uid ?? '',
+      'involvedObject.apiVersion': io.apiVersion ?? '',
+      'involvedObject.resourceVersion': io.resourceVersion ?? '',
+      'involvedObject.fieldPath': io.fieldPath ?? '',
+      reason: o.reason ?? '',
+      reportingComponent: o.reportingComponent ?? '',
+      source: o.source?.component ?? '',
+      type: o.type ?? '',
+    };
+  },
+};
 
 export const eventKind: KindDefinition = {
   group: '',

@@ -1,6 +1,6 @@
 /** core/v1 LimitRange (stored and printed; no admission enforces it). */
 import type { KindDefinition } from '../../kind.js';
-import { metaOnly } from '../../strategies/core.js';
+import { metaOnly } from '../../strategies/generic.js';
 
 export const limitRangeKind: KindDefinition = {
   group: '',

@@ -9,12 +9,26 @@ import type { KindDefinition } from '../../kind.js';
 import { atomicList, conditions, struct } from '../../patch/schema.js';
 import { namespacePrinter } from '../../printers/builtin.js';
 import { NO_COLLECTION_VERBS, type Strategy } from '../../resource.js';
-import { namespaceStrategy } from '../../strategies/core.js';
+import { validateObjectMeta } from '../../strategies/meta.js';
 
 type Obj = Record<string, any>;
 
-const strategy: Strategy = {
-  ...namespaceStrategy,
+export const namespaceStrategy: Strategy = {
+  prepareForCreate(obj) {
+    (obj as Obj).status = { phase: 'Active' };
+  },
+  defaults(obj) {
+    const o = obj as Obj;
+    o.spec ??= {};
+    o.spec.finalizers ??= ['kubernetes'];
+    o.metadata.labels = { ...(o.metadata.labels ?? {}), 'kubernetes.io/metadata.name': o.metadata.name };
+  },
+  validate(obj) {
+    return validateObjectMeta(obj, 'label', false);
+  },
+  fieldLabels(obj) {
+    return { 'status.phase': (obj as Obj).status?.phase ?? '' };
+  },
   finalization: {
     pending: (obj: KubeObject) => ((obj as Obj).spec?.finalizers ?? []).length > 0,
     start(obj: KubeObject) {
@@ -30,7 +44,7 @@ export const namespaceKind: KindDefinition = {
   names: { plural: 'namespaces', shortNames: ['ns'] },
   scope: 'Cluster',
   verbs: NO_COLLECTION_VERBS,
-  strategy,
+  strategy: namespaceStrategy,
   subresources: {
     status: true,
     others: [

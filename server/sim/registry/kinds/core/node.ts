@@ -2,7 +2,22 @@
 import type { KindDefinition } from '../../kind.js';
 import { atomicList, conditions, keyedList, primitiveSet, stringMap, struct } from '../../patch/schema.js';
 import { nodePrinter } from '../../printers/builtin.js';
-import { nodeStrategy } from '../../strategies/core.js';
+import { validateObjectMeta } from '../../strategies/meta.js';
+import type { Strategy } from '../../resource.js';
+
+type Obj = Record<string, any>;
+
+export const nodeStrategy: Strategy = {
+  prepareForCreate(obj) {
+    (obj as Obj).status ??= {};
+  },
+  validate(obj) {
+    return validateObjectMeta(obj, 'subdomain', false);
+  },
+  fieldLabels(obj) {
+    return { 'spec.unschedulable': String((obj as Obj).spec?.unschedulable ?? false) };
+  },
+};
 
 export const nodeKind: KindDefinition = {
   group: '',

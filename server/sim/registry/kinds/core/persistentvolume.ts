@@ -1,7 +1,7 @@
 /** core/v1 PersistentVolume (stored and printed; nothing provisions or binds it). */
 import type { KindDefinition } from '../../kind.js';
 import { persistentVolumePrinter } from '../../printers/builtin.js';
-import { specKind } from '../../strategies/core.js';
+import { specKind } from '../../strategies/generic.js';
 
 export const persistentVolumeKind: KindDefinition = {
   group: '',

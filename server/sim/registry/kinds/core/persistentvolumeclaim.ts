@@ -1,7 +1,7 @@
 /** core/v1 PersistentVolumeClaim (stored and printed; nothing binds it). */
 import type { KindDefinition } from '../../kind.js';
 import { persistentVolumeClaimPrinter } from '../../printers/builtin.js';
-import { specKind } from '../../strategies/core.js';
+import { specKind } from '../../strategies/generic.js';
 
 export const persistentVolumeClaimKind: KindDefinition = {
   group: '',

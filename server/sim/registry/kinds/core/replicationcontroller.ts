@@ -1,7 +1,7 @@
 /** core/v1 ReplicationController: validated as a ReplicaSet is. */
 import type { KindDefinition } from '../../kind.js';
 import { replicationControllerPrinter } from '../../printers/builtin.js';
-import { replicaSetStrategy } from '../../strategies/workloads.js';
+import { replicaSetStrategy } from '../apps/replicaset.js';
 
 export const replicationControllerKind: KindDefinition = {
   group: '',

@@ -1,7 +1,7 @@
 /** core/v1 ResourceQuota (stored and printed; no admission enforces it). */
 import type { KindDefinition } from '../../kind.js';
 import { resourceQuotaPrinter } from '../../printers/builtin.js';
-import { metaOnly } from '../../strategies/core.js';
+import { metaOnly } from '../../strategies/generic.js';
 
 export const resourceQuotaKind: KindDefinition = {
   group: '',

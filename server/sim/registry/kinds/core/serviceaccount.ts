@@ -2,7 +2,7 @@
 import type { KindDefinition } from '../../kind.js';
 import { atomicList, atomicStruct, keyedList, struct } from '../../patch/schema.js';
 import { serviceAccountPrinter } from '../../printers/builtin.js';
-import { metaOnly } from '../../strategies/core.js';
+import { metaOnly } from '../../strategies/generic.js';
 
 export const serviceAccountKind: KindDefinition = {
   group: '',

@@ -1,9 +1,39 @@
-/** events.k8s.io/v1 Event: the core Events, with renamed fields (strategies/events.ts). */
+/**
+ * events.k8s.io/v1 Event: shares storage with core/v1 Events (as in kube-apiserver), the renamed
+ * fields mapped at the store boundary (regarding ↔ involvedObject, note ↔ message, …).
+ */
 import type { KindDefinition } from '../../kind.js';
 import { struct } from '../../patch/schema.js';
 import { eventsV1EventPrinter } from '../../printers/builtin.js';
-import { metaOnly } from '../../strategies/core.js';
-import { eventsV1Conversion } from '../../strategies/events.js';
+import { metaOnly } from '../../strategies/generic.js';
+import type { KubeObject } from '../../../types.js';
+
+type Obj = Record<string, any>;
+
+const RENAMES: [eventsV1: string, coreV1: string][] = [
+  ['regarding', 'involvedObject'],
+  ['note', 'message'],
+  ['reportingController', 'reportingComponent'],
+  ['deprecatedSource', 'source'],
+  ['deprecatedFirstTimestamp', 'firstTimestamp'],
+  ['deprecatedLastTimestamp', 'lastTimestamp'],
+  ['deprecatedCount', 'count'],
+];
+
+function rename(o: KubeObject, apiVersion: string, pairs: [string, string][]): KubeObject {
+  const out = structuredClone(o) as Obj;
+  out.apiVersion = apiVersion;
+  for (const [from, to] of pairs) {
+    if (out[from] !== undefined) out[to] = out[from];
+    delete out[from];
+  }
+  return out as KubeObject;
+}
+
+export const eventsV1Conversion = {
+  toStorage: (o: KubeObject) => rename(o, 'v1', RENAMES),
+  fromStorage: (o: KubeObject) => rename(o, 'events.k8s.io/v1', RENAMES.map(([a, b]) => [b, a])),
+};
 
 export const eventsV1EventKind: KindDefinition = {
   group: 'events.k8s.io',

@@ -2,7 +2,7 @@
 import type { KindDefinition } from '../../kind.js';
 import { atomicList, struct } from '../../patch/schema.js';
 import { ingressPrinter } from '../../printers/builtin.js';
-import { specKind } from '../../strategies/core.js';
+import { specKind } from '../../strategies/generic.js';
 
 export const ingressKind: KindDefinition = {
   group: 'networking.k8s.io',

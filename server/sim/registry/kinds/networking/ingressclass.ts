@@ -1,7 +1,7 @@
 /** networking.k8s.io/v1 IngressClass. */
 import type { KindDefinition } from '../../kind.js';
 import { ingressClassPrinter } from '../../printers/builtin.js';
-import { specKind } from '../../strategies/core.js';
+import { specKind } from '../../strategies/generic.js';
 
 export const ingressClassKind: KindDefinition = {
   group: 'networking.k8s.io',

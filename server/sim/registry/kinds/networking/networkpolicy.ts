@@ -5,7 +5,7 @@
 import type { KindDefinition } from '../../kind.js';
 import { atomicList, struct } from '../../patch/schema.js';
 import { networkPolicyPrinter } from '../../printers/builtin.js';
-import { specKind } from '../../strategies/core.js';
+import { specKind } from '../../strategies/generic.js';
 
 export const networkPolicyKind: KindDefinition = {
   group: 'networking.k8s.io',

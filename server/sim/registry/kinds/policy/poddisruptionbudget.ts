@@ -2,7 +2,7 @@
 import type { KindDefinition } from '../../kind.js';
 import { conditions, stringMap, struct } from '../../patch/schema.js';
 import { podDisruptionBudgetPrinter } from '../../printers/builtin.js';
-import { specKind } from '../../strategies/core.js';
+import { specKind } from '../../strategies/generic.js';
 
 export const podDisruptionBudgetKind: KindDefinition = {
   group: 'policy',

@@ -2,7 +2,7 @@
 import type { KindDefinition } from '../../kind.js';
 import { atomicList, atomicStruct, struct } from '../../patch/schema.js';
 import { clusterRoleBindingPrinter, roleBindingPrinter } from '../../printers/builtin.js';
-import { metaOnly, requireFields } from '../../strategies/core.js';
+import { metaOnly, requireFields } from '../../strategies/generic.js';
 
 const bindingSchema = struct({ metadata: 'ObjectMeta', subjects: atomicList, roleRef: atomicStruct });
 const validate = requireFields([['roleRef', 'name']]);

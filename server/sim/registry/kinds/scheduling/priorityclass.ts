@@ -1,7 +1,7 @@
 /** scheduling.k8s.io/v1 PriorityClass. */
 import type { KindDefinition } from '../../kind.js';
 import { priorityClassPrinter } from '../../printers/builtin.js';
-import { metaOnly, requireFields } from '../../strategies/core.js';
+import { metaOnly, requireFields } from '../../strategies/generic.js';
 
 export const priorityClassKind: KindDefinition = {
   group: 'scheduling.k8s.io',

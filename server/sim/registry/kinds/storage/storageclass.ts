@@ -1,7 +1,7 @@
 /** storage.k8s.io/v1 StorageClass. */
 import type { KindDefinition } from '../../kind.js';
 import { storageClassPrinter } from '../../printers/builtin.js';
-import { metaOnly, requireFields } from '../../strategies/core.js';
+import { metaOnly, requireFields } from '../../strategies/generic.js';
 
 export const storageClassKind: KindDefinition = {
   group: 'storage.k8s.io',
