@@ -9,7 +9,7 @@ import { openapiV3Document } from '../../server/sim/apiserver/openapi/index.js';
 import { kindFacts, type KindDefinition } from '../../server/sim/registry/kind.js';
 import { BUILTIN_KINDS, builtinKind } from '../../server/sim/registry/kinds/index.js';
 import { serverSideApply } from '../../server/sim/registry/patch/index.js';
-import { resolve } from '../../server/sim/registry/patch/schema.js';
+import { resolve } from '../../server/sim/registry/patch/merge-schema.js';
 import type { KubeObject } from '../../server/sim/types.js';
 
 type Obj = Record<string, any>;

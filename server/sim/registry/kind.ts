@@ -9,7 +9,7 @@
  */
 import type { ObjectStore } from '../storage/store.js';
 import { bucketOf } from '../storage/store.js';
-import type { StructSchema } from './patch/schema.js';
+import type { StructSchema } from './patch/merge-schema.js';
 import type { KindPrinter } from './printers/builtin.js';
 import { ALL_VERBS, type ExtraSubresource, type KindOpenApi, type ResourceDef, type ScaleSubresource, type Strategy } from './resource.js';
 

@@ -6,7 +6,7 @@
  */
 import { ApiError, type FieldError } from '../errors.js';
 import type { GroupVersionKind, KubeObject } from '../types.js';
-import type { StructSchema } from './patch/schema.js';
+import type { StructSchema } from './patch/merge-schema.js';
 import type { KindPrinter } from './printers/builtin.js';
 import type { ResourceDef } from './resource.js';
 

@@ -11,7 +11,7 @@ import { bucketOf } from '../storage/store.js';
 import type { AdmissionChain, AdmissionOperation } from './admission.js';
 import { requirePatch, type OwnershipKind, type Plugins } from './plugins.js';
 import { getPath, setPath, type ResourceDef, type StrategyContext } from './resource.js';
-import { genericObject, type StructSchema } from './patch/schema.js';
+import { genericObject, type StructSchema } from './patch/merge-schema.js';
 import type { ResourceRegistry } from './registry.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { selectorMatches } from './strategies/workloads.js';

@@ -19,7 +19,7 @@ import { createHash } from 'node:crypto';
 import type { KubeObject } from '../../types.js';
 import { kindFacts } from '../../registry/kind.js';
 import { BUILTIN_KINDS } from '../../registry/kinds/index.js';
-import type { StructSchema } from '../../registry/patch/schema.js';
+import type { StructSchema } from '../../registry/patch/merge-schema.js';
 import { k8sModels, REF_PREFIX, type Schema } from './k8s-models-source.js';
 import { addPatchExtensions } from './patch-extensions.js';
 import { crdComponentName, crdServedVersions, crdVersionSchema, type CrdVersionInfo } from './crd-schemas.js';

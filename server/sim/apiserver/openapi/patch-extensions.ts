@@ -5,7 +5,7 @@
  * merge patch of `kubectl apply` from these: without them it treats every list as atomic and sends
  * whole lists, so an item removed from a manifest (an env var, a port) would never be removed.
  */
-import { fieldSchema, itemSchema, type Schema as PatchSchema, type StructSchema } from '../../registry/patch/schema.js';
+import { fieldSchema, itemSchema, type Schema as PatchSchema, type StructSchema } from '../../registry/patch/merge-schema.js';
 import { REF_PREFIX, type Schema } from './k8s-models-source.js';
 
 const refOf = (s: Schema | undefined): string | undefined => {

@@ -10,7 +10,7 @@ import type { GroupVersionKind, KubeObject, ManagedFieldsEntry } from '../../typ
 import { FieldSet, fieldPE, pathText, type Path } from './fieldset.js';
 import { clone, deepEqual, isObject, type JsonObject } from './json.js';
 import { builtinKind } from '../kinds/index.js';
-import { genericObject, type StructSchema } from './schema.js';
+import { genericObject, type StructSchema } from './merge-schema.js';
 import { compare, merge, removeItems, SchemaError, toFieldSet, typedPatchError } from './typed.js';
 
 export const lastAppliedAnnotation = 'kubectl.kubernetes.io/last-applied-configuration';

@@ -7,7 +7,7 @@
  */
 
 import { BUILTIN_KINDS } from '../kinds/index.js';
-import { resolve, types, type Schema, type StructSchema } from './schema.js';
+import { resolve, types, type Schema, type StructSchema } from './merge-schema.js';
 
 export type PropertyExtensions = Record<string, string | string[]>;
 

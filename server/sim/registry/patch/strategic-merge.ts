@@ -9,7 +9,7 @@ import { ApiError } from '../../errors.js';
 import type { GroupVersionKind, KubeObject } from '../../types.js';
 import { clone, goKind, goString, isObject, type JsonObject } from './json.js';
 import { builtinKind } from '../kinds/index.js';
-import { fieldSchema, genericObject, itemSchema, type Schema, type StructSchema } from './schema.js';
+import { fieldSchema, genericObject, itemSchema, type Schema, type StructSchema } from './merge-schema.js';
 
 const directiveMarker = '$patch';
 const retainKeysDirective = '$retainKeys';

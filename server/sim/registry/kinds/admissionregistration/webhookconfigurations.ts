@@ -1,6 +1,6 @@
 /** admissionregistration.k8s.io/v1 Mutating- and ValidatingWebhookConfiguration. */
 import type { KindDefinition } from '../../kind.js';
-import { keyedList, struct } from '../../patch/schema.js';
+import { keyedList, struct } from '../../patch/merge-schema.js';
 import { mutatingWebhookConfigurationPrinter, validatingWebhookConfigurationPrinter } from '../../printers/builtin.js';
 import { specKind } from '../../strategies/generic.js';
 

@@ -3,7 +3,7 @@
  * it directly (registry.ts, crdResources); its cleanup finalizer runs in crd-finalizer.ts.
  */
 import type { KindDefinition } from '../../kind.js';
-import { atomicList, conditions, struct } from '../../patch/schema.js';
+import { atomicList, conditions, struct } from '../../patch/merge-schema.js';
 import type { FieldError } from '../../../errors.js';
 import { validateObjectMeta } from '../../strategies/meta.js';
 import type { Strategy } from '../../resource.js';

@@ -1,6 +1,6 @@
 /** apps/v1 ControllerRevision (written by the DaemonSet and StatefulSet controllers). */
 import type { KindDefinition } from '../../kind.js';
-import { struct } from '../../patch/schema.js';
+import { struct } from '../../patch/merge-schema.js';
 import { controllerRevisionPrinter } from '../../printers/builtin.js';
 import { metaOnly } from '../../strategies/generic.js';
 

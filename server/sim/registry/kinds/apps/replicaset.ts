@@ -1,6 +1,6 @@
 /** apps/v1 ReplicaSet. */
 import type { KindDefinition } from '../../kind.js';
-import { conditions, struct } from '../../patch/schema.js';
+import { conditions, struct } from '../../patch/merge-schema.js';
 import { replicaSetPrinter } from '../../printers/builtin.js';
 import { validateImmutable, validateObjectMeta } from '../../strategies/meta.js';
 import { defaultPodTemplate } from '../../strategies/pod-spec.js';

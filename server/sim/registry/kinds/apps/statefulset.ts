@@ -1,6 +1,6 @@
 /** apps/v1 StatefulSet. */
 import type { KindDefinition } from '../../kind.js';
-import { atomicList, conditions, struct } from '../../patch/schema.js';
+import { atomicList, conditions, struct } from '../../patch/merge-schema.js';
 import { statefulSetPrinter } from '../../printers/builtin.js';
 import { validateObjectMeta } from '../../strategies/meta.js';
 import { defaultPodTemplate } from '../../strategies/pod-spec.js';

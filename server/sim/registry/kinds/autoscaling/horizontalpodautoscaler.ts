@@ -3,7 +3,7 @@
  * sends, is converted at the store boundary: CPU target ↔ a Resource cpu Utilization metric.
  */
 import type { KindDefinition } from '../../kind.js';
-import { atomicList, conditions, struct } from '../../patch/schema.js';
+import { atomicList, conditions, struct } from '../../patch/merge-schema.js';
 import { horizontalPodAutoscalerPrinter } from '../../printers/builtin.js';
 import type { KubeObject } from '../../../types.js';
 import { requireFields, specKind } from '../../strategies/generic.js';

@@ -1,6 +1,6 @@
 /** batch/v1 CronJob. */
 import type { KindDefinition } from '../../kind.js';
-import { atomicList, struct } from '../../patch/schema.js';
+import { atomicList, struct } from '../../patch/merge-schema.js';
 import { cronJobPrinter } from '../../printers/builtin.js';
 import { validateObjectMeta } from '../../strategies/meta.js';
 import { defaultPodTemplate, validatePodSpec } from '../../strategies/pod-spec.js';

@@ -1,6 +1,6 @@
 /** batch/v1 Job. */
 import type { KindDefinition } from '../../kind.js';
-import { conditions, struct } from '../../patch/schema.js';
+import { conditions, struct } from '../../patch/merge-schema.js';
 import { jobPrinter } from '../../printers/builtin.js';
 import { validateImmutable, validateObjectMeta } from '../../strategies/meta.js';
 import { defaultPodTemplate, validatePodSpec } from '../../strategies/pod-spec.js';

@@ -1,6 +1,6 @@
 /** coordination.k8s.io/v1 Lease. */
 import type { KindDefinition } from '../../kind.js';
-import { struct } from '../../patch/schema.js';
+import { struct } from '../../patch/merge-schema.js';
 import { leasePrinter } from '../../printers/builtin.js';
 import { metaOnly } from '../../strategies/generic.js';
 

@@ -1,6 +1,6 @@
 /** core/v1 Endpoints (written by the endpoints controller). */
 import type { KindDefinition } from '../../kind.js';
-import { atomicList, struct } from '../../patch/schema.js';
+import { atomicList, struct } from '../../patch/merge-schema.js';
 import { endpointsPrinter } from '../../printers/builtin.js';
 import { metaOnly } from '../../strategies/generic.js';
 

@@ -1,6 +1,6 @@
 /** core/v1 Event; events.k8s.io/v1 serves the same objects (kinds/events/event.ts). */
 import type { KindDefinition } from '../../kind.js';
-import { struct } from '../../patch/schema.js';
+import { struct } from '../../patch/merge-schema.js';
 import { eventPrinter } from '../../printers/builtin.js';
 import { validateObjectMeta } from '../../strategies/meta.js';
 import type { Strategy } from '../../resource.js';

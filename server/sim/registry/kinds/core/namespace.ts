@@ -6,7 +6,7 @@
 import { ApiError } from '../../../errors.js';
 import type { KubeObject } from '../../../types.js';
 import type { KindDefinition } from '../../kind.js';
-import { atomicList, conditions, struct } from '../../patch/schema.js';
+import { atomicList, conditions, struct } from '../../patch/merge-schema.js';
 import { namespacePrinter } from '../../printers/builtin.js';
 import { NO_COLLECTION_VERBS, type Strategy } from '../../resource.js';
 import { validateObjectMeta } from '../../strategies/meta.js';

@@ -1,6 +1,6 @@
 /** core/v1 Node (registered by the simulated kubelets). */
 import type { KindDefinition } from '../../kind.js';
-import { atomicList, conditions, keyedList, primitiveSet, stringMap, struct } from '../../patch/schema.js';
+import { atomicList, conditions, keyedList, primitiveSet, stringMap, struct } from '../../patch/merge-schema.js';
 import { nodePrinter } from '../../printers/builtin.js';
 import { validateObjectMeta } from '../../strategies/meta.js';
 import type { Strategy } from '../../resource.js';

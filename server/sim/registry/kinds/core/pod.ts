@@ -7,7 +7,7 @@
 import { ApiError } from '../../../errors.js';
 import type { KubeObject } from '../../../types.js';
 import type { KindDefinition } from '../../kind.js';
-import { struct } from '../../patch/schema.js';
+import { struct } from '../../patch/merge-schema.js';
 import { podPrinter } from '../../printers/builtin.js';
 import type { ExtraSubresource, Strategy } from '../../resource.js';
 import { validateObjectMeta } from '../../strategies/meta.js';

@@ -1,6 +1,6 @@
 /** core/v1 PodTemplate. */
 import type { KindDefinition } from '../../kind.js';
-import { struct } from '../../patch/schema.js';
+import { struct } from '../../patch/merge-schema.js';
 import { podTemplatePrinter } from '../../printers/builtin.js';
 import { metaOnly } from '../../strategies/generic.js';
 

@@ -1,6 +1,6 @@
 /** core/v1 Secret. */
 import type { KindDefinition } from '../../kind.js';
-import { stringMap, struct } from '../../patch/schema.js';
+import { stringMap, struct } from '../../patch/merge-schema.js';
 import { secretPrinter } from '../../printers/builtin.js';
 import { validateImmutable, validateObjectMeta } from '../../strategies/meta.js';
 import { immutableData, keyErrors } from '../../strategies/data-keys.js';

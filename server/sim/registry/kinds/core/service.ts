@@ -1,7 +1,7 @@
 /** core/v1 Service: cluster IPs and node ports are allocated from the cluster's stored Services. */
 import type { KindDefinition } from '../../kind.js';
 import { createServiceAllocator, type ServiceAllocator } from '../../allocators.js';
-import { atomicList, conditions, stringMap, struct } from '../../patch/schema.js';
+import { atomicList, conditions, stringMap, struct } from '../../patch/merge-schema.js';
 import { servicePrinter } from '../../printers/builtin.js';
 import { NO_COLLECTION_VERBS, type Strategy } from '../../resource.js';
 import { validateImmutable, validateLabels, validateObjectMeta } from '../../strategies/meta.js';

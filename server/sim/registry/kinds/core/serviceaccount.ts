@@ -1,6 +1,6 @@
 /** core/v1 ServiceAccount. */
 import type { KindDefinition } from '../../kind.js';
-import { atomicList, atomicStruct, keyedList, struct } from '../../patch/schema.js';
+import { atomicList, atomicStruct, keyedList, struct } from '../../patch/merge-schema.js';
 import { serviceAccountPrinter } from '../../printers/builtin.js';
 import { metaOnly } from '../../strategies/generic.js';
 

@@ -1,6 +1,6 @@
 /** discovery.k8s.io/v1 EndpointSlice (written by the endpointslice controller). */
 import type { KindDefinition } from '../../kind.js';
-import { atomicList, struct } from '../../patch/schema.js';
+import { atomicList, struct } from '../../patch/merge-schema.js';
 import { endpointSlicePrinter } from '../../printers/builtin.js';
 import { validateObjectMeta } from '../../strategies/meta.js';
 import type { Strategy } from '../../resource.js';

@@ -3,7 +3,7 @@
  * fields mapped at the store boundary (regarding ↔ involvedObject, note ↔ message, …).
  */
 import type { KindDefinition } from '../../kind.js';
-import { struct } from '../../patch/schema.js';
+import { struct } from '../../patch/merge-schema.js';
 import { eventsV1EventPrinter } from '../../printers/builtin.js';
 import { metaOnly } from '../../strategies/generic.js';
 import type { KubeObject } from '../../../types.js';

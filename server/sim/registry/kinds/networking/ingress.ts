@@ -1,6 +1,6 @@
 /** networking.k8s.io/v1 Ingress (stored and printed; no ingress controller runs). */
 import type { KindDefinition } from '../../kind.js';
-import { atomicList, struct } from '../../patch/schema.js';
+import { atomicList, struct } from '../../patch/merge-schema.js';
 import { ingressPrinter } from '../../printers/builtin.js';
 import { specKind } from '../../strategies/generic.js';
 

@@ -3,7 +3,7 @@
  * No status: NetworkPolicyStatus (KEP-2943, alpha in 1.24) was withdrawn and removed in 1.27.
  */
 import type { KindDefinition } from '../../kind.js';
-import { atomicList, struct } from '../../patch/schema.js';
+import { atomicList, struct } from '../../patch/merge-schema.js';
 import { networkPolicyPrinter } from '../../printers/builtin.js';
 import { specKind } from '../../strategies/generic.js';
 

@@ -1,6 +1,6 @@
 /** policy/v1 PodDisruptionBudget (stored and printed; no disruption controller runs). */
 import type { KindDefinition } from '../../kind.js';
-import { conditions, stringMap, struct } from '../../patch/schema.js';
+import { conditions, stringMap, struct } from '../../patch/merge-schema.js';
 import { podDisruptionBudgetPrinter } from '../../printers/builtin.js';
 import { specKind } from '../../strategies/generic.js';
 

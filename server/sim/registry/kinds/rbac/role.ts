@@ -1,6 +1,6 @@
 /** rbac.authorization.k8s.io/v1 Role and ClusterRole (stored; the single user is cluster-admin). */
 import type { KindDefinition } from '../../kind.js';
-import { atomicList, struct } from '../../patch/schema.js';
+import { atomicList, struct } from '../../patch/merge-schema.js';
 import { metaOnly } from '../../strategies/generic.js';
 
 export const roleKind: KindDefinition = {

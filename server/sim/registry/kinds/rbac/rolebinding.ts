@@ -1,6 +1,6 @@
 /** rbac.authorization.k8s.io/v1 RoleBinding and ClusterRoleBinding. */
 import type { KindDefinition } from '../../kind.js';
-import { atomicList, atomicStruct, struct } from '../../patch/schema.js';
+import { atomicList, atomicStruct, struct } from '../../patch/merge-schema.js';
 import { clusterRoleBindingPrinter, roleBindingPrinter } from '../../printers/builtin.js';
 import { metaOnly, requireFields } from '../../strategies/generic.js';
 
