@@ -1,7 +1,9 @@
 /**
  * kube-apiserver's table printers for the built-in kinds (pkg/printers/internalversion/printers.go):
  * same columns, same priorities (1 = shown only with -o wide), same cell values. The server always
- * fills the wide cells, as kube-apiserver does; kubectl hides priority-1 columns itself.
+ * fills the wide cells, as kube-apiserver does; kubectl hides priority-1 columns itself. As in
+ * kube, where each kind's storage.go picks its TableConvertor, each kind module (registry/kinds/)
+ * names its printer here.
  */
 import type { KubeObject } from '../../types.js';
 import { humanDuration, since } from './duration.js';
