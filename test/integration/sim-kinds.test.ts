@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
@@ -165,5 +165,35 @@ describe('a kind registered at runtime', () => {
     const r = await kubectl(['api-resources', '--api-group=widgets.example.dev'], undefined, 'fresh-cache');
     expect(r.stdout).not.toMatch(/Widget/);
     expect((await kubectl(['get', 'widgets'], undefined, 'fresh-cache')).stderr).toContain(`the server doesn't have a resource type "widgets"`);
+  });
+});
+
+describe('what built-in kinds declare beyond the generic store', () => {
+  const pod = (name: string) => YAML.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default' }, spec: { containers: [{ name: 'c', image: 'nginx' }] } });
+
+  it('a Pod delete answers with the pod, any other kind with a Status', async () => {
+    await ok(['apply', '-f', '-'], pod('p1'));
+    await ok(['create', 'configmap', 'c1']);
+    expect(JSON.parse(await ok(['delete', '--raw', '/api/v1/namespaces/default/pods/p1']))).toMatchObject({ kind: 'Pod', metadata: { name: 'p1' } });
+    expect(JSON.parse(await ok(['delete', '--raw', '/api/v1/namespaces/default/configmaps/c1']))).toMatchObject({ kind: 'Status', status: 'Success', details: { name: 'c1', kind: 'configmaps' } });
+  });
+
+  it('a Pod serves its eviction subresource: a delete', async () => {
+    await ok(['apply', '-f', '-'], pod('p2'));
+    const eviction = JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name: 'p2', namespace: 'default' } });
+    const evictionFile = join(dir, 'eviction.json');
+    await writeFile(evictionFile, eviction);
+    expect(JSON.parse(await ok(['create', '--raw', '/api/v1/namespaces/default/pods/p2/eviction', '-f', evictionFile]))).toMatchObject({ kind: 'Status', status: 'Success', code: 201 });
+    expect((await kubectl(['get', 'pod', 'p2'])).stderr).toContain('pods "p2" not found');
+  });
+
+  it('a Namespace serves its finalize subresource, which replaces spec.finalizers only', async () => {
+    await ok(['create', 'namespace', 'fin']);
+    expect(await ok(['get', 'ns', 'fin', '-o', 'jsonpath={.spec.finalizers}'])).toBe('["kubernetes"]');
+    const body = join(dir, 'ns.json');
+    await writeFile(body, JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'fin', labels: { ignored: 'yes' } }, spec: { finalizers: [] } }));
+    const out = JSON.parse(await ok(['replace', '--raw', '/api/v1/namespaces/fin/finalize', '-f', body]));
+    expect(out.spec.finalizers ?? []).toEqual([]);
+    expect(out.metadata.labels.ignored).toBeUndefined();
   });
 });
