@@ -13,7 +13,7 @@ import YAML from 'yaml';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import type { KindDefinition } from '../../server/sim/registry/kind.js';
 import { conditions, keyedList, struct } from '../../server/sim/registry/patch/merge-schema.js';
-import { ageCol, col, nameCol } from '../../server/sim/registry/printers/builtin.js';
+import { ageCol, col, nameCol } from '../../server/sim/registry/printers/columns.js';
 import { validateObjectMeta } from '../../server/sim/registry/strategies/meta.js';
 
 type Obj = Record<string, any>;

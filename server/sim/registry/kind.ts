@@ -10,7 +10,7 @@
 import type { ObjectStore } from '../storage/store.js';
 import { bucketOf } from '../storage/store.js';
 import type { StructSchema } from './patch/merge-schema.js';
-import type { KindPrinter } from './printers/builtin.js';
+import type { KindPrinter } from './printers/columns.js';
 import { ALL_VERBS, type ExtraSubresource, type KindOpenApi, type ResourceDef, type ScaleSubresource, type Strategy } from './resource.js';
 
 /** Per-cluster state a strategy may need (the Service kind allocates from the stored Services). */

@@ -7,7 +7,7 @@
 import { ApiError, type FieldError } from '../errors.js';
 import type { GroupVersionKind, KubeObject } from '../types.js';
 import type { StructSchema } from './patch/merge-schema.js';
-import type { KindPrinter } from './printers/builtin.js';
+import type { KindPrinter } from './printers/columns.js';
 import type { ResourceDef } from './resource.js';
 
 export interface PatchModule {

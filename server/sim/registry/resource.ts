@@ -7,7 +7,7 @@
 import type { FieldError } from '../errors.js';
 import type { KubeObject } from '../types.js';
 import type { StructSchema } from './patch/merge-schema.js';
-import type { KindPrinter } from './printers/builtin.js';
+import type { KindPrinter } from './printers/columns.js';
 
 export interface StrategyContext {
   /** The live object on update/patch; undefined on create. */

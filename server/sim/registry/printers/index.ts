@@ -8,7 +8,7 @@
  */
 import type { KubeObject } from '../../types.js';
 import { builtinKindOfResource } from '../kinds/index.js';
-import { col, nameCol, type ColumnDefinition, type KindPrinter, type RowCondition } from './builtin.js';
+import { col, nameCol, type ColumnDefinition, type KindPrinter, type RowCondition } from './columns.js';
 import { customResourceTable, type PrinterColumn } from './custom-columns.js';
 
 export type { ColumnDefinition, PrinterColumn, RowCondition };

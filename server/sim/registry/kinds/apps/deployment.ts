@@ -1,11 +1,12 @@
 /** apps/v1 Deployment. */
 import type { KindDefinition } from '../../kind.js';
 import { conditions, struct } from '../../patch/merge-schema.js';
-import { deploymentPrinter } from '../../printers/builtin.js';
 import { validateImmutable, validateObjectMeta } from '../../strategies/meta.js';
 import { defaultPodTemplate } from '../../strategies/pod-spec.js';
 import { freshStatus, nonNegative, templateErrors, validateSelectorAndTemplate } from '../../strategies/workloads.js';
 import type { Strategy } from '../../resource.js';
+import { age, ageCol, col, containersCol, imagesCol, int, layoutContainerCells, name, nameCol, selectorCol, type Any, type KindPrinter } from '../../printers/columns.js';
+import { selectorString } from '../../printers/labels.js';
 
 type Obj = Record<string, any>;
 
@@ -40,6 +41,22 @@ export const deploymentStrategy: Strategy = {
   },
   validateUpdate(obj, old) {
     return validateImmutable(obj, old, [{ path: ['spec', 'selector'], field: 'spec.selector' }]);
+  },
+};
+
+export const deploymentPrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Ready', 'string', 'Number of the pod with ready state'),
+    col('Up-to-date', 'string', 'Total number of non-terminated pods targeted by this deployment that have the desired template spec.'),
+    col('Available', 'string', 'Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.'),
+    ageCol(), containersCol(), imagesCol(),
+    selectorCol('Label selector for pods. Existing ReplicaSets whose pods are selected by this will be the ones affected by this deployment.'),
+  ],
+  cells: (o: Any, now) => {
+    const [names, images] = layoutContainerCells(o.spec?.template?.spec?.containers);
+    const desired = o.spec?.replicas ?? 1;
+    return [name(o), `${int(o.status?.readyReplicas)}/${int(desired)}`, int(o.status?.updatedReplicas), int(o.status?.availableReplicas), age(o, now), names, images, selectorString(o.spec?.selector)];
   },
 };
 

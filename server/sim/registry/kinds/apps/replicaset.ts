@@ -1,11 +1,12 @@
 /** apps/v1 ReplicaSet. */
 import type { KindDefinition } from '../../kind.js';
 import { conditions, struct } from '../../patch/merge-schema.js';
-import { replicaSetPrinter } from '../../printers/builtin.js';
 import { validateImmutable, validateObjectMeta } from '../../strategies/meta.js';
 import { defaultPodTemplate } from '../../strategies/pod-spec.js';
 import { nonNegative, templateErrors, validateSelectorAndTemplate } from '../../strategies/workloads.js';
 import type { Strategy } from '../../resource.js';
+import { age, ageCol, col, containersCol, imagesCol, int, layoutContainerCells, name, nameCol, selectorCol, type Any, type KindPrinter } from '../../printers/columns.js';
+import { formatLabelSelector } from '../../printers/labels.js';
 
 type Obj = Record<string, any>;
 
@@ -25,6 +26,21 @@ export const replicaSetStrategy: Strategy = {
   },
   validateUpdate(obj, old) {
     return validateImmutable(obj, old, [{ path: ['spec', 'selector'], field: 'spec.selector' }]);
+  },
+};
+
+export const replicaSetPrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Desired', 'integer', 'Replicas is the number of desired replicas.'),
+    col('Current', 'integer', 'Replicas is the most recently observed number of replicas.'),
+    col('Ready', 'integer', 'The number of ready replicas for this replica set.'),
+    ageCol(), containersCol(), imagesCol(),
+    selectorCol('Selector is a label query over pods that should match the replica count.'),
+  ],
+  cells: (o: Any, now) => {
+    const [names, images] = layoutContainerCells(o.spec?.template?.spec?.containers);
+    return [name(o), int(o.spec?.replicas ?? 1), int(o.status?.replicas), int(o.status?.readyReplicas), age(o, now), names, images, formatLabelSelector(o.spec?.selector)];
   },
 };
 

@@ -1,11 +1,11 @@
 /** apps/v1 StatefulSet. */
 import type { KindDefinition } from '../../kind.js';
 import { atomicList, conditions, struct } from '../../patch/merge-schema.js';
-import { statefulSetPrinter } from '../../printers/builtin.js';
 import { validateObjectMeta } from '../../strategies/meta.js';
 import { defaultPodTemplate } from '../../strategies/pod-spec.js';
 import { nonNegative, templateErrors, validateSelectorAndTemplate } from '../../strategies/workloads.js';
 import type { Strategy } from '../../resource.js';
+import { age, ageCol, col, containersCol, imagesCol, int, layoutContainerCells, name, nameCol, type Any, type KindPrinter } from '../../printers/columns.js';
 
 type Obj = Record<string, any>;
 
@@ -50,6 +50,14 @@ export const statefulSetStrategy: Strategy = {
       ];
     }
     return [];
+  },
+};
+
+export const statefulSetPrinter: KindPrinter = {
+  columns: [nameCol(), col('Ready', 'string', 'Number of the pod with ready state'), ageCol(), containersCol(), imagesCol()],
+  cells: (o: Any, now) => {
+    const [names, images] = layoutContainerCells(o.spec?.template?.spec?.containers);
+    return [name(o), `${int(o.status?.readyReplicas)}/${int(o.spec?.replicas ?? 1)}`, age(o, now), names, images];
   },
 };
 

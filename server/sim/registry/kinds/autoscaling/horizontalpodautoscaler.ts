@@ -4,20 +4,11 @@
  */
 import type { KindDefinition } from '../../kind.js';
 import { atomicList, conditions, struct } from '../../patch/merge-schema.js';
-import { horizontalPodAutoscalerPrinter } from '../../printers/builtin.js';
 import type { KubeObject } from '../../../types.js';
 import { requireFields, specKind } from '../../strategies/generic.js';
 import type { Strategy } from '../../resource.js';
+import { age, ageCol, col, int, name, nameCol, type Any, type KindPrinter } from '../../printers/columns.js';
 
-const common: Omit<KindDefinition, 'version' | 'strategy'> = {
-  group: 'autoscaling',
-  kind: 'HorizontalPodAutoscaler',
-  names: { plural: 'horizontalpodautoscalers', shortNames: ['hpa'], categories: ['all'] },
-  scope: 'Namespaced',
-  subresources: { status: true },
-  zeroPaths: ['metadata', 'spec', 'status'],
-  printer: horizontalPodAutoscalerPrinter,
-};
 
 type Obj = Record<string, any>;
 
@@ -69,6 +60,81 @@ export const hpaV1Conversion = {
     }
     return out as KubeObject;
   },
+};
+
+function hpaMetrics(specs: Any[], statuses: Any[]): string {
+  if (!specs.length) return '<none>';
+  const list: string[] = [];
+  const quantity = (q: unknown) => (q == null ? '<unknown>' : String(q));
+  specs.forEach((spec, i) => {
+    const st = statuses[i];
+    switch (spec.type) {
+      case 'Resource':
+      case 'ContainerResource': {
+        const src = spec.type === 'Resource' ? spec.resource : spec.containerResource;
+        const cur = spec.type === 'Resource' ? st?.resource : st?.containerResource;
+        if (src?.target?.averageValue != null) {
+          list.push(`${src.name}: ${cur ? quantity(cur.current?.averageValue) : '<unknown>'}/${src.target.averageValue}`);
+        } else {
+          const current = cur?.current?.averageUtilization != null ? `${cur.current.averageUtilization}%` : '<unknown>';
+          const target = src?.target?.averageUtilization != null ? `${src.target.averageUtilization}%` : '<auto>';
+          list.push(`${src?.name}: ${current}/${target}`);
+        }
+        break;
+      }
+      case 'Pods':
+        list.push(`${st?.pods ? quantity(st.pods.current?.averageValue) : '<unknown>'}/${spec.pods?.target?.averageValue}`);
+        break;
+      case 'Object':
+      case 'External': {
+        const src = spec.type === 'Object' ? spec.object : spec.external;
+        const cur = spec.type === 'Object' ? st?.object : st?.external;
+        if (src?.target?.averageValue != null) list.push(`${cur?.current?.averageValue != null ? cur.current.averageValue : '<unknown>'}/${src.target.averageValue} (avg)`);
+        else list.push(`${cur ? quantity(cur.current?.value) : '<unknown>'}/${src?.target?.value}`);
+        break;
+      }
+      default:
+        list.push('<unknown type>');
+    }
+  });
+  if (list.length > 2) return `${list.slice(0, 2).join(', ')} + ${list.length - 2} more...`;
+  return list.join(', ');
+}
+
+function hpaCells(hpa: Any, now: Date): unknown[] {
+  const spec = hpa.spec ?? {};
+  const ref = spec.scaleTargetRef ?? {};
+  let metrics: Any[] = spec.metrics ?? [];
+  let statuses: Any[] = hpa.status?.currentMetrics ?? [];
+  // autoscaling/v1 carries the CPU target as a field; the internal version converts it to a metric.
+  if (hpa.apiVersion === 'autoscaling/v1') {
+    metrics = spec.targetCPUUtilizationPercentage != null ? [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: spec.targetCPUUtilizationPercentage } } }] : [];
+    statuses = hpa.status?.currentCPUUtilizationPercentage != null ? [{ type: 'Resource', resource: { name: 'cpu', current: { averageUtilization: hpa.status.currentCPUUtilizationPercentage } } }] : [];
+  }
+  return [name(hpa), `${ref.kind}/${ref.name}`, hpaMetrics(metrics, statuses), spec.minReplicas != null ? String(spec.minReplicas) : '<unset>', int(spec.maxReplicas), int(hpa.status?.currentReplicas), age(hpa, now)];
+}
+
+export const horizontalPodAutoscalerPrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Reference', 'string', 'scaleTargetRef points to the target resource to scale.'),
+    col('Targets', 'string', 'metrics contains the specifications for which to use to calculate the desired replica count.'),
+    col('MinPods', 'string', 'minReplicas is the lower limit for the number of replicas to which the autoscaler can scale down.'),
+    col('MaxPods', 'string', 'maxReplicas is the upper limit for the number of replicas to which the autoscaler can scale up.'),
+    col('Replicas', 'string', 'currentReplicas is current number of replicas of pods managed by this autoscaler.'),
+    ageCol(),
+  ],
+  cells: (o, now) => hpaCells(o, now),
+};
+
+const common: Omit<KindDefinition, 'version' | 'strategy'> = {
+  group: 'autoscaling',
+  kind: 'HorizontalPodAutoscaler',
+  names: { plural: 'horizontalpodautoscalers', shortNames: ['hpa'], categories: ['all'] },
+  scope: 'Namespaced',
+  subresources: { status: true },
+  zeroPaths: ['metadata', 'spec', 'status'],
+  printer: horizontalPodAutoscalerPrinter,
 };
 
 export const horizontalPodAutoscalerV2Kind: KindDefinition = {

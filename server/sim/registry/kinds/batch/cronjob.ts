@@ -1,11 +1,13 @@
 /** batch/v1 CronJob. */
 import type { KindDefinition } from '../../kind.js';
 import { atomicList, struct } from '../../patch/merge-schema.js';
-import { cronJobPrinter } from '../../printers/builtin.js';
 import { validateObjectMeta } from '../../strategies/meta.js';
 import { defaultPodTemplate, validatePodSpec } from '../../strategies/pod-spec.js';
 import { freshStatus } from '../../strategies/workloads.js';
 import type { Strategy } from '../../resource.js';
+import { age, ageCol, col, containersCol, imagesCol, layoutContainerCells, len, name, nameCol, selectorCol, type Any, type KindPrinter } from '../../printers/columns.js';
+import { since } from '../../printers/duration.js';
+import { formatLabelSelector } from '../../printers/labels.js';
 
 type Obj = Record<string, any>;
 
@@ -39,6 +41,30 @@ export const cronJobStrategy: Strategy = {
     errs.push(...validatePodSpec(tpl?.spec, 'spec.jobTemplate.spec.template.spec'));
     return errs;
   },
+};
+
+const boolText = (v: unknown) => (v == null ? '<unset>' : v ? 'True' : 'False');
+
+function cronJobCells(cj: Any, now: Date): unknown[] {
+  const spec = cj.spec ?? {};
+  const last = cj.status?.lastScheduleTime ? since(cj.status.lastScheduleTime, now) : '<none>';
+  const jobSpec = spec.jobTemplate?.spec ?? {};
+  const [names, images] = layoutContainerCells(jobSpec.template?.spec?.containers);
+  return [name(cj), spec.schedule ?? '', spec.timeZone ?? '<none>', boolText(spec.suspend), len(cj.status?.active), last, age(cj, now), names, images, formatLabelSelector(jobSpec.selector)];
+}
+
+export const cronJobPrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Schedule', 'string', 'The schedule in Cron format, see https://en.wikipedia.org/wiki/Cron.'),
+    col('Timezone', 'string', 'The time zone name for the given schedule.'),
+    col('Suspend', 'boolean', 'This flag tells the controller to suspend subsequent executions, it does not apply to already started executions.'),
+    col('Active', 'integer', 'A list of pointers to currently running jobs.'),
+    col('Last Schedule', 'string', 'Information when was the last time the job was successfully scheduled.'),
+    ageCol(), containersCol(), imagesCol(),
+    selectorCol('A label query over pods that should match the pod count.'),
+  ],
+  cells: (o, now) => cronJobCells(o, now),
 };
 
 export const cronJobKind: KindDefinition = {

@@ -1,11 +1,13 @@
 /** batch/v1 Job. */
 import type { KindDefinition } from '../../kind.js';
 import { conditions, struct } from '../../patch/merge-schema.js';
-import { jobPrinter } from '../../printers/builtin.js';
 import { validateImmutable, validateObjectMeta } from '../../strategies/meta.js';
 import { defaultPodTemplate, validatePodSpec } from '../../strategies/pod-spec.js';
 import { nonNegative } from '../../strategies/workloads.js';
 import type { Strategy } from '../../resource.js';
+import { age, ageCol, col, containersCol, imagesCol, int, layoutContainerCells, name, nameCol, selectorCol, type Any, type KindPrinter } from '../../printers/columns.js';
+import { humanDuration } from '../../printers/duration.js';
+import { formatLabelSelector } from '../../printers/labels.js';
 
 type Obj = Record<string, any>;
 
@@ -72,6 +74,48 @@ export const jobStrategy: Strategy = {
       { path: ['spec', 'completions'], field: 'spec.completions' },
     ]);
   },
+};
+
+function jobCells(job: Any, now: Date): unknown[] {
+  const spec = job.spec ?? {};
+  const st = job.status ?? {};
+  const succeeded = int(st.succeeded);
+  let completions: string;
+  if (spec.completions != null) {
+    completions = `${succeeded}/${int(spec.completions)}`;
+  } else {
+    const parallelism = int(spec.parallelism);
+    completions = parallelism > 1 ? `${succeeded}/1 of ${parallelism}` : `${succeeded}/1`;
+  }
+  let duration = '';
+  if (st.startTime) {
+    const start = Date.parse(st.startTime);
+    duration = st.completionTime ? humanDuration(Date.parse(st.completionTime) - start) : humanDuration(now.getTime() - start);
+  }
+  const has = (type: string) => {
+    const c = (st.conditions ?? []).find((x: Any) => x.type === type);
+    return c?.status === 'True';
+  };
+  let status = 'Running';
+  if (has('Complete')) status = 'Complete';
+  else if (has('Failed')) status = 'Failed';
+  else if (job.metadata?.deletionTimestamp) status = 'Terminating';
+  else if (has('Suspended')) status = 'Suspended';
+  else if (has('FailureTarget')) status = 'FailureTarget';
+  const [names, images] = layoutContainerCells(spec.template?.spec?.containers);
+  return [name(job), status, completions, duration, age(job, now), names, images, formatLabelSelector(spec.selector)];
+}
+
+export const jobPrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Status', 'string', 'Status of the job.'),
+    col('Completions', 'string', 'The number of pods which reached phase Succeeded.'),
+    col('Duration', 'string', 'Time required to complete the job.'),
+    ageCol(), containersCol(), imagesCol(),
+    selectorCol('A label query over pods that should match the pod count.'),
+  ],
+  cells: (o, now) => jobCells(o, now),
 };
 
 export const jobKind: KindDefinition = {

@@ -1,10 +1,10 @@
 /** core/v1 ConfigMap. */
 import type { KindDefinition } from '../../kind.js';
 import { stringMap, struct } from '../../patch/merge-schema.js';
-import { configMapPrinter } from '../../printers/builtin.js';
 import { validateObjectMeta } from '../../strategies/meta.js';
 import { immutableData, keyErrors } from '../../strategies/data-keys.js';
 import type { Strategy } from '../../resource.js';
+import { age, ageCol, col, len, name, nameCol, type Any, type KindPrinter } from '../../printers/columns.js';
 
 type Obj = Record<string, any>;
 
@@ -18,6 +18,11 @@ export const configMapStrategy: Strategy = {
   validateUpdate(obj, old) {
     return (old as Obj).immutable ? immutableData(obj as Obj, old as Obj) : [];
   },
+};
+
+export const configMapPrinter: KindPrinter = {
+  columns: [nameCol(), col('Data', 'string', 'Data contains the configuration data.'), ageCol()],
+  cells: (o: Any, now) => [name(o), len(o.data) + len(o.binaryData), age(o, now)],
 };
 
 export const configMapKind: KindDefinition = {

@@ -7,9 +7,9 @@ import { ApiError } from '../../../errors.js';
 import type { KubeObject } from '../../../types.js';
 import type { KindDefinition } from '../../kind.js';
 import { atomicList, conditions, struct } from '../../patch/merge-schema.js';
-import { namespacePrinter } from '../../printers/builtin.js';
 import { NO_COLLECTION_VERBS, type Strategy } from '../../resource.js';
 import { validateObjectMeta } from '../../strategies/meta.js';
+import { age, ageCol, col, name, nameCol, type Any, type KindPrinter } from '../../printers/columns.js';
 
 type Obj = Record<string, any>;
 
@@ -35,6 +35,11 @@ export const namespaceStrategy: Strategy = {
       (obj as Obj).status = { ...((obj as Obj).status ?? {}), phase: 'Terminating' };
     },
   },
+};
+
+export const namespacePrinter: KindPrinter = {
+  columns: [nameCol(), col('Status', 'string', 'The status of the namespace'), ageCol()],
+  cells: (o: Any, now) => [name(o), o.status?.phase ?? '', age(o, now)],
 };
 
 export const namespaceKind: KindDefinition = {

@@ -8,10 +8,11 @@ import { ApiError } from '../../../errors.js';
 import type { KubeObject } from '../../../types.js';
 import type { KindDefinition } from '../../kind.js';
 import { struct } from '../../patch/merge-schema.js';
-import { podPrinter } from '../../printers/builtin.js';
 import type { ExtraSubresource, Strategy } from '../../resource.js';
 import { validateObjectMeta } from '../../strategies/meta.js';
 import { defaultPodSpec, validatePodSpec } from '../../strategies/pod-spec.js';
+import { age, ageCol, col, int, name, nameCol, type Any, type KindPrinter } from '../../printers/columns.js';
+import { humanDuration } from '../../printers/duration.js';
 
 type Obj = Record<string, any>;
 
@@ -148,6 +149,143 @@ export const podStrategy: Strategy = {
     if (!kubeletRunning || !pod.spec?.nodeName) return 0;
     if (['Succeeded', 'Failed'].includes(pod.status?.phase)) return 0;
     return Math.max(0, options.gracePeriodSeconds ?? pod.spec?.terminationGracePeriodSeconds ?? 30);
+  },
+};
+
+function isRestartableInitContainer(c: Any): boolean {
+  return c?.restartPolicy === 'Always';
+}
+
+function podCells(pod: Any, now: Date): unknown[] {
+  const spec = pod.spec ?? {};
+  const status = pod.status ?? {};
+  let restarts = 0;
+  let restartableInitContainerRestarts = 0;
+  let totalContainers = (spec.containers ?? []).length;
+  let readyContainers = 0;
+  let lastRestartDate = 0;
+  let lastRestartableInitContainerRestartDate = 0;
+
+  const podPhase: string = status.phase ?? '';
+  let reason = podPhase;
+  if (status.reason) reason = status.reason;
+  for (const c of status.conditions ?? []) {
+    if (c.type === 'PodScheduled' && c.reason === 'SchedulingGated') reason = 'SchedulingGated';
+  }
+
+  const initContainers = new Map<string, Any>();
+  for (const c of spec.initContainers ?? []) {
+    initContainers.set(c.name, c);
+    if (isRestartableInitContainer(c)) totalContainers++;
+  }
+  const finishedAt = (cs: Any): number => {
+    const t = cs?.lastState?.terminated?.finishedAt;
+    return typeof t === 'string' ? Date.parse(t) || 0 : 0;
+  };
+
+  let initializing = false;
+  const initStatuses: Any[] = status.initContainerStatuses ?? [];
+  for (let i = 0; i < initStatuses.length; i++) {
+    const container = initStatuses[i];
+    restarts += int(container.restartCount);
+    if (container.lastState?.terminated) lastRestartDate = Math.max(lastRestartDate, finishedAt(container));
+    const restartable = isRestartableInitContainer(initContainers.get(container.name));
+    if (restartable) {
+      restartableInitContainerRestarts += int(container.restartCount);
+      if (container.lastState?.terminated) lastRestartableInitContainerRestartDate = Math.max(lastRestartableInitContainerRestartDate, finishedAt(container));
+    }
+    const terminated = container.state?.terminated;
+    const waiting = container.state?.waiting;
+    if (terminated && int(terminated.exitCode) === 0) continue;
+    if (restartable && container.started === true) {
+      if (container.ready) readyContainers++;
+      continue;
+    }
+    if (terminated) {
+      if (!terminated.reason) {
+        reason = terminated.signal ? `Init:Signal:${terminated.signal}` : `Init:ExitCode:${int(terminated.exitCode)}`;
+      } else {
+        reason = `Init:${terminated.reason}`;
+      }
+    } else if (waiting?.reason && waiting.reason !== 'PodInitializing') {
+      reason = `Init:${waiting.reason}`;
+    } else {
+      reason = `Init:${i}/${(spec.initContainers ?? []).length}`;
+    }
+    initializing = true;
+    break;
+  }
+
+  const initializedTrue = (status.conditions ?? []).some((c: Any) => c.type === 'Initialized' && c.status === 'True');
+  if (!initializing || initializedTrue) {
+    restarts = restartableInitContainerRestarts;
+    lastRestartDate = lastRestartableInitContainerRestartDate;
+    let hasRunning = false;
+    const statuses: Any[] = status.containerStatuses ?? [];
+    for (let i = statuses.length - 1; i >= 0; i--) {
+      const container = statuses[i];
+      restarts += int(container.restartCount);
+      if (container.lastState?.terminated) lastRestartDate = Math.max(lastRestartDate, finishedAt(container));
+      const waiting = container.state?.waiting;
+      const terminated = container.state?.terminated;
+      if (waiting?.reason) {
+        reason = waiting.reason;
+      } else if (terminated?.reason) {
+        reason = terminated.reason;
+      } else if (terminated) {
+        reason = terminated.signal ? `Signal:${terminated.signal}` : `ExitCode:${int(terminated.exitCode)}`;
+      } else if (container.ready && container.state?.running) {
+        hasRunning = true;
+        readyContainers++;
+      }
+    }
+    if (reason === 'Completed' && hasRunning) {
+      const ready = (status.conditions ?? []).some((c: Any) => c.type === 'Ready' && c.status === 'True');
+      reason = ready ? 'Running' : 'NotReady';
+    }
+  }
+
+  const deleting = !!pod.metadata?.deletionTimestamp;
+  if (deleting && status.reason === 'NodeLost') reason = 'Unknown';
+  else if (deleting && podPhase !== 'Succeeded' && podPhase !== 'Failed') reason = 'Terminating';
+
+  let restartsStr = String(restarts);
+  if (restarts !== 0 && lastRestartDate !== 0) restartsStr = `${restarts} (${humanDuration(now.getTime() - lastRestartDate)} ago)`;
+
+  // kube-apiserver keeps podIPs in sync with podIP; accept objects that only carry podIP.
+  const podIP: string = status.podIPs?.[0]?.ip || status.podIP || '<none>';
+  const nodeName: string = spec.nodeName || '<none>';
+  const nominated: string = status.nominatedNodeName || '<none>';
+  let readinessGates = '<none>';
+  const gates: Any[] = spec.readinessGates ?? [];
+  if (gates.length) {
+    let trueConditions = 0;
+    for (const g of gates) {
+      const c = (status.conditions ?? []).find((x: Any) => x.type === g.conditionType);
+      if (c?.status === 'True') trueConditions++;
+    }
+    readinessGates = `${trueConditions}/${gates.length}`;
+  }
+  return [name(pod), `${readyContainers}/${totalContainers}`, reason, restartsStr, age(pod, now), podIP, nodeName, nominated, readinessGates];
+}
+
+export const podPrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Ready', 'string', 'The aggregate readiness state of this pod for accepting traffic.'),
+    col('Status', 'string', 'The aggregate status of the containers in this pod.'),
+    col('Restarts', 'string', 'The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.'),
+    ageCol(),
+    col('IP', 'string', 'podIP address allocated to the pod. Routable at least within the cluster. Empty if not yet allocated.', 1),
+    col('Node', 'string', 'NodeName indicates in which node this pod is scheduled.', 1),
+    col('Nominated Node', 'string', 'nominatedNodeName is set only when this pod preempts other pods on the node, but it cannot be scheduled right away as preemption victims receive their graceful termination periods.', 1),
+    col('Readiness Gates', 'string', 'If specified, all readiness gates will be evaluated for pod readiness.', 1),
+  ],
+  cells: (o, now) => podCells(o, now),
+  conditions: (o: Any) => {
+    if (o.status?.phase === 'Succeeded') return [{ type: 'Completed', status: 'True', reason: 'Succeeded', message: 'The pod has completed successfully.' }];
+    if (o.status?.phase === 'Failed') return [{ type: 'Completed', status: 'True', reason: 'Failed', message: 'The pod failed.' }];
+    return undefined;
   },
 };
 

@@ -1,10 +1,10 @@
 /** core/v1 Secret. */
 import type { KindDefinition } from '../../kind.js';
 import { stringMap, struct } from '../../patch/merge-schema.js';
-import { secretPrinter } from '../../printers/builtin.js';
 import { validateImmutable, validateObjectMeta } from '../../strategies/meta.js';
 import { immutableData, keyErrors } from '../../strategies/data-keys.js';
 import type { Strategy } from '../../resource.js';
+import { age, ageCol, col, len, name, nameCol, type Any, type KindPrinter } from '../../printers/columns.js';
 
 type Obj = Record<string, any>;
 
@@ -39,6 +39,11 @@ export const secretStrategy: Strategy = {
   fieldLabels(obj) {
     return { type: (obj as Obj).type ?? '' };
   },
+};
+
+export const secretPrinter: KindPrinter = {
+  columns: [nameCol(), col('Type', 'string', 'Used to facilitate programmatic handling of secret data.'), col('Data', 'string', 'Data contains the secret data.'), ageCol()],
+  cells: (o: Any, now) => [name(o), o.type ?? '', len(o.data), age(o, now)],
 };
 
 export const secretKind: KindDefinition = {

@@ -2,9 +2,10 @@
 import type { KindDefinition } from '../../kind.js';
 import { createServiceAllocator, type ServiceAllocator } from '../../allocators.js';
 import { atomicList, conditions, stringMap, struct } from '../../patch/merge-schema.js';
-import { servicePrinter } from '../../printers/builtin.js';
 import { NO_COLLECTION_VERBS, type Strategy } from '../../resource.js';
 import { validateImmutable, validateLabels, validateObjectMeta } from '../../strategies/meta.js';
+import { age, ageCol, col, int, loadBalancerStatus, name, nameCol, selectorCol, type Any, type KindPrinter } from '../../printers/columns.js';
+import { formatLabels } from '../../printers/labels.js';
 
 type Obj = Record<string, any>;
 
@@ -109,6 +110,53 @@ export function serviceStrategy(alloc: ServiceAllocator): Strategy {
     },
   };
 }
+
+function serviceExternalIP(svc: Any): string {
+  const spec = svc.spec ?? {};
+  const externalIPs: string[] = spec.externalIPs ?? [];
+  switch (spec.type ?? 'ClusterIP') {
+    case 'ClusterIP':
+    case 'NodePort':
+      return externalIPs.length ? externalIPs.join(',') : '<none>';
+    case 'LoadBalancer': {
+      const lbIps = loadBalancerStatus(svc.status?.loadBalancer);
+      if (externalIPs.length) return [...(lbIps ? lbIps.split(',') : []), ...externalIPs].join(',');
+      return lbIps || '<pending>';
+    }
+    case 'ExternalName':
+      return spec.externalName ?? '';
+  }
+  return '<unknown>';
+}
+
+function portString(ports: Any[]): string {
+  return ports
+    .map((p) => {
+      const protocol = p.protocol ?? 'TCP';
+      return int(p.nodePort) > 0 ? `${int(p.port)}:${int(p.nodePort)}/${protocol}` : `${int(p.port)}/${protocol}`;
+    })
+    .join(',');
+}
+
+function serviceCells(svc: Any, now: Date): unknown[] {
+  const spec = svc.spec ?? {};
+  const clusterIP: string = spec.clusterIPs?.[0] ?? spec.clusterIP ?? '<none>';
+  const ports = portString(spec.ports ?? []) || '<none>';
+  return [name(svc), spec.type ?? 'ClusterIP', clusterIP || '<none>', serviceExternalIP(svc), ports, age(svc, now), formatLabels(spec.selector)];
+}
+
+export const servicePrinter: KindPrinter = {
+  columns: [
+    nameCol(),
+    col('Type', 'string', 'type determines how the Service is exposed.'),
+    col('Cluster-IP', 'string', 'clusterIP is the IP address of the service and is usually assigned randomly.'),
+    col('External-IP', 'string', 'externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.'),
+    col('Port(s)', 'string', 'The list of ports that are exposed by this service.'),
+    ageCol(),
+    selectorCol('Route service traffic to pods with label keys and values matching this selector.'),
+  ],
+  cells: (o, now) => serviceCells(o, now),
+};
 
 export const serviceKind: KindDefinition = {
   group: '',

@@ -4,8 +4,14 @@
  */
 import type { KindDefinition } from '../../kind.js';
 import { atomicList, struct } from '../../patch/merge-schema.js';
-import { networkPolicyPrinter } from '../../printers/builtin.js';
 import { specKind } from '../../strategies/generic.js';
+import { age, ageCol, col, name, nameCol, type Any, type KindPrinter } from '../../printers/columns.js';
+import { formatLabelSelector } from '../../printers/labels.js';
+
+export const networkPolicyPrinter: KindPrinter = {
+  columns: [nameCol(), col('Pod-Selector', 'string', 'Selects the pods to which this NetworkPolicy object applies.'), ageCol()],
+  cells: (o: Any, now) => [name(o), formatLabelSelector(o.spec?.podSelector ?? {}), age(o, now)],
+};
 
 export const networkPolicyKind: KindDefinition = {
   group: 'networking.k8s.io',
