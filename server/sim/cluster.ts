@@ -9,8 +9,7 @@ import { writeFile } from 'node:fs/promises';
 import YAML from 'yaml';
 import { ObjectStore, type StoreSnapshot } from './storage/store.js';
 import { ResourceRegistry } from './registry/registry.js';
-import { builtinResources } from './registry/catalog.js';
-import { createServiceAllocator } from './registry/allocators.js';
+import { BUILTIN_KINDS } from './registry/kinds/index.js';
 import { AdmissionChain } from './registry/admission.js';
 import { loadLazyModules, type LazyModules } from './registry/lazy-modules.js';
 import { RestStorage } from './registry/rest.js';
@@ -78,7 +77,7 @@ export class EmbeddedCluster {
   ) {
     this.token = opts.token ?? randomBytes(24).toString('hex');
     this.store = new ObjectStore(opts.watchHistory);
-    this.registry = new ResourceRegistry(builtinResources(createServiceAllocator(this.store)), this.store);
+    this.registry = new ResourceRegistry(BUILTIN_KINDS, this.store);
     this.admission = new AdmissionChain();
     this.rest = new RestStorage(this.store, this.registry, this.admission, lazyModules);
     this.apiserver = new ApiServer({ token: this.token, registry: this.registry, rest: this.rest, plugins: lazyModules, bookmarkIntervalMs: opts.bookmarkIntervalMs, tls: cert });

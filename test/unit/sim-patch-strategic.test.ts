@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ApiError } from '../../server/sim/errors.js';
 import { applyStrategicMergePatch, supportsStrategicMerge } from '../../server/sim/registry/patch/index.js';
-import type { Schema } from '../../server/sim/registry/patch/schema.js';
+import type { Schema } from '../../server/sim/registry/patch/merge-schema.js';
 import { strategicMergeWithSchema } from '../../server/sim/registry/patch/strategic-merge.js';
 import type { GroupVersionKind, KubeObject } from '../../server/sim/types.js';
 

@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { parseFieldSelector, parseLabelSelector } from '../../server/sim/registry/selectors.js';
 import { compareKubeVersions, crdResources } from '../../server/sim/registry/registry.js';
 import { ApiError } from '../../server/sim/errors.js';
-import { podStrategy } from '../../server/sim/registry/strategies/pod.js';
-import { deploymentStrategy, jobStrategy } from '../../server/sim/registry/strategies/workloads.js';
-import { serviceStrategy } from '../../server/sim/registry/strategies/core.js';
+import { podStrategy } from '../../server/sim/registry/kinds/core/pod.js';
+import { deploymentStrategy } from '../../server/sim/registry/kinds/apps/deployment.js';
+import { jobStrategy } from '../../server/sim/registry/kinds/batch/job.js';
+import { serviceStrategy } from '../../server/sim/registry/kinds/core/service.js';
 import { validateObjectMeta } from '../../server/sim/registry/strategies/meta.js';
 
 const now = new Date('2025-01-01T00:00:00Z');

@@ -6,6 +6,7 @@
 import type { ObjectStore } from '../storage/store.js';
 import type { RestStorage } from '../registry/rest.js';
 import type { ResourceDef } from '../registry/resource.js';
+import type { KindDefinition as BuiltinKindDefinition } from '../registry/kind.js';
 import type { AdmissionPlugin } from '../registry/admission.js';
 import type { SubresourceHandler } from '../apiserver/server.js';
 import type { PodInterceptors } from '../network/interceptors.js';
@@ -16,14 +17,15 @@ import type { KubeObject } from '../types.js';
 export type ClusterStore = Pick<ObjectStore, 'get' | 'peek' | 'has' | 'list' | 'scan' | 'count' | 'create' | 'update' | 'delete' | 'onAnyChange' | 'currentRV'>;
 
 /** Create/get/list/update/patch/delete as the API server does them: defaults, validation, admission, managed fields. */
-export type ClusterRest = Pick<RestStorage, 'get' | 'read' | 'list' | 'create' | 'update' | 'put' | 'patch' | 'delete' | 'present' | 'gracefulPodDeletion'>;
+export type ClusterRest = Pick<RestStorage, 'get' | 'read' | 'list' | 'create' | 'update' | 'put' | 'patch' | 'delete' | 'present' | 'kubeletRunning'>;
 
 /**
  * A kind an add-on brings. CRD-backed: the CustomResourceDefinition object, created through the
  * API as `kubectl apply` would (discovery, OpenAPI, tables and SSA follow the CRD). Built-in
  * style (a ResourceDef with its strategy) waits for the registry's addKind (see kinds.ts).
  */
-export type KindDefinition = { crd: KubeObject } | { resource: ResourceDef };
+/** A CRD-backed kind (created through the API) or a kind written in code, served as built-in kinds are. */
+export type KindDefinition = { crd: KubeObject } | { builtin: BuiltinKindDefinition };
 
 export interface ClusterKinds {
   /** The resource as served now (CRD-backed ones change when their CRD does: look up per use). */

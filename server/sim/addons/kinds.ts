@@ -1,8 +1,8 @@
 /**
  * How an add-on's kinds reach the cluster: the one place that knows what the registry offers for
- * adding a resource. Today that is a CustomResourceDefinition (created through the API, so the
- * registry, discovery, OpenAPI, tables and SSA follow it as they follow kubectl-applied CRDs);
- * built-in-style kinds wait for the registry's addKind and will be routed here when it lands.
+ * adding a resource: a CustomResourceDefinition (created through the API, so the registry,
+ * discovery, OpenAPI, tables and SSA follow it as they follow kubectl-applied CRDs), or a kind
+ * written in code, which the registry serves as it serves the built-in kinds (addKind).
  */
 import type { ResourceRegistry } from '../registry/registry.js';
 import type { RestStorage } from '../registry/rest.js';
@@ -18,8 +18,9 @@ export function clusterKinds(registry: ResourceRegistry, rest: RestStorage): Clu
       return d;
     },
     async register(def: KindDefinition) {
-      if (!('crd' in def)) {
-        throw new Error(`built-in-style kind ${def.resource.kind}: the registry cannot add kinds at run time yet (register it as a CRD)`);
+      if ('builtin' in def) {
+        const withdraw = registry.addKind(def.builtin);
+        return async () => withdraw();
       }
       const crds = lookup('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')!;
       const name = def.crd.metadata.name!;

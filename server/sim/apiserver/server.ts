@@ -13,7 +13,7 @@ import { ApiError } from '../errors.js';
 import type { KubeObject } from '../types.js';
 import type { ResourceRegistry } from '../registry/registry.js';
 import type { LazyModules as Plugins } from '../registry/lazy-modules.js';
-import type { ResourceDef } from '../registry/resource.js';
+import type { ExtraSubresource, ResourceDef } from '../registry/resource.js';
 import type { DeleteOptions, ListOptions, PatchType, RequestOptions, RestStorage } from '../registry/rest.js';
 import { aggregated, apiGroupDoc, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { decodeBody, MAX_BODY, negotiate, type ResponseShape } from './negotiation.js';
@@ -308,7 +308,7 @@ export class ApiServer {
   private openapi(ctx: Ctx, path: string): void {
     const o = this.opts.plugins.openapi;
     if (!o) throw NOT_FOUND;
-    const src = { crds: this.opts.registry.crds() };
+    const src = { crds: this.opts.registry.crds(), kinds: this.opts.registry.codeKinds() };
     let doc: object | undefined;
     if (path === '/openapi/v2') doc = o.openapiV2Document(src);
     else if (path === '/openapi/v3') doc = o.openapiV3Discovery(src);
@@ -323,7 +323,7 @@ export class ApiServer {
    * (with `?hash=`) is immutable, so kubectl's HTTP cache keeps it and later commands do not
    * download it again; a stale hash is redirected to the current one. Serialised once per hash.
    */
-  private openapiV3GroupVersion(ctx: Ctx, o: NonNullable<Plugins['openapi']>, gv: string, src: { crds: KubeObject[] }): void {
+  private openapiV3GroupVersion(ctx: Ctx, o: NonNullable<Plugins['openapi']>, gv: string, src: { crds: KubeObject[]; kinds: readonly ResourceDef[] }): void {
     const current = (o.openapiV3Discovery(src) as { paths: Record<string, { serverRelativeURL: string }> }).paths[gv]?.serverRelativeURL;
     if (!current) throw NOT_FOUND;
     const currentHash = new URL(current, 'http://sim').searchParams.get('hash') ?? '';
@@ -489,7 +489,7 @@ export class ApiServer {
         this.verb(def, 'delete');
         const dopts = await this.deleteOptions(ctx);
         const { object, deleted } = await rest_.delete(def, ns, name, dopts, this.requestOptions(ctx));
-        if (deleted && !(def.kind === 'Pod' && !def.group)) {
+        if (deleted && !def.returnDeletedObject) {
           return this.send(ctx, 200, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name, ...(def.group ? { group: def.group } : {}), kind: def.resource, uid: object.metadata.uid } });
         }
         return this.respondObject(ctx, def, 200, object);
@@ -520,24 +520,9 @@ export class ApiServer {
       }
       throw ApiError.methodNotAllowed();
     }
-    if (sub === 'finalize' && def.kind === 'Namespace' && !def.group) {
-      if (method !== 'PUT') throw ApiError.methodNotAllowed();
-      const body = await this.body(ctx);
-      const live = rest.get(def, '', name) as Record<string, any>;
-      live.spec = { ...(live.spec ?? {}), finalizers: body.spec?.finalizers ?? [] };
-      return this.respondObject(ctx, def, 200, await rest.update(def, '', name, live, this.requestOptions(ctx)));
-    }
-    if (sub === 'eviction' && def.kind === 'Pod' && !def.group && !this.handlers.has('/pods/eviction')) {
-      // The eviction API (kubectl drain): a delete honouring the eviction's DeleteOptions.
-      // PodDisruptionBudgets are not consulted: the embedded cluster has no disruption controller.
-      if (method !== 'POST') throw ApiError.methodNotAllowed();
-      const body = await this.body(ctx);
-      if (body.metadata?.name && body.metadata.name !== name) throw ApiError.badRequest(`name in URL does not match name in Eviction object`);
-      await rest.delete(def, ns, name, body.deleteOptions ?? {}, this.requestOptions(ctx));
-      return this.send(ctx, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 });
-    }
     const h = this.handlers.get(`${def.group}/${def.resource}/${sub}`);
-    const known = def.extraSubresources?.some((e) => e.name === sub);
+    const known = def.extraSubresources?.find((e) => e.name === sub);
+    if (!h?.http && known?.serve) return this.kindSubresource(ctx, method, def, ns, name, known);
     if (!h?.http) {
       if (!known) throw NOT_FOUND;
       rest.get(def, ns, name);
@@ -545,6 +530,24 @@ export class ApiServer {
     }
     if (sub !== 'proxy') rest.get(def, ns, name);
     await h.http({ req: ctx.req, res: ctx.res, def, namespace: ns, name, subresource: sub, subpath: subpath.join('/'), query: ctx.url.searchParams, user: ctx.user });
+  }
+
+  /** A subresource the kind serves itself (a Namespace's finalize, a Pod's eviction). */
+  private async kindSubresource(ctx: Ctx, method: string, def: ResourceDef, ns: string, name: string, sub: ExtraSubresource): Promise<void> {
+    const rest = this.opts.rest;
+    const answer = await sub.serve!({
+      method,
+      namespace: ns,
+      name,
+      body: () => this.body(ctx),
+      object: {
+        get: () => rest.get(def, ns, name),
+        update: (obj) => rest.update(def, ns, name, obj, this.requestOptions(ctx)),
+        delete: (options) => rest.delete(def, ns, name, options, this.requestOptions(ctx)),
+      },
+    });
+    if ('object' in answer) return this.respondObject(ctx, def, answer.code, answer.object);
+    this.send(ctx, answer.code, answer.status);
   }
 
   private async patchBody(ctx: Ctx, def: ResourceDef, scale = false): Promise<{ type: PatchType; patch: unknown }> {

@@ -21,7 +21,9 @@ const DEFAULT_COLUMNS: TableColumn[] = [
 export function printRows(plugins: Plugins, def: ResourceDef, objects: KubeObject[], now: Date): { columnDefinitions: TableColumn[]; rows: { cells: unknown[]; object: KubeObject }[] } {
   const full = objects.map((o) => ({ ...o, apiVersion: apiVersionOf(def), kind: def.kind }));
   if (plugins.printers) {
-    return plugins.printers.printTable({ group: def.group, version: def.version, resource: def.resource, objects: full, now, customColumns: def.printerColumns });
+    // A CRD prints its additionalPrinterColumns; any other kind its printer, or kube's default table.
+    const how = def.crd ? { customColumns: def.printerColumns ?? [] } : { printer: def.printer ?? null };
+    return plugins.printers.printTable({ group: def.group, version: def.version, resource: def.resource, objects: full, now, ...how });
   }
   // Until the kind printers exist: kube's default table (what an unknown type prints).
   return { columnDefinitions: DEFAULT_COLUMNS, rows: full.map((o) => ({ cells: [o.metadata.name, o.metadata.creationTimestamp], object: o })) };

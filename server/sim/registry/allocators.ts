@@ -4,7 +4,6 @@
  */
 import type { ObjectStore } from '../storage/store.js';
 import { bucketOf } from '../storage/store.js';
-import type { ServiceAllocator } from './strategies/core.js';
 
 type Obj = Record<string, any>;
 
@@ -14,6 +13,14 @@ export interface AllocatorOptions {
   /** First three octets of the /16 service range start; kubeadm's default is 10.96.0.0/12. */
   serviceCIDRBase?: [number, number];
   nodePortRange?: [number, number];
+}
+
+/** Picks free addresses and node ports by looking at the Services already stored. */
+export interface ServiceAllocator {
+  allocateClusterIP(): string;
+  isClusterIPTaken(ip: string): boolean;
+  allocateNodePort(): number;
+  isNodePortTaken(port: number, exceptService?: string): boolean;
 }
 
 export function createServiceAllocator(store: ObjectStore, opts: AllocatorOptions = {}): ServiceAllocator {

@@ -6,17 +6,25 @@
  */
 import { ApiError, type FieldError } from '../errors.js';
 import type { GroupVersionKind, KubeObject } from '../types.js';
-import type { StructSchema } from './patch/schema.js';
+import type { StructSchema } from './patch/merge-schema.js';
+import type { KindPrinter } from './printers/columns.js';
+import type { ResourceDef } from './resource.js';
 
 export interface PatchModule {
   applyJsonPatch(obj: KubeObject, ops: unknown): KubeObject;
   applyMergePatch(obj: KubeObject, patch: unknown): KubeObject;
-  applyStrategicMergePatch(obj: KubeObject, patch: unknown, gvk: GroupVersionKind): KubeObject;
-  supportsStrategicMerge(gvk: GroupVersionKind): boolean;
-  serverSideApply(a: { live: KubeObject | undefined; applied: KubeObject; manager: string; force: boolean; gvk: GroupVersionKind; now: Date; subresource?: string; schema?: StructSchema }): KubeObject;
-  recordUpdate(a: { live: KubeObject | undefined; updated: KubeObject; manager: string; subresource?: string; gvk: GroupVersionKind; now: Date; schema?: StructSchema }): KubeObject;
+  applyStrategicMergePatch(obj: KubeObject, patch: unknown, gvk: GroupVersionKind, schema?: StructSchema): KubeObject;
+  serverSideApply(a: { live: KubeObject | undefined; applied: KubeObject; manager: string; force: boolean; gvk: GroupVersionKind; now: Date; subresource?: string } & OwnershipKind): KubeObject;
+  recordUpdate(a: { live: KubeObject | undefined; updated: KubeObject; manager: string; subresource?: string; gvk: GroupVersionKind; now: Date } & OwnershipKind): KubeObject;
   /** A custom resource's field-ownership schema from its CRD version's openAPIV3Schema. */
   schemaFromOpenAPI(openAPIV3Schema: unknown): StructSchema;
+}
+
+/** What field ownership needs to know about the kind (from its served resource). */
+export interface OwnershipKind {
+  schema?: StructSchema;
+  zeroPaths?: string[];
+  statusSubresource?: boolean;
 }
 
 export interface TableColumn {
@@ -28,16 +36,23 @@ export interface TableColumn {
 }
 
 export interface PrintersModule {
-  printTable(a: { group: string; version: string; resource: string; objects: KubeObject[]; now: Date; customColumns?: unknown[] }): {
+  printTable(a: { group: string; version: string; resource: string; objects: KubeObject[]; now: Date; customColumns?: unknown[]; printer?: KindPrinter | null }): {
     columnDefinitions: TableColumn[];
     rows: { cells: unknown[]; object: KubeObject }[];
   };
 }
 
+/** What the OpenAPI documents are built from: the served kinds written in code and the CRDs. */
+export interface OpenApiSource {
+  crds: KubeObject[];
+  /** Served resources that are not a CRD's; the built-in kinds when absent. */
+  kinds?: readonly Pick<ResourceDef, 'group' | 'version' | 'kind' | 'resource' | 'namespaced' | 'verbs' | 'status' | 'scale' | 'mergeSchema' | 'openapi'>[];
+}
+
 export interface OpenApiModule {
-  openapiV3Discovery(src: { crds: KubeObject[] }): object;
-  openapiV3Document(path: string, src: { crds: KubeObject[] }): object | undefined;
-  openapiV2Document(src: { crds: KubeObject[] }): object | undefined;
+  openapiV3Discovery(src: OpenApiSource): object;
+  openapiV3Document(path: string, src: OpenApiSource): object | undefined;
+  openapiV2Document(src: OpenApiSource): object | undefined;
   /** Builds the most requested documents in the background, off the request path. */
   prewarmOpenApi?(): void;
 }

@@ -1,9 +1,11 @@
 /**
- * Which resources the cluster serves right now: the built-in catalog plus one entry per served
- * version of every established CustomResourceDefinition, kept in step with the CRDs in the store.
+ * Which resources the cluster serves right now: the kinds written in code (the built-in ones of
+ * kinds/, and any an add-on adds with addKind) plus one entry per served version of every
+ * established CustomResourceDefinition, kept in step with the CRDs in the store.
  */
 import type { KubeObject } from '../types.js';
 import { bucketOf, type ObjectStore } from '../storage/store.js';
+import { resolveKind, type KindDefinition } from './kind.js';
 import { ALL_VERBS, type ResourceDef, type Strategy } from './resource.js';
 import { validateObjectMeta } from './strategies/meta.js';
 
@@ -24,8 +26,11 @@ function customStrategy(namespaced: boolean, statusSubresource: boolean): Strate
   };
 }
 
+const gvrKey = (d: { group: string; version: string; resource: string }) => `${d.group}/${d.version}/${d.resource}`;
+
 export class ResourceRegistry {
-  private builtins: ResourceDef[];
+  /** Resources of kinds written in code, in discovery order. */
+  private code: ResourceDef[];
   private custom: ResourceDef[] = [];
   private byGVR = new Map<string, ResourceDef>();
   private readonly unsubscribe: () => void;
@@ -33,10 +38,10 @@ export class ResourceRegistry {
   onChange?: () => void;
 
   constructor(
-    builtins: ResourceDef[],
+    kinds: readonly KindDefinition[],
     private readonly store: ObjectStore,
   ) {
-    this.builtins = builtins;
+    this.code = kinds.map((k) => resolveKind(k, { store }));
     this.rebuild();
     this.unsubscribe = store.onAnyChange((e) => {
       if (e.bucket === CRD_BUCKET) this.syncCRDs();
@@ -48,7 +53,31 @@ export class ResourceRegistry {
   }
 
   all(): ResourceDef[] {
-    return [...this.builtins, ...this.custom];
+    return [...this.code, ...this.custom];
+  }
+
+  /** The served resources of kinds written in code (not a CRD's): what OpenAPI publishes from models. */
+  codeKinds(): readonly ResourceDef[] {
+    return this.code;
+  }
+
+  /**
+   * Serves one more kind written in code (an add-on's), from now on: discovery, OpenAPI, Tables,
+   * managed fields and strategic merge follow from its definition. Returns a function that stops
+   * serving it (its stored objects stay, as a CRD's do until the CRD is deleted).
+   */
+  addKind(def: KindDefinition): () => void {
+    const served = resolveKind(def, { store: this.store });
+    if (this.byGVR.has(gvrKey(served))) throw new Error(`the cluster already serves ${gvrKey(served)}`);
+    this.code = [...this.code, served];
+    this.rebuild();
+    this.onChange?.();
+    return () => {
+      if (!this.code.includes(served)) return;
+      this.code = this.code.filter((d) => d !== served);
+      this.rebuild();
+      this.onChange?.();
+    };
   }
 
   lookup(group: string, version: string, resource: string): ResourceDef | undefined {
@@ -87,7 +116,7 @@ export class ResourceRegistry {
   }
 
   private rebuild(): void {
-    this.byGVR = new Map(this.all().map((d) => [`${d.group}/${d.version}/${d.resource}`, d]));
+    this.byGVR = new Map(this.all().map((d) => [gvrKey(d), d]));
   }
 
   /** Rebuilds the custom resources from the stored CRDs. */

@@ -1,10 +1,13 @@
 /**
- * What the generic registry needs to know about one kind: its names for discovery, its scope,
- * its subresources, and its strategy (defaults + validation), as kube-apiserver's
- * `registry/<group>/<kind>/strategy.go` files supply.
+ * What the generic registry needs to know about one served resource (one version of a kind):
+ * its names for discovery, its scope, its subresources, its strategy (defaults, validation,
+ * deletion hooks), how it merges and prints. Kinds written in code declare these in a
+ * KindDefinition (kind.ts, kinds/); custom resources get them from their CRD (registry.ts).
  */
 import type { FieldError } from '../errors.js';
 import type { KubeObject } from '../types.js';
+import type { StructSchema } from './patch/merge-schema.js';
+import type { KindPrinter } from './printers/columns.js';
 
 export interface StrategyContext {
   /** The live object on update/patch; undefined on create. */
@@ -23,6 +26,18 @@ export interface Strategy {
   validateUpdate?(obj: KubeObject, old: KubeObject, ctx: StrategyContext): FieldError[];
   /** Field selector values besides metadata.name/namespace (e.g. status.phase). */
   fieldLabels?(obj: KubeObject): Record<string, string>;
+  /**
+   * Graceful deletion (kube's CheckGracefulDelete): seconds the object lingers with a
+   * deletionTimestamp before it goes; 0 deletes at once. `kubeletRunning` is false while no
+   * simulated kubelet exists to finish the deletion (a Pod then goes at once).
+   */
+  gracePeriod?(obj: KubeObject, options: { gracePeriodSeconds?: number }, kubeletRunning: boolean): number;
+  /**
+   * Finalization the kind runs itself besides metadata.finalizers (a Namespace's spec.finalizers,
+   * emptied through its finalize subresource). While `pending`, a delete only marks the object
+   * (after `start`) and an update never removes it (kube's ShouldDeleteDuringUpdate).
+   */
+  finalization?: { pending(obj: KubeObject): boolean; start?(obj: KubeObject): void };
 }
 
 export interface ScaleSubresource {
@@ -32,6 +47,48 @@ export interface ScaleSubresource {
   labelSelectorPath?: string[];
   /** Built-ins use spec.selector (a LabelSelector); CRDs give a string path. */
   structuredSelector?: boolean;
+}
+
+/** One subresource besides status and scale (exec, log, finalize…), as discovery lists it. */
+export interface ExtraSubresource {
+  name: string;
+  /** The kind the subresource answers with (PodExecOptions…); group/version default to core v1. */
+  kind: string;
+  group?: string;
+  version?: string;
+  verbs: string[];
+  /**
+   * Served by the kind itself (a Namespace's finalize, a Pod's eviction). Without it, or when
+   * another module registered a handler with the API server (exec, log, proxy…), that handler serves.
+   */
+  serve?(call: SubresourceCall): Promise<SubresourceAnswer>;
+}
+
+/** One request to a subresource a kind serves itself. */
+export interface SubresourceCall {
+  method: string;
+  namespace: string;
+  name: string;
+  /** The decoded request body (400 when empty). */
+  body(): Promise<Record<string, any>>;
+  /** The generic store's operations on the addressed object, with the request's options. */
+  object: {
+    get(): KubeObject;
+    update(obj: KubeObject): Promise<KubeObject>;
+    delete(options: { gracePeriodSeconds?: number; propagationPolicy?: 'Orphan' | 'Background' | 'Foreground'; preconditions?: { uid?: string; resourceVersion?: string } }): Promise<unknown>;
+  };
+}
+
+/** An object (negotiated: JSON, YAML, Table…) or a plain Status body. */
+export type SubresourceAnswer = { code: number; object: KubeObject } | { code: number; status: object };
+
+/**
+ * An OpenAPI schema a kind brings (kinds the kubernetes-models package does not describe):
+ * component schemas by name, `component` naming the kind's own.
+ */
+export interface KindOpenApi {
+  component: string;
+  schemas: Record<string, object>;
 }
 
 export interface ResourceDef {
@@ -48,8 +105,8 @@ export interface ResourceDef {
   /** A status subresource: main updates keep status, status updates keep everything else. */
   status?: boolean;
   scale?: ScaleSubresource;
-  /** Extra subresources only announced in discovery (exec, log, …), served by plug-in handlers. */
-  extraSubresources?: { name: string; kind: string; group?: string; version?: string; verbs: string[] }[];
+  /** Other subresources (exec, log, finalize…): served by the kind or by registered handlers. */
+  extraSubresources?: ExtraSubresource[];
   strategy: Strategy;
   /** Where objects live in the store; versions of one group/resource share it. */
   bucket: string;
@@ -71,6 +128,19 @@ export interface ResourceDef {
   allowCreateOnUpdate?: boolean;
   /** Create-only review kinds (SelfSubjectAccessReview…): answered, never stored. */
   review?: (obj: KubeObject, user: string) => KubeObject;
+  /** A delete answers with the deleted object instead of a Status (kube's ReturnDeletedObject: pods). */
+  returnDeletedObject?: boolean;
+  /** Server-side printing (kube's TableConvertor); absent: kube's default table or the CRD's columns. */
+  printer?: KindPrinter;
+  /** How objects merge (strategic merge patch, server-side apply); absent: deduced from the objects. */
+  mergeSchema?: StructSchema;
+  /**
+   * Dot paths a zero Go object of the kind already has (non-pointer structs, fields without
+   * omitempty): managed fields of a create do not claim them. Absent: ['metadata'].
+   */
+  zeroPaths?: string[];
+  /** The kind's own OpenAPI schema, when kubernetes-models has none. */
+  openapi?: KindOpenApi;
 }
 
 export const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];

@@ -9,9 +9,9 @@ import type { GroupVersionKind, KubeObject } from '../types.js';
 import type { ObjectStore, StoreEvent } from '../storage/store.js';
 import { bucketOf } from '../storage/store.js';
 import type { AdmissionChain, AdmissionOperation } from './admission.js';
-import { requirePatch, type LazyModules as Plugins } from './lazy-modules.js';
+import { requirePatch, type OwnershipKind, type LazyModules as Plugins } from './lazy-modules.js';
 import { getPath, setPath, type ResourceDef, type StrategyContext } from './resource.js';
-import type { StructSchema } from './patch/schema.js';
+import { genericObject, type StructSchema } from './patch/merge-schema.js';
 import type { ResourceRegistry } from './registry.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { selectorMatches } from './strategies/workloads.js';
@@ -105,8 +105,11 @@ function sameButVolatile(a: Obj, b: Obj): boolean {
 }
 
 export class RestStorage {
-  /** When false (no simulated kubelet yet), pods are deleted at once instead of gracefully. */
-  gracefulPodDeletion = false;
+  /**
+   * Whether a simulated kubelet runs to finish graceful deletions (strategies' gracePeriod):
+   * until then, pods are deleted at once.
+   */
+  kubeletRunning = false;
   /** Ownership schemas per stored CRD object (a new revision is a new object) and version. */
   private readonly crdSchemas = new WeakMap<object, Map<string, StructSchema | undefined>>();
 
@@ -350,10 +353,15 @@ export class RestStorage {
     return perVersion.get(def.version);
   }
 
+  /** What field ownership needs from the kind's definition (or its CRD). */
+  private ownershipKind(def: ResourceDef): OwnershipKind {
+    return { schema: this.ownershipSchema(def) ?? def.mergeSchema ?? genericObject, zeroPaths: def.zeroPaths ?? ['metadata'], statusSubresource: !!def.status };
+  }
+
   private recordManagedFields(def: ResourceDef, live: KubeObject | undefined, updated: KubeObject, opts: RequestOptions, subresource?: string): KubeObject {
     const p = this.plugins.patch;
     if (!p || !opts.fieldManager) return updated;
-    return p.recordUpdate({ live, updated, manager: opts.fieldManager, subresource, gvk: gvkOf(def), now: this.clock(), schema: this.ownershipSchema(def) });
+    return p.recordUpdate({ live, updated, manager: opts.fieldManager, subresource, gvk: gvkOf(def), now: this.clock(), ...this.ownershipKind(def) });
   }
 
   async create(def: ResourceDef, namespace: string, body: Obj, opts: RequestOptions = {}, managed?: 'apply'): Promise<KubeObject> {
@@ -461,7 +469,7 @@ export class RestStorage {
       return structuredClone(old); // a no-op update writes nothing, as etcd3's GuaranteedUpdate skips it
     }
     if (opts.dryRun) return this.present(def, structuredClone(final));
-    if (this.finalizedAway(final)) {
+    if (this.finalizedAway(def, final)) {
       const gone = this.store.delete(def.bucket, om.namespace ?? '', name);
       return this.present(def, gone ?? final);
     }
@@ -472,11 +480,10 @@ export class RestStorage {
   }
 
   /** An object being deleted whose last finalizer just went: it leaves the store. */
-  private finalizedAway(o: Obj): boolean {
+  private finalizedAway(def: ResourceDef, o: Obj): boolean {
     if (!o.metadata.deletionTimestamp) return false;
     if ((o.metadata.finalizers ?? []).length) return false;
-    if (o.kind === 'Namespace' && (o.spec?.finalizers ?? []).length) return false;
-    return true;
+    return !def.strategy.finalization?.pending(o as KubeObject);
   }
 
   async patch(def: ResourceDef, namespace: string, name: string, type: PatchType, patch: unknown, opts: RequestOptions & { force?: boolean } = {}, subresource?: string): Promise<{ object: KubeObject; created: boolean }> {
@@ -495,14 +502,14 @@ export class RestStorage {
       const manager = opts.fieldManager;
       this.checkBodyType(def, applied, namespace, name);
       const decoded = this.decode(def, applied as KubeObject, opts);
-      const schema = this.ownershipSchema(def);
+      const kind = this.ownershipKind(def);
       if (!live) {
         if (subresource !== undefined) throw ApiError.notFound(qr(def), name);
-        const merged = p.serverSideApply({ live: undefined, applied: decoded, manager, force: !!opts.force, gvk, now: this.clock(), schema });
+        const merged = p.serverSideApply({ live: undefined, applied: decoded, manager, force: !!opts.force, gvk, now: this.clock(), ...kind });
         return { object: await this.create(def, namespace, merged as Obj, opts, 'apply'), created: true };
       }
       const current = this.view(def, live);
-      const merged = p.serverSideApply({ live: current, applied: decoded, manager, force: !!opts.force, gvk, now: this.clock(), subresource, schema });
+      const merged = p.serverSideApply({ live: current, applied: decoded, manager, force: !!opts.force, gvk, now: this.clock(), subresource, ...kind });
       const rv = applied.metadata?.resourceVersion;
       if (rv && rv !== live.metadata.resourceVersion) throw ApiError.conflict(qr(def), name);
       return { object: await this.writeUpdate(def, live, merged, opts, subresource, 'apply'), created: false };
@@ -513,10 +520,11 @@ export class RestStorage {
     if (type === 'json') patched = p.applyJsonPatch(current, patch);
     else if (type === 'merge') patched = p.applyMergePatch(current, patch);
     else {
-      if (!p.supportsStrategicMerge(gvk)) {
+      // apiextensions-apiserver has no strategic merge for custom resources.
+      if (def.crd) {
         throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml`);
       }
-      patched = p.applyStrategicMergePatch(current, patch, gvk);
+      patched = p.applyStrategicMergePatch(current, patch, gvk, def.mergeSchema ?? genericObject);
     }
     if (!patched || typeof patched !== 'object' || !patched.metadata) throw ApiError.badRequest('the patch produced an object without metadata');
     const rv = patched.metadata.resourceVersion;
@@ -554,7 +562,7 @@ export class RestStorage {
           : scaleOrPatch.patchType === 'merge'
             ? p.applyMergePatch(cur, scaleOrPatch.patch)
             : scaleOrPatch.patchType === 'strategic'
-              ? p.applyStrategicMergePatch(cur, scaleOrPatch.patch, gvk)
+              ? p.applyStrategicMergePatch(cur, scaleOrPatch.patch, gvk, genericObject)
               : { ...cur, spec: { ...(cur.spec as Obj), ...((scaleOrPatch.patch as Obj)?.spec ?? {}) } };
     }
     if (!scale || typeof scale !== 'object') throw ApiError.badRequest('the body of the request was not a JSON object');
@@ -603,15 +611,15 @@ export class RestStorage {
     }
     if (policy === 'Orphan') addFinalizer(ORPHAN);
     if (policy === 'Foreground') addFinalizer(FOREGROUND);
-    const grace = this.gracePeriod(def, obj, opts);
-    const nsPending = def.kind === 'Namespace' && !def.group && (obj.spec?.finalizers ?? []).length > 0;
-    if (finalizers.length || grace > 0 || nsPending) {
+    const grace = Math.max(0, def.strategy.gracePeriod?.(obj as KubeObject, opts, this.kubeletRunning) ?? 0);
+    const finalizing = def.strategy.finalization?.pending(obj as KubeObject) ?? false;
+    if (finalizers.length || grace > 0 || finalizing) {
       const upd = structuredClone(obj);
       const now = this.clock();
       upd.metadata.deletionTimestamp = nowISO(new Date(now.getTime() + grace * 1000));
       upd.metadata.deletionGracePeriodSeconds = grace;
       if (finalizers.length) upd.metadata.finalizers = finalizers;
-      if (nsPending) upd.status = { ...(upd.status ?? {}), phase: 'Terminating' };
+      if (finalizing) def.strategy.finalization?.start?.(upd as KubeObject);
       if (ropts.dryRun) return { object: this.present(def, upd as KubeObject), deleted: false };
       const stored = this.store.update(def.bucket, this.toStorage(def, upd as KubeObject), obj.metadata.resourceVersion);
       if (typeof stored === 'string') throw ApiError.conflict(qr(def), name);
@@ -620,14 +628,6 @@ export class RestStorage {
     if (ropts.dryRun) return { object: obj as KubeObject, deleted: true };
     const gone = this.store.delete(def.bucket, ns, name);
     return { object: this.present(def, gone ?? (obj as KubeObject)), deleted: true };
-  }
-
-  private gracePeriod(def: ResourceDef, obj: Obj, opts: DeleteOptions): number {
-    if (def.kind !== 'Pod' || def.group) return 0;
-    if (!this.gracefulPodDeletion || !obj.spec?.nodeName) return 0;
-    if (['Succeeded', 'Failed'].includes(obj.status?.phase)) return 0;
-    const g = opts.gracePeriodSeconds ?? obj.spec?.terminationGracePeriodSeconds ?? 30;
-    return Math.max(0, g);
   }
 
   async deleteCollection(def: ResourceDef, namespace: string | undefined, list: ListOptions, opts: DeleteOptions, ropts: RequestOptions): Promise<KubeObject> {

@@ -72,7 +72,7 @@ export function workloads(options: WorkloadsOptions = {}): WorkloadsAddOn {
         : imageContainers(api, network, timings, { random, ...(options.now ? { now: options.now } : {}) });
       const nodes = new NodeLifecycle(api, res, options.topology, options.loopbackBlocks, api.events);
       // With a kubelet to finish it, pod deletion becomes graceful (Terminating), as on a real cluster.
-      api.rest.gracefulPodDeletion = true;
+      api.rest.kubeletRunning = true;
       const controlPlane = nodes.nodes.find((n) => n.role === 'control-plane') ?? nodes.nodes[0]!;
       const kubelet = new Kubelet(api, res, api.events, nodes, timings, containers, options.stages);
       const unmountSubresources = servePodSubresources(api, network, kubelet, random);

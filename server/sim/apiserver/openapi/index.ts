@@ -10,19 +10,72 @@
  *   Namespace's instead;
  * - client-side validation falls back to /openapi/v2 only when that check fails, which it does not
  *   here, so no v2 document is published (see openapiV2Document).
- * Built-in schemas come from the `kubernetes-models` npm package; CRD group-versions are built from
- * their openAPIV3Schema. Everything is built on first request and cached.
+ * The kinds written in code (the served resources that are not a CRD's, built-in or added by an
+ * add-on) take their schemas from the `kubernetes-models` npm package, or bring their own; CRD
+ * group-versions are built from their openAPIV3Schema. Everything is built on first request and
+ * cached.
  */
 import { createHash } from 'node:crypto';
 import type { KubeObject } from '../../types.js';
-import { BUILTIN_RESOURCES, builtinGroupVersions, type BuiltinResource } from './builtin-resources.js';
+import { kindFacts } from '../../registry/kind.js';
+import { BUILTIN_KINDS } from '../../registry/kinds/index.js';
+import type { StructSchema } from '../../registry/patch/merge-schema.js';
 import { k8sModels, REF_PREFIX, type Schema } from './k8s-models-source.js';
 import { addPatchExtensions } from './patch-extensions.js';
 import { crdComponentName, crdServedVersions, crdVersionSchema, type CrdVersionInfo } from './crd-schemas.js';
 
+/** A served kind written in code, as the documents need it (a ResourceDef fits). */
+export interface OpenApiKind {
+  group: string;
+  version: string;
+  kind: string;
+  resource: string;
+  namespaced: boolean;
+  verbs: string[];
+  status?: boolean;
+  scale?: unknown;
+  mergeSchema?: StructSchema;
+  /** The kind's own component schemas, when kubernetes-models does not describe it. */
+  openapi?: { component: string; schemas: Record<string, object> };
+}
+
 export interface OpenApiSource {
   crds: KubeObject[];
+  /** The served kinds written in code; the built-in kinds when absent. */
+  kinds?: readonly OpenApiKind[];
 }
+
+let builtinKinds: OpenApiKind[] | undefined;
+
+/**
+ * The kinds whose paths are published: create-only reviews (SelfSubjectAccessReview…) are left
+ * out, as the document builder only writes object paths.
+ */
+function publishedKinds(src: OpenApiSource): readonly OpenApiKind[] {
+  const kinds = src.kinds ?? (builtinKinds ??= BUILTIN_KINDS.map(kindFacts));
+  return kinds.filter((k) => k.verbs.includes('get'));
+}
+
+function groupVersions(kinds: readonly OpenApiKind[]): { group: string; version: string; kinds: OpenApiKind[] }[] {
+  const seen = new Map<string, { group: string; version: string; kinds: OpenApiKind[] }>();
+  for (const k of kinds) {
+    const key = gvPath(k.group, k.version);
+    let gv = seen.get(key);
+    if (!gv) seen.set(key, (gv = { group: k.group, version: k.version, kinds: [] }));
+    gv.kinds.push(k);
+  }
+  return [...seen.values()];
+}
+
+/** A fingerprint of what a kind contributes to its document (schemas are hashed once per object). */
+const contentHashes = new WeakMap<object, string>();
+function contentHash(o: object | undefined): string {
+  if (!o) return '';
+  let h = contentHashes.get(o);
+  if (h === undefined) contentHashes.set(o, (h = createHash('sha1').update(JSON.stringify(o)).digest('hex')));
+  return h;
+}
+const kindFingerprint = (k: OpenApiKind) => [k.kind, k.resource, k.namespaced, !!k.status, !!k.scale, contentHash(k.mergeSchema), contentHash(k.openapi)];
 
 interface ResourceEntry {
   group: string;
@@ -39,7 +92,7 @@ interface ResourceEntry {
 
 // Part of the built-in documents' hash, which kubectl caches them by: bump it whenever the
 // documents' content changes (package upgrade or builder change).
-const BUILTIN_DOC_REVISION = 'kubernetes-models-4.5.1/1';
+const BUILTIN_DOC_REVISION = 'kubernetes-models-4.5.1/2';
 
 const gvPath = (group: string, version: string) => (group ? `apis/${group}/${version}` : `api/${version}`);
 
@@ -47,13 +100,14 @@ function hash(text: string): string {
   return createHash('sha512').update(text).digest('hex').slice(0, 128).toUpperCase();
 }
 
-function crdGroupVersions(crds: KubeObject[]): Map<string, CrdVersionInfo[]> {
+function crdGroupVersions(crds: KubeObject[], kinds: readonly OpenApiKind[]): Map<string, CrdVersionInfo[]> {
   const byGv = new Map<string, CrdVersionInfo[]>();
+  const codeGvs = new Set(kinds.map((k) => gvPath(k.group, k.version)));
   for (const crd of crds) {
     for (const v of crdServedVersions(crd)) {
       const key = gvPath(v.group, v.version);
       // A built-in group-version is never shadowed by a CRD (kube-apiserver refuses such CRDs).
-      if (builtinGroupVersions().some((b) => gvPath(b.group, b.version) === key)) continue;
+      if (codeGvs.has(key)) continue;
       const list = byGv.get(key) ?? [];
       list.push(v);
       byGv.set(key, list);
@@ -65,11 +119,12 @@ function crdGroupVersions(crds: KubeObject[]): Map<string, CrdVersionInfo[]> {
 /** GET /openapi/v3 */
 export function openapiV3Discovery(src: OpenApiSource): object {
   const paths: Record<string, { serverRelativeURL: string }> = {};
-  for (const { group, version } of builtinGroupVersions()) {
-    const p = gvPath(group, version);
-    paths[p] = { serverRelativeURL: `/openapi/v3/${p}?hash=${hash(`${BUILTIN_DOC_REVISION}/${p}`)}` };
+  const kinds = publishedKinds(src);
+  for (const gv of groupVersions(kinds)) {
+    const p = gvPath(gv.group, gv.version);
+    paths[p] = { serverRelativeURL: `/openapi/v3/${p}?hash=${hash(codeDocKey(p, gv.kinds))}` };
   }
-  for (const [p, versions] of crdGroupVersions(src.crds)) {
+  for (const [p, versions] of crdGroupVersions(src.crds, kinds)) {
     const fingerprint = JSON.stringify(versions.map((v) => [v.crd.metadata.uid, v.crd.metadata.resourceVersion, v.version]));
     paths[p] = { serverRelativeURL: `/openapi/v3/${p}?hash=${hash(fingerprint)}` };
   }
@@ -78,7 +133,9 @@ export function openapiV3Discovery(src: OpenApiSource): object {
   return { paths: sorted };
 }
 
-const builtinDocCache = new Map<string, object>();
+/** Documents of kinds written in code, by path and content: shared by every cluster serving the same kinds. */
+const codeDocCache = new Map<string, object>();
+const codeDocKey = (p: string, kinds: readonly OpenApiKind[]) => `${BUILTIN_DOC_REVISION}/${p}/${JSON.stringify(kinds.map(kindFingerprint))}`;
 
 /**
  * GET /openapi/v3/<path>; `path` may be given as `api/v1`, `/openapi/v3/apis/apps/v1` or with the
@@ -86,16 +143,20 @@ const builtinDocCache = new Map<string, object>();
  */
 export function openapiV3Document(path: string, src: OpenApiSource): object | undefined {
   const p = path.replace(/\?.*$/, '').replace(/^\/+/, '').replace(/^openapi\/v3\//, '').replace(/\/+$/, '');
-  const builtin = builtinGroupVersions().find((b) => gvPath(b.group, b.version) === p);
-  if (builtin) {
-    let doc = builtinDocCache.get(p);
+  const kinds = publishedKinds(src);
+  const code = groupVersions(kinds).find((b) => gvPath(b.group, b.version) === p);
+  if (code) {
+    const key = codeDocKey(p, code.kinds);
+    let doc = codeDocCache.get(key);
     if (!doc) {
-      doc = builtinDocument(builtin.group, builtin.version);
-      builtinDocCache.set(p, doc);
+      // Bounded: add-ons registering kinds at runtime make new variants of a group-version.
+      if (codeDocCache.size > 64) codeDocCache.clear();
+      doc = codeDocument(code.group, code.version, code.kinds);
+      codeDocCache.set(key, doc);
     }
     return doc;
   }
-  const crdVersions = crdGroupVersions(src.crds).get(p);
+  const crdVersions = crdGroupVersions(src.crds, kinds).get(p);
   if (crdVersions) return crdDocument(crdVersions);
   return undefined;
 }
@@ -111,27 +172,50 @@ export function openapiV2Document(_src: OpenApiSource): object | undefined {
 
 // ---------------------------------------------------------------- documents
 
-function builtinDocument(group: string, version: string): object {
+/**
+ * A group-version of kinds written in code. A kind kubernetes-models describes takes its schemas
+ * from there; a kind that brings its own (an add-on's) adds them, with a list schema built as a
+ * CRD's is; a kind with neither is published as an object of any shape.
+ */
+function codeDocument(group: string, version: string, kinds: readonly OpenApiKind[]): object {
   const models = k8sModels();
-  const entries: ResourceEntry[] = [];
-  for (const b of BUILTIN_RESOURCES.filter((x) => x.group === group && x.version === version)) {
-    const component = models.kindDefinitionName(b.group, b.version, b.kind);
-    if (component) entries.push(entryOf(b, component));
+  const entries: { entry: ResourceEntry; mergeSchema?: StructSchema }[] = [];
+  const own: Record<string, Schema> = {};
+  const roots = ['io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta', 'io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta'];
+  for (const k of kinds) {
+    const modelled = k.openapi ? undefined : models.kindDefinitionName(k.group, k.version, k.kind);
+    let component: string;
+    if (modelled) {
+      component = modelled;
+      roots.push(component, `${component}List`);
+    } else {
+      if (k.openapi) {
+        component = k.openapi.component;
+        Object.assign(own, structuredClone(k.openapi.schemas));
+        // Shaped as apiextensions-apiserver publishes a CRD's: apiVersion, kind, ObjectMeta filled in.
+        own[component] = crdVersionSchema({ crd: {} as KubeObject, group: k.group, version: k.version, kind: k.kind, plural: k.resource, namespaced: k.namespaced, subresources: [], schema: own[component] });
+      } else {
+        component = crdComponentName(k.group, k.version, k.kind);
+        own[component] = crdVersionSchema({ crd: {} as KubeObject, group: k.group, version: k.version, kind: k.kind, plural: k.resource, namespaced: k.namespaced, subresources: [] });
+      }
+      own[`${component}List`] ??= listSchema(k.kind, component, { group: k.group, version: k.version, kind: `${k.kind}List` });
+    }
+    entries.push({ entry: entryOf(k, component), mergeSchema: k.mergeSchema });
   }
-  const roots = entries.flatMap((e) => [e.component, `${e.component}List`]);
   roots.push('io.k8s.apimachinery.pkg.apis.meta.v1.Status', 'io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions', 'io.k8s.apimachinery.pkg.apis.meta.v1.Patch');
-  if (entries.some((e) => e.subresources.includes('scale'))) roots.push('io.k8s.api.autoscaling.v1.Scale');
+  if (entries.some((e) => e.entry.subresources.includes('scale'))) roots.push('io.k8s.api.autoscaling.v1.Scale');
   const schemas: Record<string, Schema> = {};
   // Copies: the patch extensions below are added per document, the parsed models stay pristine.
   for (const [name, s] of [...models.closure(roots)].sort(([a], [b]) => a.localeCompare(b))) schemas[name] = structuredClone(s);
   models.persist();
-  for (const e of entries) addPatchExtensions(schemas, e.component, e);
-  for (const e of entries) {
+  Object.assign(schemas, own);
+  for (const { entry, mergeSchema } of entries) addPatchExtensions(schemas, entry.component, mergeSchema);
+  for (const { entry: e } of entries) {
     schemas[e.component] = withGvk(schemas[e.component]!, e);
     const list = schemas[`${e.component}List`];
     if (list) schemas[`${e.component}List`] = withGvk(list, { ...e, kind: `${e.kind}List` });
   }
-  return document(group, version, entries, schemas);
+  return document(group, version, entries.map((e) => e.entry), schemas);
 }
 
 function crdDocument(versions: CrdVersionInfo[]): object {
@@ -150,8 +234,9 @@ function crdDocument(versions: CrdVersionInfo[]): object {
   return document(group, version, entries, schemas);
 }
 
-function entryOf(b: BuiltinResource, component: string): ResourceEntry {
-  return { group: b.group, version: b.version, kind: b.kind, resource: b.resource, namespaced: b.namespaced, subresources: b.subresources ?? [], component };
+function entryOf(k: OpenApiKind, component: string): ResourceEntry {
+  const subresources = [...(k.status ? ['status'] : []), ...(k.scale ? ['scale'] : [])];
+  return { group: k.group, version: k.version, kind: k.kind, resource: k.resource, namespaced: k.namespaced, subresources, component };
 }
 
 function withGvk(s: Schema, gvk: { group: string; version: string; kind: string }): Schema {

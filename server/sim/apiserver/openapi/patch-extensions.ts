@@ -1,11 +1,11 @@
 /**
  * The merge semantics kube-apiserver publishes in its OpenAPI (`x-kubernetes-patch-strategy`,
  * `x-kubernetes-patch-merge-key`, `x-kubernetes-list-type`, `x-kubernetes-list-map-keys`), taken
- * from the patch library's table of k8s.io/api struct tags. kubectl 1.32 computes the strategic
+ * from the kind's merge schema (k8s.io/api struct tags). kubectl 1.32 computes the strategic
  * merge patch of `kubectl apply` from these: without them it treats every list as atomic and sends
  * whole lists, so an item removed from a manifest (an env var, a port) would never be removed.
  */
-import { fieldSchema, itemSchema, rootSchema, type Schema as PatchSchema } from '../../registry/patch/schema.js';
+import { fieldSchema, itemSchema, type Schema as PatchSchema, type StructSchema } from '../../registry/patch/merge-schema.js';
 import { REF_PREFIX, type Schema } from './k8s-models-source.js';
 
 const refOf = (s: Schema | undefined): string | undefined => {
@@ -17,7 +17,7 @@ const refOf = (s: Schema | undefined): string | undefined => {
  * Annotates, in place, the definitions of `schemas` reachable from the kind's root definition.
  * `schemas` must be this document's own copies.
  */
-export function addPatchExtensions(schemas: Record<string, Schema>, rootDefinition: string, gvk: { group: string; version: string; kind: string }): void {
+export function addPatchExtensions(schemas: Record<string, Schema>, rootDefinition: string, mergeSchema: StructSchema | undefined): void {
   const seen = new Set<string>();
   const visit = (definition: string, patch: PatchSchema | undefined): void => {
     if (!patch || seen.has(definition)) return;
@@ -34,7 +34,7 @@ export function addPatchExtensions(schemas: Record<string, Schema>, rootDefiniti
       if (ref) visit(ref, target);
     }
   };
-  visit(rootDefinition, rootSchema(gvk));
+  visit(rootDefinition, mergeSchema);
 }
 
 function annotate(prop: Schema, p: PatchSchema): void {

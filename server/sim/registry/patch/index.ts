@@ -15,7 +15,7 @@ export { applyMergePatch } from './merge-patch.js';
 export { applyStrategicMergePatch, strategicMergeUnsupported, supportsStrategicMerge } from './strategic-merge.js';
 export { lastAppliedAnnotation, recordUpdate, serverSideApply, type RecordUpdateArgs, type ServerSideApplyArgs } from './managed-fields.js';
 export { FieldSet } from './fieldset.js';
-export { schemaFromOpenAPI, type StructSchema } from './schema.js';
+export { schemaFromOpenAPI, type StructSchema } from './merge-schema.js';
 export { annotatedDefinitions, openAPIPatchExtensions, type PropertyExtensions } from './openapi-extensions.js';
 
 /** The Content-Types kube-apiserver accepts on PATCH. */

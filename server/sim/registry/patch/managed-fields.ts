@@ -9,7 +9,8 @@ import { ApiError, type StatusCause } from '../../errors.js';
 import type { GroupVersionKind, KubeObject, ManagedFieldsEntry } from '../../types.js';
 import { FieldSet, fieldPE, pathText, type Path } from './fieldset.js';
 import { clone, deepEqual, isObject, type JsonObject } from './json.js';
-import { isBuiltInGroup, rootSchema, zeroObjectPaths, type StructSchema } from './schema.js';
+import { builtinKind } from '../kinds/index.js';
+import { genericObject, type StructSchema } from './merge-schema.js';
 import { compare, merge, removeItems, SchemaError, toFieldSet, typedPatchError } from './typed.js';
 
 export const lastAppliedAnnotation = 'kubectl.kubernetes.io/last-applied-configuration';
@@ -26,12 +27,25 @@ const stripSet = FieldSet.of(
   ),
 );
 
-/** Built-in kinds whose `status` is only written through the status subresource. */
-const kindsWithStatusSubresource = new Set([
-  'Pod', 'Service', 'Node', 'Namespace', 'Deployment', 'ReplicaSet', 'DaemonSet', 'StatefulSet', 'Job', 'CronJob',
-  'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'CustomResourceDefinition', 'ReplicationController',
-  'PersistentVolume', 'PersistentVolumeClaim', 'Ingress', 'NetworkPolicy', 'ResourceQuota',
-]);
+/** What ownership needs to know about a kind (its served resource's definition). */
+export interface OwnershipKind {
+  /** How objects merge; a CRD's comes from schemaFromOpenAPI. */
+  schema?: StructSchema;
+  /** Paths a zero Go object of the kind has (a create does not claim them). */
+  zeroPaths?: string[];
+  /** Whether status is written only through the status subresource (kube's reset fields). */
+  statusSubresource?: boolean;
+}
+
+/** The caller's facts, completed from the built-in kind definitions for callers that pass a GVK only. */
+function ownershipKind(gvk: GroupVersionKind, given: OwnershipKind): Required<OwnershipKind> {
+  const known = given.schema && given.zeroPaths && given.statusSubresource !== undefined ? undefined : builtinKind(gvk);
+  return {
+    schema: given.schema ?? known?.mergeSchema ?? genericObject,
+    zeroPaths: given.zeroPaths ?? known?.zeroPaths ?? ['metadata'],
+    statusSubresource: given.statusSubresource ?? !!known?.subresources?.status,
+  };
+}
 
 const apiVersionOf = (gvk: GroupVersionKind) => (gvk.group ? `${gvk.group}/${gvk.version}` : gvk.version);
 
@@ -117,10 +131,10 @@ function withNewMetadata(obj: KubeObject): KubeObject {
   return { ...obj, metadata: { ...obj.metadata } };
 }
 
-/** The object a freshly constructed Go struct of this kind serializes to (see zeroObjectPaths). */
-function zeroObject(gvk: GroupVersionKind): JsonObject {
+/** The object a freshly constructed Go struct of this kind serializes to (see OwnershipKind.zeroPaths). */
+function zeroObject(zeroPaths: string[]): JsonObject {
   const root: JsonObject = {};
-  for (const path of zeroObjectPaths(gvk)) {
+  for (const path of zeroPaths) {
     const parts = path.split('.');
     let node = root;
     parts.forEach((part, i) => {
@@ -135,8 +149,7 @@ function zeroObject(gvk: GroupVersionKind): JsonObject {
 }
 
 /** Which changes count for a writer: kube's reset fields for the main resource and status subresource. */
-function ownershipFilter(gvk: GroupVersionKind, subresource: string | undefined): (set: FieldSet) => FieldSet {
-  const hasStatus = isBuiltInGroup(gvk.group) && kindsWithStatusSubresource.has(gvk.kind);
+function ownershipFilter(hasStatus: boolean, subresource: string | undefined): (set: FieldSet) => FieldSet {
   if (subresource === 'status') {
     return (set) => {
       const status = set.at(['f:status']);
@@ -232,7 +245,7 @@ function finishManagers(managers: Managers, id: string): void {
   if (m.set.isEmpty()) managers.delete(id);
 }
 
-export interface ServerSideApplyArgs {
+export interface ServerSideApplyArgs extends OwnershipKind {
   /** The stored object, or undefined when the apply creates it. */
   live: KubeObject | undefined;
   /** The configuration sent with `application/apply-patch+yaml`, already parsed. */
@@ -242,19 +255,18 @@ export interface ServerSideApplyArgs {
   gvk: GroupVersionKind;
   now: Date;
   subresource?: string;
-  /** The kind's schema when the table has none (a CRD's, from schemaFromOpenAPI). */
-  schema?: StructSchema;
 }
 
-export function serverSideApply({ live, applied, manager, force, gvk, now, subresource, schema: given }: ServerSideApplyArgs): KubeObject {
+export function serverSideApply(args: ServerSideApplyArgs): KubeObject {
+  const { live, applied, manager, force, gvk, now, subresource } = args;
   if (!isObject(applied)) throw ApiError.badRequest('error decoding YAML: the applied configuration must be an object');
   const appliedMeta = applied.metadata;
   if (isObject(appliedMeta) && Array.isArray(appliedMeta.managedFields) && appliedMeta.managedFields.length > 0) {
     throw ApiError.badRequest('metadata.managedFields must be nil');
   }
-  const schema = given ?? rootSchema(gvk);
+  const { schema, zeroPaths, statusSubresource } = ownershipKind(gvk, args);
   const apiVersion = apiVersionOf(gvk);
-  const filter = ownershipFilter(gvk, subresource);
+  const filter = ownershipFilter(statusSubresource, subresource);
   const liveValue = withoutManagedFields(live) ?? {};
   let managers: Managers;
   try {
@@ -266,7 +278,7 @@ export function serverSideApply({ live, applied, manager, force, gvk, now, subre
   try {
     // Objects written before anyone tracked fields: their fields belong to "before-first-apply".
     if (live && managers.size === 0) {
-      const cmp = compare(zeroObject(gvk), liveValue, schema);
+      const cmp = compare(zeroObject(zeroPaths), liveValue, schema);
       const set = filter(cmp.added.union(cmp.modified)).difference(stripSet);
       if (!set.isEmpty()) {
         const m: ManagerSet = { manager: beforeFirstApplyManager, operation: 'Update', apiVersion, set };
@@ -328,7 +340,7 @@ export function serverSideApply({ live, applied, manager, force, gvk, now, subre
   }
 }
 
-export interface RecordUpdateArgs {
+export interface RecordUpdateArgs extends OwnershipKind {
   /** The stored object before the write, or undefined for a create. */
   live: KubeObject | undefined;
   /** The object about to be stored (after defaults and the strategy's resets). */
@@ -337,8 +349,6 @@ export interface RecordUpdateArgs {
   subresource?: string;
   gvk: GroupVersionKind;
   now: Date;
-  /** The kind's schema when the table has none (a CRD's, from schemaFromOpenAPI). */
-  schema?: StructSchema;
 }
 
 /** `managedFields: [{}]` clears ownership; an empty list does not (clients unaware of the field send one). */
@@ -397,7 +407,9 @@ export function recordUpdate(args: RecordUpdateArgs): KubeObject {
   }
 }
 
-function trackUpdate({ live, updated, manager, subresource, gvk, now, schema }: RecordUpdateArgs): KubeObject {
+function trackUpdate(args: RecordUpdateArgs): KubeObject {
+  const { live, updated, manager, subresource, gvk, now } = args;
+  const { schema, zeroPaths, statusSubresource } = ownershipKind(gvk, args);
   const apiVersion = apiVersionOf(gvk);
   const requested = updated.metadata?.managedFields as unknown;
   let managers: Managers;
@@ -418,11 +430,11 @@ function trackUpdate({ live, updated, manager, subresource, gvk, now, schema }: 
     return out;
   }
 
-  const filter = ownershipFilter(gvk, subresource);
-  const before = withoutManagedFields(live) ?? zeroObject(gvk);
+  const filter = ownershipFilter(statusSubresource, subresource);
+  const before = withoutManagedFields(live) ?? zeroObject(zeroPaths);
   const after = withoutManagedFields(updated);
   const currentId = identifier({ manager: currentOperation, operation: 'Update', apiVersion, subresource });
-  const { cmp } = updateOwnership(before, after, schema ?? rootSchema(gvk), managers, currentId, true, filter);
+  const { cmp } = updateOwnership(before, after, schema, managers, currentId, true, filter);
   const taken = filter(cmp.added.union(cmp.modified)).difference(stripSet);
 
   if (!taken.isEmpty()) {

@@ -6,7 +6,8 @@
  * an env var or a port from a Deployment.
  */
 
-import { resolve, types, type Schema, type StructSchema } from './schema.js';
+import { BUILTIN_KINDS } from '../kinds/index.js';
+import { resolve, types, type Schema, type StructSchema } from './merge-schema.js';
 
 export type PropertyExtensions = Record<string, string | string[]>;
 
@@ -28,10 +29,14 @@ function extensionsOf(s: Schema): PropertyExtensions {
   return ext;
 }
 
-/** Go type names the table describes inline: `${Kind}Spec` and `${Kind}Status` of each root kind. */
+/**
+ * Go type names the schemas describe: the shared types, each built-in kind's root and, inline in
+ * it, its `${Kind}Spec` and `${Kind}Status`.
+ */
 function namedStructs(): Map<string, StructSchema> {
   const named = new Map<string, StructSchema>();
-  for (const [name, schema] of Object.entries(types)) {
+  const roots = BUILTIN_KINDS.filter((k) => k.mergeSchema).map((k) => [k.kind, k.mergeSchema!] as const);
+  for (const [name, schema] of [...Object.entries(types), ...roots]) {
     if (schema.kind !== 'struct') continue;
     named.set(name, schema);
     for (const part of ['spec', 'status'] as const) {

@@ -2,13 +2,14 @@
  * Strategic merge patch, following k8s.io/apimachinery/pkg/util/strategicpatch (mergeMap and
  * friends) with the options kube-apiserver uses (MergeParallelList, IgnoreUnmatchedNulls), so
  * lists end up in the same order as on a real cluster. Merge keys and strategies come from the
- * table in schema.ts.
+ * kind's merge schema (its definition's mergeSchema).
  */
 
 import { ApiError } from '../../errors.js';
 import type { GroupVersionKind, KubeObject } from '../../types.js';
 import { clone, goKind, goString, isObject, type JsonObject } from './json.js';
-import { fieldSchema, isBuiltInGroup, itemSchema, rootSchema, type Schema } from './schema.js';
+import { builtinKind } from '../kinds/index.js';
+import { fieldSchema, genericObject, itemSchema, type Schema, type StructSchema } from './merge-schema.js';
 
 const directiveMarker = '$patch';
 const retainKeysDirective = '$retainKeys';
@@ -29,9 +30,13 @@ const errBadPatchType = (t: unknown, m: unknown) => uninterpreted(`unknown patch
 const errBadArgType = (expected: unknown, actual: unknown) =>
   uninterpreted(`expected a ${goKind(expected)}, but received a ${goKind(actual)}`);
 
-/** Whether kube-apiserver accepts `application/strategic-merge-patch+json` for this kind. */
+/**
+ * Whether kube-apiserver accepts `application/strategic-merge-patch+json` for this kind: kinds
+ * compiled in accept it, custom resources do not. For callers with a GVK only (the served
+ * resource knows: it is not a CRD's).
+ */
 export function supportsStrategicMerge(gvk: GroupVersionKind): boolean {
-  return isBuiltInGroup(gvk.group);
+  return builtinKind(gvk) !== undefined;
 }
 
 /** What kube-apiserver answers a strategic merge patch on a custom resource (415). */
@@ -43,12 +48,17 @@ export function strategicMergeUnsupported(): ApiError {
   );
 }
 
-export function applyStrategicMergePatch(obj: KubeObject, patch: unknown, gvk: GroupVersionKind): KubeObject {
-  if (!supportsStrategicMerge(gvk)) throw strategicMergeUnsupported();
+/**
+ * `schema`: the kind's merge schema, from its served resource; without it the GVK must name a
+ * built-in kind, whose definition gives it.
+ */
+export function applyStrategicMergePatch(obj: KubeObject, patch: unknown, gvk: GroupVersionKind, schema?: StructSchema): KubeObject {
+  const known = schema ? undefined : builtinKind(gvk);
+  if (!schema && !known) throw strategicMergeUnsupported();
   if (!isObject(patch)) {
     throw badRequest(`json: cannot unmarshal ${Array.isArray(patch) ? 'array' : patch === null ? 'null' : typeof patch} into Go value of type map[string]interface {}`);
   }
-  return mergeMap(clone(obj) as JsonObject, clone(patch), rootSchema(gvk)) as KubeObject;
+  return mergeMap(clone(obj) as JsonObject, clone(patch), schema ?? known?.mergeSchema ?? genericObject) as KubeObject;
 }
 
 /** Applies a strategic merge patch to any JSON object with an explicit schema (for tests and reuse). */

@@ -7,7 +7,7 @@
 import { ApiError } from '../../errors.js';
 import { FieldSet, fieldPE, keyPE, pathText, peText, valuePE, type Path, type PathElement } from './fieldset.js';
 import { clone, deepEqual, isObject, type JsonObject } from './json.js';
-import { fieldSchema, itemSchema, type ListSchema, type Schema } from './schema.js';
+import { fieldSchema, itemSchema, type ListSchema, type Schema } from './merge-schema.js';
 
 /** A value does not fit its schema the way SMD requires (e.g. a list item without its key). */
 export class SchemaError extends Error {}

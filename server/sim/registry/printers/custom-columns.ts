@@ -5,7 +5,7 @@
  */
 import type { KubeObject } from '../../types.js';
 import { since } from './duration.js';
-import { ageCol, col, nameCol, type ColumnDefinition } from './builtin.js';
+import { ageCol, col, nameCol, type ColumnDefinition } from './columns.js';
 import { evaluateJsonPath, jsonPathText, parseJsonPath } from './jsonpath.js';
 
 export interface PrinterColumn {

@@ -1,12 +1,14 @@
 /**
  * Server-side printing: the `Table` kubectl asks for with
- * `Accept: application/json;as=Table;v=v1;g=meta.k8s.io`. Built-in resources get
- * kube-apiserver's printers; custom resources (callers pass `customColumns`, the served version's
- * additionalPrinterColumns, `[]` when it has none) get the CRD table convertor; any other
- * built-in gets kube's default convertor (NAME, CREATED AT), as roles and CRDs do in a real cluster.
+ * `Accept: application/json;as=Table;v=v1;g=meta.k8s.io`. A kind with a printer (its definition's,
+ * for the built-ins kube-apiserver's) prints with it; custom resources (callers pass
+ * `customColumns`, the served version's additionalPrinterColumns, `[]` when it has none) get the
+ * CRD table convertor; any other kind gets kube's default convertor (NAME, CREATED AT), as roles
+ * and CRDs do in a real cluster.
  */
 import type { KubeObject } from '../../types.js';
-import { BUILTIN_PRINTERS, col, nameCol, type ColumnDefinition, type RowCondition } from './builtin.js';
+import { builtinKindOfResource } from '../kinds/index.js';
+import { col, nameCol, type ColumnDefinition, type KindPrinter, type RowCondition } from './columns.js';
 import { customResourceTable, type PrinterColumn } from './custom-columns.js';
 
 export type { ColumnDefinition, PrinterColumn, RowCondition };
@@ -27,13 +29,18 @@ export interface PrintTableInput {
   /** Ages are computed against this instant (Date or epoch ms); defaults to the current time. */
   now?: Date | number;
   customColumns?: PrinterColumn[];
+  /**
+   * The kind's printer, `null` for a kind without one (kube's default table). When absent, a
+   * built-in kind's is found by group and resource.
+   */
+  printer?: KindPrinter | null;
 }
 
 export function printTable(input: PrintTableInput): { columnDefinitions: ColumnDefinition[]; rows: TableRow[] } {
   const now = input.now === undefined ? new Date() : new Date(input.now);
   if (input.customColumns) return customResourceTable(input.customColumns, input.objects, now);
-  const printer = BUILTIN_PRINTERS.get(`${input.group}/${input.resource}`);
-  if (!printer) return isBuiltinGroup(input.group) ? defaultTable(input.objects) : customResourceTable([], input.objects, now);
+  const printer = input.printer === undefined ? builtinKindOfResource(input.group, input.resource)?.printer : input.printer;
+  if (!printer) return input.printer === undefined && !isBuiltinGroup(input.group) ? customResourceTable([], input.objects, now) : defaultTable(input.objects);
   return {
     columnDefinitions: printer.columns,
     rows: input.objects.map((object) => {

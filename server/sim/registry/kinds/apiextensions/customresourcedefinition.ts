@@ -1,7 +1,12 @@
-/** apiextensions.k8s.io/v1 CustomResourceDefinition: defaults, validation and the accepted status. */
-import type { FieldError } from '../../errors.js';
-import type { Strategy } from '../resource.js';
-import { validateObjectMeta } from './meta.js';
+/**
+ * apiextensions.k8s.io/v1 CustomResourceDefinition. The resources a CRD defines are served from
+ * it directly (registry.ts, crdResources); its cleanup finalizer runs in crd-finalizer.ts.
+ */
+import type { KindDefinition } from '../../kind.js';
+import { atomicList, conditions, struct } from '../../patch/merge-schema.js';
+import type { FieldError } from '../../../errors.js';
+import { validateObjectMeta } from '../../strategies/meta.js';
+import type { Strategy } from '../../resource.js';
 
 type Obj = Record<string, any>;
 
@@ -76,4 +81,20 @@ export const crdStrategy: Strategy = {
     if (a.spec?.group !== b.spec?.group) errs.push({ type: 'FieldValueInvalid', field: 'spec.group', value: a.spec?.group, detail: 'field is immutable' });
     return errs;
   },
+};
+
+export const customResourceDefinitionKind: KindDefinition = {
+  group: 'apiextensions.k8s.io',
+  version: 'v1',
+  kind: 'CustomResourceDefinition',
+  names: { plural: 'customresourcedefinitions', shortNames: ['crd', 'crds'], categories: ['api-extensions'] },
+  scope: 'Cluster',
+  strategy: crdStrategy,
+  subresources: { status: true },
+  mergeSchema: struct({
+    metadata: 'ObjectMeta',
+    spec: struct({ versions: atomicList, names: struct({ shortNames: atomicList, categories: atomicList }) }),
+    status: struct({ conditions: conditions(), storedVersions: atomicList }),
+  }),
+  zeroPaths: ['metadata', 'spec', 'status'],
 };

@@ -1,16 +1,14 @@
 /**
- * How built-in Kubernetes types merge, as one table: the `patchStrategy`/`patchMergeKey` struct
- * tags that strategic merge patch reads and the `+listType`/`+listMapKey`/`+mapType`/`+structType`
- * markers that server-side apply (structured-merge-diff) reads, transcribed from k8s.io/api.
+ * Merge schemas: how objects merge, as the `patchStrategy`/`patchMergeKey` struct tags that
+ * strategic merge patch reads and the `+listType`/`+listMapKey`/`+mapType`/`+structType` markers
+ * that server-side apply (structured-merge-diff) reads, transcribed from k8s.io/api.
  *
- * Anything the table does not describe follows the defaults both algorithms use for unknown
+ * Anything a schema does not describe follows the defaults both algorithms use for unknown
  * shapes: objects merge field by field, lists are replaced whole (atomic).
  *
- * To teach the cluster a new kind: add its root type to `rootTypes`; to teach it a new merge key,
- * add the field to the struct that holds it.
+ * Each kind's root schema lives in its kind module (registry/kinds/); `types` holds the structs
+ * several kinds share (ObjectMeta, PodSpec, PodTemplateSpec…), which schemas name as strings.
  */
-
-import type { GroupVersionKind } from '../../types.js';
 
 /** A JSON object whose fields are named by the schema (a Go struct). */
 export interface StructSchema {
@@ -52,12 +50,12 @@ export type Schema = StructSchema | MapSchema | ListSchema;
 /** A schema, or the name of one in `types` (lets types refer to each other). */
 export type TypeRef = Schema | string;
 
-const struct = (fields: Record<string, TypeRef>, extra: Partial<StructSchema> = {}): StructSchema => ({ kind: 'struct', fields, ...extra });
-const stringMap = (extra: Partial<MapSchema> = {}): MapSchema => ({ kind: 'map', ...extra });
-const atomicStruct: StructSchema = { kind: 'struct', fields: {}, atomic: true };
-const atomicList: ListSchema = { kind: 'list', smp: 'replace', ssa: 'atomic' };
+export const struct = (fields: Record<string, TypeRef>, extra: Partial<StructSchema> = {}): StructSchema => ({ kind: 'struct', fields, ...extra });
+export const stringMap = (extra: Partial<MapSchema> = {}): MapSchema => ({ kind: 'map', ...extra });
+export const atomicStruct: StructSchema = { kind: 'struct', fields: {}, atomic: true };
+export const atomicList: ListSchema = { kind: 'list', smp: 'replace', ssa: 'atomic' };
 /** A list merged by one key in both SMP and SSA. */
-const keyedList = (items: TypeRef, key: string, extra: Partial<ListSchema> = {}): ListSchema => ({
+export const keyedList = (items: TypeRef, key: string, extra: Partial<ListSchema> = {}): ListSchema => ({
   kind: 'list',
   items,
   smp: 'merge',
@@ -67,9 +65,9 @@ const keyedList = (items: TypeRef, key: string, extra: Partial<ListSchema> = {})
   ...extra,
 });
 /** `patchStrategy:"merge"` + `+listType=set` on a list of strings. */
-const primitiveSet: ListSchema = { kind: 'list', smp: 'merge', ssa: 'set' };
+export const primitiveSet: ListSchema = { kind: 'list', smp: 'merge', ssa: 'set' };
 /** Conditions: merged by type in SMP; SSA list type given per kind. */
-const conditions = (ssa: 'map' | 'atomic' = 'map'): ListSchema => ({
+export const conditions = (ssa: 'map' | 'atomic' = 'map'): ListSchema => ({
   kind: 'list',
   smp: 'merge',
   mergeKey: 'type',
@@ -159,111 +157,7 @@ export const types: Record<string, Schema> = {
     initContainerStatuses: atomicList,
     ephemeralContainerStatuses: atomicList,
   }),
-  Pod: struct({ metadata: 'ObjectMeta', spec: 'PodSpec', status: 'PodStatus' }),
-  PodTemplate: struct({ metadata: 'ObjectMeta', template: 'PodTemplateSpec' }),
-
-  Service: struct({
-    metadata: 'ObjectMeta',
-    spec: struct({
-      ports: {
-        kind: 'list',
-        items: struct({}),
-        smp: 'merge',
-        mergeKey: 'port',
-        ssa: 'map',
-        keys: ['port', 'protocol'],
-        keyDefaults: { protocol: 'TCP' },
-      },
-      selector: stringMap({ atomic: true }),
-      clusterIPs: atomicList,
-      externalIPs: atomicList,
-      ipFamilies: atomicList,
-      loadBalancerSourceRanges: atomicList,
-    }),
-    status: struct({ conditions: conditions(), loadBalancer: struct({ ingress: atomicList }) }),
-  }),
-  Endpoints: struct({ metadata: 'ObjectMeta', subsets: atomicList }),
-  EndpointSlice: struct({ metadata: 'ObjectMeta', endpoints: atomicList, ports: atomicList }),
-  ConfigMap: struct({ metadata: 'ObjectMeta', data: stringMap(), binaryData: stringMap() }),
-  Secret: struct({ metadata: 'ObjectMeta', data: stringMap(), stringData: stringMap() }),
-  ServiceAccount: struct({
-    metadata: 'ObjectMeta',
-    secrets: keyedList(atomicStruct, 'name'),
-    imagePullSecrets: atomicList,
-  }),
-  Namespace: struct({
-    metadata: 'ObjectMeta',
-    spec: struct({ finalizers: atomicList }),
-    status: struct({ conditions: conditions() }),
-  }),
-  Node: struct({
-    metadata: 'ObjectMeta',
-    spec: struct({ podCIDRs: primitiveSet, taints: atomicList }),
-    status: struct({
-      conditions: conditions(),
-      addresses: keyedList(struct({}), 'type'),
-      capacity: stringMap(),
-      allocatable: stringMap(),
-      images: atomicList,
-      volumesInUse: atomicList,
-      volumesAttached: atomicList,
-    }),
-  }),
-  Event: struct({ metadata: 'ObjectMeta' }),
-
-  Deployment: struct({
-    metadata: 'ObjectMeta',
-    spec: struct({
-      selector: 'LabelSelector',
-      template: 'PodTemplateSpec',
-      strategy: struct({ rollingUpdate: struct({}) }, { retainKeys: true }),
-    }),
-    status: struct({ conditions: conditions() }),
-  }),
-  ReplicaSet: struct({
-    metadata: 'ObjectMeta',
-    spec: struct({ selector: 'LabelSelector', template: 'PodTemplateSpec' }),
-    status: struct({ conditions: conditions() }),
-  }),
-  DaemonSet: struct({
-    metadata: 'ObjectMeta',
-    spec: struct({ selector: 'LabelSelector', template: 'PodTemplateSpec', updateStrategy: struct({ rollingUpdate: struct({}) }) }),
-    status: struct({ conditions: conditions() }),
-  }),
-  StatefulSet: struct({
-    metadata: 'ObjectMeta',
-    spec: struct({
-      selector: 'LabelSelector',
-      template: 'PodTemplateSpec',
-      volumeClaimTemplates: atomicList,
-      updateStrategy: struct({ rollingUpdate: struct({}) }),
-    }),
-    status: struct({ conditions: conditions() }),
-  }),
-  ControllerRevision: struct({ metadata: 'ObjectMeta' }),
   JobSpec: struct({ selector: 'LabelSelector', template: 'PodTemplateSpec' }),
-  Job: struct({ metadata: 'ObjectMeta', spec: 'JobSpec', status: struct({ conditions: conditions('atomic') }) }),
-  CronJob: struct({
-    metadata: 'ObjectMeta',
-    spec: struct({ jobTemplate: struct({ metadata: 'ObjectMeta', spec: 'JobSpec' }) }),
-    status: struct({ active: atomicList }),
-  }),
-  HorizontalPodAutoscaler: struct({
-    metadata: 'ObjectMeta',
-    spec: struct({ metrics: atomicList }),
-    status: struct({ conditions: conditions(), currentMetrics: atomicList }),
-  }),
-  PodDisruptionBudget: struct({
-    metadata: 'ObjectMeta',
-    spec: struct({ selector: { kind: 'struct', fields: {}, atomic: true, replace: true } }),
-    status: struct({ conditions: conditions(), disruptedPods: stringMap() }),
-  }),
-  Role: struct({ metadata: 'ObjectMeta', rules: atomicList }),
-  ClusterRole: struct({ metadata: 'ObjectMeta', rules: atomicList, aggregationRule: struct({ clusterRoleSelectors: atomicList }) }),
-  RoleBinding: struct({ metadata: 'ObjectMeta', subjects: atomicList, roleRef: atomicStruct }),
-  ClusterRoleBinding: struct({ metadata: 'ObjectMeta', subjects: atomicList, roleRef: atomicStruct }),
-  MutatingWebhookConfiguration: struct({ metadata: 'ObjectMeta', webhooks: keyedList('Webhook', 'name') }),
-  ValidatingWebhookConfiguration: struct({ metadata: 'ObjectMeta', webhooks: keyedList('Webhook', 'name') }),
   Webhook: struct({
     rules: atomicList,
     admissionReviewVersions: atomicList,
@@ -271,58 +165,10 @@ export const types: Record<string, Schema> = {
     objectSelector: 'LabelSelector',
     matchConditions: keyedList(struct({}), 'name'),
   }),
-  NetworkPolicy: struct({
-    metadata: 'ObjectMeta',
-    spec: struct({ podSelector: 'LabelSelector', ingress: atomicList, egress: atomicList, policyTypes: atomicList }),
-  }),
-  Ingress: struct({ metadata: 'ObjectMeta', spec: struct({ rules: atomicList, tls: atomicList }) }),
-  CustomResourceDefinition: struct({
-    metadata: 'ObjectMeta',
-    spec: struct({ versions: atomicList, names: struct({ shortNames: atomicList, categories: atomicList }) }),
-    status: struct({ conditions: conditions(), storedVersions: atomicList }),
-  }),
-  Lease: struct({ metadata: 'ObjectMeta' }),
 };
 
-/** API groups served by kube-apiserver itself; anything else is a custom resource. */
-const builtInGroups = new Set([
-  '',
-  'apps',
-  'batch',
-  'autoscaling',
-  'policy',
-  'networking.k8s.io',
-  'rbac.authorization.k8s.io',
-  'apiextensions.k8s.io',
-  'admissionregistration.k8s.io',
-  'apiregistration.k8s.io',
-  'coordination.k8s.io',
-  'discovery.k8s.io',
-  'events.k8s.io',
-  'storage.k8s.io',
-  'scheduling.k8s.io',
-  'node.k8s.io',
-  'certificates.k8s.io',
-  'authentication.k8s.io',
-  'authorization.k8s.io',
-  'flowcontrol.apiserver.k8s.io',
-  'resource.k8s.io',
-]);
-
-export function isBuiltInGroup(group: string): boolean {
-  return builtInGroups.has(group);
-}
-
-const genericObject = struct({ metadata: 'ObjectMeta' });
-
-/** The schema of a whole object of this kind (custom resources: metadata only, the rest deduced). */
-export function rootSchema(gvk: GroupVersionKind): StructSchema {
-  if (isBuiltInGroup(gvk.group)) {
-    const known = types[gvk.kind];
-    if (known && known.kind === 'struct') return known;
-  }
-  return genericObject;
-}
+/** What a kind without a schema merges as: metadata typed, the rest deduced from the objects. */
+export const genericObject: StructSchema = struct({ metadata: 'ObjectMeta' });
 
 export function resolve(ref: TypeRef | undefined): Schema | undefined {
   if (ref === undefined) return undefined;
@@ -344,45 +190,6 @@ export function fieldSchema(schema: Schema | undefined, field: string): Schema |
 
 export function itemSchema(schema: Schema | undefined): Schema | undefined {
   return schema?.kind === 'list' ? resolve(schema.items) : undefined;
-}
-
-/**
- * Paths (dot-separated) that a freshly constructed Go object of this kind already has, because
- * they are non-pointer structs or `json:"x"` fields without omitempty. Managed fields of a create
- * do not mark them with `.`, as kube-apiserver compares the new object with that zero object.
- */
-export function zeroObjectPaths(gvk: GroupVersionKind): string[] {
-  const paths = ['metadata'];
-  if (!isBuiltInGroup(gvk.group)) return paths;
-  const withTemplate = ['spec', 'spec.template', 'spec.template.metadata', 'spec.template.spec', 'spec.template.spec.containers', 'status'];
-  switch (gvk.kind) {
-    case 'Pod':
-      return [...paths, 'spec', 'spec.containers', 'status'];
-    case 'Deployment':
-      return [...paths, ...withTemplate, 'spec.strategy'];
-    case 'DaemonSet':
-    case 'StatefulSet':
-      return [...paths, ...withTemplate, 'spec.updateStrategy'];
-    case 'ReplicaSet':
-    case 'Job':
-      return [...paths, ...withTemplate];
-    case 'Service':
-      return [...paths, 'spec', 'status', 'status.loadBalancer'];
-    case 'Namespace':
-    case 'Node':
-    case 'HorizontalPodAutoscaler':
-    case 'PodDisruptionBudget':
-    case 'NetworkPolicy':
-    case 'Ingress':
-    case 'CustomResourceDefinition':
-    case 'CronJob':
-      return [...paths, 'spec', 'status'];
-    case 'RoleBinding':
-    case 'ClusterRoleBinding':
-      return [...paths, 'roleRef'];
-    default:
-      return paths;
-  }
 }
 
 /**
