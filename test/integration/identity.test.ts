@@ -54,7 +54,11 @@ function learnerRows(): number {
     db.close();
   }
 }
-const learnerDirs = () => (fs.existsSync(path.join(pg.dataDir, 'learners')) ? fs.readdirSync(path.join(pg.dataDir, 'learners')) : []);
+// One directory per learner (the sandbox keeps its uid table as a file beside them).
+const learnerDirs = () => {
+  const dir = path.join(pg.dataDir, 'learners');
+  return fs.existsSync(dir) ? fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name) : [];
+};
 const footprint = () => ({ learners: learnerRows(), dirs: learnerDirs().length, clusters: acquired.length });
 
 /** The browser's terminal WebSocket, reduced to what these tests need. */
