@@ -23,8 +23,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sourceDir = path.join(root, 'server');
 const outDir = path.join(root, 'dist', 'server');
 
-/** Programs of their own: the server, and what it runs in child processes. */
-const entryPoints = ['main.ts', 'lessons/compile-main.ts'].map((f) => path.join(sourceDir, f));
+/** Programs of their own: the server, and what it runs in child processes (lesson compiler, one embedded cluster per learner). */
+const entryPoints = ['main.ts', 'lessons/compile-main.ts', 'cluster/sim-child.ts'].map((f) => path.join(sourceDir, f));
 
 /**
  * Addons with .node binaries; CommonJS packages loaded through createRequire at run time; and

@@ -39,6 +39,7 @@ export interface PersistenceOptions {
 export class ClusterPersistence {
   private fd: number | undefined;
   private logBytes = 0;
+  private snapshotBytes = 0;
   private detach: (() => void) | undefined;
   private compactQueued = false;
   private readonly compactBytes: number;
@@ -130,7 +131,8 @@ export class ClusterPersistence {
       this.warn(`cluster state: cannot append to ${path.join(this.dir, LOG)}: ${(err as Error).message}`);
       return;
     }
-    if (this.logBytes > this.compactBytes && !this.compactQueued) {
+    // Past the snapshot's own size too, so a large state is not rewritten for every few changes.
+    if (this.logBytes > Math.max(this.compactBytes, this.snapshotBytes) && !this.compactQueued) {
       this.compactQueued = true;
       // After the write that crossed the line has been answered, not inside it.
       setImmediate(() => {
@@ -151,8 +153,10 @@ export class ClusterPersistence {
     const tmp = `${snapshotPath}.tmp`;
     const fd = fs.openSync(tmp, 'w', 0o600);
     try {
-      fs.writeSync(fd, JSON.stringify(store.snapshot()));
+      const text = Buffer.from(JSON.stringify(store.snapshot()), 'utf8');
+      fs.writeSync(fd, text);
       fs.fsyncSync(fd);
+      this.snapshotBytes = text.length;
     } finally {
       fs.closeSync(fd);
     }
@@ -160,7 +164,9 @@ export class ClusterPersistence {
     syncDir(this.dir);
     // A crash here leaves log entries the snapshot already holds: load() skips them by resourceVersion.
     if (this.fd !== undefined) fs.closeSync(this.fd);
-    this.fd = fs.openSync(path.join(this.dir, LOG), 'w', 0o600);
+    const log = path.join(this.dir, LOG);
+    fs.closeSync(fs.openSync(log, 'w', 0o600));
+    this.fd = fs.openSync(log, 'a', 0o600);
     this.logBytes = 0;
   }
 
