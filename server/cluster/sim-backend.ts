@@ -26,6 +26,8 @@ export interface SimBackendOptions {
   heapMb?: number;
   /** How long a cluster may take to start (restoring a large state included). */
   startTimeoutMs?: number;
+  /** A built sim-child.js to run instead of the one beside this module (tests and benches measuring the bundle's child from sources). */
+  childEntry?: string;
 }
 
 /** More unasked exits than this within CRASH_WINDOW_MS stop the automatic restarts. */
@@ -127,7 +129,7 @@ export class SimBackend implements ClusterBackend {
 
   private spawn(learnerId: string): Child {
     const config: ChildConfig = { stateDir: this.stateDir(learnerId), host: '127.0.0.1' };
-    const entry = childEntry();
+    const entry = this.options.childEntry ? { file: this.options.childEntry, execArgv: [] } : childEntry();
     const proc = fork(entry.file, [], {
       execArgv: [...entry.execArgv, `--max-old-space-size=${this.heapMb}`, '--max-semi-space-size=1'],
       env: {
