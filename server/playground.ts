@@ -133,7 +133,7 @@ export async function startPlayground(overrides: Partial<Config> & { logger?: Lo
     logger: logger.child({ part: 'cluster' }),
   });
   terminals.onEnd((learnerId) => idle.unused(learnerId));
-  backend.onUnexpectedExit?.((learnerId, message) => terminals.notice(learnerId, message));
+  backend.onClusterNotice?.((learnerId, message) => terminals.notice(learnerId, message));
 
   const token = config.token ?? randomToken();
   // The port is needed for cookie names before listening; with port 0 we learn it after listen.

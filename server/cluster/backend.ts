@@ -27,10 +27,10 @@ export interface ClusterBackend {
   /** Frees what acquire made for this session (a no-op for shared clusters). */
   release(sessionId: string): Promise<void>;
   /**
-   * Tells `listener` when a learner's cluster ended without being asked to (a crash), with a
-   * sentence for the learner. Backends whose clusters cannot crash that way omit it.
+   * Tells `listener`, with a sentence for the learner, when their cluster ended without being
+   * asked to (a crash) and when it runs again. Backends whose clusters cannot crash that way omit it.
    */
-  onUnexpectedExit?(listener: (learnerId: string, message: string) => void): void;
+  onClusterNotice?(listener: (learnerId: string, message: string) => void): void;
   /** Stops everything the backend started. */
   close(): Promise<void>;
 }

@@ -80,7 +80,7 @@ export class SimBackend implements ClusterBackend {
     return 'embedded cluster (one per learner, in a process of its own)';
   }
 
-  onUnexpectedExit(listener: (learnerId: string, message: string) => void): void {
+  onClusterNotice(listener: (learnerId: string, message: string) => void): void {
     this.exitListeners.push(listener);
   }
 
@@ -111,23 +111,36 @@ export class SimBackend implements ClusterBackend {
       }
       child = this.spawn(learnerId);
     }
-    const { url, kubeconfig } = await child.ready;
-    // The server's own copy, outside the learner's home; rewritten only when it changed.
-    let current: string | undefined;
-    try {
-      current = fs.readFileSync(ws.kubeconfigPath, 'utf8');
-    } catch {
-      current = undefined;
-    }
-    if (current !== kubeconfig) {
-      const tmp = `${ws.kubeconfigPath}.tmp`;
-      fs.writeFileSync(tmp, kubeconfig, { mode: 0o600 });
-      fs.renameSync(tmp, ws.kubeconfigPath);
-    }
+    const { url } = await child.ready;
     return { kubeconfigPath: ws.kubeconfigPath, context: 'playground', env: { KUBECONFIG: ws.kubeconfigPath }, pathPrepend: [], revision: url };
   }
 
-  private spawn(learnerId: string): Child {
+  /** The server's own copy of the kubeconfig, outside the learner's home; rewritten only when it changed. */
+  private writeKubeconfig(learnerId: string, kubeconfig: string): void {
+    const file = learnerWorkspace(this.options.dataDir, learnerId).kubeconfigPath;
+    let current: string | undefined;
+    try {
+      current = fs.readFileSync(file, 'utf8');
+    } catch {
+      current = undefined;
+    }
+    if (current === kubeconfig) return;
+    const tmp = `${file}.tmp`;
+    fs.writeFileSync(tmp, kubeconfig, { mode: 0o600 });
+    fs.renameSync(tmp, file);
+  }
+
+  private notice(learnerId: string, message: string, log?: Logger): void {
+    for (const l of this.exitListeners) {
+      try {
+        l(learnerId, message);
+      } catch (err) {
+        log?.error({ err }, 'cluster notice listener failed');
+      }
+    }
+  }
+
+  private spawn(learnerId: string, restarting = false): Child {
     const config: ChildConfig = { stateDir: this.stateDir(learnerId), host: '127.0.0.1' };
     const entry = this.options.childEntry ? { file: this.options.childEntry, execArgv: [] } : childEntry();
     const proc = fork(entry.file, [], {
@@ -164,7 +177,15 @@ export class SimBackend implements ClusterBackend {
       if (m?.type === 'ready') {
         clearTimeout(startTimer);
         log?.info({ url: m.url, restoredObjects: m.restored.objects, replayed: m.restored.replayed }, 'embedded cluster ready');
+        // Before anyone is told it is ready: a restarted cluster listens on a new port, and the learner's kubectl reads this file.
+        try {
+          this.writeKubeconfig(learnerId, m.kubeconfig);
+        } catch (err) {
+          onFailed(new Error(`the cluster's kubeconfig cannot be written: ${(err as Error).message}`));
+          return;
+        }
         onReady({ url: m.url, kubeconfig: m.kubeconfig });
+        if (restarting) this.notice(learnerId, 'Your cluster is running again.', log);
       } else if (m?.type === 'failed') {
         clearTimeout(startTimer);
         onFailed(new Error(`the cluster could not start: ${m.message}`));
@@ -187,15 +208,9 @@ export class SimBackend implements ClusterBackend {
       const message = restart
         ? `Your cluster stopped unexpectedly (${reason}). It is restarting from its saved state; the last request may not have been applied.`
         : `Your cluster stopped unexpectedly (${reason}), ${times.length} times in a few minutes: it is not restarted for now. Your saved state is kept.`;
-      for (const l of this.exitListeners) {
-        try {
-          l(learnerId, message);
-        } catch (err) {
-          log?.error({ err }, 'cluster exit listener failed');
-        }
-      }
+      this.notice(learnerId, message, log);
       if (restart) {
-        const again = this.spawn(learnerId);
+        const again = this.spawn(learnerId, true);
         again.ready.catch((err: unknown) => log?.error({ err }, 'embedded cluster restart failed'));
       }
     });

@@ -46,7 +46,7 @@ async function ok(access: ClusterAccess, args: string[], input?: string): Promis
 
 /** Resolves with the message the backend gives when the learner's cluster ends unasked. */
 function nextExit(backend: SimBackend, learnerId: string): Promise<string> {
-  return new Promise((resolve) => backend.onUnexpectedExit((id, message) => id === learnerId && resolve(message)));
+  return new Promise((resolve) => backend.onClusterNotice((id, message) => id === learnerId && message.startsWith('Your cluster stopped') && resolve(message)));
 }
 
 const credentials = (file: string) => {
