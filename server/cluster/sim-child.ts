@@ -9,11 +9,13 @@
  *
  * IPC: the child sends `{type:'ready', url, kubeconfig, restored}` or `{type:'failed', message}`,
  * and `{type:'warn', message}` for damaged state files; the parent sends `{type:'stop'}`. The
- * child also stops when the parent goes away (IPC disconnect).
+ * child also stops when the parent goes away (IPC disconnect). The same entry runs as a worker
+ * thread (messages through parentPort) for the containment benchmark's comparison.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { parentPort } from 'node:worker_threads';
 import { EmbeddedCluster } from '../sim/cluster.js';
 import { ClusterPersistence } from '../sim/storage/persistence.js';
 import { createServingCert, type ServingCert } from '../sim/apiserver/tls.js';
@@ -57,13 +59,17 @@ function identity(stateDir: string, host: string, warn: (m: string) => void): Id
   return fresh;
 }
 
-function send(m: ChildMessage): void {
-  process.send?.(m);
+function send(m: ChildMessage, then?: () => void): void {
+  if (parentPort) {
+    parentPort.postMessage(m);
+    then?.();
+  } else if (process.send) process.send(m, () => then?.());
+  else then?.();
 }
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.PLAYGROUND_SIM_CHILD ?? '{}') as ChildConfig;
-  if (!config.stateDir || !config.host || !process.send) throw new Error('sim-child is started by the server (sim-backend.ts), not by hand');
+  if (!config.stateDir || !config.host || !(process.send || parentPort)) throw new Error('sim-child is started by the server (sim-backend.ts), not by hand');
   const warn = (message: string) => send({ type: 'warn', message });
   fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
   const persistence = new ClusterPersistence(config.stateDir, { warn });
@@ -87,16 +93,16 @@ async function main(): Promise<void> {
       await cluster.stop().catch(() => {});
       process.exit(0);
     })());
-  process.on('message', (m: ParentMessage) => {
+  const onMessage = (m: ParentMessage) => {
     if (m?.type === 'stop') void stop();
-  });
+  };
+  if (parentPort) parentPort.on('message', onMessage);
+  else process.on('message', onMessage);
   process.on('disconnect', () => void stop());
   process.on('SIGTERM', () => void stop());
   send({ type: 'ready', url: cluster.url, kubeconfig: cluster.kubeconfig(), restored: { objects, replayed: loaded.replayed } });
 }
 
 main().catch((err: unknown) => {
-  const m: ChildMessage = { type: 'failed', message: err instanceof Error ? err.message : String(err) };
-  if (process.send) process.send(m, () => process.exit(1));
-  else process.exit(1);
+  send({ type: 'failed', message: err instanceof Error ? err.message : String(err) }, () => process.exit(1));
 });
