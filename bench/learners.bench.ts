@@ -11,7 +11,7 @@
  * process until it answers over IPC (what any process-per-cluster design pays at least).
  */
 import { spawn, spawnSync, execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import readline from 'node:readline';
@@ -58,6 +58,14 @@ function tree(root: number): number[] {
   for (let i = 0; i < out.length; i++) for (const p of all) if (p.ppid === out[i]) out.push(p.pid);
   return out;
 }
+/** Proportional set size: shared pages (node's own code, mapped once for every process) split among their users. */
+const pssOf = (pid: number) => {
+  try {
+    return Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? NaN) / 1024;
+  } catch {
+    return NaN;
+  }
+};
 const treeRss = (root: number) => tree(root).reduce((n, pid) => n + (safeRss(pid) ?? 0), 0);
 const treeListening = (root: number) => tree(root).reduce((n, pid) => n + listeningSockets(pid), 0);
 const safeRss = (pid: number) => {
@@ -205,6 +213,7 @@ async function playground(): Promise<string[]> {
     await sleep(IDLE_MS);
     const idleTotal = treeRss(server);
     const children = clusterPids().map((pid) => rssOf(pid).rss);
+    const childrenPss = clusterPids().map(pssOf);
     const serverAlone = rssOf(server).rss;
     const manifest = bookinfo();
     let bookinfoPerLearner: number | undefined;
@@ -229,7 +238,7 @@ async function playground(): Promise<string[]> {
       `  first learner since start, connect to prompt: ${Math.round(first.ms)} ms (loads the terminal and cluster code)`,
       `  baseline once that learner came and went: server ${f1(baseline.rss)} MiB RSS, ${baseline.listening} listening sockets`,
       `  first terminal of a new learner, connect to prompt: median ${Math.round(median(learners.map((l) => l.ms)))} ms (each: ${learners.map((l) => Math.round(l.ms)).join(', ')})`,
-      `  memory per learner, idle terminal: ${f1((idleTotal - baseline.rss) / LEARNERS)} MiB (cluster process median ${f1(median(children))} MiB; server +${f1((serverAlone - baseline.rss) / LEARNERS)} MiB per learner)`,
+      `  memory per learner, idle terminal: ${f1((idleTotal - baseline.rss) / LEARNERS)} MiB (cluster process median ${f1(median(children))} MiB RSS, ${f1(median(childrenPss))} MiB PSS with ${LEARNERS} of them sharing node's pages; server +${f1((serverAlone - baseline.rss) / LEARNERS)} MiB per learner)`,
       ...(bookinfoPerLearner !== undefined ? [`  memory per learner with Bookinfo running (${WITH_BOOKINFO} learners): ${f1(bookinfoPerLearner)} MiB`] : []),
       `  idle release: every cluster stopped ${f1(releasedMs / 1000)} s after the last terminal closed (reap 2 s + release 2 s)`,
       `  after release: server ${f1(after.rss)} MiB RSS (${f1((after.rss / baseline.rss - 1) * 100)}% vs baseline), ${after.listening} listening sockets (baseline ${baseline.listening}), ${clusterPids().length} cluster processes`,
