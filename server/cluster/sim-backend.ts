@@ -96,7 +96,7 @@ export class SimBackend implements ClusterBackend {
     return out;
   }
 
-  async acquire(learnerId: string): Promise<ClusterAccess> {
+  async acquire(learnerId: string, retried = false): Promise<ClusterAccess> {
     if (this.closed) throw new Error('the playground is shutting down');
     const ws = learnerWorkspace(this.options.dataDir, learnerId);
     let child = this.children.get(learnerId);
@@ -111,7 +111,14 @@ export class SimBackend implements ClusterBackend {
       }
       child = this.spawn(learnerId);
     }
-    const { url } = await child.ready;
+    let url: string;
+    try {
+      ({ url } = await child.ready);
+    } catch (err) {
+      // Released (idle) while it was starting for this caller: start it again, once.
+      if (err instanceof StoppedWhileStarting && !retried) return this.acquire(learnerId, true);
+      throw err;
+    }
     return { kubeconfigPath: ws.kubeconfigPath, context: 'playground', env: { KUBECONFIG: ws.kubeconfigPath }, pathPrepend: [], revision: url };
   }
 
@@ -145,8 +152,9 @@ export class SimBackend implements ClusterBackend {
     const entry = this.options.childEntry ? { file: this.options.childEntry, execArgv: [] } : childEntry();
     const proc = fork(entry.file, [], {
       execArgv: [...entry.execArgv, `--max-old-space-size=${this.heapMb}`, '--max-semi-space-size=1'],
+      // Not the server's environment (its token among it): only what node and tsx need.
       env: {
-        ...process.env,
+        ...pick(process.env, ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'NODE_ENV']),
         PLAYGROUND_SIM_CHILD: JSON.stringify(config),
         // Fewer malloc arenas: a child's RSS is most of a learner's memory.
         GLIBC_TUNABLES: 'glibc.malloc.arena_max=2:glibc.malloc.trim_threshold=131072',
@@ -197,7 +205,7 @@ export class SimBackend implements ClusterBackend {
     proc.once('exit', (code, signal) => {
       clearTimeout(startTimer);
       if (this.children.get(learnerId) === child) this.children.delete(learnerId);
-      if (child.stopping) return;
+      if (child.stopping) return onFailed(new StoppedWhileStarting());
       const reason = describeExit(code, signal, child.stderr);
       onFailed(new Error(`the cluster stopped (${reason})`));
       log?.error({ code, signal, stderr: child.stderr.slice(-1024) }, `embedded cluster process ended unexpectedly: ${reason}`);
@@ -246,6 +254,18 @@ export class SimBackend implements ClusterBackend {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.children.keys()].map((id) => this.release(id)));
+  }
+}
+
+function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of names) if (env[n] !== undefined) out[n] = env[n]!;
+  return out;
+}
+
+class StoppedWhileStarting extends Error {
+  constructor() {
+    super('the cluster was stopped while it started');
   }
 }
 

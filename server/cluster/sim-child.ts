@@ -71,6 +71,18 @@ async function main(): Promise<void> {
   const config = JSON.parse(process.env.PLAYGROUND_SIM_CHILD ?? '{}') as ChildConfig;
   if (!config.stateDir || !config.host || !(process.send || parentPort)) throw new Error('sim-child is started by the server (sim-backend.ts), not by hand');
   const warn = (message: string) => send({ type: 'warn', message });
+  // Listening from the start: a stop asked for while the cluster starts is done once it has started.
+  let stopRequested = false;
+  let stop = () => {
+    stopRequested = true;
+  };
+  const onMessage = (m: ParentMessage) => {
+    if (m?.type === 'stop') stop();
+  };
+  if (parentPort) parentPort.on('message', onMessage);
+  else process.on('message', onMessage);
+  process.on('disconnect', () => stop());
+  process.on('SIGTERM', () => stop());
   fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
   const persistence = new ClusterPersistence(config.stateDir, { warn });
   const id = identity(config.stateDir, config.host, warn);
@@ -87,19 +99,13 @@ async function main(): Promise<void> {
   persistence.attach(cluster.store);
 
   let stopping: Promise<void> | undefined;
-  const stop = () =>
-    (stopping ??= (async () => {
+  stop = () =>
+    void (stopping ??= (async () => {
       persistence.close(cluster.store);
       await cluster.stop().catch(() => {});
       process.exit(0);
     })());
-  const onMessage = (m: ParentMessage) => {
-    if (m?.type === 'stop') void stop();
-  };
-  if (parentPort) parentPort.on('message', onMessage);
-  else process.on('message', onMessage);
-  process.on('disconnect', () => void stop());
-  process.on('SIGTERM', () => void stop());
+  if (stopRequested) return stop();
   send({ type: 'ready', url: cluster.url, kubeconfig: cluster.kubeconfig(), restored: { objects, replayed: loaded.replayed } });
 }
 
