@@ -109,7 +109,9 @@ export async function startPlayground(overrides: Partial<Config> & { logger?: Lo
     stepChecks: (trackId, stepId) => lessons.stepChecks(trackId, stepId),
     contextFor: async (learnerId) => {
       const spec = await shellSpec(learnerId)();
-      const kubeconfigPath = spec.env.KUBECONFIG!;
+      const kubeconfigPath = spec.env.KUBECONFIG;
+      // The banner says why (e.g. a cluster that keeps running out of memory); the step's checks say the same.
+      if (!kubeconfigPath) throw new Error(spec.banner?.split('\r\n').find((l) => l.startsWith('The cluster is not available')) ?? 'The cluster is not available.');
       let cached = kubeConfigs.get(learnerId);
       // Loaded when a step first has something to check: the kubeconfig reader and the checks' objects client.
       const { createCheckContext, loadKubeConfig } = await import('./checks/context.js');

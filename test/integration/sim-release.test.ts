@@ -42,11 +42,15 @@ afterAll(() => {
 describe('idle release, driving the backend', () => {
   it(`RSS and listening sockets return to within 10% of baseline after ${LEARNERS} learners come and go`, async () => {
     // The bundle's child, as `npm start` runs it (a tsx child costs four times the CPU to start).
-    const built = spawnSync(process.execPath, [path.join(projectRoot, 'scripts', 'build-server.mjs')], { cwd: projectRoot, encoding: 'utf8' });
+    // Into a folder of its own (inside the checkout, so node_modules resolve): another test may rebuild dist/ meanwhile.
+    fs.mkdirSync(path.join(projectRoot, '.tmp'), { recursive: true });
+    const buildDir = fs.mkdtempSync(path.join(projectRoot, '.tmp', 'build-'));
+    dirs.push(buildDir);
+    const built = spawnSync(process.execPath, [path.join(projectRoot, 'scripts', 'build-server.mjs'), '--outdir', path.join(buildDir, 'server')], { cwd: projectRoot, encoding: 'utf8' });
     expect(built.status, built.stderr).toBe(0);
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sim-release-'));
     dirs.push(dataDir);
-    const backend = new SimBackend({ dataDir, childEntry: path.join(projectRoot, 'dist', 'server', 'cluster', 'sim-child.js') });
+    const backend = new SimBackend({ dataDir, childEntry: path.join(buildDir, 'server', 'cluster', 'sim-child.js') });
     const idle = new IdleRelease({ backend, idleMs: 200, inUse: () => false });
     const cycle = async (id: string) => {
       await backend.acquire(id);
