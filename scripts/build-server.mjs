@@ -12,7 +12,8 @@
  * Native addons stay external (they load their .node files relative to their package), as do
  * packages the server reaches only through createRequire.
  *
- * Usage: node scripts/build-server.mjs
+ * Usage: node scripts/build-server.mjs [--outdir DIR]   (default dist/server; tests that run the
+ * built code while another test rebuilds dist/ build into a folder of their own)
  */
 import { cp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -21,10 +22,11 @@ import { build } from 'esbuild';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const sourceDir = path.join(root, 'server');
-const outDir = path.join(root, 'dist', 'server');
+const outdirFlag = process.argv.indexOf('--outdir');
+const outDir = outdirFlag === -1 ? path.join(root, 'dist', 'server') : path.resolve(process.argv[outdirFlag + 1]);
 
-/** Programs of their own: the server, and what it runs in child processes. */
-const entryPoints = ['main.ts', 'lessons/compile-main.ts'].map((f) => path.join(sourceDir, f));
+/** Programs of their own: the server, and what it runs in child processes (lesson compiler, one embedded cluster per learner). */
+const entryPoints = ['main.ts', 'lessons/compile-main.ts', 'cluster/sim-child.ts'].map((f) => path.join(sourceDir, f));
 
 /**
  * Addons with .node binaries; CommonJS packages loaded through createRequire at run time; and
@@ -69,7 +71,7 @@ async function main() {
   // (the embedded cluster's system manifests: server/sim/addons/core/system-workloads.ts).
   for (const dir of runtimeFiles) await cp(path.join(sourceDir, dir), path.join(outDir, dir), { recursive: true });
   // What each output holds, for `npm run bench -- memory` and for anyone asking why it is big.
-  await writeFile(path.join(root, 'dist', 'server-meta.json'), JSON.stringify(result.metafile));
+  await writeFile(path.join(outDir, '..', 'server-meta.json'), JSON.stringify(result.metafile));
   const main = Object.values(result.metafile.outputs).find((o) => o.entryPoint?.endsWith('server/main.ts'));
   const kib = (n) => `${Math.round(n / 1024)} KiB`;
   console.log(`server built into ${path.relative(root, outDir)}/ in ${Date.now() - started} ms (main.js ${main ? kib(main.bytes) : '?'}, ${Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js')).length} files)`);

@@ -9,6 +9,7 @@ import { pino, type Logger } from 'pino';
 import { projectRoot, resolveConfig, type Config } from './config.js';
 import { createBackend } from './cluster/index.js';
 import type { ClusterBackend } from './cluster/backend.js';
+import { IdleRelease } from './cluster/idle-release.js';
 import { kubectlStatus, projectToolsDir, type ToolStatus } from './cluster/tools.js';
 import { Auth, randomToken } from './http/auth.js';
 import { createApp } from './http/app.js';
@@ -60,7 +61,7 @@ export async function startPlayground(
   else logger.warn(kubectl.installHint);
 
   const progress = new ProgressStore(config.dataDir);
-  const backend = await createBackend(config).catch((err: unknown) => {
+  const backend = await createBackend(config, logger.child({ part: 'cluster' })).catch((err: unknown) => {
     progress.close();
     throw err;
   });
@@ -83,6 +84,7 @@ export async function startPlayground(
   });
   const terminalUpgrade = createTerminalUpgrade({ sessions: terminals, maxPayload: MAX_WS_FRAME_BYTES });
 
+  const clusterRevisions = new Map<string, string>();
   const shellSpec = (learnerId: string) => async (): Promise<ShellSpec> => {
     const workspace = learnerWorkspace(config.dataDir, learnerId);
     const banner: string[] = [];
@@ -92,6 +94,8 @@ export async function startPlayground(
     try {
       const access = await backend.acquire(learnerId);
       kubeconfig = access.kubeconfigPath;
+      idle.touch(learnerId);
+      clusterRevisions.set(learnerId, access.revision ?? '');
       Object.assign(env, access.env);
       pathPrepend = access.pathPrepend;
       banner.push(`Welcome to istio-playground. kubectl talks to: ${backend.describe()}.`);
@@ -114,18 +118,33 @@ export async function startPlayground(
     stepChecks: (trackId, stepId) => lessons.stepChecks(trackId, stepId),
     contextFor: async (learnerId) => {
       const spec = await shellSpec(learnerId)();
-      const kubeconfigPath = spec.env.KUBECONFIG!;
+      const kubeconfigPath = spec.env.KUBECONFIG;
+      // The banner says why (e.g. a cluster that keeps running out of memory); the step's checks say the same.
+      if (!kubeconfigPath) throw new Error(spec.banner?.split('\r\n').find((l) => l.startsWith('The cluster is not available')) ?? 'The cluster is not available.');
       let cached = kubeConfigs.get(learnerId);
       // Loaded when a step first has something to check: the kubeconfig reader and the checks' objects client.
       const { createCheckContext, loadKubeConfig } = await import('./checks/context.js');
-      if (!cached || cached.path !== kubeconfigPath) {
-        cached = { path: kubeconfigPath, kc: loadKubeConfig(kubeconfigPath) };
+      // A restarted embedded cluster listens elsewhere: same file, new contents.
+      const revision = `${kubeconfigPath}\u0000${clusterRevisions.get(learnerId) ?? ''}`;
+      if (!cached || cached.path !== revision) {
+        cached = { path: revision, kc: loadKubeConfig(kubeconfigPath) };
         kubeConfigs.set(learnerId, cached);
       }
       return createCheckContext({ kc: cached.kc, transcript: () => terminals.transcript(learnerId), shell: { cwd: spec.cwd, env: spec.env } });
     },
   });
   terminals.onActivity((learnerId) => checks.activity(learnerId));
+
+  // A learner's cluster lives while they use it: released after the idle timeout once no
+  // terminal and no watched step remains, restored from its saved state on the next use.
+  const idle = new IdleRelease({
+    backend,
+    idleMs: config.idleTimeoutSeconds * 1000,
+    inUse: (learnerId) => terminals.has(learnerId) || checks.watching(learnerId),
+    logger: logger.child({ part: 'cluster' }),
+  });
+  terminals.onEnd((learnerId) => idle.unused(learnerId));
+  backend.onClusterNotice?.((learnerId, message) => terminals.notice(learnerId, message));
 
   const token = config.token ?? randomToken();
   // The port is needed for cookie names before listening; with port 0 we learn it after listen.
@@ -185,6 +204,7 @@ export async function startPlayground(
     (closing ??= (async () => {
       logger.info('shutting down');
       checks.close();
+      idle.close();
       await terminals.closeAll();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -154,6 +154,13 @@ export class CheckEngine {
     return fresh?.state ?? state;
   }
 
+  /** Whether some page is watching one of the learner's steps. */
+  watching(learnerId: string): boolean {
+    const prefix = `${learnerId}\u0000`;
+    for (const key of this.subs.keys()) if (key.startsWith(prefix)) return true;
+    return false;
+  }
+
   /** Terminal activity: the learner may have just changed the cluster; look again soon. */
   activity(learnerId: string): void {
     const prefix = `${learnerId}\u0000`;

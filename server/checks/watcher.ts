@@ -100,8 +100,12 @@ export class StepWatcher {
     this.running = true;
     this.again = false;
     try {
-      const ctx = await this.options.context();
-      const verdict = await evaluateStep(this.options.checks, ctx);
+      // No context (the learner's cluster cannot be started): as unreachable as a cluster that does not answer.
+      const ctx = await this.options.context().catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+      const verdict: StepVerdict =
+        ctx instanceof Error
+          ? { state: 'unreachable', message: ctx.message, durationMs: 0, checks: this.options.checks.map((c) => ({ title: c.title, passed: false, found: 'the cluster is unreachable', ...(c.hint ? { hint: c.hint } : {}) })) }
+          : await evaluateStep(this.options.checks, ctx);
       if (this.stopped) return;
       this.last = verdict;
       this.options.onVerdict(verdict);
@@ -111,7 +115,7 @@ export class StepWatcher {
         this.retryMs = Math.min(this.retryMs * 2, 15_000);
       } else {
         this.retryMs = 1000;
-        if (!this.watching) void this.startWatches(ctx);
+        if (!this.watching && !(ctx instanceof Error)) void this.startWatches(ctx);
       }
     } catch (err) {
       this.options.logger.warn({ err }, 'step checks could not be evaluated');

@@ -14,6 +14,8 @@ export interface ClusterAccess {
   env: Record<string, string>;
   /** Directories to put in front of PATH (e.g. the sim's istioctl). */
   pathPrepend: string[];
+  /** Changes when the same kubeconfig file now names another server (a restarted embedded cluster). */
+  revision?: string;
 }
 
 export interface ClusterBackend {
@@ -24,6 +26,11 @@ export interface ClusterBackend {
   acquire(sessionId: string): Promise<ClusterAccess>;
   /** Frees what acquire made for this session (a no-op for shared clusters). */
   release(sessionId: string): Promise<void>;
+  /**
+   * Tells `listener`, with a sentence for the learner, when their cluster ended without being
+   * asked to (a crash) and when it runs again. Backends whose clusters cannot crash that way omit it.
+   */
+  onClusterNotice?(listener: (learnerId: string, message: string) => void): void;
   /** Stops everything the backend started. */
   close(): Promise<void>;
 }

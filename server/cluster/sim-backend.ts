@@ -1,48 +1,278 @@
 /**
- * The embedded cluster as a backend: one independent in-process cluster per learner, so
- * nothing one learner does is visible to another, started on first use (well under a second).
+ * The embedded cluster as a backend: one independent cluster per learner, each in a child
+ * process of its own (sim-child.ts) with a capped heap, so nothing a learner sends their
+ * cluster — a V8 fatal error included — ends the server or another learner's cluster.
+ *
+ * A cluster's state lives in data/learners/<id>/cluster/ (outside the learner's home): it
+ * survives release() (idle learners), a crash of its child and a restart of the server. A
+ * child that dies unasked is logged, its learner is told, and it is started again from that
+ * state at once, unless it keeps dying (then the next acquire says so).
  */
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs';
-import { EmbeddedCluster } from '../sim/cluster.js';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Logger } from 'pino';
 import type { ClusterAccess, ClusterBackend } from './backend.js';
+import type { ChildConfig, ChildMessage, ParentMessage } from './sim-child.js';
 import { learnerWorkspace } from '../learners/workspace.js';
+
+export interface SimBackendOptions {
+  dataDir: string;
+  logger?: Logger;
+  /** V8 old-space cap of each cluster's process, in MB: one cluster cannot eat the machine. */
+  heapMb?: number;
+  /** How long a cluster may take to start (restoring a large state included). */
+  startTimeoutMs?: number;
+  /** A built sim-child.js to run instead of the one beside this module (tests and benches measuring the bundle's child from sources). */
+  childEntry?: string;
+}
+
+/** More unasked exits than this within CRASH_WINDOW_MS stop the automatic restarts. */
+const MAX_CRASHES = 3;
+const CRASH_WINDOW_MS = 5 * 60_000;
+const STOP_GRACE_MS = 5_000;
+const STDERR_TAIL = 4096;
+export const DEFAULT_CLUSTER_HEAP_MB = 256;
+
+interface Child {
+  proc: ChildProcess;
+  ready: Promise<{ url: string; kubeconfig: string }>;
+  /** Set when we asked it to stop: its exit is then no crash. */
+  stopping: Promise<void> | undefined;
+  exited: Promise<void>;
+  stderr: string;
+}
+
+const here = fileURLToPath(import.meta.url);
+
+/**
+ * The child's program: the built dist/server/cluster/sim-child.js next to the bundle (this
+ * module is in dist/server/main.js or a chunk under dist/server/chunks/), else the TypeScript
+ * source run through tsx (npm run dev, tests).
+ */
+function childEntry(): { file: string; execArgv: string[] } {
+  if (here.endsWith('.js')) {
+    const dir = path.dirname(here);
+    const built = [path.join(dir, 'cluster', 'sim-child.js'), path.join(dir, '..', 'cluster', 'sim-child.js'), path.join(dir, 'sim-child.js')].find((f) => existsSync(f));
+    if (built) return { file: built, execArgv: [] };
+  }
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+  return { file: path.join(path.dirname(here), 'sim-child.ts'), execArgv: ['--import', tsx] };
+}
 
 export class SimBackend implements ClusterBackend {
   readonly name = 'sim' as const;
-  private readonly clusters = new Map<string, Promise<EmbeddedCluster>>();
+  private readonly children = new Map<string, Child>();
+  private readonly crashes = new Map<string, number[]>();
+  private readonly lastFailure = new Map<string, string>();
+  private readonly exitListeners: ((learnerId: string, message: string) => void)[] = [];
+  private readonly heapMb: number;
+  private closed = false;
 
-  constructor(private readonly options: { dataDir: string }) {}
+  constructor(private readonly options: SimBackendOptions) {
+    this.heapMb = options.heapMb ?? DEFAULT_CLUSTER_HEAP_MB;
+  }
 
   describe(): string {
-    return 'embedded cluster (one per learner, in-process)';
+    return 'embedded cluster (one per learner, in a process of its own)';
   }
 
-  /** The learner's running cluster, if any (for step checks and tests). */
-  async clusterOf(learnerId: string): Promise<EmbeddedCluster | undefined> {
-    return this.clusters.get(learnerId);
+  onClusterNotice(listener: (learnerId: string, message: string) => void): void {
+    this.exitListeners.push(listener);
   }
 
-  async acquire(learnerId: string): Promise<ClusterAccess> {
+  /** Where a learner's cluster state is kept: beside their home, never inside it. */
+  stateDir(learnerId: string): string {
+    return path.join(learnerWorkspace(this.options.dataDir, learnerId).root, 'cluster');
+  }
+
+  /** Pids of the running cluster processes, by learner (for benchmarks and tests). */
+  pids(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const [id, c] of this.children) if (c.proc.pid !== undefined && !c.stopping) out.set(id, c.proc.pid);
+    return out;
+  }
+
+  async acquire(learnerId: string, retried = false): Promise<ClusterAccess> {
+    if (this.closed) throw new Error('the playground is shutting down');
     const ws = learnerWorkspace(this.options.dataDir, learnerId);
-    let cluster = this.clusters.get(learnerId);
-    if (!cluster) {
-      const starting = EmbeddedCluster.start({ host: '127.0.0.1', port: 0, workloads: true });
-      starting.catch(() => this.clusters.delete(learnerId));
-      this.clusters.set(learnerId, starting);
-      cluster = starting;
+    let child = this.children.get(learnerId);
+    if (child?.stopping) {
+      await child.stopping;
+      child = this.children.get(learnerId);
     }
-    const started = await cluster;
-    fs.writeFileSync(ws.kubeconfigPath, started.kubeconfig(), { mode: 0o600 });
-    return { kubeconfigPath: ws.kubeconfigPath, context: 'playground', env: { KUBECONFIG: ws.kubeconfigPath }, pathPrepend: [] };
+    if (!child) {
+      const recent = this.recentCrashes(learnerId);
+      if (recent >= MAX_CRASHES) {
+        throw new Error(`your cluster stopped ${recent} times in the last ${CRASH_WINDOW_MS / 60_000} minutes (${this.lastFailure.get(learnerId) ?? 'unknown reason'}); it is not restarted for now. Your saved state is kept.`);
+      }
+      child = this.spawn(learnerId);
+    }
+    let url: string;
+    try {
+      ({ url } = await child.ready);
+    } catch (err) {
+      // Released (idle) while it was starting for this caller: start it again, once.
+      if (err instanceof StoppedWhileStarting && !retried) return this.acquire(learnerId, true);
+      throw err;
+    }
+    return { kubeconfigPath: ws.kubeconfigPath, context: 'playground', env: { KUBECONFIG: ws.kubeconfigPath }, pathPrepend: [], revision: url };
   }
 
+  /** The server's own copy of the kubeconfig, outside the learner's home; rewritten only when it changed. */
+  private writeKubeconfig(learnerId: string, kubeconfig: string): void {
+    const file = learnerWorkspace(this.options.dataDir, learnerId).kubeconfigPath;
+    let current: string | undefined;
+    try {
+      current = fs.readFileSync(file, 'utf8');
+    } catch {
+      current = undefined;
+    }
+    if (current === kubeconfig) return;
+    const tmp = `${file}.tmp`;
+    fs.writeFileSync(tmp, kubeconfig, { mode: 0o600 });
+    fs.renameSync(tmp, file);
+  }
+
+  private notice(learnerId: string, message: string, log?: Logger): void {
+    for (const l of this.exitListeners) {
+      try {
+        l(learnerId, message);
+      } catch (err) {
+        log?.error({ err }, 'cluster notice listener failed');
+      }
+    }
+  }
+
+  private spawn(learnerId: string, restarting = false): Child {
+    const config: ChildConfig = { stateDir: this.stateDir(learnerId), host: '127.0.0.1' };
+    const entry = this.options.childEntry ? { file: this.options.childEntry, execArgv: [] } : childEntry();
+    const proc = fork(entry.file, [], {
+      execArgv: [...entry.execArgv, `--max-old-space-size=${this.heapMb}`, '--max-semi-space-size=1'],
+      // Not the server's environment (its token among it): only what node and tsx need.
+      env: {
+        ...pick(process.env, ['PATH', 'HOME', 'TMPDIR', 'LANG', 'TZ', 'NODE_ENV']),
+        PLAYGROUND_SIM_CHILD: JSON.stringify(config),
+        // Fewer malloc arenas: a child's RSS is most of a learner's memory.
+        GLIBC_TUNABLES: 'glibc.malloc.arena_max=2:glibc.malloc.trim_threshold=131072',
+      },
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      serialization: 'json',
+    });
+    const log = this.options.logger?.child({ learnerId, pid: proc.pid });
+    let onReady!: (v: { url: string; kubeconfig: string }) => void;
+    let onFailed!: (e: Error) => void;
+    const ready = new Promise<{ url: string; kubeconfig: string }>((resolve, reject) => {
+      onReady = resolve;
+      onFailed = reject;
+    });
+    ready.catch(() => {}); // awaited by acquire; a child nobody waits for must not count as unhandled
+    const child: Child = { proc, ready, stopping: undefined, exited: new Promise((resolve) => proc.once('exit', () => resolve())), stderr: '' };
+    this.children.set(learnerId, child);
+    const startTimer = setTimeout(() => {
+      onFailed(new Error(`the cluster did not start within ${(this.options.startTimeoutMs ?? 60_000) / 1000} s`));
+      proc.kill('SIGKILL');
+    }, this.options.startTimeoutMs ?? 60_000);
+    startTimer.unref();
+    proc.stderr?.setEncoding('utf8');
+    proc.stderr?.on('data', (d: string) => {
+      child.stderr = (child.stderr + d).slice(-STDERR_TAIL);
+    });
+    proc.on('message', (m: ChildMessage) => {
+      if (m?.type === 'ready') {
+        clearTimeout(startTimer);
+        log?.info({ url: m.url, restoredObjects: m.restored.objects, replayed: m.restored.replayed }, 'embedded cluster ready');
+        // Before anyone is told it is ready: a restarted cluster listens on a new port, and the learner's kubectl reads this file.
+        try {
+          this.writeKubeconfig(learnerId, m.kubeconfig);
+        } catch (err) {
+          onFailed(new Error(`the cluster's kubeconfig cannot be written: ${(err as Error).message}`));
+          return;
+        }
+        onReady({ url: m.url, kubeconfig: m.kubeconfig });
+        if (restarting) this.notice(learnerId, 'Your cluster is running again.', log);
+      } else if (m?.type === 'failed') {
+        clearTimeout(startTimer);
+        onFailed(new Error(`the cluster could not start: ${m.message}`));
+      } else if (m?.type === 'warn') {
+        log?.warn(m.message);
+      }
+    });
+    proc.on('error', (err) => log?.error({ err }, 'embedded cluster process error'));
+    proc.once('exit', (code, signal) => {
+      clearTimeout(startTimer);
+      if (this.children.get(learnerId) === child) this.children.delete(learnerId);
+      if (child.stopping) return onFailed(new StoppedWhileStarting());
+      const reason = describeExit(code, signal, child.stderr);
+      onFailed(new Error(`the cluster stopped (${reason})`));
+      log?.error({ code, signal, stderr: child.stderr.slice(-1024) }, `embedded cluster process ended unexpectedly: ${reason}`);
+      this.lastFailure.set(learnerId, reason);
+      const times = [...(this.crashes.get(learnerId) ?? []).filter((t) => t > Date.now() - CRASH_WINDOW_MS), Date.now()];
+      this.crashes.set(learnerId, times);
+      const restart = !this.closed && times.length < MAX_CRASHES;
+      const message = restart
+        ? `Your cluster stopped unexpectedly (${reason}). It is restarting from its saved state; the last request may not have been applied.`
+        : `Your cluster stopped unexpectedly (${reason}), ${times.length} times in a few minutes: it is not restarted for now. Your saved state is kept.`;
+      this.notice(learnerId, message, log);
+      if (restart) {
+        const again = this.spawn(learnerId, true);
+        again.ready.catch((err: unknown) => log?.error({ err }, 'embedded cluster restart failed'));
+      }
+    });
+    return child;
+  }
+
+  private recentCrashes(learnerId: string): number {
+    return (this.crashes.get(learnerId) ?? []).filter((t) => t > Date.now() - CRASH_WINDOW_MS).length;
+  }
+
+  /** Stops the learner's cluster; its state stays on disk for the next acquire. */
   async release(learnerId: string): Promise<void> {
-    const cluster = this.clusters.get(learnerId);
-    this.clusters.delete(learnerId);
-    if (cluster) await (await cluster).stop();
+    const child = this.children.get(learnerId);
+    if (!child) return;
+    child.stopping ??= (async () => {
+      const killTimer = setTimeout(() => child.proc.kill('SIGKILL'), STOP_GRACE_MS);
+      killTimer.unref();
+      if (child.proc.connected) {
+        const m: ParentMessage = { type: 'stop' };
+        child.proc.send(m, (err) => {
+          if (err) child.proc.kill('SIGKILL');
+        });
+      } else if (child.proc.exitCode === null && child.proc.signalCode === null) {
+        child.proc.kill('SIGTERM');
+      }
+      await child.exited;
+      clearTimeout(killTimer);
+      if (this.children.get(learnerId) === child) this.children.delete(learnerId);
+    })();
+    await child.stopping;
   }
 
   async close(): Promise<void> {
-    await Promise.all([...this.clusters.keys()].map((id) => this.release(id)));
+    this.closed = true;
+    await Promise.all([...this.children.keys()].map((id) => this.release(id)));
   }
+}
+
+function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of names) if (env[n] !== undefined) out[n] = env[n]!;
+  return out;
+}
+
+class StoppedWhileStarting extends Error {
+  constructor() {
+    super('the cluster was stopped while it started');
+  }
+}
+
+/** A sentence about why a child ended, from its exit and the last thing it printed. */
+function describeExit(code: number | null, signal: NodeJS.Signals | null, stderr: string): string {
+  if (/out of memory|Allocation failed|heap limit/i.test(stderr)) return 'out of memory';
+  if (signal) return `killed by ${signal}`;
+  const last = stderr.trim().split('\n').pop()?.trim();
+  return `exit code ${code}${last ? `: ${last.slice(0, 200)}` : ''}`;
 }

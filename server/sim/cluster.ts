@@ -29,6 +29,8 @@ export interface EmbeddedClusterOptions {
   port?: number;
   /** Bearer token clients must present; random when omitted. */
   token?: string;
+  /** CA and serving certificate (kept across restarts so kubeconfigs stay valid); fresh when omitted. */
+  cert?: ServingCert;
   /** How often watches that allow bookmarks get one (default 30 s). */
   bookmarkIntervalMs?: number;
   /** Watch history length; older resourceVersions answer 410 Gone. */
@@ -118,7 +120,7 @@ export class EmbeddedCluster {
   static async start(opts: EmbeddedClusterOptions = {}): Promise<EmbeddedCluster> {
     const host = opts.host ?? '127.0.0.1';
     const lazyModules = await loadLazyModules();
-    const cert = createServingCert([host]);
+    const cert = opts.cert ?? createServingCert([host]);
     const c = new EmbeddedCluster(lazyModules, opts, cert);
     const addOns = await clusterAddOns({
       controlPlane: { store: c.store, registry: c.registry, rest: c.rest },

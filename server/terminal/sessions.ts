@@ -119,6 +119,7 @@ interface Session {
 export class TerminalSessions {
   private readonly sessions = new Map<string, Session>();
   private readonly activityListeners: ActivityListener[] = [];
+  private readonly endListeners: ((sessionId: string) => void)[] = [];
   private readonly logger: Logger;
   private readonly shell: string;
   private readonly idleTimeoutMs: number;
@@ -159,6 +160,17 @@ export class TerminalSessions {
       const i = this.activityListeners.indexOf(listener);
       if (i !== -1) this.activityListeners.splice(i, 1);
     };
+  }
+
+  /** Listens for sessions that ended (their shell gone and the session forgotten). */
+  onEnd(listener: (sessionId: string) => void): void {
+    this.endListeners.push(listener);
+  }
+
+  /** Prints a line from the playground itself into the session's terminal (if it exists). */
+  notice(sessionId: string, text: string): void {
+    const session = this.sessions.get(sessionId);
+    if (session) this.output(session, Buffer.from(`\r\n\x1b[1m${text.replace(/\r?\n/g, '\r\n')}\x1b[0m\r\n`, 'utf8'));
   }
 
   /** Recent output of the session as plain text (bounded); '' for an unknown session. */
@@ -268,6 +280,7 @@ export class TerminalSessions {
     if (!session) return Promise.resolve();
     session.ending ??= this.finish(session).finally(() => {
       if (this.sessions.get(sessionId) === session) this.sessions.delete(sessionId);
+      for (const l of this.endListeners) l(sessionId);
     });
     return session.ending;
   }

@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { decodeServerMessage, encodeMessage } from '../../server/terminal/protocol.js';
+import { alive, childrenOf } from '../helpers/processes.js';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const entry = path.join(projectRoot, 'dist', 'server', 'main.js');
@@ -25,6 +26,7 @@ describe('the built server (npm start)', () => {
   let stdout = '';
   let url: URL;
   let dataDir: string;
+  let clusterPids: number[] = [];
 
   beforeAll(async () => {
     // Always compile: the test must run today's sources (tsc is incremental, so this is cheap when fresh).
@@ -123,6 +125,10 @@ describe('the built server (npm start)', () => {
     expect(await run('kubectl explain configmap.data | head -3', 'DONE-5')).toMatch(/KIND:\s+ConfigMap/);
     // kubeadm's system workloads come from YAML files the bundle carries next to its chunks.
     expect(await run('kubectl get deployment,daemonset,pod -n kube-system -o name | sort', 'DONE-6')).toMatch(/daemonset\.apps\/kube-proxy[\s\S]*deployment\.apps\/coredns[\s\S]*pod\/etcd-control-plane/);
+    // The learner's cluster is a process of its own, started from the bundle's child entry (not tsx).
+    const clusters = childrenOf(child.pid!).filter((p) => p.cmdline.includes('sim-child'));
+    expect(clusters.map((p) => p.cmdline)).toEqual([expect.stringMatching(/--max-old-space-size=\d+ .*dist\/server\/cluster\/sim-child\.js$/)]);
+    clusterPids = clusters.map((p) => p.pid);
     ws.close();
   }, 90_000);
 
@@ -136,5 +142,8 @@ describe('the built server (npm start)', () => {
     expect(result).toEqual({ code: 0, signal: null });
     expect(Date.now() - started).toBeLessThan(5_000);
     await expect(fetch(new URL('/', url))).rejects.toThrow();
+    // Its clusters' processes are gone with it.
+    expect(clusterPids.length).toBe(1);
+    expect(clusterPids.filter(alive)).toEqual([]);
   }, 15_000);
 });
