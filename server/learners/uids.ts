@@ -2,11 +2,19 @@
  * A uid (and gid of the same number) of their own for each learner, when the server runs as root:
  * the kernel then keeps learners apart (files, signals, ptrace, process limits). The allocation is
  * persisted under the data dir so a learner keeps their uid (and owns their home) across restarts.
+ *
+ * Several playgrounds may run on one machine (a workshop's second process, parallel test runs), each
+ * with its own data dir: two learners of different servers must never share a uid, or they would
+ * share process limits and be able to signal each other. So every uid is also claimed machine-wide:
+ * a file named after it in a claims directory, created with O_EXCL and naming the data dir that holds
+ * it. A claim whose data dir no longer exists is stale and may be taken over.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 
 export const DEFAULT_UID_BASE = 100_000;
+/** Machine-wide uid claims (root-only, like the uids themselves). */
+export const DEFAULT_UID_CLAIMS_DIR = '/var/lib/istio-playground/uid-claims';
 /** Far below 2^31 and clear of the overflow uid; a workshop needs a few hundred. */
 const RANGE = 1_000_000;
 
@@ -20,11 +28,17 @@ export class LearnerUids {
   private readonly uids = new Map<string, number>();
   private readonly taken = new Set<number>();
 
+  private readonly owner: string;
+
   constructor(
     dataDir: string,
     private readonly base = DEFAULT_UID_BASE,
+    private readonly claimsDir = process.env.PLAYGROUND_UID_CLAIMS_DIR || DEFAULT_UID_CLAIMS_DIR,
   ) {
     this.file = path.join(dataDir, 'learners', 'uids.json');
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    this.owner = fs.realpathSync(path.dirname(this.file));
+    fs.mkdirSync(this.claimsDir, { recursive: true, mode: 0o700 });
     let saved: UidFile | undefined;
     try {
       saved = JSON.parse(fs.readFileSync(this.file, 'utf8')) as UidFile;
@@ -38,6 +52,15 @@ export class LearnerUids {
     }
     // Accounts of the machine are never handed to a learner.
     for (const uid of systemIds()) this.taken.add(uid);
+    // A saved uid that another server claimed meanwhile is given up: the learner gets a new one
+    // on their next shell (and their home is handed to it then).
+    let changed = false;
+    for (const [id, uid] of this.uids) {
+      if (this.claim(uid)) continue;
+      this.uids.delete(id);
+      changed = true;
+    }
+    if (changed) this.save();
   }
 
   /** The learner's uid, allocated (and persisted before it is used) on first call. */
@@ -45,12 +68,39 @@ export class LearnerUids {
     const known = this.uids.get(learnerId);
     if (known !== undefined) return known;
     let uid = this.base;
-    while (this.taken.has(uid)) uid++;
+    while (uid < this.base + RANGE && (this.taken.has(uid) || !this.claim(uid))) {
+      this.taken.add(uid);
+      uid++;
+    }
     if (uid >= this.base + RANGE) throw new Error('no learner uid left');
     this.uids.set(learnerId, uid);
     this.taken.add(uid);
     this.save();
     return uid;
+  }
+
+  /** Whether this server holds the machine-wide claim on uid (taking it if free or stale). */
+  private claim(uid: number): boolean {
+    const file = path.join(this.claimsDir, String(uid));
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        fs.writeFileSync(file, this.owner, { flag: 'wx', mode: 0o600 });
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`cannot claim uid ${uid} in ${this.claimsDir}: ${(err as Error).message}`);
+      }
+      let holder = '';
+      try {
+        holder = fs.readFileSync(file, 'utf8');
+      } catch {
+        continue; // released between our two calls: try again
+      }
+      if (holder === this.owner) return true;
+      if (holder && fs.existsSync(holder)) return false;
+      // Stale (its server's data dir is gone, or the file is empty from a crash mid-write).
+      fs.rmSync(file, { force: true });
+    }
+    return false;
   }
 
   private save(): void {
