@@ -9,6 +9,7 @@ import { httpd } from './httpd.js';
 import { goHttpbin, pythonHttpbin } from './httpbin.js';
 import { alpine, busybox, curlImage, debian, ubuntu } from './idle.js';
 import { nginx } from './nginx.js';
+import { istioPilotImage, istioProxyImage } from '../../addons/istio/images/index.js';
 
 export const imageBehaviours: ImageBehaviourEntry[] = [
   bookinfoProductpage,
@@ -25,4 +26,6 @@ export const imageBehaviours: ImageBehaviourEntry[] = [
   alpine,
   ubuntu,
   debian,
+  istioPilotImage,
+  istioProxyImage,
 ];

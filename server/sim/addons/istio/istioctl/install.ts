@@ -1,0 +1,195 @@
+/** `istioctl install` and `istioctl uninstall` (operator/cmd/mesh/install.go, uninstall.go, operator/pkg/uninstall/prune.go). */
+import { readFileSync } from 'node:fs';
+import type { CommandIO } from './io.js';
+import { CommandError, EXIT } from './io.js';
+import { connect } from './cluster.js';
+import type { KubeClient } from './kube.js';
+import { resourceOf } from './kube.js';
+import { InstallError, resolveSpec, type IstioOperatorSpec } from '../manifests/profiles.js';
+import { namespaceObject, renderInstall } from '../manifests/render.js';
+import { waitForResources } from './wait.js';
+import { ISTIO_VERSION } from '../version.js';
+import { CRD_DEFS } from '../manifests/crds.js';
+import type { ClientOptions } from './kube.js';
+import YAML from 'yaml';
+
+const ART = `        |\\
+        | \\
+        |  \\
+        |   \\
+      /||    \\
+     / ||     \\
+    /  ||      \\
+   /   ||       \\
+  /    ||        \\
+ /     ||         \\
+/______||__________\\
+____________________
+  \\__       _____/
+     \\_____/
+`;
+
+export function readSpecFiles(files: string[], io: { stdin?: string }): { name: string; text: string }[] {
+  return files.map((f) => {
+    if (f === '-') return { name: 'stdin', text: io.stdin ?? '' };
+    try {
+      return { name: f, text: readFileSync(f, 'utf8') };
+    } catch (e) {
+      throw new CommandError(`open ${f}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+    }
+  });
+}
+
+export function resolve(files: string[], sets: string[]): IstioOperatorSpec {
+  try {
+    return resolveSpec(readSpecFiles(files, {}), sets);
+  } catch (e) {
+    if (e instanceof InstallError) throw new CommandError(e.message);
+    throw e;
+  }
+}
+
+async function confirm(io: CommandIO, prompt: string): Promise<boolean> {
+  io.out(`${prompt} `);
+  const answer = (await io.readLine()) ?? '';
+  if (!io.tty) io.out('\n');
+  return ['y', 'yes'].includes(answer.trim().toLowerCase());
+}
+
+export interface InstallOptions extends ClientOptions {
+  files: string[];
+  sets: string[];
+  skipConfirmation: boolean;
+  readinessTimeoutMs: number;
+  dryRun: boolean;
+}
+
+export async function install(io: CommandIO, o: InstallOptions): Promise<number> {
+  const spec = resolve(o.files, o.sets);
+  const client = await connect(o);
+  try {
+    if (!o.skipConfirmation && !o.dryRun) {
+      io.out(io.tty ? `\x1b[1;94m${ART}\x1b[0m\n` : `${ART}\n`);
+      if (!(await confirm(io, `This will install the Istio ${ISTIO_VERSION} profile "${spec.profile}" into the cluster. Proceed? (y/N)`))) {
+        io.out('Cancelled.\n');
+        return EXIT.unknown;
+      }
+    }
+    const components = renderInstall(spec);
+    if (o.dryRun) {
+      for (const c of components) io.out(`✔ ${c.title}\n`);
+      io.out('✔ Installation complete\n');
+      return EXIT.ok;
+    }
+    if (!(await client.get(resourceOf('v1', 'Namespace'), 'istio-system'))) await client.apply(namespaceObject());
+    const failed: string[] = [];
+    // Base first (the CRDs and webhooks everything else needs), then the rest side by side, as istioctl does.
+    const runComponent = async (c: (typeof components)[number]) => {
+      try {
+        for (const obj of c.objects) await client.apply(obj);
+        await waitForResources(client, c.objects, o.readinessTimeoutMs);
+        io.out(`✔ ${c.title}\n`);
+      } catch (e) {
+        const label = c.title.replace(/ installed.*$/, '');
+        io.out(`✘ ${label} encountered an error: ${(e as Error).message}\n`);
+        failed.push(label);
+      }
+    };
+    const [first, ...rest] = components;
+    if (first?.name === 'Base') await runComponent(first);
+    else if (first) rest.unshift(first);
+    if (!failed.length) {
+      const pilot = rest.find((c) => c.name === 'Pilot');
+      if (pilot) await runComponent(pilot);
+      // Gateways finish in the order they become ready; egress is listed first on a tie, as in Istio's docs.
+      await Promise.all(rest.filter((c) => c !== pilot).map(runComponent));
+    }
+    if (failed.length) {
+      io.out(`- Pruning removed resources\n`);
+      io.err(`Error: failed to install manifests: errors occurred during operation\n`);
+      return EXIT.unknown;
+    }
+    io.out('✔ Installation complete\n');
+    return EXIT.ok;
+  } finally {
+    client.close();
+  }
+}
+
+export function manifestGenerate(io: CommandIO, o: { files: string[]; sets: string[] }): number {
+  const spec = resolve(o.files, o.sets);
+  const docs = renderInstall(spec).flatMap((c) => c.objects);
+  io.out(docs.map((d) => YAML.stringify(d, { lineWidth: 0 })).join('---\n'));
+  return EXIT.ok;
+}
+
+/** Kinds the purge looks through, in prune.go's order (namespaced, then cluster-scoped, then CRDs). */
+const PRUNE_KINDS: [string, string][] = [
+  ['apps/v1', 'Deployment'],
+  ['v1', 'Service'],
+  ['v1', 'ConfigMap'],
+  ['v1', 'ServiceAccount'],
+  ['rbac.authorization.k8s.io/v1', 'RoleBinding'],
+  ['rbac.authorization.k8s.io/v1', 'Role'],
+  ['policy/v1', 'PodDisruptionBudget'],
+  ['autoscaling/v2', 'HorizontalPodAutoscaler'],
+  ['admissionregistration.k8s.io/v1', 'MutatingWebhookConfiguration'],
+  ['admissionregistration.k8s.io/v1', 'ValidatingWebhookConfiguration'],
+  ['rbac.authorization.k8s.io/v1', 'ClusterRole'],
+  ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding'],
+];
+
+/** Go's GroupVersionKind String(): "apps/v1, Kind=Deployment", "/v1, Kind=Service". */
+function gvkString(apiVersion: string, kind: string): string {
+  const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
+  return `${group}/${version}, Kind=${kind}`;
+}
+
+export interface UninstallOptions extends ClientOptions {
+  purge: boolean;
+  revision?: string;
+  files: string[];
+  skipConfirmation: boolean;
+}
+
+export async function uninstall(io: CommandIO, o: UninstallOptions): Promise<number> {
+  if (!o.purge && !o.revision && !o.files.length) {
+    throw new CommandError('at least one of the --revision (or --set revision=<revision>), --filename or --purge flags must be set');
+  }
+  const client = await connect(o);
+  try {
+    if (!o.skipConfirmation) {
+      io.out('All Istio resources will be pruned from the cluster\n');
+      if (!(await confirm(io, 'Proceed? (y/N)'))) {
+        io.out('Cancelled.\n');
+        return EXIT.unknown;
+      }
+    }
+    const selector = o.purge ? 'operator.istio.io/component' : `istio.io/rev=${o.revision}`;
+    await removeAll(client, io, selector, o.purge);
+    io.out('✔ Uninstall complete\n');
+    return EXIT.ok;
+  } finally {
+    client.close();
+  }
+}
+
+async function removeAll(client: KubeClient, io: CommandIO, selector: string, purge: boolean): Promise<void> {
+  for (const [apiVersion, kind] of PRUNE_KINDS) {
+    const ref = resourceOf(apiVersion, kind);
+    const found = await client.list(ref, undefined, selector);
+    for (const obj of found) {
+      const gone = !(await client.delete(ref, obj.metadata.name, obj.metadata.namespace));
+      io.out(gone ? `object: ${obj.metadata.name} is not being deleted because it no longer exists\n` : `  Removed ${gvkString(apiVersion, kind)}/${obj.metadata.name}.${obj.metadata.namespace ?? ''}.\n`);
+    }
+  }
+  if (!purge) return;
+  const crdRef = resourceOf('apiextensions.k8s.io/v1', 'CustomResourceDefinition');
+  // Purge removes every Istio CRD, also ones another tool created (it matches by group).
+  const crds = (await client.list(crdRef)).filter((c) => /\.istio\.io$/.test(c.metadata.name));
+  const known = new Set(CRD_DEFS.map((d) => `${d.plural}.${d.group}`));
+  crds.sort((a, b) => Number(known.has(b.metadata.name)) - Number(known.has(a.metadata.name)) || a.metadata.name.localeCompare(b.metadata.name));
+  for (const crd of crds) {
+    if (await client.delete(crdRef, crd.metadata.name)) io.out(`  Removed ${gvkString('apiextensions.k8s.io/v1', 'CustomResourceDefinition')}/${crd.metadata.name}..\n`);
+  }
+}
