@@ -138,6 +138,7 @@ export async function startPlayground(overrides: Partial<Config> & { logger?: Lo
     checks,
     logger,
     clientDir: config.clientDir,
+    istioReleaseCacheDir: path.join(config.dataDir, 'cache'),
     info: async () => ({
       backend: { name: backend.name, description: backend.describe() },
       kubectl: { found: kubectl.found, ...(kubectl.version ? { version: kubectl.version } : {}), ...(kubectl.installHint ? { installHint: kubectl.installHint } : {}) },

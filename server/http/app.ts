@@ -12,6 +12,7 @@ import type { Auth } from './auth.js';
 import type { ProgressStore } from '../progress/store.js';
 import type { LessonLibrary } from './lesson-library.js';
 import type { CheckEngine } from '../checks/engine.js';
+import { ISTIO_RELEASE_PREFIX, istioReleaseRouter } from './istio-release.js';
 
 export interface AppDeps {
   auth: Auth;
@@ -21,6 +22,8 @@ export interface AppDeps {
   logger: Logger;
   clientDir: string;
   info: () => Promise<unknown>;
+  /** Where the Istio release tarball is cached (under the data dir). */
+  istioReleaseCacheDir?: string;
 }
 
 declare module 'express-serve-static-core' {
@@ -69,6 +72,9 @@ export function createApp(deps: AppDeps): express.Express {
       referrerPolicy: { policy: 'no-referrer' },
     }),
   );
+
+  // Istio's offline download (`curl -L … | sh -`) is public, static content: the one path served without the token.
+  if (deps.istioReleaseCacheDir) app.use(ISTIO_RELEASE_PREFIX, istioReleaseRouter({ cacheDir: deps.istioReleaseCacheDir, logger }));
 
   // Token exchange: the URL's token becomes a cookie and leaves the address bar.
   app.use((req, res, next) => {
