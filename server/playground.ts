@@ -82,6 +82,8 @@ export async function startPlayground(overrides: Partial<Config> & { logger?: Lo
     const workspace = learnerWorkspace(config.dataDir, learnerId);
     const banner: string[] = [];
     const env: Record<string, string> = { HOME: workspace.home, LANG: 'C.UTF-8', USER: 'learner' };
+    // The offline stand-in for https://istio.io/downloadIstio (server/http/istio-release.ts), for lessons' `curl -L "$ISTIO_DOWNLOAD_URL" | sh -`.
+    env.ISTIO_DOWNLOAD_URL = `${baseUrl}istio/downloadIstio`;
     let pathPrepend: string[] = [];
     try {
       const access = await backend.acquire(learnerId);

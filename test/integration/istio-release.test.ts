@@ -15,6 +15,7 @@ import YAML from 'yaml';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import { REFERENCE_DIR } from '../helpers/reference.js';
 import { startTestPlayground, type TestPlayground } from '../helpers/playground.js';
+import { encodeMessage } from '../../server/terminal/protocol.js';
 
 interface Run {
   code: number;
@@ -252,4 +253,31 @@ spec:
       server.close();
     }
   });
+});
+
+describe('in a learner\'s terminal', () => {
+  it('$ISTIO_DOWNLOAD_URL fetches Istio, and its istioctl reaches the learner\'s own cluster', async () => {
+    const ws = await pg.openTerminal();
+    let output = '';
+    const waiters: (() => void)[] = [];
+    ws.on('message', (data: Buffer, isBinary: boolean) => {
+      if (!isBinary) return;
+      output += data.toString('utf8');
+      ws.send(encodeMessage({ t: 'ack', bytes: data.length }));
+      for (const w of waiters.splice(0)) w();
+    });
+    const until = (text: string) =>
+      new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`timed out waiting for ${text}; output: ${output.slice(-800)}`)), 60_000);
+        const check = () => (output.includes(text) ? (clearTimeout(timer), resolve()) : waiters.push(check));
+        check();
+      });
+    // The marker is assembled by the shell so the echoed command line does not match it.
+    ws.send(encodeMessage({ t: 'input', d: 'cd && curl -sL "$ISTIO_DOWNLOAD_URL" | ISTIO_VERSION=1.30.3 sh - && cd istio-1.30.3 && export PATH=$PWD/bin:$PATH && istioctl x precheck; echo "EXIT""=$?"\r' }));
+    await until('EXIT=');
+    ws.close();
+    expect(output).toContain('Istio 1.30.3 download complete!');
+    expect(output).toContain('✔ No issues found when checking the cluster. Istio is safe to install or upgrade!');
+    expect(output).toContain('EXIT=0');
+  }, 90_000);
 });
