@@ -30,8 +30,9 @@ const entryPoints = ['main.ts', 'lessons/compile-main.ts'].map((f) => path.join(
  * Addons with .node binaries; CommonJS packages loaded through createRequire at run time; and
  * iconv-lite, which express requires at start-up but whose ~500 KB of encoding tables we never
  * call (server/http/json-body.ts): left to Node's loader, only its small index is read.
+ * esbuild (its binary cannot be bundled) builds the Istio release's istioctl on first download.
  */
-const external = ['node-pty', 'better-sqlite3', 'spdy-transport', 'iconv-lite'];
+const external = ['node-pty', 'better-sqlite3', 'spdy-transport', 'iconv-lite', 'esbuild'];
 
 /**
  * Bundled CommonJS code calls require() for Node's built-ins; ESM output has no `require`, so
