@@ -83,15 +83,17 @@ export async function install(io: CommandIO, o: InstallOptions): Promise<number>
     }
     if (!(await client.get(resourceOf('v1', 'Namespace'), 'istio-system'))) await client.apply(namespaceObject());
     const failed: string[] = [];
+    const progress = new Progress(io);
     // Base first (the CRDs and webhooks everything else needs), then the rest side by side, as istioctl does.
     const runComponent = async (c: (typeof components)[number]) => {
       try {
+        progress.begin(c.title);
         for (const obj of c.objects) await client.apply(obj);
-        await waitForResources(client, c.objects, o.readinessTimeoutMs);
-        io.out(`✔ ${c.title}\n`);
+        await waitForResources(client, c.objects, o.readinessTimeoutMs, (names) => progress.waiting(c.title, names));
+        progress.done(c.title, `✔ ${c.title}`);
       } catch (e) {
         const label = c.title.replace(/ installed.*$/, '');
-        io.out(`✘ ${label} encountered an error: ${(e as Error).message}\n`);
+        progress.done(c.title, `✘ ${label} encountered an error: ${(e as Error).message}`);
         failed.push(label);
       }
     };
@@ -113,6 +115,51 @@ export async function install(io: CommandIO, o: InstallOptions): Promise<number>
     return EXIT.ok;
   } finally {
     client.close();
+  }
+}
+
+/**
+ * operator/pkg/util/progress: on a terminal, one yellow line rewritten in place says what is
+ * being processed and waited for; finished components print their ✔ line above it.
+ */
+class Progress {
+  private readonly active = new Map<string, string[]>();
+  /** The line on screen now, if any: redrawn only when it changes. */
+  private shown = '';
+
+  constructor(private readonly io: CommandIO) {}
+
+  begin(title: string): void {
+    this.active.set(title, []);
+    this.draw();
+  }
+
+  waiting(title: string, names: string[]): void {
+    this.active.set(title, names);
+    this.draw();
+  }
+
+  done(title: string, line: string): void {
+    this.active.delete(title);
+    this.clear();
+    this.io.out(`${line}\n`);
+    this.draw();
+  }
+
+  private clear(): void {
+    if (this.shown) this.io.out('\r\x1b[2K');
+    this.shown = '';
+  }
+
+  private draw(): void {
+    if (!this.io.tty) return;
+    const labels = [...this.active.keys()].map((t) => t.replace(/ installed.*$/, ''));
+    const waiting = [...this.active.values()].flat();
+    const line = labels.length ? `\x1b[33m-\x1b[0m Processing resources for ${labels.join(', ')}.${waiting.length ? ` Waiting for ${waiting.join(', ')}` : ''}` : '';
+    if (line === this.shown) return;
+    this.clear();
+    if (line) this.io.out(line);
+    this.shown = line;
   }
 }
 

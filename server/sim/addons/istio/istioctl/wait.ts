@@ -20,7 +20,7 @@ function crdEstablished(c: KubeObject | undefined): boolean {
 }
 
 /** Resolves when every Deployment is ready and every CRD established; rejects after timeoutMs with istioctl's words. */
-export async function waitForResources(client: KubeClient, objects: KubeObject[], timeoutMs: number): Promise<void> {
+export async function waitForResources(client: KubeClient, objects: KubeObject[], timeoutMs: number, onWaiting?: (names: string[]) => void): Promise<void> {
   const pending = objects.filter((o) => o.kind === 'Deployment' || o.kind === 'CustomResourceDefinition');
   const deadline = Date.now() + timeoutMs;
   let waiting = pending;
@@ -33,8 +33,9 @@ export async function waitForResources(client: KubeClient, objects: KubeObject[]
     );
     waiting = waiting.filter((_, i) => !states[i]);
     if (!waiting.length) return;
+    onWaiting?.(waiting.map(resourceName));
     if (Date.now() > deadline) {
-      const names = waiting.map((o) => `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`);
+      const names = waiting.map(resourceName);
       throw new Error(`failed to wait for resource: resources not ready after ${formatDuration(timeoutMs)}: context deadline exceeded\n${names.join('\n')}`);
     }
     await new Promise((r) => setTimeout(r, POLL_MS));
@@ -47,4 +48,9 @@ export function formatDuration(ms: number): string {
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
   return `${m}m${s % 60}s`;
+}
+
+/** How istioctl names a resource it waits for: Deployment/istio-system/istiod. */
+function resourceName(o: KubeObject): string {
+  return `${o.kind}/${o.metadata.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata.name}`;
 }
