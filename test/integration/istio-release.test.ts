@@ -67,7 +67,7 @@ describe('downloadIstio from the playground', () => {
     expect(r.stdout).toContain('Istio 1.30.3 download complete!\n\nThe Istio release archive has been downloaded to the istio-1.30.3 directory.\n');
     expect(r.stdout).toContain(`add the ${bin} directory to your environment path variable with:\n\t export PATH="$PATH:${bin}"\n`);
     expect(r.stdout).toContain('Begin the Istio pre-installation check by running:\n\t istioctl x precheck \n');
-    for (const f of ['bin/istioctl', 'manifest.yaml', 'manifests/profiles/demo.yaml', 'manifests/profiles/default.yaml', 'samples/bookinfo/platform/kube/bookinfo.yaml', 'samples/bookinfo/networking/bookinfo-gateway.yaml']) {
+    for (const f of ['bin/istioctl', 'manifest.yaml', 'samples/httpbin/httpbin.yaml', 'samples/curl/curl.yaml', 'samples/httpbin/sample-client/fortio-deploy.yaml', 'manifests/profiles/demo.yaml', 'manifests/profiles/default.yaml', 'samples/bookinfo/platform/kube/bookinfo.yaml', 'samples/bookinfo/networking/bookinfo-gateway.yaml']) {
       expect(fs.existsSync(path.join(dir, 'istio-1.30.3', f)), f).toBe(true);
     }
     // Any user can run it: world-executable, self-contained (no path back into the server's sources).

@@ -109,6 +109,9 @@ describe('profiles and settings', () => {
     expect(() => resolveSpec([], ['profile=nope'])).toThrow('could not read profile "nope": profile does not exist');
     expect(() => resolveSpec([], ['profile=ambient'])).toThrow('not supported by the embedded cluster');
     expect(() => resolveSpec([], ['bogus=1'])).toThrow('unknown field "bogus"');
+    // Strict mTLS is a PeerAuthentication since 1.6; the old install value is refused.
+    expect(() => resolveSpec([], ['values.global.mtls.enabled=true'])).toThrow('unknown field "mtls" in v1alpha1.GlobalConfig');
+    expect(() => resolveSpec([], ['values.pilot.traceSampling=100', 'values.global.proxy.privileged=true'])).not.toThrow();
     expect(() => resolveSpec([{ name: 'x.yaml', text: 'kind: IstioOperator\nspec:\n  profile: demo\n  components:\n    ingressGateways:\n    - name: istio-ingressgateway\n      enabled: false\n' }], [])).not.toThrow();
   });
 });

@@ -241,6 +241,7 @@ export function resolveSpec(files: { name: string; text: string }[], sets: strin
     if (!g.name) throw new InstallError('gateway name must be set');
   }
   const values = (merged.values ?? {}) as Record<string, unknown>;
+  checkValues(values);
   if (profile !== 'default' && values.profile === undefined) values.profile = profile;
   return {
     profile,
@@ -256,4 +257,21 @@ export function resolveSpec(files: { name: string; text: string }[], sets: strin
     meshConfig: (merged.meshConfig ?? {}) as Record<string, unknown>,
     values,
   };
+}
+
+/** Top-level `values` fields of Istio 1.30's Values message (operator/pkg/apis/values_types.proto). */
+const VALUES_FIELDS = new Set(['cni', 'gateways', 'global', 'pilot', 'ztunnel', 'telemetry', 'sidecarInjectorWebhook', 'istiodRemote', 'revision', 'ownerName', 'meshConfig', 'base', 'istio_cni', 'revisionTags', 'defaultRevision', 'profile', 'compatibilityVersion', 'experimental', 'gatewayClasses', 'platform', 'resourceScope']);
+
+/**
+ * istioctl validates `values` against its proto and refuses unknown fields (istio/istio#24522 shows
+ * the message). `global.mtls` is the one lessons meet: removed in 1.6 (strict mTLS is a PeerAuthentication).
+ */
+function checkValues(values: Record<string, unknown>): void {
+  for (const k of Object.keys(values)) {
+    if (!VALUES_FIELDS.has(k)) throw new InstallError(`validation errors (use --force to override): \nunknown field "${k}" in v1alpha1.Values`);
+  }
+  const global = values.global;
+  if (isObject(global) && global.mtls !== undefined) {
+    throw new InstallError('validation errors (use --force to override): \nunknown field "mtls" in v1alpha1.GlobalConfig');
+  }
 }

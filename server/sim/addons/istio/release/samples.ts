@@ -177,6 +177,86 @@ function allV1(): string {
   return `${docs(['productpage', 'reviews', 'ratings', 'details'].map(vs))}---\n`;
 }
 
+/*
+ * The traffic tasks' other samples (httpbin, curl, fortio), written from Istio 1.30's files as
+ * published; no reference copy is kept for these, so they are not diffed in the tests.
+ */
+function httpbin(): string {
+  return `${LICENSE_HEADER}
+##################################################################################################
+# httpbin service
+##################################################################################################
+${docs([
+  { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'httpbin' } },
+  { apiVersion: 'v1', kind: 'Service', metadata: { name: 'httpbin', labels: { app: 'httpbin', service: 'httpbin' } }, spec: { ports: [{ name: 'http', port: 8000, targetPort: 8080 }], selector: { app: 'httpbin' } } },
+  {
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'httpbin' },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: 'httpbin', version: 'v1' } },
+      template: {
+        metadata: { labels: { app: 'httpbin', version: 'v1' } },
+        spec: { serviceAccountName: 'httpbin', containers: [{ image: 'docker.io/mccutchen/go-httpbin:v2.15.0', imagePullPolicy: 'IfNotPresent', name: 'httpbin', ports: [{ containerPort: 8080 }] }] },
+      },
+    },
+  },
+])}`;
+}
+
+function curlSample(): string {
+  return `${LICENSE_HEADER}
+##################################################################################################
+# curl service
+##################################################################################################
+${docs([
+  { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'curl' } },
+  { apiVersion: 'v1', kind: 'Service', metadata: { name: 'curl', labels: { app: 'curl', service: 'curl' } }, spec: { ports: [{ port: 80, name: 'http' }], selector: { app: 'curl' } } },
+  {
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'curl' },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: 'curl' } },
+      template: {
+        metadata: { labels: { app: 'curl' } },
+        spec: {
+          terminationGracePeriodSeconds: 0,
+          serviceAccountName: 'curl',
+          containers: [
+            { name: 'curl', image: 'curlimages/curl', command: ['/bin/sleep', 'infinity'], imagePullPolicy: 'IfNotPresent', volumeMounts: [{ mountPath: '/etc/curl/tls', name: 'secret-volume' }] },
+          ],
+          volumes: [{ name: 'secret-volume', secret: { secretName: 'curl-secret', optional: true } }],
+        },
+      },
+    },
+  },
+])}---
+`;
+}
+
+function fortio(): string {
+  return docs([
+    { apiVersion: 'v1', kind: 'Service', metadata: { name: 'fortio', labels: { app: 'fortio', service: 'fortio' } }, spec: { ports: [{ port: 8080, name: 'http' }], selector: { app: 'fortio' } } },
+    {
+      apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'fortio-deploy' },
+      spec: {
+        replicas: 1,
+        selector: { matchLabels: { app: 'fortio' } },
+        template: {
+          metadata: {
+            annotations: { 'proxy.istio.io/config': 'proxyStatsMatcher:\n  inclusionPrefixes:\n  - "cluster.outbound"\n  - "cluster_manager"\n  - "listener_manager"\n  - "server"\n  - "cluster.xds-grpc"' },
+            labels: { app: 'fortio' },
+          },
+          spec: {
+            containers: [
+              { name: 'fortio', image: 'fortio/fortio:latest_release', imagePullPolicy: 'Always', ports: [{ containerPort: 8080, name: 'http-fortio' }, { containerPort: 8079, name: 'grpc-ping' }] },
+            ],
+          },
+        },
+      },
+    },
+  ]);
+}
+
 /** Release-relative path → file text. */
 export function sampleFiles(): Record<string, string> {
   const net = 'samples/bookinfo/networking';
@@ -196,6 +276,9 @@ spec:
     - name: istio-egressgateway
       enabled: false
 `,
+    'samples/httpbin/httpbin.yaml': httpbin(),
+    'samples/httpbin/sample-client/fortio-deploy.yaml': fortio(),
+    'samples/curl/curl.yaml': curlSample(),
     [`${net}/bookinfo-gateway.yaml`]: gateway(),
     [`${net}/destination-rule-all.yaml`]: destinationRules(),
     [`${net}/destination-rule-all-mtls.yaml`]: destinationRules({ tls: { mode: 'ISTIO_MUTUAL' } }),
