@@ -217,6 +217,12 @@ spec:
     expect((await sh(`${istioctl()} install --bogus`)).code).toBe(64);
   });
 
+  it('installing again with the gateways disabled removes them (the Getting Started file)', async () => {
+    const r = await sh(`${istioctl()} install -f istio-1.30.3/samples/bookinfo/demo-profile-no-gateways.yaml -y`);
+    expect(r).toEqual({ code: 0, stdout: '✔ Istio core installed ⛵️\n✔ Istiod installed 🧠\n✔ Installation complete\n', stderr: '' });
+    expect((await sh('kubectl get deploy,svc,pdb -n istio-system -o name')).stdout).toBe('deployment.apps/istiod\nservice/istiod\npoddisruptionbudget.policy/istiod\n');
+  }, 60_000);
+
   it('uninstall --purge -y leaves no Istio object behind', async () => {
     const r = await sh(`${istioctl()} uninstall --purge -y`);
     expect(r.code).toBe(0);

@@ -12,6 +12,7 @@ import { ISTIO_VERSION } from '../version.js';
 import { CRD_DEFS } from '../manifests/crds.js';
 import type { ClientOptions } from './kube.js';
 import YAML from 'yaml';
+import type { KubeObject } from '../manifests/objects.js';
 
 const ART = `        |\\
         | \\
@@ -111,10 +112,25 @@ export async function install(io: CommandIO, o: InstallOptions): Promise<number>
       io.err(`Error: failed to install manifests: errors occurred during operation\n`);
       return EXIT.unknown;
     }
+    await pruneRemoved(client, components.flatMap((c) => c.objects));
     io.out('✔ Installation complete\n');
     return EXIT.ok;
   } finally {
     client.close();
+  }
+}
+
+/**
+ * Objects an earlier install made that this one no longer renders (a gateway now disabled, the
+ * HPAs of another profile) are removed, as istioctl's prune step does. CRDs are kept.
+ */
+async function pruneRemoved(client: KubeClient, rendered: KubeObject[]): Promise<void> {
+  const keep = new Set(rendered.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`));
+  for (const [apiVersion, kind] of PRUNE_KINDS) {
+    const ref = resourceOf(apiVersion, kind);
+    for (const obj of await client.list(ref, undefined, 'operator.istio.io/component')) {
+      if (!keep.has(`${kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`)) await client.delete(ref, obj.metadata.name, obj.metadata.namespace);
+    }
   }
 }
 

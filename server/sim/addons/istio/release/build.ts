@@ -72,6 +72,8 @@ export async function bundleIstioctl(): Promise<Buffer> {
       },
     ],
   });
+  // esbuild keeps a service process alive after a build; a server builds this once.
+  await esbuild.stop();
   return Buffer.from(result.outputFiles[0]!.contents);
 }
 
