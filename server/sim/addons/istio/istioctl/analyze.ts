@@ -1,7 +1,7 @@
 /**
  * `istioctl analyze` for the analyzers lessons meet (pkg/config/analysis/analyzers): IST0101
  * ReferencedResourceNotFound (VirtualService hosts, subsets, gateways), IST0102
- * NamespaceNotInjected, IST0118 PortNameIsNotUnderNamingConvention. Messages, ordering, the
+ * NamespaceNotInjected, IST0103 PodMissingProxy, IST0118 PortNameIsNotUnderNamingConvention. Messages, ordering, the
  * summary lines and exit code 79 follow istioctl/pkg/analyze/analyze.go and diag/message.go.
  */
 import { readFileSync } from 'node:fs';
@@ -35,6 +35,7 @@ function portNameOk(name: string | undefined): boolean {
 }
 
 interface World {
+  pods: KubeObject[];
   namespaces: KubeObject[];
   services: KubeObject[];
   virtualServices: KubeObject[];
@@ -114,6 +115,17 @@ function analyzeWorld(w: World, inScope: (ns: string) => boolean): Message[] {
     }
   }
 
+  // IST0103 (analyzers/injection): a pod in an injection-enabled namespace without the proxy, e.g. created before the label.
+  const injected = new Set(w.namespaces.filter((n) => n.metadata.labels?.['istio-injection'] === 'enabled' || (n.metadata.labels?.['istio.io/rev'] && n.metadata.labels?.['istio-injection'] === undefined)).map((n) => n.metadata.name));
+  for (const p of w.pods) {
+    const ns = p.metadata.namespace ?? 'default';
+    if (!inScope(ns) || SYSTEM_NAMESPACES.has(ns) || !injected.has(ns)) continue;
+    const spec = (p.spec ?? {}) as { hostNetwork?: boolean; containers?: { name: string }[]; initContainers?: { name: string }[] };
+    if (spec.hostNetwork || p.metadata.labels?.['sidecar.istio.io/inject'] === 'false' || p.metadata.annotations?.['sidecar.istio.io/inject'] === 'false') continue;
+    if ([...(spec.containers ?? []), ...(spec.initContainers ?? [])].some((c) => c.name === 'istio-proxy')) continue;
+    msgs.push({ level: 'Warning', code: 'IST0103', origin: `Pod ${ns}/${p.metadata.name}`, text: `The pod ${ns}/${p.metadata.name} is missing the Istio proxy. This can often be resolved by restarting or redeploying the workload.` });
+  }
+
   for (const s of w.services) {
     const ns = s.metadata.namespace ?? 'default';
     if (!inScope(ns) || SYSTEM_NAMESPACES.has(ns)) continue;
@@ -172,7 +184,8 @@ function filesToObjects(files: string[]): KubeObject[] {
 }
 
 async function fromCluster(client: KubeClient): Promise<World> {
-  const [namespaces, services, virtualServices, destinationRules, gateways, serviceEntries] = await Promise.all([
+  const [pods, namespaces, services, virtualServices, destinationRules, gateways, serviceEntries] = await Promise.all([
+    client.list(resourceOf('v1', 'Pod')),
     client.list(resourceOf('v1', 'Namespace')),
     client.list(resourceOf('v1', 'Service')),
     client.list(resourceOf('networking.istio.io/v1', 'VirtualService')),
@@ -180,7 +193,7 @@ async function fromCluster(client: KubeClient): Promise<World> {
     client.list(resourceOf('networking.istio.io/v1', 'Gateway')),
     client.list(resourceOf('networking.istio.io/v1', 'ServiceEntry')),
   ]);
-  return { namespaces, services, virtualServices, destinationRules, gateways, serviceEntries };
+  return { pods, namespaces, services, virtualServices, destinationRules, gateways, serviceEntries };
 }
 
 export async function analyze(io: CommandIO, o: AnalyzeOptions): Promise<number> {
@@ -189,7 +202,7 @@ export async function analyze(io: CommandIO, o: AnalyzeOptions): Promise<number>
   if (!['log', 'json', 'yaml'].includes(o.output)) throw new CommandError(`invalid output format: ${o.output}`, EXIT.usage);
   const fileObjects = filesToObjects(o.files);
   const ns = o.allNamespaces ? undefined : (o.namespace ?? 'default');
-  let world: World = { namespaces: [], services: [], virtualServices: [], destinationRules: [], gateways: [], serviceEntries: [] };
+  let world: World = { pods: [], namespaces: [], services: [], virtualServices: [], destinationRules: [], gateways: [], serviceEntries: [] };
   if (o.useKube) {
     const client = await connect(o);
     try {
