@@ -86,26 +86,30 @@ export async function install(io: CommandIO, o: InstallOptions): Promise<number>
     const failed: string[] = [];
     const progress = new Progress(io);
     // Base first (the CRDs and webhooks everything else needs), then the rest side by side, as istioctl does.
-    const runComponent = async (c: (typeof components)[number]) => {
+    /** Applies a component and waits for it; resolves to its result line, printed by the caller. */
+    const runComponent = async (c: (typeof components)[number]): Promise<string> => {
       try {
         progress.begin(c.title);
         for (const obj of c.objects) await client.apply(obj);
         await waitForResources(client, c.objects, o.readinessTimeoutMs, (names) => progress.waiting(c.title, names));
-        progress.done(c.title, `✔ ${c.title}`);
+        return `✔ ${c.title}`;
       } catch (e) {
         const label = c.title.replace(/ installed.*$/, '');
-        progress.done(c.title, `✘ ${label} encountered an error: ${(e as Error).message}`);
         failed.push(label);
+        return `✘ ${label} encountered an error: ${(e as Error).message}`;
       }
     };
+    const report = async (c: (typeof components)[number], line: Promise<string>) => progress.done(c.title, await line);
     const [first, ...rest] = components;
-    if (first?.name === 'Base') await runComponent(first);
+    if (first?.name === 'Base') await report(first, runComponent(first));
     else if (first) rest.unshift(first);
     if (!failed.length) {
       const pilot = rest.find((c) => c.name === 'Pilot');
-      if (pilot) await runComponent(pilot);
-      // Gateways finish in the order they become ready; egress is listed first on a tie, as in Istio's docs.
-      await Promise.all(rest.filter((c) => c !== pilot).map(runComponent));
+      if (pilot) await report(pilot, runComponent(pilot));
+      // The gateways install side by side; their lines come in Istio's docs' order (egress, then ingress), whichever is Ready first.
+      const gateways = rest.filter((c) => c !== pilot);
+      const lines = gateways.map((c) => runComponent(c));
+      for (let i = 0; i < gateways.length; i++) await report(gateways[i]!, lines[i]!);
     }
     if (failed.length) {
       io.out(`- Pruning removed resources\n`);
