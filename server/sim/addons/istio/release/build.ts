@@ -59,7 +59,8 @@ export async function bundleIstioctl(): Promise<Buffer> {
     target: 'node20',
     format: 'cjs',
     write: false,
-    minifyWhitespace: true,
+    // Smaller is faster to start: every istioctl run parses the whole file.
+    minify: true,
     legalComments: 'none',
     banner: { js: '#!/usr/bin/env node' },
     logLevel: 'silent',
