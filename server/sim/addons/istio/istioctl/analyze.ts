@@ -62,10 +62,9 @@ function analyzeWorld(w: World, inScope: (ns: string) => boolean): Message[] {
   const serviceHosts = new Set(w.services.map((s) => `${s.metadata.name}.${s.metadata.namespace}.svc.cluster.local`));
   const entryHosts = w.serviceEntries.flatMap((se) => ((se.spec as { hosts?: string[] })?.hosts ?? []).map((h) => h));
   const hostExists = (h: string) => serviceHosts.has(h) || entryHosts.some((e) => e === h || (e.startsWith('*') && h.endsWith(e.slice(1))));
-  const subsetsOf = (h: string, ns: string): Set<string> | undefined => {
+  /** Subsets that DestinationRules for this host define, in any namespace. */
+  const subsetsOf = (h: string): Set<string> => {
     const drs = w.destinationRules.filter((d) => fqdn(String((d.spec as { host?: string })?.host ?? ''), d.metadata.namespace ?? 'default') === h);
-    if (!drs.length && !w.destinationRules.length) return undefined;
-    void ns;
     return new Set(drs.flatMap((d) => ((d.spec as { subsets?: { name: string }[] })?.subsets ?? []).map((s) => s.name)));
   };
   const gatewayNames = new Set(w.gateways.map((g) => `${g.metadata.namespace}/${g.metadata.name}`));
@@ -90,8 +89,7 @@ function analyzeWorld(w: World, inScope: (ns: string) => boolean): Message[] {
             continue;
           }
           if (d.subset) {
-            const subsets = subsetsOf(h, ns);
-            if (!subsets || !subsets.has(d.subset)) msgs.push({ level: 'Error', code: 'IST0101', origin: origin(vs), text: `Referenced host+subset in destinationrule not found: "${d.host}+${d.subset}"` });
+            if (!subsetsOf(h).has(d.subset)) msgs.push({ level: 'Error', code: 'IST0101', origin: origin(vs), text: `Referenced host+subset in destinationrule not found: "${d.host}+${d.subset}"` });
           }
         }
         if (route.mirror?.host && !hostExists(fqdn(route.mirror.host, ns))) {

@@ -6,7 +6,8 @@ export interface FlagSpec {
   /** Long name, e.g. 'set'. */
   name: string;
   short?: string;
-  kind: 'bool' | 'string' | 'strings';
+  /** strings: cobra StringArray (`--set a=1,b` is one value); slice: StringSlice (split on commas). */
+  kind: 'bool' | 'string' | 'strings' | 'slice';
 }
 
 export interface Parsed {
@@ -57,15 +58,11 @@ export function parseArgs(argv: string[], specs: FlagSpec[]): Parsed {
       if (i + 1 >= argv.length) throw new UsageError(`flag needs an argument: ${a.startsWith('--') ? shown : `'${spec.short}' in -${spec.short}`}`);
       value = argv[++i]!;
     }
-    if (spec.kind === 'strings') for (const part of splitList(value)) push(spec, part);
+    if (spec.kind === 'strings') push(spec, value);
+    else if (spec.kind === 'slice') for (const part of value.split(',')) push(spec, part);
     else flags.set(spec.name, [value]);
   }
   return { positional, flags };
-}
-
-/** StringSlice flags split on commas; `--set` (StringArray in istioctl) does not. */
-function splitList(v: string): string[] {
-  return [v];
 }
 
 export function flagBool(p: Parsed, name: string): boolean {

@@ -232,7 +232,8 @@ export async function uninstall(io: CommandIO, o: UninstallOptions): Promise<num
         return EXIT.unknown;
       }
     }
-    const selector = o.purge ? 'operator.istio.io/component' : `istio.io/rev=${o.revision}`;
+    // Without --purge only one revision's control plane goes (the default one unless named).
+    const selector = o.purge ? 'operator.istio.io/component' : `istio.io/rev=${o.revision ?? 'default'}`;
     await removeAll(client, io, selector, o.purge);
     io.out('✔ Uninstall complete\n');
     return EXIT.ok;

@@ -24,7 +24,7 @@ const GLOBAL: FlagSpec[] = [
 /** Commands real istioctl 1.30 has that this one does not run (yet). */
 const UNSUPPORTED = new Set([
   'admin', 'bug-report', 'completion', 'create-remote-secret', 'dashboard', 'experimental', 'proxy-config', 'pc', 'remote-clusters', 'tag', 'upgrade',
-  'validate', 'waypoint', 'ztunnel-config', 'zc', 'check-inject', 'dashboard', 'd', 'waypoint',
+  'validate', 'waypoint', 'ztunnel-config', 'zc', 'check-inject', 'd',
 ]);
 
 const ROOT_HELP = `Istio configuration command line utility for service operators to
@@ -66,7 +66,6 @@ function noArgs(p: Parsed, cmd: string): void {
 }
 
 async function dispatch(argv: string[], io: CommandIO): Promise<number> {
-  const first = argv.findIndex((a) => !a.startsWith('-'));
   // Global flags before the command take a value: find the command word after them.
   let cmdIndex = -1;
   for (let i = 0; i < argv.length; i++) {
@@ -77,7 +76,6 @@ async function dispatch(argv: string[], io: CommandIO): Promise<number> {
     }
     if (/^(-c|-i|-n|--kubeconfig|--context|--istioNamespace|--namespace|--vklog)$/.test(a)) i++;
   }
-  void first;
   const cmd = cmdIndex >= 0 ? argv[cmdIndex]! : '';
   const rest = cmdIndex >= 0 ? [...argv.slice(0, cmdIndex), ...argv.slice(cmdIndex + 1)] : argv;
   const parse = (extra: FlagSpec[]) => parseArgs(rest, [...GLOBAL, ...extra]);
@@ -104,10 +102,9 @@ async function dispatch(argv: string[], io: CommandIO): Promise<number> {
     case 'apply': {
       const p = parse([
         { name: 'set', short: 's', kind: 'strings' },
-        { name: 'filename', short: 'f', kind: 'strings' },
+        { name: 'filename', short: 'f', kind: 'slice' },
         { name: 'skip-confirmation', short: 'y', kind: 'bool' },
         { name: 'dry-run', kind: 'bool' },
-        { name: 'verify', kind: 'bool' },
         { name: 'readiness-timeout', kind: 'string' },
         { name: 'revision', short: 'r', kind: 'string' },
         { name: 'force', kind: 'bool' },
@@ -133,7 +130,7 @@ async function dispatch(argv: string[], io: CommandIO): Promise<number> {
         { name: 'purge', kind: 'bool' },
         { name: 'skip-confirmation', short: 'y', kind: 'bool' },
         { name: 'revision', short: 'r', kind: 'string' },
-        { name: 'filename', short: 'f', kind: 'strings' },
+        { name: 'filename', short: 'f', kind: 'slice' },
         { name: 'set', short: 's', kind: 'strings' },
         { name: 'dry-run', kind: 'bool' },
         { name: 'verbose', short: 'v', kind: 'bool' },
@@ -177,6 +174,8 @@ async function dispatch(argv: string[], io: CommandIO): Promise<number> {
         { name: 'revision', short: 'r', kind: 'string' },
         { name: 'verbosity', short: 'v', kind: 'string' },
       ]);
+      const psOut = flagString(p, 'output');
+      if (psOut && psOut !== 'table') throw new CommandError(`proxy-status -o ${psOut} is not supported by the embedded cluster yet`);
       if (flagBool(p, 'help')) return help(io, 'proxy-status', 'Retrieves last sent and last acknowledged xDS sync from Istiod to each Envoy in the mesh', 'istioctl proxy-status [<type>/]<name>[.<namespace>] [flags]');
       if (p.positional.length) throw new CommandError('proxy-status for one proxy is not supported by the embedded cluster yet');
       return proxyStatus(io, { ...client(p), istioNamespace: flagString(p, 'istioNamespace') ?? 'istio-system', namespace: flagString(p, 'namespace') });
@@ -207,7 +206,7 @@ async function dispatch(argv: string[], io: CommandIO): Promise<number> {
       const p = parseArgs(rest.filter((a, i) => !(a === 'generate' && i === rest.indexOf('generate'))), [
         ...GLOBAL,
         { name: 'set', short: 's', kind: 'strings' },
-        { name: 'filename', short: 'f', kind: 'strings' },
+        { name: 'filename', short: 'f', kind: 'slice' },
         { name: 'cluster-specific', kind: 'bool' },
         { name: 'revision', short: 'r', kind: 'string' },
       ]);

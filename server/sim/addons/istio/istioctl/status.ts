@@ -33,6 +33,7 @@ function proxyContainer(p: PodLike): { image: string } | undefined {
 
 export async function version(io: CommandIO, o: ClientOptions & { remote: boolean; short: boolean; istioNamespace: string; output?: string }): Promise<number> {
   if (o.output && o.output !== 'json' && o.output !== 'yaml') throw new CommandError(`--output must be 'yaml' or 'json'`);
+  if (o.output) throw new CommandError(`version -o ${o.output} is not supported by the embedded cluster yet`);
   if (!o.remote) {
     io.out(o.short ? `${ISTIO_VERSION}\n` : `client version: version.BuildInfo{Version:"${ISTIO_VERSION}", GitRevision:"", GolangVersion:"go1.24.4", BuildStatus:"Clean", GitTag:"${ISTIO_VERSION}"}\n`);
     return EXIT.ok;
