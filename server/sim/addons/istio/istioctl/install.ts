@@ -52,8 +52,8 @@ export function resolve(files: string[], sets: string[]): IstioOperatorSpec {
 
 async function confirm(io: CommandIO, prompt: string): Promise<boolean> {
   io.out(`${prompt} `);
+  // Like fmt.Scanln: the newline on screen is the terminal's echo of the answer, none is printed.
   const answer = (await io.readLine()) ?? '';
-  if (!io.tty) io.out('\n');
   return ['y', 'yes'].includes(answer.trim().toLowerCase());
 }
 
