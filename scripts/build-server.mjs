@@ -32,8 +32,9 @@ const entryPoints = ['main.ts', 'lessons/compile-main.ts', 'cluster/sim-child.ts
  * Addons with .node binaries; CommonJS packages loaded through createRequire at run time; and
  * iconv-lite, which express requires at start-up but whose ~500 KB of encoding tables we never
  * call (server/http/json-body.ts): left to Node's loader, only its small index is read.
+ * esbuild (its binary cannot be bundled) builds the Istio release's istioctl on first download.
  */
-const external = ['node-pty', 'better-sqlite3', 'spdy-transport', 'iconv-lite'];
+const external = ['node-pty', 'better-sqlite3', 'spdy-transport', 'iconv-lite', 'esbuild'];
 
 /** Folders of data files (not code) the server reads at run time, relative to server/. */
 const runtimeFiles = ['sim/addons/core/manifests'];

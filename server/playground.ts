@@ -89,6 +89,8 @@ export async function startPlayground(
     const workspace = learnerWorkspace(config.dataDir, learnerId);
     const banner: string[] = [];
     const env: Record<string, string> = { HOME: workspace.home, LANG: 'C.UTF-8', USER: 'learner' };
+    // The offline stand-in for https://istio.io/downloadIstio (server/http/istio-release.ts), for lessons' `curl -L "$ISTIO_DOWNLOAD_URL" | sh -`.
+    env.ISTIO_DOWNLOAD_URL = `${baseUrl}istio/downloadIstio`;
     let pathPrepend: string[] = [];
     let kubeconfig: string | undefined;
     try {
@@ -168,6 +170,7 @@ export async function startPlayground(
     checks,
     logger,
     clientDir: config.clientDir,
+    istioReleaseCacheDir: path.join(config.dataDir, 'cache'),
     info: async () => ({
       backend: { name: backend.name, description: backend.describe() },
       kubectl: { found: kubectl.found, ...(kubectl.version ? { version: kubectl.version } : {}), ...(kubectl.installHint ? { installHint: kubectl.installHint } : {}) },

@@ -13,6 +13,7 @@ import { onSitePath } from './site.js';
 import type { ProgressStore } from '../progress/store.js';
 import type { LessonLibrary } from './lesson-library.js';
 import type { CheckEngine } from '../checks/engine.js';
+import { ISTIO_RELEASE_PREFIX, istioReleaseRouter } from './istio-release.js';
 
 export interface AppDeps {
   auth: Auth;
@@ -22,6 +23,8 @@ export interface AppDeps {
   logger: Logger;
   clientDir: string;
   info: () => Promise<unknown>;
+  /** Where the Istio release tarball is cached (under the data dir). */
+  istioReleaseCacheDir?: string;
 }
 
 declare module 'express-serve-static-core' {
@@ -82,6 +85,9 @@ export function createApp(deps: AppDeps): express.Express {
     if (!refused) return next();
     res.status(refused.status).type('text').send(refused.message);
   });
+
+  // Istio's offline download (`curl -L … | sh -`) is public, static content: the one path served without the token.
+  if (deps.istioReleaseCacheDir) app.use(ISTIO_RELEASE_PREFIX, istioReleaseRouter({ cacheDir: deps.istioReleaseCacheDir, logger }));
 
   // Token exchange: the URL's token becomes a cookie and leaves the address bar. This is a page
   // load, so a browser without a learner identity gets one here.

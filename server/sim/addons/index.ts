@@ -1,7 +1,7 @@
 /**
  * The add-ons of an embedded cluster, in start order: the one list. The control-plane core set
- * always runs; `workloads` (nodes, kubelets, pod network, controllers) when asked for; then any
- * add-ons the caller brings (tests, and Istio next: addons/istio/).
+ * always runs; `workloads` (nodes, kubelets, pod network, controllers) when asked for, and with it
+ * Istio (its images run in pods); then any add-ons the caller brings (tests).
  */
 import type { AddOn } from './api.js';
 import { controlPlane } from './core/control-plane.js';
@@ -16,7 +16,8 @@ export interface AddOnSelection {
 export async function clusterAddOns(sel: AddOnSelection): Promise<{ list: AddOn[]; workloads?: WorkloadsAddOn }> {
   // Loaded only when asked for: an API-only cluster never reads the controllers, kubelet and images.
   const w = sel.workloads ? (await import('./core/workloads.js')).workloads(sel.workloads) : undefined;
-  const list: AddOn[] = [controlPlane(sel.controlPlane), ...(w ? [w] : []), ...(sel.extra ?? [])];
+  const podAddOns = w ? [(await import('./istio/index.js')).istio()] : [];
+  const list: AddOn[] = [controlPlane(sel.controlPlane), ...(w ? [w] : []), ...podAddOns, ...(sel.extra ?? [])];
   return { list, ...(w ? { workloads: w } : {}) };
 }
 

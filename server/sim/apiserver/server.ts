@@ -257,6 +257,7 @@ export class ApiServer {
         ctx.res.end('ok');
         return;
       case '/version':
+        ctx.res.setHeader('X-Embedded-Cluster', 'istio-playground'); // how the playground's istioctl tells an embedded cluster from a real one
         return this.send(ctx, 200, VERSION_INFO(this.opts.gitVersion ?? 'v1.32.4'));
       case '/api':
       case '/apis':
