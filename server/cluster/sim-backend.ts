@@ -132,9 +132,10 @@ export class SimBackend implements ClusterBackend {
       current = undefined;
     }
     if (current === kubeconfig) return;
-    const tmp = `${file}.tmp`;
-    fs.writeFileSync(tmp, kubeconfig, { mode: 0o600 });
-    fs.renameSync(tmp, file);
+    // Rewritten in place, never replaced by a rename: a sandboxed shell has this very file
+    // bind-mounted (a new inode would leave it the old port), and its owner and mode are the
+    // sandbox's to set. It changes only when the cluster restarted, when the old one is gone anyway.
+    fs.writeFileSync(file, kubeconfig, { mode: 0o600 });
   }
 
   private notice(learnerId: string, message: string, log?: Logger): void {

@@ -217,7 +217,7 @@ describe('lessons in the browser', { timeout: 60_000 }, () => {
     await page.keyboard.press('Enter');
     const pasted = await waitForTerminal(page, (text) => terminalLines(text).includes('pasted-6'));
     // Pasted once: the Enter went to the shell, not to the Paste button (which would paste again).
-    expect(terminalLines(pasted).filter((line) => line.includes('echo pasted-'))).toEqual([expect.stringMatching(/# echo pasted-\$\(\(2\*3\)\)$/)]);
+    expect(terminalLines(pasted).filter((line) => line.includes('echo pasted-'))).toEqual([expect.stringMatching(/\$ echo pasted-\$\(\(2\*3\)\)$/)]);
 
     // A slow clipboard read (a permission prompt, a busy machine): what the learner types meanwhile
     // lands in the shell after the pasted text, never on the button.
@@ -237,7 +237,7 @@ describe('lessons in the browser', { timeout: 60_000 }, () => {
     });
     const slow = terminalLines(await waitForTerminal(page, (text) => terminalLines(text).includes('typed-after')));
     const command = slow.findIndex((line) => line.includes('echo slow-'));
-    expect(slow.slice(command, command + 3)).toEqual([expect.stringMatching(/# echo slow-\$\(\(3\*4\)\) && echo typed-after$/), 'slow-12', 'typed-after']);
+    expect(slow.slice(command, command + 3)).toEqual([expect.stringMatching(/\$ echo slow-\$\(\(3\*4\)\) && echo typed-after$/), 'slow-12', 'typed-after']);
 
     // Selecting text in the terminal copies it, as in most terminals.
     await page.evaluate(() => navigator.clipboard.writeText(''));
