@@ -16,7 +16,8 @@ import type { Plugins } from '../registry/plugins.js';
 import type { ResourceDef } from '../registry/resource.js';
 import type { DeleteOptions, ListOptions, PatchType, RequestOptions, RestStorage } from '../registry/rest.js';
 import { aggregated, apiGroupDoc, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
-import { decodeBody, MAX_BODY, negotiate, type ResponseShape } from './negotiation.js';
+import { decodeBody, jsonMessage, negotiate, type ResponseShape } from './negotiation.js';
+import { DepthError, parseFirstYamlDocument, parseJson, readLimitedBody, YamlError, YamlTooLargeError } from './body-limits.js';
 import { partialMetadata, table, type IncludeObject } from './tables.js';
 
 export interface SubresourceRequest {
@@ -167,28 +168,7 @@ export class ApiServer {
   }
 
   private readBody(req: IncomingMessage): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const declared = Number(req.headers['content-length'] ?? 0);
-      if (declared > MAX_BODY) {
-        req.resume();
-        reject(ApiError.tooLarge(`Request entity too large: limit is ${MAX_BODY}`));
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_BODY) {
-          reject(ApiError.tooLarge(`Request entity too large: limit is ${MAX_BODY}`));
-          req.removeAllListeners('data');
-          req.resume();
-          return;
-        }
-        chunks.push(c);
-      });
-      req.on('end', () => resolve(Buffer.concat(chunks)));
-      req.on('error', reject);
-    });
+    return readLimitedBody(req);
   }
 
   private async body(ctx: Ctx): Promise<Record<string, any>> {
@@ -559,9 +539,17 @@ export class ApiServer {
     const text = raw.toString('utf8');
     let patch: unknown;
     try {
-      patch = type === 'apply' ? YAML.parse(text) : JSON.parse(text);
+      patch = type === 'apply' ? (parseFirstYamlDocument(text) ?? null) : parseJson(text);
     } catch (e) {
-      throw ApiError.badRequest(type === 'apply' ? `error decoding YAML: ${(e as Error).message.split('\n')[0]}` : `error decoding patch: ${(e as Error).message}`);
+      if (type === 'apply') {
+        if (e instanceof YamlTooLargeError) throw ApiError.tooLarge(e.message);
+        if (!(e instanceof YamlError)) throw e;
+        throw ApiError.badRequest(`error decoding YAML: error converting YAML to JSON: ${e.message}`);
+      }
+      // Under the default Warn (and Strict) validation the patch is first decoded strictly
+      // (kjson.UnmarshalStrict); only the strategic patcher reports that without a prefix.
+      if (!(e instanceof SyntaxError || e instanceof DepthError)) throw e;
+      throw ApiError.badRequest(`${type === 'strategic' ? '' : 'error decoding patch: '}${jsonMessage(e)}`);
     }
     if (type === 'json' && !Array.isArray(patch)) throw ApiError.badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
     if (type !== 'json' && (patch === null || typeof patch !== 'object' || Array.isArray(patch))) {
