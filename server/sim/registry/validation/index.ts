@@ -189,7 +189,16 @@ function walkBuiltin(value: unknown, schemaIn: Schema, path: string, out: Proble
       return;
     case 'array':
       if (!Array.isArray(value)) { typeError(); return; }
-      value.forEach((item, i) => walkBuiltin(item, schema.items ?? {}, `${path}[${i}]`, out, goPath, struct));
+      value.forEach((item, i) => {
+        // encoding/json decodes a null element into the element type's zero value (a Container
+        // with no name, ""), which validation then refuses as kube-apiserver's does.
+        if (item === null) {
+          const zero = zeroValue(schema.items ?? {});
+          if (zero !== undefined) value[i] = zero;
+          return;
+        }
+        walkBuiltin(item, schema.items ?? {}, `${path}[${i}]`, out, goPath, struct);
+      });
       return;
     case 'object': {
       if (typeof value !== 'object' || Array.isArray(value)) { typeError(); return; }
@@ -212,6 +221,25 @@ function walkBuiltin(value: unknown, schemaIn: Schema, path: string, out: Proble
       }
       return;
     }
+  }
+}
+
+/** The JSON form of a Go zero value for a schema's type, or undefined where it is null (pointers, maps, slices). */
+function zeroValue(schemaIn: Schema): unknown {
+  const { schema } = resolve(schemaIn);
+  if (schema['x-kubernetes-preserve-unknown-fields'] || schema['x-kubernetes-int-or-string'] || schema.oneOf) return undefined;
+  switch (schema.type) {
+    case 'object':
+      return schema.properties ? {} : undefined;
+    case 'string':
+      return '';
+    case 'integer':
+    case 'number':
+      return 0;
+    case 'boolean':
+      return false;
+    default:
+      return undefined;
   }
 }
 
