@@ -41,29 +41,28 @@ export function tooLarge(): ApiError {
  */
 export function readLimitedBody(req: IncomingMessage, limit = MAX_REQUEST_BODY_BYTES): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
     const refuse = () => {
+      chunks.length = 0;
       req.removeListener('data', onData);
       req.removeListener('end', onEnd);
       closeAfterAnswer(req);
       reject(tooLarge());
     };
+    function onData(c: Buffer) {
+      size += c.length;
+      if (size > limit) refuse();
+      else chunks.push(c);
+    }
+    function onEnd() {
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    }
     const declared = Number(req.headers['content-length'] ?? 0);
     if (Number.isFinite(declared) && declared > limit) {
       refuse();
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const onData = (c: Buffer) => {
-      size += c.length;
-      if (size > limit) {
-        chunks.length = 0;
-        refuse();
-        return;
-      }
-      chunks.push(c);
-    };
-    const onEnd = () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     req.on('data', onData);
     req.on('end', onEnd);
     req.on('error', reject);
