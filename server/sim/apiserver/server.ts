@@ -415,6 +415,9 @@ export class ApiServer {
     if (!def.namespaced && target.namespace !== undefined) throw NOT_FOUND;
     const rest_ = this.opts.rest;
 
+    // The answer's media type is negotiated before any work, as each handler does first
+    // (NegotiateOutputMediaType): an unacceptable Accept must not leave a write behind.
+    if (sub === undefined || sub === 'status' || sub === 'scale') negotiate(ctx.req.headers.accept, { table: true, partial: true });
     if (sub !== undefined) return this.subresource(ctx, method, target.def, ns, name!, sub, target.rest);
 
     const isWatch = target.watch || q.get('watch') === 'true' || q.get('watch') === '1';
