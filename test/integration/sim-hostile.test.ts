@@ -19,7 +19,7 @@ import { EmbeddedCluster } from '../../server/sim/cluster.js';
 
 // Fixed so a failure reproduces; SIM_FUZZ_SEED / SIM_FUZZ_RUNS explore further by hand.
 const SEED = Number(process.env.SIM_FUZZ_SEED ?? 20261206);
-const NUM_RUNS = Number(process.env.SIM_FUZZ_RUNS ?? 260);
+const NUM_RUNS = Number(process.env.SIM_FUZZ_RUNS ?? 400);
 const NS = 'fuzz';
 const TABLE_ACCEPT = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
 
@@ -27,6 +27,7 @@ let cluster: EmbeddedCluster;
 let dir: string;
 const logged: string[] = [];
 const origError = console.error;
+const outcomes = new Map<string, number>();
 const watches: { req: ReturnType<typeof https.request>; failed: string[]; bytes: number }[] = [];
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -191,18 +192,22 @@ function run(cmd: string, args: string[]): Promise<{ code: number; stdout: strin
   });
 }
 
+/** Objects every run finds in place (recreated when a run deleted them). */
+const SEEDED = ['seed', 'c0'];
 const seedBody = (kind: Kind, name: string) => JSON.stringify({ ...kind.seed, metadata: { name, labels: { app: 'a' } } });
 
 async function ensureSeeds(): Promise<void> {
   for (const kind of Object.values(KINDS)) {
-    const r = await request('GET', `${kind.base}/seed`, undefined, {});
-    if (r.code === 200 && !r.body?.metadata?.deletionTimestamp) continue;
-    if (r.code === 200) {
-      // Stuck in deletion behind a fuzzed finalizer: release it so the seed can come back.
-      await request('PATCH', `${kind.base}/seed`, '[{"op":"remove","path":"/metadata/finalizers"}]', { 'Content-Type': 'application/json-patch+json' });
+    for (const name of SEEDED) {
+      const r = await request('GET', `${kind.base}/${name}`, undefined, {});
+      if (r.code === 200 && !r.body?.metadata?.deletionTimestamp) continue;
+      if (r.code === 200) {
+        // Stuck in deletion behind a fuzzed finalizer: release it so the seed can come back.
+        await request('PATCH', `${kind.base}/${name}`, '[{"op":"remove","path":"/metadata/finalizers"}]', { 'Content-Type': 'application/json-patch+json' });
+      }
+      const c = await request('POST', kind.base, seedBody(kind, name), { 'Content-Type': 'application/json' });
+      if (c.code !== 201 && c.code !== 409) throw new Error(`could not restore seed ${kind.base}/${name}: ${c.code} ${JSON.stringify(c.body).slice(0, 300)}`);
     }
-    const c = await request('POST', kind.base, seedBody(kind, 'seed'), { 'Content-Type': 'application/json' });
-    if (c.code !== 201 && c.code !== 409) throw new Error(`could not restore seed ${kind.base}: ${c.code} ${JSON.stringify(c.body).slice(0, 300)}`);
   }
 }
 
@@ -241,9 +246,17 @@ function setPath(root: Record<string, Json>, path: (string | number)[], value: J
 
 /** A kind's seed object with one to three hostile mutations. */
 const mutatedObject = (kind: Kind, name: string) =>
-  fc.array(fc.tuple(fc.constantFrom(...commonPaths, ...kind.paths), hostileValue), { minLength: 1, maxLength: 3 }).map((muts) => {
+  fc.array(fc.tuple(fc.constantFrom(...commonPaths, ...kind.paths), anyValue), { minLength: 0, maxLength: 3 }).map((muts) => {
     const o = JSON.parse(seedBody(kind, name)) as Record<string, Json>;
     for (const [p, v] of muts) setPath(o, p, v);
+    return JSON.stringify(o);
+  });
+
+/** A seed with only benign changes: the accepted side of every verb. */
+const benignObject = (kind: Kind, name: string) =>
+  fc.constantFrom<[string, Json]>(['app', 'b'], ['tier', 'web'], ['x', '']).map(([k, v]) => {
+    const o = JSON.parse(seedBody(kind, name)) as { metadata: { labels: Record<string, Json> } };
+    o.metadata.labels[k] = v;
     return JSON.stringify(o);
   });
 
@@ -279,7 +292,7 @@ const jsonPatchBody = fc.oneof(
 
 const objectPatchBody = (kind: Kind) =>
   fc.oneof(
-    fc.array(fc.tuple(fc.constantFrom(...commonPaths, ...kind.paths), hostileValue), { minLength: 1, maxLength: 3 }).map((muts) => {
+    fc.array(fc.tuple(fc.constantFrom(...commonPaths, ...kind.paths), anyValue), { minLength: 1, maxLength: 3 }).map((muts) => {
       const o: Record<string, Json> = {};
       for (const [p, v] of muts) setPath(o, p, v);
       return JSON.stringify(o);
@@ -295,7 +308,10 @@ const queryValue = fc.oneof(
   fc.integer({ min: 100, max: 6_000 }).map((n) => 'a'.repeat(n)),
 );
 const QUERY_KEYS = ['limit', 'continue', 'fieldSelector', 'labelSelector', 'resourceVersion', 'resourceVersionMatch', 'timeoutSeconds', 'dryRun', 'fieldValidation', 'fieldManager', 'force', 'propagationPolicy', 'gracePeriodSeconds', 'orphanDependents', 'allowWatchBookmarks', 'sendInitialEvents', 'includeObject'];
-const query = fc.dictionary(fc.constantFrom(...QUERY_KEYS), queryValue, { maxKeys: 3 });
+const query = fc.oneof(
+  { arbitrary: fc.constant({} as Record<string, string>), weight: 3 },
+  { arbitrary: fc.dictionary(fc.constantFrom(...QUERY_KEYS), queryValue, { maxKeys: 3 }), weight: 2 },
+);
 
 const CONTENT_TYPES = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf', 'application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml', 'text/plain', '', 'application/json; charset=utf-8', 'multipart/form-data; boundary=x'];
 const ACCEPTS = ['application/json', 'application/yaml', TABLE_ACCEPT, 'application/json;as=PartialObjectMetadataList;v=v1;g=meta.k8s.io,application/json', 'application/vnd.kubernetes.protobuf', 'text/html', '*/*', ''];
@@ -313,15 +329,24 @@ interface Req {
   query: Record<string, string>;
 }
 
-const names = fc.constantFrom('seed', 'seed', 'seed', 'other', 'missing', 'UPPER', 'a'.repeat(300), '..', 'x%2Fy');
+// Not '..': URL normalisation (curl's too) turns it into the namespace itself.
+const names = fc.oneof(
+  { arbitrary: fc.constantFrom('seed', 'seed', 'c0', 'c0', 'c1', 'c2'), weight: 6 },
+  { arbitrary: fc.constantFrom('missing', 'UPPER', 'a'.repeat(300), 'x%2Fy', 'a b', '%zz'), weight: 1 },
+);
+/** Benign values too, so that much of what is sent is accepted and reaches printers and watches. */
+const anyValue: fc.Arbitrary<Json> = fc.oneof(
+  { arbitrary: hostileValue, weight: 2 },
+  { arbitrary: fc.constantFrom<Json>('abc', 'nginx:1.25', 'x', 3, 0, 80, 'ClusterIP', 'NodePort', { app: 'a' }, { k: 'v' }, ['get'], 'TCP'), weight: 1 },
+);
 
 const requestArb: fc.Arbitrary<Req> = fc
   .record({
     kind: fc.constantFrom(...Object.keys(KINDS)),
     verb: fc.constantFrom<Verb>('create', 'update', 'json', 'merge', 'strategic', 'apply', 'delete', 'deletecollection', 'get', 'list', 'watch', 'status'),
     name: names,
-    badContentType: fc.option(fc.constantFrom(...CONTENT_TYPES), { freq: 6 }),
-    accept: fc.constantFrom(...ACCEPTS),
+    badContentType: fc.oneof({ arbitrary: fc.constant(null), weight: 6 }, { arbitrary: fc.constantFrom(...CONTENT_TYPES), weight: 1 }),
+    accept: fc.oneof({ arbitrary: fc.constantFrom('application/json', TABLE_ACCEPT), weight: 4 }, { arbitrary: fc.constantFrom(...ACCEPTS), weight: 1 }),
     query,
     seed: fc.integer(),
   })
@@ -332,7 +357,7 @@ const requestArb: fc.Arbitrary<Req> = fc
       case 'create':
       case 'update':
       case 'status':
-        body = fc.oneof({ arbitrary: mutatedObject(kind, r.name), weight: 4 }, { arbitrary: hostileText, weight: 1 });
+        body = fc.oneof({ arbitrary: mutatedObject(kind, r.name), weight: 3 }, { arbitrary: benignObject(kind, r.name), weight: 2 }, { arbitrary: hostileText, weight: 1 });
         break;
       case 'json':
         body = jsonPatchBody;
@@ -342,7 +367,7 @@ const requestArb: fc.Arbitrary<Req> = fc
         body = objectPatchBody(kind);
         break;
       case 'apply':
-        body = fc.oneof(mutatedObject(kind, r.name), hostileText, mutatedObject(kind, r.name).map((j) => `# yaml\n${j}`));
+        body = fc.oneof(mutatedObject(kind, r.name), benignObject(kind, r.name), hostileText, mutatedObject(kind, r.name).map((j) => `# yaml\n${j}`));
         break;
       case 'delete':
       case 'deletecollection':
@@ -444,6 +469,8 @@ describe('hostile requests to every verb', () => {
         logged.length = 0;
         const before = fingerprint();
         const a = await send(r);
+        if (process.env.SIM_FUZZ_DEBUG && a.code >= 400) console.log(`${r.verb} ${r.kind} ${a.code} ${JSON.stringify(a.body?.message ?? a.body).slice(0, 200)}`);
+        outcomes.set(`${r.verb} ${Math.floor(a.code / 100)}xx`, (outcomes.get(`${r.verb} ${Math.floor(a.code / 100)}xx`) ?? 0) + 1);
         const what = `${describeReq(r)}\n→ ${a.code} ${JSON.stringify(a.body)?.slice(0, 400)}`;
         if (a.code >= 500 && !kubesOwn5xx(r, a)) throw new Error(`a 5xx of ours: ${what}`);
         if (a.code >= 400 && fingerprint() !== before) throw new Error(`a refused request changed the store: ${what}`);
@@ -464,6 +491,13 @@ describe('hostile requests to every verb', () => {
       }),
       { seed: SEED, numRuns: NUM_RUNS, endOnFailure: false },
     );
+    if (process.env.SIM_FUZZ_DEBUG) console.log(JSON.stringify([...outcomes].sort()));
+    // The generators reach both sides: every verb was accepted and refused at least once.
+    const verbs = ['create', 'update', 'json', 'merge', 'strategic', 'apply', 'delete', 'deletecollection', 'get', 'list', 'watch', 'status'];
+    for (const v of verbs) {
+      expect(outcomes.get(`${v} 2xx`) ?? 0, `${v} accepted`).toBeGreaterThan(0);
+      expect(outcomes.get(`${v} 4xx`) ?? 0, `${v} refused`).toBeGreaterThan(0);
+    }
   }, 120_000);
 
   it('leaves a cluster the real kubectl and client-node still use', async () => {

@@ -565,7 +565,14 @@ export class ApiServer {
     const q = ctx.url.searchParams;
     let body: Record<string, any> = {};
     const raw = await this.readBody(ctx.req);
-    if (raw.length) body = (await decodeBody(raw, ctx.req.headers['content-type'] ?? 'application/json')) as Record<string, any>;
+    if (raw.length) {
+      const v = await decodeBody(raw, ctx.req.headers['content-type'] ?? 'application/json');
+      // `null` decodes into DeleteOptions as no options at all; anything else must be an object.
+      if (v !== null && (typeof v !== 'object' || Array.isArray(v))) {
+        throw ApiError.badRequest(`couldn't get version/kind; json parse error: json: cannot unmarshal ${Array.isArray(v) ? 'array' : typeof v === 'boolean' ? 'bool' : typeof v} into Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }`);
+      }
+      body = (v ?? {}) as Record<string, any>;
+    }
     const policy = q.get('propagationPolicy') ?? body.propagationPolicy;
     if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy)) {
       throw ApiError.badRequest(`DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"`);
