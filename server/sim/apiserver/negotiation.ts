@@ -65,10 +65,12 @@ export const MAX_BODY = MAX_REQUEST_BODY_BYTES;
 export async function decodeBody(raw: Buffer, contentType: string | undefined): Promise<unknown> {
   const type = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase();
   if (type === 'application/json' || type === '') {
+    let text = '';
     try {
-      return parseJson(raw.toString('utf8'));
+      text = raw.toString('utf8');
+      return parseJson(text);
     } catch (e) {
-      throw ApiError.badRequest(`couldn't get version/kind; json parse error: ${jsonMessage(e as Error)}`);
+      throw ApiError.badRequest(`couldn't get version/kind; json parse error: ${jsonMessage(e as Error, text)}`);
     }
   }
   if (type === 'application/yaml') {
@@ -92,11 +94,36 @@ export async function decodeBody(raw: Buffer, contentType: string | undefined): 
   throw ApiError.unsupportedMediaType(contentType ?? '');
 }
 
-/** A JSON.parse failure in encoding/json's words. */
-export function jsonMessage(e: Error): string {
+/** V8's JSON.parse complaints and what encoding/json's scanner says about the same character. */
+const GO_JSON_CONTEXT: [RegExp, string][] = [
+  [/^Expected property name or '}'/, 'looking for beginning of object key string'],
+  [/^Expected ',' or '}' after property value/, 'after object key:value pair'],
+  [/^Expected ',' or ']' after array element/, 'after array element'],
+  [/^Expected ':' after property name/, 'after object key'],
+  [/^Unexpected non-whitespace character after JSON/, 'after top-level value'],
+  [/^(No number after minus sign|Unterminated fractional number|Exponent part is missing a number)/, 'in numeric literal'],
+  [/^Bad control character in string literal/, 'in string literal'],
+  [/^Bad (escaped character|Unicode escape)/, 'in string escape code'],
+];
+
+/** A JSON.parse failure in encoding/json's words (`text` locates the offending character). */
+export function jsonMessage(e: Error, text?: string): string {
   if (e instanceof DepthError) return e.message;
+  if (/end of JSON input|Unexpected end|Unterminated string/.test(e.message)) return 'unexpected end of JSON input';
+  const at = /at position (\d+)/.exec(e.message);
+  const ch = at && text !== undefined ? text[Number(at[1])] : undefined;
+  for (const [re, context] of GO_JSON_CONTEXT) {
+    if (re.test(e.message) && ch !== undefined) return `invalid character ${goQuoteChar(ch)} ${context}`;
+  }
   const m = e.message.match(/Unexpected token '?(.)'?/);
-  if (m) return `invalid character '${m[1]}' looking for beginning of value`;
-  if (/end of JSON input|Unexpected end/.test(e.message)) return 'unexpected end of JSON input';
+  if (m) return `invalid character ${goQuoteChar(m[1]!)} looking for beginning of value`;
   return e.message;
+}
+
+/** encoding/json's quoteChar. */
+function goQuoteChar(c: string): string {
+  if (c === "'") return `'\\''`;
+  if (c === '"') return `'"'`;
+  const q = JSON.stringify(c);
+  return `'${q.slice(1, -1)}'`;
 }

@@ -552,7 +552,7 @@ export class ApiServer {
       // Under the default Warn (and Strict) validation the patch is first decoded strictly
       // (kjson.UnmarshalStrict); only the strategic patcher reports that without a prefix.
       if (!(e instanceof SyntaxError || e instanceof DepthError)) throw e;
-      throw ApiError.badRequest(`${type === 'strategic' ? '' : 'error decoding patch: '}${jsonMessage(e)}`);
+      throw ApiError.badRequest(`${type === 'strategic' ? '' : 'error decoding patch: '}${jsonMessage(e, text)}`);
     }
     if (type === 'json' && !Array.isArray(patch)) throw ApiError.badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
     if (type !== 'json' && (patch === null || typeof patch !== 'object' || Array.isArray(patch))) {
