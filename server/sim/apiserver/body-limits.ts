@@ -4,7 +4,7 @@
  * laughs"). Nothing here recurses on learner input without a bound: a stack overflow inside a
  * library is not a safe failure in V8 (a RegExp compiled near the stack limit aborts the process).
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Composer, Lexer, LineCounter, Parser, isAlias, isMap, isScalar, isSeq, type Document, type Node as YamlNode } from 'yaml';
 import { ApiError } from '../errors.js';
 
@@ -39,7 +39,7 @@ export function tooLarge(): ApiError {
  * actual size over MAX_REQUEST_BODY_BYTES is a 413, nothing past the limit is kept, and the
  * connection is closed once the answer is out so the rest of the upload is not read.
  */
-export function readLimitedBody(req: IncomingMessage, limit = MAX_REQUEST_BODY_BYTES): Promise<Buffer> {
+export function readLimitedBody(req: IncomingMessage, res: ServerResponse, limit = MAX_REQUEST_BODY_BYTES): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -47,7 +47,7 @@ export function readLimitedBody(req: IncomingMessage, limit = MAX_REQUEST_BODY_B
       chunks.length = 0;
       req.removeListener('data', onData);
       req.removeListener('end', onEnd);
-      closeAfterAnswer(req);
+      closeAfterAnswer(req, res);
       reject(tooLarge());
     };
     function onData(c: Buffer) {
@@ -69,19 +69,24 @@ export function readLimitedBody(req: IncomingMessage, limit = MAX_REQUEST_BODY_B
   });
 }
 
-/** Answer first, then drop the connection after a bounded drain instead of reading the whole upload. */
-function closeAfterAnswer(req: IncomingMessage): void {
+/**
+ * Answer first, then close gently, as Go's net/http does: keep discarding what the client still
+ * sends (up to DRAIN_AFTER_LIMIT, for a short while) after a FIN, so no RST destroys the 413 on
+ * its way to the client; never read the rest of a large upload.
+ */
+function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
   let drained = 0;
   const socket = req.socket;
+  const drop = () => socket.destroy();
   req.on('data', (c: Buffer) => {
     drained += c.length;
-    if (drained > DRAIN_AFTER_LIMIT) socket.destroy();
+    if (drained > DRAIN_AFTER_LIMIT) drop();
   });
   req.resume();
-  const res = (req as IncomingMessage & { res?: { once(e: string, f: () => void): void; setHeader?(n: string, v: string): void } }).res;
-  res?.setHeader?.('Connection', 'close');
-  res?.once('finish', () => {
-    if (!req.complete) setImmediate(() => socket.destroy());
+  res.once('finish', () => {
+    if (req.complete) return;
+    socket.end();
+    setTimeout(drop, 2000).unref();
   });
 }
 

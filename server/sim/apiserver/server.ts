@@ -167,12 +167,12 @@ export class ApiServer {
     this.send(ctx, err.code, err.toStatus());
   }
 
-  private readBody(req: IncomingMessage): Promise<Buffer> {
-    return readLimitedBody(req);
+  private readBody(ctx: Ctx): Promise<Buffer> {
+    return readLimitedBody(ctx.req, ctx.res);
   }
 
   private async body(ctx: Ctx): Promise<Record<string, any>> {
-    const raw = await this.readBody(ctx.req);
+    const raw = await this.readBody(ctx);
     if (raw.length === 0) throw ApiError.badRequest('the body of the request was empty');
     const v = await decodeBody(raw, ctx.req.headers['content-type']);
     if (!v || typeof v !== 'object' || Array.isArray(v)) {
@@ -538,7 +538,7 @@ export class ApiServer {
       if (!def.crd || scale) accepted.push('application/strategic-merge-patch+json');
       throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`);
     }
-    const raw = await this.readBody(ctx.req);
+    const raw = await this.readBody(ctx);
     const text = raw.toString('utf8');
     let patch: unknown;
     try {
@@ -564,7 +564,7 @@ export class ApiServer {
   private async deleteOptions(ctx: Ctx): Promise<DeleteOptions> {
     const q = ctx.url.searchParams;
     let body: Record<string, any> = {};
-    const raw = await this.readBody(ctx.req);
+    const raw = await this.readBody(ctx);
     if (raw.length) {
       const v = await decodeBody(raw, ctx.req.headers['content-type'] ?? 'application/json');
       // `null` decodes into DeleteOptions as no options at all; anything else must be an object.
