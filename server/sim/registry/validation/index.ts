@@ -8,6 +8,7 @@
  *   caller turns into a 422 Invalid.
  * Built-in schemas come from the same `kubernetes-models` source as the OpenAPI documents.
  */
+import v8 from 'node:v8';
 import { ApiError, type FieldError } from '../../errors.js';
 import type { GroupVersionKind, KubeObject } from '../../types.js';
 import { k8sModels, REF_PREFIX, type Schema } from '../../apiserver/openapi/k8s-models-source.js';
@@ -398,11 +399,16 @@ function validateCombinators(value: unknown, schema: Schema, at: string, errors:
   if (not && valid(not)) fail('must not validate the schema (not)');
 }
 
+// A CRD's pattern is the learner's: kube-apiserver runs it with Go's regexp (RE2, linear time),
+// V8's backtracking engine could take exponential time and hold every learner's event loop.
+// V8's linear engine gives RE2's guarantee (and, like RE2, has no backreferences or lookaround).
+v8.setFlagsFromString('--enable-experimental-regexp-engine');
+
 const regexCache = new Map<string, RegExp | undefined>();
 function safeRegExp(pattern: string): RegExp | undefined {
   if (!regexCache.has(pattern)) {
     try {
-      regexCache.set(pattern, new RegExp(pattern, 'u'));
+      regexCache.set(pattern, new RegExp(pattern, 'l'));
     } catch {
       regexCache.set(pattern, undefined);
     }
