@@ -1,6 +1,6 @@
 /** Accept and Content-Type handling, as apimachinery's content negotiation reads them. */
-import YAML from 'yaml';
 import { ApiError } from '../errors.js';
+import { DepthError, MAX_REQUEST_BODY_BYTES, parseFirstYamlDocument, parseJson, tooDeep, jsonDepthMessage, YamlError, YamlTooLargeError } from './body-limits.js';
 import { decodeProtobuf } from './protobuf/decode.js';
 
 export interface MediaType {
@@ -56,36 +56,74 @@ export function negotiate(header: string | undefined, allow: { table?: boolean; 
   throw ApiError.notAcceptable('only the following media types are accepted: application/json, application/yaml, application/vnd.kubernetes.protobuf');
 }
 
-export const MAX_BODY = 3 * 1024 * 1024;
+export const MAX_BODY = MAX_REQUEST_BODY_BYTES;
 
-/** Decodes a JSON or YAML request body into a plain object, with kube's error wording. */
+/**
+ * Decodes a JSON or YAML request body into a plain object, with kube's error wording. A YAML
+ * body is read as YAMLToJSON reads it: its first document only, nesting and aliases bounded.
+ */
 export async function decodeBody(raw: Buffer, contentType: string | undefined): Promise<unknown> {
   const type = (contentType ?? 'application/json').split(';')[0].trim().toLowerCase();
-  const text = raw.toString('utf8');
   if (type === 'application/json' || type === '') {
+    let text = '';
     try {
-      return JSON.parse(text);
+      text = raw.toString('utf8');
+      return parseJson(text);
     } catch (e) {
-      throw ApiError.badRequest(`couldn't get version/kind; json parse error: ${jsonMessage(e as Error)}`);
+      throw ApiError.badRequest(`couldn't get version/kind; json parse error: ${jsonMessage(e as Error, text)}`);
     }
   }
   if (type === 'application/yaml') {
+    let v: unknown;
     try {
-      const docs = YAML.parseAllDocuments(text);
-      if (docs.length !== 1) throw new Error(docs.length ? 'expected a single YAML document' : 'empty document');
-      if (docs[0].errors.length) throw docs[0].errors[0];
-      return docs[0].toJS();
+      v = parseFirstYamlDocument(raw.toString('utf8'));
     } catch (e) {
-      throw ApiError.badRequest(`error converting YAML to JSON: yaml: ${(e as Error).message.split('\n')[0]}`);
+      if (e instanceof YamlTooLargeError) throw ApiError.tooLarge(e.message);
+      if (!(e instanceof YamlError)) throw e;
+      throw ApiError.badRequest(`error converting YAML to JSON: ${e.message}`);
     }
+    if (v === undefined) throw ApiError.badRequest('error converting YAML to JSON: yaml: empty document');
+    return v;
   }
-  if (type === 'application/vnd.kubernetes.protobuf') return decodeProtobuf(raw);
+  if (type === 'application/vnd.kubernetes.protobuf') {
+    const v = await decodeProtobuf(raw);
+    const deep = tooDeep(v);
+    if (deep) throw ApiError.badRequest(`failed to decode protobuf body: ${jsonDepthMessage(deep)}`);
+    return v;
+  }
   throw ApiError.unsupportedMediaType(contentType ?? '');
 }
 
-function jsonMessage(e: Error): string {
+/** V8's JSON.parse complaints and what encoding/json's scanner says about the same character. */
+const GO_JSON_CONTEXT: [RegExp, string][] = [
+  [/^Expected property name or '}'/, 'looking for beginning of object key string'],
+  [/^Expected ',' or '}' after property value/, 'after object key:value pair'],
+  [/^Expected ',' or ']' after array element/, 'after array element'],
+  [/^Expected ':' after property name/, 'after object key'],
+  [/^Unexpected non-whitespace character after JSON/, 'after top-level value'],
+  [/^(No number after minus sign|Unterminated fractional number|Exponent part is missing a number)/, 'in numeric literal'],
+  [/^Bad control character in string literal/, 'in string literal'],
+  [/^Bad (escaped character|Unicode escape)/, 'in string escape code'],
+];
+
+/** A JSON.parse failure in encoding/json's words (`text` locates the offending character). */
+export function jsonMessage(e: Error, text?: string): string {
+  if (e instanceof DepthError) return e.message;
+  if (/end of JSON input|Unexpected end|Unterminated string/.test(e.message)) return 'unexpected end of JSON input';
+  const at = /at position (\d+)/.exec(e.message);
+  const ch = at && text !== undefined ? text[Number(at[1])] : undefined;
+  for (const [re, context] of GO_JSON_CONTEXT) {
+    if (re.test(e.message) && ch !== undefined) return `invalid character ${goQuoteChar(ch)} ${context}`;
+  }
   const m = e.message.match(/Unexpected token '?(.)'?/);
-  if (m) return `invalid character '${m[1]}' looking for beginning of value`;
-  if (/end of JSON input|Unexpected end/.test(e.message)) return 'unexpected end of JSON input';
+  if (m) return `invalid character ${goQuoteChar(m[1]!)} looking for beginning of value`;
   return e.message;
+}
+
+/** encoding/json's quoteChar. */
+function goQuoteChar(c: string): string {
+  if (c === "'") return `'\\''`;
+  if (c === '"') return `'"'`;
+  const q = JSON.stringify(c);
+  return `'${q.slice(1, -1)}'`;
 }

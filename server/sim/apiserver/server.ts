@@ -16,7 +16,8 @@ import type { LazyModules as Plugins } from '../registry/lazy-modules.js';
 import type { ExtraSubresource, ResourceDef } from '../registry/resource.js';
 import type { DeleteOptions, ListOptions, PatchType, RequestOptions, RestStorage } from '../registry/rest.js';
 import { aggregated, apiGroupDoc, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
-import { decodeBody, MAX_BODY, negotiate, type ResponseShape } from './negotiation.js';
+import { decodeBody, jsonMessage, negotiate, type ResponseShape } from './negotiation.js';
+import { DepthError, parseFirstYamlDocument, parseJson, readLimitedBody, YamlError, YamlTooLargeError } from './body-limits.js';
 import { partialMetadata, table, type IncludeObject } from './tables.js';
 
 export interface SubresourceRequest {
@@ -166,33 +167,12 @@ export class ApiServer {
     this.send(ctx, err.code, err.toStatus());
   }
 
-  private readBody(req: IncomingMessage): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      const declared = Number(req.headers['content-length'] ?? 0);
-      if (declared > MAX_BODY) {
-        req.resume();
-        reject(ApiError.tooLarge(`Request entity too large: limit is ${MAX_BODY}`));
-        return;
-      }
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (c: Buffer) => {
-        size += c.length;
-        if (size > MAX_BODY) {
-          reject(ApiError.tooLarge(`Request entity too large: limit is ${MAX_BODY}`));
-          req.removeAllListeners('data');
-          req.resume();
-          return;
-        }
-        chunks.push(c);
-      });
-      req.on('end', () => resolve(Buffer.concat(chunks)));
-      req.on('error', reject);
-    });
+  private readBody(ctx: Ctx): Promise<Buffer> {
+    return readLimitedBody(ctx.req, ctx.res);
   }
 
   private async body(ctx: Ctx): Promise<Record<string, any>> {
-    const raw = await this.readBody(ctx.req);
+    const raw = await this.readBody(ctx);
     if (raw.length === 0) throw ApiError.badRequest('the body of the request was empty');
     const v = await decodeBody(raw, ctx.req.headers['content-type']);
     if (!v || typeof v !== 'object' || Array.isArray(v)) {
@@ -436,6 +416,9 @@ export class ApiServer {
     if (!def.namespaced && target.namespace !== undefined) throw NOT_FOUND;
     const rest_ = this.opts.rest;
 
+    // The answer's media type is negotiated before any work, as each handler does first
+    // (NegotiateOutputMediaType): an unacceptable Accept must not leave a write behind.
+    if (sub === undefined || sub === 'status' || sub === 'scale') negotiate(ctx.req.headers.accept, { table: true, partial: true });
     if (sub !== undefined) return this.subresource(ctx, method, target.def, ns, name!, sub, target.rest);
 
     const isWatch = target.watch || q.get('watch') === 'true' || q.get('watch') === '1';
@@ -559,13 +542,21 @@ export class ApiServer {
       if (!def.crd || scale) accepted.push('application/strategic-merge-patch+json');
       throw new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${accepted.join(', ')}`);
     }
-    const raw = await this.readBody(ctx.req);
+    const raw = await this.readBody(ctx);
     const text = raw.toString('utf8');
     let patch: unknown;
     try {
-      patch = type === 'apply' ? YAML.parse(text) : JSON.parse(text);
+      patch = type === 'apply' ? (parseFirstYamlDocument(text) ?? null) : parseJson(text);
     } catch (e) {
-      throw ApiError.badRequest(type === 'apply' ? `error decoding YAML: ${(e as Error).message.split('\n')[0]}` : `error decoding patch: ${(e as Error).message}`);
+      if (type === 'apply') {
+        if (e instanceof YamlTooLargeError) throw ApiError.tooLarge(e.message);
+        if (!(e instanceof YamlError)) throw e;
+        throw ApiError.badRequest(`error decoding YAML: error converting YAML to JSON: ${e.message}`);
+      }
+      // Under the default Warn (and Strict) validation the patch is first decoded strictly
+      // (kjson.UnmarshalStrict); only the strategic patcher reports that without a prefix.
+      if (!(e instanceof SyntaxError || e instanceof DepthError)) throw e;
+      throw ApiError.badRequest(`${type === 'strategic' ? '' : 'error decoding patch: '}${jsonMessage(e, text)}`);
     }
     if (type === 'json' && !Array.isArray(patch)) throw ApiError.badRequest('json: cannot unmarshal object into Go value of type jsonpatch.Patch');
     if (type !== 'json' && (patch === null || typeof patch !== 'object' || Array.isArray(patch))) {
@@ -577,8 +568,15 @@ export class ApiServer {
   private async deleteOptions(ctx: Ctx): Promise<DeleteOptions> {
     const q = ctx.url.searchParams;
     let body: Record<string, any> = {};
-    const raw = await this.readBody(ctx.req);
-    if (raw.length) body = (await decodeBody(raw, ctx.req.headers['content-type'] ?? 'application/json')) as Record<string, any>;
+    const raw = await this.readBody(ctx);
+    if (raw.length) {
+      const v = await decodeBody(raw, ctx.req.headers['content-type'] ?? 'application/json');
+      // `null` decodes into DeleteOptions as no options at all; anything else must be an object.
+      if (v !== null && (typeof v !== 'object' || Array.isArray(v))) {
+        throw ApiError.badRequest(`couldn't get version/kind; json parse error: json: cannot unmarshal ${Array.isArray(v) ? 'array' : typeof v === 'boolean' ? 'bool' : typeof v} into Go value of type struct { APIVersion string "json:\\"apiVersion,omitempty\\""; Kind string "json:\\"kind,omitempty\\"" }`);
+      }
+      body = (v ?? {}) as Record<string, any>;
+    }
     const policy = q.get('propagationPolicy') ?? body.propagationPolicy;
     if (policy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(policy)) {
       throw ApiError.badRequest(`DeleteOptions.meta.k8s.io "" is invalid: propagationPolicy: Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan", "nil"`);

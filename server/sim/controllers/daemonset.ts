@@ -51,7 +51,9 @@ export class DaemonSetController extends WorkloadController {
     const nodes = this.cluster.store.list(this.res.nodes.bucket) as Obj[];
     const pods = this.ownedPods(ds);
     const active = pods.filter(isPodActive);
-    const podNode = (p: Obj) => p.spec?.nodeName ?? p.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchFields?.[0]?.values?.[0];
+    // The node the controller pinned the pod to comes first: a template's own nodeName naming
+    // another node would otherwise make every sync create one more pod per node, without end.
+    const podNode = (p: Obj) => p.spec?.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms?.[0]?.matchFields?.[0]?.values?.[0] ?? p.spec?.nodeName;
     const maxUnavailable = Number(ds.spec.updateStrategy?.rollingUpdate?.maxUnavailable ?? 1) || 1;
     let unavailable = nodes.filter((n) => this.eligible(ds, n)).filter((n) => !active.some((p) => podNode(p) === n.metadata.name && isPodReady(p))).length;
     for (const node of nodes) {

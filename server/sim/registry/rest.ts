@@ -15,6 +15,7 @@ import { genericObject, type StructSchema } from './patch/merge-schema.js';
 import type { ResourceRegistry } from './registry.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { selectorMatches } from './strategies/workloads.js';
+import { jsonDepthMessage, tooDeep } from '../apiserver/body-limits.js';
 
 type Obj = Record<string, any>;
 
@@ -527,6 +528,12 @@ export class RestStorage {
       patched = p.applyStrategicMergePatch(current, patch, gvk, def.mergeSchema ?? genericObject);
     }
     if (!patched || typeof patched !== 'object' || !patched.metadata) throw ApiError.badRequest('the patch produced an object without metadata');
+    // A patch may deepen an object past what decoding allows (a JSON patch's path is not nesting):
+    // kube-apiserver fails decoding the patched JSON and answers 422 on the field `patch`.
+    const deep = tooDeep(patched);
+    if (deep) {
+      throw ApiError.invalid({ group: '', kind: '' }, '', [{ type: 'FieldValueInvalid', field: 'patch', value: '', detail: `couldn't get version/kind; json parse error: ${jsonDepthMessage(deep)}` }]);
+    }
     const rv = patched.metadata.resourceVersion;
     if (rv && rv !== live.metadata.resourceVersion) throw ApiError.conflict(qr(def), name);
     if (patched.apiVersion !== current.apiVersion || patched.kind !== current.kind) this.checkBodyType(def, patched as Obj, namespace, name);

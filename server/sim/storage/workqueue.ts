@@ -19,10 +19,15 @@ export class WorkQueue {
     });
   }
 
+  /**
+   * One batch: the keys queued when it starts. Keys added meanwhile (a reconcile that triggers
+   * itself) wait for the next macrotask, so no controller loop can starve the event loop.
+   */
   private async drain(): Promise<void> {
-    while (this.keys.size && !this.stopped) {
-      const [key] = this.keys;
-      this.keys.delete(key);
+    const batch = [...this.keys];
+    this.keys.clear();
+    for (const key of batch) {
+      if (this.stopped) return;
       try {
         await this.reconcile(key);
       } catch (e) {

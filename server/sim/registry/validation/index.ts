@@ -8,6 +8,7 @@
  *   caller turns into a 422 Invalid.
  * Built-in schemas come from the same `kubernetes-models` source as the OpenAPI documents.
  */
+import v8 from 'node:v8';
 import { ApiError, type FieldError } from '../../errors.js';
 import type { GroupVersionKind, KubeObject } from '../../types.js';
 import { k8sModels, REF_PREFIX, type Schema } from '../../apiserver/openapi/k8s-models-source.js';
@@ -189,7 +190,16 @@ function walkBuiltin(value: unknown, schemaIn: Schema, path: string, out: Proble
       return;
     case 'array':
       if (!Array.isArray(value)) { typeError(); return; }
-      value.forEach((item, i) => walkBuiltin(item, schema.items ?? {}, `${path}[${i}]`, out, goPath, struct));
+      value.forEach((item, i) => {
+        // encoding/json decodes a null element into the element type's zero value (a Container
+        // with no name, ""), which validation then refuses as kube-apiserver's does.
+        if (item === null) {
+          const zero = zeroValue(schema.items ?? {});
+          if (zero !== undefined) value[i] = zero;
+          return;
+        }
+        walkBuiltin(item, schema.items ?? {}, `${path}[${i}]`, out, goPath, struct);
+      });
       return;
     case 'object': {
       if (typeof value !== 'object' || Array.isArray(value)) { typeError(); return; }
@@ -212,6 +222,25 @@ function walkBuiltin(value: unknown, schemaIn: Schema, path: string, out: Proble
       }
       return;
     }
+  }
+}
+
+/** The JSON form of a Go zero value for a schema's type, or undefined where it is null (pointers, maps, slices). */
+function zeroValue(schemaIn: Schema): unknown {
+  const { schema } = resolve(schemaIn);
+  if (schema['x-kubernetes-preserve-unknown-fields'] || schema['x-kubernetes-int-or-string'] || schema.oneOf) return undefined;
+  switch (schema.type) {
+    case 'object':
+      return schema.properties ? {} : undefined;
+    case 'string':
+      return '';
+    case 'integer':
+    case 'number':
+      return 0;
+    case 'boolean':
+      return false;
+    default:
+      return undefined;
   }
 }
 
@@ -370,11 +399,16 @@ function validateCombinators(value: unknown, schema: Schema, at: string, errors:
   if (not && valid(not)) fail('must not validate the schema (not)');
 }
 
+// A CRD's pattern is the learner's: kube-apiserver runs it with Go's regexp (RE2, linear time),
+// V8's backtracking engine could take exponential time and hold every learner's event loop.
+// V8's linear engine gives RE2's guarantee (and, like RE2, has no backreferences or lookaround).
+v8.setFlagsFromString('--enable-experimental-regexp-engine');
+
 const regexCache = new Map<string, RegExp | undefined>();
 function safeRegExp(pattern: string): RegExp | undefined {
   if (!regexCache.has(pattern)) {
     try {
-      regexCache.set(pattern, new RegExp(pattern, 'u'));
+      regexCache.set(pattern, new RegExp(pattern, 'l'));
     } catch {
       regexCache.set(pattern, undefined);
     }
