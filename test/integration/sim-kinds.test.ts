@@ -1,6 +1,6 @@
 /**
- * A kind written in code and registered at runtime (as an add-on registers one) is served like a
- * built-in kind, with nothing else edited: the real kubectl finds it in discovery, explains it
+ * A kind written in code and registered by an add-on (through the cluster API's kinds.register) is
+ * served like a built-in kind, with nothing else edited: the real kubectl finds it in discovery, explains it
  * from the schema it brings, prints its Table columns, merges strategic patches by its merge keys
  * and splits server-side apply ownership at its status subresource.
  */
@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
+import type { AddOn } from '../../server/sim/addons/api.js';
 import type { KindDefinition } from '../../server/sim/registry/kind.js';
 import { conditions, keyedList, struct } from '../../server/sim/registry/patch/merge-schema.js';
 import { ageCol, col, nameCol } from '../../server/sim/registry/printers/columns.js';
@@ -71,7 +72,7 @@ const widgetKind: KindDefinition = {
 
 let cluster: EmbeddedCluster;
 let dir: string;
-let unregister: () => void;
+let unregister: () => Promise<void>;
 
 interface Run {
   code: number;
@@ -101,9 +102,15 @@ const widget = (spec: Obj, extra: Obj = {}) => YAML.stringify({ apiVersion: 'wid
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sim-kinds-'));
-  cluster = await EmbeddedCluster.start();
+  const widgets: AddOn = {
+    name: 'widgets',
+    async start(api) {
+      unregister = await api.kinds.register({ builtin: widgetKind });
+      return () => undefined;
+    },
+  };
+  cluster = await EmbeddedCluster.start({ addons: [widgets] });
   await cluster.writeKubeconfig(join(dir, 'kubeconfig'));
-  unregister = cluster.registry.addKind(widgetKind);
 });
 
 afterAll(async () => {
@@ -161,7 +168,7 @@ describe('a kind registered at runtime', () => {
   });
 
   it('leaves discovery when unregistered', async () => {
-    unregister();
+    await unregister();
     const r = await kubectl(['api-resources', '--api-group=widgets.example.dev'], undefined, 'fresh-cache');
     expect(r.stdout).not.toMatch(/Widget/);
     expect((await kubectl(['get', 'widgets'], undefined, 'fresh-cache')).stderr).toContain(`the server doesn't have a resource type "widgets"`);
