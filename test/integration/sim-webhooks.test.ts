@@ -222,11 +222,46 @@ describe('dry run', () => {
     const r = await run('d1', 'demo', '--dry-run=server', '-o', 'jsonpath={.metadata.labels.hooked\\.example\\.com/mutated}');
     expect(r).toMatchObject({ code: 0, stdout: 'yes' });
     expect(await ok(['logs', 'deployment/admission-hooks', '-n', 'hooks'])).toContain('/mutate CREATE Pod d1 dryRun=true');
-    await apply(webhookConfig('Validating', 'side-effects', '/validate', { sideEffects: 'Some' }));
+    expect((await kubectl(['get', 'pod', 'd1', '-n', 'demo'])).code).toBe(1);
+    // admissionregistration/v1 only accepts None/NoneOnDryRun; a configuration from before v1
+    // (v1beta1 allowed Some) still exists in old clusters' storage, so put one there directly.
+    const def = cluster.api.kinds.require('admissionregistration.k8s.io', 'v1', 'validatingwebhookconfigurations');
+    const legacy = JSON.parse(webhookConfig('Validating', 'side-effects', '/validate', { sideEffects: 'Some', failurePolicy: 'Fail', matchPolicy: 'Equivalent', timeoutSeconds: 10, objectSelector: {} }));
+    legacy.metadata = { name: 'side-effects', uid: '5d0c3a9e-0000-4000-8000-000000000001', creationTimestamp: '2021-01-01T00:00:00Z', generation: 1 };
+    cluster.api.store.create(def.bucket, legacy);
+    created.push('validatingwebhookconfiguration/side-effects');
     const refused = await run('d2', 'demo', '--dry-run=server');
     expect(refused.code).toBe(1);
     expect(refused.stderr).toBe('Error from server (BadRequest): admission webhook "side-effects.example.com" does not support dry run\n');
     // Without dry run the same webhook is called.
     expect((await run('d2')).code).toBe(0);
+  });
+});
+
+describe('webhook configurations', () => {
+  it('get kube\'s v1 defaults', async () => {
+    await apply(webhookConfig('Mutating', 'label-adder', '/mutate'));
+    const fields = '{.failurePolicy} {.matchPolicy} {.timeoutSeconds} {.reinvocationPolicy} {.clientConfig.service.port} {.rules[0].scope} {.objectSelector}';
+    expect(await ok(['get', 'mutatingwebhookconfiguration', 'label-adder', '-o', `jsonpath={.webhooks[0]}{range .webhooks[*]}${fields}{end}`])).toMatch(/Fail Equivalent 10 Never 443 \* \{\}$/);
+  });
+
+  it('are validated as kube-apiserver validates them', async () => {
+    const someSideEffects = await kubectl(['apply', '-f', '-'], webhookConfig('Validating', 'side-effects', '/validate', { sideEffects: 'Some' }));
+    expect(someSideEffects.code).toBe(1);
+    expect(someSideEffects.stderr).toBe(
+      'The ValidatingWebhookConfiguration "side-effects" is invalid: webhooks[0].sideEffects: Unsupported value: "Some": supported values: "None", "NoneOnDryRun"\n',
+    );
+    const bad = JSON.parse(webhookConfig('Mutating', 'bad', '/mutate', { admissionReviewVersions: ['v1beta2'], timeoutSeconds: 31 }));
+    bad.webhooks[0].name = 'short';
+    delete bad.webhooks[0].sideEffects;
+    const r = await kubectl(['create', '-f', '-'], JSON.stringify(bad));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'The MutatingWebhookConfiguration "bad" is invalid: \n' +
+        '* webhooks[0].name: Invalid value: "short": should be a domain with at least three segments separated by dots\n' +
+        '* webhooks[0].sideEffects: Required value: must specify one of None, NoneOnDryRun\n' +
+        '* webhooks[0].timeoutSeconds: Invalid value: 31: the timeout value must be between 1 and 30 seconds\n' +
+        '* webhooks[0].admissionReviewVersions: Invalid value: []string{"v1beta2"}: must include at least one of v1, v1beta1\n',
+    );
   });
 });

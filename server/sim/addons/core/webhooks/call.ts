@@ -144,12 +144,7 @@ function decodeResponse(hook: Webhook, res: HttpResponse): Obj {
   }
   if (res.status < 200 || res.status > 299) {
     const st = body as Obj | undefined;
-    const message =
-      st && st.kind === 'Status' && typeof st.message === 'string'
-        ? st.message
-        : res.status === 500
-          ? `an error on the server (${JSON.stringify(text.trim() || 'unknown')}) has prevented the request from succeeding`
-          : `the server responded with the status code ${res.status} but did not return more information`;
+    const message = st && st.kind === 'Status' && typeof st.message === 'string' ? st.message : genericServerResponse(res.status, text);
     throw new CallingWebhookError(hook.name, `failed to call webhook: ${message}`);
   }
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
@@ -184,4 +179,32 @@ function denied(webhook: string, result: unknown): ApiError {
   const code = typeof st.code === 'number' && st.code >= 400 ? st.code : 400;
   const message = typeof st.message === 'string' && st.message ? `${deniedBy}: ${st.message}` : typeof st.reason === 'string' && st.reason ? `${deniedBy}: ${st.reason}` : `${deniedBy} without explanation`;
   return new ApiError(code, typeof st.reason === 'string' ? st.reason : '', message, st.details && typeof st.details === 'object' ? st.details : undefined);
+}
+
+/** apimachinery's NewGenericServerResponse: what client-go makes of a non-2xx answer that is not a Status. */
+function genericServerResponse(code: number, body: string): string {
+  switch (code) {
+    case 400:
+      return 'the server rejected our request for an unknown reason';
+    case 401:
+      return 'the server has asked for the client to provide credentials';
+    case 404:
+      return 'the server could not find the requested resource';
+    case 405:
+      return 'the server does not allow this method on the requested resource';
+    case 409:
+      return 'the server reported a conflict';
+    case 422:
+      return 'the server rejected our request due to an error in our request';
+    case 429:
+      return 'the server has received too many requests and has asked us to try again later';
+    case 500:
+      return `an error on the server (${JSON.stringify(body.trim() || 'unknown')}) has prevented the request from succeeding`;
+    case 503:
+      return 'the server is currently unable to handle the request';
+    case 504:
+      return 'the server was unable to return a response in the time allotted, but may still be processing the request';
+    default:
+      return `the server responded with the status code ${code} but did not return more information`;
+  }
 }
