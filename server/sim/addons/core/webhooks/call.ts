@@ -46,6 +46,11 @@ export async function callWebhook(api: ClusterApi, inv: Invocation, req: Admissi
   if (req.dryRun && hook.sideEffects !== 'None' && hook.sideEffects !== 'NoneOnDryRun') {
     throw ApiError.badRequest(`admission webhook "${hook.name}" does not support dry run`);
   }
+  // kube sends the first version the webhook lists that it knows; the embedded cluster speaks v1
+  // only, which a webhook listing both accepts whatever the order.
+  const versions = hook.admissionReviewVersions;
+  if (!versions.includes('v1') && !versions.includes('v1beta1')) throw new CallingWebhookError(hook.name, 'could not create admission objects: webhook does not accept known AdmissionReview versions');
+  if (!versions.includes('v1')) throw new CallingWebhookError(hook.name, 'could not create admission objects: AdmissionReview v1beta1 is not supported by the embedded cluster (list v1 in admissionReviewVersions)');
   const uid = randomUUID();
   const review = admissionReview(uid, inv, req, object, oldObject);
   if (!hook.service) {

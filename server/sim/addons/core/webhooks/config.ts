@@ -37,6 +37,7 @@ export interface Webhook {
   timeoutSeconds: number;
   reinvocationPolicy: 'Never' | 'IfNeeded';
   hasMatchConditions: boolean;
+  admissionReviewVersions: string[];
 }
 
 /** The resource a request is matched (and sent) as: its own, or an equivalent one (matchPolicy Equivalent). */
@@ -82,6 +83,7 @@ function parse(cfg: Obj, mutating: boolean): Webhook[] {
       timeoutSeconds: typeof w?.timeoutSeconds === 'number' ? w.timeoutSeconds : 10,
       reinvocationPolicy: w?.reinvocationPolicy === 'IfNeeded' ? 'IfNeeded' : 'Never',
       hasMatchConditions: Array.isArray(w?.matchConditions) && w.matchConditions.length > 0,
+      admissionReviewVersions: strings(w?.admissionReviewVersions),
     };
   });
 }
