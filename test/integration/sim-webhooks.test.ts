@@ -196,6 +196,27 @@ describe('failures', () => {
     }
   });
 
+  it('a ReplicaSet whose pods are refused reports FailedCreate and creates them once the webhook is back', async () => {
+    await apply(webhookConfig('Mutating', 'label-adder', '/mutate'));
+    await ok(['scale', 'deployment/admission-hooks', '-n', 'hooks', '--replicas=0']);
+    await until('no endpoints', async () => (await ok(['get', 'endpoints', 'admission-hooks', '-n', 'hooks', '-o', 'jsonpath={.subsets}'])) === '');
+    try {
+      await ok(['create', 'deployment', 'web', '-n', 'demo', '--image=nginx']);
+      const event = await until('FailedCreate', async () => ok(['get', 'events', '-n', 'demo', '--field-selector', 'reason=FailedCreate', '-o', 'jsonpath={.items[0].type} {.items[0].source.component} {.items[0].message}']));
+      expect(event).toMatch(
+        /^Warning replicaset-controller Error creating: Internal error occurred: failed calling webhook "label-adder\.example\.com": failed to call webhook: Post "https:\/\/admission-hooks\.hooks\.svc:443\/mutate\?timeout=10s": no endpoints available for service "admission-hooks"$/,
+      );
+      expect(await ok(['get', 'pods', '-n', 'demo', '-l', 'app=web', '-o', 'name'])).toBe('');
+    } finally {
+      await ok(['scale', 'deployment/admission-hooks', '-n', 'hooks', '--replicas=1']);
+      await ok(['rollout', 'status', 'deployment/admission-hooks', '-n', 'hooks', '--timeout=30s']);
+    }
+    // The controller retries with backoff: the pod comes, patched by the webhook.
+    const labels = await until('web pod', async () => ok(['get', 'pods', '-n', 'demo', '-l', 'app=web', '-o', 'jsonpath={.items[0].metadata.labels.hooked\\.example\\.com/mutated}']));
+    expect(labels).toBe('yes');
+    await ok(['delete', 'deployment', 'web', '-n', 'demo']);
+  });
+
   it('a Service port nothing listens behind is connection refused', async () => {
     await apply(webhookConfig('Validating', 'refused', '/validate', {}, 'wrong-port'));
     const r = await run('c1');
