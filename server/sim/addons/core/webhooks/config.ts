@@ -117,17 +117,17 @@ function ruleMatches(rule: Rule, req: AdmissionRequest, res: { group: string; ve
 }
 
 /**
- * Whether `hook` is called for `req`, and as which resource: ShouldCallHook's order
- * (selectors, then rules, then the selectors' errors, which only count for a matching hook).
+ * Whether `hook` is called for `req`, and as which resource, as ShouldCallHook decides it.
  */
 export function shouldCall(api: ClusterApi, hook: Webhook, req: AdmissionRequest): Invocation | null {
-  const ns = namespaceMatch(api, hook, req);
-  if (ns === false) return null;
-  if (!objectMatch(hook, req)) return null;
+  // Rules first (the cheap test most requests fail); the outcome is kube's, whose selectors' errors only count for a matching hook.
   let inv: Invocation | null = null;
   if (hook.rules.some((r) => ruleMatches(r, req, req.resource))) inv = { hook, resource: req.resource, kind: req.kind };
   if (!inv && hook.matchPolicy === 'Equivalent') inv = equivalent(api, hook, req);
   if (!inv) return null;
+  const ns = namespaceMatch(api, hook, req);
+  if (ns === false) return null;
+  if (!objectMatch(hook, req)) return null;
   if (ns instanceof ApiError) throw ns;
   return inv;
 }

@@ -27,18 +27,36 @@ interface ReinvokeState {
 export function admissionWebhooks(): AddOn {
   return {
     name: 'admission-webhooks',
-    start: (api) => api.admission.register(webhookPlugin(api)),
+    start(api) {
+      const { plugin, close } = webhookPlugin(api);
+      const unregister = api.admission.register(plugin);
+      return () => {
+        unregister();
+        close();
+      };
+    },
   };
 }
 
-export function webhookPlugin(api: ClusterApi): AdmissionPlugin {
+export function webhookPlugin(api: ClusterApi): { plugin: AdmissionPlugin; close(): void } {
+  // The webhooks as of the last configuration change: every write asks, few writes change them.
+  const cache = new Map<string, Webhook[]>();
+  const buckets = new Set<string>();
+  const close = api.store.onAnyChange((e) => {
+    if (buckets.has(e.bucket)) cache.clear();
+  });
   const hooks = (resource: string, mutating: boolean): Webhook[] => {
+    const cached = cache.get(resource);
+    if (cached) return cached;
     const def = api.kinds.lookup(GROUP, 'v1', resource);
-    if (!def || api.store.count(def.bucket) === 0) return [];
+    if (!def) return [];
+    buckets.add(def.bucket);
     const cfgs = api.store.list(def.bucket, undefined, true).sort((a, b) => (a.metadata.name! < b.metadata.name! ? -1 : a.metadata.name! > b.metadata.name! ? 1 : 0));
-    return cfgs.flatMap((c) => webhooksOf(c, mutating));
+    const list = cfgs.flatMap((c) => webhooksOf(c, mutating));
+    cache.set(resource, list);
+    return list;
   };
-  return {
+  const plugin: AdmissionPlugin = {
     name: 'webhooks',
     late: true,
     async mutate(req) {
@@ -52,6 +70,7 @@ export function webhookPlugin(api: ClusterApi): AdmissionPlugin {
       if (list.length) await dispatchValidating(api, list, req);
     },
   };
+  return { plugin, close };
 }
 
 async function dispatchMutating(api: ClusterApi, list: Webhook[], req: AdmissionRequest): Promise<void> {
@@ -88,7 +107,8 @@ async function dispatchMutating(api: ClusterApi, list: Webhook[], req: Admission
       }
     }
   } finally {
-    state.lastOutput = JSON.stringify(req.object ?? null);
+    // Only a webhook that may be reinvoked needs to know what the in-tree plugins change after it.
+    if (state.previouslyInvoked.size > 0) state.lastOutput = JSON.stringify(req.object ?? null);
   }
 }
 
