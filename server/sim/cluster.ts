@@ -16,6 +16,7 @@ import { RestStorage } from './registry/rest.js';
 import { ApiServer } from './apiserver/server.js';
 import { createServingCert, type ServingCert } from './apiserver/tls.js';
 import { PodInterceptors } from './network/interceptors.js';
+import { ServiceCalls } from './network/service-calls.js';
 import { ImageBehaviours } from './images/image-table.js';
 import { EventRecorder } from './controllers/events.js';
 import { Resources } from './controllers/kit.js';
@@ -64,6 +65,7 @@ export class EmbeddedCluster {
   readonly api: ClusterApi;
   readonly interceptors = new PodInterceptors();
   readonly images = new ImageBehaviours();
+  private readonly serviceCalls = new ServiceCalls();
   private readonly controllers = new Set<Controller>();
   private readonly events: EventRecorder;
   private readonly stops: { name: string; stop: Stop }[] = [];
@@ -98,6 +100,7 @@ export class EmbeddedCluster {
       subresources: { register: (resource, sub, handler, group) => this.apiserver.registerSubresource(resource, sub, handler, group) },
       interceptors: this.interceptors,
       images: this.images,
+      serviceCalls: this.serviceCalls,
       events: {
         normal: (...a) => this.events.normal(...a),
         warning: (...a) => this.events.warning(...a),

@@ -11,6 +11,7 @@ import type { AdmissionPlugin } from '../registry/admission.js';
 import type { SubresourceHandler } from '../apiserver/server.js';
 import type { PodInterceptors } from '../network/interceptors.js';
 import type { ContainerBehaviour, ImageBehaviourEntry } from '../images/types.js';
+import type { ServiceCall } from '../network/service-calls.js';
 import type { KubeObject } from '../types.js';
 
 /** Reads, writes and change notifications of the object store (writes skip admission: controllers' own bookkeeping). */
@@ -79,6 +80,12 @@ export interface ClusterApi {
   /** Image → what its containers do; add-ons' images match before the built-in ones. */
   readonly images: { register(entry: ImageBehaviourEntry): () => void; forImage(image: string): ContainerBehaviour; entryFor(image: string): ImageBehaviourEntry | null };
   readonly events: ClusterEvents;
+  /**
+   * kube-apiserver's own requests to a Service (admission webhooks): `call` picks a ready
+   * endpoint and delivers to the pod; the pod network `provide`s it (the workloads add-on).
+   * Without a pod network every call fails as a Service without endpoints does.
+   */
+  readonly serviceCalls: { call: ServiceCall; provide(impl: ServiceCall): () => void };
   /** Work that settle() waits for; returns an unregister function. */
   readonly controllers: { register(controller: Controller): () => void };
   readonly clock: { now(): Date };

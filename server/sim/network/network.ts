@@ -9,6 +9,7 @@ import { NetworkError } from '../images/types.js';
 import type { PodInterceptors } from './interceptors.js';
 import { ServiceDirectory, isIPv4, type Endpoint, type ServicePort, type ServiceView } from './services.js';
 import type { InboundCall, InboundPath, NetworkPod, OutboundCall } from './types.js';
+import { ServiceResolveError, withDeadline, type ServiceRef } from './service-calls.js';
 
 /**
  * How long a connection to an address nobody owns takes to fail without a timeout: Linux gives
@@ -186,6 +187,28 @@ export class ClusterNetwork {
     const entry = this.podByIP(ep.ip);
     if (!entry) return Promise.reject(new NetworkError('ECONNREFUSED', named.host, named.port));
     return this.toPod(entry, ep.port, req, source, via, named, { namespace: svc.namespace, name: svc.name, port: port.port });
+  }
+
+  /**
+   * kube-apiserver calling a Service (an admission webhook): it picks a ready endpoint itself
+   * (proxy.ResolveEndpoint) and dials the pod's address from the control-plane node. There is
+   * no TLS on the simulated network: the request arrives as plain HttpRequest, not HTTPS.
+   */
+  callFromControlPlane(ref: ServiceRef, req: HttpRequest, timeoutMs: number, controlPlaneIP: string): Promise<HttpResponse> {
+    const svc = this.services.get(ref.namespace, ref.name);
+    // The informer lister's NotFound: resource "service", singular.
+    if (!svc) return Promise.reject(new ServiceResolveError(`service "${ref.name}" not found`));
+    const port = svc.ports.find((p) => p.port === ref.port);
+    if (!port) return Promise.reject(new ServiceResolveError(`no service port ${ref.port} found for service "${ref.name}"`));
+    if (!['ClusterIP', 'NodePort', 'LoadBalancer'].includes(svc.type)) return Promise.reject(new ServiceResolveError(`unsupported service type "${svc.type}"`));
+    const ep = this.services.pick(this.services.endpoints(svc, port));
+    if (!ep) return Promise.reject(new ServiceResolveError(`no endpoints available for service "${ref.name}"`));
+    const entry = this.podByIP(ep.ip);
+    const named = { host: ep.ip, port: ep.port };
+    const sending = entry
+      ? this.toPod(entry, ep.port, req, { ip: controlPlaneIP }, 'apiserver-proxy', named, { namespace: svc.namespace, name: svc.name, port: port.port })
+      : Promise.reject(new NetworkError('ECONNREFUSED', ep.ip, ep.port));
+    return withDeadline(sending, timeoutMs, ep.ip, ep.port);
   }
 
   /** Delivers a request to a pod's port through the pod's inbound chain. */

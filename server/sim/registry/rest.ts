@@ -8,7 +8,7 @@ import { ApiError, type FieldError } from '../errors.js';
 import type { GroupVersionKind, KubeObject } from '../types.js';
 import type { ObjectStore, StoreEvent } from '../storage/store.js';
 import { bucketOf } from '../storage/store.js';
-import type { AdmissionChain, AdmissionOperation } from './admission.js';
+import type { AdmissionChain, AdmissionOperation, AdmissionRequest } from './admission.js';
 import { requirePatch, type OwnershipKind, type LazyModules as Plugins } from './lazy-modules.js';
 import { getPath, setPath, type ResourceDef, type StrategyContext } from './resource.js';
 import { genericObject, type StructSchema } from './patch/merge-schema.js';
@@ -298,9 +298,22 @@ export class RestStorage {
     if (errs.length) throw ApiError.invalid({ group: def.group, kind: def.kind }, name, errs);
   }
 
-  private async admit(op: AdmissionOperation, def: ResourceDef, obj: KubeObject | undefined, old: KubeObject | undefined, opts: RequestOptions, subresource?: string): Promise<void> {
-    if (this.admission.size === 0) return;
-    await this.admission.run({
+  /**
+   * Runs the admission chain; `validateObject` (the strategy's validation) runs after the
+   * mutating plugins and before the validating ones, told whether a webhook changed the object.
+   */
+  private async admit(
+    op: AdmissionOperation,
+    def: ResourceDef,
+    obj: KubeObject | undefined,
+    old: KubeObject | undefined,
+    opts: RequestOptions,
+    subresource?: string,
+    validateObject?: (mutated: boolean) => void,
+    deleteOptions?: DeleteOptions,
+  ): Promise<void> {
+    if (this.admission.size === 0) return validateObject?.(false);
+    const req: AdmissionRequest = {
       operation: op,
       resource: { group: def.group, version: def.version, resource: def.resource },
       subresource,
@@ -311,7 +324,10 @@ export class RestStorage {
       oldObject: old,
       dryRun: !!opts.dryRun,
       userInfo: { username: opts.user ?? 'admin' },
-    });
+      options: admissionOptions(op, opts, deleteOptions),
+      ...(opts.warnings ? { warnings: opts.warnings } : {}),
+    };
+    await this.admission.run(req, validateObject && (() => validateObject(!!req.mutated)));
   }
 
   /**
@@ -383,9 +399,10 @@ export class RestStorage {
     def.strategy.prepareForCreate?.(obj, ctx);
     def.strategy.defaults?.(obj, ctx);
     this.invalid(def, m.name ?? '', this.validation(def, obj, ctx));
-    await this.admit('CREATE', def, obj, undefined, opts);
-    def.strategy.defaults?.(obj, ctx);
-    this.invalid(def, m.name ?? '', this.validation(def, obj, ctx));
+    await this.admit('CREATE', def, obj, undefined, opts, undefined, () => {
+      def.strategy.defaults?.(obj, ctx);
+      this.invalid(def, m.name ?? '', this.validation(def, obj, ctx));
+    });
     if (this.store.has(def.bucket, m.namespace ?? '', m.name!)) throw ApiError.alreadyExists(qr(def), m.name!);
     const final = managed === 'apply' ? obj : this.recordManagedFields(def, undefined, obj, opts);
     if (opts.dryRun) return this.present(def, structuredClone(final));
@@ -454,7 +471,9 @@ export class RestStorage {
     const ctx = { now, old };
     def.strategy.defaults?.(obj as KubeObject, ctx);
     this.invalid(def, name, this.validation(def, obj as KubeObject, ctx, old));
-    await this.admit('UPDATE', def, obj as KubeObject, old, opts, subresource);
+    await this.admit('UPDATE', def, obj as KubeObject, old, opts, subresource, (mutated) => {
+      if (mutated) this.invalid(def, name, this.validation(def, obj as KubeObject, ctx, old));
+    });
     if (def.strategy.generation) {
       m.generation = om.generation ?? 1;
       if (!sameSpec(obj, old)) m.generation = (om.generation ?? 0) + 1;
@@ -599,7 +618,7 @@ export class RestStorage {
     if (pre?.resourceVersion && pre.resourceVersion !== obj.metadata.resourceVersion) {
       throw ApiError.conflict(qr(def), name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${obj.metadata.resourceVersion}`);
     }
-    await this.admit('DELETE', def, undefined, obj as KubeObject, ropts);
+    await this.admit('DELETE', def, undefined, obj as KubeObject, ropts, undefined, undefined, opts);
     const policy = opts.propagationPolicy ?? (opts.orphanDependents === true ? 'Orphan' : opts.orphanDependents === false ? 'Background' : undefined);
     const finalizers: string[] = [...(obj.metadata.finalizers ?? [])];
     const addFinalizer = (f: string) => {
@@ -782,4 +801,22 @@ function decodeContinue(token: string): string {
   } catch {
     throw ApiError.badRequest('continue key is not valid: illegal base64 data at input byte 0');
   }
+}
+
+/** The options object an AdmissionReview carries (meta.k8s.io/v1 Create/Update/DeleteOptions, in Go's field order). */
+function admissionOptions(op: AdmissionOperation, opts: RequestOptions, del?: DeleteOptions): Record<string, unknown> {
+  const kind = op === 'CREATE' ? 'CreateOptions' : op === 'UPDATE' ? 'UpdateOptions' : 'DeleteOptions';
+  const out: Record<string, unknown> = { kind, apiVersion: 'meta.k8s.io/v1' };
+  if (op === 'DELETE') {
+    if (del?.gracePeriodSeconds !== undefined) out.gracePeriodSeconds = del.gracePeriodSeconds;
+    if (del?.preconditions) out.preconditions = del.preconditions;
+    if (del?.orphanDependents !== undefined) out.orphanDependents = del.orphanDependents;
+    if (del?.propagationPolicy) out.propagationPolicy = del.propagationPolicy;
+    if (opts.dryRun) out.dryRun = ['All'];
+    return out;
+  }
+  if (opts.dryRun) out.dryRun = ['All'];
+  if (opts.fieldManager) out.fieldManager = opts.fieldManager;
+  if (opts.fieldValidation) out.fieldValidation = opts.fieldValidation;
+  return out;
 }

@@ -77,6 +77,8 @@ export function workloads(options: WorkloadsOptions = {}): WorkloadsAddOn {
       const kubelet = new Kubelet(api, res, api.events, nodes, timings, containers, options.stages);
       const unmountSubresources = servePodSubresources(api, network, kubelet, random);
       const nodePorts = options.nodePorts === false ? undefined : new NodePortListeners(api, network);
+      // kube-apiserver runs on the control-plane node: its webhook calls come from that address.
+      const withdrawServiceCalls = api.serviceCalls.provide((ref, req, o) => network.callFromControlPlane(ref, req, o.timeoutMs, controlPlane.ip));
       const parts = [
         { name: 'scheduler', c: new Scheduler(api, res, api.events, timings) },
         { name: 'kubelet', c: kubelet },
@@ -93,6 +95,7 @@ export function workloads(options: WorkloadsOptions = {}): WorkloadsAddOn {
       const stop = async () => {
         if (stopped) return;
         stopped = true;
+        withdrawServiceCalls();
         for (const u of unregister) u();
         for (const { c } of parts) c.stop();
         nodes.stop();

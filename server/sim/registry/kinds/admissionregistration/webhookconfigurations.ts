@@ -2,6 +2,7 @@
 import type { KindDefinition } from '../../kind.js';
 import { keyedList, struct } from '../../patch/merge-schema.js';
 import { specKind } from '../../strategies/generic.js';
+import { validateWebhookConfiguration, webhookDefaults } from './webhook-validation.js';
 import { age, ageCol, col, len, name, nameCol, type Any, type KindPrinter } from '../../printers/columns.js';
 
 const webhooks = struct({ metadata: 'ObjectMeta', webhooks: keyedList('Webhook', 'name') });
@@ -23,7 +24,7 @@ export const mutatingWebhookConfigurationKind: KindDefinition = {
   kind: 'MutatingWebhookConfiguration',
   names: { plural: 'mutatingwebhookconfigurations', categories: ['api-extensions'] },
   scope: 'Cluster',
-  strategy: specKind('subdomain', false),
+  strategy: specKind('subdomain', false, { defaults: webhookDefaults(true), validate: validateWebhookConfiguration(true) }),
   mergeSchema: webhooks,
   printer: mutatingWebhookConfigurationPrinter,
 };
@@ -34,7 +35,7 @@ export const validatingWebhookConfigurationKind: KindDefinition = {
   kind: 'ValidatingWebhookConfiguration',
   names: { plural: 'validatingwebhookconfigurations', categories: ['api-extensions'] },
   scope: 'Cluster',
-  strategy: specKind('subdomain', false),
+  strategy: specKind('subdomain', false, { defaults: webhookDefaults(false), validate: validateWebhookConfiguration(false) }),
   mergeSchema: webhooks,
   printer: validatingWebhookConfigurationPrinter,
 };
