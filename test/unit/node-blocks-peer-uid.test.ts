@@ -132,3 +132,35 @@ describe('NodePort peers', () => {
     await Promise.all([refusing, admitting].map((s) => new Promise((r) => s.close(r))));
   });
 });
+
+describe('the port-forward bridge', () => {
+  it("serves only the cluster's own sockets, not a client that borrows one's port number from another loopback address", async () => {
+    const { PortForwardBridge } = await import('../../server/sim/workloads/pod-streams.js');
+    const served: string[] = [];
+    const network = {
+      pod: () => ({}),
+      listener: () => ({ ctx: {}, behaviour: { serve: async () => (served.push('x'), { status: 200, headers: { 'content-type': 'text/plain' }, body: Buffer.from('pod says hi') }) } }),
+    };
+    const bridge = new PortForwardBridge(network as never);
+    const ours = (await bridge.connect('default', 'web', 80)) as net.Socket;
+    const bridgePort = ours.remotePort!;
+    const http1 = 'GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n';
+    const exchange = (s: net.Socket) =>
+      new Promise<string>((resolve) => {
+        let got = '';
+        s.on('data', (d) => (got += d.toString()));
+        s.on('error', (e: NodeJS.ErrnoException) => resolve(got || (e.code ?? 'error')));
+        s.on('close', () => resolve(got));
+        s.write(http1);
+      });
+    // The attacker: same port number as the cluster's own socket, from 127.0.0.2.
+    const attacker = net.connect({ port: bridgePort, host: '127.0.0.1', localAddress: '127.0.0.2', localPort: ours.localPort! });
+    await new Promise((r) => attacker.once('connect', r));
+    const stolen = await exchange(attacker);
+    expect(stolen).not.toContain('pod says hi');
+    expect(served).toEqual([]);
+    // The cluster's own socket still works.
+    expect(await exchange(ours)).toContain('pod says hi');
+    await bridge.close();
+  });
+});
