@@ -7,6 +7,9 @@
  * survives release() (idle learners), a crash of its child and a restart of the server. A
  * child that dies unasked is logged, its learner is told, and it is started again from that
  * state at once, unless it keeps dying (then the next acquire says so).
+ *
+ * Each child claims its nodes' address block machine-wide (kept across restarts) and, given a
+ * PeerGuard for its learner, resets NodePort connections from other learners' uids.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';

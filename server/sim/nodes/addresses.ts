@@ -5,9 +5,9 @@ import path from 'node:path';
  * Node InternalIPs are loopback addresses of this machine (all of 127.0.0.0/8 answers locally on
  * Linux), so `curl http://$NODE_IP:$NODE_PORT` from the terminal reaches a NodePort listener.
  *
- * Several clusters run in one process, each needing its own addresses: every cluster leases one
- * 127.X.Y.0/24 block from an allocator shared by the process, picked at random (so two processes
- * rarely collide either) and handed back when the cluster stops. Nodes take .2, .3, … of the block.
+ * Every cluster needs a 127.X.Y.0/24 block of its own; nodes take .2, .3, … of it. Clusters in one
+ * process (tests, `sim/main.ts`) lease theirs from an allocator shared by the process, handed back
+ * when the cluster stops; a learner's cluster (a process of its own) claims one machine-wide, below.
  */
 export class LoopbackBlockAllocator {
   private readonly inUse = new Set<string>();
