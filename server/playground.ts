@@ -60,8 +60,10 @@ export async function startPlayground(
   if (kubectl.found) logger.info({ kubectl: kubectl.path, version: kubectl.version }, 'kubectl found');
   else logger.warn(kubectl.installHint);
 
+  const sandbox = new ShellSandbox({ ...sandboxOptions, dataDir: config.dataDir, logger: logger.child({ part: 'sandbox' }) });
   const progress = new ProgressStore(config.dataDir);
-  const backend = await createBackend(config, logger.child({ part: 'cluster' })).catch((err: unknown) => {
+  // Learners share the machine's loopback: their NodePorts refuse other learners' uids.
+  const backend = await createBackend(config, logger.child({ part: 'cluster' }), { peerGuard: (id) => sandbox.peerGuard(id) }).catch((err: unknown) => {
     progress.close();
     throw err;
   });
@@ -80,7 +82,7 @@ export async function startPlayground(
     idleTimeoutMs: config.idleTimeoutSeconds * 1000,
     scrollbackLines: config.scrollbackLines,
     logger: logger.child({ part: 'terminal' }),
-    sandbox: new ShellSandbox({ ...sandboxOptions, dataDir: config.dataDir, logger: logger.child({ part: 'sandbox' }) }),
+    sandbox,
   });
   const terminalUpgrade = createTerminalUpgrade({ sessions: terminals, maxPayload: MAX_WS_FRAME_BYTES });
 

@@ -21,7 +21,7 @@ await new Promise((r) => setTimeout(r, 500));
 const baseline = rss(process.pid);
 const clusters = [];
 for (let i = 0; i < Number(count); i++) {
-  const env = { ...process.env, PLAYGROUND_SIM_CHILD: JSON.stringify({ stateDir: path.join(dir, String(i)), host: '127.0.0.1' }) };
+  const env = { ...process.env, PLAYGROUND_SIM_CHILD: JSON.stringify({ stateDir: path.join(dir, String(i)), host: '127.0.0.1', nodeBlockClaimsDir: path.join(dir, 'node-block-claims') }) };
   const started = performance.now();
   const c =
     mode === 'worker'

@@ -1,13 +1,14 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { ClusterBackend } from './backend.js';
+import type { PeerGuard } from '../sim/network/peer-uid.js';
 
 /** Only the configured backend's module is loaded: a server on the embedded cluster never reads a kubeconfig file's backend code, and the reverse. */
-export async function createBackend(config: Config, logger?: Logger): Promise<ClusterBackend> {
+export async function createBackend(config: Config, logger?: Logger, sim: { peerGuard?: (learnerId: string) => PeerGuard | undefined } = {}): Promise<ClusterBackend> {
   switch (config.backend) {
     case 'sim': {
       const { SimBackend } = await import('./sim-backend.js');
-      return new SimBackend({ dataDir: config.dataDir, ...(logger ? { logger } : {}) });
+      return new SimBackend({ dataDir: config.dataDir, ...(logger ? { logger } : {}), ...sim });
     }
     case 'kubeconfig': {
       const { KubeconfigBackend } = await import('./kubeconfig-backend.js');

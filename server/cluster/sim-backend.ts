@@ -7,10 +7,14 @@
  * survives release() (idle learners), a crash of its child and a restart of the server. A
  * child that dies unasked is logged, its learner is told, and it is started again from that
  * state at once, unless it keeps dying (then the next acquire says so).
+ *
+ * Each child claims its nodes' address block machine-wide (kept across restarts) and, given a
+ * PeerGuard for its learner, resets NodePort connections from other learners' uids.
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import fs from 'node:fs';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -18,6 +22,7 @@ import type { Logger } from 'pino';
 import type { ClusterAccess, ClusterBackend } from './backend.js';
 import type { ChildConfig, ChildMessage, ParentMessage } from './sim-child.js';
 import { learnerWorkspace } from '../learners/workspace.js';
+import type { PeerGuard } from '../sim/network/peer-uid.js';
 
 export interface SimBackendOptions {
   dataDir: string;
@@ -28,6 +33,23 @@ export interface SimBackendOptions {
   startTimeoutMs?: number;
   /** A built sim-child.js to run instead of the one beside this module (tests and benches measuring the bundle's child from sources). */
   childEntry?: string;
+  /** Where clusters claim their node address blocks machine-wide (default: defaultNodeBlockClaimsDir()). */
+  nodeBlockClaimsDir?: string;
+  /**
+   * Who may connect to a learner's NodePorts: their own uid and no other learner's (the sandbox
+   * knows the uids). Undefined, or a learner it gives nothing for: anyone on the machine.
+   */
+  peerGuard?: (learnerId: string) => PeerGuard | undefined;
+}
+
+/**
+ * Machine-wide, like learner uids' claims (root's), so several servers' clusters never share
+ * node addresses; an unprivileged server keeps its claims per user under the temp dir.
+ */
+export function defaultNodeBlockClaimsDir(): string {
+  if (process.env.PLAYGROUND_NODE_BLOCK_CLAIMS_DIR) return process.env.PLAYGROUND_NODE_BLOCK_CLAIMS_DIR;
+  const uid = process.getuid?.() ?? 0;
+  return uid === 0 ? '/var/lib/istio-playground/node-block-claims' : path.join(os.tmpdir(), `istio-playground-${uid}`, 'node-block-claims');
 }
 
 /** More unasked exits than this within CRASH_WINDOW_MS stop the automatic restarts. */
@@ -149,7 +171,13 @@ export class SimBackend implements ClusterBackend {
   }
 
   private spawn(learnerId: string, restarting = false): Child {
-    const config: ChildConfig = { stateDir: this.stateDir(learnerId), host: '127.0.0.1' };
+    const peerGuard = this.options.peerGuard?.(learnerId);
+    const config: ChildConfig = {
+      stateDir: this.stateDir(learnerId),
+      host: '127.0.0.1',
+      nodeBlockClaimsDir: this.options.nodeBlockClaimsDir ?? defaultNodeBlockClaimsDir(),
+      ...(peerGuard ? { peerGuard } : {}),
+    };
     const entry = this.options.childEntry ? { file: this.options.childEntry, execArgv: [] } : childEntry();
     const proc = fork(entry.file, [], {
       execArgv: [...entry.execArgv, `--max-old-space-size=${this.heapMb}`, '--max-semi-space-size=1'],

@@ -19,10 +19,16 @@ import { parentPort } from 'node:worker_threads';
 import { EmbeddedCluster } from '../sim/cluster.js';
 import { ClusterPersistence } from '../sim/storage/persistence.js';
 import { createServingCert, type ServingCert } from '../sim/apiserver/tls.js';
+import { claimNodeBlock, savedNodeBlock } from '../sim/nodes/addresses.js';
+import type { PeerGuard } from '../sim/network/peer-uid.js';
 
 export interface ChildConfig {
   stateDir: string;
   host: string;
+  /** Where node address blocks are claimed machine-wide (nodes/addresses.ts). */
+  nodeBlockClaimsDir: string;
+  /** Who may connect to the cluster's NodePorts; absent: anyone on the machine. */
+  peerGuard?: PeerGuard;
 }
 
 export type ChildMessage =
@@ -69,7 +75,7 @@ function send(m: ChildMessage, then?: () => void): void {
 
 async function main(): Promise<void> {
   const config = JSON.parse(process.env.PLAYGROUND_SIM_CHILD ?? '{}') as ChildConfig;
-  if (!config.stateDir || !config.host || !(process.send || parentPort)) throw new Error('sim-child is started by the server (sim-backend.ts), not by hand');
+  if (!config.stateDir || !config.host || !config.nodeBlockClaimsDir || !(process.send || parentPort)) throw new Error('sim-child is started by the server (sim-backend.ts), not by hand');
   const warn = (message: string) => send({ type: 'warn', message });
   // Listening from the start: a stop asked for while the cluster starts is done once it has started.
   let stopRequested = false;
@@ -89,7 +95,12 @@ async function main(): Promise<void> {
   const loaded = persistence.load();
   for (const p of loaded.problems) warn(p);
 
-  const cluster = await EmbeddedCluster.start({ host: config.host, port: 0, token: id.token, cert: id.cert, workloads: true });
+  // A restored cluster keeps the addresses its Node objects carry; a new one claims a free block.
+  const saved = savedNodeBlock((loaded.snapshot?.buckets['/nodes'] ?? []) as Parameters<typeof savedNodeBlock>[0]);
+  const nodeBlock = claimNodeBlock({ claimsDir: config.nodeBlockClaimsDir, holder: config.stateDir, ...(saved ? { preferred: saved } : {}) });
+  if (saved && nodeBlock !== saved) warn(`node addresses ${saved}.0/24 are claimed by another cluster on this machine; this cluster's new nodes use ${nodeBlock}.0/24`);
+  const workloads = { nodeBlock, ...(config.peerGuard ? { peerGuard: config.peerGuard } : {}) };
+  const cluster = await EmbeddedCluster.start({ host: config.host, port: 0, token: id.token, cert: id.cert, workloads });
   let objects = 0;
   if (loaded.snapshot) {
     cluster.restore({ version: 1, store: loaded.snapshot });

@@ -63,6 +63,11 @@ export class LearnerUids {
     if (changed) this.save();
   }
 
+  /** Every uid this allocator can hand out (inclusive): any learner of any server with this base. */
+  get range(): { min: number; max: number } {
+    return { min: this.base, max: this.base + RANGE - 1 };
+  }
+
   /** The learner's uid, allocated (and persisted before it is used) on first call. */
   uidOf(learnerId: string): number {
     const known = this.uids.get(learnerId);

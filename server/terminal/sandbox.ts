@@ -24,6 +24,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { LearnerUids } from '../learners/uids.js';
+import type { PeerGuard } from '../sim/network/peer-uid.js';
 import { RC_FILES, interactiveShell } from './rcfiles.js';
 
 export type SandboxMode = 'bwrap-root' | 'bwrap-userns' | 'setpriv' | 'none';
@@ -160,6 +161,15 @@ export class ShellSandbox {
   uidOf(learnerId: string): number {
     if (this.uids) return this.uids.uidOf(learnerId);
     return this.asUser?.uid ?? process.getuid?.() ?? 0;
+  }
+
+  /**
+   * Who may connect to the learner's cluster's NodePorts: when learners have uids of their own, the
+   * learner and no other learner. Unprivileged, every learner is the same user: nothing to tell apart.
+   */
+  peerGuard(learnerId: string): PeerGuard | undefined {
+    if (!this.uids) return undefined;
+    return { ownerUid: this.uids.uidOf(learnerId), learnerUids: this.uids.range };
   }
 
   /**

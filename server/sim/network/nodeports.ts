@@ -5,12 +5,16 @@
  * A listener exists only while its Service has a ready endpoint: kube-proxy REJECTs connections
  * to a Service without endpoints, which a client sees as "Connection refused", exactly what a
  * closed port gives.
+ *
+ * Every learner's shell shares the machine's loopback, so with a PeerGuard (the server runs as
+ * root, each learner has a uid) a connection from another learner's uid is reset (peer-uid.ts).
  */
 import type http from 'node:http';
-import type { Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import type { ClusterApi } from '../addons/api.js';
 import { createBridgeServer } from './http-bridge.js';
 import type { ClusterNetwork } from './network.js';
+import { guardedServer, type PeerGuard } from './peer-uid.js';
 import type { Endpoint } from './services.js';
 
 type Obj = Record<string, any>;
@@ -19,6 +23,8 @@ interface Listener {
   ip: string;
   port: number;
   server: http.Server;
+  /** What listens: the http server itself, or a guard in front of it. */
+  front: Server;
   listening: Promise<void>;
 }
 
@@ -35,6 +41,8 @@ export class NodePortListeners {
   constructor(
     private readonly cluster: ClusterApi,
     private readonly network: ClusterNetwork,
+    /** Other learners are refused (they share the machine's loopback); without it, anyone may connect. */
+    private readonly guard?: PeerGuard,
   ) {
     const bucket = (g: string, r: string) => cluster.kinds.lookup(g, 'v1', r)?.bucket ?? `${g}/${r}`;
     this.nodesBucket = bucket('', 'nodes');
@@ -134,14 +142,15 @@ export class NodePortListeners {
       // externalTrafficPolicy Cluster: kube-proxy SNATs, so the pod sees the node's address.
       return this.network.toEndpoint(target.svc, target.port, ep, req, { ip }, 'nodeport', { host: ip, port: nodePort });
     });
+    const front: Server = this.guard ? guardedServer(server, this.guard) : server;
     const listening = new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(nodePort, ip, () => {
-        server.off('error', reject);
+      front.once('error', reject);
+      front.listen(nodePort, ip, () => {
+        front.off('error', reject);
         resolve();
       });
     });
-    return { ip, port: nodePort, server, listening };
+    return { ip, port: nodePort, server, front, listening };
   }
 
   async stop(): Promise<void> {
@@ -159,7 +168,7 @@ function close(l: Listener): Promise<void> {
   return l.listening.then(
     () =>
       new Promise<void>((resolve) => {
-        l.server.close(() => resolve());
+        l.front.close(() => resolve());
         l.server.closeAllConnections();
       }),
     () => undefined,

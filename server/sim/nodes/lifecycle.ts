@@ -22,7 +22,8 @@ export class NodeLifecycle {
     private readonly cluster: ClusterApi,
     private readonly res: Resources,
     topology: NodeTopology = DEFAULT_TOPOLOGY,
-    private readonly blocks: LoopbackBlockAllocator = processLoopbackBlocks,
+    /** An allocator to lease a block from, or the block itself (claimed machine-wide by the caller). */
+    private readonly blocks: LoopbackBlockAllocator | string = processLoopbackBlocks,
     private readonly events?: ClusterEvents,
   ) {
     const names = new Set<string>();
@@ -31,7 +32,7 @@ export class NodeLifecycle {
       names.add(n.name);
     }
     if (topology.nodes.length === 0 || topology.nodes.length > 250) throw new Error('a topology needs 1 to 250 nodes');
-    this.block = blocks.lease();
+    this.block = typeof blocks === 'string' ? blocks : blocks.lease();
     this.nodes = placeNodes(topology, this.block);
   }
 
@@ -108,7 +109,7 @@ export class NodeLifecycle {
     if (this.renewTimer) clearInterval(this.renewTimer);
     if (!this.released) {
       this.released = true;
-      this.blocks.release(this.block);
+      if (typeof this.blocks !== 'string') this.blocks.release(this.block);
     }
   }
 }

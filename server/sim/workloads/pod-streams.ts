@@ -39,7 +39,9 @@ export class PortForwardBridge {
 
   constructor(private readonly network: ClusterNetwork) {
     this.server = createBridgeServer(async (req, socket: Socket) => {
-      const t = this.targets.get(socket.remotePort ?? -1);
+      // Only our own sockets, from 127.0.0.1: anyone on the machine can reach this port, and a
+      // client bound to another loopback address could otherwise borrow a registered port number.
+      const t = socket.remoteAddress === '127.0.0.1' ? this.targets.get(socket.remotePort ?? -1) : undefined;
       const entry = t && this.network.pod(t.namespace, t.name);
       const c = entry && this.network.listener(entry, t.port);
       if (!c) throw refused(t?.port ?? 0);
@@ -57,7 +59,7 @@ export class PortForwardBridge {
     if (!entry || !this.network.listener(entry, port)) throw refused(port);
     const bridgePort = await this.ready;
     return new Promise((resolve, reject) => {
-      const socket = net.connect(bridgePort, '127.0.0.1');
+      const socket = net.connect({ port: bridgePort, host: '127.0.0.1', localAddress: '127.0.0.1' });
       socket.once('error', reject);
       socket.once('connect', () => {
         socket.off('error', reject);

@@ -8,6 +8,7 @@
 import type { AddOn, ClusterApi } from '../api.js';
 import { NodeLifecycle } from '../../nodes/lifecycle.js';
 import type { LoopbackBlockAllocator } from '../../nodes/addresses.js';
+import type { PeerGuard } from '../../network/peer-uid.js';
 import type { NodeTopology } from '../../nodes/topology.js';
 import { ClusterNetwork } from '../../network/network.js';
 import { NodePortListeners } from '../../network/nodeports.js';
@@ -38,6 +39,10 @@ export interface WorkloadsOptions {
   containers?: (timings: KubeletTimings, network: ClusterNetwork, api: ClusterApi) => ContainerManager;
   /** Where node addresses come from (default: the process-wide 127.x.y.0/24 block allocator). */
   loopbackBlocks?: LoopbackBlockAllocator;
+  /** The 127.x.y block of this cluster's node addresses, claimed by the caller (overrides loopbackBlocks). */
+  nodeBlock?: string;
+  /** Who may connect to the NodePort listeners (default: anyone on the machine). */
+  peerGuard?: PeerGuard;
   /** Skip CoreDNS, kube-proxy, the static pods and the `kubernetes` Service. */
   bare?: boolean;
   /** Skip the real NodePort listeners (several clusters on a port that must stay free). */
@@ -70,13 +75,13 @@ export function workloads(options: WorkloadsOptions = {}): WorkloadsAddOn {
       const containers = options.containers
         ? options.containers(timings, network, api)
         : imageContainers(api, network, timings, { random, ...(options.now ? { now: options.now } : {}) });
-      const nodes = new NodeLifecycle(api, res, options.topology, options.loopbackBlocks, api.events);
+      const nodes = new NodeLifecycle(api, res, options.topology, options.nodeBlock ?? options.loopbackBlocks, api.events);
       // With a kubelet to finish it, pod deletion becomes graceful (Terminating), as on a real cluster.
       api.rest.kubeletRunning = true;
       const controlPlane = nodes.nodes.find((n) => n.role === 'control-plane') ?? nodes.nodes[0]!;
       const kubelet = new Kubelet(api, res, api.events, nodes, timings, containers, options.stages);
       const unmountSubresources = servePodSubresources(api, network, kubelet, random);
-      const nodePorts = options.nodePorts === false ? undefined : new NodePortListeners(api, network);
+      const nodePorts = options.nodePorts === false ? undefined : new NodePortListeners(api, network, options.peerGuard);
       // kube-apiserver runs on the control-plane node: its webhook calls come from that address.
       const withdrawServiceCalls = api.serviceCalls.provide((ref, req, o) => network.callFromControlPlane(ref, req, o.timeoutMs, controlPlane.ip));
       const parts = [
