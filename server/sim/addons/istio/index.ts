@@ -6,12 +6,20 @@
  */
 import type { AddOn } from '../api.js';
 import { istioPilotImage, istioProxyImage } from './images/index.js';
+import type { MeshReader } from './inject/webhook.js';
 
 export function istio(): AddOn {
   return {
     name: 'istio',
     start(api) {
-      const unregister = [api.images.register(istioPilotImage), api.images.register(istioProxyImage)];
+      // istiod reads its ConfigMaps and the nodes as its informers would: straight from the store.
+      const configMaps = api.kinds.require('', 'v1', 'configmaps').bucket;
+      const nodes = api.kinds.require('', 'v1', 'nodes').bucket;
+      const reader: MeshReader = {
+        configMap: (ns, name) => api.store.peek(configMaps, ns, name) as { data?: Record<string, string> } | undefined,
+        kubeletVersions: () => api.store.list(nodes).map((n) => String((n as { status?: { nodeInfo?: { kubeletVersion?: string } } }).status?.nodeInfo?.kubeletVersion ?? '')),
+      };
+      const unregister = [api.images.register(istioPilotImage(reader)), api.images.register(istioProxyImage)];
       return () => {
         for (const u of unregister) u();
       };

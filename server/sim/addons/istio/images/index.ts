@@ -5,10 +5,11 @@
  */
 import { respond } from '../../../images/http.js';
 import type { ContainerBehaviour, ImageBehaviourEntry } from '../../../images/types.js';
+import { handleWebhook, type MeshReader } from '../inject/webhook.js';
 
 const isIstio = (repository: string, name: string) => repository === `istio/${name}` || repository.endsWith(`/istio/${name}`) || repository === `release/${name}` || repository === `testing/${name}`;
 
-function pilotBehaviour(): ContainerBehaviour {
+function pilotBehaviour(reader: MeshReader): ContainerBehaviour {
   return {
     ports: [8080, 15010, 15012, 15014, 15017],
     userland: 'distroless',
@@ -22,6 +23,10 @@ function pilotBehaviour(): ContainerBehaviour {
       ctx.log(`${t}\tinfo\tserver\tDiscovery service started`);
     },
     async serve(req, ctx, conn) {
+      if (conn.localPort === 15017) {
+        const reply = handleWebhook(req.method, req.path, req.headers['content-type'], req.body, reader, ctx.namespace);
+        if (reply) return respond(ctx, reply.status, reply.body, { 'content-type': reply.contentType });
+      }
       if (conn.localPort === 8080 && req.method === 'GET' && req.path.split('?')[0] === '/ready') return respond(ctx, 200, '', { 'content-type': 'text/plain; charset=utf-8' });
       return respond(ctx, 404, '404 page not found\n', { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
     },
@@ -48,11 +53,14 @@ function proxyBehaviour(): ContainerBehaviour {
   };
 }
 
-export const istioPilotImage: ImageBehaviourEntry = {
-  name: 'istio/pilot',
-  matches: (img) => isIstio(img.repository, 'pilot'),
-  create: () => pilotBehaviour(),
-};
+/** istiod's image; its webhooks read the mesh's ConfigMaps and nodes through `reader`. */
+export function istioPilotImage(reader: MeshReader): ImageBehaviourEntry {
+  return {
+    name: 'istio/pilot',
+    matches: (img) => isIstio(img.repository, 'pilot'),
+    create: () => pilotBehaviour(reader),
+  };
+}
 
 export const istioProxyImage: ImageBehaviourEntry = {
   name: 'istio/proxyv2',
