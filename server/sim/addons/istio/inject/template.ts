@@ -57,13 +57,32 @@ export function injectorValuesFrom(valuesJson: string | undefined, meshConfig?: 
     meshId: g.meshID || meshConfig?.trustDomain || 'cluster.local',
     trustDomain: meshConfig?.trustDomain || 'cluster.local',
     resources: {
-      requests: { ...defaultInjectorValues.resources.requests, ...(res.requests ?? {}) },
-      limits: { ...defaultInjectorValues.resources.limits, ...(res.limits ?? {}) },
+      requests: canonical({ ...defaultInjectorValues.resources.requests, ...(res.requests ?? {}) }),
+      limits: canonical({ ...defaultInjectorValues.resources.limits, ...(res.limits ?? {}) }),
     },
     rewriteAppHTTPProbe: v.sidecarInjectorWebhook?.rewriteAppHTTPProbe !== false,
     nativeSidecar,
   };
 }
+
+/** A quantity as Go's resource.Quantity re-serialises it (2000m → 2, 1024Mi → 1Gi). */
+export function canonicalQuantity(q: string): string {
+  const m = /^(\d+)(m|Ki|Mi|Gi)$/.exec(String(q));
+  if (!m) return String(q);
+  let n = Number(m[1]);
+  let unit = m[2]!;
+  if (unit === 'm') return n % 1000 === 0 ? String(n / 1000) : q;
+  const units = ['Ki', 'Mi', 'Gi', 'Ti'];
+  let i = units.indexOf(unit);
+  while (n % 1024 === 0 && n > 0 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  unit = units[i]!;
+  return `${n}${unit}`;
+}
+
+const canonical = (r: Record<string, string>) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, canonicalQuantity(v)]));
 
 /** `DetectNativeSidecar`: on when every node's kubelet is at least 1.33. */
 export function nativeSidecarsFor(kubeletVersions: string[]): boolean {
