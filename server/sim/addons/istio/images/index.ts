@@ -1,10 +1,11 @@
 /**
- * Istio's images as the embedded cluster runs them, for now only as far as readiness: istiod
- * (`istio/pilot`) answers /ready on 8080, a proxy (`istio/proxyv2`) /healthz/ready on 15021, so
- * their pods become Ready as on a real cluster. Webhooks, xDS and traffic are later behaviours.
+ * Istio's images as the embedded cluster runs them. istiod (`istio/pilot`): /ready on 8080 and the
+ * injection and validation webhooks on 15017. A proxy (`istio/proxyv2`): istio-init's
+ * istio-iptables run, or the agent: /healthz/ready on 15021, app-health and merged stats on
+ * 15020, Envoy's stats on 15090. The traffic a proxy carries is the data plane's (later) work.
  */
-import { respond } from '../../../images/http.js';
-import type { ContainerBehaviour, ImageBehaviourEntry } from '../../../images/types.js';
+import { pathOnly, request, respond } from '../../../images/http.js';
+import type { ContainerBehaviour, ContainerContext, HttpResponse, ImageBehaviourEntry } from '../../../images/types.js';
 import { handleWebhook, type MeshReader } from '../inject/webhook.js';
 
 const isIstio = (repository: string, name: string) => repository === `istio/${name}` || repository.endsWith(`/istio/${name}`) || repository === `release/${name}` || repository === `testing/${name}`;
@@ -33,21 +34,78 @@ function pilotBehaviour(reader: MeshReader): ContainerBehaviour {
   };
 }
 
+type Prober = { httpGet?: { path?: string; port?: number | string; scheme?: string; httpHeaders?: { name: string; value: string }[] }; tcpSocket?: { port?: number | string }; timeoutSeconds?: number };
+
+function probersOf(ctx: ContainerContext): Record<string, Prober> {
+  try {
+    return JSON.parse(ctx.env.ISTIO_KUBE_APP_PROBERS ?? '{}') as Record<string, Prober>;
+  } catch {
+    return {};
+  }
+}
+
+/** The agent's app-health endpoint: the app container's original probe, run from inside the pod. */
+async function appHealth(ctx: ContainerContext, prober: Prober): Promise<HttpResponse> {
+  const timeoutMs = (prober.timeoutSeconds ?? 1) * 1000;
+  try {
+    if (prober.httpGet) {
+      const headers: Record<string, string> = { 'user-agent': 'istio-probe/1.0' };
+      for (const h of prober.httpGet.httpHeaders ?? []) headers[h.name.toLowerCase()] = h.value;
+      const res = await ctx.net.request({ host: 'localhost', port: Number(prober.httpGet.port) }, request('GET', prober.httpGet.path || '/', headers), { timeoutMs });
+      return respond(ctx, res.status >= 200 && res.status < 400 ? 200 : res.status, '', {});
+    }
+    if (prober.tcpSocket) {
+      // A TCP probe only needs the port to accept: any answer will do.
+      await ctx.net.request({ host: 'localhost', port: Number(prober.tcpSocket.port) }, request('GET', '/'), { timeoutMs });
+      return respond(ctx, 200, '', {});
+    }
+  } catch {
+    return respond(ctx, 500, '', {});
+  }
+  return respond(ctx, 200, '', {});
+}
+
+const STATS = '# TYPE envoy_server_live gauge\nenvoy_server_live{} 1\n# TYPE istio_agent_startup_complete gauge\nistio_agent_startup_complete 1\n';
+
+function iptablesLog(ctx: ContainerContext): void {
+  const t = ctx.now().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+  ctx.log(`${t}\tinfo\tIstio iptables environment:`);
+  ctx.log(`${t}\tinfo\tIstio iptables variables:\nPROXY_PORT=15001\nPROXY_INBOUND_CAPTURE_PORT=15006\nPROXY_TUNNEL_PORT=15008\nPROXY_UID=1337\nPROXY_GID=1337\nINBOUND_INTERCEPTION_MODE=REDIRECT\nINBOUND_TPROXY_MARK=1337\nINBOUND_TPROXY_ROUTE_TABLE=133\nINBOUND_PORTS_INCLUDE=*\nINBOUND_PORTS_EXCLUDE=15090,15021,15020\nOUTBOUND_IP_RANGES_INCLUDE=*\nOUTBOUND_IP_RANGES_EXCLUDE=\nKUBE_VIRT_INTERFACES=\nENABLE_INBOUND_IPV6=false\nDNS_CAPTURE=false\nDRY_RUN=false`);
+  ctx.log(`${t}\tinfo\tRunning iptables-restore with the following input:`);
+  ctx.log(`${t}\tinfo\tIptables rules applied`);
+}
+
 function proxyBehaviour(): ContainerBehaviour {
   return {
     ports: [15020, 15021, 15090],
+    portsFor: (ctx) => (ctx.args?.[0] === 'istio-iptables' ? [] : [15020, 15021, 15090]),
     userland: 'distroless',
     user: 'istio-proxy',
     readyAfterMs: 0,
     start(ctx) {
+      if (ctx.args?.[0] === 'istio-iptables') return iptablesLog(ctx);
       const t = ctx.now().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
       ctx.log(`${t}\tinfo\tFLAG: --concurrency="0"`);
+      ctx.log(`${t}\tinfo\tFLAG: --domain="${ctx.namespace}.svc.cluster.local"`);
       ctx.log(`${t}\tinfo\tVersion 1.30.3-${'0'.repeat(40)}-Clean`);
       ctx.log(`${t}\tinfo\tProxy role\tips=[${ctx.podIP}] type=${ctx.args?.[1] === 'router' ? 'router' : 'sidecar'} id=${ctx.podName}.${ctx.namespace} domain=${ctx.namespace}.svc.cluster.local`);
       ctx.log(`${t}\tinfo\tEnvoy proxy is ready`);
     },
+    // istio-init runs istio-iptables and exits; the agent runs until it is stopped.
+    run(ctx, signal) {
+      if (ctx.args?.[0] === 'istio-iptables') return Promise.resolve(0);
+      return new Promise((resolve) => signal.addEventListener('abort', () => resolve(0), { once: true }));
+    },
     async serve(req, ctx, conn) {
-      if (conn.localPort === 15021 && req.method === 'GET' && req.path.split('?')[0] === '/healthz/ready') return respond(ctx, 200, '', {});
+      const path = pathOnly(req.path);
+      if (req.method === 'GET' && conn.localPort === 15021 && path === '/healthz/ready') return respond(ctx, 200, '', {});
+      if (req.method === 'GET' && (conn.localPort === 15090 || conn.localPort === 15020) && path === '/stats/prometheus') return respond(ctx, 200, STATS, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      if (conn.localPort === 15020 && path === '/healthz/ready') return respond(ctx, 200, '', {});
+      if (conn.localPort === 15020 && path.startsWith('/app-health/')) {
+        const prober = probersOf(ctx)[path];
+        if (!prober) return respond(ctx, 404, '', {});
+        return appHealth(ctx, prober);
+      }
       return respond(ctx, 404, '', {});
     },
   };
