@@ -7,6 +7,7 @@
 import type { AddOn } from '../api.js';
 import { istioPilotImage, istioProxyImage } from './images/index.js';
 import type { MeshReader } from './inject/webhook.js';
+import { CONFIG_BUCKETS, ConfigDistribution, type ConfigBucket } from './xds/distribution.js';
 
 export function istio(): AddOn {
   return {
@@ -19,7 +20,13 @@ export function istio(): AddOn {
         configMap: (ns, name) => api.store.peek(configMaps, ns, name) as { data?: Record<string, string> } | undefined,
         kubeletVersions: () => api.store.list(nodes).map((n) => String((n as { status?: { nodeInfo?: { kubeletVersion?: string } } }).status?.nodeInfo?.kubeletVersion ?? '')),
       };
-      const unregister = [api.images.register(istioPilotImage(reader)), api.images.register(istioProxyImage)];
+      // The config distribution istiod serves and proxies subscribe to (in-process xDS).
+      const xds = new ConfigDistribution({ list: (b) => api.store.list(b) as Record<string, unknown>[] as never }, () => api.clock.now());
+      const watched = new Set<string>(CONFIG_BUCKETS);
+      const unwatch = api.store.onAnyChange((e) => {
+        if (watched.has(e.bucket as ConfigBucket)) xds.configChanged();
+      });
+      const unregister = [api.images.register(istioPilotImage(reader, xds)), api.images.register(istioProxyImage(xds)), unwatch];
       return () => {
         for (const u of unregister) u();
       };

@@ -7,10 +7,12 @@
 import { pathOnly, request, respond } from '../../../images/http.js';
 import type { ContainerBehaviour, ContainerContext, HttpResponse, ImageBehaviourEntry } from '../../../images/types.js';
 import { handleWebhook, type MeshReader } from '../inject/webhook.js';
+import { synczJson, type ConfigDistribution } from '../xds/distribution.js';
+import { ISTIO_VERSION } from '../version.js';
 
 const isIstio = (repository: string, name: string) => repository === `istio/${name}` || repository.endsWith(`/istio/${name}`) || repository === `release/${name}` || repository === `testing/${name}`;
 
-function pilotBehaviour(reader: MeshReader): ContainerBehaviour {
+function pilotBehaviour(reader: MeshReader, xds: ConfigDistribution): ContainerBehaviour {
   return {
     ports: [8080, 15010, 15012, 15014, 15017],
     userland: 'distroless',
@@ -23,11 +25,17 @@ function pilotBehaviour(reader: MeshReader): ContainerBehaviour {
       ctx.log(`${t}\tinfo\tklog\tConfig not passed: using in cluster default`);
       ctx.log(`${t}\tinfo\tserver\tDiscovery service started`);
     },
+    // istiod serves xDS for as long as its container runs.
+    run(ctx, signal) {
+      xds.istiodUp(ctx.podName);
+      return new Promise((resolve) => signal.addEventListener('abort', () => (xds.istiodDown(ctx.podName), resolve(0)), { once: true }));
+    },
     async serve(req, ctx, conn) {
       if (conn.localPort === 15017) {
         const reply = handleWebhook(req.method, req.path, req.headers['content-type'], req.body, reader, ctx.namespace);
         if (reply) return respond(ctx, reply.status, reply.body, { 'content-type': reply.contentType });
       }
+      if (conn.localPort === 8080 && req.method === 'GET' && pathOnly(req.path) === '/debug/syncz') return respond(ctx, 200, synczJson(xds.syncz()), { 'content-type': 'application/json' });
       if (conn.localPort === 8080 && req.method === 'GET' && req.path.split('?')[0] === '/ready') return respond(ctx, 200, '', { 'content-type': 'text/plain; charset=utf-8' });
       return respond(ctx, 404, '404 page not found\n', { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
     },
@@ -75,7 +83,7 @@ function iptablesLog(ctx: ContainerContext): void {
   ctx.log(`${t}\tinfo\tIptables rules applied`);
 }
 
-function proxyBehaviour(): ContainerBehaviour {
+function proxyBehaviour(xds: ConfigDistribution): ContainerBehaviour {
   return {
     ports: [15020, 15021, 15090],
     portsFor: (ctx) => (ctx.args?.[0] === 'istio-iptables' ? [] : [15020, 15021, 15090]),
@@ -94,7 +102,10 @@ function proxyBehaviour(): ContainerBehaviour {
     // istio-init runs istio-iptables and exits; the agent runs until it is stopped.
     run(ctx, signal) {
       if (ctx.args?.[0] === 'istio-iptables') return Promise.resolve(0);
-      return new Promise((resolve) => signal.addEventListener('abort', () => resolve(0), { once: true }));
+      const id = `${ctx.podName}.${ctx.namespace}`;
+      const type = ctx.args?.[1] === 'router' ? 'router' : 'sidecar';
+      const unsubscribe = xds.subscribe({ id, namespace: ctx.namespace, type, istioVersion: tagOf(ctx.image), clusterId: ctx.env.ISTIO_META_CLUSTER_ID || 'Kubernetes', labels: ctx.labels }, () => {});
+      return new Promise((resolve) => signal.addEventListener('abort', () => (unsubscribe(), resolve(0)), { once: true }));
     },
     async serve(req, ctx, conn) {
       const path = pathOnly(req.path);
@@ -111,17 +122,22 @@ function proxyBehaviour(): ContainerBehaviour {
   };
 }
 
-/** istiod's image; its webhooks read the mesh's ConfigMaps and nodes through `reader`. */
-export function istioPilotImage(reader: MeshReader): ImageBehaviourEntry {
+const tagOf = (image: string) => (/:([^/:@]+)(@.*)?$/.exec(image)?.[1] ?? ISTIO_VERSION);
+
+/** istiod's image; its webhooks read the mesh's ConfigMaps and nodes through `reader`, and it serves `xds`. */
+export function istioPilotImage(reader: MeshReader, xds: ConfigDistribution): ImageBehaviourEntry {
   return {
     name: 'istio/pilot',
     matches: (img) => isIstio(img.repository, 'pilot'),
-    create: () => pilotBehaviour(reader),
+    create: () => pilotBehaviour(reader, xds),
   };
 }
 
-export const istioProxyImage: ImageBehaviourEntry = {
-  name: 'istio/proxyv2',
-  matches: (img) => isIstio(img.repository, 'proxyv2'),
-  create: () => proxyBehaviour(),
-};
+/** The proxies' image: the agent subscribes to `xds` while it runs. */
+export function istioProxyImage(xds: ConfigDistribution): ImageBehaviourEntry {
+  return {
+    name: 'istio/proxyv2',
+    matches: (img) => isIstio(img.repository, 'proxyv2'),
+    create: () => proxyBehaviour(xds),
+  };
+}
