@@ -7,6 +7,7 @@
 import type { AddOn } from '../api.js';
 import { istioPilotImage, istioProxyImage } from './images/index.js';
 import type { MeshReader } from './inject/webhook.js';
+import { webhookController } from './webhook-controller.js';
 import { CONFIG_BUCKETS, ConfigDistribution, type ConfigBucket } from './xds/distribution.js';
 
 export function istio(): AddOn {
@@ -26,7 +27,8 @@ export function istio(): AddOn {
       const unwatch = api.store.onAnyChange((e) => {
         if (watched.has(e.bucket as ConfigBucket)) xds.configChanged();
       });
-      const unregister = [api.images.register(istioPilotImage(reader, xds)), api.images.register(istioProxyImage(xds)), unwatch];
+      const webhooks = webhookController(api, () => !!xds.serving);
+      const unregister = [webhooks.stop, api.images.register(istioPilotImage(reader, xds, () => void webhooks.istiodReady())), api.images.register(istioProxyImage(xds)), unwatch];
       return () => {
         for (const u of unregister) u();
       };

@@ -12,7 +12,7 @@ import { ISTIO_VERSION } from '../version.js';
 
 const isIstio = (repository: string, name: string) => repository === `istio/${name}` || repository.endsWith(`/istio/${name}`) || repository === `release/${name}` || repository === `testing/${name}`;
 
-function pilotBehaviour(reader: MeshReader, xds: ConfigDistribution): ContainerBehaviour {
+function pilotBehaviour(reader: MeshReader, xds: ConfigDistribution, onReady: () => void): ContainerBehaviour {
   return {
     ports: [8080, 15010, 15012, 15014, 15017],
     userland: 'distroless',
@@ -28,6 +28,7 @@ function pilotBehaviour(reader: MeshReader, xds: ConfigDistribution): ContainerB
     // istiod serves xDS for as long as its container runs.
     run(ctx, signal) {
       xds.istiodUp(ctx.podName);
+      onReady();
       return new Promise((resolve) => signal.addEventListener('abort', () => (xds.istiodDown(ctx.podName), resolve(0)), { once: true }));
     },
     async serve(req, ctx, conn) {
@@ -125,11 +126,11 @@ function proxyBehaviour(xds: ConfigDistribution): ContainerBehaviour {
 const tagOf = (image: string) => (/:([^/:@]+)(@.*)?$/.exec(image)?.[1] ?? ISTIO_VERSION);
 
 /** istiod's image; its webhooks read the mesh's ConfigMaps and nodes through `reader`, and it serves `xds`. */
-export function istioPilotImage(reader: MeshReader, xds: ConfigDistribution): ImageBehaviourEntry {
+export function istioPilotImage(reader: MeshReader, xds: ConfigDistribution, onReady: () => void = () => {}): ImageBehaviourEntry {
   return {
     name: 'istio/pilot',
     matches: (img) => isIstio(img.repository, 'pilot'),
-    create: () => pilotBehaviour(reader, xds),
+    create: () => pilotBehaviour(reader, xds, onReady),
   };
 }
 
