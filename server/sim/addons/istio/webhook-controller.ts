@@ -27,7 +27,7 @@ export function webhookController(api: ClusterApi, serving: () => boolean): { is
     return d ? (api.store.list(d.bucket) as Obj[]) : [];
   };
   const unwatch = api.store.onAnyChange((e) => {
-    if (serving() && e.type === 'ADDED' && e.bucket === def()?.bucket) void fix(e.object as Obj);
+    if (serving() && e.type !== 'DELETED' && e.bucket === def()?.bucket) void fix(e.object as Obj);
   });
   return {
     async istiodReady() {
