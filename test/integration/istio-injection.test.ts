@@ -84,12 +84,21 @@ describe('istioctl kube-inject', () => {
     const logs = await sh(`kubectl logs ${pp} -c istio-proxy`);
     expect(logs.stdout).toMatch(/\tinfo\tEnvoy proxy is ready\n/);
     expect((await sh(`kubectl logs ${pp} -c istio-init`)).stdout).toMatch(/\tinfo\tIstio iptables environment:\n/);
+    const istiodLogs = (await sh('kubectl logs -n istio-system deploy/istiod')).stdout;
+    expect(istiodLogs).toMatch(new RegExp(`\tinfo\tads\tADS: new connection for node:${pp}\\.default-\\d+\\n`));
     const ps = await sh('istioctl proxy-status');
     expect(ps.code).toBe(0);
     for (const name of Object.keys(ready)) expect(ps.stdout).toMatch(new RegExp(`\\n${name}\\.default +Kubernetes +istiod-`));
     const gone = await sh(`kubectl delete -f ${BOOKINFO} && kubectl wait --for=delete pod --all --timeout=60s`);
     expect(gone.code).toBe(0);
   }, 120_000);
+
+  it('istiod sets its validating webhooks to failurePolicy Fail once it serves', async () => {
+    for (const name of ['istiod-default-validator', 'istio-validator-istio-system']) {
+      const r = await sh(`kubectl wait --for=jsonpath='{.webhooks[0].failurePolicy}'=Fail validatingwebhookconfiguration/${name} --timeout=30s`);
+      expect(r.stderr, name).toBe('');
+    }
+  });
 
   it('refuses a missing file as the real command does', async () => {
     const r = await sh('istioctl kube-inject -f nope.yaml');

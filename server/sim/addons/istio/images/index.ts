@@ -27,7 +27,7 @@ function pilotBehaviour(reader: MeshReader, xds: ConfigDistribution, onReady: ()
     },
     // istiod serves xDS for as long as its container runs.
     run(ctx, signal) {
-      xds.istiodUp(ctx.podName);
+      xds.istiodUp(ctx.podName, ctx.log);
       onReady();
       return new Promise((resolve) => signal.addEventListener('abort', () => (xds.istiodDown(ctx.podName), resolve(0)), { once: true }));
     },

@@ -53,6 +53,8 @@ export interface SyncState {
   sent: Partial<Record<XdsType, string>>;
   acked: Partial<Record<XdsType, string>>;
   connectedAt: Date;
+  /** The connection's id as istiod logs it: `<proxy id>-<n>`. */
+  connection: string;
 }
 
 export interface ConfigSource {
@@ -79,6 +81,8 @@ export class ConfigDistribution {
   private readonly subs = new Set<Subscription>();
   /** Running istiods in start order; proxies talk to the first. */
   private readonly istiods: string[] = [];
+  private readonly logs = new Map<string, (line: string) => void>();
+  private connections = 0;
   private generation = 0;
   private pending = false;
 
@@ -93,12 +97,16 @@ export class ConfigDistribution {
     const sub: Subscription = { proxy, handler };
     this.subs.add(sub);
     if (this.istiod) this.push(sub);
-    return () => void this.subs.delete(sub);
+    return () => {
+      this.subs.delete(sub);
+      if (sub.state) this.log(sub.state.istiod, `info\tads\tADS: "${sub.proxy.id}" ${sub.state.connection} terminated`);
+    };
   }
 
   /** An istiod started serving: proxies without one connect to it. */
-  istiodUp(name: string): void {
+  istiodUp(name: string, log?: (line: string) => void): void {
     if (!this.istiods.includes(name)) this.istiods.push(name);
+    if (log) this.logs.set(name, log);
     this.reconnect();
   }
 
@@ -106,6 +114,7 @@ export class ConfigDistribution {
   istiodDown(name: string): void {
     const i = this.istiods.indexOf(name);
     if (i >= 0) this.istiods.splice(i, 1);
+    this.logs.delete(name);
     this.reconnect();
   }
 
@@ -160,7 +169,11 @@ export class ConfigDistribution {
     if (!this.istiod) return;
     const snapshot = this.snapshotFor(sub.proxy);
     const nonce = `${snapshot.version}`;
-    const state = sub.state ?? { proxy: sub.proxy, istiod: this.istiod, sent: {}, acked: {}, connectedAt: this.now() };
+    let state = sub.state;
+    if (!state) {
+      state = { proxy: sub.proxy, istiod: this.istiod, sent: {}, acked: {}, connectedAt: this.now(), connection: `${sub.proxy.id}-${++this.connections}` };
+      this.log(this.istiod, `info\tads\tADS: new connection for node:${state.connection}`);
+    }
     sub.state = state;
     for (const t of XDS_TYPES) state.sent[t] = nonce;
     try {
@@ -170,6 +183,11 @@ export class ConfigDistribution {
     } catch {
       // A proxy that rejects the config NACKs it: sent but not acknowledged (STALE).
     }
+  }
+
+  private log(istiod: string, line: string): void {
+    const t = this.now().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+    this.logs.get(istiod)?.(`${t}\t${line}`);
   }
 
   /** Every connected proxy's sync state, as istiod's /debug/syncz reports it. */
