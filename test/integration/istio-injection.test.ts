@@ -84,6 +84,11 @@ describe('istioctl kube-inject', () => {
     const logs = await sh(`kubectl logs ${pp} -c istio-proxy`);
     expect(logs.stdout).toMatch(/\tinfo\tEnvoy proxy is ready\n/);
     expect((await sh(`kubectl logs ${pp} -c istio-init`)).stdout).toMatch(/\tinfo\tIstio iptables environment:\n/);
+    const title = await sh('kubectl exec "$(kubectl get pod -l app=ratings -o jsonpath=\'{.items[0].metadata.name}\')" -c ratings -- curl -sS productpage:9080/productpage | grep -o "<title>.*</title>"');
+    expect(title.stdout).toBe('<title>Simple Bookstore App</title>\n');
+    // The agent's own readiness endpoint.
+    const health = await sh(`kubectl exec ${Object.keys(ready).find((n) => n.startsWith('ratings-'))} -c ratings -- curl -sS -o /dev/null -w '%{http_code}' localhost:15021/healthz/ready`);
+    expect(health.stdout).toBe('200');
     const istiodLogs = (await sh('kubectl logs -n istio-system deploy/istiod')).stdout;
     expect(istiodLogs).toMatch(new RegExp(`\tinfo\tads\tADS: new connection for node:${pp}\\.default-\\d+\\n`));
     const ps = await sh('istioctl proxy-status');
@@ -91,6 +96,35 @@ describe('istioctl kube-inject', () => {
     for (const name of Object.keys(ready)) expect(ps.stdout).toMatch(new RegExp(`\\n${name}\\.default +Kubernetes +istiod-`));
     const gone = await sh(`kubectl delete -f ${BOOKINFO} && kubectl wait --for=delete pod --all --timeout=60s`);
     expect(gone.code).toBe(0);
+  }, 120_000);
+
+  it('rewrites an app probe to the agent, which runs the original one (15020 /app-health)', async () => {
+    const pod = `apiVersion: v1
+kind: Pod
+metadata:
+  name: probed
+  labels: {app: probed}
+spec:
+  containers:
+  - name: details
+    image: docker.io/istio/examples-bookinfo-details-v1:1.20.3
+    ports: [{containerPort: 9080}]
+    readinessProbe: {httpGet: {path: /health, port: 9080}}
+    livenessProbe: {httpGet: {path: /health, port: 9999}}
+  - name: curl
+    image: curlimages/curl
+    command: [sleep, '3600']
+`;
+    fs.writeFileSync(path.join(dir, 'probed.yaml'), pod);
+    const applied = await sh('istioctl kube-inject -f probed.yaml | kubectl apply -f - && kubectl wait --for=condition=Ready pod/probed --timeout=60s');
+    expect(applied.stderr).toBe('');
+    const spec = JSON.parse((await sh('kubectl get pod probed -o json')).stdout);
+    expect(spec.spec.containers[0].readinessProbe.httpGet).toMatchObject({ path: '/app-health/details/readyz', port: 15020 });
+    const code = (p: string) => sh(`kubectl exec probed -c curl -- curl -s -o /dev/null -w '%{http_code}' localhost:15020${p}`).then((r) => r.stdout);
+    expect(await code('/app-health/details/readyz')).toBe('200');
+    expect(await code('/app-health/details/livez')).toBe('500');
+    expect(await code('/app-health/nope/readyz')).toBe('404');
+    expect((await sh('kubectl delete pod probed --wait=true')).code).toBe(0);
   }, 120_000);
 
   it('istiod sets its validating webhooks to failurePolicy Fail once it serves', async () => {
