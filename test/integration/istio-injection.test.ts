@@ -68,8 +68,11 @@ describe('istioctl kube-inject', () => {
     const ki = await sh(`istioctl kube-inject -f ${BOOKINFO}`);
     expect(ki.stderr).toBe('');
     expect(ki.code).toBe(0);
-    expect(ki.stdout.match(/^ +- name: istio-proxy$/gm)).toHaveLength(6);
-    expect(ki.stdout.match(/^ +- name: istio-init$/gm)).toHaveLength(6);
+    expect(ki.stdout.match(/^ +(- )?name: istio-proxy$/gm)).toHaveLength(6);
+    expect(ki.stdout.match(/^ +(- )?name: istio-init$/gm)).toHaveLength(6);
+    // sigs.k8s.io/yaml: keys sorted, sequences at their parent key's indentation.
+    expect(ki.stdout).toMatch(/^apiVersion: apps\/v1\nkind: Deployment\nmetadata:\n  creationTimestamp: null\n  labels:\n/m);
+    expect(ki.stdout).toMatch(/^      containers:\n      - image: /m);
     expect(ki.stdout).toContain('sidecar.istio.io/status: \'{"initContainers":["istio-init"],"containers":["istio-proxy"]');
     // Services and ServiceAccounts pass through as written.
     expect(ki.stdout).toContain('kind: Service\n');

@@ -47,6 +47,12 @@ async function readInput(file: string, io: CommandIO): Promise<string> {
   }
 }
 
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys((v as Obj)[k])]));
+  return v;
+}
+
 export async function kubeInject(io: CommandIO, opts: ClientOptions & { filename: string; istioNamespace: string; output?: string }): Promise<number> {
   const text = await readInput(opts.filename, io);
   const c = await connect(opts);
@@ -87,8 +93,11 @@ export async function kubeInject(io: CommandIO, opts: ClientOptions & { filename
     // Go's encoder writes the zero values a round trip through the typed object gives.
     o.metadata = { creationTimestamp: null, ...(o.metadata ?? {}) };
     if (template !== o) template.metadata = { creationTimestamp: null, ...(template.metadata ?? {}) };
+    for (const c of [...(template.spec?.initContainers ?? []), ...(template.spec?.containers ?? [])]) if (c && typeof c === 'object') c.resources ??= {};
+    if (o.kind === 'Deployment' && o.spec) o.spec.strategy ??= {};
     o.status ??= {};
-    out.push(YAML.stringify(o, { lineWidth: 0 }));
+    // sigs.k8s.io/yaml: keys sorted, sequences not indented.
+    out.push(YAML.stringify(sortKeys(o), { lineWidth: 0, indentSeq: false, aliasDuplicateObjects: false }));
   }
   io.out(out.join('---\n'));
   return 0;
