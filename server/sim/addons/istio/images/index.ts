@@ -20,9 +20,13 @@ function pilotBehaviour(reader: MeshReader, xds: ConfigDistribution, onReady: ()
     readyAfterMs: 0,
     start(ctx) {
       const t = ctx.now().toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
+      // pilot-discovery prints its flags in order, then the mesh config it loads (a short excerpt).
+      ctx.log(`${t}\tinfo\tFLAG: --clusterID="Kubernetes"`);
       ctx.log(`${t}\tinfo\tFLAG: --domain="cluster.local"`);
+      ctx.log(`${t}\tinfo\tFLAG: --log_output_level="default:info"`);
       ctx.log(`${t}\tinfo\tFLAG: --monitoringAddr=":15014"`);
       ctx.log(`${t}\tinfo\tklog\tConfig not passed: using in cluster default`);
+      ctx.log(`${t}\tinfo\tinitializing mesh configuration ./etc/istio/config/mesh`);
       ctx.log(`${t}\tinfo\tserver\tDiscovery service started`);
     },
     // istiod serves xDS for as long as its container runs.
