@@ -161,7 +161,8 @@ describe('automatic injection and validation through the API server\'s webhooks'
     expect((await sh('kubectl scale deploy istiod -n istio-system --replicas=0 && kubectl wait --for=delete pod -l app=istiod -n istio-system --timeout=60s')).code).toBe(0);
     expect((await sh('kubectl create deployment sleep --image=curlimages/curl -- sleep 3600')).code).toBe(0);
     let events = '';
-    for (let i = 0; i < 50 && !events.includes('FailedCreate'); i++) events = (await sh('kubectl get events --field-selector reason=FailedCreate -o custom-columns=MSG:.message --no-headers')).stdout;
+    // Polls the events (the ReplicaSet controller retries with backoff) for up to 30 s.
+    for (const deadline = Date.now() + 30_000; !events.includes('Error creating') && Date.now() < deadline; ) events = (await sh('kubectl get events --field-selector reason=FailedCreate -o custom-columns=MSG:.message --no-headers')).stdout;
     expect(events).toMatch(/Error creating: Internal error occurred: failed calling webhook "namespace\.sidecar-injector\.istio\.io": failed to call webhook: Post "https:\/\/istiod\.istio-system\.svc:443\/inject\?timeout=10s": /);
     expect((await sh('kubectl get pods -l app=sleep --no-headers')).stdout).toBe('');
     await sh('kubectl delete deployment sleep && kubectl scale deploy istiod -n istio-system --replicas=1 && kubectl rollout status deploy/istiod -n istio-system --timeout=60s');
