@@ -6,12 +6,29 @@
  */
 import type { AddOn } from '../api.js';
 import { istioPilotImage, istioProxyImage } from './images/index.js';
+import type { MeshReader } from './inject/webhook.js';
+import { webhookController } from './webhook-controller.js';
+import { CONFIG_BUCKETS, ConfigDistribution, type ConfigBucket } from './xds/distribution.js';
 
 export function istio(): AddOn {
   return {
     name: 'istio',
     start(api) {
-      const unregister = [api.images.register(istioPilotImage), api.images.register(istioProxyImage)];
+      // istiod reads its ConfigMaps and the nodes as its informers would: straight from the store.
+      const configMaps = api.kinds.require('', 'v1', 'configmaps').bucket;
+      const nodes = api.kinds.require('', 'v1', 'nodes').bucket;
+      const reader: MeshReader = {
+        configMap: (ns, name) => api.store.peek(configMaps, ns, name) as { data?: Record<string, string> } | undefined,
+        kubeletVersions: () => api.store.list(nodes).map((n) => String((n as { status?: { nodeInfo?: { kubeletVersion?: string } } }).status?.nodeInfo?.kubeletVersion ?? '')),
+      };
+      // The config distribution istiod serves and proxies subscribe to (in-process xDS).
+      const xds = new ConfigDistribution({ list: (b) => api.store.list(b) as Record<string, unknown>[] as never }, () => api.clock.now());
+      const watched = new Set<string>(CONFIG_BUCKETS);
+      const unwatch = api.store.onAnyChange((e) => {
+        if (watched.has(e.bucket as ConfigBucket)) xds.configChanged();
+      });
+      const webhooks = webhookController(api, () => !!xds.serving);
+      const unregister = [webhooks.stop, api.images.register(istioPilotImage(reader, xds, () => void webhooks.istiodReady())), api.images.register(istioProxyImage(xds)), unwatch];
       return () => {
         for (const u of unregister) u();
       };

@@ -36,6 +36,7 @@ const KINDS: Record<string, ResourceRef> = {
   'v1/ServiceAccount': { group: '', version: 'v1', plural: 'serviceaccounts', namespaced: true },
   'v1/Service': { group: '', version: 'v1', plural: 'services', namespaced: true },
   'v1/ConfigMap': { group: '', version: 'v1', plural: 'configmaps', namespaced: true },
+  'v1/Node': { group: '', version: 'v1', plural: 'nodes', namespaced: false },
   'v1/Pod': { group: '', version: 'v1', plural: 'pods', namespaced: true },
   'v1/Secret': { group: '', version: 'v1', plural: 'secrets', namespaced: true },
   'apps/v1/Deployment': { group: 'apps', version: 'v1', plural: 'deployments', namespaced: true },

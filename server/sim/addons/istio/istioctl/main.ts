@@ -8,6 +8,7 @@ import { CommandError, EXIT, type CommandIO } from './io.js';
 import { install, manifestGenerate, uninstall } from './install.js';
 import { proxyStatus, version } from './status.js';
 import { analyze } from './analyze.js';
+import { kubeInject } from './kube-inject.js';
 import { connect } from './cluster.js';
 import { PROFILE_NAMES, PROFILE_FILES } from '../manifests/profiles.js';
 import { ISTIO_VERSION } from '../version.js';
@@ -190,9 +191,10 @@ async function dispatch(argv: string[], io: CommandIO): Promise<number> {
         { name: 'revision', short: 'r', kind: 'string' },
       ]);
       if (flagBool(p, 'help')) return help(io, 'kube-inject', 'kube-inject manually injects the Istio sidecar into Kubernetes workloads.', 'istioctl kube-inject [flags]');
-      if (!flagString(p, 'filename')) throw new CommandError('filename not specified (see --filename or -f)');
-      await connect(client(p)).then((c) => c.close());
-      throw new CommandError('kube-inject: the sidecar injection template is not implemented in the embedded cluster yet (pending); label the namespace with istio-injection=enabled instead once automatic injection is available');
+      const filename = flagString(p, 'filename');
+      if (!filename) throw new CommandError('filename not specified (see --filename or -f)');
+      for (const f of ['injectConfigFile', 'meshConfigFile', 'valuesFile']) if (flagString(p, f)) throw new CommandError(`kube-inject --${f} is not supported by the embedded cluster yet: it reads the injector ConfigMaps from the cluster`);
+      return kubeInject(io, { ...client(p), filename, istioNamespace: flagString(p, 'istioNamespace') ?? 'istio-system', output: flagString(p, 'output') });
     }
     case 'manifest': {
       const sub = rest.find((a) => !a.startsWith('-'));

@@ -69,18 +69,39 @@ export function tabwrite(rows: string[][], pad: number): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c + ' '.repeat(widths[i]! - [...c].length + pad))).join('') + '\n').join('');
 }
 
+interface SynczEntry {
+  cluster_id: string;
+  proxy: string;
+  istio_version: string;
+  istiod: string;
+  cluster_sent: string;
+  listener_sent: string;
+  endpoint_sent: string;
+  route_sent: string;
+}
+
+const SENT = { CDS: 'cluster_sent', LDS: 'listener_sent', EDS: 'endpoint_sent', RDS: 'route_sent' } as const;
+
 export async function proxyStatus(io: CommandIO, o: ClientOptions & { istioNamespace: string; namespace?: string }): Promise<number> {
   const client = await connect(o);
   try {
     const podsRef = resourceOf('v1', 'Pod');
     const istiods = ((await client.list(podsRef, o.istioNamespace, 'app=istiod')) as PodLike[]).filter(ready);
     if (!istiods.length) throw new CommandError('unable to find any Istiod instances');
-    // Proxies connect to an istiod once they are ready; the connection is what proxy-status lists.
-    const proxies = ((await client.list(podsRef, o.namespace)) as PodLike[]).filter((p) => ready(p) && proxyContainer(p));
-    const rows = proxies
-      .map((p) => ({ id: `${p.metadata.name}.${p.metadata.namespace}`, p }))
-      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      .map(({ id, p }) => [id, 'Kubernetes', istiods[0]!.metadata.name, tagOf(proxyContainer(p)!.image), '4 (CDS,LDS,EDS,RDS)']);
+    // What each istiod reports of its connected proxies (/debug/syncz, reached through the API server's pod proxy).
+    const entries: SynczEntry[] = [];
+    for (const istiod of istiods) {
+      const res = await client.request('GET', `/api/v1/namespaces/${encodeURIComponent(o.istioNamespace)}/pods/${encodeURIComponent(istiod.metadata.name)}:8080/proxy/debug/syncz`);
+      if (res.status !== 200) throw new CommandError(`failed to get proxy status from ${istiod.metadata.name}: ${res.text.trim()}`);
+      entries.push(...(JSON.parse(res.text) as SynczEntry[]));
+    }
+    const rows = entries
+      .filter((e) => !o.namespace || e.proxy.endsWith(`.${o.namespace}`))
+      .sort((a, b) => (a.proxy < b.proxy ? -1 : a.proxy > b.proxy ? 1 : 0))
+      .map((e) => {
+        const types = (['CDS', 'LDS', 'EDS', 'RDS'] as const).filter((t) => e[SENT[t]]);
+        return [e.proxy, e.cluster_id, e.istiod, e.istio_version, types.length ? `${types.length} (${types.join(',')})` : '0'];
+      });
     io.out(tabwrite([['NAME', 'CLUSTER', 'ISTIOD', 'VERSION', 'SUBSCRIBED TYPES'], ...rows], 5));
     return EXIT.ok;
   } finally {

@@ -142,7 +142,7 @@ function pilot(spec: IstioOperatorSpec): KubeObject[] {
   const autoscale = !demo;
   const image = `${spec.hub}/pilot:${spec.tag}`;
   const injectorValues = {
-    global: { hub: spec.hub, tag: spec.tag, istioNamespace: NS, proxy: { image: 'proxyv2', clusterDomain: 'cluster.local' }, meshID: '', network: '' },
+    global: { hub: spec.hub, tag: spec.tag, istioNamespace: NS, proxy: { image: 'proxyv2', clusterDomain: 'cluster.local', resources: { requests: demo ? { cpu: '10m', memory: '40Mi' } : { cpu: '100m', memory: '128Mi' }, limits: { cpu: '2000m', memory: '1024Mi' } } }, meshID: '', network: '' },
     revision: spec.revision,
     sidecarInjectorWebhook: { rewriteAppHTTPProbe: true },
   };
