@@ -21,8 +21,6 @@ interface Run {
 }
 
 const cluster = await EmbeddedCluster.start({ workloads: true });
-/** The API server calls MutatingWebhookConfigurations' webhooks (kube's MutatingAdmissionWebhook plugin). */
-const webhooksAvailable = ((cluster.admission as unknown as { plugins: { name: string }[] }).plugins ?? []).some((p) => /MutatingAdmissionWebhook/i.test(p.name));
 
 let dir: string;
 let env: Record<string, string>;
@@ -144,7 +142,7 @@ spec:
 });
 
 describe('automatic injection and validation through the API server\'s webhooks', () => {
-  it.skipIf(!webhooksAvailable)('labelling default injects Bookinfo: every pod 2/2, the page through the mesh', async () => {
+  it('labelling default injects Bookinfo: every pod 2/2, the page through the mesh', async () => {
     expect((await sh('kubectl label namespace default istio-injection=enabled')).code).toBe(0);
     const apply = await sh(`kubectl apply -f ${BOOKINFO}`);
     expect(apply.code, apply.stderr).toBe(0);
@@ -157,7 +155,7 @@ describe('automatic injection and validation through the API server\'s webhooks'
     expect(title.stdout).toBe('<title>Simple Bookstore App</title>\n');
   }, 120_000);
 
-  it.skipIf(!webhooksAvailable)('with istiod scaled to 0, new pods in an injected namespace are refused', async () => {
+  it('with istiod scaled to 0, new pods in an injected namespace are refused', async () => {
     expect((await sh('kubectl scale deploy istiod -n istio-system --replicas=0 && kubectl wait --for=delete pod -l app=istiod -n istio-system --timeout=60s')).code).toBe(0);
     expect((await sh('kubectl create deployment sleep --image=curlimages/curl -- sleep 3600')).code).toBe(0);
     let events = '';
@@ -168,7 +166,7 @@ describe('automatic injection and validation through the API server\'s webhooks'
     await sh('kubectl delete deployment sleep && kubectl scale deploy istiod -n istio-system --replicas=1 && kubectl rollout status deploy/istiod -n istio-system --timeout=60s');
   }, 120_000);
 
-  it.skipIf(!webhooksAvailable)('an invalid VirtualService is refused with Istio\'s message', async () => {
+  it('an invalid VirtualService is refused with Istio\'s message', async () => {
     const vs = 'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews\nspec:\n  hosts: [reviews]\n  http:\n  - route:\n    - destination: {host: reviews, subset: v1}\n      weight: -10\n';
     const r = await sh('kubectl apply -f -', vs);
     expect(r.code).toBe(1);
