@@ -124,8 +124,9 @@ describe('a learner in the browser', { timeout: 60_000 }, () => {
     await expect.poll(() => page.getByTestId('mark-done').getAttribute('aria-pressed')).toBe('true');
     await expect.poll(() => page.locator('.step-segment.is-done').count()).toBe(1);
     await page.getByTestId('next-step').click();
+    // The next step renders once its lesson arrives: wait for it rather than read the title at once.
+    await expect.poll(() => page.locator('.lesson-title').textContent()).not.toBe(firstTitle);
     const secondTitle = await page.locator('.lesson-title').textContent();
-    expect(secondTitle).not.toBe(firstTitle);
 
     // A fresh page on the track without a step resumes where the learner was.
     await page.goto(new URL('#/track/welcome', playground.baseUrl).toString());
