@@ -40,10 +40,20 @@ const progressUpdate = z
   })
   .strict();
 
-const unauthorizedPage = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>istio-playground: access token needed</title>
+/**
+ * The page for a browser without the token. It shows the address it was opened at (the Host
+ * header already passed the DNS-rebinding check, and is escaped), so the example URL is this
+ * server's, whatever its port.
+ */
+function unauthorizedPage(req: Request): string {
+  const origin = escapeHtml(`${req.protocol}://${req.headers.host ?? 'localhost'}`);
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>istio-playground: access token needed</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem;color:#1f2328}code{background:#f0f0f0;padding:.1rem .3rem;border-radius:3px}</style></head>
 <body><h1>Access token needed</h1><p>This playground gives its visitors a real shell, so it only opens with the access token the server printed when it started.</p>
-<p>Open the URL from the server's output, which looks like <code>http://127.0.0.1:8080/?token=…</code>.</p></body></html>`;
+<p>Open the URL from the server's output, which looks like <code>${origin}/?token=…</code>.</p></body></html>`;
+}
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The paths that load the app: loading it is how a browser gets its learner identity. */
 const APP_PAGES = new Set(['/', '/index.html']);
@@ -99,7 +109,7 @@ export function createApp(deps: AppDeps): express.Express {
     if (!auth.isValidToken(token)) {
       // A stale bookmark (old token) in a browser that is signed in still opens the playground.
       if (auth.hasAccess(req)) return res.redirect(302, back);
-      res.status(401).type('html').send(unauthorizedPage);
+      res.status(401).type('html').send(unauthorizedPage(req));
       return;
     }
     const cookies = [auth.tokenCookieHeader()];
@@ -111,7 +121,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use((req, res, next) => {
     if (auth.hasAccess(req)) return next();
     if (isApi(req.path)) res.status(401).json({ error: NO_TOKEN });
-    else res.status(401).type('html').send(unauthorizedPage);
+    else res.status(401).type('html').send(unauthorizedPage(req));
   });
 
   // Learner identity: the app page issues one to a browser without (or with a stale one); the API

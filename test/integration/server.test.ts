@@ -36,6 +36,12 @@ describe('playground server security', () => {
     expect(await (await fetch(new URL('/api/tracks', pg.baseUrl))).json()).toMatchObject({ error: expect.stringContaining('token') });
   });
 
+  it("shows this server's own address, port included, on the page asking for the token", async () => {
+    const page = await (await fetch(new URL('/', pg.baseUrl))).text();
+    expect(page).toContain(`<code>http://127.0.0.1:${pg.port}/?token=…</code>`);
+    expect((await (await fetch(new URL('/?token=wrong', pg.baseUrl))).text())).toContain(`http://127.0.0.1:${pg.port}/`);
+  });
+
   it('answers 401 to a wrong token and to another port\'s cookie', async () => {
     expect((await fetch(new URL('/?token=wrong', pg.baseUrl), { redirect: 'manual' })).status).toBe(401);
     const foreign = pg.cookies.replace(/pg_token_\d+/, 'pg_token_1');
