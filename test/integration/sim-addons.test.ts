@@ -3,7 +3,6 @@
  * interceptor from one folder (test/fixtures/sim-addons/greeter), and the real kubectl sees
  * all of it as it would on a cluster with that operator installed.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,24 +11,13 @@ import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import type { AddOn } from '../../server/sim/addons/api.js';
 import { greeter } from '../fixtures/sim-addons/greeter/index.js';
 import { until } from './sim-network-harness.js';
+import { kubectlIn } from '../helpers/kubectl.js';
 
 let cluster: EmbeddedCluster;
 let dir: string;
 
-function kubectl(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile('kubectl', args, { env: { PATH: process.env.PATH!, HOME: dir, KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache') }, timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin!.end(input ?? '');
-  });
-}
 
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await kubectl(args, input);
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-}
+const { kubectl, ok } = kubectlIn(() => dir);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sim-addons-'));

@@ -5,7 +5,6 @@
  * subresources, PUT that creates, re-applying Bookinfo, and list/watch resourceVersion rules.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,35 +12,16 @@ import * as k8s from '@kubernetes/client-node';
 import YAML from 'yaml';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import { REFERENCE_DIR } from '../helpers/reference.js';
+import { kubectlIn } from '../helpers/kubectl.js';
 
 const REF = REFERENCE_DIR;
 let cluster: EmbeddedCluster;
 let dir: string;
 let kc: k8s.KubeConfig;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function kubectl(args: string[], input?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      'kubectl',
-      args,
-      { env: { PATH: process.env.PATH!, HOME: dir, KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache') }, timeout: 60_000 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    if (input !== undefined) child.stdin!.end(input);
-  });
-}
 
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await kubectl(args, input);
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-}
+const { kubectl, ok } = kubectlIn(() => dir);
 
 async function failure(p: Promise<unknown>): Promise<{ code: number; body: any }> {
   try {

@@ -5,7 +5,6 @@
  * and splits server-side apply ownership at its status subresource.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +15,7 @@ import type { KindDefinition } from '../../server/sim/registry/kind.js';
 import { conditions, keyedList, struct } from '../../server/sim/registry/patch/merge-schema.js';
 import { ageCol, col, nameCol } from '../../server/sim/registry/printers/columns.js';
 import { validateObjectMeta } from '../../server/sim/registry/strategies/meta.js';
+import { kubectlIn } from '../helpers/kubectl.js';
 
 type Obj = Record<string, any>;
 
@@ -74,29 +74,9 @@ let cluster: EmbeddedCluster;
 let dir: string;
 let unregister: () => Promise<void>;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
-function kubectl(args: string[], input?: string, cache = 'cache'): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      'kubectl',
-      args,
-      { env: { PATH: process.env.PATH!, HOME: dir, KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, cache) }, timeout: 60_000 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    if (input !== undefined) child.stdin!.end(input);
-  });
-}
 
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await kubectl(args, input);
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-}
+const { kubectl, ok } = kubectlIn(() => dir);
 
 const widget = (spec: Obj, extra: Obj = {}) => YAML.stringify({ apiVersion: 'widgets.example.dev/v1', kind: 'Widget', metadata: { name: 'w1', namespace: 'default' }, spec, ...extra });
 

@@ -4,7 +4,6 @@
  * and the real kubectl sees what it sees against kube-apiserver 1.32: patches, denials, warnings,
  * failure policies, selectors, dry-run and side effects, timeouts, reinvocation.
  */
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,24 +11,13 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import { admissionHooks, IMAGE, PORT } from '../fixtures/sim-addons/admission-hooks/index.js';
 import { until } from './sim-network-harness.js';
+import { kubectlIn } from '../helpers/kubectl.js';
 
 let cluster: EmbeddedCluster;
 let dir: string;
 
-function kubectl(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile('kubectl', args, { env: { PATH: process.env.PATH!, HOME: dir, KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache') }, timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin!.end(input ?? '');
-  });
-}
 
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await kubectl(args, input);
-  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${r.code}): ${r.stderr}`);
-  return r.stdout;
-}
+const { kubectl, ok } = kubectlIn(() => dir);
 
 const server = `
 apiVersion: v1
