@@ -13,7 +13,7 @@ function setup() {
   return { config, xds };
 }
 
-const node = (name: string, ns: string): ProxyNode => ({ id: `${name}.${ns}`, namespace: ns, type: 'sidecar', istioVersion: '1.30.3', clusterId: 'Kubernetes', labels: {} });
+const node = (name: string, ns: string): ProxyNode => ({ id: `${name}.${ns}`, podName: name, podIP: '10.244.1.5', serviceAccount: 'default', namespace: ns, type: 'sidecar', istioVersion: '1.30.3', clusterId: 'Kubernetes', labels: {} });
 const vs = (name: string, ns: string, exportTo?: string[]) => ({ kind: 'VirtualService', metadata: { name, namespace: ns }, spec: { hosts: [name], ...(exportTo ? { exportTo } : {}) } });
 const flush = () => new Promise<void>((r) => queueMicrotask(r));
 

@@ -48,6 +48,20 @@ export interface RequestTarget {
   scheme?: 'http';
 }
 
+/**
+ * What the network carries with a request besides its bytes (which are not simulated): a TLS
+ * connection's SNI and the identity in the client's certificate (a sidecar's mTLS: a SPIFFE id),
+ * delivered to the receiver's inbound chain. Absent `tls`: plain text.
+ */
+export interface Transport {
+  tls?: { sni: string; clientIdentity: string };
+}
+
+export interface RequestOptions {
+  timeoutMs?: number;
+  transport?: Transport;
+}
+
 /** What a pod's network namespace offers its containers. */
 export interface ContainerNetwork {
   /**
@@ -55,7 +69,7 @@ export interface ContainerNetwork {
    * (nothing listens on that port / no ready endpoint), ETIMEDOUT (opts.timeoutMs elapsed),
    * ECONNRESET (the peer dropped the connection).
    */
-  request(target: RequestTarget, req: HttpRequest, opts?: { timeoutMs?: number }): Promise<HttpResponse>;
+  request(target: RequestTarget, req: HttpRequest, opts?: RequestOptions): Promise<HttpResponse>;
   /** Cluster DNS as seen from this pod (search path applied): an IPv4 address, or null. */
   resolve(host: string): string | null;
 }

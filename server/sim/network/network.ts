@@ -4,7 +4,7 @@
  * interception chain every request passes (outbound in the sender, inbound in the receiver).
  */
 import type { ClusterApi } from '../addons/api.js';
-import type { ContainerBehaviour, ContainerContext, ContainerNetwork, HttpRequest, HttpResponse, RequestTarget } from '../images/types.js';
+import type { ContainerBehaviour, ContainerContext, ContainerNetwork, HttpRequest, HttpResponse, RequestOptions, RequestTarget, Transport } from '../images/types.js';
 import { NetworkError } from '../images/types.js';
 import type { PodInterceptors } from './interceptors.js';
 import { ServiceDirectory, isIPv4, type Endpoint, type ServicePort, type ServiceView } from './services.js';
@@ -114,16 +114,17 @@ export class ClusterNetwork {
   containerNetwork(pod: NetworkPod): ContainerNetwork {
     return {
       resolve: (host) => (host === 'localhost' ? '127.0.0.1' : this.services.resolve(host, pod.namespace)),
-      request: (target, req, opts) => this.send(pod, target, req, opts?.timeoutMs),
+      request: (target, req, opts) => this.send(pod, target, req, opts),
     };
   }
 
   /** Sends a request from a pod: localhost stays inside it, anything else passes its outbound chain. */
-  send(source: NetworkPod, target: RequestTarget, req: HttpRequest, timeoutMs?: number): Promise<HttpResponse> {
+  send(source: NetworkPod, target: RequestTarget, req: HttpRequest, opts: RequestOptions = {}): Promise<HttpResponse> {
+    const { timeoutMs, transport } = opts;
     const local = target.host === 'localhost' || target.host.startsWith('127.');
     const sending = local
       ? this.local(source, target, req)
-      : this.interceptors.outbound({ source, target, req, ...(timeoutMs !== undefined ? { timeoutMs } : {}) }, (call) => this.wire(call));
+      : this.interceptors.outbound({ source, target, req, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(transport ? { transport } : {}) }, (call) => this.wire(call));
     return withTimeout(sending, timeoutMs, target);
   }
 
@@ -145,16 +146,16 @@ export class ClusterNetwork {
       const port = svc.ports.find((p) => p.port === target.port && p.protocol === 'TCP');
       // kube-proxy has no rule for a port the Service does not declare: the packet goes nowhere.
       if (!port) return unroutable(target, call.timeoutMs);
-      return this.toService(svc, port, call.req, from, 'pod', target);
+      return this.toService(svc, port, call.req, from, 'pod', target, call.transport);
     }
     const nodePort = this.nodeIPs.has(ip) ? this.services.nodePorts().get(target.port) : undefined;
-    if (nodePort) return this.toService(nodePort.svc, nodePort.port, call.req, from, 'pod', target);
+    if (nodePort) return this.toService(nodePort.svc, nodePort.port, call.req, from, 'pod', target, call.transport);
     const entry = this.podByIP(ip);
     if (!entry) {
       if (this.nodeIPs.has(ip)) throw new NetworkError('ECONNREFUSED', target.host, target.port);
       return unroutable(target, call.timeoutMs);
     }
-    return this.toPod(entry, target.port, call.req, from, 'pod', target);
+    return this.toPod(entry, target.port, call.req, from, 'pod', target, undefined, call.transport);
   }
 
   /**
@@ -168,10 +169,11 @@ export class ClusterNetwork {
     source: InboundCall['source'],
     via: InboundPath,
     named: RequestTarget = { host: svc.clusterIP, port: port.port },
+    transport?: Transport,
   ): Promise<HttpResponse> {
     const ep = this.services.pick(this.services.endpoints(svc, port));
     if (!ep) return Promise.reject(new NetworkError('ECONNREFUSED', named.host, named.port));
-    return this.toEndpoint(svc, port, ep, req, source, via, named);
+    return this.toEndpoint(svc, port, ep, req, source, via, named, transport);
   }
 
   /** Delivers to one endpoint of a Service (kube-proxy's choice for a connection). */
@@ -183,10 +185,11 @@ export class ClusterNetwork {
     source: InboundCall['source'],
     via: InboundPath,
     named: RequestTarget = { host: svc.clusterIP, port: port.port },
+    transport?: Transport,
   ): Promise<HttpResponse> {
     const entry = this.podByIP(ep.ip);
     if (!entry) return Promise.reject(new NetworkError('ECONNREFUSED', named.host, named.port));
-    return this.toPod(entry, ep.port, req, source, via, named, { namespace: svc.namespace, name: svc.name, port: port.port });
+    return this.toPod(entry, ep.port, req, source, via, named, { namespace: svc.namespace, name: svc.name, port: port.port }, transport);
   }
 
   /**
@@ -220,8 +223,9 @@ export class ClusterNetwork {
     via: InboundPath,
     named: RequestTarget = { host: entry.pod.ip, port },
     service?: InboundCall['service'],
+    transport?: Transport,
   ): Promise<HttpResponse> {
-    const call: InboundCall = { destination: entry.pod, port, req, source, via, ...(service ? { service } : {}) };
+    const call: InboundCall = { destination: entry.pod, port, req, source, via, ...(service ? { service } : {}), ...(transport ? { transport } : {}) };
     return this.interceptors.inbound(call, async (c) => {
       const dest = this.pod(c.destination.namespace, c.destination.name) ?? entry;
       const listener = this.listener(dest, c.port);

@@ -4,7 +4,9 @@
  * is to a real sidecar: Istio's behaviour hangs there without the workloads knowing.
  */
 import type { KubeObject } from '../types.js';
-import type { HttpRequest, HttpResponse, RequestTarget } from '../images/types.js';
+import type { HttpRequest, HttpResponse, RequestTarget, Transport } from '../images/types.js';
+
+export type { Transport };
 
 /** A pod as the network knows it: identity plus the latest stored object. */
 export interface NetworkPod {
@@ -36,6 +38,7 @@ export interface OutboundCall {
   target: RequestTarget;
   req: HttpRequest;
   timeoutMs?: number;
+  transport?: Transport;
 }
 
 /** A request arriving at a pod's port, after Service balancing. */
@@ -48,6 +51,8 @@ export interface InboundCall {
   via: InboundPath;
   /** The Service the request was balanced through, when it was. */
   service?: { namespace: string; name: string; port: number };
+  /** The connection's TLS, as the sender set it (plain text when absent). */
+  transport?: Transport;
 }
 
 export type Next<C> = (call: C) => Promise<HttpResponse>;

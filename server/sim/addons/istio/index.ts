@@ -9,6 +9,9 @@ import { istioPilotImage, istioProxyImage } from './images/index.js';
 import type { MeshReader } from './inject/webhook.js';
 import { webhookController } from './webhook-controller.js';
 import { CONFIG_BUCKETS, ConfigDistribution, type ConfigBucket } from './xds/distribution.js';
+import { compileProxyConfig } from './xds/compile/index.js';
+import { ProxyRegistry } from './envoy/proxy.js';
+import { sidecarInterceptor } from './envoy/sidecar.js';
 
 export function istio(): AddOn {
   return {
@@ -22,13 +25,15 @@ export function istio(): AddOn {
         kubeletVersions: () => api.store.list(nodes).map((n) => String((n as { status?: { nodeInfo?: { kubeletVersion?: string } } }).status?.nodeInfo?.kubeletVersion ?? '')),
       };
       // The config distribution istiod serves and proxies subscribe to (in-process xDS).
-      const xds = new ConfigDistribution({ list: (b) => api.store.list(b) as Record<string, unknown>[] as never }, () => api.clock.now());
+      const xds = new ConfigDistribution({ list: (b) => api.store.list(b) as Record<string, unknown>[] as never }, () => api.clock.now(), 'istio-system', compileProxyConfig);
+      // The running proxies; the pod network sends a sidecar'd pod's traffic through its own.
+      const proxies = new ProxyRegistry();
       const watched = new Set<string>(CONFIG_BUCKETS);
       const unwatch = api.store.onAnyChange((e) => {
         if (watched.has(e.bucket as ConfigBucket)) xds.configChanged();
       });
       const webhooks = webhookController(api, () => !!xds.serving);
-      const unregister = [webhooks.stop, api.images.register(istioPilotImage(reader, xds, () => void webhooks.istiodReady())), api.images.register(istioProxyImage(xds)), unwatch];
+      const unregister = [webhooks.stop, api.images.register(istioPilotImage(reader, xds, () => void webhooks.istiodReady())), api.images.register(istioProxyImage(xds, proxies)), api.interceptors.add(sidecarInterceptor(proxies)), unwatch];
       return () => {
         for (const u of unregister) u();
       };

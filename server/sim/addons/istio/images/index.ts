@@ -8,6 +8,9 @@ import { pathOnly, request, respond } from '../../../images/http.js';
 import type { ContainerBehaviour, ContainerContext, HttpResponse, ImageBehaviourEntry } from '../../../images/types.js';
 import { handleWebhook, type MeshReader } from '../inject/webhook.js';
 import { synczJson, type ConfigDistribution } from '../xds/distribution.js';
+import { adminServe } from '../envoy/admin.js';
+import { gatewayServe } from '../envoy/gateway.js';
+import { EnvoyProxy, type ProxyRegistry } from '../envoy/proxy.js';
 import { ISTIO_VERSION } from '../version.js';
 
 const isIstio = (repository: string, name: string) => repository === `istio/${name}` || repository.endsWith(`/istio/${name}`) || repository === `release/${name}` || repository === `testing/${name}`;
@@ -88,7 +91,8 @@ function iptablesLog(ctx: ContainerContext): void {
   ctx.log(`${t}\tinfo\tIptables rules applied`);
 }
 
-function proxyBehaviour(xds: ConfigDistribution): ContainerBehaviour {
+function proxyBehaviour(xds: ConfigDistribution, registry: ProxyRegistry): ContainerBehaviour {
+  let proxy: EnvoyProxy | undefined;
   return {
     ports: [15020, 15021, 15090],
     portsFor: (ctx) => (ctx.args?.[0] === 'istio-iptables' ? [] : [15020, 15021, 15090]),
@@ -109,8 +113,11 @@ function proxyBehaviour(xds: ConfigDistribution): ContainerBehaviour {
       if (ctx.args?.[0] === 'istio-iptables') return Promise.resolve(0);
       const id = `${ctx.podName}.${ctx.namespace}`;
       const type = ctx.args?.[1] === 'router' ? 'router' : 'sidecar';
-      const unsubscribe = xds.subscribe({ id, namespace: ctx.namespace, type, istioVersion: tagOf(ctx.image), clusterId: ctx.env.ISTIO_META_CLUSTER_ID || 'Kubernetes', labels: ctx.labels }, () => {});
-      return new Promise((resolve) => signal.addEventListener('abort', () => (unsubscribe(), resolve(0)), { once: true }));
+      const identity = { id, podName: ctx.podName, namespace: ctx.namespace, podIP: ctx.podIP, type, labels: ctx.labels, serviceAccount: ctx.env.SERVICE_ACCOUNT || 'default' } as const;
+      const envoy = (proxy = new EnvoyProxy(identity, ctx));
+      const unregister = registry.add(envoy);
+      const unsubscribe = xds.subscribe({ ...identity, istioVersion: tagOf(ctx.image), clusterId: ctx.env.ISTIO_META_CLUSTER_ID || 'Kubernetes' }, (_snapshot, config) => envoy.apply(config));
+      return new Promise((resolve) => signal.addEventListener('abort', () => (unsubscribe(), unregister(), resolve(0)), { once: true }));
     },
     async serve(req, ctx, conn) {
       const path = pathOnly(req.path);
@@ -122,6 +129,9 @@ function proxyBehaviour(xds: ConfigDistribution): ContainerBehaviour {
         if (!prober) return respond(ctx, 404, '', {});
         return appHealth(ctx, prober);
       }
+      if (proxy && conn.localPort === 15000) return adminServe(proxy, req);
+      // A gateway's own listeners (8080, 8443, …): Envoy serves them by its gateway config.
+      if (proxy && proxy.identity.type === 'router' && ![15020, 15021, 15090].includes(conn.localPort)) return gatewayServe(proxy, req, conn);
       return respond(ctx, 404, '', {});
     },
   };
@@ -139,10 +149,10 @@ export function istioPilotImage(reader: MeshReader, xds: ConfigDistribution, onR
 }
 
 /** The proxies' image: the agent subscribes to `xds` while it runs. */
-export function istioProxyImage(xds: ConfigDistribution): ImageBehaviourEntry {
+export function istioProxyImage(xds: ConfigDistribution, registry: ProxyRegistry): ImageBehaviourEntry {
   return {
     name: 'istio/proxyv2',
     matches: (img) => isIstio(img.repository, 'proxyv2'),
-    create: () => proxyBehaviour(xds),
+    create: () => proxyBehaviour(xds, registry),
   };
 }

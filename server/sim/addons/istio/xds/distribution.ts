@@ -6,6 +6,8 @@
  * data plane's work: it only consumes `ProxySnapshot`.
  */
 
+import type { ProxyConfig, ProxyIdentity } from './types.js';
+
 type Obj = Record<string, any>;
 
 /** The kinds a proxy's config is computed from, by store bucket (`group/resource`). */
@@ -21,14 +23,10 @@ export const CONFIG_BUCKETS = [
 
 export type ConfigBucket = (typeof CONFIG_BUCKETS)[number];
 
-export interface ProxyNode {
-  /** `<pod>.<namespace>`, as Envoy's node id ends. */
-  id: string;
-  namespace: string;
-  type: 'sidecar' | 'router';
+/** A proxy as it connects: its identity (xds/types.ts) plus what proxy-status shows of it. */
+export interface ProxyNode extends ProxyIdentity {
   istioVersion: string;
   clusterId: string;
-  labels: Record<string, string>;
 }
 
 /** What one proxy is told: the Istio config visible from its namespace (exportTo `*` or its own namespace; the root namespace's for mesh-wide policy). */
@@ -61,7 +59,10 @@ export interface ConfigSource {
   list(bucket: ConfigBucket): Obj[];
 }
 
-type Handler = (snapshot: ProxySnapshot) => void;
+/** istiod's config generation for one proxy (xds/compile/): the snapshot turned into listeners, routes, clusters, endpoints. */
+export type Compiler = (snapshot: ProxySnapshot, proxy: ProxyNode) => ProxyConfig;
+
+type Handler = (snapshot: ProxySnapshot, config: ProxyConfig) => void;
 
 interface Subscription {
   proxy: ProxyNode;
@@ -90,6 +91,7 @@ export class ConfigDistribution {
     private readonly source: ConfigSource,
     private readonly now: () => Date,
     private readonly rootNamespace = 'istio-system',
+    private readonly compile: Compiler = emptyConfig,
   ) {}
 
   /** A proxy connects; it gets a snapshot now when an istiod serves, and on every change after. */
@@ -177,7 +179,7 @@ export class ConfigDistribution {
     sub.state = state;
     for (const t of XDS_TYPES) state.sent[t] = nonce;
     try {
-      sub.handler(snapshot);
+      sub.handler(snapshot, this.compile(snapshot, sub.proxy));
       sub.latest = snapshot;
       for (const t of XDS_TYPES) state.acked[t] = nonce;
     } catch {
@@ -195,6 +197,9 @@ export class ConfigDistribution {
     return [...this.subs].flatMap((s) => (s.state ? [s.state] : []));
   }
 }
+
+/** No config generation: a proxy with no listeners (what a proxy has before istiod answers). */
+export const emptyConfig: Compiler = (snapshot, proxy) => ({ version: snapshot.version, proxy, listeners: [], routes: [], clusters: [], endpoints: [] });
 
 /** istiod's /debug/syncz body: one entry per connected proxy, per-type sent/acked nonces. */
 export function synczJson(states: SyncState[]): string {

@@ -1,0 +1,47 @@
+/**
+ * One running Envoy (the `istio-proxy` agent of a sidecar, or a gateway): the config it last
+ * accepted from istiod, and its runtime state. The sidecar interceptor and the gateway's
+ * listeners route requests through it; its admin port (15000) and stats ports read it.
+ *
+ * SKELETON (lead): the data-plane helpers fill in runtime state (stats, outlier detection,
+ * connection pools, access log) here.
+ */
+import type { ContainerContext } from '../../../images/types.js';
+import type { ProxyConfig, ProxyIdentity } from '../xds/types.js';
+
+export class EnvoyProxy {
+  /** The last config istiod pushed and this proxy accepted; undefined until the first push. */
+  config: ProxyConfig | undefined;
+
+  constructor(
+    readonly identity: ProxyIdentity,
+    /** The istio-proxy container: its log is where the access log goes, its clock and random drive timing. */
+    readonly ctx: ContainerContext,
+  ) {}
+
+  /** A push from istiod (CDS/LDS/EDS/RDS at once). Throwing NACKs it. */
+  apply(config: ProxyConfig): void {
+    this.config = config;
+  }
+}
+
+/** The running proxies of one cluster, by pod (`<namespace>/<pod>`). */
+export class ProxyRegistry {
+  private readonly byPod = new Map<string, EnvoyProxy>();
+
+  add(proxy: EnvoyProxy): () => void {
+    const key = `${proxy.identity.namespace}/${proxy.identity.podName}`;
+    this.byPod.set(key, proxy);
+    return () => {
+      if (this.byPod.get(key) === proxy) this.byPod.delete(key);
+    };
+  }
+
+  get(namespace: string, podName: string): EnvoyProxy | undefined {
+    return this.byPod.get(`${namespace}/${podName}`);
+  }
+
+  all(): EnvoyProxy[] {
+    return [...this.byPod.values()];
+  }
+}
