@@ -8,10 +8,12 @@
  */
 import type { ContainerContext } from '../../../images/types.js';
 import type { ProxyConfig, ProxyIdentity } from '../xds/types.js';
+import { ProxyStats } from './stats.js';
 
 export class EnvoyProxy {
   /** The last config istiod pushed and this proxy accepted; undefined until the first push. */
   config: ProxyConfig | undefined;
+  readonly stats = new ProxyStats();
 
   constructor(
     readonly identity: ProxyIdentity,

@@ -34,6 +34,8 @@ export interface ProxyConfig {
   clusters: Cluster[];
   /** EDS: one per EDS cluster, the endpoints as istiod last computed them. */
   endpoints: ClusterLoadAssignment[];
+  /** meshConfig.accessLogFile (the demo profile's `/dev/stdout`): absent, no access log. */
+  accessLog?: { path: string; format?: string; encoding: 'TEXT' | 'JSON' };
 }
 
 // ---- LDS ---------------------------------------------------------------------------------
