@@ -108,6 +108,8 @@ function sniOf(cluster: Cluster): string {
   return `${dir}_.${port}_.${subset || ''}_.${host}`;
 }
 
+const managers = new WeakMap<EnvoyProxy, ClusterManager>();
+
 export class ClusterManager {
   private readonly runtimes = new Map<string, ClusterRuntime>();
   private nextConnId = 1;
@@ -116,7 +118,9 @@ export class ClusterManager {
     readonly proxy: EnvoyProxy,
     private readonly send: UpstreamSend = (target, req, opts) => proxy.ctx.net.request(target, req, opts),
   ) {
-    proxy.stats.addCollector((emit) => this.collect(emit));
+    // The proxy's cluster manager is the latest one made for it; only it reports gauges.
+    managers.set(proxy, this);
+    proxy.stats.addCollector((emit) => managers.get(proxy) === this && this.collect(emit));
   }
 
   /**
@@ -611,11 +615,7 @@ const OUTLIER_COUNTERS = [
   'ejections_total',
 ];
 
-const managers = new WeakMap<EnvoyProxy, ClusterManager>();
-
 /** The proxy's one cluster manager (pools and detectors live as long as the proxy). */
 export function clusterManagerOf(proxy: EnvoyProxy, send?: UpstreamSend): ClusterManager {
-  let cm = managers.get(proxy);
-  if (!cm) managers.set(proxy, (cm = new ClusterManager(proxy, send)));
-  return cm;
+  return managers.get(proxy) ?? new ClusterManager(proxy, send);
 }
