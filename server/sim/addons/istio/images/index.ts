@@ -11,6 +11,7 @@ import { synczJson, type ConfigDistribution } from '../xds/distribution.js';
 import { adminServe } from '../envoy/admin.js';
 import { gatewayServe } from '../envoy/gateway.js';
 import { EnvoyProxy, type ProxyRegistry } from '../envoy/proxy.js';
+import { prometheusText } from '../envoy/upstream-stats.js';
 import { ISTIO_VERSION } from '../version.js';
 
 const isIstio = (repository: string, name: string) => repository === `istio/${name}` || repository.endsWith(`/istio/${name}`) || repository === `release/${name}` || repository === `testing/${name}`;
@@ -122,7 +123,7 @@ function proxyBehaviour(xds: ConfigDistribution, registry: ProxyRegistry): Conta
     async serve(req, ctx, conn) {
       const path = pathOnly(req.path);
       if (req.method === 'GET' && conn.localPort === 15021 && path === '/healthz/ready') return respond(ctx, 200, '', {});
-      if (req.method === 'GET' && (conn.localPort === 15090 || conn.localPort === 15020) && path === '/stats/prometheus') return respond(ctx, 200, STATS, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      if (req.method === 'GET' && (conn.localPort === 15090 || conn.localPort === 15020) && path === '/stats/prometheus') return respond(ctx, 200, proxy ? prometheusText(proxy, conn.localPort) : STATS, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
       if (conn.localPort === 15020 && path === '/healthz/ready') return respond(ctx, 200, '', {});
       if (conn.localPort === 15020 && path.startsWith('/app-health/')) {
         const prober = probersOf(ctx)[path];
