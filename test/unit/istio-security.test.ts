@@ -154,7 +154,7 @@ describe('virtualInbound filter chains (listener_inbound.go, filterchain_options
       ['0.0.0.0_8080', 'tls', true],
       ['0.0.0.0_8080', 'raw_buffer', false],
     ]);
-    expect(cfg.clusters.map((c) => c.name)).toEqual(['InboundPassthroughCluster', 'inbound|8080||']);
+    expect(cfg.clusters.map((c) => [c.name, c.type, c.direction])).toEqual([['inbound|8080||', 'ORIGINAL_DST', 'inbound']]);
     const route = port(8080)[0]!.http!.routeConfig!;
     expect(route.name).toBe('inbound|8080||');
     expect(route.virtualHosts[0]).toMatchObject({ name: 'inbound|http|8000', domains: ['*'] });

@@ -420,7 +420,8 @@ export function compileInbound(
     };
     chains.push(...buildChains(cc, chainOptions(mtlsModeForPort(peer, port), 'AUTO'), rbac));
   }
-  const clusters: Cluster[] = [inboundCluster(INBOUND_PASSTHROUGH_CLUSTER)];
+  // InboundPassthroughCluster and BlackHoleCluster are static clusters (compile/clusters.ts).
+  const clusters: Cluster[] = [];
   for (const p of servicePorts) {
     const cluster = `inbound|${p.port}||`;
     const cc: ChainConfig = {
