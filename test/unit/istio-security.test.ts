@@ -233,6 +233,18 @@ describe('inboundSecurity: mTLS modes against callers', () => {
     expect(outcome(inboundSecurity(proxy, call({ port: 9090 })))).toBe('reset filter_chain_not_found');
   });
 
+  it('counts what Envoy counts: the listener\'s no_filter_chain_match, the RBAC filter\'s allowed/denied', () => {
+    const strict = proxyWith(snapshot([pa('istio-system', 'default', { mtls: { mode: 'STRICT' } })], [ap('foo', 'deny-post', { action: 'DENY', rules: [{ to: [{ operation: { methods: ['POST'] } }] }] })]));
+    inboundSecurity(strict, call());
+    inboundSecurity(strict, call({ from: 'foo/curl' }));
+    inboundSecurity(strict, call({ from: 'foo/curl', method: 'POST' }));
+    expect(Object.fromEntries(strict.stats.counters)).toEqual({
+      'listener.0.0.0.0_15006.no_filter_chain_match': 1,
+      'http.inbound_0.0.0.0_8080.rbac.allowed': 1,
+      'http.inbound_0.0.0.0_8080.rbac.denied': 1,
+    });
+  });
+
   it('a proxy with no config yet has no inbound listener: the connection is reset', () => {
     const proxy = new EnvoyProxy({ id: 'x.foo', podName: 'x', namespace: 'foo', podIP: '10.0.0.1', type: 'sidecar', labels: {}, serviceAccount: 'default' }, {} as ContainerContext);
     expect(outcome(inboundSecurity(proxy, call()))).toBe('reset filter_chain_not_found');

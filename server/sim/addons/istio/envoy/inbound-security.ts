@@ -70,12 +70,24 @@ export function matchFilterChain(listener: Listener, port: number, transport: 't
   return chains[0];
 }
 
+/** The HTTP connection manager's stat prefix Istio gives an inbound chain (`inbound_0.0.0.0_8080`; the passthrough's is its cluster). */
+function httpStatPrefix(chain: FilterChain): string {
+  return chain.name === 'virtualInbound-catchall-http' || chain.name === 'virtualInbound' ? 'InboundPassthroughCluster' : `inbound_${chain.name ?? ''}`;
+}
+
+/**
+ * Decides one inbound request; counts what Envoy counts on the way (the listener's
+ * `no_filter_chain_match`, the RBAC filter's `allowed`/`denied`). Call it once per request.
+ */
 export function inboundSecurity(proxy: EnvoyProxy, call: InboundCall): InboundSecurityResult {
   const tls = call.transport?.tls;
   const peer = tls?.clientIdentity;
   const listener = virtualInbound(proxy);
   const chain = listener ? matchFilterChain(listener, call.port, tls ? 'tls' : 'raw_buffer') : undefined;
-  if (!chain) return { reset: true, details: 'filter_chain_not_found', flags: ['NR'], peer };
+  if (!chain) {
+    if (listener) proxy.stats.inc(`listener.${listener.address}_${listener.port}.no_filter_chain_match`);
+    return { reset: true, details: 'filter_chain_not_found', flags: ['NR'], peer };
+  }
   const filters = chain.http?.rbac ?? chain.tcp?.rbac ?? [];
   if (filters.length === 0) return { allow: true, chain, peer };
   const request: RbacRequest = {
@@ -90,6 +102,8 @@ export function inboundSecurity(proxy: EnvoyProxy, call: InboundCall): InboundSe
     http: !!chain.http,
   };
   const verdict = evaluateRbac(filters, request);
+  const stat = chain.http ? `http.${httpStatPrefix(chain)}.rbac` : 'tcp.rbac';
+  proxy.stats.inc(`${stat}.${verdict.allowed ? 'allowed' : 'denied'}`);
   if (verdict.allowed) return { allow: true, chain, peer };
   const details = `rbac_access_denied_matched_policy[${verdict.policy ?? 'none'}]`;
   if (!chain.http) return { reset: true, details, flags: [], chain, peer };
