@@ -12,6 +12,7 @@ import { CONFIG_BUCKETS, ConfigDistribution, type ConfigBucket } from './xds/dis
 import { compileProxyConfig } from './xds/compile/index.js';
 import { ProxyRegistry } from './envoy/proxy.js';
 import { sidecarInterceptor } from './envoy/sidecar.js';
+import { GatewayApiController } from './gateway-api/controller.js';
 
 export function istio(): AddOn {
   return {
@@ -25,7 +26,10 @@ export function istio(): AddOn {
         kubeletVersions: () => api.store.list(nodes).map((n) => String((n as { status?: { nodeInfo?: { kubeletVersion?: string } } }).status?.nodeInfo?.kubeletVersion ?? '')),
       };
       // The config distribution istiod serves and proxies subscribe to (in-process xDS).
-      const xds = new ConfigDistribution({ list: (b) => api.store.list(b) as Record<string, unknown>[] as never }, () => api.clock.now(), 'istio-system', compileProxyConfig);
+      // istiod also serves the Istio config it converts from the Gateway API (gateway-api/).
+      let gatewayApi: GatewayApiController | undefined;
+      const xds = new ConfigDistribution({ list: (b) => [...(api.store.list(b) as Record<string, unknown>[]), ...(gatewayApi?.derived(b) ?? [])] as never }, () => api.clock.now(), 'istio-system', compileProxyConfig);
+      gatewayApi = new GatewayApiController(api, () => !!xds.serving, () => xds.configChanged());
       // The running proxies; the pod network sends a sidecar'd pod's traffic through its own.
       const proxies = new ProxyRegistry();
       const watched = new Set<string>(CONFIG_BUCKETS);
@@ -33,7 +37,7 @@ export function istio(): AddOn {
         if (watched.has(e.bucket as ConfigBucket)) xds.configChanged();
       });
       const webhooks = webhookController(api, () => !!xds.serving);
-      const unregister = [webhooks.stop, api.images.register(istioPilotImage(reader, xds, () => void webhooks.istiodReady())), api.images.register(istioProxyImage(xds, proxies)), api.interceptors.add(sidecarInterceptor(proxies)), unwatch];
+      const unregister = [webhooks.stop, gatewayApi.stop.bind(gatewayApi), api.controllers.register(gatewayApi), api.images.register(istioPilotImage(reader, xds, () => (void webhooks.istiodReady(), gatewayApi.istiodReady()))), api.images.register(istioProxyImage(xds, proxies)), api.interceptors.add(sidecarInterceptor(proxies)), unwatch];
       return () => {
         for (const u of unregister) u();
       };
