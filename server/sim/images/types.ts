@@ -143,6 +143,8 @@ export interface ContainerBehaviour {
   userland?: Userland;
   /** Programs the image does not ship although the simulated shell knows them (e.g. curl on ubuntu). */
   missingPrograms?: string[];
+  /** Image-specific programs the simulated shell offers by name (e.g. `fortio`), also in a distroless image. */
+  programs?: string[];
   /** Real binaries of the image the simulation does not run: exec'ing them says so (exit 126). */
   unsupportedPrograms?: string[];
   /** The user the image runs as (prompts, $HOME): a name, or a bare uid with no passwd entry; default root. */
