@@ -7,7 +7,8 @@ import { bookinfoReviews } from './bookinfo-reviews.js';
 import { fortioImage } from './fortio.js';
 import { httpEcho } from './http-echo.js';
 import { httpd } from './httpd.js';
-import { goHttpbin, pythonHttpbin } from './httpbin.js';
+import { goHttpbin } from './go-httpbin.js';
+import { pythonHttpbin } from './httpbin.js';
 import { alpine, busybox, curlImage, debian, ubuntu } from './idle.js';
 import { nginx } from './nginx.js';
 
