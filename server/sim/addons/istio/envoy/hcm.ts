@@ -40,6 +40,8 @@ export interface ServeOptions {
   wire?: UpstreamWire;
   /** Clusters not balanced by the cluster manager (inbound, PassthroughCluster): their fixed address. */
   fixedTarget?(cluster: string): RequestTarget | undefined;
+  /** The address the proxy binds for fixed-target upstreams (127.0.0.6 for a sidecar's inbound cluster). */
+  upstreamBindIP?: string;
   /** A reply decided before routing (the inbound RBAC filter's 403): logged like any request. */
   preReply?: LocalReply;
 }
@@ -141,7 +143,7 @@ async function route(proxy: EnvoyProxy, listener: Listener, hcm: HttpConnectionM
       routed.headers['x-envoy-peer-metadata'] = peerMetadata(proxy);
     }
   }
-  const outcome = await runRoute({ proxy, wire: opts.wire ?? ((t, rq, o) => proxy.ctx.net.request(t, rq, o)), ...(opts.fixedTarget ? { fixedTarget: opts.fixedTarget } : {}), scheme }, r, routed);
+  const outcome = await runRoute({ proxy, wire: opts.wire ?? ((t, rq, o) => proxy.ctx.net.request(t, rq, o)), ...(opts.fixedTarget ? { fixedTarget: opts.fixedTarget } : {}), ...(opts.upstreamBindIP ? { upstreamBindIP: opts.upstreamBindIP } : {}), scheme }, r, routed);
   const headers = { ...outcome.response.headers };
   if (outbound) {
     delete headers['x-envoy-decorator-operation'];

@@ -36,6 +36,8 @@ export interface RouterEnv {
    * app) and ORIGINAL_DST (PassthroughCluster, the original destination); undefined: use CDS.
    */
   fixedTarget?(cluster: string): RequestTarget | undefined;
+  /** The local address fixed-target upstream connections come from (127.0.0.6 inbound); the pod IP otherwise. */
+  upstreamBindIP?: string;
   /** x-forwarded-proto / scheme for redirects. */
   scheme: string;
 }
@@ -178,7 +180,7 @@ function race(p: Promise<UpstreamResult>, tryMs: number | undefined, routeLeftMs
 
 async function attempt(env: RouterEnv, cluster: string, req: HttpRequest, timeoutMs: number | undefined, avoidHosts: string[]): Promise<UpstreamResult> {
   const fixed = env.fixedTarget?.(cluster);
-  if (fixed) return sendTo(env.proxy, env.wire, fixed, req, timeoutMs !== undefined ? { timeoutMs } : {});
+  if (fixed) return sendTo(env.proxy, env.wire, fixed, req, { ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(env.upstreamBindIP ? { bindIP: env.upstreamBindIP } : {}) });
   return clusterManager().attempt(env.proxy, { cluster, req, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(avoidHosts.length ? { avoidHosts } : {}) }, env.wire);
 }
 
