@@ -84,6 +84,12 @@ describe('virtual host selection (Envoy domain search order)', () => {
     expect(f.sent).toHaveLength(0);
   });
 
+  it('ignore_port_in_host_matching: the domain without a port serves any port', async () => {
+    const f = makeProxy({ routes: [{ name: '9080', ignorePortInHostMatching: true, virtualHosts: [vhost('reviews', ['reviews'], [{ name: 'r', ...toCluster('c') }])] }] });
+    await serve(f, get('/', 'Reviews:9080'));
+    expect(f.logs[0]).toMatch(/ r$/);
+  });
+
   it('an unknown route config name is no route as well', async () => {
     const f = makeProxy({ routes: [] });
     expect((await serve(f)).status).toBe(404);
