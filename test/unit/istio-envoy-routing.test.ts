@@ -412,9 +412,12 @@ describe('headers and the access log', () => {
     const f = reviewsProxy([toCluster(V2, { name: 'default' })]);
     await serve(f);
     await serve(f);
-    const [series] = [...f.proxy.stats.istio.series.values()];
-    expect(series!.requests).toBe(2);
-    expect(series!.labels).toMatchObject({
+    const prom = f.proxy.stats.renderPrometheus();
+    const total = prom.split('\n').filter((l) => l.startsWith('istio_requests_total{'));
+    expect(total).toHaveLength(1);
+    const labels = Object.fromEntries([...total[0]!.matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1], m[2]]));
+    expect(total[0]).toMatch(/\} 2$/);
+    expect(labels).toMatchObject({
       reporter: 'source',
       source_workload: 'productpage-v1',
       source_app: 'productpage',
@@ -430,8 +433,8 @@ describe('headers and the access log', () => {
       response_flags: '-',
       connection_security_policy: 'unknown',
     });
-    expect(series!.duration.count).toBe(2);
-    expect(series!.responseBytes.sum).toBe(2 * '10.244.1.2 /reviews/0'.length);
+    expect(prom).toMatch(/^istio_request_duration_milliseconds_count\{[^}]+\} 2$/m);
+    expect(prom).toMatch(new RegExp(`^istio_response_bytes_sum\\{[^}]+\\} ${2 * '10.244.1.2 /reviews/0'.length}$`, 'm'));
   });
 });
 

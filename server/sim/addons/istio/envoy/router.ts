@@ -147,7 +147,8 @@ export function wouldRetry(policy: RetryPolicy, r: UpstreamResult): boolean {
   }
   switch (r.failure) {
     case 'connect-failure':
-      return on.has('connect-failure') || on.has('5xx') || on.has('gateway-error') || on.has('reset');
+      // Nothing was sent yet: reset-before-request (Istio's inbound routes) retries it too.
+      return on.has('connect-failure') || on.has('5xx') || on.has('gateway-error') || on.has('reset') || on.has('reset-before-request');
     case 'reset':
     case 'timeout':
       return on.has('5xx') || on.has('gateway-error') || on.has('reset');

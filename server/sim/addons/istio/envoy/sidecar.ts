@@ -19,7 +19,7 @@ import { serveChain, httpChainFor, type Downstream } from './hcm.js';
 import { proxyWorkload } from './hcm-metrics.js';
 import type { EnvoyProxy, ProxyRegistry } from './proxy.js';
 import { clusterManager, ephemeralPort, type UpstreamWire } from './router-upstream.js';
-import { inboundSecurity } from './sidecar-security.js';
+import { inboundSecurity } from './inbound-security.js';
 
 /** Ports iptables does not redirect inbound (INBOUND_PORTS_EXCLUDE) plus Envoy's admin. */
 const EXCLUDED_INBOUND = new Set([15000, 15020, 15021, 15090]);
@@ -134,18 +134,33 @@ async function inbound(registry: ProxyRegistry, proxy: EnvoyProxy, call: Inbound
   const downstreamLocal = `${podIP}:${call.port}`;
   const downstreamRemote = `${call.source.ip}:${ephemeralPort(proxy.ctx.random)}`;
   const decision = inboundSecurity(proxy, call);
+  const sni = call.transport?.tls?.sni;
   if ('reset' in decision) {
-    // No filter chain takes the connection (plain text against STRICT): Envoy closes it.
-    tcpLog(proxy, { start, flags: ['NR'], details: 'filter_chain_not_found', bytes: [0, 0], downstreamLocal, downstreamRemote });
+    // No filter chain takes the connection (plain text against STRICT), or network RBAC closed it.
+    tcpLog(proxy, { start, flags: decision.flags, details: decision.details, bytes: [0, 0], ...(decision.chain?.tcp ? { cluster: decision.chain.tcp.cluster } : {}), downstreamLocal, downstreamRemote, ...(sni ? { sni } : {}) });
     throw new NetworkError('ECONNRESET', call.destination.ip, call.port);
   }
-  const listener: Listener = proxy.config!.listeners.find((l) => l.name === 'virtualInbound') ?? { name: 'virtualInbound', address: '0.0.0.0', port: 15006, direction: 'inbound', filterChains: [] };
-  const chain = httpChainFor(listener, call.port, call.transport);
-  if (!chain && listener.filterChains.some((c) => c.tcp && (c.match.destinationPort === undefined || c.match.destinationPort === call.port))) {
-    // A TCP-only inbound chain: Envoy proxies the bytes to the app.
-    return next({ ...call, source: { ...call.source, ip: '127.0.0.6' } });
+  const listener: Listener = proxy.config!.listeners.find((l) => l.name === 'virtualInbound')!;
+  const chain = decision.chain;
+  if (!chain.http) {
+    // A TCP chain: Envoy proxies the bytes to the app (from 127.0.0.6), or drops them (BlackHoleCluster).
+    const cluster = chain.tcp?.cluster ?? 'InboundPassthroughCluster';
+    const upstreamLocal = `127.0.0.6:${ephemeralPort(proxy.ctx.random)}`;
+    if (cluster === 'BlackHoleCluster') {
+      tcpLog(proxy, { start, bytes: [0, 0], cluster, downstreamLocal, downstreamRemote });
+      throw new NetworkError('ECONNRESET', call.destination.ip, call.port);
+    }
+    try {
+      const res = await next({ ...call, source: { ...call.source, ip: '127.0.0.6' } });
+      tcpLog(proxy, { start, bytes: wireBytes(call.req, res), upstreamHost: downstreamLocal, cluster, upstreamLocal, downstreamLocal, downstreamRemote, ...(sni ? { sni } : {}) });
+      return res;
+    } catch (e) {
+      tcpLog(proxy, { start, flags: ['UF'], bytes: wireBytes(call.req, undefined), upstreamHost: downstreamLocal, cluster, downstreamLocal, downstreamRemote, ...(sni ? { sni } : {}) });
+      throw e;
+    }
   }
-  const hcm = chain?.http ?? { routeConfig: defaultInboundRoutes(call.port, call.service), serverName: 'istio-envoy', forwardClientCertDetails: 'APPEND_FORWARD' as const };
+  const routes = chain.http.routeConfig ?? proxy.config!.routes.find((r) => r.name === chain.http!.routeConfigName) ?? defaultInboundRoutes(call.port, call.service);
+  const hcm = { ...chain.http, routeConfig: routes };
   const peerProxy = call.source.pod ? registry.get(call.source.pod.namespace, call.source.pod.name) : undefined;
   const exchanged = peerProxy && call.req.headers['x-envoy-peer-metadata-id'] !== undefined;
   const deadline = deadlines.get(call.req);
@@ -162,7 +177,7 @@ async function inbound(registry: ProxyRegistry, proxy: EnvoyProxy, call: Inbound
     wire,
     upstreamBindIP: '127.0.0.6',
     fixedTarget: (cluster) => (cluster.startsWith('inbound|') ? { host: podIP, port: Number(cluster.split('|')[1]) || call.port } : isOriginalDst(proxy, cluster) ? { host: podIP, port: call.port } : undefined),
-    ...('deny' in decision ? { preReply: decision.deny } : {}),
+    ...('deny' in decision ? { preReply: { ...decision.deny, flags: [] } } : {}),
   });
 }
 
