@@ -115,11 +115,42 @@ describe('Bookinfo through the sidecars', () => {
     expect((await proxyLog(details)).some((l) => l.includes('"GET /details/0 HTTP/1.1" 200') && l.includes(`"${detailsIP}:9080" inbound|9080||`))).toBe(true);
   }, 60_000);
 
-  it('headers: the app behind a sidecar sees x-forwarded-client-cert and the request id; the caller gets server: envoy', async () => {
-    const r = await curlFromRatings('-i productpage:9080/api/v1/products');
-    expect(r.stdout).toMatch(/^server: envoy\r?$/m);
-    expect(r.stdout).toMatch(/^x-envoy-upstream-service-time: \d+\r?$/m);
-  }, 30_000);
+  it('headers: the app behind a sidecar sees the client certificate and request id, not the proxies\' own; the meshed caller gets server: envoy', async () => {
+    const a = await sh('kubectl apply -f samples/httpbin/httpbin.yaml && kubectl wait --for=condition=Ready pod -l app=httpbin --timeout=60s');
+    expect(a.code, a.stderr).toBe(0);
+    const r = await curlFromRatings('-i httpbin:8000/headers');
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^HTTP\/1.1 200 OK\r?$/m);
+    expect(r.stdout).toMatch(/^server: envoy\r?$/im);
+    expect(r.stdout).toMatch(/^x-envoy-upstream-service-time: \d+\r?$/im);
+    const body = JSON.parse(r.stdout.slice(r.stdout.indexOf('{'))) as { headers: Record<string, string[]> };
+    const h = Object.fromEntries(Object.entries(body.headers).map(([k, v]) => [k.toLowerCase(), v]));
+    expect(h['x-forwarded-client-cert']?.[0]).toMatch(/^By=spiffe:\/\/cluster\.local\/ns\/default\/sa\/httpbin;Hash=[0-9a-f]{64};Subject="";URI=spiffe:\/\/cluster\.local\/ns\/default\/sa\/bookinfo-ratings$/);
+    expect(h['x-envoy-attempt-count']).toEqual(['1']);
+    expect(h['x-forwarded-proto']).toEqual(['http']);
+    expect(h['x-request-id']?.[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect(h['x-envoy-peer-metadata']).toBeUndefined();
+    expect(h['x-envoy-decorator-operation']).toBeUndefined();
+  }, 90_000);
+
+  it('a client outside the mesh: server: istio-envoy and the decorator on the response; the mesh client\'s unknown address passes through', async () => {
+    const a = await sh('kubectl create namespace legacy && kubectl apply -n legacy -f samples/curl/curl.yaml && kubectl run web -n legacy --image=nginx && kubectl wait --for=condition=Ready pod --all -n legacy --timeout=60s');
+    expect(a.code, a.stderr).toBe(0);
+    const r = await sh(`kubectl exec -n legacy deploy/curl -- curl -sS -o /dev/null -D - productpage.default:9080/productpage`);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toMatch(/^server: istio-envoy\r?$/im);
+    expect(r.stdout).toMatch(/^x-envoy-decorator-operation: productpage\.default\.svc\.cluster\.local:9080\/\*\r?$/im);
+    // No Service in the mesh has this address: port 80's listener (the ingress gateway's Service
+    // port) routes it by the catch-all `allow_any` virtual host to PassthroughCluster, unchanged.
+    const webIP = (await sh(`kubectl get pod web -n legacy -o jsonpath='{.status.podIP}'`)).stdout;
+    const out = await curlFromRatings(`-o /dev/null -w '%{http_code}' ${webIP}/`);
+    expect(out.stdout).toBe('200');
+    const ratings = await pod('ratings');
+    const ip = (await podIP(ratings)).replace(/\./g, '\\.');
+    const web = webIP.replace(/\./g, '\\.');
+    const line = (await proxyLog(ratings)).find((l) => l.includes(`"${webIP}:80"`));
+    expect(line).toMatch(new RegExp(`"GET / HTTP/1\\.1" 200 - via_upstream - "-" 0 \\d+ \\d+ \\d+ "-" "curl/[^"]+" "[0-9a-f-]{36}" "${web}" "${web}:80" PassthroughCluster ${ip}:\\d+ ${web}:80 ${ip}:\\d+ - allow_any$`));
+  }, 90_000);
 
   it('virtual-service-all-v1 with destination-rule-all: reviews v1 only (no stars), on the subset cluster', async () => {
     const a = await sh(`kubectl apply -f ${NET}/destination-rule-all.yaml && kubectl apply -f ${NET}/virtual-service-all-v1.yaml`);
