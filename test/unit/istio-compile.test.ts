@@ -445,6 +445,16 @@ describe('DestinationRule traffic policy', () => {
 });
 
 describe('ServiceEntries and mesh config', () => {
+  it('meshConfig.defaultHttpRetryPolicy replaces Istio\'s default retries where a route sets none; a fault without percentage never fires', () => {
+    const world = { ...w, meshYaml: 'defaultHttpRetryPolicy:\n  attempts: 5\n  retryOn: 5xx\n' };
+    const c = compileProxyConfig(snapshot(world, { virtualServices: [vs('reviews', { hosts: ['reviews'], http: [{ fault: { abort: { httpStatus: 503 } }, route: [{ destination: { host: 'reviews' } }] }] })] }), productpage);
+    expect(reviewsRoutes(c)[0]!.route!.retry).toEqual({ numRetries: 5, retryOn: ['5xx'] });
+    expect(reviewsRoutes(c)[0]!.fault).toEqual({ abort: { httpStatus: 503, percentage: 0 } });
+    expect(vhost(c, '9080', 'details.default.svc.cluster.local:9080').routes[0]!.route!.retry).toEqual({ numRetries: 5, retryOn: ['5xx'] });
+    const off = compileProxyConfig(snapshot({ ...w, meshYaml: 'defaultHttpRetryPolicy:\n  attempts: 0\n' }), productpage);
+    expect(vhost(off, '9080', 'details.default.svc.cluster.local:9080').routes[0]!.route!.retry).toBeUndefined();
+  });
+
   it('a MESH_EXTERNAL DNS entry is a STRICT_DNS cluster without auto mTLS, an HTTP virtual host on its port; REGISTRY_ONLY blocks the rest', () => {
     const se = { kind: 'ServiceEntry', metadata: { name: 'httpbin-ext', namespace: 'default' }, spec: { hosts: ['httpbin.org'], ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], resolution: 'DNS', location: 'MESH_EXTERNAL' } };
     const world = { ...w, serviceEntries: [se], meshYaml: 'outboundTrafficPolicy:\n  mode: REGISTRY_ONLY\naccessLogFile: /dev/stdout\naccessLogEncoding: JSON\n' };

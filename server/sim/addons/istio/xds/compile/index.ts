@@ -10,7 +10,7 @@ import type { ProxyConfig } from '../types.js';
 import { buildOutboundClusters, staticClusters } from './clusters.js';
 import { gatewayConfig } from './gateway.js';
 import { compileInbound, type InboundPort } from './inbound.js';
-import { EMPTY_MESH, portProtocol, resolveTargetPort, type MeshView } from './mesh.js';
+import { EMPTY_MESH, resolveTargetPort, type MeshView } from './mesh.js';
 import { sidecarOutbound, visibleServices } from './sidecar.js';
 
 /** The pod's ports that Services select it on, with their protocol (for the inbound side). */
@@ -24,7 +24,7 @@ export function inboundPorts(mesh: MeshView, pod: { namespace: string; podName: 
       if (p.protocol === 'UDP') continue;
       const port = resolveTargetPort(p.targetPort, info);
       if (port === undefined || out.some((o) => o.port === port)) continue;
-      const protocol = portProtocol(p.name, undefined) === 'UnsupportedProtocol' ? undefined : (p.name.split('-')[0] ?? '').toLowerCase();
+      const protocol = p.protocol === 'UnsupportedProtocol' ? undefined : p.protocol.toLowerCase();
       out.push({ port, ...(protocol ? { protocol } : {}) });
     }
   }

@@ -68,7 +68,7 @@ export function sidecarRouteConfig(port: number, ctx: SidecarContext): RouteConf
   const registry = new Map<string, MeshService>();
   for (const s of ctx.services) if (s.ports.some((p) => p.port === port)) registry.set(s.hostname, { ...s, ports: s.ports.filter((p) => p.port === port) });
   const all = new Map(ctx.services.map((s) => [s.hostname, s]));
-  const routeCtx: RouteContext = { listenerPort: port, gateways: new Set([MESH_GATEWAY]), proxyLabels: ctx.proxyLabels, proxyNamespace: ctx.proxyNamespace, lookup: (h) => all.get(h) };
+  const routeCtx: RouteContext = { listenerPort: port, gateways: new Set([MESH_GATEWAY]), proxyLabels: ctx.proxyLabels, proxyNamespace: ctx.proxyNamespace, lookup: (h) => all.get(h), ...(ctx.mesh.defaultHttpRetryPolicy ? { defaultRetry: ctx.mesh.defaultHttpRetryPolicy } : {}) };
   let vss = ctx.virtualServices.filter((vs) => vsGateways(vs).includes(MESH_GATEWAY)).sort(byCreation);
   // Outside port 80, only VirtualServices for a known service count (pilot's "hack to keep consistent").
   if (port !== 80) vss = vss.filter((vs) => resolvedHosts(vs).some((h) => [...registry.keys()].some((s) => hostMatches(h, s))));
@@ -111,7 +111,7 @@ export function sidecarRouteConfig(port: number, ctx: SidecarContext): RouteConf
   for (const svc of registry.values()) {
     if (claimed.has(svc.hostname)) continue;
     const p = svc.ports[0]!;
-    if (isHttpOrSniffed(p.protocol)) wrappers.push({ port, services: [svc], vsHosts: [], routes: [defaultRoute(svc.hostname, port)] });
+    if (isHttpOrSniffed(p.protocol)) wrappers.push({ port, services: [svc], vsHosts: [], routes: [defaultRoute(svc.hostname, port, ctx.mesh.defaultHttpRetryPolicy)] });
   }
   const names = new Set<string>();
   const seenDomains = new Set<string>();
