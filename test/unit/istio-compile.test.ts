@@ -13,6 +13,7 @@ import { compileProxyConfig } from '../../server/sim/addons/istio/xds/compile/in
 import { buildMeshView } from '../../server/sim/addons/istio/xds/compile/mesh.js';
 import type { ProxyNode, ProxySnapshot } from '../../server/sim/addons/istio/xds/distribution.js';
 import type { ProxyConfig, Route, RouteConfiguration } from '../../server/sim/addons/istio/xds/types.js';
+import { selectVirtualHost } from '../../server/sim/addons/istio/envoy/hcm-match.js';
 
 type Obj = Record<string, any>;
 
@@ -138,6 +139,13 @@ describe('sidecar outbound without VirtualServices', () => {
     const gw = compileProxyConfig(snapshot(w), { ...productpage, namespace: 'istio-system' });
     expect(vhost(gw, '9080', `${REVIEWS}:9080`).domains).toEqual([REVIEWS, `${REVIEWS}.`, 'reviews.default', 'reviews.default.svc', reviewsClusterIP]);
     expect(vhost(c, '9080', 'allow_any')).toEqual({ name: 'allow_any', domains: ['*'], routes: [{ name: 'allow_any', match: { path: { prefix: '/' } }, route: { clusters: [{ cluster: 'PassthroughCluster', weight: 100 }], timeoutMs: 0 } }] });
+  });
+
+  it('the Host header finds its virtual host with or without the port (ignore_port_in_host_matching); unknown hosts go to allow_any', () => {
+    const r = rds(c, '9080');
+    const ip = w.services.find((s) => s.metadata.name === 'reviews')!.spec.clusterIP;
+    for (const host of ['reviews:9080', 'reviews', 'reviews.default:9080', `${REVIEWS}:9080`, `${REVIEWS}.:9080`, `${ip}:9080`, 'REVIEWS:9080']) expect(selectVirtualHost(r, host)?.name, host).toBe(`${REVIEWS}:9080`);
+    expect(selectVirtualHost(r, 'example.com:9080')?.name).toBe('allow_any');
   });
 
   it('routes each host by one route "default" with Istio\'s default retries, no timeout, and the decorator <fqdn>:<port>/*', () => {

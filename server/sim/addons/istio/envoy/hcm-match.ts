@@ -63,7 +63,7 @@ function indexOf(rc: RouteConfiguration): DomainIndex {
 /** The virtual host serving this `:authority`, in Envoy's search order; undefined: no route (NR). */
 export function selectVirtualHost(rc: RouteConfiguration, authority: string): VirtualHost | undefined {
   const idx = indexOf(rc);
-  const host = authority.toLowerCase();
+  const host = (rc.ignorePortInHostMatching ? authority.replace(/(?<=^[^:]*|\])(:\d+)$/, '') : authority).toLowerCase(); // ignore_port_in_host_matching (Istio sets it)
   const exact = idx.exact.get(host);
   if (exact) return exact;
   // A wildcard never matches the empty string (`*.foo.com` does not match `.foo.com`).
