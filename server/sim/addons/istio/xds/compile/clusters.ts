@@ -21,6 +21,14 @@ export const ENVOY_DEFAULT_CIRCUIT_BREAKERS: CircuitBreakers = { maxConnections:
 /** `outbound_.9080_.v1_.reviews.default.svc.cluster.local` (model.BuildDNSSrvSubsetKey). */
 export const sniFor = (port: number, subset: string | undefined, hostname: string) => `outbound_.${port}_.${subset ?? ''}_.${hostname}`;
 
+const drHosts = new WeakMap<Obj, string>();
+/** A DestinationRule's host, resolved in its namespace (remembered per object: pushes reuse the same objects). */
+function drHost(dr: Obj): string {
+  let h = drHosts.get(dr);
+  if (h === undefined) drHosts.set(dr, (h = resolveShortname(String(dr.spec?.host ?? ''), dr.metadata.namespace)));
+  return h;
+}
+
 /**
  * The DestinationRule for a host as a proxy sees it: the proxy's namespace first, then the
  * service's, then the root namespace, then any other exporting one; an exact host beats the most
@@ -30,13 +38,13 @@ export function destinationRuleFor(drs: Obj[], hostname: string, svcNamespace: s
   const candidates = drs.filter((dr) => {
     const ws = dr.spec?.workloadSelector?.matchLabels;
     if (ws && (dr.metadata.namespace !== proxyNamespace || !Object.entries<string>(ws).every(([k, v]) => proxyLabels[k] === v))) return false;
-    return visibleFrom(dr.spec?.exportTo, dr.metadata.namespace, proxyNamespace) && hostMatches(resolveShortname(String(dr.spec?.host ?? ''), dr.metadata.namespace), hostname);
+    return visibleFrom(dr.spec?.exportTo, dr.metadata.namespace, proxyNamespace) && hostMatches(drHost(dr), hostname);
   });
   const best = (list: Obj[]) => {
     let pick: Obj | undefined;
     let score = -1;
     for (const dr of list) {
-      const h = resolveShortname(String(dr.spec.host), dr.metadata.namespace);
+      const h = drHost(dr);
       const s = h === hostname ? Number.MAX_SAFE_INTEGER : h.length;
       // Oldest first on ties, as pilot sorts configs by creation time.
       if (s > score) (pick = dr), (score = s);

@@ -101,9 +101,9 @@ function routeConfig(name: string, servers: BoundServer[], ctx: GatewayContext):
       for (const h of hosts) {
         const existing = byHost.get(h);
         if (existing) {
-          existing.vh.routes.push(...routes.map((r) => structuredClone(r)));
+          existing.vh.routes.push(...routes);
           existing.appended = true;
-        } else byHost.set(h, { vh: { name: `${h}:${port}`, domains: [h], routes: routes.map((r) => structuredClone(r)) }, source: routes, appended: false });
+        } else byHost.set(h, { vh: { name: `${h}:${port}`, domains: [h], routes: [...routes] }, source: routes, appended: false });
       }
     }
   }

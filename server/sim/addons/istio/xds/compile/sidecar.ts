@@ -34,8 +34,11 @@ export function byCreation(a: Obj, b: Obj): number {
 
 /** A VirtualService with its hosts as pilot stores them: lower case, short names resolved in its namespace. */
 export function resolvedHosts(vs: Obj): string[] {
-  return ((vs.spec?.hosts ?? []) as string[]).map((h) => resolveShortname(String(h), vs.metadata.namespace));
+  let hosts = vsHosts.get(vs);
+  if (!hosts) vsHosts.set(vs, (hosts = ((vs.spec?.hosts ?? []) as string[]).map((h) => resolveShortname(String(h), vs.metadata.namespace))));
+  return hosts;
 }
+const vsHosts = new WeakMap<Obj, string[]>();
 
 /** Host-header domains for a service (generateVirtualHostDomains, ports ignored as IgnorePortInHostMatching does). */
 export function serviceDomains(svc: MeshService, proxyNamespace: string, suffix: string): { domains: string[]; alt: string[] } {
@@ -68,14 +71,16 @@ export function sidecarRouteConfig(port: number, ctx: SidecarContext): RouteConf
   const registry = new Map<string, MeshService>();
   for (const s of ctx.services) if (s.ports.some((p) => p.port === port)) registry.set(s.hostname, { ...s, ports: s.ports.filter((p) => p.port === port) });
   const all = new Map(ctx.services.map((s) => [s.hostname, s]));
+  const wildServices = [...registry.keys()].filter((h) => h.startsWith('*'));
   const routeCtx: RouteContext = { listenerPort: port, gateways: new Set([MESH_GATEWAY]), proxyLabels: ctx.proxyLabels, proxyNamespace: ctx.proxyNamespace, lookup: (h) => all.get(h), ...(ctx.mesh.defaultHttpRetryPolicy ? { defaultRetry: ctx.mesh.defaultHttpRetryPolicy } : {}) };
   let vss = ctx.virtualServices.filter((vs) => vsGateways(vs).includes(MESH_GATEWAY)).sort(byCreation);
   // Outside port 80, only VirtualServices for a known service count (pilot's "hack to keep consistent").
-  if (port !== 80) vss = vss.filter((vs) => resolvedHosts(vs).some((h) => [...registry.keys()].some((s) => hostMatches(h, s))));
+  if (port !== 80) vss = vss.filter((vs) => resolvedHosts(vs).some((h) => (h.startsWith('*') ? [...registry.keys()].some((s) => hostMatches(h, s)) : registry.has(h) || wildServices.some((s) => hostMatches(h, s)))));
   // Each service belongs to one VirtualService: an exact host first, else the most specific wildcard, first come.
   const owner = new Map<string, Obj>();
   for (const vs of vss) for (const h of resolvedHosts(vs)) if (!h.startsWith('*') && registry.has(h) && !owner.has(h)) owner.set(h, vs);
-  for (const svcHost of registry.keys()) {
+  const wildVss = vss.some((vs) => resolvedHosts(vs).some((h) => h.startsWith('*')));
+  for (const svcHost of wildVss ? registry.keys() : []) {
     if (owner.has(svcHost)) continue;
     let best: { vs: Obj; len: number } | undefined;
     for (const vs of vss) for (const h of resolvedHosts(vs)) if (h.startsWith('*') && hostMatches(h, svcHost) && (!best || h.length > best.len)) best = { vs, len: h.length };
@@ -130,7 +135,7 @@ export function sidecarRouteConfig(port: number, ctx: SidecarContext): RouteConf
       seenDomains.add(l);
       return true;
     });
-    if (kept.length) vhosts.push({ name, domains: kept, routes: w.routes.map((r) => structuredClone(r)) });
+    if (kept.length) vhosts.push({ name, domains: kept, routes: [...w.routes] });
   };
   for (const w of wrappers) {
     for (const h of w.vsHosts) build(h, w, undefined);
