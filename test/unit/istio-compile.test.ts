@@ -9,7 +9,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { REFERENCE_DIR } from '../helpers/reference.js';
-import { compileProxyConfig } from '../../server/sim/addons/istio/xds/compile/index.js';
+import { compileProxyConfig, inboundPorts } from '../../server/sim/addons/istio/xds/compile/index.js';
 import { buildMeshView } from '../../server/sim/addons/istio/xds/compile/mesh.js';
 import type { ProxyNode, ProxySnapshot } from '../../server/sim/addons/istio/xds/distribution.js';
 import type { ProxyConfig, Route, RouteConfiguration } from '../../server/sim/addons/istio/xds/types.js';
@@ -473,5 +473,46 @@ describe('ServiceEntries and mesh config', () => {
     expect(vhost(c, '80', 'block_all').routes[0]!.directResponse).toEqual({ status: 502 });
     expect(c.listeners.find((l) => l.name === 'virtualOutbound')!.filterChains[0]!.tcp?.cluster).toBe('BlackHoleCluster');
     expect(c.accessLog).toEqual({ path: '/dev/stdout', encoding: 'JSON' });
+  });
+});
+
+describe('the mesh view', () => {
+  const svc = (name: string, spec: Obj, annotations?: Record<string, string>): Obj => ({ kind: 'Service', metadata: { name, namespace: 'default', ...(annotations ? { annotations } : {}) }, spec });
+  const pod = (name: string, ip: string, labels: Record<string, string>, ports: Obj[] = []): Obj => ({ kind: 'Pod', metadata: { name, namespace: 'default', labels }, spec: { serviceAccountName: 'sa', containers: [{ name: 'app', ports }] }, status: { phase: 'Running', podIP: ip } });
+
+  it('reads Endpoints when a Service has no EndpointSlices; a named targetPort resolves through the pod; protocols come from appProtocol, then the port name', () => {
+    const view = buildMeshView({
+      services: [svc('web', { clusterIP: '10.96.5.5', selector: { app: 'web' }, ports: [{ name: 'web', port: 80, targetPort: 'http-alt', appProtocol: 'http' }, { name: 'tcp-db', port: 5432 }, { name: 'grpc-x', port: 9000 }, { port: 81, name: 'other' }] })],
+      endpointSlices: [],
+      endpoints: [{ kind: 'Endpoints', metadata: { name: 'web', namespace: 'default' }, subsets: [{ addresses: [{ ip: '10.244.3.3', targetRef: { kind: 'Pod', name: 'web-1', namespace: 'default' } }], notReadyAddresses: [{ ip: '10.244.3.4' }], ports: [{ name: 'web', port: 8081 }, { name: 'tcp-db', port: 5432 }] }] }],
+      pods: [pod('web-1', '10.244.3.3', { app: 'web' }, [{ name: 'http-alt', containerPort: 8081 }])],
+      serviceEntries: [],
+    });
+    const s = view.services[0]!;
+    expect(s.ports.map((p) => p.protocol)).toEqual(['HTTP', 'TCP', 'GRPC', 'UnsupportedProtocol']);
+    expect(s.endpoints[80]).toEqual([{ address: '10.244.3.3', port: 8081, pod: { namespace: 'default', name: 'web-1', labels: { app: 'web' }, serviceAccount: 'sa' }, labels: { app: 'web' } }]);
+    expect(inboundPorts(view, { namespace: 'default', podName: 'web-1', labels: { app: 'web' } })).toEqual([{ port: 81 }, { port: 5432, protocol: 'tcp' }, { port: 8081, protocol: 'http' }, { port: 9000, protocol: 'grpc' }]);
+  });
+
+  it('a headless Service is an ORIGINAL_DST cluster without EDS whose domains also match subdomains; a STATIC ServiceEntry is EDS to its endpoints by subset labels', () => {
+    const world: World = {
+      services: [svc('db', { clusterIP: 'None', selector: { app: 'db' }, ports: [{ name: 'http', port: 8080 }] })],
+      pods: [pod('db-0', '10.244.4.4', { app: 'db' })],
+      serviceEntries: [{ kind: 'ServiceEntry', metadata: { name: 'vms', namespace: 'default' }, spec: { hosts: ['vm.internal'], addresses: ['240.0.0.1'], location: 'MESH_INTERNAL', resolution: 'STATIC', ports: [{ number: 8080, name: 'http', protocol: 'HTTP', targetPort: 9090 }], endpoints: [{ address: '192.168.0.1', labels: { version: 'a', 'security.istio.io/tlsMode': 'istio' } }, { address: '192.168.0.2', labels: { version: 'b' } }] } }],
+    };
+    const snap = snapshot(world, { destinationRules: [{ kind: 'DestinationRule', metadata: { name: 'vm', namespace: 'default' }, spec: { host: 'vm.internal', subsets: [{ name: 'a', labels: { version: 'a' } }] } }] });
+    const c = compileProxyConfig(snap, { ...productpage, labels: {} });
+    expect(c.clusters.find((x) => x.name === 'outbound|8080||db.default.svc.cluster.local')).toMatchObject({ type: 'ORIGINAL_DST', lbPolicy: 'PASSTHROUGH' });
+    expect(c.endpoints.some((e) => e.cluster === 'outbound|8080||db.default.svc.cluster.local')).toBe(false);
+    expect(vhost(c, '8080', 'db.default.svc.cluster.local:8080').domains).toEqual(['db.default.svc.cluster.local', 'db.default.svc.cluster.local.', 'db', 'db.default.svc', 'db.default', '*.db.default.svc.cluster.local', '*.db.default.svc.cluster.local.', '*.db', '*.db.default.svc', '*.db.default']);
+    expect(c.clusters.find((x) => x.name === 'outbound|8080|a|vm.internal')).toMatchObject({ type: 'EDS', sni: 'outbound_.8080_.a_.vm.internal' });
+    expect(c.endpoints.find((e) => e.cluster === 'outbound|8080|a|vm.internal')!.endpoints).toEqual([{ address: '192.168.0.1', port: 9090, tlsMode: 'istio', health: 'HEALTHY' }]);
+    expect(vhost(c, '8080', 'vm.internal:8080').domains).toEqual(['vm.internal', 'vm.internal.', '240.0.0.1']);
+  });
+
+  it('a Service exported only to its own namespace is invisible from others', () => {
+    const world: World = { services: [svc('private', { clusterIP: '10.96.6.6', ports: [{ name: 'http', port: 7000 }] }, { 'networking.istio.io/exportTo': '.' })], pods: [] };
+    expect(compileProxyConfig(snapshot(world), productpage).clusters.some((x) => x.name.includes('private'))).toBe(true);
+    expect(compileProxyConfig(snapshot(world), { ...productpage, namespace: 'other' }).clusters.some((x) => x.name.includes('private'))).toBe(false);
   });
 });

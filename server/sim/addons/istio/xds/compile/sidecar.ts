@@ -70,9 +70,9 @@ interface Wrapper {
 export function sidecarRouteConfig(port: number, ctx: SidecarContext): RouteConfiguration {
   const registry = new Map<string, MeshService>();
   for (const s of ctx.services) if (s.ports.some((p) => p.port === port)) registry.set(s.hostname, { ...s, ports: s.ports.filter((p) => p.port === port) });
-  const all = new Map(ctx.services.map((s) => [s.hostname, s]));
   const wildServices = [...registry.keys()].filter((h) => h.startsWith('*'));
-  const routeCtx: RouteContext = { listenerPort: port, gateways: new Set([MESH_GATEWAY]), proxyLabels: ctx.proxyLabels, proxyNamespace: ctx.proxyNamespace, lookup: (h) => all.get(h), ...(ctx.mesh.defaultHttpRetryPolicy ? { defaultRetry: ctx.mesh.defaultHttpRetryPolicy } : {}) };
+  // Destinations resolve against the services on this port only, as pilot's servicesByName: a destination without a port on another port's service keeps the listener's port.
+  const routeCtx: RouteContext = { listenerPort: port, gateways: new Set([MESH_GATEWAY]), proxyLabels: ctx.proxyLabels, proxyNamespace: ctx.proxyNamespace, lookup: (h) => registry.get(h), ...(ctx.mesh.defaultHttpRetryPolicy ? { defaultRetry: ctx.mesh.defaultHttpRetryPolicy } : {}) };
   let vss = ctx.virtualServices.filter((vs) => vsGateways(vs).includes(MESH_GATEWAY)).sort(byCreation);
   // Outside port 80, only VirtualServices for a known service count (pilot's "hack to keep consistent").
   if (port !== 80) vss = vss.filter((vs) => resolvedHosts(vs).some((h) => (h.startsWith('*') ? [...registry.keys()].some((s) => hostMatches(h, s)) : registry.has(h) || wildServices.some((s) => hostMatches(h, s)))));
