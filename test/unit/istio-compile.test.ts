@@ -405,6 +405,12 @@ describe('VirtualService features', () => {
     const missed = vs('reviews', { hosts: ['reviews'], http: [{ match: [{ sourceLabels: { app: 'nobody' } }], route: [{ destination: { host: 'reviews', subset: 'v2' } }] }] });
     expect(reviewsRoutes(compile({ virtualServices: [missed] }))[0]!.name).toBe('default');
   });
+
+  it('Gateway API routes (gateway semantics) bound to the mesh apply only with the service or the proxy in their namespace', () => {
+    const gamma = { ...vs('other~reviews', { hosts: [REVIEWS], gateways: ['mesh'], http: [{ name: 'other.r.0', route: [{ destination: { host: REVIEWS, port: { number: 9080 }, subset: 'v3' } }] }] }, 'other'), metadata: { name: 'other~reviews', namespace: 'other', annotations: { 'internal.istio.io/route-semantics': 'gateway' } } };
+    expect(reviewsRoutes(compile({ virtualServices: [gamma] }))[0]!.name).toBe('default');
+    expect(reviewsRoutes(compileProxyConfig(snapshot(w, { virtualServices: [gamma] }), { ...productpage, namespace: 'other' }))[0]!.name).toBe('other.r.0');
+  });
 });
 
 describe('DestinationRule traffic policy', () => {

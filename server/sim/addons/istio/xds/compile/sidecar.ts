@@ -32,6 +32,9 @@ export function byCreation(a: Obj, b: Obj): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
+/** Config istiod converted from the Gateway API (model.UseGatewaySemantics). */
+export const gatewaySemantics = (vs: Obj) => vs.metadata?.annotations?.['internal.istio.io/route-semantics'] === 'gateway';
+
 /** A VirtualService with its hosts as pilot stores them: lower case, short names resolved in its namespace. */
 export function resolvedHosts(vs: Obj): string[] {
   let hosts = vsHosts.get(vs);
@@ -100,6 +103,11 @@ export function sidecarRouteConfig(port: number, ctx: SidecarContext): RouteConf
         } else vsHosts.push(h);
         continue;
       }
+      // Gateway API routes (gateway semantics) keep wildcard hosts as plain hosts.
+      if (gatewaySemantics(vs)) {
+        vsHosts.push(h);
+        continue;
+      }
       let found = false;
       for (const [svcHost, svc] of registry) {
         if (!hostMatches(h, svcHost)) continue;
@@ -108,6 +116,8 @@ export function sidecarRouteConfig(port: number, ctx: SidecarContext): RouteConf
       }
       if (!found) vsHosts.push(h);
     }
+    // Gateway semantics: the route applies only if one of its services is in its namespace, or the proxy is (pilot checks, then keeps them all).
+    if (gatewaySemantics(vs) && !services.some((s) => s.namespace === vs.metadata.namespace || ctx.proxyNamespace === vs.metadata.namespace)) continue;
     const httpServices = services.filter((s) => s.ports.some((p) => isHttpOrSniffed(p.protocol)));
     if (httpServices.length) wrappers.push({ port, services: httpServices, vsHosts, routes });
     else if (port === 80) wrappers.push({ port: 80, services: [], vsHosts, routes });
