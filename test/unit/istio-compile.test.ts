@@ -77,14 +77,14 @@ function slicesFor(w: World): Obj[] {
   });
 }
 
-function snapshot(w: World, config: { virtualServices?: Obj[]; destinationRules?: Obj[]; gateways?: Obj[] } = {}): ProxySnapshot {
+function snapshot(w: World, config: { virtualServices?: Obj[]; destinationRules?: Obj[]; gateways?: Obj[]; sidecars?: Obj[] } = {}): ProxySnapshot {
   return {
     version: 'v1',
     virtualServices: config.virtualServices ?? [],
     destinationRules: config.destinationRules ?? [],
     gateways: config.gateways ?? [],
     serviceEntries: w.serviceEntries ?? [],
-    sidecars: [],
+    sidecars: config.sidecars ?? [],
     peerAuthentications: [],
     authorizationPolicies: [],
     mesh: buildMeshView({ services: w.services, endpointSlices: slicesFor(w), endpoints: [], pods: w.pods, serviceEntries: w.serviceEntries ?? [], meshYaml: w.meshYaml }),
@@ -520,5 +520,28 @@ describe('the mesh view', () => {
     const world: World = { services: [svc('private', { clusterIP: '10.96.6.6', ports: [{ name: 'http', port: 7000 }] }, { 'networking.istio.io/exportTo': '.' })], pods: [] };
     expect(compileProxyConfig(snapshot(world), productpage).clusters.some((x) => x.name.includes('private'))).toBe(true);
     expect(compileProxyConfig(snapshot(world), { ...productpage, namespace: 'other' }).clusters.some((x) => x.name.includes('private'))).toBe(false);
+  });
+});
+
+describe('the Sidecar resource', () => {
+  const sc = (name: string, ns: string, spec: Obj): Obj => ({ kind: 'Sidecar', metadata: { name, namespace: ns, creationTimestamp: '2026-01-03T00:00:00Z' }, spec });
+
+  it('egress hosts limit the services and VirtualServices a sidecar imports; its outboundTrafficPolicy replaces the mesh\'s; gateways ignore it', () => {
+    const sidecars = [sc('default', 'default', { egress: [{ hosts: ['./ratings.default.svc.cluster.local', 'istio-system/*'] }], outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } })];
+    const c = compile({ sidecars, virtualServices: allV1 });
+    expect(c.clusters.filter((x) => x.direction === 'outbound').map((x) => x.service!.hostname)).toEqual(expect.arrayContaining(['ratings.default.svc.cluster.local', 'istio-ingressgateway.istio-system.svc.cluster.local']));
+    expect(c.clusters.some((x) => x.service?.hostname === REVIEWS)).toBe(false);
+    expect(rds(c, '9080').virtualHosts.map((v) => v.name)).toEqual(['ratings.default.svc.cluster.local:9080', 'block_all']);
+    expect(clustersOf(vhost(c, '9080', 'ratings.default.svc.cluster.local:9080').routes[0]!)).toEqual(['outbound|9080|v1|ratings.default.svc.cluster.local']);
+    const gw = compileProxyConfig(snapshot(w, { sidecars }), proxyOf(w, 'istio-ingressgateway', 'router'));
+    expect(gw.clusters.some((x) => x.service?.hostname === REVIEWS)).toBe(true);
+  });
+
+  it('a workloadSelector Sidecar applies to its workloads only, before the namespace\'s and the root namespace\'s', () => {
+    const sidecars = [sc('only-details', 'default', { workloadSelector: { labels: { app: 'productpage' } }, egress: [{ hosts: ['./details.default.svc.cluster.local'] }] }), sc('mesh', 'istio-system', { egress: [{ hosts: ['*/*'] }], outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } })];
+    expect(rds(compile({ sidecars }), '9080').virtualHosts.map((v) => v.name)).toEqual(['details.default.svc.cluster.local:9080', 'allow_any']);
+    const reviews = compile({ sidecars }, proxyOf(w, 'reviews-v1'));
+    expect(rds(reviews, '9080').virtualHosts.map((v) => v.name)).toContain(`${REVIEWS}:9080`);
+    expect(rds(reviews, '9080').virtualHosts.at(-1)!.name).toBe('block_all');
   });
 });
