@@ -446,6 +446,19 @@ describe('DestinationRule traffic policy', () => {
     expect(get(`outbound|9080|v3|${REVIEWS}`).lbPolicy).toBe('ROUND_ROBIN');
   });
 
+  it('two DestinationRules for one host in one namespace act as one: the older one\'s policy, every subset', () => {
+    const older = { ...dr({ trafficPolicy: { loadBalancer: { simple: 'RANDOM' } }, subsets: [{ name: 'v1', labels: { version: 'v1' } }] }), metadata: { name: 'reviews-a', namespace: 'default', creationTimestamp: '2026-01-01T00:00:00Z' } };
+    const newer = { ...dr({ trafficPolicy: { loadBalancer: { simple: 'ROUND_ROBIN' } }, subsets: [{ name: 'v1', labels: { version: 'v9' } }, { name: 'v2', labels: { version: 'v2' } }] }), metadata: { name: 'reviews-b', namespace: 'default', creationTimestamp: '2026-01-02T00:00:00Z' } };
+    const c = compile({ destinationRules: [newer, older] });
+    const rc = c.clusters.filter((x) => x.service?.hostname === REVIEWS);
+    expect(rc.map((x) => [x.name, x.lbPolicy, x.destinationRule?.name])).toEqual([
+      [`outbound|9080||${REVIEWS}`, 'RANDOM', 'reviews-a'],
+      [`outbound|9080|v1|${REVIEWS}`, 'RANDOM', 'reviews-a'],
+      [`outbound|9080|v2|${REVIEWS}`, 'RANDOM', 'reviews-a'],
+    ]);
+    expect(c.endpoints.find((e) => e.cluster === `outbound|9080|v1|${REVIEWS}`)!.endpoints.map((e) => e.pod?.labels.version)).toEqual(['v1']);
+  });
+
   it('tls DISABLE turns auto mTLS off; a DestinationRule in the proxy\'s namespace wins over the service\'s', () => {
     const local = { ...dr({ trafficPolicy: { tls: { mode: 'DISABLE' } } }), metadata: { name: 'mine', namespace: 'istio-system' }, spec: { host: REVIEWS, trafficPolicy: { tls: { mode: 'DISABLE' } } } };
     const svcNs = dr({ trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } });
