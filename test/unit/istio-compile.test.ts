@@ -472,6 +472,17 @@ describe('DestinationRule traffic policy', () => {
 });
 
 describe('ServiceEntries and mesh config', () => {
+  it('an HTTPS ServiceEntry port without addresses is a 0.0.0.0_443 listener with a TLS chain per SNI to its cluster', () => {
+    const se = (host: string) => ({ kind: 'ServiceEntry', metadata: { name: host, namespace: 'default' }, spec: { hosts: [host], ports: [{ number: 443, name: 'https', protocol: 'HTTPS' }], resolution: 'DNS', location: 'MESH_EXTERNAL' } });
+    const c = compileProxyConfig(snapshot({ ...w, serviceEntries: [se('www.google.com'), se('edition.cnn.com')] }), productpage);
+    const l = c.listeners.find((x) => x.name === '0.0.0.0_443')!;
+    expect(l.filterChains.map((f) => [f.match.serverNames, f.tcp?.cluster])).toEqual([
+      [['www.google.com'], 'outbound|443||www.google.com'],
+      [['edition.cnn.com'], 'outbound|443||edition.cnn.com'],
+      [undefined, 'PassthroughCluster'],
+    ]);
+  });
+
   it('meshConfig.defaultHttpRetryPolicy replaces Istio\'s default retries where a route sets none; a fault without percentage never fires', () => {
     const world = { ...w, meshYaml: 'defaultHttpRetryPolicy:\n  attempts: 5\n  retryOn: 5xx\n' };
     const c = compileProxyConfig(snapshot(world, { virtualServices: [vs('reviews', { hosts: ['reviews'], http: [{ fault: { abort: { httpStatus: 503 } }, route: [{ destination: { host: 'reviews' } }] }] })] }), productpage);

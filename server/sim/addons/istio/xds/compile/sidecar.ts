@@ -168,11 +168,18 @@ const passthroughChain = (mesh: MeshConfig): FilterChain => ({ match: {}, tcp: {
 export function sidecarOutbound(ctx: SidecarContext): { listeners: Listener[]; routes: RouteConfiguration[] } {
   const httpPorts = new Set<number>();
   const listeners: Listener[] = [];
+  // TLS to a host without an address (ServiceEntry `https`/`tls` ports): one 0.0.0.0 listener per port, a chain per SNI.
+  const sniChains = new Map<number, FilterChain[]>();
   for (const svc of ctx.services)
     for (const p of svc.ports) {
       if (p.protocol === 'UDP') continue;
       if (isHttpOrSniffed(p.protocol)) httpPorts.add(p.port);
-      else if (svc.address) {
+      else if (!svc.address && (p.protocol === 'TLS' || p.protocol === 'HTTPS')) {
+        const cluster = subsetKey(p.port, undefined, svc.hostname);
+        const chains = sniChains.get(p.port) ?? [];
+        chains.push({ match: { transportProtocol: 'tls', serverNames: [svc.hostname] }, tcp: { cluster, statPrefix: cluster } });
+        sniChains.set(p.port, chains);
+      } else if (svc.address) {
         const name = `${svc.address}_${p.port}`;
         if (!listeners.some((l) => l.name === name)) {
           const cluster = subsetKey(p.port, undefined, svc.hostname);
@@ -188,10 +195,11 @@ export function sidecarOutbound(ctx: SidecarContext): { listeners: Listener[]; r
       port,
       direction: 'outbound',
       // Protocol sniffing: HTTP goes to the route configuration; anything else passes through.
-      filterChains: [{ match: { transportProtocol: 'raw_buffer', applicationProtocols: ['http/1.1', 'h2c'] }, http: { routeConfigName: String(port) } }, passthroughChain(ctx.mesh)],
+      filterChains: [...(sniChains.get(port) ?? []), { match: { transportProtocol: 'raw_buffer', applicationProtocols: ['http/1.1', 'h2c'] }, http: { routeConfigName: String(port) } }, passthroughChain(ctx.mesh)],
     });
     routes.push(sidecarRouteConfig(port, ctx));
   }
+  for (const [port, chains] of sniChains) if (!httpPorts.has(port)) listeners.push({ name: `0.0.0.0_${port}`, address: '0.0.0.0', port, direction: 'outbound', filterChains: [...chains, passthroughChain(ctx.mesh)] });
   listeners.sort((a, b) => a.port - b.port || (a.name < b.name ? -1 : 1));
   // 15001: what iptables redirects; connections to no known port pass through (or are dropped, REGISTRY_ONLY).
   listeners.push({ name: 'virtualOutbound', address: '0.0.0.0', port: 15001, direction: 'outbound', filterChains: [passthroughChain(ctx.mesh)] });
