@@ -60,7 +60,7 @@ function setup(opts: { clusters?: Cluster[]; endpoints?: LbEndpoint[]; seed?: nu
     hostname: 'fortio-deploy-1',
     containerName: 'istio-proxy',
     image: 'docker.io/istio/proxyv2:1.30.3',
-    env: opts.proxyConfig ? { PROXY_CONFIG: opts.proxyConfig } : {},
+    env: (opts.proxyConfig ? { PROXY_CONFIG: opts.proxyConfig } : {}) as Record<string, string>,
     labels: {},
     log: () => {},
     net: { request: () => Promise.reject(new Error('use the fake send')), resolve: () => null },
