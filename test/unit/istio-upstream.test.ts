@@ -204,9 +204,9 @@ describe('the connection and its TLS', () => {
     const { cm, upstream, stat } = setup();
     upstream.auto = () => 'ECONNREFUSED';
     const r = await cm.attempt({ cluster: HTTPBIN, req: get() });
-    expect(r).toMatchObject({ flags: ['UF'], details: 'upstream_reset_before_response_started{connection_failure,delayed_connect_error:_111}', failure: 'connect-failure', upstreamHost: '10.244.2.30:8080' });
+    expect(r).toMatchObject({ flags: ['UF'], details: 'upstream_reset_before_response_started{remote_connection_failure|delayed_connect_error:_Connection_refused}', transportFailureReason: 'delayed_connect_error:_Connection_refused', failure: 'connect-failure', upstreamHost: '10.244.2.30:8080' });
     expect(r.upstreamLocalAddress).toBeUndefined();
-    expect(r.response.body.toString()).toBe('upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: delayed connect error: 111');
+    expect(r.response.body.toString()).toBe('upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: Connection refused');
     expect(stat('upstream_cx_connect_fail')).toBe(1);
     expect(stat('upstream_rq_total')).toBe(0);
     expect(stat('upstream_rq_503')).toBe(1);

@@ -43,32 +43,6 @@ export const ISTIO_LABELS = [
 
 export type IstioRequestLabels = Partial<Record<(typeof ISTIO_LABELS)[number], string>> & Record<string, string>;
 
-/** Istio's histogram buckets (stats plugin): milliseconds, and bytes in powers of ten. */
-const DURATION_BUCKETS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
-const BYTES_BUCKETS = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000];
-
-class Histogram {
-  readonly counts: number[];
-  sum = 0;
-  count = 0;
-  constructor(readonly bounds: number[]) {
-    this.counts = bounds.map(() => 0);
-  }
-  observe(v: number): void {
-    this.sum += v;
-    this.count++;
-    for (let i = 0; i < this.bounds.length; i++) if (v <= this.bounds[i]!) this.counts[i]!++;
-  }
-}
-
-interface IstioSeries {
-  labels: [string, string][];
-  requests: number;
-  duration: Histogram;
-  requestBytes: Histogram;
-  responseBytes: Histogram;
-}
-
 /** What `proxyStatsMatcher` in a pod's `proxy.istio.io/config` (PROXY_CONFIG) adds to Istio's defaults. */
 export interface StatsMatcher {
   inclusionPrefixes?: string[];
@@ -99,7 +73,8 @@ export class ProxyStats {
   readonly counters = new Map<string, number>();
   readonly gauges = new Map<string, number>();
   private readonly collectors: ((emit: Emit) => void)[] = [];
-  private readonly istio = new Map<string, IstioSeries>();
+  /** Istio's standard request metrics (istio_requests_total, istio_request_duration_milliseconds, …). */
+  readonly istio = new IstioRequestMetrics();
   private prefixes = DEFAULT_PREFIXES;
   private suffixes = DEFAULT_SUFFIXES;
   private regexps: RegExp[] = [];
@@ -140,17 +115,7 @@ export class ProxyStats {
    * reporter `source` on the client's outbound side, `destination` on the server's inbound side).
    */
   recordRequest(labels: IstioRequestLabels, durationMs: number, requestBytes: number, responseBytes: number): void {
-    const ordered = orderLabels(labels);
-    const key = JSON.stringify(ordered);
-    let s = this.istio.get(key);
-    if (!s) {
-      s = { labels: ordered, requests: 0, duration: new Histogram(DURATION_BUCKETS), requestBytes: new Histogram(BYTES_BUCKETS), responseBytes: new Histogram(BYTES_BUCKETS) };
-      this.istio.set(key, s);
-    }
-    s.requests++;
-    s.duration.observe(durationMs);
-    s.requestBytes.observe(requestBytes);
-    s.responseBytes.observe(responseBytes);
+    this.istio.record({ labels: Object.fromEntries(orderLabels(labels)), durationMs, requestBytes, responseBytes });
   }
 
   /** All included Envoy stats: stored values over the collectors' (a counter's stored value wins over a collector's zero). */
@@ -170,8 +135,8 @@ export class ProxyStats {
   renderText(): string {
     const lines: string[] = [];
     for (const [name, { value }] of this.snapshot()) lines.push(`${name}: ${value}`);
-    for (const s of this.istio.values()) {
-      const tagged = s.labels.map(([k, v]) => `${k}=.=${v};.;`).join('');
+    for (const s of this.istio.series.values()) {
+      const tagged = taggedName(s.labels);
       if (this.included(tagged)) lines.push(`${tagged}istio_requests_total: ${s.requests}`);
     }
     lines.sort();
@@ -190,17 +155,17 @@ export class ProxyStats {
       const { family, tags } = prometheusName(name);
       add(family, type, `${family}{${renderTags(tags)}} ${value}`);
     }
-    const series = [...this.istio.values()].filter((s) => this.included(s.labels.map(([k, v]) => `${k}=.=${v};.;`).join('')));
-    for (const s of series) add('istio_requests_total', 'counter', `istio_requests_total{${renderTags(s.labels)}} ${s.requests}`);
-    for (const [family, pick] of [
-      ['istio_request_bytes', (s: IstioSeries) => s.requestBytes],
-      ['istio_request_duration_milliseconds', (s: IstioSeries) => s.duration],
-      ['istio_response_bytes', (s: IstioSeries) => s.responseBytes],
+    const series = [...this.istio.series.values()].filter((s) => this.included(taggedName(s.labels)));
+    for (const s of series) add('istio_requests_total', 'counter', `istio_requests_total{${renderTags(Object.entries(s.labels))}} ${s.requests}`);
+    for (const [family, pick, bounds] of [
+      ['istio_request_bytes', (s: IstioRequestSeries) => s.requestBytes, BYTES_BUCKETS],
+      ['istio_request_duration_milliseconds', (s: IstioRequestSeries) => s.duration, DURATION_BUCKETS_MS],
+      ['istio_response_bytes', (s: IstioRequestSeries) => s.responseBytes, BYTES_BUCKETS],
     ] as const) {
       for (const s of series) {
         const h = pick(s);
-        const tags = renderTags(s.labels);
-        h.bounds.forEach((b, i) => add(family, 'histogram', `${family}_bucket{${tags},le="${formatBound(b)}"} ${h.counts[i]}`));
+        const tags = renderTags(Object.entries(s.labels));
+        bounds.forEach((b, i) => add(family, 'histogram', `${family}_bucket{${tags},le="${b}"} ${h.buckets[i]}`));
         add(family, 'histogram', `${family}_bucket{${tags},le="+Inf"} ${h.count}`);
         add(family, 'histogram', `${family}_sum{${tags}} ${formatNumber(h.sum)}`);
         add(family, 'histogram', `${family}_count{${tags}} ${h.count}`);
@@ -224,7 +189,8 @@ function orderLabels(labels: IstioRequestLabels): [string, string][] {
 
 const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 const renderTags = (tags: [string, string][]) => tags.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',');
-const formatBound = (b: number) => (Number.isInteger(b) ? String(b) : String(b));
+/** The stats plugin's internal name for a series: `reporter=.=source;.;source_workload=.=…;.;`. */
+const taggedName = (labels: Readonly<Record<string, string>>) => Object.entries(labels).map(([k, v]) => `${k}=.=${v};.;`).join('');
 const formatNumber = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(3).replace(/0+$/, '').replace(/\.$/, ''));
 
 /**
@@ -250,4 +216,59 @@ export function prometheusName(name: string): { family: string; tags: [string, s
     rest = rest.slice(0, -4);
   }
   return { family: `envoy_${rest.replace(/[^a-zA-Z0-9_]/g, '_')}`, tags };
+}
+
+// ---- Istio standard metrics (recorded per request by the HCM, envoy/hcm-metrics.ts) ---------------
+
+/** Istio's default buckets: istio_request_duration_milliseconds and the byte-size histograms. */
+export const DURATION_BUCKETS_MS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
+export const BYTES_BUCKETS = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000];
+
+export interface Histogram {
+  /** Cumulative counts per bucket upper bound (same order as the bounds), as Prometheus exposes them. */
+  buckets: number[];
+  sum: number;
+  count: number;
+}
+
+/** One time series of the request metrics: the labels of `istio_requests_total` and its histograms. */
+export interface IstioRequestSeries {
+  /** In Istio's label order (reporter, source_workload, …). */
+  labels: Readonly<Record<string, string>>;
+  requests: number;
+  duration: Histogram;
+  requestBytes: Histogram;
+  responseBytes: Histogram;
+}
+
+const histogram = (bounds: number[]): Histogram => ({ buckets: bounds.map(() => 0), sum: 0, count: 0 });
+function observe(h: Histogram, bounds: number[], v: number): void {
+  h.sum += v;
+  h.count++;
+  for (let i = 0; i < bounds.length; i++) if (v <= bounds[i]!) h.buckets[i]!++;
+}
+
+export interface IstioRequestSample {
+  labels: Readonly<Record<string, string>>;
+  durationMs: number;
+  requestBytes: number;
+  responseBytes: number;
+}
+
+/** Istio's request metrics by label set; the exposition (15020/15090) reads `istioRequests`. */
+export class IstioRequestMetrics {
+  readonly series = new Map<string, IstioRequestSeries>();
+
+  record(s: IstioRequestSample): void {
+    const key = Object.values(s.labels).join('\u0000');
+    let series = this.series.get(key);
+    if (!series) {
+      series = { labels: s.labels, requests: 0, duration: histogram(DURATION_BUCKETS_MS), requestBytes: histogram(BYTES_BUCKETS), responseBytes: histogram(BYTES_BUCKETS) };
+      this.series.set(key, series);
+    }
+    series.requests++;
+    observe(series.duration, DURATION_BUCKETS_MS, s.durationMs);
+    observe(series.requestBytes, BYTES_BUCKETS, s.requestBytes);
+    observe(series.responseBytes, BYTES_BUCKETS, s.responseBytes);
+  }
 }

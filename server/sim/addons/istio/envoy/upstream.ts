@@ -15,6 +15,7 @@ import type { EnvoyProxy } from './proxy.js';
 import { LoadBalancer } from './upstream-lb.js';
 import { OutlierDetector } from './upstream-outlier.js';
 import * as replies from './upstream-replies.js';
+import type { ClusterManager as RouterClusterManager } from './router-upstream.js';
 import type { UpstreamAttempt, UpstreamResult } from './upstream-types.js';
 
 /** How the cluster manager puts a request on the wire: the sidecar's interceptor `next`, or a gateway's `ctx.net.request`. */
@@ -614,6 +615,11 @@ const OUTLIER_COUNTERS = [
   'ejections_overflow',
   'ejections_total',
 ];
+
+/** The router's entry (router-upstream.ts `setClusterManager`): each proxy's own cluster manager, sending on the router's wire. */
+export const envoyClusterManager: RouterClusterManager = {
+  attempt: (proxy, a, wire) => clusterManagerOf(proxy).attempt(a, wire),
+};
 
 /** The proxy's one cluster manager (pools and detectors live as long as the proxy). */
 export function clusterManagerOf(proxy: EnvoyProxy, send?: UpstreamSend): ClusterManager {
