@@ -67,8 +67,8 @@ export function recordRequest(proxy: EnvoyProxy, m: RequestMetricsInput): void {
   const svc = m.destinationService ?? 'unknown';
   const svcName = svc === 'unknown' ? 'unknown' : svc.split('.')[0]!;
   const svcNs = svc === 'unknown' ? m.destination.namespace : (svc.split('.')[1] ?? m.destination.namespace);
-  proxy.stats.istio.record({
-    labels: {
+  proxy.stats.recordRequest(
+    {
       reporter: m.reporter,
       source_workload: m.source.workload,
       source_canonical_service: m.source.canonicalService,
@@ -95,8 +95,8 @@ export function recordRequest(proxy: EnvoyProxy, m: RequestMetricsInput): void {
       response_flags: m.flags,
       connection_security_policy: m.reporter === 'destination' ? (m.mtls ? 'mutual_tls' : 'none') : 'unknown',
     },
-    durationMs: m.durationMs,
-    requestBytes: m.requestBytes,
-    responseBytes: m.responseBytes,
-  });
+    m.durationMs,
+    m.requestBytes,
+    m.responseBytes,
+  );
 }
