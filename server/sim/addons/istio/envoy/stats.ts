@@ -43,6 +43,32 @@ export const ISTIO_LABELS = [
 
 export type IstioRequestLabels = Partial<Record<(typeof ISTIO_LABELS)[number], string>> & Record<string, string>;
 
+/** Istio's histogram buckets (stats plugin): milliseconds, and bytes in powers of ten. */
+const DURATION_BUCKETS = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
+const BYTES_BUCKETS = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000];
+
+class Histogram {
+  readonly counts: number[];
+  sum = 0;
+  count = 0;
+  constructor(readonly bounds: number[]) {
+    this.counts = bounds.map(() => 0);
+  }
+  observe(v: number): void {
+    this.sum += v;
+    this.count++;
+    for (let i = 0; i < this.bounds.length; i++) if (v <= this.bounds[i]!) this.counts[i]!++;
+  }
+}
+
+interface IstioSeries {
+  labels: [string, string][];
+  requests: number;
+  duration: Histogram;
+  requestBytes: Histogram;
+  responseBytes: Histogram;
+}
+
 /** What `proxyStatsMatcher` in a pod's `proxy.istio.io/config` (PROXY_CONFIG) adds to Istio's defaults. */
 export interface StatsMatcher {
   inclusionPrefixes?: string[];
@@ -73,8 +99,7 @@ export class ProxyStats {
   readonly counters = new Map<string, number>();
   readonly gauges = new Map<string, number>();
   private readonly collectors: ((emit: Emit) => void)[] = [];
-  /** Istio's standard request metrics (istio_requests_total, istio_request_duration_milliseconds, …). */
-  readonly istio = new IstioRequestMetrics();
+  private readonly istio = new Map<string, IstioSeries>();
   private prefixes = DEFAULT_PREFIXES;
   private suffixes = DEFAULT_SUFFIXES;
   private regexps: RegExp[] = [];
@@ -115,7 +140,17 @@ export class ProxyStats {
    * reporter `source` on the client's outbound side, `destination` on the server's inbound side).
    */
   recordRequest(labels: IstioRequestLabels, durationMs: number, requestBytes: number, responseBytes: number): void {
-    this.istio.record({ labels: Object.fromEntries(orderLabels(labels)), durationMs, requestBytes, responseBytes });
+    const ordered = orderLabels(labels);
+    const key = JSON.stringify(ordered);
+    let s = this.istio.get(key);
+    if (!s) {
+      s = { labels: ordered, requests: 0, duration: new Histogram(DURATION_BUCKETS), requestBytes: new Histogram(BYTES_BUCKETS), responseBytes: new Histogram(BYTES_BUCKETS) };
+      this.istio.set(key, s);
+    }
+    s.requests++;
+    s.duration.observe(durationMs);
+    s.requestBytes.observe(requestBytes);
+    s.responseBytes.observe(responseBytes);
   }
 
   /** All included Envoy stats: stored values over the collectors' (a counter's stored value wins over a collector's zero). */
@@ -135,8 +170,8 @@ export class ProxyStats {
   renderText(): string {
     const lines: string[] = [];
     for (const [name, { value }] of this.snapshot()) lines.push(`${name}: ${value}`);
-    for (const s of this.istio.series.values()) {
-      const tagged = taggedName(s.labels);
+    for (const s of this.istio.values()) {
+      const tagged = s.labels.map(([k, v]) => `${k}=.=${v};.;`).join('');
       if (this.included(tagged)) lines.push(`${tagged}istio_requests_total: ${s.requests}`);
     }
     lines.sort();
@@ -155,17 +190,17 @@ export class ProxyStats {
       const { family, tags } = prometheusName(name);
       add(family, type, `${family}{${renderTags(tags)}} ${value}`);
     }
-    const series = [...this.istio.series.values()].filter((s) => this.included(taggedName(s.labels)));
-    for (const s of series) add('istio_requests_total', 'counter', `istio_requests_total{${renderTags(Object.entries(s.labels))}} ${s.requests}`);
-    for (const [family, pick, bounds] of [
-      ['istio_request_bytes', (s: IstioRequestSeries) => s.requestBytes, BYTES_BUCKETS],
-      ['istio_request_duration_milliseconds', (s: IstioRequestSeries) => s.duration, DURATION_BUCKETS_MS],
-      ['istio_response_bytes', (s: IstioRequestSeries) => s.responseBytes, BYTES_BUCKETS],
+    const series = [...this.istio.values()].filter((s) => this.included(s.labels.map(([k, v]) => `${k}=.=${v};.;`).join('')));
+    for (const s of series) add('istio_requests_total', 'counter', `istio_requests_total{${renderTags(s.labels)}} ${s.requests}`);
+    for (const [family, pick] of [
+      ['istio_request_bytes', (s: IstioSeries) => s.requestBytes],
+      ['istio_request_duration_milliseconds', (s: IstioSeries) => s.duration],
+      ['istio_response_bytes', (s: IstioSeries) => s.responseBytes],
     ] as const) {
       for (const s of series) {
         const h = pick(s);
-        const tags = renderTags(Object.entries(s.labels));
-        bounds.forEach((b, i) => add(family, 'histogram', `${family}_bucket{${tags},le="${b}"} ${h.buckets[i]}`));
+        const tags = renderTags(s.labels);
+        h.bounds.forEach((b, i) => add(family, 'histogram', `${family}_bucket{${tags},le="${formatBound(b)}"} ${h.counts[i]}`));
         add(family, 'histogram', `${family}_bucket{${tags},le="+Inf"} ${h.count}`);
         add(family, 'histogram', `${family}_sum{${tags}} ${formatNumber(h.sum)}`);
         add(family, 'histogram', `${family}_count{${tags}} ${h.count}`);
@@ -189,8 +224,7 @@ function orderLabels(labels: IstioRequestLabels): [string, string][] {
 
 const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
 const renderTags = (tags: [string, string][]) => tags.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',');
-/** The stats plugin's internal name for a series: `reporter=.=source;.;source_workload=.=…;.;`. */
-const taggedName = (labels: Readonly<Record<string, string>>) => Object.entries(labels).map(([k, v]) => `${k}=.=${v};.;`).join('');
+const formatBound = (b: number) => (Number.isInteger(b) ? String(b) : String(b));
 const formatNumber = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(3).replace(/0+$/, '').replace(/\.$/, ''));
 
 /**
