@@ -258,6 +258,10 @@ describe('circuit breakers under concurrency', () => {
     expect(stat('upstream_rq_pending_total')).toBe(2);
     expect(stat('upstream_cx_overflow')).toBe(1);
     expect(proxy.stats.snapshot().get(`cluster.${HTTPBIN};.upstream_rq_pending_active`)).toBeUndefined(); // not included by default
+    // The live gauges, as the admin endpoint reads them.
+    expect(proxy.stats.gauges.get(`cluster.${HTTPBIN};.upstream_rq_pending_active`)).toBe(1);
+    expect(proxy.stats.gauges.get(`cluster.${HTTPBIN};.circuit_breakers.default.rq_pending_open`)).toBe(1);
+    expect(proxy.stats.gauges.get(`cluster.${HTTPBIN};.upstream_cx_active`)).toBe(1);
     upstream.calls[0]!.answer(200);
     await settle();
     // maxRequestsPerConnection 1: the first connection closed, the queued request got a new one.
@@ -362,6 +366,7 @@ describe('outlier detection', () => {
     expect(cm.isEjected(HTTPBIN, '10.244.2.30:8080')).toBe(true);
     advance(1); // the interval tick at 30 s
     expect(cm.isEjected(HTTPBIN, '10.244.2.30:8080')).toBe(false);
+    expect(proxy.stats.gauges.get(`cluster.${HTTPBIN};.outlier_detection.ejections_active`)).toBe(0);
     expect((await hostsOf(4)).filter((h) => h === '10.244.2.30:8080').length).toBeGreaterThan(0);
     // Three more failures: ejected again, now for 2 × 30 s.
     await hostsOf(4);

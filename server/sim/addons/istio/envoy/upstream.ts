@@ -82,9 +82,10 @@ class ClusterRuntime {
     random: () => number,
     nowMs: () => number,
     inc: (stat: string) => void,
+    onEjectionsChanged: () => void,
   ) {
     this.lb = new LoadBalancer(cluster.lbPolicy, random);
-    this.outlier = cluster.outlierDetection ? new OutlierDetector(cluster.outlierDetection, nowMs, (s) => inc(`outlier_detection.${s}`)) : undefined;
+    this.outlier = cluster.outlierDetection ? new OutlierDetector(cluster.outlierDetection, nowMs, (s) => inc(`outlier_detection.${s}`), onEjectionsChanged) : undefined;
   }
 
   pool(ep: LbEndpoint): HostPool {
@@ -316,6 +317,21 @@ export class ClusterManager {
     return out.length ? out.join('\n') + '\n' : '';
   }
 
+  /**
+   * One host as the admin's `/clusters` shows it: ejected by outlier detection, and its counters
+   * (the shape of the admin's `EnvoyProxy.hostHealth` hook).
+   */
+  hostHealth(clusterName: string, host: string): { failedOutlierCheck: boolean; stats: Record<string, number> } | undefined {
+    const cluster = this.proxy.config?.clusters.find((c) => c.name === clusterName);
+    if (!cluster) return undefined;
+    const rt = this.runtime(cluster);
+    const p = rt.pools.get(host);
+    return {
+      failedOutlierCheck: !!rt.outlier?.isEjected(host),
+      stats: { cx_active: p?.conns.length ?? 0, cx_connect_fail: p?.cxConnectFail ?? 0, cx_total: p?.cxTotal ?? 0, rq_active: p?.activeRequests ?? 0, rq_error: p?.rqError ?? 0, rq_success: p?.rqSuccess ?? 0, rq_timeout: p?.rqTimeout ?? 0, rq_total: p?.rqTotal ?? 0 },
+    };
+  }
+
   /** Whether outlier detection has ejected `host` (`ip:port`) from `cluster` right now. */
   isEjected(clusterName: string, host: string): boolean {
     const cluster = this.proxy.config?.clusters.find((c) => c.name === clusterName);
@@ -331,8 +347,9 @@ export class ClusterManager {
     if (!rt || rt.fingerprint !== fingerprint) {
       const ctx = this.proxy.ctx;
       const prefix = clusterStatPrefix(cluster.name);
-      rt = new ClusterRuntime(cluster, fingerprint, () => ctx.random(), () => ctx.now().getTime(), (s) => this.proxy.stats.inc(prefix + s));
-      this.runtimes.set(cluster.name, rt);
+      const made: ClusterRuntime = new ClusterRuntime(cluster, fingerprint, () => ctx.random(), () => ctx.now().getTime(), (s) => this.proxy.stats.inc(prefix + s), () => this.publish(made));
+      this.runtimes.set(cluster.name, (rt = made));
+      this.publish(rt);
     }
     rt.outlier?.setHosts(this.endpointsOf(cluster).map(hostKey));
     return rt;
@@ -389,6 +406,7 @@ export class ClusterManager {
       stat('upstream_rq_pending_total');
       onQueued(w);
       this.tryCreateConnection(rt, pool);
+      this.publish(rt);
     });
   }
 
@@ -405,6 +423,7 @@ export class ClusterManager {
     pool.activeRequests++;
     pool.rqTotal++;
     stat('upstream_rq_total');
+    this.publish(rt);
     return conn;
   }
 
@@ -454,6 +473,7 @@ export class ClusterManager {
     if (i < 0) return;
     pool.waiters.splice(i, 1);
     rt.pending--;
+    this.publish(rt);
   }
 
   /** A stream is done with its connection: reuse it, or close it (max requests reached, reset, timeout). */
@@ -474,6 +494,7 @@ export class ClusterManager {
       this.close(rt, pool, conn, 'local', false);
     } else this.drain(rt, pool, conn);
     if (pool.waiters.length > 0) this.tryCreateConnection(rt, pool);
+    this.publish(rt);
   }
 
   private close(rt: ClusterRuntime, pool: HostPool, conn: Conn, how: 'local' | 'remote', withActiveRequest: boolean): void {
@@ -511,6 +532,7 @@ export class ClusterManager {
       stat('upstream_rq_pending_failure_eject');
       w.settle('connect-failure');
     }
+    this.publish(rt);
   }
 
   /** Envoy's per-code upstream stats, charged for answers and for local resets alike. */
@@ -523,40 +545,55 @@ export class ClusterManager {
 
   // ---- gauges ---------------------------------------------------------------------------------
 
-  /** Gauges read at collection time (circuit breaker state, membership, active counts), for every configured cluster. */
+  /** The cluster's gauges now: circuit breaker state, membership, active counts, ejections. */
+  private gauges(rt: ClusterRuntime): [string, number][] {
+    const cluster = rt.cluster;
+    const cb = cluster.circuitBreakers;
+    const eps = this.endpointsOf(cluster);
+    const healthy = eps.filter((ep) => ep.health === 'HEALTHY' && !rt.outlier?.isEjected(hostKey(ep))).length;
+    const gauges: [string, number][] = [
+      ['upstream_cx_active', rt.connections],
+      ['upstream_rq_active', rt.requests],
+      ['upstream_rq_pending_active', rt.pending],
+      ['membership_total', eps.length],
+      ['membership_healthy', healthy],
+      ['membership_degraded', 0],
+      ['membership_excluded', 0],
+      ['circuit_breakers.default.cx_open', rt.connections >= cb.maxConnections ? 1 : 0],
+      ['circuit_breakers.default.cx_pool_open', 0],
+      ['circuit_breakers.default.rq_open', rt.requests >= cb.maxRequests ? 1 : 0],
+      ['circuit_breakers.default.rq_pending_open', rt.pending >= cb.maxPendingRequests ? 1 : 0],
+      ['circuit_breakers.default.rq_retry_open', rt.retries >= cb.maxRetries ? 1 : 0],
+      ['circuit_breakers.default.remaining_cx', Math.max(0, cb.maxConnections - rt.connections)],
+      ['circuit_breakers.default.remaining_pending', Math.max(0, cb.maxPendingRequests - rt.pending)],
+      ['circuit_breakers.default.remaining_rq', Math.max(0, cb.maxRequests - rt.requests)],
+      ['circuit_breakers.default.remaining_retries', Math.max(0, cb.maxRetries - rt.retries)],
+      ['circuit_breakers.high.cx_open', 0],
+      ['circuit_breakers.high.cx_pool_open', 0],
+      ['circuit_breakers.high.rq_open', 0],
+      ['circuit_breakers.high.rq_pending_open', 0],
+      ['circuit_breakers.high.rq_retry_open', 0],
+    ];
+    if (rt.outlier) gauges.push(['outlier_detection.ejections_active', rt.outlier.ejectedCount()]);
+    return gauges;
+  }
+
+  /**
+   * Writes the cluster's gauges into the proxy's stats as they change, so any reader of
+   * `proxy.stats.gauges` (the admin endpoint) sees live values.
+   */
+  private publish(rt: ClusterRuntime): void {
+    if (this.runtimes.get(rt.cluster.name) !== rt) return;
+    const p = clusterStatPrefix(rt.cluster.name);
+    for (const [name, value] of this.gauges(rt)) this.proxy.stats.set(p + name, value);
+  }
+
+  /** At collection time: every configured cluster's gauges, and the counters Envoy creates at zero. */
   private collect(emit: (name: string, value: number, type: 'counter' | 'gauge') => void): void {
     for (const cluster of this.proxy.config?.clusters ?? []) {
       const p = clusterStatPrefix(cluster.name);
       const rt = this.runtime(cluster);
-      const cb = cluster.circuitBreakers;
-      const eps = this.endpointsOf(cluster);
-      const ejected = rt.outlier?.ejectedCount() ?? 0;
-      const healthy = eps.filter((ep) => ep.health === 'HEALTHY' && !rt.outlier?.isEjected(hostKey(ep))).length;
-      const gauges: [string, number][] = [
-        ['upstream_cx_active', rt.connections],
-        ['upstream_rq_active', rt.requests],
-        ['upstream_rq_pending_active', rt.pending],
-        ['membership_total', eps.length],
-        ['membership_healthy', healthy],
-        ['membership_degraded', 0],
-        ['membership_excluded', 0],
-        ['circuit_breakers.default.cx_open', rt.connections >= cb.maxConnections ? 1 : 0],
-        ['circuit_breakers.default.cx_pool_open', 0],
-        ['circuit_breakers.default.rq_open', rt.requests >= cb.maxRequests ? 1 : 0],
-        ['circuit_breakers.default.rq_pending_open', rt.pending >= cb.maxPendingRequests ? 1 : 0],
-        ['circuit_breakers.default.rq_retry_open', rt.retries >= cb.maxRetries ? 1 : 0],
-        ['circuit_breakers.default.remaining_cx', Math.max(0, cb.maxConnections - rt.connections)],
-        ['circuit_breakers.default.remaining_pending', Math.max(0, cb.maxPendingRequests - rt.pending)],
-        ['circuit_breakers.default.remaining_rq', Math.max(0, cb.maxRequests - rt.requests)],
-        ['circuit_breakers.default.remaining_retries', Math.max(0, cb.maxRetries - rt.retries)],
-        ['circuit_breakers.high.cx_open', 0],
-        ['circuit_breakers.high.cx_pool_open', 0],
-        ['circuit_breakers.high.rq_open', 0],
-        ['circuit_breakers.high.rq_pending_open', 0],
-        ['circuit_breakers.high.rq_retry_open', 0],
-      ];
-      if (rt.outlier) gauges.push(['outlier_detection.ejections_active', ejected]);
-      for (const [name, value] of gauges) emit(p + name, value, 'gauge');
+      for (const [name, value] of this.gauges(rt)) emit(p + name, value, 'gauge');
       for (const name of CLUSTER_COUNTERS) emit(p + name, 0, 'counter');
       if (rt.outlier) for (const name of OUTLIER_COUNTERS) emit(p + `outlier_detection.${name}`, 0, 'counter');
     }
