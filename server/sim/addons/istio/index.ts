@@ -15,6 +15,7 @@ import { ProxyRegistry } from './envoy/proxy.js';
 import { sidecarInterceptor } from './envoy/sidecar.js';
 import { setClusterManager } from './envoy/router-upstream.js';
 import { envoyClusterManager } from './envoy/upstream.js';
+import { GatewayApiController } from './gateway-api/controller.js';
 
 type PodLike = { metadata?: { labels?: Record<string, string> }; spec?: { serviceAccountName?: string }; status?: { podIP?: string; phase?: string } };
 
@@ -48,7 +49,10 @@ export function istio(): AddOn {
           serviceEntries: api.store.list('networking.istio.io/serviceentries', undefined, true) as never,
           meshYaml: (api.store.peek(configMaps, 'istio-system', 'istio') as { data?: Record<string, string> } | undefined)?.data?.mesh,
         });
-      const xds = new ConfigDistribution({ list: (b) => api.store.list(b) as Record<string, unknown>[] as never, mesh }, () => api.clock.now(), 'istio-system', compileProxyConfig);
+      // istiod also serves the Istio config it converts from the Gateway API (gateway-api/).
+      let gatewayApi: GatewayApiController | undefined;
+      const xds = new ConfigDistribution({ list: (b) => [...(api.store.list(b) as Record<string, unknown>[]), ...(gatewayApi?.derived(b) ?? [])] as never, mesh }, () => api.clock.now(), 'istio-system', compileProxyConfig);
+      gatewayApi = new GatewayApiController(api, () => !!xds.serving, () => xds.configChanged());
       // The running proxies; the pod network sends a sidecar'd pod's traffic through its own.
       const proxies = new ProxyRegistry();
       setClusterManager(envoyClusterManager);
@@ -57,7 +61,7 @@ export function istio(): AddOn {
         if (watched.has(e.bucket as ConfigBucket) || (e.bucket === registry.pods && (e.type !== 'MODIFIED' || podMoved(e.object, e.prev))) || (e.bucket === configMaps && e.namespace === 'istio-system' && e.object?.metadata?.name === 'istio')) xds.configChanged();
       });
       const webhooks = webhookController(api, () => !!xds.serving);
-      const unregister = [webhooks.stop, api.images.register(istioPilotImage(reader, xds, () => void webhooks.istiodReady())), api.images.register(istioProxyImage(xds, proxies)), api.interceptors.add(sidecarInterceptor(proxies)), unwatch];
+      const unregister = [webhooks.stop, gatewayApi.stop.bind(gatewayApi), api.controllers.register(gatewayApi), api.images.register(istioPilotImage(reader, xds, () => (void webhooks.istiodReady(), gatewayApi.istiodReady()))), api.images.register(istioProxyImage(xds, proxies)), api.interceptors.add(sidecarInterceptor(proxies)), unwatch];
       return () => {
         for (const u of unregister) u();
       };

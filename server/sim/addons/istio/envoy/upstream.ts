@@ -122,6 +122,7 @@ export class ClusterManager {
   ) {
     // The proxy's cluster manager is the latest one made for it; only it reports gauges.
     managers.set(proxy, this);
+    proxy.hostHealth = (cluster, host) => (managers.get(proxy) === this ? this.hostHealth(cluster, host) : undefined);
     proxy.stats.addCollector((emit) => managers.get(proxy) === this && this.collect(emit));
   }
 
