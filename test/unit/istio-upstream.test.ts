@@ -174,6 +174,23 @@ describe('cluster and host lookup', () => {
   });
 });
 
+describe('EDS and CDS updates', () => {
+  it('a host that leaves EDS has its idle connections closed; a cluster that leaves CDS is NC', async () => {
+    const { cm, upstream, stat, proxy } = setup({ clusters: [cluster({ lbPolicy: 'ROUND_ROBIN' })], endpoints: [ep('10.244.2.30'), ep('10.244.2.31')] });
+    upstream.auto = () => 200;
+    await cm.attempt({ cluster: HTTPBIN, req: get() });
+    await cm.attempt({ cluster: HTTPBIN, req: get() });
+    expect(stat('upstream_cx_total')).toBe(2);
+    proxy.apply({ ...proxy.config!, endpoints: [{ cluster: HTTPBIN, endpoints: [ep('10.244.2.31')] }] });
+    await cm.attempt({ cluster: HTTPBIN, req: get() });
+    expect(stat('upstream_cx_destroy_local')).toBe(1);
+    expect(proxy.stats.gauges.get(`cluster.${HTTPBIN};.upstream_cx_active`)).toBe(1);
+    expect(cm.clustersText()).not.toContain('10.244.2.30');
+    proxy.apply({ ...proxy.config!, clusters: [], endpoints: [] });
+    expect((await cm.attempt({ cluster: HTTPBIN, req: get() })).flags).toEqual(['NC']);
+  });
+});
+
 describe('the connection and its TLS', () => {
   it('auto mTLS: ISTIO_MUTUAL with the cluster SNI and the proxy\'s SPIFFE id to sidecar endpoints, plain text to others', async () => {
     const { cm, upstream } = setup({ endpoints: [ep('10.244.2.30'), ep('10.244.2.31', { tlsMode: undefined })], clusters: [cluster({ lbPolicy: 'ROUND_ROBIN' })] });

@@ -73,6 +73,8 @@ class ClusterRuntime {
   requests = 0;
   retries = 0;
   readonly pools = new Map<string, HostPool>();
+  /** The EDS endpoint list last seen (a new array means an update). */
+  endpoints: readonly LbEndpoint[] | undefined;
   readonly lb: LoadBalancer;
   readonly outlier: OutlierDetector | undefined;
 
@@ -96,6 +98,7 @@ class ClusterRuntime {
   }
 }
 
+const NO_ENDPOINTS: LbEndpoint[] = [];
 const hostKey = (ep: { address: string; port: number }) => `${ep.address}:${ep.port}`;
 
 /** Envoy's stat prefix for a cluster: Istio delimits its cluster names with `;` (alt_stat_name). */
@@ -115,6 +118,7 @@ const managers = new WeakMap<EnvoyProxy, ClusterManager>();
 export class ClusterManager {
   private readonly runtimes = new Map<string, ClusterRuntime>();
   private nextConnId = 1;
+  private seenConfig: unknown;
 
   constructor(
     readonly proxy: EnvoyProxy,
@@ -352,12 +356,35 @@ export class ClusterManager {
       this.runtimes.set(cluster.name, (rt = made));
       this.publish(rt);
     }
-    rt.outlier?.setHosts(this.endpointsOf(cluster).map(hostKey));
+    const eps = this.endpointsOf(cluster);
+    if (eps !== rt.endpoints) {
+      // An EDS update: detectors follow the hosts; idle pools of hosts that left are dropped.
+      rt.endpoints = eps;
+      const keys = eps.map(hostKey);
+      rt.outlier?.setHosts(keys);
+      const live = new Set(keys);
+      for (const [key, pool] of rt.pools) if (!live.has(key) && pool.activeRequests === 0 && pool.waiters.length === 0) this.dropPool(rt, key, pool);
+      this.publish(rt);
+    }
+    if (this.proxy.config !== this.seenConfig) this.forgetRemovedClusters();
     return rt;
   }
 
+  /** Closes a departed host's idle connections and forgets its pool. */
+  private dropPool(rt: ClusterRuntime, key: string, pool: HostPool): void {
+    for (const conn of [...pool.conns]) this.close(rt, pool, conn, 'local', false);
+    rt.pools.delete(key);
+  }
+
+  /** A CDS update removed clusters: their runtimes go (attempts in flight keep theirs until done). */
+  private forgetRemovedClusters(): void {
+    this.seenConfig = this.proxy.config;
+    const names = new Set((this.proxy.config?.clusters ?? []).map((c) => c.name));
+    for (const name of [...this.runtimes.keys()]) if (!names.has(name)) this.runtimes.delete(name);
+  }
+
   private endpointsOf(cluster: Cluster): LbEndpoint[] {
-    return this.proxy.config?.endpoints.find((e) => e.cluster === cluster.name)?.endpoints ?? [];
+    return this.proxy.config?.endpoints.find((e) => e.cluster === cluster.name)?.endpoints ?? NO_ENDPOINTS;
   }
 
   /** Healthy hosts minus ejected ones; all hosts when the healthy share is under the panic threshold. */
