@@ -103,6 +103,12 @@ export interface RbacRule {
 export interface RouteConfiguration {
   name: string;
   virtualHosts: VirtualHost[];
+  /**
+   * Match virtual host domains against the Host header without its `:port` (Envoy's
+   * ignore_port_in_host_matching). Istio sets it on sidecar and gateway route configurations, whose
+   * domains therefore carry no `:port` variants (`reviews:9080` is served by the domain `reviews`).
+   */
+  ignorePortInHostMatching?: boolean;
 }
 
 export interface VirtualHost {
