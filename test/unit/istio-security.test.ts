@@ -6,12 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ProxySnapshot } from '../../server/sim/addons/istio/xds/distribution.js';
-import { compileInbound, composePeerAuthentication, effectivePeerAuthentication, mtlsModeForPort, namespaceMtlsMode, peerAuthenticationsForWorkload, type InboundPort } from '../../server/sim/addons/istio/xds/compile/inbound.js';
+import { applyPeerAuthenticationToEndpoints, compileInbound, composePeerAuthentication, effectivePeerAuthentication, mtlsModeForPort, namespaceMtlsMode, peerAuthenticationsForWorkload, type InboundPort } from '../../server/sim/addons/istio/xds/compile/inbound.js';
 import { EnvoyProxy } from '../../server/sim/addons/istio/envoy/proxy.js';
 import { inboundCaptured, inboundSecurity, matchFilterChain, type InboundSecurityResult } from '../../server/sim/addons/istio/envoy/inbound-security.js';
 import type { ContainerContext } from '../../server/sim/images/types.js';
 import type { InboundCall, NetworkPod } from '../../server/sim/network/types.js';
-import { spiffeId, type ProxyConfig } from '../../server/sim/addons/istio/xds/types.js';
+import { spiffeId, type Cluster, type ClusterLoadAssignment, type ProxyConfig } from '../../server/sim/addons/istio/xds/types.js';
 
 type Obj = Record<string, any>;
 
@@ -34,7 +34,7 @@ const HTTPBIN_PORTS: InboundPort[] = [{ port: 8080, protocol: 'http', servicePor
 /** A running proxy holding the inbound part of a config, as the sidecar would after a push. */
 function proxyWith(snap: ProxySnapshot, workload = HTTPBIN, ports = HTTPBIN_PORTS): EnvoyProxy {
   const identity = { id: `httpbin-1.${workload.namespace}`, podName: 'httpbin-1', namespace: workload.namespace, podIP: '10.244.1.9', type: 'sidecar' as const, labels: workload.labels, serviceAccount: 'httpbin' };
-  const proxy = new EnvoyProxy(identity, {} as ContainerContext);
+  const proxy = new EnvoyProxy(identity, ({ now: () => new Date(0) }) as unknown as ContainerContext);
   const inbound = compileInbound(snap, workload, ports);
   const config: ProxyConfig = { version: snap.version, proxy: identity, listeners: inbound.listeners, routes: [], clusters: inbound.clusters, endpoints: [] };
   proxy.apply(config);
@@ -137,6 +137,20 @@ describe('PeerAuthentication resolution (pilot ComposePeerAuthentication)', () =
     expect(namespaceMtlsMode([mesh], 'foo')).toBe('STRICT');
     expect(namespaceMtlsMode([mesh, ns], 'legacy')).toBe('DISABLE');
     expect(namespaceMtlsMode([pa('istio-system', 'm', {})], 'foo')).toBe('PERMISSIVE');
+  });
+});
+
+describe('auto mTLS and DISABLE (EDS mtls_checker.go)', () => {
+  const cluster = (name: string, tls?: Cluster['tls']): Cluster => ({ name, direction: 'outbound', type: 'EDS', lbPolicy: 'LEAST_REQUEST', circuitBreakers: { maxConnections: 1, maxPendingRequests: 1, maxRequests: 1, maxRetries: 1, maxRequestsPerConnection: 0 }, connectTimeoutMs: 10_000, ...(tls && { tls }) });
+  const ep = (ns: string, port: number) => ({ address: '10.244.1.9', port, pod: { namespace: ns, name: 'httpbin-1', labels: { app: 'httpbin' }, serviceAccount: 'httpbin' }, tlsMode: 'istio' as const, health: 'HEALTHY' as const });
+  const cla = (name: string, ns: string, port = 8080): ClusterLoadAssignment => ({ cluster: name, endpoints: [ep(ns, port)] });
+
+  it('an endpoint whose workload is DISABLE on its port loses tlsMode under auto mTLS only', () => {
+    const pas = [pa('foo', 'default', { mtls: { mode: 'DISABLE' } }), pa('bar', 'httpbin', { selector: { matchLabels: { app: 'httpbin' } }, portLevelMtls: { '9090': { mode: 'DISABLE' } } })];
+    const auto = 'outbound|8000||httpbin.foo.svc.cluster.local';
+    const dr = 'outbound|8000||httpbin.foo.svc.cluster.local-dr';
+    const out = applyPeerAuthenticationToEndpoints([cla(auto, 'foo'), cla(dr, 'foo'), cla('outbound|8000||httpbin.bar.svc.cluster.local', 'bar'), cla('outbound|9090||httpbin.bar.svc.cluster.local', 'bar', 9090)], [cluster(auto), cluster(dr, 'ISTIO_MUTUAL'), cluster('outbound|8000||httpbin.bar.svc.cluster.local'), cluster('outbound|9090||httpbin.bar.svc.cluster.local')], pas);
+    expect(out.map((a) => a.endpoints[0]!.tlsMode ?? 'plain')).toEqual(['plain', 'istio', 'istio', 'plain']);
   });
 });
 
@@ -255,7 +269,7 @@ describe('inboundSecurity: mTLS modes against callers', () => {
   });
 
   it('a proxy with no config yet has no inbound listener: the connection is reset', () => {
-    const proxy = new EnvoyProxy({ id: 'x.foo', podName: 'x', namespace: 'foo', podIP: '10.0.0.1', type: 'sidecar', labels: {}, serviceAccount: 'default' }, {} as ContainerContext);
+    const proxy = new EnvoyProxy({ id: 'x.foo', podName: 'x', namespace: 'foo', podIP: '10.0.0.1', type: 'sidecar', labels: {}, serviceAccount: 'default' }, ({ now: () => new Date(0) }) as unknown as ContainerContext);
     expect(outcome(inboundSecurity(proxy, call()))).toBe('reset filter_chain_not_found');
   });
 });

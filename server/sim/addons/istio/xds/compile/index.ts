@@ -9,7 +9,7 @@ import type { Compiler } from '../distribution.js';
 import type { ProxyConfig } from '../types.js';
 import { buildOutboundClusters, staticClusters } from './clusters.js';
 import { gatewayConfig } from './gateway.js';
-import { compileInbound, type InboundPort } from './inbound.js';
+import { applyPeerAuthenticationToEndpoints, compileInbound, type InboundPort } from './inbound.js';
 import { EMPTY_MESH, portProtocol, resolveTargetPort, type MeshView } from './mesh.js';
 import { sidecarOutbound, visibleServices } from './sidecar.js';
 
@@ -25,7 +25,7 @@ export function inboundPorts(mesh: MeshView, pod: { namespace: string; podName: 
       const port = resolveTargetPort(p.targetPort, info);
       if (port === undefined || out.some((o) => o.port === port)) continue;
       const protocol = portProtocol(p.name, undefined) === 'UnsupportedProtocol' ? undefined : (p.name.split('-')[0] ?? '').toLowerCase();
-      out.push({ port, ...(protocol ? { protocol } : {}) });
+      out.push({ port, ...(protocol ? { protocol } : {}), servicePort: p.port, hostname: svc.hostname });
     }
   }
   return out.sort((a, b) => a.port - b.port);
@@ -35,7 +35,7 @@ export const compileProxyConfig: Compiler = (snapshot, proxy) => {
   const mesh = snapshot.mesh ?? EMPTY_MESH;
   const services = visibleServices(mesh.services, proxy.namespace);
   const { clusters, endpoints } = buildOutboundClusters(services, { destinationRules: snapshot.destinationRules, proxyNamespace: proxy.namespace, proxyLabels: proxy.labels, mesh: mesh.meshConfig });
-  const config: ProxyConfig = { version: snapshot.version, proxy, listeners: [], routes: [], clusters: [], endpoints };
+  const config: ProxyConfig = { version: snapshot.version, proxy, listeners: [], routes: [], clusters: [], endpoints: applyPeerAuthenticationToEndpoints(endpoints, clusters, snapshot.peerAuthentications, mesh.meshConfig.rootNamespace) };
   if (proxy.type === 'router') {
     const gw = gatewayConfig({ proxy, gateways: snapshot.gateways, virtualServices: snapshot.virtualServices, mesh });
     config.listeners = gw.listeners;
@@ -43,7 +43,7 @@ export const compileProxyConfig: Compiler = (snapshot, proxy) => {
     config.clusters = [...clusters, ...staticClusters(mesh.meshConfig, false)];
   } else {
     const out = sidecarOutbound({ proxyNamespace: proxy.namespace, proxyLabels: proxy.labels, services, virtualServices: snapshot.virtualServices, mesh: mesh.meshConfig, domainSuffix: 'cluster.local' });
-    const inbound = compileInbound(snapshot, { namespace: proxy.namespace, labels: proxy.labels }, inboundPorts(mesh, proxy));
+    const inbound = compileInbound(snapshot, { namespace: proxy.namespace, labels: proxy.labels }, inboundPorts(mesh, proxy), { rootNamespace: mesh.meshConfig.rootNamespace });
     config.listeners = [...out.listeners, ...inbound.listeners];
     config.routes = out.routes;
     config.clusters = [...inbound.clusters, ...clusters, ...staticClusters(mesh.meshConfig, true)];
