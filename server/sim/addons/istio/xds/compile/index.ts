@@ -25,7 +25,7 @@ export function inboundPorts(mesh: MeshView, pod: { namespace: string; podName: 
       const port = resolveTargetPort(p.targetPort, info);
       if (port === undefined || out.some((o) => o.port === port)) continue;
       const protocol = portProtocol(p.name, undefined) === 'UnsupportedProtocol' ? undefined : (p.name.split('-')[0] ?? '').toLowerCase();
-      out.push({ port, ...(protocol ? { protocol } : {}), servicePort: p.port, hostname: svc.hostname });
+      out.push({ port, servicePort: p.port, hostname: svc.hostname, ...(protocol ? { protocol } : {}) });
     }
   }
   return out.sort((a, b) => a.port - b.port);
