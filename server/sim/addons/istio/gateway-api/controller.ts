@@ -176,6 +176,10 @@ export class GatewayApiController implements Controller {
       const live = this.api.store.peek(def.bucket, gw.metadata.namespace, obj.metadata.name) as Obj | undefined;
       if (live && canonical(pick(live, obj)) === canonical(obj)) continue;
       try {
+        // Leaving NodePort/LoadBalancer: the allocated nodePorts go with the type change.
+        if (obj.kind === 'Service' && live && live.spec?.type !== obj.spec.type && obj.spec.type === 'ClusterIP') {
+          await this.api.rest.patch(def, gw.metadata.namespace, obj.metadata.name, 'merge', { spec: { type: 'ClusterIP', ports: obj.spec.ports } }, { user: ISTIOD_USER, fieldManager: FIELD_MANAGER });
+        }
         await this.api.rest.patch(def, gw.metadata.namespace, obj.metadata.name, 'apply', obj, opts);
       } catch (e) {
         this.api.log.warn(`istiod gateway controller: applying ${obj.kind} ${gw.metadata.namespace}/${obj.metadata.name}: ${(e as Error).message}`);
