@@ -164,7 +164,23 @@ export interface ContainerBehaviour {
   env?: Record<string, string>;
   /** Files the image ships, by absolute path (e.g. /etc/os-release, a web root's index.html). */
   files?: Record<string, string>;
+  /** Programs of the image's own, by name, on its $PATH (also in a distroless image). */
+  programs?: Record<string, ImageProgram>;
 }
+
+/**
+ * A program of the image's own that exec and the image's shell run like its other tools
+ * (e.g. `pilot-agent` in istio/proxyv2): its arguments, where it writes, its container.
+ */
+export interface ImageProgramIO {
+  argv: string[];
+  stdout: { write(chunk: string | Buffer): void };
+  stderr: { write(chunk: string | Buffer): void };
+  ctx: ContainerContext;
+  signal: AbortSignal;
+}
+
+export type ImageProgram = (io: ImageProgramIO) => Promise<number>;
 
 /** One known image family: which images it covers and the behaviour it gives them. */
 export interface ImageBehaviourEntry {
