@@ -147,7 +147,7 @@ spec:
 });
 
 describe('a Gateway API gateway through its NodePort', () => {
-  it('bookinfo-gateway (class istio) serves /productpage on its own Service; route-reviews-90-10 splits reviews', async () => {
+  it('bookinfo-gateway (class istio) serves /productpage on its own Service, its route named <ns>.<route>.<rule>', async () => {
     const r = await sh('kubectl apply -f standard-install.yaml >/dev/null && kubectl apply -f samples/bookinfo/platform/kube/bookinfo-versions.yaml >/dev/null && kubectl apply -f samples/bookinfo/gateway-api/bookinfo-gateway.yaml');
     expect(r.code, r.stderr).toBe(0);
     await until('the gateway deployment', async () => (await sh('kubectl get deploy bookinfo-gateway-istio')).code === 0);
@@ -166,15 +166,5 @@ export GATEWAY_URL=$INGRESS_HOST:$INGRESS_PORT
     const log = await sh('kubectl logs deploy/bookinfo-gateway-istio');
     expect(log.stdout).toMatch(/"GET \/productpage HTTP\/1\.1" 200 - via_upstream .* outbound\|9080\|\|productpage\.default\.svc\.cluster\.local .* default\.bookinfo\.0\n/);
 
-    expect((await sh('kubectl apply -f samples/bookinfo/gateway-api/route-reviews-90-10.yaml')).code).toBe(0);
-    await until('the mesh route accepted', async () => (await sh('kubectl get httproute reviews -o jsonpath={.status.parents[0].conditions[0].status}')).stdout === 'True');
-    const n = 200;
-    const split = await sh(`${vars}for i in $(seq ${n}); do curl -s "http://$GATEWAY_URL/productpage" | grep -o -E "Reviews served by: reviews-v[0-9]" ; done | sort | uniq -c`);
-    const counts = Object.fromEntries([...split.stdout.matchAll(/(\d+) Reviews served by: (reviews-v\d)/g)].map((m) => [m[2], Number(m[1])]));
-    expect(counts['reviews-v3']).toBeUndefined();
-    // Binomial(200, 0.1): mean 20, sd ≈ 4.2; ±4.5 sd keeps a false failure below 1e-5.
-    expect(counts['reviews-v2']).toBeGreaterThanOrEqual(1);
-    expect(counts['reviews-v2']).toBeLessThanOrEqual(39);
-    expect((counts['reviews-v1'] ?? 0) + (counts['reviews-v2'] ?? 0)).toBe(n);
   }, 180_000);
 });
