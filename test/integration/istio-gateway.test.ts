@@ -147,7 +147,7 @@ spec:
 });
 
 describe('a Gateway API gateway through its NodePort', () => {
-  it('bookinfo-gateway (class istio) serves /productpage on its own Service, its route named <ns>.<route>.<rule>', async () => {
+  it('bookinfo-gateway (class istio) serves /productpage on its own Service, its route named <ns>.<route>.<rule>; a second HTTPRoute splits by weight', async () => {
     const r = await sh('kubectl apply -f standard-install.yaml >/dev/null && kubectl apply -f samples/bookinfo/platform/kube/bookinfo-versions.yaml >/dev/null && kubectl apply -f samples/bookinfo/gateway-api/bookinfo-gateway.yaml');
     expect(r.code, r.stderr).toBe(0);
     await until('the gateway deployment', async () => (await sh('kubectl get deploy bookinfo-gateway-istio')).code === 0);
@@ -165,6 +165,40 @@ export GATEWAY_URL=$INGRESS_HOST:$INGRESS_PORT
     // Gateway API route names: <namespace>.<route>.<rule index>.
     const log = await sh('kubectl logs deploy/bookinfo-gateway-istio');
     expect(log.stdout).toMatch(/"GET \/productpage HTTP\/1\.1" 200 - via_upstream .* outbound\|9080\|\|productpage\.default\.svc\.cluster\.local .* default\.bookinfo\.0\n/);
+
+    // A second HTTPRoute on the same listener merges into the same VirtualService; its weights split at the gateway.
+    const split = `apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: reviews-split
+spec:
+  parentRefs:
+  - name: bookinfo-gateway
+  rules:
+  - matches:
+    - path:
+        type: PathPrefix
+        value: /reviews
+    backendRefs:
+    - name: reviews-v1
+      port: 9080
+      weight: 90
+    - name: reviews-v2
+      port: 9080
+      weight: 10
+`;
+    expect((await sh('kubectl apply -f -', split)).stdout).toBe('httproute.gateway.networking.k8s.io/reviews-split created\n');
+    await until('the split route', async () => (await sh(`${vars}curl -s -o /dev/null -w '%{http_code}' http://$GATEWAY_URL/reviews/0`)).stdout === '200');
+    const n = 200;
+    const out = await sh(`${vars}for i in $(seq ${n}); do curl -s "http://$GATEWAY_URL/reviews/0" | grep -o -E '"podname": *"reviews-v[0-9]' | grep -o 'reviews-v[0-9]'; done | sort | uniq -c`);
+    const counts = Object.fromEntries([...out.stdout.matchAll(/(\d+) (reviews-v\d)/g)].map((m) => [m[2], Number(m[1])]));
+    expect(counts['reviews-v3']).toBeUndefined();
+    expect((counts['reviews-v1'] ?? 0) + (counts['reviews-v2'] ?? 0)).toBe(n);
+    // Binomial(200, 0.1): mean 20, sd ≈ 4.2; 20 ± 4.5 sd keeps a false failure below 1e-5.
+    expect(counts['reviews-v2']).toBeGreaterThanOrEqual(1);
+    expect(counts['reviews-v2']).toBeLessThanOrEqual(39);
+    // The product page still routes: both routes live in one VirtualService.
+    expect((await sh(`${vars}curl -s "http://$GATEWAY_URL/productpage" | grep -o "<title>.*</title>"`)).stdout).toBe('<title>Simple Bookstore App</title>\n');
 
   }, 180_000);
 });
