@@ -144,6 +144,63 @@ spec:
     await sh('kubectl delete -f samples/bookinfo/networking/bookinfo-gateway.yaml');
     await until('the port closed', async () => (await sh(`${URL_VARS}curl -s http://$GATEWAY_URL/productpage`)).code === 7);
   }, 60_000);
+  it("istio.io's ingress task: httpbin behind a Gateway on port 80 (the Service port, served on 8080), the edge headers", async () => {
+    const cfg = `apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata:
+  name: httpbin-gateway
+spec:
+  selector:
+    istio: ingressgateway
+  servers:
+  - port:
+      number: 80
+      name: http
+      protocol: HTTP
+    hosts:
+    - "httpbin.example.com"
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata:
+  name: httpbin
+spec:
+  hosts:
+  - "httpbin.example.com"
+  gateways:
+  - httpbin-gateway
+  http:
+  - match:
+    - uri:
+        prefix: /status
+    - uri:
+        prefix: /delay
+    - uri:
+        prefix: /headers
+    route:
+    - destination:
+        port:
+          number: 8000
+        host: httpbin
+`;
+    const r = await sh('kubectl apply -f samples/httpbin/httpbin.yaml >/dev/null && kubectl wait --for=condition=Ready pod -l app=httpbin --timeout=60s >/dev/null && kubectl apply -f -', cfg);
+    expect(r.code, r.stderr).toBe(0);
+    await until('httpbin through the gateway', async () => (await sh(`${URL_VARS}curl -s -o /dev/null -w '%{http_code}' -HHost:httpbin.example.com http://$INGRESS_HOST:$INGRESS_PORT/status/200`)).stdout === '200');
+    const head = await sh(`${URL_VARS}curl -s -I -HHost:httpbin.example.com "http://$INGRESS_HOST:$INGRESS_PORT/status/200"`);
+    expect(head.stdout).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(head.stdout).toMatch(/\r\nserver: istio-envoy\r\n/);
+    expect(head.stdout).toMatch(/\r\nx-envoy-upstream-service-time: \d+\r\n/);
+    const other = await sh(`${URL_VARS}curl -s -o /dev/null -w '%{http_code}' -HHost:httpbin.example.com "http://$INGRESS_HOST:$INGRESS_PORT/anything"`);
+    expect(other.stdout).toBe('404');
+    // The gateway is the edge: the client's address (the node's, after kube-proxy's SNAT) goes upstream.
+    const headers = await sh(`${URL_VARS}curl -s -HHost:httpbin.example.com "http://$INGRESS_HOST:$INGRESS_PORT/headers"`);
+    const seen = JSON.parse(headers.stdout).headers as Record<string, string[]>;
+    const node = (await sh(URL_VARS + 'echo -n $INGRESS_HOST')).stdout;
+    expect(seen['X-Forwarded-For']).toEqual([node]);
+    expect(seen['X-Envoy-External-Address']).toEqual([node]);
+    expect(seen['X-Envoy-Attempt-Count']).toEqual(['1']);
+    await sh('kubectl delete -f -', cfg);
+  }, 90_000);
 });
 
 describe('a Gateway API gateway through its NodePort', () => {
