@@ -1,6 +1,7 @@
 /**
  * The Kubernetes Gateway API in the embedded cluster as istio.io's Bookinfo pages use it, with the
- * real kubectl and our istioctl: the CRDs from the playground's offline copy, the GatewayClasses
+ * real kubectl and our istioctl: the CRDs from the playground's offline copy (over HTTP, as a
+ * learner's shell fetches $GATEWAY_API_CRDS_URL), the GatewayClasses
  * istiod creates, `bookinfo-gateway` deployed by istiod as `bookinfo-gateway-istio`, statuses,
  * and the Istio config istiod derives (served to the gateway's proxy).
  */
@@ -12,7 +13,7 @@ import path from 'node:path';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import { bundleIstioctl } from '../../server/sim/addons/istio/release/build.js';
 import { sampleFiles } from '../../server/sim/addons/istio/release/samples.js';
-import { standardInstallYaml } from '../../server/sim/addons/istio/gateway-api/crds.js';
+import { startTestPlayground, type TestPlayground } from '../helpers/playground.js';
 
 interface Run {
   code: number;
@@ -24,6 +25,7 @@ const cluster = await EmbeddedCluster.start({ workloads: { timings: { schedule: 
 
 let dir: string;
 let env: Record<string, string>;
+let pg: TestPlayground;
 
 function sh(script: string, input?: string): Promise<Run> {
   return new Promise((resolve) => {
@@ -49,23 +51,33 @@ beforeAll(async () => {
     fs.mkdirSync(path.join(dir, path.dirname(rel)), { recursive: true });
     fs.writeFileSync(path.join(dir, rel), text);
   }
-  fs.writeFileSync(path.join(dir, 'standard-install.yaml'), standardInstallYaml());
+  // The playground serves the CRDs a learner's shell fetches as $GATEWAY_API_CRDS_URL (no internet, no token).
+  pg = await startTestPlayground({ dataDir: path.join(dir, 'data') });
   fs.mkdirSync(path.join(dir, 'bin'));
   fs.writeFileSync(path.join(dir, 'bin', 'istioctl'), await bundleIstioctl(), { mode: 0o755 });
   await cluster.writeKubeconfig(path.join(dir, 'kubeconfig'));
-  env = { PATH: `${path.join(dir, 'bin')}:${process.env.PATH!}`, HOME: dir, KUBECONFIG: path.join(dir, 'kubeconfig'), KUBECACHEDIR: path.join(dir, 'kcache') };
+  env = {
+    PATH: `${path.join(dir, 'bin')}:${process.env.PATH!}`,
+    HOME: dir,
+    KUBECONFIG: path.join(dir, 'kubeconfig'),
+    KUBECACHEDIR: path.join(dir, 'kcache'),
+    GATEWAY_API_CRDS_URL: `${pg.baseUrl.replace(/\/$/, '')}/istio/gateway-api/v1.3.0/standard-install.yaml`,
+  };
   const r = await sh('istioctl install --set profile=demo -y && kubectl wait --for=condition=Ready pod --all -n istio-system --timeout=60s');
   expect(r.code, r.stderr).toBe(0);
 }, 180_000);
 
 afterAll(async () => {
   await cluster.stop();
+  await pg?.close();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 describe('Gateway API', () => {
-  it('installs the standard CRDs with the istio.io guard, then istiod creates and accepts its GatewayClasses', async () => {
-    const guard = 'kubectl get crd gateways.gateway.networking.k8s.io &> /dev/null || { kubectl apply -f standard-install.yaml; }';
+  it('installs the standard CRDs from the playground with the istio.io guard, then istiod creates and accepts its GatewayClasses', async () => {
+    const served = await sh('curl -s -D - -o /dev/null "$GATEWAY_API_CRDS_URL" | tr -d "\\r" | grep -i "^content-type"; curl -s "$GATEWAY_API_CRDS_URL" | grep -c "gateway.networking.k8s.io/bundle-version: v1.3.0"');
+    expect(served.stdout).toBe('Content-Type: application/yaml; charset=utf-8\n5\n');
+    const guard = 'kubectl get crd gateways.gateway.networking.k8s.io &> /dev/null || { kubectl apply -f "$GATEWAY_API_CRDS_URL"; }';
     const first = await sh(guard);
     expect(first.stderr).toBe('');
     expect(first.stdout).toBe(
