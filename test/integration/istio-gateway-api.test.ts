@@ -133,4 +133,9 @@ describe('Gateway API', () => {
     const addr = await sh("kubectl get gtw bookinfo-gateway -o jsonpath='{.status.addresses[0].value}'");
     expect(addr.stdout).toBe('bookinfo-gateway-istio.default.svc.cluster.local');
   }, 60_000);
+
+  it('deleting the Gateway takes its Deployment, Service and ServiceAccount with it (owner references)', async () => {
+    const r = await sh('kubectl delete gtw bookinfo-gateway && kubectl wait --for=delete deploy/bookinfo-gateway-istio svc/bookinfo-gateway-istio sa/bookinfo-gateway-istio --timeout=30s');
+    expect(r.code, r.stderr).toBe(0);
+  }, 60_000);
 });

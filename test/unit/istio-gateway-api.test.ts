@@ -96,4 +96,16 @@ describe('Gateway API → Istio config', () => {
     // From: Same (the default) keeps routes of other namespaces out.
     expect(t.routeStatus.get('other/o')![0]!.conditions[0]).toMatchObject({ status: 'False', reason: 'NotAllowedByListeners' });
   });
+
+  it('odd objects a learner may write convert without throwing', () => {
+    const weird: Obj[] = [
+      { kind: 'Gateway', metadata: { name: 'g', namespace: 'default' }, spec: { gatewayClassName: 'istio', listeners: [{ name: 'a.b', port: 9, protocol: 'UDP', allowedRoutes: { namespaces: { from: 'Selector', selector: { matchExpressions: [{ key: 'x', operator: 'Bogus' }] } } } }] } },
+      { kind: 'HTTPRoute', metadata: { name: 'r', namespace: 'default' }, spec: { parentRefs: [{ name: 'g' }, { kind: 'Nope', name: 'x' }, { group: '', kind: 'Service', name: 'absent' }], rules: [{ filters: [{ type: 'ExtensionRef' }], backendRefs: [{ name: 'a.b', port: 1 }, { name: 'x', kind: 'Other', group: 'g' }] }, {}] } },
+      { kind: 'HTTPRoute', metadata: { name: 'empty', namespace: 'default' }, spec: {} },
+    ];
+    const t = translate(input(weird));
+    expect(t.gateways).toHaveLength(1);
+    expect(t.routeStatus.get('default/r')!.map((p) => p.conditions[0]!.reason)).toEqual(['NotAllowedByListeners', 'BackendNotFound']);
+    expect(t.virtualServices).toEqual([]);
+  });
 });

@@ -75,9 +75,16 @@ export class GatewayApiController implements Controller {
   /** For the config distribution: the Istio config istiod derives from the Gateway API, by bucket. */
   derived(bucket: string): Obj[] {
     if (!this.serving()) return [];
-    if (bucket === 'networking.istio.io/gateways') return this.translation()?.gateways ?? [];
-    if (bucket === 'networking.istio.io/virtualservices') return this.translation()?.virtualServices ?? [];
-    return [];
+    if (bucket !== 'networking.istio.io/gateways' && bucket !== 'networking.istio.io/virtualservices') return [];
+    let t: Translation | undefined;
+    try {
+      t = this.translation();
+    } catch (e) {
+      // Whatever a learner wrote must not take istiod's push (or the server) down with it.
+      this.api.log.warn(`istiod gateway controller: converting the Gateway API failed: ${(e as Error).message}`);
+      return [];
+    }
+    return (bucket === 'networking.istio.io/gateways' ? t?.gateways : t?.virtualServices) ?? [];
   }
 
   /** istiod started serving: catch up with everything. */
