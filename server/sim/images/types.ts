@@ -72,6 +72,11 @@ export interface ContainerNetwork {
   request(target: RequestTarget, req: HttpRequest, opts?: RequestOptions): Promise<HttpResponse>;
   /** Cluster DNS as seen from this pod (search path applied): an IPv4 address, or null. */
   resolve(host: string): string | null;
+  /**
+   * Tells the pod network that a container's `listening()` ports changed (Envoy opened or closed a
+   * listener), so what follows them (NodePorts) looks again. Absent where nothing follows them.
+   */
+  portsChanged?(): void;
 }
 
 export interface ContainerContext {
@@ -125,6 +130,12 @@ export interface ContainerBehaviour {
   ports: number[];
   /** When the container's args decide its ports (http-echo -listen=:8080): overrides `ports`. */
   portsFor?(ctx: ContainerContext): number[];
+  /**
+   * The ports it listens on right now, when they change while it runs (a gateway's Envoy listens
+   * on the ports its pushed listeners name): read at every connection, overriding `ports` and
+   * `portsFor`. After a change the container calls `ctx.net.portsChanged()`.
+   */
+  listening?(ctx: ContainerContext): number[];
   /** Writes the startup log lines. Called once when the container starts. */
   start?(ctx: ContainerContext): void;
   /** Answers one request received on one of `ports`. Absent: the container serves nothing. */
