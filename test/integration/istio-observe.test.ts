@@ -13,6 +13,8 @@ import path from 'node:path';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import { bundleIstioctl } from '../../server/sim/addons/istio/release/build.js';
 import { sampleFiles } from '../../server/sim/addons/istio/release/samples.js';
+import { sidecarInterceptor } from '../../server/sim/addons/istio/envoy/sidecar.js';
+import { ProxyRegistry } from '../../server/sim/addons/istio/envoy/proxy.js';
 
 interface Run {
   code: number;
@@ -64,6 +66,7 @@ beforeAll(async () => {
   await ok('kubectl label namespace default istio-injection=enabled && kubectl apply -f samples/bookinfo/platform/kube/bookinfo.yaml && kubectl wait --for=condition=Ready pod --all --timeout=90s');
   await ok('kubectl create namespace plain && kubectl run toolbox -n plain --image=curlimages/curl --command -- sleep 3600 && kubectl wait -n plain --for=condition=Ready pod/toolbox --timeout=60s');
   productpage = (await ok('kubectl get pod -l app=productpage -o jsonpath={.items[0].metadata.name}')).trim();
+  await ok('kubectl apply -f samples/bookinfo/networking/destination-rule-all.yaml -f samples/bookinfo/networking/virtual-service-reviews-50-v3.yaml -f samples/bookinfo/networking/bookinfo-gateway.yaml');
 }, 240_000);
 
 afterAll(async () => {
@@ -85,22 +88,52 @@ describe('istioctl proxy-config', () => {
     expect(r.stdout.split('\n')[0]!.indexOf('PORT')).toBe(widest + 5);
   });
 
-  it('lists the static listeners 15090 and 15021 (padding 1) and their inline routes', async () => {
-    const l = await ok(`istioctl pc listeners ${productpage}.default`);
-    expect(l.split('\n')[0]).toBe('ADDRESSES PORT  MATCH DESTINATION');
-    expect(l).toContain('0.0.0.0   15021 ALL   Inline Route: /healthz/ready*');
-    expect(l).toContain('0.0.0.0   15090 ALL   Inline Route: /stats/prometheus*');
-    const r = await ok(`istioctl pc routes ${productpage}`);
-    expect(table(r, ['NAME', 'VHOST NAME', 'DOMAINS', 'MATCH', 'VIRTUAL SERVICE'])).toContainEqual(['', 'backend', '*', '/stats/prometheus*', '']);
+  it('lists the outbound clusters the DestinationRule made, with its name', async () => {
+    const rows = table(await ok(`istioctl pc clusters ${productpage} --fqdn reviews`), ['SERVICE FQDN', 'PORT', 'SUBSET', 'DIRECTION', 'TYPE', 'DESTINATION RULE']);
+    expect(rows.slice(1)).toEqual(['-', 'v1', 'v2', 'v3'].map((subset) => ['reviews.default.svc.cluster.local', '9080', subset, 'outbound', 'EDS', 'reviews.default']));
+    const v3 = table(await ok(`istioctl pc clusters ${productpage} --port 9080 --subset v3 --direction outbound`), ['SERVICE FQDN', 'PORT', 'SUBSET']);
+    expect(v3.slice(1).map((r) => r[0])).toEqual(['reviews.default.svc.cluster.local']);
   });
 
-  it('lists the endpoints of the bootstrap clusters from /clusters', async () => {
+  it('lists listeners sorted by port, padding 1, with the static 15090 and 15021', async () => {
+    const l = await ok(`istioctl pc listeners ${productpage}.default`);
+    const lines = l.split('\n').filter(Boolean);
+    expect(lines[0]).toMatch(/^ADDRESSES +PORT +MATCH +DESTINATION$/);
+    // Padding 1: PORT starts one column after the widest address.
+    const widest = Math.max(...lines.map((x) => x.split(' ')[0]!.length));
+    expect(lines[0]!.indexOf('PORT')).toBe(widest + 1);
+    const ports = lines.slice(1).map((x) => Number(x.slice(lines[0]!.indexOf('PORT')).split(' ')[0]));
+    expect(ports).toEqual([...ports].sort((a, b) => a - b));
+    const cells = table(l, ['ADDRESSES', 'PORT', 'MATCH', 'DESTINATION']);
+    expect(cells).toContainEqual(['0.0.0.0', '15021', 'ALL', 'Inline Route: /healthz/ready*']);
+    expect(cells).toContainEqual(['0.0.0.0', '15090', 'ALL', 'Inline Route: /stats/prometheus*']);
+    expect(cells).toContainEqual(['0.0.0.0', '9080', 'Trans: raw_buffer; App: http/1.1,h2c', 'Route: 9080']);
+    expect(cells).toContainEqual(['0.0.0.0', '9080', 'ALL', 'PassthroughCluster']);
+  });
+
+  it('lists routes with collapsed domains, the VirtualService behind them, and the static routes', async () => {
+    const rows = table(await ok(`istioctl pc routes ${productpage}`), ['NAME', 'VHOST NAME', 'DOMAINS', 'MATCH', 'VIRTUAL SERVICE']);
+    // Istio 1.30 adds the absolute FQDN (trailing dot) to a vhost's domains; istioctl does not fold it.
+    expect(rows).toContainEqual(['9080', 'reviews.default.svc.cluster.local:9080', 'reviews.default.svc.cluster.local., reviews + 2 more...', '/*', 'reviews.default']);
+    expect(rows).toContainEqual(['9080', 'details.default.svc.cluster.local:9080', 'details.default.svc.cluster.local., details + 2 more...', '/*', '']);
+    expect(rows).toContainEqual(['', 'backend', '*', '/stats/prometheus*', '']);
+    const gw = (await ok('kubectl get pod -n istio-system -l istio=ingressgateway -o jsonpath={.items[0].metadata.name}')).trim();
+    const g = table(await ok(`istioctl pc routes ${gw}.istio-system --name http.8080`), ['NAME', 'VHOST NAME', 'DOMAINS', 'MATCH', 'VIRTUAL SERVICE']);
+    expect(g.slice(1)).toEqual(['/productpage', '/static*', '/login', '/logout', '/api/v1/products*'].map((m) => ['http.8080', '*:8080', '*', m, 'bookinfo.default']));
+  });
+
+
+  it('lists endpoints from /clusters: the bootstrap ones and the reviews pods', async () => {
     const r = await ok(`istioctl pc endpoints ${productpage} --cluster agent`);
     expect(table(r, ['ENDPOINT', 'STATUS', 'OUTLIER CHECK', 'CLUSTER'])).toEqual([
       ['ENDPOINT', 'STATUS', 'OUTLIER CHECK', 'CLUSTER'],
       ['127.0.0.1:15020', 'HEALTHY', 'OK', 'agent'],
     ]);
+    const ips = (await ok(`kubectl get pods -l app=reviews -o jsonpath='{range .items[*]}{.status.podIP}{"\\n"}{end}'`)).trim().split('\n').sort();
+    const rows = table(await ok(`istioctl pc endpoints ${productpage} --cluster 'outbound|9080||reviews.default.svc.cluster.local'`), ['ENDPOINT', 'STATUS', 'OUTLIER CHECK', 'CLUSTER']);
+    expect(rows.slice(1)).toEqual(ips.map((ip) => [`${ip}:9080`, 'HEALTHY', 'OK', 'outbound|9080||reviews.default.svc.cluster.local']));
   });
+
 
   it('prints JSON in jsonpb field names and the bootstrap summary', async () => {
     const j = JSON.parse(await ok(`istioctl pc cluster ${productpage} --fqdn xds-grpc -o json`)) as Record<string, unknown>[];
@@ -154,6 +187,46 @@ describe('Envoy admin and pilot-agent in the istio-proxy container', () => {
   });
 });
 
+/** Whether sidecars route outbound traffic through their Envoy yet (the envoy work's interceptor). */
+const sidecarsRoute = typeof sidecarInterceptor(new ProxyRegistry()).outbound === 'function';
+
+describe('the circuit-breaking task', () => {
+  it.skipIf(!sidecarsRoute)('fortio trips the DestinationRule limits and pilot-agent shows the pending overflow', async () => {
+    await ok(`kubectl apply -f samples/httpbin/httpbin.yaml -f samples/httpbin/sample-client/fortio-deploy.yaml && kubectl apply -f - <<'EOF'
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  name: httpbin
+spec:
+  host: httpbin
+  trafficPolicy:
+    connectionPool:
+      tcp:
+        maxConnections: 1
+      http:
+        http1MaxPendingRequests: 1
+        maxRequestsPerConnection: 1
+    outlierDetection:
+      consecutive5xxErrors: 1
+      interval: 1s
+      baseEjectionTime: 3m
+      maxEjectionPercent: 100
+EOF
+kubectl wait --for=condition=Ready pod -l app=fortio --timeout=90s && kubectl wait --for=condition=Ready pod -l app=httpbin --timeout=90s`);
+    const fortio = (await ok('kubectl get pod -l app=fortio -o jsonpath={.items[0].metadata.name}')).trim();
+    const load = await sh(`kubectl exec ${fortio} -c fortio -- /usr/bin/fortio load -c 3 -qps 0 -n 30 -loglevel Warning http://httpbin:8000/get`);
+    const overflowed = Number(/Code 503 : (\d+)/.exec(load.stdout)?.[1] ?? 0);
+    expect(overflowed, load.stdout + load.stderr).toBeGreaterThan(0);
+    const stats = await ok(`kubectl exec ${fortio} -c istio-proxy -- pilot-agent request GET stats | grep httpbin | grep pending`);
+    const stat = (k: string) => Number(new RegExp(`^cluster\\.outbound\\|8000\\|\\|httpbin\\.default\\.svc\\.cluster\\.local;\\.${k}: (\\d+)$`, 'm').exec(stats)?.[1] ?? NaN);
+    expect(stat('upstream_rq_pending_overflow'), stats).toBe(overflowed);
+    expect(stat('upstream_rq_pending_total')).toBeGreaterThan(0);
+    expect(stats).toMatch(/^cluster\.outbound\|8000\|\|httpbin\.default\.svc\.cluster\.local;\.circuit_breakers\.default\.rq_pending_open: 0$/m);
+    // Without the proxyStatsMatcher annotation a sidecar keeps no cluster.outbound stats.
+    expect((await sh(`kubectl exec ${productpage} -c istio-proxy -- pilot-agent request GET stats | grep -c 'cluster.outbound'`)).stdout.trim()).toBe('0');
+  }, 120_000);
+});
+
 describe('istioctl x describe pod', () => {
   it('describes a Bookinfo pod: ports, its Service, PeerAuthentication, the ingress gateway', async () => {
     const r = await sh(`istioctl x describe pod ${productpage}`);
@@ -162,9 +235,32 @@ describe('istioctl x describe pod', () => {
     expect(lines[0]).toBe(`Pod: ${productpage}`);
     expect(lines[1]).toBe('   Pod Revision: default');
     expect(lines[2]).toMatch(/^ {3}Pod Ports: 9080 \(productpage\)/);
-    expect(r.stdout).toContain('--------------------\nService: productpage\n   Port: http 9080/HTTP targets pod port 9080\n');
+    expect(r.stdout).toContain('--------------------\nService: productpage\n   Port: http 9080/HTTP targets pod port 9080\nDestinationRule: productpage for "productpage"\n   Matching subsets: v1\n   No Traffic Policy\n');
     expect(r.stdout).toContain('--------------------\nEffective PeerAuthentication:\n   Workload mTLS mode: PERMISSIVE\n');
+    expect(r.stdout).toMatch(/--------------------\nExposed on Ingress Gateway http:\/\/\d+\.\d+\.\d+\.\d+\nVirtualService: bookinfo\n   Match: \/productpage, Match: \/static\*, Match: \/login, Match: \/logout, Match: \/api\/v1\/products\*\n$/);
   });
+
+  it('shows the subsets a reviews pod matches, its weighted route, and a PeerAuthentication in force', async () => {
+    const rv = (await ok('kubectl get pod -l app=reviews,version=v3 -o jsonpath={.items[0].metadata.name}')).trim();
+    await ok(`kubectl apply -f - <<'EOF'
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata:
+  name: default
+  namespace: istio-system
+spec:
+  mtls:
+    mode: STRICT
+EOF`);
+    const r = await sh(`istioctl x describe pod ${rv}`);
+    await ok('kubectl delete peerauthentication default -n istio-system');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(
+      'Service: reviews\n   Port: http 9080/HTTP targets pod port 9080\nDestinationRule: reviews for "reviews"\n   Matching subsets: v3\n      (Non-matching subsets v1,v2)\n   No Traffic Policy\nVirtualService: reviews\n   Route to host "reviews" subset "v3" with weight 50%\n',
+    );
+    expect(r.stdout).toContain('Effective PeerAuthentication:\n   Workload mTLS mode: STRICT\nApplied PeerAuthentication:\n   default.istio-system\n');
+  });
+
 
   it('warns about a pod without a sidecar and then fails to reach its Envoy', async () => {
     const r = await sh('istioctl x describe pod toolbox.plain');

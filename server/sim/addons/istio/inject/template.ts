@@ -4,6 +4,8 @@
  * webhook (images/pilot.ts) and `istioctl kube-inject` give it the pod and the injector's values.
  */
 
+import { parse as parseYaml } from 'yaml';
+
 type Obj = Record<string, any>;
 
 export interface InjectorValues {
@@ -228,6 +230,18 @@ function rewriteProbes(containers: Obj[]): Record<string, Obj> {
   return probers;
 }
 
+/** The pod's `proxy.istio.io/config` annotation (YAML or JSON) as the injector passes it: compact JSON, `{}` without it. */
+function proxyConfigEnv(pod: Obj): string {
+  const text = pod.metadata?.annotations?.['proxy.istio.io/config'];
+  if (typeof text !== 'string' || !text.trim()) return '{}\n';
+  try {
+    const parsed: unknown = parseYaml(text);
+    return parsed && typeof parsed === 'object' ? JSON.stringify(parsed) + '\n' : '{}\n';
+  } catch {
+    return '{}\n';
+  }
+}
+
 function proxyContainer(pod: Obj, namespace: string, v: InjectorValues, apps: Obj[], probers: Record<string, Obj>, workload: { name: string; owner: string }): Obj {
   const fieldEnv = (name: string, fieldPath: string) => ({ name, valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath } } });
   const resEnv = (name: string, resource: string, divisor?: string) => ({ name, valueFrom: { resourceFieldRef: { resource, ...(divisor ? { divisor } : {}) } } });
@@ -240,7 +254,7 @@ function proxyContainer(pod: Obj, namespace: string, v: InjectorValues, apps: Ob
     fieldEnv('SERVICE_ACCOUNT', 'spec.serviceAccountName'),
     fieldEnv('HOST_IP', 'status.hostIP'),
     resEnv('ISTIO_CPU_LIMIT', 'limits.cpu'),
-    { name: 'PROXY_CONFIG', value: '{}\n' },
+    { name: 'PROXY_CONFIG', value: proxyConfigEnv(pod) },
     { name: 'ISTIO_META_POD_PORTS', value: podPorts(apps) },
     { name: 'ISTIO_META_APP_CONTAINERS', value: apps.map((c) => c.name).join(',') },
     resEnv('GOMEMLIMIT', 'limits.memory'),
