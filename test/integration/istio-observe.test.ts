@@ -167,6 +167,18 @@ describe('Envoy admin and pilot-agent in the istio-proxy container', () => {
     expect(ready).toBe('LIVE\n\n');
   });
 
+  it('pilot-agent request GET clusters and config_dump: the host lines and JSON of Envoy', async () => {
+    const ip = (await ok('kubectl get pod -l app=reviews,version=v1 -o jsonpath={.items[0].status.podIP}')).trim();
+    const flags = await ok(`kubectl exec ${productpage} -c istio-proxy -- pilot-agent request GET clusters | grep 'reviews.*health_flags'`);
+    expect(flags).toContain(`outbound|9080|v1|reviews.default.svc.cluster.local::${ip}:9080::health_flags::healthy\n`);
+    expect(await ok(`kubectl exec ${productpage} -c istio-proxy -- pilot-agent request GET clusters | grep -c '^xds-grpc::unix://./etc/istio/proxy/XDS::health_flags::healthy$'`)).toBe('1\n');
+    const dump = JSON.parse(await ok(`kubectl exec ${productpage} -c istio-proxy -- pilot-agent request GET 'config_dump?mask=dynamic_route_configs'`)) as { configs: Record<string, unknown>[] };
+    const routes = dump.configs.find((c) => c['@type'] === 'type.googleapis.com/envoy.admin.v3.RoutesConfigDump') as { dynamic_route_configs: { route_config: { name: string } }[] };
+    expect(routes.dynamic_route_configs.map((r) => r.route_config.name)).toContain('9080');
+    const bad = await sh(`kubectl exec ${productpage} -c istio-proxy -- pilot-agent request GET stats --debug-port 8080`);
+    expect(bad.stderr).toBe('Error: debug port 8080 is not in allowed list [15000 15004 15020 15021]\ncommand terminated with exit code 1\n');
+  });
+
   it('answers an unknown admin path with Envoy 404 text, which pilot-agent prints as is', async () => {
     const r = await ok(`kubectl exec ${productpage} -c istio-proxy -- pilot-agent request GET nosuch | head -2`);
     expect(r).toBe('invalid path. admin commands are:\n  /: Admin home page\n');

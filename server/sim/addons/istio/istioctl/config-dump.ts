@@ -56,7 +56,7 @@ export function renderDump(value: unknown, format: 'json' | 'yaml'): string {
 
 export function goYaml(value: unknown): string {
   if (Array.isArray(value) && value.length === 0) return '[]\n';
-  return toYaml(value, { sortMapEntries: true, indentSeq: false, lineWidth: 0 });
+  return toYaml(value, { sortMapEntries: true, indentSeq: false, lineWidth: 0, singleQuote: true });
 }
 
 // ---- clusters --------------------------------------------------------------------------------
