@@ -55,10 +55,13 @@ export const workloadCheck = z
     /** Pods matching a selector are Running with READY n/m (e.g. "2/2": every pod has its sidecar). */
     pods: z.string().optional(),
     ready: z.string().regex(/^\d+\/\d+$/, 'must look like READY in kubectl get pods, e.g. "2/2"').optional(),
+    /** Every selected pod runs containers of these names (a native sidecar, an init container that keeps running, counts). */
+    containers: z.array(z.string().min(1)).min(1).optional(),
     count: count.optional(),
   })
   .strict()
-  .refine((w) => (w.deployment === undefined) !== (w.pods === undefined), { message: 'name exactly one of deployment or pods' });
+  .refine((w) => (w.deployment === undefined) !== (w.pods === undefined), { message: 'name exactly one of deployment or pods' })
+  .refine((w) => w.containers === undefined || w.pods !== undefined, { message: 'containers applies to pods, not to a deployment' });
 
 const httpTarget = z
   .object({

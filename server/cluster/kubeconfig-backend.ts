@@ -43,7 +43,9 @@ export class KubeconfigBackend implements ClusterBackend {
     copy.loadFromString(this.kc.exportConfig());
     copy.setCurrentContext(this.context);
     fs.writeFileSync(ws.kubeconfigPath, embedFiles(copy.exportConfig()), { mode: 0o600 });
-    return { kubeconfigPath: ws.kubeconfigPath, context: this.context, env: { KUBECONFIG: ws.kubeconfigPath }, pathPrepend: [] };
+    // A real cluster needs the real istioctl: lessons' `curl -L "$ISTIO_DOWNLOAD_URL" | sh -` fetches Istio's own release.
+    const env = { KUBECONFIG: ws.kubeconfigPath, ISTIO_DOWNLOAD_URL: 'https://istio.io/downloadIstio' };
+    return { kubeconfigPath: ws.kubeconfigPath, context: this.context, env, pathPrepend: [] };
   }
 
   async release(): Promise<void> {}

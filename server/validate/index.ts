@@ -16,6 +16,7 @@ import { loadCatalog } from '../lessons/catalog.js';
 import type { LessonProblem, Step, Track } from '../lessons/types.js';
 import { EmbeddedCluster } from '../sim/cluster.js';
 import { inventory } from './inventory.js';
+import { REAL_ISTIO_DOWNLOAD_URL, serveIstioDownload, type IstioDownload } from './istio-download.js';
 import { junitXml, type JUnitCase } from './junit.js';
 import { lintStep } from './lint.js';
 import { ScriptedShell } from './scripted-shell.js';
@@ -36,6 +37,8 @@ export interface ValidateOptions {
   pathPrepend?: string[];
   /** How long cleanup may take to converge (namespaces terminate, pods drain). */
   leakTimeoutSeconds?: number;
+  /** Where the offline Istio release is cached between runs (embedded backend). */
+  istioReleaseCacheDir?: string;
 }
 
 export interface ValidationReport {
@@ -139,67 +142,80 @@ export async function validateLessons(options: ValidateOptions): Promise<Validat
     cases.push({ suite: 'lint', name: `${p.file}:${p.line}`, file: p.file, seconds: 0, status: 'failed', message: `${p.file}:${p.line}: ${p.message}` });
   }
 
-  for (const track of tracks) {
-    if (!(track.backends as string[]).includes(options.backend)) {
-      log(`track ${track.id}: skipped (supports ${track.backends.join(', ')}, not ${options.backend})`);
-      continue;
-    }
-    const started = performance.now();
-    log(`track ${track.id} (${track.title})`);
-    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `pg-validate-${track.id}-`));
-    const home = path.join(workDir, 'home');
-    fs.mkdirSync(home);
-    let cluster: TrackCluster | undefined;
-    let shell: ScriptedShell | undefined;
-    try {
-      cluster = await clusterFor(options, workDir);
-      const env = {
-        cwd: home,
-        env: {
-          HOME: home,
-          LANG: 'C.UTF-8',
-          KUBECONFIG: cluster.kubeconfigPath,
-          PATH: [...(options.pathPrepend ?? []), process.env.PATH ?? '/usr/bin:/bin'].join(path.delimiter),
-        },
-      };
-      const before = await inventory(cluster.kc);
-      shell = new ScriptedShell(env);
-      await shell.ready();
-      for (const step of track.steps) {
-        const stepStarted = performance.now();
-        const result = await validateStep(track, step, shell, cluster, env, options);
-        const seconds = (performance.now() - stepStarted) / 1000;
-        cases.push({ suite: track.id, name: step.id, file: step.file, seconds, ...result });
-        const word = result.status === 'passed' ? 'PASS' : result.status === 'failed' ? 'FAIL' : 'SKIP';
-        log(`  ${word} ${track.id}/${step.id} (${seconds.toFixed(1)} s)${result.message && result.status !== 'passed' ? `: ${result.message}` : ''}`);
-      }
+  // Shells get $ISTIO_DOWNLOAD_URL as a learner's terminal does (server/playground.ts).
+  let download: IstioDownload | undefined;
+  const downloadUrl = async () => {
+    if (options.backend !== 'sim') return REAL_ISTIO_DOWNLOAD_URL;
+    download ??= await serveIstioDownload(options.istioReleaseCacheDir ?? path.join(os.tmpdir(), 'pg-validate-istio-release'));
+    return download.url;
+  };
 
-      const cleanupStarted = performance.now();
-      let cleanupFailure: string | undefined;
-      for (const [i, entry] of track.cleanup.entries()) {
-        const result = await shell.run(entry, 120_000);
-        const bad = result.exitCodes.find((c) => c !== 0);
-        if (result.timedOut || bad !== undefined) {
-          cleanupFailure = `cleanup[${i}] \`${entry}\` ${result.timedOut ? 'did not finish' : `exited with status ${bad}`}: ${tail(result.output, 5)}`;
-          break;
-        }
+  try {
+    for (const track of tracks) {
+      if (!(track.backends as string[]).includes(options.backend)) {
+        log(`track ${track.id}: skipped (supports ${track.backends.join(', ')}, not ${options.backend})`);
+        continue;
       }
-      const leftovers = cleanupFailure ? [] : await leakCheck(before, cluster.kc, options.leakTimeoutSeconds ?? 60);
-      const seconds = (performance.now() - cleanupStarted) / 1000;
-      const leakMessage = leftovers.length ? `the track leaves behind what it created: ${leftovers.join(', ')}${track.cleanup.length ? '' : ' (it declares no cleanup in track.yaml)'}` : undefined;
-      const message = cleanupFailure ?? leakMessage;
-      cases.push({ suite: track.id, name: 'cleanup leaves nothing behind', file: track.file, seconds, status: message ? 'failed' : 'passed', ...(message ? { message } : {}) });
-      log(`  ${message ? 'FAIL' : 'PASS'} ${track.id}/cleanup (${seconds.toFixed(1)} s)${message ? `: ${message}` : ''}`);
-    } catch (err) {
-      const message = `the track could not be validated: ${(err as Error).message}`;
-      cases.push({ suite: track.id, name: 'setup', file: track.file, seconds: 0, status: 'failed', message });
-      log(`  FAIL ${track.id}: ${message}`);
-    } finally {
-      await shell?.close();
-      await cluster?.stop();
-      fs.rmSync(workDir, { recursive: true, force: true });
+      const started = performance.now();
+      log(`track ${track.id} (${track.title})`);
+      const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `pg-validate-${track.id}-`));
+      const home = path.join(workDir, 'home');
+      fs.mkdirSync(home);
+      let cluster: TrackCluster | undefined;
+      let shell: ScriptedShell | undefined;
+      try {
+        cluster = await clusterFor(options, workDir);
+        const env = {
+          cwd: home,
+          env: {
+            HOME: home,
+            LANG: 'C.UTF-8',
+            KUBECONFIG: cluster.kubeconfigPath,
+            ISTIO_DOWNLOAD_URL: await downloadUrl(),
+            PATH: [...(options.pathPrepend ?? []), process.env.PATH ?? '/usr/bin:/bin'].join(path.delimiter),
+          },
+        };
+        const before = await inventory(cluster.kc);
+        shell = new ScriptedShell(env);
+        await shell.ready();
+        for (const step of track.steps) {
+          const stepStarted = performance.now();
+          const result = await validateStep(track, step, shell, cluster, env, options);
+          const seconds = (performance.now() - stepStarted) / 1000;
+          cases.push({ suite: track.id, name: step.id, file: step.file, seconds, ...result });
+          const word = result.status === 'passed' ? 'PASS' : result.status === 'failed' ? 'FAIL' : 'SKIP';
+          log(`  ${word} ${track.id}/${step.id} (${seconds.toFixed(1)} s)${result.message && result.status !== 'passed' ? `: ${result.message}` : ''}`);
+        }
+
+        const cleanupStarted = performance.now();
+        let cleanupFailure: string | undefined;
+        for (const [i, entry] of track.cleanup.entries()) {
+          const result = await shell.run(entry, 120_000);
+          const bad = result.exitCodes.find((c) => c !== 0);
+          if (result.timedOut || bad !== undefined) {
+            cleanupFailure = `cleanup[${i}] \`${entry}\` ${result.timedOut ? 'did not finish' : `exited with status ${bad}`}: ${tail(result.output, 5)}`;
+            break;
+          }
+        }
+        const leftovers = cleanupFailure ? [] : await leakCheck(before, cluster.kc, options.leakTimeoutSeconds ?? 60);
+        const seconds = (performance.now() - cleanupStarted) / 1000;
+        const leakMessage = leftovers.length ? `the track leaves behind what it created: ${leftovers.join(', ')}${track.cleanup.length ? '' : ' (it declares no cleanup in track.yaml)'}` : undefined;
+        const message = cleanupFailure ?? leakMessage;
+        cases.push({ suite: track.id, name: 'cleanup leaves nothing behind', file: track.file, seconds, status: message ? 'failed' : 'passed', ...(message ? { message } : {}) });
+        log(`  ${message ? 'FAIL' : 'PASS'} ${track.id}/cleanup (${seconds.toFixed(1)} s)${message ? `: ${message}` : ''}`);
+      } catch (err) {
+        const message = `the track could not be validated: ${(err as Error).message}`;
+        cases.push({ suite: track.id, name: 'setup', file: track.file, seconds: 0, status: 'failed', message });
+        log(`  FAIL ${track.id}: ${message}`);
+      } finally {
+        await shell?.close();
+        await cluster?.stop();
+        fs.rmSync(workDir, { recursive: true, force: true });
+      }
+      log(`track ${track.id}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
     }
-    log(`track ${track.id}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  } finally {
+    await download?.close();
   }
 
   if (options.junitFile) {

@@ -6,6 +6,12 @@ import type { CheckContext, CheckOutcome } from './types.js';
 
 type WorkloadCheck = z.infer<typeof workloadCheck>;
 
+/** The containers a pod runs side by side: its containers and its native sidecars (restartable init containers). */
+export function runningContainerNames(pod: V1Pod): string[] {
+  const sidecars = (pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always');
+  return [...(pod.spec?.containers ?? []), ...sidecars].map((c) => c.name);
+}
+
 /** READY as `kubectl get pods` shows it: ready containers / containers (sidecar init containers count too). */
 export function podReadiness(pod: V1Pod): { ready: number; total: number } {
   const sidecars = (pod.spec?.initContainers ?? []).filter((c) => c.restartPolicy === 'Always');
@@ -34,7 +40,8 @@ export async function evaluateWorkload(spec: WorkloadCheck, ctx: CheckContext): 
   if ('missingKind' in selection) return { passed: false, found: selection.missingKind };
   // Pods on their way out are not what the learner is looking at.
   const pods = (selection.objects as V1Pod[]).filter((p) => !p.metadata?.deletionTimestamp);
-  const countIssue = countProblem(spec.count ?? { min: 1 }, pods.length, `pods matching ${spec.pods}`);
+  const which = spec.pods ? `pods matching ${spec.pods}` : `pods in namespace "${spec.namespace ?? 'default'}"`;
+  const countIssue = countProblem(spec.count ?? { min: 1 }, pods.length, which);
   if (countIssue) return { passed: false, found: countIssue };
   const [wantReady, wantTotal] = spec.ready ? spec.ready.split('/').map(Number) : [undefined, undefined];
   for (const pod of pods) {
@@ -46,6 +53,10 @@ export async function evaluateWorkload(spec: WorkloadCheck, ctx: CheckContext): 
     }
     const needReady = wantReady ?? total;
     if (ready !== needReady) return { passed: false, found: `pod ${name} is READY ${ready}/${total}, expected ${needReady}/${total}` };
+    const names = runningContainerNames(pod);
+    const missing = (spec.containers ?? []).filter((c) => !names.includes(c));
+    if (missing.length) return { passed: false, found: `pod ${name} runs ${names.join(', ')}, without ${missing.join(', ')}` };
   }
-  return { passed: true, found: `${pods.length} pod${pods.length === 1 ? '' : 's'} matching ${spec.pods} Running${spec.ready ? ` with READY ${spec.ready}` : ''}` };
+  const withContainers = spec.containers ? `, each running ${spec.containers.join(', ')}` : '';
+  return { passed: true, found: `${pods.length} ${which.replace(/^pods/, pods.length === 1 ? 'pod' : 'pods')} Running${spec.ready ? ` with READY ${spec.ready}` : ''}${withContainers}` };
 }

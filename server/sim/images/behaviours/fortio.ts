@@ -8,7 +8,7 @@
  */
 import { pathOnly, queryParams, respond } from '../http.js';
 import type { ContainerBehaviour, ContainerContext, ImageBehaviourEntry } from '../types.js';
-import { FORTIO_VERSION } from '../shell/commands/fortio/fortio.js';
+import { FORTIO_VERSION, fortio } from '../shell/commands/fortio/fortio.js';
 import { runMainProcess } from './process.js';
 import { parseGoDuration } from '../shell/commands/fortio/go-format.js';
 
@@ -41,7 +41,7 @@ export function fortioBehaviour(): ContainerBehaviour {
     portsFor: (ctx) => (isServer(ctx) ? [8080] : []),
     readyAfterMs: 100,
     userland: 'distroless',
-    programs: ['fortio'],
+    programs: { fortio },
     workingDir: '/var/lib/fortio',
     start(ctx) {
       if (!isServer(ctx)) return;

@@ -93,7 +93,8 @@ export function containerPrograms(behaviour: ContainerBehaviour, tty: TtyDiscipl
   const shell = (flavour: ShellFlavour) => shellProgram({ flavour, programs: get, tty, user });
   const shells: Record<string, Program> =
     userland === 'busybox' ? { sh: shell('busybox'), ash: shell('busybox') } : { sh: shell('dash'), dash: shell('dash'), bash: shell('bash') };
-  programs = programsFor(userland, behaviour.missingPrograms, shells, behaviour.unsupportedPrograms, behaviour.programs);
+  programs = programsFor(userland, behaviour.missingPrograms, shells, behaviour.unsupportedPrograms);
+  for (const [name, program] of Object.entries(behaviour.programs ?? {})) programs.set(name, program);
   return programs;
 }
 

@@ -2,7 +2,6 @@
 import type { Userland } from '../types.js';
 import type { Program } from './program.js';
 import { curl } from './commands/curl.js';
-import { fortio } from './commands/fortio/fortio.js';
 import { wget } from './commands/wget.js';
 import { cat, cut, echo, grep, head, printf, seq, sort, tail, tee, tr, uniq, wc } from './commands/text.js';
 import { date, env, hostname, id, ls, mkdir, nslookup, printenv, rm, sleep, test, touch, uname, unsupportedProgram, which, whoami } from './commands/system.js';
@@ -16,21 +15,13 @@ const COMMON: Record<string, Program> = {
   pwd: async (io) => (io.stdout.write(io.cwd + '\n'), 0),
 };
 
-/** Programs only some images ship, enabled by the behaviour's `programs`. */
-const IMAGE_PROGRAMS: Record<string, Program> = { fortio };
-
 /**
  * Programs available in a container. The shells (`sh`, `bash`) are added by the caller because
  * they need the interpreter; `missing` removes what the image does not ship.
  */
-export function programsFor(userland: Userland, missing: string[] = [], shells: Record<string, Program> = {}, unsupported: string[] = [], own: string[] = []): Map<string, Program> {
+export function programsFor(userland: Userland, missing: string[] = [], shells: Record<string, Program> = {}, unsupported: string[] = []): Map<string, Program> {
   const map = new Map<string, Program>();
   for (const name of unsupported) map.set(name, unsupportedProgram(name));
-  for (const name of own) {
-    const p = IMAGE_PROGRAMS[name];
-    if (!p) throw new Error(`no simulated program named ${name}`);
-    map.set(name, p);
-  }
   if (userland === 'distroless') return map;
   for (const [k, v] of Object.entries(COMMON)) map.set(k, v);
   for (const [k, v] of Object.entries(shells)) map.set(k, v);

@@ -7,7 +7,7 @@
  */
 import { NetworkError, type HttpResponse } from '../../../types.js';
 import { reasonPhrase } from '../../../http.js';
-import type { ProgramIO } from '../../program.js';
+import type { ImageProgramIO as ProgramIO } from '../../../types.js';
 import { sleepAbortable } from '../../streams.js';
 import { goDuration, goG, parseGoDuration } from './go-format.js';
 import { Counter, Histogram } from './stats.js';
