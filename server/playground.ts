@@ -22,6 +22,7 @@ import { ShellSandbox, type SandboxOptions } from './terminal/sandbox.js';
 import { createTerminalUpgrade } from './terminal/ws.js';
 import { CheckEngine } from './checks/engine.js';
 import type { Kubeconfig } from './cluster/kubeconfig.js';
+import { GATEWAY_API_CRDS_PATH } from './http/istio-release.js';
 
 export interface Playground {
   /** The URL to open, token included. */
@@ -93,6 +94,8 @@ export async function startPlayground(
     const env: Record<string, string> = { HOME: workspace.home, LANG: 'C.UTF-8', USER: 'learner' };
     // The offline stand-in for https://istio.io/downloadIstio (server/http/istio-release.ts), for lessons' `curl -L "$ISTIO_DOWNLOAD_URL" | sh -`.
     env.ISTIO_DOWNLOAD_URL = `${baseUrl}istio/downloadIstio`;
+    // The Gateway API CRDs istio.io applies from GitHub: `kubectl apply -f "$GATEWAY_API_CRDS_URL"`.
+    env.GATEWAY_API_CRDS_URL = `${baseUrl}${GATEWAY_API_CRDS_PATH.slice(1)}`;
     let pathPrepend: string[] = [];
     let kubeconfig: string | undefined;
     try {

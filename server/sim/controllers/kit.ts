@@ -34,7 +34,12 @@ export interface KubeletTimings {
   jitter: number;
 }
 
-export const DEFAULT_TIMINGS: KubeletTimings = { schedule: 100, pull: 1500, start: 400, ready: 1000, terminate: 1500, run: 3000, backoff: 10_000, probeDelayScale: 1, jitter: 0 };
+/**
+ * The playground's pacing: real durations compressed (an image pull of seconds to minutes takes
+ * 400 ms, initialDelaySeconds run at a quarter) while keeping their order: scheduling < container
+ * start < first readiness probe < image pull.
+ */
+export const DEFAULT_TIMINGS: KubeletTimings = { schedule: 50, pull: 400, start: 100, ready: 250, terminate: 1500, run: 3000, backoff: 10_000, probeDelayScale: 0.25, jitter: 0 };
 export const ZERO_TIMINGS: KubeletTimings = { schedule: 0, pull: 0, start: 0, ready: 0, terminate: 0, run: 0, backoff: 0, probeDelayScale: 0, jitter: 0 };
 
 export const nowISO = (d: Date = new Date()) => d.toISOString().replace(/\.\d+Z$/, 'Z');

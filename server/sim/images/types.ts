@@ -72,6 +72,11 @@ export interface ContainerNetwork {
   request(target: RequestTarget, req: HttpRequest, opts?: RequestOptions): Promise<HttpResponse>;
   /** Cluster DNS as seen from this pod (search path applied): an IPv4 address, or null. */
   resolve(host: string): string | null;
+  /**
+   * Tells the pod network that a container's `listening()` ports changed (Envoy opened or closed a
+   * listener), so what follows them (NodePorts) looks again. Absent where nothing follows them.
+   */
+  portsChanged?(): void;
 }
 
 export interface ContainerContext {
@@ -125,6 +130,12 @@ export interface ContainerBehaviour {
   ports: number[];
   /** When the container's args decide its ports (http-echo -listen=:8080): overrides `ports`. */
   portsFor?(ctx: ContainerContext): number[];
+  /**
+   * The ports it listens on right now, when they change while it runs (a gateway's Envoy listens
+   * on the ports its pushed listeners name): read at every connection, overriding `ports` and
+   * `portsFor`. After a change the container calls `ctx.net.portsChanged()`.
+   */
+  listening?(ctx: ContainerContext): number[];
   /** Writes the startup log lines. Called once when the container starts. */
   start?(ctx: ContainerContext): void;
   /** Answers one request received on one of `ports`. Absent: the container serves nothing. */
@@ -153,7 +164,23 @@ export interface ContainerBehaviour {
   env?: Record<string, string>;
   /** Files the image ships, by absolute path (e.g. /etc/os-release, a web root's index.html). */
   files?: Record<string, string>;
+  /** Programs of the image's own, by name, on its $PATH (also in a distroless image). */
+  programs?: Record<string, ImageProgram>;
 }
+
+/**
+ * A program of the image's own that exec and the image's shell run like its other tools
+ * (e.g. `pilot-agent` in istio/proxyv2): its arguments, where it writes, its container.
+ */
+export interface ImageProgramIO {
+  argv: string[];
+  stdout: { write(chunk: string | Buffer): void };
+  stderr: { write(chunk: string | Buffer): void };
+  ctx: ContainerContext;
+  signal: AbortSignal;
+}
+
+export type ImageProgram = (io: ImageProgramIO) => Promise<number>;
 
 /** One known image family: which images it covers and the behaviour it gives them. */
 export interface ImageBehaviourEntry {

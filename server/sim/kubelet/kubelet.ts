@@ -307,7 +307,9 @@ export class Kubelet {
         },
         ready: c.ready,
         ...(probe ? { readinessProbe: { initialDelaySeconds: probe.initialDelaySeconds ?? 0 } } : {}),
-        readinessExtraMs: (probe?.initialDelaySeconds ?? 0) * 1000 * this.timings.probeDelayScale + (c.handle?.readyAfterMs ?? 0),
+        // The first probe runs initialDelaySeconds after the start (at once without it) and passes once the
+        // app has warmed up: readiness comes at the later of the two, not their sum; `ready` is the prober's first tick.
+        readinessExtraMs: Math.max(0, Math.max((probe?.initialDelaySeconds ?? 0) * 1000 * this.timings.probeDelayScale, c.handle?.readyAfterMs ?? 0) - this.timings.ready),
         restartCount: restarts,
         backoffMs: restarts === 0 ? 0 : Math.min(this.timings.backoff * 2 ** (restarts - 1), this.timings.backoff * 30),
         shownBackoff: goDuration(Math.min(10_000 * 2 ** (restarts - 1), 300_000)),

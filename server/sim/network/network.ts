@@ -50,6 +50,7 @@ export class ClusterNetwork {
   private readonly byIP = new Map<string, PodEntry>();
   /** Node InternalIP → node name, for requests a pod sends to a NodePort. */
   readonly nodeIPs = new Map<string, string>();
+  private readonly portWatchers = new Set<() => void>();
 
   constructor(
     cluster: ClusterApi,
@@ -104,8 +105,14 @@ export class ClusterNetwork {
 
   /** The container of this pod listening on `port` with something that serves, if any. */
   listener(entry: PodEntry, port: number): ListeningContainer | undefined {
-    for (const c of entry.containers.values()) if (c.behaviour.serve && c.ports.includes(port)) return c;
+    for (const c of entry.containers.values()) if (c.behaviour.serve && listensOn(c, port)) return c;
     return undefined;
+  }
+
+  /** Calls `fn` whenever a container's live ports (`behaviour.listening`) change; returns the unsubscribe. */
+  onPortsChanged(fn: () => void): () => void {
+    this.portWatchers.add(fn);
+    return () => void this.portWatchers.delete(fn);
   }
 
   // ---- what a container sees ------------------------------------------------------------------
@@ -115,6 +122,9 @@ export class ClusterNetwork {
     return {
       resolve: (host) => (host === 'localhost' ? '127.0.0.1' : this.services.resolve(host, pod.namespace)),
       request: (target, req, opts) => this.send(pod, target, req, opts),
+      portsChanged: () => {
+        for (const fn of this.portWatchers) fn();
+      },
     };
   }
 
@@ -233,6 +243,11 @@ export class ClusterNetwork {
       return listener.behaviour.serve!(c.req, listener.ctx, { localPort: c.port, remoteAddress: c.source.ip });
     });
   }
+}
+
+/** A container's ports: live when its behaviour says so (an Envoy's listeners), else fixed at start. */
+function listensOn(c: ListeningContainer, port: number): boolean {
+  return c.behaviour.listening ? c.behaviour.listening(c.ctx).includes(port) : c.ports.includes(port);
 }
 
 function unroutable(target: RequestTarget, timeoutMs: number | undefined): Promise<HttpResponse> {

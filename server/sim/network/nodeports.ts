@@ -34,6 +34,7 @@ export class NodePortListeners {
   private readonly buckets: Set<string>;
   private readonly nodesBucket: string;
   private readonly unsubscribe: () => void;
+  private readonly unwatchPorts: () => void;
   private scheduled = false;
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -50,6 +51,8 @@ export class NodePortListeners {
     this.unsubscribe = cluster.store.onAnyChange((e) => {
       if (this.buckets.has(e.bucket)) this.schedule();
     });
+    // A gateway's Envoy opens its ports when istiod pushes a listener, without any object changing.
+    this.unwatchPorts = network.onPortsChanged(() => this.schedule());
     this.schedule();
   }
 
@@ -157,6 +160,7 @@ export class NodePortListeners {
     if (this.stopped) return;
     this.stopped = true;
     this.unsubscribe();
+    this.unwatchPorts();
     await this.running;
     const all = [...this.listeners.values()];
     this.listeners.clear();

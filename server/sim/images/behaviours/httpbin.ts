@@ -73,12 +73,6 @@ export function httpbinBehaviour(goStyle: boolean): ContainerBehaviour {
   };
 }
 
-export const goHttpbin: ImageBehaviourEntry = {
-  name: 'go-httpbin',
-  matches: (img) => img.repository === 'mccutchen/go-httpbin',
-  create: () => httpbinBehaviour(true),
-};
-
 export const pythonHttpbin: ImageBehaviourEntry = {
   name: 'httpbin',
   matches: (img) => img.repository === 'kong/httpbin' || img.repository === 'kennethreitz/httpbin' || img.repository === 'citizenstig/httpbin',

@@ -4,9 +4,11 @@ import { bookinfoDetails } from './bookinfo-details.js';
 import { bookinfoProductpage } from './bookinfo-productpage.js';
 import { bookinfoRatings } from './bookinfo-ratings.js';
 import { bookinfoReviews } from './bookinfo-reviews.js';
+import { fortioImage } from './fortio.js';
 import { httpEcho } from './http-echo.js';
 import { httpd } from './httpd.js';
-import { goHttpbin, pythonHttpbin } from './httpbin.js';
+import { goHttpbin } from './go-httpbin.js';
+import { pythonHttpbin } from './httpbin.js';
 import { alpine, busybox, curlImage, debian, ubuntu } from './idle.js';
 import { nginx } from './nginx.js';
 
@@ -18,6 +20,7 @@ export const builtinImageBehaviours: readonly ImageBehaviourEntry[] = [
   nginx,
   httpd,
   httpEcho,
+  fortioImage,
   goHttpbin,
   pythonHttpbin,
   curlImage,

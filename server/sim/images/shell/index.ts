@@ -94,6 +94,7 @@ export function containerPrograms(behaviour: ContainerBehaviour, tty: TtyDiscipl
   const shells: Record<string, Program> =
     userland === 'busybox' ? { sh: shell('busybox'), ash: shell('busybox') } : { sh: shell('dash'), dash: shell('dash'), bash: shell('bash') };
   programs = programsFor(userland, behaviour.missingPrograms, shells, behaviour.unsupportedPrograms);
+  for (const [name, program] of Object.entries(behaviour.programs ?? {})) programs.set(name, program);
   return programs;
 }
 

@@ -131,7 +131,7 @@ export class MemoryNetwork {
       port = sp.targetPort;
     }
     const pod = this.pods.get(ip);
-    const ports = pod ? (pod.behaviour.portsFor?.(pod.ctx) ?? pod.behaviour.ports) : [];
+    const ports = pod ? (pod.behaviour.listening?.(pod.ctx) ?? pod.behaviour.portsFor?.(pod.ctx) ?? pod.behaviour.ports) : [];
     if (!pod || pod.fault === 'down' || !ports.includes(port) || !pod.behaviour.serve) throw new NetworkError('ECONNREFUSED', host, target.port);
     if (pod.fault === 'reset') throw new NetworkError('ECONNRESET', host, target.port);
     if (this.opts.record !== false) this.delivered.push({ from: from.podName, to: pod.ctx.podName, req });

@@ -1,14 +1,34 @@
 /**
  * A gateway's listeners (istio-ingressgateway, istio-egressgateway, Gateway API gateways): the
- * `router` proxy serves requests arriving on its pod's ports by its gateway listeners and routes.
- * SKELETON (lead): 404 until the gateway work lands.
+ * `router` proxy listens only on the ports its LDS listeners name (no Gateway bound to a port:
+ * nothing listens there, and a connection through the NodePort is refused as on a real node),
+ * and serves requests arriving on them by the listener's HTTP connection manager.
  */
 import { respond } from '../../../images/http.js';
-import type { ConnectionInfo, HttpRequest, HttpResponse } from '../../../images/types.js';
+import { NetworkError, type ConnectionInfo, type HttpRequest, type HttpResponse } from '../../../images/types.js';
+import type { Listener } from '../xds/types.js';
 import type { EnvoyProxy } from './proxy.js';
 
+/** The pilot-agent's and Envoy's own ports, open from the start: status 15021, merged stats 15020, Envoy's stats 15090. */
+export const AGENT_PORTS: readonly number[] = [15020, 15021, 15090];
+
+/** The gateway listeners istiod pushed (`0.0.0.0_8080`, …). */
+export function gatewayListeners(proxy: EnvoyProxy): Listener[] {
+  return (proxy.config?.listeners ?? []).filter((l) => l.direction === 'gateway');
+}
+
+/** Every port a router proxy accepts connections on right now. */
+export function routerPorts(proxy: EnvoyProxy): number[] {
+  const ports = new Set<number>(AGENT_PORTS);
+  for (const l of gatewayListeners(proxy)) ports.add(l.port);
+  return [...ports];
+}
+
 export async function gatewayServe(proxy: EnvoyProxy, req: HttpRequest, conn: ConnectionInfo): Promise<HttpResponse> {
-  void req;
-  void conn;
-  return respond(proxy.ctx, 404, '', {});
+  const listener = gatewayListeners(proxy).find((l) => l.port === conn.localPort);
+  // The listener went away between accept and this request (a push removed it): Envoy closes the connection.
+  if (!listener) throw new NetworkError('ECONNRESET', proxy.identity.podIP, conn.localPort);
+  const chain = listener.filterChains.find((c) => c.http);
+  if (!chain?.http) throw new NetworkError('ECONNRESET', proxy.identity.podIP, conn.localPort);
+  return respond(proxy.ctx, 404, '', { server: chain.http.serverName ?? 'envoy' });
 }

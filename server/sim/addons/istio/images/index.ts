@@ -5,12 +5,16 @@
  * 15020, Envoy's stats on 15090. The traffic a proxy carries is the data plane's (later) work.
  */
 import { pathOnly, request, respond } from '../../../images/http.js';
-import type { ContainerBehaviour, ContainerContext, HttpResponse, ImageBehaviourEntry } from '../../../images/types.js';
+import { NetworkError, type ContainerBehaviour, type ContainerContext, type HttpResponse, type ImageBehaviourEntry } from '../../../images/types.js';
+import type { ImageRef } from '../../../images/image.js';
+import { UBUNTU_OS_RELEASE } from '../../../images/behaviours/os.js';
+import { pilotAgent } from './pilot-agent.js';
 import { handleWebhook, type MeshReader } from '../inject/webhook.js';
 import { synczJson, type ConfigDistribution } from '../xds/distribution.js';
 import { adminServe } from '../envoy/admin.js';
-import { gatewayServe } from '../envoy/gateway.js';
+import { AGENT_PORTS, gatewayServe, routerPorts } from '../envoy/gateway.js';
 import { EnvoyProxy, type ProxyRegistry } from '../envoy/proxy.js';
+import { prometheusText } from '../envoy/upstream-stats.js';
 import { ISTIO_VERSION } from '../version.js';
 
 const isIstio = (repository: string, name: string) => repository === `istio/${name}` || repository.endsWith(`/istio/${name}`) || repository === `release/${name}` || repository === `testing/${name}`;
@@ -91,12 +95,30 @@ function iptablesLog(ctx: ContainerContext): void {
   ctx.log(`${t}\tinfo\tIptables rules applied`);
 }
 
-function proxyBehaviour(xds: ConfigDistribution, registry: ProxyRegistry): ContainerBehaviour {
+/**
+ * istio/proxyv2 is built on istio/base (Ubuntu with curl, iptables, iproute2, tcpdump, … and
+ * bash) unless its tag says `-distroless`; pilot-agent and envoy are in /usr/local/bin of both.
+ */
+function proxyImage(image: ImageRef): Pick<ContainerBehaviour, 'userland' | 'missingPrograms' | 'unsupportedPrograms' | 'files' | 'programs'> {
+  const distroless = /-distroless$/.test(image.tag ?? '');
+  return {
+    userland: distroless ? 'distroless' : 'debian',
+    missingPrograms: ['wget', 'nslookup'],
+    unsupportedPrograms: ['envoy', ...(distroless ? [] : ['iptables', 'ip6tables', 'iptables-save', 'iptables-restore', 'nft', 'ip', 'ping', 'tcpdump', 'netstat', 'lsof', 'nc', 'kdig', 'conntrack', 'sudo', 'hexdump'])],
+    ...(distroless ? {} : { files: { '/etc/os-release': UBUNTU_OS_RELEASE } }),
+    programs: { 'pilot-agent': pilotAgent },
+  };
+}
+
+function proxyBehaviour(xds: ConfigDistribution, registry: ProxyRegistry, image: ImageRef): ContainerBehaviour {
   let proxy: EnvoyProxy | undefined;
   return {
-    ports: [15020, 15021, 15090],
-    portsFor: (ctx) => (ctx.args?.[0] === 'istio-iptables' ? [] : [15020, 15021, 15090]),
-    userland: 'distroless',
+    // 15000 is Envoy's admin, bound to 127.0.0.1 (serve refuses anyone else).
+    ports: [15000, 15020, 15021, 15090],
+    portsFor: (ctx) => (ctx.args?.[0] === 'istio-iptables' ? [] : [15000, 15020, 15021, 15090]),
+    // A gateway's Envoy also listens on the ports its pushed listeners name (envoy/gateway.ts).
+    listening: (ctx) => (ctx.args?.[0] === 'istio-iptables' ? [] : proxy?.identity.type === 'router' ? [15000, ...routerPorts(proxy)] : [15000, ...AGENT_PORTS]),
+    ...proxyImage(image),
     user: 'istio-proxy',
     readyAfterMs: 0,
     start(ctx) {
@@ -116,22 +138,28 @@ function proxyBehaviour(xds: ConfigDistribution, registry: ProxyRegistry): Conta
       const identity = { id, podName: ctx.podName, namespace: ctx.namespace, podIP: ctx.podIP, type, labels: ctx.labels, serviceAccount: ctx.env.SERVICE_ACCOUNT || 'default' } as const;
       const envoy = (proxy = new EnvoyProxy(identity, ctx));
       const unregister = registry.add(envoy);
-      const unsubscribe = xds.subscribe({ ...identity, istioVersion: tagOf(ctx.image), clusterId: ctx.env.ISTIO_META_CLUSTER_ID || 'Kubernetes' }, (_snapshot, config) => envoy.apply(config));
+      const unsubscribe = xds.subscribe({ ...identity, istioVersion: tagOf(ctx.image), clusterId: ctx.env.ISTIO_META_CLUSTER_ID || 'Kubernetes' }, (_snapshot, config) => {
+        envoy.apply(config);
+        if (type === 'router') ctx.net.portsChanged?.();
+      });
       return new Promise((resolve) => signal.addEventListener('abort', () => (unsubscribe(), unregister(), resolve(0)), { once: true }));
     },
     async serve(req, ctx, conn) {
       const path = pathOnly(req.path);
+      // A gateway's own listeners first: a Gateway may bind any port, 15021 aside.
+      if (proxy && proxy.identity.type === 'router' && !AGENT_PORTS.includes(conn.localPort) && conn.localPort !== 15000) return gatewayServe(proxy, req, conn);
       if (req.method === 'GET' && conn.localPort === 15021 && path === '/healthz/ready') return respond(ctx, 200, '', {});
-      if (req.method === 'GET' && (conn.localPort === 15090 || conn.localPort === 15020) && path === '/stats/prometheus') return respond(ctx, 200, STATS, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+      if (req.method === 'GET' && (conn.localPort === 15090 || conn.localPort === 15020) && path === '/stats/prometheus') return respond(ctx, 200, proxy ? prometheusText(proxy, conn.localPort) : STATS, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
       if (conn.localPort === 15020 && path === '/healthz/ready') return respond(ctx, 200, '', {});
       if (conn.localPort === 15020 && path.startsWith('/app-health/')) {
         const prober = probersOf(ctx)[path];
         if (!prober) return respond(ctx, 404, '', {});
         return appHealth(ctx, prober);
       }
-      if (proxy && conn.localPort === 15000) return adminServe(proxy, req);
-      // A gateway's own listeners (8080, 8443, …): Envoy serves them by its gateway config.
-      if (proxy && proxy.identity.type === 'router' && ![15020, 15021, 15090].includes(conn.localPort)) return gatewayServe(proxy, req, conn);
+      if (conn.localPort === 15000) {
+        if (conn.remoteAddress !== '127.0.0.1' || !proxy) throw new NetworkError('ECONNREFUSED', ctx.podIP, 15000);
+        return adminServe(proxy, req);
+      }
       return respond(ctx, 404, '', {});
     },
   };
@@ -153,6 +181,6 @@ export function istioProxyImage(xds: ConfigDistribution, registry: ProxyRegistry
   return {
     name: 'istio/proxyv2',
     matches: (img) => isIstio(img.repository, 'proxyv2'),
-    create: () => proxyBehaviour(xds, registry),
+    create: (image) => proxyBehaviour(xds, registry, image),
   };
 }

@@ -110,6 +110,18 @@ export class KubeClient {
     this.agent.destroy();
   }
 
+  /** The current context's namespace, or `default` (what cobra's -n falls back to). */
+  get defaultNamespace(): string {
+    return this.kc.getContextObject(this.contextName)?.namespace || 'default';
+  }
+
+  /** TLS and credentials for a connection of our own to the API server (a WebSocket upgrade). */
+  async connectionOptions(): Promise<https.RequestOptions> {
+    const opts: https.RequestOptions = { headers: { 'User-Agent': 'istioctl/1.30.3' } };
+    await this.kc.applyToHTTPSOptions(opts);
+    return opts;
+  }
+
   async request(method: string, urlPath: string, body?: unknown, contentType = 'application/json'): Promise<{ status: number; headers: http.IncomingHttpHeaders; text: string }> {
     const url = new URL(urlPath, this.server);
     const opts: https.RequestOptions = { method, headers: { Accept: 'application/json', 'User-Agent': 'istioctl/1.30.3' } };

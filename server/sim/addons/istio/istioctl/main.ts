@@ -10,6 +10,8 @@ import { proxyStatus, version } from './status.js';
 import { analyze } from './analyze.js';
 import { kubeInject } from './kube-inject.js';
 import { connect } from './cluster.js';
+import { proxyConfig } from './proxy-config.js';
+import { describe } from './describe.js';
 import { PROFILE_NAMES, PROFILE_FILES } from '../manifests/profiles.js';
 import { ISTIO_VERSION } from '../version.js';
 
@@ -24,7 +26,7 @@ const GLOBAL: FlagSpec[] = [
 
 /** Commands real istioctl 1.30 has that this one does not run (yet). */
 const UNSUPPORTED = new Set([
-  'admin', 'bug-report', 'completion', 'create-remote-secret', 'dashboard', 'experimental', 'proxy-config', 'pc', 'remote-clusters', 'tag', 'upgrade',
+  'admin', 'bug-report', 'completion', 'create-remote-secret', 'dashboard', 'remote-clusters', 'tag', 'upgrade',
   'validate', 'waypoint', 'ztunnel-config', 'zc', 'check-inject', 'd',
 ]);
 
@@ -40,6 +42,7 @@ Available Commands:
   kube-inject            Inject Istio sidecar into Kubernetes pod resources
   manifest               Commands related to Istio manifests
   profile                Commands related to Istio configuration profiles
+  proxy-config           Retrieve information about proxy configuration from Envoy [kube only]
   proxy-status           Retrieves the synchronization status of each Envoy in the mesh
   uninstall              Uninstall Istio from a cluster
   version                Prints out build version information
@@ -53,7 +56,7 @@ Flags:
   -n, --namespace string        Kubernetes namespace
 
 This istioctl drives the playground's embedded cluster; other istioctl 1.30 commands
-(proxy-config, dashboard, tag, waypoint, ...) are not supported here yet.
+(dashboard, tag, waypoint, ...) are not supported here yet.
 
 Use "istioctl [command] --help" for more information about a command.
 `;
@@ -181,6 +184,9 @@ async function dispatch(argv: string[], io: CommandIO): Promise<number> {
       if (p.positional.length) throw new CommandError('proxy-status for one proxy is not supported by the embedded cluster yet');
       return proxyStatus(io, { ...client(p), istioNamespace: flagString(p, 'istioNamespace') ?? 'istio-system', namespace: flagString(p, 'namespace') });
     }
+    case 'proxy-config':
+    case 'pc':
+      return proxyConfig(rest, io, GLOBAL);
     case 'kube-inject': {
       const p = parse([
         { name: 'filename', short: 'f', kind: 'string' },
@@ -245,8 +251,9 @@ async function dispatch(argv: string[], io: CommandIO): Promise<number> {
         io.out('✔ No issues found when checking the cluster. Istio is safe to install or upgrade!\n  To get started, check out https://istio.io/latest/docs/setup/getting-started/\n');
         return EXIT.ok;
       }
+      if (sub === 'describe' || sub === 'des') return describe(rest.filter((a, i) => i !== rest.indexOf(sub)), io, GLOBAL);
       if (!sub) {
-        io.out('Experimental commands that may be modified or deprecated\n\nUsage:\n  istioctl experimental [command]\n\nAliases:\n  experimental, x, exp\n\nAvailable Commands:\n  precheck    check whether Istio can safely be installed or upgraded\n');
+        io.out('Experimental commands that may be modified or deprecated\n\nUsage:\n  istioctl experimental [command]\n\nAliases:\n  experimental, x, exp\n\nAvailable Commands:\n  describe    Describe resource and related Istio configuration\n  precheck    check whether Istio can safely be installed or upgraded\n');
         return EXIT.ok;
       }
       throw new CommandError(`istioctl x ${sub} is not supported by the embedded cluster`);

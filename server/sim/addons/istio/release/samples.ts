@@ -172,6 +172,17 @@ function gatewayApi(): string {
   ]);
 }
 
+/** samples/bookinfo/gateway-api/route-*.yaml: mesh (GAMMA) routes, an HTTPRoute per Service with the Service as parent. */
+function meshRoute(service: string, backends: [string, number?][]): Obj {
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1', kind: 'HTTPRoute', metadata: { name: service },
+    spec: {
+      parentRefs: [{ group: '', kind: 'Service', name: service, port: 9080 }],
+      rules: [{ backendRefs: backends.map(([name, weight]) => ({ name, port: 9080, ...(weight !== undefined ? { weight } : {}) })) }],
+    },
+  };
+}
+
 function allV1(): string {
   const vs = (host: string): Obj => ({ apiVersion: NET, kind: 'VirtualService', metadata: { name: host }, spec: { hosts: [host], http: [{ route: [{ destination: { host, subset: 'v1' } }] }] } });
   return `${docs(['productpage', 'reviews', 'ratings', 'details'].map(vs))}---\n`;
@@ -264,6 +275,11 @@ export function sampleFiles(): Record<string, string> {
     'samples/bookinfo/platform/kube/bookinfo.yaml': bookinfo(),
     'samples/bookinfo/platform/kube/bookinfo-versions.yaml': bookinfoVersions(),
     'samples/bookinfo/gateway-api/bookinfo-gateway.yaml': gatewayApi(),
+    'samples/bookinfo/gateway-api/route-all-v1.yaml': `${docs(['reviews', 'productpage', 'ratings', 'details'].map((s) => meshRoute(s, [[`${s}-v1`]])))}---\n`,
+    'samples/bookinfo/gateway-api/route-reviews-50-v3.yaml': docs([meshRoute('reviews', [['reviews-v1', 50], ['reviews-v3', 50]])]),
+    'samples/bookinfo/gateway-api/route-reviews-90-10.yaml': docs([meshRoute('reviews', [['reviews-v1', 90], ['reviews-v2', 10]])]),
+    'samples/bookinfo/gateway-api/route-reviews-v1.yaml': docs([meshRoute('reviews', [['reviews-v1']])]),
+    'samples/bookinfo/gateway-api/route-reviews-v3.yaml': docs([meshRoute('reviews', [['reviews-v3']])]),
     'samples/bookinfo/demo-profile-no-gateways.yaml': `apiVersion: install.istio.io/v1alpha1
 kind: IstioOperator
 spec:

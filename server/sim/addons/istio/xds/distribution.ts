@@ -7,6 +7,7 @@
  */
 
 import type { ProxyConfig, ProxyIdentity } from './types.js';
+import type { MeshView } from './compile/mesh.js';
 
 type Obj = Record<string, any>;
 
@@ -39,6 +40,8 @@ export interface ProxySnapshot {
   sidecars: Obj[];
   peerAuthentications: Obj[];
   authorizationPolicies: Obj[];
+  /** istiod's service registry and mesh config at this push (absent: an istiod that reads no cluster, as in unit tests). */
+  mesh?: MeshView;
 }
 
 export const XDS_TYPES = ['CDS', 'LDS', 'EDS', 'RDS'] as const;
@@ -57,6 +60,8 @@ export interface SyncState {
 
 export interface ConfigSource {
   list(bucket: ConfigBucket): Obj[];
+  /** istiod's registry (Services, endpoints, pods, ServiceEntries) and mesh config; read once per push. */
+  mesh?(): MeshView;
 }
 
 /** istiod's config generation for one proxy (xds/compile/): the snapshot turned into listeners, routes, clusters, endpoints. */
@@ -86,6 +91,7 @@ export class ConfigDistribution {
   private connections = 0;
   private generation = 0;
   private pending = false;
+  private meshAt?: { generation: number; view: MeshView | undefined };
 
   constructor(
     private readonly source: ConfigSource,
@@ -153,7 +159,15 @@ export class ConfigDistribution {
     });
   }
 
+  /** The registry as of this generation: every change that moves it calls configChanged, so one read serves every proxy of a push. */
+  private meshView(): MeshView | undefined {
+    if (!this.source.mesh) return undefined;
+    if (this.meshAt?.generation !== this.generation) this.meshAt = { generation: this.generation, view: this.source.mesh() };
+    return this.meshAt.view;
+  }
+
   snapshotFor(proxy: ProxyNode): ProxySnapshot {
+    const mesh = this.meshView();
     const pick = (b: ConfigBucket) => this.source.list(b).filter((o) => visible(o, proxy.namespace, this.rootNamespace));
     return {
       version: `${this.now().toISOString()}/${this.generation}`,
@@ -164,6 +178,7 @@ export class ConfigDistribution {
       sidecars: pick('networking.istio.io/sidecars'),
       peerAuthentications: pick('security.istio.io/peerauthentications'),
       authorizationPolicies: pick('security.istio.io/authorizationpolicies'),
+      ...(mesh ? { mesh } : {}),
     };
   }
 

@@ -51,6 +51,8 @@ export interface Listener {
 }
 
 export interface FilterChain {
+  /** Istio's chain name: `0.0.0.0_8080` (a Service's target port), `virtualInbound-catchall-http` / `virtualInbound` (passthrough), `virtualInbound-blackhole`. */
+  name?: string;
   /** Envoy's filter chain match; absent fields match anything. */
   match: {
     destinationPort?: number;
@@ -61,7 +63,7 @@ export interface FilterChain {
   };
   /** What the chain does: HTTP routing (by a named RDS config or an inline one), or plain TCP to a cluster. */
   http?: HttpConnectionManager;
-  tcp?: { cluster: string; statPrefix?: string };
+  tcp?: { cluster: string; statPrefix?: string; /** Network RBAC filters (AuthorizationPolicies on a TCP chain; a denial closes the connection). */ rbac?: RbacFilter[] };
   /** For inbound chains: the peer must present a mesh certificate (mTLS STRICT, or the tls chain of PERMISSIVE). */
   requireClientCertificate?: boolean;
 }
@@ -89,7 +91,9 @@ export interface RbacFilter {
 
 /** One AuthorizationPolicy rule: every field that is set must match (from × to × when). */
 export interface RbacRule {
-  from?: { principals?: string[]; notPrincipals?: string[]; namespaces?: string[]; notNamespaces?: string[]; ipBlocks?: string[]; notIpBlocks?: string[]; requestPrincipals?: string[]; notRequestPrincipals?: string[] }[];
+  /** A policy without rules: Istio's explicit never-matching policy (an ALLOW with it denies everything). */
+  never?: boolean;
+  from?: { principals?: string[]; notPrincipals?: string[]; namespaces?: string[]; notNamespaces?: string[]; ipBlocks?: string[]; notIpBlocks?: string[]; requestPrincipals?: string[]; notRequestPrincipals?: string[]; remoteIpBlocks?: string[]; notRemoteIpBlocks?: string[]; serviceAccounts?: string[]; notServiceAccounts?: string[] }[];
   to?: { methods?: string[]; notMethods?: string[]; paths?: string[]; notPaths?: string[]; ports?: string[]; notPorts?: string[]; hosts?: string[]; notHosts?: string[] }[];
   when?: { key: string; values?: string[]; notValues?: string[] }[];
 }
@@ -99,6 +103,12 @@ export interface RbacRule {
 export interface RouteConfiguration {
   name: string;
   virtualHosts: VirtualHost[];
+  /**
+   * Match virtual host domains against the Host header without its `:port` (Envoy's
+   * ignore_port_in_host_matching). Istio sets it on sidecar and gateway route configurations, whose
+   * domains therefore carry no `:port` variants (`reviews:9080` is served by the domain `reviews`).
+   */
+  ignorePortInHostMatching?: boolean;
 }
 
 export interface VirtualHost {

@@ -1,9 +1,54 @@
 /**
  * istiod's config generation (pilot's `networking/core`): one proxy's ProxyConfig from the
- * snapshot of Istio config it may see and the cluster's Services and endpoints.
- * SKELETON (lead): outbound (sidecars) and gateway generation come with the compile work;
- * inbound (mTLS, authorization) is inbound.ts.
+ * snapshot of Istio config it may see and the mesh view (Services, endpoints, pods,
+ * ServiceEntries, mesh config) that came with it. Pure: the same inputs give the same config.
+ * Sidecars: outbound listeners/routes (sidecar.ts), inbound (inbound.ts), clusters (clusters.ts);
+ * routers: the Gateways' listeners and routes (gateway.ts) and the same outbound clusters.
  */
 import type { Compiler } from '../distribution.js';
+import type { ProxyConfig } from '../types.js';
+import { buildOutboundClusters, staticClusters } from './clusters.js';
+import { gatewayConfig } from './gateway.js';
+import { compileInbound, type InboundPort } from './inbound.js';
+import { EMPTY_MESH, portProtocol, resolveTargetPort, type MeshView } from './mesh.js';
+import { sidecarOutbound, visibleServices } from './sidecar.js';
 
-export const compileProxyConfig: Compiler = (snapshot, proxy) => ({ version: snapshot.version, proxy, listeners: [], routes: [], clusters: [], endpoints: [] });
+/** The pod's ports that Services select it on, with their protocol (for the inbound side). */
+export function inboundPorts(mesh: MeshView, pod: { namespace: string; podName: string; labels: Readonly<Record<string, string>> }): InboundPort[] {
+  const info = mesh.pods.find((p) => p.namespace === pod.namespace && p.name === pod.podName);
+  const out: InboundPort[] = [];
+  for (const svc of mesh.services) {
+    if (svc.registry !== 'Kubernetes' || svc.namespace !== pod.namespace || !svc.selector) continue;
+    if (!Object.entries(svc.selector).every(([k, v]) => pod.labels[k] === v)) continue;
+    for (const p of svc.ports) {
+      if (p.protocol === 'UDP') continue;
+      const port = resolveTargetPort(p.targetPort, info);
+      if (port === undefined || out.some((o) => o.port === port)) continue;
+      const protocol = portProtocol(p.name, undefined) === 'UnsupportedProtocol' ? undefined : (p.name.split('-')[0] ?? '').toLowerCase();
+      out.push({ port, ...(protocol ? { protocol } : {}) });
+    }
+  }
+  return out.sort((a, b) => a.port - b.port);
+}
+
+export const compileProxyConfig: Compiler = (snapshot, proxy) => {
+  const mesh = snapshot.mesh ?? EMPTY_MESH;
+  const services = visibleServices(mesh.services, proxy.namespace);
+  const { clusters, endpoints } = buildOutboundClusters(services, { destinationRules: snapshot.destinationRules, proxyNamespace: proxy.namespace, proxyLabels: proxy.labels, mesh: mesh.meshConfig });
+  const config: ProxyConfig = { version: snapshot.version, proxy, listeners: [], routes: [], clusters: [], endpoints };
+  if (proxy.type === 'router') {
+    const gw = gatewayConfig({ proxy, gateways: snapshot.gateways, virtualServices: snapshot.virtualServices, mesh });
+    config.listeners = gw.listeners;
+    config.routes = gw.routes;
+    config.clusters = [...clusters, ...staticClusters(mesh.meshConfig, false)];
+  } else {
+    const out = sidecarOutbound({ proxyNamespace: proxy.namespace, proxyLabels: proxy.labels, services, virtualServices: snapshot.virtualServices, mesh: mesh.meshConfig, domainSuffix: 'cluster.local' });
+    const inbound = compileInbound(snapshot, { namespace: proxy.namespace, labels: proxy.labels }, inboundPorts(mesh, proxy));
+    config.listeners = [...out.listeners, ...inbound.listeners];
+    config.routes = out.routes;
+    config.clusters = [...inbound.clusters, ...clusters, ...staticClusters(mesh.meshConfig, true)];
+  }
+  const m = mesh.meshConfig;
+  if (m.accessLogFile) config.accessLog = { path: m.accessLogFile, encoding: m.accessLogEncoding, ...(m.accessLogFormat ? { format: m.accessLogFormat } : {}) };
+  return config;
+};

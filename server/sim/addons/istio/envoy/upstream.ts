@@ -1,0 +1,621 @@
+/**
+ * Envoy's cluster manager for one proxy: for each attempt the router hands it (upstream-types.ts)
+ * it finds the cluster in the proxy's current CDS/EDS config, picks a host (load balancer, health,
+ * outlier ejections, panic threshold), takes a connection from that host's HTTP/1.1 pool under
+ * the cluster's circuit breakers, and sends the request with the connection's TLS (auto mTLS or
+ * the DestinationRule's mode). Failures before an answer become Envoy's local replies.
+ *
+ * Concurrency is real: the pools count connections, pending and active requests across all the
+ * attempts in flight, so connectionPool limits overflow exactly when Envoy's would.
+ */
+import type { HttpRequest, HttpResponse, RequestOptions, RequestTarget, Transport } from '../../../images/types.js';
+import { NetworkError } from '../../../images/types.js';
+import { spiffeId, type Cluster, type LbEndpoint } from '../xds/types.js';
+import type { EnvoyProxy } from './proxy.js';
+import { LoadBalancer } from './upstream-lb.js';
+import { OutlierDetector } from './upstream-outlier.js';
+import * as replies from './upstream-replies.js';
+import type { UpstreamAttempt, UpstreamResult } from './upstream-types.js';
+
+/** How the cluster manager puts a request on the wire: the sidecar's interceptor `next`, or a gateway's `ctx.net.request`. */
+export type UpstreamSend = (target: RequestTarget, req: HttpRequest, opts: RequestOptions) => Promise<HttpResponse>;
+
+/** Envoy's panic threshold when Istio leaves it alone (no outlierDetection in the DestinationRule). */
+const ENVOY_DEFAULT_PANIC_PERCENT = 50;
+/** Linux's default ip_local_port_range, where upstream connections' source ports come from. */
+const EPHEMERAL_LOW = 32768;
+const EPHEMERAL_HIGH = 60999;
+/**
+ * A new connection is usable only after its handshake: a couple of turns of the event loop's
+ * microtask queue, short against a request's round trip, as a local TCP(+TLS) connect is short
+ * against an HTTP exchange. Requests queue (pending) meanwhile.
+ */
+const CONNECT_TURNS = 2;
+
+interface Conn {
+  id: number;
+  state: 'connecting' | 'ready' | 'closed';
+  busy: boolean;
+  /** Requests this connection may still carry (maxRequestsPerConnection); Infinity when unlimited. */
+  remaining: number;
+  localPort: number;
+  /** Whether a request has completed on it (a refused first request is a connect failure). */
+  used: boolean;
+}
+
+type StreamFailure = 'overflow-pending' | 'overflow-requests' | 'connect-failure';
+
+interface Waiter {
+  settle(r: Conn | StreamFailure): void;
+}
+
+/** One host's HTTP/1.1 connection pool. */
+class HostPool {
+  readonly conns: Conn[] = [];
+  readonly waiters: Waiter[] = [];
+  activeRequests = 0;
+  /** Per-host counters Envoy prints in /clusters. */
+  cxTotal = 0;
+  cxConnectFail = 0;
+  rqTotal = 0;
+  rqError = 0;
+  rqSuccess = 0;
+  rqTimeout = 0;
+
+  constructor(readonly endpoint: LbEndpoint) {}
+}
+
+/** A cluster as the cluster manager runs it: its resource counts, pools, LB and outlier detector. */
+class ClusterRuntime {
+  connections = 0;
+  pending = 0;
+  requests = 0;
+  retries = 0;
+  readonly pools = new Map<string, HostPool>();
+  readonly lb: LoadBalancer;
+  readonly outlier: OutlierDetector | undefined;
+
+  constructor(
+    readonly cluster: Cluster,
+    readonly fingerprint: string,
+    random: () => number,
+    nowMs: () => number,
+    inc: (stat: string) => void,
+  ) {
+    this.lb = new LoadBalancer(cluster.lbPolicy, random);
+    this.outlier = cluster.outlierDetection ? new OutlierDetector(cluster.outlierDetection, nowMs, (s) => inc(`outlier_detection.${s}`)) : undefined;
+  }
+
+  pool(ep: LbEndpoint): HostPool {
+    const key = hostKey(ep);
+    let p = this.pools.get(key);
+    if (!p) this.pools.set(key, (p = new HostPool(ep)));
+    return p;
+  }
+}
+
+const hostKey = (ep: { address: string; port: number }) => `${ep.address}:${ep.port}`;
+
+/** Envoy's stat prefix for a cluster: Istio delimits its cluster names with `;` (alt_stat_name). */
+export function clusterStatPrefix(name: string): string {
+  return name.includes('|') ? `cluster.${name};.` : `cluster.${name}.`;
+}
+
+/** `outbound_.9080_.v1_.reviews.default.svc.cluster.local` from `outbound|9080|v1|reviews.default.svc.cluster.local`. */
+function sniOf(cluster: Cluster): string {
+  if (cluster.sni) return cluster.sni;
+  const [dir, port, subset, host] = cluster.name.split('|');
+  return `${dir}_.${port}_.${subset || ''}_.${host}`;
+}
+
+const managers = new WeakMap<EnvoyProxy, ClusterManager>();
+
+export class ClusterManager {
+  private readonly runtimes = new Map<string, ClusterRuntime>();
+  private nextConnId = 1;
+
+  constructor(
+    readonly proxy: EnvoyProxy,
+    private readonly send: UpstreamSend = (target, req, opts) => proxy.ctx.net.request(target, req, opts),
+  ) {
+    // The proxy's cluster manager is the latest one made for it; only it reports gauges.
+    managers.set(proxy, this);
+    proxy.stats.addCollector((emit) => managers.get(proxy) === this && this.collect(emit));
+  }
+
+  /**
+   * One attempt of the router: resolves with the upstream's response or Envoy's local reply.
+   * `send` overrides the constructor's for this attempt (the sidecar's interceptor passes its
+   * `next` per call); the pools and detectors are the proxy's, shared by every attempt.
+   */
+  async attempt(a: UpstreamAttempt, send: UpstreamSend = this.send): Promise<UpstreamResult> {
+    const ctx = this.proxy.ctx;
+    const cluster = this.proxy.config?.clusters.find((c) => c.name === a.cluster);
+    if (!cluster) return replies.clusterNotFound(ctx);
+    const rt = this.runtime(cluster);
+    const stat = (s: string, by = 1) => this.proxy.stats.inc(clusterStatPrefix(cluster.name) + s, by);
+
+    const endpoint = this.chooseEndpoint(rt, a);
+    if (!endpoint) {
+      stat('upstream_cx_none_healthy');
+      return replies.noHealthyUpstream(ctx);
+    }
+    const pool = rt.pool(endpoint);
+    const host = hostKey(endpoint);
+    const tls = this.tlsFor(cluster, endpoint);
+
+    const deadline = a.timeoutMs !== undefined && a.timeoutMs > 0 ? a.timeoutMs : undefined;
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      if (deadline === undefined) return;
+      timer = setTimeout(() => ((timedOut = true), resolve('timeout')), deadline);
+      timer.unref?.();
+    });
+    const clear = () => timer && clearTimeout(timer);
+
+    // ---- a connection from the pool (or a place in its queue) ----
+    let waiter: Waiter | undefined;
+    const stream = this.newStream(rt, pool, (w) => (waiter = w));
+    const got = await Promise.race([stream, timeout]);
+    if (got === 'timeout') {
+      // Still queued: give the place up (Envoy cancels the pending stream).
+      if (waiter) this.cancelWaiter(rt, pool, waiter);
+      stream.then((c) => typeof c === 'object' && this.release(rt, pool, c, 'ok'), () => {});
+      stat('upstream_rq_timeout');
+      stat('upstream_rq_cancelled');
+      this.chargeCode(cluster, 504);
+      return { ...replies.requestTimeout(ctx), upstreamHost: host, endpoint };
+    }
+    if (got === 'overflow-pending') {
+      clear();
+      this.chargeCode(cluster, 503);
+      return replies.overflow(ctx);
+    }
+    if (got === 'overflow-requests') {
+      clear();
+      this.chargeCode(cluster, 503);
+      return { ...replies.overflow(ctx), upstreamHost: host, endpoint };
+    }
+    if (got === 'connect-failure') {
+      clear();
+      this.chargeCode(cluster, 503);
+      rt.outlier?.putHttpResponseCode(host, 503);
+      return { ...replies.connectRefused(ctx), upstreamHost: host, endpoint };
+    }
+    const conn = got;
+    const upstreamLocalAddress = `${this.proxy.identity.podIP}:${conn.localPort}`;
+    const where = { upstreamHost: host, upstreamLocalAddress, endpoint };
+
+    // ISTIO_MUTUAL to a server without a sidecar: its plain-text port answers the ClientHello with garbage and closes.
+    if (tls === 'ISTIO_MUTUAL' && endpoint.tlsMode !== 'istio') {
+      clear();
+      this.release(rt, pool, conn, 'remote');
+      this.chargeCode(cluster, 503);
+      pool.rqError++;
+      rt.outlier?.putHttpResponseCode(host, 503);
+      return { ...replies.connectionTermination(ctx), ...where };
+    }
+
+    // ---- the exchange ----
+    const started = ctx.now().getTime();
+    const opts: RequestOptions = { ...(deadline !== undefined ? { timeoutMs: deadline } : {}), transport: this.transport(cluster, tls) };
+    const sending = send({ host: endpoint.address, port: endpoint.port }, a.req, opts).then(
+      (response) => ({ response }),
+      (error: unknown) => ({ error }),
+    );
+    const outcome = await Promise.race([sending, timeout]);
+    clear();
+    if (outcome === 'timeout' || timedOut) {
+      // Envoy resets the stream; on HTTP/1.1 that closes the connection.
+      this.release(rt, pool, conn, 'local');
+      stat('upstream_rq_timeout');
+      pool.rqTimeout++;
+      pool.rqError++;
+      this.chargeCode(cluster, 504);
+      rt.outlier?.putHttpResponseCode(host, 504);
+      return { ...replies.requestTimeout(ctx), ...where };
+    }
+    if ('error' in outcome) {
+      const code = outcome.error instanceof NetworkError ? outcome.error.code : undefined;
+      if ((code === 'ECONNREFUSED' || code === 'ENOTFOUND') && !conn.used) {
+        // The connection never came up: Envoy fails every request queued on this host.
+        this.connectFailed(rt, pool, conn, stat);
+        this.chargeCode(cluster, 503);
+        rt.outlier?.putHttpResponseCode(host, 503);
+        return { ...replies.connectRefused(ctx), upstreamHost: host, endpoint };
+      }
+      this.release(rt, pool, conn, 'remote');
+      pool.rqError++;
+      this.chargeCode(cluster, 503);
+      rt.outlier?.putHttpResponseCode(host, 503);
+      if (code === 'ETIMEDOUT') {
+        stat('upstream_cx_connect_timeout');
+        return { ...replies.connectTimeout(ctx), upstreamHost: host, endpoint };
+      }
+      stat('upstream_rq_rx_reset');
+      return { ...replies.connectionTermination(ctx), ...where };
+    }
+    conn.used = true;
+    this.release(rt, pool, conn, 'ok');
+    const response = outcome.response;
+    if (response.status >= 500) pool.rqError++;
+    else pool.rqSuccess++;
+    this.chargeCode(cluster, response.status);
+    rt.outlier?.putHttpResponseCode(host, response.status);
+    return { response, flags: [], details: 'via_upstream', fromUpstream: true, ...where, serviceTimeMs: Math.max(0, ctx.now().getTime() - started) };
+  }
+
+  /**
+   * The cluster's retry budget (max_retries): the router asks before each retry; false means the
+   * retry circuit breaker is open (upstream_rq_retry_overflow) and the last answer stands.
+   */
+  acquireRetry(clusterName: string): boolean {
+    const cluster = this.proxy.config?.clusters.find((c) => c.name === clusterName);
+    if (!cluster) return true;
+    const rt = this.runtime(cluster);
+    const prefix = clusterStatPrefix(cluster.name);
+    if (rt.retries >= cluster.circuitBreakers.maxRetries) {
+      this.proxy.stats.inc(prefix + 'upstream_rq_retry_overflow');
+      return false;
+    }
+    rt.retries++;
+    this.proxy.stats.inc(prefix + 'upstream_rq_retry');
+    return true;
+  }
+
+  /** A retry granted by acquireRetry has finished; `succeeded` counts upstream_rq_retry_success. */
+  releaseRetry(clusterName: string, succeeded = false): void {
+    const rt = this.runtimes.get(clusterName);
+    if (rt && rt.retries > 0) rt.retries--;
+    if (succeeded) this.proxy.stats.inc(clusterStatPrefix(clusterName) + 'upstream_rq_retry_success');
+  }
+
+  /** Envoy's `/clusters` text (admin endpoint): limits, then per host its counters and health flags. */
+  clustersText(): string {
+    const out: string[] = [];
+    for (const cluster of this.proxy.config?.clusters ?? []) {
+      const n = cluster.name;
+      const cb = cluster.circuitBreakers;
+      out.push(`${n}::observability_name::${n}`);
+      out.push(`${n}::default_priority::max_connections::${cb.maxConnections}`, `${n}::default_priority::max_pending_requests::${cb.maxPendingRequests}`, `${n}::default_priority::max_requests::${cb.maxRequests}`, `${n}::default_priority::max_retries::${cb.maxRetries}`);
+      out.push(`${n}::high_priority::max_connections::1024`, `${n}::high_priority::max_pending_requests::1024`, `${n}::high_priority::max_requests::1024`, `${n}::high_priority::max_retries::3`);
+      out.push(`${n}::added_via_api::${cluster.direction === 'static' ? 'false' : 'true'}`);
+      if (cluster.type === 'EDS') out.push(`${n}::eds_service_name::${n}`);
+      const rt = this.runtime(cluster);
+      for (const ep of this.endpointsOf(cluster)) {
+        const h = `${n}::${hostKey(ep)}`;
+        const p = rt.pools.get(hostKey(ep));
+        const flags: string[] = [];
+        if (rt.outlier?.isEjected(hostKey(ep))) flags.push('/failed_outlier_check');
+        if (ep.health === 'UNHEALTHY') flags.push('/failed_eds_health');
+        if (ep.health === 'DRAINING') flags.push('/eds_status_draining');
+        out.push(
+          `${h}::cx_active::${p?.conns.length ?? 0}`,
+          `${h}::cx_connect_fail::${p?.cxConnectFail ?? 0}`,
+          `${h}::cx_total::${p?.cxTotal ?? 0}`,
+          `${h}::rq_active::${p?.activeRequests ?? 0}`,
+          `${h}::rq_error::${p?.rqError ?? 0}`,
+          `${h}::rq_success::${p?.rqSuccess ?? 0}`,
+          `${h}::rq_timeout::${p?.rqTimeout ?? 0}`,
+          `${h}::rq_total::${p?.rqTotal ?? 0}`,
+          `${h}::hostname::`,
+          `${h}::health_flags::${flags.length ? flags.join('') : 'healthy'}`,
+          `${h}::weight::1`,
+          `${h}::region::`,
+          `${h}::zone::`,
+          `${h}::sub_zone::`,
+          `${h}::canary::false`,
+          `${h}::priority::0`,
+          `${h}::success_rate::-1`,
+          `${h}::local_origin_success_rate::-1`,
+        );
+      }
+    }
+    return out.length ? out.join('\n') + '\n' : '';
+  }
+
+  /** Whether outlier detection has ejected `host` (`ip:port`) from `cluster` right now. */
+  isEjected(clusterName: string, host: string): boolean {
+    const cluster = this.proxy.config?.clusters.find((c) => c.name === clusterName);
+    return !!cluster && !!this.runtime(cluster).outlier?.isEjected(host);
+  }
+
+  // ---- clusters and hosts ---------------------------------------------------------------------
+
+  /** The runtime for the cluster as currently configured; a changed cluster (CDS update) starts afresh, as Envoy's does. */
+  private runtime(cluster: Cluster): ClusterRuntime {
+    const fingerprint = JSON.stringify([cluster.type, cluster.lbPolicy, cluster.circuitBreakers, cluster.outlierDetection ?? null, cluster.tls ?? null]);
+    let rt = this.runtimes.get(cluster.name);
+    if (!rt || rt.fingerprint !== fingerprint) {
+      const ctx = this.proxy.ctx;
+      const prefix = clusterStatPrefix(cluster.name);
+      rt = new ClusterRuntime(cluster, fingerprint, () => ctx.random(), () => ctx.now().getTime(), (s) => this.proxy.stats.inc(prefix + s));
+      this.runtimes.set(cluster.name, rt);
+    }
+    rt.outlier?.setHosts(this.endpointsOf(cluster).map(hostKey));
+    return rt;
+  }
+
+  private endpointsOf(cluster: Cluster): LbEndpoint[] {
+    return this.proxy.config?.endpoints.find((e) => e.cluster === cluster.name)?.endpoints ?? [];
+  }
+
+  /** Healthy hosts minus ejected ones; all hosts when the healthy share is under the panic threshold. */
+  private chooseEndpoint(rt: ClusterRuntime, a: UpstreamAttempt): LbEndpoint | undefined {
+    const cluster = rt.cluster;
+    const all = this.endpointsOf(cluster);
+    if (all.length === 0) return undefined;
+    const healthy = all.filter((ep) => ep.health === 'HEALTHY' && !rt.outlier?.isEjected(hostKey(ep)));
+    const panicPercent = cluster.outlierDetection ? (cluster.outlierDetection.minHealthPercent ?? 0) : ENVOY_DEFAULT_PANIC_PERCENT;
+    let usable = healthy;
+    if ((100 * healthy.length) / all.length < panicPercent) {
+      this.proxy.stats.inc(clusterStatPrefix(cluster.name) + 'lb_healthy_panic');
+      usable = all;
+    }
+    const hosts = usable.map((ep) => ({ key: hostKey(ep), ep, activeRequests: rt.pools.get(hostKey(ep))?.activeRequests ?? 0 }));
+    return rt.lb.pick(hosts, a.avoidHosts)?.ep;
+  }
+
+  /** Auto mTLS (no DestinationRule tls): mTLS exactly to endpoints whose pod has a sidecar. */
+  private tlsFor(cluster: Cluster, ep: LbEndpoint): 'ISTIO_MUTUAL' | 'DISABLE' | 'SIMPLE' | 'MUTUAL' {
+    if (cluster.tls === undefined) return ep.tlsMode === 'istio' ? 'ISTIO_MUTUAL' : 'DISABLE';
+    return cluster.tls;
+  }
+
+  private transport(cluster: Cluster, tls: 'ISTIO_MUTUAL' | 'DISABLE' | 'SIMPLE' | 'MUTUAL'): Transport {
+    if (tls === 'DISABLE') return {};
+    // SIMPLE/MUTUAL originate TLS with the DestinationRule's own certificates: no mesh identity.
+    const clientIdentity = tls === 'ISTIO_MUTUAL' ? spiffeId(this.proxy.identity.namespace, this.proxy.identity.serviceAccount) : '';
+    return { tls: { sni: sniOf(cluster), clientIdentity } };
+  }
+
+  // ---- the connection pool (Envoy's ConnPoolImplBase for HTTP/1.1) -----------------------------
+
+  /** A ready connection now, a place in the host's queue, or an overflow. */
+  private newStream(rt: ClusterRuntime, pool: HostPool, onQueued: (w: Waiter) => void): Promise<Conn | StreamFailure> {
+    const idle = pool.conns.find((c) => c.state === 'ready' && !c.busy);
+    if (idle) return Promise.resolve(this.attach(rt, pool, idle));
+    const stat = (s: string) => this.proxy.stats.inc(clusterStatPrefix(rt.cluster.name) + s);
+    if (rt.pending >= rt.cluster.circuitBreakers.maxPendingRequests) {
+      stat('upstream_rq_pending_overflow');
+      return Promise.resolve('overflow-pending');
+    }
+    return new Promise((resolve) => {
+      const w: Waiter = { settle: resolve };
+      pool.waiters.push(w);
+      rt.pending++;
+      stat('upstream_rq_pending_total');
+      onQueued(w);
+      this.tryCreateConnection(rt, pool);
+    });
+  }
+
+  /** Takes a stream onto a ready connection, unless max_requests is reached (also counted as a pending overflow). */
+  private attach(rt: ClusterRuntime, pool: HostPool, conn: Conn): Conn | StreamFailure {
+    const stat = (s: string) => this.proxy.stats.inc(clusterStatPrefix(rt.cluster.name) + s);
+    if (rt.requests >= rt.cluster.circuitBreakers.maxRequests) {
+      stat('upstream_rq_pending_overflow');
+      return 'overflow-requests';
+    }
+    conn.busy = true;
+    conn.remaining--;
+    rt.requests++;
+    pool.activeRequests++;
+    pool.rqTotal++;
+    stat('upstream_rq_total');
+    return conn;
+  }
+
+  /** Opens a connection when the queue outgrows the connections already being opened, within max_connections. */
+  private tryCreateConnection(rt: ClusterRuntime, pool: HostPool): void {
+    const connecting = pool.conns.filter((c) => c.state === 'connecting').length;
+    if (pool.waiters.length <= connecting) return;
+    const stat = (s: string) => this.proxy.stats.inc(clusterStatPrefix(rt.cluster.name) + s);
+    const canCreate = rt.connections < rt.cluster.circuitBreakers.maxConnections;
+    if (!canCreate) stat('upstream_cx_overflow');
+    // A host with no connection at all always gets one, or its queue could never drain (Envoy does the same).
+    if (!canCreate && pool.conns.length > 0) return;
+    const maxPerConn = rt.cluster.circuitBreakers.maxRequestsPerConnection;
+    const conn: Conn = {
+      id: this.nextConnId++,
+      state: 'connecting',
+      busy: false,
+      remaining: maxPerConn > 0 ? maxPerConn : Infinity,
+      localPort: EPHEMERAL_LOW + Math.floor(this.proxy.ctx.random() * (EPHEMERAL_HIGH - EPHEMERAL_LOW + 1)),
+      used: false,
+    };
+    pool.conns.push(conn);
+    pool.cxTotal++;
+    rt.connections++;
+    stat('upstream_cx_total');
+    stat('upstream_cx_http1_total');
+    let p = Promise.resolve();
+    for (let i = 1; i < CONNECT_TURNS; i++) p = p.then(() => undefined);
+    void p.then(() => {
+      if (conn.state !== 'connecting') return;
+      conn.state = 'ready';
+      this.drain(rt, pool, conn);
+    });
+  }
+
+  /** Hands an idle connection to the queue's head (Envoy's onUpstreamReady). */
+  private drain(rt: ClusterRuntime, pool: HostPool, conn: Conn): void {
+    while (conn.state === 'ready' && !conn.busy && pool.waiters.length > 0) {
+      const w = pool.waiters.shift()!;
+      rt.pending--;
+      w.settle(this.attach(rt, pool, conn));
+    }
+  }
+
+  private cancelWaiter(rt: ClusterRuntime, pool: HostPool, w: Waiter): void {
+    const i = pool.waiters.indexOf(w);
+    if (i < 0) return;
+    pool.waiters.splice(i, 1);
+    rt.pending--;
+  }
+
+  /** A stream is done with its connection: reuse it, or close it (max requests reached, reset, timeout). */
+  private release(rt: ClusterRuntime, pool: HostPool, conn: Conn, how: 'ok' | 'local' | 'remote'): void {
+    if (!conn.busy) return;
+    conn.busy = false;
+    rt.requests--;
+    pool.activeRequests--;
+    const prefix = clusterStatPrefix(rt.cluster.name);
+    const stat = (s: string) => this.proxy.stats.inc(prefix + s);
+    if (how !== 'ok') {
+      this.close(rt, pool, conn, how, true);
+    } else if (conn.remaining <= 0) {
+      stat('upstream_cx_max_requests');
+      this.close(rt, pool, conn, 'local', false);
+    } else if (this.runtimes.get(rt.cluster.name) !== rt) {
+      // The cluster was replaced (CDS update): its old pools drain.
+      this.close(rt, pool, conn, 'local', false);
+    } else this.drain(rt, pool, conn);
+    if (pool.waiters.length > 0) this.tryCreateConnection(rt, pool);
+  }
+
+  private close(rt: ClusterRuntime, pool: HostPool, conn: Conn, how: 'local' | 'remote', withActiveRequest: boolean): void {
+    if (conn.state === 'closed') return;
+    conn.state = 'closed';
+    const i = pool.conns.indexOf(conn);
+    if (i >= 0) pool.conns.splice(i, 1);
+    rt.connections--;
+    const stat = (s: string) => this.proxy.stats.inc(clusterStatPrefix(rt.cluster.name) + s);
+    stat('upstream_cx_destroy');
+    stat(`upstream_cx_destroy_${how}`);
+    if (withActiveRequest) {
+      stat('upstream_cx_destroy_with_active_rq');
+      stat(`upstream_cx_destroy_${how}_with_active_rq`);
+    }
+  }
+
+  /** A refused connect: the connection goes, its would-be request was never sent, and the host's queue fails with it. */
+  private connectFailed(rt: ClusterRuntime, pool: HostPool, conn: Conn, stat: (s: string, by?: number) => void): void {
+    conn.busy = false;
+    rt.requests--;
+    pool.activeRequests--;
+    pool.rqTotal--;
+    pool.cxConnectFail++;
+    stat('upstream_rq_total', -1);
+    stat('upstream_cx_connect_fail');
+    conn.state = 'closed';
+    const i = pool.conns.indexOf(conn);
+    if (i >= 0) pool.conns.splice(i, 1);
+    rt.connections--;
+    stat('upstream_cx_destroy');
+    stat('upstream_cx_destroy_remote');
+    for (const w of pool.waiters.splice(0)) {
+      rt.pending--;
+      stat('upstream_rq_pending_failure_eject');
+      w.settle('connect-failure');
+    }
+  }
+
+  /** Envoy's per-code upstream stats, charged for answers and for local resets alike. */
+  private chargeCode(cluster: Cluster, code: number): void {
+    const prefix = clusterStatPrefix(cluster.name);
+    this.proxy.stats.inc(`${prefix}upstream_rq_${code}`);
+    this.proxy.stats.inc(`${prefix}upstream_rq_${Math.floor(code / 100)}xx`);
+    this.proxy.stats.inc(`${prefix}upstream_rq_completed`);
+  }
+
+  // ---- gauges ---------------------------------------------------------------------------------
+
+  /** Gauges read at collection time (circuit breaker state, membership, active counts), for every configured cluster. */
+  private collect(emit: (name: string, value: number, type: 'counter' | 'gauge') => void): void {
+    for (const cluster of this.proxy.config?.clusters ?? []) {
+      const p = clusterStatPrefix(cluster.name);
+      const rt = this.runtime(cluster);
+      const cb = cluster.circuitBreakers;
+      const eps = this.endpointsOf(cluster);
+      const ejected = rt.outlier?.ejectedCount() ?? 0;
+      const healthy = eps.filter((ep) => ep.health === 'HEALTHY' && !rt.outlier?.isEjected(hostKey(ep))).length;
+      const gauges: [string, number][] = [
+        ['upstream_cx_active', rt.connections],
+        ['upstream_rq_active', rt.requests],
+        ['upstream_rq_pending_active', rt.pending],
+        ['membership_total', eps.length],
+        ['membership_healthy', healthy],
+        ['membership_degraded', 0],
+        ['membership_excluded', 0],
+        ['circuit_breakers.default.cx_open', rt.connections >= cb.maxConnections ? 1 : 0],
+        ['circuit_breakers.default.cx_pool_open', 0],
+        ['circuit_breakers.default.rq_open', rt.requests >= cb.maxRequests ? 1 : 0],
+        ['circuit_breakers.default.rq_pending_open', rt.pending >= cb.maxPendingRequests ? 1 : 0],
+        ['circuit_breakers.default.rq_retry_open', rt.retries >= cb.maxRetries ? 1 : 0],
+        ['circuit_breakers.default.remaining_cx', Math.max(0, cb.maxConnections - rt.connections)],
+        ['circuit_breakers.default.remaining_pending', Math.max(0, cb.maxPendingRequests - rt.pending)],
+        ['circuit_breakers.default.remaining_rq', Math.max(0, cb.maxRequests - rt.requests)],
+        ['circuit_breakers.default.remaining_retries', Math.max(0, cb.maxRetries - rt.retries)],
+        ['circuit_breakers.high.cx_open', 0],
+        ['circuit_breakers.high.cx_pool_open', 0],
+        ['circuit_breakers.high.rq_open', 0],
+        ['circuit_breakers.high.rq_pending_open', 0],
+        ['circuit_breakers.high.rq_retry_open', 0],
+      ];
+      if (rt.outlier) gauges.push(['outlier_detection.ejections_active', ejected]);
+      for (const [name, value] of gauges) emit(p + name, value, 'gauge');
+      for (const name of CLUSTER_COUNTERS) emit(p + name, 0, 'counter');
+      if (rt.outlier) for (const name of OUTLIER_COUNTERS) emit(p + `outlier_detection.${name}`, 0, 'counter');
+    }
+  }
+}
+
+/** Counters Envoy creates with every cluster (so `/stats` shows them at 0 before anything happens). */
+const CLUSTER_COUNTERS = [
+  'lb_healthy_panic',
+  'upstream_cx_close_notify',
+  'upstream_cx_connect_attempts_exceeded',
+  'upstream_cx_connect_fail',
+  'upstream_cx_connect_timeout',
+  'upstream_cx_destroy',
+  'upstream_cx_destroy_local',
+  'upstream_cx_destroy_local_with_active_rq',
+  'upstream_cx_destroy_remote',
+  'upstream_cx_destroy_remote_with_active_rq',
+  'upstream_cx_destroy_with_active_rq',
+  'upstream_cx_http1_total',
+  'upstream_cx_http2_total',
+  'upstream_cx_max_requests',
+  'upstream_cx_none_healthy',
+  'upstream_cx_overflow',
+  'upstream_cx_pool_overflow',
+  'upstream_cx_protocol_error',
+  'upstream_cx_total',
+  'upstream_rq_cancelled',
+  'upstream_rq_completed',
+  'upstream_rq_maintenance_mode',
+  'upstream_rq_max_duration_reached',
+  'upstream_rq_pending_failure_eject',
+  'upstream_rq_pending_overflow',
+  'upstream_rq_pending_total',
+  'upstream_rq_per_try_idle_timeout',
+  'upstream_rq_per_try_timeout',
+  'upstream_rq_retry',
+  'upstream_rq_retry_backoff_exponential',
+  'upstream_rq_retry_backoff_ratelimited',
+  'upstream_rq_retry_limit_exceeded',
+  'upstream_rq_retry_overflow',
+  'upstream_rq_retry_success',
+  'upstream_rq_rx_reset',
+  'upstream_rq_timeout',
+  'upstream_rq_total',
+  'upstream_rq_tx_reset',
+];
+
+const OUTLIER_COUNTERS = [
+  'ejections_consecutive_5xx',
+  'ejections_detected_consecutive_5xx',
+  'ejections_detected_consecutive_gateway_failure',
+  'ejections_enforced_consecutive_5xx',
+  'ejections_enforced_consecutive_gateway_failure',
+  'ejections_enforced_total',
+  'ejections_overflow',
+  'ejections_total',
+];
+
+/** The proxy's one cluster manager (pools and detectors live as long as the proxy). */
+export function clusterManagerOf(proxy: EnvoyProxy, send?: UpstreamSend): ClusterManager {
+  return managers.get(proxy) ?? new ClusterManager(proxy, send);
+}

@@ -1,0 +1,338 @@
+/**
+ * VirtualService `http` rules to Envoy routes, as pilot's route builder writes them
+ * (networking/core/route/route.go, route/retry/retry.go): matches, destinations and weights,
+ * rewrite/redirect/direct response, header operations, fault, timeout, retries, mirrors, names
+ * and decorators. Shared by sidecars (gateway `mesh`) and gateways (their `ns/name`).
+ */
+import type { FaultPolicy, HeaderMatcher, HeaderOperations, RetryPolicy, Route, RouteAction, RouteMatch, StringMatch, WeightedCluster } from '../types.js';
+import { resolveShortname } from './hosts.js';
+import type { MeshService } from './mesh.js';
+
+type Obj = Record<string, any>;
+
+export const MESH_GATEWAY = 'mesh';
+
+/** Istio's default HTTP retry policy (retry.go) when a route sets none. */
+export const DEFAULT_RETRY: RetryPolicy = { numRetries: 2, retryOn: ['connect-failure', 'refused-stream', 'unavailable', 'cancelled', 'retriable-status-codes'] };
+
+/** `outbound|<port>|<subset>|<host>` (model.BuildSubsetKey). */
+export const subsetKey = (port: number, subset: string | undefined, hostname: string) => `outbound|${port}|${subset ?? ''}|${hostname}`;
+
+/** Durations as the API writes them (`1.5s`, `500ms`, `7s`, `1m`, `1h`); undefined when absent or unreadable. */
+export function durationMs(d: unknown): number | undefined {
+  if (typeof d !== 'string') return undefined;
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(d.trim());
+  if (!m) return undefined;
+  return Math.round(Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms']);
+}
+
+/** A VirtualService's `gateways` as pilot resolves them: `mesh` as is, `name` → `<vs ns>/name`, `ns/name` as is. */
+export function resolveGatewayName(g: string, vsNamespace: string): string {
+  if (g === MESH_GATEWAY) return g;
+  if (g.includes('/')) {
+    const [ns, name] = g.split('/', 2) as [string, string];
+    return `${ns === '.' ? vsNamespace : ns}/${name}`;
+  }
+  // `name.ns.svc.cluster.local` style names point at `ns/name`.
+  const parts = g.split('.');
+  if (parts.length > 1) return `${parts[1]}/${parts[0]}`;
+  return `${vsNamespace}/${g}`;
+}
+
+/** The gateways a VirtualService binds to (no `gateways`: `mesh`). */
+export function vsGateways(vs: Obj): string[] {
+  const gws: string[] = vs.spec?.gateways ?? [];
+  return gws.length ? gws.map((g) => resolveGatewayName(g, vs.metadata.namespace)) : [MESH_GATEWAY];
+}
+
+function stringMatch(m: Obj | undefined): StringMatch | undefined {
+  if (!m) return undefined;
+  if (typeof m.exact === 'string') return { exact: m.exact };
+  if (typeof m.prefix === 'string') return { prefix: m.prefix };
+  if (typeof m.regex === 'string') return { regex: m.regex };
+  return undefined;
+}
+
+/** canBeConvertedToPresentMatch: `{}` or regex `*` only test presence. */
+const isPresentMatch = (m: Obj | undefined) => !m || (m.exact === undefined && m.prefix === undefined && m.regex === undefined) || m.regex === '*';
+
+function headerMatcher(name: string, m: Obj | undefined): HeaderMatcher {
+  if (isPresentMatch(m)) return { name, present: true };
+  return { name, match: stringMatch(m)! };
+}
+
+/** TranslateRouteMatch. */
+export function translateMatch(m: Obj | undefined): RouteMatch {
+  const out: RouteMatch = {};
+  if (!m) return { path: { prefix: '/' } };
+  const headers: HeaderMatcher[] = [];
+  for (const [name, sm] of Object.entries<Obj>(m.headers ?? {})) {
+    if (name.startsWith('@request.auth.claims')) continue; // JWT claim routing needs RequestAuthentication: not simulated
+    headers.push(headerMatcher(name.toLowerCase(), sm));
+  }
+  for (const [name, sm] of Object.entries<Obj>(m.withoutHeaders ?? {})) headers.push({ ...headerMatcher(name.toLowerCase(), sm), invert: true });
+  headers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  out.path = stringMatch(m.uri) ?? { prefix: '/' };
+  if (m.ignoreUriCase) out.caseInsensitive = true;
+  if (m.method) headers.push(headerMatcher(':method', m.method));
+  if (m.authority) headers.push(headerMatcher(':authority', m.authority));
+  if (m.scheme) headers.push(headerMatcher(':scheme', m.scheme));
+  if (headers.length) out.headers = headers;
+  const qp = Object.entries<Obj>(m.queryParams ?? {}).map(([name, sm]) => (isPresentMatch(sm) ? { name, present: true } : { name, match: stringMatch(sm)! }));
+  if (qp.length) out.queryParams = qp;
+  return out;
+}
+
+/** IsCatchAllRoute: prefix `/` (or regex `.*`) without header or query conditions. */
+export function isCatchAll(m: RouteMatch): boolean {
+  const p = m.path;
+  const all = !p || p.prefix === '/' || p.regex === '.*';
+  return all && !m.headers?.length && !m.queryParams?.length;
+}
+
+/** Header operations (TranslateHeadersOperations): `:`-pseudo headers and Host are dropped; `:authority`/`host` becomes the authority rewrite. */
+function headerOps(h: Obj | undefined): { request?: HeaderOperations; response?: HeaderOperations; authority?: string } {
+  if (!h) return {};
+  let authority: string | undefined;
+  const side = (x: Obj | undefined, takeAuthority: boolean): HeaderOperations | undefined => {
+    if (!x) return undefined;
+    const out: HeaderOperations = {};
+    const pick = (rec: Obj | undefined, isSet: boolean) => {
+      const r: Record<string, string> = {};
+      // Set wins over add for the authority (pilot reads set after add).
+      for (const [k, v] of Object.entries<string>(rec ?? {})) {
+        const lk = k.toLowerCase();
+        if (lk === ':authority' || lk === 'host') {
+          if (takeAuthority && (isSet || authority === undefined)) authority = String(v);
+        }
+        if (lk.startsWith(':') || lk === 'host') continue;
+        r[lk] = String(v);
+      }
+      return Object.keys(r).length ? r : undefined;
+    };
+    const set = pick(x.set, true);
+    const add = pick(x.add, false);
+    const remove = (x.remove ?? []).map((k: string) => k.toLowerCase()).filter((k: string) => !k.startsWith(':') && k !== 'host');
+    if (set) out.set = set;
+    if (add) out.add = add;
+    if (remove.length) out.remove = remove;
+    return Object.keys(out).length ? out : undefined;
+  };
+  // `add` first so that a `set` authority takes precedence.
+  const request = side(h.request ? { add: h.request.add, set: h.request.set, remove: h.request.remove } : undefined, true);
+  const response = side(h.response, false);
+  return { ...(request ? { request } : {}), ...(response ? { response } : {}), ...(authority !== undefined ? { authority } : {}) };
+}
+
+function mergeOps(a: HeaderOperations | undefined, b: HeaderOperations | undefined): HeaderOperations | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  const out: HeaderOperations = {};
+  if (a.set || b.set) out.set = { ...a.set, ...b.set };
+  if (a.add || b.add) out.add = { ...a.add, ...b.add };
+  if (a.remove || b.remove) out.remove = [...(a.remove ?? []), ...(b.remove ?? [])];
+  return out;
+}
+
+/** FractionalPercent from `percentage.value` (a double), or the deprecated integer `percent`. */
+const percentOf = (p: Obj | undefined, legacy: unknown, dflt: number): number => {
+  if (p && typeof p.value === 'number') return p.value;
+  if (typeof legacy === 'number') return legacy;
+  return dflt;
+};
+
+function fault(f: Obj | undefined): FaultPolicy | undefined {
+  if (!f) return undefined;
+  const out: FaultPolicy = {};
+  if (f.delay) {
+    const ms = durationMs(f.delay.fixedDelay);
+    // Exponential delays are not supported by Istio either ("not yet supported").
+    if (ms !== undefined) out.delay = { fixedDelayMs: ms, percentage: percentOf(f.delay.percentage, f.delay.percent, 0) };
+  }
+  if (f.abort && typeof f.abort.httpStatus === 'number') {
+    // An abort without `percentage` has a nil FractionalPercent: Envoy then aborts every request.
+    out.abort = { httpStatus: f.abort.httpStatus, percentage: percentOf(f.abort.percentage, undefined, 100) };
+  }
+  return out.delay || out.abort ? out : undefined;
+}
+
+/** retry.ConvertPolicy. `undefined` disables retries (attempts 0). */
+export function retryPolicy(r: Obj | undefined): RetryPolicy | undefined {
+  if (!r) return { ...DEFAULT_RETRY, retryOn: [...DEFAULT_RETRY.retryOn] };
+  if (!(Number(r.attempts) > 0)) return undefined;
+  const out: RetryPolicy = { numRetries: Number(r.attempts), retryOn: [...DEFAULT_RETRY.retryOn] };
+  if (typeof r.retryOn === 'string' && r.retryOn.trim()) {
+    const on: string[] = [];
+    const codes: number[] = [];
+    for (const part of r.retryOn.split(',').map((s: string) => s.trim()).filter(Boolean)) {
+      if (/^\d+$/.test(part) && Number(part) >= 100 && Number(part) <= 599) codes.push(Number(part));
+      else on.push(part);
+    }
+    if (codes.length && !on.includes('retriable-status-codes')) on.push('retriable-status-codes');
+    out.retryOn = on;
+    if (codes.length) out.retriableStatusCodes = codes;
+  }
+  const per = durationMs(r.perTryTimeout);
+  if (per !== undefined) out.perTryTimeoutMs = per;
+  return out;
+}
+
+export interface RouteContext {
+  /** The port the listener serves (sidecar: the service port; gateway: the server port). */
+  listenerPort: number;
+  /** The gateway names this config is for: `mesh` for sidecars, `ns/name` for a gateway's. */
+  gateways: ReadonlySet<string>;
+  proxyLabels: Readonly<Record<string, string>>;
+  proxyNamespace: string;
+  /** Services by FQDN, for the destination port of a single-port service. */
+  lookup(hostname: string): MeshService | undefined;
+  isTls?: boolean;
+}
+
+/** GetDestinationCluster: the destination's port, else the only port of the service, else the listener's. */
+export function destinationCluster(dest: Obj, vsNamespace: string, ctx: RouteContext): string {
+  const h = resolveShortname(String(dest?.host ?? ''), vsNamespace);
+  if (!dest?.host) return 'UnknownService';
+  const svc = ctx.lookup(h);
+  let port = ctx.listenerPort;
+  if (dest.port?.number) port = Number(dest.port.number);
+  else if (svc && svc.ports.length === 1) port = svc.ports[0]!.port;
+  return subsetKey(port, dest.subset, h);
+}
+
+/** sourceMatchHTTP: a match applies to this proxy by its `gateways`, else by sourceLabels and sourceNamespace. */
+function sourceMatches(m: Obj | undefined, vsNamespace: string, ctx: RouteContext): boolean {
+  if (!m) return true;
+  const gws: string[] = m.gateways ?? [];
+  if (gws.length) return gws.some((g) => ctx.gateways.has(resolveGatewayName(g, vsNamespace)));
+  const want: Record<string, string> = m.sourceLabels ?? {};
+  if (!Object.entries(want).every(([k, v]) => ctx.proxyLabels[k] === v)) return false;
+  return !m.sourceNamespace || m.sourceNamespace === ctx.proxyNamespace;
+}
+
+/** GetRouteOperation: `<host>:<port><path>` for a single cluster, else `<vs name>:<listener port><path>`. */
+function operation(r: Route, vsName: string, port: number): string {
+  const p = r.match.path;
+  const path = !p ? '/*' : p.prefix !== undefined ? `${p.prefix}*` : p.exact !== undefined ? p.exact : p.regex!;
+  const clusters = r.route?.clusters;
+  if (clusters?.length === 1 && clusters[0]!.weight === -1 && clusters[0]!.cluster.split('|').length === 4) {
+    const [, cp, , h] = clusters[0]!.cluster.split('|');
+    return `${h}:${cp}${path}`;
+  }
+  return `${vsName}:${port}${path}`;
+}
+
+function translateRoute(vs: Obj, http: Obj, m: Obj | undefined, ctx: RouteContext): Route | undefined {
+  const ns: string = vs.metadata.namespace;
+  if (m?.port && Number(m.port) !== ctx.listenerPort) return undefined;
+  if (!sourceMatches(m, ns, ctx)) return undefined;
+  let name: string | undefined = http.name || undefined;
+  if (m?.name) name = `${name ?? ''}.${m.name}`;
+  const out: Route = { ...(name !== undefined ? { name } : {}), match: translateMatch(m), virtualService: { name: vs.metadata.name, namespace: ns } };
+  const ops = headerOps(http.headers);
+  if (ops.request) out.requestHeaders = ops.request;
+  if (ops.response) out.responseHeaders = ops.response;
+  let authority = ops.authority;
+  if (http.redirect) {
+    const r = http.redirect;
+    const code = r.redirectCode === undefined || r.redirectCode === 0 ? 301 : Number(r.redirectCode);
+    if (![301, 302, 303, 307, 308].includes(code)) return undefined; // pilot drops the action; Envoy rejects such a route
+    out.redirect = { responseCode: code, ...(r.uri ? { pathRedirect: r.uri } : {}), ...(r.authority ? { hostRedirect: r.authority } : {}), ...(r.scheme ? { schemeRedirect: r.scheme } : {}) };
+    let port: number | undefined;
+    if (r.port !== undefined) port = Number(r.port);
+    else if (r.derivePort === 'FROM_REQUEST_PORT') port = ctx.listenerPort;
+    if (port !== undefined) {
+      const scheme = r.scheme || (ctx.isTls ? 'https' : 'http');
+      if (!((port === 80 && scheme === 'http') || (port === 443 && scheme === 'https'))) out.redirect.portRedirect = port;
+    }
+  } else if (http.directResponse) {
+    const d = http.directResponse;
+    const body = d.body?.string ?? (d.body?.bytes !== undefined ? Buffer.from(String(d.body.bytes), 'base64').toString('utf8') : undefined);
+    out.directResponse = { status: Number(d.status), ...(body !== undefined ? { body } : {}) };
+  } else {
+    const action: RouteAction = { clusters: [], timeoutMs: durationMs(http.timeout) ?? 0 };
+    if (http.rewrite) {
+      const rw = http.rewrite;
+      if (rw.uriRegexRewrite) action.regexRewrite = { pattern: String(rw.uriRegexRewrite.match ?? ''), substitution: String(rw.uriRegexRewrite.rewrite ?? '') };
+      else if (rw.uri) action.prefixRewrite = rw.uri;
+      if (rw.authority) authority = rw.authority;
+    }
+    if (authority) action.hostRewrite = authority;
+    const mirrors: { cluster: string; percentage: number }[] = [];
+    if (http.mirror) {
+      const pct = http.mirrorPercentage ? Number(http.mirrorPercentage.value ?? 0) : http.mirrorPercent !== undefined ? Number(http.mirrorPercent) : 100;
+      if (pct > 0) mirrors.push({ cluster: destinationCluster(http.mirror, ns, ctx), percentage: pct });
+    }
+    for (const mp of http.mirrors ?? []) {
+      const pct = mp.percentage ? Number(mp.percentage.value ?? 0) : 100;
+      if (pct > 0 && mp.destination) mirrors.push({ cluster: destinationCluster(mp.destination, ns, ctx), percentage: pct });
+    }
+    if (mirrors.length) action.mirrors = mirrors;
+    const dests: Obj[] = http.route ?? [];
+    if (dests.length === 1) {
+      // A single destination: its header operations join the route's; weight -1 marks "one cluster" until the decorator is written.
+      const d = dests[0]!;
+      action.clusters = [{ cluster: destinationCluster(d.destination, ns, ctx), weight: -1 }];
+      const dOps = headerOps(d.headers);
+      out.requestHeaders = mergeOps(out.requestHeaders, dOps.request);
+      out.responseHeaders = mergeOps(out.responseHeaders, dOps.response);
+      if (!out.requestHeaders) delete out.requestHeaders;
+      if (!out.responseHeaders) delete out.responseHeaders;
+      if (dOps.authority && !action.hostRewrite) action.hostRewrite = dOps.authority;
+    } else {
+      for (const d of dests) {
+        if (!d.weight) continue; // pilot drops zero-weight destinations when there are several
+        const dOps = headerOps(d.headers);
+        const wc: WeightedCluster = { cluster: destinationCluster(d.destination, ns, ctx), weight: Number(d.weight) };
+        if (dOps.request) wc.requestHeaders = dOps.request;
+        if (dOps.response) wc.responseHeaders = dOps.response;
+        action.clusters.push(wc);
+      }
+    }
+    const retry = retryPolicy(http.retries);
+    if (retry) action.retry = retry;
+    out.route = action;
+  }
+  const f = fault(http.fault);
+  if (f) out.fault = f;
+  out.decorator = operation(out, vs.metadata.name, ctx.listenerPort);
+  if (out.route?.clusters.length === 1 && out.route.clusters[0]!.weight === -1) out.route.clusters[0]!.weight = 100;
+  return out;
+}
+
+/** BuildHTTPRoutesForVirtualService: rules in order; a catch-all match ends the list. Empty: the VS does not apply. */
+export function buildVirtualServiceRoutes(vs: Obj, ctx: RouteContext): Route[] {
+  const out: Route[] = [];
+  for (const http of (vs.spec?.http ?? []) as Obj[]) {
+    let catchall = false;
+    const matches: Obj[] = http.match ?? [];
+    if (!matches.length) {
+      const r = translateRoute(vs, http, undefined, ctx);
+      if (r) out.push(r);
+      catchall = true;
+    } else {
+      for (const m of matches) {
+        const r = translateRoute(vs, http, m, ctx);
+        if (r) {
+          out.push(r);
+          if (isCatchAll(r.match)) {
+            catchall = true;
+            break;
+          }
+        }
+      }
+    }
+    if (catchall) break;
+  }
+  return out;
+}
+
+/** BuildDefaultHTTPOutboundRoute: route `default` to the service port's cluster, with the default retry policy and no timeout. */
+export function defaultRoute(hostname: string, port: number): Route {
+  return {
+    name: 'default',
+    match: { path: { prefix: '/' } },
+    route: { clusters: [{ cluster: subsetKey(port, undefined, hostname), weight: 100 }], timeoutMs: 0, retry: retryPolicy(undefined)! },
+    decorator: `${hostname}:${port}/*`,
+  };
+}
