@@ -26,7 +26,7 @@ export function inboundPorts(mesh: MeshView, pod: { namespace: string; podName: 
       const port = resolveTargetPort(p.targetPort, info);
       if (port === undefined || out.some((o) => o.port === port)) continue;
       const protocol = p.protocol === 'UnsupportedProtocol' ? undefined : p.protocol.toLowerCase();
-      out.push({ port, ...(protocol ? { protocol } : {}) });
+      out.push({ port, ...(protocol ? { protocol } : {}), servicePort: p.port, hostname: svc.hostname });
     }
   }
   return out.sort((a, b) => a.port - b.port);
@@ -47,7 +47,7 @@ export const compileProxyConfig: Compiler = (snapshot, proxy) => {
   } else {
     const meshConfig = scope?.outboundTrafficPolicy ? { ...mesh.meshConfig, outboundTrafficPolicy: scope.outboundTrafficPolicy } : mesh.meshConfig;
     const out = sidecarOutbound({ proxyNamespace: proxy.namespace, proxyLabels: proxy.labels, services, virtualServices: scopeVirtualServices(snapshot.virtualServices, scope), mesh: meshConfig, domainSuffix: 'cluster.local' });
-    const inbound = compileInbound(snapshot, { namespace: proxy.namespace, labels: proxy.labels }, inboundPorts(mesh, proxy));
+    const inbound = compileInbound(snapshot, { namespace: proxy.namespace, labels: proxy.labels }, inboundPorts(mesh, proxy), { rootNamespace: mesh.meshConfig.rootNamespace });
     config.listeners = [...out.listeners, ...inbound.listeners];
     config.routes = out.routes;
     config.clusters = [...inbound.clusters, ...clusters, ...staticClusters(mesh.meshConfig, true)];
