@@ -459,6 +459,17 @@ describe('DestinationRule traffic policy', () => {
     expect(c.endpoints.find((e) => e.cluster === `outbound|9080|v1|${REVIEWS}`)!.endpoints.map((e) => e.pod?.labels.version)).toEqual(['v1']);
   });
 
+  it('consistentHash: a RING_HASH/MAGLEV cluster and the hash key on the routes to it, per destination', () => {
+    const rule = dr({ trafficPolicy: { loadBalancer: { consistentHash: { httpHeaderName: 'X-User' } } }, subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v3', labels: { version: 'v3' }, trafficPolicy: { loadBalancer: { consistentHash: { useSourceIp: true, maglev: {} } } } }] });
+    const plain = compile({ destinationRules: [rule] });
+    expect(plain.clusters.find((x) => x.name === `outbound|9080||${REVIEWS}`)!.lbPolicy).toBe('RING_HASH');
+    expect(plain.clusters.find((x) => x.name === `outbound|9080|v3|${REVIEWS}`)!.lbPolicy).toBe('MAGLEV');
+    expect(reviewsRoutes(plain)[0]!.route!.hashPolicy).toEqual([{ header: 'x-user' }]);
+    expect(vhost(plain, '9080', 'details.default.svc.cluster.local:9080').routes[0]!.route!.hashPolicy).toBeUndefined();
+    const split = compile({ destinationRules: [rule], virtualServices: sample('virtual-service-reviews-50-v3.yaml') });
+    expect(reviewsRoutes(split)[0]!.route!.hashPolicy).toEqual([{ header: 'x-user' }, { sourceIp: true }]);
+  });
+
   it('tls DISABLE turns auto mTLS off; a DestinationRule in the proxy\'s namespace wins over the service\'s', () => {
     const local = { ...dr({ trafficPolicy: { tls: { mode: 'DISABLE' } } }), metadata: { name: 'mine', namespace: 'istio-system' }, spec: { host: REVIEWS, trafficPolicy: { tls: { mode: 'DISABLE' } } } };
     const svcNs = dr({ trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } });

@@ -4,7 +4,7 @@
  * trafficPolicy merged with the subset's and the port's, Istio's circuit-breaker defaults, and the
  * clusters every Envoy has (PassthroughCluster, BlackHoleCluster, the bootstrap's).
  */
-import type { CircuitBreakers, Cluster, ClusterLoadAssignment, LbEndpoint, OutlierDetection, UpstreamTls } from '../types.js';
+import type { CircuitBreakers, Cluster, ClusterLoadAssignment, HashPolicy, LbEndpoint, OutlierDetection, UpstreamTls } from '../types.js';
 import { hostMatches, resolveShortname, visibleFrom } from './hosts.js';
 import type { MeshConfig, MeshService, MeshServicePort } from './mesh.js';
 import { durationMs, subsetKey } from './routes.js';
@@ -235,4 +235,21 @@ export function staticClusters(mesh: MeshConfig, sidecar: boolean): Cluster[] {
     { name: 'xds-grpc', direction: 'static', type: 'STATIC', lbPolicy: 'ROUND_ROBIN', circuitBreakers: { maxConnections: 100000, maxPendingRequests: 100000, maxRequests: 100000, maxRetries: 3, maxRequestsPerConnection: 0 }, connectTimeoutMs: 1000 },
   ];
   return out;
+}
+
+/** consistentHashToHashPolicy: the DestinationRule's consistent-hash key for a destination (host, port, subset), if any. */
+export function hashPolicyFor(drs: Obj[], svc: MeshService | undefined, hostname: string, port: number, subsetName: string | undefined, ctx: Omit<ClusterContext, 'destinationRules'>): HashPolicy | undefined {
+  const dr = destinationRuleFor(drs, hostname, svc?.namespace ?? '', ctx.proxyNamespace, ctx.proxyLabels, ctx.mesh.rootNamespace);
+  if (!dr) return undefined;
+  const subset = subsetName ? (dr.spec?.subsets ?? []).find((s: Obj) => s?.name === subsetName) : undefined;
+  const ch = effectivePolicy(dr, port, subset).loadBalancer?.consistentHash;
+  if (!ch) return undefined;
+  if (ch.httpHeaderName) return { header: String(ch.httpHeaderName).toLowerCase() };
+  if (ch.httpCookie) {
+    const ttl = durationMs(ch.httpCookie.ttl);
+    return { cookie: { name: String(ch.httpCookie.name), ...(ch.httpCookie.path ? { path: String(ch.httpCookie.path) } : {}), ...(ttl !== undefined ? { ttlMs: ttl } : {}) } };
+  }
+  if (ch.useSourceIp) return { sourceIp: true };
+  if (ch.httpQueryParameterName) return { queryParameter: String(ch.httpQueryParameterName) };
+  return undefined;
 }

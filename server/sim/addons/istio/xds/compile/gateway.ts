@@ -7,7 +7,7 @@
  * Supported: HTTP servers, and HTTPS servers that terminate TLS (SIMPLE/MUTUAL) as a filter chain
  * by SNI. Not generated: TLS PASSTHROUGH/AUTO_PASSTHROUGH, TCP/TLS routes, `httpsRedirect`.
  */
-import type { Listener, Route, RouteConfiguration, VirtualHost } from '../types.js';
+import type { HashPolicy, Listener, Route, RouteConfiguration, VirtualHost } from '../types.js';
 import { intersectHosts, visibleFrom } from './hosts.js';
 import { resolveTargetPort, type MeshService, type MeshView } from './mesh.js';
 import { buildVirtualServiceRoutes, isCatchAll, vsGateways, type RouteContext } from './routes.js';
@@ -20,6 +20,7 @@ export interface GatewayContext {
   gateways: Obj[];
   virtualServices: Obj[];
   mesh: MeshView;
+  hashFor?(cluster: string): HashPolicy | undefined;
 }
 
 interface BoundServer {
@@ -92,7 +93,7 @@ function routeConfig(name: string, servers: BoundServer[], ctx: GatewayContext):
       if (!cache.has(key)) {
         const visible = ctx.mesh.services.filter((s) => visibleFrom(s.exportTo, s.namespace, vs.metadata.namespace));
         const byName = new Map<string, MeshService>(visible.map((s) => [s.hostname, s]));
-        const rc: RouteContext = { listenerPort: port, gateways: new Set([gateway]), proxyLabels: ctx.proxy.labels, proxyNamespace: ctx.proxy.namespace, lookup: (h) => byName.get(h), isTls: tls, ...(ctx.mesh.meshConfig.defaultHttpRetryPolicy ? { defaultRetry: ctx.mesh.meshConfig.defaultHttpRetryPolicy } : {}) };
+        const rc: RouteContext = { listenerPort: port, gateways: new Set([gateway]), proxyLabels: ctx.proxy.labels, proxyNamespace: ctx.proxy.namespace, lookup: (h) => byName.get(h), isTls: tls, ...(ctx.mesh.meshConfig.defaultHttpRetryPolicy ? { defaultRetry: ctx.mesh.meshConfig.defaultHttpRetryPolicy } : {}), ...(ctx.hashFor ? { hashFor: ctx.hashFor } : {}) };
         const built = buildVirtualServiceRoutes(vs, rc);
         routes = built.length ? built : undefined;
         cache.set(key, routes);

@@ -4,7 +4,7 @@
  * rewrite/redirect/direct response, header operations, fault, timeout, retries, mirrors, names
  * and decorators. Shared by sidecars (gateway `mesh`) and gateways (their `ns/name`).
  */
-import type { FaultPolicy, HeaderMatcher, HeaderOperations, RetryPolicy, Route, RouteAction, RouteMatch, StringMatch, WeightedCluster } from '../types.js';
+import type { FaultPolicy, HashPolicy, HeaderMatcher, HeaderOperations, RetryPolicy, Route, RouteAction, RouteMatch, StringMatch, WeightedCluster } from '../types.js';
 import { resolveShortname } from './hosts.js';
 import type { MeshService } from './mesh.js';
 
@@ -190,6 +190,8 @@ export interface RouteContext {
   isTls?: boolean;
   /** meshConfig.defaultHttpRetryPolicy, for routes without `retries`. */
   defaultRetry?: Obj;
+  /** The consistent-hash key of a destination cluster's DestinationRule (`outbound|port|subset|host`). */
+  hashFor?(cluster: string): HashPolicy | undefined;
 }
 
 /** GetDestinationCluster: the destination's port, else the only port of the service, else the listener's. */
@@ -292,6 +294,9 @@ function translateRoute(vs: Obj, http: Obj, m: Obj | undefined, ctx: RouteContex
         action.clusters.push(wc);
       }
     }
+    // Hash policies of the destinations, in order (pilot appends one per destination that has one).
+    const hashes = action.clusters.flatMap((c) => ctx.hashFor?.(c.cluster) ?? []);
+    if (hashes.length) action.hashPolicy = hashes;
     const retry = retryPolicy(http.retries, ctx.defaultRetry);
     if (retry) action.retry = retry;
     out.route = action;
