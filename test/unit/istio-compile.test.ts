@@ -585,3 +585,27 @@ describe('the Sidecar resource', () => {
     expect(rds(reviews, '9080').virtualHosts.at(-1)!.name).toBe('block_all');
   });
 });
+
+describe('hostile config', () => {
+  it('malformed VirtualServices, DestinationRules, Gateways, Sidecars and ServiceEntries compile without throwing', () => {
+    const junk: unknown[] = [null, 7, 'x', [], {}, [null], [{}], { a: null }, true];
+    for (const j of junk) {
+      const spec = (over: Obj) => ({ hosts: ['reviews', '*'], ...over });
+      const vss = [
+        vs('a', spec({ http: j })),
+        vs('b', spec({ http: [{ match: j, route: j, headers: j, retries: j, fault: j, mirror: j, rewrite: j, redirect: j === null ? undefined : j, timeout: j }] })),
+        vs('c', spec({ http: [{ match: [{ uri: j, headers: j, queryParams: j, withoutHeaders: j, sourceLabels: j, gateways: j, port: j }], route: [{ destination: j, weight: j, headers: { request: j, response: j } }] }] })),
+        vs('d', { hosts: j, gateways: j, http: [{ route: [{ destination: { host: 'reviews', subset: j, port: j } }] }] }),
+        vs('e', spec({ http: [{ fault: { delay: j, abort: j }, retries: { attempts: 2, retryOn: j, perTryTimeout: j }, mirrorPercentage: j, mirrors: j, directResponse: j === null ? undefined : j }] })),
+      ];
+      const drs = [{ metadata: { name: 'x', namespace: 'default' }, spec: { host: j, trafficPolicy: j, subsets: j, exportTo: j } }, { metadata: { name: 'y', namespace: 'default' }, spec: { host: 'reviews', trafficPolicy: { connectionPool: j, outlierDetection: j, loadBalancer: j, tls: j, portLevelSettings: j }, subsets: [{ name: 'v1', labels: j, trafficPolicy: j }] } }];
+      const gateways = [{ metadata: { name: 'g', namespace: 'default' }, spec: { selector: j, servers: j } }, { metadata: { name: 'h', namespace: 'default' }, spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: j, hosts: j, tls: j }, { port: { number: 80, protocol: 'HTTP' }, hosts: j }] } }];
+      const sidecars = [{ metadata: { name: 's', namespace: 'default' }, spec: { egress: j, workloadSelector: j, outboundTrafficPolicy: j } }];
+      const serviceEntries = [{ metadata: { name: 'se', namespace: 'default' }, spec: { hosts: j, ports: j, endpoints: j, addresses: j, resolution: j } }];
+      for (const proxy of [productpage, proxyOf(w, 'istio-ingressgateway', 'router')]) {
+        const snap = snapshot({ ...w, serviceEntries: serviceEntries as Obj[] }, { virtualServices: vss, destinationRules: drs, gateways, sidecars });
+        expect(() => compileProxyConfig(snap, proxy), `junk ${JSON.stringify(j)}`).not.toThrow();
+      }
+    }
+  });
+});

@@ -7,6 +7,7 @@
 import type { FilterChain, HashPolicy, Listener, Route, RouteConfiguration, VirtualHost } from '../types.js';
 import { hostMatches, resolveShortname, visibleFrom } from './hosts.js';
 import { isHttpOrSniffed, type MeshConfig, type MeshService } from './mesh.js';
+import { strings } from './shape.js';
 import { buildVirtualServiceRoutes, defaultRoute, MESH_GATEWAY, subsetKey, vsGateways, type RouteContext } from './routes.js';
 
 type Obj = Record<string, any>;
@@ -40,7 +41,7 @@ export const gatewaySemantics = (vs: Obj) => vs.metadata?.annotations?.['interna
 /** A VirtualService with its hosts as pilot stores them: lower case, short names resolved in its namespace. */
 export function resolvedHosts(vs: Obj): string[] {
   let hosts = vsHosts.get(vs);
-  if (!hosts) vsHosts.set(vs, (hosts = ((vs.spec?.hosts ?? []) as string[]).map((h) => resolveShortname(String(h), vs.metadata.namespace))));
+  if (!hosts) vsHosts.set(vs, (hosts = strings(vs.spec?.hosts).map((h) => resolveShortname(h, vs.metadata.namespace))));
   return hosts;
 }
 const vsHosts = new WeakMap<Obj, string[]>();
