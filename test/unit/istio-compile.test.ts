@@ -540,6 +540,19 @@ describe('the mesh view', () => {
     ]);
   });
 
+  it('protocols as kube.ConvertProtocol: appProtocol over the name, grpc-web whole, well-known ports TCP, UDP never routed', () => {
+    const view = buildMeshView({
+      services: [svc('p', { clusterIP: '10.96.7.7', ports: [{ name: 'tcp-x', port: 1, appProtocol: 'http' }, { name: 'grpc-web-x', port: 2 }, { name: 'dns-tcp', port: 53 }, { name: 'dns', port: 53, protocol: 'UDP' }, { name: 'x', port: 3, appProtocol: 'kubernetes.io/h2c' }, { name: 'mysql', port: 3306 }, { name: 'web', port: 3307 }] })],
+      endpointSlices: [],
+      endpoints: [],
+      pods: [],
+      serviceEntries: [],
+    });
+    expect(view.services[0]!.ports.map((p) => p.protocol)).toEqual(['HTTP', 'GRPC-Web', 'TCP', 'UDP', 'HTTP2', 'MySQL', 'UnsupportedProtocol']);
+    const c = compileProxyConfig({ ...snapshot({ services: [], pods: [] }), mesh: view }, productpage);
+    expect(c.listeners.map((l) => l.name).filter((n) => n !== 'virtualOutbound' && n !== 'virtualInbound')).toEqual(['0.0.0.0_1', '0.0.0.0_2', '0.0.0.0_3', '10.96.7.7_53', '10.96.7.7_3306', '0.0.0.0_3307']);
+  });
+
   it('a headless Service is an ORIGINAL_DST cluster without EDS whose domains also match subdomains; a STATIC ServiceEntry is EDS to its endpoints by subset labels', () => {
     const world: World = {
       services: [svc('db', { clusterIP: 'None', selector: { app: 'db' }, ports: [{ name: 'http', port: 8080 }] })],

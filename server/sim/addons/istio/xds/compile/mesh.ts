@@ -126,17 +126,23 @@ export function parseProtocol(s: string | undefined): IstioProtocol | undefined 
   return PREFIXES.find(([p]) => p === l)?.[1];
 }
 
-/** kube.ConvertProtocol: UDP by L4 protocol; appProtocol first (h2c is HTTP2); else the name up to the first `-`. */
-export function portProtocol(name: string | undefined, l4: string | undefined, appProtocol?: string): IstioProtocol {
+/** Ports that default to TCP when their name says nothing (SMTP, DNS, MySQL, MongoDB). */
+const WELL_KNOWN_TCP = new Set([25, 53, 3306, 27017]);
+
+/** kube.ConvertProtocol: UDP by L4 protocol; else appProtocol (when set) or the port name, up to its first `-` (`grpc-web` whole). */
+export function portProtocol(name: string | undefined, l4: string | undefined, appProtocol?: string, port?: number): IstioProtocol {
   if ((l4 ?? 'TCP').toUpperCase() === 'UDP') return 'UDP';
+  let n = name ?? '';
   if (appProtocol) {
     if (appProtocol === 'kubernetes.io/h2c') return 'HTTP2';
-    if (appProtocol === 'kubernetes.io/ws' || appProtocol === 'kubernetes.io/wss') return 'HTTP';
-    const p = parseProtocol(appProtocol);
-    if (p) return p;
+    if (appProtocol === 'kubernetes.io/ws') return 'HTTP';
+    if (appProtocol === 'kubernetes.io/wss') return 'HTTPS';
+    n = appProtocol;
   }
-  const prefix = (name ?? '').split('-')[0]!;
-  return parseProtocol(prefix) ?? 'UnsupportedProtocol';
+  if (n.toLowerCase().startsWith('grpc-web')) return 'GRPC-Web';
+  const p = parseProtocol(n.split('-')[0]!);
+  if (!p && port !== undefined && WELL_KNOWN_TCP.has(port)) return 'TCP';
+  return p ?? 'UnsupportedProtocol';
 }
 
 /** HTTP routing applies (IsHTTPOrSniffed): HTTP, HTTP2, gRPC, or unknown (protocol sniffing). */
@@ -209,7 +215,7 @@ function kubeService(svc: Obj, slices: Obj[], eps: Obj | undefined, pods: Map<st
     name: typeof p.name === 'string' ? p.name : '',
     port: Number(p.port),
     targetPort: p.targetPort ?? Number(p.port),
-    protocol: portProtocol(p.name, p.protocol, p.appProtocol),
+    protocol: portProtocol(p.name, p.protocol, typeof p.appProtocol === 'string' ? p.appProtocol : undefined, Number(p.port)),
   }));
   const endpoints: Record<number, MeshEndpoint[]> = {};
   const withPod = (ip: string, targetRef: Obj | undefined): { pod?: MeshPodInfo } => {
