@@ -9,8 +9,8 @@ import type { Compiler } from '../distribution.js';
 import type { ProxyConfig } from '../types.js';
 import { buildOutboundClusters, byAge, hashPolicyFor, staticClusters } from './clusters.js';
 import { gatewayConfig } from './gateway.js';
-import { compileInbound, type InboundPort } from './inbound.js';
-import { EMPTY_MESH, resolveTargetPort, type MeshView } from './mesh.js';
+import { applyPeerAuthenticationToEndpoints, compileInbound, type InboundPort } from './inbound.js';
+import { EMPTY_MESH, portProtocol, resolveTargetPort, type MeshView } from './mesh.js';
 import { sidecarOutbound, visibleServices } from './sidecar.js';
 import { scopeServices, scopeVirtualServices, sidecarScopeFor } from './sidecar-scope.js';
 
@@ -26,7 +26,7 @@ export function inboundPorts(mesh: MeshView, pod: { namespace: string; podName: 
       const port = resolveTargetPort(p.targetPort, info);
       if (port === undefined || out.some((o) => o.port === port)) continue;
       const protocol = p.protocol === 'UnsupportedProtocol' ? undefined : p.protocol.toLowerCase();
-      out.push({ port, ...(protocol ? { protocol } : {}), servicePort: p.port, hostname: svc.hostname });
+      out.push({ port, servicePort: p.port, hostname: svc.hostname, ...(protocol ? { protocol } : {}) });
     }
   }
   return out.sort((a, b) => a.port - b.port);
@@ -49,7 +49,7 @@ export const compileProxyConfig: Compiler = (snapshot, proxy) => {
         return hashPolicyFor(drs, byHost.get(host), host, Number(port), subset || undefined, { proxyNamespace: proxy.namespace, proxyLabels: proxy.labels, mesh: mesh.meshConfig });
       }
     : undefined;
-  const config: ProxyConfig = { version: snapshot.version, proxy, listeners: [], routes: [], clusters: [], endpoints };
+  const config: ProxyConfig = { version: snapshot.version, proxy, listeners: [], routes: [], clusters: [], endpoints: applyPeerAuthenticationToEndpoints(endpoints, clusters, snapshot.peerAuthentications, mesh.meshConfig.rootNamespace) };
   if (proxy.type === 'router') {
     const gw = gatewayConfig({ proxy, gateways: snapshot.gateways, virtualServices: snapshot.virtualServices, mesh, ...(hashFor ? { hashFor } : {}) });
     config.listeners = gw.listeners;
