@@ -223,6 +223,9 @@ function kubeService(svc: Obj, slices: Obj[], eps: Obj | undefined, pods: Map<st
     return pod && pod.ip === ip ? { pod } : {};
   };
   const push = (sp: MeshServicePort, address: string, port: number, targetRef: Obj | undefined) => {
+    // Endpoints are keyed by port number, and pilot builds no cluster for UDP: a UDP port sharing
+    // its number with a TCP one (kube-dns's 53) must not add its addresses a second time.
+    if (sp.protocol === 'UDP') return;
     const { pod } = withPod(address, targetRef);
     const labels = pod?.labels ?? {};
     (endpoints[sp.port] ??= []).push({
