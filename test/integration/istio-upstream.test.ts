@@ -118,10 +118,10 @@ describe('circuit breaking (DestinationRule connectionPool)', () => {
     console.log(`fortio -c 2 -n 20: 200=${ok2} 503=${bad2}; -c 3 -n 30: 200=${ok3} 503=${bad3}`);
     expect(ok2 + bad2).toBe(20);
     expect(ok3 + bad3).toBe(30);
-    // istio.io: -c 2 → 3/20 503s, -c 3 → 19/30 (splits vary run to run).
-    expect(bad3).toBeGreaterThanOrEqual(6);
-    expect(ok3).toBeGreaterThanOrEqual(3);
-    expect(bad2 / 20).toBeLessThan(bad3 / 30);
+    // istio.io: -c 2 → 3/20 503s, -c 3 → 19/30 (splits vary run to run; 10 runs here gave 2–7 and 14–19).
+    expect(bad2).toBeLessThanOrEqual(10);
+    expect(bad3).toBeGreaterThanOrEqual(10);
+    expect(ok3).toBeGreaterThanOrEqual(5);
     expect(three.stderr + three.stdout).toMatch(/"msg":"Non ok http code","code":503/);
 
     // The client's Envoy counted every 503 as a pending overflow (istio.io greps exactly this).

@@ -119,7 +119,7 @@ class FakeUpstream {
 const get = (path = '/get'): HttpRequest => ({ method: 'GET', path, headers: { host: 'httpbin:8000' }, body: Buffer.alloc(0) });
 /** Lets queued microtasks (connection handshakes) run. */
 const settle = async () => {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
+  for (let i = 0; i < 60; i++) await Promise.resolve();
 };
 
 describe('cluster and host lookup', () => {
