@@ -157,4 +157,20 @@ describe('circuit breaking (DestinationRule connectionPool)', () => {
     expect(stat(stats, 'outlier_detection.ejections_active')).toBe(1);
     expect(stat(stats, 'upstream_cx_none_healthy')).toBeGreaterThanOrEqual(1);
   }, 60_000);
+
+  it('auto mTLS sends plain text to a server without a sidecar; a DestinationRule forcing ISTIO_MUTUAL gets 503 UC', async () => {
+    const legacy = await sh('kubectl create namespace legacy && kubectl apply -n legacy -f samples/httpbin/httpbin.yaml && kubectl wait -n legacy --for=condition=Ready pod --all --timeout=60s');
+    expect(legacy.code, legacy.stderr).toBe(0);
+    // Auto mTLS: the endpoint has no sidecar (no tlsMode label), so the sidecar speaks plain text and it answers.
+    const plain = await sh(`${FORTIO} curl -quiet http://httpbin.legacy:8000/headers`);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toContain('"X-Envoy-Attempt-Count"');
+    const dr = await sh('kubectl apply -f -', 'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: httpbin-legacy\nspec:\n  host: httpbin.legacy.svc.cluster.local\n  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n');
+    expect(dr.code, dr.stderr).toBe(0);
+    const forced = await sh(`${FORTIO} curl http://httpbin.legacy:8000/get`);
+    expect(forced.stdout + forced.stderr).toContain('HTTP/1.1 503');
+    expect(forced.stdout).toContain('upstream connect error or disconnect/reset before headers. reset reason: connection termination');
+    const log = (await sh('kubectl logs deploy/fortio-deploy -c istio-proxy')).stdout;
+    expect(log).toMatch(/"GET \/get HTTP\/1\.1" 503 UC upstream_reset_before_response_started\{connection_termination\} .* "httpbin\.legacy:8000" "\d+\.\d+\.\d+\.\d+:8080" outbound\|8000\|\|httpbin\.legacy\.svc\.cluster\.local /);
+  }, 90_000);
 });
