@@ -139,7 +139,6 @@ export class ClusterManager {
   ) {
     // The proxy's cluster manager is the latest one made for it; only it reports gauges.
     managers.set(proxy, this);
-    proxy.hostHealth = (cluster, host) => (managers.get(proxy) === this ? this.hostHealth(cluster, host) : undefined);
     proxy.stats.addCollector((emit) => managers.get(proxy) === this && this.collect(emit));
   }
 
@@ -340,7 +339,7 @@ export class ClusterManager {
 
   /**
    * One host as the admin's `/clusters` shows it: ejected by outlier detection, and its counters
-   * (the shape of the admin's `EnvoyProxy.hostHealth` hook).
+   * (read by the admin through clusterManagerOf).
    */
   hostHealth(clusterName: string, host: string): { failedOutlierCheck: boolean; stats: Record<string, number> } | undefined {
     const cluster = this.proxy.config?.clusters.find((c) => c.name === clusterName);
