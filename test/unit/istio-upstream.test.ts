@@ -395,6 +395,22 @@ describe('outlier detection', () => {
     expect(stat('outlier_detection.ejections_enforced_total')).toBe(2);
   });
 
+  it('a 1 ms interval over days of quiet costs no more than the ticks that matter', async () => {
+    const { cm, upstream, advance } = setup({ clusters: [cluster({ lbPolicy: 'ROUND_ROBIN', outlierDetection: od({ intervalMs: 1, baseEjectionTimeMs: 36_000_000 }) })], endpoints: two });
+    upstream.auto = bad;
+    for (let i = 0; i < 6; i++) await cm.attempt({ cluster: HTTPBIN, req: get() });
+    expect(cm.isEjected(HTTPBIN, '10.244.2.30:8080')).toBe(true);
+    advance(35_999_999);
+    const t0 = performance.now();
+    expect(cm.isEjected(HTTPBIN, '10.244.2.30:8080')).toBe(true);
+    advance(1);
+    expect(cm.isEjected(HTTPBIN, '10.244.2.30:8080')).toBe(false);
+    advance(5 * 36_000_000);
+    expect(cm.isEjected(HTTPBIN, '10.244.2.30:8080')).toBe(false);
+    // Tens of millions of 1 ms ticks, walked one by one, would take seconds.
+    expect(performance.now() - t0).toBeLessThan(200);
+  });
+
   it('maxEjectionPercent (Envoy\'s 10% default) stops ejections of a small pool: ejections_overflow', async () => {
     const { cm, upstream, stat } = setup({ clusters: [cluster({ lbPolicy: 'ROUND_ROBIN', outlierDetection: od({ maxEjectionPercent: 10 }) })], endpoints: two });
     upstream.auto = bad;
