@@ -172,6 +172,19 @@ describe('cluster and host lookup', () => {
     expect(stat('upstream_rq_200')).toBe(2);
     expect(stat('upstream_rq_2xx')).toBe(2);
   });
+
+  it('an answer with `connection: close` ends its connection: the next request opens another', async () => {
+    const { cm, upstream, stat } = setup();
+    const closing: UpstreamSend = (target, req, opts) => upstream.send(target, req, opts).then((r) => ({ ...r, headers: { ...r.headers, connection: 'close' } }));
+    upstream.auto = () => 200;
+    const first = await cm.attempt({ cluster: HTTPBIN, req: get() }, closing);
+    const second = await cm.attempt({ cluster: HTTPBIN, req: get() });
+    expect(first.response.status).toBe(200);
+    expect(second.upstreamLocalAddress).not.toBe(first.upstreamLocalAddress);
+    expect(stat('upstream_cx_total')).toBe(2);
+    expect(stat('upstream_cx_destroy_remote')).toBe(1);
+    expect(stat('upstream_cx_destroy_remote_with_active_rq')).toBe(0);
+  });
 });
 
 describe('EDS and CDS updates', () => {

@@ -166,17 +166,20 @@ export class ClusterManager {
     const deadline = a.timeoutMs !== undefined && a.timeoutMs > 0 ? a.timeoutMs : undefined;
     let timer: NodeJS.Timeout | undefined;
     let timedOut = false;
-    const timeout = new Promise<'timeout'>((resolve) => {
-      if (deadline === undefined) return;
-      timer = setTimeout(() => ((timedOut = true), resolve('timeout')), deadline);
-      timer.unref?.();
-    });
+    // Without a deadline there is nothing to race against.
+    const timeout =
+      deadline === undefined
+        ? undefined
+        : new Promise<'timeout'>((resolve) => {
+            timer = setTimeout(() => ((timedOut = true), resolve('timeout')), deadline);
+            timer.unref?.();
+          });
     const clear = () => timer && clearTimeout(timer);
 
     // ---- a connection from the pool (or a place in its queue) ----
     let waiter: Waiter | undefined;
     const stream = this.newStream(rt, pool, (w) => (waiter = w));
-    const got = await Promise.race([stream, timeout]);
+    const got = timeout ? await Promise.race([stream, timeout]) : await stream;
     if (got === 'timeout') {
       // Still queued: give the place up (Envoy cancels the pending stream).
       if (waiter) this.cancelWaiter(rt, pool, waiter);
@@ -223,7 +226,7 @@ export class ClusterManager {
       (response) => ({ response }),
       (error: unknown) => ({ error }),
     );
-    const outcome = await Promise.race([sending, timeout]);
+    const outcome = timeout ? await Promise.race([sending, timeout]) : await sending;
     clear();
     if (outcome === 'timeout' || timedOut) {
       // Envoy resets the stream; on HTTP/1.1 that closes the connection.
@@ -256,8 +259,9 @@ export class ClusterManager {
       return { ...replies.connectionTermination(ctx), ...where };
     }
     conn.used = true;
-    this.release(rt, pool, conn, 'ok');
     const response = outcome.response;
+    // An HTTP/1.1 answer with `connection: close` ends the connection (Envoy won't reuse it).
+    this.release(rt, pool, conn, (response.headers.connection ?? '').toLowerCase() === 'close' ? 'remote' : 'ok', false);
     if (response.status >= 500) pool.rqError++;
     else pool.rqSuccess++;
     this.chargeCode(rt, response.status);
@@ -521,14 +525,14 @@ export class ClusterManager {
   }
 
   /** A stream is done with its connection: reuse it, or close it (max requests reached, reset, timeout). */
-  private release(rt: ClusterRuntime, pool: HostPool, conn: Conn, how: 'ok' | 'local' | 'remote'): void {
+  private release(rt: ClusterRuntime, pool: HostPool, conn: Conn, how: 'ok' | 'local' | 'remote', withActiveRequest = true): void {
     if (!conn.busy) return;
     conn.busy = false;
     rt.requests--;
     pool.activeRequests--;
     const stat = (s: string) => this.proxy.stats.inc(rt.statName(s));
     if (how !== 'ok') {
-      this.close(rt, pool, conn, how, true);
+      this.close(rt, pool, conn, how, withActiveRequest);
     } else if (conn.remaining <= 0) {
       stat('upstream_cx_max_requests');
       this.close(rt, pool, conn, 'local', false);
