@@ -222,7 +222,14 @@ export class ClusterManager {
     // ---- the exchange ----
     const started = ctx.now().getTime();
     const opts: RequestOptions = { ...(deadline !== undefined ? { timeoutMs: deadline } : {}), transport: this.transport(cluster, tls) };
-    const sending = send({ host: endpoint.address, port: endpoint.port }, a.req, opts).then(
+    let sent: Promise<HttpResponse>;
+    try {
+      sent = send({ host: endpoint.address, port: endpoint.port }, a.req, opts);
+    } catch (e) {
+      // A wire that throws instead of rejecting is still just a failed exchange.
+      sent = Promise.reject(e);
+    }
+    const sending = sent.then(
       (response) => ({ response }),
       (error: unknown) => ({ error }),
     );
