@@ -244,6 +244,11 @@ describe('the connection and its TLS', () => {
     upstream.auto = () => 'ECONNRESET';
     const reset = await cm.attempt({ cluster: HTTPBIN, req: get() });
     expect(reset).toMatchObject({ flags: ['UC'], failure: 'reset' });
+    // A wire that throws (a bug elsewhere) is a reset too, not an exception out of the proxy.
+    const thrown = await cm.attempt({ cluster: HTTPBIN, req: get() }, () => {
+      throw new Error('boom');
+    });
+    expect(thrown).toMatchObject({ flags: ['UC'], failure: 'reset' });
   });
 
   it('an attempt past its deadline is 504 UT, and the connection it held is closed', async () => {
