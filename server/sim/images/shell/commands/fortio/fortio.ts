@@ -187,7 +187,8 @@ function headerBlock(res: HttpResponse): string {
 }
 
 const codeIsOK = (code: number) => (code >= 200 && code <= 299) || code === 304;
-const elapsedSince = (t0: number) => (performance.now() - t0) / 1000;
+/** Seconds since t0 as Go measures them: whole nanoseconds (so %g prints 0.000932857, not float noise). */
+const elapsedSince = (t0: number) => Math.round((performance.now() - t0) * 1e6) / 1e9;
 
 /** One connection's worth of client ("thread"): keep-alive until the server says close or an error. */
 class FastClient {
