@@ -411,9 +411,11 @@ async function loadMode(io: ProgramIO, flags: Flags, target: Target, log: Fortio
       if (performance.now() >= deadline) return;
       if (interval > 0) {
         const due = start + i * interval;
-        const wait = due - performance.now();
-        sleepTime.record(wait / 1000);
-        if (wait > 0 && !(await sleepAbortable(wait, io.signal))) return;
+        sleepTime.record((due - performance.now()) / 1000);
+        // Like Go's time.Sleep, never wake before the due time (timers may fire a fraction early).
+        for (let wait = due - performance.now(); wait > 0; wait = due - performance.now()) {
+          if (!(await sleepAbortable(Math.ceil(wait), io.signal))) return;
+        }
       }
       const t0 = performance.now();
       const r = await clients[t].fetch();
