@@ -330,6 +330,7 @@ describe('timeouts and retries', () => {
     expect(bodyOf(res)).toBe('second');
     expect(f.sent.map((s) => s.req.headers['x-envoy-attempt-count'])).toEqual(['1', '2']);
     expect(f.sent[0]!.timeoutMs).toBe(60);
+    expect(f.sent.map((s) => s.req.headers['x-envoy-expected-rq-timeout-ms'])).toEqual(['60', '60']);
   });
 
   it("Envoy's backoff: 25 ms base, jittered, capped at 250 ms", () => {
@@ -372,6 +373,8 @@ describe('headers and the access log', () => {
     expect(h['x-request-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(h['x-forwarded-proto']).toBe('http');
     expect(h['x-envoy-attempt-count']).toBe('1');
+    // No route timeout (Istio's default): no expected-timeout header.
+    expect(h['x-envoy-expected-rq-timeout-ms']).toBeUndefined();
     expect(h['x-envoy-decorator-operation']).toBe('reviews.default.svc.cluster.local:9080/*');
     expect(h['x-envoy-peer-metadata-id']).toBe('sidecar~10.244.0.10~productpage-v1-6b746f74dc-9stvs.default~default.svc.cluster.local');
     expect(res.headers.server).toBe('envoy');

@@ -245,10 +245,12 @@ export async function runRoute(env: RouterEnv, route: Route, req: HttpRequest): 
   let attemptNo = 0;
   for (;;) {
     attemptNo++;
-    const sent: HttpRequest = { ...upstreamReq, headers: { ...upstreamReq.headers, 'x-envoy-attempt-count': String(attemptNo) } };
     const routeLeft = routeDeadline !== undefined ? routeDeadline - proxy.ctx.now().getTime() : undefined;
     const tryMs = retry?.perTryTimeoutMs && retry.perTryTimeoutMs > 0 ? retry.perTryTimeoutMs : undefined;
     const deadline = [routeLeft, tryMs].filter((x): x is number => x !== undefined);
+    const sent: HttpRequest = { ...upstreamReq, headers: { ...upstreamReq.headers, 'x-envoy-attempt-count': String(attemptNo) } };
+    // Envoy tells the upstream how long it will wait (the route's remaining time, or the per-try timeout).
+    if (deadline.length) sent.headers['x-envoy-expected-rq-timeout-ms'] = String(Math.max(0, Math.round(Math.min(...deadline))));
     const raced = await race(attempt(env, chosen.cluster, sent, deadline.length ? Math.min(...deadline) : undefined, avoid), tryMs, routeLeft);
     if (raced.timedOut === 'route') {
       return finish(env, route, chosen, local(env, { status: 504, body: 'upstream request timeout', details: 'response_timeout', flags: [...faultFlags, 'UT'] }, { cluster: chosen.cluster, upstreamRequest: sent }));
