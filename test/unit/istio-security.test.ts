@@ -34,7 +34,7 @@ const HTTPBIN_PORTS: InboundPort[] = [{ port: 8080, protocol: 'http', servicePor
 /** A running proxy holding the inbound part of a config, as the sidecar would after a push. */
 function proxyWith(snap: ProxySnapshot, workload = HTTPBIN, ports = HTTPBIN_PORTS): EnvoyProxy {
   const identity = { id: `httpbin-1.${workload.namespace}`, podName: 'httpbin-1', namespace: workload.namespace, podIP: '10.244.1.9', type: 'sidecar' as const, labels: workload.labels, serviceAccount: 'httpbin' };
-  const proxy = new EnvoyProxy(identity, {} as ContainerContext);
+  const proxy = new EnvoyProxy(identity, { now: () => new Date('2026-01-01T00:00:00Z'), random: () => 0.5, log: () => {} } as unknown as ContainerContext);
   const inbound = compileInbound(snap, workload, ports);
   const config: ProxyConfig = { version: snap.version, proxy: identity, listeners: inbound.listeners, routes: [], clusters: inbound.clusters, endpoints: [] };
   proxy.apply(config);
@@ -246,7 +246,7 @@ describe('inboundSecurity: mTLS modes against callers', () => {
   });
 
   it('a proxy with no config yet has no inbound listener: the connection is reset', () => {
-    const proxy = new EnvoyProxy({ id: 'x.foo', podName: 'x', namespace: 'foo', podIP: '10.0.0.1', type: 'sidecar', labels: {}, serviceAccount: 'default' }, {} as ContainerContext);
+    const proxy = new EnvoyProxy({ id: 'x.foo', podName: 'x', namespace: 'foo', podIP: '10.0.0.1', type: 'sidecar', labels: {}, serviceAccount: 'default' }, { now: () => new Date('2026-01-01T00:00:00Z'), random: () => 0.5, log: () => {} } as unknown as ContainerContext);
     expect(outcome(inboundSecurity(proxy, call()))).toBe('reset filter_chain_not_found');
   });
 });
