@@ -251,6 +251,15 @@ describe('fault injection', () => {
     expect(Number(m![1])).toBeGreaterThanOrEqual(115);
   });
 
+  it('a client that hangs up during the delay: nothing is sent upstream, the log says DI,DC', async () => {
+    const f = reviewsProxy([{ name: 'd', match: {}, fault: { delay: { fixedDelayMs: 200, percentage: 100 } }, route: { clusters: [{ cluster: V1, weight: 1 }], timeoutMs: 0 } }]);
+    await expect(serve(f, undefined, { ...down, clientDeadline: Date.now() + 50 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+    await new Promise((r) => setTimeout(r, 250));
+    expect(f.sent).toHaveLength(0);
+    expect(f.logs).toHaveLength(1);
+    expect(f.logs[0]).toMatch(/ 0 DI,DC downstream_remote_disconnect .* d$/);
+  });
+
   it('abort at 30% aborts about 30% (binomial bounds)', async () => {
     const f = reviewsProxy([{ match: {}, fault: { abort: { httpStatus: 503, percentage: 30 } }, route: { clusters: [{ cluster: V1, weight: 1 }], timeoutMs: 0 } }], { random: seeded(7) });
     const n = 1000;
@@ -381,6 +390,18 @@ describe('headers and the access log', () => {
     expect(res.headers['x-envoy-upstream-service-time']).toMatch(/^\d+$/);
     expect(res.headers['x-envoy-decorator-operation']).toBeUndefined();
     expect(f.sent[0]!.transport?.tls).toEqual({ sni: 'outbound_.9080_._.reviews.default.svc.cluster.local', clientIdentity: 'spiffe://cluster.local/ns/default/sa/bookinfo-productpage' });
+  });
+
+  it('an edge proxy (useRemoteAddress): x-forwarded-for; a private peer is internal, a public one external without its x-envoy-* control headers', async () => {
+    const f = reviewsProxy([toCluster(REVIEWS)]);
+    await serve(f, get('/', 'reviews', { 'x-envoy-retry-on': '5xx' }), { ...down, remoteAddress: '172.18.0.1:50000', useRemoteAddress: true });
+    expect(f.sent[0]!.req.headers).toMatchObject({ 'x-forwarded-for': '172.18.0.1', 'x-envoy-internal': 'true' });
+    expect(f.sent[0]!.req.headers['x-envoy-external-address']).toBeUndefined();
+    await serve(f, get('/', 'reviews', { 'x-envoy-retry-on': '5xx', 'x-envoy-internal': 'true', 'x-forwarded-for': '1.2.3.4' }), { ...down, remoteAddress: '203.0.113.9:50000', useRemoteAddress: true });
+    const h = f.sent[1]!.req.headers;
+    expect(h).toMatchObject({ 'x-forwarded-for': '1.2.3.4,203.0.113.9', 'x-envoy-external-address': '203.0.113.9' });
+    expect(h['x-envoy-retry-on']).toBeUndefined();
+    expect(h['x-envoy-internal']).toBeUndefined();
   });
 
   it('keeps a request id the client sent', async () => {

@@ -48,6 +48,36 @@ export interface ServeOptions {
 
 const PEER_HEADERS = ['x-envoy-peer-metadata', 'x-envoy-peer-metadata-id'];
 
+/** Envoy's request headers it does not take from an external client (ConnectionManagerUtility::cleanInternalHeaders). */
+const EXTERNAL_STRIPPED = [
+  'x-envoy-decorator-operation',
+  'x-envoy-downstream-service-cluster',
+  'x-envoy-downstream-service-node',
+  'x-envoy-expected-rq-timeout-ms',
+  'x-envoy-external-address',
+  'x-envoy-force-trace',
+  'x-envoy-internal',
+  'x-envoy-ip-tags',
+  'x-envoy-max-retries',
+  'x-envoy-original-path',
+  'x-envoy-retriable-status-codes',
+  'x-envoy-retry-grpc-on',
+  'x-envoy-retry-on',
+  'x-envoy-upstream-alt-stat-name',
+  'x-envoy-upstream-rq-per-try-timeout-ms',
+  'x-envoy-upstream-rq-timeout-alt-response',
+  'x-envoy-upstream-rq-timeout-ms',
+  'x-envoy-hedge-on-per-try-timeout',
+];
+
+/** RFC 1918 and loopback: what Envoy's Utility::isInternalAddress calls internal. */
+function isInternalAddress(ip: string): boolean {
+  const m = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(ip);
+  if (!m) return false;
+  const [a, b] = [Number(m[1]), Number(m[2])];
+  return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
+}
+
 /** The first HTTP filter chain of a listener whose match fits this connection (Envoy's filter chain match, enough for HTTP listeners). */
 export function httpChainFor(listener: Listener, port: number, transport: Transport | undefined): FilterChain | undefined {
   const proto = transport?.tls ? 'tls' : 'raw_buffer';
@@ -104,9 +134,17 @@ function downstreamHeaders(proxy: EnvoyProxy, listener: Listener, hcm: HttpConne
   if (!headers['x-request-id']) headers['x-request-id'] = uuid(proxy.ctx.random);
   if (!headers['x-forwarded-proto']) headers['x-forwarded-proto'] = 'http';
   if (downstream.useRemoteAddress) {
+    // An edge proxy: the peer's address goes into x-forwarded-for; a private/loopback peer is
+    // "internal" (x-envoy-internal), any other is external (its x-envoy-* control headers dropped).
     const ip = downstream.remoteAddress.replace(/:\d+$/, '');
     headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']},${ip}` : ip;
-    headers['x-envoy-external-address'] = ip;
+    if (isInternalAddress(ip)) {
+      headers['x-envoy-internal'] = 'true';
+      delete headers['x-envoy-external-address'];
+    } else {
+      for (const h of EXTERNAL_STRIPPED) delete headers[h];
+      headers['x-envoy-external-address'] = ip;
+    }
   }
   if (listener.direction === 'inbound') {
     // Metadata exchange and the caller's decorator are for the proxies, not the app.
@@ -179,7 +217,7 @@ export async function serveChain(proxy: EnvoyProxy, listener: Listener, hcm: Htt
     gone.abort();
     const empty = { status: 0, headers: {}, body: Buffer.alloc(0) };
     const { routeName, ...sofar } = progress;
-    report(proxy, listener, downstream, dreq, start, end, empty, { ...sofar, response: empty, flags: ['DC'], details: 'downstream_remote_disconnect', fromUpstream: false }, routeName);
+    report(proxy, listener, downstream, dreq, start, end, empty, { ...sofar, response: empty, flags: [...(sofar.flags ?? []), 'DC'], details: 'downstream_remote_disconnect', fromUpstream: false }, routeName);
     const [host, p] = [downstream.localAddress.replace(/:\d+$/, ''), Number(downstream.localAddress.split(':').pop())];
     throw new NetworkError('ETIMEDOUT', host, p);
   }

@@ -216,7 +216,10 @@ export async function runRoute(env: RouterEnv, route: Route, req: HttpRequest): 
   const faultFlags: string[] = [];
   if (route.fault?.delay && roll(random, route.fault.delay.percentage)) {
     faultFlags.push('DI');
+    if (env.progress) env.progress.flags = [...faultFlags];
     await sleep(route.fault.delay.fixedDelayMs);
+    // The client hung up during the delay: the stream is gone, nothing goes upstream.
+    if (env.signal?.aborted) return local(env, { status: 0, body: '', details: 'downstream_remote_disconnect', flags: [...faultFlags, 'DC'] });
   }
   const chosen = pickWeighted(action.clusters, random);
   if (route.fault?.abort && roll(random, route.fault.abort.percentage)) {
