@@ -237,6 +237,7 @@ function report(proxy: EnvoyProxy, listener: Listener, downstream: Downstream, r
     responseCode: response.status,
     flags: outcome.flags,
     details: outcome.details,
+    ...(outcome.transportFailureReason ? { transportFailureReason: outcome.transportFailureReason } : {}),
     bytesReceived: req.body.length,
     bytesSent: response.body.length,
     durationMs,

@@ -24,6 +24,8 @@ export interface RouterOutcome {
   upstreamLocalAddress?: string;
   endpoint?: LbEndpoint;
   serviceTimeMs?: number;
+  /** %UPSTREAM_TRANSPORT_FAILURE_REASON%, when the cluster manager gives one. */
+  transportFailureReason?: string;
   /** The request as last sent upstream (attempt count, rewritten path). */
   upstreamRequest?: HttpRequest;
 }
@@ -285,10 +287,14 @@ export async function runRoute(env: RouterEnv, route: Route, req: HttpRequest): 
       ...(result.upstreamLocalAddress ? { upstreamLocalAddress: result.upstreamLocalAddress } : {}),
       ...(result.endpoint ? { endpoint: result.endpoint } : {}),
       ...(result.serviceTimeMs !== undefined ? { serviceTimeMs: result.serviceTimeMs } : {}),
+      ...(transportFailure(result) ? { transportFailureReason: transportFailure(result)! } : {}),
       upstreamRequest: sent,
     });
   }
 }
+
+/** The cluster manager's transport failure reason (an additive UpstreamResult field). */
+const transportFailure = (r: UpstreamResult) => (r as UpstreamResult & { transportFailureReason?: string }).transportFailureReason;
 
 /** Response header operations, per cluster then the route's (the route's, being more general, win). */
 function finish(_env: RouterEnv, route: Route, chosen: WeightedCluster, out: RouterOutcome): RouterOutcome {
