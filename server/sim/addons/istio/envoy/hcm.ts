@@ -117,15 +117,20 @@ function uuid(random: () => number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-function peerMetadataId(proxy: EnvoyProxy): string {
-  const id = proxy.identity;
-  return `${id.type}~${id.podIP}~${id.id}~${id.namespace}.svc.cluster.local`;
-}
-
-function peerMetadata(proxy: EnvoyProxy): string {
-  const id = proxy.identity;
-  const w = proxyWorkload(proxy);
-  return Buffer.from(JSON.stringify({ CLUSTER_ID: 'Kubernetes', NAME: id.podName, NAMESPACE: id.namespace, WORKLOAD_NAME: w.workload, LABELS: id.labels, SERVICE_ACCOUNT: id.serviceAccount })).toString('base64');
+/** What metadata exchange sends for this proxy (its identity does not change while it runs). */
+const peerHeaders = new WeakMap<EnvoyProxy, { id: string; metadata: string }>();
+function peerMetadataOf(proxy: EnvoyProxy): { id: string; metadata: string } {
+  let p = peerHeaders.get(proxy);
+  if (!p) {
+    const id = proxy.identity;
+    const w = proxyWorkload(proxy);
+    p = {
+      id: `${id.type}~${id.podIP}~${id.id}~${id.namespace}.svc.cluster.local`,
+      metadata: Buffer.from(JSON.stringify({ CLUSTER_ID: 'Kubernetes', NAME: id.podName, NAMESPACE: id.namespace, WORKLOAD_NAME: w.workload, LABELS: id.labels, SERVICE_ACCOUNT: id.serviceAccount })).toString('base64'),
+    };
+    peerHeaders.set(proxy, p);
+  }
+  return p;
 }
 
 /** The request headers the HCM completes before routing (Istio's proxy_headers.go and Envoy's defaults). */
@@ -179,8 +184,9 @@ async function route(proxy: EnvoyProxy, listener: Listener, hcm: HttpConnectionM
   if (outbound) {
     if (r.decorator) routed.headers['x-envoy-decorator-operation'] = r.decorator;
     if (proxy.identity.type === 'sidecar') {
-      routed.headers['x-envoy-peer-metadata-id'] = peerMetadataId(proxy);
-      routed.headers['x-envoy-peer-metadata'] = peerMetadata(proxy);
+      const peer = peerMetadataOf(proxy);
+      routed.headers['x-envoy-peer-metadata-id'] = peer.id;
+      routed.headers['x-envoy-peer-metadata'] = peer.metadata;
     }
   }
   const outcome = await runRoute({ proxy, wire: opts.wire ?? ((t, rq, o) => proxy.ctx.net.request(t, rq, o)), ...(opts.fixedTarget ? { fixedTarget: opts.fixedTarget } : {}), ...(opts.upstreamBindIP ? { upstreamBindIP: opts.upstreamBindIP } : {}), scheme, signal, progress }, r, routed);
