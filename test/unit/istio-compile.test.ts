@@ -521,7 +521,7 @@ describe('the mesh view', () => {
     const s = view.services[0]!;
     expect(s.ports.map((p) => p.protocol)).toEqual(['HTTP', 'TCP', 'GRPC', 'UnsupportedProtocol']);
     expect(s.endpoints[80]).toEqual([{ address: '10.244.3.3', port: 8081, pod: { namespace: 'default', name: 'web-1', labels: { app: 'web' }, serviceAccount: 'sa' }, labels: { app: 'web' } }]);
-    expect(inboundPorts(view, { namespace: 'default', podName: 'web-1', labels: { app: 'web' } })).toEqual([{ port: 81, servicePort: 81, hostname: 'web.default.svc.cluster.local' }, { port: 5432, servicePort: 5432, hostname: 'web.default.svc.cluster.local', protocol: 'tcp' }, { port: 8081, servicePort: 80, hostname: 'web.default.svc.cluster.local', protocol: 'http' }, { port: 9000, servicePort: 9000, hostname: 'web.default.svc.cluster.local', protocol: 'grpc' }]);
+    expect(inboundPorts(view, { namespace: 'default', podName: 'web-1', labels: { app: 'web' } })).toEqual([{ port: 81, servicePort: 81, hostname: 'web.default.svc.cluster.local' }, { port: 5432, protocol: 'tcp', servicePort: 5432, hostname: 'web.default.svc.cluster.local' }, { port: 8081, protocol: 'http', servicePort: 80, hostname: 'web.default.svc.cluster.local' }, { port: 9000, protocol: 'grpc', servicePort: 9000, hostname: 'web.default.svc.cluster.local' }]);
   });
 
   it('a headless Service is an ORIGINAL_DST cluster without EDS whose domains also match subdomains; a STATIC ServiceEntry is EDS to its endpoints by subset labels', () => {
