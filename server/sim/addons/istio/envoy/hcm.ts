@@ -133,6 +133,22 @@ function peerMetadataOf(proxy: EnvoyProxy): { id: string; metadata: string } {
   return p;
 }
 
+const xfccCache = new WeakMap<EnvoyProxy, Map<string, string>>();
+/** x-forwarded-client-cert for a client identity: this proxy's own id, the (stand-in) certificate hash, the client's URI SAN. */
+function clientCertDetails(proxy: EnvoyProxy, clientIdentity: string): string {
+  let byClient = xfccCache.get(proxy);
+  if (!byClient) xfccCache.set(proxy, (byClient = new Map()));
+  let xfcc = byClient.get(clientIdentity);
+  if (xfcc === undefined) {
+    const by = spiffeId(proxy.identity.namespace, proxy.identity.serviceAccount);
+    const hash = createHash('sha256').update(clientIdentity).digest('hex');
+    xfcc = `By=${by};Hash=${hash};Subject="";URI=${clientIdentity}`;
+    if (byClient.size > 1000) byClient.clear();
+    byClient.set(clientIdentity, xfcc);
+  }
+  return xfcc;
+}
+
 /** The request headers the HCM completes before routing (Istio's proxy_headers.go and Envoy's defaults). */
 function downstreamHeaders(proxy: EnvoyProxy, listener: Listener, hcm: HttpConnectionManager | undefined, req: HttpRequest, downstream: Downstream): HttpRequest {
   const headers = { ...req.headers };
@@ -157,9 +173,7 @@ function downstreamHeaders(proxy: EnvoyProxy, listener: Listener, hcm: HttpConne
     delete headers['x-envoy-decorator-operation'];
     const tls = downstream.transport?.tls;
     if (tls) {
-      const by = spiffeId(proxy.identity.namespace, proxy.identity.serviceAccount);
-      const hash = createHash('sha256').update(tls.clientIdentity).digest('hex');
-      const xfcc = `By=${by};Hash=${hash};Subject="";URI=${tls.clientIdentity}`;
+      const xfcc = clientCertDetails(proxy, tls.clientIdentity);
       const mode = hcm?.forwardClientCertDetails ?? 'APPEND_FORWARD';
       headers['x-forwarded-client-cert'] = mode === 'APPEND_FORWARD' && headers['x-forwarded-client-cert'] ? `${headers['x-forwarded-client-cert']},${xfcc}` : xfcc;
     } else delete headers['x-forwarded-client-cert'];
@@ -170,7 +184,7 @@ function downstreamHeaders(proxy: EnvoyProxy, listener: Listener, hcm: HttpConne
 type Finished = { response: HttpResponse; outcome: RouterOutcome; routeName?: string };
 type Progress = Partial<RouterOutcome> & { routeName?: string };
 
-async function route(proxy: EnvoyProxy, listener: Listener, hcm: HttpConnectionManager | undefined, req: HttpRequest, opts: ServeOptions, scheme: string, signal: AbortSignal, progress: Progress): Promise<Finished> {
+async function route(proxy: EnvoyProxy, listener: Listener, hcm: HttpConnectionManager | undefined, req: HttpRequest, opts: ServeOptions, scheme: string, signal: AbortSignal | undefined, progress: Progress): Promise<Finished> {
   const now = () => proxy.ctx.now();
   const local = (reply: LocalReply): RouterOutcome => ({ response: localResponse(reply, now()), flags: reply.flags ?? [], details: reply.details, fromUpstream: false });
   if (opts.preReply) return { response: localResponse(opts.preReply, now()), outcome: local(opts.preReply) };
@@ -189,7 +203,7 @@ async function route(proxy: EnvoyProxy, listener: Listener, hcm: HttpConnectionM
       routed.headers['x-envoy-peer-metadata'] = peer.metadata;
     }
   }
-  const outcome = await runRoute({ proxy, wire: opts.wire ?? ((t, rq, o) => proxy.ctx.net.request(t, rq, o)), ...(opts.fixedTarget ? { fixedTarget: opts.fixedTarget } : {}), ...(opts.upstreamBindIP ? { upstreamBindIP: opts.upstreamBindIP } : {}), scheme, signal, progress }, r, routed);
+  const outcome = await runRoute({ proxy, wire: opts.wire ?? ((t, rq, o) => proxy.ctx.net.request(t, rq, o)), ...(opts.fixedTarget ? { fixedTarget: opts.fixedTarget } : {}), ...(opts.upstreamBindIP ? { upstreamBindIP: opts.upstreamBindIP } : {}), scheme, ...(signal ? { signal } : {}), progress }, r, routed);
   const headers = { ...outcome.response.headers };
   if (outbound) {
     delete headers['x-envoy-decorator-operation'];
@@ -205,9 +219,10 @@ export async function serveChain(proxy: EnvoyProxy, listener: Listener, hcm: Htt
   const scheme = dreq.headers['x-forwarded-proto'] ?? 'http';
   const serverName = hcm?.serverName ?? (listener.direction === 'outbound' ? 'envoy' : 'istio-envoy');
 
-  const gone = new AbortController();
+  // Only a client with a deadline can go away first (an AbortController per request costs).
+  const gone = downstream.clientDeadline !== undefined ? new AbortController() : undefined;
   const progress: Progress = {};
-  const routing = route(proxy, listener, hcm, dreq, opts, scheme, gone.signal, progress);
+  const routing = route(proxy, listener, hcm, dreq, opts, scheme, gone?.signal, progress);
   let finished: Finished | undefined;
   if (downstream.clientDeadline !== undefined) {
     const left = downstream.clientDeadline - start.getTime();
@@ -220,7 +235,7 @@ export async function serveChain(proxy: EnvoyProxy, listener: Listener, hcm: Htt
   const end = proxy.ctx.now();
   if (!finished) {
     // The client hung up first: Envoy resets the upstream and logs the stream as DC, code 0.
-    gone.abort();
+    gone?.abort();
     const empty = { status: 0, headers: {}, body: Buffer.alloc(0) };
     const { routeName, ...sofar } = progress;
     report(proxy, listener, downstream, dreq, start, end, empty, { ...sofar, response: empty, flags: [...(sofar.flags ?? []), 'DC'], details: 'downstream_remote_disconnect', fromUpstream: false }, routeName);
