@@ -70,13 +70,6 @@ const EXTERNAL_STRIPPED = [
   'x-envoy-hedge-on-per-try-timeout',
 ];
 
-/** RFC 1918 and loopback: what Envoy's Utility::isInternalAddress calls internal. */
-function isInternalAddress(ip: string): boolean {
-  const m = /^(\d+)\.(\d+)\.\d+\.\d+$/.exec(ip);
-  if (!m) return false;
-  const [a, b] = [Number(m[1]), Number(m[2])];
-  return a === 10 || a === 127 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168);
-}
 
 /** The first HTTP filter chain of a listener whose match fits this connection (Envoy's filter chain match, enough for HTTP listeners). */
 export function httpChainFor(listener: Listener, port: number, transport: Transport | undefined): FilterChain | undefined {
@@ -155,17 +148,13 @@ function downstreamHeaders(proxy: EnvoyProxy, listener: Listener, hcm: HttpConne
   if (!headers['x-request-id']) headers['x-request-id'] = uuid(proxy.ctx.random);
   if (!headers['x-forwarded-proto']) headers['x-forwarded-proto'] = 'http';
   if (downstream.useRemoteAddress) {
-    // An edge proxy: the peer's address goes into x-forwarded-for; a private/loopback peer is
-    // "internal" (x-envoy-internal), any other is external (its x-envoy-* control headers dropped).
+    // An edge proxy: the peer's address goes into x-forwarded-for and x-envoy-external-address,
+    // and the peer's own x-envoy-* control headers are dropped. Current Envoy counts no address as
+    // internal unless internal_address_config lists it, which Istio leaves empty (so no x-envoy-internal).
     const ip = downstream.remoteAddress.replace(/:\d+$/, '');
     headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']},${ip}` : ip;
-    if (isInternalAddress(ip)) {
-      headers['x-envoy-internal'] = 'true';
-      delete headers['x-envoy-external-address'];
-    } else {
-      for (const h of EXTERNAL_STRIPPED) delete headers[h];
-      headers['x-envoy-external-address'] = ip;
-    }
+    for (const h of EXTERNAL_STRIPPED) delete headers[h];
+    headers['x-envoy-external-address'] = ip;
   }
   if (listener.direction === 'inbound') {
     // Metadata exchange and the caller's decorator are for the proxies, not the app.
