@@ -15,6 +15,7 @@ import { bundleIstioctl } from '../../server/sim/addons/istio/release/build.js';
 import { sampleFiles } from '../../server/sim/addons/istio/release/samples.js';
 import { sidecarInterceptor } from '../../server/sim/addons/istio/envoy/sidecar.js';
 import { ProxyRegistry } from '../../server/sim/addons/istio/envoy/proxy.js';
+import { basicClusterManager, clusterManager } from '../../server/sim/addons/istio/envoy/router-upstream.js';
 
 interface Run {
   code: number;
@@ -199,11 +200,10 @@ describe('Envoy admin and pilot-agent in the istio-proxy container', () => {
   });
 });
 
-/** Whether sidecars route outbound traffic through their Envoy yet (the envoy work's interceptor). */
-const sidecarsRoute = typeof sidecarInterceptor(new ProxyRegistry()).outbound === 'function';
-
 describe('the circuit-breaking task', () => {
-  it.skipIf(!sidecarsRoute)('fortio trips the DestinationRule limits and pilot-agent shows the pending overflow', async () => {
+  it('fortio trips the DestinationRule limits and pilot-agent shows the pending overflow', async (t) => {
+    // Connection pools are the upstream work's cluster manager; until the router uses it, nothing overflows.
+    if (typeof sidecarInterceptor(new ProxyRegistry()).outbound !== 'function' || clusterManager() === basicClusterManager) t.skip();
     await ok(`kubectl apply -f samples/httpbin/httpbin.yaml -f samples/httpbin/sample-client/fortio-deploy.yaml && kubectl apply -f - <<'EOF'
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
@@ -227,7 +227,7 @@ EOF
 kubectl wait --for=condition=Ready pod -l app=fortio --timeout=90s && kubectl wait --for=condition=Ready pod -l app=httpbin --timeout=90s`);
     const fortio = (await ok('kubectl get pod -l app=fortio -o jsonpath={.items[0].metadata.name}')).trim();
     const load = await sh(`kubectl exec ${fortio} -c fortio -- /usr/bin/fortio load -c 3 -qps 0 -n 30 -loglevel Warning http://httpbin:8000/get`);
-    const overflowed = Number(/Code 503 : (\d+)/.exec(load.stdout)?.[1] ?? 0);
+    const overflowed = Number(/Code 503 : (\d+)/.exec(load.stdout + load.stderr)?.[1] ?? 0);
     expect(overflowed, load.stdout + load.stderr).toBeGreaterThan(0);
     const stats = await ok(`kubectl exec ${fortio} -c istio-proxy -- pilot-agent request GET stats | grep httpbin | grep pending`);
     const stat = (k: string) => Number(new RegExp(`^cluster\\.outbound\\|8000\\|\\|httpbin\\.default\\.svc\\.cluster\\.local;\\.${k}: (\\d+)$`, 'm').exec(stats)?.[1] ?? NaN);
