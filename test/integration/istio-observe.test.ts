@@ -94,6 +94,11 @@ describe('istioctl proxy-config', () => {
     expect(rows.slice(1)).toEqual(['-', 'v1', 'v2', 'v3'].map((subset) => ['reviews.default.svc.cluster.local', '9080', subset, 'outbound', 'EDS', 'reviews.default']));
     const v3 = table(await ok(`istioctl pc clusters ${productpage} --port 9080 --subset v3 --direction outbound`), ['SERVICE FQDN', 'PORT', 'SUBSET']);
     expect(v3.slice(1).map((r) => r[0])).toEqual(['reviews.default.svc.cluster.local']);
+    // A workload names its first pod, as istioctl resolves `deployment/<name>`.
+    expect(await ok('istioctl pc clusters deployment/productpage-v1.default --fqdn reviews')).toBe(await ok(`istioctl pc clusters ${productpage} --fqdn reviews`));
+    const log = await sh(`istioctl pc log ${productpage}`);
+    expect(log.code).toBe(1);
+    expect(log.stderr).toMatch(/^Error: istioctl proxy-config log is not supported by the embedded cluster yet/);
   });
 
   it('lists listeners sorted by port, padding 1, with the static 15090 and 15021', async () => {
