@@ -13,6 +13,8 @@ import { compileProxyConfig } from './xds/compile/index.js';
 import { buildMeshView } from './xds/compile/mesh.js';
 import { ProxyRegistry } from './envoy/proxy.js';
 import { sidecarInterceptor } from './envoy/sidecar.js';
+import { setClusterManager } from './envoy/router-upstream.js';
+import { envoyClusterManager } from './envoy/upstream.js';
 import { GatewayApiController } from './gateway-api/controller.js';
 
 type PodLike = { metadata?: { labels?: Record<string, string> }; spec?: { serviceAccountName?: string }; status?: { podIP?: string; phase?: string } };
@@ -57,6 +59,7 @@ export function istio(): AddOn {
       // The running proxies; the pod network sends a sidecar'd pod's traffic through its own.
       const proxies = new ProxyRegistry();
       runningProxies.set(api.store, proxies);
+      setClusterManager(envoyClusterManager);
       const watched = new Set<string>([...CONFIG_BUCKETS, registry.services, registry.endpoints, registry.slices]);
       const unwatch = api.store.onAnyChange((e) => {
         if (watched.has(e.bucket as ConfigBucket) || (e.bucket === registry.pods && (e.type !== 'MODIFIED' || podMoved(e.object, e.prev))) || (e.bucket === configMaps && e.namespace === 'istio-system' && e.object?.metadata?.name === 'istio')) xds.configChanged();

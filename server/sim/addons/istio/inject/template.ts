@@ -4,9 +4,21 @@
  * webhook (images/pilot.ts) and `istioctl kube-inject` give it the pod and the injector's values.
  */
 
-import { parse as parseYaml } from 'yaml';
+import YAML from 'yaml';
 
 type Obj = Record<string, any>;
+
+/** PROXY_CONFIG: the pod's `proxy.istio.io/config` annotation as istiod's protoToJSON writes it; `{}` without one. */
+function proxyConfigEnv(pod: Obj): string {
+  const text = pod.metadata?.annotations?.['proxy.istio.io/config'];
+  if (typeof text !== 'string' || !text.trim()) return '{}\n';
+  try {
+    const v = YAML.parse(text) as unknown;
+    return JSON.stringify(v && typeof v === 'object' ? v : {}) + '\n';
+  } catch {
+    return '{}\n';
+  }
+}
 
 export interface InjectorValues {
   hub: string;
@@ -228,18 +240,6 @@ function rewriteProbes(containers: Obj[]): Record<string, Obj> {
     }
   }
   return probers;
-}
-
-/** The pod's `proxy.istio.io/config` annotation (YAML or JSON) as the injector passes it: compact JSON, `{}` without it. */
-function proxyConfigEnv(pod: Obj): string {
-  const text = pod.metadata?.annotations?.['proxy.istio.io/config'];
-  if (typeof text !== 'string' || !text.trim()) return '{}\n';
-  try {
-    const parsed: unknown = parseYaml(text);
-    return parsed && typeof parsed === 'object' ? JSON.stringify(parsed) + '\n' : '{}\n';
-  } catch {
-    return '{}\n';
-  }
 }
 
 function proxyContainer(pod: Obj, namespace: string, v: InjectorValues, apps: Obj[], probers: Record<string, Obj>, workload: { name: string; owner: string }): Obj {

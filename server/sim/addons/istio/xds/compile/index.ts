@@ -9,8 +9,8 @@ import type { Compiler } from '../distribution.js';
 import type { ProxyConfig } from '../types.js';
 import { buildOutboundClusters, staticClusters } from './clusters.js';
 import { gatewayConfig } from './gateway.js';
-import { compileInbound, type InboundPort } from './inbound.js';
-import { EMPTY_MESH, resolveTargetPort, type MeshView } from './mesh.js';
+import { applyPeerAuthenticationToEndpoints, compileInbound, type InboundPort } from './inbound.js';
+import { EMPTY_MESH, portProtocol, resolveTargetPort, type MeshView } from './mesh.js';
 import { sidecarOutbound, visibleServices } from './sidecar.js';
 import { scopeServices, scopeVirtualServices, sidecarScopeFor } from './sidecar-scope.js';
 
@@ -38,7 +38,7 @@ export const compileProxyConfig: Compiler = (snapshot, proxy) => {
   const scope = proxy.type === 'sidecar' ? sidecarScopeFor(snapshot.sidecars, proxy.namespace, proxy.labels, mesh.meshConfig.rootNamespace) : undefined;
   const services = scopeServices(visibleServices(mesh.services, proxy.namespace), scope);
   const { clusters, endpoints } = buildOutboundClusters(services, { destinationRules: snapshot.destinationRules, proxyNamespace: proxy.namespace, proxyLabels: proxy.labels, mesh: mesh.meshConfig });
-  const config: ProxyConfig = { version: snapshot.version, proxy, listeners: [], routes: [], clusters: [], endpoints };
+  const config: ProxyConfig = { version: snapshot.version, proxy, listeners: [], routes: [], clusters: [], endpoints: applyPeerAuthenticationToEndpoints(endpoints, clusters, snapshot.peerAuthentications, mesh.meshConfig.rootNamespace) };
   if (proxy.type === 'router') {
     const gw = gatewayConfig({ proxy, gateways: snapshot.gateways, virtualServices: snapshot.virtualServices, mesh });
     config.listeners = gw.listeners;
@@ -47,7 +47,7 @@ export const compileProxyConfig: Compiler = (snapshot, proxy) => {
   } else {
     const meshConfig = scope?.outboundTrafficPolicy ? { ...mesh.meshConfig, outboundTrafficPolicy: scope.outboundTrafficPolicy } : mesh.meshConfig;
     const out = sidecarOutbound({ proxyNamespace: proxy.namespace, proxyLabels: proxy.labels, services, virtualServices: scopeVirtualServices(snapshot.virtualServices, scope), mesh: meshConfig, domainSuffix: 'cluster.local' });
-    const inbound = compileInbound(snapshot, { namespace: proxy.namespace, labels: proxy.labels }, inboundPorts(mesh, proxy));
+    const inbound = compileInbound(snapshot, { namespace: proxy.namespace, labels: proxy.labels }, inboundPorts(mesh, proxy), { rootNamespace: mesh.meshConfig.rootNamespace });
     config.listeners = [...out.listeners, ...inbound.listeners];
     config.routes = out.routes;
     config.clusters = [...inbound.clusters, ...clusters, ...staticClusters(mesh.meshConfig, true)];
