@@ -169,6 +169,9 @@ describe('Envoy admin and pilot-agent in the istio-proxy container', () => {
   it('pilot-agent request GET stats prints Envoy stats; grep works on them', async () => {
     const r = await sh(`kubectl exec ${productpage} -c istio-proxy -- pilot-agent request GET stats | grep '^server.live'`);
     expect(r.stdout).toBe('server.live: 1\n');
+    const own = await ok(`kubectl exec ${productpage} -c istio-proxy -- pilot-agent request GET stats | grep -E '^(server\\.state|listener_manager\\.total_listeners_active|cluster_manager\\.active_clusters):'`);
+    expect(own).toMatch(/^cluster_manager\.active_clusters: \d+\nlistener_manager\.total_listeners_active: \d+\nserver\.state: 0\n$/);
+    expect(Number(/active_clusters: (\d+)/.exec(own)![1])).toBeGreaterThan(4);
     const ready = await ok(`kubectl exec ${productpage} -c istio-proxy -- pilot-agent request GET ready`);
     expect(ready).toBe('LIVE\n\n');
   });
