@@ -75,7 +75,7 @@ afterAll(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
 
-describe('istioctl proxy-config', () => {
+describe('istioctl proxy-config', { timeout: 90_000 }, () => {
   it('lists the bootstrap clusters Envoy has from its start, with istioctl padding', async () => {
     const r = await sh(`istioctl proxy-config clusters ${productpage}`);
     expect(r.stderr).toBe('');
@@ -165,7 +165,7 @@ describe('istioctl proxy-config', () => {
   });
 });
 
-describe('Envoy admin and pilot-agent in the istio-proxy container', () => {
+describe('Envoy admin and pilot-agent in the istio-proxy container', { timeout: 90_000 }, () => {
   it('pilot-agent request GET stats prints Envoy stats; grep works on them', async () => {
     const r = await sh(`kubectl exec ${productpage} -c istio-proxy -- pilot-agent request GET stats | grep '^server.live'`);
     expect(r.stdout).toBe('server.live: 1\n');
@@ -208,7 +208,7 @@ describe('Envoy admin and pilot-agent in the istio-proxy container', () => {
   });
 });
 
-describe('the circuit-breaking task', () => {
+describe('the circuit-breaking task', { timeout: 90_000 }, () => {
   it('fortio trips the DestinationRule limits and pilot-agent shows the pending overflow', async (t) => {
     // Connection pools are the upstream work's cluster manager; until the router uses it, nothing overflows.
     if (typeof sidecarInterceptor(new ProxyRegistry()).outbound !== 'function' || clusterManager() === basicClusterManager) t.skip();
@@ -247,7 +247,7 @@ kubectl wait --for=condition=Ready pod -l app=fortio --timeout=90s && kubectl wa
   }, 120_000);
 });
 
-describe('istioctl x describe pod', () => {
+describe('istioctl x describe pod', { timeout: 90_000 }, () => {
   it('describes a Bookinfo pod: ports, its Service, PeerAuthentication, the ingress gateway', async () => {
     const r = await sh(`istioctl x describe pod ${productpage}`);
     expect(r.code, r.stderr).toBe(0);
