@@ -266,4 +266,30 @@ spec:
     expect((await sh('kubectl delete authorizationpolicy --all -n foo')).code).toBe(0);
     expect(await code('legacy')).toBe('200');
   }, 60_000);
+
+  it('CUSTOM (external authorization) is refused loudly: istiod says so and denies what the policy matches', async () => {
+    await apply(`apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: ext-authz
+  namespace: foo
+spec:
+  selector:
+    matchLabels:
+      app: httpbin
+  action: CUSTOM
+  provider:
+    name: sample-ext-authz-http
+  rules:
+  - to:
+    - operation:
+        paths: ["/headers"]
+`);
+    expect(await code('bar', 'http://httpbin.foo:8000/headers')).toBe('403');
+    expect(await code('bar')).toBe('200');
+    const istiod = (await sh('kubectl logs -n istio-system deploy/istiod')).stdout;
+    expect(istiod).toMatch(/Z\terror\tauthorization\tProcessed authorization policy: failed to process CUSTOM action for provider sample-ext-authz-http, will generate deny configs: external authorization \(CUSTOM\) is not supported in this simulator\n/);
+    expect(await proxyLog('foo')).toMatch(/"GET \/headers HTTP\/1\.1" 403 - rbac_access_denied_matched_policy\[istio-ext-authz-sample-ext-authz-http-ns\[foo\]-policy\[ext-authz\]-rule\[0\]-deny-due-to-bad-CUSTOM-action\] /);
+    expect((await sh('kubectl delete authorizationpolicy ext-authz -n foo')).code).toBe(0);
+  }, 60_000);
 });

@@ -45,6 +45,7 @@ export const compileProxyConfig: Compiler = (snapshot, proxy) => {
     const out = sidecarOutbound({ proxyNamespace: proxy.namespace, proxyLabels: proxy.labels, services, virtualServices: snapshot.virtualServices, mesh: mesh.meshConfig, domainSuffix: 'cluster.local' });
     const inbound = compileInbound(snapshot, { namespace: proxy.namespace, labels: proxy.labels }, inboundPorts(mesh, proxy), { rootNamespace: mesh.meshConfig.rootNamespace });
     config.listeners = [...out.listeners, ...inbound.listeners];
+    if (inbound.warnings) config.istiodLog = inbound.warnings;
     config.routes = out.routes;
     config.clusters = [...inbound.clusters, ...clusters, ...staticClusters(mesh.meshConfig, true)];
   }
