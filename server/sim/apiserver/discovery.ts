@@ -19,7 +19,11 @@ export function groups(defs: ResourceDef[]): GroupInfo[] {
     if (!map.has(d.group)) map.set(d.group, new Set());
     map.get(d.group)!.add(d.version);
   }
-  return [...map.entries()].map(([name, vs]) => ({ name, versions: [...vs].sort(compareKubeVersions) }));
+  // CRD groups share GroupPriorityMinimum 1000, below every built-in group: ties go by name.
+  const crdGroups = new Set(defs.filter((d) => d.crd).map((d) => d.group));
+  const builtin = [...map.keys()].filter((g) => !crdGroups.has(g));
+  const custom = [...map.keys()].filter((g) => crdGroups.has(g)).sort();
+  return [...builtin, ...custom].map((name) => ({ name, versions: [...map.get(name)!].sort(compareKubeVersions) }));
 }
 
 const gv = (g: string, v: string) => (g ? `${g}/${v}` : v);

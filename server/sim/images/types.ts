@@ -23,6 +23,8 @@ export interface HttpResponse {
   /** Lower-case header names. `set-cookie` holds several cookies joined by '\n'. */
   headers: Record<string, string>;
   body: Buffer;
+  /** How the server spells header names on the wire: Envoy writes them lower-case; most servers `Content-Type`. */
+  headerCase?: 'lower';
 }
 
 export type NetworkErrorCode = 'ENOTFOUND' | 'ECONNREFUSED' | 'ETIMEDOUT' | 'ECONNRESET';

@@ -50,9 +50,9 @@ export function writeHttpResponse(res: ServerResponse, answer: HttpResponse, met
   const headers: Record<string, string | string[]> = {};
   for (const [k, v] of Object.entries(answer.headers)) {
     if (skip.has(k)) continue;
-    headers[canonicalHeaderName(k)] = k === 'set-cookie' ? v.split('\n') : v;
+    headers[answer.headerCase === 'lower' ? k : canonicalHeaderName(k)] = k === 'set-cookie' ? v.split('\n') : v;
   }
-  if (!('content-length' in answer.headers) && !('transfer-encoding' in answer.headers)) headers['Content-Length'] = String(answer.body.length);
+  if (!('content-length' in answer.headers) && !('transfer-encoding' in answer.headers)) headers[answer.headerCase === 'lower' ? 'content-length' : 'Content-Length'] = String(answer.body.length);
   res.writeHead(answer.status, headers);
   res.end(method === 'HEAD' ? undefined : answer.body);
 }

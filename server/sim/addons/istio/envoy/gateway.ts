@@ -4,10 +4,11 @@
  * nothing listens there, and a connection through the NodePort is refused as on a real node),
  * and serves requests arriving on them by the listener's HTTP connection manager.
  */
-import { respond } from '../../../images/http.js';
 import { NetworkError, type ConnectionInfo, type HttpRequest, type HttpResponse } from '../../../images/types.js';
 import type { Listener } from '../xds/types.js';
+import { serveHttp } from './hcm.js';
 import type { EnvoyProxy } from './proxy.js';
+import { ephemeralPort } from './router-upstream.js';
 
 /** The pilot-agent's and Envoy's own ports, open from the start: status 15021, merged stats 15020, Envoy's stats 15090. */
 export const AGENT_PORTS: readonly number[] = [15020, 15021, 15090];
@@ -28,7 +29,14 @@ export async function gatewayServe(proxy: EnvoyProxy, req: HttpRequest, conn: Co
   const listener = gatewayListeners(proxy).find((l) => l.port === conn.localPort);
   // The listener went away between accept and this request (a push removed it): Envoy closes the connection.
   if (!listener) throw new NetworkError('ECONNRESET', proxy.identity.podIP, conn.localPort);
-  const chain = listener.filterChains.find((c) => c.http);
-  if (!chain?.http) throw new NetworkError('ECONNRESET', proxy.identity.podIP, conn.localPort);
-  return respond(proxy.ctx, 404, '', { server: chain.http.serverName ?? 'envoy' });
+  // No HTTP chain (a TCP or TLS server, which this simulation does not carry): Envoy drops an HTTP request on it.
+  if (!listener.filterChains.some((c) => c.http)) throw new NetworkError('ECONNRESET', proxy.identity.podIP, conn.localPort);
+  // An edge proxy: the client's address goes into x-forwarded-for and x-envoy-external-address.
+  const res = await serveHttp(proxy, listener, req, {
+    remoteAddress: `${conn.remoteAddress}:${ephemeralPort(proxy.ctx.random)}`,
+    localAddress: `${proxy.identity.podIP}:${conn.localPort}`,
+    useRemoteAddress: true,
+  });
+  // Envoy's HTTP/1.1 codec writes header names lower-case (`server: istio-envoy`).
+  return { ...res, headerCase: 'lower' };
 }

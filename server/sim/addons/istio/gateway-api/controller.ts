@@ -75,9 +75,16 @@ export class GatewayApiController implements Controller {
   /** For the config distribution: the Istio config istiod derives from the Gateway API, by bucket. */
   derived(bucket: string): Obj[] {
     if (!this.serving()) return [];
-    if (bucket === 'networking.istio.io/gateways') return this.translation()?.gateways ?? [];
-    if (bucket === 'networking.istio.io/virtualservices') return this.translation()?.virtualServices ?? [];
-    return [];
+    if (bucket !== 'networking.istio.io/gateways' && bucket !== 'networking.istio.io/virtualservices') return [];
+    let t: Translation | undefined;
+    try {
+      t = this.translation();
+    } catch (e) {
+      // Whatever a learner wrote must not take istiod's push (or the server) down with it.
+      this.api.log.warn(`istiod gateway controller: converting the Gateway API failed: ${(e as Error).message}`);
+      return [];
+    }
+    return (bucket === 'networking.istio.io/gateways' ? t?.gateways : t?.virtualServices) ?? [];
   }
 
   /** istiod started serving: catch up with everything. */
@@ -176,6 +183,10 @@ export class GatewayApiController implements Controller {
       const live = this.api.store.peek(def.bucket, gw.metadata.namespace, obj.metadata.name) as Obj | undefined;
       if (live && canonical(pick(live, obj)) === canonical(obj)) continue;
       try {
+        // Leaving NodePort/LoadBalancer: the allocated nodePorts go with the type change.
+        if (obj.kind === 'Service' && live && live.spec?.type !== obj.spec.type && obj.spec.type === 'ClusterIP') {
+          await this.api.rest.patch(def, gw.metadata.namespace, obj.metadata.name, 'merge', { spec: { type: 'ClusterIP', ports: obj.spec.ports } }, { user: ISTIOD_USER, fieldManager: FIELD_MANAGER });
+        }
         await this.api.rest.patch(def, gw.metadata.namespace, obj.metadata.name, 'apply', obj, opts);
       } catch (e) {
         this.api.log.warn(`istiod gateway controller: applying ${obj.kind} ${gw.metadata.namespace}/${obj.metadata.name}: ${(e as Error).message}`);

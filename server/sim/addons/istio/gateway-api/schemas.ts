@@ -56,6 +56,9 @@ export function gatewayApiSchemas(): Record<string, { spec: JsonSchema; status?:
       ...(schema.properties.status ? { status: stripNullable(schema.properties.status) as JsonSchema } : {}),
     };
   }
+  // The generator drops every `description` key, GatewayClass's `spec.description` field among them.
+  const gc = out.GatewayClass!.spec as { properties: Record<string, unknown> };
+  gc.properties.description = { maxLength: 64, type: 'string' };
   cache = out;
   return out;
 }
