@@ -121,7 +121,8 @@ describe('Gateway API', () => {
     expect(gw.stdout).toBe(
       'Accepted=True/Accepted: Resource accepted|Programmed=False/AddressNotAssigned: Assigned to service(s) bookinfo-gateway-istio.default.svc.cluster.local:80, but failed to assign to all requested addresses: address pending for hostname "bookinfo-gateway-istio.default.svc.cluster.local"|',
     );
-    const table = await sh('kubectl get gtw');
+    // With the Gateway API CRDs installed, `gateway` is the Gateway API's kind (CRD groups are listed by name).
+    const table = await sh('kubectl get gateway');
     expect(table.stdout).toMatch(/^NAME +CLASS +ADDRESS +PROGRAMMED +AGE\nbookinfo-gateway +istio +False +\S+\n$/);
   }, 150_000);
 
