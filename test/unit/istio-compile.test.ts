@@ -9,10 +9,11 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { REFERENCE_DIR } from '../helpers/reference.js';
-import { compileProxyConfig } from '../../server/sim/addons/istio/xds/compile/index.js';
+import { compileProxyConfig, inboundPorts } from '../../server/sim/addons/istio/xds/compile/index.js';
 import { buildMeshView } from '../../server/sim/addons/istio/xds/compile/mesh.js';
 import type { ProxyNode, ProxySnapshot } from '../../server/sim/addons/istio/xds/distribution.js';
 import type { ProxyConfig, Route, RouteConfiguration } from '../../server/sim/addons/istio/xds/types.js';
+import { selectVirtualHost } from '../../server/sim/addons/istio/envoy/hcm-match.js';
 
 type Obj = Record<string, any>;
 
@@ -76,14 +77,14 @@ function slicesFor(w: World): Obj[] {
   });
 }
 
-function snapshot(w: World, config: { virtualServices?: Obj[]; destinationRules?: Obj[]; gateways?: Obj[] } = {}): ProxySnapshot {
+function snapshot(w: World, config: { virtualServices?: Obj[]; destinationRules?: Obj[]; gateways?: Obj[]; sidecars?: Obj[] } = {}): ProxySnapshot {
   return {
     version: 'v1',
     virtualServices: config.virtualServices ?? [],
     destinationRules: config.destinationRules ?? [],
     gateways: config.gateways ?? [],
     serviceEntries: w.serviceEntries ?? [],
-    sidecars: [],
+    sidecars: config.sidecars ?? [],
     peerAuthentications: [],
     authorizationPolicies: [],
     mesh: buildMeshView({ services: w.services, endpointSlices: slicesFor(w), endpoints: [], pods: w.pods, serviceEntries: w.serviceEntries ?? [], meshYaml: w.meshYaml }),
@@ -138,6 +139,13 @@ describe('sidecar outbound without VirtualServices', () => {
     const gw = compileProxyConfig(snapshot(w), { ...productpage, namespace: 'istio-system' });
     expect(vhost(gw, '9080', `${REVIEWS}:9080`).domains).toEqual([REVIEWS, `${REVIEWS}.`, 'reviews.default', 'reviews.default.svc', reviewsClusterIP]);
     expect(vhost(c, '9080', 'allow_any')).toEqual({ name: 'allow_any', domains: ['*'], routes: [{ name: 'allow_any', match: { path: { prefix: '/' } }, route: { clusters: [{ cluster: 'PassthroughCluster', weight: 100 }], timeoutMs: 0 } }] });
+  });
+
+  it('the Host header finds its virtual host with or without the port (ignore_port_in_host_matching); unknown hosts go to allow_any', () => {
+    const r = rds(c, '9080');
+    const ip = w.services.find((s) => s.metadata.name === 'reviews')!.spec.clusterIP;
+    for (const host of ['reviews:9080', 'reviews', 'reviews.default:9080', `${REVIEWS}:9080`, `${REVIEWS}.:9080`, `${ip}:9080`, 'REVIEWS:9080']) expect(selectVirtualHost(r, host)?.name, host).toBe(`${REVIEWS}:9080`);
+    expect(selectVirtualHost(r, 'example.com:9080')?.name).toBe('allow_any');
   });
 
   it('routes each host by one route "default" with Istio\'s default retries, no timeout, and the decorator <fqdn>:<port>/*', () => {
@@ -397,6 +405,12 @@ describe('VirtualService features', () => {
     const missed = vs('reviews', { hosts: ['reviews'], http: [{ match: [{ sourceLabels: { app: 'nobody' } }], route: [{ destination: { host: 'reviews', subset: 'v2' } }] }] });
     expect(reviewsRoutes(compile({ virtualServices: [missed] }))[0]!.name).toBe('default');
   });
+
+  it('Gateway API routes (gateway semantics) bound to the mesh apply only with the service or the proxy in their namespace', () => {
+    const gamma = { ...vs('other~reviews', { hosts: [REVIEWS], gateways: ['mesh'], http: [{ name: 'other.r.0', route: [{ destination: { host: REVIEWS, port: { number: 9080 }, subset: 'v3' } }] }] }, 'other'), metadata: { name: 'other~reviews', namespace: 'other', annotations: { 'internal.istio.io/route-semantics': 'gateway' } } };
+    expect(reviewsRoutes(compile({ virtualServices: [gamma] }))[0]!.name).toBe('default');
+    expect(reviewsRoutes(compileProxyConfig(snapshot(w, { virtualServices: [gamma] }), { ...productpage, namespace: 'other' }))[0]!.name).toBe('other.r.0');
+  });
 });
 
 describe('DestinationRule traffic policy', () => {
@@ -432,6 +446,19 @@ describe('DestinationRule traffic policy', () => {
     expect(get(`outbound|9080|v3|${REVIEWS}`).lbPolicy).toBe('ROUND_ROBIN');
   });
 
+  it('two DestinationRules for one host in one namespace act as one: the older one\'s policy, every subset', () => {
+    const older = { ...dr({ trafficPolicy: { loadBalancer: { simple: 'RANDOM' } }, subsets: [{ name: 'v1', labels: { version: 'v1' } }] }), metadata: { name: 'reviews-a', namespace: 'default', creationTimestamp: '2026-01-01T00:00:00Z' } };
+    const newer = { ...dr({ trafficPolicy: { loadBalancer: { simple: 'ROUND_ROBIN' } }, subsets: [{ name: 'v1', labels: { version: 'v9' } }, { name: 'v2', labels: { version: 'v2' } }] }), metadata: { name: 'reviews-b', namespace: 'default', creationTimestamp: '2026-01-02T00:00:00Z' } };
+    const c = compile({ destinationRules: [newer, older] });
+    const rc = c.clusters.filter((x) => x.service?.hostname === REVIEWS);
+    expect(rc.map((x) => [x.name, x.lbPolicy, x.destinationRule?.name])).toEqual([
+      [`outbound|9080||${REVIEWS}`, 'RANDOM', 'reviews-a'],
+      [`outbound|9080|v1|${REVIEWS}`, 'RANDOM', 'reviews-a'],
+      [`outbound|9080|v2|${REVIEWS}`, 'RANDOM', 'reviews-a'],
+    ]);
+    expect(c.endpoints.find((e) => e.cluster === `outbound|9080|v1|${REVIEWS}`)!.endpoints.map((e) => e.pod?.labels.version)).toEqual(['v1']);
+  });
+
   it('tls DISABLE turns auto mTLS off; a DestinationRule in the proxy\'s namespace wins over the service\'s', () => {
     const local = { ...dr({ trafficPolicy: { tls: { mode: 'DISABLE' } } }), metadata: { name: 'mine', namespace: 'istio-system' }, spec: { host: REVIEWS, trafficPolicy: { tls: { mode: 'DISABLE' } } } };
     const svcNs = dr({ trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } });
@@ -445,6 +472,27 @@ describe('DestinationRule traffic policy', () => {
 });
 
 describe('ServiceEntries and mesh config', () => {
+  it('an HTTPS ServiceEntry port without addresses is a 0.0.0.0_443 listener with a TLS chain per SNI to its cluster', () => {
+    const se = (host: string) => ({ kind: 'ServiceEntry', metadata: { name: host, namespace: 'default' }, spec: { hosts: [host], ports: [{ number: 443, name: 'https', protocol: 'HTTPS' }], resolution: 'DNS', location: 'MESH_EXTERNAL' } });
+    const c = compileProxyConfig(snapshot({ ...w, serviceEntries: [se('www.google.com'), se('edition.cnn.com')] }), productpage);
+    const l = c.listeners.find((x) => x.name === '0.0.0.0_443')!;
+    expect(l.filterChains.map((f) => [f.match.serverNames, f.tcp?.cluster])).toEqual([
+      [['www.google.com'], 'outbound|443||www.google.com'],
+      [['edition.cnn.com'], 'outbound|443||edition.cnn.com'],
+      [undefined, 'PassthroughCluster'],
+    ]);
+  });
+
+  it('meshConfig.defaultHttpRetryPolicy replaces Istio\'s default retries where a route sets none; a fault without percentage never fires', () => {
+    const world = { ...w, meshYaml: 'defaultHttpRetryPolicy:\n  attempts: 5\n  retryOn: 5xx\n' };
+    const c = compileProxyConfig(snapshot(world, { virtualServices: [vs('reviews', { hosts: ['reviews'], http: [{ fault: { abort: { httpStatus: 503 } }, route: [{ destination: { host: 'reviews' } }] }] })] }), productpage);
+    expect(reviewsRoutes(c)[0]!.route!.retry).toEqual({ numRetries: 5, retryOn: ['5xx'] });
+    expect(reviewsRoutes(c)[0]!.fault).toEqual({ abort: { httpStatus: 503, percentage: 0 } });
+    expect(vhost(c, '9080', 'details.default.svc.cluster.local:9080').routes[0]!.route!.retry).toEqual({ numRetries: 5, retryOn: ['5xx'] });
+    const off = compileProxyConfig(snapshot({ ...w, meshYaml: 'defaultHttpRetryPolicy:\n  attempts: 0\n' }), productpage);
+    expect(vhost(off, '9080', 'details.default.svc.cluster.local:9080').routes[0]!.route!.retry).toBeUndefined();
+  });
+
   it('a MESH_EXTERNAL DNS entry is a STRICT_DNS cluster without auto mTLS, an HTTP virtual host on its port; REGISTRY_ONLY blocks the rest', () => {
     const se = { kind: 'ServiceEntry', metadata: { name: 'httpbin-ext', namespace: 'default' }, spec: { hosts: ['httpbin.org'], ports: [{ number: 80, name: 'http', protocol: 'HTTP' }], resolution: 'DNS', location: 'MESH_EXTERNAL' } };
     const world = { ...w, serviceEntries: [se], meshYaml: 'outboundTrafficPolicy:\n  mode: REGISTRY_ONLY\naccessLogFile: /dev/stdout\naccessLogEncoding: JSON\n' };
@@ -455,5 +503,69 @@ describe('ServiceEntries and mesh config', () => {
     expect(vhost(c, '80', 'block_all').routes[0]!.directResponse).toEqual({ status: 502 });
     expect(c.listeners.find((l) => l.name === 'virtualOutbound')!.filterChains[0]!.tcp?.cluster).toBe('BlackHoleCluster');
     expect(c.accessLog).toEqual({ path: '/dev/stdout', encoding: 'JSON' });
+  });
+});
+
+describe('the mesh view', () => {
+  const svc = (name: string, spec: Obj, annotations?: Record<string, string>): Obj => ({ kind: 'Service', metadata: { name, namespace: 'default', ...(annotations ? { annotations } : {}) }, spec });
+  const pod = (name: string, ip: string, labels: Record<string, string>, ports: Obj[] = []): Obj => ({ kind: 'Pod', metadata: { name, namespace: 'default', labels }, spec: { serviceAccountName: 'sa', containers: [{ name: 'app', ports }] }, status: { phase: 'Running', podIP: ip } });
+
+  it('reads Endpoints when a Service has no EndpointSlices; a named targetPort resolves through the pod; protocols come from appProtocol, then the port name', () => {
+    const view = buildMeshView({
+      services: [svc('web', { clusterIP: '10.96.5.5', selector: { app: 'web' }, ports: [{ name: 'web', port: 80, targetPort: 'http-alt', appProtocol: 'http' }, { name: 'tcp-db', port: 5432 }, { name: 'grpc-x', port: 9000 }, { port: 81, name: 'other' }] })],
+      endpointSlices: [],
+      endpoints: [{ kind: 'Endpoints', metadata: { name: 'web', namespace: 'default' }, subsets: [{ addresses: [{ ip: '10.244.3.3', targetRef: { kind: 'Pod', name: 'web-1', namespace: 'default' } }], notReadyAddresses: [{ ip: '10.244.3.4' }], ports: [{ name: 'web', port: 8081 }, { name: 'tcp-db', port: 5432 }] }] }],
+      pods: [pod('web-1', '10.244.3.3', { app: 'web' }, [{ name: 'http-alt', containerPort: 8081 }])],
+      serviceEntries: [],
+    });
+    const s = view.services[0]!;
+    expect(s.ports.map((p) => p.protocol)).toEqual(['HTTP', 'TCP', 'GRPC', 'UnsupportedProtocol']);
+    expect(s.endpoints[80]).toEqual([{ address: '10.244.3.3', port: 8081, pod: { namespace: 'default', name: 'web-1', labels: { app: 'web' }, serviceAccount: 'sa' }, labels: { app: 'web' } }]);
+    expect(inboundPorts(view, { namespace: 'default', podName: 'web-1', labels: { app: 'web' } })).toEqual([{ port: 81, servicePort: 81, hostname: 'web.default.svc.cluster.local' }, { port: 5432, protocol: 'tcp', servicePort: 5432, hostname: 'web.default.svc.cluster.local' }, { port: 8081, protocol: 'http', servicePort: 80, hostname: 'web.default.svc.cluster.local' }, { port: 9000, protocol: 'grpc', servicePort: 9000, hostname: 'web.default.svc.cluster.local' }]);
+  });
+
+  it('a headless Service is an ORIGINAL_DST cluster without EDS whose domains also match subdomains; a STATIC ServiceEntry is EDS to its endpoints by subset labels', () => {
+    const world: World = {
+      services: [svc('db', { clusterIP: 'None', selector: { app: 'db' }, ports: [{ name: 'http', port: 8080 }] })],
+      pods: [pod('db-0', '10.244.4.4', { app: 'db' })],
+      serviceEntries: [{ kind: 'ServiceEntry', metadata: { name: 'vms', namespace: 'default' }, spec: { hosts: ['vm.internal'], addresses: ['240.0.0.1'], location: 'MESH_INTERNAL', resolution: 'STATIC', ports: [{ number: 8080, name: 'http', protocol: 'HTTP', targetPort: 9090 }], endpoints: [{ address: '192.168.0.1', labels: { version: 'a', 'security.istio.io/tlsMode': 'istio' } }, { address: '192.168.0.2', labels: { version: 'b' } }] } }],
+    };
+    const snap = snapshot(world, { destinationRules: [{ kind: 'DestinationRule', metadata: { name: 'vm', namespace: 'default' }, spec: { host: 'vm.internal', subsets: [{ name: 'a', labels: { version: 'a' } }] } }] });
+    const c = compileProxyConfig(snap, { ...productpage, labels: {} });
+    expect(c.clusters.find((x) => x.name === 'outbound|8080||db.default.svc.cluster.local')).toMatchObject({ type: 'ORIGINAL_DST', lbPolicy: 'PASSTHROUGH' });
+    expect(c.endpoints.some((e) => e.cluster === 'outbound|8080||db.default.svc.cluster.local')).toBe(false);
+    expect(vhost(c, '8080', 'db.default.svc.cluster.local:8080').domains).toEqual(['db.default.svc.cluster.local', 'db.default.svc.cluster.local.', 'db', 'db.default.svc', 'db.default', '*.db.default.svc.cluster.local', '*.db.default.svc.cluster.local.', '*.db', '*.db.default.svc', '*.db.default']);
+    expect(c.clusters.find((x) => x.name === 'outbound|8080|a|vm.internal')).toMatchObject({ type: 'EDS', sni: 'outbound_.8080_.a_.vm.internal' });
+    expect(c.endpoints.find((e) => e.cluster === 'outbound|8080|a|vm.internal')!.endpoints).toEqual([{ address: '192.168.0.1', port: 9090, tlsMode: 'istio', health: 'HEALTHY' }]);
+    expect(vhost(c, '8080', 'vm.internal:8080').domains).toEqual(['vm.internal', 'vm.internal.', '240.0.0.1']);
+  });
+
+  it('a Service exported only to its own namespace is invisible from others', () => {
+    const world: World = { services: [svc('private', { clusterIP: '10.96.6.6', ports: [{ name: 'http', port: 7000 }] }, { 'networking.istio.io/exportTo': '.' })], pods: [] };
+    expect(compileProxyConfig(snapshot(world), productpage).clusters.some((x) => x.name.includes('private'))).toBe(true);
+    expect(compileProxyConfig(snapshot(world), { ...productpage, namespace: 'other' }).clusters.some((x) => x.name.includes('private'))).toBe(false);
+  });
+});
+
+describe('the Sidecar resource', () => {
+  const sc = (name: string, ns: string, spec: Obj): Obj => ({ kind: 'Sidecar', metadata: { name, namespace: ns, creationTimestamp: '2026-01-03T00:00:00Z' }, spec });
+
+  it('egress hosts limit the services and VirtualServices a sidecar imports; its outboundTrafficPolicy replaces the mesh\'s; gateways ignore it', () => {
+    const sidecars = [sc('default', 'default', { egress: [{ hosts: ['./ratings.default.svc.cluster.local', 'istio-system/*'] }], outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } })];
+    const c = compile({ sidecars, virtualServices: allV1 });
+    expect(c.clusters.filter((x) => x.direction === 'outbound').map((x) => x.service!.hostname)).toEqual(expect.arrayContaining(['ratings.default.svc.cluster.local', 'istio-ingressgateway.istio-system.svc.cluster.local']));
+    expect(c.clusters.some((x) => x.service?.hostname === REVIEWS)).toBe(false);
+    expect(rds(c, '9080').virtualHosts.map((v) => v.name)).toEqual(['ratings.default.svc.cluster.local:9080', 'block_all']);
+    expect(clustersOf(vhost(c, '9080', 'ratings.default.svc.cluster.local:9080').routes[0]!)).toEqual(['outbound|9080|v1|ratings.default.svc.cluster.local']);
+    const gw = compileProxyConfig(snapshot(w, { sidecars }), proxyOf(w, 'istio-ingressgateway', 'router'));
+    expect(gw.clusters.some((x) => x.service?.hostname === REVIEWS)).toBe(true);
+  });
+
+  it('a workloadSelector Sidecar applies to its workloads only, before the namespace\'s and the root namespace\'s', () => {
+    const sidecars = [sc('only-details', 'default', { workloadSelector: { labels: { app: 'productpage' } }, egress: [{ hosts: ['./details.default.svc.cluster.local'] }] }), sc('mesh', 'istio-system', { egress: [{ hosts: ['*/*'] }], outboundTrafficPolicy: { mode: 'REGISTRY_ONLY' } })];
+    expect(rds(compile({ sidecars }), '9080').virtualHosts.map((v) => v.name)).toEqual(['details.default.svc.cluster.local:9080', 'allow_any']);
+    const reviews = compile({ sidecars }, proxyOf(w, 'reviews-v1'));
+    expect(rds(reviews, '9080').virtualHosts.map((v) => v.name)).toContain(`${REVIEWS}:9080`);
+    expect(rds(reviews, '9080').virtualHosts.at(-1)!.name).toBe('block_all');
   });
 });

@@ -132,11 +132,31 @@ describe('fortio load and curl', () => {
     expect(bad.stderr).toMatch(/^\d\d:\d\d:\d\d \[W\] Non ok http code, code=503, status="HTTP\/1\.1 503", thread=0, run=0\nHTTP\/1\.1 503 Service Unavailable\r\n[\s\S]*\r\n\r\n\d\d:\d\d:\d\d \[E\] Error status 503\n$/);
   });
 
+  it('a reset connection counts as code -1 (a socket error), logged with the destination as Go renders a TCPAddr', async () => {
+    const { fortio, net } = setup();
+    const ip = net.resolve('default', 'httpbin')!;
+    net.setFault('httpbin-1', 'reset');
+    const r = await exec(fortio, ['fortio', 'load', '-c', '1', '-qps', '0', '-n', '3', '-loglevel', 'Warning', 'http://httpbin:8000/get']);
+    expect(r.code).toBe(0);
+    const errors = r.stderr.split('\n').filter((l) => l.includes('"msg":"Read error"'));
+    expect(errors).toHaveLength(3);
+    expect(errors[0]).toContain(`"level":"err"`);
+    expect(errors[0]).toContain(`"dest":{"IP":"${ip}","Port":8000,"Zone":""},"url":"http://httpbin:8000/get","thread":0,"run":0}`);
+    expect(r.stderr).toContain('\nSockets used: 3 (for perfect keepalive, would be 1)\n');
+    expect(r.stderr).toContain('\nCode  -1 : 3 (100.0 %)\n');
+  });
+
   it('unknown flags and commands fail loudly; the image has no shell', async () => {
     const { fortio } = setup();
     expect(await exec(fortio, ['fortio', 'load', '-bogus', 'x'])).toMatchObject({ code: 1, stderr: 'flag provided but not defined: -bogus\n' });
     expect((await exec(fortio, ['fortio', 'server'])).code).toBe(126);
     await expect(exec(fortio, ['sh', '-c', 'true'])).rejects.toThrow(/executable file not found/);
     expect(await exec(fortio, ['fortio', 'version'])).toMatchObject({ code: 0, stdout: '1.69.5\n' });
+    const nosuch = await exec(fortio, ['fortio', 'curl', 'http://nosuch:8000/']);
+    expect(nosuch.code).toBe(1);
+    expect(nosuch.stderr).toMatch(/^\d\d:\d\d:\d\d \[E\] Unable to lookup "nosuch": lookup nosuch on 10\.96\.0\.10:53: no such host\n$/);
+    const load = await exec(fortio, ['fortio', 'load', '-n', '4', 'http://nosuch:8000/']);
+    expect(load.code).toBe(1);
+    expect(load.stderr).toMatch(/"level":"err","r":1,"file":"network.go","line":431,"msg":"Unable to lookup \\"nosuch\\": lookup nosuch on 10\.96\.0\.10:53: no such host"\}\nAborting because of lookup nosuch on 10\.96\.0\.10:53: no such host\n$/);
   });
 });

@@ -6,12 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ProxySnapshot } from '../../server/sim/addons/istio/xds/distribution.js';
-import { compileInbound, composePeerAuthentication, effectivePeerAuthentication, mtlsModeForPort, namespaceMtlsMode, peerAuthenticationsForWorkload, type InboundPort } from '../../server/sim/addons/istio/xds/compile/inbound.js';
+import { applyPeerAuthenticationToEndpoints, compileInbound, composePeerAuthentication, effectivePeerAuthentication, mtlsModeForPort, namespaceMtlsMode, peerAuthenticationsForWorkload, type InboundPort } from '../../server/sim/addons/istio/xds/compile/inbound.js';
 import { EnvoyProxy } from '../../server/sim/addons/istio/envoy/proxy.js';
-import { inboundSecurity, matchFilterChain, type InboundSecurityResult } from '../../server/sim/addons/istio/envoy/inbound-security.js';
+import { inboundCaptured, inboundSecurity, matchFilterChain, type InboundSecurityResult } from '../../server/sim/addons/istio/envoy/inbound-security.js';
 import type { ContainerContext } from '../../server/sim/images/types.js';
 import type { InboundCall, NetworkPod } from '../../server/sim/network/types.js';
-import { spiffeId, type ProxyConfig } from '../../server/sim/addons/istio/xds/types.js';
+import { spiffeId, type Cluster, type ClusterLoadAssignment, type ProxyConfig } from '../../server/sim/addons/istio/xds/types.js';
 
 type Obj = Record<string, any>;
 
@@ -41,7 +41,7 @@ function proxyWith(snap: ProxySnapshot, workload = HTTPBIN, ports = HTTPBIN_PORT
   return proxy;
 }
 
-const fakePod = (namespace: string, name: string, ip: string): NetworkPod => ({ namespace, name, uid: name, ip, nodeName: 'node-1', hostNetwork: false, labels: {}, annotations: {}, object: () => ({}) as never });
+const fakePod = (namespace: string, name: string, ip: string, object: Obj = {}): NetworkPod => ({ namespace, name, uid: name, ip, nodeName: 'node-1', hostNetwork: false, labels: {}, annotations: {}, object: () => object as never });
 
 interface CallOpts {
   port?: number;
@@ -137,6 +137,20 @@ describe('PeerAuthentication resolution (pilot ComposePeerAuthentication)', () =
     expect(namespaceMtlsMode([mesh], 'foo')).toBe('STRICT');
     expect(namespaceMtlsMode([mesh, ns], 'legacy')).toBe('DISABLE');
     expect(namespaceMtlsMode([pa('istio-system', 'm', {})], 'foo')).toBe('PERMISSIVE');
+  });
+});
+
+describe('auto mTLS and DISABLE (EDS mtls_checker.go)', () => {
+  const cluster = (name: string, tls?: Cluster['tls']): Cluster => ({ name, direction: 'outbound', type: 'EDS', lbPolicy: 'LEAST_REQUEST', circuitBreakers: { maxConnections: 1, maxPendingRequests: 1, maxRequests: 1, maxRetries: 1, maxRequestsPerConnection: 0 }, connectTimeoutMs: 10_000, ...(tls && { tls }) });
+  const ep = (ns: string, port: number) => ({ address: '10.244.1.9', port, pod: { namespace: ns, name: 'httpbin-1', labels: { app: 'httpbin' }, serviceAccount: 'httpbin' }, tlsMode: 'istio' as const, health: 'HEALTHY' as const });
+  const cla = (name: string, ns: string, port = 8080): ClusterLoadAssignment => ({ cluster: name, endpoints: [ep(ns, port)] });
+
+  it('an endpoint whose workload is DISABLE on its port loses tlsMode under auto mTLS only', () => {
+    const pas = [pa('foo', 'default', { mtls: { mode: 'DISABLE' } }), pa('bar', 'httpbin', { selector: { matchLabels: { app: 'httpbin' } }, portLevelMtls: { '9090': { mode: 'DISABLE' } } })];
+    const auto = 'outbound|8000||httpbin.foo.svc.cluster.local';
+    const dr = 'outbound|8000||httpbin.foo.svc.cluster.local-dr';
+    const out = applyPeerAuthenticationToEndpoints([cla(auto, 'foo'), cla(dr, 'foo'), cla('outbound|8000||httpbin.bar.svc.cluster.local', 'bar'), cla('outbound|9090||httpbin.bar.svc.cluster.local', 'bar', 9090)], [cluster(auto), cluster(dr, 'ISTIO_MUTUAL'), cluster('outbound|8000||httpbin.bar.svc.cluster.local'), cluster('outbound|9090||httpbin.bar.svc.cluster.local')], pas);
+    expect(out.map((a) => a.endpoints[0]!.tlsMode ?? 'plain')).toEqual(['plain', 'istio', 'istio', 'plain']);
   });
 });
 
@@ -243,6 +257,15 @@ describe('inboundSecurity: mTLS modes against callers', () => {
       'http.inbound_0.0.0.0_8080.rbac.allowed': 1,
       'http.inbound_0.0.0.0_8080.rbac.denied': 1,
     });
+  });
+
+  it('iptables captures every inbound port but istio-init\'s -d list (15090, 15021, 15020 by default)', () => {
+    const injected = (b: string, d: string) => fakePod('foo', 'p', '10.0.0.1', { spec: { initContainers: [{ name: 'istio-init', args: ['istio-iptables', '-p', '15001', '-z', '15006', '-u', '1337', '-m', 'REDIRECT', '-i', '*', '-x', '', '-b', b, '-d', d] }] } });
+    const pod = injected('*', '15090,15021,15020');
+    expect([8080, 15020, 15021, 15090, 9090].map((p) => inboundCaptured(pod, p))).toEqual([true, false, false, false, true]);
+    const some = injected('8080', '15090,15021,15020,9090');
+    expect([8080, 9090, 3000].map((p) => inboundCaptured(some, p))).toEqual([true, false, false]);
+    expect(inboundCaptured(fakePod('foo', 'p', '10.0.0.1'), 15020)).toBe(false);
   });
 
   it('a proxy with no config yet has no inbound listener: the connection is reset', () => {

@@ -174,6 +174,23 @@ describe('cluster and host lookup', () => {
   });
 });
 
+describe('EDS and CDS updates', () => {
+  it('a host that leaves EDS has its idle connections closed; a cluster that leaves CDS is NC', async () => {
+    const { cm, upstream, stat, proxy } = setup({ clusters: [cluster({ lbPolicy: 'ROUND_ROBIN' })], endpoints: [ep('10.244.2.30'), ep('10.244.2.31')] });
+    upstream.auto = () => 200;
+    await cm.attempt({ cluster: HTTPBIN, req: get() });
+    await cm.attempt({ cluster: HTTPBIN, req: get() });
+    expect(stat('upstream_cx_total')).toBe(2);
+    proxy.apply({ ...proxy.config!, endpoints: [{ cluster: HTTPBIN, endpoints: [ep('10.244.2.31')] }] });
+    await cm.attempt({ cluster: HTTPBIN, req: get() });
+    expect(stat('upstream_cx_destroy_local')).toBe(1);
+    expect(proxy.stats.gauges.get(`cluster.${HTTPBIN};.upstream_cx_active`)).toBe(1);
+    expect(cm.clustersText()).not.toContain('10.244.2.30');
+    proxy.apply({ ...proxy.config!, clusters: [], endpoints: [] });
+    expect((await cm.attempt({ cluster: HTTPBIN, req: get() })).flags).toEqual(['NC']);
+  });
+});
+
 describe('the connection and its TLS', () => {
   it('auto mTLS: ISTIO_MUTUAL with the cluster SNI and the proxy\'s SPIFFE id to sidecar endpoints, plain text to others', async () => {
     const { cm, upstream } = setup({ endpoints: [ep('10.244.2.30'), ep('10.244.2.31', { tlsMode: undefined })], clusters: [cluster({ lbPolicy: 'ROUND_ROBIN' })] });
@@ -204,9 +221,9 @@ describe('the connection and its TLS', () => {
     const { cm, upstream, stat } = setup();
     upstream.auto = () => 'ECONNREFUSED';
     const r = await cm.attempt({ cluster: HTTPBIN, req: get() });
-    expect(r).toMatchObject({ flags: ['UF'], details: 'upstream_reset_before_response_started{connection_failure,delayed_connect_error:_111}', failure: 'connect-failure', upstreamHost: '10.244.2.30:8080' });
+    expect(r).toMatchObject({ flags: ['UF'], details: 'upstream_reset_before_response_started{remote_connection_failure|delayed_connect_error:_Connection_refused}', transportFailureReason: 'delayed_connect_error:_Connection_refused', failure: 'connect-failure', upstreamHost: '10.244.2.30:8080' });
     expect(r.upstreamLocalAddress).toBeUndefined();
-    expect(r.response.body.toString()).toBe('upstream connect error or disconnect/reset before headers. reset reason: connection failure, transport failure reason: delayed connect error: 111');
+    expect(r.response.body.toString()).toBe('upstream connect error or disconnect/reset before headers. reset reason: remote connection failure, transport failure reason: delayed connect error: Connection refused');
     expect(stat('upstream_cx_connect_fail')).toBe(1);
     expect(stat('upstream_rq_total')).toBe(0);
     expect(stat('upstream_rq_503')).toBe(1);
@@ -258,6 +275,10 @@ describe('circuit breakers under concurrency', () => {
     expect(stat('upstream_rq_pending_total')).toBe(2);
     expect(stat('upstream_cx_overflow')).toBe(1);
     expect(proxy.stats.snapshot().get(`cluster.${HTTPBIN};.upstream_rq_pending_active`)).toBeUndefined(); // not included by default
+    // The live gauges, as the admin endpoint reads them.
+    expect(proxy.stats.gauges.get(`cluster.${HTTPBIN};.upstream_rq_pending_active`)).toBe(1);
+    expect(proxy.stats.gauges.get(`cluster.${HTTPBIN};.circuit_breakers.default.rq_pending_open`)).toBe(1);
+    expect(proxy.stats.gauges.get(`cluster.${HTTPBIN};.upstream_cx_active`)).toBe(1);
     upstream.calls[0]!.answer(200);
     await settle();
     // maxRequestsPerConnection 1: the first connection closed, the queued request got a new one.
@@ -362,6 +383,7 @@ describe('outlier detection', () => {
     expect(cm.isEjected(HTTPBIN, '10.244.2.30:8080')).toBe(true);
     advance(1); // the interval tick at 30 s
     expect(cm.isEjected(HTTPBIN, '10.244.2.30:8080')).toBe(false);
+    expect(proxy.stats.gauges.get(`cluster.${HTTPBIN};.outlier_detection.ejections_active`)).toBe(0);
     expect((await hostsOf(4)).filter((h) => h === '10.244.2.30:8080').length).toBeGreaterThan(0);
     // Three more failures: ejected again, now for 2 × 30 s.
     await hostsOf(4);

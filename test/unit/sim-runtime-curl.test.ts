@@ -6,7 +6,7 @@ import { TtySession } from '../../server/sim/images/testing/exec.js';
 function cluster() {
   const net = new MemoryNetwork();
   const pods = deployBookinfo(net);
-  const sleep = net.addPod({ name: 'sleep-5b8f9c7d6-abcde', image: 'curlimages/curl:8.11.1', command: ['/bin/sleep', 'infinity'], labels: { app: 'sleep' } });
+  const sleep = net.addPod({ name: 'sleep-5b8f9c7d6-abcde', image: 'curlimages/curl:8.16.0', command: ['/bin/sleep', 'infinity'], labels: { app: 'sleep' } });
   const bb = net.addPod({ name: 'bb', image: 'busybox' });
   net.addService('web', { app: 'web' }, [{ port: 80 }]);
   net.addService('empty', { app: 'nothing-here' }, [{ port: 80 }]);
@@ -38,8 +38,14 @@ describe('curl output flags', () => {
     const ip = net.resolve('default', 'details');
     const r = await exec(sleep, ['curl', '-sv', 'details:9080/health']);
     expect(r.stdout).toBe('{"status":"Details is healthy"}');
-    expect(r.stderr).toContain(`*   Trying ${ip}:9080...\n* Connected to details (${ip}) port 9080 (#0)\n> GET /health HTTP/1.1\r\n> Host: details:9080\r\n> User-Agent: curl/7.88.1\r\n> Accept: */*\r\n> \r\n< HTTP/1.1 200 OK\r\n`);
-    expect(r.stderr).toContain('* Connection #0 to host details left intact\n');
+    // curl 8.16's wording (hostip.c, cf-socket.c, cfilters.c, request.c, multi.c).
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^\\* Host details:9080 was resolved\\.\\n\\* IPv6: \\(none\\)\\n\\* IPv4: ${ip}\\n\\*   Trying ${ip}:9080\\.\\.\\.\\n\\* Established connection to details \\(${ip} port 9080\\) from ${sleep.podIP} port \\d+ \\n` +
+          `> GET /health HTTP/1\\.1\\r\\n> Host: details:9080\\r\\n> User-Agent: curl/8\\.16\\.0\\r\\n> Accept: \\*/\\*\\r\\n> \\r\\n\\* Request completely sent off\\n< HTTP/1\\.1 200 OK\\r\\n`,
+      ),
+    );
+    expect(r.stderr).toContain('* Connection #0 to host details:9080 left intact\n');
   });
 
   it('without -s and without a tty, curl draws its progress meter on stderr', async () => {
@@ -103,8 +109,8 @@ describe('curl errors: messages and exit codes', () => {
     const { sleep } = cluster();
     const empty = await exec(sleep, ['curl', '-sS', 'empty']);
     expect(empty.code).toBe(7);
-    expect(empty.stderr).toMatch(/^curl: \(7\) Failed to connect to empty port 80 after \d+ ms: Connection refused\n$/);
-    expect((await exec(sleep, ['curl', '-sS', 'web:8080'])).stderr).toMatch(/^curl: \(7\) Failed to connect to web port 8080 after \d+ ms: Connection refused\n$/);
+    expect(empty.stderr).toMatch(/^curl: \(7\) Failed to connect to empty port 80 after \d+ ms: Could not connect to server\n$/);
+    expect((await exec(sleep, ['curl', '-sS', 'web:8080'])).stderr).toMatch(/^curl: \(7\) Failed to connect to web port 8080 after \d+ ms: Could not connect to server\n$/);
   });
 
   it('(28) -m gives up on a hanging server', async () => {

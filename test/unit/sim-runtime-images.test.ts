@@ -161,7 +161,7 @@ describe('httpbin', () => {
     net.addPod({ name: 'httpbin-0', image: 'docker.io/mccutchen/go-httpbin:v2.15.0', labels: { app: 'httpbin' } });
     const client = net.addPod({ name: 'curl-0', image: 'curlimages/curl:8.11.1' });
     const r = await exec(client, ['curl', '-s', '-H', 'x-test: 1', 'http://httpbin:8000/headers']);
-    expect(JSON.parse(r.stdout)).toEqual({ headers: { Accept: ['*/*'], Host: ['httpbin:8000'], 'User-Agent': ['curl/7.88.1'], 'X-Test': ['1'] } });
+    expect(JSON.parse(r.stdout)).toEqual({ headers: { Accept: ['*/*'], Host: ['httpbin:8000'], 'User-Agent': ['curl/8.11.1'], 'X-Test': ['1'] } });
     expect((await exec(client, ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'httpbin:8000/status/418'])).stdout).toBe('418');
     // getClientIP falls back on r.RemoteAddr, which is ip:port.
     expect(JSON.parse((await exec(client, ['curl', '-s', 'httpbin:8000/ip'])).stdout).origin).toMatch(new RegExp(`^${client.podIP.replace(/\./g, '\\.')}:\\d+$`));
@@ -173,7 +173,7 @@ describe('httpbin', () => {
     net.addPod({ name: 'httpbin-0', image: 'docker.io/kong/httpbin:0.1.0', labels: { app: 'httpbin' } });
     const client = net.addPod({ name: 'curl-0', image: 'curlimages/curl' });
     const r = await exec(client, ['curl', '-s', 'httpbin:8000/headers']);
-    expect(JSON.parse(r.stdout).headers['User-Agent']).toBe('curl/7.88.1');
+    expect(JSON.parse(r.stdout).headers['User-Agent']).toBe('curl/8.16.0'); // untagged: curlimages' latest
   });
 });
 

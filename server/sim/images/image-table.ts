@@ -5,7 +5,7 @@
  * never loads them.
  */
 import { parseImage, type ImageRef } from './image.js';
-import type { ContainerBehaviour, ImageBehaviourEntry } from './types.js';
+import { NetworkError, type ContainerBehaviour, type ImageBehaviourEntry } from './types.js';
 import { respond } from './http.js';
 
 export interface BuiltinImages {
@@ -60,6 +60,8 @@ function guarded(b: ContainerBehaviour): ContainerBehaviour {
       try {
         return await serve(req, ctx, conn);
       } catch (e) {
+        // A refused or reset connection is the behaviour's answer (Envoy's loopback-only admin), not a bug.
+        if (e instanceof NetworkError) throw e;
         ctx.log(`internal error of the simulated workload while serving ${req.method} ${req.path}: ${e instanceof Error ? e.message : String(e)}`);
         return respond(ctx, 500, 'Internal Server Error', { 'content-type': 'text/plain' });
       }

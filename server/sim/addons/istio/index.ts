@@ -13,6 +13,8 @@ import { compileProxyConfig } from './xds/compile/index.js';
 import { buildMeshView } from './xds/compile/mesh.js';
 import { ProxyRegistry } from './envoy/proxy.js';
 import { sidecarInterceptor } from './envoy/sidecar.js';
+import { setClusterManager } from './envoy/router-upstream.js';
+import { envoyClusterManager } from './envoy/upstream.js';
 import { GatewayApiController } from './gateway-api/controller.js';
 
 type PodLike = { metadata?: { labels?: Record<string, string> }; spec?: { serviceAccountName?: string }; status?: { podIP?: string; phase?: string } };
@@ -22,6 +24,10 @@ function podMoved(now: PodLike, prev: PodLike | undefined): boolean {
   if (!prev) return true;
   return now.status?.podIP !== prev.status?.podIP || now.status?.phase !== prev.status?.phase || JSON.stringify(now.metadata?.labels ?? {}) !== JSON.stringify(prev.metadata?.labels ?? {}) || now.spec?.serviceAccountName !== prev.spec?.serviceAccountName;
 }
+
+/** Each cluster's running proxies, by its store: what tests and tools read a proxy's pushed config from. */
+const runningProxies = new WeakMap<object, ProxyRegistry>();
+export const proxiesOf = (store: object): ProxyRegistry | undefined => runningProxies.get(store);
 
 export function istio(): AddOn {
   return {
@@ -34,7 +40,6 @@ export function istio(): AddOn {
         configMap: (ns, name) => api.store.peek(configMaps, ns, name) as { data?: Record<string, string> } | undefined,
         kubeletVersions: () => api.store.list(nodes).map((n) => String((n as { status?: { nodeInfo?: { kubeletVersion?: string } } }).status?.nodeInfo?.kubeletVersion ?? '')),
       };
-      // The config distribution istiod serves and proxies subscribe to (in-process xDS).
       // istiod's registry: Services, their endpoints and pods, ServiceEntries, and the mesh config (read once per push).
       const core = (r: string) => api.kinds.require('', 'v1', r).bucket;
       const registry = { services: core('services'), endpoints: core('endpoints'), pods: core('pods'), slices: api.kinds.require('discovery.k8s.io', 'v1', 'endpointslices').bucket };
@@ -53,12 +58,14 @@ export function istio(): AddOn {
       gatewayApi = new GatewayApiController(api, () => !!xds.serving, () => xds.configChanged());
       // The running proxies; the pod network sends a sidecar'd pod's traffic through its own.
       const proxies = new ProxyRegistry();
+      runningProxies.set(api.store, proxies);
+      setClusterManager(envoyClusterManager);
       const watched = new Set<string>([...CONFIG_BUCKETS, registry.services, registry.endpoints, registry.slices]);
       const unwatch = api.store.onAnyChange((e) => {
         if (watched.has(e.bucket as ConfigBucket) || (e.bucket === registry.pods && (e.type !== 'MODIFIED' || podMoved(e.object, e.prev))) || (e.bucket === configMaps && e.namespace === 'istio-system' && e.object?.metadata?.name === 'istio')) xds.configChanged();
       });
       const webhooks = webhookController(api, () => !!xds.serving);
-      const unregister = [webhooks.stop, gatewayApi.stop.bind(gatewayApi), api.controllers.register(gatewayApi), api.images.register(istioPilotImage(reader, xds, () => (void webhooks.istiodReady(), gatewayApi.istiodReady()))), api.images.register(istioProxyImage(xds, proxies)), api.interceptors.add(sidecarInterceptor(proxies)), unwatch];
+      const unregister = [webhooks.stop, gatewayApi.stop.bind(gatewayApi), api.controllers.register(gatewayApi), api.images.register(istioPilotImage(reader, xds, () => (void webhooks.istiodReady(), gatewayApi.istiodReady()))), api.images.register(istioProxyImage(xds, proxies)), api.interceptors.add(sidecarInterceptor(proxies)), unwatch, () => void runningProxies.delete(api.store)];
       return () => {
         for (const u of unregister) u();
       };

@@ -205,6 +205,16 @@ function goDurationShort(ns: number): string {
 
 const INDEX = '<!DOCTYPE html>\n<html>\n<head>\n<meta charset="utf-8">\n<title>go-httpbin</title>\n</head>\n<body>\n<h1>go-httpbin</h1>\n<p>A golang port of the venerable <a href="https://httpbin.org/">httpbin.org</a> HTTP request &amp; response testing service.</p>\n</body>\n</html>\n';
 
+/** net/http writes the handler's headers sorted by name, then Date and Content-Length. */
+function goHeaderOrder(res: HttpResponse): HttpResponse {
+  const { date, 'content-length': length, ...rest } = res.headers;
+  const headers: Record<string, string> = {};
+  for (const k of Object.keys(rest).sort((a, b) => (canonicalHeader(a) < canonicalHeader(b) ? -1 : 1))) headers[k] = rest[k];
+  if (date !== undefined) headers.date = date;
+  if (length !== undefined) headers['content-length'] = length;
+  return { ...res, headers };
+}
+
 function slogTime(d: Date): string {
   return d.toISOString();
 }
@@ -222,7 +232,7 @@ export function goHttpbinBehaviour(): ContainerBehaviour {
       // preflight middleware: CORS headers on every response.
       const extra: Record<string, string> = { 'access-control-allow-origin': req.headers['origin'] || '*', 'access-control-allow-credentials': 'true' };
       const c: Ctx = { ctx, req, conn, extra };
-      let res = await route(c);
+      let res = goHeaderOrder(await route(c));
       if (req.method === 'HEAD') res = { ...res, body: Buffer.alloc(0) };
       const ms = performance.now() - t0;
       const level = res.status >= 500 ? 'ERROR' : res.status >= 400 ? 'WARN' : 'INFO';

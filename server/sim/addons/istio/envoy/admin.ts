@@ -8,7 +8,16 @@ import { pathOnly, queryParams, respond } from '../../../images/http.js';
 import type { HttpRequest, HttpResponse } from '../../../images/types.js';
 import type { Cluster, ProxyConfig } from '../xds/types.js';
 import { configDump, bootstrapClusters, ENVOY_VERSION, type BootstrapInfo } from './admin-dump.js';
-import type { EnvoyProxy, HostHealth } from './proxy.js';
+import type { EnvoyProxy } from './proxy.js';
+import { clusterManagerOf } from './upstream.js';
+import { prometheusText, statsText } from './upstream-stats.js';
+
+/** One upstream host as /clusters reports it. */
+interface HostHealth {
+  /** Ejected by outlier detection (`/failed_outlier_check`). */
+  failedOutlierCheck: boolean;
+  failedEdsHealth?: boolean;
+}
 
 const TEXT = { 'content-type': 'text/plain; charset=UTF-8', 'cache-control': 'no-cache, max-age=0', 'x-content-type-options': 'nosniff' };
 const JSON_TYPE = { 'content-type': 'application/json', 'cache-control': 'no-cache, max-age=0', 'x-content-type-options': 'nosniff' };
@@ -79,11 +88,12 @@ export async function adminServe(proxy: EnvoyProxy, req: HttpRequest): Promise<H
     case '/clusters':
       return q.get('format') === 'json' ? respond(ctx, 200, JSON.stringify(clustersJson(proxy), null, 1) + '\n', JSON_TYPE) : respond(ctx, 200, clustersText(proxy), TEXT);
     case '/stats': {
-      if (q.get('format') === 'json') return respond(ctx, 200, JSON.stringify({ stats: statLines(proxy, q.get('filter')).map(([name, value]) => ({ name, value })) }, null, 1) + '\n', JSON_TYPE);
-      return respond(ctx, 200, statLines(proxy, q.get('filter')).map(([n, v]) => `${n}: ${v}\n`).join(''), TEXT);
+      const lines = statLines(proxy, q.get('filter'));
+      if (q.get('format') === 'json') return respond(ctx, 200, JSON.stringify({ stats: lines.map(([name, value]) => ({ name, value: Number(value) })) }, null, 1) + '\n', JSON_TYPE);
+      return respond(ctx, 200, lines.map(([n, v]) => `${n}: ${v}\n`).join(''), TEXT);
     }
     case '/stats/prometheus':
-      return respond(ctx, 200, prometheusText(proxy), { ...TEXT, 'content-type': 'text/plain; version=0.0.4; charset=UTF-8' });
+      return respond(ctx, 200, prometheusText(proxy, 15090), { ...TEXT, 'content-type': 'text/plain; version=0.0.4; charset=UTF-8' });
     case '/server_info':
       return respond(ctx, 200, JSON.stringify(serverInfo(proxy), null, 1) + '\n', JSON_TYPE);
     case '/ready':
@@ -156,10 +166,11 @@ function clusterRows(proxy: EnvoyProxy): ClusterRow[] {
   const endpoints = new Map((config?.endpoints ?? []).map((e) => [e.cluster, e.endpoints]));
   for (const c of config?.clusters ?? []) {
     if (BOOTSTRAP_HOSTS[c.name]) continue;
+    const manager = clusterManagerOf(proxy);
     const hosts = (endpoints.get(c.name) ?? []).map((e) => ({
       address: e.address,
       port: e.port,
-      health: { failedEdsHealth: e.health === 'UNHEALTHY', ...(proxy.hostHealth?.(c.name, `${e.address}:${e.port}`) ?? { failedOutlierCheck: false }) },
+      health: { failedEdsHealth: e.health === 'UNHEALTHY', failedOutlierCheck: manager.isEjected(c.name, `${e.address}:${e.port}`) },
     }));
     rows.push({ name: c.name, addedViaApi: true, eds: c.type === 'EDS', thresholds: thresholdsOf(c), hosts });
   }
@@ -176,10 +187,10 @@ function healthFlags(h: HostHealth): string {
   return flags.length ? flags.join('') : 'healthy';
 }
 
-/** `/clusters` as Envoy prints it: `<cluster>::<host>::<stat>::<value>` lines. */
+/** `/clusters` as Envoy prints it: `<cluster>::<host>::<stat>::<value>` lines (the bootstrap's clusters, then the cluster manager's). */
 export function clustersText(proxy: EnvoyProxy): string {
   let out = '';
-  for (const c of clusterRows(proxy)) {
+  for (const c of clusterRows(proxy).filter((r) => !r.addedViaApi)) {
     const p = (s: string) => (out += `${c.name}::${s}\n`);
     p(`observability_name::${c.name}`);
     for (const [prio, t] of [['default_priority', c.thresholds], ['high_priority', { maxConnections: 1024, maxPendingRequests: 1024, maxRequests: 1024, maxRetries: 3 }]] as const) {
@@ -192,8 +203,7 @@ export function clustersText(proxy: EnvoyProxy): string {
     if (c.eds) p(`eds_service_name::${c.name}`);
     for (const h of c.hosts) {
       const host = h.pipe ? `unix://${h.pipe}` : `${h.address}:${h.port}`;
-      const s = h.health.stats ?? {};
-      for (const k of ['cx_active', 'cx_connect_fail', 'cx_total', 'rq_active', 'rq_error', 'rq_success', 'rq_timeout', 'rq_total']) p(`${host}::${k}::${s[k] ?? 0}`);
+      for (const k of ['cx_active', 'cx_connect_fail', 'cx_total', 'rq_active', 'rq_error', 'rq_success', 'rq_timeout', 'rq_total']) p(`${host}::${k}::0`);
       p(`${host}::hostname::`);
       p(`${host}::health_flags::${healthFlags(h.health)}`);
       p(`${host}::weight::1`);
@@ -206,7 +216,7 @@ export function clustersText(proxy: EnvoyProxy): string {
       p(`${host}::local_origin_success_rate::-1`);
     }
   }
-  return out;
+  return out + clusterManagerOf(proxy).clustersText();
 }
 
 /** `/clusters?format=json` (envoy.admin.v3.Clusters), what `istioctl proxy-config endpoints` reads. */
@@ -219,10 +229,7 @@ export function clustersJson(proxy: EnvoyProxy): Record<string, unknown> {
         ? {
             host_statuses: c.hosts.map((h) => ({
               address: h.pipe ? { pipe: { path: h.pipe } } : { socket_address: { address: h.address, port_value: h.port } },
-              stats: ['cx_connect_fail', 'cx_total', 'rq_error', 'rq_success', 'rq_timeout', 'rq_total', 'cx_active', 'rq_active'].map((name) => {
-                const v = h.health.stats?.[name] ?? 0;
-                return v ? { value: String(v), name, ...(name.endsWith('active') ? { type: 'GAUGE' } : {}) } : { name, ...(name.endsWith('active') ? { type: 'GAUGE' } : {}) };
-              }),
+              stats: ['cx_connect_fail', 'cx_total', 'rq_error', 'rq_success', 'rq_timeout', 'rq_total', 'cx_active', 'rq_active'].map((name) => ({ name, ...(name.endsWith('active') ? { type: 'GAUGE' } : {}) })),
               health_status: { ...(h.health.failedOutlierCheck ? { failed_outlier_check: true } : {}), eds_health_status: h.health.failedEdsHealth ? 'UNHEALTHY' : 'HEALTHY' },
               weight: 1,
               locality: {},
@@ -243,105 +250,8 @@ export function clustersJson(proxy: EnvoyProxy): Record<string, unknown> {
 
 // ---- /stats --------------------------------------------------------------------------------
 
-/** Istio's bootstrap stats matcher: what Envoy keeps besides the istio metrics (pkg/bootstrap/config.go). */
-const REQUIRED_PREFIXES = ['cluster_manager', 'listener_manager', 'server', 'cluster.xds-grpc', 'wasm', 'reporter=', 'component', 'istio'];
-const REQUIRED_SUFFIXES = ['rbac.allowed', 'rbac.denied', 'shadow_allowed', 'shadow_denied', 'downstream_cx_active'];
-
-interface StatsMatcher {
-  prefixes: string[];
-  suffixes: string[];
-  regexps: RegExp[];
-}
-
-/** The proxy's stats matcher: Istio's required entries plus `proxyStatsMatcher` from its PROXY_CONFIG (the `proxy.istio.io/config` annotation). */
-export function statsMatcher(env: Record<string, string>): StatsMatcher {
-  const m: StatsMatcher = { prefixes: [...REQUIRED_PREFIXES], suffixes: [...REQUIRED_SUFFIXES], regexps: [/vhost\..*\.route\..*/] };
-  try {
-    const pc = JSON.parse(env.PROXY_CONFIG || '{}') as { proxyStatsMatcher?: { inclusionPrefixes?: string[]; inclusionSuffixes?: string[]; inclusionRegexps?: string[] } };
-    const s = pc.proxyStatsMatcher;
-    if (s?.inclusionPrefixes) m.prefixes.push(...s.inclusionPrefixes);
-    if (s?.inclusionSuffixes) m.suffixes.push(...s.inclusionSuffixes);
-    for (const r of s?.inclusionRegexps ?? []) {
-      try {
-        m.regexps.push(new RegExp(`^(?:${r})$`));
-      } catch {
-        // Envoy would have rejected the bootstrap; an invalid pattern matches nothing here.
-      }
-    }
-  } catch {
-    // An unparsable PROXY_CONFIG leaves the required matcher.
-  }
-  return m;
-}
-
-const included = (m: StatsMatcher, name: string) => m.prefixes.some((p) => name.startsWith(p)) || m.suffixes.some((s) => name.endsWith(s)) || m.regexps.some((r) => r.test(name));
-
-/** Stats every cluster has from its creation (Envoy's cluster stats that the tasks grep). */
-const CLUSTER_COUNTERS = [
-  'assignment_stale', 'assignment_timeout_received', 'bind_errors', 'default.total_match_count', 'lb_healthy_panic', 'lb_local_cluster_not_ok', 'lb_recalculate_zone_structures', 'lb_subsets_created', 'lb_subsets_fallback',
-  'lb_subsets_removed', 'lb_subsets_selected', 'lb_zone_cluster_too_small', 'lb_zone_no_capacity_left', 'lb_zone_number_differs', 'lb_zone_routing_all_directly', 'lb_zone_routing_cross_zone', 'lb_zone_routing_sampled',
-  'membership_change', 'original_dst_host_invalid', 'retry_or_shadow_abandoned', 'update_attempt', 'update_empty', 'update_failure', 'update_no_rebuild', 'update_rejected', 'update_success',
-  'upstream_cx_close_notify', 'upstream_cx_connect_attempts_exceeded', 'upstream_cx_connect_fail', 'upstream_cx_connect_timeout', 'upstream_cx_destroy', 'upstream_cx_destroy_local', 'upstream_cx_destroy_local_with_active_rq',
-  'upstream_cx_destroy_remote', 'upstream_cx_destroy_remote_with_active_rq', 'upstream_cx_destroy_with_active_rq', 'upstream_cx_http1_total', 'upstream_cx_http2_total', 'upstream_cx_http3_total', 'upstream_cx_idle_timeout',
-  'upstream_cx_max_duration_reached', 'upstream_cx_max_requests', 'upstream_cx_none_healthy', 'upstream_cx_overflow', 'upstream_cx_pool_overflow', 'upstream_cx_protocol_error', 'upstream_cx_rx_bytes_total', 'upstream_cx_total',
-  'upstream_cx_tx_bytes_total', 'upstream_flow_control_backed_up_total', 'upstream_flow_control_drained_total', 'upstream_flow_control_paused_reading_total', 'upstream_flow_control_resumed_reading_total',
-  'upstream_internal_redirect_failed_total', 'upstream_internal_redirect_succeeded_total', 'upstream_rq_cancelled', 'upstream_rq_completed', 'upstream_rq_maintenance_mode', 'upstream_rq_max_duration_reached',
-  'upstream_rq_pending_failure_eject', 'upstream_rq_pending_overflow', 'upstream_rq_pending_total', 'upstream_rq_per_try_idle_timeout', 'upstream_rq_per_try_timeout', 'upstream_rq_retry', 'upstream_rq_retry_backoff_exponential',
-  'upstream_rq_retry_backoff_ratelimited', 'upstream_rq_retry_limit_exceeded', 'upstream_rq_retry_overflow', 'upstream_rq_retry_success', 'upstream_rq_rx_reset', 'upstream_rq_timeout', 'upstream_rq_total', 'upstream_rq_tx_reset',
-];
-const CLUSTER_GAUGES = [
-  'circuit_breakers.default.cx_open', 'circuit_breakers.default.cx_pool_open', 'circuit_breakers.default.rq_open', 'circuit_breakers.default.rq_pending_open', 'circuit_breakers.default.rq_retry_open',
-  'circuit_breakers.high.cx_open', 'circuit_breakers.high.cx_pool_open', 'circuit_breakers.high.rq_open', 'circuit_breakers.high.rq_pending_open', 'circuit_breakers.high.rq_retry_open',
-  'lb_subsets_active', 'max_host_weight', 'membership_degraded', 'membership_excluded', 'membership_healthy', 'membership_total', 'upstream_cx_active', 'upstream_cx_rx_bytes_buffered', 'upstream_cx_tx_bytes_buffered',
-  'upstream_rq_active', 'upstream_rq_pending_active', 'version',
-];
-const OUTLIER = ['outlier_detection.ejections_active', 'outlier_detection.ejections_consecutive_5xx', 'outlier_detection.ejections_detected_consecutive_5xx', 'outlier_detection.ejections_enforced_consecutive_5xx', 'outlier_detection.ejections_enforced_total', 'outlier_detection.ejections_overflow', 'outlier_detection.ejections_total'];
-
-/**
- * Envoy names a cluster's stats by its alt_stat_name (`<cluster>;`), so `cluster.<name>.x` is
- * printed as `cluster.<name>;.x`; a name already in that form stays.
- */
-function displayName(name: string, clusters: string[]): string {
-  if (!name.startsWith('cluster.') || name.includes(';.')) return name;
-  for (const c of clusters) if (name.startsWith(`cluster.${c}.`)) return `cluster.${c};.${name.slice(`cluster.${c}.`.length)}`;
-  return name;
-}
-
-/** `[name, value]` of every stat /stats shows, sorted by name. */
-export function statLines(proxy: EnvoyProxy, filter?: string | null): [string, number][] {
-  const matcher = statsMatcher(proxy.ctx.env);
-  const config = proxy.config;
-  const clusterNames = ['xds-grpc', ...(config?.clusters ?? []).map((c) => c.name)];
-  const stats = new Map<string, number>();
-  const endpointCount = new Map((config?.endpoints ?? []).map((e) => [e.cluster, e.endpoints.length]));
-  for (const c of clusterNames) {
-    const base = `cluster.${c};.`;
-    for (const k of CLUSTER_COUNTERS) stats.set(base + k, 0);
-    for (const k of CLUSTER_GAUGES) stats.set(base + k, 0);
-    const cfg = config?.clusters.find((x) => x.name === c);
-    if (cfg?.outlierDetection) for (const k of OUTLIER) stats.set(base + k, 0);
-    const n = c === 'xds-grpc' ? 1 : endpointCount.get(c) ?? 0;
-    stats.set(base + 'membership_healthy', n);
-    stats.set(base + 'membership_total', n);
-    if (cfg) {
-      stats.set(base + 'circuit_breakers.default.remaining_cx', cfg.circuitBreakers.maxConnections);
-      stats.set(base + 'circuit_breakers.default.remaining_pending', cfg.circuitBreakers.maxPendingRequests);
-      stats.set(base + 'circuit_breakers.default.remaining_retries', cfg.circuitBreakers.maxRetries);
-      stats.set(base + 'circuit_breakers.default.remaining_rq', cfg.circuitBreakers.maxRequests);
-    }
-  }
-  const nClusters = 4 + (config?.clusters.length ?? 0);
-  const nListeners = 2 + (config?.listeners.length ?? 0);
-  const uptime = Math.max(0, Math.floor((proxy.ctx.now().getTime() - proxy.startedAt.getTime()) / 1000));
-  for (const [k, v] of Object.entries({
-    'cluster_manager.active_clusters': nClusters, 'cluster_manager.cds.update_success': config ? 1 : 0, 'cluster_manager.cluster_added': nClusters, 'cluster_manager.cluster_modified': 0, 'cluster_manager.cluster_removed': 0,
-    'cluster_manager.cluster_updated': 0, 'cluster_manager.warming_clusters': 0, 'listener_manager.lds.update_success': config ? 1 : 0, 'listener_manager.listener_added': nListeners, 'listener_manager.listener_create_failure': 0,
-    'listener_manager.listener_create_success': nListeners * 2, 'listener_manager.listener_modified': 0, 'listener_manager.listener_removed': 0, 'listener_manager.total_listeners_active': nListeners,
-    'listener_manager.total_listeners_draining': 0, 'listener_manager.total_listeners_warming': 0, 'listener_manager.workers_started': 1, 'server.concurrency': 2, 'server.days_until_first_cert_expiring': 0,
-    'server.hot_restart_epoch': 0, 'server.live': 1, 'server.state': 0, 'server.total_connections': 0, 'server.uptime': uptime, 'server.version': 0,
-  })) stats.set(k, v);
-  for (const [k, v] of proxy.stats.counters) stats.set(displayName(k, clusterNames), v);
-  for (const [k, v] of proxy.stats.gauges) stats.set(displayName(k, clusterNames), v);
+/** `[name, value]` of the stats /stats shows (the proxy's stats, Istio's inclusion list applied), `?filter=` applied. */
+function statLines(proxy: EnvoyProxy, filter: string | null): [string, string][] {
   let re: RegExp | undefined;
   if (filter) {
     try {
@@ -350,32 +260,12 @@ export function statLines(proxy: EnvoyProxy, filter?: string | null): [string, n
       re = /$^/;
     }
   }
-  return [...stats]
-    .filter(([n]) => included(matcher, n.replace(';.', '.')) && (!re || re.test(n)))
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-/** `/stats/prometheus`: the same stats as Envoy converts them (cluster name as a tag, `envoy_` prefix). */
-export function prometheusText(proxy: EnvoyProxy): string {
-  const counters = new Set<string>();
-  for (const k of CLUSTER_COUNTERS) counters.add(k);
-  const families = new Map<string, { type: string; samples: string[] }>();
-  for (const [name, value] of statLines(proxy)) {
-    let metric = name;
-    let labels = '';
-    const m = /^cluster\.(.+?);\.(.*)$/.exec(name);
-    if (m) {
-      metric = `cluster.${m[2]}`;
-      labels = `{cluster_name="${m[1]}"}`;
-    }
-    const promName = 'envoy_' + metric.replace(/[^a-zA-Z0-9_]/g, '_');
-    const tail = m ? m[2]! : name;
-    const type = counters.has(tail) || /(_total|\.update_success|_added|_removed|_modified|_failure|_success)$/.test(tail) ? 'counter' : 'gauge';
-    const fam = families.get(promName) ?? { type, samples: [] };
-    fam.samples.push(`${promName}${labels} ${value}`);
-    families.set(promName, fam);
-  }
-  let out = '';
-  for (const [n, f] of [...families].sort(([a], [b]) => (a < b ? -1 : 1))) out += `# TYPE ${n} ${f.type}\n${f.samples.join('\n')}\n`;
-  return out;
+  return statsText(proxy)
+    .split('\n')
+    .filter(Boolean)
+    .map((l): [string, string] => {
+      const i = l.lastIndexOf(': ');
+      return [l.slice(0, i), l.slice(i + 2)];
+    })
+    .filter(([n]) => !re || re.test(n));
 }

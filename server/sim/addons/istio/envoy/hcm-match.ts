@@ -63,7 +63,9 @@ function indexOf(rc: RouteConfiguration): DomainIndex {
 /** The virtual host serving this `:authority`, in Envoy's search order; undefined: no route (NR). */
 export function selectVirtualHost(rc: RouteConfiguration, authority: string): VirtualHost | undefined {
   const idx = indexOf(rc);
-  const host = authority.toLowerCase();
+  let host = authority.toLowerCase();
+  // ignore_port_in_host_matching: `reviews:9080` looks for `reviews` (an IPv6 literal keeps its brackets).
+  if (rc.ignorePortInHostMatching) host = host.replace(/^(\[[^\]]*\]|[^:]*):\d+$/, '$1');
   const exact = idx.exact.get(host);
   if (exact) return exact;
   // A wildcard never matches the empty string (`*.foo.com` does not match `.foo.com`).

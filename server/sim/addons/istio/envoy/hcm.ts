@@ -40,6 +40,8 @@ export interface ServeOptions {
   wire?: UpstreamWire;
   /** Clusters not balanced by the cluster manager (inbound, PassthroughCluster): their fixed address. */
   fixedTarget?(cluster: string): RequestTarget | undefined;
+  /** The address the proxy binds for fixed-target upstreams (127.0.0.6 for a sidecar's inbound cluster). */
+  upstreamBindIP?: string;
   /** A reply decided before routing (the inbound RBAC filter's 403): logged like any request. */
   preReply?: LocalReply;
 }
@@ -123,8 +125,9 @@ function downstreamHeaders(proxy: EnvoyProxy, listener: Listener, hcm: HttpConne
 }
 
 type Finished = { response: HttpResponse; outcome: RouterOutcome; routeName?: string };
+type Progress = Partial<RouterOutcome> & { routeName?: string };
 
-async function route(proxy: EnvoyProxy, listener: Listener, hcm: HttpConnectionManager | undefined, req: HttpRequest, opts: ServeOptions, scheme: string): Promise<Finished> {
+async function route(proxy: EnvoyProxy, listener: Listener, hcm: HttpConnectionManager | undefined, req: HttpRequest, opts: ServeOptions, scheme: string, signal: AbortSignal, progress: Progress): Promise<Finished> {
   const now = () => proxy.ctx.now();
   const local = (reply: LocalReply): RouterOutcome => ({ response: localResponse(reply, now()), flags: reply.flags ?? [], details: reply.details, fromUpstream: false });
   if (opts.preReply) return { response: localResponse(opts.preReply, now()), outcome: local(opts.preReply) };
@@ -132,6 +135,7 @@ async function route(proxy: EnvoyProxy, listener: Listener, hcm: HttpConnectionM
   const vh = rc && selectVirtualHost(rc, req.headers.host ?? '');
   const r = vh && selectRoute(vh, req);
   if (!r) return { response: localResponse(NO_ROUTE, now()), outcome: local(NO_ROUTE) };
+  if (r.name) progress.routeName = r.name;
   const outbound = listener.direction !== 'inbound';
   const routed = { ...req, headers: { ...req.headers } };
   if (outbound) {
@@ -141,7 +145,7 @@ async function route(proxy: EnvoyProxy, listener: Listener, hcm: HttpConnectionM
       routed.headers['x-envoy-peer-metadata'] = peerMetadata(proxy);
     }
   }
-  const outcome = await runRoute({ proxy, wire: opts.wire ?? ((t, rq, o) => proxy.ctx.net.request(t, rq, o)), ...(opts.fixedTarget ? { fixedTarget: opts.fixedTarget } : {}), scheme }, r, routed);
+  const outcome = await runRoute({ proxy, wire: opts.wire ?? ((t, rq, o) => proxy.ctx.net.request(t, rq, o)), ...(opts.fixedTarget ? { fixedTarget: opts.fixedTarget } : {}), ...(opts.upstreamBindIP ? { upstreamBindIP: opts.upstreamBindIP } : {}), scheme, signal, progress }, r, routed);
   const headers = { ...outcome.response.headers };
   if (outbound) {
     delete headers['x-envoy-decorator-operation'];
@@ -157,7 +161,9 @@ export async function serveChain(proxy: EnvoyProxy, listener: Listener, hcm: Htt
   const scheme = dreq.headers['x-forwarded-proto'] ?? 'http';
   const serverName = hcm?.serverName ?? (listener.direction === 'outbound' ? 'envoy' : 'istio-envoy');
 
-  const routing = route(proxy, listener, hcm, dreq, opts, scheme);
+  const gone = new AbortController();
+  const progress: Progress = {};
+  const routing = route(proxy, listener, hcm, dreq, opts, scheme, gone.signal, progress);
   let finished: Finished | undefined;
   if (downstream.clientDeadline !== undefined) {
     const left = downstream.clientDeadline - start.getTime();
@@ -170,7 +176,10 @@ export async function serveChain(proxy: EnvoyProxy, listener: Listener, hcm: Htt
   const end = proxy.ctx.now();
   if (!finished) {
     // The client hung up first: Envoy resets the upstream and logs the stream as DC, code 0.
-    report(proxy, listener, downstream, dreq, start, end, { status: 0, headers: {}, body: Buffer.alloc(0) }, { response: { status: 0, headers: {}, body: Buffer.alloc(0) }, flags: ['DC'], details: 'downstream_remote_disconnect', fromUpstream: false }, undefined);
+    gone.abort();
+    const empty = { status: 0, headers: {}, body: Buffer.alloc(0) };
+    const { routeName, ...sofar } = progress;
+    report(proxy, listener, downstream, dreq, start, end, empty, { ...sofar, response: empty, flags: ['DC'], details: 'downstream_remote_disconnect', fromUpstream: false }, routeName);
     const [host, p] = [downstream.localAddress.replace(/:\d+$/, ''), Number(downstream.localAddress.split(':').pop())];
     throw new NetworkError('ETIMEDOUT', host, p);
   }

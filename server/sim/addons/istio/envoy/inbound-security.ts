@@ -5,7 +5,7 @@
  * Envoy does the first at connection time (no chain: the connection is closed, the client sees
  * a reset) and the second per HTTP request (403 `RBAC: access denied` as a local reply).
  */
-import type { InboundCall } from '../../../network/types.js';
+import type { InboundCall, NetworkPod } from '../../../network/types.js';
 import type { FilterChain, Listener } from '../xds/types.js';
 import type { EnvoyProxy } from './proxy.js';
 import { evaluateRbac, type RbacRequest } from './rbac.js';
@@ -47,6 +47,30 @@ export interface InboundDeny {
 }
 
 export type InboundSecurityResult = InboundAllow | InboundReset | InboundDeny;
+
+/** istio-iptables' defaults when a pod carries no istio-init (`-b '*' -d 15090,15021,15020`). */
+const DEFAULT_EXCLUDED = ['15090', '15021', '15020'];
+
+/**
+ * Whether iptables redirects a connection to this pod port into Envoy's `virtualInbound` (15006):
+ * as istio-init's `-b` (include: `*` or a list) and `-d` (exclude) say. Prometheus on 15090/15020
+ * and the readiness port 15021 are excluded, so STRICT mTLS never applies to them. The sidecar
+ * should pass a call straight on when this is false.
+ */
+export function inboundCaptured(pod: NetworkPod, port: number): boolean {
+  const spec = (pod.object() as { spec?: { initContainers?: { name?: string; args?: string[] }[] } }).spec;
+  const args = spec?.initContainers?.find((c) => c.name === 'istio-init')?.args;
+  const flag = (name: string): string | undefined => {
+    if (!args) return undefined;
+    const i = args.indexOf(name);
+    return i >= 0 ? (args[i + 1] ?? '') : undefined;
+  };
+  const include = flag('-b') ?? '*';
+  const exclude = (flag('-d') ?? DEFAULT_EXCLUDED.join(',')).split(',').map((p) => p.trim()).filter(Boolean);
+  if (exclude.includes(String(port))) return false;
+  if (include === '*') return true;
+  return include.split(',').map((p) => p.trim()).includes(String(port));
+}
 
 /** The `virtualInbound` listener of a proxy's current config, if it has one. */
 export function virtualInbound(proxy: EnvoyProxy): Listener | undefined {

@@ -10,14 +10,6 @@ import type { ContainerContext } from '../../../images/types.js';
 import type { ProxyConfig, ProxyIdentity } from '../xds/types.js';
 import { ProxyStats } from './stats.js';
 
-/** The cluster manager's view of one upstream host, as the admin's /clusters prints it. */
-export interface HostHealth {
-  /** Ejected by outlier detection (`/failed_outlier_check`). */
-  failedOutlierCheck: boolean;
-  failedEdsHealth?: boolean;
-  /** Per-host counters (`rq_total`, `rq_success`, `rq_error`, `cx_total`, …). */
-  stats?: Record<string, number>;
-}
 
 export class EnvoyProxy {
   /** The last config istiod pushed and this proxy accepted; undefined until the first push. */
@@ -25,8 +17,6 @@ export class EnvoyProxy {
   readonly stats = new ProxyStats();
   /** When the agent started Envoy (the admin's uptime and the bootstrap's last_updated). */
   readonly startedAt: Date;
-  /** The upstream work's hook: a host's outlier/EDS health and counters, by cluster and `ip:port`; absent: healthy. */
-  hostHealth?: (cluster: string, host: string) => HostHealth | undefined;
 
   constructor(
     readonly identity: ProxyIdentity,

@@ -39,7 +39,7 @@ export const noHealthyUpstream = (now: Date): UpstreamResult => failed(503, 'no 
  * Sends to one address and turns the network's failures into Envoy's: refused → 503 UF
  * connection_failure, reset → 503 UC connection_termination, an unroutable address → UF timeout.
  */
-export async function sendTo(proxy: EnvoyProxy, wire: UpstreamWire, target: RequestTarget, req: HttpRequest, opts: { timeoutMs?: number; transport?: Transport }, endpoint?: LbEndpoint): Promise<UpstreamResult> {
+export async function sendTo(proxy: EnvoyProxy, wire: UpstreamWire, target: RequestTarget, req: HttpRequest, opts: { timeoutMs?: number; transport?: Transport; bindIP?: string }, endpoint?: LbEndpoint): Promise<UpstreamResult> {
   const upstreamHost = `${target.host}:${target.port}`;
   const started = proxy.ctx.now().getTime();
   try {
@@ -50,7 +50,7 @@ export async function sendTo(proxy: EnvoyProxy, wire: UpstreamWire, target: Requ
       details: 'via_upstream',
       fromUpstream: true,
       upstreamHost,
-      upstreamLocalAddress: `${proxy.identity.podIP}:${ephemeralPort(proxy.ctx.random)}`,
+      upstreamLocalAddress: `${opts.bindIP ?? proxy.identity.podIP}:${ephemeralPort(proxy.ctx.random)}`,
       serviceTimeMs: proxy.ctx.now().getTime() - started,
       ...(endpoint ? { endpoint } : {}),
     };
@@ -67,7 +67,7 @@ export async function sendTo(proxy: EnvoyProxy, wire: UpstreamWire, target: Requ
 export function transportFor(proxy: EnvoyProxy, cluster: Cluster, ep: LbEndpoint): Transport | undefined {
   const mtls = cluster.tls === 'ISTIO_MUTUAL' || (cluster.tls === undefined && ep.tlsMode === 'istio');
   if (!mtls) return undefined;
-  const sni = cluster.sni ?? cluster.name.replace(/^outbound\|(\d+)\|([^|]*)\|(.*)$/, (_m, port: string, subset: string, host: string) => `outbound_.${port}_.${subset || '_'}_.${host}`);
+  const sni = cluster.sni ?? cluster.name.replace(/^outbound\|(\d+)\|([^|]*)\|(.*)$/, (_m, port: string, subset: string, host: string) => `outbound_.${port}_.${subset}_.${host}`);
   return { tls: { sni, clientIdentity: spiffeId(proxy.identity.namespace, proxy.identity.serviceAccount) } };
 }
 

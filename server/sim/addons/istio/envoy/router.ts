@@ -9,7 +9,7 @@ import type { HeaderOperations, LbEndpoint, RetryPolicy, Route, RouteAction, Wei
 import { fullRegex } from './hcm-match.js';
 import { localResponse, type LocalReply } from './local-reply.js';
 import type { EnvoyProxy } from './proxy.js';
-import { clusterManager, sendTo, type UpstreamWire } from './router-upstream.js';
+import { clusterManager, ephemeralPort, sendTo, type UpstreamWire } from './router-upstream.js';
 import type { UpstreamResult } from './upstream-types.js';
 
 /** What the router made of a request, for the HCM's headers, access log and metrics. */
@@ -36,8 +36,14 @@ export interface RouterEnv {
    * app) and ORIGINAL_DST (PassthroughCluster, the original destination); undefined: use CDS.
    */
   fixedTarget?(cluster: string): RequestTarget | undefined;
+  /** The local address fixed-target upstream connections come from (127.0.0.6 inbound); the pod IP otherwise. */
+  upstreamBindIP?: string;
   /** x-forwarded-proto / scheme for redirects. */
   scheme: string;
+  /** Aborted when the downstream went away: Envoy resets the upstream and tries no more. */
+  signal?: AbortSignal;
+  /** Filled as the router goes (chosen cluster, fixed upstream), for the log line of a request the client abandons. */
+  progress?: Partial<RouterOutcome>;
 }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -141,7 +147,8 @@ export function wouldRetry(policy: RetryPolicy, r: UpstreamResult): boolean {
   }
   switch (r.failure) {
     case 'connect-failure':
-      return on.has('connect-failure') || on.has('5xx') || on.has('gateway-error') || on.has('reset');
+      // Nothing was sent yet: reset-before-request (Istio's inbound routes) retries it too.
+      return on.has('connect-failure') || on.has('5xx') || on.has('gateway-error') || on.has('reset') || on.has('reset-before-request');
     case 'reset':
     case 'timeout':
       return on.has('5xx') || on.has('gateway-error') || on.has('reset');
@@ -178,7 +185,11 @@ function race(p: Promise<UpstreamResult>, tryMs: number | undefined, routeLeftMs
 
 async function attempt(env: RouterEnv, cluster: string, req: HttpRequest, timeoutMs: number | undefined, avoidHosts: string[]): Promise<UpstreamResult> {
   const fixed = env.fixedTarget?.(cluster);
-  if (fixed) return sendTo(env.proxy, env.wire, fixed, req, timeoutMs !== undefined ? { timeoutMs } : {});
+  if (fixed && env.progress) {
+    env.progress.upstreamHost = `${fixed.host}:${fixed.port}`;
+    env.progress.upstreamLocalAddress = `${env.upstreamBindIP ?? env.proxy.identity.podIP}:${ephemeralPort(env.proxy.ctx.random)}`;
+  }
+  if (fixed) return sendTo(env.proxy, env.wire, fixed, req, { ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(env.upstreamBindIP ? { bindIP: env.upstreamBindIP } : {}) });
   return clusterManager().attempt(env.proxy, { cluster, req, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(avoidHosts.length ? { avoidHosts } : {}) }, env.wire);
 }
 
@@ -212,6 +223,7 @@ export async function runRoute(env: RouterEnv, route: Route, req: HttpRequest): 
     return local(env, { status: route.fault.abort.httpStatus, body: 'fault filter abort', details: 'fault_filter_abort', flags: [...faultFlags, 'FI'] }, chosen ? { cluster: chosen.cluster } : {});
   }
   if (!chosen) return local(env, { status: 503, body: '', details: 'cluster_not_found', flags: [...faultFlags, 'NC'] });
+  if (env.progress) env.progress.cluster = chosen.cluster;
 
   const headers = { ...req.headers };
   applyHeaderOps(headers, chosen.requestHeaders);
@@ -253,7 +265,8 @@ export async function runRoute(env: RouterEnv, route: Route, req: HttpRequest): 
         const left = routeDeadline !== undefined ? routeDeadline - proxy.ctx.now().getTime() : undefined;
         if (left === undefined || wait < left) {
           await sleep(wait);
-          continue;
+          // The client is gone: Envoy does not start another try.
+          if (!env.signal?.aborted) continue;
         }
       } else flags.push('URX');
     }

@@ -77,7 +77,8 @@ export interface StatsMatcher {
 }
 
 /** Istio's bootstrap inclusion list (the stats plugin's `reporter=` series, Envoy's server and manager stats). */
-const DEFAULT_PREFIXES = ['reporter=', 'cluster_manager', 'listener_manager', 'server', 'cluster.xds-grpc', 'wasm', 'component'];
+const DEFAULT_PREFIXES = ['reporter=', 'cluster_manager', 'listener_manager', 'server', 'cluster.xds-grpc', 'wasm', 'component', 'istio'];
+const DEFAULT_REGEXPS = [/^(?:vhost\..*\.route\..*)$/];
 const DEFAULT_SUFFIXES = ['rbac.allowed', 'rbac.denied', 'shadow_allowed', 'shadow_denied', 'downstream_cx_active'];
 
 /** Reads `proxyStatsMatcher` from the agent's PROXY_CONFIG (JSON, as the injector writes it); nothing on anything else. */
@@ -102,7 +103,7 @@ export class ProxyStats {
   private readonly istio = new Map<string, IstioSeries>();
   private prefixes = DEFAULT_PREFIXES;
   private suffixes = DEFAULT_SUFFIXES;
-  private regexps: RegExp[] = [];
+  private regexps: RegExp[] = [...DEFAULT_REGEXPS];
 
   inc(name: string, by = 1): void {
     this.counters.set(name, (this.counters.get(name) ?? 0) + by);
@@ -121,7 +122,7 @@ export class ProxyStats {
   include(m: StatsMatcher): void {
     this.prefixes = [...DEFAULT_PREFIXES, ...(m.inclusionPrefixes ?? [])];
     this.suffixes = [...DEFAULT_SUFFIXES, ...(m.inclusionSuffixes ?? [])];
-    this.regexps = [];
+    this.regexps = [...DEFAULT_REGEXPS];
     for (const r of m.inclusionRegexps ?? []) {
       try {
         this.regexps.push(new RegExp(`^(?:${r})$`));

@@ -24,12 +24,15 @@ interface HostMonitor {
 export class OutlierDetector {
   private readonly hosts = new Map<string, HostMonitor>();
   private nextTickMs: number;
+  private ticking = false;
 
   constructor(
     private readonly config: OutlierDetection,
     private readonly nowMs: () => number,
     /** Counts one of the cluster's `outlier_detection.<name>` counters. */
     private readonly inc: (name: string) => void = () => {},
+    /** A host was ejected or returned (the cluster's gauges change). */
+    private readonly onChange: () => void = () => {},
   ) {
     this.nextTickMs = nowMs() + Math.max(1, config.intervalMs);
   }
@@ -114,6 +117,7 @@ export class OutlierDetector {
     this.inc('ejections_total');
     this.inc('ejections_enforced_total');
     this.inc(`ejections_enforced_${type}`);
+    this.onChange();
   }
 
   private maxEjectionMs(): number {
@@ -130,7 +134,17 @@ export class OutlierDetector {
   catchUp(): void {
     const now = this.nowMs();
     const interval = Math.max(1, this.config.intervalMs);
-    if (now < this.nextTickMs) return;
+    // onChange listeners read the detector back: a tick must not run twice.
+    if (now < this.nextTickMs || this.ticking) return;
+    this.ticking = true;
+    try {
+      this.runTicks(now, interval);
+    } finally {
+      this.ticking = false;
+    }
+  }
+
+  private runTicks(now: number, interval: number): void {
     // After a long quiet spell, ticks beyond the longest ejection change nothing more.
     const maxTicks = Math.ceil((this.maxEjectionMs() * 2) / interval) + 2;
     let ticks = 0;
@@ -139,8 +153,9 @@ export class OutlierDetector {
         this.nextTickMs += Math.floor((now - this.nextTickMs) / interval) * interval + interval;
         break;
       }
-      this.onIntervalTimer(this.nextTickMs);
+      const tick = this.nextTickMs;
       this.nextTickMs += interval;
+      this.onIntervalTimer(tick);
     }
   }
 
@@ -156,6 +171,7 @@ export class OutlierDetector {
         m.consecutive5xx = 0;
         m.consecutiveGateway = 0;
         m.lastUnejectionMs = tick;
+        this.onChange();
       }
     }
   }

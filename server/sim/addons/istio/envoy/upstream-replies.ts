@@ -8,11 +8,12 @@ import type { HttpResponse } from '../../../images/types.js';
 import type { UpstreamResult } from './upstream-types.js';
 
 /** Why a stream was reset, as Envoy's `Http::StreamResetReason` prints in bodies and details. */
-export type ResetReason = 'overflow' | 'connection_failure' | 'connection_termination' | 'connection_timeout' | 'remote_reset' | 'local_reset';
+export type ResetReason = 'overflow' | 'remote_connection_failure' | 'local_connection_failure' | 'connection_termination' | 'connection_timeout' | 'remote_reset' | 'local_reset';
 
 const RESET_TEXT: Record<ResetReason, string> = {
   overflow: 'overflow',
-  connection_failure: 'connection failure',
+  remote_connection_failure: 'remote connection failure',
+  local_connection_failure: 'local connection failure',
   connection_termination: 'connection termination',
   connection_timeout: 'connection timeout',
   remote_reset: 'remote reset',
@@ -22,16 +23,22 @@ const RESET_TEXT: Record<ResetReason, string> = {
 /**
  * The body of a reset local reply: `upstream connect error or disconnect/reset before headers.
  * reset reason: overflow`; after retries Envoy says `retried and the latest reset reason: …`.
- * `transportFailure` is the transport's own reason (`delayed connect error: 111`).
+ * `transportFailure` is the transport's own reason (`delayed connect error: Connection refused`).
  */
 export function resetBody(reason: ResetReason, transportFailure?: string, retried = false): string {
   const tail = transportFailure ? `, transport failure reason: ${transportFailure}` : '';
   return `upstream connect error or disconnect/reset before headers. ${retried ? 'retried and the latest reset reason' : 'reset reason'}: ${RESET_TEXT[reason]}${tail}`;
 }
 
-/** `upstream_reset_before_response_started{connection_failure,delayed_connect_error:_111}`: spaces become `_`. */
+/** `%UPSTREAM_TRANSPORT_FAILURE_REASON%` and details spell spaces as `_`. */
+export const detailsToken = (s: string) => s.replace(/ /g, '_');
+
+/**
+ * `upstream_reset_before_response_started{remote_connection_failure|delayed_connect_error:_Connection_refused}`
+ * (Envoy ≥ 1.2x: the reset reason and the transport failure joined by `|`).
+ */
 export function resetDetails(reason: ResetReason, transportFailure?: string): string {
-  const inner = transportFailure ? `${reason},${transportFailure.replace(/ /g, '_')}` : reason;
+  const inner = transportFailure ? `${reason}|${detailsToken(transportFailure)}` : reason;
   return `upstream_reset_before_response_started{${inner}}`;
 }
 
@@ -42,7 +49,7 @@ function localReply(ctx: Clock, status: number, body: string, extra: Record<stri
   return respond(ctx, status, body, body ? { 'content-type': 'text/plain', ...extra } : extra);
 }
 
-type Failure = Pick<UpstreamResult, 'response' | 'flags' | 'details' | 'fromUpstream' | 'failure'>;
+type Failure = Pick<UpstreamResult, 'response' | 'flags' | 'details' | 'fromUpstream' | 'failure' | 'transportFailureReason'>;
 
 export const clusterNotFound = (ctx: Clock): Failure => ({
   response: localReply(ctx, 503, ''),
@@ -69,13 +76,16 @@ export const overflow = (ctx: Clock): Failure => ({
   failure: 'overflow',
 });
 
-/** Nothing listens on the endpoint's port: the kernel's ECONNREFUSED (errno 111). */
+const REFUSED = 'delayed connect error: Connection refused';
+
+/** Nothing listens on the endpoint's port: the kernel's ECONNREFUSED, as Envoy's connect reports it. */
 export const connectRefused = (ctx: Clock): Failure => ({
-  response: localReply(ctx, 503, resetBody('connection_failure', 'delayed connect error: 111')),
+  response: localReply(ctx, 503, resetBody('remote_connection_failure', REFUSED)),
   flags: ['UF'],
-  details: resetDetails('connection_failure', 'delayed connect error: 111'),
+  details: resetDetails('remote_connection_failure', REFUSED),
   fromUpstream: false,
   failure: 'connect-failure',
+  transportFailureReason: detailsToken(REFUSED),
 });
 
 /** The connection never came up within the cluster's connect timeout. */

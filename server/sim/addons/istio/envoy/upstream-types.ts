@@ -34,6 +34,8 @@ export interface UpstreamResult {
   /** %UPSTREAM_LOCAL_ADDRESS%, when a connection was made. */
   upstreamLocalAddress?: string;
   endpoint?: LbEndpoint;
+  /** %UPSTREAM_TRANSPORT_FAILURE_REASON% (`delayed_connect_error:_Connection_refused`), when the connection failed. */
+  transportFailureReason?: string;
   /** Upstream service time in ms (x-envoy-upstream-service-time), when via upstream. */
   serviceTimeMs?: number;
   /** Whether the attempt's failure is a connect failure / reset / overflow (retry_on conditions read these). */

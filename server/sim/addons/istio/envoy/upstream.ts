@@ -15,6 +15,7 @@ import type { EnvoyProxy } from './proxy.js';
 import { LoadBalancer } from './upstream-lb.js';
 import { OutlierDetector } from './upstream-outlier.js';
 import * as replies from './upstream-replies.js';
+import type { ClusterManager as RouterClusterManager } from './router-upstream.js';
 import type { UpstreamAttempt, UpstreamResult } from './upstream-types.js';
 
 /** How the cluster manager puts a request on the wire: the sidecar's interceptor `next`, or a gateway's `ctx.net.request`. */
@@ -72,18 +73,32 @@ class ClusterRuntime {
   requests = 0;
   retries = 0;
   readonly pools = new Map<string, HostPool>();
+  /** The EDS endpoint list last seen (a new array means an update). */
+  endpoints: readonly LbEndpoint[] | undefined;
   readonly lb: LoadBalancer;
   readonly outlier: OutlierDetector | undefined;
+  /** Full stat names by suffix, built once: the same string objects keep Map lookups cheap on every request. */
+  private readonly names = new Map<string, string>();
+  private readonly prefix: string;
 
   constructor(
-    readonly cluster: Cluster,
+    /** The latest CDS object for it (replaced by equal-policy pushes). */
+    public cluster: Cluster,
     readonly fingerprint: string,
     random: () => number,
     nowMs: () => number,
     inc: (stat: string) => void,
+    onEjectionsChanged: () => void,
   ) {
+    this.prefix = clusterStatPrefix(cluster.name);
     this.lb = new LoadBalancer(cluster.lbPolicy, random);
-    this.outlier = cluster.outlierDetection ? new OutlierDetector(cluster.outlierDetection, nowMs, (s) => inc(`outlier_detection.${s}`)) : undefined;
+    this.outlier = cluster.outlierDetection ? new OutlierDetector(cluster.outlierDetection, nowMs, (s) => inc(`outlier_detection.${s}`), onEjectionsChanged) : undefined;
+  }
+
+  statName(suffix: string): string {
+    let n = this.names.get(suffix);
+    if (n === undefined) this.names.set(suffix, (n = this.prefix + suffix));
+    return n;
   }
 
   pool(ep: LbEndpoint): HostPool {
@@ -94,6 +109,7 @@ class ClusterRuntime {
   }
 }
 
+const NO_ENDPOINTS: LbEndpoint[] = [];
 const hostKey = (ep: { address: string; port: number }) => `${ep.address}:${ep.port}`;
 
 /** Envoy's stat prefix for a cluster: Istio delimits its cluster names with `;` (alt_stat_name). */
@@ -113,6 +129,7 @@ const managers = new WeakMap<EnvoyProxy, ClusterManager>();
 export class ClusterManager {
   private readonly runtimes = new Map<string, ClusterRuntime>();
   private nextConnId = 1;
+  private seenConfig: unknown;
 
   constructor(
     readonly proxy: EnvoyProxy,
@@ -133,7 +150,7 @@ export class ClusterManager {
     const cluster = this.proxy.config?.clusters.find((c) => c.name === a.cluster);
     if (!cluster) return replies.clusterNotFound(ctx);
     const rt = this.runtime(cluster);
-    const stat = (s: string, by = 1) => this.proxy.stats.inc(clusterStatPrefix(cluster.name) + s, by);
+    const stat = (s: string, by = 1) => this.proxy.stats.inc(rt.statName(s), by);
 
     const endpoint = this.chooseEndpoint(rt, a);
     if (!endpoint) {
@@ -164,22 +181,22 @@ export class ClusterManager {
       stream.then((c) => typeof c === 'object' && this.release(rt, pool, c, 'ok'), () => {});
       stat('upstream_rq_timeout');
       stat('upstream_rq_cancelled');
-      this.chargeCode(cluster, 504);
+      this.chargeCode(rt, 504);
       return { ...replies.requestTimeout(ctx), upstreamHost: host, endpoint };
     }
     if (got === 'overflow-pending') {
       clear();
-      this.chargeCode(cluster, 503);
+      this.chargeCode(rt, 503);
       return replies.overflow(ctx);
     }
     if (got === 'overflow-requests') {
       clear();
-      this.chargeCode(cluster, 503);
+      this.chargeCode(rt, 503);
       return { ...replies.overflow(ctx), upstreamHost: host, endpoint };
     }
     if (got === 'connect-failure') {
       clear();
-      this.chargeCode(cluster, 503);
+      this.chargeCode(rt, 503);
       rt.outlier?.putHttpResponseCode(host, 503);
       return { ...replies.connectRefused(ctx), upstreamHost: host, endpoint };
     }
@@ -191,7 +208,7 @@ export class ClusterManager {
     if (tls === 'ISTIO_MUTUAL' && endpoint.tlsMode !== 'istio') {
       clear();
       this.release(rt, pool, conn, 'remote');
-      this.chargeCode(cluster, 503);
+      this.chargeCode(rt, 503);
       pool.rqError++;
       rt.outlier?.putHttpResponseCode(host, 503);
       return { ...replies.connectionTermination(ctx), ...where };
@@ -212,7 +229,7 @@ export class ClusterManager {
       stat('upstream_rq_timeout');
       pool.rqTimeout++;
       pool.rqError++;
-      this.chargeCode(cluster, 504);
+      this.chargeCode(rt, 504);
       rt.outlier?.putHttpResponseCode(host, 504);
       return { ...replies.requestTimeout(ctx), ...where };
     }
@@ -221,13 +238,13 @@ export class ClusterManager {
       if ((code === 'ECONNREFUSED' || code === 'ENOTFOUND') && !conn.used) {
         // The connection never came up: Envoy fails every request queued on this host.
         this.connectFailed(rt, pool, conn, stat);
-        this.chargeCode(cluster, 503);
+        this.chargeCode(rt, 503);
         rt.outlier?.putHttpResponseCode(host, 503);
         return { ...replies.connectRefused(ctx), upstreamHost: host, endpoint };
       }
       this.release(rt, pool, conn, 'remote');
       pool.rqError++;
-      this.chargeCode(cluster, 503);
+      this.chargeCode(rt, 503);
       rt.outlier?.putHttpResponseCode(host, 503);
       if (code === 'ETIMEDOUT') {
         stat('upstream_cx_connect_timeout');
@@ -241,7 +258,7 @@ export class ClusterManager {
     const response = outcome.response;
     if (response.status >= 500) pool.rqError++;
     else pool.rqSuccess++;
-    this.chargeCode(cluster, response.status);
+    this.chargeCode(rt, response.status);
     rt.outlier?.putHttpResponseCode(host, response.status);
     return { response, flags: [], details: 'via_upstream', fromUpstream: true, ...where, serviceTimeMs: Math.max(0, ctx.now().getTime() - started) };
   }
@@ -254,20 +271,23 @@ export class ClusterManager {
     const cluster = this.proxy.config?.clusters.find((c) => c.name === clusterName);
     if (!cluster) return true;
     const rt = this.runtime(cluster);
-    const prefix = clusterStatPrefix(cluster.name);
     if (rt.retries >= cluster.circuitBreakers.maxRetries) {
-      this.proxy.stats.inc(prefix + 'upstream_rq_retry_overflow');
+      this.proxy.stats.inc(rt.statName('upstream_rq_retry_overflow'));
       return false;
     }
     rt.retries++;
-    this.proxy.stats.inc(prefix + 'upstream_rq_retry');
+    this.proxy.stats.inc(rt.statName('upstream_rq_retry'));
+    this.publishLoad(rt);
     return true;
   }
 
   /** A retry granted by acquireRetry has finished; `succeeded` counts upstream_rq_retry_success. */
   releaseRetry(clusterName: string, succeeded = false): void {
     const rt = this.runtimes.get(clusterName);
-    if (rt && rt.retries > 0) rt.retries--;
+    if (rt && rt.retries > 0) {
+      rt.retries--;
+      this.publishLoad(rt);
+    }
     if (succeeded) this.proxy.stats.inc(clusterStatPrefix(clusterName) + 'upstream_rq_retry_success');
   }
 
@@ -315,6 +335,21 @@ export class ClusterManager {
     return out.length ? out.join('\n') + '\n' : '';
   }
 
+  /**
+   * One host as the admin's `/clusters` shows it: ejected by outlier detection, and its counters
+   * (read by the admin through clusterManagerOf).
+   */
+  hostHealth(clusterName: string, host: string): { failedOutlierCheck: boolean; stats: Record<string, number> } | undefined {
+    const cluster = this.proxy.config?.clusters.find((c) => c.name === clusterName);
+    if (!cluster) return undefined;
+    const rt = this.runtime(cluster);
+    const p = rt.pools.get(host);
+    return {
+      failedOutlierCheck: !!rt.outlier?.isEjected(host),
+      stats: { cx_active: p?.conns.length ?? 0, cx_connect_fail: p?.cxConnectFail ?? 0, cx_total: p?.cxTotal ?? 0, rq_active: p?.activeRequests ?? 0, rq_error: p?.rqError ?? 0, rq_success: p?.rqSuccess ?? 0, rq_timeout: p?.rqTimeout ?? 0, rq_total: p?.rqTotal ?? 0 },
+    };
+  }
+
   /** Whether outlier detection has ejected `host` (`ip:port`) from `cluster` right now. */
   isEjected(clusterName: string, host: string): boolean {
     const cluster = this.proxy.config?.clusters.find((c) => c.name === clusterName);
@@ -325,20 +360,44 @@ export class ClusterManager {
 
   /** The runtime for the cluster as currently configured; a changed cluster (CDS update) starts afresh, as Envoy's does. */
   private runtime(cluster: Cluster): ClusterRuntime {
-    const fingerprint = JSON.stringify([cluster.type, cluster.lbPolicy, cluster.circuitBreakers, cluster.outlierDetection ?? null, cluster.tls ?? null]);
     let rt = this.runtimes.get(cluster.name);
+    // The same Cluster object (no push since): nothing to compare.
+    const fingerprint = rt?.cluster === cluster ? rt.fingerprint : JSON.stringify([cluster.type, cluster.lbPolicy, cluster.circuitBreakers, cluster.outlierDetection ?? null, cluster.tls ?? null]);
     if (!rt || rt.fingerprint !== fingerprint) {
       const ctx = this.proxy.ctx;
-      const prefix = clusterStatPrefix(cluster.name);
-      rt = new ClusterRuntime(cluster, fingerprint, () => ctx.random(), () => ctx.now().getTime(), (s) => this.proxy.stats.inc(prefix + s));
-      this.runtimes.set(cluster.name, rt);
+      const made: ClusterRuntime = new ClusterRuntime(cluster, fingerprint, () => ctx.random(), () => ctx.now().getTime(), (s) => this.proxy.stats.inc(made.statName(s)), () => this.publish(made));
+      this.runtimes.set(cluster.name, (rt = made));
+      this.publish(rt);
+    } else rt.cluster = cluster;
+    const eps = this.endpointsOf(cluster);
+    if (eps !== rt.endpoints) {
+      // An EDS update: detectors follow the hosts; idle pools of hosts that left are dropped.
+      rt.endpoints = eps;
+      const keys = eps.map(hostKey);
+      rt.outlier?.setHosts(keys);
+      const live = new Set(keys);
+      for (const [key, pool] of rt.pools) if (!live.has(key) && pool.activeRequests === 0 && pool.waiters.length === 0) this.dropPool(rt, key, pool);
+      this.publish(rt);
     }
-    rt.outlier?.setHosts(this.endpointsOf(cluster).map(hostKey));
+    if (this.proxy.config !== this.seenConfig) this.forgetRemovedClusters();
     return rt;
   }
 
+  /** Closes a departed host's idle connections and forgets its pool. */
+  private dropPool(rt: ClusterRuntime, key: string, pool: HostPool): void {
+    for (const conn of [...pool.conns]) this.close(rt, pool, conn, 'local', false);
+    rt.pools.delete(key);
+  }
+
+  /** A CDS update removed clusters: their runtimes go (attempts in flight keep theirs until done). */
+  private forgetRemovedClusters(): void {
+    this.seenConfig = this.proxy.config;
+    const names = new Set((this.proxy.config?.clusters ?? []).map((c) => c.name));
+    for (const name of [...this.runtimes.keys()]) if (!names.has(name)) this.runtimes.delete(name);
+  }
+
   private endpointsOf(cluster: Cluster): LbEndpoint[] {
-    return this.proxy.config?.endpoints.find((e) => e.cluster === cluster.name)?.endpoints ?? [];
+    return this.proxy.config?.endpoints.find((e) => e.cluster === cluster.name)?.endpoints ?? NO_ENDPOINTS;
   }
 
   /** Healthy hosts minus ejected ones; all hosts when the healthy share is under the panic threshold. */
@@ -350,7 +409,7 @@ export class ClusterManager {
     const panicPercent = cluster.outlierDetection ? (cluster.outlierDetection.minHealthPercent ?? 0) : ENVOY_DEFAULT_PANIC_PERCENT;
     let usable = healthy;
     if ((100 * healthy.length) / all.length < panicPercent) {
-      this.proxy.stats.inc(clusterStatPrefix(cluster.name) + 'lb_healthy_panic');
+      this.proxy.stats.inc(rt.statName('lb_healthy_panic'));
       usable = all;
     }
     const hosts = usable.map((ep) => ({ key: hostKey(ep), ep, activeRequests: rt.pools.get(hostKey(ep))?.activeRequests ?? 0 }));
@@ -376,7 +435,7 @@ export class ClusterManager {
   private newStream(rt: ClusterRuntime, pool: HostPool, onQueued: (w: Waiter) => void): Promise<Conn | StreamFailure> {
     const idle = pool.conns.find((c) => c.state === 'ready' && !c.busy);
     if (idle) return Promise.resolve(this.attach(rt, pool, idle));
-    const stat = (s: string) => this.proxy.stats.inc(clusterStatPrefix(rt.cluster.name) + s);
+    const stat = (s: string) => this.proxy.stats.inc(rt.statName(s));
     if (rt.pending >= rt.cluster.circuitBreakers.maxPendingRequests) {
       stat('upstream_rq_pending_overflow');
       return Promise.resolve('overflow-pending');
@@ -388,12 +447,13 @@ export class ClusterManager {
       stat('upstream_rq_pending_total');
       onQueued(w);
       this.tryCreateConnection(rt, pool);
+      this.publishLoad(rt);
     });
   }
 
   /** Takes a stream onto a ready connection, unless max_requests is reached (also counted as a pending overflow). */
   private attach(rt: ClusterRuntime, pool: HostPool, conn: Conn): Conn | StreamFailure {
-    const stat = (s: string) => this.proxy.stats.inc(clusterStatPrefix(rt.cluster.name) + s);
+    const stat = (s: string) => this.proxy.stats.inc(rt.statName(s));
     if (rt.requests >= rt.cluster.circuitBreakers.maxRequests) {
       stat('upstream_rq_pending_overflow');
       return 'overflow-requests';
@@ -404,6 +464,7 @@ export class ClusterManager {
     pool.activeRequests++;
     pool.rqTotal++;
     stat('upstream_rq_total');
+    this.publishLoad(rt);
     return conn;
   }
 
@@ -411,7 +472,7 @@ export class ClusterManager {
   private tryCreateConnection(rt: ClusterRuntime, pool: HostPool): void {
     const connecting = pool.conns.filter((c) => c.state === 'connecting').length;
     if (pool.waiters.length <= connecting) return;
-    const stat = (s: string) => this.proxy.stats.inc(clusterStatPrefix(rt.cluster.name) + s);
+    const stat = (s: string) => this.proxy.stats.inc(rt.statName(s));
     const canCreate = rt.connections < rt.cluster.circuitBreakers.maxConnections;
     if (!canCreate) stat('upstream_cx_overflow');
     // A host with no connection at all always gets one, or its queue could never drain (Envoy does the same).
@@ -453,6 +514,7 @@ export class ClusterManager {
     if (i < 0) return;
     pool.waiters.splice(i, 1);
     rt.pending--;
+    this.publishLoad(rt);
   }
 
   /** A stream is done with its connection: reuse it, or close it (max requests reached, reset, timeout). */
@@ -461,8 +523,7 @@ export class ClusterManager {
     conn.busy = false;
     rt.requests--;
     pool.activeRequests--;
-    const prefix = clusterStatPrefix(rt.cluster.name);
-    const stat = (s: string) => this.proxy.stats.inc(prefix + s);
+    const stat = (s: string) => this.proxy.stats.inc(rt.statName(s));
     if (how !== 'ok') {
       this.close(rt, pool, conn, how, true);
     } else if (conn.remaining <= 0) {
@@ -473,6 +534,7 @@ export class ClusterManager {
       this.close(rt, pool, conn, 'local', false);
     } else this.drain(rt, pool, conn);
     if (pool.waiters.length > 0) this.tryCreateConnection(rt, pool);
+    this.publishLoad(rt);
   }
 
   private close(rt: ClusterRuntime, pool: HostPool, conn: Conn, how: 'local' | 'remote', withActiveRequest: boolean): void {
@@ -481,7 +543,7 @@ export class ClusterManager {
     const i = pool.conns.indexOf(conn);
     if (i >= 0) pool.conns.splice(i, 1);
     rt.connections--;
-    const stat = (s: string) => this.proxy.stats.inc(clusterStatPrefix(rt.cluster.name) + s);
+    const stat = (s: string) => this.proxy.stats.inc(rt.statName(s));
     stat('upstream_cx_destroy');
     stat(`upstream_cx_destroy_${how}`);
     if (withActiveRequest) {
@@ -510,52 +572,85 @@ export class ClusterManager {
       stat('upstream_rq_pending_failure_eject');
       w.settle('connect-failure');
     }
+    this.publishLoad(rt);
   }
 
   /** Envoy's per-code upstream stats, charged for answers and for local resets alike. */
-  private chargeCode(cluster: Cluster, code: number): void {
-    const prefix = clusterStatPrefix(cluster.name);
-    this.proxy.stats.inc(`${prefix}upstream_rq_${code}`);
-    this.proxy.stats.inc(`${prefix}upstream_rq_${Math.floor(code / 100)}xx`);
-    this.proxy.stats.inc(`${prefix}upstream_rq_completed`);
+  private chargeCode(rt: ClusterRuntime, code: number): void {
+    const stats = this.proxy.stats;
+    stats.inc(rt.statName(`upstream_rq_${code}`));
+    stats.inc(rt.statName(`upstream_rq_${Math.floor(code / 100)}xx`));
+    stats.inc(rt.statName('upstream_rq_completed'));
   }
 
   // ---- gauges ---------------------------------------------------------------------------------
 
-  /** Gauges read at collection time (circuit breaker state, membership, active counts), for every configured cluster. */
+  /** The cluster's gauges now: circuit breaker state, membership, active counts, ejections. */
+  private gauges(rt: ClusterRuntime): [string, number][] {
+    const cluster = rt.cluster;
+    const cb = cluster.circuitBreakers;
+    const eps = this.endpointsOf(cluster);
+    const healthy = eps.filter((ep) => ep.health === 'HEALTHY' && !rt.outlier?.isEjected(hostKey(ep))).length;
+    const gauges: [string, number][] = [
+      ['upstream_cx_active', rt.connections],
+      ['upstream_rq_active', rt.requests],
+      ['upstream_rq_pending_active', rt.pending],
+      ['membership_total', eps.length],
+      ['membership_healthy', healthy],
+      ['membership_degraded', 0],
+      ['membership_excluded', 0],
+      ['circuit_breakers.default.cx_open', rt.connections >= cb.maxConnections ? 1 : 0],
+      ['circuit_breakers.default.cx_pool_open', 0],
+      ['circuit_breakers.default.rq_open', rt.requests >= cb.maxRequests ? 1 : 0],
+      ['circuit_breakers.default.rq_pending_open', rt.pending >= cb.maxPendingRequests ? 1 : 0],
+      ['circuit_breakers.default.rq_retry_open', rt.retries >= cb.maxRetries ? 1 : 0],
+      ['circuit_breakers.default.remaining_cx', Math.max(0, cb.maxConnections - rt.connections)],
+      ['circuit_breakers.default.remaining_pending', Math.max(0, cb.maxPendingRequests - rt.pending)],
+      ['circuit_breakers.default.remaining_rq', Math.max(0, cb.maxRequests - rt.requests)],
+      ['circuit_breakers.default.remaining_retries', Math.max(0, cb.maxRetries - rt.retries)],
+      ['circuit_breakers.high.cx_open', 0],
+      ['circuit_breakers.high.cx_pool_open', 0],
+      ['circuit_breakers.high.rq_open', 0],
+      ['circuit_breakers.high.rq_pending_open', 0],
+      ['circuit_breakers.high.rq_retry_open', 0],
+    ];
+    if (rt.outlier) gauges.push(['outlier_detection.ejections_active', rt.outlier.ejectedCount()]);
+    return gauges;
+  }
+
+  /**
+   * Writes the cluster's gauges into the proxy's stats as they change, so any reader of
+   * `proxy.stats.gauges` (the admin endpoint) sees live values.
+   */
+  private publish(rt: ClusterRuntime): void {
+    if (this.runtimes.get(rt.cluster.name) !== rt) return;
+    for (const [name, value] of this.gauges(rt)) this.proxy.stats.set(rt.statName(name), value);
+  }
+
+  /** The gauges every request moves (connections, requests, the circuit breakers), written straight into the stats. */
+  private publishLoad(rt: ClusterRuntime): void {
+    if (this.runtimes.get(rt.cluster.name) !== rt) return;
+    const cb = rt.cluster.circuitBreakers;
+    const set = (n: string, v: number) => this.proxy.stats.set(rt.statName(n), v);
+    set('upstream_cx_active', rt.connections);
+    set('upstream_rq_active', rt.requests);
+    set('upstream_rq_pending_active', rt.pending);
+    set('circuit_breakers.default.cx_open', rt.connections >= cb.maxConnections ? 1 : 0);
+    set('circuit_breakers.default.rq_open', rt.requests >= cb.maxRequests ? 1 : 0);
+    set('circuit_breakers.default.rq_pending_open', rt.pending >= cb.maxPendingRequests ? 1 : 0);
+    set('circuit_breakers.default.rq_retry_open', rt.retries >= cb.maxRetries ? 1 : 0);
+    set('circuit_breakers.default.remaining_cx', Math.max(0, cb.maxConnections - rt.connections));
+    set('circuit_breakers.default.remaining_pending', Math.max(0, cb.maxPendingRequests - rt.pending));
+    set('circuit_breakers.default.remaining_rq', Math.max(0, cb.maxRequests - rt.requests));
+    set('circuit_breakers.default.remaining_retries', Math.max(0, cb.maxRetries - rt.retries));
+  }
+
+  /** At collection time: every configured cluster's gauges, and the counters Envoy creates at zero. */
   private collect(emit: (name: string, value: number, type: 'counter' | 'gauge') => void): void {
     for (const cluster of this.proxy.config?.clusters ?? []) {
       const p = clusterStatPrefix(cluster.name);
       const rt = this.runtime(cluster);
-      const cb = cluster.circuitBreakers;
-      const eps = this.endpointsOf(cluster);
-      const ejected = rt.outlier?.ejectedCount() ?? 0;
-      const healthy = eps.filter((ep) => ep.health === 'HEALTHY' && !rt.outlier?.isEjected(hostKey(ep))).length;
-      const gauges: [string, number][] = [
-        ['upstream_cx_active', rt.connections],
-        ['upstream_rq_active', rt.requests],
-        ['upstream_rq_pending_active', rt.pending],
-        ['membership_total', eps.length],
-        ['membership_healthy', healthy],
-        ['membership_degraded', 0],
-        ['membership_excluded', 0],
-        ['circuit_breakers.default.cx_open', rt.connections >= cb.maxConnections ? 1 : 0],
-        ['circuit_breakers.default.cx_pool_open', 0],
-        ['circuit_breakers.default.rq_open', rt.requests >= cb.maxRequests ? 1 : 0],
-        ['circuit_breakers.default.rq_pending_open', rt.pending >= cb.maxPendingRequests ? 1 : 0],
-        ['circuit_breakers.default.rq_retry_open', rt.retries >= cb.maxRetries ? 1 : 0],
-        ['circuit_breakers.default.remaining_cx', Math.max(0, cb.maxConnections - rt.connections)],
-        ['circuit_breakers.default.remaining_pending', Math.max(0, cb.maxPendingRequests - rt.pending)],
-        ['circuit_breakers.default.remaining_rq', Math.max(0, cb.maxRequests - rt.requests)],
-        ['circuit_breakers.default.remaining_retries', Math.max(0, cb.maxRetries - rt.retries)],
-        ['circuit_breakers.high.cx_open', 0],
-        ['circuit_breakers.high.cx_pool_open', 0],
-        ['circuit_breakers.high.rq_open', 0],
-        ['circuit_breakers.high.rq_pending_open', 0],
-        ['circuit_breakers.high.rq_retry_open', 0],
-      ];
-      if (rt.outlier) gauges.push(['outlier_detection.ejections_active', ejected]);
-      for (const [name, value] of gauges) emit(p + name, value, 'gauge');
+      for (const [name, value] of this.gauges(rt)) emit(p + name, value, 'gauge');
       for (const name of CLUSTER_COUNTERS) emit(p + name, 0, 'counter');
       if (rt.outlier) for (const name of OUTLIER_COUNTERS) emit(p + `outlier_detection.${name}`, 0, 'counter');
     }
@@ -614,6 +709,11 @@ const OUTLIER_COUNTERS = [
   'ejections_overflow',
   'ejections_total',
 ];
+
+/** The router's entry (router-upstream.ts `setClusterManager`): each proxy's own cluster manager, sending on the router's wire. */
+export const envoyClusterManager: RouterClusterManager = {
+  attempt: (proxy, a, wire) => clusterManagerOf(proxy).attempt(a, wire),
+};
 
 /** The proxy's one cluster manager (pools and detectors live as long as the proxy). */
 export function clusterManagerOf(proxy: EnvoyProxy, send?: UpstreamSend): ClusterManager {

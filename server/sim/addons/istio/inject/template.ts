@@ -4,7 +4,21 @@
  * webhook (images/pilot.ts) and `istioctl kube-inject` give it the pod and the injector's values.
  */
 
+import YAML from 'yaml';
+
 type Obj = Record<string, any>;
+
+/** PROXY_CONFIG: the pod's `proxy.istio.io/config` annotation as istiod's protoToJSON writes it; `{}` without one. */
+function proxyConfigEnv(pod: Obj): string {
+  const text = pod.metadata?.annotations?.['proxy.istio.io/config'];
+  if (typeof text !== 'string' || !text.trim()) return '{}\n';
+  try {
+    const v = YAML.parse(text) as unknown;
+    return JSON.stringify(v && typeof v === 'object' ? v : {}) + '\n';
+  } catch {
+    return '{}\n';
+  }
+}
 
 export interface InjectorValues {
   hub: string;
@@ -240,7 +254,7 @@ function proxyContainer(pod: Obj, namespace: string, v: InjectorValues, apps: Ob
     fieldEnv('SERVICE_ACCOUNT', 'spec.serviceAccountName'),
     fieldEnv('HOST_IP', 'status.hostIP'),
     resEnv('ISTIO_CPU_LIMIT', 'limits.cpu'),
-    { name: 'PROXY_CONFIG', value: '{}\n' },
+    { name: 'PROXY_CONFIG', value: proxyConfigEnv(pod) },
     { name: 'ISTIO_META_POD_PORTS', value: podPorts(apps) },
     { name: 'ISTIO_META_APP_CONTAINERS', value: apps.map((c) => c.name).join(',') },
     resEnv('GOMEMLIMIT', 'limits.memory'),

@@ -56,7 +56,7 @@ export function renderDump(value: unknown, format: 'json' | 'yaml'): string {
 
 export function goYaml(value: unknown): string {
   if (Array.isArray(value) && value.length === 0) return '[]\n';
-  return toYaml(value, { sortMapEntries: true, indentSeq: false, lineWidth: 0 });
+  return toYaml(value, { sortMapEntries: true, indentSeq: false, lineWidth: 0, singleQuote: true });
 }
 
 // ---- clusters --------------------------------------------------------------------------------
@@ -124,8 +124,8 @@ export function clusterSummary(dump: Json, f: ClusterFilter, withType = false): 
       const row = [k.fqdn, String(k.port), k.subset || '-', k.direction, type, dr];
       rows.push(withType ? [`cluster/${name}`, ...row] : row);
     } else {
-      const row = [name, '-', '-', '-', type, dr];
-      rows.push(withType && name ? [`cluster/${name}`, ...row] : row);
+      // istioctl renames the cluster before printing it, so both columns say cluster/<name>.
+      rows.push(withType && name ? [`cluster/${name}`, `cluster/${name}`, '-', '-', '-', type, dr] : [name, '-', '-', '-', type, dr]);
     }
   }
   return tabwrite(rows, 5);
@@ -248,7 +248,7 @@ export function listenerSummary(dump: Json, f: ListenerFilter, withType = false)
   const rows: string[][] = [withType ? ['NAME', ...head] : head];
   for (const l of ls) {
     const addrs = [lAddress(l), ...lAdditional(l)].join(',');
-    const pre = withType ? [`listener/${l.name}`] : [];
+    const pre = withType ? [`listener/${l.name ?? ''}`] : [];
     if (f.verbose) {
       const matches = chains(l).map((fc) => ({ match: getMatches(fc.filter_chain_match), destination: filterType((fc.filters as Json[]) ?? []) }));
       matches.sort((a, b) => cmp(b.destination, a.destination));
@@ -378,7 +378,14 @@ export function edsSummary(dump: Json, withType = false): string {
     for (const llb of (cla.endpoints as Json[]) ?? []) {
       for (const ep of (llb.lb_endpoints as Json[]) ?? []) {
         const a = ep.endpoint?.address;
-        const addr = a?.socket_address ? `${a.socket_address.address}:${a.socket_address.port_value ?? 0}` : a?.pipe ? a.pipe.path : 'unknown';
+        const internal = a?.envoy_internal_address;
+        const addr = a?.socket_address
+          ? `${a.socket_address.address}:${a.socket_address.port_value ?? 0}`
+          : a?.pipe
+            ? a.pipe.path
+            : internal?.server_listener_name
+              ? `envoy://${internal.server_listener_name}/${internal.endpoint_id ?? ''}`
+              : 'unknown';
         rows.push([withType ? `endpoint/${addr}` : addr, ep.health_status ?? 'UNKNOWN', '', cla.cluster_name]);
       }
     }

@@ -10,6 +10,15 @@ import { absPath, type ProgramIO } from '../program.js';
 import { readAll } from '../streams.js';
 
 export const CURL_VERSION = '7.88.1';
+/** curlimages/curl's latest release as Istio's samples/curl pulls it (untagged). */
+export const CURLIMAGES_LATEST = '8.16.0';
+
+/** The curl an image ships: curlimages/curl:X.Y.Z is curl X.Y.Z; Debian bookworm-based images ship 7.88.1. */
+export function curlVersion(image: string): string {
+  const m = /(?:^|\/)curlimages\/curl(?::([^@]+))?(?:@.*)?$/.exec(image);
+  if (!m) return CURL_VERSION;
+  return m[1] && /^\d+\.\d+\.\d+$/.test(m[1]) ? m[1] : CURLIMAGES_LATEST;
+}
 
 /** A failure with curl's exit code and message (`curl: (N) message`). */
 class CurlError extends Error {
@@ -397,6 +406,12 @@ async function transfer(io: ProgramIO, o: CurlOptions, rawUrl: string, jar: Cook
   const showErrors = !o.silent || o.showError;
   const meter = !o.silent && !o.noProgress && !o.verbose && (!io.tty || o.output !== undefined);
   const info = (line: string) => o.verbose && io.stderr.write(`* ${line}\n`);
+  const version = curlVersion(io.ctx.image);
+  // curl 8 words a refused connection with curl_easy_strerror's text instead of the OS error.
+  const modern = Number(version.split('.')[0]) >= 8;
+  const refused = modern ? 'Could not connect to server' : 'Connection refused';
+  // curl 8.16's verbose lines (hostip.c, cf-socket.c, cfilters.c, multi.c); 7.88's otherwise.
+  const localPort = 32768 + Math.floor(io.ctx.random() * 28000);
   let target: Target | undefined;
   let last: HttpResponse | undefined;
   let redirects = 0;
@@ -426,10 +441,11 @@ async function transfer(io: ProgramIO, o: CurlOptions, rawUrl: string, jar: Cook
         throw new CurlError(6, `Could not resolve host: ${target.host}`);
       }
       remoteIp = ip;
+      if (o.verbose && modern && !/^\d+\.\d+\.\d+\.\d+$/.test(target.host)) io.stderr.write(`* Host ${target.host}:${target.port} was resolved.\n* IPv6: (none)\n* IPv4: ${ip}\n`);
       if (o.verbose) io.stderr.write(`*   Trying ${ip}:${target.port}...\n`);
       const headers: Record<string, string> = {
         host: target.port === 80 ? target.host : `${target.host}:${target.port}`,
-        'user-agent': o.userAgent ?? `curl/${CURL_VERSION}`,
+        'user-agent': o.userAgent ?? `curl/${version}`,
         accept: '*/*',
       };
       if (o.referer) headers['referer'] = o.referer.replace(/;auto$/, '');
@@ -470,9 +486,9 @@ async function transfer(io: ProgramIO, o: CurlOptions, rawUrl: string, jar: Cook
             info(`Could not resolve host: ${target.host}`);
             throw new CurlError(6, `Could not resolve host: ${target.host}`);
           case 'ECONNREFUSED':
-            info(`connect to ${ip} port ${target.port} failed: Connection refused`);
-            info(`Failed to connect to ${target.host} port ${target.port} after ${ms} ms: Connection refused`);
-            throw new CurlError(7, `Failed to connect to ${target.host} port ${target.port} after ${ms} ms: Connection refused`);
+            info(modern ? `connect to ${ip} port ${target.port} from ${io.ctx.podIP} port ${localPort} failed: Connection refused` : `connect to ${ip} port ${target.port} failed: Connection refused`);
+            info(`Failed to connect to ${target.host} port ${target.port} after ${ms} ms: ${refused}`);
+            throw new CurlError(7, `Failed to connect to ${target.host} port ${target.port} after ${ms} ms: ${refused}`);
           case 'ETIMEDOUT':
             if (o.maxTimeMs !== undefined && (o.connectTimeoutMs === undefined || o.maxTimeMs <= o.connectTimeoutMs)) {
               throw new CurlError(28, `Operation timed out after ${Math.max(ms, o.maxTimeMs)} milliseconds with 0 bytes received`);
@@ -484,11 +500,16 @@ async function transfer(io: ProgramIO, o: CurlOptions, rawUrl: string, jar: Cook
         }
       }
       if (o.verbose) {
-        io.stderr.write(`* Connected to ${target.host} (${ip}) port ${target.port} (#0)\n`);
+        io.stderr.write(
+          modern
+            ? `* Established connection to ${target.host} (${ip} port ${target.port}) from ${io.ctx.podIP} port ${localPort} \n`
+            : `* Connected to ${target.host} (${ip}) port ${target.port} (#0)\n`,
+        );
         io.stderr.write(`> ${method} ${target.path} HTTP/1.1\r\n`);
         const names = Object.keys(headers).sort((a, b) => order.indexOf(a) - order.indexOf(b));
         for (const k of names) io.stderr.write(`> ${displayHeaderName(k, false)}: ${headers[k]}\r\n`);
         io.stderr.write('> \r\n');
+        if (modern) io.stderr.write('* Request completely sent off\n');
         for (const l of headerLines(res)) io.stderr.write(`< ${l}\r\n`);
         io.stderr.write('< \r\n');
       }
@@ -529,12 +550,12 @@ async function transfer(io: ProgramIO, o: CurlOptions, rawUrl: string, jar: Cook
       throw new CurlError(22, `The requested URL returned error: ${last!.status}`);
     }
     if (!o.head) writeBody(io, o, body);
-    info(`Connection #0 to host ${target!.host} left intact`);
+    info(modern ? `Connection #0 to host ${target!.host}:${target!.port} left intact` : `Connection #0 to host ${target!.host} left intact`);
   } catch (e) {
     if (e instanceof CurlError) {
       exit = e.code;
       errorMessage = e.message;
-      if (o.verbose && (exit === 7 || exit === 6 || exit === 28 || exit === 56 || exit === 22)) info('Closing connection 0');
+      if (o.verbose && (exit === 7 || exit === 6 || exit === 28 || exit === 56 || exit === 22)) info(modern ? 'closing connection #0' : 'Closing connection 0');
     } else if (e instanceof AbortedTransfer) {
       return 130;
     } else throw e;

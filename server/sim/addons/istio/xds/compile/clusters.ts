@@ -21,22 +21,34 @@ export const ENVOY_DEFAULT_CIRCUIT_BREAKERS: CircuitBreakers = { maxConnections:
 /** `outbound_.9080_.v1_.reviews.default.svc.cluster.local` (model.BuildDNSSrvSubsetKey). */
 export const sniFor = (port: number, subset: string | undefined, hostname: string) => `outbound_.${port}_.${subset ?? ''}_.${hostname}`;
 
+/** Configs oldest first, as pilot orders them. */
+export const byAge = (a: Obj, b: Obj) => String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')) || `${a.metadata?.namespace}/${a.metadata?.name}`.localeCompare(`${b.metadata?.namespace}/${b.metadata?.name}`);
+
+const drHosts = new WeakMap<Obj, string>();
+/** A DestinationRule's host, resolved in its namespace (remembered per object: pushes reuse the same objects). */
+function drHost(dr: Obj): string {
+  let h = drHosts.get(dr);
+  if (h === undefined) drHosts.set(dr, (h = resolveShortname(String(dr.spec?.host ?? ''), dr.metadata.namespace)));
+  return h;
+}
+
 /**
  * The DestinationRule for a host as a proxy sees it: the proxy's namespace first, then the
  * service's, then the root namespace, then any other exporting one; an exact host beats the most
  * specific wildcard. DestinationRules with a workloadSelector apply to their workloads only.
+ * `drs` oldest first (sortByAge).
  */
 export function destinationRuleFor(drs: Obj[], hostname: string, svcNamespace: string, proxyNamespace: string, proxyLabels: Readonly<Record<string, string>>, rootNamespace: string): Obj | undefined {
   const candidates = drs.filter((dr) => {
     const ws = dr.spec?.workloadSelector?.matchLabels;
     if (ws && (dr.metadata.namespace !== proxyNamespace || !Object.entries<string>(ws).every(([k, v]) => proxyLabels[k] === v))) return false;
-    return visibleFrom(dr.spec?.exportTo, dr.metadata.namespace, proxyNamespace) && hostMatches(resolveShortname(String(dr.spec?.host ?? ''), dr.metadata.namespace), hostname);
+    return visibleFrom(dr.spec?.exportTo, dr.metadata.namespace, proxyNamespace) && hostMatches(drHost(dr), hostname);
   });
   const best = (list: Obj[]) => {
     let pick: Obj | undefined;
     let score = -1;
     for (const dr of list) {
-      const h = resolveShortname(String(dr.spec.host), dr.metadata.namespace);
+      const h = drHost(dr);
       const s = h === hostname ? Number.MAX_SAFE_INTEGER : h.length;
       // Oldest first on ties, as pilot sorts configs by creation time.
       if (s > score) (pick = dr), (score = s);
@@ -45,9 +57,26 @@ export function destinationRuleFor(drs: Obj[], hostname: string, svcNamespace: s
   };
   for (const ns of [proxyNamespace, svcNamespace, rootNamespace]) {
     const b = best(candidates.filter((d) => d.metadata.namespace === ns));
-    if (b) return b;
+    if (b) return mergeSameHost(b, candidates);
   }
-  return best(candidates);
+  const b = best(candidates);
+  return b && mergeSameHost(b, candidates);
+}
+
+/**
+ * MergeDestinationRules: rules of one namespace for the same host (no workloadSelector) act as
+ * one, the oldest first: its traffic policy unless it has none, every subset whose name is new.
+ */
+function mergeSameHost(first: Obj, candidates: Obj[]): Obj {
+  if (first.spec?.workloadSelector) return first;
+  const same = candidates.filter((d) => d !== first && !d.spec?.workloadSelector && d.metadata.namespace === first.metadata.namespace && drHost(d) === drHost(first));
+  if (!same.length) return first;
+  const merged = { ...first, spec: { ...first.spec, subsets: [...(first.spec?.subsets ?? [])] } };
+  for (const d of same) {
+    if (!merged.spec.trafficPolicy && d.spec?.trafficPolicy) merged.spec.trafficPolicy = d.spec.trafficPolicy;
+    for (const sub of d.spec?.subsets ?? []) if (!merged.spec.subsets.some((x: Obj) => x.name === sub.name)) merged.spec.subsets.push(sub);
+  }
+  return merged;
 }
 
 interface Policy {
@@ -176,8 +205,9 @@ function endpointsFor(svc: MeshService, port: MeshServicePort, subset: Obj | und
 export function buildOutboundClusters(services: MeshService[], ctx: ClusterContext): { clusters: Cluster[]; endpoints: ClusterLoadAssignment[] } {
   const clusters: Cluster[] = [];
   const endpoints: ClusterLoadAssignment[] = [];
+  const drs = [...ctx.destinationRules].sort(byAge);
   for (const svc of services) {
-    const dr = destinationRuleFor(ctx.destinationRules, svc.hostname, svc.namespace, ctx.proxyNamespace, ctx.proxyLabels, ctx.mesh.rootNamespace);
+    const dr = destinationRuleFor(drs, svc.hostname, svc.namespace, ctx.proxyNamespace, ctx.proxyLabels, ctx.mesh.rootNamespace);
     for (const port of svc.ports) {
       if (port.protocol === 'UDP') continue;
       const subsets: (Obj | undefined)[] = [undefined, ...((dr?.spec?.subsets ?? []) as Obj[]).filter((s) => s?.name)];

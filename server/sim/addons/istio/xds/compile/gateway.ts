@@ -92,7 +92,7 @@ function routeConfig(name: string, servers: BoundServer[], ctx: GatewayContext):
       if (!cache.has(key)) {
         const visible = ctx.mesh.services.filter((s) => visibleFrom(s.exportTo, s.namespace, vs.metadata.namespace));
         const byName = new Map<string, MeshService>(visible.map((s) => [s.hostname, s]));
-        const rc: RouteContext = { listenerPort: port, gateways: new Set([gateway]), proxyLabels: ctx.proxy.labels, proxyNamespace: ctx.proxy.namespace, lookup: (h) => byName.get(h), isTls: tls };
+        const rc: RouteContext = { listenerPort: port, gateways: new Set([gateway]), proxyLabels: ctx.proxy.labels, proxyNamespace: ctx.proxy.namespace, lookup: (h) => byName.get(h), isTls: tls, ...(ctx.mesh.meshConfig.defaultHttpRetryPolicy ? { defaultRetry: ctx.mesh.meshConfig.defaultHttpRetryPolicy } : {}) };
         const built = buildVirtualServiceRoutes(vs, rc);
         routes = built.length ? built : undefined;
         cache.set(key, routes);
@@ -101,9 +101,9 @@ function routeConfig(name: string, servers: BoundServer[], ctx: GatewayContext):
       for (const h of hosts) {
         const existing = byHost.get(h);
         if (existing) {
-          existing.vh.routes.push(...routes.map((r) => structuredClone(r)));
+          existing.vh.routes.push(...routes);
           existing.appended = true;
-        } else byHost.set(h, { vh: { name: `${h}:${port}`, domains: [h], routes: routes.map((r) => structuredClone(r)) }, source: routes, appended: false });
+        } else byHost.set(h, { vh: { name: `${h}:${port}`, domains: [h], routes: [...routes] }, source: routes, appended: false });
       }
     }
   }

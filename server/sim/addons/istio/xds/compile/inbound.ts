@@ -7,7 +7,7 @@
  * clusters. PeerAuthentication resolution is exported for `istioctl x describe` and auto mTLS.
  */
 import type { ProxySnapshot } from '../distribution.js';
-import type { Cluster, FilterChain, HttpConnectionManager, Listener, RbacFilter, RbacRule, RouteConfiguration } from '../types.js';
+import type { Cluster, ClusterLoadAssignment, FilterChain, HttpConnectionManager, Listener, RbacFilter, RbacRule, RouteConfiguration } from '../types.js';
 
 type Obj = Record<string, any>;
 
@@ -133,6 +133,34 @@ export function namespaceMtlsMode(all: readonly Obj[], namespace: string, rootNa
   const nsPolicy = oldest(namespace);
   if (nsPolicy) return modeOf(nsPolicy.spec?.mtls) ?? global ?? 'PERMISSIVE';
   return global;
+}
+
+/**
+ * EDS's mTLS check (pilot's endpoints/mtls_checker.go): with auto mTLS (no DestinationRule TLS on
+ * the cluster) an endpoint whose workload's PeerAuthentication is DISABLE on that port loses its
+ * `tlsMode: istio`, so clients send it plain text, which its raw_buffer-only chains accept.
+ */
+export function applyPeerAuthenticationToEndpoints(assignments: ClusterLoadAssignment[], clusters: readonly Cluster[], peerAuthentications: readonly Obj[], rootNamespace = DEFAULT_ROOT_NAMESPACE): ClusterLoadAssignment[] {
+  if (peerAuthentications.length === 0) return assignments;
+  const auto = new Set(clusters.filter((c) => c.tls === undefined).map((c) => c.name));
+  const cache = new Map<string, MergedPeerAuthentication>();
+  const modeFor = (pod: { namespace: string; name: string; labels: Readonly<Record<string, string>> }, port: number) => {
+    const key = `${pod.namespace}/${pod.name}`;
+    let merged = cache.get(key);
+    if (!merged) cache.set(key, (merged = composePeerAuthentication(peerAuthenticationsForWorkload(peerAuthentications, pod, rootNamespace), rootNamespace)));
+    return mtlsModeForPort(merged, port);
+  };
+  return assignments.map((a) => {
+    if (!auto.has(a.cluster)) return a;
+    let changed = false;
+    const endpoints = a.endpoints.map((ep) => {
+      if (ep.tlsMode !== 'istio' || !ep.pod || modeFor(ep.pod, ep.port) !== 'DISABLE') return ep;
+      changed = true;
+      const { tlsMode: _dropped, ...plain } = ep;
+      return plain;
+    });
+    return changed ? { ...a, endpoints } : a;
+  });
 }
 
 // ---- AuthorizationPolicy -----------------------------------------------------------------------

@@ -9,9 +9,10 @@ import type { Compiler } from '../distribution.js';
 import type { ProxyConfig } from '../types.js';
 import { buildOutboundClusters, staticClusters } from './clusters.js';
 import { gatewayConfig } from './gateway.js';
-import { compileInbound, type InboundPort } from './inbound.js';
+import { applyPeerAuthenticationToEndpoints, compileInbound, type InboundPort } from './inbound.js';
 import { EMPTY_MESH, portProtocol, resolveTargetPort, type MeshView } from './mesh.js';
 import { sidecarOutbound, visibleServices } from './sidecar.js';
+import { scopeServices, scopeVirtualServices, sidecarScopeFor } from './sidecar-scope.js';
 
 /** The pod's ports that Services select it on, with their protocol (for the inbound side). */
 export function inboundPorts(mesh: MeshView, pod: { namespace: string; podName: string; labels: Readonly<Record<string, string>> }): InboundPort[] {
@@ -24,8 +25,8 @@ export function inboundPorts(mesh: MeshView, pod: { namespace: string; podName: 
       if (p.protocol === 'UDP') continue;
       const port = resolveTargetPort(p.targetPort, info);
       if (port === undefined || out.some((o) => o.port === port)) continue;
-      const protocol = portProtocol(p.name, undefined) === 'UnsupportedProtocol' ? undefined : (p.name.split('-')[0] ?? '').toLowerCase();
-      out.push({ port, ...(protocol ? { protocol } : {}) });
+      const protocol = p.protocol === 'UnsupportedProtocol' ? undefined : p.protocol.toLowerCase();
+      out.push({ port, servicePort: p.port, hostname: svc.hostname, ...(protocol ? { protocol } : {}) });
     }
   }
   return out.sort((a, b) => a.port - b.port);
@@ -33,17 +34,20 @@ export function inboundPorts(mesh: MeshView, pod: { namespace: string; podName: 
 
 export const compileProxyConfig: Compiler = (snapshot, proxy) => {
   const mesh = snapshot.mesh ?? EMPTY_MESH;
-  const services = visibleServices(mesh.services, proxy.namespace);
+  // A Sidecar resource narrows what a sidecar (never a gateway) imports.
+  const scope = proxy.type === 'sidecar' ? sidecarScopeFor(snapshot.sidecars, proxy.namespace, proxy.labels, mesh.meshConfig.rootNamespace) : undefined;
+  const services = scopeServices(visibleServices(mesh.services, proxy.namespace), scope);
   const { clusters, endpoints } = buildOutboundClusters(services, { destinationRules: snapshot.destinationRules, proxyNamespace: proxy.namespace, proxyLabels: proxy.labels, mesh: mesh.meshConfig });
-  const config: ProxyConfig = { version: snapshot.version, proxy, listeners: [], routes: [], clusters: [], endpoints };
+  const config: ProxyConfig = { version: snapshot.version, proxy, listeners: [], routes: [], clusters: [], endpoints: applyPeerAuthenticationToEndpoints(endpoints, clusters, snapshot.peerAuthentications, mesh.meshConfig.rootNamespace) };
   if (proxy.type === 'router') {
     const gw = gatewayConfig({ proxy, gateways: snapshot.gateways, virtualServices: snapshot.virtualServices, mesh });
     config.listeners = gw.listeners;
     config.routes = gw.routes;
     config.clusters = [...clusters, ...staticClusters(mesh.meshConfig, false)];
   } else {
-    const out = sidecarOutbound({ proxyNamespace: proxy.namespace, proxyLabels: proxy.labels, services, virtualServices: snapshot.virtualServices, mesh: mesh.meshConfig, domainSuffix: 'cluster.local' });
-    const inbound = compileInbound(snapshot, { namespace: proxy.namespace, labels: proxy.labels }, inboundPorts(mesh, proxy));
+    const meshConfig = scope?.outboundTrafficPolicy ? { ...mesh.meshConfig, outboundTrafficPolicy: scope.outboundTrafficPolicy } : mesh.meshConfig;
+    const out = sidecarOutbound({ proxyNamespace: proxy.namespace, proxyLabels: proxy.labels, services, virtualServices: scopeVirtualServices(snapshot.virtualServices, scope), mesh: meshConfig, domainSuffix: 'cluster.local' });
+    const inbound = compileInbound(snapshot, { namespace: proxy.namespace, labels: proxy.labels }, inboundPorts(mesh, proxy), { rootNamespace: mesh.meshConfig.rootNamespace });
     config.listeners = [...out.listeners, ...inbound.listeners];
     config.routes = out.routes;
     config.clusters = [...inbound.clusters, ...clusters, ...staticClusters(mesh.meshConfig, true)];

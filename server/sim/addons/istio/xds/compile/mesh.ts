@@ -72,6 +72,8 @@ export interface MeshConfig {
   enableAutoMtls: boolean;
   rootNamespace: string;
   trustDomain: string;
+  /** meshConfig.defaultHttpRetryPolicy (an HTTPRetry), replacing Istio's default for routes without `retries`. */
+  defaultHttpRetryPolicy?: Obj;
 }
 
 export interface MeshView {
@@ -165,6 +167,7 @@ export function parseMeshConfig(yaml: string | undefined): MeshConfig {
     enableAutoMtls: m.enableAutoMtls !== false,
     rootNamespace: typeof m.rootNamespace === 'string' && m.rootNamespace ? m.rootNamespace : 'istio-system',
     trustDomain: typeof m.trustDomain === 'string' && m.trustDomain ? m.trustDomain : 'cluster.local',
+    ...(m.defaultHttpRetryPolicy && typeof m.defaultHttpRetryPolicy === 'object' ? { defaultHttpRetryPolicy: m.defaultHttpRetryPolicy as Obj } : {}),
   };
 }
 

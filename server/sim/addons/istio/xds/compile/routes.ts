@@ -150,14 +150,15 @@ function fault(f: Obj | undefined): FaultPolicy | undefined {
     if (ms !== undefined) out.delay = { fixedDelayMs: ms, percentage: percentOf(f.delay.percentage, f.delay.percent, 0) };
   }
   if (f.abort && typeof f.abort.httpStatus === 'number') {
-    // An abort without `percentage` has a nil FractionalPercent: Envoy then aborts every request.
-    out.abort = { httpStatus: f.abort.httpStatus, percentage: percentOf(f.abort.percentage, undefined, 100) };
+    // Without `percentage` no request is aborted (the API's documented default; Envoy reads an unset fraction as 0).
+    out.abort = { httpStatus: f.abort.httpStatus, percentage: percentOf(f.abort.percentage, undefined, 0) };
   }
   return out.delay || out.abort ? out : undefined;
 }
 
-/** retry.ConvertPolicy. `undefined` disables retries (attempts 0). */
-export function retryPolicy(r: Obj | undefined): RetryPolicy | undefined {
+/** retry.ConvertPolicy: a route's `retries`, else meshConfig.defaultHttpRetryPolicy, else Istio's default. `undefined` disables retries (attempts 0). */
+export function retryPolicy(r: Obj | undefined, meshDefault?: Obj): RetryPolicy | undefined {
+  if (!r && meshDefault) return retryPolicy(meshDefault);
   if (!r) return { ...DEFAULT_RETRY, retryOn: [...DEFAULT_RETRY.retryOn] };
   if (!(Number(r.attempts) > 0)) return undefined;
   const out: RetryPolicy = { numRetries: Number(r.attempts), retryOn: [...DEFAULT_RETRY.retryOn] };
@@ -187,6 +188,8 @@ export interface RouteContext {
   /** Services by FQDN, for the destination port of a single-port service. */
   lookup(hostname: string): MeshService | undefined;
   isTls?: boolean;
+  /** meshConfig.defaultHttpRetryPolicy, for routes without `retries`. */
+  defaultRetry?: Obj;
 }
 
 /** GetDestinationCluster: the destination's port, else the only port of the service, else the listener's. */
@@ -289,7 +292,7 @@ function translateRoute(vs: Obj, http: Obj, m: Obj | undefined, ctx: RouteContex
         action.clusters.push(wc);
       }
     }
-    const retry = retryPolicy(http.retries);
+    const retry = retryPolicy(http.retries, ctx.defaultRetry);
     if (retry) action.retry = retry;
     out.route = action;
   }
@@ -328,11 +331,12 @@ export function buildVirtualServiceRoutes(vs: Obj, ctx: RouteContext): Route[] {
 }
 
 /** BuildDefaultHTTPOutboundRoute: route `default` to the service port's cluster, with the default retry policy and no timeout. */
-export function defaultRoute(hostname: string, port: number): Route {
+export function defaultRoute(hostname: string, port: number, meshDefaultRetry?: Obj): Route {
+  const retry = retryPolicy(undefined, meshDefaultRetry);
   return {
     name: 'default',
     match: { path: { prefix: '/' } },
-    route: { clusters: [{ cluster: subsetKey(port, undefined, hostname), weight: 100 }], timeoutMs: 0, retry: retryPolicy(undefined)! },
+    route: { clusters: [{ cluster: subsetKey(port, undefined, hostname), weight: 100 }], timeoutMs: 0, ...(retry ? { retry } : {}) },
     decorator: `${hostname}:${port}/*`,
   };
 }

@@ -32,10 +32,16 @@ export function byCreation(a: Obj, b: Obj): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
+/** Config istiod converted from the Gateway API (model.UseGatewaySemantics). */
+export const gatewaySemantics = (vs: Obj) => vs.metadata?.annotations?.['internal.istio.io/route-semantics'] === 'gateway';
+
 /** A VirtualService with its hosts as pilot stores them: lower case, short names resolved in its namespace. */
 export function resolvedHosts(vs: Obj): string[] {
-  return ((vs.spec?.hosts ?? []) as string[]).map((h) => resolveShortname(String(h), vs.metadata.namespace));
+  let hosts = vsHosts.get(vs);
+  if (!hosts) vsHosts.set(vs, (hosts = ((vs.spec?.hosts ?? []) as string[]).map((h) => resolveShortname(String(h), vs.metadata.namespace))));
+  return hosts;
 }
+const vsHosts = new WeakMap<Obj, string[]>();
 
 /** Host-header domains for a service (generateVirtualHostDomains, ports ignored as IgnorePortInHostMatching does). */
 export function serviceDomains(svc: MeshService, proxyNamespace: string, suffix: string): { domains: string[]; alt: string[] } {
@@ -67,15 +73,17 @@ interface Wrapper {
 export function sidecarRouteConfig(port: number, ctx: SidecarContext): RouteConfiguration {
   const registry = new Map<string, MeshService>();
   for (const s of ctx.services) if (s.ports.some((p) => p.port === port)) registry.set(s.hostname, { ...s, ports: s.ports.filter((p) => p.port === port) });
-  const all = new Map(ctx.services.map((s) => [s.hostname, s]));
-  const routeCtx: RouteContext = { listenerPort: port, gateways: new Set([MESH_GATEWAY]), proxyLabels: ctx.proxyLabels, proxyNamespace: ctx.proxyNamespace, lookup: (h) => all.get(h) };
+  const wildServices = [...registry.keys()].filter((h) => h.startsWith('*'));
+  // Destinations resolve against the services on this port only, as pilot's servicesByName: a destination without a port on another port's service keeps the listener's port.
+  const routeCtx: RouteContext = { listenerPort: port, gateways: new Set([MESH_GATEWAY]), proxyLabels: ctx.proxyLabels, proxyNamespace: ctx.proxyNamespace, lookup: (h) => registry.get(h), ...(ctx.mesh.defaultHttpRetryPolicy ? { defaultRetry: ctx.mesh.defaultHttpRetryPolicy } : {}) };
   let vss = ctx.virtualServices.filter((vs) => vsGateways(vs).includes(MESH_GATEWAY)).sort(byCreation);
   // Outside port 80, only VirtualServices for a known service count (pilot's "hack to keep consistent").
-  if (port !== 80) vss = vss.filter((vs) => resolvedHosts(vs).some((h) => [...registry.keys()].some((s) => hostMatches(h, s))));
+  if (port !== 80) vss = vss.filter((vs) => resolvedHosts(vs).some((h) => (h.startsWith('*') ? [...registry.keys()].some((s) => hostMatches(h, s)) : registry.has(h) || wildServices.some((s) => hostMatches(h, s)))));
   // Each service belongs to one VirtualService: an exact host first, else the most specific wildcard, first come.
   const owner = new Map<string, Obj>();
   for (const vs of vss) for (const h of resolvedHosts(vs)) if (!h.startsWith('*') && registry.has(h) && !owner.has(h)) owner.set(h, vs);
-  for (const svcHost of registry.keys()) {
+  const wildVss = vss.some((vs) => resolvedHosts(vs).some((h) => h.startsWith('*')));
+  for (const svcHost of wildVss ? registry.keys() : []) {
     if (owner.has(svcHost)) continue;
     let best: { vs: Obj; len: number } | undefined;
     for (const vs of vss) for (const h of resolvedHosts(vs)) if (h.startsWith('*') && hostMatches(h, svcHost) && (!best || h.length > best.len)) best = { vs, len: h.length };
@@ -95,6 +103,11 @@ export function sidecarRouteConfig(port: number, ctx: SidecarContext): RouteConf
         } else vsHosts.push(h);
         continue;
       }
+      // Gateway API routes (gateway semantics) keep wildcard hosts as plain hosts.
+      if (gatewaySemantics(vs)) {
+        vsHosts.push(h);
+        continue;
+      }
       let found = false;
       for (const [svcHost, svc] of registry) {
         if (!hostMatches(h, svcHost)) continue;
@@ -103,6 +116,8 @@ export function sidecarRouteConfig(port: number, ctx: SidecarContext): RouteConf
       }
       if (!found) vsHosts.push(h);
     }
+    // Gateway semantics: the route applies only if one of its services is in its namespace, or the proxy is (pilot checks, then keeps them all).
+    if (gatewaySemantics(vs) && !services.some((s) => s.namespace === vs.metadata.namespace || ctx.proxyNamespace === vs.metadata.namespace)) continue;
     const httpServices = services.filter((s) => s.ports.some((p) => isHttpOrSniffed(p.protocol)));
     if (httpServices.length) wrappers.push({ port, services: httpServices, vsHosts, routes });
     else if (port === 80) wrappers.push({ port: 80, services: [], vsHosts, routes });
@@ -111,7 +126,7 @@ export function sidecarRouteConfig(port: number, ctx: SidecarContext): RouteConf
   for (const svc of registry.values()) {
     if (claimed.has(svc.hostname)) continue;
     const p = svc.ports[0]!;
-    if (isHttpOrSniffed(p.protocol)) wrappers.push({ port, services: [svc], vsHosts: [], routes: [defaultRoute(svc.hostname, port)] });
+    if (isHttpOrSniffed(p.protocol)) wrappers.push({ port, services: [svc], vsHosts: [], routes: [defaultRoute(svc.hostname, port, ctx.mesh.defaultHttpRetryPolicy)] });
   }
   const names = new Set<string>();
   const seenDomains = new Set<string>();
@@ -130,7 +145,7 @@ export function sidecarRouteConfig(port: number, ctx: SidecarContext): RouteConf
       seenDomains.add(l);
       return true;
     });
-    if (kept.length) vhosts.push({ name, domains: kept, routes: w.routes.map((r) => structuredClone(r)) });
+    if (kept.length) vhosts.push({ name, domains: kept, routes: [...w.routes] });
   };
   for (const w of wrappers) {
     for (const h of w.vsHosts) build(h, w, undefined);
@@ -153,11 +168,18 @@ const passthroughChain = (mesh: MeshConfig): FilterChain => ({ match: {}, tcp: {
 export function sidecarOutbound(ctx: SidecarContext): { listeners: Listener[]; routes: RouteConfiguration[] } {
   const httpPorts = new Set<number>();
   const listeners: Listener[] = [];
+  // TLS to a host without an address (ServiceEntry `https`/`tls` ports): one 0.0.0.0 listener per port, a chain per SNI.
+  const sniChains = new Map<number, FilterChain[]>();
   for (const svc of ctx.services)
     for (const p of svc.ports) {
       if (p.protocol === 'UDP') continue;
       if (isHttpOrSniffed(p.protocol)) httpPorts.add(p.port);
-      else if (svc.address) {
+      else if (!svc.address && (p.protocol === 'TLS' || p.protocol === 'HTTPS')) {
+        const cluster = subsetKey(p.port, undefined, svc.hostname);
+        const chains = sniChains.get(p.port) ?? [];
+        chains.push({ match: { transportProtocol: 'tls', serverNames: [svc.hostname] }, tcp: { cluster, statPrefix: cluster } });
+        sniChains.set(p.port, chains);
+      } else if (svc.address) {
         const name = `${svc.address}_${p.port}`;
         if (!listeners.some((l) => l.name === name)) {
           const cluster = subsetKey(p.port, undefined, svc.hostname);
@@ -173,10 +195,11 @@ export function sidecarOutbound(ctx: SidecarContext): { listeners: Listener[]; r
       port,
       direction: 'outbound',
       // Protocol sniffing: HTTP goes to the route configuration; anything else passes through.
-      filterChains: [{ match: { transportProtocol: 'raw_buffer', applicationProtocols: ['http/1.1', 'h2c'] }, http: { routeConfigName: String(port) } }, passthroughChain(ctx.mesh)],
+      filterChains: [...(sniChains.get(port) ?? []), { match: { transportProtocol: 'raw_buffer', applicationProtocols: ['http/1.1', 'h2c'] }, http: { routeConfigName: String(port) } }, passthroughChain(ctx.mesh)],
     });
     routes.push(sidecarRouteConfig(port, ctx));
   }
+  for (const [port, chains] of sniChains) if (!httpPorts.has(port)) listeners.push({ name: `0.0.0.0_${port}`, address: '0.0.0.0', port, direction: 'outbound', filterChains: [...chains, passthroughChain(ctx.mesh)] });
   listeners.sort((a, b) => a.port - b.port || (a.name < b.name ? -1 : 1));
   // 15001: what iptables redirects; connections to no known port pass through (or are dropped, REGISTRY_ONLY).
   listeners.push({ name: 'virtualOutbound', address: '0.0.0.0', port: 15001, direction: 'outbound', filterChains: [passthroughChain(ctx.mesh)] });

@@ -51,20 +51,23 @@ class FortioLog {
   }
 
   /** log.S / log.Printf: file and line are where the real call sits in v1.69.5 (and fortio.org/log v1.17.2). */
-  write(lvl: number, file: string, line: number, msg: string, attrs: [string, string | number][] = [], goroutine = 1): void {
+  /** Attribute values as fortio.org/log renders them: numbers bare, strings quoted, structs (a net.TCPAddr) as JSON. */
+  write(lvl: number, file: string, line: number, msg: string, attrs: [string, string | number | { json: unknown }][] = [], goroutine = 1): void {
     if (!this.enabled(lvl)) return;
     const now = this.io.ctx.now();
     if (this.json) {
       const ts = (Math.floor(now.getTime() * 1000) / 1e6).toFixed(6);
-      const extra = attrs.map(([k, v]) => `,${JSON.stringify(k)}:${typeof v === 'number' ? String(v) : JSON.stringify(v)}`).join('');
+      const extra = attrs.map(([k, v]) => `,${JSON.stringify(k)}:${renderAttr(v)}`).join('');
       this.io.stderr.write(`{"ts":${ts},"level":"${JSON_LEVELS[lvl]}","r":${goroutine},"file":"${file}","line":${line},"msg":${JSON.stringify(msg)}${extra}}\n`);
     } else {
       const t = now.toISOString().slice(11, 19);
-      const extra = attrs.map(([k, v]) => `, ${k}=${typeof v === 'number' ? String(v) : JSON.stringify(v)}`).join('');
+      const extra = attrs.map(([k, v]) => `, ${k}=${renderAttr(v)}`).join('');
       this.io.stderr.write(`${t} [${LEVELS[lvl][0]}] ${msg}${extra}\n`);
     }
   }
 }
+
+const renderAttr = (v: string | number | { json: unknown }) => (typeof v === 'number' ? String(v) : typeof v === 'string' ? JSON.stringify(v) : JSON.stringify(v.json));
 
 function parseFlags(args: string[]): { flags: Flags; rest: string[] } {
   const f: Flags = { c: 4, qps: 8, n: 0, t: 5e9, timeoutNs: 3e9, percentiles: [50, 75, 90, 99, 99.9], resolution: 0.001, headers: [], allowInitialErrors: false, level: INFO, levelChanged: null };
@@ -203,6 +206,7 @@ class FastClient {
   /** One fetch: status code (-1 for a socket error), header and total sizes, and the response. */
   async fetch(): Promise<{ code: number; headerSize: number; size: number; res?: HttpResponse }> {
     const dest = `${this.ip}:${this.target.port}`;
+    const tcpAddr = { json: { IP: this.ip, Port: this.target.port, Zone: '' } };
     if (!this.connected) {
       // The simulated network has no handshake: a connection costs no measurable time.
       const t0 = performance.now();
@@ -237,11 +241,11 @@ class FastClient {
       this.connected = false;
       const local = `${this.io.ctx.podIP}:${40000 + this.id}`;
       if (e.code === 'ECONNREFUSED') {
-        this.log.write(ERROR, 'http_client.go', 954, 'Unable to connect', [['dest', dest], ['err', `dial tcp ${dest}: connect: connection refused`], ['numfd', 10], ['thread', this.id], ['run', 0]], 9 + this.id);
+        this.log.write(ERROR, 'http_client.go', 954, 'Unable to connect', [['dest', tcpAddr], ['err', `dial tcp ${dest}: connect: connection refused`], ['numfd', 10], ['thread', this.id], ['run', 0]], 9 + this.id);
       } else if (e.code === 'ECONNRESET') {
-        this.log.write(ERROR, 'http_client.go', 1130, 'Read error', [['err', `read tcp ${local}->${dest}: read: connection reset by peer`], ['size', 0], ['header_len', 0], ['dest', dest], ['url', this.target.url], ['thread', this.id], ['run', 0]], 9 + this.id);
+        this.log.write(ERROR, 'http_client.go', 1130, 'Read error', [['err', `read tcp ${local}->${dest}: read: connection reset by peer`], ['size', 0], ['header_len', 0], ['dest', tcpAddr], ['url', this.target.url], ['thread', this.id], ['run', 0]], 9 + this.id);
       } else if (e.code === 'ETIMEDOUT') {
-        this.log.write(ERROR, 'http_client.go', 1130, 'Timeout error (incomplete/invalid response)', [['err', `read tcp ${local}->${dest}: i/o timeout`], ['size', 0], ['header_len', 0], ['dest', dest], ['url', this.target.url], ['thread', this.id], ['run', 0]], 9 + this.id);
+        this.log.write(ERROR, 'http_client.go', 1130, 'Timeout error (incomplete/invalid response)', [['err', `read tcp ${local}->${dest}: i/o timeout`], ['size', 0], ['header_len', 0], ['dest', tcpAddr], ['url', this.target.url], ['thread', this.id], ['run', 0]], 9 + this.id);
       } else {
         this.log.write(ERROR, 'http_client.go', 934, 'Unable to resolve hostname', [['hostname', this.target.host], ['err', `lookup ${this.target.host}: no such host`], ['thread', this.id], ['run', 0]], 9 + this.id);
       }
@@ -301,7 +305,7 @@ export async function fortio(io: ProgramIO): Promise<number> {
 
 async function curlMode(io: ProgramIO, flags: Flags, target: Target, log: FortioLog, ip: string | null): Promise<number> {
   if (ip === null) {
-    log.write(ERROR, 'network.go', 296, `Unable to lookup '${target.host}' : lookup ${target.host} on ${io.ctx.clusterDNS ?? '10.96.0.10'}:53: no such host`);
+    log.write(ERROR, 'network.go', 431, `Unable to lookup "${target.host}": ${lookupError(io, target.host)}`);
     return 1;
   }
   const client = new FastClient(0, io, target, flags, log, ip);
@@ -329,7 +333,8 @@ async function loadMode(io: ProgramIO, flags: Flags, target: Target, log: Fortio
     out.write(`, until interrupted: ${target.url}\n`);
   } else out.write(`, for ${goDuration(durationNs)}: ${target.url}\n`);
   if (ip === null) {
-    out.write(`Aborting because of unable to lookup '${target.host}': lookup ${target.host} on ${io.ctx.clusterDNS ?? '10.96.0.10'}:53: no such host\n`);
+    log.write(ERROR, 'network.go', 431, `Unable to lookup "${target.host}": ${lookupError(io, target.host)}`);
+    out.write(`Aborting because of ${lookupError(io, target.host)}\n`);
     return 1;
   }
   if (qps <= 0) qps = -1;
@@ -422,7 +427,7 @@ async function loadMode(io: ProgramIO, flags: Flags, target: Target, log: Fortio
   const actualQps = functionDuration.count / elapsedS;
   if (warn) {
     out.write(`Ended after ${goDuration(elapsedS * 1e9)} : ${functionDuration.count} calls. qps=${goG(actualQps, 5)}\n`);
-    log.write(INFO, 'periodic.go', 582, 'Run ended', [['run', 0], ['elapsed', Math.round(elapsedS * 1e9)], ['calls', functionDuration.count], ['qps', actualQps]]);
+    log.write(INFO, 'periodic.go', 581, 'Run ended', [['run', 0], ['elapsed', Math.round(elapsedS * 1e9)], ['calls', functionDuration.count], ['qps', actualQps]]);
   }
   if (qps > 0 && sleepTime.count > 0) {
     const behind = sleepTime.text('Aggregated Sleep Time', [50]);
@@ -469,6 +474,11 @@ async function loadMode(io: ProgramIO, flags: Flags, target: Target, log: Fortio
   }
   out.write(`All done ${total} calls (plus ${exactly ? 0 : flags.c} warmup) ${(1000 * functionDuration.avg()).toFixed(3)} ms avg, ${actualQps.toFixed(1)} qps\n`);
   return 0;
+}
+
+/** Go's resolver error for a name cluster DNS does not know (fnet.ResolveAll passes it on). */
+function lookupError(io: ProgramIO, host: string): string {
+  return `lookup ${host} on ${io.ctx.clusterDNS ?? '10.96.0.10'}:53: no such host`;
 }
 
 /** Calls that were already late (negative sleep) land in the histogram's first bucket. */
