@@ -114,13 +114,14 @@ export class ContainerLog implements LogSource {
     for (const l of line.replace(/\n$/, '').split('\n')) {
       const e = { time: this.clock(), line: l };
       this.lines.push(e);
-      if (this.lines.length > MAX_LINES) this.lines.splice(0, this.lines.length - MAX_LINES);
+      // Trimmed in batches: dropping one line per write would shift the whole buffer every time.
+      if (this.lines.length >= 2 * MAX_LINES) this.lines.splice(0, this.lines.length - MAX_LINES);
       for (const s of [...this.subscribers]) s.onEntry(e);
     }
   }
 
   entries(): readonly LogEntry[] {
-    return this.lines;
+    return this.lines.length > MAX_LINES ? this.lines.slice(-MAX_LINES) : this.lines;
   }
 
   running(): boolean {
