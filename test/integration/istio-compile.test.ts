@@ -88,6 +88,9 @@ describe('the config istiod pushes to productpage\'s sidecar', () => {
     const ips = (await ok(`kubectl get pods -l app=reviews -o jsonpath='{range .items[*]}{.status.podIP}{"\\n"}{end}'`)).trim().split('\n');
     expect(edsOf(c, `outbound|9080||${REVIEWS}`)).toEqual(ips.map((ip) => `${ip}:9080`).sort());
     expect(c.endpoints.find((e) => e.cluster === `outbound|9080||${REVIEWS}`)!.endpoints.every((e) => e.tlsMode === 'istio' && e.pod?.serviceAccount === 'bookinfo-reviews')).toBe(true);
+    // The inbound side (inbound.ts) for the port productpage's Service targets.
+    expect(c.listeners.map((l) => l.name)).toContain('virtualInbound');
+    expect(c.clusters.map((x) => x.name)).toContain('inbound|9080||');
     // The demo profile's meshConfig.accessLogFile.
     expect(c.accessLog).toEqual({ path: '/dev/stdout', encoding: 'TEXT' });
   });

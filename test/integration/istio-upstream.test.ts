@@ -118,11 +118,11 @@ describe('circuit breaking (DestinationRule connectionPool)', () => {
     console.log(`fortio -c 2 -n 20: 200=${ok2} 503=${bad2}; -c 3 -n 30: 200=${ok3} 503=${bad3}`);
     expect(ok2 + bad2).toBe(20);
     expect(ok3 + bad3).toBe(30);
-    // istio.io: -c 2 → 3/20 503s, -c 3 → 19/30 (splits vary run to run).
-    expect(bad3).toBeGreaterThanOrEqual(6);
-    expect(ok3).toBeGreaterThanOrEqual(3);
-    expect(bad2 / 20).toBeLessThan(bad3 / 30);
-    expect(three.stderr + three.stdout).toMatch(/W http_client\.go:\d+> Parsed non ok code 503 \(HTTP\/1\.1 503\)/);
+    // istio.io: -c 2 → 3/20 503s, -c 3 → 19/30 (splits vary run to run; 10 runs here gave 2–7 and 14–19).
+    expect(bad2).toBeLessThanOrEqual(10);
+    expect(bad3).toBeGreaterThanOrEqual(10);
+    expect(ok3).toBeGreaterThanOrEqual(5);
+    expect(three.stderr + three.stdout).toMatch(/"msg":"Non ok http code","code":503/);
 
     // The client's Envoy counted every 503 as a pending overflow (istio.io greps exactly this).
     const stats = await sh('kubectl exec deploy/fortio-deploy -c istio-proxy -- pilot-agent request GET stats | grep httpbin | grep pending');
@@ -147,7 +147,7 @@ describe('circuit breaking (DestinationRule connectionPool)', () => {
   it('the same DestinationRule\'s outlier detection ejects the only httpbin after a 5xx: no healthy upstream, /failed_outlier_check', async () => {
     const five = await sh(`${FORTIO} curl http://httpbin:8000/status/500`);
     expect(five.stdout + five.stderr).toContain('HTTP/1.1 500');
-    const clusters = await sh(`kubectl exec deploy/fortio-deploy -c istio-proxy -- pilot-agent request GET clusters | grep '^${CLUSTER.replace(/\|/g, '\\|')}::' | grep health_flags`);
+    const clusters = await sh(`kubectl exec deploy/fortio-deploy -c istio-proxy -- pilot-agent request GET clusters | grep -F '${CLUSTER}::' | grep health_flags`);
     expect(clusters.stdout).toMatch(/::\d+\.\d+\.\d+\.\d+:8080::health_flags::\/failed_outlier_check\n$/);
     const after = await sh(`${FORTIO} curl http://httpbin:8000/get`);
     expect(after.stdout + after.stderr).toContain('HTTP/1.1 503');
@@ -157,4 +157,20 @@ describe('circuit breaking (DestinationRule connectionPool)', () => {
     expect(stat(stats, 'outlier_detection.ejections_active')).toBe(1);
     expect(stat(stats, 'upstream_cx_none_healthy')).toBeGreaterThanOrEqual(1);
   }, 60_000);
+
+  it('auto mTLS sends plain text to a server without a sidecar; a DestinationRule forcing ISTIO_MUTUAL gets 503 UC', async () => {
+    const legacy = await sh('kubectl create namespace legacy && kubectl apply -n legacy -f samples/httpbin/httpbin.yaml && kubectl wait -n legacy --for=condition=Ready pod --all --timeout=60s');
+    expect(legacy.code, legacy.stderr).toBe(0);
+    // Auto mTLS: the endpoint has no sidecar (no tlsMode label), so the sidecar speaks plain text and it answers.
+    const plain = await sh(`${FORTIO} curl -quiet http://httpbin.legacy:8000/headers`);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toContain('"X-Envoy-Attempt-Count"');
+    const dr = await sh('kubectl apply -f -', 'apiVersion: networking.istio.io/v1\nkind: DestinationRule\nmetadata:\n  name: httpbin-legacy\nspec:\n  host: httpbin.legacy.svc.cluster.local\n  trafficPolicy:\n    tls:\n      mode: ISTIO_MUTUAL\n');
+    expect(dr.code, dr.stderr).toBe(0);
+    const forced = await sh(`${FORTIO} curl http://httpbin.legacy:8000/get`);
+    expect(forced.stdout + forced.stderr).toContain('HTTP/1.1 503');
+    expect(forced.stdout).toContain('upstream connect error or disconnect/reset before headers. reset reason: connection termination');
+    const log = (await sh('kubectl logs deploy/fortio-deploy -c istio-proxy')).stdout;
+    expect(log).toMatch(/"GET \/get HTTP\/1\.1" 503 UC upstream_reset_before_response_started\{connection_termination\} .* "httpbin\.legacy:8000" "\d+\.\d+\.\d+\.\d+:8080" outbound\|8000\|\|httpbin\.legacy\.svc\.cluster\.local /);
+  }, 90_000);
 });

@@ -459,6 +459,17 @@ describe('DestinationRule traffic policy', () => {
     expect(c.endpoints.find((e) => e.cluster === `outbound|9080|v1|${REVIEWS}`)!.endpoints.map((e) => e.pod?.labels.version)).toEqual(['v1']);
   });
 
+  it('consistentHash: a RING_HASH/MAGLEV cluster and the hash key on the routes to it, per destination', () => {
+    const rule = dr({ trafficPolicy: { loadBalancer: { consistentHash: { httpHeaderName: 'X-User' } } }, subsets: [{ name: 'v1', labels: { version: 'v1' } }, { name: 'v3', labels: { version: 'v3' }, trafficPolicy: { loadBalancer: { consistentHash: { useSourceIp: true, maglev: {} } } } }] });
+    const plain = compile({ destinationRules: [rule] });
+    expect(plain.clusters.find((x) => x.name === `outbound|9080||${REVIEWS}`)!.lbPolicy).toBe('RING_HASH');
+    expect(plain.clusters.find((x) => x.name === `outbound|9080|v3|${REVIEWS}`)!.lbPolicy).toBe('MAGLEV');
+    expect(reviewsRoutes(plain)[0]!.route!.hashPolicy).toEqual([{ header: 'x-user' }]);
+    expect(vhost(plain, '9080', 'details.default.svc.cluster.local:9080').routes[0]!.route!.hashPolicy).toBeUndefined();
+    const split = compile({ destinationRules: [rule], virtualServices: sample('virtual-service-reviews-50-v3.yaml') });
+    expect(reviewsRoutes(split)[0]!.route!.hashPolicy).toEqual([{ header: 'x-user' }, { sourceIp: true }]);
+  });
+
   it('tls DISABLE turns auto mTLS off; a DestinationRule in the proxy\'s namespace wins over the service\'s', () => {
     const local = { ...dr({ trafficPolicy: { tls: { mode: 'DISABLE' } } }), metadata: { name: 'mine', namespace: 'istio-system' }, spec: { host: REVIEWS, trafficPolicy: { tls: { mode: 'DISABLE' } } } };
     const svcNs = dr({ trafficPolicy: { tls: { mode: 'ISTIO_MUTUAL' } } });
@@ -521,7 +532,25 @@ describe('the mesh view', () => {
     const s = view.services[0]!;
     expect(s.ports.map((p) => p.protocol)).toEqual(['HTTP', 'TCP', 'GRPC', 'UnsupportedProtocol']);
     expect(s.endpoints[80]).toEqual([{ address: '10.244.3.3', port: 8081, pod: { namespace: 'default', name: 'web-1', labels: { app: 'web' }, serviceAccount: 'sa' }, labels: { app: 'web' } }]);
-    expect(inboundPorts(view, { namespace: 'default', podName: 'web-1', labels: { app: 'web' } })).toEqual([{ port: 81, servicePort: 81, hostname: 'web.default.svc.cluster.local' }, { port: 5432, protocol: 'tcp', servicePort: 5432, hostname: 'web.default.svc.cluster.local' }, { port: 8081, protocol: 'http', servicePort: 80, hostname: 'web.default.svc.cluster.local' }, { port: 9000, protocol: 'grpc', servicePort: 9000, hostname: 'web.default.svc.cluster.local' }]);
+    expect(inboundPorts(view, { namespace: 'default', podName: 'web-1', labels: { app: 'web' } })).toEqual([
+      { port: 81, servicePort: 81, hostname: 'web.default.svc.cluster.local' },
+      { port: 5432, protocol: 'tcp', servicePort: 5432, hostname: 'web.default.svc.cluster.local' },
+      { port: 8081, protocol: 'http', servicePort: 80, hostname: 'web.default.svc.cluster.local' },
+      { port: 9000, protocol: 'grpc', servicePort: 9000, hostname: 'web.default.svc.cluster.local' },
+    ]);
+  });
+
+  it('protocols as kube.ConvertProtocol: appProtocol over the name, grpc-web whole, well-known ports TCP, UDP never routed', () => {
+    const view = buildMeshView({
+      services: [svc('p', { clusterIP: '10.96.7.7', ports: [{ name: 'tcp-x', port: 1, appProtocol: 'http' }, { name: 'grpc-web-x', port: 2 }, { name: 'dns-tcp', port: 53 }, { name: 'dns', port: 53, protocol: 'UDP' }, { name: 'x', port: 3, appProtocol: 'kubernetes.io/h2c' }, { name: 'mysql', port: 3306 }, { name: 'web', port: 3307 }] })],
+      endpointSlices: [],
+      endpoints: [],
+      pods: [],
+      serviceEntries: [],
+    });
+    expect(view.services[0]!.ports.map((p) => p.protocol)).toEqual(['HTTP', 'GRPC-Web', 'TCP', 'UDP', 'HTTP2', 'MySQL', 'UnsupportedProtocol']);
+    const c = compileProxyConfig({ ...snapshot({ services: [], pods: [] }), mesh: view }, productpage);
+    expect(c.listeners.map((l) => l.name).filter((n) => n !== 'virtualOutbound' && n !== 'virtualInbound')).toEqual(['0.0.0.0_1', '0.0.0.0_2', '0.0.0.0_3', '10.96.7.7_53', '10.96.7.7_3306', '0.0.0.0_3307']);
   });
 
   it('a headless Service is an ORIGINAL_DST cluster without EDS whose domains also match subdomains; a STATIC ServiceEntry is EDS to its endpoints by subset labels', () => {
@@ -567,5 +596,29 @@ describe('the Sidecar resource', () => {
     const reviews = compile({ sidecars }, proxyOf(w, 'reviews-v1'));
     expect(rds(reviews, '9080').virtualHosts.map((v) => v.name)).toContain(`${REVIEWS}:9080`);
     expect(rds(reviews, '9080').virtualHosts.at(-1)!.name).toBe('block_all');
+  });
+});
+
+describe('hostile config', () => {
+  it('malformed VirtualServices, DestinationRules, Gateways, Sidecars and ServiceEntries compile without throwing', () => {
+    const junk: unknown[] = [null, 7, 'x', [], {}, [null], [{}], { a: null }, true];
+    for (const j of junk) {
+      const spec = (over: Obj) => ({ hosts: ['reviews', '*'], ...over });
+      const vss = [
+        vs('a', spec({ http: j })),
+        vs('b', spec({ http: [{ match: j, route: j, headers: j, retries: j, fault: j, mirror: j, rewrite: j, redirect: j === null ? undefined : j, timeout: j }] })),
+        vs('c', spec({ http: [{ match: [{ uri: j, headers: j, queryParams: j, withoutHeaders: j, sourceLabels: j, gateways: j, port: j }], route: [{ destination: j, weight: j, headers: { request: j, response: j } }] }] })),
+        vs('d', { hosts: j, gateways: j, http: [{ route: [{ destination: { host: 'reviews', subset: j, port: j } }] }] }),
+        vs('e', spec({ http: [{ fault: { delay: j, abort: j }, retries: { attempts: 2, retryOn: j, perTryTimeout: j }, mirrorPercentage: j, mirrors: j, directResponse: j === null ? undefined : j }] })),
+      ];
+      const drs = [{ metadata: { name: 'x', namespace: 'default' }, spec: { host: j, trafficPolicy: j, subsets: j, exportTo: j } }, { metadata: { name: 'y', namespace: 'default' }, spec: { host: 'reviews', trafficPolicy: { connectionPool: j, outlierDetection: j, loadBalancer: j, tls: j, portLevelSettings: j }, subsets: [{ name: 'v1', labels: j, trafficPolicy: j }] } }];
+      const gateways = [{ metadata: { name: 'g', namespace: 'default' }, spec: { selector: j, servers: j } }, { metadata: { name: 'h', namespace: 'default' }, spec: { selector: { istio: 'ingressgateway' }, servers: [{ port: j, hosts: j, tls: j }, { port: { number: 80, protocol: 'HTTP' }, hosts: j }] } }];
+      const sidecars = [{ metadata: { name: 's', namespace: 'default' }, spec: { egress: j, workloadSelector: j, outboundTrafficPolicy: j } }];
+      const serviceEntries = [{ metadata: { name: 'se', namespace: 'default' }, spec: { hosts: j, ports: j, endpoints: j, addresses: j, resolution: j } }];
+      for (const proxy of [productpage, proxyOf(w, 'istio-ingressgateway', 'router')]) {
+        const snap = snapshot({ ...w, serviceEntries: serviceEntries as Obj[] }, { virtualServices: vss, destinationRules: drs, gateways, sidecars });
+        expect(() => compileProxyConfig(snap, proxy), `junk ${JSON.stringify(j)}`).not.toThrow();
+      }
+    }
   });
 });

@@ -119,7 +119,7 @@ class FakeUpstream {
 const get = (path = '/get'): HttpRequest => ({ method: 'GET', path, headers: { host: 'httpbin:8000' }, body: Buffer.alloc(0) });
 /** Lets queued microtasks (connection handshakes) run. */
 const settle = async () => {
-  for (let i = 0; i < 20; i++) await Promise.resolve();
+  for (let i = 0; i < 60; i++) await Promise.resolve();
 };
 
 describe('cluster and host lookup', () => {
@@ -171,6 +171,19 @@ describe('cluster and host lookup', () => {
     expect(stat('upstream_rq_total')).toBe(2);
     expect(stat('upstream_rq_200')).toBe(2);
     expect(stat('upstream_rq_2xx')).toBe(2);
+  });
+
+  it('an answer with `connection: close` ends its connection: the next request opens another', async () => {
+    const { cm, upstream, stat } = setup();
+    const closing: UpstreamSend = (target, req, opts) => upstream.send(target, req, opts).then((r) => ({ ...r, headers: { ...r.headers, connection: 'close' } }));
+    upstream.auto = () => 200;
+    const first = await cm.attempt({ cluster: HTTPBIN, req: get() }, closing);
+    const second = await cm.attempt({ cluster: HTTPBIN, req: get() });
+    expect(first.response.status).toBe(200);
+    expect(second.upstreamLocalAddress).not.toBe(first.upstreamLocalAddress);
+    expect(stat('upstream_cx_total')).toBe(2);
+    expect(stat('upstream_cx_destroy_remote')).toBe(1);
+    expect(stat('upstream_cx_destroy_remote_with_active_rq')).toBe(0);
   });
 });
 
@@ -231,6 +244,11 @@ describe('the connection and its TLS', () => {
     upstream.auto = () => 'ECONNRESET';
     const reset = await cm.attempt({ cluster: HTTPBIN, req: get() });
     expect(reset).toMatchObject({ flags: ['UC'], failure: 'reset' });
+    // A wire that throws (a bug elsewhere) is a reset too, not an exception out of the proxy.
+    const thrown = await cm.attempt({ cluster: HTTPBIN, req: get() }, () => {
+      throw new Error('boom');
+    });
+    expect(thrown).toMatchObject({ flags: ['UC'], failure: 'reset' });
   });
 
   it('an attempt past its deadline is 504 UT, and the connection it held is closed', async () => {
@@ -393,6 +411,22 @@ describe('outlier detection', () => {
     advance(10_000);
     expect(cm.isEjected(HTTPBIN, '10.244.2.30:8080')).toBe(false);
     expect(stat('outlier_detection.ejections_enforced_total')).toBe(2);
+  });
+
+  it('a 1 ms interval over days of quiet costs no more than the ticks that matter', async () => {
+    const { cm, upstream, advance } = setup({ clusters: [cluster({ lbPolicy: 'ROUND_ROBIN', outlierDetection: od({ intervalMs: 1, baseEjectionTimeMs: 36_000_000 }) })], endpoints: two });
+    upstream.auto = bad;
+    for (let i = 0; i < 6; i++) await cm.attempt({ cluster: HTTPBIN, req: get() });
+    expect(cm.isEjected(HTTPBIN, '10.244.2.30:8080')).toBe(true);
+    advance(35_999_999);
+    const t0 = performance.now();
+    expect(cm.isEjected(HTTPBIN, '10.244.2.30:8080')).toBe(true);
+    advance(1);
+    expect(cm.isEjected(HTTPBIN, '10.244.2.30:8080')).toBe(false);
+    advance(5 * 36_000_000);
+    expect(cm.isEjected(HTTPBIN, '10.244.2.30:8080')).toBe(false);
+    // Tens of millions of 1 ms ticks, walked one by one, would take seconds.
+    expect(performance.now() - t0).toBeLessThan(200);
   });
 
   it('maxEjectionPercent (Envoy\'s 10% default) stops ejections of a small pool: ejections_overflow', async () => {

@@ -9,7 +9,7 @@ import type { Kubeconfig } from '../../cluster/kubeconfig.js';
 import { ApiUnreachableError, kubeObjectsFor } from '../kube-objects.js';
 import type { z } from 'zod';
 import type { httpCheck } from '../schema.js';
-import { judgeShares } from '../statistics.js';
+import { judgeShares, shareCeilings } from '../statistics.js';
 import { apiMessage, classify } from './errors.js';
 import { ClusterUnreachableError, type CheckContext, type CheckOutcome } from './types.js';
 
@@ -136,25 +136,25 @@ export async function evaluateHttp(spec: HttpCheck, ctx: CheckContext): Promise<
 
     const key = new RegExp(spec.key!.regex);
     const counts: Record<string, number> = {};
-    let failures = 0;
-    let lastFailure = '';
-    for (let i = 0; i < spec.samples; i++) {
+    const expected = Object.entries(spec.shares!).map(([k, v]) => `${k} ${Math.round(v * 100)}%`).join(', ');
+    const split = (n: number) => Object.entries(counts).map(([k, c]) => `${k} ${Math.round((c / n) * 100)}%`).join(', ');
+    // Sampling stops as soon as the verdict cannot be a pass: a failed request, or a key past
+    // what the expected share allows out of all the samples (a slow wrong state stays cheap).
+    const ceiling = shareCeilings(spec.samples, spec.shares!);
+    for (let i = 1; i <= spec.samples; i++) {
       if (ctx.signal?.aborted) throw new Error('check cancelled');
       const answer = await target.request(spec.path, { method: spec.method, headers });
       const one = judgeOne(spec, answer, where);
-      if (!one.passed) {
-        failures++;
-        lastFailure = one.found;
-        continue;
-      }
+      if (!one.passed) return { passed: false, found: `request ${i} of ${spec.samples} failed: ${one.found}` };
       const m = key.exec(answer.body);
       const k = m ? (m[1] ?? m[0]) : spec.key!.otherwise;
       counts[k] = (counts[k] ?? 0) + 1;
+      if (counts[k]! > ceiling(k) && i < spec.samples) {
+        return { passed: false, found: `${i} of ${spec.samples} requests to ${where} already rule out the expected split: ${split(i)}; expected ${expected}` };
+      }
     }
-    if (failures > 0) return { passed: false, found: `${failures} of ${spec.samples} requests failed; last: ${lastFailure}` };
     const verdict = judgeShares(counts, spec.shares!);
     const observed = verdict.verdicts.map((v) => `${v.key} ${Math.round(v.observed * 100)}%`).join(', ');
-    const expected = Object.entries(spec.shares!).map(([k, v]) => `${k} ${Math.round(v * 100)}%`).join(', ');
     return verdict.ok
       ? { passed: true, found: `${spec.samples} requests to ${where}: ${observed} (expected ${expected})` }
       : { passed: false, found: `${spec.samples} requests to ${where} split ${observed}; expected ${expected}` };

@@ -145,18 +145,27 @@ export class OutlierDetector {
   }
 
   private runTicks(now: number, interval: number): void {
-    // After a long quiet spell, ticks beyond the longest ejection change nothing more.
-    const maxTicks = Math.ceil((this.maxEjectionMs() * 2) / interval) + 2;
-    let ticks = 0;
     while (this.nextTickMs <= now) {
-      if (ticks++ >= maxTicks) {
-        this.nextTickMs += Math.floor((now - this.nextTickMs) / interval) * interval + interval;
-        break;
-      }
       const tick = this.nextTickMs;
       this.nextTickMs += interval;
       this.onIntervalTimer(tick);
+      // Ticks that can change nothing are skipped: straight to the first one at or after the next
+      // return (or past now), unless a healthy host's backoff still decays tick by tick.
+      const next = this.nextEventMs();
+      if (next === 'every-tick') continue;
+      const target = Math.min(next, now + interval);
+      if (target > this.nextTickMs) this.nextTickMs += Math.ceil((target - this.nextTickMs) / interval) * interval;
     }
+  }
+
+  /** When the next tick can matter: a host's return, or every tick while a backoff decays. */
+  private nextEventMs(): number | 'every-tick' {
+    let next = Infinity;
+    for (const m of this.hosts.values()) {
+      if (m.ejected) next = Math.min(next, (m.lastEjectionMs ?? 0) + Math.min(this.config.baseEjectionTimeMs * m.backoff, this.maxEjectionMs()));
+      else if (m.backoff > 0 && m.lastUnejectionMs !== undefined) return 'every-tick';
+    }
+    return next;
   }
 
   private onIntervalTimer(tick: number): void {

@@ -79,8 +79,8 @@ interface Subscription {
 const visible = (o: Obj, ns: string, root: string) => {
   const objNs = o.metadata?.namespace;
   if (objNs === ns || objNs === root) return true;
-  const exportTo: string[] | undefined = o.spec?.exportTo;
-  return !exportTo || exportTo.includes('*') || exportTo.includes(ns);
+  const exportTo: unknown = o.spec?.exportTo;
+  return !Array.isArray(exportTo) || exportTo.length === 0 || exportTo.includes('*') || exportTo.includes(ns);
 };
 
 export class ConfigDistribution {

@@ -183,6 +183,18 @@ export interface RouteAction {
   regexRewrite?: { pattern: string; substitution: string };
   hostRewrite?: string;
   mirrors?: { cluster: string; percentage: number }[];
+  /**
+   * Envoy's hash_policy, from the destination's DestinationRule `loadBalancer.consistentHash`
+   * (RING_HASH/MAGLEV clusters hash the request by it; without one they pick at random).
+   */
+  hashPolicy?: HashPolicy[];
+}
+
+export interface HashPolicy {
+  header?: string;
+  cookie?: { name: string; path?: string; ttlMs?: number };
+  sourceIp?: boolean;
+  queryParameter?: string;
 }
 
 export interface RedirectAction {

@@ -4,10 +4,11 @@
  * trafficPolicy merged with the subset's and the port's, Istio's circuit-breaker defaults, and the
  * clusters every Envoy has (PassthroughCluster, BlackHoleCluster, the bootstrap's).
  */
-import type { CircuitBreakers, Cluster, ClusterLoadAssignment, LbEndpoint, OutlierDetection, UpstreamTls } from '../types.js';
+import type { CircuitBreakers, Cluster, ClusterLoadAssignment, HashPolicy, LbEndpoint, OutlierDetection, UpstreamTls } from '../types.js';
 import { hostMatches, resolveShortname, visibleFrom } from './hosts.js';
 import type { MeshConfig, MeshService, MeshServicePort } from './mesh.js';
 import { durationMs, subsetKey } from './routes.js';
+import { objects, record, stringMap } from './shape.js';
 
 type Obj = Record<string, any>;
 
@@ -28,7 +29,7 @@ const drHosts = new WeakMap<Obj, string>();
 /** A DestinationRule's host, resolved in its namespace (remembered per object: pushes reuse the same objects). */
 function drHost(dr: Obj): string {
   let h = drHosts.get(dr);
-  if (h === undefined) drHosts.set(dr, (h = resolveShortname(String(dr.spec?.host ?? ''), dr.metadata.namespace)));
+  if (h === undefined) drHosts.set(dr, (h = typeof dr.spec?.host === 'string' && dr.spec.host ? resolveShortname(dr.spec.host, dr.metadata.namespace) : '\u0000no host'));
   return h;
 }
 
@@ -40,8 +41,8 @@ function drHost(dr: Obj): string {
  */
 export function destinationRuleFor(drs: Obj[], hostname: string, svcNamespace: string, proxyNamespace: string, proxyLabels: Readonly<Record<string, string>>, rootNamespace: string): Obj | undefined {
   const candidates = drs.filter((dr) => {
-    const ws = dr.spec?.workloadSelector?.matchLabels;
-    if (ws && (dr.metadata.namespace !== proxyNamespace || !Object.entries<string>(ws).every(([k, v]) => proxyLabels[k] === v))) return false;
+    const ws = record(record(dr.spec)?.workloadSelector) ? stringMap(dr.spec.workloadSelector.matchLabels) : undefined;
+    if (ws && (dr.metadata.namespace !== proxyNamespace || !Object.entries(ws).every(([k, v]) => proxyLabels[k] === v))) return false;
     return visibleFrom(dr.spec?.exportTo, dr.metadata.namespace, proxyNamespace) && hostMatches(drHost(dr), hostname);
   });
   const best = (list: Obj[]) => {
@@ -68,13 +69,13 @@ export function destinationRuleFor(drs: Obj[], hostname: string, svcNamespace: s
  * one, the oldest first: its traffic policy unless it has none, every subset whose name is new.
  */
 function mergeSameHost(first: Obj, candidates: Obj[]): Obj {
-  if (first.spec?.workloadSelector) return first;
+  if (record(first.spec)?.workloadSelector) return first;
   const same = candidates.filter((d) => d !== first && !d.spec?.workloadSelector && d.metadata.namespace === first.metadata.namespace && drHost(d) === drHost(first));
   if (!same.length) return first;
-  const merged = { ...first, spec: { ...first.spec, subsets: [...(first.spec?.subsets ?? [])] } };
+  const merged = { ...first, spec: { ...first.spec, subsets: objects(first.spec?.subsets) } };
   for (const d of same) {
-    if (!merged.spec.trafficPolicy && d.spec?.trafficPolicy) merged.spec.trafficPolicy = d.spec.trafficPolicy;
-    for (const sub of d.spec?.subsets ?? []) if (!merged.spec.subsets.some((x: Obj) => x.name === sub.name)) merged.spec.subsets.push(sub);
+    if (!record(merged.spec.trafficPolicy) && record(d.spec?.trafficPolicy)) merged.spec.trafficPolicy = d.spec.trafficPolicy;
+    for (const sub of objects(d.spec?.subsets)) if (!merged.spec.subsets.some((x: Obj) => x.name === sub.name)) merged.spec.subsets.push(sub);
   }
   return merged;
 }
@@ -87,24 +88,25 @@ interface Policy {
 }
 
 /** A traffic policy with the port's portLevelSettings applied over it (each component wholesale). */
-function forPort(p: Obj | undefined, port: number): Policy {
+function forPort(v: unknown, port: number): Policy {
+  const p = record(v);
   if (!p) return {};
-  const out: Policy = { connectionPool: p.connectionPool, loadBalancer: p.loadBalancer, outlierDetection: p.outlierDetection, tls: p.tls };
-  const pls = (p.portLevelSettings ?? []).find((s: Obj) => Number(s.port?.number) === port);
+  const out: Policy = { connectionPool: record(p.connectionPool), loadBalancer: record(p.loadBalancer), outlierDetection: record(p.outlierDetection), tls: record(p.tls) };
+  const pls = objects(p.portLevelSettings).find((s) => Number(record(s.port)?.number) === port);
   if (pls) {
-    if (pls.connectionPool) out.connectionPool = pls.connectionPool;
-    if (pls.loadBalancer) out.loadBalancer = pls.loadBalancer;
-    if (pls.outlierDetection) out.outlierDetection = pls.outlierDetection;
-    if (pls.tls) out.tls = pls.tls;
+    if (record(pls.connectionPool)) out.connectionPool = pls.connectionPool;
+    if (record(pls.loadBalancer)) out.loadBalancer = pls.loadBalancer;
+    if (record(pls.outlierDetection)) out.outlierDetection = pls.outlierDetection;
+    if (record(pls.tls)) out.tls = pls.tls;
   }
   return out;
 }
 
 /** MergeTrafficPolicy: the subset's components (and its port-level ones) replace the rule's. */
 export function effectivePolicy(dr: Obj | undefined, port: number, subset?: Obj): Policy {
-  const top = forPort(dr?.spec?.trafficPolicy, port);
-  if (!subset?.trafficPolicy) return top;
-  const sub = forPort(subset.trafficPolicy, port);
+  const top = forPort(record(dr?.spec)?.trafficPolicy, port);
+  if (!record(subset?.trafficPolicy)) return top;
+  const sub = forPort(subset!.trafficPolicy, port);
   return {
     connectionPool: sub.connectionPool ?? top.connectionPool,
     loadBalancer: sub.loadBalancer ?? top.loadBalancer,
@@ -116,12 +118,12 @@ export function effectivePolicy(dr: Obj | undefined, port: number, subset?: Obj)
 function circuitBreakers(cp: Obj | undefined): CircuitBreakers {
   const cb = { ...ISTIO_DEFAULT_CIRCUIT_BREAKERS };
   if (!cp) return cb;
-  const http = cp.http ?? {};
+  const http = record(cp.http) ?? {};
   if (Number(http.http2MaxRequests) > 0) cb.maxRequests = Number(http.http2MaxRequests);
   if (Number(http.http1MaxPendingRequests) > 0) cb.maxPendingRequests = Number(http.http1MaxPendingRequests);
   if (Number(http.maxRetries) > 0) cb.maxRetries = Number(http.maxRetries);
   if (Number(http.maxRequestsPerConnection) > 0) cb.maxRequestsPerConnection = Number(http.maxRequestsPerConnection);
-  if (Number(cp.tcp?.maxConnections) > 0) cb.maxConnections = Number(cp.tcp.maxConnections);
+  if (Number(record(cp.tcp)?.maxConnections) > 0) cb.maxConnections = Number(cp.tcp.maxConnections);
   return cb;
 }
 
@@ -139,7 +141,7 @@ function outlierDetection(od: Obj | undefined): OutlierDetection | undefined {
 }
 
 function lbPolicy(lb: Obj | undefined): Cluster['lbPolicy'] {
-  if (lb?.consistentHash) return lb.consistentHash.maglev ? 'MAGLEV' : 'RING_HASH';
+  if (record(lb?.consistentHash)) return lb!.consistentHash.maglev ? 'MAGLEV' : 'RING_HASH';
   switch (lb?.simple) {
     case 'RANDOM':
       return 'RANDOM';
@@ -163,7 +165,7 @@ export interface ClusterContext {
 
 function buildCluster(svc: MeshService, port: MeshServicePort, dr: Obj | undefined, subset: Obj | undefined, ctx: ClusterContext): Cluster {
   const pol = effectivePolicy(dr, port.port, subset);
-  const subsetName: string | undefined = subset?.name;
+  const subsetName: string | undefined = typeof subset?.name === 'string' ? subset.name : undefined;
   const lb = lbPolicy(pol.loadBalancer);
   let type = clusterType(svc);
   if (lb === 'PASSTHROUGH') type = 'ORIGINAL_DST';
@@ -175,7 +177,7 @@ function buildCluster(svc: MeshService, port: MeshServicePort, dr: Obj | undefin
     ...(dr ? { destinationRule: { name: dr.metadata.name, namespace: dr.metadata.namespace } } : {}),
     lbPolicy: type === 'ORIGINAL_DST' ? 'PASSTHROUGH' : lb,
     circuitBreakers: circuitBreakers(pol.connectionPool),
-    connectTimeoutMs: durationMs(pol.connectionPool?.tcp?.connectTimeout) ?? ctx.mesh.connectTimeoutMs,
+    connectTimeoutMs: durationMs(record(pol.connectionPool?.tcp)?.connectTimeout) ?? ctx.mesh.connectTimeoutMs,
   };
   const od = outlierDetection(pol.outlierDetection);
   if (od) c.outlierDetection = od;
@@ -183,8 +185,9 @@ function buildCluster(svc: MeshService, port: MeshServicePort, dr: Obj | undefin
   const tls: UpstreamTls | undefined = mode === 'DISABLE' || mode === 'SIMPLE' || mode === 'MUTUAL' || mode === 'ISTIO_MUTUAL' ? mode : undefined;
   if (tls) {
     c.tls = tls;
-    if (tls === 'ISTIO_MUTUAL') c.sni = pol.tls?.sni || sniFor(port.port, subsetName, svc.hostname);
-    else if (tls !== 'DISABLE' && pol.tls?.sni) c.sni = pol.tls.sni;
+    const sni = typeof pol.tls?.sni === 'string' && pol.tls.sni ? pol.tls.sni : undefined;
+    if (tls === 'ISTIO_MUTUAL') c.sni = sni ?? sniFor(port.port, subsetName, svc.hostname);
+    else if (tls !== 'DISABLE' && sni) c.sni = sni;
   } else if (svc.meshExternal || !ctx.mesh.enableAutoMtls) {
     // Auto mTLS never applies to mesh-external hosts, nor when the mesh turned it off.
     c.tls = 'DISABLE';
@@ -195,7 +198,7 @@ function buildCluster(svc: MeshService, port: MeshServicePort, dr: Obj | undefin
 }
 
 function endpointsFor(svc: MeshService, port: MeshServicePort, subset: Obj | undefined): LbEndpoint[] {
-  const want: Record<string, string> = subset?.labels ?? {};
+  const want = stringMap(subset?.labels);
   return (svc.endpoints[port.port] ?? [])
     .filter((e) => Object.entries(want).every(([k, v]) => e.labels[k] === v))
     .map((e) => ({ address: e.address, port: e.port, ...(e.pod ? { pod: e.pod } : {}), ...(e.tlsMode ? { tlsMode: e.tlsMode } : {}), health: 'HEALTHY' as const }));
@@ -210,7 +213,7 @@ export function buildOutboundClusters(services: MeshService[], ctx: ClusterConte
     const dr = destinationRuleFor(drs, svc.hostname, svc.namespace, ctx.proxyNamespace, ctx.proxyLabels, ctx.mesh.rootNamespace);
     for (const port of svc.ports) {
       if (port.protocol === 'UDP') continue;
-      const subsets: (Obj | undefined)[] = [undefined, ...((dr?.spec?.subsets ?? []) as Obj[]).filter((s) => s?.name)];
+      const subsets: (Obj | undefined)[] = [undefined, ...objects(record(dr?.spec)?.subsets).filter((s) => typeof s.name === 'string' && s.name)];
       for (const subset of subsets) {
         const c = buildCluster(svc, port, dr, subset, ctx);
         clusters.push(c);
@@ -235,4 +238,21 @@ export function staticClusters(mesh: MeshConfig, sidecar: boolean): Cluster[] {
     { name: 'xds-grpc', direction: 'static', type: 'STATIC', lbPolicy: 'ROUND_ROBIN', circuitBreakers: { maxConnections: 100000, maxPendingRequests: 100000, maxRequests: 100000, maxRetries: 3, maxRequestsPerConnection: 0 }, connectTimeoutMs: 1000 },
   ];
   return out;
+}
+
+/** consistentHashToHashPolicy: the DestinationRule's consistent-hash key for a destination (host, port, subset), if any. */
+export function hashPolicyFor(drs: Obj[], svc: MeshService | undefined, hostname: string, port: number, subsetName: string | undefined, ctx: Omit<ClusterContext, 'destinationRules'>): HashPolicy | undefined {
+  const dr = destinationRuleFor(drs, hostname, svc?.namespace ?? '', ctx.proxyNamespace, ctx.proxyLabels, ctx.mesh.rootNamespace);
+  if (!dr) return undefined;
+  const subset = subsetName ? objects(dr.spec?.subsets).find((s) => s.name === subsetName) : undefined;
+  const ch = record(effectivePolicy(dr, port, subset).loadBalancer?.consistentHash);
+  if (!ch) return undefined;
+  if (ch.httpHeaderName) return { header: String(ch.httpHeaderName).toLowerCase() };
+  if (record(ch.httpCookie)) {
+    const ttl = durationMs(ch.httpCookie.ttl);
+    return { cookie: { name: String(ch.httpCookie.name), ...(ch.httpCookie.path ? { path: String(ch.httpCookie.path) } : {}), ...(ttl !== undefined ? { ttlMs: ttl } : {}) } };
+  }
+  if (ch.useSourceIp) return { sourceIp: true };
+  if (ch.httpQueryParameterName) return { queryParameter: String(ch.httpQueryParameterName) };
+  return undefined;
 }

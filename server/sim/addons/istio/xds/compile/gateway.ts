@@ -7,9 +7,10 @@
  * Supported: HTTP servers, and HTTPS servers that terminate TLS (SIMPLE/MUTUAL) as a filter chain
  * by SNI. Not generated: TLS PASSTHROUGH/AUTO_PASSTHROUGH, TCP/TLS routes, `httpsRedirect`.
  */
-import type { Listener, Route, RouteConfiguration, VirtualHost } from '../types.js';
+import type { HashPolicy, Listener, Route, RouteConfiguration, VirtualHost } from '../types.js';
 import { intersectHosts, visibleFrom } from './hosts.js';
 import { resolveTargetPort, type MeshService, type MeshView } from './mesh.js';
+import { objects, record, stringMap, strings } from './shape.js';
 import { buildVirtualServiceRoutes, isCatchAll, vsGateways, type RouteContext } from './routes.js';
 import { byCreation, resolvedHosts } from './sidecar.js';
 
@@ -20,6 +21,7 @@ export interface GatewayContext {
   gateways: Obj[];
   virtualServices: Obj[];
   mesh: MeshView;
+  hashFor?(cluster: string): HashPolicy | undefined;
 }
 
 interface BoundServer {
@@ -48,13 +50,14 @@ function listenPortFor(serverPort: number, ctx: GatewayContext): number {
 function boundServers(ctx: GatewayContext): BoundServer[] {
   const out: BoundServer[] = [];
   for (const gw of [...ctx.gateways].sort(byCreation)) {
-    const sel: Record<string, string> = gw.spec?.selector ?? {};
+    const sel = stringMap(record(gw.spec)?.selector);
     if (!Object.entries(sel).every(([k, v]) => ctx.proxy.labels[k] === v)) continue;
-    for (const server of (gw.spec?.servers ?? []) as Obj[]) {
-      const proto = String(server.port?.protocol ?? '').toUpperCase();
-      const number = Number(server.port?.number);
-      if (!number) continue;
-      const mode = String(server.tls?.mode ?? '');
+    for (const server of objects(record(gw.spec)?.servers)) {
+      const port = record(server.port);
+      const proto = String(port?.protocol ?? '').toUpperCase();
+      const number = Number(port?.number);
+      if (!Number.isInteger(number) || number <= 0) continue;
+      const mode = String(record(server.tls)?.mode ?? '');
       const http = proto === 'HTTP' || proto === 'HTTP2' || proto === 'GRPC';
       const terminating = (proto === 'HTTPS' || proto === 'TLS') && (mode === 'SIMPLE' || mode === 'MUTUAL' || mode === 'OPTIONAL_MUTUAL' || mode === 'ISTIO_MUTUAL');
       if (!http && !(proto === 'HTTPS' && terminating)) continue; // passthrough and TCP servers: not generated (see above)
@@ -85,14 +88,14 @@ function routeConfig(name: string, servers: BoundServer[], ctx: GatewayContext):
     const port = Number(server.port.number);
     const vss = ctx.virtualServices.filter((vs) => vsGateways(vs).includes(gateway)).sort(byCreation);
     for (const vs of vss) {
-      const hosts = intersectHosts(serverHostsFor(server.hosts ?? [], vs.metadata.namespace), resolvedHosts(vs));
+      const hosts = intersectHosts(serverHostsFor(strings(server.hosts), vs.metadata.namespace), resolvedHosts(vs));
       if (!hosts.length) continue;
       const key = `${gateway}|${vs.metadata.namespace}/${vs.metadata.name}`;
       let routes = cache.get(key);
       if (!cache.has(key)) {
         const visible = ctx.mesh.services.filter((s) => visibleFrom(s.exportTo, s.namespace, vs.metadata.namespace));
         const byName = new Map<string, MeshService>(visible.map((s) => [s.hostname, s]));
-        const rc: RouteContext = { listenerPort: port, gateways: new Set([gateway]), proxyLabels: ctx.proxy.labels, proxyNamespace: ctx.proxy.namespace, lookup: (h) => byName.get(h), isTls: tls, ...(ctx.mesh.meshConfig.defaultHttpRetryPolicy ? { defaultRetry: ctx.mesh.meshConfig.defaultHttpRetryPolicy } : {}) };
+        const rc: RouteContext = { listenerPort: port, gateways: new Set([gateway]), proxyLabels: ctx.proxy.labels, proxyNamespace: ctx.proxy.namespace, lookup: (h) => byName.get(h), isTls: tls, ...(ctx.mesh.meshConfig.defaultHttpRetryPolicy ? { defaultRetry: ctx.mesh.meshConfig.defaultHttpRetryPolicy } : {}), ...(ctx.hashFor ? { hashFor: ctx.hashFor } : {}) };
         const built = buildVirtualServiceRoutes(vs, rc);
         routes = built.length ? built : undefined;
         cache.set(key, routes);
@@ -149,9 +152,9 @@ export function gatewayConfig(ctx: GatewayContext): { listeners: Listener[]; rou
     for (const s of onPort.filter((x) => x.tls)) {
       // gatewayRDSRouteName: https.<port>.<port name>.<gateway name>.<namespace>.
       const [ns, gwName] = s.gateway.split('/') as [string, string];
-      const name = `https.${Number(s.server.port.number)}.${s.server.port.name ?? ''}.${gwName}.${ns}`;
+      const name = `https.${Number(s.server.port.number)}.${typeof s.server.port.name === 'string' ? s.server.port.name : ''}.${gwName}.${ns}`;
       routes.push(routeConfig(name, [s], ctx));
-      const sni = ((s.server.hosts ?? []) as string[]).map((h) => (h.includes('/') ? h.split('/')[1]! : h)).filter((h) => h !== '*');
+      const sni = strings(s.server.hosts).map((h) => (h.includes('/') ? h.split('/')[1]! : h)).filter((h) => h !== '*');
       listener.filterChains.push({ match: { transportProtocol: 'tls', ...(sni.length ? { serverNames: sni } : {}) }, http: { routeConfigName: name, serverName: 'istio-envoy' } });
     }
     listeners.push(listener);

@@ -53,7 +53,7 @@ export function intersectHosts(a: string[], b: string[]): string[] {
 }
 
 /** Whether a config (VirtualService, DestinationRule, Service) exported with `exportTo` is visible from `ns`. */
-export function visibleFrom(exportTo: string[] | undefined, ownNs: string, ns: string): boolean {
-  if (!exportTo || exportTo.length === 0) return true;
+export function visibleFrom(exportTo: unknown, ownNs: string, ns: string): boolean {
+  if (!Array.isArray(exportTo) || exportTo.length === 0) return true;
   return exportTo.some((e) => e === '*' || (e === '.' ? ownNs === ns : e === ns));
 }

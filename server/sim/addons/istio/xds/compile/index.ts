@@ -7,7 +7,7 @@
  */
 import type { Compiler } from '../distribution.js';
 import type { ProxyConfig } from '../types.js';
-import { buildOutboundClusters, staticClusters } from './clusters.js';
+import { buildOutboundClusters, byAge, hashPolicyFor, staticClusters } from './clusters.js';
 import { gatewayConfig } from './gateway.js';
 import { applyPeerAuthenticationToEndpoints, compileInbound, type InboundPort } from './inbound.js';
 import { EMPTY_MESH, portProtocol, resolveTargetPort, type MeshView } from './mesh.js';
@@ -38,15 +38,26 @@ export const compileProxyConfig: Compiler = (snapshot, proxy) => {
   const scope = proxy.type === 'sidecar' ? sidecarScopeFor(snapshot.sidecars, proxy.namespace, proxy.labels, mesh.meshConfig.rootNamespace) : undefined;
   const services = scopeServices(visibleServices(mesh.services, proxy.namespace), scope);
   const { clusters, endpoints } = buildOutboundClusters(services, { destinationRules: snapshot.destinationRules, proxyNamespace: proxy.namespace, proxyLabels: proxy.labels, mesh: mesh.meshConfig });
+  // Routes carry the consistent-hash key of their destination's DestinationRule (pilot's hashForService / hashForVirtualService).
+  const consistentHash = snapshot.destinationRules.some((d) => JSON.stringify(d.spec ?? {}).includes('consistentHash'));
+  const drs = consistentHash ? [...snapshot.destinationRules].sort(byAge) : [];
+  const byHost = new Map(services.map((s) => [s.hostname, s]));
+  const hashFor = consistentHash
+    ? (cluster: string) => {
+        const [dir, port, subset, host] = cluster.split('|');
+        if (dir !== 'outbound' || !host) return undefined;
+        return hashPolicyFor(drs, byHost.get(host), host, Number(port), subset || undefined, { proxyNamespace: proxy.namespace, proxyLabels: proxy.labels, mesh: mesh.meshConfig });
+      }
+    : undefined;
   const config: ProxyConfig = { version: snapshot.version, proxy, listeners: [], routes: [], clusters: [], endpoints: applyPeerAuthenticationToEndpoints(endpoints, clusters, snapshot.peerAuthentications, mesh.meshConfig.rootNamespace) };
   if (proxy.type === 'router') {
-    const gw = gatewayConfig({ proxy, gateways: snapshot.gateways, virtualServices: snapshot.virtualServices, mesh });
+    const gw = gatewayConfig({ proxy, gateways: snapshot.gateways, virtualServices: snapshot.virtualServices, mesh, ...(hashFor ? { hashFor } : {}) });
     config.listeners = gw.listeners;
     config.routes = gw.routes;
     config.clusters = [...clusters, ...staticClusters(mesh.meshConfig, false)];
   } else {
     const meshConfig = scope?.outboundTrafficPolicy ? { ...mesh.meshConfig, outboundTrafficPolicy: scope.outboundTrafficPolicy } : mesh.meshConfig;
-    const out = sidecarOutbound({ proxyNamespace: proxy.namespace, proxyLabels: proxy.labels, services, virtualServices: scopeVirtualServices(snapshot.virtualServices, scope), mesh: meshConfig, domainSuffix: 'cluster.local' });
+    const out = sidecarOutbound({ proxyNamespace: proxy.namespace, proxyLabels: proxy.labels, services, virtualServices: scopeVirtualServices(snapshot.virtualServices, scope), mesh: meshConfig, domainSuffix: 'cluster.local', ...(hashFor ? { hashFor } : {}) });
     const inbound = compileInbound(snapshot, { namespace: proxy.namespace, labels: proxy.labels }, inboundPorts(mesh, proxy), { rootNamespace: mesh.meshConfig.rootNamespace });
     config.listeners = [...out.listeners, ...inbound.listeners];
     config.routes = out.routes;

@@ -5,6 +5,7 @@
  * config from the `istio` ConfigMap. Built from raw store objects, so the compiler stays pure.
  */
 import { parse as parseYaml } from 'yaml';
+import { objects, record, stringMap, strings } from './shape.js';
 
 type Obj = Record<string, any>;
 
@@ -125,17 +126,23 @@ export function parseProtocol(s: string | undefined): IstioProtocol | undefined 
   return PREFIXES.find(([p]) => p === l)?.[1];
 }
 
-/** kube.ConvertProtocol: UDP by L4 protocol; appProtocol first (h2c is HTTP2); else the name up to the first `-`. */
-export function portProtocol(name: string | undefined, l4: string | undefined, appProtocol?: string): IstioProtocol {
+/** Ports that default to TCP when their name says nothing (SMTP, DNS, MySQL, MongoDB). */
+const WELL_KNOWN_TCP = new Set([25, 53, 3306, 27017]);
+
+/** kube.ConvertProtocol: UDP by L4 protocol; else appProtocol (when set) or the port name, up to its first `-` (`grpc-web` whole). */
+export function portProtocol(name: string | undefined, l4: string | undefined, appProtocol?: string, port?: number): IstioProtocol {
   if ((l4 ?? 'TCP').toUpperCase() === 'UDP') return 'UDP';
+  let n = name ?? '';
   if (appProtocol) {
     if (appProtocol === 'kubernetes.io/h2c') return 'HTTP2';
-    if (appProtocol === 'kubernetes.io/ws' || appProtocol === 'kubernetes.io/wss') return 'HTTP';
-    const p = parseProtocol(appProtocol);
-    if (p) return p;
+    if (appProtocol === 'kubernetes.io/ws') return 'HTTP';
+    if (appProtocol === 'kubernetes.io/wss') return 'HTTPS';
+    n = appProtocol;
   }
-  const prefix = (name ?? '').split('-')[0]!;
-  return parseProtocol(prefix) ?? 'UnsupportedProtocol';
+  if (n.toLowerCase().startsWith('grpc-web')) return 'GRPC-Web';
+  const p = parseProtocol(n.split('-')[0]!);
+  if (!p && port !== undefined && WELL_KNOWN_TCP.has(port)) return 'TCP';
+  return p ?? 'UnsupportedProtocol';
 }
 
 /** HTTP routing applies (IsHTTPOrSniffed): HTTP, HTTP2, gRPC, or unknown (protocol sniffing). */
@@ -204,11 +211,11 @@ function kubeService(svc: Obj, slices: Obj[], eps: Obj | undefined, pods: Map<st
   const spec = svc.spec ?? {};
   if (spec.type === 'ExternalName') return undefined; // aliases: not simulated (see README)
   const ns = svc.metadata.namespace;
-  const ports: MeshServicePort[] = (spec.ports ?? []).map((p: Obj) => ({
-    name: p.name ?? '',
+  const ports: MeshServicePort[] = objects(spec.ports).map((p) => ({
+    name: typeof p.name === 'string' ? p.name : '',
     port: Number(p.port),
     targetPort: p.targetPort ?? Number(p.port),
-    protocol: portProtocol(p.name, p.protocol, p.appProtocol),
+    protocol: portProtocol(p.name, p.protocol, typeof p.appProtocol === 'string' ? p.appProtocol : undefined, Number(p.port)),
   }));
   const endpoints: Record<number, MeshEndpoint[]> = {};
   const withPod = (ip: string, targetRef: Obj | undefined): { pod?: MeshPodInfo } => {
@@ -216,6 +223,9 @@ function kubeService(svc: Obj, slices: Obj[], eps: Obj | undefined, pods: Map<st
     return pod && pod.ip === ip ? { pod } : {};
   };
   const push = (sp: MeshServicePort, address: string, port: number, targetRef: Obj | undefined) => {
+    // Endpoints are keyed by port number, and pilot builds no cluster for UDP: a UDP port sharing
+    // its number with a TCP one (kube-dns's 53) must not add its addresses a second time.
+    if (sp.protocol === 'UDP') return;
     const { pod } = withPod(address, targetRef);
     const labels = pod?.labels ?? {};
     (endpoints[sp.port] ??= []).push({
@@ -230,22 +240,23 @@ function kubeService(svc: Obj, slices: Obj[], eps: Obj | undefined, pods: Map<st
     for (const slice of slices) {
       if (slice.addressType && slice.addressType !== 'IPv4') continue;
       for (const sp of ports) {
-        const ep = (slice.ports ?? []).find((p: Obj) => (p.name ?? '') === sp.name);
+        const ep = objects(slice.ports).find((p) => (p.name ?? '') === sp.name);
         if (!ep || ep.port == null) continue;
-        for (const e of slice.endpoints ?? []) {
+        for (const e of objects(slice.endpoints)) {
           // istiod sends ready endpoints only (unready ones when the Service publishes them); never terminating ones.
           const ready = e.conditions?.ready !== false || (spec.publishNotReadyAddresses && !e.conditions?.terminating);
           if (!ready) continue;
-          for (const a of e.addresses ?? []) push(sp, a, Number(ep.port), e.targetRef);
+          for (const a of strings(e.addresses)) push(sp, a, Number(ep.port), e.targetRef);
         }
       }
     }
   } else if (eps) {
-    for (const subset of eps.subsets ?? []) {
+    for (const subset of objects(eps.subsets)) {
+      const sports = objects(subset.ports);
       for (const sp of ports) {
-        const ep = (subset.ports ?? []).find((p: Obj) => (p.name ?? '') === sp.name) ?? (ports.length === 1 && subset.ports?.length === 1 ? subset.ports[0] : undefined);
+        const ep = sports.find((p) => (p.name ?? '') === sp.name) ?? (ports.length === 1 && sports.length === 1 ? sports[0] : undefined);
         if (!ep) continue;
-        for (const a of subset.addresses ?? []) push(sp, a.ip, Number(ep.port), a.targetRef);
+        for (const a of objects(subset.addresses)) if (typeof a.ip === 'string') push(sp, a.ip, Number(ep.port), a.targetRef);
       }
     }
   }
@@ -260,31 +271,35 @@ function kubeService(svc: Obj, slices: Obj[], eps: Obj | undefined, pods: Map<st
     ...(exportToOf(svc.metadata.annotations?.['networking.istio.io/exportTo']) ? { exportTo: exportToOf(svc.metadata.annotations?.['networking.istio.io/exportTo']) } : {}),
     registry: 'Kubernetes',
     meshExternal: false,
-    ...(spec.selector && Object.keys(spec.selector).length ? { selector: spec.selector } : {}),
+    ...(Object.keys(stringMap(spec.selector)).length ? { selector: stringMap(spec.selector) } : {}),
     resolution: headless ? 'Passthrough' : 'ClientSideLB',
   };
 }
 
 function entryServices(se: Obj): MeshService[] {
-  const spec = se.spec ?? {};
+  const spec = record(se.spec) ?? {};
   const ns = se.metadata.namespace;
   const resolution = String(spec.resolution ?? 'NONE');
   const res: MeshService['resolution'] = resolution === 'DNS' ? 'DNSLB' : resolution === 'DNS_ROUND_ROBIN' ? 'DNSRoundRobinLB' : resolution === 'STATIC' ? 'ClientSideLB' : 'Passthrough';
-  const ports: MeshServicePort[] = (spec.ports ?? []).map((p: Obj) => ({
-    name: p.name ?? '',
-    port: Number(p.number),
-    targetPort: p.targetPort ? Number(p.targetPort) : Number(p.number),
-    protocol: parseProtocol(p.protocol) ?? 'UnsupportedProtocol',
-  }));
+  const ports: MeshServicePort[] = objects(spec.ports)
+    .filter((p) => Number.isInteger(p.number) && p.number > 0)
+    .map((p) => ({
+      name: typeof p.name === 'string' ? p.name : '',
+      port: Number(p.number),
+      targetPort: Number.isInteger(p.targetPort) && p.targetPort > 0 ? Number(p.targetPort) : Number(p.number),
+      protocol: parseProtocol(typeof p.protocol === 'string' ? p.protocol : undefined) ?? 'UnsupportedProtocol',
+    }));
   const out: MeshService[] = [];
-  for (const h of spec.hosts ?? []) {
+  for (const h of strings(spec.hosts)) {
     const endpoints: Record<number, MeshEndpoint[]> = {};
     for (const sp of ports) {
       const list: MeshEndpoint[] = [];
-      if (spec.endpoints?.length) {
-        for (const e of spec.endpoints as Obj[]) {
-          const port = Number(e.ports?.[sp.name] ?? sp.targetPort);
-          const labels = e.labels ?? {};
+      const eps = objects(spec.endpoints).filter((e) => typeof e.address === 'string');
+      if (eps.length) {
+        for (const e of eps) {
+          const named = Number(record(e.ports)?.[sp.name]);
+          const port = Number.isInteger(named) && named > 0 ? named : Number(sp.targetPort);
+          const labels = stringMap(e.labels);
           list.push({ address: e.address, port, labels, ...(labels['security.istio.io/tlsMode'] === 'istio' ? { tlsMode: 'istio' as const } : {}) });
         }
       } else if (res === 'DNSLB' || res === 'DNSRoundRobinLB') {
@@ -297,10 +312,10 @@ function entryServices(se: Obj): MeshService[] {
       hostname: String(h).toLowerCase(),
       name: String(h),
       namespace: ns,
-      ...(spec.addresses?.[0] ? { address: String(spec.addresses[0]).split('/')[0] } : {}),
+      ...(strings(spec.addresses)[0] ? { address: strings(spec.addresses)[0]!.split('/')[0] } : {}),
       ports,
       endpoints,
-      ...(Array.isArray(spec.exportTo) ? { exportTo: spec.exportTo } : {}),
+      ...(Array.isArray(spec.exportTo) ? { exportTo: strings(spec.exportTo) } : {}),
       registry: 'External',
       meshExternal: spec.location !== 'MESH_INTERNAL',
       resolution: res,
@@ -328,6 +343,6 @@ export function buildMeshView(o: MeshObjects): MeshView {
     const s = kubeService(svc, slicesBy.get(k) ?? [], epsBy.get(k), pods, suffix);
     if (s) services.push(s);
   }
-  for (const se of o.serviceEntries) if (!se.spec?.workloadSelector) services.push(...entryServices(se));
+  for (const se of o.serviceEntries) if (!record(se.spec)?.workloadSelector) services.push(...entryServices(se));
   return { services, pods: [...pods.values()], meshConfig: parseMeshConfig(o.meshYaml) };
 }

@@ -4,8 +4,9 @@
  * rewrite/redirect/direct response, header operations, fault, timeout, retries, mirrors, names
  * and decorators. Shared by sidecars (gateway `mesh`) and gateways (their `ns/name`).
  */
-import type { FaultPolicy, HeaderMatcher, HeaderOperations, RetryPolicy, Route, RouteAction, RouteMatch, StringMatch, WeightedCluster } from '../types.js';
+import type { FaultPolicy, HashPolicy, HeaderMatcher, HeaderOperations, RetryPolicy, Route, RouteAction, RouteMatch, StringMatch, WeightedCluster } from '../types.js';
 import { resolveShortname } from './hosts.js';
+import { objects, record, stringMap, strings } from './shape.js';
 import type { MeshService } from './mesh.js';
 
 type Obj = Record<string, any>;
@@ -41,11 +42,12 @@ export function resolveGatewayName(g: string, vsNamespace: string): string {
 
 /** The gateways a VirtualService binds to (no `gateways`: `mesh`). */
 export function vsGateways(vs: Obj): string[] {
-  const gws: string[] = vs.spec?.gateways ?? [];
+  const gws = strings(vs.spec?.gateways);
   return gws.length ? gws.map((g) => resolveGatewayName(g, vs.metadata.namespace)) : [MESH_GATEWAY];
 }
 
-function stringMatch(m: Obj | undefined): StringMatch | undefined {
+function stringMatch(v: unknown): StringMatch | undefined {
+  const m = record(v);
   if (!m) return undefined;
   if (typeof m.exact === 'string') return { exact: m.exact };
   if (typeof m.prefix === 'string') return { prefix: m.prefix };
@@ -54,9 +56,12 @@ function stringMatch(m: Obj | undefined): StringMatch | undefined {
 }
 
 /** canBeConvertedToPresentMatch: `{}` or regex `*` only test presence. */
-const isPresentMatch = (m: Obj | undefined) => !m || (m.exact === undefined && m.prefix === undefined && m.regex === undefined) || m.regex === '*';
+const isPresentMatch = (v: unknown) => {
+  const m = record(v);
+  return !m || (typeof m.exact !== 'string' && typeof m.prefix !== 'string' && typeof m.regex !== 'string') || m.regex === '*';
+};
 
-function headerMatcher(name: string, m: Obj | undefined): HeaderMatcher {
+function headerMatcher(name: string, m: unknown): HeaderMatcher {
   if (isPresentMatch(m)) return { name, present: true };
   return { name, match: stringMatch(m)! };
 }
@@ -66,11 +71,11 @@ export function translateMatch(m: Obj | undefined): RouteMatch {
   const out: RouteMatch = {};
   if (!m) return { path: { prefix: '/' } };
   const headers: HeaderMatcher[] = [];
-  for (const [name, sm] of Object.entries<Obj>(m.headers ?? {})) {
+  for (const [name, sm] of Object.entries<unknown>(record(m.headers) ?? {})) {
     if (name.startsWith('@request.auth.claims')) continue; // JWT claim routing needs RequestAuthentication: not simulated
     headers.push(headerMatcher(name.toLowerCase(), sm));
   }
-  for (const [name, sm] of Object.entries<Obj>(m.withoutHeaders ?? {})) headers.push({ ...headerMatcher(name.toLowerCase(), sm), invert: true });
+  for (const [name, sm] of Object.entries<unknown>(record(m.withoutHeaders) ?? {})) headers.push({ ...headerMatcher(name.toLowerCase(), sm), invert: true });
   headers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   out.path = stringMatch(m.uri) ?? { prefix: '/' };
   if (m.ignoreUriCase) out.caseInsensitive = true;
@@ -78,7 +83,7 @@ export function translateMatch(m: Obj | undefined): RouteMatch {
   if (m.authority) headers.push(headerMatcher(':authority', m.authority));
   if (m.scheme) headers.push(headerMatcher(':scheme', m.scheme));
   if (headers.length) out.headers = headers;
-  const qp = Object.entries<Obj>(m.queryParams ?? {}).map(([name, sm]) => (isPresentMatch(sm) ? { name, present: true } : { name, match: stringMatch(sm)! }));
+  const qp = Object.entries<unknown>(record(m.queryParams) ?? {}).map(([name, sm]) => (isPresentMatch(sm) ? { name, present: true } : { name, match: stringMatch(sm)! }));
   if (qp.length) out.queryParams = qp;
   return out;
 }
@@ -91,16 +96,17 @@ export function isCatchAll(m: RouteMatch): boolean {
 }
 
 /** Header operations (TranslateHeadersOperations): `:`-pseudo headers and Host are dropped; `:authority`/`host` becomes the authority rewrite. */
-function headerOps(h: Obj | undefined): { request?: HeaderOperations; response?: HeaderOperations; authority?: string } {
+function headerOps(v: unknown): { request?: HeaderOperations; response?: HeaderOperations; authority?: string } {
+  const h = record(v);
   if (!h) return {};
   let authority: string | undefined;
   const side = (x: Obj | undefined, takeAuthority: boolean): HeaderOperations | undefined => {
-    if (!x) return undefined;
+    if (!record(x)) return undefined;
     const out: HeaderOperations = {};
-    const pick = (rec: Obj | undefined, isSet: boolean) => {
+    const pick = (rec: unknown, isSet: boolean) => {
       const r: Record<string, string> = {};
       // Set wins over add for the authority (pilot reads set after add).
-      for (const [k, v] of Object.entries<string>(rec ?? {})) {
+      for (const [k, v] of Object.entries<unknown>(record(rec) ?? {})) {
         const lk = k.toLowerCase();
         if (lk === ':authority' || lk === 'host') {
           if (takeAuthority && (isSet || authority === undefined)) authority = String(v);
@@ -110,17 +116,17 @@ function headerOps(h: Obj | undefined): { request?: HeaderOperations; response?:
       }
       return Object.keys(r).length ? r : undefined;
     };
-    const set = pick(x.set, true);
-    const add = pick(x.add, false);
-    const remove = (x.remove ?? []).map((k: string) => k.toLowerCase()).filter((k: string) => !k.startsWith(':') && k !== 'host');
+    const set = pick(x!.set, true);
+    const add = pick(x!.add, false);
+    const remove = strings(x!.remove).map((k) => k.toLowerCase()).filter((k: string) => !k.startsWith(':') && k !== 'host');
     if (set) out.set = set;
     if (add) out.add = add;
     if (remove.length) out.remove = remove;
     return Object.keys(out).length ? out : undefined;
   };
   // `add` first so that a `set` authority takes precedence.
-  const request = side(h.request ? { add: h.request.add, set: h.request.set, remove: h.request.remove } : undefined, true);
-  const response = side(h.response, false);
+  const request = side(record(h.request), true);
+  const response = side(record(h.response), false);
   return { ...(request ? { request } : {}), ...(response ? { response } : {}), ...(authority !== undefined ? { authority } : {}) };
 }
 
@@ -141,15 +147,16 @@ const percentOf = (p: Obj | undefined, legacy: unknown, dflt: number): number =>
   return dflt;
 };
 
-function fault(f: Obj | undefined): FaultPolicy | undefined {
+function fault(v: unknown): FaultPolicy | undefined {
+  const f = record(v);
   if (!f) return undefined;
   const out: FaultPolicy = {};
-  if (f.delay) {
+  if (record(f.delay)) {
     const ms = durationMs(f.delay.fixedDelay);
     // Exponential delays are not supported by Istio either ("not yet supported").
     if (ms !== undefined) out.delay = { fixedDelayMs: ms, percentage: percentOf(f.delay.percentage, f.delay.percent, 0) };
   }
-  if (f.abort && typeof f.abort.httpStatus === 'number') {
+  if (record(f.abort) && typeof f.abort.httpStatus === 'number') {
     // Without `percentage` no request is aborted (the API's documented default; Envoy reads an unset fraction as 0).
     out.abort = { httpStatus: f.abort.httpStatus, percentage: percentOf(f.abort.percentage, undefined, 0) };
   }
@@ -157,7 +164,8 @@ function fault(f: Obj | undefined): FaultPolicy | undefined {
 }
 
 /** retry.ConvertPolicy: a route's `retries`, else meshConfig.defaultHttpRetryPolicy, else Istio's default. `undefined` disables retries (attempts 0). */
-export function retryPolicy(r: Obj | undefined, meshDefault?: Obj): RetryPolicy | undefined {
+export function retryPolicy(v: unknown, meshDefault?: Obj): RetryPolicy | undefined {
+  const r = record(v);
   if (!r && meshDefault) return retryPolicy(meshDefault);
   if (!r) return { ...DEFAULT_RETRY, retryOn: [...DEFAULT_RETRY.retryOn] };
   if (!(Number(r.attempts) > 0)) return undefined;
@@ -190,25 +198,29 @@ export interface RouteContext {
   isTls?: boolean;
   /** meshConfig.defaultHttpRetryPolicy, for routes without `retries`. */
   defaultRetry?: Obj;
+  /** The consistent-hash key of a destination cluster's DestinationRule (`outbound|port|subset|host`). */
+  hashFor?(cluster: string): HashPolicy | undefined;
 }
 
 /** GetDestinationCluster: the destination's port, else the only port of the service, else the listener's. */
-export function destinationCluster(dest: Obj, vsNamespace: string, ctx: RouteContext): string {
-  const h = resolveShortname(String(dest?.host ?? ''), vsNamespace);
-  if (!dest?.host) return 'UnknownService';
+export function destinationCluster(v: unknown, vsNamespace: string, ctx: RouteContext): string {
+  const dest = record(v);
+  if (!dest || typeof dest.host !== 'string' || !dest.host) return 'UnknownService';
+  const h = resolveShortname(dest.host, vsNamespace);
   const svc = ctx.lookup(h);
   let port = ctx.listenerPort;
-  if (dest.port?.number) port = Number(dest.port.number);
+  const n = Number(record(dest.port)?.number);
+  if (Number.isInteger(n) && n > 0) port = n;
   else if (svc && svc.ports.length === 1) port = svc.ports[0]!.port;
-  return subsetKey(port, dest.subset, h);
+  return subsetKey(port, typeof dest.subset === 'string' ? dest.subset : undefined, h);
 }
 
 /** sourceMatchHTTP: a match applies to this proxy by its `gateways`, else by sourceLabels and sourceNamespace. */
 function sourceMatches(m: Obj | undefined, vsNamespace: string, ctx: RouteContext): boolean {
   if (!m) return true;
-  const gws: string[] = m.gateways ?? [];
+  const gws = strings(m.gateways);
   if (gws.length) return gws.some((g) => ctx.gateways.has(resolveGatewayName(g, vsNamespace)));
-  const want: Record<string, string> = m.sourceLabels ?? {};
+  const want = stringMap(m.sourceLabels);
   if (!Object.entries(want).every(([k, v]) => ctx.proxyLabels[k] === v)) return false;
   return !m.sourceNamespace || m.sourceNamespace === ctx.proxyNamespace;
 }
@@ -229,49 +241,53 @@ function translateRoute(vs: Obj, http: Obj, m: Obj | undefined, ctx: RouteContex
   const ns: string = vs.metadata.namespace;
   if (m?.port && Number(m.port) !== ctx.listenerPort) return undefined;
   if (!sourceMatches(m, ns, ctx)) return undefined;
-  let name: string | undefined = http.name || undefined;
-  if (m?.name) name = `${name ?? ''}.${m.name}`;
+  let name: string | undefined = typeof http.name === 'string' && http.name ? http.name : undefined;
+  if (typeof m?.name === 'string' && m.name) name = `${name ?? ''}.${m.name}`;
   const out: Route = { ...(name !== undefined ? { name } : {}), match: translateMatch(m), virtualService: { name: vs.metadata.name, namespace: ns } };
   const ops = headerOps(http.headers);
   if (ops.request) out.requestHeaders = ops.request;
   if (ops.response) out.responseHeaders = ops.response;
   let authority = ops.authority;
-  if (http.redirect) {
-    const r = http.redirect;
+  if (record(http.redirect)) {
+    const r = http.redirect as Obj;
     const code = r.redirectCode === undefined || r.redirectCode === 0 ? 301 : Number(r.redirectCode);
     if (![301, 302, 303, 307, 308].includes(code)) return undefined; // pilot drops the action; Envoy rejects such a route
-    out.redirect = { responseCode: code, ...(r.uri ? { pathRedirect: r.uri } : {}), ...(r.authority ? { hostRedirect: r.authority } : {}), ...(r.scheme ? { schemeRedirect: r.scheme } : {}) };
+    const str = (x: unknown) => (typeof x === 'string' && x ? x : undefined);
+    out.redirect = { responseCode: code, ...(str(r.uri) ? { pathRedirect: str(r.uri) } : {}), ...(str(r.authority) ? { hostRedirect: str(r.authority) } : {}), ...(str(r.scheme) ? { schemeRedirect: str(r.scheme) } : {}) };
     let port: number | undefined;
-    if (r.port !== undefined) port = Number(r.port);
+    if (Number.isInteger(r.port) && r.port > 0) port = Number(r.port);
     else if (r.derivePort === 'FROM_REQUEST_PORT') port = ctx.listenerPort;
     if (port !== undefined) {
-      const scheme = r.scheme || (ctx.isTls ? 'https' : 'http');
+      const scheme = str(r.scheme) ?? (ctx.isTls ? 'https' : 'http');
       if (!((port === 80 && scheme === 'http') || (port === 443 && scheme === 'https'))) out.redirect.portRedirect = port;
     }
-  } else if (http.directResponse) {
-    const d = http.directResponse;
-    const body = d.body?.string ?? (d.body?.bytes !== undefined ? Buffer.from(String(d.body.bytes), 'base64').toString('utf8') : undefined);
-    out.directResponse = { status: Number(d.status), ...(body !== undefined ? { body } : {}) };
+  } else if (record(http.directResponse)) {
+    const d = http.directResponse as Obj;
+    const b = record(d.body);
+    const body = typeof b?.string === 'string' ? b.string : typeof b?.bytes === 'string' ? Buffer.from(b.bytes, 'base64').toString('utf8') : undefined;
+    const status = Number(d.status);
+    if (!Number.isInteger(status) || status < 200 || status > 599) return undefined; // validation's range; Envoy refuses others
+    out.directResponse = { status, ...(body !== undefined ? { body } : {}) };
   } else {
     const action: RouteAction = { clusters: [], timeoutMs: durationMs(http.timeout) ?? 0 };
-    if (http.rewrite) {
-      const rw = http.rewrite;
-      if (rw.uriRegexRewrite) action.regexRewrite = { pattern: String(rw.uriRegexRewrite.match ?? ''), substitution: String(rw.uriRegexRewrite.rewrite ?? '') };
-      else if (rw.uri) action.prefixRewrite = rw.uri;
-      if (rw.authority) authority = rw.authority;
+    const rw = record(http.rewrite);
+    if (rw) {
+      if (record(rw.uriRegexRewrite)) action.regexRewrite = { pattern: String(rw.uriRegexRewrite.match ?? ''), substitution: String(rw.uriRegexRewrite.rewrite ?? '') };
+      else if (typeof rw.uri === 'string' && rw.uri) action.prefixRewrite = rw.uri;
+      if (typeof rw.authority === 'string' && rw.authority) authority = rw.authority;
     }
     if (authority) action.hostRewrite = authority;
     const mirrors: { cluster: string; percentage: number }[] = [];
-    if (http.mirror) {
-      const pct = http.mirrorPercentage ? Number(http.mirrorPercentage.value ?? 0) : http.mirrorPercent !== undefined ? Number(http.mirrorPercent) : 100;
+    if (record(http.mirror)) {
+      const pct = record(http.mirrorPercentage) ? Number(http.mirrorPercentage.value ?? 0) : http.mirrorPercent !== undefined ? Number(http.mirrorPercent) : 100;
       if (pct > 0) mirrors.push({ cluster: destinationCluster(http.mirror, ns, ctx), percentage: pct });
     }
-    for (const mp of http.mirrors ?? []) {
-      const pct = mp.percentage ? Number(mp.percentage.value ?? 0) : 100;
-      if (pct > 0 && mp.destination) mirrors.push({ cluster: destinationCluster(mp.destination, ns, ctx), percentage: pct });
+    for (const mp of objects(http.mirrors)) {
+      const pct = record(mp.percentage) ? Number(mp.percentage.value ?? 0) : 100;
+      if (pct > 0 && record(mp.destination)) mirrors.push({ cluster: destinationCluster(mp.destination, ns, ctx), percentage: pct });
     }
     if (mirrors.length) action.mirrors = mirrors;
-    const dests: Obj[] = http.route ?? [];
+    const dests = objects(http.route);
     if (dests.length === 1) {
       // A single destination: its header operations join the route's; weight -1 marks "one cluster" until the decorator is written.
       const d = dests[0]!;
@@ -284,14 +300,18 @@ function translateRoute(vs: Obj, http: Obj, m: Obj | undefined, ctx: RouteContex
       if (dOps.authority && !action.hostRewrite) action.hostRewrite = dOps.authority;
     } else {
       for (const d of dests) {
-        if (!d.weight) continue; // pilot drops zero-weight destinations when there are several
+        const weight = Number(d.weight);
+        if (!(weight > 0)) continue; // pilot drops zero-weight destinations when there are several
         const dOps = headerOps(d.headers);
-        const wc: WeightedCluster = { cluster: destinationCluster(d.destination, ns, ctx), weight: Number(d.weight) };
+        const wc: WeightedCluster = { cluster: destinationCluster(d.destination, ns, ctx), weight };
         if (dOps.request) wc.requestHeaders = dOps.request;
         if (dOps.response) wc.responseHeaders = dOps.response;
         action.clusters.push(wc);
       }
     }
+    // Hash policies of the destinations, in order (pilot appends one per destination that has one).
+    const hashes = action.clusters.flatMap((c) => ctx.hashFor?.(c.cluster) ?? []);
+    if (hashes.length) action.hashPolicy = hashes;
     const retry = retryPolicy(http.retries, ctx.defaultRetry);
     if (retry) action.retry = retry;
     out.route = action;
@@ -306,9 +326,9 @@ function translateRoute(vs: Obj, http: Obj, m: Obj | undefined, ctx: RouteContex
 /** BuildHTTPRoutesForVirtualService: rules in order; a catch-all match ends the list. Empty: the VS does not apply. */
 export function buildVirtualServiceRoutes(vs: Obj, ctx: RouteContext): Route[] {
   const out: Route[] = [];
-  for (const http of (vs.spec?.http ?? []) as Obj[]) {
+  for (const http of objects(vs.spec?.http)) {
     let catchall = false;
-    const matches: Obj[] = http.match ?? [];
+    const matches = objects(http.match);
     if (!matches.length) {
       const r = translateRoute(vs, http, undefined, ctx);
       if (r) out.push(r);

@@ -8,6 +8,7 @@
 import { hostMatches } from './hosts.js';
 import type { MeshService } from './mesh.js';
 import { resolvedHosts } from './sidecar.js';
+import { objects, record, stringMap, strings } from './shape.js';
 
 type Obj = Record<string, any>;
 
@@ -25,21 +26,21 @@ const oldestFirst = (a: Obj, b: Obj) => String(a.metadata?.creationTimestamp ?? 
 export function sidecarScopeFor(sidecars: Obj[], proxyNamespace: string, labels: Readonly<Record<string, string>>, rootNamespace: string): SidecarScope | undefined {
   const sorted = [...sidecars].sort(oldestFirst);
   const selecting = sorted.find((s) => {
-    const sel: Record<string, string> | undefined = s.spec?.workloadSelector?.labels;
-    return s.metadata.namespace === proxyNamespace && sel && Object.keys(sel).length > 0 && Object.entries(sel).every(([k, v]) => labels[k] === v);
+    const sel = stringMap(record(record(s.spec)?.workloadSelector)?.labels);
+    return s.metadata.namespace === proxyNamespace && Object.keys(sel).length > 0 && Object.entries(sel).every(([k, v]) => labels[k] === v);
   });
-  const noSelector = (ns: string) => sorted.find((s) => s.metadata.namespace === ns && !Object.keys(s.spec?.workloadSelector?.labels ?? {}).length);
+  const noSelector = (ns: string) => sorted.find((s) => s.metadata.namespace === ns && !Object.keys(stringMap(record(record(s.spec)?.workloadSelector)?.labels)).length);
   const sc = selecting ?? noSelector(proxyNamespace) ?? noSelector(rootNamespace);
   if (!sc) return undefined;
   const hosts: [string, string][] = [];
-  for (const egress of (sc.spec?.egress ?? []) as Obj[])
-    for (const h of (egress.hosts ?? []) as string[]) {
+  for (const egress of objects(record(sc.spec)?.egress))
+    for (const h of strings(egress.hosts)) {
       const i = h.indexOf('/');
       if (i < 0) continue; // validation requires namespace/dnsName
       const ns = h.slice(0, i);
       hosts.push([ns === '.' ? proxyNamespace : ns, h.slice(i + 1).toLowerCase()]);
     }
-  const mode = sc.spec?.outboundTrafficPolicy?.mode;
+  const mode = record(record(sc.spec)?.outboundTrafficPolicy)?.mode;
   return { sidecar: { name: sc.metadata.name, namespace: sc.metadata.namespace }, hosts, ...(mode === 'REGISTRY_ONLY' || mode === 'ALLOW_ANY' ? { outboundTrafficPolicy: mode } : {}) };
 }
 

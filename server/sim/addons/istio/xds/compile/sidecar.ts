@@ -4,9 +4,10 @@
  * that port (with their Host-header domains) and the VirtualServices bound to `mesh`; a
  * `<vip>_<port>` TCP proxy listener per TCP service port; the `allow_any`/`block_all` catch-all.
  */
-import type { FilterChain, Listener, Route, RouteConfiguration, VirtualHost } from '../types.js';
+import type { FilterChain, HashPolicy, Listener, Route, RouteConfiguration, VirtualHost } from '../types.js';
 import { hostMatches, resolveShortname, visibleFrom } from './hosts.js';
 import { isHttpOrSniffed, type MeshConfig, type MeshService } from './mesh.js';
+import { strings } from './shape.js';
 import { buildVirtualServiceRoutes, defaultRoute, MESH_GATEWAY, subsetKey, vsGateways, type RouteContext } from './routes.js';
 
 type Obj = Record<string, any>;
@@ -20,6 +21,8 @@ export interface SidecarContext {
   virtualServices: Obj[];
   mesh: MeshConfig;
   domainSuffix: string;
+  /** The consistent-hash key of a cluster's DestinationRule (index.ts binds it to the proxy's rules). */
+  hashFor?(cluster: string): HashPolicy | undefined;
 }
 
 /** Configs in pilot's order: oldest first, then by namespace and name. */
@@ -38,7 +41,7 @@ export const gatewaySemantics = (vs: Obj) => vs.metadata?.annotations?.['interna
 /** A VirtualService with its hosts as pilot stores them: lower case, short names resolved in its namespace. */
 export function resolvedHosts(vs: Obj): string[] {
   let hosts = vsHosts.get(vs);
-  if (!hosts) vsHosts.set(vs, (hosts = ((vs.spec?.hosts ?? []) as string[]).map((h) => resolveShortname(String(h), vs.metadata.namespace))));
+  if (!hosts) vsHosts.set(vs, (hosts = strings(vs.spec?.hosts).map((h) => resolveShortname(h, vs.metadata.namespace))));
   return hosts;
 }
 const vsHosts = new WeakMap<Obj, string[]>();
@@ -75,7 +78,7 @@ export function sidecarRouteConfig(port: number, ctx: SidecarContext): RouteConf
   for (const s of ctx.services) if (s.ports.some((p) => p.port === port)) registry.set(s.hostname, { ...s, ports: s.ports.filter((p) => p.port === port) });
   const wildServices = [...registry.keys()].filter((h) => h.startsWith('*'));
   // Destinations resolve against the services on this port only, as pilot's servicesByName: a destination without a port on another port's service keeps the listener's port.
-  const routeCtx: RouteContext = { listenerPort: port, gateways: new Set([MESH_GATEWAY]), proxyLabels: ctx.proxyLabels, proxyNamespace: ctx.proxyNamespace, lookup: (h) => registry.get(h), ...(ctx.mesh.defaultHttpRetryPolicy ? { defaultRetry: ctx.mesh.defaultHttpRetryPolicy } : {}) };
+  const routeCtx: RouteContext = { listenerPort: port, gateways: new Set([MESH_GATEWAY]), proxyLabels: ctx.proxyLabels, proxyNamespace: ctx.proxyNamespace, lookup: (h) => registry.get(h), ...(ctx.mesh.defaultHttpRetryPolicy ? { defaultRetry: ctx.mesh.defaultHttpRetryPolicy } : {}), ...(ctx.hashFor ? { hashFor: ctx.hashFor } : {}) };
   let vss = ctx.virtualServices.filter((vs) => vsGateways(vs).includes(MESH_GATEWAY)).sort(byCreation);
   // Outside port 80, only VirtualServices for a known service count (pilot's "hack to keep consistent").
   if (port !== 80) vss = vss.filter((vs) => resolvedHosts(vs).some((h) => (h.startsWith('*') ? [...registry.keys()].some((s) => hostMatches(h, s)) : registry.has(h) || wildServices.some((s) => hostMatches(h, s)))));
@@ -126,7 +129,11 @@ export function sidecarRouteConfig(port: number, ctx: SidecarContext): RouteConf
   for (const svc of registry.values()) {
     if (claimed.has(svc.hostname)) continue;
     const p = svc.ports[0]!;
-    if (isHttpOrSniffed(p.protocol)) wrappers.push({ port, services: [svc], vsHosts: [], routes: [defaultRoute(svc.hostname, port, ctx.mesh.defaultHttpRetryPolicy)] });
+    if (!isHttpOrSniffed(p.protocol)) continue;
+    const r = defaultRoute(svc.hostname, port, ctx.mesh.defaultHttpRetryPolicy);
+    const hash = ctx.hashFor?.(r.route!.clusters[0]!.cluster);
+    if (hash) r.route!.hashPolicy = [hash];
+    wrappers.push({ port, services: [svc], vsHosts: [], routes: [r] });
   }
   const names = new Set<string>();
   const seenDomains = new Set<string>();
