@@ -123,7 +123,8 @@ export async function startPlayground(
     logger: logger.child({ part: 'checks' }),
     persistence: progress,
     stepChecks: (trackId, stepId) => lessons.stepChecks(trackId, stepId),
-    contextFor: async (learnerId) => {
+    outputMark: (learnerId) => terminals.outputMark(learnerId),
+    contextFor: async (learnerId, since) => {
       const spec = await shellSpec(learnerId)();
       const kubeconfigPath = spec.env.KUBECONFIG;
       // The banner says why (e.g. a cluster that keeps running out of memory); the step's checks say the same.
@@ -137,7 +138,7 @@ export async function startPlayground(
         cached = { path: revision, kc: loadKubeConfig(kubeconfigPath) };
         kubeConfigs.set(learnerId, cached);
       }
-      return createCheckContext({ kc: cached.kc, transcript: () => terminals.transcript(learnerId), shell: { cwd: spec.cwd, env: spec.env } });
+      return createCheckContext({ kc: cached.kc, commands: () => (since ? terminals.commandsSince(learnerId, since) : []), shell: { cwd: spec.cwd, env: spec.env } });
     },
   });
   terminals.onActivity((learnerId) => checks.activity(learnerId));

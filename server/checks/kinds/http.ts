@@ -107,16 +107,39 @@ async function signIn(target: Target, user: string): Promise<string | { problem:
   return session;
 }
 
+/**
+ * What an answer's body says, in words a learner can read: a Kubernetes Status' message, an
+ * HTML page's title, or its first words cut at a word, never raw JSON cut mid-string.
+ */
+export function bodyInWords(body: string): string {
+  const text = body.trim();
+  if (text.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(text) as { kind?: unknown; message?: unknown };
+      return typeof parsed.message === 'string' ? parsed.message : '';
+    } catch {
+      return '';
+    }
+  }
+  const title = /<title>([^<]*)<\/title>/i.exec(text)?.[1]?.trim();
+  if (title) return `a page titled “${title}”`;
+  const plain = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  if (plain.length <= 120) return plain;
+  return `${plain.slice(0, 120).replace(/\s+\S*$/, '')}…`;
+}
+
 function judgeOne(spec: HttpCheck, answer: HttpAnswer, where: string): CheckOutcome {
   const expect = spec.expect ?? {};
   const status = expect.status ?? 200;
-  const snippet = answer.body.replace(/\s+/g, ' ').trim().slice(0, 160);
-  if (answer.status !== status) return { passed: false, found: `${where} answered HTTP ${answer.status}, expected ${status}${snippet ? `: ${snippet}` : ''}` };
+  if (answer.status !== status) {
+    const said = bodyInWords(answer.body);
+    return { passed: false, found: `${where} answered HTTP ${answer.status} instead of ${status}${said ? `: ${said}` : ''}` };
+  }
   if (expect.bodyContains !== undefined && !answer.body.includes(expect.bodyContains)) {
     return { passed: false, found: `${where} answered HTTP ${answer.status} but the body does not contain ${JSON.stringify(expect.bodyContains)}` };
   }
   if (expect.bodyMatches !== undefined && !new RegExp(expect.bodyMatches).test(answer.body)) {
-    return { passed: false, found: `${where} answered HTTP ${answer.status} but the body does not match /${expect.bodyMatches}/` };
+    return { passed: false, found: `${where} answered HTTP ${answer.status} but the page does not show what this check looks for` };
   }
   return { passed: true, found: `${where} answered HTTP ${answer.status} as expected` };
 }
