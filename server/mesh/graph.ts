@@ -223,8 +223,8 @@ export function buildGraph(input: {
   };
   for (const s of input.services) {
     const selected = input.pods.filter((p) => p.namespace === s.namespace && selects(s.selector, p.labels));
-    // istio-system's Services are drawn only when they front a gateway.
-    if (s.namespace === ISTIO_SYSTEM && selected.length === 0) continue;
+    // istio-system's Services are drawn only when they front a gateway; a Service without a selector (`kubernetes`) only when it has traffic.
+    if ((s.namespace === ISTIO_SYSTEM && selected.length === 0) || Object.keys(s.selector).length === 0) continue;
     nodes.set(serviceId(s.namespace, s.name), { id: serviceId(s.namespace, s.name), kind: 'service', namespace: s.namespace, name: s.name, pods: [] });
     for (const w of new Set(selected.map((p) => p.workload))) addEdge(serviceId(s.namespace, s.name), workloadId(s.namespace, w), false);
   }
