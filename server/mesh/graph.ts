@@ -243,9 +243,25 @@ export function buildGraph(input: {
       else if (l.reporter === 'source' && !reporting.has(workloadId(l.destination_workload_namespace ?? '', l.destination_workload ?? ''))) counted.push(c);
     }
   }
+  // Services by the workloads they select: a report that names no service (a request by pod IP)
+  // is drawn through the Service fronting its destination, the one named like the app when several do.
+  const servicesOf = new Map<string, ServiceInfo[]>();
+  for (const s of input.services) {
+    for (const w of new Set(input.pods.filter((p) => p.namespace === s.namespace && selects(s.selector, p.labels)).map((p) => workloadId(p.namespace, p.workload)))) {
+      servicesOf.set(w, [...(servicesOf.get(w) ?? []), s]);
+    }
+  }
+  const serviceFor = (l: Record<string, string>): ServiceInfo | undefined => {
+    const candidates = servicesOf.get(workloadId(l.destination_workload_namespace ?? '', l.destination_workload ?? '')) ?? [];
+    return candidates.find((s) => s.name === l.destination_canonical_service || s.name === l.destination_app) ?? (candidates.length === 1 ? candidates[0] : undefined);
+  };
   const splits = new Map<string, TrafficSplit & { byVersion: Map<string, SplitVersion> }>();
   for (const c of counted) {
-    const l = c.labels;
+    let l = c.labels;
+    if (!l.destination_service_name || l.destination_service_name === UNKNOWN) {
+      const s = serviceFor(l);
+      if (s) l = { ...l, destination_service_name: s.name, destination_service_namespace: s.namespace };
+    }
     let source = UNKNOWN;
     if (l.source_workload && l.source_workload !== UNKNOWN && l.source_workload_namespace) {
       source = workloadNode(l.source_workload_namespace, l.source_workload).id;

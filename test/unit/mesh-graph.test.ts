@@ -180,6 +180,16 @@ describe('the mesh graph from the proxies’ Prometheus text', () => {
     expect(stats.r2.renderPrometheus()).not.toContain('istio_requests_total');
   });
 
+  it('draws a report that names no service through the Service selecting its destination', () => {
+    const s = new ProxyStats();
+    const first: Scrape = { t: 0, samples: parseRequestsTotal(s.renderPrometheus()) };
+    s.recordRequest({ ...request('destination', 'productpage-v1', RV('v3')), destination_service: 'unknown', destination_service_name: 'unknown' }, 1, 1, 1);
+    const second: Scrape = { t: 1000, samples: parseRequestsTotal(s.renderPrometheus()) };
+    const g = buildGraph({ pods: podsFrom(PODS), services: servicesFrom(SERVICES), scrapes: new Map([['uid-reviews-v3-abc123-fffff', { base: first, current: second }]]) });
+    expect(g.edges.filter((e) => e.traffic).map((e) => e.id)).toEqual(['svc:default/reviews>wl:default/reviews-v3', 'wl:default/productpage-v1>svc:default/reviews']);
+    expect(g.splits.find((x) => x.service === 'reviews')!.versions.find((v) => v.version === 'v3')!.share).toBe(1);
+  });
+
   it('shows traffic from outside the mesh as coming from "unknown"', () => {
     const s = new ProxyStats();
     const first: Scrape = { t: 0, samples: parseRequestsTotal(s.renderPrometheus()) };
