@@ -13,8 +13,8 @@ import { chosenSplit, edgeLabel, nodeLabel, percent, perSecond, podSummary, spli
 export type Picture = 'mesh' | 'split';
 
 const SVG = 'http://www.w3.org/2000/svg';
-const NODE_W = 150;
-const NODE_H = 46;
+const NODE_W = 136;
+const NODE_H = 42;
 /** Announcements of the split at most this often: a live region that talks every second is noise. */
 const ANNOUNCE_EVERY_MS = 5000;
 
@@ -88,10 +88,15 @@ export class MeshPanel {
 
   /** Layout runs again only when the set of nodes and edges changed; numbers update in place. */
   private drawTopology(graph: MeshGraph): void {
+    if (graph.nodes.length === 0) {
+      this.drawing.replaceChildren();
+      this.layoutKey = '';
+      return;
+    }
     const key = JSON.stringify([graph.nodes.map((n) => n.id), graph.edges.map((e) => e.id)]);
     if (key !== this.layoutKey || !this.layout) {
       const g = new dagre.graphlib.Graph();
-      g.setGraph({ rankdir: 'LR', nodesep: 18, ranksep: 56, marginx: 8, marginy: 8 });
+      g.setGraph({ rankdir: 'TB', nodesep: 14, ranksep: 44, marginx: 8, marginy: 8 });
       g.setDefaultEdgeLabel(() => ({}));
       for (const n of graph.nodes) g.setNode(n.id, { width: NODE_W, height: NODE_H });
       for (const e of graph.edges) g.setEdge(e.source, e.target, { width: 70, height: 14, labelpos: 'c' });
@@ -126,10 +131,10 @@ export class MeshPanel {
     const group = svg('g', { class: `mesh-node is-${n.kind}`, 'data-testid': 'mesh-node', 'data-node': n.id, transform: `translate(${x.toFixed(1)},${y.toFixed(1)})` });
     const shape = n.kind === 'service' ? svg('rect', { width: NODE_W, height: NODE_H, rx: NODE_H / 2 }) : svg('rect', { width: NODE_W, height: NODE_H, rx: 6 });
     const kind = n.kind === 'service' ? 'Service' : n.kind === 'gateway' ? 'gateway' : n.kind === 'unknown' ? '' : 'workload';
-    group.append(shape, svg('text', { x: 10, y: 18, class: 'mesh-node-name' }, truncate(nodeLabel(n), 20)), svg('text', { x: 10, y: 34, class: 'mesh-node-kind' }, kind));
+    group.append(shape, svg('text', { x: 10, y: 18, class: 'mesh-node-name' }, truncate(nodeLabel(n), 18)), svg('text', { x: 10, y: 32, class: 'mesh-node-kind' }, kind));
     // One dot per pod: filled when ready, ringed when it has a sidecar.
     n.pods.slice(0, 6).forEach((p, i) => {
-      group.append(svg('circle', { cx: NODE_W - 12 - i * 13, cy: 31, r: 4.5, class: `mesh-pod${p.ready ? ' is-ready' : ''}${p.sidecar ? ' has-sidecar' : ''}`, 'data-testid': 'mesh-pod', 'data-ready': String(p.ready), 'data-sidecar': String(p.sidecar) }));
+      group.append(svg('circle', { cx: NODE_W - 12 - i * 13, cy: 29, r: 4.5, class: `mesh-pod${p.ready ? ' is-ready' : ''}${p.sidecar ? ' has-sidecar' : ''}`, 'data-testid': 'mesh-pod', 'data-ready': String(p.ready), 'data-sidecar': String(p.sidecar) }));
     });
     return group;
   }
