@@ -76,7 +76,8 @@ class App {
 
     document.querySelector('.skip-link')?.addEventListener('click', (event) => {
       event.preventDefault();
-      this.main.focus();
+      // In a track the lesson scrolls, not the page: focus it so the keyboard scrolls it.
+      (this.main.querySelector<HTMLElement>('.lesson-scroll') ?? this.main).focus();
     });
     document.addEventListener('keydown', (event) => {
       const chord = (event.ctrlKey || event.metaKey) && event.shiftKey && !event.altKey;

@@ -140,10 +140,11 @@ export async function startPlayground(
     logger: logger.child({ part: 'checks' }),
     persistence: progress,
     stepChecks: (trackId, stepId) => lessons.stepChecks(trackId, stepId),
-    contextFor: async (learnerId) => {
+    outputMark: (learnerId) => terminals.outputMark(learnerId),
+    contextFor: async (learnerId, since) => {
       const { spec, kc } = await learnerKube(learnerId);
       const { createCheckContext } = await import('./checks/context.js');
-      return createCheckContext({ kc, transcript: () => terminals.transcript(learnerId), shell: { cwd: spec.cwd, env: spec.env } });
+      return createCheckContext({ kc, commands: () => (since ? terminals.commandsSince(learnerId, since) : []), shell: { cwd: spec.cwd, env: spec.env } });
     },
   });
   const mesh = new MeshWatcher({

@@ -6,6 +6,7 @@
 import type { Announcer } from '../announcer.js';
 import { type StepCheckState, api, checkEventsUrl } from '../api.js';
 import { h, icon } from '../dom.js';
+import { inlineMarkdown } from './inline-markdown.js';
 
 export interface ChecksPanelOptions {
   trackId: string;
@@ -137,9 +138,18 @@ export class ChecksPanel {
   private render(): void {
     const { state, checks } = this.state;
     const passing = checks.filter((check) => check.passed).length;
+    // A step that passed stays done (the step list says so): a later change to the cluster, such
+    // as the step's own clean-up, shows in the list of checks but does not undo the step.
+    const done = this.state.done && state !== 'passed' && state !== 'none';
     this.element.dataset.state = state;
-    this.status.dataset.state = state;
-    this.status.textContent = state === 'failed' ? `${passing} of ${checks.length} passing` : SUMMARY[state];
+    this.status.dataset.state = done ? 'passed' : state;
+    this.status.textContent = done
+      ? state === 'failed'
+        ? `Step done · ${passing} of ${checks.length} pass now`
+        : 'Step done'
+      : state === 'failed'
+        ? `${passing} of ${checks.length} passing`
+        : SUMMARY[state];
     this.list.replaceChildren(...checks.map((check) => {
       const pending = state === 'checking' && check.found === 'not checked yet';
       return h(
@@ -151,18 +161,18 @@ export class ChecksPanel {
           { class: 'check-text' },
           h('span', { class: 'check-title' }, check.title),
           h('span', { class: 'visually-hidden' }, pending ? ': not checked yet' : check.passed ? ': passes' : ': does not pass yet'),
-          !pending && check.found ? h('span', { class: 'check-found' }, check.found) : null,
-          !check.passed && check.hint ? h('span', { class: 'check-hint' }, icon('lightbulb', 'icon icon-xs'), check.hint) : null,
+          !pending && check.found ? h('span', { class: 'check-found' }, ...inlineMarkdown(check.found, { codeOnly: true })) : null,
+          !check.passed && check.hint ? h('span', { class: 'check-hint' }, icon('lightbulb', 'icon icon-xs'), ...inlineMarkdown(check.hint)) : null,
         ),
       );
     }));
     if (state === 'unreachable') this.showMessage(this.state.message ?? 'The cluster could not be reached.');
     else this.message.hidden = true;
 
-    this.chip.dataset.state = state;
+    this.chip.dataset.state = done ? 'passed' : state;
     this.chip.replaceChildren(
-      icon(state === 'passed' ? 'check' : state === 'unreachable' ? 'warning' : 'list', 'icon icon-sm'),
-      state === 'passed' ? 'Checks pass' : state === 'failed' ? `${passing}/${checks.length} checks` : SUMMARY[state],
+      icon(state === 'passed' || done ? 'check' : state === 'unreachable' ? 'warning' : 'list', 'icon icon-sm'),
+      state === 'passed' ? 'Checks pass' : done ? 'Step done' : state === 'failed' ? `${passing}/${checks.length} checks` : SUMMARY[state],
     );
     this.chip.title = `Checks: ${this.status.textContent}. Show the checks.`;
   }

@@ -11,6 +11,9 @@ import { createSplitter } from '../splitter.js';
 import type { TerminalPanel } from '../terminal/terminal-panel.js';
 import { ChecksPanel } from './checks-panel.js';
 import { MeshPanel } from './mesh-panel.js';
+import { inlineMarkdown } from './inline-markdown.js';
+
+export { inlineMarkdown };
 import { kubectlCallout } from './common.js';
 
 export interface TrackViewDeps {
@@ -35,7 +38,6 @@ export class TrackView {
   private step: Step | null = null;
   private checks: ChecksPanel | null = null;
   private mesh: MeshPanel | null = null;
-  private rendered = false;
 
   constructor(private readonly deps: TrackViewDeps) {
     this.progress = deps.progress;
@@ -101,8 +103,6 @@ export class TrackView {
       this.lessonScroll.replaceChildren(h('p', { class: 'empty' }, 'This track has no steps yet.'));
       return '';
     }
-    const firstRender = !this.rendered;
-    this.rendered = true;
     this.step = step;
     const index = track.steps.indexOf(step);
     this.renderStepChrome(step, index);
@@ -114,7 +114,9 @@ export class TrackView {
     this.renderLesson(step, index);
     this.renderFooter(step, index);
     this.lessonScroll.scrollTop = 0;
-    if (!firstRender && !this.deps.terminal.element.contains(document.activeElement)) {
+    // Also on first opening a track (a link, a reload, Enter on a card): focus in the lesson is
+    // what lets arrow keys and Page Down scroll it.
+    if (!this.deps.terminal.element.contains(document.activeElement)) {
       this.lessonScroll.querySelector<HTMLElement>('h1')?.focus({ preventScroll: true });
     }
     this.deps.announcer.announce(`Step ${index + 1} of ${track.steps.length}: ${step.title}`);
@@ -381,26 +383,6 @@ function flashLabel(button: HTMLButtonElement, text: string): void {
       button.classList.remove('is-flashed');
     }, 1400),
   );
-}
-
-/**
- * Hints are short markdown strings; this renders their inline subset (`code`, **strong**,
- * *emphasis*) as elements, never as HTML, so a hint cannot inject markup.
- */
-export function inlineMarkdown(text: string): Node[] {
-  const nodes: Node[] = [];
-  const pattern = /`([^`]+)`|\*\*([^*]+)\*\*|\*([^*\s][^*]*)\*|_([^_\s][^_]*)_/g;
-  let last = 0;
-  for (const match of text.matchAll(pattern)) {
-    if (match.index > last) nodes.push(document.createTextNode(text.slice(last, match.index)));
-    const [, code, strong, em, underscored] = match;
-    if (code !== undefined) nodes.push(h('code', {}, code));
-    else if (strong !== undefined) nodes.push(h('strong', {}, strong));
-    else nodes.push(h('em', {}, em ?? underscored ?? ''));
-    last = match.index + match[0].length;
-  }
-  if (last < text.length) nodes.push(document.createTextNode(text.slice(last)));
-  return nodes;
 }
 
 function hintsSection(hints: string[]): HTMLElement {

@@ -2,6 +2,7 @@
 import { Kubeconfig } from '../cluster/kubeconfig.js';
 import { kubeObjectsFor } from './kube-objects.js';
 import type { CheckContext } from './kinds/types.js';
+import type { TerminalCommand } from '../terminal/commands.js';
 
 export function loadKubeConfig(kubeconfigPath: string, context?: string): Kubeconfig {
   const kc = new Kubeconfig();
@@ -18,7 +19,8 @@ export function loadKubeConfig(kubeconfigPath: string, context?: string): Kubeco
 
 export function createCheckContext(options: {
   kc: Kubeconfig;
-  transcript?: () => string;
+  /** The commands run in this step's terminal since the step was opened. */
+  commands?: () => TerminalCommand[];
   shell: { cwd: string; env: Record<string, string> };
   signal?: AbortSignal;
 }): CheckContext {
@@ -26,7 +28,8 @@ export function createCheckContext(options: {
     kc: options.kc,
     // One client per kubeconfig: its discovery cache and pooled connections outlive one evaluation.
     objects: kubeObjectsFor(options.kc),
-    transcript: options.transcript ?? (() => ''),
+    commands: options.commands ?? (() => []),
+    transcript: () => (options.commands?.() ?? []).map((c) => c.output).join('\n'),
     shell: options.shell,
     ...(options.signal ? { signal: options.signal } : {}),
   };

@@ -9,6 +9,7 @@ import type { CheckResult, StepVerdict } from './evaluate.js';
 import type { CheckContext } from './kinds/index.js';
 import type { CheckSpec } from './schema.js';
 import { StepWatcher } from './watcher.js';
+import type { OutputMark } from '../terminal/transcript.js';
 
 export interface StepCheckState {
   trackId: string;
@@ -40,7 +41,10 @@ export interface CheckEngineOptions {
   logger: Logger;
   persistence: CheckPersistence;
   stepChecks(trackId: string, stepId: string): StepChecks | undefined;
-  contextFor(learnerId: string): Promise<CheckContext>;
+  /** `since`: where the learner's terminal output stood when the step was opened (output checks count only later commands). */
+  contextFor(learnerId: string, since: OutputMark | undefined): Promise<CheckContext>;
+  /** Where the learner's terminal output stands now. */
+  outputMark?(learnerId: string): OutputMark;
   debounceMs?: number;
 }
 
@@ -56,6 +60,8 @@ interface Subscription {
 
 export class CheckEngine {
   private readonly subs = new Map<string, Subscription>();
+  /** The step each learner opened last and where their terminal stood then (a reload of it keeps the mark). */
+  private readonly opened = new Map<string, { key: string; since: OutputMark | undefined }>();
 
   constructor(private readonly options: CheckEngineOptions) {}
 
@@ -84,12 +90,15 @@ export class CheckEngine {
     const key = this.key(learnerId, trackId, stepId);
     let sub = this.subs.get(key);
     if (!sub) {
+      const last = this.opened.get(learnerId);
+      const since = last?.key === key ? last.since : this.options.outputMark?.(learnerId);
+      this.opened.set(learnerId, { key, since });
       const created: Subscription = {
         listeners: new Set(),
         state: initial,
         watcher: new StepWatcher({
           checks: step.checks,
-          context: () => this.options.contextFor(learnerId),
+          context: () => this.options.contextFor(learnerId, since),
           logger: this.options.logger,
           ...(this.options.debounceMs !== undefined ? { debounceMs: this.options.debounceMs } : {}),
           onVerdict: (verdict) => {

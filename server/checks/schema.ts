@@ -112,6 +112,13 @@ export const outputCheck = z
     like: z.string().optional(),
     contains: z.string().optional(),
     matches: z.string().optional(),
+    /**
+     * Only the output of this command counts (its words, e.g. "kubectl version": the `k` alias,
+     * added flags and a pipe into grep/head/tail count; `echo …` or `cmd; echo …` do not).
+     */
+    command: z.string().trim().min(1).optional(),
+    /** Said to the learner instead of the pattern when nothing matches (regexes are not for learners). */
+    expected: z.string().min(1).optional(),
   })
   .strict()
   .refine((o) => [o.like, o.contains, o.matches].filter((x) => x !== undefined).length === 1, { message: 'name exactly one of like, contains, matches' });

@@ -86,3 +86,14 @@ export function judgeShares(
   });
   return { ok: verdicts.every((v) => v.ok), total, verdicts };
 }
+
+/**
+ * The most each key may reach out of `total` before `judgeShares` must fail, whatever the
+ * remaining samples bring (counts only grow). Keys not expected may not appear at all. The
+ * Bonferroni factor is the expected keys': any other key appearing fails the check anyway.
+ */
+export function shareCeilings(total: number, expected: Record<string, number>, falseFailureRate = DEFAULT_FALSE_FAILURE_RATE): (key: string) => number {
+  const alpha = falseFailureRate / Math.max(1, Object.keys(expected).length);
+  const ceilings = new Map(Object.entries(expected).map(([key, p]) => [key, acceptanceInterval(total, p, alpha).hi]));
+  return (key) => ceilings.get(key) ?? 0;
+}

@@ -7,7 +7,16 @@ HISTSIZE=5000
 HISTFILESIZE=10000
 HISTCONTROL=ignoredups
 shopt -s histappend checkwinsize
-PROMPT_COMMAND='history -a'
+# Shell integration (see commands.ts): marks where each command's output starts and ends, so
+# step checks count what commands printed, never what was typed or a prompt.
+__pg_mark=$PLAYGROUND_SHELL_MARK; unset PLAYGROUND_SHELL_MARK
+if [ -n "$__pg_mark" ]; then
+  PS0='\\e]633;C;'"$__pg_mark"';\\!\\a'
+  __pg_end() { local s=$?; builtin printf '\\e]633;D;%s;%s;' "$__pg_mark" "$s"; HISTTIMEFORMAT= builtin history 1; builtin printf '\\a'; }
+  PROMPT_COMMAND='__pg_end; history -a'
+else
+  PROMPT_COMMAND='history -a'
+fi
 PS1='\\[\\e[1;36m\\]playground\\[\\e[0m\\]:\\[\\e[1;34m\\]\\w\\[\\e[0m\\]\\$ '
 alias k=kubectl
 `;

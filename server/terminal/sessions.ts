@@ -21,7 +21,9 @@ import { killSession } from './process-tree.js';
 import { RC_FILES, interactiveShell } from './rcfiles.js';
 import type { LearnerShell, ShellSandbox } from './sandbox.js';
 import { ScreenMirror } from './scrollback.js';
-import { Transcript } from './transcript.js';
+import { Transcript, type OutputMark } from './transcript.js';
+import { MARK_ENV, parseCommands, type TerminalCommand } from './commands.js';
+import { randomBytes } from 'node:crypto';
 
 export interface ShellSpec {
   /** Working directory of the shell (created if missing). */
@@ -92,6 +94,8 @@ interface Session {
   sweeping: Promise<void> | null;
   readonly mirror: ScreenMirror;
   readonly transcript: Transcript;
+  /** Nonce of the shell integration's command marks (commands.ts), the same for every shell of the session. */
+  readonly markNonce: string;
   ws: WebSocket | null;
   /** Attaches in progress; the PTY stays paused meanwhile so the replay and live output don't interleave. */
   replaying: number;
@@ -176,6 +180,18 @@ export class TerminalSessions {
   /** Recent output of the session as plain text (bounded); '' for an unknown session. */
   transcript(sessionId: string): string {
     return this.sessions.get(sessionId)?.transcript.text() ?? '';
+  }
+
+  /** The end of the session's output so far: commandsSince() of it counts only what runs later. */
+  outputMark(sessionId: string): OutputMark {
+    return this.sessions.get(sessionId)?.transcript.mark() ?? Transcript.nextMark();
+  }
+
+  /** Commands the session's shell ran after `mark` (as far as the transcript still holds them), with their output. */
+  commandsSince(sessionId: string, mark: OutputMark): TerminalCommand[] {
+    const session = this.sessions.get(sessionId);
+    if (!session) return [];
+    return parseCommands(session.transcript.rawSince(mark), [session.markNonce]);
   }
 
   /** The session's screen as the replay would show it, one string per row (for tests and checks). */
@@ -311,6 +327,7 @@ export class TerminalSessions {
         onThrottleChange: () => this.updateFlow(session),
       }),
       transcript: new Transcript(this.transcriptBytes),
+      markNonce: randomBytes(12).toString('hex'),
       ws: null,
       replaying: 0,
       unacked: 0,
@@ -352,6 +369,7 @@ export class TerminalSessions {
       SHELL: this.shell,
       TERM: 'xterm-256color',
       COLORTERM: 'truecolor',
+      [MARK_ENV]: session.markNonce,
     };
     let launch: { file: string; args: string[]; env: Record<string, string>; cwd: string; notice?: string };
     if (spec.learner) {

@@ -37,20 +37,52 @@ export function toPlainText(text: string): string {
   return stripEscapes(text).split('\n').map(renderLine).join('\n');
 }
 
+/** A point in a session's output: what came after it (in that transcript or any later one) is newer. */
+export interface OutputMark {
+  transcript: number;
+  offset: number;
+}
+
+let transcripts = 0;
+
 export class Transcript {
+  /** Increasing across transcripts, so a mark taken before a transcript existed precedes all of it. */
+  readonly id = ++transcripts;
   private chunks: Buffer[] = [];
   private bytes = 0;
   private truncated = false;
+  /** Bytes ever appended (the offset of the end). */
+  private total = 0;
 
   constructor(private readonly maxBytes: number) {}
+
+  /** Where a transcript that does not exist yet will start. */
+  static nextMark(): OutputMark {
+    return { transcript: transcripts + 1, offset: 0 };
+  }
 
   append(chunk: Buffer): void {
     this.chunks.push(chunk);
     this.bytes += chunk.length;
+    this.total += chunk.length;
     while (this.chunks.length > 1 && this.bytes - this.chunks[0]!.length >= this.maxBytes) {
       this.bytes -= this.chunks.shift()!.length;
       this.truncated = true;
     }
+  }
+
+  /** The end of what was output so far. */
+  mark(): OutputMark {
+    return { transcript: this.id, offset: this.total };
+  }
+
+  /** Raw output (escapes kept) after `mark`, as far as it is still kept. */
+  rawSince(mark: OutputMark): string {
+    if (mark.transcript > this.id) return '';
+    const from = mark.transcript < this.id ? 0 : mark.offset;
+    const keptFrom = this.total - this.bytes;
+    const raw = Buffer.concat(this.chunks);
+    return raw.subarray(Math.max(0, from - keptFrom)).toString('utf8');
   }
 
   /** The last `maxBytes` of output (roughly) as plain text, starting at a line boundary. */

@@ -20,6 +20,7 @@ import { REAL_ISTIO_DOWNLOAD_URL, serveIstioDownload, type IstioDownload } from 
 import { junitXml, type JUnitCase } from './junit.js';
 import { lintStep } from './lint.js';
 import { ScriptedShell } from './scripted-shell.js';
+import { parseCommands } from '../terminal/commands.js';
 
 export interface ValidateOptions {
   lessonsDir: string;
@@ -81,7 +82,7 @@ function tail(text: string, lines = 15): string {
 async function validateStep(track: Track, step: Step, shell: ScriptedShell, cluster: TrackCluster, env: { cwd: string; env: Record<string, string> }, options: ValidateOptions): Promise<Omit<JUnitCase, 'seconds' | 'suite' | 'name' | 'file'>> {
   if (step.checks.length === 0 && step.solution.length === 0) return { status: 'skipped', message: 'a reading step: no checks, no solution' };
   const transcriptStart = shell.transcript().length;
-  const ctx = createCheckContext({ kc: cluster.kc, transcript: () => shell.transcript().slice(transcriptStart), shell: env });
+  const ctx = createCheckContext({ kc: cluster.kc, commands: () => parseCommands(shell.transcript().slice(transcriptStart), [shell.markNonce]), shell: env });
 
   if (step.checks.length > 0) {
     const before = await evaluateStep(step.checks, ctx);

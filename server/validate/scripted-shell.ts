@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pty, { type IPty } from 'node-pty';
+import { randomBytes } from 'node:crypto';
 import { killSession } from '../terminal/process-tree.js';
 
 const MARK = '\x1b]777;pg;';
@@ -28,6 +29,8 @@ export class ScriptedShell {
   private sequence = 0;
   private exited = false;
   private readonly rcDir: string;
+  /** Nonce of the learner shell's command marks (terminal/commands.ts), which output checks read. */
+  readonly markNonce = randomBytes(12).toString('hex');
 
   constructor(options: { cwd: string; env: Record<string, string> }) {
     this.rcDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-validate-rc-'));
@@ -37,9 +40,11 @@ export class ScriptedShell {
       [
         `PS1='$ '`,
         `PS2='> '`,
-        // Emitted before every prompt: the status of the command that just finished.
-        `PROMPT_COMMAND='printf "\\033]777;pg;exit;%s\\007" "$?"'`,
-        'set +o history',
+        // Emitted before every prompt: the status of the command that just finished, then the
+        // learner terminal's end-of-command mark (history is on, in memory only, for its command line).
+        `PROMPT_COMMAND='__pg_s=$?; printf "\\033]777;pg;exit;%s\\007" "$__pg_s"; printf "\\033]633;D;${this.markNonce};%s;" "$__pg_s"; HISTTIMEFORMAT= builtin history 1; printf "\\007"'`,
+        `PS0='\\e]633;C;${this.markNonce};\\!\\a'`,
+        'HISTFILE=/dev/null',
         '',
       ].join('\n'),
     );

@@ -12,6 +12,7 @@ import { createCheckContext, loadKubeConfig } from '../../server/checks/context.
 import { evaluateStep } from '../../server/checks/evaluate.js';
 import { evaluateCheck, type CheckContext } from '../../server/checks/kinds/index.js';
 import { parseCheck, type CheckSpec } from '../../server/checks/schema.js';
+import type { TerminalCommand } from '../../server/terminal/commands.js';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import { ZERO_TIMINGS } from '../../server/sim/addons/core/workloads.js';
 
@@ -20,7 +21,7 @@ let cluster: EmbeddedCluster;
 let dir: string;
 let kubeconfig: string;
 let ctx: CheckContext;
-let transcript = '';
+let commands: TerminalCommand[] = [];
 
 const kubectl = (...args: string[]) => run('kubectl', args, { env: { ...process.env, KUBECONFIG: kubeconfig } });
 const check = (raw: unknown): CheckSpec => {
@@ -37,7 +38,7 @@ beforeAll(async () => {
   await cluster.writeKubeconfig(kubeconfig);
   ctx = createCheckContext({
     kc: loadKubeConfig(kubeconfig),
-    transcript: () => transcript,
+    commands: () => commands,
     shell: { cwd: dir, env: { PATH: process.env.PATH ?? '', KUBECONFIG: kubeconfig, HOME: dir } },
   });
   await kubectl('create', 'deployment', 'web', '--image=nginx', '--replicas=2');
@@ -113,17 +114,19 @@ describe('http checks', () => {
     expect(await verdict({ http: { ...spec, shares: { 'Welcome to nginx!': 1 } } })).toMatchObject({ passed: true, found: expect.stringContaining('Welcome to nginx! 100%') });
     const split = await verdict({ http: { ...spec, shares: { 'Welcome to nginx!': 0.5, other: 0.5 } } });
     expect(split.passed).toBe(false);
-    expect(split.found).toMatch(/split Welcome to nginx! 100%, other 0%; expected Welcome to nginx! 50%, other 50%$/);
+    expect(split.found).toMatch(/^\d+ of 20 requests to Service "web":80\/ already rule out the expected split: Welcome to nginx! 100%; expected Welcome to nginx! 50%, other 50%$/);
   });
 });
 
 describe('output checks', () => {
   it('match the terminal transcript tolerantly', async () => {
-    transcript = '';
+    commands = [];
     const like = { output: { like: 'NAME                    READY   STATUS    RESTARTS   AGE\nweb-7d8f9b4c5-x2kqz     1/1     Running   0          5m' } };
-    expect(await verdict(like)).toEqual({ passed: false, found: 'the terminal has not shown a line like "NAME                    READY   STATUS    RESTARTS   AGE" yet' });
-    transcript = `$ kubectl get pods\n${(await kubectl('get', 'pods')).stdout}`;
-    expect(await verdict(like)).toEqual({ passed: true, found: 'the terminal shows the expected output' });
+    expect(await verdict(like)).toEqual({ passed: false, found: 'you have not run a command in this step yet' });
+    commands = [{ line: 'kubectl get pods', output: (await kubectl('get', 'pods')).stdout, exitCode: 0 }];
+    expect(await verdict(like)).toEqual({ passed: true, found: 'a command you ran printed a line like “NAME READY STATUS RESTARTS AGE”' });
+    expect(await verdict({ output: { ...like.output, command: 'kubectl get pods' } })).toEqual({ passed: true, found: '`kubectl get pods` printed a line like “NAME READY STATUS RESTARTS AGE”' });
+    expect(await verdict({ output: { ...like.output, command: 'kubectl get deployments' } })).toEqual({ passed: false, found: 'you have not run `kubectl get deployments` in this step yet' });
     expect(await verdict({ output: { contains: 'Running' } })).toMatchObject({ passed: true });
     expect(await verdict({ output: { matches: 'CrashLoop' } })).toMatchObject({ passed: false });
   });

@@ -173,6 +173,23 @@ describe('Bookinfo through the sidecars', () => {
     expect(last).toMatch(/ outbound\|9080\|v1\|reviews\.default\.svc\.cluster\.local .* -$/);
   }, 120_000);
 
+  it('virtual-service-reviews-50-v3: reviews v1 and v3 about half each (binomial bounds), chosen per request', async () => {
+    expect((await sh(`kubectl apply -f ${NET}/virtual-service-reviews-50-v3.yaml`)).code).toBe(0);
+    const n = 200;
+    const count = async () => {
+      const r = await sh(`kubectl exec "$(kubectl get pod -l app=ratings -o jsonpath='{.items[0].metadata.name}')" -c ratings -- sh -c 'for i in $(seq 1 ${n}); do curl -s reviews:9080/reviews/0; echo; done'`);
+      expect(r.stderr).toBe('');
+      const lines = r.stdout.split('\n').filter((l) => l.includes('"podname"'));
+      expect(lines).toHaveLength(n);
+      return lines.filter((l) => l.includes('reviews-v3-')).length;
+    };
+    // The push is asynchronous: the first batch may still be all v1 (bounded retry).
+    let v3 = await count();
+    if (v3 === 0) v3 = await count();
+    expect(Math.abs(v3 - n / 2)).toBeLessThan(4.5 * Math.sqrt(n * 0.25));
+    expect((await sh(`kubectl apply -f ${NET}/virtual-service-all-v1.yaml`)).code).toBe(0);
+  }, 120_000);
+
   it('end-user jason goes to reviews v2 (black stars); then the ratings abort fault shows "Ratings service is currently unavailable"', async () => {
     const a = await sh(`kubectl apply -f ${NET}/virtual-service-reviews-test-v2.yaml`);
     expect(a.code, a.stderr).toBe(0);

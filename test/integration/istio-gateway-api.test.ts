@@ -121,17 +121,25 @@ describe('Gateway API', () => {
     expect(gw.stdout).toBe(
       'Accepted=True/Accepted: Resource accepted|Programmed=False/AddressNotAssigned: Assigned to service(s) bookinfo-gateway-istio.default.svc.cluster.local:80, but failed to assign to all requested addresses: address pending for hostname "bookinfo-gateway-istio.default.svc.cluster.local"|',
     );
-    const table = await sh('kubectl get gtw');
+    // With the Gateway API CRDs installed, `gateway` is the Gateway API's kind (CRD groups are listed by name).
+    const table = await sh('kubectl get gateway');
     expect(table.stdout).toMatch(/^NAME +CLASS +ADDRESS +PROGRAMMED +AGE\nbookinfo-gateway +istio +False +\S+\n$/);
   }, 150_000);
 
-  it('with service-type ClusterIP (istio.io on kind) the Gateway is Programmed and reports the Service as its address', async () => {
+  it('with service-type ClusterIP (istio.io on kind) the Gateway is Programmed, reports the Service as its address, and serves through kubectl port-forward', async () => {
     const r = await sh('kubectl annotate gateway bookinfo-gateway networking.istio.io/service-type=ClusterIP --namespace=default && kubectl wait --for=condition=programmed gtw bookinfo-gateway --timeout=30s');
     expect(r.stderr).toBe('');
     expect(r.stdout).toBe('gateway.gateway.networking.k8s.io/bookinfo-gateway annotated\ngateway.gateway.networking.k8s.io/bookinfo-gateway condition met\n');
     expect((await sh('kubectl get svc bookinfo-gateway-istio -o jsonpath={.spec.type}')).stdout).toBe('ClusterIP');
     const addr = await sh("kubectl get gtw bookinfo-gateway -o jsonpath='{.status.addresses[0].value}'");
     expect(addr.stdout).toBe('bookinfo-gateway-istio.default.svc.cluster.local');
+    // istio.io's next step on kind: port-forward the gateway's Service and curl the page.
+    const pf = await sh(`kubectl port-forward svc/bookinfo-gateway-istio :80 > pf.log 2>&1 & PF=$!
+for i in $(seq 100); do grep -q '^Forwarding from 127.0.0.1' pf.log && break; sleep 0.1; done
+PORT=$(sed -n 's/^Forwarding from 127.0.0.1:\\([0-9]*\\) -> 80$/\\1/p' pf.log)
+curl -s "http://localhost:$PORT/productpage" | grep -o "<title>.*</title>"
+kill $PF`);
+    expect(pf.stdout).toBe('<title>Simple Bookstore App</title>\n');
   }, 60_000);
 
   it('deleting the Gateway takes its Deployment, Service and ServiceAccount with it (owner references)', async () => {

@@ -73,12 +73,13 @@ afterAll(async () => {
 
 describe('the ingress gateway through its NodePort', () => {
   it('refuses the connection while no Gateway binds its port 8080, as a closed pod port behind kube-proxy does', async () => {
+    // The status port is open from the start (a static listener of the gateway's Envoy): once kube-proxy serves it,
+    // the same pod's 8080 is what refuses.
+    const statusUrl = `export INGRESS_HOST=$(kubectl get po -l istio=ingressgateway -n istio-system -o jsonpath='{.items[0].status.hostIP}'); P=$(kubectl -n istio-system get service istio-ingressgateway -o jsonpath='{.spec.ports[?(@.name=="status-port")].nodePort}'); curl -s -o /dev/null -w '%{http_code}' http://$INGRESS_HOST:$P/healthz/ready`;
+    await until('the status port through its NodePort', async () => (await sh(statusUrl)).stdout === '200');
     const r = await sh(`${URL_VARS}echo "$GATEWAY_URL"; curl -s http://$GATEWAY_URL/productpage; echo "exit=$?"`);
     expect(r.stdout).toMatch(/^127\.\d+\.\d+\.\d+:3\d{4}\nexit=7\n$/);
-    // The status port is open from the start (a static listener of the gateway's Envoy).
-    const status = await sh(`export INGRESS_HOST=$(kubectl get po -l istio=ingressgateway -n istio-system -o jsonpath='{.items[0].status.hostIP}'); P=$(kubectl -n istio-system get service istio-ingressgateway -o jsonpath='{.spec.ports[?(@.name=="status-port")].nodePort}'); curl -s -o /dev/null -w '%{http_code}' http://$INGRESS_HOST:$P/healthz/ready`);
-    expect(status.stdout).toBe('200');
-  });
+  }, 60_000);
 
   it('serves Bookinfo once bookinfo-gateway.yaml is applied: the title through the gateway, / is a 404 from istio-envoy', async () => {
     const apply = await sh('kubectl apply -f samples/bookinfo/networking/bookinfo-gateway.yaml');
@@ -204,7 +205,7 @@ spec:
 });
 
 describe('a Gateway API gateway through its NodePort', () => {
-  it('bookinfo-gateway (class istio) serves /productpage on its own Service, its route named <ns>.<route>.<rule>; a second HTTPRoute splits by weight', async () => {
+  it('bookinfo-gateway (class istio) serves /productpage on its own Service, its route named <ns>.<route>.<rule>; a second HTTPRoute splits by weight; route-reviews-90-10 splits in the mesh', async () => {
     const r = await sh('kubectl apply -f standard-install.yaml >/dev/null && kubectl apply -f samples/bookinfo/platform/kube/bookinfo-versions.yaml >/dev/null && kubectl apply -f samples/bookinfo/gateway-api/bookinfo-gateway.yaml');
     expect(r.code, r.stderr).toBe(0);
     await until('the gateway deployment', async () => (await sh('kubectl get deploy bookinfo-gateway-istio')).code === 0);
@@ -257,5 +258,17 @@ spec:
     // The product page still routes: both routes live in one VirtualService.
     expect((await sh(`${vars}curl -s "http://$GATEWAY_URL/productpage" | grep -o "<title>.*</title>"`)).stdout).toBe('<title>Simple Bookstore App</title>\n');
 
-  }, 180_000);
+    // route-reviews-90-10.yaml: a Service parent (GAMMA) routes productpage's own calls through its sidecar.
+    expect((await sh('kubectl apply -f samples/bookinfo/gateway-api/route-reviews-90-10.yaml')).stdout).toBe('httproute.gateway.networking.k8s.io/reviews created\n');
+    await until('the mesh route accepted', async () => (await sh('kubectl get httproute reviews -o jsonpath={.status.parents[0].conditions[0].status}')).stdout === 'True');
+    // istiod converted it and productpage's sidecar has it (the VIRTUAL SERVICE column names the converted config).
+    await until('the route in productpage\'s sidecar', async () => (await sh('istioctl proxy-config routes deploy/productpage-v1 --name 9080')).stdout.includes('default~9080~reviews.default.svc.cluster.local.default'));
+    const pages = await sh(`${vars}for i in $(seq ${n}); do curl -s "http://$GATEWAY_URL/productpage" | grep -o -E "Reviews served by: reviews-v[0-9]"; done | sort | uniq -c`);
+    const served = Object.fromEntries([...pages.stdout.matchAll(/(\d+) Reviews served by: (reviews-v\d)/g)].map((m) => [m[2], Number(m[1])]));
+    expect(served['reviews-v3']).toBeUndefined();
+    expect((served['reviews-v1'] ?? 0) + (served['reviews-v2'] ?? 0)).toBe(n);
+    expect(served['reviews-v2']).toBeGreaterThanOrEqual(1);
+    expect(served['reviews-v2']).toBeLessThanOrEqual(39);
+
+  }, 240_000);
 });

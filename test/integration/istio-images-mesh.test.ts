@@ -3,9 +3,6 @@
  * the real kubectl: fortio against httpbin under the circuit-breaking task's DestinationRule,
  * the mTLS migration task's curl loop once foo is STRICT, and Bookinfo under the ratings delay
  * fault for jason (the page after ≈6 s with the reviews error).
- *
- * SKIPPED until the sidecar intercepts: envoy/sidecar.ts on main is still the pass-through
- * skeleton (requests reach httpbin without `server: envoy`). Un-skip `MESH` when it lands.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
@@ -22,8 +19,6 @@ interface Run {
   stderr: string;
 }
 
-const MESH = describe.skip;
-
 let cluster: EmbeddedCluster;
 
 let dir: string;
@@ -38,7 +33,7 @@ function sh(script: string, input?: string): Promise<Run> {
   });
 }
 
-MESH('in the mesh', () => {
+describe('in the mesh', () => {
   beforeAll(async () => {
     cluster = await EmbeddedCluster.start({
       workloads: { timings: { schedule: 0, pull: 10, start: 10, ready: 10, terminate: 50, run: 100, backoff: 100, probeDelayScale: 0 }, nodePorts: false },
@@ -79,27 +74,28 @@ MESH('in the mesh', () => {
       expect(JSON.parse(r.stdout).headers['User-Agent']).toEqual(['fortio.org/fortio-1.69.5']);
     });
 
-    it('with maxConnections 1 / http1MaxPendingRequests 1, load -c 2 trips the breaker: some 503s, each logged', async () => {
+    it('with maxConnections 1 / http1MaxPendingRequests 1, load -c 3 -n 30 trips the breaker: some 503s, each logged', async () => {
       const dr = `apiVersion: networking.istio.io/v1
-  kind: DestinationRule
-  metadata:
-    name: httpbin
-  spec:
-    host: httpbin
-    trafficPolicy:
-      connectionPool:
-        tcp:
-          maxConnections: 1
-        http:
-          http1MaxPendingRequests: 1
-          maxRequestsPerConnection: 1
-      outlierDetection:
-        consecutive5xxErrors: 1
-        interval: 1s
-        baseEjectionTime: 3m
-        maxEjectionPercent: 100
-  `;
-      expect((await sh('kubectl apply -f -', dr)).code).toBe(0);
+kind: DestinationRule
+metadata:
+  name: httpbin
+spec:
+  host: httpbin
+  trafficPolicy:
+    connectionPool:
+      tcp:
+        maxConnections: 1
+      http:
+        http1MaxPendingRequests: 1
+        maxRequestsPerConnection: 1
+    outlierDetection:
+      consecutive5xxErrors: 1
+      interval: 1s
+      baseEjectionTime: 3m
+      maxEjectionPercent: 100
+`;
+      const applied = await sh('kubectl apply -f -', dr);
+      expect(applied.code, applied.stderr).toBe(0);
       // istiod pushes the DestinationRule: wait until the proxy has the circuit breaker before loading.
       let out = '';
       for (let i = 0; i < 50; i++) {

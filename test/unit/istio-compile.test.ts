@@ -153,7 +153,7 @@ describe('sidecar outbound without VirtualServices', () => {
       {
         name: 'default',
         match: { path: { prefix: '/' } },
-        route: { clusters: [{ cluster: `outbound|9080||${REVIEWS}`, weight: 100 }], timeoutMs: 0, retry: { numRetries: 2, retryOn: ['connect-failure', 'refused-stream', 'unavailable', 'cancelled', 'retriable-status-codes'] } },
+        route: { clusters: [{ cluster: `outbound|9080||${REVIEWS}`, weight: 100 }], timeoutMs: 0, retry: { numRetries: 2, retryOn: ['connect-failure', 'refused-stream', 'unavailable', 'cancelled', 'retriable-status-codes'], retriableStatusCodes: [503] } },
         decorator: `${REVIEWS}:9080/*`,
       },
     ]);

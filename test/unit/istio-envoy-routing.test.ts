@@ -251,6 +251,15 @@ describe('fault injection', () => {
     expect(Number(m![1])).toBeGreaterThanOrEqual(115);
   });
 
+  it('a client that hangs up during the delay: nothing is sent upstream, the log says DI,DC', async () => {
+    const f = reviewsProxy([{ name: 'd', match: {}, fault: { delay: { fixedDelayMs: 200, percentage: 100 } }, route: { clusters: [{ cluster: V1, weight: 1 }], timeoutMs: 0 } }]);
+    await expect(serve(f, undefined, { ...down, clientDeadline: Date.now() + 50 })).rejects.toMatchObject({ code: 'ETIMEDOUT' });
+    await new Promise((r) => setTimeout(r, 250));
+    expect(f.sent).toHaveLength(0);
+    expect(f.logs).toHaveLength(1);
+    expect(f.logs[0]).toMatch(/ 0 DI,DC downstream_remote_disconnect .* d$/);
+  });
+
   it('abort at 30% aborts about 30% (binomial bounds)', async () => {
     const f = reviewsProxy([{ match: {}, fault: { abort: { httpStatus: 503, percentage: 30 } }, route: { clusters: [{ cluster: V1, weight: 1 }], timeoutMs: 0 } }], { random: seeded(7) });
     const n = 1000;
@@ -330,6 +339,7 @@ describe('timeouts and retries', () => {
     expect(bodyOf(res)).toBe('second');
     expect(f.sent.map((s) => s.req.headers['x-envoy-attempt-count'])).toEqual(['1', '2']);
     expect(f.sent[0]!.timeoutMs).toBe(60);
+    expect(f.sent.map((s) => s.req.headers['x-envoy-expected-rq-timeout-ms'])).toEqual(['60', '60']);
   });
 
   it("Envoy's backoff: 25 ms base, jittered, capped at 250 ms", () => {
@@ -372,12 +382,23 @@ describe('headers and the access log', () => {
     expect(h['x-request-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(h['x-forwarded-proto']).toBe('http');
     expect(h['x-envoy-attempt-count']).toBe('1');
+    // No route timeout (Istio's default): no expected-timeout header.
+    expect(h['x-envoy-expected-rq-timeout-ms']).toBeUndefined();
     expect(h['x-envoy-decorator-operation']).toBe('reviews.default.svc.cluster.local:9080/*');
     expect(h['x-envoy-peer-metadata-id']).toBe('sidecar~10.244.0.10~productpage-v1-6b746f74dc-9stvs.default~default.svc.cluster.local');
     expect(res.headers.server).toBe('envoy');
     expect(res.headers['x-envoy-upstream-service-time']).toMatch(/^\d+$/);
     expect(res.headers['x-envoy-decorator-operation']).toBeUndefined();
     expect(f.sent[0]!.transport?.tls).toEqual({ sni: 'outbound_.9080_._.reviews.default.svc.cluster.local', clientIdentity: 'spiffe://cluster.local/ns/default/sa/bookinfo-productpage' });
+  });
+
+  it('an edge proxy (useRemoteAddress): x-forwarded-for and x-envoy-external-address; the peer\'s own x-envoy-* control headers dropped', async () => {
+    const f = reviewsProxy([toCluster(REVIEWS)]);
+    await serve(f, get('/', 'reviews', { 'x-envoy-retry-on': '5xx', 'x-envoy-internal': 'true', 'x-forwarded-for': '1.2.3.4' }), { ...down, remoteAddress: '172.18.0.1:50000', useRemoteAddress: true });
+    const h = f.sent[0]!.req.headers;
+    expect(h).toMatchObject({ 'x-forwarded-for': '1.2.3.4,172.18.0.1', 'x-envoy-external-address': '172.18.0.1' });
+    expect(h['x-envoy-retry-on']).toBeUndefined();
+    expect(h['x-envoy-internal']).toBeUndefined();
   });
 
   it('keeps a request id the client sent', async () => {

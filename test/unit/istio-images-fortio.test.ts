@@ -146,6 +146,18 @@ describe('fortio load and curl', () => {
     expect(r.stderr).toContain('\nCode  -1 : 3 (100.0 %)\n');
   });
 
+  it("at the default Info level, load also logs the test start and each thread's end as JSON lines", async () => {
+    const { fortio } = setup();
+    const r = await exec(fortio, ['fortio', 'load', '-c', '2', '-qps', '0', '-n', '4', 'http://httpbin:8000/get']);
+    expect(r.code).toBe(0);
+    const lines = r.stderr.split('\n');
+    expect(lines[0]).toBe('Fortio 1.69.5 running at 0 queries per second, 2->2 procs, for 4 calls: http://httpbin:8000/get');
+    expect(lines[1]).toMatch(/^\{"ts":[\d.]+,"level":"info","r":1,"file":"httprunner.go","line":121,"msg":"Starting http test","run":0,"url":"http:\/\/httpbin:8000\/get","threads":2,"qps":"-1.0","warmup":"parallel","conn-reuse":""\}$/);
+    expect(lines.filter((l) => /"file":"periodic.go","line":851,"msg":"T00[01] ended after [\d.]+[µm]?s : 2 calls\. qps=[\d.e+]+"\}$/.test(l))).toHaveLength(2);
+    expect(r.stderr).toMatch(/"msg":"Run ended","run":0,"elapsed":\d+,"calls":4,"qps":[\d.]+\}\n/);
+    expect(r.stderr).toMatch(/\nConnection time histogram \(s\) : count \d+ avg [^\n]*\n# range, mid point, percentile, count\n/);
+  });
+
   it('unknown flags and commands fail loudly; the image has no shell', async () => {
     const { fortio } = setup();
     expect(await exec(fortio, ['fortio', 'load', '-bogus', 'x'])).toMatchObject({ code: 1, stderr: 'flag provided but not defined: -bogus\n' });

@@ -324,7 +324,7 @@ describe('AuthorizationPolicy → RBAC filters and their verdicts', () => {
     expect(decide([custom], { path: '/headers' })).toBe('403 rbac_access_denied_matched_policy[istio-ext-authz-sample-ext-authz-http-ns[foo]-policy[ext-authz]-rule[0]-deny-due-to-bad-CUSTOM-action]');
     expect(decide([custom], { path: '/ip' })).toBe('allow');
     const cfg = compileInbound(snapshot([], [custom]), HTTPBIN, HTTPBIN_PORTS);
-    expect(cfg.warnings?.join('\n')).toMatch(/CUSTOM .*not supported/);
+    expect(cfg.warnings).toEqual(['error\tauthorization\tProcessed authorization policy: failed to process CUSTOM action for provider sample-ext-authz-http, will generate deny configs: external authorization (CUSTOM) is not supported in this simulator']);
   });
 
   describe('each field', () => {
@@ -404,8 +404,10 @@ describe('AuthorizationPolicy → RBAC filters and their verdicts', () => {
       expect(cfg.warnings?.join('\n')).toMatch(/request\.auth\.claims\[iss\].*never matches/);
     });
 
-    it('an unknown when key drops the rule (pilot skips invalid rules)', () => {
+    it('an unknown when key drops the rule (pilot skips invalid rules) and istiod logs it', () => {
       expect(denied({ when: [{ key: 'source.bogus', values: ['x'] }] }, {})).toBe(false);
+      const cfg = compileInbound(snapshot([], [ap('foo', 'd', { action: 'DENY', rules: [{ when: [{ key: 'source.bogus', values: ['x'] }] }, { when: [{ key: 'other', values: ['y'] }] }] })]), HTTPBIN, HTTPBIN_PORTS);
+      expect(cfg.warnings).toEqual(['error\tauthorization\tProcessed authorization policy: 2 errors occurred:\n\t* skipped invalid rule ns[foo]-policy[d]-rule[0]: unknown attribute source.bogus\n\t* skipped invalid rule ns[foo]-policy[d]-rule[1]: unknown attribute other\n']);
     });
   });
 

@@ -9,7 +9,7 @@ import type { Kubeconfig } from '../../cluster/kubeconfig.js';
 import { ApiUnreachableError, kubeObjectsFor } from '../kube-objects.js';
 import type { z } from 'zod';
 import type { httpCheck } from '../schema.js';
-import { judgeShares } from '../statistics.js';
+import { judgeShares, shareCeilings } from '../statistics.js';
 import { apiMessage, classify } from './errors.js';
 import { ClusterUnreachableError, type CheckContext, type CheckOutcome } from './types.js';
 
@@ -107,16 +107,39 @@ async function signIn(target: Target, user: string): Promise<string | { problem:
   return session;
 }
 
+/**
+ * What an answer's body says, in words a learner can read: a Kubernetes Status' message, an
+ * HTML page's title, or its first words cut at a word, never raw JSON cut mid-string.
+ */
+export function bodyInWords(body: string): string {
+  const text = body.trim();
+  if (text.startsWith('{')) {
+    try {
+      const parsed = JSON.parse(text) as { kind?: unknown; message?: unknown };
+      return typeof parsed.message === 'string' ? parsed.message : '';
+    } catch {
+      return '';
+    }
+  }
+  const title = /<title>([^<]*)<\/title>/i.exec(text)?.[1]?.trim();
+  if (title) return `a page titled “${title}”`;
+  const plain = text.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  if (plain.length <= 120) return plain;
+  return `${plain.slice(0, 120).replace(/\s+\S*$/, '')}…`;
+}
+
 function judgeOne(spec: HttpCheck, answer: HttpAnswer, where: string): CheckOutcome {
   const expect = spec.expect ?? {};
   const status = expect.status ?? 200;
-  const snippet = answer.body.replace(/\s+/g, ' ').trim().slice(0, 160);
-  if (answer.status !== status) return { passed: false, found: `${where} answered HTTP ${answer.status}, expected ${status}${snippet ? `: ${snippet}` : ''}` };
+  if (answer.status !== status) {
+    const said = bodyInWords(answer.body);
+    return { passed: false, found: `${where} answered HTTP ${answer.status} instead of ${status}${said ? `: ${said}` : ''}` };
+  }
   if (expect.bodyContains !== undefined && !answer.body.includes(expect.bodyContains)) {
     return { passed: false, found: `${where} answered HTTP ${answer.status} but the body does not contain ${JSON.stringify(expect.bodyContains)}` };
   }
   if (expect.bodyMatches !== undefined && !new RegExp(expect.bodyMatches).test(answer.body)) {
-    return { passed: false, found: `${where} answered HTTP ${answer.status} but the body does not match /${expect.bodyMatches}/` };
+    return { passed: false, found: `${where} answered HTTP ${answer.status} but the page does not show what this check looks for` };
   }
   return { passed: true, found: `${where} answered HTTP ${answer.status} as expected` };
 }
@@ -136,25 +159,25 @@ export async function evaluateHttp(spec: HttpCheck, ctx: CheckContext): Promise<
 
     const key = new RegExp(spec.key!.regex);
     const counts: Record<string, number> = {};
-    let failures = 0;
-    let lastFailure = '';
-    for (let i = 0; i < spec.samples; i++) {
+    const expected = Object.entries(spec.shares!).map(([k, v]) => `${k} ${Math.round(v * 100)}%`).join(', ');
+    const split = (n: number) => Object.entries(counts).map(([k, c]) => `${k} ${Math.round((c / n) * 100)}%`).join(', ');
+    // Sampling stops as soon as the verdict cannot be a pass: a failed request, or a key past
+    // what the expected share allows out of all the samples (a slow wrong state stays cheap).
+    const ceiling = shareCeilings(spec.samples, spec.shares!);
+    for (let i = 1; i <= spec.samples; i++) {
       if (ctx.signal?.aborted) throw new Error('check cancelled');
       const answer = await target.request(spec.path, { method: spec.method, headers });
       const one = judgeOne(spec, answer, where);
-      if (!one.passed) {
-        failures++;
-        lastFailure = one.found;
-        continue;
-      }
+      if (!one.passed) return { passed: false, found: `request ${i} of ${spec.samples} failed: ${one.found}` };
       const m = key.exec(answer.body);
       const k = m ? (m[1] ?? m[0]) : spec.key!.otherwise;
       counts[k] = (counts[k] ?? 0) + 1;
+      if (counts[k]! > ceiling(k) && i < spec.samples) {
+        return { passed: false, found: `${i} of ${spec.samples} requests to ${where} already rule out the expected split: ${split(i)}; expected ${expected}` };
+      }
     }
-    if (failures > 0) return { passed: false, found: `${failures} of ${spec.samples} requests failed; last: ${lastFailure}` };
     const verdict = judgeShares(counts, spec.shares!);
     const observed = verdict.verdicts.map((v) => `${v.key} ${Math.round(v.observed * 100)}%`).join(', ');
-    const expected = Object.entries(spec.shares!).map(([k, v]) => `${k} ${Math.round(v * 100)}%`).join(', ');
     return verdict.ok
       ? { passed: true, found: `${spec.samples} requests to ${where}: ${observed} (expected ${expected})` }
       : { passed: false, found: `${spec.samples} requests to ${where} split ${observed}; expected ${expected}` };

@@ -1,5 +1,6 @@
 import type { Kubeconfig } from '../../cluster/kubeconfig.js';
 import type { KubeObjects } from '../kube-objects.js';
+import type { TerminalCommand } from '../../terminal/commands.js';
 
 /** What evaluating one check found. `found` is written for the learner. */
 export interface CheckOutcome {
@@ -10,8 +11,10 @@ export interface CheckOutcome {
 export interface CheckContext {
   kc: Kubeconfig;
   objects: KubeObjects;
-  /** Recent plain-text terminal output of the learner's session. */
+  /** Plain-text output of the commands the learner ran in this step (never what was typed, never prompts). */
   transcript(): string;
+  /** The commands the learner ran in this step's terminal since the step was opened, with their output. */
+  commands(): TerminalCommand[];
   /** The learner's shell environment, for command checks. */
   shell: { cwd: string; env: Record<string, string> };
   /** Injectable for sampled checks' tests. */

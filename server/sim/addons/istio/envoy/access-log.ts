@@ -73,6 +73,18 @@ export interface AccessLogEntry {
 
 type Value = string | number | undefined;
 
+const altCache = new Map<string, string[]>();
+/** `X-ENVOY-ORIGINAL-PATH?:PATH` → the header names to try, lower-case (split once per format). */
+function alternatives(arg: string): string[] {
+  let alts = altCache.get(arg);
+  if (!alts) {
+    alts = arg.split('?').map((a) => a.toLowerCase());
+    if (altCache.size > 200) altCache.clear();
+    altCache.set(arg, alts);
+  }
+  return alts;
+}
+
 function operator(e: AccessLogEntry, op: string, arg: string | undefined): Value {
   switch (op) {
     case 'START_TIME':
@@ -81,8 +93,7 @@ function operator(e: AccessLogEntry, op: string, arg: string | undefined): Value
     case 'RESP': {
       const headers = op === 'REQ' ? e.req?.headers : e.responseHeaders;
       if (!headers || !arg) return undefined;
-      for (const alt of arg.split('?')) {
-        const name = alt.toLowerCase();
+      for (const name of alternatives(arg)) {
         const v = name === ':method' ? e.req?.method : name === ':path' ? e.req?.path : name === ':authority' ? headers.host : headers[name];
         if (v !== undefined && v !== '') return v;
       }
@@ -131,12 +142,38 @@ function operator(e: AccessLogEntry, op: string, arg: string | undefined): Value
 
 const OPERATOR = /%([A-Z_]+)(?:\(([^)]*)\))?(?::\d+)?%/g;
 
+type Part = string | { op: string; arg: string | undefined };
+const compiled = new Map<string, Part[]>();
+
+/** A format string split once into literal text and command operators. */
+function compile(format: string): Part[] {
+  let parts = compiled.get(format);
+  if (!parts) {
+    parts = [];
+    let last = 0;
+    for (const m of format.matchAll(OPERATOR)) {
+      if (m.index! > last) parts.push(format.slice(last, m.index));
+      parts.push({ op: m[1]!, arg: m[2] });
+      last = m.index! + m[0].length;
+    }
+    if (last < format.length) parts.push(format.slice(last));
+    if (compiled.size > 100) compiled.clear();
+    compiled.set(format, parts);
+  }
+  return parts;
+}
+
 /** One line in a TEXT format (Envoy's command operators; `-` for what is empty or unknown). */
 export function formatText(e: AccessLogEntry, format: string = DEFAULT_TEXT_FORMAT): string {
-  return format.replace(OPERATOR, (_m, op: string, arg: string | undefined) => {
-    const v = operator(e, op, arg);
-    return v === undefined || v === '' ? '-' : String(v);
-  });
+  let out = '';
+  for (const p of compile(format)) {
+    if (typeof p === 'string') out += p;
+    else {
+      const v = operator(e, p.op, p.arg);
+      out += v === undefined || v === '' ? '-' : String(v);
+    }
+  }
+  return out;
 }
 
 /** One line in Istio's JSON encoding: Envoy writes the keys sorted, numbers as numbers, empty as null. */

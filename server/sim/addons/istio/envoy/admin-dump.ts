@@ -459,8 +459,9 @@ function inlineRouteConfigs(listeners: Json[]): Json[] {
 /** The whole `/config_dump` body of a proxy, as Envoy writes it (2-space JSON). */
 export function configDump(info: BootstrapInfo, config: ProxyConfig | undefined, opts: DumpOptions = {}): Json {
   const ts = stamp(info.startedAt);
-  const pushed = stamp(info.startedAt);
   const version = config?.version;
+  // istiod's version string starts with the push time (xds/distribution.ts): when Envoy took the config.
+  const pushed = /^\d{4}-\d\d-\d\dT[\d:.]+Z/.exec(version ?? '')?.[0] ?? ts;
   const bootstrap = bootstrapJson(info);
   const staticListeners = bootstrapListeners();
   const dynamicListeners = (config?.listeners ?? []).filter((l) => !isBootstrapListener(l.name)).map(listenerJson);
@@ -496,15 +497,14 @@ export function configDump(info: BootstrapInfo, config: ProxyConfig | undefined,
     static_route_configs: staticRoutes.map((route_config) => ({ route_config, last_updated: ts })),
     ...(config?.routes.length ? { dynamic_route_configs: config.routes.map((rc) => ({ ...vi, route_config: routeConfigJson(rc), last_updated: pushed })) } : {}),
   });
-  configs.push({ '@type': DUMP_TYPES.secrets, dynamic_active_secrets: secretsJson(info, ts) });
+  configs.push({ '@type': DUMP_TYPES.secrets, dynamic_active_secrets: secretsJson(ts) });
   if (!opts.mask?.length) return { configs };
   const keep = new Set(opts.mask);
   return { configs: configs.map((c) => Object.fromEntries(Object.entries(c).filter(([k]) => k === '@type' || keep.has(k)))) };
 }
 
 /** The workload certificate and root CA the agent serves over SDS (their PEM bodies are not simulated). */
-function secretsJson(info: BootstrapInfo, ts: string): Json[] {
+function secretsJson(ts: string): Json[] {
   const secret = (name: string) => ({ name, version_info: ts, last_updated: ts, secret: { '@type': `${T}envoy.extensions.transport_sockets.tls.v3.Secret`, name } });
-  void info;
   return [secret('default'), secret('ROOTCA')];
 }

@@ -248,6 +248,27 @@ export function clustersJson(proxy: EnvoyProxy): Record<string, unknown> {
   };
 }
 
+/**
+ * Envoy's own server, cluster-manager and listener-manager gauges (Istio's inclusion list keeps
+ * them), computed when the stats are read; `server.live` is upstream-stats.ts's.
+ */
+export function addServerStats(proxy: EnvoyProxy): void {
+  proxy.stats.addCollector((emit) => {
+    const config = proxy.config;
+    const uptime = Math.max(0, Math.floor((proxy.ctx.now().getTime() - proxy.startedAt.getTime()) / 1000));
+    emit('cluster_manager.active_clusters', bootstrapClusters().length + (config?.clusters.filter((c) => !BOOTSTRAP_HOSTS[c.name]).length ?? 0), 'gauge');
+    emit('cluster_manager.warming_clusters', 0, 'gauge');
+    emit('listener_manager.total_listeners_active', 2 + (config?.listeners.length ?? 0), 'gauge');
+    emit('listener_manager.total_listeners_draining', 0, 'gauge');
+    emit('listener_manager.total_listeners_warming', 0, 'gauge');
+    emit('listener_manager.workers_started', 1, 'gauge');
+    emit('server.concurrency', 2, 'gauge');
+    emit('server.state', 0, 'gauge');
+    emit('server.total_connections', 0, 'gauge');
+    emit('server.uptime', uptime, 'gauge');
+  });
+}
+
 // ---- /stats --------------------------------------------------------------------------------
 
 /** `[name, value]` of the stats /stats shows (the proxy's stats, Istio's inclusion list applied), `?filter=` applied. */

@@ -42,12 +42,26 @@ export function workloadOf(pod: { namespace: string; name: string; labels: Reado
   };
 }
 
+const workloads = new WeakMap<EnvoyProxy, WorkloadInfo>();
+/** A proxy's own workload (fixed while it runs: a pod's labels that name it do not change its identity here). */
 export function proxyWorkload(proxy: EnvoyProxy): WorkloadInfo {
-  const id = proxy.identity;
-  return workloadOf({ namespace: id.namespace, name: id.podName, labels: id.labels, serviceAccount: id.serviceAccount }, proxy.ctx.env.ISTIO_META_WORKLOAD_NAME);
+  let w = workloads.get(proxy);
+  if (!w) {
+    const id = proxy.identity;
+    w = workloadOf({ namespace: id.namespace, name: id.podName, labels: id.labels, serviceAccount: id.serviceAccount }, proxy.ctx.env.ISTIO_META_WORKLOAD_NAME);
+    workloads.set(proxy, w);
+  }
+  return w;
 }
 
-export const endpointWorkload = (ep: LbEndpoint | undefined): WorkloadInfo => (ep?.pod ? workloadOf({ ...ep.pod }) : UNKNOWN_WORKLOAD);
+const endpointWorkloads = new WeakMap<object, WorkloadInfo>();
+/** The workload behind an endpoint (EDS carries its pod), computed once per pushed endpoint. */
+export function endpointWorkload(ep: LbEndpoint | undefined): WorkloadInfo {
+  if (!ep?.pod) return UNKNOWN_WORKLOAD;
+  let w = endpointWorkloads.get(ep.pod);
+  if (!w) endpointWorkloads.set(ep.pod, (w = workloadOf({ ...ep.pod })));
+  return w;
+}
 
 export interface RequestMetricsInput {
   reporter: 'source' | 'destination';

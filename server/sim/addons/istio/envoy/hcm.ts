@@ -48,6 +48,29 @@ export interface ServeOptions {
 
 const PEER_HEADERS = ['x-envoy-peer-metadata', 'x-envoy-peer-metadata-id'];
 
+/** Envoy's request headers it does not take from an external client (ConnectionManagerUtility::cleanInternalHeaders). */
+const EXTERNAL_STRIPPED = [
+  'x-envoy-decorator-operation',
+  'x-envoy-downstream-service-cluster',
+  'x-envoy-downstream-service-node',
+  'x-envoy-expected-rq-timeout-ms',
+  'x-envoy-external-address',
+  'x-envoy-force-trace',
+  'x-envoy-internal',
+  'x-envoy-ip-tags',
+  'x-envoy-max-retries',
+  'x-envoy-original-path',
+  'x-envoy-retriable-status-codes',
+  'x-envoy-retry-grpc-on',
+  'x-envoy-retry-on',
+  'x-envoy-upstream-alt-stat-name',
+  'x-envoy-upstream-rq-per-try-timeout-ms',
+  'x-envoy-upstream-rq-timeout-alt-response',
+  'x-envoy-upstream-rq-timeout-ms',
+  'x-envoy-hedge-on-per-try-timeout',
+];
+
+
 /** The first HTTP filter chain of a listener whose match fits this connection (Envoy's filter chain match, enough for HTTP listeners). */
 export function httpChainFor(listener: Listener, port: number, transport: Transport | undefined): FilterChain | undefined {
   const proto = transport?.tls ? 'tls' : 'raw_buffer';
@@ -87,15 +110,36 @@ function uuid(random: () => number): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-function peerMetadataId(proxy: EnvoyProxy): string {
-  const id = proxy.identity;
-  return `${id.type}~${id.podIP}~${id.id}~${id.namespace}.svc.cluster.local`;
+/** What metadata exchange sends for this proxy (its identity does not change while it runs). */
+const peerHeaders = new WeakMap<EnvoyProxy, { id: string; metadata: string }>();
+function peerMetadataOf(proxy: EnvoyProxy): { id: string; metadata: string } {
+  let p = peerHeaders.get(proxy);
+  if (!p) {
+    const id = proxy.identity;
+    const w = proxyWorkload(proxy);
+    p = {
+      id: `${id.type}~${id.podIP}~${id.id}~${id.namespace}.svc.cluster.local`,
+      metadata: Buffer.from(JSON.stringify({ CLUSTER_ID: 'Kubernetes', NAME: id.podName, NAMESPACE: id.namespace, WORKLOAD_NAME: w.workload, LABELS: id.labels, SERVICE_ACCOUNT: id.serviceAccount })).toString('base64'),
+    };
+    peerHeaders.set(proxy, p);
+  }
+  return p;
 }
 
-function peerMetadata(proxy: EnvoyProxy): string {
-  const id = proxy.identity;
-  const w = proxyWorkload(proxy);
-  return Buffer.from(JSON.stringify({ CLUSTER_ID: 'Kubernetes', NAME: id.podName, NAMESPACE: id.namespace, WORKLOAD_NAME: w.workload, LABELS: id.labels, SERVICE_ACCOUNT: id.serviceAccount })).toString('base64');
+const xfccCache = new WeakMap<EnvoyProxy, Map<string, string>>();
+/** x-forwarded-client-cert for a client identity: this proxy's own id, the (stand-in) certificate hash, the client's URI SAN. */
+function clientCertDetails(proxy: EnvoyProxy, clientIdentity: string): string {
+  let byClient = xfccCache.get(proxy);
+  if (!byClient) xfccCache.set(proxy, (byClient = new Map()));
+  let xfcc = byClient.get(clientIdentity);
+  if (xfcc === undefined) {
+    const by = spiffeId(proxy.identity.namespace, proxy.identity.serviceAccount);
+    const hash = createHash('sha256').update(clientIdentity).digest('hex');
+    xfcc = `By=${by};Hash=${hash};Subject="";URI=${clientIdentity}`;
+    if (byClient.size > 1000) byClient.clear();
+    byClient.set(clientIdentity, xfcc);
+  }
+  return xfcc;
 }
 
 /** The request headers the HCM completes before routing (Istio's proxy_headers.go and Envoy's defaults). */
@@ -104,8 +148,12 @@ function downstreamHeaders(proxy: EnvoyProxy, listener: Listener, hcm: HttpConne
   if (!headers['x-request-id']) headers['x-request-id'] = uuid(proxy.ctx.random);
   if (!headers['x-forwarded-proto']) headers['x-forwarded-proto'] = 'http';
   if (downstream.useRemoteAddress) {
+    // An edge proxy: the peer's address goes into x-forwarded-for and x-envoy-external-address,
+    // and the peer's own x-envoy-* control headers are dropped. Current Envoy counts no address as
+    // internal unless internal_address_config lists it, which Istio leaves empty (so no x-envoy-internal).
     const ip = downstream.remoteAddress.replace(/:\d+$/, '');
     headers['x-forwarded-for'] = headers['x-forwarded-for'] ? `${headers['x-forwarded-for']},${ip}` : ip;
+    for (const h of EXTERNAL_STRIPPED) delete headers[h];
     headers['x-envoy-external-address'] = ip;
   }
   if (listener.direction === 'inbound') {
@@ -114,9 +162,7 @@ function downstreamHeaders(proxy: EnvoyProxy, listener: Listener, hcm: HttpConne
     delete headers['x-envoy-decorator-operation'];
     const tls = downstream.transport?.tls;
     if (tls) {
-      const by = spiffeId(proxy.identity.namespace, proxy.identity.serviceAccount);
-      const hash = createHash('sha256').update(tls.clientIdentity).digest('hex');
-      const xfcc = `By=${by};Hash=${hash};Subject="";URI=${tls.clientIdentity}`;
+      const xfcc = clientCertDetails(proxy, tls.clientIdentity);
       const mode = hcm?.forwardClientCertDetails ?? 'APPEND_FORWARD';
       headers['x-forwarded-client-cert'] = mode === 'APPEND_FORWARD' && headers['x-forwarded-client-cert'] ? `${headers['x-forwarded-client-cert']},${xfcc}` : xfcc;
     } else delete headers['x-forwarded-client-cert'];
@@ -127,7 +173,7 @@ function downstreamHeaders(proxy: EnvoyProxy, listener: Listener, hcm: HttpConne
 type Finished = { response: HttpResponse; outcome: RouterOutcome; routeName?: string };
 type Progress = Partial<RouterOutcome> & { routeName?: string };
 
-async function route(proxy: EnvoyProxy, listener: Listener, hcm: HttpConnectionManager | undefined, req: HttpRequest, opts: ServeOptions, scheme: string, signal: AbortSignal, progress: Progress): Promise<Finished> {
+async function route(proxy: EnvoyProxy, listener: Listener, hcm: HttpConnectionManager | undefined, req: HttpRequest, opts: ServeOptions, scheme: string, signal: AbortSignal | undefined, progress: Progress): Promise<Finished> {
   const now = () => proxy.ctx.now();
   const local = (reply: LocalReply): RouterOutcome => ({ response: localResponse(reply, now()), flags: reply.flags ?? [], details: reply.details, fromUpstream: false });
   if (opts.preReply) return { response: localResponse(opts.preReply, now()), outcome: local(opts.preReply) };
@@ -141,11 +187,12 @@ async function route(proxy: EnvoyProxy, listener: Listener, hcm: HttpConnectionM
   if (outbound) {
     if (r.decorator) routed.headers['x-envoy-decorator-operation'] = r.decorator;
     if (proxy.identity.type === 'sidecar') {
-      routed.headers['x-envoy-peer-metadata-id'] = peerMetadataId(proxy);
-      routed.headers['x-envoy-peer-metadata'] = peerMetadata(proxy);
+      const peer = peerMetadataOf(proxy);
+      routed.headers['x-envoy-peer-metadata-id'] = peer.id;
+      routed.headers['x-envoy-peer-metadata'] = peer.metadata;
     }
   }
-  const outcome = await runRoute({ proxy, wire: opts.wire ?? ((t, rq, o) => proxy.ctx.net.request(t, rq, o)), ...(opts.fixedTarget ? { fixedTarget: opts.fixedTarget } : {}), ...(opts.upstreamBindIP ? { upstreamBindIP: opts.upstreamBindIP } : {}), scheme, signal, progress }, r, routed);
+  const outcome = await runRoute({ proxy, wire: opts.wire ?? ((t, rq, o) => proxy.ctx.net.request(t, rq, o)), ...(opts.fixedTarget ? { fixedTarget: opts.fixedTarget } : {}), ...(opts.upstreamBindIP ? { upstreamBindIP: opts.upstreamBindIP } : {}), scheme, ...(signal ? { signal } : {}), progress }, r, routed);
   const headers = { ...outcome.response.headers };
   if (outbound) {
     delete headers['x-envoy-decorator-operation'];
@@ -161,9 +208,10 @@ export async function serveChain(proxy: EnvoyProxy, listener: Listener, hcm: Htt
   const scheme = dreq.headers['x-forwarded-proto'] ?? 'http';
   const serverName = hcm?.serverName ?? (listener.direction === 'outbound' ? 'envoy' : 'istio-envoy');
 
-  const gone = new AbortController();
+  // Only a client with a deadline can go away first (an AbortController per request costs).
+  const gone = downstream.clientDeadline !== undefined ? new AbortController() : undefined;
   const progress: Progress = {};
-  const routing = route(proxy, listener, hcm, dreq, opts, scheme, gone.signal, progress);
+  const routing = route(proxy, listener, hcm, dreq, opts, scheme, gone?.signal, progress);
   let finished: Finished | undefined;
   if (downstream.clientDeadline !== undefined) {
     const left = downstream.clientDeadline - start.getTime();
@@ -176,10 +224,10 @@ export async function serveChain(proxy: EnvoyProxy, listener: Listener, hcm: Htt
   const end = proxy.ctx.now();
   if (!finished) {
     // The client hung up first: Envoy resets the upstream and logs the stream as DC, code 0.
-    gone.abort();
+    gone?.abort();
     const empty = { status: 0, headers: {}, body: Buffer.alloc(0) };
     const { routeName, ...sofar } = progress;
-    report(proxy, listener, downstream, dreq, start, end, empty, { ...sofar, response: empty, flags: ['DC'], details: 'downstream_remote_disconnect', fromUpstream: false }, routeName);
+    report(proxy, listener, downstream, dreq, start, end, empty, { ...sofar, response: empty, flags: [...(sofar.flags ?? []), 'DC'], details: 'downstream_remote_disconnect', fromUpstream: false }, routeName);
     const [host, p] = [downstream.localAddress.replace(/:\d+$/, ''), Number(downstream.localAddress.split(':').pop())];
     throw new NetworkError('ETIMEDOUT', host, p);
   }
@@ -199,6 +247,7 @@ function report(proxy: EnvoyProxy, listener: Listener, downstream: Downstream, r
     responseCode: response.status,
     flags: outcome.flags,
     details: outcome.details,
+    ...(outcome.transportFailureReason ? { transportFailureReason: outcome.transportFailureReason } : {}),
     bytesReceived: req.body.length,
     bytesSent: response.body.length,
     durationMs,

@@ -84,6 +84,20 @@ export function virtualInbound(proxy: EnvoyProxy): Listener | undefined {
  * ALPN: a sidecar's HTTP client offers `istio-http/1.1` over mTLS; plain text is sniffed as `http/1.1`.
  */
 export function matchFilterChain(listener: Listener, port: number, transport: 'tls' | 'raw_buffer', alpn = transport === 'tls' ? 'istio-http/1.1' : 'http/1.1'): FilterChain | undefined {
+  // A pushed listener is never changed in place (a push replaces it), so its answers can be kept.
+  let answers = chainCache.get(listener);
+  if (!answers) chainCache.set(listener, (answers = new Map()));
+  const key = `${port}|${transport}|${alpn}`;
+  if (answers.has(key)) return answers.get(key);
+  const chain = selectChain(listener, port, transport, alpn);
+  if (answers.size > 1000) answers.clear();
+  answers.set(key, chain);
+  return chain;
+}
+
+const chainCache = new WeakMap<Listener, Map<string, FilterChain | undefined>>();
+
+function selectChain(listener: Listener, port: number, transport: 'tls' | 'raw_buffer', alpn: string): FilterChain | undefined {
   const narrow = <T>(chains: FilterChain[], get: (c: FilterChain) => T | undefined, matches: (v: T) => boolean) => {
     const exact = chains.filter((c) => get(c) !== undefined && matches(get(c)!));
     return exact.length > 0 ? exact : chains.filter((c) => get(c) === undefined);

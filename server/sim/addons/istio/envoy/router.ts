@@ -24,6 +24,8 @@ export interface RouterOutcome {
   upstreamLocalAddress?: string;
   endpoint?: LbEndpoint;
   serviceTimeMs?: number;
+  /** %UPSTREAM_TRANSPORT_FAILURE_REASON%, when the cluster manager gives one. */
+  transportFailureReason?: string;
   /** The request as last sent upstream (attempt count, rewritten path). */
   upstreamRequest?: HttpRequest;
 }
@@ -216,7 +218,10 @@ export async function runRoute(env: RouterEnv, route: Route, req: HttpRequest): 
   const faultFlags: string[] = [];
   if (route.fault?.delay && roll(random, route.fault.delay.percentage)) {
     faultFlags.push('DI');
+    if (env.progress) env.progress.flags = [...faultFlags];
     await sleep(route.fault.delay.fixedDelayMs);
+    // The client hung up during the delay: the stream is gone, nothing goes upstream.
+    if (env.signal?.aborted) return local(env, { status: 0, body: '', details: 'downstream_remote_disconnect', flags: [...faultFlags, 'DC'] });
   }
   const chosen = pickWeighted(action.clusters, random);
   if (route.fault?.abort && roll(random, route.fault.abort.percentage)) {
@@ -245,10 +250,12 @@ export async function runRoute(env: RouterEnv, route: Route, req: HttpRequest): 
   let attemptNo = 0;
   for (;;) {
     attemptNo++;
-    const sent: HttpRequest = { ...upstreamReq, headers: { ...upstreamReq.headers, 'x-envoy-attempt-count': String(attemptNo) } };
     const routeLeft = routeDeadline !== undefined ? routeDeadline - proxy.ctx.now().getTime() : undefined;
     const tryMs = retry?.perTryTimeoutMs && retry.perTryTimeoutMs > 0 ? retry.perTryTimeoutMs : undefined;
     const deadline = [routeLeft, tryMs].filter((x): x is number => x !== undefined);
+    const sent: HttpRequest = { ...upstreamReq, headers: { ...upstreamReq.headers, 'x-envoy-attempt-count': String(attemptNo) } };
+    // Envoy tells the upstream how long it will wait (the route's remaining time, or the per-try timeout).
+    if (deadline.length) sent.headers['x-envoy-expected-rq-timeout-ms'] = String(Math.max(0, Math.round(Math.min(...deadline))));
     const raced = await race(attempt(env, chosen.cluster, sent, deadline.length ? Math.min(...deadline) : undefined, avoid), tryMs, routeLeft);
     if (raced.timedOut === 'route') {
       return finish(env, route, chosen, local(env, { status: 504, body: 'upstream request timeout', details: 'response_timeout', flags: [...faultFlags, 'UT'] }, { cluster: chosen.cluster, upstreamRequest: sent }));
@@ -280,10 +287,14 @@ export async function runRoute(env: RouterEnv, route: Route, req: HttpRequest): 
       ...(result.upstreamLocalAddress ? { upstreamLocalAddress: result.upstreamLocalAddress } : {}),
       ...(result.endpoint ? { endpoint: result.endpoint } : {}),
       ...(result.serviceTimeMs !== undefined ? { serviceTimeMs: result.serviceTimeMs } : {}),
+      ...(transportFailure(result) ? { transportFailureReason: transportFailure(result)! } : {}),
       upstreamRequest: sent,
     });
   }
 }
+
+/** The cluster manager's transport failure reason (an additive UpstreamResult field). */
+const transportFailure = (r: UpstreamResult) => (r as UpstreamResult & { transportFailureReason?: string }).transportFailureReason;
 
 /** Response header operations, per cluster then the route's (the route's, being more general, win). */
 function finish(_env: RouterEnv, route: Route, chosen: WeightedCluster, out: RouterOutcome): RouterOutcome {

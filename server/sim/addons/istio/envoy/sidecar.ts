@@ -14,7 +14,7 @@
 import { NetworkError, type HttpRequest, type HttpResponse, type RequestTarget } from '../../../images/types.js';
 import type { InboundCall, Next, OutboundCall, PodInterceptor } from '../../../network/types.js';
 import type { Listener, RouteConfiguration } from '../xds/types.js';
-import { formatText } from './access-log.js';
+import { accessLogLine } from './access-log.js';
 import { serveChain, httpChainFor, type Downstream } from './hcm.js';
 import { proxyWorkload } from './hcm-metrics.js';
 import type { EnvoyProxy, ProxyRegistry } from './proxy.js';
@@ -42,8 +42,7 @@ function wireBytes(req: HttpRequest | undefined, res: HttpResponse | undefined):
 
 /** A TCP proxy's access log line (`"- - -" 0 …`). */
 function tcpLog(proxy: EnvoyProxy, e: { start: Date; flags?: string[]; details?: string; bytes: [number, number]; upstreamHost?: string; cluster?: string; upstreamLocal?: string; downstreamLocal: string; downstreamRemote: string; sni?: string }): void {
-  if (!proxy.config?.accessLog || proxy.config.accessLog.encoding === 'JSON') return;
-  const line = formatText({
+  const line = accessLogLine(proxy.config?.accessLog, {
     start: e.start,
     responseCode: 0,
     flags: e.flags ?? [],
@@ -58,7 +57,7 @@ function tcpLog(proxy: EnvoyProxy, e: { start: Date; flags?: string[]; details?:
     downstreamRemoteAddress: e.downstreamRemote,
     ...(e.sni ? { requestedServerName: e.sni } : {}),
   });
-  proxy.ctx.log(line);
+  if (line !== undefined) proxy.ctx.log(line);
 }
 
 function outboundListener(proxy: EnvoyProxy, ip: string, port: number): Listener | undefined {

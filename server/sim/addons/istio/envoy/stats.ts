@@ -141,11 +141,13 @@ export class ProxyStats {
    * reporter `source` on the client's outbound side, `destination` on the server's inbound side).
    */
   recordRequest(labels: IstioRequestLabels, durationMs: number, requestBytes: number, responseBytes: number): void {
-    const ordered = orderLabels(labels);
-    const key = JSON.stringify(ordered);
+    // The series key is built by concatenation in the caller's label order (one call site,
+    // hcm-metrics.ts, builds them): this runs twice per request; the ordered list only per new series.
+    let key = '';
+    for (const k in labels) key += `${k}\u0001${labels[k]}\u0000`;
     let s = this.istio.get(key);
     if (!s) {
-      s = { labels: ordered, requests: 0, duration: new Histogram(DURATION_BUCKETS), requestBytes: new Histogram(BYTES_BUCKETS), responseBytes: new Histogram(BYTES_BUCKETS) };
+      s = { labels: orderLabels(labels), requests: 0, duration: new Histogram(DURATION_BUCKETS), requestBytes: new Histogram(BYTES_BUCKETS), responseBytes: new Histogram(BYTES_BUCKETS) };
       this.istio.set(key, s);
     }
     s.requests++;

@@ -11,7 +11,7 @@ import { UBUNTU_OS_RELEASE } from '../../../images/behaviours/os.js';
 import { pilotAgent } from './pilot-agent.js';
 import { handleWebhook, type MeshReader } from '../inject/webhook.js';
 import { synczJson, type ConfigDistribution } from '../xds/distribution.js';
-import { adminServe } from '../envoy/admin.js';
+import { addServerStats, adminServe } from '../envoy/admin.js';
 import { AGENT_PORTS, gatewayServe, routerPorts } from '../envoy/gateway.js';
 import { EnvoyProxy, type ProxyRegistry } from '../envoy/proxy.js';
 import { prometheusText } from '../envoy/upstream-stats.js';
@@ -137,6 +137,7 @@ function proxyBehaviour(xds: ConfigDistribution, registry: ProxyRegistry, image:
       const type = ctx.args?.[1] === 'router' ? 'router' : 'sidecar';
       const identity = { id, podName: ctx.podName, namespace: ctx.namespace, podIP: ctx.podIP, type, labels: ctx.labels, serviceAccount: ctx.env.SERVICE_ACCOUNT || 'default' } as const;
       const envoy = (proxy = new EnvoyProxy(identity, ctx));
+      addServerStats(envoy);
       const unregister = registry.add(envoy);
       const unsubscribe = xds.subscribe({ ...identity, istioVersion: tagOf(ctx.image), clusterId: ctx.env.ISTIO_META_CLUSTER_ID || 'Kubernetes' }, (_snapshot, config) => {
         envoy.apply(config);

@@ -186,7 +186,7 @@ class Progress {
 export function manifestGenerate(io: CommandIO, o: { files: string[]; sets: string[] }): number {
   const spec = resolve(o.files, o.sets);
   const docs = renderInstall(spec).flatMap((c) => c.objects);
-  io.out(docs.map((d) => YAML.stringify(d, { lineWidth: 0 })).join('---\n'));
+  io.out(docs.map((d) => YAML.stringify(d, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n'));
   return EXIT.ok;
 }
 

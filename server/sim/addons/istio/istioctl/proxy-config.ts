@@ -142,8 +142,9 @@ export async function proxyConfig(rest: string[], io: CommandIO, globals: FlagSp
   }
   const word = probe.positional[0];
   if (word === undefined) {
-    const p = parseArgs(rest, [...globals, ...COMMON]);
-    if (flagBool(p, 'help') || true) io.out(HELP);
+    // cobra prints a command group's help when it is run without a subcommand.
+    parseArgs(rest, [...globals, ...COMMON]);
+    io.out(HELP);
     return EXIT.ok;
   }
   const subName = ALIASES[word];

@@ -220,7 +220,7 @@ function pilot(spec: IstioOperatorSpec): KubeObject[] {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: 'istio', namespace: NS, labels: { 'istio.io/rev': rev, release: 'istio', ...l } },
-      data: { mesh: YAML.stringify(mesh), meshNetworks: 'networks: {}' },
+      data: { mesh: YAML.stringify(mesh, { aliasDuplicateObjects: false }), meshNetworks: 'networks: {}' },
     },
     {
       apiVersion: 'v1',

@@ -24,7 +24,7 @@ const LICENSE_HEADER = `# Copyright Istio Authors
 
 type Obj = Record<string, unknown>;
 
-const docs = (objects: Obj[]) => objects.map((o) => YAML.stringify(o, { lineWidth: 0 })).join('---\n');
+const docs = (objects: Obj[]) => objects.map((o) => YAML.stringify(o, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n');
 
 function service(app: string): Obj {
   return { apiVersion: 'v1', kind: 'Service', metadata: { name: app, labels: { app, service: app } }, spec: { ports: [{ port: 9080, name: 'http' }], selector: { app } } };
@@ -125,6 +125,12 @@ const jason = (then: string, otherwise: string) => [
   { match: [{ headers: { 'end-user': { exact: 'jason' } } }], route: [dest(then)] },
   { route: [dest(otherwise)] },
 ];
+
+/** The fault-injection task's ratings rules: a fault for jason, then everyone to ratings v1. */
+function ratingsFault(fault: Obj): string {
+  const v1 = () => [{ destination: { host: 'ratings', subset: 'v1' } }];
+  return docs([{ apiVersion: NET, kind: 'VirtualService', metadata: { name: 'ratings' }, spec: { hosts: ['ratings'], http: [{ match: [{ headers: { 'end-user': { exact: 'jason' } } }], fault, route: v1() }, { route: v1() }] } }]);
+}
 
 function gateway(): string {
   return docs([
@@ -307,5 +313,7 @@ spec:
     [`${net}/virtual-service-reviews-test-v2.yaml`]: reviewsVS(jason('v2', 'v1')),
     [`${net}/virtual-service-reviews-v2-v3.yaml`]: reviewsVS([{ route: [dest('v2', 50), dest('v3', 50)] }]),
     [`${net}/virtual-service-reviews-v3.yaml`]: reviewsVS([{ route: [dest('v3')] }]),
+    [`${net}/virtual-service-ratings-test-delay.yaml`]: ratingsFault({ delay: { percentage: { value: 100.0 }, fixedDelay: '7s' } }),
+    [`${net}/virtual-service-ratings-test-abort.yaml`]: ratingsFault({ abort: { percentage: { value: 100.0 }, httpStatus: 500 } }),
   };
 }

@@ -74,6 +74,8 @@ interface Subscription {
   handler: Handler;
   state?: SyncState;
   latest?: ProxySnapshot;
+  /** The generation messages last logged for this proxy (istiod logs them when they change, not on every push). */
+  logged?: string;
 }
 
 const visible = (o: Obj, ns: string, root: string) => {
@@ -194,7 +196,11 @@ export class ConfigDistribution {
     sub.state = state;
     for (const t of XDS_TYPES) state.sent[t] = nonce;
     try {
-      sub.handler(snapshot, this.compile(snapshot, sub.proxy));
+      const config = this.compile(snapshot, sub.proxy);
+      const messages = (config.istiodLog ?? []).join('\n');
+      if (messages !== (sub.logged ?? '')) for (const line of config.istiodLog ?? []) this.log(this.istiod, line);
+      sub.logged = messages;
+      sub.handler(snapshot, config);
       sub.latest = snapshot;
       for (const t of XDS_TYPES) state.acked[t] = nonce;
     } catch {

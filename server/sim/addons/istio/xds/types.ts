@@ -34,6 +34,8 @@ export interface ProxyConfig {
   clusters: Cluster[];
   /** EDS: one per EDS cluster, the endpoints as istiod last computed them. */
   endpoints: ClusterLoadAssignment[];
+  /** What istiod logs while generating this config (`<level>\t<scope>\t<message>`), e.g. an AuthorizationPolicy it could not fully use. */
+  istiodLog?: string[];
   /** meshConfig.accessLogFile (the demo profile's `/dev/stdout`): absent, no access log. */
   accessLog?: { path: string; format?: string; encoding: 'TEXT' | 'JSON' };
 }

@@ -25,7 +25,7 @@ export interface InboundPort {
 export interface InboundConfig {
   listeners: Listener[];
   clusters: Cluster[];
-  /** What istiod would log while generating this (unsupported policy features, skipped rules). */
+  /** What istiod logs while generating this (`<level>\t<scope>\t<message>`): skipped rules, refused CUSTOM, features not simulated. */
   warnings?: string[];
 }
 
@@ -260,21 +260,39 @@ function unsupportedFeatures(ap: Obj): string[] {
 }
 
 /** pilot's authz builder: CUSTOM (refused: a deny of what it matches), AUDIT, DENY, ALLOW filters, for HTTP and for TCP chains. */
-export function buildRbacFilters(policies: readonly Obj[], warnings: string[] = []): BuiltFilters {
+/** What the authz builder reports: errors (AuthzLogger.AppendError, logged as one multierror) and what this simulator does not do. */
+export interface AuthzReport {
+  errors: string[];
+  unsupported: string[];
+}
+
+/** istio's multierror format (pkg/util/istiomultierror). */
+function multiError(errors: string[]): string {
+  if (errors.length === 1) return errors[0]!;
+  return `${errors.length} errors occurred:\n\t${errors.map((e) => `* ${e}`).join('\n\t')}\n`;
+}
+
+/** The builder's report as istiod log lines (`error\tauthorization\tProcessed authorization policy: …`). */
+export function authzLogLines(report: AuthzReport): string[] {
+  const lines = report.errors.length > 0 ? [`error\tauthorization\tProcessed authorization policy: ${multiError(report.errors)}`] : [];
+  return [...lines, ...report.unsupported.map((u) => `warn\tauthorization\t${u}`)];
+}
+
+export function buildRbacFilters(policies: readonly Obj[], report: AuthzReport = { errors: [], unsupported: [] }): BuiltFilters {
   const byAction: Record<Action, Obj[]> = { CUSTOM: [], AUDIT: [], DENY: [], ALLOW: [] };
   for (const ap of [...policies].sort(byCreation)) {
     const ref = `${ap.metadata?.namespace}/${ap.metadata?.name}`;
     if (String(ap.metadata?.annotations?.['istio.io/dry-run']).toLowerCase() === 'true') {
-      warnings.push(`AuthorizationPolicy ${ref}: dry-run policies are not enforced (shadow rules are not simulated)`);
+      report.unsupported.push(`AuthorizationPolicy ${ref}: istio.io/dry-run is not simulated; the policy is not enforced`);
       continue;
     }
     const action = (ap.spec?.action ?? 'ALLOW') as Action;
     if (!(action in byAction)) {
-      warnings.push(`AuthorizationPolicy ${ref}: unknown action ${action}; ignored`);
+      report.errors.push(`AuthorizationPolicy ${ref}: unknown action ${action}; ignored`);
       continue;
     }
-    if (action === 'CUSTOM') warnings.push(`AuthorizationPolicy ${ref}: action CUSTOM (external authorization) is not supported here; as istiod does for a provider it cannot use, the requests it matches are denied`);
-    for (const u of unsupportedFeatures(ap)) warnings.push(`AuthorizationPolicy ${ref}: ${u}`);
+    if (action === 'CUSTOM') report.errors.push(`failed to process CUSTOM action for provider ${ap.spec?.provider?.name ?? ''}, will generate deny configs: external authorization (CUSTOM) is not supported in this simulator`);
+    for (const u of unsupportedFeatures(ap)) report.unsupported.push(`AuthorizationPolicy ${ref}: ${u}`);
     byAction[action].push(ap);
   }
   const build = (forTcp: boolean): RbacFilter[] => {
@@ -292,7 +310,7 @@ export function buildRbacFilters(policies: readonly Obj[], warnings: string[] = 
           if (r === null || typeof r !== 'object') return;
           const built = compileRule(r as Obj, ns, action, forTcp);
           if (built.rule) policies.push({ name: name(i), rule: built.rule });
-          else if (!forTcp) warnings.push(`AuthorizationPolicy ${ns}/${ap.metadata?.name}: skipped invalid rule ${name(i)}: ${built.error}`);
+          else if (!forTcp) report.errors.push(`skipped invalid rule ${name(i)}: ${built.error}`);
         });
         // A policy without rules never matches (an ALLOW of it thus allows nothing).
         if (rules.length === 0) policies.push({ name: name(0), rule: { never: true } });
@@ -425,9 +443,9 @@ export function compileInbound(
   opts: InboundOptions = {},
 ): InboundConfig {
   const root = opts.rootNamespace ?? DEFAULT_ROOT_NAMESPACE;
-  const warnings: string[] = [];
+  const report: AuthzReport = { errors: [], unsupported: [] };
   const peer = composePeerAuthentication(peerAuthenticationsForWorkload(snapshot.peerAuthentications, pod, root), root);
-  const rbac = buildRbacFilters(authorizationPoliciesForWorkload(snapshot.authorizationPolicies, pod, root), warnings);
+  const rbac = buildRbacFilters(authorizationPoliciesForWorkload(snapshot.authorizationPolicies, pod, root), report);
 
   // One chain config per target port; the first Service to claim a port wins (pilot keeps the oldest).
   const byPort = new Map<number, InboundPort>();
@@ -462,5 +480,6 @@ export function compileInbound(
     clusters.push(inboundCluster(cluster));
   }
   const listener: Listener = { name: 'virtualInbound', address: '0.0.0.0', port: INBOUND_LISTEN_PORT, direction: 'inbound', filterChains: chains };
+  const warnings = authzLogLines(report);
   return { listeners: [listener], clusters, ...(warnings.length > 0 && { warnings }) };
 }

@@ -60,6 +60,7 @@ export const compileProxyConfig: Compiler = (snapshot, proxy) => {
     const out = sidecarOutbound({ proxyNamespace: proxy.namespace, proxyLabels: proxy.labels, services, virtualServices: scopeVirtualServices(snapshot.virtualServices, scope), mesh: meshConfig, domainSuffix: 'cluster.local', ...(hashFor ? { hashFor } : {}) });
     const inbound = compileInbound(snapshot, { namespace: proxy.namespace, labels: proxy.labels }, inboundPorts(mesh, proxy), { rootNamespace: mesh.meshConfig.rootNamespace });
     config.listeners = [...out.listeners, ...inbound.listeners];
+    if (inbound.warnings) config.istiodLog = inbound.warnings;
     config.routes = out.routes;
     config.clusters = [...inbound.clusters, ...clusters, ...staticClusters(mesh.meshConfig, true)];
   }

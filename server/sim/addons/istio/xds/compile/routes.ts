@@ -14,7 +14,8 @@ type Obj = Record<string, any>;
 export const MESH_GATEWAY = 'mesh';
 
 /** Istio's default HTTP retry policy (retry.go) when a route sets none. */
-export const DEFAULT_RETRY: RetryPolicy = { numRetries: 2, retryOn: ['connect-failure', 'refused-stream', 'unavailable', 'cancelled', 'retriable-status-codes'] };
+/** retry.DefaultPolicy: 2 retries on connection failures and on a 503 (`RetriableStatusCodes: [503]`). */
+export const DEFAULT_RETRY: RetryPolicy = { numRetries: 2, retryOn: ['connect-failure', 'refused-stream', 'unavailable', 'cancelled', 'retriable-status-codes'], retriableStatusCodes: [503] };
 
 /** `outbound|<port>|<subset>|<host>` (model.BuildSubsetKey). */
 export const subsetKey = (port: number, subset: string | undefined, hostname: string) => `outbound|${port}|${subset ?? ''}|${hostname}`;
@@ -167,9 +168,9 @@ function fault(v: unknown): FaultPolicy | undefined {
 export function retryPolicy(v: unknown, meshDefault?: Obj): RetryPolicy | undefined {
   const r = record(v);
   if (!r && meshDefault) return retryPolicy(meshDefault);
-  if (!r) return { ...DEFAULT_RETRY, retryOn: [...DEFAULT_RETRY.retryOn] };
+  if (!r) return { ...DEFAULT_RETRY, retryOn: [...DEFAULT_RETRY.retryOn], retriableStatusCodes: [...DEFAULT_RETRY.retriableStatusCodes!] };
   if (!(Number(r.attempts) > 0)) return undefined;
-  const out: RetryPolicy = { numRetries: Number(r.attempts), retryOn: [...DEFAULT_RETRY.retryOn] };
+  const out: RetryPolicy = { numRetries: Number(r.attempts), retryOn: [...DEFAULT_RETRY.retryOn], retriableStatusCodes: [...DEFAULT_RETRY.retriableStatusCodes!] };
   if (typeof r.retryOn === 'string' && r.retryOn.trim()) {
     const on: string[] = [];
     const codes: number[] = [];
@@ -178,8 +179,10 @@ export function retryPolicy(v: unknown, meshDefault?: Obj): RetryPolicy | undefi
       else on.push(part);
     }
     if (codes.length && !on.includes('retriable-status-codes')) on.push('retriable-status-codes');
+    // A retryOn replaces the default conditions and codes (parseRetryOn).
     out.retryOn = on;
     if (codes.length) out.retriableStatusCodes = codes;
+    else delete out.retriableStatusCodes;
   }
   const per = durationMs(r.perTryTimeout);
   if (per !== undefined) out.perTryTimeoutMs = per;

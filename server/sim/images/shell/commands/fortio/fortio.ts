@@ -187,12 +187,14 @@ function headerBlock(res: HttpResponse): string {
 }
 
 const codeIsOK = (code: number) => (code >= 200 && code <= 299) || code === 304;
-const elapsedSince = (t0: number) => (performance.now() - t0) / 1000;
+/** Seconds since t0 as Go measures them: whole nanoseconds (so %g prints 0.000932857, not float noise). */
+const elapsedSince = (t0: number) => Math.round((performance.now() - t0) * 1e6) / 1e9;
 
 /** One connection's worth of client ("thread"): keep-alive until the server says close or an error. */
 class FastClient {
   connected = false;
-  readonly connStats = new Counter();
+  /** Connection (dial) times, a histogram as in fortio (its counter prints on the per-thread line). */
+  readonly connStats: Histogram;
   readonly ips = new Map<string, number>();
   constructor(
     readonly id: number,
@@ -201,7 +203,9 @@ class FastClient {
     private readonly flags: Flags,
     private readonly log: FortioLog,
     private readonly ip: string,
-  ) {}
+  ) {
+    this.connStats = new Histogram(0, flags.resolution);
+  }
 
   /** One fetch: status code (-1 for a socket error), header and total sizes, and the response. */
   async fetch(): Promise<{ code: number; headerSize: number; size: number; res?: HttpResponse }> {
@@ -332,12 +336,13 @@ async function loadMode(io: ProgramIO, flags: Flags, target: Target, log: Fortio
     durationNs = -1;
     out.write(`, until interrupted: ${target.url}\n`);
   } else out.write(`, for ${goDuration(durationNs)}: ${target.url}\n`);
+  if (qps <= 0) qps = -1;
+  log.write(INFO, 'httprunner.go', 121, 'Starting http test', [['run', 0], ['url', target.url], ['threads', flags.c], ['qps', qps.toFixed(1)], ['warmup', 'parallel'], ['conn-reuse', '']]);
   if (ip === null) {
     log.write(ERROR, 'network.go', 431, `Unable to lookup "${target.host}": ${lookupError(io, target.host)}`);
     out.write(`Aborting because of ${lookupError(io, target.host)}\n`);
     return 1;
   }
-  if (qps <= 0) qps = -1;
   let threads = Math.max(1, flags.c);
   const clients: FastClient[] = [];
   for (let i = 0; i < threads; i++) clients.push(new FastClient(i, io, target, flags, log, ip));
@@ -401,26 +406,36 @@ async function loadMode(io: ProgramIO, flags: Flags, target: Target, log: Fortio
   const deadline = useDuration && qps <= 0 ? start + durationNs / 1e6 : Infinity;
   const bounded = exactly || (useDuration && qps > 0);
 
+  // periodic.go runOne's closing line per thread (Info).
+  const callsOf = new Array<number>(threads).fill(0);
+  const done = (t: number) => {
+    const el = elapsedSince(start);
+    log.write(INFO, 'periodic.go', 851, `T${String(t).padStart(3, '0')} ended after ${goDuration(el * 1e9)} : ${callsOf[t]} calls. qps=${goG(callsOf[t] / el)}`, [], 9 + t);
+  };
   // Each thread: a sequential loop of calls; at a set qps, call i is due at start + i/(qps/threads).
   const runThread = async (t: number) => {
     const calls = bounded ? perThread + (t === 0 ? leftOver : 0) : Infinity;
     const interval = qps > 0 ? (1000 * threads) / qps : 0;
-    for (let i = 0; i < calls; i++) {
-      if (io.signal.aborted) return;
-      if (performance.now() >= deadline) return;
+    calls: for (let i = 0; i < calls; i++) {
+      if (io.signal.aborted) break;
+      if (performance.now() >= deadline) break;
       if (interval > 0) {
         const due = start + i * interval;
-        const wait = due - performance.now();
-        sleepTime.record(wait / 1000);
-        if (wait > 0 && !(await sleepAbortable(wait, io.signal))) return;
+        sleepTime.record((due - performance.now()) / 1000);
+        // Like Go's time.Sleep, never wake before the due time (timers may fire a fraction early).
+        for (let wait = due - performance.now(); wait > 0; wait = due - performance.now()) {
+          if (!(await sleepAbortable(Math.ceil(wait), io.signal))) break calls;
+        }
       }
       const t0 = performance.now();
       const r = await clients[t].fetch();
       const d = elapsedSince(t0);
+      callsOf[t]++;
       functionDuration.record(d);
       if (!codeIsOK(r.code)) errorsDuration.record(d);
       record(r);
     }
+    done(t);
   };
   await Promise.all(Array.from({ length: threads }, (_, t) => runThread(t)));
   const elapsedS = elapsedSince(start);
@@ -456,7 +471,7 @@ async function loadMode(io: ProgramIO, flags: Flags, target: Target, log: Fortio
     const where = ipList.length === 1 ? ipList[0][0] : `[${ipList.map(([k, v]) => `${k} (${v})`).join(', ')}]`;
     out.write(`[${i}] ${String(used).padStart(3)} socket used, resolved to ${where}` + c.connStats.line(', connection timing'));
     socketCount += used;
-    connectionStats.transfer(c.connStats);
+    connectionStats.transferHist(c.connStats);
   }
   if (log.enabled(INFO)) out.write(connectionStats.text('Connection time histogram (s)', flags.percentiles));
   else if (warn) out.write(connectionStats.line('Connection time (s)'));
