@@ -98,6 +98,10 @@ describe('the live mesh picture', { timeout: 240_000 }, () => {
     await expect.poll(() => page.getByTestId('mesh-live').textContent(), { timeout: 10_000 }).toMatch(/^reviews traffic: v1 \d+ %, v2 \d+ %, v3 \d+ %\.$/);
     await expect(page.getByTestId('mesh-split').locator('.mesh-split-part').count()).resolves.toBeGreaterThan(0);
     await screenshot(page, 'e2e-mesh-picture');
+    // The dark theme (the system's choice) recolours the drawing through the theme's custom properties.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await expect.poll(() => page.evaluate(() => document.documentElement.dataset.theme)).toBe('dark');
+    await screenshot(page, 'e2e-mesh-picture-dark');
     expect(errors).toEqual([]);
     await context.close();
   });
