@@ -41,6 +41,8 @@ export interface Step {
   solution: string[];
   /** The step's automatic checks (evaluated live by the server); absent or empty: none. */
   checks?: { title: string }[];
+  /** Live pictures of the learner's mesh shown beside the step (front-matter `picture`). */
+  pictures?: ('mesh' | 'split')[];
 }
 
 // The wire shapes of check verdicts are the server's own types (type-only: nothing is bundled).

@@ -21,6 +21,7 @@ import { TerminalSessions, type ShellSpec } from './terminal/sessions.js';
 import { ShellSandbox, type SandboxOptions } from './terminal/sandbox.js';
 import { createTerminalUpgrade } from './terminal/ws.js';
 import { CheckEngine } from './checks/engine.js';
+import { MeshWatcher } from './mesh/watcher.js';
 import type { Kubeconfig } from './cluster/kubeconfig.js';
 import { GATEWAY_API_CRDS_PATH } from './http/istio-release.js';
 
@@ -117,28 +118,41 @@ export async function startPlayground(
     return { cwd: workspace.home, env, banner: banner.join('\r\n'), learner };
   };
 
-  // Step checks see the learner's cluster through the same kubeconfig as their terminal.
+  // Step checks and the mesh picture see the learner's cluster through the same kubeconfig as their terminal.
   const kubeConfigs = new Map<string, { path: string; kc: Kubeconfig }>();
+  const learnerKube = async (learnerId: string) => {
+    const spec = await shellSpec(learnerId)();
+    const kubeconfigPath = spec.env.KUBECONFIG;
+    // The banner says why (e.g. a cluster that keeps running out of memory); the step's checks say the same.
+    if (!kubeconfigPath) throw new Error(spec.banner?.split('\r\n').find((l) => l.startsWith('The cluster is not available')) ?? 'The cluster is not available.');
+    let cached = kubeConfigs.get(learnerId);
+    // Loaded when a step first has something to check: the kubeconfig reader and the checks' objects client.
+    const { loadKubeConfig } = await import('./checks/context.js');
+    // A restarted embedded cluster listens elsewhere: same file, new contents.
+    const revision = `${kubeconfigPath}\u0000${clusterRevisions.get(learnerId) ?? ''}`;
+    if (!cached || cached.path !== revision) {
+      cached = { path: revision, kc: loadKubeConfig(kubeconfigPath) };
+      kubeConfigs.set(learnerId, cached);
+    }
+    return { spec, kc: cached.kc };
+  };
   const checks = new CheckEngine({
     logger: logger.child({ part: 'checks' }),
     persistence: progress,
     stepChecks: (trackId, stepId) => lessons.stepChecks(trackId, stepId),
     outputMark: (learnerId) => terminals.outputMark(learnerId),
     contextFor: async (learnerId, since) => {
-      const spec = await shellSpec(learnerId)();
-      const kubeconfigPath = spec.env.KUBECONFIG;
-      // The banner says why (e.g. a cluster that keeps running out of memory); the step's checks say the same.
-      if (!kubeconfigPath) throw new Error(spec.banner?.split('\r\n').find((l) => l.startsWith('The cluster is not available')) ?? 'The cluster is not available.');
-      let cached = kubeConfigs.get(learnerId);
-      // Loaded when a step first has something to check: the kubeconfig reader and the checks' objects client.
-      const { createCheckContext, loadKubeConfig } = await import('./checks/context.js');
-      // A restarted embedded cluster listens elsewhere: same file, new contents.
-      const revision = `${kubeconfigPath}\u0000${clusterRevisions.get(learnerId) ?? ''}`;
-      if (!cached || cached.path !== revision) {
-        cached = { path: revision, kc: loadKubeConfig(kubeconfigPath) };
-        kubeConfigs.set(learnerId, cached);
-      }
-      return createCheckContext({ kc: cached.kc, commands: () => (since ? terminals.commandsSince(learnerId, since) : []), shell: { cwd: spec.cwd, env: spec.env } });
+      const { spec, kc } = await learnerKube(learnerId);
+      const { createCheckContext } = await import('./checks/context.js');
+      return createCheckContext({ kc, commands: () => (since ? terminals.commandsSince(learnerId, since) : []), shell: { cwd: spec.cwd, env: spec.env } });
+    },
+  });
+  const mesh = new MeshWatcher({
+    logger: logger.child({ part: 'mesh' }),
+    kubeFor: async (learnerId) => {
+      const { kc } = await learnerKube(learnerId);
+      const { kubeObjectsFor } = await import('./checks/kube-objects.js');
+      return kubeObjectsFor(kc);
     },
   });
   terminals.onActivity((learnerId) => checks.activity(learnerId));
@@ -148,7 +162,7 @@ export async function startPlayground(
   const idle = new IdleRelease({
     backend,
     idleMs: config.idleTimeoutSeconds * 1000,
-    inUse: (learnerId) => terminals.has(learnerId) || checks.watching(learnerId),
+    inUse: (learnerId) => terminals.has(learnerId) || checks.watching(learnerId) || mesh.watching(learnerId),
     logger: logger.child({ part: 'cluster' }),
   });
   terminals.onEnd((learnerId) => idle.unused(learnerId));
@@ -174,6 +188,7 @@ export async function startPlayground(
     progress,
     lessons,
     checks,
+    mesh,
     logger,
     clientDir: config.clientDir,
     istioReleaseCacheDir: path.join(config.dataDir, 'cache'),
@@ -213,6 +228,7 @@ export async function startPlayground(
     (closing ??= (async () => {
       logger.info('shutting down');
       checks.close();
+      mesh.close();
       idle.close();
       await terminals.closeAll();
       await new Promise<void>((resolve) => {

@@ -10,6 +10,7 @@ import { trackHref } from '../router.js';
 import { createSplitter } from '../splitter.js';
 import type { TerminalPanel } from '../terminal/terminal-panel.js';
 import { ChecksPanel } from './checks-panel.js';
+import { MeshPanel } from './mesh-panel.js';
 import { inlineMarkdown } from './inline-markdown.js';
 
 export { inlineMarkdown };
@@ -36,6 +37,7 @@ export class TrackView {
   private progress: Progress;
   private step: Step | null = null;
   private checks: ChecksPanel | null = null;
+  private mesh: MeshPanel | null = null;
 
   constructor(private readonly deps: TrackViewDeps) {
     this.progress = deps.progress;
@@ -88,6 +90,7 @@ export class TrackView {
 
   destroy(): void {
     this.checks?.stop();
+    this.mesh?.stop();
     document.removeEventListener('click', this.closeStepListOnOutsideClick);
   }
 
@@ -105,6 +108,9 @@ export class TrackView {
     this.renderStepChrome(step, index);
     this.checks?.stop();
     this.checks = step.checks?.length ? this.createChecks(step) : null;
+    this.mesh?.stop();
+    this.mesh = step.pictures?.length ? new MeshPanel(step.pictures) : null;
+    this.mesh?.start();
     this.renderLesson(step, index);
     this.renderFooter(step, index);
     this.lessonScroll.scrollTop = 0;
@@ -185,6 +191,7 @@ export class TrackView {
             )
           : null,
         index === 0 && !info.kubectl.found ? kubectlCallout(info) : null,
+        this.mesh?.element,
         body,
         this.checks?.element,
         step.hints.length ? hintsSection(step.hints) : null,

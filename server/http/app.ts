@@ -13,6 +13,7 @@ import { onSitePath } from './site.js';
 import type { ProgressStore } from '../progress/store.js';
 import type { LessonLibrary } from './lesson-library.js';
 import type { CheckEngine } from '../checks/engine.js';
+import type { MeshWatcher } from '../mesh/watcher.js';
 import { ISTIO_RELEASE_PREFIX, istioReleaseRouter } from './istio-release.js';
 
 export interface AppDeps {
@@ -20,6 +21,8 @@ export interface AppDeps {
   progress: ProgressStore;
   lessons: LessonLibrary;
   checks: CheckEngine;
+  /** The live mesh picture of each learner's own cluster. */
+  mesh?: MeshWatcher;
   logger: Logger;
   clientDir: string;
   info: () => Promise<unknown>;
@@ -236,6 +239,28 @@ export function createApp(deps: AppDeps): express.Express {
       return;
     }
     res.json(state);
+  });
+
+  // The mesh picture of the caller's own cluster: the learner comes from their cookie, never from the request.
+  api.get('/mesh', async (req, res) => {
+    if (!deps.mesh) return void res.status(404).json({ error: 'no mesh picture on this server' });
+    const update = await deps.mesh.snapshot(req.learnerId!);
+    res.setHeader('Cache-Control', 'no-store');
+    if ('error' in update) res.status(503).json(update);
+    else res.json(update.graph);
+  });
+
+  api.get('/mesh/events', (req, res) => {
+    if (!deps.mesh) return void res.status(404).json({ error: 'no mesh picture on this server' });
+    let open = true;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
+    const unsubscribe = deps.mesh.subscribe(req.learnerId!, (update) => {
+      if (open) res.write('error' in update ? `event: error\ndata: ${JSON.stringify(update)}\n\n` : `event: mesh\ndata: ${JSON.stringify(update.graph)}\n\n`);
+    });
+    req.on('close', () => {
+      open = false;
+      unsubscribe();
+    });
   });
 
   api.use((_req, res) => {

@@ -24,7 +24,7 @@ export interface RenderedTrack {
   id: string;
   title: string;
   summary: string;
-  steps: { id: string; title: string; html: string; hints: string[]; solution: string[]; checks: { title: string }[] }[];
+  steps: { id: string; title: string; html: string; hints: string[]; solution: string[]; checks: { title: string }[]; pictures?: ('mesh' | 'split')[] }[];
 }
 
 export interface LessonLoadOptions {
@@ -152,6 +152,7 @@ export class LessonLibrary {
         hints: s.hints,
         solution: s.solution,
         checks: s.checks.map((c) => ({ title: c.title })),
+        ...(s.pictures ? { pictures: s.pictures } : {}),
       })),
     };
   }

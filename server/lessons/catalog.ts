@@ -249,6 +249,7 @@ function buildStep(step: ParsedStep, variables: Record<string, string>, problems
     checkLines: frontMatter.checks.map((_, index) => lineOfPath(step.parsed, ['checks', index])),
     codeBlocks: codeBlocks.map((block) => ({ ...block, code: resolve(block.code) })),
     ...(frontMatter.timeout !== undefined ? { timeoutSeconds: frontMatter.timeout } : {}),
+    ...(frontMatter.picture !== undefined ? { pictures: frontMatter.picture } : {}),
   };
 }
 

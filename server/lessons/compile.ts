@@ -26,6 +26,7 @@ export async function compileLessons(dir: string): Promise<CompiledLessons> {
         sticky: step.sticky,
         ...(step.alreadyPasses !== undefined ? { alreadyPasses: step.alreadyPasses } : {}),
         ...(step.timeoutSeconds !== undefined ? { timeoutSeconds: step.timeoutSeconds } : {}),
+        ...(step.pictures !== undefined ? { pictures: step.pictures } : {}),
       });
     }
     compiled.push({ id: track.id, title: track.title, summary: track.summary, backends: [...track.backends], file: track.file, steps });

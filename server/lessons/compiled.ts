@@ -30,6 +30,7 @@ export interface CompiledStep {
   sticky: boolean;
   alreadyPasses?: string;
   timeoutSeconds?: number;
+  pictures?: ('mesh' | 'split')[];
 }
 
 export interface CompiledTrack {

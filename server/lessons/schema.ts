@@ -83,6 +83,9 @@ export const trackSchema = z.strictObject({
 });
 export type TrackDeclaration = z.infer<typeof trackSchema>;
 
+export const PICTURES = ['mesh', 'split'] as const;
+export type Picture = (typeof PICTURES)[number];
+
 export const stepFrontMatterSchema = z.strictObject({
   id: idSchema,
   title: textSchema,
@@ -107,5 +110,10 @@ export const stepFrontMatterSchema = z.strictObject({
   alreadyPasses: textSchema.optional(),
   /** Step-level variables, added to (and overriding) the track's. */
   variables: variablesSchema.optional(),
+  /** Live pictures of the learner's mesh shown beside the step: `mesh` (topology), `split` (reviews' traffic split), or both as a list. */
+  picture: z
+    .union([z.enum(PICTURES), z.array(z.enum(PICTURES)).min(1)], { error: `must be one of ${PICTURES.join(', ')} or a list of them` })
+    .transform((value) => [...new Set(Array.isArray(value) ? value : [value])])
+    .optional(),
 });
 export type StepFrontMatter = z.infer<typeof stepFrontMatterSchema>;

@@ -50,6 +50,8 @@ export interface Step {
   checkLines: number[];
   codeBlocks: CodeBlock[];
   timeoutSeconds?: number;
+  /** Live pictures shown beside the step (front-matter `picture`). */
+  pictures?: ('mesh' | 'split')[];
 }
 
 export interface Track {
