@@ -242,7 +242,7 @@ function report(proxy: EnvoyProxy, listener: Listener, downstream: Downstream, r
   const logHeaders = outcome.upstreamRequest?.headers['x-envoy-original-path'] ? { ...req.headers, 'x-envoy-original-path': outcome.upstreamRequest.headers['x-envoy-original-path'] } : req.headers;
   const line = accessLogLine(proxy.config?.accessLog, {
     start,
-    req: { ...req, headers: logHeaders },
+    req: logHeaders === req.headers ? req : { ...req, headers: logHeaders },
     responseHeaders: response.headers,
     responseCode: response.status,
     flags: outcome.flags,

@@ -7,7 +7,7 @@
  * connection pools, access log) here.
  */
 import type { ContainerContext } from '../../../images/types.js';
-import type { Cluster, ProxyConfig, ProxyIdentity } from '../xds/types.js';
+import type { Cluster, LbEndpoint, ProxyConfig, ProxyIdentity } from '../xds/types.js';
 import { ProxyStats } from './stats.js';
 
 
@@ -45,6 +45,21 @@ export class EnvoyProxy {
       index = this.clusterIndex = { of: clusters, length: clusters.length, byName };
     }
     return index.byName.get(name);
+  }
+
+  private endpointIndex: { of: ProxyConfig['endpoints']; length: number; byCluster: Map<string, ProxyConfig['endpoints'][number]> } | undefined;
+
+  /** The EDS endpoints of cluster `name` in the accepted config (the first assignment, as a linear search would find). */
+  endpoints(name: string): LbEndpoint[] | undefined {
+    const all = this.config?.endpoints;
+    if (!all) return undefined;
+    let index = this.endpointIndex;
+    if (!index || index.of !== all || index.length !== all.length) {
+      const byCluster = new Map<string, ProxyConfig['endpoints'][number]>();
+      for (const e of all) if (!byCluster.has(e.cluster)) byCluster.set(e.cluster, e);
+      index = this.endpointIndex = { of: all, length: all.length, byCluster };
+    }
+    return index.byCluster.get(name)?.endpoints;
   }
 }
 

@@ -410,7 +410,7 @@ export class ClusterManager {
   }
 
   private endpointsOf(cluster: Cluster): LbEndpoint[] {
-    return this.proxy.config?.endpoints.find((e) => e.cluster === cluster.name)?.endpoints ?? NO_ENDPOINTS;
+    return this.proxy.endpoints(cluster.name) ?? NO_ENDPOINTS;
   }
 
   /** Healthy hosts minus ejected ones; all hosts when the healthy share is under the panic threshold. */
