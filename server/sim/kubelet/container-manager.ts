@@ -111,12 +111,15 @@ export class ContainerLog implements LogSource {
 
   write(line: string): void {
     if (!this.open) return;
-    for (const l of line.replace(/\n$/, '').split('\n')) {
-      const e = { time: this.clock(), line: l };
+    // One timestamp per write, and no regex or split for the common single-line write (access logs).
+    const time = this.clock();
+    const body = line.endsWith('\n') ? line.slice(0, -1) : line;
+    for (const l of body.includes('\n') ? body.split('\n') : [body]) {
+      const e = { time, line: l };
       this.lines.push(e);
       // Trimmed in batches: dropping one line per write would shift the whole buffer every time.
       if (this.lines.length >= 2 * MAX_LINES) this.lines.splice(0, this.lines.length - MAX_LINES);
-      for (const s of [...this.subscribers]) s.onEntry(e);
+      if (this.subscribers.size) for (const s of [...this.subscribers]) s.onEntry(e);
     }
   }
 

@@ -242,7 +242,7 @@ function report(proxy: EnvoyProxy, listener: Listener, downstream: Downstream, r
   const logHeaders = outcome.upstreamRequest?.headers['x-envoy-original-path'] ? { ...req.headers, 'x-envoy-original-path': outcome.upstreamRequest.headers['x-envoy-original-path'] } : req.headers;
   const line = accessLogLine(proxy.config?.accessLog, {
     start,
-    req: { ...req, headers: logHeaders },
+    req: logHeaders === req.headers ? req : { ...req, headers: logHeaders },
     responseHeaders: response.headers,
     responseCode: response.status,
     flags: outcome.flags,
@@ -268,7 +268,7 @@ function report(proxy: EnvoyProxy, listener: Listener, downstream: Downstream, r
     ? downstream.service
       ? `${downstream.service.name}.${downstream.service.namespace}.svc.cluster.local`
       : undefined
-    : (proxy.config?.clusters.find((c) => c.name === outcome.cluster)?.service?.hostname ?? (outcome.cluster === 'PassthroughCluster' ? req.headers.host?.replace(/:\d+$/, '') : undefined));
+    : (proxy.cluster(outcome.cluster)?.service?.hostname ?? (outcome.cluster === 'PassthroughCluster' ? req.headers.host?.replace(/:\d+$/, '') : undefined));
   recordRequest(proxy, {
     reporter: inbound ? 'destination' : 'source',
     source: inbound ? (downstream.peer ?? UNKNOWN_WORKLOAD) : self,

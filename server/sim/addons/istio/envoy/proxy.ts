@@ -7,7 +7,7 @@
  * connection pools, access log) here.
  */
 import type { ContainerContext } from '../../../images/types.js';
-import type { ProxyConfig, ProxyIdentity } from '../xds/types.js';
+import type { Cluster, LbEndpoint, ProxyConfig, ProxyIdentity } from '../xds/types.js';
 import { ProxyStats } from './stats.js';
 
 
@@ -29,6 +29,37 @@ export class EnvoyProxy {
   /** A push from istiod (CDS/LDS/EDS/RDS at once). Throwing NACKs it. */
   apply(config: ProxyConfig): void {
     this.config = config;
+  }
+
+  // Clusters by name, rebuilt when the pushed list changes (every request looks its cluster up).
+  private clusterIndex: { of: Cluster[]; length: number; byName: Map<string, Cluster> } | undefined;
+
+  /** The cluster named `name` in the accepted config (the first, as a linear search would find). */
+  cluster(name: string | undefined): Cluster | undefined {
+    const clusters = this.config?.clusters;
+    if (!clusters || name === undefined) return undefined;
+    let index = this.clusterIndex;
+    if (!index || index.of !== clusters || index.length !== clusters.length) {
+      const byName = new Map<string, Cluster>();
+      for (const c of clusters) if (!byName.has(c.name)) byName.set(c.name, c);
+      index = this.clusterIndex = { of: clusters, length: clusters.length, byName };
+    }
+    return index.byName.get(name);
+  }
+
+  private endpointIndex: { of: ProxyConfig['endpoints']; length: number; byCluster: Map<string, ProxyConfig['endpoints'][number]> } | undefined;
+
+  /** The EDS endpoints of cluster `name` in the accepted config (the first assignment, as a linear search would find). */
+  endpoints(name: string): LbEndpoint[] | undefined {
+    const all = this.config?.endpoints;
+    if (!all) return undefined;
+    let index = this.endpointIndex;
+    if (!index || index.of !== all || index.length !== all.length) {
+      const byCluster = new Map<string, ProxyConfig['endpoints'][number]>();
+      for (const e of all) if (!byCluster.has(e.cluster)) byCluster.set(e.cluster, e);
+      index = this.endpointIndex = { of: all, length: all.length, byCluster };
+    }
+    return index.byCluster.get(name)?.endpoints;
   }
 }
 

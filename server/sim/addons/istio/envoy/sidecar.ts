@@ -71,7 +71,7 @@ function outboundListener(proxy: EnvoyProxy, ip: string, port: number): Listener
 
 function isOriginalDst(proxy: EnvoyProxy, cluster: string): boolean {
   if (cluster === 'PassthroughCluster' || cluster === 'InboundPassthroughCluster' || cluster === 'InboundPassthroughClusterIpv4') return true;
-  return proxy.config?.clusters.find((c) => c.name === cluster)?.type === 'ORIGINAL_DST';
+  return proxy.cluster(cluster)?.type === 'ORIGINAL_DST';
 }
 
 async function outbound(proxy: EnvoyProxy, call: OutboundCall, next: Next<OutboundCall>): Promise<HttpResponse> {

@@ -149,7 +149,7 @@ export class ClusterManager {
    */
   async attempt(a: UpstreamAttempt, send: UpstreamSend = this.send): Promise<UpstreamResult> {
     const ctx = this.proxy.ctx;
-    const cluster = this.proxy.config?.clusters.find((c) => c.name === a.cluster);
+    const cluster = this.proxy.cluster(a.cluster);
     if (!cluster) return replies.clusterNotFound(ctx);
     const rt = this.runtime(cluster);
     const stat = (s: string, by = 1) => this.proxy.stats.inc(rt.statName(s), by);
@@ -281,7 +281,7 @@ export class ClusterManager {
    * retry circuit breaker is open (upstream_rq_retry_overflow) and the last answer stands.
    */
   acquireRetry(clusterName: string): boolean {
-    const cluster = this.proxy.config?.clusters.find((c) => c.name === clusterName);
+    const cluster = this.proxy.cluster(clusterName);
     if (!cluster) return true;
     const rt = this.runtime(cluster);
     if (rt.retries >= cluster.circuitBreakers.maxRetries) {
@@ -353,7 +353,7 @@ export class ClusterManager {
    * (read by the admin through clusterManagerOf).
    */
   hostHealth(clusterName: string, host: string): { failedOutlierCheck: boolean; stats: Record<string, number> } | undefined {
-    const cluster = this.proxy.config?.clusters.find((c) => c.name === clusterName);
+    const cluster = this.proxy.cluster(clusterName);
     if (!cluster) return undefined;
     const rt = this.runtime(cluster);
     const p = rt.pools.get(host);
@@ -365,7 +365,7 @@ export class ClusterManager {
 
   /** Whether outlier detection has ejected `host` (`ip:port`) from `cluster` right now. */
   isEjected(clusterName: string, host: string): boolean {
-    const cluster = this.proxy.config?.clusters.find((c) => c.name === clusterName);
+    const cluster = this.proxy.cluster(clusterName);
     return !!cluster && !!this.runtime(cluster).outlier?.isEjected(host);
   }
 
@@ -410,7 +410,7 @@ export class ClusterManager {
   }
 
   private endpointsOf(cluster: Cluster): LbEndpoint[] {
-    return this.proxy.config?.endpoints.find((e) => e.cluster === cluster.name)?.endpoints ?? NO_ENDPOINTS;
+    return this.proxy.endpoints(cluster.name) ?? NO_ENDPOINTS;
   }
 
   /** Healthy hosts minus ejected ones; all hosts when the healthy share is under the panic threshold. */
