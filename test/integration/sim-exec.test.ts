@@ -29,6 +29,13 @@ describe('kubectl exec', () => {
     expect(piped.stdout).toBe('<title>Simple Bookstore App</title>\n');
   });
 
+  it('curl -w still writes its format after a refused connection or an unknown host, as real curl does', async () => {
+    const refused = await h.kubectl(['exec', ratingsPod, '-c', 'ratings', '--', 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}\\n', 'http://127.0.0.1:9/']);
+    expect(refused).toEqual({ code: 7, stdout: '000\n', stderr: 'command terminated with exit code 7\n' });
+    const shell = await h.sh(`kubectl exec "${ratingsPod}" -c ratings -- sh -c "curl -s -o /dev/null -w '%{http_code}\\n' http://x:9/; echo rc=\\$?"`);
+    expect(shell.stdout).toBe('000\nrc=6\n');
+  });
+
   it('the container sees its pod: hostname and the service link variables', async () => {
     const r = await h.ok(['exec', ratingsPod, '-c', 'ratings', '--', 'sh', '-c', 'hostname; echo "$DETAILS_SERVICE_PORT $KUBERNETES_SERVICE_HOST"']);
     const [host, vars] = r.trim().split('\n');
