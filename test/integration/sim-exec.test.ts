@@ -29,6 +29,16 @@ describe('kubectl exec', () => {
     expect(piped.stdout).toBe('<title>Simple Bookstore App</title>\n');
   });
 
+  it('curl -w still writes its format after a refused connection or an unknown host, after the error message, as real curl does', async () => {
+    const refused = await h.kubectl(['exec', ratingsPod, '-c', 'ratings', '--', 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}\\n', 'http://127.0.0.1:9/']);
+    expect(refused).toEqual({ code: 7, stdout: '000\n', stderr: 'command terminated with exit code 7\n' });
+    const shell = await h.sh(`kubectl exec "${ratingsPod}" -c ratings -- sh -c "curl -s -o /dev/null -w '%{http_code}\\n' http://x:9/; echo rc=\\$?"`);
+    expect(shell.stdout).toBe('000\nrc=6\n');
+    // Merged into one stream, the error comes first, then the write-out (real curl 7.88 does this on this machine too).
+    const merged = await h.kubectl(['exec', ratingsPod, '-c', 'ratings', '--', 'sh', '-c', "curl -sS -o /dev/null -w '%{http_code}\\n' http://127.0.0.1:9/ 2>&1"]);
+    expect(merged.stdout).toMatch(/^curl: \(7\) Failed to connect to 127\.0\.0\.1 port 9 [^\n]+\n000\n$/);
+  });
+
   it('the container sees its pod: hostname and the service link variables', async () => {
     const r = await h.ok(['exec', ratingsPod, '-c', 'ratings', '--', 'sh', '-c', 'hostname; echo "$DETAILS_SERVICE_PORT $KUBERNETES_SERVICE_HOST"']);
     const [host, vars] = r.trim().split('\n');

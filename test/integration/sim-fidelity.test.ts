@@ -418,3 +418,48 @@ async function vitestEventually(fn: () => void, timeoutMs = 5000): Promise<void>
     }
   }
 }
+
+describe('changing a Service type to ClusterIP', () => {
+  const svc = (name: string, type: string, extra: Record<string, unknown> = {}) =>
+    YAML.stringify({ apiVersion: 'v1', kind: 'Service', metadata: { name }, spec: { type, selector: { app: name }, ports: [{ port: 80 }], ...extra } });
+  const spec = async (name: string) => JSON.parse(await ok(['get', 'svc', name, '-o', 'json'])).spec;
+
+  it('drops the allocated node ports and LoadBalancer fields on patch, apply and replace, and frees the port', async () => {
+    await ok(['create', '-f', '-'], svc('np', 'NodePort'));
+    const port = (await spec('np')).ports[0].nodePort;
+    expect(port).toBeGreaterThanOrEqual(30000);
+    const r = await kubectl(['patch', 'svc', 'np', '-p', '{"spec":{"type":"ClusterIP"}}']);
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('service/np patched\n');
+    const after = await spec('np');
+    expect(after.type).toBe('ClusterIP');
+    expect(after.ports[0]).not.toHaveProperty('nodePort');
+    expect(after).not.toHaveProperty('externalTrafficPolicy');
+    // The port is free again: another Service may ask for it.
+    await ok(['create', '-f', '-'], svc('np-taker', 'NodePort', { ports: [{ port: 80, nodePort: port }] }));
+
+    await ok(['create', '-f', '-'], svc('lb', 'LoadBalancer'));
+    expect(await spec('lb')).toMatchObject({ allocateLoadBalancerNodePorts: true, externalTrafficPolicy: 'Cluster' });
+    const applied = await kubectl(['apply', '--server-side', '--force-conflicts', '-f', '-'], svc('lb', 'ClusterIP'));
+    expect(applied.stderr).toBe('');
+    const lb = await spec('lb');
+    expect(lb.type).toBe('ClusterIP');
+    expect(lb.ports[0]).not.toHaveProperty('nodePort');
+    expect(lb).not.toHaveProperty('allocateLoadBalancerNodePorts');
+    expect(lb).not.toHaveProperty('externalTrafficPolicy');
+
+    // kubectl replace of the fetched object with only the type changed.
+    await ok(['create', '-f', '-'], svc('np2', 'NodePort'));
+    const got = JSON.parse(await ok(['get', 'svc', 'np2', '-o', 'json']));
+    got.spec.type = 'ClusterIP';
+    await ok(['replace', '-f', '-'], JSON.stringify(got));
+    expect((await spec('np2')).ports[0]).not.toHaveProperty('nodePort');
+  });
+
+  it('still refuses a node port the same request asks for anew', async () => {
+    await ok(['create', '-f', '-'], svc('np3', 'NodePort'));
+    const r = await kubectl(['patch', 'svc', 'np3', '--type=json', '-p', '[{"op":"replace","path":"/spec/type","value":"ClusterIP"},{"op":"replace","path":"/spec/ports/0/nodePort","value":32100}]']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("spec.ports[0].nodePort: Forbidden: may not be used when `type` is 'ClusterIP'");
+  });
+});

@@ -150,7 +150,7 @@ describe('NodePorts', () => {
     await h.ok(['delete', 'svc', 'wrong-port']);
   });
 
-  it('patching a Service to NodePort serves it; LoadBalancer stays <pending>', async () => {
+  it('patching a Service to LoadBalancer serves its NodePort (EXTERNAL-IP <pending>); back to ClusterIP closes it', async () => {
     await h.ok(['patch', 'svc', 'details', '-p', '{"spec":{"type":"LoadBalancer"}}']);
     const row = await h.ok(['get', 'svc', 'details', '--no-headers']);
     expect(row).toMatch(/^details\s+LoadBalancer\s+\S+\s+<pending>\s+9080:(\d+)\/TCP/);
@@ -161,7 +161,10 @@ describe('NodePorts', () => {
       return x.code === 0 ? x : undefined;
     });
     expect(JSON.parse(r.stdout)).toMatchObject({ id: 0, author: 'William Shakespeare' });
-    await h.ok(['patch', 'svc', 'details', '-p', '{"spec":{"type":"ClusterIP"}}', '--type=merge']).catch(() => undefined);
+    // Back to ClusterIP: the node port is dropped (kube's dropTypeDependentFields) and its listener closes.
+    expect(await h.ok(['patch', 'svc', 'details', '-p', '{"spec":{"type":"ClusterIP"}}'])).toBe('service/details patched\n');
+    expect(await h.ok(['get', 'svc', 'details', '--no-headers'])).toMatch(/^details\s+ClusterIP\s+\S+\s+<none>\s+9080\/TCP\s/);
+    await until('listener closed', async () => (await h.sh(`curl -sS http://${ip}:${nodePort}/details/0`)).code === 7);
   });
 });
 

@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { serveHttp, type Downstream } from '../../server/sim/addons/istio/envoy/hcm.js';
 import { basicClusterManager, setClusterManager } from '../../server/sim/addons/istio/envoy/router-upstream.js';
 import { backoffMs } from '../../server/sim/addons/istio/envoy/router.js';
+import { clusterStatPrefix, envoyClusterManager } from '../../server/sim/addons/istio/envoy/upstream.js';
 import type { Route, RouteConfiguration } from '../../server/sim/addons/istio/xds/types.js';
 import { cluster, endpoint, get, makeProxy, reply, seeded, toCluster, vhost, type Fixture } from '../helpers/istio-envoy.js';
 
@@ -350,6 +351,47 @@ describe('timeouts and retries', () => {
       expect(backoffMs(9, r)).toBeLessThan(250);
     }
     expect(backoffMs(5, () => 0.999)).toBe(249);
+  });
+});
+
+describe('the retry budget (DestinationRule connectionPool.http.maxRetries)', () => {
+  it('a retry holds the budget until its answer; meanwhile another request is not retried (UO, upstream_rq_retry_overflow)', async () => {
+    setClusterManager(envoyClusterManager);
+    const f = reviewsProxy([toCluster(V1, {}, { retry: { numRetries: 2, retryOn: ['5xx'] } })], {
+      clusters: [cluster(V1, { circuitBreakers: { maxConnections: 4294967295, maxPendingRequests: 4294967295, maxRequests: 4294967295, maxRetries: 1, maxRequestsPerConnection: 0 } })],
+    });
+    let retryArrived!: () => void;
+    const arrived = new Promise<void>((r) => (retryArrived = r));
+    let openGate!: () => void;
+    const gate = new Promise<void>((r) => (openGate = r));
+    const tries = new Map<string, number>();
+    f.upstreams.set('*', async (req) => {
+      const n = (tries.get(req.path) ?? 0) + 1;
+      tries.set(req.path, n);
+      if (req.path === '/a' && n === 2) {
+        retryArrived();
+        await gate;
+        return reply(200, 'a ok');
+      }
+      return req.path === '/c' && n > 1 ? reply(200, 'c ok') : reply(503, 'busy');
+    });
+    const stat = (name: string) => f.proxy.stats.counters.get(clusterStatPrefix(V1) + name) ?? 0;
+
+    const a = serve(f, get('/a', 'reviews:9080'));
+    await arrived; // A's retry is in flight and holds the only retry
+    const b = await serve(f, get('/b', 'reviews:9080'));
+    expect(b.status).toBe(503);
+    expect(tries.get('/b')).toBe(1);
+    expect(f.logs.find((l) => l.includes('"GET /b ')), 'B').toContain(' 503 UO via_upstream ');
+    expect(stat('upstream_rq_retry_overflow')).toBe(1);
+
+    openGate();
+    expect((await a).status).toBe(200);
+    expect(tries.get('/a')).toBe(2);
+    // The budget is back: C is retried.
+    const c = await serve(f, get('/c', 'reviews:9080'));
+    expect([c.status, tries.get('/c')]).toEqual([200, 2]);
+    expect([stat('upstream_rq_retry'), stat('upstream_rq_retry_success'), stat('upstream_rq_retry_overflow')]).toEqual([2, 2, 1]);
   });
 });
 

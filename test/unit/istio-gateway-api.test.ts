@@ -7,6 +7,9 @@ import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { sampleFiles } from '../../server/sim/addons/istio/release/samples.js';
 import { translate, type GatewayApiInput } from '../../server/sim/addons/istio/gateway-api/translate.js';
+import { buildVirtualServiceRoutes } from '../../server/sim/addons/istio/xds/compile/routes.js';
+import { routeMatches } from '../../server/sim/addons/istio/envoy/hcm-match.js';
+import { routeJson } from '../../server/sim/addons/istio/envoy/admin-dump.js';
 
 type Obj = Record<string, any>;
 const samples = sampleFiles();
@@ -107,5 +110,36 @@ describe('Gateway API → Istio config', () => {
     expect(t.gateways).toHaveLength(1);
     expect(t.routeStatus.get('default/r')!.map((p) => p.conditions[0]!.reason)).toEqual(['NotAllowedByListeners', 'BackendNotFound']);
     expect(t.virtualServices).toEqual([]);
+  });
+});
+
+describe('Gateway API PathPrefix in the gateway Envoy', () => {
+  const routesOf = (vs: Obj) =>
+    buildVirtualServiceRoutes(vs, { listenerPort: 80, gateways: new Set(vs.spec.gateways), proxyLabels: {}, proxyNamespace: 'default', lookup: () => undefined });
+  const req = (path: string) => ({ method: 'GET', path, headers: { host: 'bookinfo.example' } }) as never;
+  const matching = (routes: ReturnType<typeof routesOf>, path: string) => routes.filter((r) => routeMatches(r.match, req(path))).length;
+
+  it('matches whole path segments only (path_separated_prefix), unlike an Istio VirtualService prefix', () => {
+    const t = translate(input(load('samples/bookinfo/gateway-api/bookinfo-gateway.yaml')));
+    const vs = t.virtualServices[0]!;
+    const routes = routesOf(vs).filter((r) => r.match.path?.prefix === '/static');
+    expect(routes).toHaveLength(1);
+    expect(routeJson(routes[0]!).match).toEqual({ path_separated_prefix: '/static' });
+    for (const ok of ['/static', '/static/', '/static/css/style.css', '/static?v=1']) expect(matching(routes, ok), ok).toBe(1);
+    for (const no of ['/staticfoo', '/static.css', '/stati']) expect(matching(routes, no), no).toBe(0);
+
+    // A trailing slash in the HTTPRoute is the same prefix; `/` still matches everything.
+    const withSlash = structuredClone(vs);
+    withSlash.spec.http = [{ match: [{ uri: { prefix: '/static/' } }], route: vs.spec.http[0].route }, { match: [{ uri: { prefix: '/' } }], route: vs.spec.http[0].route }];
+    const [seg, root] = routesOf(withSlash);
+    expect(seg!.match.path).toEqual({ prefix: '/static' });
+    expect([matching([seg!], '/static'), matching([seg!], '/staticfoo'), matching([root!], '/anything')]).toEqual([1, 0, 1]);
+
+    // A learner's own VirtualService keeps Envoy's plain string prefix.
+    const plain = structuredClone(vs);
+    delete plain.metadata.annotations['internal.istio.io/route-semantics'];
+    const plainRoutes = routesOf(plain).filter((r) => r.match.path?.prefix === '/static');
+    expect(routeJson(plainRoutes[0]!).match).toEqual({ prefix: '/static' });
+    expect(matching(plainRoutes, '/staticfoo')).toBe(1);
   });
 });

@@ -20,6 +20,8 @@ export interface Strategy {
   readonly generation?: boolean;
   /** Clears/initialises fields on create (e.g. a fresh status), like PrepareForCreate. */
   prepareForCreate?(obj: KubeObject, ctx: StrategyContext): void;
+  /** Clears/keeps fields on update from the live object (PrepareForUpdate); not for the status subresource. */
+  prepareForUpdate?(obj: KubeObject, old: KubeObject, ctx: StrategyContext): void;
   /** Fills defaults, like the scheme's defaulting functions. Runs on create and update. */
   defaults?(obj: KubeObject, ctx: StrategyContext): void;
   validate?(obj: KubeObject, ctx: StrategyContext): FieldError[];

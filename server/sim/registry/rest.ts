@@ -469,6 +469,7 @@ export class RestStorage {
     if (m.generateName === undefined && om.generateName !== undefined) m.generateName = om.generateName;
     const now = this.clock();
     const ctx = { now, old };
+    if (subresource !== 'status') def.strategy.prepareForUpdate?.(obj as KubeObject, old, ctx);
     def.strategy.defaults?.(obj as KubeObject, ctx);
     this.invalid(def, name, this.validation(def, obj as KubeObject, ctx, old));
     await this.admit('UPDATE', def, obj as KubeObject, old, opts, subresource, (mutated) => {

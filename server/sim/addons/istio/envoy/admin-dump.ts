@@ -195,6 +195,7 @@ export function routeJson(r: Route): Json {
   const p = r.match.path;
   if (p?.exact !== undefined) match.path = p.exact;
   else if (p?.regex !== undefined) match.safe_regex = { regex: p.regex };
+  else if (r.match.pathSeparated && p?.prefix !== undefined) match.path_separated_prefix = p.prefix;
   else match.prefix = p?.prefix ?? '/';
   if (r.match.caseInsensitive) match.case_sensitive = false;
   if (r.match.headers?.length) match.headers = r.match.headers.map(headerMatcher);

@@ -114,6 +114,7 @@ function pathMatches(m: RouteMatch, path: string): boolean {
   const p = m.path;
   if (!p) return true;
   if (p.regex !== undefined) return fullRegex(p.regex, m.caseInsensitive)?.test(path) ?? false;
+  if (m.pathSeparated && p.prefix !== undefined) return matchString(p, path, m.caseInsensitive) && (path.length === p.prefix.length || path[p.prefix.length] === '/');
   return matchString(p, path, m.caseInsensitive);
 }
 

@@ -15,6 +15,10 @@ export type UpstreamWire = (target: RequestTarget, req: HttpRequest, opts: Reque
 /** One attempt to a CDS cluster: the upstream helper's cluster manager implements it. */
 export interface ClusterManager {
   attempt(proxy: EnvoyProxy, attempt: UpstreamAttempt, wire: UpstreamWire): Promise<UpstreamResult>;
+  /** The cluster's retry budget (max_retries) before a retry; false: overflow, no retry. Absent: unlimited. */
+  acquireRetry?(proxy: EnvoyProxy, cluster: string): boolean;
+  /** A granted retry has finished (`succeeded`: its answer needs no further retry). */
+  releaseRetry?(proxy: EnvoyProxy, cluster: string, succeeded: boolean): void;
 }
 
 export const ephemeralPort = (random: () => number) => 32768 + Math.floor(random() * 28232);

@@ -247,6 +247,13 @@ export async function runRoute(env: RouterEnv, route: Route, req: HttpRequest): 
   const started = proxy.ctx.now().getTime();
   const routeDeadline = action.timeoutMs > 0 ? started + action.timeoutMs : undefined;
   const avoid: string[] = [];
+  // A retry holds one of the cluster's max_retries from its backoff until its answer (Envoy's retry circuit breaker).
+  const cm = env.fixedTarget?.(chosen.cluster) ? undefined : clusterManager();
+  let retrying = false;
+  const endRetry = (succeeded: boolean) => {
+    if (retrying) cm?.releaseRetry?.(env.proxy, chosen.cluster, succeeded);
+    retrying = false;
+  };
   let attemptNo = 0;
   for (;;) {
     attemptNo++;
@@ -258,6 +265,7 @@ export async function runRoute(env: RouterEnv, route: Route, req: HttpRequest): 
     if (deadline.length) sent.headers['x-envoy-expected-rq-timeout-ms'] = String(Math.max(0, Math.round(Math.min(...deadline))));
     const raced = await race(attempt(env, chosen.cluster, sent, deadline.length ? Math.min(...deadline) : undefined, avoid), tryMs, routeLeft);
     if (raced.timedOut === 'route') {
+      endRetry(false);
       return finish(env, route, chosen, local(env, { status: 504, body: 'upstream request timeout', details: 'response_timeout', flags: [...faultFlags, 'UT'] }, { cluster: chosen.cluster, upstreamRequest: sent }));
     }
     const result: UpstreamResult =
@@ -266,14 +274,21 @@ export async function runRoute(env: RouterEnv, route: Route, req: HttpRequest): 
         : raced.result;
     if (result.upstreamHost) avoid.push(result.upstreamHost);
     const flags = [...faultFlags, ...result.flags];
-    if (retry && wouldRetry(retry, result)) {
+    const retriable = !!retry && wouldRetry(retry, result);
+    endRetry(!retriable);
+    if (retry && retriable) {
       if (attemptNo <= retry.numRetries) {
         const wait = backoffMs(attemptNo, random);
         const left = routeDeadline !== undefined ? routeDeadline - proxy.ctx.now().getTime() : undefined;
         if (left === undefined || wait < left) {
-          await sleep(wait);
-          // The client is gone: Envoy does not start another try.
-          if (!env.signal?.aborted) continue;
+          if (cm?.acquireRetry?.(env.proxy, chosen.cluster) === false) flags.push('UO');
+          else {
+            retrying = true;
+            await sleep(wait);
+            // The client is gone: Envoy does not start another try.
+            if (!env.signal?.aborted) continue;
+            endRetry(false);
+          }
         }
       } else flags.push('URX');
     }

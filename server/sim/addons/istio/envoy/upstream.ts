@@ -727,6 +727,8 @@ const OUTLIER_COUNTERS = [
 /** The router's entry (router-upstream.ts `setClusterManager`): each proxy's own cluster manager, sending on the router's wire. */
 export const envoyClusterManager: RouterClusterManager = {
   attempt: (proxy, a, wire) => clusterManagerOf(proxy).attempt(a, wire),
+  acquireRetry: (proxy, cluster) => clusterManagerOf(proxy).acquireRetry(cluster),
+  releaseRetry: (proxy, cluster, succeeded) => clusterManagerOf(proxy).releaseRetry(cluster, succeeded),
 };
 
 /** The proxy's one cluster manager (pools and detectors live as long as the proxy). */

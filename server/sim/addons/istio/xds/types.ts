@@ -143,6 +143,8 @@ export interface RouteMatch {
   /** The path without the query string; exactly one of the three is set, or none (`/` prefix). */
   path?: StringMatch;
   caseInsensitive?: boolean;
+  /** Envoy's path_separated_prefix: `path.prefix` matches only whole segments (`/a` is `/a`, `/a/…`, not `/ab`). */
+  pathSeparated?: boolean;
   headers?: HeaderMatcher[];
   queryParams?: { name: string; match?: StringMatch; present?: boolean }[];
 }

@@ -561,6 +561,8 @@ async function transfer(io: ProgramIO, o: CurlOptions, rawUrl: string, jar: Cook
     } else throw e;
   }
   if (meter) io.stderr.write(progressMeter(last?.body.length ?? 0, exit === 0 ? (last?.body.length ?? 0) : 0, elapsed()) + '\n');
+  // post_per_transfer: the error message first, then the write-out (curl 7.88 and 8.x alike).
+  if (exit !== 0 && showErrors) io.stderr.write(`curl: (${exit}) ${errorMessage}\n`);
   if (o.writeOut !== undefined) {
     io.stdout.write(
       renderWriteOut(o.writeOut, {
@@ -587,9 +589,6 @@ async function transfer(io: ProgramIO, o: CurlOptions, rawUrl: string, jar: Cook
         scheme: 'HTTP',
       }, io),
     );
-  }
-  if (exit !== 0) {
-    if (showErrors) io.stderr.write(`curl: (${exit}) ${errorMessage}\n`);
   }
   return exit;
 }

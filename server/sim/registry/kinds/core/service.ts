@@ -50,6 +50,9 @@ export function serviceStrategy(alloc: ServiceAllocator): Strategy {
         for (const p of s.ports) if (p && typeof p === 'object' && !p.nodePort) p.nodePort = alloc.allocateNodePort();
       }
     },
+    prepareForUpdate(obj, old) {
+      dropTypeDependentFields((obj as Obj).spec, (old as Obj).spec);
+    },
     validate(obj) {
       const o = obj as Obj;
       const s = o.spec ?? {};
@@ -103,12 +106,42 @@ export function serviceStrategy(alloc: ServiceAllocator): Strategy {
           }
         }
       }
-      if (o.spec?.type === 'ClusterIP' && Array.isArray(o.spec?.ports)) for (const p of o.spec.ports) if (p) delete p.nodePort;
       return prev.spec?.clusterIP && o.spec?.clusterIP !== prev.spec.clusterIP && prev.spec.type !== 'ExternalName'
         ? validateImmutable(obj, old, [{ path: ['spec', 'clusterIP'], field: 'spec.clusterIPs[0]' }])
         : [];
     },
   };
+}
+
+const needsNodePort = (s: Obj | undefined) => s?.type === 'NodePort' || s?.type === 'LoadBalancer';
+const externallyAccessible = (s: Obj | undefined) =>
+  needsNodePort(s) || (s?.type === 'ClusterIP' && Array.isArray(s?.externalIPs) && s.externalIPs.length > 0);
+const nodePortsOf = (s: Obj | undefined) =>
+  new Set<number>((Array.isArray(s?.ports) ? s!.ports : []).map((p: Obj) => p?.nodePort).filter((n: unknown) => !!n));
+
+/**
+ * kube's dropTypeDependentFields (service/strategy.go): a type change wipes what the old type
+ * allocated or defaulted, unless the user changed it in the same request (then validation judges it).
+ * The freed node ports go back to the allocator, which counts only stored Services.
+ */
+function dropTypeDependentFields(s: Obj | undefined, prev: Obj | undefined): void {
+  if (!s || !prev) return;
+  if (needsNodePort(prev) && !needsNodePort(s)) {
+    const before = nodePortsOf(prev);
+    if ([...nodePortsOf(s)].every((n) => before.has(n))) {
+      for (const p of Array.isArray(s.ports) ? s.ports : []) if (p && typeof p === 'object') delete p.nodePort;
+    }
+    if ((s.healthCheckNodePort ?? 0) === (prev.healthCheckNodePort ?? 0)) delete s.healthCheckNodePort;
+  }
+  if (prev.type === 'LoadBalancer' && s.type !== 'LoadBalancer') {
+    if (s.allocateLoadBalancerNodePorts !== undefined && s.allocateLoadBalancerNodePorts === prev.allocateLoadBalancerNodePorts) {
+      delete s.allocateLoadBalancerNodePorts;
+    }
+    if (s.loadBalancerClass === prev.loadBalancerClass) delete s.loadBalancerClass;
+  }
+  if (externallyAccessible(prev) && !externallyAccessible(s) && s.externalTrafficPolicy === prev.externalTrafficPolicy) {
+    delete s.externalTrafficPolicy;
+  }
 }
 
 function serviceExternalIP(svc: Any): string {

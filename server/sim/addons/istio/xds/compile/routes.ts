@@ -67,8 +67,8 @@ function headerMatcher(name: string, m: unknown): HeaderMatcher {
   return { name, match: stringMatch(m)! };
 }
 
-/** TranslateRouteMatch. */
-export function translateMatch(m: Obj | undefined): RouteMatch {
+/** TranslateRouteMatch; `gatewaySemantics` for a VirtualService translated from Gateway API (whole-segment prefixes). */
+export function translateMatch(m: Obj | undefined, gatewaySemantics = false): RouteMatch {
   const out: RouteMatch = {};
   if (!m) return { path: { prefix: '/' } };
   const headers: HeaderMatcher[] = [];
@@ -79,6 +79,10 @@ export function translateMatch(m: Obj | undefined): RouteMatch {
   for (const [name, sm] of Object.entries<unknown>(record(m.withoutHeaders) ?? {})) headers.push({ ...headerMatcher(name.toLowerCase(), sm), invert: true });
   headers.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   out.path = stringMatch(m.uri) ?? { prefix: '/' };
+  if (gatewaySemantics && out.path.prefix !== undefined && out.path.prefix !== '/') {
+    out.path = { prefix: out.path.prefix.replace(/\/$/, '') };
+    out.pathSeparated = true;
+  }
   if (m.ignoreUriCase) out.caseInsensitive = true;
   if (m.method) headers.push(headerMatcher(':method', m.method));
   if (m.authority) headers.push(headerMatcher(':authority', m.authority));
@@ -246,7 +250,7 @@ function translateRoute(vs: Obj, http: Obj, m: Obj | undefined, ctx: RouteContex
   if (!sourceMatches(m, ns, ctx)) return undefined;
   let name: string | undefined = typeof http.name === 'string' && http.name ? http.name : undefined;
   if (typeof m?.name === 'string' && m.name) name = `${name ?? ''}.${m.name}`;
-  const out: Route = { ...(name !== undefined ? { name } : {}), match: translateMatch(m), virtualService: { name: vs.metadata.name, namespace: ns } };
+  const out: Route = { ...(name !== undefined ? { name } : {}), match: translateMatch(m, vs.metadata.annotations?.['internal.istio.io/route-semantics'] === 'gateway'), virtualService: { name: vs.metadata.name, namespace: ns } };
   const ops = headerOps(http.headers);
   if (ops.request) out.requestHeaders = ops.request;
   if (ops.response) out.responseHeaders = ops.response;
