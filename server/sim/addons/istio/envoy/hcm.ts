@@ -232,7 +232,9 @@ export async function serveChain(proxy: EnvoyProxy, listener: Listener, hcm: Htt
     const [host, p] = [downstream.localAddress.replace(/:\d+$/, ''), Number(downstream.localAddress.split(':').pop())];
     throw new NetworkError('ETIMEDOUT', host, p);
   }
-  const response = { ...finished.response, headers: { ...finished.response.headers, server: serverName } };
+  // route() hands back a response and headers of its own making: set server in place, no second copy.
+  const response = finished.response;
+  response.headers.server = serverName;
   report(proxy, listener, downstream, dreq, start, end, response, finished.outcome, finished.routeName);
   return response;
 }
