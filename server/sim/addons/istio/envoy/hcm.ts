@@ -173,7 +173,7 @@ function downstreamHeaders(proxy: EnvoyProxy, listener: Listener, hcm: HttpConne
 type Finished = { response: HttpResponse; outcome: RouterOutcome; routeName?: string };
 type Progress = Partial<RouterOutcome> & { routeName?: string };
 
-async function route(proxy: EnvoyProxy, listener: Listener, hcm: HttpConnectionManager | undefined, req: HttpRequest, opts: ServeOptions, scheme: string, signal: AbortSignal | undefined, progress: Progress): Promise<Finished> {
+async function route(proxy: EnvoyProxy, listener: Listener, hcm: HttpConnectionManager | undefined, req: HttpRequest, opts: ServeOptions, scheme: string, signal: { readonly aborted: boolean } | undefined, progress: Progress): Promise<Finished> {
   const now = () => proxy.ctx.now();
   const local = (reply: LocalReply): RouterOutcome => ({ response: localResponse(reply, now()), flags: reply.flags ?? [], details: reply.details, fromUpstream: false });
   if (opts.preReply) return { response: localResponse(opts.preReply, now()), outcome: local(opts.preReply) };
@@ -208,10 +208,11 @@ export async function serveChain(proxy: EnvoyProxy, listener: Listener, hcm: Htt
   const scheme = dreq.headers['x-forwarded-proto'] ?? 'http';
   const serverName = hcm?.serverName ?? (listener.direction === 'outbound' ? 'envoy' : 'istio-envoy');
 
-  // Only a client with a deadline can go away first (an AbortController per request costs).
-  const gone = downstream.clientDeadline !== undefined ? new AbortController() : undefined;
+  // Only a client with a deadline can go away first; the router only reads the flag, so a plain
+  // object stands in for an AbortController (one per request showed in the mesh bench's profile).
+  const gone = downstream.clientDeadline !== undefined ? { aborted: false } : undefined;
   const progress: Progress = {};
-  const routing = route(proxy, listener, hcm, dreq, opts, scheme, gone?.signal, progress);
+  const routing = route(proxy, listener, hcm, dreq, opts, scheme, gone, progress);
   let finished: Finished | undefined;
   if (downstream.clientDeadline !== undefined) {
     const left = downstream.clientDeadline - start.getTime();
@@ -224,14 +225,16 @@ export async function serveChain(proxy: EnvoyProxy, listener: Listener, hcm: Htt
   const end = proxy.ctx.now();
   if (!finished) {
     // The client hung up first: Envoy resets the upstream and logs the stream as DC, code 0.
-    gone?.abort();
+    if (gone) gone.aborted = true;
     const empty = { status: 0, headers: {}, body: Buffer.alloc(0) };
     const { routeName, ...sofar } = progress;
     report(proxy, listener, downstream, dreq, start, end, empty, { ...sofar, response: empty, flags: [...(sofar.flags ?? []), 'DC'], details: 'downstream_remote_disconnect', fromUpstream: false }, routeName);
     const [host, p] = [downstream.localAddress.replace(/:\d+$/, ''), Number(downstream.localAddress.split(':').pop())];
     throw new NetworkError('ETIMEDOUT', host, p);
   }
-  const response = { ...finished.response, headers: { ...finished.response.headers, server: serverName } };
+  // route() hands back a response and headers of its own making: set server in place, no second copy.
+  const response = finished.response;
+  response.headers.server = serverName;
   report(proxy, listener, downstream, dreq, start, end, response, finished.outcome, finished.routeName);
   return response;
 }

@@ -42,8 +42,8 @@ export interface RouterEnv {
   upstreamBindIP?: string;
   /** x-forwarded-proto / scheme for redirects. */
   scheme: string;
-  /** Aborted when the downstream went away: Envoy resets the upstream and tries no more. */
-  signal?: AbortSignal;
+  /** Aborted when the downstream went away: Envoy resets the upstream and tries no more (a flag; an AbortSignal fits too). */
+  signal?: { readonly aborted: boolean };
   /** Filled as the router goes (chosen cluster, fixed upstream), for the log line of a request the client abandons. */
   progress?: Partial<RouterOutcome>;
 }
