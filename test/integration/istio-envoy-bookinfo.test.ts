@@ -4,33 +4,19 @@
  * networking samples route as istio.io documents, and the proxies' access logs show it.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
-import { bundleIstioctl } from '../../server/sim/addons/istio/release/build.js';
-import { sampleFiles } from '../../server/sim/addons/istio/release/samples.js';
+import { bash, istioWorkdir, type Run } from '../helpers/istio-workdir.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 const cluster = await EmbeddedCluster.start({ workloads: true });
 
 let dir: string;
 let env: Record<string, string>;
 
-function sh(script: string, input?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile('bash', ['-c', script], { cwd: dir, env, timeout: 120_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin!.end(input ?? '');
-  });
-}
+const sh = (script: string, input?: string): Promise<Run> => bash(script, { cwd: dir, env, ...(input !== undefined ? { input } : {}) });
 
 const NET = 'samples/bookinfo/networking';
 /** samples/bookinfo/networking/virtual-service-ratings-test-{abort,delay}.yaml: a fault for end-user jason. */
@@ -64,15 +50,7 @@ const proxyLog = async (name: string) => (await sh(`kubectl logs ${name} -c isti
 const curlFromRatings = async (args: string) => sh(`kubectl exec "$(kubectl get pod -l app=ratings -o jsonpath='{.items[0].metadata.name}')" -c ratings -- curl -sS ${args}`);
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'istio-envoy-'));
-  for (const [rel, text] of Object.entries(sampleFiles())) {
-    fs.mkdirSync(path.join(dir, path.dirname(rel)), { recursive: true });
-    fs.writeFileSync(path.join(dir, rel), text);
-  }
-  fs.mkdirSync(path.join(dir, 'bin'));
-  fs.writeFileSync(path.join(dir, 'bin', 'istioctl'), await bundleIstioctl(), { mode: 0o755 });
-  await cluster.writeKubeconfig(path.join(dir, 'kubeconfig'));
-  env = { PATH: `${path.join(dir, 'bin')}:${process.env.PATH!}`, HOME: dir, KUBECONFIG: path.join(dir, 'kubeconfig'), KUBECACHEDIR: path.join(dir, 'kcache') };
+  ({ dir, env } = await istioWorkdir('istio-envoy-', cluster));
   const install = await sh('istioctl install --set profile=demo -y && kubectl wait --for=condition=Ready pod --all -n istio-system --timeout=60s');
   expect(install.code, install.stderr).toBe(0);
   const app = await sh('kubectl label namespace default istio-injection=enabled && kubectl apply -f samples/bookinfo/platform/kube/bookinfo.yaml && kubectl wait --for=condition=Ready pod --all --timeout=90s');

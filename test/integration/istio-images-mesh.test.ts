@@ -5,48 +5,26 @@
  * fault for jason (the page after ≈6 s with the reviews error).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
-import { bundleIstioctl } from '../../server/sim/addons/istio/release/build.js';
-import { sampleFiles } from '../../server/sim/addons/istio/release/samples.js';
+import { bash, istioWorkdir, type Run } from '../helpers/istio-workdir.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 let cluster: EmbeddedCluster;
 
 let dir: string;
 let env: Record<string, string>;
 
-function sh(script: string, input?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile('bash', ['-c', script], { cwd: dir, env, timeout: 120_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin!.end(input ?? '');
-  });
-}
+const sh = (script: string, input?: string): Promise<Run> => bash(script, { cwd: dir, env, ...(input !== undefined ? { input } : {}) });
 
 describe('in the mesh', () => {
   beforeAll(async () => {
     cluster = await EmbeddedCluster.start({
       workloads: { timings: { schedule: 0, pull: 10, start: 10, ready: 10, terminate: 50, run: 100, backoff: 100, probeDelayScale: 0 }, nodePorts: false },
     });
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'istio-images-mesh-'));
-    for (const [rel, text] of Object.entries(sampleFiles())) {
-      fs.mkdirSync(path.join(dir, path.dirname(rel)), { recursive: true });
-      fs.writeFileSync(path.join(dir, rel), text);
-    }
-    fs.mkdirSync(path.join(dir, 'bin'));
-    fs.writeFileSync(path.join(dir, 'bin', 'istioctl'), await bundleIstioctl(), { mode: 0o755 });
-    await cluster.writeKubeconfig(path.join(dir, 'kubeconfig'));
-    env = { PATH: `${path.join(dir, 'bin')}:${process.env.PATH!}`, HOME: dir, KUBECONFIG: path.join(dir, 'kubeconfig'), KUBECACHEDIR: path.join(dir, 'kcache') };
+    ({ dir, env } = await istioWorkdir('istio-images-mesh-', cluster));
     const r = await sh(
       'istioctl install --set profile=demo -y >/dev/null && ' +
         'kubectl label namespace default istio-injection=enabled && ' +

@@ -6,33 +6,19 @@
  * detection ejecting the only httpbin after a 5xx.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
-import { bundleIstioctl } from '../../server/sim/addons/istio/release/build.js';
-import { sampleFiles } from '../../server/sim/addons/istio/release/samples.js';
+import { bash, istioWorkdir, type Run } from '../helpers/istio-workdir.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
 
 const cluster = await EmbeddedCluster.start({ workloads: true });
 
 let dir: string;
 let env: Record<string, string>;
 
-function sh(script: string, input?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile('bash', ['-c', script], { cwd: dir, env, timeout: 120_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    child.stdin!.end(input ?? '');
-  });
-}
+const sh = (script: string, input?: string): Promise<Run> => bash(script, { cwd: dir, env, ...(input !== undefined ? { input } : {}) });
 
 // The task's DestinationRule (istio.io/latest/docs/tasks/traffic-management/circuit-breaking/).
 const DR = `apiVersion: networking.istio.io/v1
@@ -59,15 +45,7 @@ const FORTIO = 'kubectl exec deploy/fortio-deploy -c fortio -- /usr/bin/fortio';
 const CLUSTER = 'outbound|8000||httpbin.default.svc.cluster.local';
 
 beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'istio-upstream-'));
-  for (const [rel, text] of Object.entries(sampleFiles())) {
-    fs.mkdirSync(path.join(dir, path.dirname(rel)), { recursive: true });
-    fs.writeFileSync(path.join(dir, rel), text);
-  }
-  fs.mkdirSync(path.join(dir, 'bin'));
-  fs.writeFileSync(path.join(dir, 'bin', 'istioctl'), await bundleIstioctl(), { mode: 0o755 });
-  await cluster.writeKubeconfig(path.join(dir, 'kubeconfig'));
-  env = { PATH: `${path.join(dir, 'bin')}:${process.env.PATH!}`, HOME: dir, KUBECONFIG: path.join(dir, 'kubeconfig'), KUBECACHEDIR: path.join(dir, 'kcache') };
+  ({ dir, env } = await istioWorkdir('istio-upstream-', cluster));
   const r = await sh(
     [
       'istioctl install --set profile=demo -y',

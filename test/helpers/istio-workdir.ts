@@ -1,0 +1,40 @@
+/**
+ * A learner's working directory for the Istio integration suites: the release's files (Bookinfo,
+ * httpbin, curl, fortio samples) as `curl … downloadIstio | sh` unpacks them, our bundled
+ * istioctl on PATH, and a kubeconfig for the embedded cluster under test; `bash` runs a script
+ * there as the learner's terminal would (real kubectl, real curl).
+ */
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleIstioctl } from '../../server/sim/addons/istio/release/build.js';
+import { sampleFiles } from '../../server/sim/addons/istio/release/samples.js';
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export function bash(script: string, opts: { cwd: string; env: Record<string, string>; input?: string; timeoutMs?: number }): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = execFile('bash', ['-c', script], { cwd: opts.cwd, env: opts.env, timeout: opts.timeoutMs ?? 120_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+    child.stdin!.end(opts.input ?? '');
+  });
+}
+
+export async function istioWorkdir(prefix: string, cluster: { writeKubeconfig(file: string): Promise<unknown> }): Promise<{ dir: string; env: Record<string, string> }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  for (const [rel, text] of Object.entries(sampleFiles())) {
+    fs.mkdirSync(path.join(dir, path.dirname(rel)), { recursive: true });
+    fs.writeFileSync(path.join(dir, rel), text);
+  }
+  fs.mkdirSync(path.join(dir, 'bin'));
+  fs.writeFileSync(path.join(dir, 'bin', 'istioctl'), await bundleIstioctl(), { mode: 0o755 });
+  await cluster.writeKubeconfig(path.join(dir, 'kubeconfig'));
+  const env = { PATH: `${path.join(dir, 'bin')}:${process.env.PATH!}`, HOME: dir, KUBECONFIG: path.join(dir, 'kubeconfig'), KUBECACHEDIR: path.join(dir, 'kcache') };
+  return { dir, env };
+}
