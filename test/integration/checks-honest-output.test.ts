@@ -23,8 +23,10 @@ describe('output checks count only commands the learner ran in this step', () =>
     expect(res.status).toBe(200);
     return (await res.json()) as CheckState;
   };
-  // Whole end marks only: bash writes one in pieces (its start, the history line, the BEL).
-  const ends = () => term.output.match(/\x1b\]633;D;[^\x07]*\x07/g)?.length ?? 0;
+  // Whole end marks only: bash writes one in pieces (its start, the history line, the BEL). The
+  // fake marks one test prints (nonce `abc`) are not the shell's: counting them would let run()
+  // return before the command it waits for has even started.
+  const ends = () => term.output.match(/\x1b\]633;D;(?!abc;)[^\x07]*\x07/g)?.length ?? 0;
   /** Types a command line and Enter, and waits for the shell's end-of-command mark. */
   const run = async (line: string) => {
     const before = ends();
