@@ -3,10 +3,10 @@
  * that runs on Node 20; its schemas are Gateway API v1.0's shapes, defaults included, without the
  * CEL validation rules). Like crd-schemas.ts for Istio, each schema is read from its module's text.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { JsonSchema } from '../manifests/crd-schemas.js';
+import { modelsPackageDir, stripNullable } from '../manifests/model-package.js';
 
 /** Kind → the module to read (GRPCRoute is v1alpha2 in the package: v1 kept its shape when it graduated). */
 const SOURCES: Record<string, string> = {
@@ -17,32 +17,14 @@ const SOURCES: Record<string, string> = {
   ReferenceGrant: 'v1beta1/ReferenceGrant',
 };
 
-function packageDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'node_modules', '@kubernetes-models', 'gateway-api');
-    if (existsSync(join(candidate, 'package.json'))) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('npm package @kubernetes-models/gateway-api is not installed (run npm install)');
-    dir = parent;
-  }
-}
 
-/** The generator marks optional fields `nullable`; the Gateway API's own CRDs do not. */
-function stripNullable(s: unknown): unknown {
-  if (Array.isArray(s)) return s.map(stripNullable);
-  if (s === null || typeof s !== 'object') return s;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(s)) if (k !== 'nullable') out[k] = stripNullable(v);
-  return out;
-}
 
 let cache: Record<string, { spec: JsonSchema; status?: JsonSchema }> | undefined;
 
 /** Kind → its `spec` and `status` schemas. */
 export function gatewayApiSchemas(): Record<string, { spec: JsonSchema; status?: JsonSchema }> {
   if (cache) return cache;
-  const dir = join(packageDir(), 'gateway.networking.k8s.io');
+  const dir = join(modelsPackageDir('gateway-api'), 'gateway.networking.k8s.io');
   const out: Record<string, { spec: JsonSchema; status?: JsonSchema }> = {};
   for (const [kind, file] of Object.entries(SOURCES)) {
     const path = join(dir, `${file}.mjs`);

@@ -9,8 +9,8 @@
  * not need node_modules at run time.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { modelsPackageDir, stripNullable } from './model-package.js';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -32,32 +32,14 @@ const SOURCES: Record<string, string[]> = {
   'extensions.istio.io/WasmPlugin': ['extensions.istio.io/v1alpha1/WasmPlugin'],
 };
 
-function packageDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, 'node_modules', '@kubernetes-models', 'istio');
-    if (existsSync(join(candidate, 'package.json'))) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error('npm package @kubernetes-models/istio is not installed (run npm install)');
-    dir = parent;
-  }
-}
 
-/** The generator marks optional fields `nullable`; Istio's own CRDs do not. */
-function stripNullable(s: unknown): unknown {
-  if (Array.isArray(s)) return s.map(stripNullable);
-  if (s === null || typeof s !== 'object') return s;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(s)) if (k !== 'nullable') out[k] = stripNullable(v);
-  return out;
-}
 
 let cache: Record<string, JsonSchema> | undefined;
 
 /** group/Kind → the `spec` property's schema. */
 export function istioSpecSchemas(): Record<string, JsonSchema> {
   if (cache) return cache;
-  const dir = packageDir();
+  const dir = modelsPackageDir('istio');
   const out: Record<string, JsonSchema> = {};
   for (const [key, files] of Object.entries(SOURCES)) {
     for (const f of files) {
