@@ -38,3 +38,24 @@ export async function istioWorkdir(prefix: string, cluster: { writeKubeconfig(fi
   const env = { PATH: `${path.join(dir, 'bin')}:${process.env.PATH!}`, HOME: dir, KUBECONFIG: path.join(dir, 'kubeconfig'), KUBECACHEDIR: path.join(dir, 'kcache') };
   return { dir, env };
 }
+
+/** The DestinationRule of Istio's circuit-breaking task (istio.io/latest/docs/tasks/traffic-management/circuit-breaking/). */
+export const CIRCUIT_BREAKING_DR = `apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata:
+  name: httpbin
+spec:
+  host: httpbin
+  trafficPolicy:
+    connectionPool:
+      tcp:
+        maxConnections: 1
+      http:
+        http1MaxPendingRequests: 1
+        maxRequestsPerConnection: 1
+    outlierDetection:
+      consecutive5xxErrors: 1
+      interval: 1s
+      baseEjectionTime: 3m
+      maxEjectionPercent: 100
+`;

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
-import { bash, istioWorkdir, type Run } from '../helpers/istio-workdir.js';
+import { bash, istioWorkdir, type Run, CIRCUIT_BREAKING_DR } from '../helpers/istio-workdir.js';
 
 
 let cluster: EmbeddedCluster;
@@ -53,25 +53,7 @@ describe('in the mesh', () => {
     });
 
     it('with maxConnections 1 / http1MaxPendingRequests 1, load -c 3 -n 30 trips the breaker: some 503s, each logged', async () => {
-      const dr = `apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: httpbin
-spec:
-  host: httpbin
-  trafficPolicy:
-    connectionPool:
-      tcp:
-        maxConnections: 1
-      http:
-        http1MaxPendingRequests: 1
-        maxRequestsPerConnection: 1
-    outlierDetection:
-      consecutive5xxErrors: 1
-      interval: 1s
-      baseEjectionTime: 3m
-      maxEjectionPercent: 100
-`;
+      const dr = CIRCUIT_BREAKING_DR;
       const applied = await sh('kubectl apply -f -', dr);
       expect(applied.code, applied.stderr).toBe(0);
       // istiod pushes the DestinationRule: wait until the proxy has the circuit breaker before loading.

@@ -16,6 +16,7 @@ import { sampleFiles } from '../../server/sim/addons/istio/release/samples.js';
 import { sidecarInterceptor } from '../../server/sim/addons/istio/envoy/sidecar.js';
 import { ProxyRegistry } from '../../server/sim/addons/istio/envoy/proxy.js';
 import { basicClusterManager, clusterManager } from '../../server/sim/addons/istio/envoy/router-upstream.js';
+import { CIRCUIT_BREAKING_DR } from '../helpers/istio-workdir.js';
 
 interface Run {
   code: number;
@@ -213,25 +214,7 @@ describe('the circuit-breaking task', { timeout: 90_000 }, () => {
     // Connection pools are the upstream work's cluster manager; until the router uses it, nothing overflows.
     if (typeof sidecarInterceptor(new ProxyRegistry()).outbound !== 'function' || clusterManager() === basicClusterManager) t.skip();
     await ok(`kubectl apply -f samples/httpbin/httpbin.yaml -f samples/httpbin/sample-client/fortio-deploy.yaml && kubectl apply -f - <<'EOF'
-apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: httpbin
-spec:
-  host: httpbin
-  trafficPolicy:
-    connectionPool:
-      tcp:
-        maxConnections: 1
-      http:
-        http1MaxPendingRequests: 1
-        maxRequestsPerConnection: 1
-    outlierDetection:
-      consecutive5xxErrors: 1
-      interval: 1s
-      baseEjectionTime: 3m
-      maxEjectionPercent: 100
-EOF
+${CIRCUIT_BREAKING_DR}EOF
 kubectl wait --for=condition=Ready pod -l app=fortio --timeout=90s && kubectl wait --for=condition=Ready pod -l app=httpbin --timeout=90s`);
     const fortio = (await ok('kubectl get pod -l app=fortio -o jsonpath={.items[0].metadata.name}')).trim();
     const load = await sh(`kubectl exec ${fortio} -c fortio -- /usr/bin/fortio load -c 3 -qps 0 -n 30 -loglevel Warning http://httpbin:8000/get`);

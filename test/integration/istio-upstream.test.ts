@@ -10,7 +10,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
-import { bash, istioWorkdir, type Run } from '../helpers/istio-workdir.js';
+import { bash, istioWorkdir, type Run, CIRCUIT_BREAKING_DR } from '../helpers/istio-workdir.js';
 
 
 const cluster = await EmbeddedCluster.start({ workloads: true });
@@ -20,26 +20,7 @@ let env: Record<string, string>;
 
 const sh = (script: string, input?: string): Promise<Run> => bash(script, { cwd: dir, env, ...(input !== undefined ? { input } : {}) });
 
-// The task's DestinationRule (istio.io/latest/docs/tasks/traffic-management/circuit-breaking/).
-const DR = `apiVersion: networking.istio.io/v1
-kind: DestinationRule
-metadata:
-  name: httpbin
-spec:
-  host: httpbin
-  trafficPolicy:
-    connectionPool:
-      tcp:
-        maxConnections: 1
-      http:
-        http1MaxPendingRequests: 1
-        maxRequestsPerConnection: 1
-    outlierDetection:
-      consecutive5xxErrors: 1
-      interval: 1s
-      baseEjectionTime: 3m
-      maxEjectionPercent: 100
-`;
+const DR = CIRCUIT_BREAKING_DR;
 
 const FORTIO = 'kubectl exec deploy/fortio-deploy -c fortio -- /usr/bin/fortio';
 const CLUSTER = 'outbound|8000||httpbin.default.svc.cluster.local';
