@@ -10,6 +10,8 @@ import type { RestStorage } from '../../registry/rest.js';
 import { CRDFinalizer } from '../../registry/crd-finalizer.js';
 import { NamespaceController } from '../../controllers/namespace.js';
 import { GarbageCollector } from '../../controllers/garbagecollector.js';
+import { ClusterRoleAggregation } from '../../registry/kinds/rbac/aggregation.js';
+import { ensureBootstrapPolicy } from '../../registry/kinds/rbac/bootstrap.js';
 import type { AddOn } from '../api.js';
 
 export function controlPlane(internals: { store: ObjectStore; registry: ResourceRegistry; rest: RestStorage }): AddOn {
@@ -20,13 +22,18 @@ export function controlPlane(internals: { store: ObjectStore; registry: Resource
       const namespaces = new NamespaceController(store, registry, rest);
       const gc = new GarbageCollector(store, registry, rest);
       const crdFinalizer = new CRDFinalizer(store, registry, rest);
+      const aggregation = new ClusterRoleAggregation(store, registry, rest);
       const unregister = [
+        api.controllers.register({ name: 'clusterrole-aggregation', idle: () => aggregation.idle(), resync: () => aggregation.resync() }),
         api.controllers.register({ name: 'garbage-collector', idle: () => gc.idle() }),
         api.controllers.register({ name: 'namespace', idle: () => namespaces.idle() }),
         api.controllers.register({ name: 'crd-finalizer', idle: () => crdFinalizer.idle() }),
       ];
       await namespaces.bootstrap();
+      await ensureBootstrapPolicy(store, registry, rest);
+      aggregation.resync();
       return () => {
+        aggregation.stop();
         for (const u of unregister) u();
         namespaces.stop();
         gc.stop();
