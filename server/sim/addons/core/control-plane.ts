@@ -30,7 +30,7 @@ export function controlPlane(internals: { store: ObjectStore; registry: Resource
         api.controllers.register({ name: 'crd-finalizer', idle: () => crdFinalizer.idle() }),
       ];
       await namespaces.bootstrap();
-      await ensureBootstrapPolicy(store, registry, rest);
+      ensureBootstrapPolicy(store);
       aggregation.resync();
       return () => {
         aggregation.stop();

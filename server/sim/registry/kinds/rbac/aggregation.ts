@@ -13,6 +13,25 @@ import { CLUSTER_ROLES } from './evaluator.js';
 
 type Obj = Record<string, any>;
 
+/** The rules an aggregated ClusterRole gets: per selector, matching roles in name order, each distinct rule once. */
+export function aggregatedRules(name: string, selectors: Obj[], clusterRoles: Obj[]): Obj[] {
+  const rules: Obj[] = [];
+  const seen = new Set<string>();
+  const all = [...clusterRoles].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
+  for (const selector of selectors) {
+    for (const src of all) {
+      if (src.metadata.name === name || !selectorMatches(selector, src.metadata.labels ?? {})) continue;
+      for (const rule of src.rules ?? []) {
+        const key = JSON.stringify(rule);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        rules.push(rule);
+      }
+    }
+  }
+  return rules;
+}
+
 export class ClusterRoleAggregation extends StoreReconciler {
   constructor(store: ObjectStore, registry: ResourceRegistry, rest: RestStorage) {
     super(store, registry, rest, (e, enqueue) => {
@@ -31,20 +50,7 @@ export class ClusterRoleAggregation extends StoreReconciler {
     const cr = this.store.peek(CLUSTER_ROLES, '', name) as Obj | undefined;
     const selectors: Obj[] = cr?.aggregationRule?.clusterRoleSelectors ?? [];
     if (!cr || !cr.aggregationRule) return;
-    const rules: Obj[] = [];
-    const seen = new Set<string>();
-    const all = (this.store.list(CLUSTER_ROLES, undefined, true) as Obj[]).sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : 1));
-    for (const selector of selectors) {
-      for (const src of all) {
-        if (src.metadata.name === name || !selectorMatches(selector, src.metadata.labels ?? {})) continue;
-        for (const rule of src.rules ?? []) {
-          const key = JSON.stringify(rule);
-          if (seen.has(key)) continue;
-          seen.add(key);
-          rules.push(rule);
-        }
-      }
-    }
+    const rules = aggregatedRules(name, selectors, this.store.list(CLUSTER_ROLES, undefined, true) as Obj[]);
     if (JSON.stringify(rules) === JSON.stringify(cr.rules ?? [])) return;
     const def = this.registry.lookup('rbac.authorization.k8s.io', 'v1', 'clusterroles')!;
     try {
