@@ -104,6 +104,26 @@ describe('the learner and kubeadm’s default policy', () => {
   });
 });
 
+describe('the default policy cannot be lost', () => {
+  it('a deleted default role or binding comes back, as at kube-apiserver’s next start, so the learner is never locked out', async () => {
+    await ok(['delete', 'clusterrole', 'cluster-admin']);
+    await ok(['delete', 'clusterrolebinding', 'kubeadm:cluster-admins']);
+    await cluster.settle();
+    expect(await ok(['auth', 'can-i', 'delete', 'nodes'])).toBe('yes\n');
+    const crb = JSON.parse(await ok(['get', 'clusterrolebinding', 'kubeadm:cluster-admins', '-o', 'json']));
+    expect(crb.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'Group', name: 'kubeadm:cluster-admins' }]);
+    // Rules taken from a default role are added back; rules added to it stay.
+    await ok(['patch', 'clusterrole', 'system:basic-user', '--type=json', '-p', '[{"op":"replace","path":"/rules","value":[{"apiGroups":[""],"resources":["configmaps"],"verbs":["get"]}]}]']);
+    await cluster.settle();
+    const basic = JSON.parse(await ok(['get', 'clusterrole', 'system:basic-user', '-o', 'json']));
+    expect(basic.rules).toEqual([
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['get'] },
+      { apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'], verbs: ['create'] },
+      { apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'], verbs: ['create'] },
+    ]);
+  });
+});
+
 describe('another user, impersonated with --as', () => {
   it('is denied until a Role and RoleBinding grant it, with kube’s Forbidden texts', async () => {
     const no = await kubectl(['auth', 'can-i', 'list', 'pods', '--as=jane']);

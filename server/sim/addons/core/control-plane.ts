@@ -11,7 +11,7 @@ import { CRDFinalizer } from '../../registry/crd-finalizer.js';
 import { NamespaceController } from '../../controllers/namespace.js';
 import { GarbageCollector } from '../../controllers/garbagecollector.js';
 import { ClusterRoleAggregation } from '../../registry/kinds/rbac/aggregation.js';
-import { ensureBootstrapPolicy } from '../../registry/kinds/rbac/bootstrap.js';
+import { BootstrapPolicyReconciler, ensureBootstrapPolicy } from '../../registry/kinds/rbac/bootstrap.js';
 import type { AddOn } from '../api.js';
 
 export function controlPlane(internals: { store: ObjectStore; registry: ResourceRegistry; rest: RestStorage }): AddOn {
@@ -23,7 +23,9 @@ export function controlPlane(internals: { store: ObjectStore; registry: Resource
       const gc = new GarbageCollector(store, registry, rest);
       const crdFinalizer = new CRDFinalizer(store, registry, rest);
       const aggregation = new ClusterRoleAggregation(store, registry, rest);
+      const policy = new BootstrapPolicyReconciler(store, registry, rest);
       const unregister = [
+        api.controllers.register({ name: 'rbac-bootstrap', idle: () => policy.idle(), resync: () => ensureBootstrapPolicy(store) }),
         api.controllers.register({ name: 'clusterrole-aggregation', idle: () => aggregation.idle(), resync: () => aggregation.resync() }),
         api.controllers.register({ name: 'garbage-collector', idle: () => gc.idle() }),
         api.controllers.register({ name: 'namespace', idle: () => namespaces.idle() }),
@@ -34,6 +36,7 @@ export function controlPlane(internals: { store: ObjectStore; registry: Resource
       aggregation.resync();
       return () => {
         aggregation.stop();
+        policy.stop();
         for (const u of unregister) u();
         namespaces.stop();
         gc.stop();
