@@ -239,6 +239,23 @@ describe('ServiceAccount tokens', () => {
     expect(gone.stderr).toMatch(/error: You must be logged in to the server \(Unauthorized\)/);
   });
 
+  it('a legacy service-account-token Secret is filled by the tokens controller and its token works until the Secret goes', async () => {
+    await ok(['create', 'serviceaccount', 'ci', '-n', 'team']);
+    await ok(['apply', '-f', '-'], YAML.stringify({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/service-account-token', metadata: { name: 'ci-token', namespace: 'team', annotations: { 'kubernetes.io/service-account.name': 'ci' } } }));
+    await cluster.settle();
+    const secret = JSON.parse(await ok(['get', 'secret', 'ci-token', '-n', 'team', '-o', 'json']));
+    expect(Object.keys(secret.data).sort()).toEqual(['ca.crt', 'namespace', 'token']);
+    expect(Buffer.from(secret.data.namespace, 'base64').toString()).toBe('team');
+    const token = Buffer.from(secret.data.token, 'base64').toString();
+    expect(await ok(['auth', 'whoami', '--token', token])).toMatch(/^Username\s+system:serviceaccount:team:ci$/m);
+    await ok(['delete', 'secret', 'ci-token', '-n', 'team']);
+    expect((await kubectl(['auth', 'whoami', '--token', token])).stderr).toMatch(/Unauthorized/);
+    // A token Secret for a ServiceAccount that does not exist is deleted by the controller.
+    await ok(['apply', '-f', '-'], YAML.stringify({ apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/service-account-token', metadata: { name: 'orphan', namespace: 'team', annotations: { 'kubernetes.io/service-account.name': 'nobody' } } }));
+    await cluster.settle();
+    expect((await kubectl(['get', 'secret', 'orphan', '-n', 'team'])).stderr).toBe('Error from server (NotFound): secrets "orphan" not found\n');
+  });
+
   it('refuses a duration under ten minutes as kube-apiserver does', async () => {
     const r = await kubectl(['create', 'token', 'default', '--duration=5m']);
     expect(r.code).toBe(1);

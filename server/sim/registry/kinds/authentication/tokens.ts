@@ -116,7 +116,7 @@ export class ServiceAccountTokens {
   authenticate(token: string, audiences: string[] = API_AUDIENCES): { user: UserInfo; audiences: string[] } | undefined {
     const c = this.verified(token);
     if (!c) return undefined;
-    if (c.iss === LEGACY_ISSUER) return this.legacy(c, token);
+    if (c.iss === LEGACY_ISSUER) return audiences.some((a) => API_AUDIENCES.includes(a)) ? this.legacy(c, token) : undefined;
     if (c.iss !== ISSUER) return undefined;
     const now = this.now().getTime() / 1000;
     if (typeof c.exp !== 'number' || now > c.exp || (typeof c.nbf === 'number' && now < c.nbf)) return undefined;
