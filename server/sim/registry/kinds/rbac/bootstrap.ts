@@ -29,10 +29,8 @@ export function ensureBootstrapPolicy(store: ObjectStore, now: Date = new Date()
     const ns = o.metadata.namespace ?? '';
     if (store.has(bucket, ns, o.metadata.name)) continue;
     if (ns && !store.has(NAMESPACES, '', ns)) continue;
-    const obj = structuredClone(o) as KubeObject;
-    obj.metadata.uid = randomUUID();
-    obj.metadata.creationTimestamp = created;
-    store.create(bucket, obj);
+    // The store keeps its own copy: the shared template is never stored.
+    store.create(bucket, { ...o, metadata: { ...o.metadata, uid: randomUUID(), creationTimestamp: created } } as KubeObject);
     if (o.kind === 'ClusterRole') fresh.add(o.metadata.name);
   }
   // The aggregation controller would fill these moments later; a new cluster has them filled.
