@@ -48,13 +48,16 @@ export interface OpenApiSource {
 let builtinKinds: OpenApiKind[] | undefined;
 
 /**
- * The kinds whose paths are published: create-only reviews (SelfSubjectAccessReview…) are left
- * out, as the document builder only writes object paths.
+ * The kinds whose paths are published: objects, and the create-only reviews (TokenReview,
+ * SubjectAccessReview…), whose one path is their POST, as kube-apiserver publishes them (kubectl
+ * validates a review it creates against that).
  */
 function publishedKinds(src: OpenApiSource): readonly OpenApiKind[] {
   const kinds = src.kinds ?? (builtinKinds ??= BUILTIN_KINDS.map(kindFacts));
-  return kinds.filter((k) => k.verbs.includes('get'));
+  return kinds.filter((k) => k.verbs.includes('get') || k.verbs.includes('create'));
 }
+
+const createOnly = (k: { verbs: string[] }) => !k.verbs.includes('get');
 
 function groupVersions(kinds: readonly OpenApiKind[]): { group: string; version: string; kinds: OpenApiKind[] }[] {
   const seen = new Map<string, { group: string; version: string; kinds: OpenApiKind[] }>();
@@ -84,6 +87,8 @@ interface ResourceEntry {
   resource: string;
   namespaced: boolean;
   subresources: string[];
+  /** A review: only its POST is served. */
+  createOnly?: boolean;
   /** Component schema name of the kind. */
   component: string;
   /** A custom resource: no strategic merge patch, so kubectl's client-side apply sends a merge patch. */
@@ -187,7 +192,7 @@ function codeDocument(group: string, version: string, kinds: readonly OpenApiKin
     let component: string;
     if (modelled) {
       component = modelled;
-      roots.push(component, `${component}List`);
+      roots.push(component, ...(createOnly(k) ? [] : [`${component}List`]));
     } else {
       if (k.openapi) {
         component = k.openapi.component;
@@ -236,7 +241,7 @@ function crdDocument(versions: CrdVersionInfo[]): object {
 
 function entryOf(k: OpenApiKind, component: string): ResourceEntry {
   const subresources = [...(k.status ? ['status'] : []), ...(k.scale ? ['scale'] : [])];
-  return { group: k.group, version: k.version, kind: k.kind, resource: k.resource, namespaced: k.namespaced, subresources, component };
+  return { group: k.group, version: k.version, kind: k.kind, resource: k.resource, namespaced: k.namespaced, subresources, component, ...(createOnly(k) ? { createOnly: true } : {}) };
 }
 
 function withGvk(s: Schema, gvk: { group: string; version: string; kind: string }): Schema {
@@ -329,6 +334,10 @@ function document(group: string, version: string, entries: ResourceEntry[], sche
     const scopeParams = e.namespaced ? [nsParam] : [];
     const listParams = [PARAM.labelSelector, PARAM.fieldSelector, PARAM.limit, PARAM.continue, PARAM.resourceVersion, PARAM.watch];
     const writeParams = [PARAM.dryRun, PARAM.fieldManager, PARAM.fieldValidation];
+    if (e.createOnly) {
+      paths[collection] = { post: operation(e, 'create a', 'post', writeParams, e.component, e.component), parameters: [...scopeParams, PARAM.pretty] };
+      continue;
+    }
     paths[collection] = {
       get: operation(e, 'list or watch objects of kind', 'list', listParams, `${e.component}List`),
       post: operation(e, 'create a', 'post', writeParams, e.component, e.component),
