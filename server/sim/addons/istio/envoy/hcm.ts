@@ -220,9 +220,11 @@ function startRoute(proxy: EnvoyProxy, listener: Listener, hcm: HttpConnectionMa
   if (!r) return { finished: localOutcome(proxy, NO_ROUTE) };
   if (r.name) progress.routeName = r.name;
   const outbound = listener.direction !== 'inbound';
-  // The router copies the headers it sends; only what this side adds needs a copy of its own here.
+  // The router copies the headers it sends, unless this side already made a copy to add its own.
   let routed = req;
+  let owned = false;
   if (outbound && (r.decorator || proxy.identity.type === 'sidecar')) {
+    owned = true;
     routed = { ...req, headers: { ...req.headers } };
     if (r.decorator) routed.headers['x-envoy-decorator-operation'] = r.decorator;
     if (proxy.identity.type === 'sidecar') {
@@ -235,7 +237,7 @@ function startRoute(proxy: EnvoyProxy, listener: Listener, hcm: HttpConnectionMa
   if (opts.fixedTarget) env.fixedTarget = opts.fixedTarget;
   if (opts.upstreamBindIP) env.upstreamBindIP = opts.upstreamBindIP;
   if (signal) env.signal = signal;
-  return { pending: runRoute(env, r, routed), r, outbound };
+  return { pending: runRoute(env, r, routed, owned), r, outbound };
 }
 
 /** The response the HCM sends for the router's outcome: this side's headers, a copy of its own. */

@@ -222,8 +222,11 @@ function mirror(env: RouterEnv, action: RouteAction, req: HttpRequest): void {
   }
 }
 
-/** Runs one matched route for a request (whose headers the HCM already completed). */
-export async function runRoute(env: RouterEnv, route: Route, req: HttpRequest): Promise<RouterOutcome> {
+/**
+ * Runs one matched route for a request (whose headers the HCM already completed). With
+ * `headersOwned` the router sends req.headers itself (the caller's copy) instead of copying them.
+ */
+export async function runRoute(env: RouterEnv, route: Route, req: HttpRequest, headersOwned = false): Promise<RouterOutcome> {
   const { proxy } = env;
   const random = proxy.ctx.random;
   if (route.directResponse) return local(env, { status: route.directResponse.status, body: route.directResponse.body ?? '', details: 'direct_response' });
@@ -247,7 +250,8 @@ export async function runRoute(env: RouterEnv, route: Route, req: HttpRequest): 
   if (!chosen) return local(env, { status: 503, body: '', details: 'cluster_not_found', flags: [...faultFlags, 'NC'] });
   if (env.progress) env.progress.cluster = chosen.cluster;
 
-  const headers = { ...req.headers };
+  // `headersOwned`: the caller made req.headers for this request alone, so the router may add to them.
+  const headers = headersOwned ? req.headers : { ...req.headers };
   applyHeaderOps(headers, chosen.requestHeaders);
   applyHeaderOps(headers, route.requestHeaders);
   let path = req.path;
