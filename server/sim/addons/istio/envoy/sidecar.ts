@@ -19,7 +19,7 @@ import { serveChain, httpChainFor, type Downstream, type ServeOptions } from './
 import { proxyWorkload } from './hcm-metrics.js';
 import type { EnvoyProxy, ProxyRegistry } from './proxy.js';
 import { clusterManager, ephemeralPort, type UpstreamWire } from './router-upstream.js';
-import { inboundSecurity } from './inbound-security.js';
+import { inboundSecurity, virtualInbound } from './inbound-security.js';
 
 /** Ports iptables does not redirect inbound (INBOUND_PORTS_EXCLUDE) plus Envoy's admin. */
 const EXCLUDED_INBOUND = new Set([15000, 15020, 15021, 15090]);
@@ -177,8 +177,7 @@ function defaultInboundRoutes(port: number, service: InboundCall['service']): Ro
   };
 }
 
-// The inbound listener and the HCM of an inbound chain with its route table, per pushed config.
-const inboundListeners = new WeakMap<Listener[], { length: number; listener: Listener | undefined }>();
+// The HCM of an inbound chain with its RDS route table, per pushed config.
 const inboundHcms = new WeakMap<HttpConnectionManager, { routes: RouteConfiguration; hcm: HttpConnectionManager }>();
 
 function inboundWire(call: InboundCall, next: Next<InboundCall>): UpstreamWire {
@@ -203,10 +202,7 @@ function inbound(registry: ProxyRegistry, proxy: EnvoyProxy, call: InboundCall, 
       tcpLog(proxy, { start, flags: decision.flags, details: decision.details, bytes: [0, 0], ...(decision.chain?.tcp ? { cluster: decision.chain.tcp.cluster } : {}), downstreamLocal, downstreamRemote, ...(sni ? { sni } : {}) });
       throw new NetworkError('ECONNRESET', call.destination.ip, call.port);
     }
-    const ls = proxy.config!.listeners;
-    let known = inboundListeners.get(ls);
-    if (!known || known.length !== ls.length) inboundListeners.set(ls, (known = { length: ls.length, listener: ls.find((l) => l.name === 'virtualInbound') }));
-    const listener = known.listener;
+    const listener = virtualInbound(proxy);
     const chain = decision.chain;
     if (!chain.http) return inboundTcp(proxy, call, next, chain, { start, downstreamLocal, downstreamRemote, sni });
     const hcm = inboundHcm(proxy, chain.http, call.port, call.service);
