@@ -102,9 +102,11 @@ function routeConfigOf(proxy: EnvoyProxy, hcm: HttpConnectionManager | undefined
   return proxy.config?.routes.find((r) => r.name === hcm.routeConfigName);
 }
 
+const HEX = '0123456789abcdef';
+
 function uuid(random: () => number): string {
   let hex = '';
-  for (let i = 0; i < 32; i++) hex += Math.floor(random() * 16).toString(16);
+  for (let i = 0; i < 32; i++) hex += HEX[Math.floor(random() * 16)];
   // Version 4, RFC 4122 variant, as Envoy's random UUIDs.
   const variant = ((parseInt(hex[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;

@@ -84,6 +84,7 @@ function splitPath(path: string): [string, string] {
 
 /** The path after `rewrite.uri` / `uriRegexRewrite`, or undefined when the route does not rewrite. */
 function rewrittenPath(route: Route, action: RouteAction, path: string): string | undefined {
+  if (!action.regexRewrite && action.prefixRewrite === undefined) return undefined;
   const [p, query] = splitPath(path);
   if (action.regexRewrite) {
     const re = fullRegex(action.regexRewrite.pattern);
