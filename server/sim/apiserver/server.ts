@@ -290,9 +290,16 @@ export class ApiServer {
     const o = this.opts.plugins.openapi;
     if (!o) throw NOT_FOUND;
     const src = { crds: this.opts.registry.crds(), kinds: this.opts.registry.codeKinds() };
+    if (path === '/openapi/v2') {
+      // kube-openapi's handler: protobuf when asked for (kubectl does, in either spelling), JSON otherwise.
+      const protobuf = /application\/com\.github\.proto-openapi\.spec\.v2[@.]v1\.0\+protobuf/.test(ctx.req.headers.accept ?? '');
+      const body = o.openapiV2Document(src, protobuf ? 'protobuf' : 'json');
+      ctx.res.writeHead(200, { 'Content-Type': protobuf ? 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf' : 'application/json', Vary: 'Accept' });
+      ctx.res.end(body);
+      return;
+    }
     let doc: object | undefined;
-    if (path === '/openapi/v2') doc = o.openapiV2Document(src);
-    else if (path === '/openapi/v3') doc = o.openapiV3Discovery(src);
+    if (path === '/openapi/v3') doc = o.openapiV3Discovery(src);
     else return this.openapiV3GroupVersion(ctx, o, path.slice('/openapi/v3/'.length), src);
     if (!doc) throw NOT_FOUND;
     ctx.res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
