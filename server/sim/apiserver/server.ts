@@ -502,6 +502,17 @@ export class ApiServer {
       }
       throw ApiError.methodNotAllowed();
     }
+    if (sub === 'ephemeralcontainers' && def.group === '' && def.resource === 'pods') {
+      // Written like status: the whole Pod goes in and out, only spec.ephemeralContainers changes.
+      if (method === 'GET') return this.respondObject(ctx, def, 200, rest.read(def, ns, name));
+      if (method === 'PUT') return this.respondObject(ctx, def, 200, await rest.update(def, ns, name, await this.body(ctx), this.requestOptions(ctx), sub));
+      if (method === 'PATCH') {
+        const { type, patch } = await this.patchBody(ctx, def);
+        const r = await rest.patch(def, ns, name, type, patch, { ...this.requestOptions(ctx), force: ctx.url.searchParams.get('force') === 'true' }, sub);
+        return this.respondObject(ctx, def, 200, r.object);
+      }
+      throw ApiError.methodNotAllowed();
+    }
     if (sub === 'scale' && def.scale) {
       if (method === 'GET') return this.send(ctx, 200, rest.scale(def, rest.get(def, ns, name)));
       if (method === 'PUT') return this.send(ctx, 200, await rest.updateScale(def, ns, name, { body: await this.body(ctx) }, this.requestOptions(ctx)));
