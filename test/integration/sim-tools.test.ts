@@ -83,6 +83,13 @@ describe('kubectl cp', () => {
     }
   });
 
+  it('--retries copies through `tar cf - … | tail -c+N`, as kubectl then runs it', async () => {
+    const dest = join(h.dir, 'hostname');
+    const r = await h.kubectl(['cp', '--retries=2', 'web:/etc/hostname', dest]);
+    expect(r.code).toBe(0);
+    expect(readFileSync(dest, 'utf8')).toBe('web\n');
+  });
+
   it('tar in the container round-trips through a shell pipeline, as the kubectl cp help suggests', async () => {
     const r = await h.sh(`kubectl exec web -- tar cf - /etc/hostname | tar xf - -O etc/hostname`);
     expect(r.stdout).toBe('web\n');

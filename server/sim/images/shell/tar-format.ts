@@ -150,5 +150,9 @@ export function readTar(archive: Buffer): TarEntry[] {
     longName = longLink = undefined;
     pax = {};
   }
+  // A partial block that is not padding: a truncated archive, or none at all.
+  if (pos < archive.length && pos + BLOCK > archive.length && archive.subarray(pos).some((b) => b !== 0)) {
+    throw new TarFormatError(pos === 0 ? 'This does not look like a tar archive' : 'Unexpected EOF in archive');
+  }
   return entries;
 }

@@ -149,13 +149,15 @@ function create(io: ProgramIO, o: Options, cwd: string, file: string, gnu: boole
   };
   for (const p of o.paths) {
     const abs = p.startsWith('/') ? absPath({ ...io, cwd: '/' }, p) : absPath({ ...io, cwd }, p);
+    // GNU tar names the member before it stats the file (so it warns about the slash first); busybox after.
+    const name = () => memberName(p.replace(/\/+$/, '') || p, warned, gnu, err) || './';
+    const gnuName = gnu ? name() : undefined;
     if (!io.fs.exists(abs)) {
       err(gnu ? `${p}: Cannot stat: No such file or directory` : `${p}: No such file or directory`);
       failed = true;
       continue;
     }
-    const name = memberName(p.replace(/\/+$/, '') || p, warned, gnu, err) || './';
-    add(abs, name);
+    add(abs, gnuName ?? name());
   }
   const archive = writeTar(entries);
   if (file === '-') io.stdout.write(archive);
@@ -209,10 +211,6 @@ async function extractOrList(io: ProgramIO, o: Options, cwd: string, file: strin
       err(e.message);
       err('Exiting with failure status due to previous errors');
     } else err(e.message === 'Unexpected EOF in archive' ? 'short read' : 'invalid tar magic');
-    return code;
-  }
-  if (data.length === 0 && !gnu) {
-    err('short read');
     return code;
   }
   const warned = { done: false };
