@@ -73,6 +73,14 @@ describe('group-version documents', () => {
     expect(Buffer.isBuffer(openapiV2Document(src, 'protobuf'))).toBe(true);
   });
 
+  it('builds v2 from a CRD schema with values of the wrong shape without failing', () => {
+    const odd = structuredClone(vsCrd) as any;
+    odd.metadata = { ...odd.metadata, name: 'odds.example.com', uid: 'odd', resourceVersion: '1' };
+    odd.spec = { group: 'example.com', scope: 'Namespaced', names: { kind: 'Odd', plural: 'odds' }, versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', enum: 'x', required: 'abc', allOf: 3, properties: 5, items: [1, null] } } } } }] };
+    const pb = openapiV2Document({ crds: [odd] }, 'protobuf') as Buffer;
+    expect(pb.includes(Buffer.from('com.example.v1.Odd'))).toBe(true);
+  });
+
   it('advertises fieldValidation on PATCH with the GVK, which makes kubectl send fieldValidation=Strict', () => {
     const doc = openapiV3Document('apis/apps/v1', src) as Doc;
     const patch = doc.paths['/apis/apps/v1/namespaces/{namespace}/deployments/{name}']!.patch;

@@ -33,7 +33,11 @@ export function v2Document(v3Docs: object[]): object {
 
 const V2_KEYS = new Set(['$ref', 'format', 'title', 'description', 'default', 'multipleOf', 'maximum', 'exclusiveMaximum', 'minimum', 'exclusiveMinimum', 'maxLength', 'minLength', 'pattern', 'maxItems', 'minItems', 'uniqueItems', 'maxProperties', 'minProperties', 'required', 'enum', 'additionalProperties', 'type', 'items', 'allOf', 'properties', 'discriminator', 'readOnly', 'example']);
 
+/** Learner-written CRD schemas may hold anything where an array belongs. */
+const arr = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+
 function toV2(input: Schema): Record<string, unknown> {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return {};
   let s = input as Record<string, unknown>;
   // kube-openapi's v3 wraps a described reference as `allOf: [{$ref}]`; v2 keeps the bare `$ref`.
   const allOf = s.allOf as Schema[] | undefined;
@@ -50,9 +54,10 @@ function toV2(input: Schema): Record<string, unknown> {
     if (k.startsWith('x-')) out[k] = v;
     else if (!V2_KEYS.has(k)) continue;
     else if (k === '$ref') out[k] = String(v).replace(REF_PREFIX, '#/definitions/');
+    else if (k === 'properties' && (!v || typeof v !== 'object')) continue;
     else if (k === 'properties') out[k] = Object.fromEntries(Object.entries(v as Record<string, Schema>).map(([p, ps]) => [p, toV2(ps)]));
     else if (k === 'items') out[k] = Array.isArray(v) ? v.map((i) => toV2(i as Schema)) : toV2(v as Schema);
-    else if (k === 'allOf') out[k] = (v as Schema[]).map(toV2);
+    else if (k === 'allOf') out[k] = arr(v).filter((x) => x && typeof x === 'object').map((x) => toV2(x as Schema));
     else if (k === 'additionalProperties') out[k] = typeof v === 'boolean' ? v : toV2(v as Schema);
     else out[k] = v;
   }
@@ -148,8 +153,8 @@ function schemaMessage(s: Record<string, unknown>): Writer {
   w.bool(16, s.uniqueItems);
   w.int64(17, s.maxProperties);
   w.int64(18, s.minProperties);
-  for (const r of (s.required as string[] | undefined) ?? []) w.string(19, r);
-  for (const e of (s.enum as unknown[] | undefined) ?? []) w.message(20, anyValue(e));
+  for (const r of arr(s.required)) w.string(19, String(r));
+  for (const e of arr(s.enum)) w.message(20, anyValue(e));
   if (s.additionalProperties !== undefined) {
     const ap = new Writer();
     // A oneof: an explicit `false` is written too.
@@ -167,7 +172,7 @@ function schemaMessage(s: Record<string, unknown>): Writer {
     for (const i of Array.isArray(s.items) ? s.items : [s.items]) it.message(1, schemaMessage(i as Record<string, unknown>));
     w.message(23, it);
   }
-  for (const a of (s.allOf as Record<string, unknown>[] | undefined) ?? []) w.message(24, schemaMessage(a));
+  for (const a of arr(s.allOf)) if (a && typeof a === 'object') w.message(24, schemaMessage(a as Record<string, unknown>));
   if (s.properties) {
     const p = new Writer();
     for (const [name, ps] of Object.entries(s.properties as Record<string, Record<string, unknown>>)) p.message(1, namedSchema(name, ps));
