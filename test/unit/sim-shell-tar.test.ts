@@ -44,3 +44,11 @@ describe('head and tail by bytes', () => {
     expect((await sh(ub, 'printf abcdef | tail -c 2; echo; printf abcdef | tail -c+3; echo; printf abcdef | head -c 2; echo; printf abcdef | head --bytes=3')).stdout).toBe('ef\ncdef\nab\nabc');
   });
 });
+
+describe('tar with an archive file', () => {
+  it('opens the archive before -C applies, as GNU tar does', async () => {
+    const { ub } = pods();
+    const r = await sh(ub, 'mkdir /tmp/src && echo hi > /tmp/src/x && cd /root && tar cf out.tar -C /tmp src && tar tf /root/out.tar && mkdir /tmp/dst && tar xf out.tar -C /tmp/dst && cat /tmp/dst/src/x');
+    expect(r).toEqual({ code: 0, stdout: 'src/\nsrc/x\nhi\n', stderr: '' });
+  });
+});

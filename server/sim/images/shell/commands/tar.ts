@@ -161,7 +161,8 @@ function create(io: ProgramIO, o: Options, cwd: string, file: string, gnu: boole
   }
   const archive = writeTar(entries);
   if (file === '-') io.stdout.write(archive);
-  else io.fs.write(absPath({ ...io, cwd }, file), archive);
+  // The archive's own path is not under -C: tar opens it before changing directory.
+  else io.fs.write(absPath(io, file), archive);
   if (failed) {
     err(gnu ? 'Exiting with failure status due to previous errors' : 'error exit delayed from previous errors');
     return gnu ? 2 : 1;
@@ -169,10 +170,10 @@ function create(io: ProgramIO, o: Options, cwd: string, file: string, gnu: boole
   return 0;
 }
 
-async function readArchive(io: ProgramIO, cwd: string, file: string): Promise<Buffer | FsFailure | 'too-large'> {
+async function readArchive(io: ProgramIO, file: string): Promise<Buffer | FsFailure | 'too-large'> {
   if (file !== '-') {
     try {
-      return io.fs.read(absPath({ ...io, cwd }, file));
+      return io.fs.read(absPath(io, file));
     } catch (e) {
       if (e instanceof FsFailure) return e;
       throw e;
@@ -192,7 +193,7 @@ async function readArchive(io: ProgramIO, cwd: string, file: string): Promise<Bu
 
 async function extractOrList(io: ProgramIO, o: Options, cwd: string, file: string, gnu: boolean, err: (m: string) => void): Promise<number> {
   const code = gnu ? 2 : 1;
-  const data = await readArchive(io, cwd, file);
+  const data = await readArchive(io, file);
   if (data === 'too-large') {
     err(`archive larger than ${MAX_ARCHIVE / 1024 / 1024} MiB: not supported by the embedded cluster`);
     return code;
