@@ -297,9 +297,16 @@ export class ApiServer {
     const o = this.opts.plugins.openapi;
     if (!o) throw NOT_FOUND;
     const src = { crds: this.opts.registry.crds(), kinds: this.opts.registry.codeKinds() };
+    if (path === '/openapi/v2') {
+      // kube-openapi's handler: protobuf when asked for (kubectl does, in either spelling), JSON otherwise.
+      const protobuf = /application\/com\.github\.proto-openapi\.spec\.v2[@.]v1\.0\+protobuf/.test(ctx.req.headers.accept ?? '');
+      const body = o.openapiV2Document(src, protobuf ? 'protobuf' : 'json');
+      ctx.res.writeHead(200, { 'Content-Type': protobuf ? 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf' : 'application/json', Vary: 'Accept' });
+      ctx.res.end(body);
+      return;
+    }
     let doc: object | undefined;
-    if (path === '/openapi/v2') doc = o.openapiV2Document(src);
-    else if (path === '/openapi/v3') doc = o.openapiV3Discovery(src);
+    if (path === '/openapi/v3') doc = o.openapiV3Discovery(src);
     else return this.openapiV3GroupVersion(ctx, o, path.slice('/openapi/v3/'.length), src);
     if (!doc) throw NOT_FOUND;
     ctx.res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
@@ -499,6 +506,17 @@ export class ApiServer {
       if (method === 'PATCH') {
         const { type, patch } = await this.patchBody(ctx, def);
         const r = await rest.patch(def, ns, name, type, patch, { ...this.requestOptions(ctx), force: ctx.url.searchParams.get('force') === 'true' }, 'status');
+        return this.respondObject(ctx, def, 200, r.object);
+      }
+      throw ApiError.methodNotAllowed();
+    }
+    if (sub === 'ephemeralcontainers' && def.group === '' && def.resource === 'pods') {
+      // Written like status: the whole Pod goes in and out, only spec.ephemeralContainers changes.
+      if (method === 'GET') return this.respondObject(ctx, def, 200, rest.read(def, ns, name));
+      if (method === 'PUT') return this.respondObject(ctx, def, 200, await rest.update(def, ns, name, await this.body(ctx), this.requestOptions(ctx), sub));
+      if (method === 'PATCH') {
+        const { type, patch } = await this.patchBody(ctx, def);
+        const r = await rest.patch(def, ns, name, type, patch, { ...this.requestOptions(ctx), force: ctx.url.searchParams.get('force') === 'true' }, sub);
         return this.respondObject(ctx, def, 200, r.object);
       }
       throw ApiError.methodNotAllowed();

@@ -15,6 +15,8 @@ export interface StrategyContext {
   /** The live object on update/patch; undefined on create. */
   old?: KubeObject;
   now: Date;
+  /** The subresource written through (`status`, `ephemeralcontainers`), if any. */
+  subresource?: string;
 }
 
 export interface Strategy {

@@ -453,6 +453,13 @@ export class RestStorage {
       obj = structuredClone(old);
       obj.status = (incoming as Obj).status;
       if (managed === 'apply') obj.metadata.managedFields = incoming.metadata.managedFields;
+    } else if (subresource === 'ephemeralcontainers') {
+      // podEphemeralContainersStrategy: every change but spec.ephemeralContainers is dropped.
+      obj = structuredClone(old);
+      const ephemeral = (incoming as Obj).spec?.ephemeralContainers;
+      if (ephemeral === undefined || ephemeral === null) delete obj.spec.ephemeralContainers;
+      else obj.spec.ephemeralContainers = ephemeral;
+      if (managed === 'apply') obj.metadata.managedFields = incoming.metadata.managedFields;
     } else {
       obj = incoming;
       if (def.status) {
@@ -477,8 +484,8 @@ export class RestStorage {
     }
     if (m.generateName === undefined && om.generateName !== undefined) m.generateName = om.generateName;
     const now = this.clock();
-    const ctx = { now, old };
-    if (subresource !== 'status') def.strategy.prepareForUpdate?.(obj as KubeObject, old, ctx);
+    const ctx = { now, old, subresource };
+    if (subresource !== 'status' && subresource !== 'ephemeralcontainers') def.strategy.prepareForUpdate?.(obj as KubeObject, old, ctx);
     def.strategy.defaults?.(obj as KubeObject, ctx);
     this.invalid(def, name, this.validation(def, obj as KubeObject, ctx, old));
     await this.admit('UPDATE', def, obj as KubeObject, old, opts, subresource, (mutated) => {

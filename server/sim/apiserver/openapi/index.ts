@@ -8,8 +8,8 @@
  *   PATCH operation of the kind's group-version document lists a `fieldValidation` parameter
  *   (cli-runtime's queryParamVerifierV3); for a CRD whose group-version is missing it checks
  *   Namespace's instead;
- * - client-side validation falls back to /openapi/v2 only when that check fails, which it does not
- *   here, so no v2 document is published (see openapiV2Document).
+ * - client-side validation reads /openapi/v2 when that check says the group-version is not served
+ *   (see ./v2.ts).
  * The kinds written in code (the served resources that are not a CRD's, built-in or added by an
  * add-on) take their schemas from the `kubernetes-models` npm package, or bring their own; CRD
  * group-versions are built from their openAPIV3Schema. Everything is built on first request and
@@ -22,6 +22,7 @@ import { BUILTIN_KINDS } from '../../registry/kinds/index.js';
 import type { StructSchema } from '../../registry/patch/merge-schema.js';
 import { k8sModels, REF_PREFIX, type Schema } from './k8s-models-source.js';
 import { addPatchExtensions } from './patch-extensions.js';
+import { encodeV2, v2Document } from './v2.js';
 import { crdComponentName, crdServedVersions, crdVersionSchema, type CrdVersionInfo } from './crd-schemas.js';
 
 /** A served kind written in code, as the documents need it (a ResourceDef fits). */
@@ -166,13 +167,22 @@ export function openapiV3Document(path: string, src: OpenApiSource): object | un
   return undefined;
 }
 
+/** The last v2 document, by the v3 discovery it was built from (every group-version's hash). */
+let v2Cache: { key: string; json?: string; protobuf?: Buffer; doc: object } | undefined;
+
 /**
- * kubectl 1.32 needs no /openapi/v2: it validates through server-side field validation once the
- * v3 documents advertise `fieldValidation`, and `kubectl explain` uses v3. Only a server without
- * that parameter makes it download v2 (protobuf) for client-side validation. Undefined → 404.
+ * GET /openapi/v2, as JSON or gnostic protobuf (what kubectl asks for): see ./v2.ts for when
+ * kubectl reads it. Built from every served group-version's v3 document.
  */
-export function openapiV2Document(_src: OpenApiSource): object | undefined {
-  return undefined;
+export function openapiV2Document(src: OpenApiSource, format: 'json' | 'protobuf'): string | Buffer {
+  const discovery = openapiV3Discovery(src) as { paths: Record<string, { serverRelativeURL: string }> };
+  const key = `${BUILTIN_DOC_REVISION}/${JSON.stringify(discovery.paths)}`;
+  if (v2Cache?.key !== key) {
+    const docs = Object.keys(discovery.paths).map((p) => openapiV3Document(p, src)).filter((d): d is object => !!d);
+    v2Cache = { key, doc: v2Document(docs) };
+  }
+  if (format === 'json') return (v2Cache.json ??= JSON.stringify(v2Cache.doc));
+  return (v2Cache.protobuf ??= encodeV2(v2Cache.doc));
 }
 
 // ---------------------------------------------------------------- documents
