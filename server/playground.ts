@@ -57,7 +57,7 @@ export interface PlaygroundExtras {
   logger?: Logger;
   sandbox?: Partial<Omit<SandboxOptions, 'dataDir' | 'logger'>>;
   /** Workshop storage (default: SQLite in the data dir) and the dashboard's tuning, for tests. */
-  workshops?: { store?: WorkshopStore; stuckAfterMs?: number; joinLimits?: { perMinute?: number; badCodesPer10Min?: number } };
+  workshops?: { store?: WorkshopStore; clock?: () => Date; stuckAfterMs?: number; joinLimits?: { perMinute?: number; badCodesPer10Min?: number } };
 }
 
 export async function startPlayground(overrides: Partial<Config> & PlaygroundExtras = {}): Promise<Playground> {
@@ -205,6 +205,7 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
     ...(backend.reset ? { resetCluster: (learnerId: string) => backend.reset!(learnerId) } : {}),
     logger: logger.child({ part: 'workshops' }),
     ...(workshopOptions?.stuckAfterMs !== undefined ? { stuckAfterMs: workshopOptions.stuckAfterMs } : {}),
+    ...(workshopOptions?.clock ? { clock: workshopOptions.clock } : {}),
   });
   checks.onState((learnerId, state) => workshops.checkState(learnerId, state.trackId, state.stepId, state.state));
   terminals.onEnd((learnerId) => workshops.terminalChanged(learnerId));

@@ -151,9 +151,9 @@ export function workshopHttp(options: WorkshopHttpOptions) {
     const learnerId = auth.learnerOf(req);
     if (learnerId) {
       const mine = await workshops.store.membership(learnerId);
-      if (mine?.workshop.id === workshop.id && workshopStatus(workshop, new Date()) !== 'expired') return void res.redirect(303, '/');
+      if (mine?.workshop.id === workshop.id && workshopStatus(workshop, workshops.now()) !== 'expired') return void res.redirect(303, '/');
     }
-    const status = workshopStatus(workshop, new Date());
+    const status = workshopStatus(workshop, workshops.now());
     if (status !== 'open') return void res.status(REFUSAL_STATUS[status]).type('html').send(refusalPage(status, workshop));
     res.type('html').send(joinForm(workshop, code));
   });
@@ -232,7 +232,7 @@ export function workshopHttp(options: WorkshopHttpOptions) {
     title: w.title,
     tracks: w.tracks,
     capacity: w.capacity,
-    status: workshopStatus(w, new Date()),
+    status: workshopStatus(w, workshops.now()),
     createdAt: w.createdAt.toISOString(),
     expiresAt: w.expiresAt.toISOString(),
     closedAt: w.closedAt?.toISOString() ?? null,
@@ -257,7 +257,7 @@ export function workshopHttp(options: WorkshopHttpOptions) {
       title: parsed.data.title,
       tracks: [...new Set(parsed.data.tracks)],
       capacity: parsed.data.capacity,
-      expiresAt: new Date(Date.now() + parsed.data.expiresInMinutes * 60_000),
+      expiresAt: new Date(workshops.now().getTime() + parsed.data.expiresInMinutes * 60_000),
     });
     logger.info({ workshopId: w.id, title: w.title }, 'workshop created');
     res.status(201).json(workshopJson(w, 0));

@@ -37,7 +37,8 @@ const DEFAULT_STUCK_AFTER_MS = 10 * 60_000;
 
 export class Workshops {
   readonly store: WorkshopStore;
-  private readonly now: () => Date;
+  /** The clock every expiry decision uses (injected in tests). */
+  readonly now: () => Date;
   readonly stuckAfterMs: number;
   private readonly pushDelayMs: number;
   /** learnerId → workshopId (null: not a member), so events are routed without a query each. */
