@@ -155,6 +155,8 @@ export function workshopHttp(options: WorkshopHttpOptions) {
     }
     const status = workshopStatus(workshop, workshops.now());
     if (status !== 'open') return void res.status(REFUSAL_STATUS[status]).type('html').send(refusalPage(status, workshop));
+    // Said before a name is typed; the join itself checks again, atomically.
+    if ((await workshops.store.members(workshop.id)).length >= workshop.capacity) return void res.status(409).type('html').send(refusalPage('full', workshop));
     res.type('html').send(joinForm(workshop, code));
   });
 
@@ -199,7 +201,7 @@ export function workshopHttp(options: WorkshopHttpOptions) {
 
   const requireInstructor = (req: Request, res: Response, next: () => void) => {
     if (instructor.isInstructor(req)) return next();
-    if (req.path.startsWith('/api/')) res.status(401).json({ error: NO_INSTRUCTOR });
+    if (req.originalUrl.startsWith('/api/')) res.status(401).json({ error: NO_INSTRUCTOR });
     else res.status(401).type('html').send(page('Instructor access needed', `<h1>Instructor access needed</h1><p class="error">${escapeHtml(NO_INSTRUCTOR)}</p>`));
   };
 
