@@ -59,7 +59,7 @@ input:focus-visible,button:focus-visible{outline:3px solid #0969da;outline-offse
 @media (prefers-color-scheme: dark){body{background:#0d1117;color:#e6edf3}input{background:#161b22;color:#e6edf3}.note{color:#9198a1}.error{color:#ff7b72}}`;
 
 function page(title: string, body: string): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><style>${PAGE_STYLE}</style></head><body><main>${body}</main></body></html>`;
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(title)}</title><link rel="icon" href="data:,"><style>${PAGE_STYLE}</style></head><body><main>${body}</main></body></html>`;
 }
 
 function joinForm(workshop: Workshop, code: string, error?: string, name = ''): string {
@@ -140,6 +140,9 @@ export function workshopHttp(options: WorkshopHttpOptions) {
 
   router.get('/join/:code', async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
+    // Under no-referrer a browser posts the form with `Origin: null`, which the join refuses:
+    // same-origin lets the form say where it comes from, and sends nothing to other sites.
+    res.setHeader('Referrer-Policy', 'same-origin');
     const code = req.params.code;
     if (badCodes.blocked(clientKey(req))) return void res.status(429).type('html').send(refusalPage('rate-limited'));
     const workshop = JOIN_CODE_SHAPE.test(code) ? await workshops.store.byJoinCode(code) : undefined;
@@ -162,6 +165,7 @@ export function workshopHttp(options: WorkshopHttpOptions) {
 
   router.post('/join/:code', async (req, res) => {
     res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Referrer-Policy', 'same-origin');
     const refused = auth.checkOrigin(req);
     if (refused) return void res.status(403).type('text').send(refused.message);
     const key = clientKey(req);
