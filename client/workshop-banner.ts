@@ -30,6 +30,8 @@ export class WorkshopBanner {
     }
     // Not in a workshop (a self-paced learner): nothing to listen to.
     if (!response.ok) return;
+    const body = (await response.json().catch(() => null)) as { workshop: unknown } | null;
+    if (!body?.workshop) return;
     this.events = new EventSource('api/workshop/events');
     this.events.addEventListener('broadcast', (event) => {
       try {

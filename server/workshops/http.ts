@@ -381,8 +381,9 @@ export function workshopHttp(options: WorkshopHttpOptions) {
   /** The learners' side, mounted inside the API (after the token and identity checks). */
   const learnerApi = express.Router();
   learnerApi.get('/', (req, res) => {
-    if (!req.workshop) return void res.status(404).json({ error: 'not in a workshop' });
-    res.json({ title: req.workshop.title, displayName: req.workshop.displayName, tracks: req.workshop.tracks });
+    // Not an error for a self-paced learner: every page asks.
+    if (!req.workshop) return void res.json({ workshop: null });
+    res.json({ workshop: { title: req.workshop.title, displayName: req.workshop.displayName, tracks: req.workshop.tracks } });
   });
   learnerApi.get('/events', async (req, res) => {
     const send = sse(res);

@@ -105,7 +105,8 @@ describe('joining', () => {
     expect((await as(cookie, '/')).status).toBe(200);
     const tracks = (await (await as(cookie, '/api/tracks')).json()) as { tracks: { id: string }[] };
     expect(tracks.tracks.map((t) => t.id)).toEqual(['demo']);
-    expect(await (await as(cookie, '/api/workshop')).json()).toEqual({ title: w.title, displayName: 'Ada', tracks: ['demo'] });
+    expect(await (await as(cookie, '/api/workshop')).json()).toEqual({ workshop: { title: w.title, displayName: 'Ada', tracks: ['demo'] } });
+    expect(await (await as(pg.cookies, '/api/workshop')).json()).toEqual({ workshop: null });
     for (const p of ['/api/tracks/other', '/api/progress/other', '/api/checks/other/intro/events']) {
       const r = await as(cookie, p);
       expect(r.status, p).toBe(404);
