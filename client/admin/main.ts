@@ -290,7 +290,7 @@ class AdminApp {
     const keepFocus = s.detail.contains(document.activeElement) ? (document.activeElement as HTMLElement).dataset.testid : undefined;
     s.detail.replaceChildren(
       h('h2', { tabindex: -1 }, learner.name),
-      h('p', {}, current ? `On “${current}”. ` : 'Not started. ', learner.stuck ? `Looks stuck: ${learner.stuckReasons.join(', ')}. ` : '', `${learner.doneCount} step${learner.doneCount === 1 ? '' : 's'} done. `, learner.terminal ? 'Terminal open.' : 'No terminal open yet.'),
+      h('p', {}, current ? `On “${current}”. ` : 'Not started. ', learner.stuck ? `Looks stuck: ${learner.stuckReasons.join(', ')}. ` : '', `${learner.doneCount} step${learner.doneCount === 1 ? '' : 's'} done. `, learner.hintsOpened ? `${learner.hintsOpened} hint${learner.hintsOpened === 1 ? '' : 's'} opened on this step. ` : '', learner.terminal ? 'Terminal open.' : 'No terminal open yet.'),
       h('div', { class: 'inline-form' }, watchButton),
       watchSlot,
       h('div', { class: 'inline-form' }, h('label', { for: 'reset-step-select' }, 'Step'), stepSelect, resetStep, resetCluster),

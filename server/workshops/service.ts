@@ -27,6 +27,11 @@ export interface WorkshopsOptions {
   stuckAfterMs?: number;
   /** Changes within this window go out as one update. */
   pushDelayMs?: number;
+  /**
+   * Updates to one workshop go out at most this often (a room of learners' verdicts would
+   * otherwise rebuild the grid on every one); well under the second the dashboard may lag.
+   */
+  minPushIntervalMs?: number;
 }
 
 export type LearnerMessage = { kind: 'broadcast'; broadcast: { id: string; text: string; at: string } };
@@ -41,10 +46,11 @@ export class Workshops {
   readonly now: () => Date;
   readonly stuckAfterMs: number;
   private readonly pushDelayMs: number;
+  private readonly minPushIntervalMs: number;
   /** learnerId → workshopId (null: not a member), so events are routed without a query each. */
   private readonly memberOf = new Map<string, string | null>();
   private readonly live = new Map<string, Map<string, LiveCheck>>();
-  private readonly dashboards = new Map<string, { listeners: Set<(d: Dashboard) => void>; timer: NodeJS.Timeout | null }>();
+  private readonly dashboards = new Map<string, { listeners: Set<(d: Dashboard) => void>; timer: NodeJS.Timeout | null; lastPushAt: number }>();
   private readonly learnerListeners = new Map<string, Set<{ learnerId: string; send: (m: LearnerMessage) => void }>>();
 
   constructor(private readonly options: WorkshopsOptions) {
@@ -52,6 +58,7 @@ export class Workshops {
     this.now = options.clock ?? (() => new Date());
     this.stuckAfterMs = options.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS;
     this.pushDelayMs = options.pushDelayMs ?? 30;
+    this.minPushIntervalMs = options.minPushIntervalMs ?? 250;
   }
 
   /** Admits a learner by join code; `issue` makes their identity (only once admitted). */
@@ -122,20 +129,22 @@ export class Workshops {
   changed(workshopId: string): void {
     const entry = this.dashboards.get(workshopId);
     if (!entry || entry.timer) return;
+    const delay = Math.max(this.pushDelayMs, entry.lastPushAt + this.minPushIntervalMs - Date.now());
     entry.timer = setTimeout(() => {
       entry.timer = null;
+      entry.lastPushAt = Date.now();
       this.dashboard(workshopId).then(
         (d) => {
           if (d) for (const l of entry.listeners) l(d);
         },
         (err: unknown) => this.options.logger.error({ err, workshopId }, 'workshop dashboard failed'),
       );
-    }, this.pushDelayMs);
+    }, delay);
   }
 
   subscribeDashboard(workshopId: string, listener: (d: Dashboard) => void): () => void {
     let entry = this.dashboards.get(workshopId);
-    if (!entry) this.dashboards.set(workshopId, (entry = { listeners: new Set(), timer: null }));
+    if (!entry) this.dashboards.set(workshopId, (entry = { listeners: new Set(), timer: null, lastPushAt: 0 }));
     entry.listeners.add(listener);
     const current = entry;
     return () => {
