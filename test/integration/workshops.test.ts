@@ -177,6 +177,13 @@ describe('joining', () => {
     expect(unknown.body).toContain('This join link is not valid.');
   });
 
+  it('refuses an oversized join form without harm', async () => {
+    const w = await createWorkshop();
+    const res = await fetch(url(w.joinPath), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: origin() }, body: `name=${'x'.repeat(100_000)}` });
+    expect(res.status).toBe(413);
+    expect((await fetch(url(w.joinPath))).status).toBe(200);
+  });
+
   it('refuses a join form posted from another site (login CSRF)', async () => {
     const w = await createWorkshop();
     const { res, cookie } = await join(w.joinPath, 'Victim', { origin: 'https://evil.example' });
@@ -329,6 +336,14 @@ describe('running a workshop', () => {
     expect((await sseUntil<{ text: string }>(late, '/api/workshop/events', (e) => e === 'broadcast')).text).toBe('Break until 11:00 <b>');
     const empty = await asAdmin(`/api/admin/workshops/${w.id}/broadcast`, { method: 'POST', body: JSON.stringify({ message: '   ' }) });
     expect(empty.status).toBe(400);
+    // Another workshop's learner hears only their own workshop's messages: the first they get is B's.
+    const b = await createWorkshop({ title: 'Other room' });
+    const bob = (await join(b.joinPath, 'Bob')).cookie;
+    const bobHears = sseUntil<{ text: string }>(bob, '/api/workshop/events', (e) => e === 'broadcast');
+    await new Promise((r) => setTimeout(r, 200));
+    await asAdmin(`/api/admin/workshops/${w.id}/broadcast`, { method: 'POST', body: JSON.stringify({ message: 'For room A only' }) });
+    await asAdmin(`/api/admin/workshops/${b.id}/broadcast`, { method: 'POST', body: JSON.stringify({ message: 'For room B' }) });
+    expect((await bobHears).text).toBe('For room B');
   });
 
   it('shows the instructor a learner’s terminal live, read-only: what the viewer sends never reaches the shell', async () => {
