@@ -15,7 +15,7 @@ import type { LessonLibrary } from './lesson-library.js';
 import type { CheckEngine } from '../checks/engine.js';
 import type { MeshWatcher } from '../mesh/watcher.js';
 import { ISTIO_RELEASE_PREFIX, istioReleaseRouter } from './istio-release.js';
-import type { workshopHttp } from '../workshops/http.js';
+import { WORKSHOP_ENDED, type workshopHttp } from '../workshops/http.js';
 
 type WorkshopRoutes = Pick<ReturnType<typeof workshopHttp>, 'router' | 'membership' | 'learnerApi' | 'scope'>;
 
@@ -138,9 +138,8 @@ export function createApp(deps: AppDeps): express.Express {
     // A workshop's learner holds no token: their membership lets them in while the workshop lasts.
     if (auth.hasAccess(req) || req.workshop?.active) return next();
     if (req.workshop) {
-      const ended = 'This workshop has ended: your access to it expired with it. Ask your instructor for a new join link.';
-      if (isApi(req.path)) res.status(403).json({ error: ended });
-      else res.status(403).type('html').send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Workshop ended</title></head><body><h1>Workshop ended</h1><p>${ended}</p></body></html>`);
+      if (isApi(req.path)) res.status(403).json({ error: WORKSHOP_ENDED });
+      else res.status(403).type('html').send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Workshop ended</title></head><body><h1>Workshop ended</h1><p>${WORKSHOP_ENDED}</p></body></html>`);
       return;
     }
     if (isApi(req.path)) res.status(401).json({ error: NO_TOKEN });
