@@ -36,8 +36,8 @@ afterAll(async () => {
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function open(): Promise<{ page: Page; errors: string[] }> {
-  const context = await newContext(browser);
+async function open(colorScheme: 'light' | 'dark' = 'light'): Promise<{ page: Page; errors: string[] }> {
+  const context = await newContext(browser, { colorScheme });
   contexts.push(context);
   const page = await context.newPage();
   const errors = collectPageErrors(page);
@@ -178,5 +178,24 @@ describe('a workshop, instructor and two learners', { timeout: 180_000 }, () => 
     await screenshot(grace.page, 'workshop-learner-broadcast');
     expect(await audit(admin)).toEqual([]);
     expect({ instructor: instructor.errors, ada: ada.errors, grace: grace.errors }).toEqual({ instructor: [], ada: [], grace: [] });
+  });
+
+  test('the instructor pages and the join page pass axe in the dark theme too, and keyboard focus is visible in the grid', async () => {
+    const { page, errors } = await open('dark');
+    await page.goto(playground.adminUrl);
+    await page.getByTestId('workshop-list').waitFor();
+    expect(await audit(page)).toEqual([]);
+    // The learners' join page, in the same (dark) scheme.
+    const link = (await page.locator('.join-link').first().textContent())!;
+    const joinTab = await page.context().newPage();
+    expect((await joinTab.goto(link))?.status()).toBe(200);
+    expect(await audit(joinTab)).toEqual([]);
+    await joinTab.close();
+    await page.getByTestId('workshop-list').getByRole('link').first().click();
+    await page.getByTestId('learner-grid').locator('[data-row="0"][data-col="0"]').focus();
+    const outline = await page.evaluate(() => getComputedStyle(document.activeElement!).outlineStyle);
+    expect(outline).toBe('solid');
+    expect(await audit(page)).toEqual([]);
+    expect(errors).toEqual([]);
   });
 });
