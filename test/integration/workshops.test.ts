@@ -221,7 +221,14 @@ function screenOf(ws: WebSocket) {
       const deadline = Date.now() + timeoutMs;
       while (!text.includes(needle)) {
         if (Date.now() > deadline) throw new Error(`never saw ${needle}; got ${JSON.stringify(text.slice(-300))}`);
-        await new Promise((r) => ws.once('message', r));
+        // Woken by the next frame, or by the deadline when none comes.
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, Math.max(0, deadline - Date.now()));
+          ws.once('message', () => {
+            clearTimeout(timer);
+            r();
+          });
+        });
       }
     },
   };
