@@ -31,6 +31,11 @@ export interface ClusterBackend {
    * asked to (a crash) and when it runs again. Backends whose clusters cannot crash that way omit it.
    */
   onClusterNotice?(listener: (learnerId: string, message: string) => void): void;
+  /**
+   * Wipes the learner's cluster state and, if it was running, starts it again empty (the
+   * instructor's "reset cluster"). Backends whose clusters are shared omit it.
+   */
+  reset?(sessionId: string): Promise<void>;
   /** Stops everything the backend started. */
   close(): Promise<void>;
 }
