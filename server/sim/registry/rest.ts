@@ -566,7 +566,7 @@ export class RestStorage {
 
   scale(def: ResourceDef, o: KubeObject): KubeObject {
     const sc = def.scale!;
-    const sel = sc.structuredSelector ? selectorString(getPath(o, ['spec', 'selector']) as Obj) : sc.labelSelectorPath ? (getPath(o, sc.labelSelectorPath) as string | undefined) : undefined;
+    const sel = sc.structuredSelector ? selectorString(getPath(o, ['spec', 'selector']) as Obj) : sc.mapSelector ? selectorString({ matchLabels: getPath(o, ['spec', 'selector']) as Obj }) : sc.labelSelectorPath ? (getPath(o, sc.labelSelectorPath) as string | undefined) : undefined;
     return {
       kind: 'Scale',
       apiVersion: 'autoscaling/v1',

@@ -88,6 +88,7 @@ export function workloads(options: WorkloadsOptions = {}): WorkloadsAddOn {
         { name: 'scheduler', c: new Scheduler(api, res, api.events, timings) },
         { name: 'kubelet', c: kubelet },
         { name: 'replicaset', c: new ReplicaSetController(api, res, api.events) },
+        { name: 'replicationcontroller', c: new ReplicaSetController(api, res, api.events, 'ReplicationController') },
         { name: 'deployment', c: new DeploymentController(api, res, api.events) },
         { name: 'daemonset', c: new DaemonSetController(api, res, api.events) },
         { name: 'statefulset', c: new StatefulSetController(api, res, api.events) },
