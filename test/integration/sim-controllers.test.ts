@@ -11,9 +11,15 @@ import { join } from 'node:path';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import { kubectlIn } from '../helpers/kubectl.js';
 import { until } from './sim-network-harness.js';
+import { ManualClock } from '../../server/sim/time/clock.js';
 
 let cluster: EmbeddedCluster;
 let dir: string;
+// Half a minute past a minute, half an hour ago: advancing it by whole minutes crosses one schedule
+// time per minute, and every timestamp stays in the past for kubectl's ages.
+const clock = new ManualClock(Math.floor((Date.now() - 30 * 60_000) / 60_000) * 60_000 + 30_000);
+/** The minute (since the epoch) the manual clock last passed: an every-minute CronJob's Job suffix. */
+const minute = () => Math.floor(clock.now().getTime() / 60_000);
 const { kubectl, ok } = kubectlIn(() => dir);
 
 const lines = (s: string) => s.trim().split('\n').filter(Boolean);
@@ -22,6 +28,7 @@ const cols = (line: string) => line.trim().split(/\s{2,}|\t/);
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sim-controllers-'));
   cluster = await EmbeddedCluster.start({
+    clock,
     workloads: { timings: { schedule: 5, pull: 20, start: 5, ready: 20, terminate: 1500, run: 100, backoff: 150, probeDelayScale: 0 }, nodePorts: false },
   });
   await cluster.writeKubeconfig(join(dir, 'kubeconfig'));
@@ -84,5 +91,132 @@ describe('ReplicationControllers', () => {
     const r = await kubectl(['rolling-update', 'legacy', '--image=nginx:1.28']);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain('unknown command "rolling-update" for "kubectl"');
+  });
+});
+
+const cronJob = (name: string, extra = '', image = 'busybox:1.36', command = '["sh", "-c", "date; echo Hello"]') => `
+apiVersion: batch/v1
+kind: CronJob
+metadata:
+  name: ${name}
+spec:
+  schedule: "* * * * *"
+${extra}
+  jobTemplate:
+    spec:
+      template:
+        spec:
+          restartPolicy: OnFailure
+          containers:
+          - name: task
+            image: ${image}
+            command: ${command}
+`;
+
+const eventsOf = async (name: string) =>
+  lines(await ok(['get', 'events', '--field-selector', `involvedObject.name=${name}`, '--sort-by=.metadata.creationTimestamp', '-o', 'jsonpath={range .items[*]}{.type} {.reason} {.message}{"\\n"}{end}']));
+
+const jobNames = async (owner: string) =>
+  lines(await ok(['get', 'jobs', '-o', `jsonpath={range .items[?(@.metadata.ownerReferences[0].name=="${owner}")]}{.metadata.name}{"\\n"}{end}`])).sort();
+
+describe('CronJobs', () => {
+  it('run a Job named <cronjob>-<minutes since the epoch> at each schedule time, then report it', async () => {
+    await ok(['apply', '-f', '-'], cronJob('hello'));
+    const before = lines(await ok(['get', 'cronjob', 'hello']));
+    expect(before[0]!.split(/\s+/)).toEqual(['NAME', 'SCHEDULE', 'TIMEZONE', 'SUSPEND', 'ACTIVE', 'LAST', 'SCHEDULE', 'AGE']);
+    expect(before[1]).toMatch(/^hello\s+\* \* \* \* \*\s+<none>\s+False\s+0\s+<none>\s+/);
+    await cluster.settle();
+    expect(await jobNames('hello')).toEqual([]);
+
+    clock.advance(60_000);
+    const first = `hello-${minute()}`;
+    await until('the first Job completes', async () => /^\S+\s+Complete\s+1\/1/.test(await ok(['get', 'job', first, '--no-headers']).catch(() => '')));
+    await until('the CronJob saw it complete', async () => (await eventsOf('hello')).some((e) => e === `Normal SawCompletedJob Saw completed job: ${first}, condition: Complete`));
+    const cj = JSON.parse(await ok(['get', 'cronjob', 'hello', '-o', 'json']));
+    expect(cj.status.lastScheduleTime).toBe(new Date(minute() * 60_000).toISOString().replace('.000Z', 'Z'));
+    expect(cj.status.lastSuccessfulTime).toMatch(/Z$/);
+    expect(cj.status.active).toBeUndefined();
+    const job = JSON.parse(await ok(['get', 'job', first, '-o', 'json']));
+    expect(job.metadata.ownerReferences).toEqual([{ apiVersion: 'batch/v1', kind: 'CronJob', name: 'hello', uid: cj.metadata.uid, controller: true, blockOwnerDeletion: true }]);
+    expect(job.metadata.annotations['batch.kubernetes.io/cronjob-scheduled-timestamp']).toBe(cj.status.lastScheduleTime);
+    expect(await eventsOf('hello')).toEqual([`Normal SuccessfulCreate Created job ${first}`, `Normal SawCompletedJob Saw completed job: ${first}, condition: Complete`]);
+    expect(lines(await ok(['get', 'cronjob', 'hello', '--no-headers']))[0]).toMatch(/^hello\s+\* \* \* \* \*\s+<none>\s+False\s+0\s+\d+m\s+/);
+  });
+
+  it('keeps successfulJobsHistoryLimit finished Jobs, deleting the oldest with SuccessfulDelete', async () => {
+    const made: string[] = [(await jobNames('hello'))[0]!];
+    for (let i = 0; i < 3; i++) {
+      clock.advance(60_000);
+      const name = `hello-${minute()}`;
+      made.push(name);
+      await until(`${name} completes`, async () => /Complete/.test(await ok(['get', 'job', name, '--no-headers']).catch(() => '')));
+    }
+    await until('three Jobs left', async () => (await jobNames('hello')).join() === made.slice(1).sort().join());
+    expect(await eventsOf('hello')).toContain(`Normal SuccessfulDelete Deleted job ${made[0]}`);
+  });
+
+  it('after missed minutes runs only the most recent one', async () => {
+    const before = await jobNames('hello');
+    clock.advance(3 * 60_000);
+    const latest = `hello-${minute()}`;
+    await until('the latest Job', async () => (await jobNames('hello')).includes(latest));
+    await cluster.settle();
+    const now = await jobNames('hello');
+    expect(now.filter((n) => !before.includes(n))).toEqual([latest]);
+  });
+
+  it('concurrencyPolicy Forbid skips a run while one is active; Replace deletes it and starts anew', async () => {
+    await ok(['apply', '-f', '-'], cronJob('server', '  concurrencyPolicy: Forbid', 'nginx:1.27', '["nginx", "-g", "daemon off;"]'));
+    clock.advance(60_000);
+    const first = `server-${minute()}`;
+    await until('the first Job', async () => (await jobNames('server')).includes(first));
+    await until('listed as active', async () => /^server\s+\S+ \S+ \S+ \S+ \S+\s+<none>\s+False\s+1\s+/.test(await ok(['get', 'cronjob', 'server', '--no-headers'])));
+    clock.advance(60_000);
+    await until('JobAlreadyActive', async () => (await eventsOf('server')).includes('Normal JobAlreadyActive Not starting job because prior execution is running and concurrency policy is Forbid'));
+    expect(await jobNames('server')).toEqual([first]);
+
+    await ok(['patch', 'cronjob', 'server', '-p', '{"spec":{"concurrencyPolicy":"Replace"}}']);
+    clock.advance(60_000);
+    const second = `server-${minute()}`;
+    await until('the replacement', async () => (await jobNames('server')).join() === second);
+    const events = await eventsOf('server');
+    expect(events).toContain(`Normal SuccessfulDelete Deleted job ${first}`);
+    expect(events).toContain(`Normal SuccessfulCreate Created job ${second}`);
+    const active = JSON.parse(await ok(['get', 'cronjob', 'server', '-o', 'jsonpath={.status.active}']));
+    expect(active.map((r: { name: string }) => r.name)).toEqual([second]);
+  });
+
+  it('a suspended CronJob starts nothing; kubectl create job --from=cronjob/… runs one by hand', async () => {
+    await ok(['patch', 'cronjob', 'server', '-p', '{"spec":{"suspend":true}}']);
+    const before = await jobNames('server');
+    clock.advance(60_000);
+    await cluster.settle();
+    expect(await jobNames('server')).toEqual(before);
+    expect(lines(await ok(['get', 'cronjob', 'server', '--no-headers']))[0]).toMatch(/^server\s+\* \* \* \* \*\s+<none>\s+True\s+1\s+/);
+
+    expect(await ok(['create', 'job', 'by-hand', '--from=cronjob/hello'])).toBe('job.batch/by-hand created\n');
+    const job = JSON.parse(await ok(['get', 'job', 'by-hand', '-o', 'json']));
+    expect(job.metadata.annotations['cronjob.kubernetes.io/instantiate']).toBe('manual');
+    await until('it completes', async () => /Complete/.test(await ok(['get', 'job', 'by-hand', '--no-headers'])));
+  });
+
+  it('timeZone: the schedule runs on that zone\'s wall clock and the scheduled timestamp carries its offset', async () => {
+    await ok(['apply', '-f', '-'], cronJob('kolkata', '  timeZone: Asia/Kolkata'));
+    expect(lines(await ok(['get', 'cronjob', 'kolkata', '--no-headers']))[0]).toMatch(/^kolkata\s+\* \* \* \* \*\s+Asia\/Kolkata\s+False\s+/);
+    clock.advance(60_000);
+    const name = `kolkata-${minute()}`;
+    await until('its Job', async () => (await jobNames('kolkata')).includes(name));
+    const stamp = await ok(['get', 'job', name, '-o', 'jsonpath={.metadata.annotations.batch\\.kubernetes\\.io/cronjob-scheduled-timestamp}']);
+    expect(stamp).toMatch(/\+05:30$/);
+    expect(Date.parse(stamp)).toBe(minute() * 60_000);
+  });
+
+  it('refuses schedules and time zones as kube-apiserver does', async () => {
+    let r = await kubectl(['create', 'cronjob', 'bad', '--image=busybox:1.36', '--schedule=61 * * * *']);
+    expect(r.stderr).toBe('error: failed to create cronjob: CronJob.batch "bad" is invalid: spec.schedule: Invalid value: "61 * * * *": end of range (61) above maximum (59): 61\n');
+    r = await kubectl(['create', 'cronjob', 'bad', '--image=busybox:1.36', '--schedule=* * * *']);
+    expect(r.stderr).toContain('spec.schedule: Invalid value: "* * * *": expected exactly 5 fields, found 4: [* * * *]');
+    r = await kubectl(['apply', '-f', '-'], cronJob('badzone', '  timeZone: Mars/Olympus_Mons'));
+    expect(r.stderr).toContain('spec.timeZone: Invalid value: "Mars/Olympus_Mons": unknown time zone Mars/Olympus_Mons');
   });
 });

@@ -13,6 +13,7 @@ import type { PodInterceptors } from '../network/interceptors.js';
 import type { ContainerBehaviour, ImageBehaviourEntry } from '../images/types.js';
 import type { ServiceCall } from '../network/service-calls.js';
 import type { KubeObject } from '../types.js';
+import type { Clock } from '../time/clock.js';
 
 /** Reads, writes and change notifications of the object store (writes skip admission: controllers' own bookkeeping). */
 export type ClusterStore = Pick<ObjectStore, 'get' | 'peek' | 'has' | 'list' | 'scan' | 'count' | 'create' | 'update' | 'delete' | 'onAnyChange' | 'currentRV'>;
@@ -88,7 +89,8 @@ export interface ClusterApi {
   readonly serviceCalls: { call: ServiceCall; provide(impl: ServiceCall): () => void };
   /** Work that settle() waits for; returns an unregister function. */
   readonly controllers: { register(controller: Controller): () => void };
-  readonly clock: { now(): Date };
+  /** The cluster's time: now, and waits measured on it (a test's ManualClock moves both). */
+  readonly clock: Clock;
   readonly log: ClusterLogger;
 }
 
