@@ -113,8 +113,8 @@ ${extra}
             command: ${command}
 `;
 
-const eventsOf = async (name: string) =>
-  lines(await ok(['get', 'events', '--field-selector', `involvedObject.name=${name}`, '--sort-by=.metadata.creationTimestamp', '-o', 'jsonpath={range .items[*]}{.type} {.reason} {.message}{"\\n"}{end}']));
+const eventsOf = async (name: string, kind?: string) =>
+  lines(await ok(['get', 'events', '--field-selector', `involvedObject.name=${name}${kind ? `,involvedObject.kind=${kind}` : ''}`, '--sort-by=.metadata.creationTimestamp', '-o', 'jsonpath={range .items[*]}{.type} {.reason} {.message}{"\\n"}{end}']));
 
 const jobNames = async (owner: string) =>
   lines(await ok(['get', 'jobs', '-o', `jsonpath={range .items[?(@.metadata.ownerReferences[0].name=="${owner}")]}{.metadata.name}{"\\n"}{end}`])).sort();
@@ -218,5 +218,60 @@ describe('CronJobs', () => {
     expect(r.stderr).toContain('spec.schedule: Invalid value: "* * * *": expected exactly 5 fields, found 4: [* * * *]');
     r = await kubectl(['apply', '-f', '-'], cronJob('badzone', '  timeZone: Mars/Olympus_Mons'));
     expect(r.stderr).toContain('spec.timeZone: Invalid value: "Mars/Olympus_Mons": unknown time zone Mars/Olympus_Mons');
+  });
+
+  it('deleting a CronJob takes its Jobs along', async () => {
+    await ok(['delete', 'cronjob', 'hello', 'server', 'kolkata']);
+    // by-hand too: kubectl create job --from=cronjob/… makes the CronJob its owner.
+    await until('their Jobs are gone', async () => (await ok(['get', 'jobs', '-o', 'name'])) === '');
+  });
+});
+
+const NO_METRICS = 'unable to get metrics for resource cpu: unable to fetch metrics from resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)';
+
+describe('HorizontalPodAutoscalers without a metrics server', () => {
+  it('report ScalingActive=False with FailedGetResourceMetric, as kube does, one sync period after creation', async () => {
+    await ok(['create', 'deployment', 'php', '--image=nginx:1.27']);
+    await ok(['set', 'resources', 'deployment', 'php', '--requests=cpu=200m']);
+    expect(await ok(['autoscale', 'deployment', 'php', '--cpu-percent=50', '--min=1', '--max=5'])).toBe('horizontalpodautoscaler.autoscaling/php autoscaled\n');
+    const fresh = lines(await ok(['get', 'hpa', 'php']));
+    expect(fresh[0]!.split(/\s+/)).toEqual(['NAME', 'REFERENCE', 'TARGETS', 'MINPODS', 'MAXPODS', 'REPLICAS', 'AGE']);
+    expect(fresh[1]).toMatch(/^php\s+Deployment\/php\s+cpu: <unknown>\/50%\s+1\s+5\s+0\s+/);
+    await cluster.settle();
+    expect(await ok(['get', 'hpa', 'php', '-o', 'jsonpath={.status.conditions}'])).toBe('');
+
+    clock.advance(15_000);
+    await until('conditions', async () => (await ok(['get', 'hpa', 'php', '-o', 'jsonpath={.status.conditions}'])) !== '');
+    expect(lines(await ok(['get', 'hpa', 'php', '--no-headers']))[0]).toMatch(/^php\s+Deployment\/php\s+cpu: <unknown>\/50%\s+1\s+5\s+1\s+/);
+    const d = await ok(['describe', 'hpa', 'php']);
+    expect(d).toMatch(/^  AbleToScale\s+True\s+SucceededGetScale\s+the HPA controller was able to get the target's current scale$/m);
+    expect(d).toContain(`  ScalingActive  False   FailedGetResourceMetric  the HPA was unable to compute the replica count: failed to get cpu utilization: ${NO_METRICS}\n`);
+    expect(d).toMatch(/^Deployment pods:\s+1 current \/ 0 desired$/m);
+    await until('both events', async () => (await eventsOf('php', 'HorizontalPodAutoscaler')).length === 2);
+    expect(await eventsOf('php', 'HorizontalPodAutoscaler')).toEqual([
+      `Warning FailedGetResourceMetric failed to get cpu utilization: ${NO_METRICS}`,
+      `Warning FailedComputeMetricsReplicas invalid metrics (1 invalid out of 1), first error is: failed to get cpu resource metric value: failed to get cpu utilization: ${NO_METRICS}`,
+    ]);
+    const st = JSON.parse(await ok(['get', 'hpa', 'php', '-o', 'jsonpath={.status}']));
+    expect(st.currentMetrics).toEqual([{ type: '' }]);
+    expect(st.currentReplicas).toBe(1);
+  });
+
+  it('enforce minReplicas without metrics: SuccessfulRescale to the minimum', async () => {
+    await ok(['patch', 'hpa', 'php', '-p', '{"spec":{"minReplicas":3}}']);
+    clock.advance(15_000);
+    await until('three replicas', async () => (await ok(['get', 'deployment', 'php', '-o', 'jsonpath={.spec.replicas}'])) === '3');
+    await until('the rescale event', async () => (await eventsOf('php', 'HorizontalPodAutoscaler')).includes('Normal SuccessfulRescale New size: 3; reason: Current number of replicas below Spec.MinReplicas'));
+    const d = await ok(['describe', 'hpa', 'php']);
+    expect(d).toMatch(/^  AbleToScale\s+True\s+SucceededRescale\s+the HPA controller was able to update the target scale to 3$/m);
+  });
+
+  it('a missing target is FailedGetScale', async () => {
+    await ok(['autoscale', 'deployment', 'php', '--name=ghost', '--max=3']);
+    await ok(['patch', 'hpa', 'ghost', '-p', '{"spec":{"scaleTargetRef":{"name":"nowhere"}}}']);
+    clock.advance(15_000);
+    await until('the condition', async () => /FailedGetScale/.test(await ok(['describe', 'hpa', 'ghost'])));
+    const d = await ok(['describe', 'hpa', 'ghost']);
+    expect(d).toContain(`AbleToScale  False   FailedGetScale  the HPA controller was unable to get the target's current scale: deployments.apps "nowhere" not found`);
   });
 });

@@ -19,7 +19,7 @@ import type { Clock } from '../time/clock.js';
 export type ClusterStore = Pick<ObjectStore, 'get' | 'peek' | 'has' | 'list' | 'scan' | 'count' | 'create' | 'update' | 'delete' | 'onAnyChange' | 'currentRV'>;
 
 /** Create/get/list/update/patch/delete as the API server does them: defaults, validation, admission, managed fields. */
-export type ClusterRest = Pick<RestStorage, 'get' | 'read' | 'list' | 'create' | 'update' | 'put' | 'patch' | 'delete' | 'present' | 'kubeletRunning'>;
+export type ClusterRest = Pick<RestStorage, 'get' | 'read' | 'list' | 'create' | 'update' | 'put' | 'patch' | 'delete' | 'present' | 'scale' | 'updateScale' | 'kubeletRunning'>;
 
 /**
  * A kind an add-on brings. CRD-backed: the CustomResourceDefinition object, created through the
