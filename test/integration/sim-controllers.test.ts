@@ -275,3 +275,67 @@ describe('HorizontalPodAutoscalers without a metrics server', () => {
     expect(d).toContain(`AbleToScale  False   FailedGetScale  the HPA controller was unable to get the target's current scale: deployments.apps "nowhere" not found`);
   });
 });
+
+const daemonSet = `
+apiVersion: apps/v1
+kind: DaemonSet
+metadata:
+  name: agent
+spec:
+  selector:
+    matchLabels: { app: agent }
+  template:
+    metadata:
+      labels: { app: agent }
+    spec:
+      containers:
+      - name: agent
+        image: nginx:1.27
+`;
+
+const podsOn = async (node: string) =>
+  lines(await ok(['get', 'pods', '--field-selector', `spec.nodeName=${node}`, '-o', 'jsonpath={range .items[*]}{.metadata.name} {.metadata.deletionTimestamp}{"\\n"}{end}'])).map((l) => l.trim());
+
+describe('taints: DaemonSets and the taint eviction controller', () => {
+  afterAll(async () => {
+    await kubectl(['taint', 'node', 'worker-1', 'maintenance-']);
+  });
+
+  it('a NoSchedule taint leaves running pods, DaemonSet pods included (counted as misscheduled)', async () => {
+    await ok(['apply', '-f', '-'], daemonSet);
+    await ok(['run', 'pinned', '--image=nginx:1.27', '--overrides={"spec":{"nodeName":"worker-1"}}']);
+    await until('the agent on both workers', async () => lines(await ok(['get', 'ds', 'agent', '--no-headers']))[0]!.split(/\s+/).slice(1, 6).join(' ') === '2 2 2 2 2');
+    await until('pinned runs', async () => (await ok(['get', 'pod', 'pinned', '-o', 'jsonpath={.status.phase}'])) === 'Running');
+    const before = (await podsOn('worker-1')).filter((l) => l.startsWith('agent-'));
+    expect(before).toHaveLength(1);
+
+    expect(await ok(['taint', 'node', 'worker-1', 'maintenance=yes:NoSchedule'])).toBe('node/worker-1 tainted\n');
+    await cluster.settle();
+    await until('the DaemonSet wants one node', async () => lines(await ok(['get', 'ds', 'agent', '--no-headers']))[0]!.split(/\s+/)[1] === '1');
+    const after = await podsOn('worker-1');
+    expect(after).toContain(before[0]!.trim());
+    expect(after).toContain('pinned');
+    expect(await ok(['get', 'ds', 'agent', '-o', 'jsonpath={.status.numberMisscheduled}'])).toBe('1');
+    expect(await eventsOf('agent', 'DaemonSet')).not.toContain(expect.stringContaining('SuccessfulDelete'));
+  });
+
+  it('a NoExecute taint evicts what does not tolerate it: TaintManagerEviction, Terminating, gone', async () => {
+    await ok(['taint', 'node', 'worker-1', 'maintenance=yes:NoSchedule-']);
+    await ok(['run', 'tolerant', '--image=nginx:1.27', '--overrides={"spec":{"nodeName":"worker-1","tolerations":[{"key":"maintenance","operator":"Exists","effect":"NoExecute"}]}}']);
+    await until('tolerant runs', async () => (await ok(['get', 'pod', 'tolerant', '-o', 'jsonpath={.status.phase}'])) === 'Running');
+    expect(await ok(['taint', 'node', 'worker-1', 'maintenance=yes:NoExecute'])).toBe('node/worker-1 tainted\n');
+    await until('pinned is Terminating', async () => /^pinned\s+\S+\s+Terminating\s/m.test(await ok(['get', 'pods', '--no-headers'])));
+    expect(await eventsOf('pinned', 'Pod')).toContain('Normal TaintManagerEviction Marking for deletion Pod default/pinned');
+    const cond = JSON.parse(await ok(['get', 'pod', 'pinned', '-o', 'jsonpath={.status.conditions[?(@.type=="DisruptionTarget")]}']));
+    expect(cond).toMatchObject({ status: 'True', reason: 'DeletionByTaintManager', message: 'Taint manager: deleting due to NoExecute taint' });
+    await until('only the tolerant pod is left on worker-1', async () => (await podsOn('worker-1')).join() === 'tolerant');
+    expect(lines(await ok(['get', 'ds', 'agent', '--no-headers']))[0]!.split(/\s+/).slice(1, 3)).toEqual(['1', '1']);
+  });
+
+  it('removing the taint brings the DaemonSet pod back', async () => {
+    expect(await ok(['taint', 'node', 'worker-1', 'maintenance-'])).toBe('node/worker-1 untainted\n');
+    await until('an agent on worker-1 again', async () => (await podsOn('worker-1')).some((l) => l.startsWith('agent-')));
+    await ok(['delete', 'ds', 'agent']);
+    await ok(['delete', 'pod', 'tolerant', '--wait=false']);
+  });
+});

@@ -614,8 +614,8 @@ export class Kubelet {
       done ? this.condition(s, 'Ready', false, now, 'PodCompleted') : this.condition(s, 'Ready', unready.length === 0, now, unready.length ? 'ContainersNotReady' : undefined, unready.length ? `containers with unready status: [${unready.join(' ')}]` : undefined),
       done ? this.condition(s, 'ContainersReady', false, now, 'PodCompleted') : this.condition(s, 'ContainersReady', unready.length === 0, now, unready.length ? 'ContainersNotReady' : undefined, unready.length ? `containers with unready status: [${unready.join(' ')}]` : undefined),
     ];
-    const scheduled = (pod.status?.conditions ?? []).find((c: Obj) => c.type === 'PodScheduled');
-    if (scheduled) conditions.push(scheduled);
+    // Conditions others own (PodScheduled, DisruptionTarget, readiness gates) are kept, as the kubelet's status manager does.
+    for (const c of pod.status?.conditions ?? []) if (!conditions.some((k) => k.type === c.type)) conditions.push(c);
     const status: Obj = {
       phase,
       conditions,

@@ -21,6 +21,7 @@ import { EndpointsController } from '../../controllers/endpoints.js';
 import { JobController } from '../../controllers/job.js';
 import { CronJobController } from '../../controllers/cronjob.js';
 import { HorizontalPodAutoscalerController } from '../../controllers/podautoscaler.js';
+import { TaintEvictionController } from '../../controllers/tainteviction.js';
 import { DEFAULT_TIMINGS, Resources, type KubeletTimings } from '../../controllers/kit.js';
 import { ReplicaSetController } from '../../controllers/replicaset.js';
 import { Scheduler } from '../../controllers/scheduler.js';
@@ -97,6 +98,7 @@ export function workloads(options: WorkloadsOptions = {}): WorkloadsAddOn {
         { name: 'job', c: new JobController(api, res, api.events) },
         { name: 'cronjob', c: new CronJobController(api, res, api.events) },
         { name: 'horizontal-pod-autoscaler', c: new HorizontalPodAutoscalerController(api, res, api.events) },
+        { name: 'taint-eviction', c: new TaintEvictionController(api, res, api.events) },
         { name: 'endpoints', c: new EndpointsController(api, res, controlPlane.ip) },
       ];
       const unregister = parts.map(({ name, c }) => api.controllers.register({ name, idle: () => c.idle(), resync: () => c.resync() }));
