@@ -339,3 +339,42 @@ describe('taints: DaemonSets and the taint eviction controller', () => {
     await ok(['delete', 'pod', 'tolerant', '--wait=false']);
   });
 });
+
+describe('namespaces', () => {
+  it('kube-root-ca.crt is recreated when deleted and reset when edited', async () => {
+    const before = JSON.parse(await ok(['get', 'cm', 'kube-root-ca.crt', '-o', 'json']));
+    expect(await ok(['delete', 'cm', 'kube-root-ca.crt'])).toBe('configmap "kube-root-ca.crt" deleted\n');
+    const again = await until('recreated', async () => {
+      const r = await kubectl(['get', 'cm', 'kube-root-ca.crt', '-o', 'json']);
+      return r.code === 0 ? JSON.parse(r.stdout) : undefined;
+    });
+    expect(again.metadata.uid).not.toBe(before.metadata.uid);
+    expect(again.data).toEqual(before.data);
+    expect(again.metadata.annotations).toEqual(before.metadata.annotations);
+
+    await ok(['patch', 'cm', 'kube-root-ca.crt', '-p', '{"data":{"ca.crt":"tampered"},"metadata":{"annotations":{"kubernetes.io/description":null}}}']);
+    await until('reset', async () => (await ok(['get', 'cm', 'kube-root-ca.crt', '-o', 'jsonpath={.data.ca\\.crt}'])) === before.data['ca.crt']);
+    expect(await ok(['get', 'cm', 'kube-root-ca.crt', '-o', 'jsonpath={.metadata.annotations}'])).toBe(JSON.stringify(before.metadata.annotations));
+  });
+
+  it('a namespace stuck on a finalizer says why in its deletion conditions, then goes once it is released', async () => {
+    await ok(['create', 'namespace', 'stuck']);
+    await ok(['apply', '-n', 'stuck', '-f', '-'], 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: held\n  finalizers: [example.com/hold]\ndata: { a: b }\n');
+    expect(await ok(['delete', 'namespace', 'stuck', '--wait=false'])).toBe('namespace "stuck" deleted\n');
+    await until('the conditions', async () => /SomeFinalizersRemain/.test(await ok(['get', 'ns', 'stuck', '-o', 'jsonpath={.status.conditions}'])));
+    expect(lines(await ok(['get', 'ns', 'stuck', '--no-headers']))[0]).toMatch(/^stuck\s+Terminating\s+/);
+    const d = await ok(['describe', 'ns', 'stuck']);
+    const conditions = d.slice(d.indexOf('Conditions:')).split('\n').slice(1, 8).map((l) => l.trim().split(/\s{2,}|\t+/));
+    expect(conditions[0]).toEqual(['Type', 'Status', 'LastTransitionTime', 'Reason', 'Message']);
+    const rows = conditions.slice(2).map((c) => [c[0], c[1], c[3], c[4]]);
+    expect(rows).toEqual([
+      ['NamespaceDeletionDiscoveryFailure', 'False', 'ResourcesDiscovered', 'All resources successfully discovered'],
+      ['NamespaceDeletionGroupVersionParsingFailure', 'False', 'ParsedGroupVersions', 'All legacy kube types successfully parsed'],
+      ['NamespaceDeletionContentFailure', 'False', 'ContentDeleted', 'All content successfully deleted, may be waiting on finalization'],
+      ['NamespaceContentRemaining', 'True', 'SomeResourcesRemain', 'Some resources are remaining: configmaps. has 1 resource instances'],
+      ['NamespaceFinalizersRemaining', 'True', 'SomeFinalizersRemain', 'Some content in the namespace has finalizers remaining: example.com/hold in 1 resource instances'],
+    ]);
+    await ok(['patch', 'cm', 'held', '-n', 'stuck', '--type=json', '-p', '[{"op":"remove","path":"/metadata/finalizers"}]']);
+    await until('the namespace is gone', async () => (await kubectl(['get', 'ns', 'stuck'])).code !== 0);
+  });
+});
