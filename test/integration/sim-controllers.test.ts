@@ -378,3 +378,48 @@ describe('namespaces', () => {
     await until('the namespace is gone', async () => (await kubectl(['get', 'ns', 'stuck'])).code !== 0);
   });
 });
+
+describe('garbage collector cascades', () => {
+  it('--cascade=foreground: the owner waits with foregroundDeletion while its pods go through Terminating', async () => {
+    await ok(['create', 'deployment', 'fg', '--image=nginx:1.27', '--replicas=2']);
+    await until('two running pods', async () => lines(await ok(['get', 'pods', '-l', 'app=fg', '--no-headers'])).filter((l) => /\sRunning\s/.test(l)).length === 2);
+    const pods = lines(await ok(['get', 'pods', '-l', 'app=fg', '-o', 'name']));
+    const r = await kubectl(['delete', 'deployment', 'fg', '--cascade=foreground', '--wait=false']);
+    expect(r.stdout).toBe('deployment.apps "fg" deleted\n');
+    const owner = JSON.parse(await ok(['get', 'deployment', 'fg', '-o', 'json']));
+    expect(owner.metadata.deletionTimestamp).toBeDefined();
+    expect(owner.metadata.finalizers).toEqual(['foregroundDeletion']);
+    // Every pod is seen Terminating (graceful deletion) before the owner goes.
+    const seen = new Set<string>();
+    await until('both pods seen Terminating', async () => {
+      for (const l of lines(await ok(['get', 'pods', '-l', 'app=fg', '--no-headers']))) if (/\sTerminating\s/.test(l)) seen.add(l.split(/\s+/)[0]!);
+      return seen.size === 2;
+    });
+    expect([...seen].sort()).toEqual(pods.map((p) => p.replace('pod/', '')).sort());
+    expect((await kubectl(['get', 'deployment', 'fg'])).code).toBe(0);
+    const rs = JSON.parse(await ok(['get', 'rs', '-l', 'app=fg', '-o', 'json'])).items;
+    expect(rs).toHaveLength(1);
+    expect(rs[0].metadata.finalizers).toEqual(['foregroundDeletion']);
+    await until('the deployment is gone', async () => (await kubectl(['get', 'deployment', 'fg'])).code !== 0);
+    expect(await ok(['get', 'pods,rs', '-l', 'app=fg', '-o', 'name'])).toBe('');
+  });
+
+  it('--cascade=orphan: the owner goes at once, its ReplicaSet and pods stay without an owner reference', async () => {
+    await ok(['create', 'deployment', 'orph', '--image=nginx:1.27', '--replicas=2']);
+    await until('two pods', async () => lines(await ok(['get', 'pods', '-l', 'app=orph', '--no-headers'])).length === 2);
+    expect(await ok(['delete', 'deployment', 'orph', '--cascade=orphan'])).toBe('deployment.apps "orph" deleted\n');
+    expect((await kubectl(['get', 'deployment', 'orph'])).code).not.toBe(0);
+    const rs = await until('the ReplicaSet loses its owner', async () => {
+      const items = JSON.parse(await ok(['get', 'rs', '-l', 'app=orph', '-o', 'json'])).items;
+      return items.length === 1 && !items[0].metadata.ownerReferences ? items[0] : undefined;
+    });
+    expect(rs.metadata.finalizers).toBeUndefined();
+    await cluster.settle();
+    const pods = JSON.parse(await ok(['get', 'pods', '-l', 'app=orph', '-o', 'json'])).items;
+    expect(pods).toHaveLength(2);
+    for (const p of pods) {
+      expect(p.metadata.deletionTimestamp).toBeUndefined();
+      expect(p.metadata.ownerReferences[0].name).toBe(rs.metadata.name);
+    }
+  });
+});

@@ -533,7 +533,11 @@ export class Kubelet {
   /** What the kubelet's final delete (grace period 0) does: the object leaves once finalizers allow. */
   private async removePod(pod: Obj | undefined): Promise<void> {
     if (!pod || this.stopped) return;
-    if ((pod.metadata.finalizers ?? []).length) return; // the finalizer's owner removes it later
+    if ((pod.metadata.finalizers ?? []).length) {
+      // Grace period 0 recorded; the last finalizer's removal then deletes it.
+      if (pod.metadata.deletionGracePeriodSeconds) this.cluster.store.update(this.res.pods.bucket, { ...pod, metadata: { ...pod.metadata, deletionGracePeriodSeconds: 0 } } as KubeObject);
+      return;
+    }
     this.cluster.store.delete(this.res.pods.bucket, pod.metadata.namespace, pod.metadata.name);
   }
 
