@@ -308,6 +308,16 @@ describe('taints: DaemonSets and the taint eviction controller', () => {
     await until('pinned runs', async () => (await ok(['get', 'pod', 'pinned', '-o', 'jsonpath={.status.phase}'])) === 'Running');
     const before = (await podsOn('worker-1')).filter((l) => l.startsWith('agent-'));
     expect(before).toHaveLength(1);
+    // The tolerations the DaemonSet controller adds to every pod it makes.
+    const tolerations = JSON.parse(await ok(['get', 'pod', before[0]!, '-o', 'jsonpath={.spec.tolerations}']));
+    expect(tolerations.map((t: { key: string; effect: string }) => `${t.key}:${t.effect}`)).toEqual([
+      'node.kubernetes.io/not-ready:NoExecute',
+      'node.kubernetes.io/unreachable:NoExecute',
+      'node.kubernetes.io/disk-pressure:NoSchedule',
+      'node.kubernetes.io/memory-pressure:NoSchedule',
+      'node.kubernetes.io/pid-pressure:NoSchedule',
+      'node.kubernetes.io/unschedulable:NoSchedule',
+    ]);
 
     expect(await ok(['taint', 'node', 'worker-1', 'maintenance=yes:NoSchedule'])).toBe('node/worker-1 tainted\n');
     await cluster.settle();
@@ -402,6 +412,19 @@ describe('garbage collector cascades', () => {
     expect(rs[0].metadata.finalizers).toEqual(['foregroundDeletion']);
     await until('the deployment is gone', async () => (await kubectl(['get', 'deployment', 'fg'])).code !== 0);
     expect(await ok(['get', 'pods,rs', '-l', 'app=fg', '-o', 'name'])).toBe('');
+  });
+
+  it('a pod with a finalizer of its own stays Terminating after its shutdown until the finalizer goes', async () => {
+    await ok(['apply', '-f', '-'], 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: held\n  finalizers: [example.com/hold]\nspec:\n  containers:\n  - name: web\n    image: nginx:1.27\n');
+    await until('held runs', async () => (await ok(['get', 'pod', 'held', '-o', 'jsonpath={.status.phase}'])) === 'Running');
+    await ok(['delete', 'pod', 'held', '--wait=false']);
+    // The kubelet's final delete (grace period 0) comes once it has shut the pod down; the finalizer still holds the object.
+    await until('the final delete', async () => (await ok(['get', 'pod', 'held', '-o', 'jsonpath={.metadata.deletionGracePeriodSeconds}'])) === '0');
+    expect(lines(await ok(['get', 'pod', 'held', '--no-headers']))[0]).toMatch(/^held\s+\S+\s+Terminating\s/);
+    await cluster.settle();
+    expect((await kubectl(['get', 'pod', 'held'])).code).toBe(0);
+    await ok(['patch', 'pod', 'held', '--type=json', '-p', '[{"op":"remove","path":"/metadata/finalizers"}]']);
+    await until('held is gone', async () => (await kubectl(['get', 'pod', 'held'])).code !== 0);
   });
 
   it('--cascade=orphan: the owner goes at once, its ReplicaSet and pods stay without an owner reference', async () => {
