@@ -13,6 +13,7 @@ import { kubectlIn } from '../helpers/kubectl.js';
 import { until } from './sim-network-harness.js';
 import { ManualClock } from '../../server/sim/time/clock.js';
 
+// Each test is a learner's sequence of kubectl calls; on a loaded machine one may take seconds.
 let cluster: EmbeddedCluster;
 let dir: string;
 // Half a minute past a minute, half an hour ago: advancing it by whole minutes crosses one schedule
@@ -29,7 +30,8 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'sim-controllers-'));
   cluster = await EmbeddedCluster.start({
     clock,
-    workloads: { timings: { schedule: 5, pull: 20, start: 5, ready: 20, terminate: 1500, run: 100, backoff: 150, probeDelayScale: 0 }, nodePorts: false },
+    // Graceful deletion lasts 4 s: long enough for a polling kubectl to see Terminating on a loaded machine.
+    workloads: { timings: { schedule: 5, pull: 20, start: 5, ready: 20, terminate: 4000, run: 100, backoff: 150, probeDelayScale: 0 }, nodePorts: false },
   });
   await cluster.writeKubeconfig(join(dir, 'kubeconfig'));
 });
@@ -55,7 +57,7 @@ spec:
         image: nginx:1.27
 `;
 
-describe('ReplicationControllers', () => {
+describe('ReplicationControllers', { timeout: 90_000 }, () => {
   it('are created with selector and labels defaulted from the template, run their pods and scale', async () => {
     expect(await ok(['apply', '-f', '-'], rc)).toBe('replicationcontroller/legacy created\n');
     const got = JSON.parse(await ok(['get', 'rc', 'legacy', '-o', 'json']));
@@ -119,7 +121,7 @@ const eventsOf = async (name: string, kind?: string) =>
 const jobNames = async (owner: string) =>
   lines(await ok(['get', 'jobs', '-o', `jsonpath={range .items[?(@.metadata.ownerReferences[0].name=="${owner}")]}{.metadata.name}{"\\n"}{end}`])).sort();
 
-describe('CronJobs', () => {
+describe('CronJobs', { timeout: 90_000 }, () => {
   it('run a Job named <cronjob>-<minutes since the epoch> at each schedule time, then report it', async () => {
     await ok(['apply', '-f', '-'], cronJob('hello'));
     const before = lines(await ok(['get', 'cronjob', 'hello']));
@@ -229,7 +231,7 @@ describe('CronJobs', () => {
 
 const NO_METRICS = 'unable to get metrics for resource cpu: unable to fetch metrics from resource metrics API: the server could not find the requested resource (get pods.metrics.k8s.io)';
 
-describe('HorizontalPodAutoscalers without a metrics server', () => {
+describe('HorizontalPodAutoscalers without a metrics server', { timeout: 90_000 }, () => {
   it('report ScalingActive=False with FailedGetResourceMetric, as kube does, one sync period after creation', async () => {
     await ok(['create', 'deployment', 'php', '--image=nginx:1.27']);
     await ok(['set', 'resources', 'deployment', 'php', '--requests=cpu=200m']);
@@ -255,6 +257,16 @@ describe('HorizontalPodAutoscalers without a metrics server', () => {
     const st = JSON.parse(await ok(['get', 'hpa', 'php', '-o', 'jsonpath={.status}']));
     expect(st.currentMetrics).toEqual([{ type: '' }]);
     expect(st.currentReplicas).toBe(1);
+
+    // autoscaling/v1 has no conditions field: they travel in an annotation, and a v1 round trip does not store it.
+    const v1 = JSON.parse(await ok(['get', 'horizontalpodautoscalers.v1.autoscaling', 'php', '-o', 'json']));
+    const conds = JSON.parse(v1.metadata.annotations['autoscaling.alpha.kubernetes.io/conditions']);
+    expect(conds.map((c: { type: string; reason: string }) => `${c.type}/${c.reason}`)).toEqual(['AbleToScale/SucceededGetScale', 'ScalingActive/FailedGetResourceMetric']);
+    expect(Object.keys(conds[0])).toEqual(['type', 'status', 'lastTransitionTime', 'reason', 'message']);
+    expect(v1.metadata.annotations['autoscaling.alpha.kubernetes.io/current-metrics']).toBe('[{"type":""}]');
+    expect(v1.spec.targetCPUUtilizationPercentage).toBe(50);
+    await ok(['replace', '-f', '-'], JSON.stringify(v1));
+    expect(await ok(['get', 'hpa', 'php', '-o', 'jsonpath={.metadata.annotations}'])).toBe('');
   });
 
   it('enforce minReplicas without metrics: SuccessfulRescale to the minimum', async () => {
@@ -296,7 +308,7 @@ spec:
 const podsOn = async (node: string) =>
   lines(await ok(['get', 'pods', '--field-selector', `spec.nodeName=${node}`, '-o', 'jsonpath={range .items[*]}{.metadata.name} {.metadata.deletionTimestamp}{"\\n"}{end}'])).map((l) => l.trim());
 
-describe('taints: DaemonSets and the taint eviction controller', () => {
+describe('taints: DaemonSets and the taint eviction controller', { timeout: 90_000 }, () => {
   afterAll(async () => {
     await kubectl(['taint', 'node', 'worker-1', 'maintenance-']);
   });
@@ -350,7 +362,7 @@ describe('taints: DaemonSets and the taint eviction controller', () => {
   });
 });
 
-describe('namespaces', () => {
+describe('namespaces', { timeout: 90_000 }, () => {
   it('kube-root-ca.crt is recreated when deleted and reset when edited', async () => {
     const before = JSON.parse(await ok(['get', 'cm', 'kube-root-ca.crt', '-o', 'json']));
     expect(await ok(['delete', 'cm', 'kube-root-ca.crt'])).toBe('configmap "kube-root-ca.crt" deleted\n');
@@ -389,7 +401,7 @@ describe('namespaces', () => {
   });
 });
 
-describe('garbage collector cascades', () => {
+describe('garbage collector cascades', { timeout: 90_000 }, () => {
   it('--cascade=foreground: the owner waits with foregroundDeletion while its pods go through Terminating', async () => {
     await ok(['create', 'deployment', 'fg', '--image=nginx:1.27', '--replicas=2']);
     await until('two running pods', async () => lines(await ok(['get', 'pods', '-l', 'app=fg', '--no-headers'])).filter((l) => /\sRunning\s/.test(l)).length === 2);
