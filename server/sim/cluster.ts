@@ -22,6 +22,7 @@ import { ServiceCalls } from './network/service-calls.js';
 import { ImageBehaviours } from './images/image-table.js';
 import { EventRecorder } from './controllers/events.js';
 import { Resources } from './controllers/kit.js';
+import { realClock, type Clock } from './time/clock.js';
 import type { AddOn, ClusterApi, Controller, Stop } from './addons/api.js';
 import { clusterKinds } from './addons/kinds.js';
 import { clusterAddOns, type Workloads, type WorkloadsOptions } from './addons/index.js';
@@ -46,6 +47,11 @@ export interface EmbeddedClusterOptions {
   workloads?: boolean | WorkloadsOptions;
   /** Add-ons to start after the built-in ones (addons/index.ts), in this order. */
   addons?: AddOn[];
+  /**
+   * The cluster's time: object timestamps and the controllers that act on time of day (CronJobs).
+   * Tests pass a ManualClock (time/clock.ts) to run schedules without waiting real minutes.
+   */
+  clock?: Clock;
 }
 
 export interface ClusterSnapshot {
@@ -87,7 +93,8 @@ export class EmbeddedCluster {
     this.store = new ObjectStore(opts.watchHistory);
     this.registry = new ResourceRegistry(BUILTIN_KINDS, this.store);
     this.admission = new AdmissionChain();
-    this.rest = new RestStorage(this.store, this.registry, this.admission, lazyModules);
+    const clock = opts.clock ?? realClock;
+    this.rest = new RestStorage(this.store, this.registry, this.admission, lazyModules, () => clock.now());
     // ServiceAccount tokens are signed with the serving key, which survives restarts with the certificate.
     this.auth = new ClusterAuth(this.store, this.token, cert.keyPem);
     this.rest.auth = this.auth;
@@ -119,7 +126,7 @@ export class EmbeddedCluster {
           return () => controllers.delete(c);
         },
       },
-      clock: { now: () => new Date() },
+      clock: this.opts.clock ?? realClock,
       log: {
         info: (m) => console.log(`sim: ${m}`),
         warn: (m) => console.warn(`sim: ${m}`),

@@ -13,12 +13,13 @@ import type { PodInterceptors } from '../network/interceptors.js';
 import type { ContainerBehaviour, ImageBehaviourEntry } from '../images/types.js';
 import type { ServiceCall } from '../network/service-calls.js';
 import type { KubeObject } from '../types.js';
+import type { Clock } from '../time/clock.js';
 
 /** Reads, writes and change notifications of the object store (writes skip admission: controllers' own bookkeeping). */
 export type ClusterStore = Pick<ObjectStore, 'get' | 'peek' | 'has' | 'list' | 'scan' | 'count' | 'create' | 'update' | 'delete' | 'onAnyChange' | 'currentRV'>;
 
 /** Create/get/list/update/patch/delete as the API server does them: defaults, validation, admission, managed fields. */
-export type ClusterRest = Pick<RestStorage, 'get' | 'read' | 'list' | 'create' | 'update' | 'put' | 'patch' | 'delete' | 'present' | 'kubeletRunning'>;
+export type ClusterRest = Pick<RestStorage, 'get' | 'read' | 'list' | 'create' | 'update' | 'put' | 'patch' | 'delete' | 'present' | 'scale' | 'updateScale' | 'kubeletRunning'>;
 
 /**
  * A kind an add-on brings. CRD-backed: the CustomResourceDefinition object, created through the
@@ -88,7 +89,8 @@ export interface ClusterApi {
   readonly serviceCalls: { call: ServiceCall; provide(impl: ServiceCall): () => void };
   /** Work that settle() waits for; returns an unregister function. */
   readonly controllers: { register(controller: Controller): () => void };
-  readonly clock: { now(): Date };
+  /** The cluster's time: now, and waits measured on it (a test's ManualClock moves both). */
+  readonly clock: Clock;
   readonly log: ClusterLogger;
 }
 

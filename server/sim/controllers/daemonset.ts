@@ -1,7 +1,8 @@
 /**
  * The DaemonSet controller: one pod per eligible node (nodeSelector, node affinity, taints the
  * pods tolerate, with the tolerations the controller adds itself), pinned through node affinity on
- * metadata.name as kube does, replaced one node at a time when the template changes.
+ * metadata.name as kube does, replaced one node at a time when the template changes. A pod already
+ * on a node that gains an untolerated NoSchedule taint stays (misscheduled); NoExecute removes it.
  */
 import type { ClusterApi, ClusterEvents } from '../addons/api.js';
 import type { KubeObject } from '../types.js';
@@ -36,11 +37,23 @@ export class DaemonSetController extends WorkloadController {
     });
   }
 
-  private eligible(ds: Obj, node: Obj): boolean {
+  /**
+   * NodeShouldRunDaemonPod: whether a new pod belongs on the node, and whether one already there
+   * may stay (an untolerated NoSchedule taint keeps it; only an untolerated NoExecute one evicts).
+   */
+  private placement(ds: Obj, node: Obj): { shouldRun: boolean; shouldContinueRunning: boolean } {
     const spec = ds.spec.template.spec ?? {};
-    if (!matchesNodeAffinity(spec, node)) return false;
+    if (spec.nodeName && spec.nodeName !== node.metadata.name) return { shouldRun: false, shouldContinueRunning: false };
+    if (!matchesNodeAffinity(spec, node)) return { shouldRun: false, shouldContinueRunning: false };
     const tol = daemonTolerations(spec);
-    return (node.spec?.taints ?? []).every((t: Obj) => (t.effect !== 'NoSchedule' && t.effect !== 'NoExecute') || tolerates(tol, t));
+    const taints: Obj[] = node.spec?.taints ?? [];
+    const untolerated = (effects: string[]) => taints.some((t) => effects.includes(t.effect) && !tolerates(tol, t));
+    if (!untolerated(['NoSchedule', 'NoExecute'])) return { shouldRun: true, shouldContinueRunning: true };
+    return { shouldRun: false, shouldContinueRunning: !untolerated(['NoExecute']) };
+  }
+
+  private eligible(ds: Obj, node: Obj): boolean {
+    return this.placement(ds, node).shouldRun;
   }
 
   protected async sync(key: string): Promise<void> {
@@ -59,8 +72,9 @@ export class DaemonSetController extends WorkloadController {
     for (const node of nodes) {
       const n = node.metadata.name;
       const here = active.filter((p) => podNode(p) === n);
-      if (!this.eligible(ds, node)) {
-        for (const p of here) await this.deletePod(ds, p);
+      const { shouldRun, shouldContinueRunning } = this.placement(ds, node);
+      if (!shouldRun) {
+        if (!shouldContinueRunning) for (const p of here) await this.deletePod(ds, p);
         continue;
       }
       if (here.length === 0) {

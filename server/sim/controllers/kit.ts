@@ -59,6 +59,9 @@ export class Resources {
   readonly daemonSets: ResourceDef;
   readonly statefulSets: ResourceDef;
   readonly jobs: ResourceDef;
+  readonly cronJobs: ResourceDef;
+  readonly replicationControllers: ResourceDef;
+  readonly hpas: ResourceDef;
 
   constructor(cluster: ClusterApi) {
     const need = (g: string, v: string, r: string) => {
@@ -78,6 +81,9 @@ export class Resources {
     this.daemonSets = need('apps', 'v1', 'daemonsets');
     this.statefulSets = need('apps', 'v1', 'statefulsets');
     this.jobs = need('batch', 'v1', 'jobs');
+    this.cronJobs = need('batch', 'v1', 'cronjobs');
+    this.replicationControllers = need('', 'v1', 'replicationcontrollers');
+    this.hpas = need('autoscaling', 'v2', 'horizontalpodautoscalers');
   }
 }
 

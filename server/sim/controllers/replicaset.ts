@@ -8,8 +8,8 @@ import type { KubeObject } from '../types.js';
 import { selectorMatches } from '../registry/strategies/workloads.js';
 import { isPodActive, isPodAvailable, isPodReady, nsKey, omitEmpty, ownerRefTo, writeStatus, type Obj, type Resources } from './kit.js';
 import { WorkloadController } from './workload.js';
+import type { ResourceDef } from '../registry/resource.js';
 
-const SOURCE = { component: 'replicaset-controller' };
 
 /** A pod from a workload's template, owned by it (the pieces every workload controller shares). */
 export function podFromTemplate(owner: KubeObject, template: Obj, extraLabels: Record<string, string> = {}): Obj {
@@ -44,9 +44,19 @@ export function deletionRank(a: Obj, b: Obj): number {
   );
 }
 
+/**
+ * The ReplicaSet controller, and the ReplicationController manager (the same code in kube,
+ * pkg/controller/replication wraps the ReplicaSet one with its own kind and event source).
+ */
 export class ReplicaSetController extends WorkloadController {
-  constructor(cluster: ClusterApi, res: Resources, events: ClusterEvents) {
-    super(cluster, res, events, res.replicaSets, 'ReplicaSet');
+  private readonly source: { component: string };
+  private readonly def: ResourceDef;
+
+  constructor(cluster: ClusterApi, res: Resources, events: ClusterEvents, kind: 'ReplicaSet' | 'ReplicationController' = 'ReplicaSet') {
+    const def = kind === 'ReplicaSet' ? res.replicaSets : res.replicationControllers;
+    super(cluster, res, events, def, kind);
+    this.def = def;
+    this.source = { component: kind === 'ReplicaSet' ? 'replicaset-controller' : 'replication-controller' };
   }
 
   protected async sync(key: string): Promise<void> {
@@ -60,13 +70,13 @@ export class ReplicaSetController extends WorkloadController {
       for (let i = 0; i < -diff; i++) {
         const pod = podFromTemplate(rs as KubeObject, rs.spec.template);
         const created = await this.submitPod(pod);
-        if (created) this.events.normal(rs as KubeObject, 'SuccessfulCreate', `Created pod: ${created.metadata.name}`, SOURCE);
+        if (created) this.events.normal(rs as KubeObject, 'SuccessfulCreate', `Created pod: ${created.metadata.name}`, this.source);
       }
     } else if (diff > 0) {
       const victims = [...active].sort(deletionRank).slice(0, diff);
       for (const p of victims) {
         const r = await this.removePod(p);
-        if (r) this.events.normal(rs as KubeObject, 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`, SOURCE);
+        if (r) this.events.normal(rs as KubeObject, 'SuccessfulDelete', `Deleted pod: ${p.metadata.name}`, this.source);
       }
     }
     await this.updateStatus(rs);
@@ -75,7 +85,7 @@ export class ReplicaSetController extends WorkloadController {
   private async updateStatus(rs: Obj): Promise<void> {
     const now = Date.now();
     const minReady = rs.spec?.minReadySeconds ?? 0;
-    const live = this.cluster.store.get(this.res.replicaSets.bucket, rs.metadata.namespace, rs.metadata.name) as Obj | undefined;
+    const live = this.cluster.store.get(this.def.bucket, rs.metadata.namespace, rs.metadata.name) as Obj | undefined;
     if (!live) return;
     const active = this.ownedPods(live).filter(isPodActive);
     const tplLabels = live.spec?.template?.metadata?.labels ?? {};
@@ -91,6 +101,6 @@ export class ReplicaSetController extends WorkloadController {
       ...(live.status?.conditions?.length ? { conditions: live.status.conditions } : {}),
     });
     status.replicas = active.length;
-    await writeStatus(this.cluster, this.res.replicaSets, this.cluster.rest.present(this.res.replicaSets, live as KubeObject), status);
+    await writeStatus(this.cluster, this.def, this.cluster.rest.present(this.def, live as KubeObject), status);
   }
 }

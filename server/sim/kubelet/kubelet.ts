@@ -563,7 +563,11 @@ export class Kubelet {
   /** What the kubelet's final delete (grace period 0) does: the object leaves once finalizers allow. */
   private async removePod(pod: Obj | undefined): Promise<void> {
     if (!pod || this.stopped) return;
-    if ((pod.metadata.finalizers ?? []).length) return; // the finalizer's owner removes it later
+    if ((pod.metadata.finalizers ?? []).length) {
+      // Grace period 0 recorded; the last finalizer's removal then deletes it.
+      if (pod.metadata.deletionGracePeriodSeconds) this.cluster.store.update(this.res.pods.bucket, { ...pod, metadata: { ...pod.metadata, deletionGracePeriodSeconds: 0 } } as KubeObject);
+      return;
+    }
     this.cluster.store.delete(this.res.pods.bucket, pod.metadata.namespace, pod.metadata.name);
   }
 
@@ -645,8 +649,8 @@ export class Kubelet {
       done ? this.condition(s, 'Ready', false, now, 'PodCompleted') : this.condition(s, 'Ready', unready.length === 0, now, unready.length ? 'ContainersNotReady' : undefined, unready.length ? `containers with unready status: [${unready.join(' ')}]` : undefined),
       done ? this.condition(s, 'ContainersReady', false, now, 'PodCompleted') : this.condition(s, 'ContainersReady', unready.length === 0, now, unready.length ? 'ContainersNotReady' : undefined, unready.length ? `containers with unready status: [${unready.join(' ')}]` : undefined),
     ];
-    const scheduled = (pod.status?.conditions ?? []).find((c: Obj) => c.type === 'PodScheduled');
-    if (scheduled) conditions.push(scheduled);
+    // Conditions others own (PodScheduled, DisruptionTarget, readiness gates) are kept, as the kubelet's status manager does.
+    for (const c of pod.status?.conditions ?? []) if (!conditions.some((k) => k.type === c.type)) conditions.push(c);
     const status: Obj = {
       phase,
       conditions,

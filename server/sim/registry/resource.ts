@@ -53,6 +53,8 @@ export interface ScaleSubresource {
   labelSelectorPath?: string[];
   /** Built-ins use spec.selector (a LabelSelector); CRDs give a string path. */
   structuredSelector?: boolean;
+  /** core/v1 ReplicationControllers: spec.selector is a label map. */
+  mapSelector?: boolean;
 }
 
 /** One subresource besides status and scale (exec, log, finalize…), as discovery lists it. */

@@ -516,10 +516,14 @@ export class RestStorage {
     return this.present(def, stored);
   }
 
-  /** An object being deleted whose last finalizer just went: it leaves the store. */
+  /**
+   * An object being deleted whose last finalizer just went: it leaves the store, unless its
+   * graceful deletion is still running (a pod the kubelet has not finished: ShouldDeleteDuringUpdate).
+   */
   private finalizedAway(def: ResourceDef, o: Obj): boolean {
     if (!o.metadata.deletionTimestamp) return false;
     if ((o.metadata.finalizers ?? []).length) return false;
+    if ((o.metadata.deletionGracePeriodSeconds ?? 0) > 0) return false;
     return !def.strategy.finalization?.pending(o as KubeObject);
   }
 
@@ -582,7 +586,7 @@ export class RestStorage {
 
   scale(def: ResourceDef, o: KubeObject): KubeObject {
     const sc = def.scale!;
-    const sel = sc.structuredSelector ? selectorString(getPath(o, ['spec', 'selector']) as Obj) : sc.labelSelectorPath ? (getPath(o, sc.labelSelectorPath) as string | undefined) : undefined;
+    const sel = sc.structuredSelector ? selectorString(getPath(o, ['spec', 'selector']) as Obj) : sc.mapSelector ? selectorString({ matchLabels: getPath(o, ['spec', 'selector']) as Obj }) : sc.labelSelectorPath ? (getPath(o, sc.labelSelectorPath) as string | undefined) : undefined;
     return {
       kind: 'Scale',
       apiVersion: 'autoscaling/v1',

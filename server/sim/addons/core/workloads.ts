@@ -19,6 +19,9 @@ import { DaemonSetController } from '../../controllers/daemonset.js';
 import { DeploymentController } from '../../controllers/deployment.js';
 import { EndpointsController } from '../../controllers/endpoints.js';
 import { JobController } from '../../controllers/job.js';
+import { CronJobController } from '../../controllers/cronjob.js';
+import { HorizontalPodAutoscalerController } from '../../controllers/podautoscaler.js';
+import { TaintEvictionController } from '../../controllers/tainteviction.js';
 import { DEFAULT_TIMINGS, Resources, type KubeletTimings } from '../../controllers/kit.js';
 import { ReplicaSetController } from '../../controllers/replicaset.js';
 import { Scheduler } from '../../controllers/scheduler.js';
@@ -88,10 +91,14 @@ export function workloads(options: WorkloadsOptions = {}): WorkloadsAddOn {
         { name: 'scheduler', c: new Scheduler(api, res, api.events, timings) },
         { name: 'kubelet', c: kubelet },
         { name: 'replicaset', c: new ReplicaSetController(api, res, api.events) },
+        { name: 'replicationcontroller', c: new ReplicaSetController(api, res, api.events, 'ReplicationController') },
         { name: 'deployment', c: new DeploymentController(api, res, api.events) },
         { name: 'daemonset', c: new DaemonSetController(api, res, api.events) },
         { name: 'statefulset', c: new StatefulSetController(api, res, api.events) },
         { name: 'job', c: new JobController(api, res, api.events) },
+        { name: 'cronjob', c: new CronJobController(api, res, api.events) },
+        { name: 'horizontal-pod-autoscaler', c: new HorizontalPodAutoscalerController(api, res, api.events) },
+        { name: 'taint-eviction', c: new TaintEvictionController(api, res, api.events) },
         { name: 'endpoints', c: new EndpointsController(api, res, controlPlane.ip) },
       ];
       const unregister = parts.map(({ name, c }) => api.controllers.register({ name, idle: () => c.idle(), resync: () => c.resync() }));

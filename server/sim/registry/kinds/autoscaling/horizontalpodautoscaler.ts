@@ -31,10 +31,39 @@ export const hpaV1Strategy: Strategy = specKind('subdomain', true, {
   },
 });
 
+/** Where autoscaling/v1 keeps what it has no fields for (pkg/apis/autoscaling annotations). */
+const CONDITIONS_ANNOTATION = 'autoscaling.alpha.kubernetes.io/conditions';
+const CURRENT_METRICS_ANNOTATION = 'autoscaling.alpha.kubernetes.io/current-metrics';
+
+/** A v2 MetricStatus as v1's (the shape the current-metrics annotation carries). */
+function v1MetricStatus(m: Obj): Obj {
+  if (m?.type === 'Resource' && m.resource) {
+    const cur = m.resource.current ?? {};
+    return { type: 'Resource', resource: { name: m.resource.name, ...(cur.averageUtilization != null ? { currentAverageUtilization: cur.averageUtilization } : {}), currentAverageValue: cur.averageValue ?? '0' } };
+  }
+  return { type: m?.type ?? '' };
+}
+
 export const hpaV1Conversion = {
   toStorage(o: KubeObject): KubeObject {
     const out = structuredClone(o) as Obj;
     out.apiVersion = 'autoscaling/v2';
+    // v1's annotations become fields again (a v1 read-modify-write sends them back).
+    const ann = out.metadata?.annotations;
+    if (ann && typeof ann === 'object') {
+      const conds = ann[CONDITIONS_ANNOTATION];
+      delete ann[CONDITIONS_ANNOTATION];
+      delete ann[CURRENT_METRICS_ANNOTATION];
+      if (typeof conds === 'string' && out.status && typeof out.status === 'object' && !out.status.conditions) {
+        try {
+          const parsed = JSON.parse(conds);
+          if (Array.isArray(parsed)) out.status.conditions = parsed;
+        } catch {
+          // kube refuses an unparsable annotation on conversion; here the conditions are just not restored
+        }
+      }
+      if (!Object.keys(ann).length) delete out.metadata.annotations;
+    }
     const s = (out.spec ??= {});
     if (s.targetCPUUtilizationPercentage !== undefined) s.metrics = [cpuMetric(s.targetCPUUtilizationPercentage)];
     delete s.targetCPUUtilizationPercentage;
@@ -54,6 +83,12 @@ export const hpaV1Conversion = {
     if (cpu) s.targetCPUUtilizationPercentage = cpu.resource.target.averageUtilization;
     if (out.status && typeof out.status === 'object') {
       const cur = (out.status.currentMetrics ?? []).find((m: Obj) => m?.type === 'Resource' && m.resource?.name === 'cpu');
+      const metrics: Obj[] = out.status.currentMetrics ?? [];
+      const conds: Obj[] = out.status.conditions ?? [];
+      if (metrics.length || conds.length) out.metadata.annotations = { ...(out.metadata.annotations ?? {}) };
+      if (metrics.length) out.metadata.annotations[CURRENT_METRICS_ANNOTATION] = JSON.stringify(metrics.map(v1MetricStatus));
+      // Go's field order: type, status, lastTransitionTime, reason, message.
+      if (conds.length) out.metadata.annotations[CONDITIONS_ANNOTATION] = JSON.stringify(conds.map((c) => ({ type: c.type, status: c.status, lastTransitionTime: c.lastTransitionTime, reason: c.reason, message: c.message })));
       delete out.status.currentMetrics;
       delete out.status.conditions;
       if (cur?.resource?.current?.averageUtilization !== undefined) out.status.currentCPUUtilizationPercentage = cur.resource.current.averageUtilization;

@@ -8,6 +8,7 @@ import type { Strategy } from '../../resource.js';
 import { age, ageCol, col, containersCol, imagesCol, layoutContainerCells, len, name, nameCol, selectorCol, type Any, type KindPrinter } from '../../printers/columns.js';
 import { since } from '../../printers/duration.js';
 import { formatLabelSelector } from '../../printers/labels.js';
+import { isTimeZone, parseSchedule } from '../../../time/cron.js';
 
 type Obj = Record<string, any>;
 
@@ -33,9 +34,21 @@ export const cronJobStrategy: Strategy = {
   validate(obj) {
     const o = obj as Obj;
     const errs = validateObjectMeta(obj, 'subdomain', true);
-    if (!o.spec?.schedule) errs.push({ type: 'FieldValueRequired', field: 'spec.schedule' });
-    else if (String(o.spec.schedule).trim().split(/\s+/).length !== 5 && !String(o.spec.schedule).startsWith('@')) {
-      errs.push({ type: 'FieldValueInvalid', field: 'spec.schedule', value: o.spec.schedule, detail: `expected exactly 5 fields, found ${String(o.spec.schedule).trim().split(/\s+/).length}: ${o.spec.schedule}` });
+    const schedule = o.spec?.schedule;
+    if (!schedule) errs.push({ type: 'FieldValueRequired', field: 'spec.schedule' });
+    else {
+      try {
+        parseSchedule(String(schedule));
+      } catch (e) {
+        errs.push({ type: 'FieldValueInvalid', field: 'spec.schedule', value: schedule, detail: (e as Error).message });
+      }
+      if (String(schedule).includes('TZ')) errs.push({ type: 'FieldValueInvalid', field: 'spec.schedule', value: schedule, detail: 'cannot use TZ or CRON_TZ in schedule, use timeZone field instead' });
+    }
+    const tz = o.spec?.timeZone;
+    if (tz != null) {
+      if (tz === '') errs.push({ type: 'FieldValueInvalid', field: 'spec.timeZone', value: tz, detail: 'timeZone must be nil or non-empty string' });
+      else if (String(tz).toLowerCase() === 'local') errs.push({ type: 'FieldValueInvalid', field: 'spec.timeZone', value: tz, detail: 'timeZone must be an explicit time zone as defined in https://www.iana.org/time-zones' });
+      else if (!isTimeZone(String(tz))) errs.push({ type: 'FieldValueInvalid', field: 'spec.timeZone', value: tz, detail: `unknown time zone ${tz}` });
     }
     const tpl = o.spec?.jobTemplate?.spec?.template;
     errs.push(...validatePodSpec(tpl?.spec, 'spec.jobTemplate.spec.template.spec'));
