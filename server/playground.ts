@@ -89,6 +89,8 @@ export async function startPlayground(
   const terminalUpgrade = createTerminalUpgrade({ sessions: terminals, maxPayload: MAX_WS_FRAME_BYTES });
 
   const clusterRevisions = new Map<string, string>();
+  /** Learners' own namespaces on a shared cluster (namespace-per-learner mode). */
+  const learnerNamespaces = new Map<string, string>();
   const shellSpec = (learnerId: string) => async (): Promise<ShellSpec> => {
     const workspace = learnerWorkspace(config.dataDir, learnerId);
     const banner: string[] = [];
@@ -104,6 +106,7 @@ export async function startPlayground(
       kubeconfig = access.kubeconfigPath;
       idle.touch(learnerId);
       clusterRevisions.set(learnerId, access.revision ?? '');
+      if (access.namespace) learnerNamespaces.set(learnerId, access.namespace);
       Object.assign(env, access.env);
       pathPrepend = access.pathPrepend;
       banner.push(`Welcome to istio-playground. kubectl talks to: ${backend.describe()}.`);
@@ -144,7 +147,8 @@ export async function startPlayground(
     contextFor: async (learnerId, since) => {
       const { spec, kc } = await learnerKube(learnerId);
       const { createCheckContext } = await import('./checks/context.js');
-      return createCheckContext({ kc, commands: () => (since ? terminals.commandsSince(learnerId, since) : []), shell: { cwd: spec.cwd, env: spec.env } });
+      const defaultNamespace = learnerNamespaces.get(learnerId);
+      return createCheckContext({ kc, commands: () => (since ? terminals.commandsSince(learnerId, since) : []), shell: { cwd: spec.cwd, env: spec.env }, ...(defaultNamespace ? { defaultNamespace } : {}) });
     },
   });
   const mesh = new MeshWatcher({
@@ -192,8 +196,9 @@ export async function startPlayground(
     logger,
     clientDir: config.clientDir,
     istioReleaseCacheDir: path.join(config.dataDir, 'cache'),
+    clusterStatus: (learnerId) => backend.status?.(learnerId) ?? { state: 'ready' },
     info: async () => ({
-      backend: { name: backend.name, description: backend.describe() },
+      backend: { name: backend.name, description: backend.describe(), learnerNamespaces: config.learnerNamespaces },
       kubectl: { found: kubectl.found, ...(kubectl.version ? { version: kubectl.version } : {}), ...(kubectl.installHint ? { installHint: kubectl.installHint } : {}) },
       version: '0.1.0',
     }),
