@@ -32,8 +32,9 @@ export interface KindBackendOptions {
   timeoutMs: number;
   learnerNamespaces?: boolean;
   logger?: Logger;
-  /** The kind executable; found on PATH when absent. */
+  /** The kind executable; found on `searchPath` (default: PATH) when absent. */
   kind?: string;
+  searchPath?: string;
   nodeImage?: string;
   /** Deadline of the quick commands (`kind get …`). */
   quickTimeoutMs?: number;
@@ -134,7 +135,7 @@ export class KindBackend implements ClusterBackend {
 
   private async ensure(name: string, hostPort: number, status: ClusterStatus): Promise<KubeconfigBackend> {
     const log = this.options.logger?.child({ cluster: name });
-    const kind = this.options.kind ?? findOnPath('kind', process.env.PATH ?? '');
+    const kind = this.options.kind ?? findOnPath('kind', this.options.searchPath ?? process.env.PATH ?? '');
     if (!kind) throw new KindError(`kind was not found on PATH: ${INSTALL_KIND_HINT}. It also needs Docker.`, 'no-kind');
     const quick = this.options.quickTimeoutMs ?? 30_000;
     const start = (args: string[], timeoutMs: number, onOutput?: (chunk: string) => void) =>
