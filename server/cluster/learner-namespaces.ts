@@ -61,7 +61,26 @@ export class LearnerNamespaces {
 
   /** Makes (or finds) the learner's namespace, ServiceAccount and bindings, and issues a fresh token. */
   async provision(learnerId: string): Promise<LearnerCredentials> {
+    const namespace = await this.ensureObjects(learnerId);
+    try {
+      return await this.issue(namespace);
+    } catch (err) {
+      throw new Error(`could not issue a token for ServiceAccount ${namespace}/${SERVICE_ACCOUNT} (TokenRequest): ${apiMessage(err)}`);
+    }
+  }
+
+  /** The namespace, ServiceAccount and RBAC bindings of a learner (idempotent); returns the namespace. */
+  async ensureObjects(learnerId: string): Promise<string> {
     const namespace = this.namespaceOf(learnerId);
+    try {
+      await this.createObjects(namespace);
+    } catch (err) {
+      throw new Error(`could not prepare namespace ${namespace} for a learner: ${apiMessage(err)}`);
+    }
+    return namespace;
+  }
+
+  private async createObjects(namespace: string): Promise<void> {
     await (this.clusterRoles ??= this.ensureClusterRoles().catch((err: unknown) => {
       this.clusterRoles = undefined;
       throw err;
@@ -90,6 +109,9 @@ export class LearnerNamespaces {
     ).catch((err: unknown) => {
       if (statusOf(err) !== 404) throw err;
     });
+  }
+
+  private async issue(namespace: string): Promise<LearnerCredentials> {
     const request = await this.core.createNamespacedServiceAccountToken({
       name: SERVICE_ACCOUNT,
       namespace,
@@ -149,6 +171,22 @@ export class LearnerNamespaces {
     ];
     for (const body of roles) await exists(this.rbac.createClusterRole({ body }));
   }
+}
+
+/** The API server's own sentence from a client-node ApiException (its message also dumps headers). */
+export function apiMessage(err: unknown): string {
+  const e = err as { code?: number; body?: unknown; message?: string };
+  let body = e.body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body);
+    } catch {
+      // not JSON
+    }
+  }
+  const message = (body as { message?: unknown } | undefined)?.message;
+  if (typeof message === 'string') return `${message}${e.code ? ` (HTTP ${e.code})` : ''}`;
+  return e.message?.split('\n')[0] ?? String(err);
 }
 
 function statusOf(err: unknown): number | undefined {
