@@ -117,7 +117,8 @@ export async function startPlayground(
     if (!kubectl.found) banner.push(kubectl.installHint ?? 'kubectl was not found.');
     env.PATH = [...pathPrepend, shellPath].join(path.delimiter);
     // Server-side paths (the checks use them); the sandbox maps them to what the shell sees.
-    const learner = { learnerId, root: workspace.root, home: workspace.home, ...(kubeconfig ? { kubeconfig } : {}) };
+    // The backend's PATH additions (the fetched Istio release's bin) stay visible inside the sandbox.
+    const learner = { learnerId, root: workspace.root, home: workspace.home, ...(kubeconfig ? { kubeconfig } : {}), ...(pathPrepend.length ? { tools: pathPrepend } : {}) };
     return { cwd: workspace.home, env, banner: banner.join('\r\n'), learner };
   };
 

@@ -74,6 +74,11 @@ export interface LearnerShell {
   home: string;
   /** The learner's kubeconfig, server-side. */
   kubeconfig?: string;
+  /**
+   * Shared read-only tool folders on the PATH that live under the data dir (the real Istio release
+   * scripts/fetch-istio.sh keeps there): shown at /run/playground/tools/<n>, the PATH rewritten to match.
+   */
+  tools?: string[];
 }
 
 export interface Launch {
@@ -199,6 +204,7 @@ export class ShellSandbox {
 
     const binds: string[] = [];
     const visible: string[] = [];
+    const toolMounts = new Map<string, string>();
     for (const dir of SYSTEM_DIRS) {
       let stat: fs.Stats;
       try {
@@ -222,6 +228,10 @@ export class ShellSandbox {
       if (isUnder(real, visible) || isUnder(dir, visible)) continue;
       // (A real unprivileged server reaches its own PATH; one played by a test may not.)
       if (this.asUser && !traversableBy(real, this.asUser.uid, this.asUser.gid)) continue;
+      if (learner.tools?.includes(dir) && isUnder(dir, [this.dataDir]) && !toolMounts.has(dir)) {
+        toolMounts.set(dir, `${SANDBOX_RUN}/tools/${toolMounts.size}`);
+        continue;
+      }
       if (isUnder(dir, [this.dataDir]) || isUnder(this.dataDir, [dir])) continue;
       binds.push('--ro-bind', dir, dir);
       visible.push(dir);
@@ -239,8 +249,11 @@ export class ShellSandbox {
     for (const [key, value] of Object.entries(inside)) {
       if (value === learner.home || value.startsWith(`${learner.home}/`)) inside[key] = SANDBOX_HOME + value.slice(learner.home.length);
     }
+    if (toolMounts.size) inside.PATH = (inside.PATH ?? '').split(':').map((d) => toolMounts.get(d) ?? d).join(':');
     // bwrap makes missing parents 0700 (root's when privileged): made explicitly, they are traversable.
     const run = ['--perms', '0755', '--dir', SANDBOX_RUN, '--ro-bind', path.join(rcDir, 'bashrc'), `${SANDBOX_RUN}/bashrc`, '--ro-bind', path.join(rcDir, 'shrc'), `${SANDBOX_RUN}/shrc`];
+    if (toolMounts.size) run.push('--perms', '0755', '--dir', `${SANDBOX_RUN}/tools`);
+    for (const [dir, at] of toolMounts) run.push('--ro-bind', dir, at);
     if (learner.kubeconfig && fs.existsSync(learner.kubeconfig)) {
       run.push('--ro-bind', learner.kubeconfig, SANDBOX_KUBECONFIG);
       if (env.KUBECONFIG === learner.kubeconfig) inside.KUBECONFIG = SANDBOX_KUBECONFIG;
