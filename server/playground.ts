@@ -100,6 +100,7 @@ export async function startPlayground(
     // The Gateway API CRDs istio.io applies from GitHub: `kubectl apply -f "$GATEWAY_API_CRDS_URL"`.
     env.GATEWAY_API_CRDS_URL = `${baseUrl}${GATEWAY_API_CRDS_PATH.slice(1)}`;
     let pathPrepend: string[] = [];
+    let sharedDirs: string[] = [];
     let kubeconfig: string | undefined;
     try {
       const access = await backend.acquire(learnerId);
@@ -109,6 +110,7 @@ export async function startPlayground(
       if (access.namespace) learnerNamespaces.set(learnerId, access.namespace);
       Object.assign(env, access.env);
       pathPrepend = access.pathPrepend;
+      sharedDirs = access.sharedDirs ?? [];
       banner.push(`Welcome to istio-playground. kubectl talks to: ${backend.describe()}.`);
     } catch (err) {
       logger.error({ err, learnerId }, 'cluster backend failed');
@@ -117,8 +119,8 @@ export async function startPlayground(
     if (!kubectl.found) banner.push(kubectl.installHint ?? 'kubectl was not found.');
     env.PATH = [...pathPrepend, shellPath].join(path.delimiter);
     // Server-side paths (the checks use them); the sandbox maps them to what the shell sees.
-    // The backend's PATH additions (the fetched Istio release's bin) stay visible inside the sandbox.
-    const learner = { learnerId, root: workspace.root, home: workspace.home, ...(kubeconfig ? { kubeconfig } : {}), ...(pathPrepend.length ? { tools: pathPrepend } : {}) };
+    // The backend's shared folders (the fetched Istio release) stay visible inside the sandbox.
+    const learner = { learnerId, root: workspace.root, home: workspace.home, ...(kubeconfig ? { kubeconfig } : {}), ...(sharedDirs.length ? { tools: sharedDirs } : {}) };
     return { cwd: workspace.home, env, banner: banner.join('\r\n'), learner };
   };
 

@@ -14,6 +14,8 @@ export interface ClusterAccess {
   env: Record<string, string>;
   /** Directories to put in front of PATH (e.g. the sim's istioctl). */
   pathPrepend: string[];
+  /** Read-only folders under the data dir the shell may see (the fetched Istio release), at their own paths. */
+  sharedDirs?: string[];
   /**
    * The learner's own namespace when they share a cluster (namespace-per-learner mode): what a
    * track calls `default` (its checks' default namespace) is this one for them.

@@ -4,6 +4,7 @@
  * `kubectl config use-context` in one terminal changes nothing for anyone else.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import type { Logger } from 'pino';
 import { Kubeconfig } from './kubeconfig.js';
 import type { ClusterAccess, ClusterBackend } from './backend.js';
@@ -60,18 +61,22 @@ export class KubeconfigBackend implements ClusterBackend {
     const env: Record<string, string> = { KUBECONFIG: ws.kubeconfigPath, ISTIO_DOWNLOAD_URL: 'https://istio.io/downloadIstio' };
     const istioBin = fetchedIstioBin(this.options.dataDir);
     const pathPrepend = istioBin ? [istioBin] : [];
+    const release = istioBin ? path.dirname(istioBin) : undefined;
+    const shared = release ? { sharedDirs: [release] } : {};
     if (this.options.learnerNamespaces) {
+      // Istio is the instructor's on a shared cluster, download included: the release is in the home already.
+      if (release) linkRelease(ws.home, release);
       // A fresh token at each shell start: a learner who comes back the next day is not locked out.
       const credentials = await (await this.learnerNamespaces()).provision(learnerId);
       fs.writeFileSync(ws.kubeconfigPath, credentials.kubeconfig, { mode: 0o600 });
       this.options.logger?.info({ namespace: credentials.namespace, expires: credentials.expires.toISOString() }, 'learner namespace ready');
-      return { kubeconfigPath: ws.kubeconfigPath, context: credentials.context, env, pathPrepend, namespace: credentials.namespace, revision: credentials.expires.toISOString() };
+      return { kubeconfigPath: ws.kubeconfigPath, context: credentials.context, env, pathPrepend, ...shared, namespace: credentials.namespace, revision: credentials.expires.toISOString() };
     }
     const copy = new Kubeconfig();
     copy.loadFromString(this.kc.exportConfig());
     copy.setCurrentContext(this.context);
     fs.writeFileSync(ws.kubeconfigPath, embedFiles(copy.exportConfig()), { mode: 0o600 });
-    return { kubeconfigPath: ws.kubeconfigPath, context: this.context, env, pathPrepend };
+    return { kubeconfigPath: ws.kubeconfigPath, context: this.context, env, pathPrepend, ...shared };
   }
 
   /** client-node's full client is loaded only in namespace-per-learner mode. */
@@ -83,6 +88,16 @@ export class KubeconfigBackend implements ClusterBackend {
   async release(): Promise<void> {}
 
   async close(): Promise<void> {}
+}
+
+/** `~/istio-<version>` → the fetched release (read-only, shared), unless the learner has made their own. */
+function linkRelease(home: string, release: string): void {
+  const link = path.join(home, path.basename(release));
+  try {
+    fs.lstatSync(link);
+  } catch {
+    fs.symlinkSync(release, link);
+  }
 }
 
 /**

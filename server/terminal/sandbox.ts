@@ -75,8 +75,9 @@ export interface LearnerShell {
   /** The learner's kubeconfig, server-side. */
   kubeconfig?: string;
   /**
-   * Shared read-only tool folders on the PATH that live under the data dir (the real Istio release
-   * scripts/fetch-istio.sh keeps there): shown at /run/playground/tools/<n>, the PATH rewritten to match.
+   * Shared read-only folders under the data dir that learners use (the real Istio release
+   * scripts/fetch-istio.sh keeps there): mounted read-only at their own paths, so the PATH and
+   * links in the home that name them work the same inside the sandbox and for the server's checks.
    */
   tools?: string[];
 }
@@ -204,7 +205,6 @@ export class ShellSandbox {
 
     const binds: string[] = [];
     const visible: string[] = [];
-    const toolMounts = new Map<string, string>();
     for (const dir of SYSTEM_DIRS) {
       let stat: fs.Stats;
       try {
@@ -228,10 +228,6 @@ export class ShellSandbox {
       if (isUnder(real, visible) || isUnder(dir, visible)) continue;
       // (A real unprivileged server reaches its own PATH; one played by a test may not.)
       if (this.asUser && !traversableBy(real, this.asUser.uid, this.asUser.gid)) continue;
-      if (learner.tools?.includes(dir) && isUnder(dir, [this.dataDir]) && !toolMounts.has(dir)) {
-        toolMounts.set(dir, `${SANDBOX_RUN}/tools/${toolMounts.size}`);
-        continue;
-      }
       if (isUnder(dir, [this.dataDir]) || isUnder(this.dataDir, [dir])) continue;
       binds.push('--ro-bind', dir, dir);
       visible.push(dir);
@@ -249,11 +245,16 @@ export class ShellSandbox {
     for (const [key, value] of Object.entries(inside)) {
       if (value === learner.home || value.startsWith(`${learner.home}/`)) inside[key] = SANDBOX_HOME + value.slice(learner.home.length);
     }
-    if (toolMounts.size) inside.PATH = (inside.PATH ?? '').split(':').map((d) => toolMounts.get(d) ?? d).join(':');
     // bwrap makes missing parents 0700 (root's when privileged): made explicitly, they are traversable.
     const run = ['--perms', '0755', '--dir', SANDBOX_RUN, '--ro-bind', path.join(rcDir, 'bashrc'), `${SANDBOX_RUN}/bashrc`, '--ro-bind', path.join(rcDir, 'shrc'), `${SANDBOX_RUN}/shrc`];
-    if (toolMounts.size) run.push('--perms', '0755', '--dir', `${SANDBOX_RUN}/tools`);
-    for (const [dir, at] of toolMounts) run.push('--ro-bind', dir, at);
+    for (const dir of learner.tools ?? []) {
+      if (!path.isAbsolute(dir) || !isUnder(dir, [this.dataDir]) || !isDirectory(dir)) continue;
+      // Parents bwrap would make 0700 (root's) are made traversable; they hold nothing else here.
+      const parents: string[] = [];
+      for (let p = path.dirname(dir); p !== '/'; p = path.dirname(p)) parents.unshift(p);
+      for (const p of parents) if (!isUnder(p, visible)) run.push('--perms', '0755', '--dir', p);
+      run.push('--ro-bind', dir, dir);
+    }
     if (learner.kubeconfig && fs.existsSync(learner.kubeconfig)) {
       run.push('--ro-bind', learner.kubeconfig, SANDBOX_KUBECONFIG);
       if (env.KUBECONFIG === learner.kubeconfig) inside.KUBECONFIG = SANDBOX_KUBECONFIG;

@@ -46,9 +46,9 @@ describe('a learner shell on --backend kubeconfig', () => {
 
   it('finds the fetched Istio release\'s istioctl first on its PATH, inside the sandbox', async () => {
     const where = await term.run('command -v istioctl');
-    // The sandbox hides the data dir; the release's bin is mounted read-only (CI runs as root with bubblewrap, as .ci/run requires).
-    expect(where).toBe('/run/playground/tools/0/istioctl');
-    expect(await term.run(`ls ${JSON.stringify(pg.dataDir)} 2>&1 || true`)).toMatch(/No such file or directory|^$/);
+    // The sandbox hides the data dir but mounts the release read-only at its own path (CI runs as root with bubblewrap, as .ci/run requires).
+    expect(where).toBe(path.join(istioReleaseDir(pg.dataDir), 'bin', 'istioctl'));
+    expect(await term.run(`ls ${JSON.stringify(path.join(pg.dataDir, 'learners'))} 2>&1 | head -1`)).toMatch(/No such file or directory/);
     expect(await term.run('istioctl version --remote=false')).toBe('stand-in real istioctl version --remote=false');
     expect(await term.run('touch "$(dirname "$(command -v istioctl)")/x" 2>&1 || echo refused')).toMatch(/refused$/);
   });
