@@ -51,6 +51,8 @@ export interface Step {
   checks?: { title: string }[];
   /** Live pictures of the learner's mesh shown beside the step (front-matter `picture`). */
   pictures?: ('mesh' | 'split')[];
+  /** The step changes the whole cluster (download, install): done by the instructor when learners share one. */
+  clusterWide?: boolean;
 }
 
 // The wire shapes of check verdicts are the server's own types (type-only: nothing is bundled).

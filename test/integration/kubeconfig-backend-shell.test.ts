@@ -60,4 +60,11 @@ describe('a learner shell on --backend kubeconfig', () => {
     expect(await (await pg.fetchAuthed('/api/cluster')).json()).toEqual({ state: 'ready' });
     expect((await fetch(new URL('/api/cluster', pg.baseUrl))).status).toBe(401);
   });
+
+  it("tells the page which steps are the instructor's on a shared cluster (download, install)", async () => {
+    const track = (await (await pg.fetchAuthed('/api/tracks/istio-bookinfo')).json()) as { steps: { id: string; clusterWide?: boolean }[] };
+    expect(track.steps.filter((s) => s.clusterWide).map((s) => s.id)).toEqual(['download', 'install']);
+    const info = (await (await pg.fetchAuthed('/api/info')).json()) as { backend: { name: string; learnerNamespaces: boolean } };
+    expect(info.backend).toMatchObject({ name: 'kubeconfig', learnerNamespaces: false });
+  });
 });
