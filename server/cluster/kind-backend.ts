@@ -43,6 +43,7 @@ export interface KindBackendOptions {
 interface KindCluster {
   status: ClusterStatus;
   ready: Promise<KubeconfigBackend>;
+  backend?: KubeconfigBackend;
 }
 
 export class KindBackend implements ClusterBackend {
@@ -59,6 +60,9 @@ export class KindBackend implements ClusterBackend {
 
   describe(): string {
     const { clusterName, mode } = this.options;
+    // Once the shared cluster is there, say where its API server is.
+    const shared = mode === 'shared' ? this.clusters.get(clusterName)?.backend : undefined;
+    if (shared) return shared.describe();
     return mode === 'shared'
       ? `kind cluster "${clusterName}"${this.options.learnerNamespaces ? ', a namespace per learner' : ''}`
       : `a kind cluster per learner (named ${clusterName}-…)`;
@@ -121,8 +125,10 @@ export class KindBackend implements ClusterBackend {
     const status: ClusterStatus = { state: 'preparing', percent: 0, stage: 'Looking for the kind cluster' };
     cluster = { status, ready: this.ensure(name, hostPort, status) };
     this.clusters.set(name, cluster);
+    const made = cluster;
     cluster.ready.then(
-      () => {
+      (backend) => {
+        made.backend = backend;
         Object.assign(status, { state: 'ready', percent: 100, stage: undefined });
       },
       (err: unknown) => {

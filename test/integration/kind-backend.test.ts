@@ -56,6 +56,7 @@ describe('kind backend (with a stand-in kind; a real cluster needs Docker)', () 
   it('creates the tutorial-shaped cluster from a generated config and hands out `kind get kubeconfig`', async () => {
     const hostPort = await freePortPair();
     const kind = backend({ mode: 'shared', hostPort });
+    expect(kind.describe()).toBe('kind cluster "istio-playground"');
     const access = await kind.acquire('learner-a');
 
     expect(calls()).toEqual([
@@ -82,7 +83,7 @@ describe('kind backend (with a stand-in kind; a real cluster needs Docker)', () 
     expect(learnerKc.clusters[0].cluster.server).toBe('https://127.0.0.1:6443');
     expect(access.env.ISTIO_DOWNLOAD_URL).toBe('https://istio.io/downloadIstio');
     expect(kind.status('learner-a')).toEqual({ state: 'ready', percent: 100 });
-    expect(kind.describe()).toBe('kind cluster "istio-playground"');
+    expect(kind.describe()).toBe('kind cluster "istio-playground", context kind-istio-playground (https://127.0.0.1:6443)');
   });
 
   it('finds an existing cluster by name and does not create it again', async () => {
