@@ -53,7 +53,8 @@ export class ClusterStatusView {
       this.label.textContent = `Preparing your cluster: ${status.stage ?? 'starting'} (${status.percent ?? 0}%)`;
     } else if (status.state === 'failed') {
       this.bar.hidden = true;
-      this.label.textContent = `The cluster could not be prepared: ${status.message ?? 'unknown error'}`;
+      // The first sentence in the bar; kind's own words (the lines after) in the tooltip and the server log.
+      this.label.textContent = `The cluster could not be prepared: ${(status.message ?? 'unknown error').split('\n')[0]}`;
       this.element.title = status.message ?? '';
     }
     if (key !== this.last) {
