@@ -176,7 +176,14 @@ export class KindBackend implements ClusterBackend {
         (chunk) => {
           if (parser.push(chunk)) update();
         },
-      );
+      ).catch(async (err: unknown) => {
+        // A kind stopped at the deadline cleans nothing up: its half-made nodes would pass for the cluster next time.
+        if ((err as KindError).reason === 'timeout') {
+          const removed = await start(['delete', 'cluster', '--name', name], quick).catch(() => undefined);
+          log?.warn({ removed: removed?.code === 0 }, 'removed the half-created kind cluster');
+        }
+        throw err;
+      });
       if (parser.end()) update();
       if (created.code !== 0) {
         const failed = parser.progress().failedStage;
