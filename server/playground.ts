@@ -159,7 +159,10 @@ export async function startPlayground(
     kubeFor: async (learnerId) => {
       const { kc } = await learnerKube(learnerId);
       const { kubeObjectsFor } = await import('./checks/kube-objects.js');
-      return kubeObjectsFor(kc);
+      const own = learnerNamespaces.get(learnerId);
+      if (!own) return kubeObjectsFor(kc);
+      const { scopedToNamespaces } = await import('./cluster/namespace-scope.js');
+      return scopedToNamespaces(kubeObjectsFor(kc), own);
     },
   });
   terminals.onActivity((learnerId) => checks.activity(learnerId));

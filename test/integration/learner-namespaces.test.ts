@@ -18,6 +18,8 @@ import { CLUSTER_READ_ROLE, ISTIO_READ_ROLE, LearnerNamespaces, learnerNamespace
 import { createCheckContext } from '../../server/checks/context.js';
 import { loadKubeConfig } from '../../server/checks/context.js';
 import { evaluateResource } from '../../server/checks/kinds/resource.js';
+import { kubeObjectsFor } from '../../server/checks/kube-objects.js';
+import { scopedToNamespaces } from '../../server/cluster/namespace-scope.js';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import { kubectlIn } from '../helpers/kubectl.js';
 
@@ -76,6 +78,23 @@ describe('namespace-per-learner (kubeconfig backend, embedded cluster as the ext
     expect(await evaluateResource({ ...check, namespace: 'default' }, own)).toMatchObject({ passed: true });
     const plain = createCheckContext({ kc, shell: { cwd: work, env: {} } });
     expect(await evaluateResource(check, plain)).toMatchObject({ passed: false, found: 'no ConfigMap "web" in namespace "default"' });
+  });
+
+  it("what the server reads cluster-wide for a learner (the mesh picture) is their namespace and istio-system", async () => {
+    const namespaces = LearnerNamespaces.fromFile(adminKubeconfig, 'playground');
+    const [mine, theirs] = [await namespaces.ensureObjects('frank'), await namespaces.ensureObjects('grace')];
+    const scoped = scopedToNamespaces(kubeObjectsFor(loadKubeConfig(adminKubeconfig)), mine);
+    await admin.ok(['create', 'configmap', 'mine', '-n', mine]);
+    await admin.ok(['create', 'configmap', 'theirs', '-n', theirs]);
+    const names = async () => (await scoped.list('v1', 'ConfigMap')).items.map((o) => `${o.metadata!.namespace}/${o.metadata!.name}`).filter((n) => !n.endsWith('kube-root-ca.crt')).sort();
+    // No istio-system yet: the learner's own namespace alone, no error.
+    expect(await names()).toEqual([`${mine}/mine`]);
+    await admin.ok(['create', 'namespace', 'istio-system']);
+    await admin.ok(['create', 'configmap', 'istio', '-n', 'istio-system']);
+    expect(await names()).toEqual([`istio-system/istio`, `${mine}/mine`]);
+    // Cluster-scoped kinds and named namespaces are read as asked.
+    expect((await scoped.list('v1', 'Namespace')).items.map((n) => n.metadata!.name)).toContain(theirs);
+    expect((await scoped.list('v1', 'ConfigMap', theirs)).items.map((o) => o.metadata!.name)).toContain('theirs');
   });
 
   it.skipIf(TOKENS)('says clearly when the cluster cannot issue tokens (this embedded cluster answers TokenRequest with 501)', async () => {
