@@ -129,6 +129,9 @@ export const api = {
   progress: (trackId: string) => request<Progress>(`api/progress/${enc(trackId)}`),
   updateProgress: (trackId: string, update: ProgressUpdate) =>
     request<Progress>(`api/progress/${enc(trackId)}`, { method: 'PUT', body: JSON.stringify(update) }),
+  /** Tells a workshop's instructor a hint was opened (a no-op outside workshops). */
+  hintOpened: (trackId: string, stepId: string) =>
+    fetch('api/workshop/hint', { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ trackId, stepId }) }).catch(() => undefined),
   runChecks: (trackId: string, stepId: string) =>
     request<StepCheckState>(`api/checks/${enc(trackId)}/${enc(stepId)}/run`, { method: 'POST' }),
 };

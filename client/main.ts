@@ -14,12 +14,14 @@ import { ClusterStatusView } from './views/cluster-status.js';
 import { errorView, unauthorizedView } from './views/common.js';
 import { renderTrackList } from './views/track-list.js';
 import { TrackView } from './views/track-view.js';
+import { WorkshopBanner } from './workshop-banner.js';
 
 const SCREEN_READER_KEY = 'screen-reader-mode';
 
 class App {
   private readonly theme = new ThemeController();
   private readonly announcer = new Announcer();
+  private readonly workshopBanner = new WorkshopBanner();
   private readonly main: HTMLElement;
   private readonly crumbs: HTMLElement;
   private readonly backendBadge: HTMLElement;
@@ -72,6 +74,7 @@ class App {
         this.crumbs,
         h('div', { class: 'topbar-actions' }, this.clusterStatus.element, this.backendBadge, this.screenReaderButton, this.themeButton),
       ),
+      this.workshopBanner.element,
       this.main,
       this.announcer.element,
     );
@@ -99,6 +102,7 @@ class App {
       this.showError(error);
       return;
     }
+    void this.workshopBanner.start();
     this.backendBadge.hidden = false;
     this.backendBadge.replaceChildren(h('span', { class: 'backend-dot', 'aria-hidden': 'true' }), `${this.info.backend.name} cluster`);
     this.backendBadge.title = this.info.backend.description;

@@ -47,7 +47,13 @@ const builds = [
   },
   {
     ...common,
-    entryPoints: { app: 'client/styles/app.css' },
+    entryPoints: { admin: 'client/admin/main.ts' },
+    outdir: assetsDir,
+    format: 'iife',
+  },
+  {
+    ...common,
+    entryPoints: { app: 'client/styles/app.css', admin: 'client/styles/admin.css' },
     outdir: assetsDir,
     loader: { '.woff2': 'file', '.woff': 'file' },
     assetNames: 'fonts/[name]-[hash]',
@@ -67,6 +73,12 @@ async function writeIndexHtml() {
   }
   await writeFile(path.join(outDir, 'index.html'), html);
   await copyFile(path.join(root, 'client', 'favicon.svg'), path.join(assetsDir, 'favicon.svg'));
+  // The instructor's page (/admin), same assets scheme.
+  let admin = await readFile(path.join(root, 'client', 'admin.html'), 'utf8');
+  for (const asset of ['boot.js', 'admin.js', 'admin.css']) {
+    admin = admin.replaceAll(`assets/${asset}"`, `assets/${asset}?v=${await hashOf(asset)}"`);
+  }
+  await writeFile(path.join(outDir, 'admin.html'), admin);
 }
 
 async function main() {

@@ -51,6 +51,8 @@ export const configSchema = z
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     /** Fixed access token (instructors, tests); random per start when absent. */
     token: z.string().min(16, 'must be at least 16 characters').optional(),
+    /** The instructor's token (dashboard, workshops): never the learners' token; random per start when absent. */
+    adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
     /**
      * Origins the playground is published at besides its listening address (a reverse proxy, a
      * DNS name, a forwarded port): pages from them may open terminals, and their hosts are answered.
@@ -60,6 +62,9 @@ export const configSchema = z
     clientDir: z.string().min(1),
   })
   .superRefine((c, ctx) => {
+    if (c.adminToken !== undefined && c.adminToken === c.token) {
+      ctx.addIssue({ code: 'custom', path: ['adminToken'], message: "must differ from the learners' access token: instructors and learners have separate access" });
+    }
     if (c.backend === 'kubeconfig' && !c.kubeconfig) {
       ctx.addIssue({ code: 'custom', path: ['kubeconfig'], message: 'is required when backend is "kubeconfig" (set PLAYGROUND_KUBECONFIG or --kubeconfig)' });
     }
@@ -88,6 +93,7 @@ const sources: Record<Exclude<keyof Config, 'publicOrigins'>, { flag: string; en
   scrollbackLines: { flag: 'scrollback', env: ['PLAYGROUND_SCROLLBACK'] },
   logLevel: { flag: 'log-level', env: ['LOG_LEVEL', 'PLAYGROUND_LOG_LEVEL'] },
   token: { flag: 'token', env: ['PLAYGROUND_TOKEN'] },
+  adminToken: { flag: 'admin-token', env: ['PLAYGROUND_ADMIN_TOKEN'] },
   clientDir: { flag: 'client-dir', env: ['PLAYGROUND_CLIENT_DIR'] },
 };
 

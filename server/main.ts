@@ -31,7 +31,7 @@ async function main(): Promise<void> {
     throw err;
   }
   const playground = await startPlayground(config);
-  process.stdout.write(`\n  istio-playground is running (backend: ${playground.backend.describe()})\n\n  Open ${playground.url}\n\n`);
+  process.stdout.write(`\n  istio-playground is running (backend: ${playground.backend.describe()})\n\n  Open ${playground.url}\n\n  Instructors (workshops, dashboard): ${playground.adminUrl}\n\n`);
   if (!playground.kubectl.found) process.stdout.write(`  ${playground.kubectl.installHint}\n\n`);
 
   let stopping = false;

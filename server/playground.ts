@@ -24,6 +24,11 @@ import { CheckEngine } from './checks/engine.js';
 import { MeshWatcher } from './mesh/watcher.js';
 import type { Kubeconfig } from './cluster/kubeconfig.js';
 import { GATEWAY_API_CRDS_PATH } from './http/istio-release.js';
+import { SqliteWorkshopStore } from './workshops/sqlite-store.js';
+import type { WorkshopStore } from './workshops/store.js';
+import { Workshops } from './workshops/service.js';
+import { InstructorAuth } from './workshops/instructor-auth.js';
+import { WATCH_PATH, workshopHttp } from './workshops/http.js';
 
 export interface Playground {
   /** The URL to open, token included. */
@@ -31,6 +36,10 @@ export interface Playground {
   /** The URL without the token. */
   baseUrl: string;
   token: string;
+  /** The instructor's URL (dashboard, workshops), instructor token included. */
+  adminUrl: string;
+  adminToken: string;
+  workshops: Workshops;
   port: number;
   config: Config;
   backend: ClusterBackend;
@@ -44,10 +53,15 @@ const TERMINAL_PATH = '/ws/terminal';
 /** Control messages are small; a bigger frame is garbage and closes only that socket. */
 const MAX_WS_FRAME_BYTES = 256 * 1024;
 
-export async function startPlayground(
-  overrides: Partial<Config> & { logger?: Logger; sandbox?: Partial<Omit<SandboxOptions, 'dataDir' | 'logger'>> } = {},
-): Promise<Playground> {
-  const { logger: givenLogger, sandbox: sandboxOptions, ...configInput } = overrides;
+export interface PlaygroundExtras {
+  logger?: Logger;
+  sandbox?: Partial<Omit<SandboxOptions, 'dataDir' | 'logger'>>;
+  /** Workshop storage (default: SQLite in the data dir) and the dashboard's tuning, for tests. */
+  workshops?: { store?: WorkshopStore; clock?: () => Date; stuckAfterMs?: number; joinLimits?: { perMinute?: number; badCodesPer10Min?: number } };
+}
+
+export async function startPlayground(overrides: Partial<Config> & PlaygroundExtras = {}): Promise<Playground> {
+  const { logger: givenLogger, sandbox: sandboxOptions, workshops: workshopOptions, ...configInput } = overrides;
   const config = resolveConfig(configInput);
   const logger = givenLogger ?? pino({ level: config.logLevel, name: 'istio-playground' });
 
@@ -191,6 +205,30 @@ export async function startPlayground(
   const port = (server.address() as AddressInfo).port;
   const site = new Site({ listenHost: config.host, port, publicOrigins: config.publicOrigins });
   const auth = new Auth({ token, port, site, learners: progress.identities });
+  const adminToken = config.adminToken ?? randomToken();
+  const instructor = new InstructorAuth(adminToken, port);
+  const workshops = new Workshops({
+    store: workshopOptions?.store ?? SqliteWorkshopStore.inDataDir(config.dataDir),
+    progress,
+    tracks: () => lessons.summaries().map((t) => ({ id: t.id, title: t.title, steps: t.steps })),
+    hasTerminal: (learnerId) => terminals.has(learnerId),
+    ...(backend.reset ? { resetCluster: (learnerId: string) => backend.reset!(learnerId) } : {}),
+    logger: logger.child({ part: 'workshops' }),
+    ...(workshopOptions?.stuckAfterMs !== undefined ? { stuckAfterMs: workshopOptions.stuckAfterMs } : {}),
+    ...(workshopOptions?.clock ? { clock: workshopOptions.clock } : {}),
+  });
+  checks.onState((learnerId, state) => workshops.checkState(learnerId, state.trackId, state.stepId, state.state));
+  terminals.onEnd((learnerId) => workshops.terminalChanged(learnerId));
+  const workshopRoutes = workshopHttp({
+    workshops,
+    auth,
+    instructor,
+    terminals,
+    clientDir: config.clientDir,
+    trackIds: () => lessons.summaries().map((t) => ({ id: t.id, title: t.title })),
+    logger: logger.child({ part: 'workshops' }),
+    ...(workshopOptions?.joinLimits ? { joinLimits: workshopOptions.joinLimits } : {}),
+  });
   logger.info({ origins: [...site.origins] }, 'pages from these origins may open terminals; publish elsewhere with --public-origin');
 
   const app = createApp({
@@ -200,6 +238,10 @@ export async function startPlayground(
     checks,
     mesh,
     logger,
+    workshops: workshopRoutes,
+    onProgress: (learnerId, trackId, currentStep) => {
+      workshops.progressChanged(learnerId, trackId, currentStep).catch((err: unknown) => logger.error({ err }, 'workshop progress update failed'));
+    },
     clientDir: config.clientDir,
     istioReleaseCacheDir: path.join(config.dataDir, 'cache'),
     clusterStatus: (learnerId) => backend.status?.(learnerId) ?? { state: 'ready' },
@@ -212,6 +254,12 @@ export async function startPlayground(
   server.on('request', app);
 
   server.on('upgrade', (req, socket, head) => {
+    upgrade(req, socket, head).catch((err: unknown) => {
+      logger.error({ err }, 'WebSocket upgrade failed');
+      socket.destroy();
+    });
+  });
+  const upgrade = async (req: http.IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => {
     socket.on('error', (err) => logger.debug({ err }, 'upgrade socket error'));
     const refuse = (status: number, message: string) => {
       socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n${message}\n`);
@@ -224,12 +272,20 @@ export async function startPlayground(
       logger.warn({ origin: req.headers.origin }, 'refused terminal WebSocket from a foreign origin');
       return refuse(origin.status, origin.message);
     }
-    // Token and an issued learner identity: a terminal is never opened for (or created by) anyone else.
-    const who = auth.authenticate(req);
+    // The instructor's read-only view of a learner's terminal: instructor access, never a learner's.
+    if (pathname === WATCH_PATH) return workshopRoutes.watchUpgrade(req, socket, head, refuse);
+    // Token (or an active workshop membership) and an issued learner identity: a terminal is never
+    // opened for (or created by) anyone else.
+    let who = auth.authenticate(req);
+    if (!who.ok) {
+      const learnerId = auth.learnerOf(req);
+      if (learnerId !== undefined && (await workshops.access(learnerId))?.active) who = { ok: true, learnerId };
+    }
     if (!who.ok) return refuse(who.status, who.message);
     if (pathname !== TERMINAL_PATH) return refuse(404, 'no such WebSocket endpoint');
     terminalUpgrade(req, socket, head, who.learnerId, shellSpec(who.learnerId));
-  });
+    workshops.terminalChanged(who.learnerId);
+  };
 
   const displayHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
   const baseUrl = `http://${displayHost.includes(':') ? `[${displayHost}]` : displayHost}:${port}/`;
@@ -240,6 +296,7 @@ export async function startPlayground(
       logger.info('shutting down');
       checks.close();
       mesh.close();
+      workshops.close();
       idle.close();
       await terminals.closeAll();
       await new Promise<void>((resolve) => {
@@ -248,7 +305,9 @@ export async function startPlayground(
       });
       await backend.close();
       progress.close();
+      await workshops.store.dispose();
     })());
 
-  return { url: `${baseUrl}?token=${encodeURIComponent(token)}`, baseUrl, token, port, config, backend, terminals, kubectl, logger, close };
+  const adminUrl = `${baseUrl}admin?admin_token=${encodeURIComponent(adminToken)}`;
+  return { url: `${baseUrl}?token=${encodeURIComponent(token)}`, baseUrl, token, adminUrl, adminToken, workshops, port, config, backend, terminals, kubectl, logger, close };
 }

@@ -202,7 +202,7 @@ export class TrackView {
         this.mesh?.element,
         body,
         this.checks?.element,
-        step.hints.length ? hintsSection(step.hints) : null,
+        step.hints.length ? hintsSection(step.hints, () => void api.hintOpened(this.deps.track.id, step.id)) : null,
         step.solution.length ? solutionSection(step.solution) : null,
       ),
     );
@@ -393,7 +393,7 @@ function flashLabel(button: HTMLButtonElement, text: string): void {
   );
 }
 
-function hintsSection(hints: string[]): HTMLElement {
+function hintsSection(hints: string[], onReveal?: () => void): HTMLElement {
   const list = h('ol', { class: 'hint-list' });
   let shown = 0;
   const more = h('button', { type: 'button', class: 'button button-ghost button-sm', 'data-testid': 'show-hint' });
@@ -406,6 +406,7 @@ function hintsSection(hints: string[]): HTMLElement {
     else item.append(...inlineMarkdown(hint));
     list.append(item);
     shown += 1;
+    onReveal?.();
     (list.lastElementChild as HTMLElement).focus();
     update();
   };

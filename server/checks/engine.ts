@@ -62,6 +62,8 @@ export class CheckEngine {
   private readonly subs = new Map<string, Subscription>();
   /** The step each learner opened last and where their terminal stood then (a reload of it keeps the mark). */
   private readonly opened = new Map<string, { key: string; since: OutputMark | undefined }>();
+  /** Told every verdict of every learner (the instructor's dashboard). */
+  private readonly stateListeners = new Set<(learnerId: string, state: StepCheckState) => void>();
 
   constructor(private readonly options: CheckEngineOptions) {}
 
@@ -104,6 +106,7 @@ export class CheckEngine {
           onVerdict: (verdict) => {
             created.state = this.record(learnerId, trackId, stepId, step, verdict);
             for (const l of created.listeners) l(created.state);
+            for (const l of this.stateListeners) l(learnerId, created.state);
           },
         }),
       };
@@ -146,6 +149,12 @@ export class CheckEngine {
       evaluatedAt: new Date().toISOString(),
       durationMs: Math.round(verdict.durationMs),
     };
+  }
+
+  /** Listens for every learner's verdicts until the returned function is called. */
+  onState(listener: (learnerId: string, state: StepCheckState) => void): () => void {
+    this.stateListeners.add(listener);
+    return () => this.stateListeners.delete(listener);
   }
 
   /** "Check now": evaluates at once and returns the verdict (also pushed to every tab). */

@@ -51,6 +51,11 @@ export interface ClusterBackend {
   onClusterNotice?(listener: (learnerId: string, message: string) => void): void;
   /** The learner's cluster's state; backends whose clusters are there at once omit it (always ready). */
   status?(learnerId: string): ClusterStatus;
+  /**
+   * Wipes the learner's cluster state and, if it was running, starts it again empty (the
+   * instructor's "reset cluster"). Backends whose clusters are shared omit it.
+   */
+  reset?(sessionId: string): Promise<void>;
   /** Stops everything the backend started. */
   close(): Promise<void>;
 }

@@ -280,6 +280,16 @@ export class SimBackend implements ClusterBackend {
     await child.stopping;
   }
 
+  async reset(learnerId: string): Promise<void> {
+    const wasRunning = this.children.has(learnerId);
+    await this.release(learnerId);
+    fs.rmSync(this.stateDir(learnerId), { recursive: true, force: true });
+    this.crashes.delete(learnerId);
+    if (!wasRunning) return;
+    await this.acquire(learnerId);
+    this.notice(learnerId, 'Your instructor reset your cluster: it runs again, empty.');
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     await Promise.all([...this.children.keys()].map((id) => this.release(id)));

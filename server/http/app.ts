@@ -15,6 +15,9 @@ import type { LessonLibrary } from './lesson-library.js';
 import type { CheckEngine } from '../checks/engine.js';
 import type { MeshWatcher } from '../mesh/watcher.js';
 import { ISTIO_RELEASE_PREFIX, istioReleaseRouter } from './istio-release.js';
+import { WORKSHOP_ENDED, type workshopHttp } from '../workshops/http.js';
+
+type WorkshopRoutes = Pick<ReturnType<typeof workshopHttp>, 'router' | 'membership' | 'learnerApi' | 'scope'>;
 
 export interface AppDeps {
   auth: Auth;
@@ -28,6 +31,11 @@ export interface AppDeps {
   info: () => Promise<unknown>;
   /** The learner's cluster's state (a kind cluster being created shows its progress). */
   clusterStatus?: (learnerId: string) => unknown;
+
+  /** Workshops (join pages, instructor API, learners' membership); see server/workshops/http.ts. */
+  workshops?: WorkshopRoutes;
+  /** Told when a learner's page changed their progress (the instructor's dashboard). */
+  onProgress?: (learnerId: string, trackId: string, currentStep: string | undefined) => void;
   /** Where the Istio release tarball is cached (under the data dir). */
   istioReleaseCacheDir?: string;
 }
@@ -109,6 +117,12 @@ export function createApp(deps: AppDeps): express.Express {
   // Istio's offline download (`curl -L … | sh -`) is public, static content: the one path served without the token.
   if (deps.istioReleaseCacheDir) app.use(ISTIO_RELEASE_PREFIX, istioReleaseRouter({ cacheDir: deps.istioReleaseCacheDir, logger }));
 
+  // Join links and the instructor's page and API have their own access (server/workshops/http.ts).
+  if (deps.workshops) {
+    app.use(deps.workshops.router);
+    app.use(deps.workshops.membership);
+  }
+
   // Token exchange: the URL's token becomes a cookie and leaves the address bar. This is a page
   // load, so a browser without a learner identity gets one here.
   app.use((req, res, next) => {
@@ -129,7 +143,13 @@ export function createApp(deps: AppDeps): express.Express {
   });
 
   app.use((req, res, next) => {
-    if (auth.hasAccess(req)) return next();
+    // A workshop's learner holds no token: their membership lets them in while the workshop lasts.
+    if (auth.hasAccess(req) || req.workshop?.active) return next();
+    if (req.workshop) {
+      if (isApi(req.path)) res.status(403).json({ error: WORKSHOP_ENDED });
+      else res.status(403).type('html').send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Workshop ended</title></head><body><h1>Workshop ended</h1><p>${WORKSHOP_ENDED}</p></body></html>`);
+      return;
+    }
     if (isApi(req.path)) res.status(401).json({ error: NO_TOKEN });
     else res.status(401).type('html').send(unauthorizedPage(req));
   });
@@ -168,6 +188,11 @@ export function createApp(deps: AppDeps): express.Express {
     res.json(deps.clusterStatus?.(req.learnerId!) ?? { state: 'ready' });
   });
 
+  if (deps.workshops) {
+    api.use(deps.workshops.scope);
+    api.use('/workshop', deps.workshops.learnerApi);
+  }
+
   api.get('/info', async (_req, res) => {
     res.json(await deps.info());
   });
@@ -175,7 +200,7 @@ export function createApp(deps: AppDeps): express.Express {
   api.get('/tracks', (req, res) => {
     const counts = progress.doneCounts(req.learnerId!);
     res.json({
-      tracks: lessons.summaries().map((t) => ({ ...t, doneCount: counts[t.id] ?? 0 })),
+      tracks: lessons.summaries().filter((t) => !req.workshop || req.workshop.tracks.includes(t.id)).map((t) => ({ ...t, doneCount: counts[t.id] ?? 0 })),
       problems: lessons.problems(),
     });
   });
@@ -217,6 +242,7 @@ export function createApp(deps: AppDeps): express.Express {
     }
     if (currentStep) progress.setCurrentStep(req.learnerId!, trackId, currentStep);
     if (done) progress.setStepDone(req.learnerId!, trackId, done.stepId, done.done);
+    deps.onProgress?.(req.learnerId!, trackId, currentStep);
     res.json(progress.get(req.learnerId!, trackId));
   });
 

@@ -11,25 +11,43 @@ export interface Sample {
 
 const FAMILY = 'istio_requests_total';
 
+/**
+ * What one proxy's exposition may cost the server. A real proxy's `istio_requests_total` has one
+ * series per peer workload × code × flags (dozens); a learner's cluster must not be able to make
+ * the server hold millions of small objects per scrape by serving a huge exposition on 15020.
+ */
+export const MAX_SERIES_PER_PROXY = 2000;
+const MAX_LABELS_PER_SERIES = 64;
+
+export interface ParsedSamples {
+  samples: Sample[];
+  /** Set when the exposition held more series than MAX_SERIES_PER_PROXY (the rest were not read). */
+  truncated: boolean;
+}
+
 /** The `istio_requests_total` samples of an exposition; malformed lines are skipped, never thrown on. */
-export function parseRequestsTotal(text: string): Sample[] {
-  const out: Sample[] = [];
+export function parseRequestsTotal(text: string, maxSeries = MAX_SERIES_PER_PROXY): ParsedSamples {
+  const samples: Sample[] = [];
   let at = 0;
   while (at < text.length) {
     let end = text.indexOf('\n', at);
     if (end < 0) end = text.length;
     if (text.startsWith(FAMILY, at) && (text[at + FAMILY.length] === '{' || text[at + FAMILY.length] === ' ')) {
       const sample = parseLine(text.slice(at + FAMILY.length, end));
-      if (sample) out.push(sample);
+      if (sample) {
+        if (samples.length >= maxSeries) return { samples, truncated: true };
+        samples.push(sample);
+      }
     }
     at = end + 1;
   }
-  return out;
+  return { samples, truncated: false };
 }
 
 /** `{k="v",…} value [timestamp]` or ` value`: label values may hold escaped quotes, backslashes and newlines. */
 function parseLine(rest: string): Sample | undefined {
-  const labels: Record<string, string> = {};
+  // No prototype: a label named `__proto__` or `constructor` is just a label.
+  const labels: Record<string, string> = Object.create(null) as Record<string, string>;
   let i = 0;
   if (rest[0] === '{') {
     i = 1;
@@ -51,6 +69,7 @@ function parseLine(rest: string): Sample | undefined {
         } else value += rest[j];
       }
       if (j >= rest.length) return undefined;
+      if (!(name in labels) && Object.keys(labels).length >= MAX_LABELS_PER_SERIES) return undefined;
       labels[name] = value;
       i = j + 1;
     }

@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { KubeObjects } from '../checks/kube-objects.js';
 import { buildGraph, podsFrom, scrapeable, servicesFrom, type MeshGraph, type Scrape } from './graph.js';
-import { parseRequestsTotal } from './prometheus.js';
+import { MAX_SERIES_PER_PROXY, parseRequestsTotal } from './prometheus.js';
 
 export type MeshUpdate = { graph: MeshGraph } | { error: string };
 
@@ -147,7 +147,11 @@ export class MeshWatcher {
         const path = `/api/v1/namespaces/${encodeURIComponent(pod.namespace)}/pods/${encodeURIComponent(pod.name)}:15020/proxy/stats/prometheus`;
         try {
           const answer = await kube.request(path, { headers: { accept: 'text/plain' }, maxBody: MAX_STATS_BYTES });
-          if (answer.status === 200) scraped.set(pod.uid, { t: Date.now(), samples: parseRequestsTotal(answer.body) });
+          if (answer.status === 200) {
+            const parsed = parseRequestsTotal(answer.body);
+            if (parsed.truncated) problems.push(`${pod.namespace}/${pod.name}: its proxy reports more than ${MAX_SERIES_PER_PROXY} request series; only the first are shown`);
+            scraped.set(pod.uid, { t: Date.now(), samples: parsed.samples });
+          }
           else problems.push(`${pod.namespace}/${pod.name}: its proxy's stats answered HTTP ${answer.status}`);
         } catch (err) {
           problems.push(`${pod.namespace}/${pod.name}: its proxy's stats could not be read (${(err as Error).message})`);

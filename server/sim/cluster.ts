@@ -14,6 +14,8 @@ import { AdmissionChain } from './registry/admission.js';
 import { loadLazyModules, type LazyModules } from './registry/lazy-modules.js';
 import { RestStorage } from './registry/rest.js';
 import { ApiServer } from './apiserver/server.js';
+import { ClusterAuth } from './registry/kinds/authentication/cluster-auth.js';
+import { rbacEscalationCheck } from './registry/kinds/rbac/escalation.js';
 import { createServingCert, type ServingCert } from './apiserver/tls.js';
 import { PodInterceptors } from './network/interceptors.js';
 import { ServiceCalls } from './network/service-calls.js';
@@ -61,6 +63,8 @@ export class EmbeddedCluster {
   readonly rest: RestStorage;
   readonly apiserver: ApiServer;
   readonly token: string;
+  /** Authentication (tokens) and authorization (RBAC) of the cluster's API. */
+  readonly auth: ClusterAuth;
   /** What controllers and add-ons receive: the cluster's narrow API. */
   readonly api: ClusterApi;
   readonly interceptors = new PodInterceptors();
@@ -84,7 +88,11 @@ export class EmbeddedCluster {
     this.registry = new ResourceRegistry(BUILTIN_KINDS, this.store);
     this.admission = new AdmissionChain();
     this.rest = new RestStorage(this.store, this.registry, this.admission, lazyModules);
-    this.apiserver = new ApiServer({ token: this.token, registry: this.registry, rest: this.rest, plugins: lazyModules, bookmarkIntervalMs: opts.bookmarkIntervalMs, tls: cert });
+    // ServiceAccount tokens are signed with the serving key, which survives restarts with the certificate.
+    this.auth = new ClusterAuth(this.store, this.token, cert.keyPem);
+    this.rest.auth = this.auth;
+    this.admission.register(rbacEscalationCheck(this.auth));
+    this.apiserver = new ApiServer({ auth: this.auth, registry: this.registry, rest: this.rest, plugins: lazyModules, bookmarkIntervalMs: opts.bookmarkIntervalMs, tls: cert });
     this.api = this.clusterApi();
     this.events = new EventRecorder(this.api, new Resources(this.api));
     this.controllers.add({ name: 'events', idle: () => this.events.idle() });
@@ -196,6 +204,7 @@ export class EmbeddedCluster {
   restore(s: ClusterSnapshot): void {
     if (s?.version !== 1 || !s.store) throw new Error('not a cluster snapshot');
     this.store.restore(s.store);
+    this.auth.rbac.invalidate();
     this.registry.syncCRDs();
     // A restore sends no store events: controllers and kubelets must look again.
     for (const c of this.controllers) c.resync?.();
@@ -215,6 +224,7 @@ export class EmbeddedCluster {
     this.events.stop();
     await this.apiserver.close();
     this.registry.close();
+    this.auth.close();
     this.store.close();
   }
 }

@@ -161,7 +161,8 @@ export interface FieldError {
     | 'FieldValueDuplicate'
     | 'FieldValueForbidden'
     | 'FieldValueTooLong'
-    | 'FieldValueTypeInvalid';
+    | 'FieldValueTypeInvalid'
+    | 'FieldValueNotFound';
   field: string;
   /** The offending value, for Invalid / NotSupported / Duplicate. */
   value?: unknown;
@@ -179,6 +180,7 @@ const typeText: Record<FieldError['type'], string> = {
   FieldValueForbidden: 'Forbidden',
   FieldValueTooLong: 'Too long',
   FieldValueTypeInvalid: 'Invalid value',
+  FieldValueNotFound: 'Not found',
 };
 
 function renderValue(v: unknown): string {
@@ -190,7 +192,7 @@ function renderValue(v: unknown): string {
 /** The part after `field: `, as field.Error.ErrorBody() renders it. */
 export function renderFieldErrorBody(e: FieldError): string {
   let body = typeText[e.type];
-  const showsValue = e.type === 'FieldValueInvalid' || e.type === 'FieldValueNotSupported' || e.type === 'FieldValueDuplicate' || e.type === 'FieldValueTypeInvalid';
+  const showsValue = e.type === 'FieldValueInvalid' || e.type === 'FieldValueNotSupported' || e.type === 'FieldValueDuplicate' || e.type === 'FieldValueTypeInvalid' || e.type === 'FieldValueNotFound';
   if (showsValue && e.value !== undefined) body += `: ${renderValue(e.value)}`;
   if (e.type === 'FieldValueNotSupported' && e.supported?.length) {
     body += `: supported values: ${e.supported.map((s) => `"${s}"`).join(', ')}`;

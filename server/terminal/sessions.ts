@@ -64,6 +64,12 @@ export interface TerminalSessionsOptions {
  */
 export type ActivityListener = (sessionId: string) => void;
 
+/** A read-only viewer of a session's output (the instructor's live view): never a writer. */
+export interface TerminalWatcher {
+  data(chunk: Buffer): void;
+  resize(cols: number, rows: number): void;
+}
+
 /** Close code sent to a socket whose session was opened in another tab. */
 export const CLOSE_TAKEN_OVER = 4000;
 const CLOSE_SHELL_EXITED = 1000;
@@ -124,6 +130,8 @@ export class TerminalSessions {
   private readonly sessions = new Map<string, Session>();
   private readonly activityListeners: ActivityListener[] = [];
   private readonly endListeners: ((sessionId: string) => void)[] = [];
+  /** By session id, whether or not the session exists yet: a viewer sees a shell that starts later. */
+  private readonly watchers = new Map<string, Set<TerminalWatcher>>();
   private readonly logger: Logger;
   private readonly shell: string;
   private readonly idleTimeoutMs: number;
@@ -203,6 +211,29 @@ export class TerminalSessions {
   }
 
   /**
+   * Watches a session's output without any way to type into it: the screen as it is now, then
+   * live output. Registered right as the snapshot resolves (no output can run in between).
+   */
+  async watch(sessionId: string, watcher: TerminalWatcher): Promise<{ cols: number; rows: number; screen: string; stop(): void }> {
+    const session = this.sessions.get(sessionId);
+    const screen = session ? await session.mirror.snapshot() : '';
+    let set = this.watchers.get(sessionId);
+    if (!set) this.watchers.set(sessionId, (set = new Set()));
+    set.add(watcher);
+    const current = set;
+    const now = this.sessions.get(sessionId);
+    return {
+      cols: now?.cols ?? DEFAULT_COLS,
+      rows: now?.rows ?? DEFAULT_ROWS,
+      screen,
+      stop: () => {
+        current.delete(watcher);
+        if (current.size === 0 && this.watchers.get(sessionId) === current) this.watchers.delete(sessionId);
+      },
+    };
+  }
+
+  /**
    * Attaches `ws` to the session, starting its shell if there is none (first attach, or the
    * previous shell exited). A socket already attached is told `detached` and closed. Sends
    * `hello`, the replay of the screen, then live output.
@@ -273,6 +304,7 @@ export class TerminalSessions {
     session.cols = cols;
     session.rows = rows;
     session.mirror.resize(cols, rows);
+    for (const w of this.watchers.get(sessionId) ?? []) w.resize(cols, rows);
     try {
       session.pty?.resize(cols, rows);
     } catch (err) {
@@ -463,6 +495,8 @@ export class TerminalSessions {
     }
     session.mirror.write(chunk);
     session.transcript.append(chunk);
+    const watchers = this.watchers.get(session.id);
+    if (watchers) for (const w of watchers) w.data(chunk);
     if (this.activityListeners.length > 0) {
       for (const listener of this.activityListeners) {
         try {

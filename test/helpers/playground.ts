@@ -19,7 +19,7 @@ export interface TestPlayground extends Playground {
 }
 
 export async function startTestPlayground(
-  overrides: Partial<Config> & Pick<NonNullable<Parameters<typeof startPlayground>[0]>, 'sandbox'> & { logger?: Logger } = {},
+  overrides: Partial<Config> & Pick<NonNullable<Parameters<typeof startPlayground>[0]>, 'sandbox' | 'workshops'> & { logger?: Logger } = {},
 ): Promise<TestPlayground> {
   const dataDir = overrides.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pg-test-'));
   const pg = await startPlayground({ port: 0, logLevel: 'silent', ...overrides, dataDir, logger: overrides.logger ?? pino({ level: 'silent' }) });

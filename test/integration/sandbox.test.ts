@@ -166,7 +166,8 @@ describe.skipIf(!IS_ROOT)('a learner attacking from their shell (server as root:
     const kc = YAML.parse(readFileSync(b.kubeconfig, 'utf8')) as { clusters: Array<{ cluster: { server: string } }> };
     const server = kc.clusters[0]!.cluster.server;
     expect(server).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
-    expect(await a.client.run(`curl -sk -o /dev/null -w '%{http_code}' ${server}/api/v1/namespaces`)).toBe('401');
+    // Without a token A is system:anonymous, whom a kubeadm cluster's RBAC forbids everything but health and version.
+    expect(await a.client.run(`curl -sk -o /dev/null -w '%{http_code}' ${server}/api/v1/namespaces`)).toBe('403');
     // A's own token is A's only.
     const own = "$(kubectl config view --raw -o jsonpath='{.users[0].user.token}')";
     expect(await a.client.run(`curl -sk -o /dev/null -w '%{http_code}' -H "Authorization: Bearer ${own}" ${server}/api/v1/namespaces`)).toBe('401');

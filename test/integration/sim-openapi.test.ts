@@ -3,7 +3,7 @@
  * validation, server-side tables.
  */
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -182,6 +182,67 @@ spec:
     expect((await kubectl('apply', '-f', join(dir, 'env2.yaml'))).stdout).toContain('deployment.apps/envtest configured');
     const env = await kubectl('get', 'deployment', 'envtest', '-o', 'jsonpath={.spec.template.spec.containers[0].env}');
     expect(JSON.parse(env.stdout)).toEqual([{ name: 'A', value: '1' }]);
+  });
+});
+
+describe('kinds the server does not serve', () => {
+  // Istio config before its CRDs, and a Deployment in an API version removed in 1.16.
+  const MIXED = [
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: before-crds-a\ndata:\n  k: v\n',
+    'apiVersion: networking.istio.io/v1\nkind: VirtualService\nmetadata:\n  name: reviews\nspec:\n  hosts: [reviews]\n',
+    'apiVersion: extensions/v1beta1\nkind: Deployment\nmetadata:\n  name: old\nspec: {}\n',
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: before-crds-b\n',
+  ].join('---\n');
+  const mappingErrors = (file: string) =>
+    `resource mapping not found for name: "reviews" namespace: "" from "${file}": no matches for kind "VirtualService" in version "networking.istio.io/v1"\nensure CRDs are installed first\n` +
+    `resource mapping not found for name: "old" namespace: "" from "${file}": no matches for kind "Deployment" in version "extensions/v1beta1"\nensure CRDs are installed first\n`;
+
+  it('creates the served objects and reports each unserved one, exit 1 (apply, create, --validate=false)', async () => {
+    const file = join(dir, 'mixed.yaml');
+    writeFileSync(file, MIXED);
+    const apply = await kubectl('apply', '-f', file);
+    expect(apply.stderr).toBe(mappingErrors(file));
+    expect(apply.stdout).toBe('configmap/before-crds-a created\nconfigmap/before-crds-b created\n');
+    expect(apply.code).toBe(1);
+    expect((await kubectl('get', 'configmap', 'before-crds-a', '-o', 'jsonpath={.data.k}')).stdout).toBe('v');
+    expect((await kubectl('delete', 'configmap', 'before-crds-a', 'before-crds-b')).code).toBe(0);
+
+    const create = await kubectl('create', '-f', file);
+    expect(create.stderr).toBe(mappingErrors(file));
+    expect(create.stdout).toBe('configmap/before-crds-a created\nconfigmap/before-crds-b created\n');
+    expect(create.code).toBe(1);
+
+    const unvalidated = await kubectl('apply', '--validate=false', '-f', file);
+    expect(unvalidated.stderr).toContain(mappingErrors(file));
+    expect(unvalidated.code).toBe(1);
+    expect((await kubectl('delete', 'configmap', 'before-crds-a', 'before-crds-b')).code).toBe(0);
+  });
+
+  it('applies a directory file by file, reporting the unserved kinds with their file', async () => {
+    const folder = join(dir, 'manifests');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'a.yaml'), MIXED);
+    writeFileSync(join(folder, 'b.yaml'), 'apiVersion: v1\nkind: Secret\nmetadata:\n  name: from-dir\nstringData:\n  k: v\n');
+    const r = await kubectl('apply', '-f', folder);
+    expect(r.stderr).toBe(mappingErrors(join(folder, 'a.yaml')));
+    expect(r.stdout).toBe('configmap/before-crds-a created\nconfigmap/before-crds-b created\nsecret/from-dir created\n');
+    expect(r.code).toBe(1);
+  });
+
+  it('says the resource type does not exist on get', async () => {
+    const r = await kubectl('get', 'virtualservices');
+    expect(r.stderr).toBe('error: the server doesn\'t have a resource type "virtualservices"\n');
+    expect(r.code).toBe(1);
+  });
+
+  it('validates a List\'s items client-side against /openapi/v2, as kubectl does for kind List', async () => {
+    const file = join(dir, 'list.yaml');
+    writeFileSync(file, 'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: in-list\n  dataa: {}\n');
+    const r = await kubectl('apply', '-f', file);
+    expect(r.stderr).toBe(`error: error validating "${file}": error validating data: ValidationError(ConfigMap): unknown field "dataa" in io.k8s.api.core.v1.ConfigMap; if you choose to ignore these errors, turn validation off with --validate=false\n`);
+    expect(r.code).toBe(1);
+    writeFileSync(file, 'apiVersion: v1\nkind: List\nitems:\n- apiVersion: v1\n  kind: ConfigMap\n  metadata:\n    name: in-list\n  data:\n    k: v\n');
+    expect((await kubectl('apply', '-f', file)).stdout).toBe('configmap/in-list created\n');
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ProxyStats, type IstioRequestLabels } from '../../server/sim/addons/istio/envoy/stats.js';
-import { parseRequestsTotal } from '../../server/mesh/prometheus.js';
+import { MAX_SERIES_PER_PROXY, parseRequestsTotal } from '../../server/mesh/prometheus.js';
 import { buildGraph, podsFrom, servicesFrom, type Scrape } from '../../server/mesh/graph.js';
 
 /** Labels as Istio's stats filter writes them for a request from one workload to another. */
@@ -71,11 +71,11 @@ function proxies() {
   const stats = { gw: new ProxyStats(), pp: new ProxyStats(), r1: new ProxyStats(), r2: new ProxyStats(), r3: new ProxyStats() };
   const scrape = (t: number) =>
     new Map<string, Scrape>([
-      ['uid-istio-ingressgateway-abc123-aaaaa', { t, samples: parseRequestsTotal(stats.gw.renderPrometheus()) }],
-      ['uid-productpage-v1-abc123-ccccc', { t, samples: parseRequestsTotal(stats.pp.renderPrometheus()) }],
-      ['uid-reviews-v1-abc123-ddddd', { t, samples: parseRequestsTotal(stats.r1.renderPrometheus()) }],
-      ['uid-reviews-v2-abc123-eeeee', { t, samples: parseRequestsTotal(stats.r2.renderPrometheus()) }],
-      ['uid-reviews-v3-abc123-fffff', { t, samples: parseRequestsTotal(stats.r3.renderPrometheus()) }],
+      ['uid-istio-ingressgateway-abc123-aaaaa', { t, samples: parseRequestsTotal(stats.gw.renderPrometheus()).samples }],
+      ['uid-productpage-v1-abc123-ccccc', { t, samples: parseRequestsTotal(stats.pp.renderPrometheus()).samples }],
+      ['uid-reviews-v1-abc123-ddddd', { t, samples: parseRequestsTotal(stats.r1.renderPrometheus()).samples }],
+      ['uid-reviews-v2-abc123-eeeee', { t, samples: parseRequestsTotal(stats.r2.renderPrometheus()).samples }],
+      ['uid-reviews-v3-abc123-fffff', { t, samples: parseRequestsTotal(stats.r3.renderPrometheus()).samples }],
     ]);
   /** A request through gateway → productpage → reviews vN (and details, which has no sidecar). */
   const page = (v: 'v1' | 'v2' | 'v3', reviewsCode = 200) => {
@@ -99,7 +99,7 @@ describe('the mesh graph from the proxies’ Prometheus text', () => {
     s.recordRequest(request('source', 'a', RV('v1')), 1, 1, 1);
     const text = s.renderPrometheus();
     expect(text).toContain('# TYPE istio_requests_total counter');
-    const samples = parseRequestsTotal(text);
+    const { samples } = parseRequestsTotal(text);
     expect(samples).toHaveLength(2);
     expect(samples.find((x) => x.labels.response_flags === '-')?.value).toBe(2);
     expect(samples.find((x) => x.labels.response_flags !== '-')?.labels.response_flags).toBe('say "hi"\\now');
@@ -107,7 +107,19 @@ describe('the mesh graph from the proxies’ Prometheus text', () => {
   });
 
   it('skips lines that are not samples and survives garbage', () => {
-    expect(parseRequestsTotal('istio_requests_total{a="b" 3\nistio_requests_total_x{a="b"} 4\nistio_requests_total NaNx\n\u0000\nistio_requests_total{reporter="source"} 7 1700000000\n')).toEqual([{ labels: { reporter: 'source' }, value: 7 }]);
+    expect(parseRequestsTotal('istio_requests_total{a="b" 3\nistio_requests_total_x{a="b"} 4\nistio_requests_total NaNx\n\u0000\nistio_requests_total{reporter="source"} 7 1700000000\n')).toEqual({ samples: [{ labels: { reporter: 'source' }, value: 7 }], truncated: false });
+  });
+
+  it("keeps at most MAX_SERIES_PER_PROXY series of a proxy's exposition and says it cut the rest", () => {
+    // A learner's pod can serve anything on 15020: a 5 MB exposition of tiny series must not become 300k objects.
+    const lines = Array.from({ length: 300_000 }, (_, i) => `istio_requests_total{x="${i}"} 1`).join('\n');
+    const parsed = parseRequestsTotal(lines);
+    expect(parsed.truncated).toBe(true);
+    expect(parsed.samples).toHaveLength(MAX_SERIES_PER_PROXY);
+    expect(parsed.samples.at(-1)?.labels.x).toBe(String(MAX_SERIES_PER_PROXY - 1));
+    // A series with absurdly many labels is dropped, and `__proto__` is only a label name.
+    const wide = `istio_requests_total{${Array.from({ length: 100 }, (_, i) => `l${i}="v"`).join(',')}} 1\nistio_requests_total{__proto__="p"} 2`;
+    expect(parseRequestsTotal(wide).samples.map((s) => [Object.keys(s.labels), s.value])).toEqual([[['__proto__'], 2]]);
   });
 
   it('draws gateway, services, versions and pods with ready and sidecar state, hiding the system namespaces', () => {
@@ -182,9 +194,9 @@ describe('the mesh graph from the proxies’ Prometheus text', () => {
 
   it('draws a report that names no service through the Service selecting its destination', () => {
     const s = new ProxyStats();
-    const first: Scrape = { t: 0, samples: parseRequestsTotal(s.renderPrometheus()) };
+    const first: Scrape = { t: 0, samples: parseRequestsTotal(s.renderPrometheus()).samples };
     s.recordRequest({ ...request('destination', 'productpage-v1', RV('v3')), destination_service: 'unknown', destination_service_name: 'unknown' }, 1, 1, 1);
-    const second: Scrape = { t: 1000, samples: parseRequestsTotal(s.renderPrometheus()) };
+    const second: Scrape = { t: 1000, samples: parseRequestsTotal(s.renderPrometheus()).samples };
     const g = buildGraph({ pods: podsFrom(PODS), services: servicesFrom(SERVICES), scrapes: new Map([['uid-reviews-v3-abc123-fffff', { base: first, current: second }]]) });
     expect(g.edges.filter((e) => e.traffic).map((e) => e.id)).toEqual(['svc:default/reviews>wl:default/reviews-v3', 'wl:default/productpage-v1>svc:default/reviews']);
     expect(g.splits.find((x) => x.service === 'reviews')!.versions.find((v) => v.version === 'v3')!.share).toBe(1);
@@ -192,9 +204,9 @@ describe('the mesh graph from the proxies’ Prometheus text', () => {
 
   it('shows traffic from outside the mesh as coming from "unknown"', () => {
     const s = new ProxyStats();
-    const first: Scrape = { t: 0, samples: parseRequestsTotal(s.renderPrometheus()) };
+    const first: Scrape = { t: 0, samples: parseRequestsTotal(s.renderPrometheus()).samples };
     s.recordRequest({ ...request('destination', 'x', PP), source_workload: 'unknown', source_workload_namespace: 'unknown' }, 1, 1, 1);
-    const second: Scrape = { t: 1000, samples: parseRequestsTotal(s.renderPrometheus()) };
+    const second: Scrape = { t: 1000, samples: parseRequestsTotal(s.renderPrometheus()).samples };
     const g = buildGraph({ pods: podsFrom(PODS), services: servicesFrom(SERVICES), scrapes: new Map([['uid-productpage-v1-abc123-ccccc', { base: first, current: second }]]) });
     expect(g.nodes.find((n) => n.id === 'unknown')?.kind).toBe('unknown');
     expect(g.edges.find((e) => e.source === 'unknown')).toMatchObject({ target: 'svc:default/productpage', rate: 1 });

@@ -59,7 +59,26 @@ describe('group-version documents', () => {
   it('answers the path forms the router may pass, and nothing for unknown group-versions', () => {
     expect(openapiV3Document('/openapi/v3/apis/apps/v1?hash=ABC', src)).toBe(openapiV3Document('apis/apps/v1', src));
     expect(openapiV3Document('apis/nope/v1', src)).toBeUndefined();
-    expect(openapiV2Document(src)).toBeUndefined();
+  });
+
+  it('publishes v2 definitions with bare $refs and the GVK extension, including CRD kinds', () => {
+    const v2 = JSON.parse(openapiV2Document(src, 'json') as string);
+    expect(v2.swagger).toBe('2.0');
+    const dep = v2.definitions['io.k8s.api.apps.v1.Deployment'];
+    expect(dep['x-kubernetes-group-version-kind']).toEqual([{ group: 'apps', kind: 'Deployment', version: 'v1' }]);
+    expect(dep.properties.spec.$ref).toBe('#/definitions/io.k8s.api.apps.v1.DeploymentSpec');
+    expect(v2.definitions['io.k8s.apimachinery.pkg.util.intstr.IntOrString']).toMatchObject({ type: 'string', format: 'int-or-string' });
+    expect(v2.definitions['io.istio.networking.v1.VirtualService']['x-kubernetes-group-version-kind']).toEqual([{ group: 'networking.istio.io', kind: 'VirtualService', version: 'v1' }]);
+    expect(JSON.stringify(v2)).not.toContain('#/components/');
+    expect(Buffer.isBuffer(openapiV2Document(src, 'protobuf'))).toBe(true);
+  });
+
+  it('builds v2 from a CRD schema with values of the wrong shape without failing', () => {
+    const odd = structuredClone(vsCrd) as any;
+    odd.metadata = { ...odd.metadata, name: 'odds.example.com', uid: 'odd', resourceVersion: '1' };
+    odd.spec = { group: 'example.com', scope: 'Namespaced', names: { kind: 'Odd', plural: 'odds' }, versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', enum: 'x', required: 'abc', allOf: 3, properties: 5, items: [1, null] } } } } }] };
+    const pb = openapiV2Document({ crds: [odd] }, 'protobuf') as Buffer;
+    expect(pb.includes(Buffer.from('com.example.v1.Odd'))).toBe(true);
   });
 
   it('advertises fieldValidation on PATCH with the GVK, which makes kubectl send fieldValidation=Strict', () => {

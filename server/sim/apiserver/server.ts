@@ -5,7 +5,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
-import { randomUUID, timingSafeEqual } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import YAML from 'yaml';
@@ -19,6 +19,11 @@ import { aggregated, apiGroupDoc, apiGroupList, apiResourceList, apiVersions } f
 import { decodeBody, jsonMessage, negotiate, type ResponseShape } from './negotiation.js';
 import { DepthError, parseFirstYamlDocument, parseJson, readLimitedBody, YamlError, YamlTooLargeError } from './body-limits.js';
 import { partialMetadata, table, type IncludeObject } from './tables.js';
+import type { ClusterAuth } from '../registry/kinds/authentication/cluster-auth.js';
+import { API_AUDIENCES } from '../registry/kinds/authentication/tokens.js';
+import type { UserInfo } from '../registry/kinds/authentication/user.js';
+import { authenticate, authorizeOrThrow, impersonate } from './authn.js';
+import { requestInfo } from './request-info.js';
 
 export interface SubresourceRequest {
   req: IncomingMessage;
@@ -29,6 +34,7 @@ export interface SubresourceRequest {
   /** The path after the subresource (proxy paths), without a leading slash. */
   subpath: string;
   query: URLSearchParams;
+  /** The user name the request acts as (after impersonation). */
   user: string;
 }
 
@@ -39,7 +45,8 @@ export interface SubresourceHandler {
 }
 
 export interface ApiServerOptions {
-  token: string;
+  /** Authentication (tokens) and authorization (RBAC) of every request. */
+  auth: ClusterAuth;
   registry: ResourceRegistry;
   rest: RestStorage;
   plugins: Plugins;
@@ -51,7 +58,6 @@ export interface ApiServerOptions {
 }
 
 const NOT_FOUND = new ApiError(404, 'NotFound', 'the server could not find the requested resource', {});
-const PUBLIC_PATHS = new Set(['/healthz', '/livez', '/readyz', '/version']);
 const VERSION_INFO = (gitVersion: string) => ({
   major: '1',
   minor: gitVersion.split('.')[1] ?? '32',
@@ -76,6 +82,7 @@ interface Ctx {
   res: ServerResponse;
   url: URL;
   user: string;
+  userInfo?: UserInfo;
   warnings: string[];
 }
 
@@ -133,13 +140,15 @@ export class ApiServer {
 
   // ---- plumbing ----------------------------------------------------------------------------
 
-  private authenticate(req: IncomingMessage): string | undefined {
-    const h = req.headers.authorization ?? '';
-    const m = h.match(/^Bearer\s+(.+)$/i);
-    if (!m) return undefined;
-    const a = Buffer.from(m[1].trim());
-    const b = Buffer.from(this.opts.token);
-    return a.length === b.length && timingSafeEqual(a, b) ? 'admin' : undefined;
+  /**
+   * Who the request acts as, once authenticated, impersonation allowed and the request itself
+   * authorized: kube-apiserver's filter chain before any handler (watches and streams included).
+   */
+  private admit(req: IncomingMessage, url: URL, upgrade: boolean): UserInfo {
+    const auth = this.opts.auth;
+    const user = impersonate(req.headers, authenticate(req.headers, auth), auth);
+    authorizeOrThrow(auth, { user, ...requestInfo(req.method ?? 'GET', url.pathname, url.searchParams, upgrade) });
+    return user;
   }
 
   private send(ctx: Ctx, code: number, body: unknown, shape?: ResponseShape, contentType?: string): void {
@@ -192,9 +201,8 @@ export class ApiServer {
     }
     try {
       const path = ctx.url.pathname.replace(/\/+$/, '') || '/';
-      const user = this.authenticate(req);
-      if (!user && !PUBLIC_PATHS.has(path)) throw ApiError.unauthorized();
-      ctx.user = user ?? 'system:anonymous';
+      ctx.userInfo = this.admit(req, ctx.url, false);
+      ctx.user = ctx.userInfo.username;
       await this.route(ctx, path);
     } catch (e) {
       // A malformed %-escape in the path is the client's error, not ours.
@@ -208,9 +216,8 @@ export class ApiServer {
       socket.end(`HTTP/1.1 ${e.code} ${http.STATUS_CODES[e.code] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     };
     try {
-      const user = this.authenticate(req);
-      if (!user) return fail(ApiError.unauthorized());
       const url = new URL(req.url ?? '/', 'http://sim');
+      const user = this.admit(req, url, true).username;
       const target = this.parseResourcePath(url.pathname);
       if (!target || !target.sub) return fail(NOT_FOUND);
       const h = this.handlers.get(`${target.def.group}/${target.def.resource}/${target.sub}`);
@@ -290,9 +297,16 @@ export class ApiServer {
     const o = this.opts.plugins.openapi;
     if (!o) throw NOT_FOUND;
     const src = { crds: this.opts.registry.crds(), kinds: this.opts.registry.codeKinds() };
+    if (path === '/openapi/v2') {
+      // kube-openapi's handler: protobuf when asked for (kubectl does, in either spelling), JSON otherwise.
+      const protobuf = /application\/com\.github\.proto-openapi\.spec\.v2[@.]v1\.0\+protobuf/.test(ctx.req.headers.accept ?? '');
+      const body = o.openapiV2Document(src, protobuf ? 'protobuf' : 'json');
+      ctx.res.writeHead(200, { 'Content-Type': protobuf ? 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf' : 'application/json', Vary: 'Accept' });
+      ctx.res.end(body);
+      return;
+    }
     let doc: object | undefined;
-    if (path === '/openapi/v2') doc = o.openapiV2Document(src);
-    else if (path === '/openapi/v3') doc = o.openapiV3Discovery(src);
+    if (path === '/openapi/v3') doc = o.openapiV3Discovery(src);
     else return this.openapiV3GroupVersion(ctx, o, path.slice('/openapi/v3/'.length), src);
     if (!doc) throw NOT_FOUND;
     ctx.res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private' });
@@ -399,6 +413,7 @@ export class ApiServer {
       fieldManager: q.get('fieldManager') ?? defaultManager ?? (ua.split('/')[0] || 'unknown'),
       fieldValidation: fv as RequestOptions['fieldValidation'],
       user: ctx.user,
+      userInfo: ctx.userInfo,
       warnings: ctx.warnings,
     };
   }
@@ -495,6 +510,17 @@ export class ApiServer {
       }
       throw ApiError.methodNotAllowed();
     }
+    if (sub === 'ephemeralcontainers' && def.group === '' && def.resource === 'pods') {
+      // Written like status: the whole Pod goes in and out, only spec.ephemeralContainers changes.
+      if (method === 'GET') return this.respondObject(ctx, def, 200, rest.read(def, ns, name));
+      if (method === 'PUT') return this.respondObject(ctx, def, 200, await rest.update(def, ns, name, await this.body(ctx), this.requestOptions(ctx), sub));
+      if (method === 'PATCH') {
+        const { type, patch } = await this.patchBody(ctx, def);
+        const r = await rest.patch(def, ns, name, type, patch, { ...this.requestOptions(ctx), force: ctx.url.searchParams.get('force') === 'true' }, sub);
+        return this.respondObject(ctx, def, 200, r.object);
+      }
+      throw ApiError.methodNotAllowed();
+    }
     if (sub === 'scale' && def.scale) {
       if (method === 'GET') return this.send(ctx, 200, rest.scale(def, rest.get(def, ns, name)));
       if (method === 'PUT') return this.send(ctx, 200, await rest.updateScale(def, ns, name, { body: await this.body(ctx) }, this.requestOptions(ctx)));
@@ -504,6 +530,7 @@ export class ApiServer {
       }
       throw ApiError.methodNotAllowed();
     }
+    if (def.group === '' && def.resource === 'serviceaccounts' && sub === 'token') return this.tokenRequest(ctx, method, def, ns, name);
     const h = this.handlers.get(`${def.group}/${def.resource}/${sub}`);
     const known = def.extraSubresources?.find((e) => e.name === sub);
     if (!h?.http && known?.serve) return this.kindSubresource(ctx, method, def, ns, name, known);
@@ -514,6 +541,45 @@ export class ApiServer {
     }
     if (sub !== 'proxy') rest.get(def, ns, name);
     await h.http({ req: ctx.req, res: ctx.res, def, namespace: ns, name, subresource: sub, subpath: subpath.join('/'), query: ctx.url.searchParams, user: ctx.user });
+  }
+
+  /**
+   * TokenRequest (`kubectl create token`): a token for the ServiceAccount, valid for the API
+   * audiences unless others are asked, bound to a Pod or Secret when the request names one.
+   */
+  private async tokenRequest(ctx: Ctx, method: string, def: ResourceDef, ns: string, name: string): Promise<void> {
+    if (method !== 'POST') throw ApiError.methodNotAllowed();
+    const rest = this.opts.rest;
+    const sa = rest.get(def, ns, name);
+    const body = await this.body(ctx);
+    const spec = (body.spec ?? {}) as Record<string, any>;
+    const expirationSeconds = spec.expirationSeconds ?? 3600;
+    if (typeof expirationSeconds !== 'number' || !Number.isInteger(expirationSeconds)) throw ApiError.badRequest('json: cannot unmarshal into Go struct field TokenRequestSpec.spec.expirationSeconds of type int64');
+    const bad = expirationSeconds < 600 ? 'may not specify a duration less than 10 minutes' : expirationSeconds > 2 ** 32 ? 'may not specify a duration larger than 2^32 seconds' : '';
+    if (bad) throw ApiError.invalid({ group: 'authentication.k8s.io', kind: 'TokenRequest' }, '', [{ type: 'FieldValueInvalid', field: 'spec.expirationSeconds', value: expirationSeconds, detail: bad }]);
+    const audiences: string[] = Array.isArray(spec.audiences) && spec.audiences.length ? spec.audiences.map(String) : API_AUDIENCES;
+    let bound: { kind: 'Pod' | 'Secret'; name: string; uid: string } | undefined;
+    const ref = spec.boundObjectRef as Record<string, any> | undefined | null;
+    if (ref) {
+      const kinds: Record<string, string> = { Pod: 'pods', Secret: 'secrets' };
+      const resource = kinds[ref.kind];
+      if (!resource || (ref.apiVersion ?? 'v1') !== 'v1') throw ApiError.badRequest(`cannot bind token for serviceaccount ${JSON.stringify(name)} to object of type ${ref.apiVersion ?? ''}, Kind=${ref.kind ?? ''}`);
+      const target = rest.get(this.opts.registry.lookup('', 'v1', resource)!, ns, String(ref.name ?? ''));
+      if (ref.uid && ref.uid !== target.metadata.uid) {
+        throw ApiError.conflict({ group: '', resource }, String(ref.name), `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`);
+      }
+      bound = { kind: ref.kind, name: String(ref.name), uid: target.metadata.uid! };
+    }
+    const dry = this.requestOptions(ctx).dryRun;
+    const issued = dry ? { token: '', expirationTimestamp: null } : this.opts.auth.tokens.issue(sa, { expirationSeconds, audiences, bound });
+    const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+    this.send(ctx, 201, {
+      kind: 'TokenRequest',
+      apiVersion: 'authentication.k8s.io/v1',
+      metadata: { name, namespace: ns, creationTimestamp: now },
+      spec: { audiences, expirationSeconds, boundObjectRef: bound ? { kind: bound.kind, apiVersion: 'v1', name: bound.name, uid: bound.uid } : null },
+      status: issued,
+    });
   }
 
   /** A subresource the kind serves itself (a Namespace's finalize, a Pod's eviction). */

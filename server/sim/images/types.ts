@@ -109,6 +109,8 @@ export interface ContainerContext {
    * container's filesystem follow it). Absent: a plain image with nothing of its own.
    */
   behaviour?: ContainerBehaviour;
+  /** What the pod's volumes add to the container's filesystem, by absolute path. */
+  mounted?: { files: Record<string, string>; directories: string[] };
 }
 
 /**

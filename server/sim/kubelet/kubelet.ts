@@ -23,6 +23,8 @@ interface ContainerState {
   name: string;
   init: boolean;
   sidecar: boolean;
+  /** Added by `kubectl debug` (pods/ephemeralcontainers): never restarted, never ready, not part of the pod's phase. */
+  ephemeral?: boolean;
   phase: 'waiting' | 'running' | 'terminated';
   waiting?: { reason: string; message?: string };
   startedAt?: string;
@@ -61,7 +63,7 @@ export interface LogQuery {
   previous?: boolean;
 }
 
-const fieldPath = (c: ContainerState) => `spec.${c.init ? 'initContainers' : 'containers'}{${c.name}}`;
+const fieldPath = (c: ContainerState) => `spec.${c.ephemeral ? 'ephemeralContainers' : c.init ? 'initContainers' : 'containers'}{${c.name}}`;
 
 /** docker.io/library/nginx:latest from nginx, as containerd reports the image. */
 export function normalizeImage(image: string): string {
@@ -185,6 +187,33 @@ export class Kubelet {
       return;
     }
     if (pod.metadata.deletionTimestamp && !s.stopping) this.terminate(s, pod);
+    else if (!s.stopping && !s.finished) this.startEphemeral(s, pod);
+  }
+
+  /** Ephemeral containers added to a running pod start as soon as the kubelet sees them. */
+  private startEphemeral(s: PodState, pod: Obj): void {
+    for (const spec of (pod.spec.ephemeralContainers ?? []) as Obj[]) {
+      if (!spec?.name || s.containers.some((c) => c.name === spec.name)) continue;
+      s.sandbox.pod = structuredClone(pod) as KubeObject;
+      const c: ContainerState = {
+        spec,
+        name: spec.name,
+        init: false,
+        sidecar: false,
+        ephemeral: true,
+        phase: 'waiting',
+        waiting: { reason: 'ContainerCreating' },
+        ready: false,
+        started: false,
+        restartCount: 0,
+        log: new ContainerLog(),
+        generation: 0,
+        starting: false,
+      };
+      s.containers.push(c);
+      this.startContainer(s, c);
+      this.sync(s);
+    }
   }
 
   private allocateIP(node: PlacedNode): string {
@@ -379,7 +408,7 @@ export class Kubelet {
         container: c.spec,
         init: c.init,
         sidecar: c.sidecar,
-        restartPolicy: s.restartPolicy,
+        restartPolicy: c.ephemeral ? 'Never' : s.restartPolicy,
         restartCount: c.restartCount,
         log: (line) => log.write(line),
         signal: c.abort.signal,
@@ -406,7 +435,7 @@ export class Kubelet {
     const sv = this.view(s, c, 'created');
     const started = this.stage(sv);
     this.report(s, c, pod, sv, started.stage, started.delay);
-    if ((!c.init || c.sidecar) && !c.ready) {
+    if ((!c.init || c.sidecar) && !c.ready && !c.ephemeral) {
       const rv = this.view(s, c, 'running');
       const ready = this.stage(rv);
       // A stage without a timing (no readiness probe) applies at once, as the kubelet marks such a container ready on start.
@@ -427,6 +456,7 @@ export class Kubelet {
   }
 
   private willRestart(s: PodState, c: ContainerState, code: number): boolean {
+    if (c.ephemeral) return false;
     if (c.sidecar) return true;
     if (s.restartPolicy === 'Always') return !c.init || code !== 0;
     if (s.restartPolicy === 'OnFailure') return code !== 0;
@@ -469,7 +499,7 @@ export class Kubelet {
       return;
     }
     if (c.init && !c.sidecar) s.finished = true; // a failed init container with restartPolicy Never fails the pod
-    if (s.containers.filter((x) => !x.init).every((x) => x.phase === 'terminated' && !this.willRestart(s, x, x.terminated!.exitCode))) {
+    if (s.containers.filter((x) => !x.init && !x.ephemeral).every((x) => x.phase === 'terminated' && !this.willRestart(s, x, x.terminated!.exitCode))) {
       s.finished = true;
       // The pod is done: its sidecars are stopped, as the kubelet does once main containers exit.
       for (const x of s.containers) if (x.sidecar && x.phase === 'running') this.kill(x, 0);
@@ -573,12 +603,12 @@ export class Kubelet {
       started: c.started,
       state: st,
     };
-    if (c.init && !c.sidecar) delete out.started;
+    if ((c.init && !c.sidecar) || c.ephemeral) delete out.started;
     return out;
   }
 
   private phase(s: PodState): string {
-    const app = s.containers.filter((c) => !c.init);
+    const app = s.containers.filter((c) => !c.init && !c.ephemeral);
     if (s.finished) {
       const failedInit = s.containers.some((c) => c.init && !c.sidecar && c.phase === 'terminated' && c.terminated!.exitCode !== 0);
       if (failedInit) return 'Failed';
@@ -601,7 +631,8 @@ export class Kubelet {
     const now = nowISO();
     const phase = this.phase(s);
     const done = phase === 'Succeeded' || phase === 'Failed';
-    const app = s.containers.filter((c) => !c.init);
+    const app = s.containers.filter((c) => !c.init && !c.ephemeral);
+    const ephemeral = s.containers.filter((c) => c.ephemeral);
     const inits = s.containers.filter((c) => c.init);
     const unready = [...inits.filter((c) => c.sidecar), ...app].filter((c) => !c.ready).map((c) => c.name);
     const incomplete = inits.filter((c) => (c.sidecar ? !c.started && !s.initDone : !(c.phase === 'terminated' && c.terminated?.exitCode === 0))).map((c) => c.name);
@@ -626,6 +657,7 @@ export class Kubelet {
       startTime: s.startTime,
       ...(inits.length ? { initContainerStatuses: inits.map((c) => this.containerStatus(c)) } : {}),
       containerStatuses: app.map((c) => this.containerStatus(c)),
+      ...(ephemeral.length ? { ephemeralContainerStatuses: ephemeral.map((c) => this.containerStatus(c)) } : {}),
       qosClass: pod.status?.qosClass,
     };
     if (!status.qosClass) delete status.qosClass;

@@ -26,13 +26,21 @@ export class PodInterceptors {
 
   outbound(call: OutboundCall, wire: Next<OutboundCall>): Promise<HttpResponse> {
     const links = this.chain.filter((i) => i.outbound && applies(i, call.source));
-    return run(links, (i, c, n) => i.outbound!(c, n), call, wire);
+    return run(links, invokeOutbound, call, wire);
   }
 
   inbound(call: InboundCall, wire: Next<InboundCall>): Promise<HttpResponse> {
     const links = this.chain.filter((i) => i.inbound && applies(i, call.destination));
-    return run(links, (i, c, n) => i.inbound!(c, n), call, wire);
+    return run(links, invokeInbound, call, wire);
   }
+}
+
+function invokeOutbound(i: PodInterceptor, call: OutboundCall, next: Next<OutboundCall>): Promise<HttpResponse> {
+  return i.outbound!(call, next);
+}
+
+function invokeInbound(i: PodInterceptor, call: InboundCall, next: Next<InboundCall>): Promise<HttpResponse> {
+  return i.inbound!(call, next);
 }
 
 function applies(i: PodInterceptor, pod: NetworkPod): boolean {
@@ -50,6 +58,10 @@ function run<C>(
   wire: Next<C>,
 ): Promise<HttpResponse> {
   if (links.length === 0) return wire(call);
-  const step = (index: number): Next<C> => (c) => (index >= links.length ? wire(c) : invoke(links[index]!, c, step(index + 1)));
-  return step(0)(call);
+  return step(links, 0, invoke, wire)(call);
+}
+
+// A function declaration, not a `const step = …` closure per request (tsx names each of those at run time).
+function step<C>(links: PodInterceptor[], index: number, invoke: (i: PodInterceptor, call: C, next: Next<C>) => Promise<HttpResponse>, wire: Next<C>): Next<C> {
+  return (c) => (index >= links.length ? wire(c) : invoke(links[index]!, c, step(links, index + 1, invoke, wire)));
 }

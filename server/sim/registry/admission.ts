@@ -29,7 +29,7 @@ export interface AdmissionRequest {
   object?: KubeObject;
   oldObject?: KubeObject;
   dryRun: boolean;
-  userInfo: { username: string; groups?: string[] };
+  userInfo: { username: string; uid?: string; groups?: string[]; extra?: Record<string, string[]> };
   /** The request's Create/Update/DeleteOptions, as the AdmissionReview carries them. */
   options?: Record<string, unknown>;
   /** Warnings for the response's Warning headers (kubectl prints them). */

@@ -52,7 +52,7 @@ export interface OpenApiSource {
 export interface OpenApiModule {
   openapiV3Discovery(src: OpenApiSource): object;
   openapiV3Document(path: string, src: OpenApiSource): object | undefined;
-  openapiV2Document(src: OpenApiSource): object | undefined;
+  openapiV2Document(src: OpenApiSource, format: 'json' | 'protobuf'): string | Buffer;
   /** Builds the most requested documents in the background, off the request path. */
   prewarmOpenApi?(): void;
 }

@@ -4,6 +4,8 @@
  * deletion hooks), how it merges and prints. Kinds written in code declare these in a
  * KindDefinition (kind.ts, kinds/); custom resources get them from their CRD (registry.ts).
  */
+import type { UserInfo } from './kinds/authentication/user.js';
+import type { ClusterAuth } from './kinds/authentication/cluster-auth.js';
 import type { FieldError } from '../errors.js';
 import type { KubeObject } from '../types.js';
 import type { StructSchema } from './patch/merge-schema.js';
@@ -13,6 +15,8 @@ export interface StrategyContext {
   /** The live object on update/patch; undefined on create. */
   old?: KubeObject;
   now: Date;
+  /** The subresource written through (`status`, `ephemeralcontainers`), if any. */
+  subresource?: string;
 }
 
 export interface Strategy {
@@ -129,7 +133,7 @@ export interface ResourceDef {
    */
   allowCreateOnUpdate?: boolean;
   /** Create-only review kinds (SelfSubjectAccessReview…): answered, never stored. */
-  review?: (obj: KubeObject, user: string) => KubeObject;
+  review?: (obj: KubeObject, ctx: ReviewContext) => KubeObject;
   /** A delete answers with the deleted object instead of a Status (kube's ReturnDeletedObject: pods). */
   returnDeletedObject?: boolean;
   /** Server-side printing (kube's TableConvertor); absent: kube's default table or the CRD's columns. */
@@ -143,6 +147,13 @@ export interface ResourceDef {
   zeroPaths?: string[];
   /** The kind's own OpenAPI schema, when kubernetes-models has none. */
   openapi?: KindOpenApi;
+}
+
+/** What a review kind answers from: who asks, where, and the cluster's authenticator and authorizer. */
+export interface ReviewContext {
+  user: UserInfo;
+  namespace: string;
+  auth?: ClusterAuth;
 }
 
 export const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];

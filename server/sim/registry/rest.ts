@@ -16,6 +16,11 @@ import type { ResourceRegistry } from './registry.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { selectorMatches } from './strategies/workloads.js';
 import { jsonDepthMessage, tooDeep } from '../apiserver/body-limits.js';
+import { PRIVILEGED_GROUP, ALL_AUTHENTICATED, type UserInfo } from './kinds/authentication/user.js';
+import type { ClusterAuth } from './kinds/authentication/cluster-auth.js';
+
+/** Who an in-process caller is: kube-apiserver's loopback identity. */
+const LOOPBACK: UserInfo = { username: 'system:apiserver', groups: [PRIVILEGED_GROUP, ALL_AUTHENTICATED] };
 
 type Obj = Record<string, any>;
 
@@ -24,6 +29,8 @@ export interface RequestOptions {
   fieldManager?: string;
   fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
   user?: string;
+  /** The authenticated caller of an HTTP request; absent for in-process callers (trusted, as kube's loopback client). */
+  userInfo?: UserInfo;
   /** Warnings for the response's Warning headers, appended by the registry. */
   warnings?: string[];
 }
@@ -111,6 +118,8 @@ export class RestStorage {
    * until then, pods are deleted at once.
    */
   kubeletRunning = false;
+  /** The cluster's authenticator and authorizer, for the review kinds (set by the cluster). */
+  auth?: ClusterAuth;
   /** Ownership schemas per stored CRD object (a new revision is a new object) and version. */
   private readonly crdSchemas = new WeakMap<object, Map<string, StructSchema | undefined>>();
 
@@ -323,7 +332,7 @@ export class RestStorage {
       object: obj,
       oldObject: old,
       dryRun: !!opts.dryRun,
-      userInfo: { username: opts.user ?? 'admin' },
+      userInfo: opts.userInfo ?? { username: opts.user ?? 'admin' },
       options: admissionOptions(op, opts, deleteOptions),
       ...(opts.warnings ? { warnings: opts.warnings } : {}),
     };
@@ -383,7 +392,7 @@ export class RestStorage {
 
   async create(def: ResourceDef, namespace: string, body: Obj, opts: RequestOptions = {}, managed?: 'apply'): Promise<KubeObject> {
     this.checkBodyType(def, body, namespace);
-    if (def.review) return this.present(def, def.review(body as KubeObject, opts.user ?? 'admin'));
+    if (def.review) return this.present(def, def.review(body as KubeObject, { user: opts.userInfo ?? LOOPBACK, namespace, auth: this.auth }));
     // An applied configuration was decoded before it was merged.
     const obj = managed === 'apply' ? (body as KubeObject) : this.decode(def, body as KubeObject, opts);
     const m = obj.metadata;
@@ -444,6 +453,13 @@ export class RestStorage {
       obj = structuredClone(old);
       obj.status = (incoming as Obj).status;
       if (managed === 'apply') obj.metadata.managedFields = incoming.metadata.managedFields;
+    } else if (subresource === 'ephemeralcontainers') {
+      // podEphemeralContainersStrategy: every change but spec.ephemeralContainers is dropped.
+      obj = structuredClone(old);
+      const ephemeral = (incoming as Obj).spec?.ephemeralContainers;
+      if (ephemeral === undefined || ephemeral === null) delete obj.spec.ephemeralContainers;
+      else obj.spec.ephemeralContainers = ephemeral;
+      if (managed === 'apply') obj.metadata.managedFields = incoming.metadata.managedFields;
     } else {
       obj = incoming;
       if (def.status) {
@@ -468,8 +484,8 @@ export class RestStorage {
     }
     if (m.generateName === undefined && om.generateName !== undefined) m.generateName = om.generateName;
     const now = this.clock();
-    const ctx = { now, old };
-    if (subresource !== 'status') def.strategy.prepareForUpdate?.(obj as KubeObject, old, ctx);
+    const ctx = { now, old, subresource };
+    if (subresource !== 'status' && subresource !== 'ephemeralcontainers') def.strategy.prepareForUpdate?.(obj as KubeObject, old, ctx);
     def.strategy.defaults?.(obj as KubeObject, ctx);
     this.invalid(def, name, this.validation(def, obj as KubeObject, ctx, old));
     await this.admit('UPDATE', def, obj as KubeObject, old, opts, subresource, (mutated) => {

@@ -12,6 +12,7 @@ import type { AttachedIO, ClusterNetwork, ListeningContainer } from '../network/
 import { CLUSTER_DOMAIN } from '../network/services.js';
 import type { NetworkPod } from '../network/types.js';
 import { containerEnv } from './env.js';
+import { mountedContent } from './volumes.js';
 
 type Obj = Record<string, any>;
 
@@ -125,7 +126,8 @@ export function imageContainers(cluster: ClusterApi, network: ClusterNetwork, ti
         namespace: c.sandbox.namespace,
         podIP: c.sandbox.podIP,
         nodeName: c.sandbox.nodeName,
-        hostname: pod.spec?.hostname ?? c.sandbox.name,
+        // A hostNetwork pod shares the node's UTS namespace: its hostname is the node's.
+        hostname: c.sandbox.hostNetwork ? c.sandbox.nodeName : (pod.spec?.hostname ?? c.sandbox.name),
         containerName: spec.name,
         image,
         ...(Array.isArray(spec.command) ? { command: spec.command.map(String) } : {}),
@@ -140,6 +142,8 @@ export function imageContainers(cluster: ClusterApi, network: ClusterNetwork, ti
         clusterDomain: CLUSTER_DOMAIN,
         behaviour,
       };
+      const mounted = mountedContent(pod, spec, c.sandbox.nodeName);
+      if (mounted) ctx.mounted = mounted;
       const ports = behaviour.portsFor?.(ctx) ?? behaviour.ports;
       const listening = { name: spec.name as string, ctx, behaviour, ports };
       entry.containers.set(listening.name, listening);

@@ -99,7 +99,13 @@ export function podRuntime(network: ClusterNetwork, bridge: PortForwardBridge, l
   return {
     async exec(pod: KubeObject, container: string, io: ExecIO, params: ExecParams): Promise<number> {
       const c = find(pod, container);
-      if (params.command.length === 0) return c.interactive ? c.interactive.attach(io) : attach(pod, container, io, logs());
+      if (params.command.length === 0) {
+        // containerd's attach reports no exit status: the stream ends with Success whatever the
+        // process returned (kubectl run/debug read the exit code from the pod's status).
+        if (c.interactive) await c.interactive.attach(io);
+        else await attach(pod, container, io, logs());
+        return 0;
+      }
       return runInContainer({
         argv: params.command,
         stdin: io.stdin,

@@ -10,6 +10,9 @@ import type { RestStorage } from '../../registry/rest.js';
 import { CRDFinalizer } from '../../registry/crd-finalizer.js';
 import { NamespaceController } from '../../controllers/namespace.js';
 import { GarbageCollector } from '../../controllers/garbagecollector.js';
+import { ClusterRoleAggregation } from '../../registry/kinds/rbac/aggregation.js';
+import { LegacyTokenController } from '../../registry/kinds/authentication/legacy-tokens.js';
+import { BootstrapPolicyReconciler, ensureBootstrapPolicy } from '../../registry/kinds/rbac/bootstrap.js';
 import type { AddOn } from '../api.js';
 
 export function controlPlane(internals: { store: ObjectStore; registry: ResourceRegistry; rest: RestStorage }): AddOn {
@@ -20,13 +23,24 @@ export function controlPlane(internals: { store: ObjectStore; registry: Resource
       const namespaces = new NamespaceController(store, registry, rest);
       const gc = new GarbageCollector(store, registry, rest);
       const crdFinalizer = new CRDFinalizer(store, registry, rest);
+      const aggregation = new ClusterRoleAggregation(store, registry, rest);
+      const policy = new BootstrapPolicyReconciler(store, registry, rest);
+      const legacyTokens = rest.auth ? new LegacyTokenController(store, registry, rest, rest.auth.tokens) : undefined;
       const unregister = [
+        ...(legacyTokens ? [api.controllers.register({ name: 'tokens', idle: () => legacyTokens.idle() })] : []),
+        api.controllers.register({ name: 'rbac-bootstrap', idle: () => policy.idle(), resync: () => ensureBootstrapPolicy(store) }),
+        api.controllers.register({ name: 'clusterrole-aggregation', idle: () => aggregation.idle(), resync: () => aggregation.resync() }),
         api.controllers.register({ name: 'garbage-collector', idle: () => gc.idle() }),
         api.controllers.register({ name: 'namespace', idle: () => namespaces.idle() }),
         api.controllers.register({ name: 'crd-finalizer', idle: () => crdFinalizer.idle() }),
       ];
       await namespaces.bootstrap();
+      ensureBootstrapPolicy(store);
+      aggregation.resync();
       return () => {
+        aggregation.stop();
+        policy.stop();
+        legacyTokens?.stop();
         for (const u of unregister) u();
         namespaces.stop();
         gc.stop();

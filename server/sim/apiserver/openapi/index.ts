@@ -8,8 +8,8 @@
  *   PATCH operation of the kind's group-version document lists a `fieldValidation` parameter
  *   (cli-runtime's queryParamVerifierV3); for a CRD whose group-version is missing it checks
  *   Namespace's instead;
- * - client-side validation falls back to /openapi/v2 only when that check fails, which it does not
- *   here, so no v2 document is published (see openapiV2Document).
+ * - client-side validation reads /openapi/v2 when that check says the group-version is not served
+ *   (see ./v2.ts).
  * The kinds written in code (the served resources that are not a CRD's, built-in or added by an
  * add-on) take their schemas from the `kubernetes-models` npm package, or bring their own; CRD
  * group-versions are built from their openAPIV3Schema. Everything is built on first request and
@@ -22,6 +22,7 @@ import { BUILTIN_KINDS } from '../../registry/kinds/index.js';
 import type { StructSchema } from '../../registry/patch/merge-schema.js';
 import { k8sModels, REF_PREFIX, type Schema } from './k8s-models-source.js';
 import { addPatchExtensions } from './patch-extensions.js';
+import { encodeV2, v2Document } from './v2.js';
 import { crdComponentName, crdServedVersions, crdVersionSchema, type CrdVersionInfo } from './crd-schemas.js';
 
 /** A served kind written in code, as the documents need it (a ResourceDef fits). */
@@ -48,13 +49,16 @@ export interface OpenApiSource {
 let builtinKinds: OpenApiKind[] | undefined;
 
 /**
- * The kinds whose paths are published: create-only reviews (SelfSubjectAccessReview…) are left
- * out, as the document builder only writes object paths.
+ * The kinds whose paths are published: objects, and the create-only reviews (TokenReview,
+ * SubjectAccessReview…), whose one path is their POST, as kube-apiserver publishes them (kubectl
+ * validates a review it creates against that).
  */
 function publishedKinds(src: OpenApiSource): readonly OpenApiKind[] {
   const kinds = src.kinds ?? (builtinKinds ??= BUILTIN_KINDS.map(kindFacts));
-  return kinds.filter((k) => k.verbs.includes('get'));
+  return kinds.filter((k) => k.verbs.includes('get') || k.verbs.includes('create'));
 }
+
+const createOnly = (k: { verbs: string[] }) => !k.verbs.includes('get');
 
 function groupVersions(kinds: readonly OpenApiKind[]): { group: string; version: string; kinds: OpenApiKind[] }[] {
   const seen = new Map<string, { group: string; version: string; kinds: OpenApiKind[] }>();
@@ -84,6 +88,8 @@ interface ResourceEntry {
   resource: string;
   namespaced: boolean;
   subresources: string[];
+  /** A review: only its POST is served. */
+  createOnly?: boolean;
   /** Component schema name of the kind. */
   component: string;
   /** A custom resource: no strategic merge patch, so kubectl's client-side apply sends a merge patch. */
@@ -161,13 +167,22 @@ export function openapiV3Document(path: string, src: OpenApiSource): object | un
   return undefined;
 }
 
+/** The last v2 document, by the v3 discovery it was built from (every group-version's hash). */
+let v2Cache: { key: string; json?: string; protobuf?: Buffer; doc: object } | undefined;
+
 /**
- * kubectl 1.32 needs no /openapi/v2: it validates through server-side field validation once the
- * v3 documents advertise `fieldValidation`, and `kubectl explain` uses v3. Only a server without
- * that parameter makes it download v2 (protobuf) for client-side validation. Undefined → 404.
+ * GET /openapi/v2, as JSON or gnostic protobuf (what kubectl asks for): see ./v2.ts for when
+ * kubectl reads it. Built from every served group-version's v3 document.
  */
-export function openapiV2Document(_src: OpenApiSource): object | undefined {
-  return undefined;
+export function openapiV2Document(src: OpenApiSource, format: 'json' | 'protobuf'): string | Buffer {
+  const discovery = openapiV3Discovery(src) as { paths: Record<string, { serverRelativeURL: string }> };
+  const key = `${BUILTIN_DOC_REVISION}/${JSON.stringify(discovery.paths)}`;
+  if (v2Cache?.key !== key) {
+    const docs = Object.keys(discovery.paths).map((p) => openapiV3Document(p, src)).filter((d): d is object => !!d);
+    v2Cache = { key, doc: v2Document(docs) };
+  }
+  if (format === 'json') return (v2Cache.json ??= JSON.stringify(v2Cache.doc));
+  return (v2Cache.protobuf ??= encodeV2(v2Cache.doc));
 }
 
 // ---------------------------------------------------------------- documents
@@ -187,7 +202,7 @@ function codeDocument(group: string, version: string, kinds: readonly OpenApiKin
     let component: string;
     if (modelled) {
       component = modelled;
-      roots.push(component, `${component}List`);
+      roots.push(component, ...(createOnly(k) ? [] : [`${component}List`]));
     } else {
       if (k.openapi) {
         component = k.openapi.component;
@@ -236,7 +251,7 @@ function crdDocument(versions: CrdVersionInfo[]): object {
 
 function entryOf(k: OpenApiKind, component: string): ResourceEntry {
   const subresources = [...(k.status ? ['status'] : []), ...(k.scale ? ['scale'] : [])];
-  return { group: k.group, version: k.version, kind: k.kind, resource: k.resource, namespaced: k.namespaced, subresources, component };
+  return { group: k.group, version: k.version, kind: k.kind, resource: k.resource, namespaced: k.namespaced, subresources, component, ...(createOnly(k) ? { createOnly: true } : {}) };
 }
 
 function withGvk(s: Schema, gvk: { group: string; version: string; kind: string }): Schema {
@@ -329,6 +344,10 @@ function document(group: string, version: string, entries: ResourceEntry[], sche
     const scopeParams = e.namespaced ? [nsParam] : [];
     const listParams = [PARAM.labelSelector, PARAM.fieldSelector, PARAM.limit, PARAM.continue, PARAM.resourceVersion, PARAM.watch];
     const writeParams = [PARAM.dryRun, PARAM.fieldManager, PARAM.fieldValidation];
+    if (e.createOnly) {
+      paths[collection] = { post: operation(e, 'create a', 'post', writeParams, e.component, e.component), parameters: [...scopeParams, PARAM.pretty] };
+      continue;
+    }
     paths[collection] = {
       get: operation(e, 'list or watch objects of kind', 'list', listParams, `${e.component}List`),
       post: operation(e, 'create a', 'post', writeParams, e.component, e.component),

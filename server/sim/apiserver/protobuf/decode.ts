@@ -22,7 +22,7 @@ const META = 'k8s.io.apimachinery.pkg.apis.meta.v1';
 const KEEP_ZERO = new Set(['replicas', 'automountServiceAccountToken', 'immutable', 'suspend', 'parallelism', 'completions', 'backoffLimit', 'value', 'terminationGracePeriodSeconds', 'activeDeadlineSeconds', 'ttlSecondsAfterFinished', 'optional', 'privileged', 'runAsNonRoot', 'runAsUser', 'runAsGroup', 'fsGroup', 'allowPrivilegeEscalation', 'readOnlyRootFilesystem', 'preemptionPolicy', 'revisionHistoryLimit', 'progressDeadlineSeconds', 'priority', 'globalDefault']);
 
 /** Embedded structs (`json:",inline"`) that protobuf keeps as a field of their own. */
-const INLINE = new Set(['volumeSource', 'persistentVolumeSource', 'handler', 'ephemeralContainerCommon', 'ingressRuleValue']);
+const INLINE = new Set(['volumeSource', 'persistentVolumeSource', 'handler', 'ephemeralContainerCommon', 'ingressRuleValue', 'localObjectReference', 'ruleWithOperations', 'rule']);
 
 class Reader {
   pos = 0;

@@ -53,7 +53,7 @@ const PLAIN: ContainerBehaviour = { ports: [] };
 export function containerFs(ctx: ContainerContext, behaviour: ContainerBehaviour = ctx.behaviour ?? PLAIN): ContainerFs {
   let fs = filesystems.get(ctx);
   if (!fs) {
-    fs = new ContainerFs(ctx, { files: behaviour.files, workingDir: behaviour.workingDir });
+    fs = new ContainerFs(ctx, { files: { ...behaviour.files, ...ctx.mounted?.files }, workingDir: behaviour.workingDir, directories: ctx.mounted?.directories });
     filesystems.set(ctx, fs);
   }
   return fs;

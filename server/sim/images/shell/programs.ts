@@ -3,13 +3,14 @@ import type { Userland } from '../types.js';
 import type { Program } from './program.js';
 import { curl } from './commands/curl.js';
 import { wget } from './commands/wget.js';
+import { tar } from './commands/tar.js';
 import { cat, cut, echo, grep, head, printf, seq, sort, tail, tee, tr, uniq, wc } from './commands/text.js';
 import { date, env, hostname, id, ls, mkdir, nslookup, printenv, rm, sleep, test, touch, uname, unsupportedProgram, which, whoami } from './commands/system.js';
 
 const COMMON: Record<string, Program> = {
   cat, cut, echo, grep, head, printf, seq, sort, tail, tee, tr, uniq, wc,
   date, env, hostname, ls, mkdir, nslookup, printenv, rm, sleep, test, '[': test, touch, uname,
-  curl, wget, id, whoami,
+  curl, wget, id, whoami, tar,
   true: async () => 0,
   false: async () => 1,
   pwd: async (io) => (io.stdout.write(io.cwd + '\n'), 0),

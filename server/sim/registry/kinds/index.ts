@@ -13,8 +13,8 @@ import { daemonSetKind } from './apps/daemonset.js';
 import { deploymentKind } from './apps/deployment.js';
 import { replicaSetKind } from './apps/replicaset.js';
 import { statefulSetKind } from './apps/statefulset.js';
-import { selfSubjectReviewKind } from './authentication/selfsubjectreview.js';
-import { selfSubjectAccessReviewKind, selfSubjectRulesReviewKind } from './authorization/reviews.js';
+import { selfSubjectReviewKind, tokenReviewKind } from './authentication/selfsubjectreview.js';
+import { localSubjectAccessReviewKind, selfSubjectAccessReviewKind, selfSubjectRulesReviewKind, subjectAccessReviewKind } from './authorization/reviews.js';
 import { horizontalPodAutoscalerV1Kind, horizontalPodAutoscalerV2Kind } from './autoscaling/horizontalpodautoscaler.js';
 import { cronJobKind } from './batch/cronjob.js';
 import { jobKind } from './batch/job.js';
@@ -72,9 +72,12 @@ export const BUILTIN_KINDS: readonly KindDefinition[] = [
   statefulSetKind,
   horizontalPodAutoscalerV2Kind,
   horizontalPodAutoscalerV1Kind,
+  localSubjectAccessReviewKind,
   selfSubjectAccessReviewKind,
   selfSubjectRulesReviewKind,
+  subjectAccessReviewKind,
   selfSubjectReviewKind,
+  tokenReviewKind,
   cronJobKind,
   jobKind,
   leaseKind,

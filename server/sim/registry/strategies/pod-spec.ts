@@ -115,6 +115,42 @@ export function validatePodSpec(spec: Obj | undefined, field: string): FieldErro
   return errs;
 }
 
+/** Fields an ephemeral container may not set (validation.go validateEphemeralContainers). */
+const EPHEMERAL_FORBIDDEN = ['lifecycle', 'livenessProbe', 'ports', 'readinessProbe', 'resizePolicy', 'resources', 'restartPolicy', 'startupProbe'];
 
-
-
+/**
+ * pods/ephemeralcontainers: new ephemeral containers are validated, existing ones may not be
+ * removed or changed (ValidatePodEphemeralContainersUpdate).
+ */
+export function validateEphemeralContainersUpdate(spec: Obj | undefined, oldSpec: Obj | undefined): FieldError[] {
+  const errs: FieldError[] = [];
+  const list: Obj[] = Array.isArray(spec?.ephemeralContainers) ? spec!.ephemeralContainers : [];
+  const oldList: Obj[] = Array.isArray(oldSpec?.ephemeralContainers) ? oldSpec!.ephemeralContainers : [];
+  const others = new Set([...(spec?.initContainers ?? []), ...(spec?.containers ?? [])].map((c: Obj) => c?.name));
+  const targets = new Set((spec?.containers ?? []).map((c: Obj) => c?.name));
+  const seen = new Set<string>();
+  list.forEach((c, i) => {
+    const f = `spec.ephemeralContainers[${i}]`;
+    if (!c || typeof c !== 'object') return;
+    if (!c.name) errs.push({ type: 'FieldValueRequired', field: `${f}.name` });
+    else {
+      for (const p of nameProblems(c.name, CONTAINER_NAME_RULE)) errs.push({ type: 'FieldValueInvalid', field: `${f}.name`, value: c.name, detail: p });
+      if (seen.has(c.name) || others.has(c.name)) errs.push({ type: 'FieldValueDuplicate', field: `${f}.name`, value: c.name });
+      seen.add(c.name);
+    }
+    if (!c.image || (typeof c.image === 'string' && c.image.trim() === '')) errs.push({ type: 'FieldValueRequired', field: `${f}.image` });
+    for (const k of EPHEMERAL_FORBIDDEN) {
+      const v = c[k];
+      const empty = v === undefined || v === null || (k === 'resources' && typeof v === 'object' && Object.values(v).every((x) => x === undefined || (typeof x === 'object' && x !== null && Object.keys(x).length === 0)));
+      if (!empty) errs.push({ type: 'FieldValueForbidden', field: `${f}.${k}`, detail: 'cannot be set for an Ephemeral Container' });
+    }
+    if (c.targetContainerName && !targets.has(c.targetContainerName)) errs.push({ type: 'FieldValueNotFound', field: `${f}.targetContainerName`, value: c.targetContainerName });
+  });
+  const byName = new Map(list.map((c) => [c?.name, c]));
+  oldList.forEach((old, i) => {
+    const now = byName.get(old?.name);
+    if (!now) errs.push({ type: 'FieldValueForbidden', field: 'spec.ephemeralContainers', detail: `existing ephemeral containers "${old?.name}" may not be removed` });
+    else if (JSON.stringify(now) !== JSON.stringify(old)) errs.push({ type: 'FieldValueForbidden', field: `spec.ephemeralContainers[${i}]`, detail: `existing ephemeral containers "${old?.name}" may not be changed` });
+  });
+  return errs;
+}

@@ -142,8 +142,49 @@ function operator(e: AccessLogEntry, op: string, arg: string | undefined): Value
 
 const OPERATOR = /%([A-Z_]+)(?:\(([^)]*)\))?(?::\d+)?%/g;
 
-type Part = string | { op: string; arg: string | undefined };
+/** A command operator compiled to what reads it from an entry. */
+type Getter = (e: AccessLogEntry) => Value;
+type Part = string | Getter;
 const compiled = new Map<string, Part[]>();
+
+// %START_TIME% of requests in the same millisecond is the same text: formatted once.
+let lastStartMs = NaN;
+let lastStartText = '';
+function startTime(e: AccessLogEntry): string {
+  const ms = e.start.getTime();
+  if (ms !== lastStartMs) {
+    lastStartText = e.start.toISOString();
+    lastStartMs = ms;
+  }
+  return lastStartText;
+}
+
+/** The header (or pseudo-header) alternatives of REQ/RESP, looked up without re-reading the operator. */
+function headerGetter(response: boolean, names: string[]): Getter {
+  return (e) => {
+    const headers = response ? e.responseHeaders : e.req?.headers;
+    if (!headers) return undefined;
+    for (const name of names) {
+      const v = name === ':method' ? e.req?.method : name === ':path' ? e.req?.path : name === ':authority' ? headers.host : headers[name];
+      if (v !== undefined && v !== '') return v;
+    }
+    return undefined;
+  };
+}
+
+/** Same values as operator(), with the operator's name and argument read once per format. */
+function getter(op: string, arg: string | undefined): Getter {
+  switch (op) {
+    case 'START_TIME':
+      return startTime;
+    case 'REQ':
+    case 'RESP':
+      if (!arg) return () => undefined;
+      return headerGetter(op === 'RESP', alternatives(arg));
+    default:
+      return (e) => operator(e, op, arg);
+  }
+}
 
 /** A format string split once into literal text and command operators. */
 function compile(format: string): Part[] {
@@ -153,7 +194,7 @@ function compile(format: string): Part[] {
     let last = 0;
     for (const m of format.matchAll(OPERATOR)) {
       if (m.index! > last) parts.push(format.slice(last, m.index));
-      parts.push({ op: m[1]!, arg: m[2] });
+      parts.push(getter(m[1]!, m[2]));
       last = m.index! + m[0].length;
     }
     if (last < format.length) parts.push(format.slice(last));
@@ -169,8 +210,8 @@ export function formatText(e: AccessLogEntry, format: string = DEFAULT_TEXT_FORM
   for (const p of compile(format)) {
     if (typeof p === 'string') out += p;
     else {
-      const v = operator(e, p.op, p.arg);
-      out += v === undefined || v === '' ? '-' : String(v);
+      const v = p(e);
+      out += v === undefined || v === '' ? '-' : typeof v === 'string' ? v : String(v);
     }
   }
   return out;
@@ -191,5 +232,6 @@ export function formatJson(e: AccessLogEntry): string {
 export function accessLogLine(config: { path: string; format?: string; encoding: 'TEXT' | 'JSON' } | undefined, e: AccessLogEntry): string | undefined {
   if (!config || !config.path) return undefined;
   if (config.encoding === 'JSON') return formatJson(e);
-  return formatText(e, config.format?.replace(/\n$/, '') || DEFAULT_TEXT_FORMAT);
+  const f = config.format;
+  return formatText(e, (f && f.endsWith('\n') ? f.slice(0, -1) : f) || DEFAULT_TEXT_FORMAT);
 }

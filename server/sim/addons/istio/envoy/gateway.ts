@@ -15,15 +15,30 @@ export const AGENT_PORTS: readonly number[] = [15020, 15021, 15090];
 
 /** The gateway listeners istiod pushed (`0.0.0.0_8080`, …). */
 export function gatewayListeners(proxy: EnvoyProxy): Listener[] {
-  return (proxy.config?.listeners ?? []).filter((l) => l.direction === 'gateway');
+  const ls = proxy.config?.listeners;
+  if (!ls) return [];
+  // Every request through the gateway asks: filtered once per pushed listener list.
+  let known = byList.get(ls);
+  if (!known || known.length !== ls.length) byList.set(ls, (known = { length: ls.length, gateway: ls.filter((l) => l.direction === 'gateway') }));
+  return known.gateway;
 }
 
+const byList = new WeakMap<Listener[], { length: number; gateway: Listener[] }>();
+
 /** Every port a router proxy accepts connections on right now. */
-export function routerPorts(proxy: EnvoyProxy): number[] {
-  const ports = new Set<number>(AGENT_PORTS);
-  for (const l of gatewayListeners(proxy)) ports.add(l.port);
-  return [...ports];
+export function routerPorts(proxy: EnvoyProxy): readonly number[] {
+  const gateway = gatewayListeners(proxy);
+  // The network asks on every request to the gateway pod: computed once per pushed listener list.
+  let ports = portsOf.get(gateway);
+  if (!ports) {
+    const set = new Set<number>(AGENT_PORTS);
+    for (const l of gateway) set.add(l.port);
+    portsOf.set(gateway, (ports = [...set]));
+  }
+  return ports;
 }
+
+const portsOf = new WeakMap<Listener[], readonly number[]>();
 
 export async function gatewayServe(proxy: EnvoyProxy, req: HttpRequest, conn: ConnectionInfo): Promise<HttpResponse> {
   const listener = gatewayListeners(proxy).find((l) => l.port === conn.localPort);

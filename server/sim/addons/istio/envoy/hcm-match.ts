@@ -36,6 +36,8 @@ interface DomainIndex {
   /** `foo.*`: the part before `*`, longest first. */
   prefix: { s: string; vh: VirtualHost }[];
   any?: VirtualHost;
+  /** selectVirtualHost's answers so far. */
+  byAuthority: Map<string, VirtualHost | undefined>;
 }
 
 const indexes = new WeakMap<RouteConfiguration, DomainIndex>();
@@ -43,7 +45,7 @@ const indexes = new WeakMap<RouteConfiguration, DomainIndex>();
 function indexOf(rc: RouteConfiguration): DomainIndex {
   let idx = indexes.get(rc);
   if (idx) return idx;
-  idx = { exact: new Map(), suffix: [], prefix: [] };
+  idx = { exact: new Map(), suffix: [], prefix: [], byAuthority: new Map() };
   for (const vh of rc.virtualHosts) {
     for (const raw of vh.domains) {
       const d = raw.toLowerCase();
@@ -63,6 +65,16 @@ function indexOf(rc: RouteConfiguration): DomainIndex {
 /** The virtual host serving this `:authority`, in Envoy's search order; undefined: no route (NR). */
 export function selectVirtualHost(rc: RouteConfiguration, authority: string): VirtualHost | undefined {
   const idx = indexOf(rc);
+  // The answer per authority, kept with the pushed route table (bounded: authorities come from clients).
+  const known = idx.byAuthority.get(authority);
+  if (known !== undefined || idx.byAuthority.has(authority)) return known;
+  const vh = searchVirtualHost(rc, idx, authority);
+  if (idx.byAuthority.size > 1000) idx.byAuthority.clear();
+  idx.byAuthority.set(authority, vh);
+  return vh;
+}
+
+function searchVirtualHost(rc: RouteConfiguration, idx: DomainIndex, authority: string): VirtualHost | undefined {
   let host = authority.toLowerCase();
   // ignore_port_in_host_matching: `reviews:9080` looks for `reviews` (an IPv6 literal keeps its brackets).
   if (rc.ignorePortInHostMatching) host = host.replace(/^(\[[^\]]*\]|[^:]*):\d+$/, '$1');

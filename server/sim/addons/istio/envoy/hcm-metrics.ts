@@ -5,6 +5,7 @@
  */
 import { spiffeId, type LbEndpoint } from '../xds/types.js';
 import type { EnvoyProxy } from './proxy.js';
+import type { IstioRequestLabels, IstioSeriesHandle, ProxyStats } from './stats.js';
 
 /** A workload as the metrics' source_* / destination_* labels name it. */
 export interface WorkloadInfo {
@@ -77,40 +78,60 @@ export interface RequestMetricsInput {
   responseBytes: number;
 }
 
+/**
+ * The series a request's labels name, per proxy stats, then by the source and destination
+ * workloads (objects made once per proxy or pushed endpoint), then by the few per-request values:
+ * 25 labels and their key are built once per series, not once per request.
+ */
+const seriesCache = new WeakMap<ProxyStats, WeakMap<WorkloadInfo, WeakMap<WorkloadInfo, Map<string, IstioSeriesHandle>>>>();
+
 export function recordRequest(proxy: EnvoyProxy, m: RequestMetricsInput): void {
+  const stats = proxy.stats;
+  let bySource = seriesCache.get(stats);
+  if (!bySource) seriesCache.set(stats, (bySource = new WeakMap()));
+  let byDestination = bySource.get(m.source);
+  if (!byDestination) bySource.set(m.source, (byDestination = new WeakMap()));
+  let byRest = byDestination.get(m.destination);
+  if (!byRest) byDestination.set(m.destination, (byRest = new Map()));
+  const key = `${m.reporter}\u0000${m.destinationService ?? 'unknown'}\u0000${m.responseCode}\u0000${m.flags}\u0000${m.mtls ? 1 : 0}`;
+  let series = byRest.get(key);
+  if (!series) {
+    // Flags and codes a learner's faults produce are few; a bound keeps a pathological mix from growing it.
+    if (byRest.size > 1000) byRest.clear();
+    byRest.set(key, (series = stats.series(requestLabels(m))));
+  }
+  stats.observe(series, m.durationMs, m.requestBytes, m.responseBytes);
+}
+
+function requestLabels(m: RequestMetricsInput): IstioRequestLabels {
   const svc = m.destinationService ?? 'unknown';
   const svcName = svc === 'unknown' ? 'unknown' : svc.split('.')[0]!;
   const svcNs = svc === 'unknown' ? m.destination.namespace : (svc.split('.')[1] ?? m.destination.namespace);
-  proxy.stats.recordRequest(
-    {
-      reporter: m.reporter,
-      source_workload: m.source.workload,
-      source_canonical_service: m.source.canonicalService,
-      source_canonical_revision: m.source.canonicalRevision,
-      source_workload_namespace: m.source.namespace,
-      source_principal: m.mtls || m.reporter === 'source' ? m.source.principal : 'unknown',
-      source_app: m.source.app,
-      source_version: m.source.version,
-      source_cluster: m.source.workload === 'unknown' ? 'unknown' : 'Kubernetes',
-      destination_workload: m.destination.workload,
-      destination_workload_namespace: m.destination.namespace,
-      destination_principal: m.mtls || m.reporter === 'destination' ? m.destination.principal : 'unknown',
-      destination_app: m.destination.app,
-      destination_version: m.destination.version,
-      destination_service: svc,
-      destination_canonical_service: m.destination.canonicalService,
-      destination_canonical_revision: m.destination.canonicalRevision,
-      destination_service_name: svcName,
-      destination_service_namespace: svcNs,
-      destination_cluster: m.destination.workload === 'unknown' ? 'unknown' : 'Kubernetes',
-      request_protocol: 'http',
-      response_code: String(m.responseCode),
-      grpc_response_status: '',
-      response_flags: m.flags,
-      connection_security_policy: m.reporter === 'destination' ? (m.mtls ? 'mutual_tls' : 'none') : 'unknown',
-    },
-    m.durationMs,
-    m.requestBytes,
-    m.responseBytes,
-  );
+  return {
+    reporter: m.reporter,
+    source_workload: m.source.workload,
+    source_canonical_service: m.source.canonicalService,
+    source_canonical_revision: m.source.canonicalRevision,
+    source_workload_namespace: m.source.namespace,
+    source_principal: m.mtls || m.reporter === 'source' ? m.source.principal : 'unknown',
+    source_app: m.source.app,
+    source_version: m.source.version,
+    source_cluster: m.source.workload === 'unknown' ? 'unknown' : 'Kubernetes',
+    destination_workload: m.destination.workload,
+    destination_workload_namespace: m.destination.namespace,
+    destination_principal: m.mtls || m.reporter === 'destination' ? m.destination.principal : 'unknown',
+    destination_app: m.destination.app,
+    destination_version: m.destination.version,
+    destination_service: svc,
+    destination_canonical_service: m.destination.canonicalService,
+    destination_canonical_revision: m.destination.canonicalRevision,
+    destination_service_name: svcName,
+    destination_service_namespace: svcNs,
+    destination_cluster: m.destination.workload === 'unknown' ? 'unknown' : 'Kubernetes',
+    request_protocol: 'http',
+    response_code: String(m.responseCode),
+    grpc_response_status: '',
+    response_flags: m.flags,
+    connection_security_policy: m.reporter === 'destination' ? (m.mtls ? 'mutual_tls' : 'none') : 'unknown',
+  };
 }

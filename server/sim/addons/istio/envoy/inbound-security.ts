@@ -74,8 +74,15 @@ export function inboundCaptured(pod: NetworkPod, port: number): boolean {
 
 /** The `virtualInbound` listener of a proxy's current config, if it has one. */
 export function virtualInbound(proxy: EnvoyProxy): Listener | undefined {
-  return proxy.config?.listeners.find((l) => l.name === 'virtualInbound');
+  const ls = proxy.config?.listeners;
+  if (!ls) return undefined;
+  // Every inbound request asks: found once per pushed listener list.
+  let known = virtualInbounds.get(ls);
+  if (!known || known.length !== ls.length) virtualInbounds.set(ls, (known = { length: ls.length, listener: ls.find((l) => l.name === 'virtualInbound') }));
+  return known.listener;
 }
+
+const virtualInbounds = new WeakMap<Listener[], { length: number; listener: Listener | undefined }>();
 
 /**
  * Envoy's filter chain match for an inbound connection, criterion by criterion (destination
@@ -87,7 +94,8 @@ export function matchFilterChain(listener: Listener, port: number, transport: 't
   // A pushed listener is never changed in place (a push replaces it), so its answers can be kept.
   let answers = chainCache.get(listener);
   if (!answers) chainCache.set(listener, (answers = new Map()));
-  const key = `${port}|${transport}|${alpn}`;
+  // The usual ALPN (what the transport implies) keys by number: no key string per request.
+  const key = alpn === (transport === 'tls' ? 'istio-http/1.1' : 'http/1.1') ? port * 2 + (transport === 'tls' ? 1 : 0) : `${port}|${transport}|${alpn}`;
   if (answers.has(key)) return answers.get(key);
   const chain = selectChain(listener, port, transport, alpn);
   if (answers.size > 1000) answers.clear();
@@ -95,7 +103,7 @@ export function matchFilterChain(listener: Listener, port: number, transport: 't
   return chain;
 }
 
-const chainCache = new WeakMap<Listener, Map<string, FilterChain | undefined>>();
+const chainCache = new WeakMap<Listener, Map<string | number, FilterChain | undefined>>();
 
 function selectChain(listener: Listener, port: number, transport: 'tls' | 'raw_buffer', alpn: string): FilterChain | undefined {
   const narrow = <T>(chains: FilterChain[], get: (c: FilterChain) => T | undefined, matches: (v: T) => boolean) => {

@@ -65,21 +65,29 @@ export class EnvoyProxy {
 
 /** The running proxies of one cluster, by pod (`<namespace>/<pod>`). */
 export class ProxyRegistry {
-  private readonly byPod = new Map<string, EnvoyProxy>();
+  // By namespace, then pod name: every request looks its proxies up, and no key string is built for it.
+  private readonly byPod = new Map<string, Map<string, EnvoyProxy>>();
 
   add(proxy: EnvoyProxy): () => void {
-    const key = `${proxy.identity.namespace}/${proxy.identity.podName}`;
-    this.byPod.set(key, proxy);
+    const { namespace, podName } = proxy.identity;
+    let pods = this.byPod.get(namespace);
+    if (!pods) this.byPod.set(namespace, (pods = new Map()));
+    pods.set(podName, proxy);
     return () => {
-      if (this.byPod.get(key) === proxy) this.byPod.delete(key);
+      const now = this.byPod.get(namespace);
+      if (now?.get(podName) !== proxy) return;
+      now.delete(podName);
+      if (now.size === 0) this.byPod.delete(namespace);
     };
   }
 
   get(namespace: string, podName: string): EnvoyProxy | undefined {
-    return this.byPod.get(`${namespace}/${podName}`);
+    return this.byPod.get(namespace)?.get(podName);
   }
 
   all(): EnvoyProxy[] {
-    return [...this.byPod.values()];
+    const out: EnvoyProxy[] = [];
+    for (const pods of this.byPod.values()) out.push(...pods.values());
+    return out;
   }
 }

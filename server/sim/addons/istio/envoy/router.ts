@@ -9,8 +9,8 @@ import type { HeaderOperations, LbEndpoint, RetryPolicy, Route, RouteAction, Wei
 import { fullRegex } from './hcm-match.js';
 import { localResponse, type LocalReply } from './local-reply.js';
 import type { EnvoyProxy } from './proxy.js';
-import { clusterManager, ephemeralPort, sendTo, type UpstreamWire } from './router-upstream.js';
-import type { UpstreamResult } from './upstream-types.js';
+import { clusterManager, ephemeralPort, sendTo, type ClusterManager, type UpstreamWire } from './router-upstream.js';
+import type { UpstreamAttempt, UpstreamResult } from './upstream-types.js';
 
 /** What the router made of a request, for the HCM's headers, access log and metrics. */
 export interface RouterOutcome {
@@ -84,6 +84,7 @@ function splitPath(path: string): [string, string] {
 
 /** The path after `rewrite.uri` / `uriRegexRewrite`, or undefined when the route does not rewrite. */
 function rewrittenPath(route: Route, action: RouteAction, path: string): string | undefined {
+  if (!action.regexRewrite && action.prefixRewrite === undefined) return undefined;
   const [p, query] = splitPath(path);
   if (action.regexRewrite) {
     const re = fullRegex(action.regexRewrite.pattern);
@@ -185,14 +186,31 @@ function race(p: Promise<UpstreamResult>, tryMs: number | undefined, routeLeftMs
   });
 }
 
-async function attempt(env: RouterEnv, cluster: string, req: HttpRequest, timeoutMs: number | undefined, avoidHosts: string[]): Promise<UpstreamResult> {
+/** Not async: the cluster manager's (or sendTo's) promise is handed back as it is, one promise less per request. */
+function attempt(env: RouterEnv, cluster: string, req: HttpRequest, timeoutMs: number | undefined, avoidHosts: string[]): Promise<UpstreamResult> {
+  try {
+    return attemptOnce(env, cluster, req, timeoutMs, avoidHosts);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+function attemptOnce(env: RouterEnv, cluster: string, req: HttpRequest, timeoutMs: number | undefined, avoidHosts: string[]): Promise<UpstreamResult> {
   const fixed = env.fixedTarget?.(cluster);
   if (fixed && env.progress) {
     env.progress.upstreamHost = `${fixed.host}:${fixed.port}`;
     env.progress.upstreamLocalAddress = `${env.upstreamBindIP ?? env.proxy.identity.podIP}:${ephemeralPort(env.proxy.ctx.random)}`;
   }
-  if (fixed) return sendTo(env.proxy, env.wire, fixed, req, { ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(env.upstreamBindIP ? { bindIP: env.upstreamBindIP } : {}) });
-  return clusterManager().attempt(env.proxy, { cluster, req, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(avoidHosts.length ? { avoidHosts } : {}) }, env.wire);
+  if (fixed) {
+    const o: { timeoutMs?: number; bindIP?: string } = {};
+    if (timeoutMs !== undefined) o.timeoutMs = timeoutMs;
+    if (env.upstreamBindIP) o.bindIP = env.upstreamBindIP;
+    return sendTo(env.proxy, env.wire, fixed, req, o);
+  }
+  const a: UpstreamAttempt = { cluster, req };
+  if (timeoutMs !== undefined) a.timeoutMs = timeoutMs;
+  if (avoidHosts.length) a.avoidHosts = avoidHosts;
+  return clusterManager().attempt(env.proxy, a, env.wire);
 }
 
 function mirror(env: RouterEnv, action: RouteAction, req: HttpRequest): void {
@@ -205,8 +223,11 @@ function mirror(env: RouterEnv, action: RouteAction, req: HttpRequest): void {
   }
 }
 
-/** Runs one matched route for a request (whose headers the HCM already completed). */
-export async function runRoute(env: RouterEnv, route: Route, req: HttpRequest): Promise<RouterOutcome> {
+/**
+ * Runs one matched route for a request (whose headers the HCM already completed). With
+ * `headersOwned` the router sends req.headers itself (the caller's copy) instead of copying them.
+ */
+export async function runRoute(env: RouterEnv, route: Route, req: HttpRequest, headersOwned = false): Promise<RouterOutcome> {
   const { proxy } = env;
   const random = proxy.ctx.random;
   if (route.directResponse) return local(env, { status: route.directResponse.status, body: route.directResponse.body ?? '', details: 'direct_response' });
@@ -230,7 +251,8 @@ export async function runRoute(env: RouterEnv, route: Route, req: HttpRequest): 
   if (!chosen) return local(env, { status: 503, body: '', details: 'cluster_not_found', flags: [...faultFlags, 'NC'] });
   if (env.progress) env.progress.cluster = chosen.cluster;
 
-  const headers = { ...req.headers };
+  // `headersOwned`: the caller made req.headers for this request alone, so the router may add to them.
+  const headers = headersOwned ? req.headers : { ...req.headers };
   applyHeaderOps(headers, chosen.requestHeaders);
   applyHeaderOps(headers, route.requestHeaders);
   let path = req.path;
@@ -250,22 +272,23 @@ export async function runRoute(env: RouterEnv, route: Route, req: HttpRequest): 
   // A retry holds one of the cluster's max_retries from its backoff until its answer (Envoy's retry circuit breaker).
   const cm = env.fixedTarget?.(chosen.cluster) ? undefined : clusterManager();
   let retrying = false;
-  const endRetry = (succeeded: boolean) => {
-    if (retrying) cm?.releaseRetry?.(env.proxy, chosen.cluster, succeeded);
-    retrying = false;
-  };
   let attemptNo = 0;
   for (;;) {
     attemptNo++;
     const routeLeft = routeDeadline !== undefined ? routeDeadline - proxy.ctx.now().getTime() : undefined;
     const tryMs = retry?.perTryTimeoutMs && retry.perTryTimeoutMs > 0 ? retry.perTryTimeoutMs : undefined;
-    const deadline = [routeLeft, tryMs].filter((x): x is number => x !== undefined);
-    const sent: HttpRequest = { ...upstreamReq, headers: { ...upstreamReq.headers, 'x-envoy-attempt-count': String(attemptNo) } };
+    const limit = routeLeft === undefined ? tryMs : tryMs === undefined ? routeLeft : Math.min(routeLeft, tryMs);
+    // The first attempt sends the request built above (its headers are this function's own copy,
+    // and mirror() took its copy already); a retry copies it again with its own count.
+    const sent: HttpRequest = attemptNo === 1 ? upstreamReq : { ...upstreamReq, headers: { ...upstreamReq.headers } };
+    sent.headers['x-envoy-attempt-count'] = String(attemptNo);
     // Envoy tells the upstream how long it will wait (the route's remaining time, or the per-try timeout).
-    if (deadline.length) sent.headers['x-envoy-expected-rq-timeout-ms'] = String(Math.max(0, Math.round(Math.min(...deadline))));
-    const raced = await race(attempt(env, chosen.cluster, sent, deadline.length ? Math.min(...deadline) : undefined, avoid), tryMs, routeLeft);
+    if (limit !== undefined) sent.headers['x-envoy-expected-rq-timeout-ms'] = String(Math.max(0, Math.round(limit)));
+    const pending = attempt(env, chosen.cluster, sent, limit, avoid);
+    const raced: Raced = limit === undefined ? { result: await pending } : await race(pending, tryMs, routeLeft);
     if (raced.timedOut === 'route') {
-      endRetry(false);
+      if (retrying) endRetry(cm, env, chosen.cluster, false);
+      retrying = false;
       return finish(env, route, chosen, local(env, { status: 504, body: 'upstream request timeout', details: 'response_timeout', flags: [...faultFlags, 'UT'] }, { cluster: chosen.cluster, upstreamRequest: sent }));
     }
     const result: UpstreamResult =
@@ -275,7 +298,8 @@ export async function runRoute(env: RouterEnv, route: Route, req: HttpRequest): 
     if (result.upstreamHost) avoid.push(result.upstreamHost);
     const flags = [...faultFlags, ...result.flags];
     const retriable = !!retry && wouldRetry(retry, result);
-    endRetry(!retriable);
+    if (retrying) endRetry(cm, env, chosen.cluster, !retriable);
+    retrying = false;
     if (retry && retriable) {
       if (attemptNo <= retry.numRetries) {
         const wait = backoffMs(attemptNo, random);
@@ -287,25 +311,27 @@ export async function runRoute(env: RouterEnv, route: Route, req: HttpRequest): 
             await sleep(wait);
             // The client is gone: Envoy does not start another try.
             if (!env.signal?.aborted) continue;
-            endRetry(false);
+            endRetry(cm, env, chosen.cluster, false);
+            retrying = false;
           }
         }
       } else flags.push('URX');
     }
-    return finish(env, route, chosen, {
-      response: result.response,
-      flags,
-      details: result.details,
-      fromUpstream: result.fromUpstream,
-      cluster: chosen.cluster,
-      ...(result.upstreamHost ? { upstreamHost: result.upstreamHost } : {}),
-      ...(result.upstreamLocalAddress ? { upstreamLocalAddress: result.upstreamLocalAddress } : {}),
-      ...(result.endpoint ? { endpoint: result.endpoint } : {}),
-      ...(result.serviceTimeMs !== undefined ? { serviceTimeMs: result.serviceTimeMs } : {}),
-      ...(transportFailure(result) ? { transportFailureReason: transportFailure(result)! } : {}),
-      upstreamRequest: sent,
-    });
+    const out: RouterOutcome = { response: result.response, flags, details: result.details, fromUpstream: result.fromUpstream, cluster: chosen.cluster };
+    if (result.upstreamHost) out.upstreamHost = result.upstreamHost;
+    if (result.upstreamLocalAddress) out.upstreamLocalAddress = result.upstreamLocalAddress;
+    if (result.endpoint) out.endpoint = result.endpoint;
+    if (result.serviceTimeMs !== undefined) out.serviceTimeMs = result.serviceTimeMs;
+    const reason = transportFailure(result);
+    if (reason) out.transportFailureReason = reason;
+    out.upstreamRequest = sent;
+    return finish(env, route, chosen, out);
   }
+}
+
+/** A granted retry is over (a function of its own: a closure per request costs tsx a defineProperty). */
+function endRetry(cm: ClusterManager | undefined, env: RouterEnv, cluster: string, succeeded: boolean): void {
+  cm?.releaseRetry?.(env.proxy, cluster, succeeded);
 }
 
 /** The cluster manager's transport failure reason (an additive UpstreamResult field). */

@@ -13,13 +13,13 @@
  */
 import { NetworkError, type HttpRequest, type HttpResponse, type RequestTarget } from '../../../images/types.js';
 import type { InboundCall, Next, OutboundCall, PodInterceptor } from '../../../network/types.js';
-import type { Listener, RouteConfiguration } from '../xds/types.js';
+import type { FilterChain, HttpConnectionManager, Listener, RouteConfiguration } from '../xds/types.js';
 import { accessLogLine } from './access-log.js';
-import { serveChain, httpChainFor, type Downstream } from './hcm.js';
+import { serveChain, httpChainFor, type Downstream, type ServeOptions } from './hcm.js';
 import { proxyWorkload } from './hcm-metrics.js';
 import type { EnvoyProxy, ProxyRegistry } from './proxy.js';
 import { clusterManager, ephemeralPort, type UpstreamWire } from './router-upstream.js';
-import { inboundSecurity } from './inbound-security.js';
+import { inboundSecurity, virtualInbound } from './inbound-security.js';
 
 /** Ports iptables does not redirect inbound (INBOUND_PORTS_EXCLUDE) plus Envoy's admin. */
 const EXCLUDED_INBOUND = new Set([15000, 15020, 15021, 15090]);
@@ -60,13 +60,33 @@ function tcpLog(proxy: EnvoyProxy, e: { start: Date; flags?: string[]; details?:
   if (line !== undefined) proxy.ctx.log(line);
 }
 
-function outboundListener(proxy: EnvoyProxy, ip: string, port: number): Listener | undefined {
+/** What an outbound connection to `ip:port` lands on: its listener and filter chain (HTTP, or TCP proxy). */
+interface OutboundTarget {
+  listener: Listener | undefined;
+  chain: FilterChain | undefined;
+}
+
+// Per pushed listener list (a push replaces the list): the listener and chain each original destination takes.
+const outboundTargets = new WeakMap<Listener[], { length: number; byAddress: Map<string, OutboundTarget> }>();
+
+function outboundTarget(proxy: EnvoyProxy, ip: string, port: number): OutboundTarget {
   const ls = proxy.config!.listeners;
-  return (
-    ls.find((l) => l.direction === 'outbound' && l.address === ip && l.port === port) ??
-    ls.find((l) => l.direction === 'outbound' && l.address === '0.0.0.0' && l.port === port) ??
-    ls.find((l) => l.name === 'virtualOutbound')
-  );
+  let cache = outboundTargets.get(ls);
+  if (!cache || cache.length !== ls.length) outboundTargets.set(ls, (cache = { length: ls.length, byAddress: new Map() }));
+  const key = `${ip}:${port}`;
+  let t = cache.byAddress.get(key);
+  if (!t) {
+    const listener =
+      ls.find((l) => l.direction === 'outbound' && l.address === ip && l.port === port) ??
+      ls.find((l) => l.direction === 'outbound' && l.address === '0.0.0.0' && l.port === port) ??
+      ls.find((l) => l.name === 'virtualOutbound');
+    const chain = listener && (httpChainFor(listener, port, undefined) ?? listener.filterChains.find((c) => c.tcp));
+    t = { listener, chain };
+    // Pod IPs come and go: a long-lived config must not grow without bound.
+    if (cache.byAddress.size > 5000) cache.byAddress.clear();
+    cache.byAddress.set(key, t);
+  }
+  return t;
 }
 
 function isOriginalDst(proxy: EnvoyProxy, cluster: string): boolean {
@@ -74,27 +94,57 @@ function isOriginalDst(proxy: EnvoyProxy, cluster: string): boolean {
   return proxy.cluster(cluster)?.type === 'ORIGINAL_DST';
 }
 
-async function outbound(proxy: EnvoyProxy, call: OutboundCall, next: Next<OutboundCall>): Promise<HttpResponse> {
-  const ip = proxy.ctx.net.resolve(call.target.host);
-  // DNS failed: the app never opens a connection, Envoy never sees it.
-  if (ip === null) return next(call);
-  const port = call.target.port;
-  const start = proxy.ctx.now();
-  const downstreamLocal = `${ip}:${port}`;
-  const downstreamRemote = `${call.source.ip}:${ephemeralPort(proxy.ctx.random)}`;
-  const clientDeadline = call.timeoutMs !== undefined ? start.getTime() + call.timeoutMs : undefined;
-  const send = (target: RequestTarget, req: HttpRequest, timeoutMs: number | undefined, transport?: OutboundCall['transport']) => {
-    const until = [clientDeadline, timeoutMs !== undefined ? proxy.ctx.now().getTime() + timeoutMs : undefined].filter((x): x is number => x !== undefined);
-    if (until.length) deadlines.set(req, Math.min(...until));
-    return next({ source: call.source, target, req, ...(timeoutMs !== undefined ? { timeoutMs } : {}), ...(transport ? { transport } : {}) });
-  };
-  const wire: UpstreamWire = (target, req, o) => send(target, req, o.timeoutMs, o.transport);
-  const listener = outboundListener(proxy, ip, port);
-  const chain = listener && (httpChainFor(listener, port, undefined) ?? listener.filterChains.find((c) => c.tcp));
-  if (listener && chain?.http) {
-    const downstream: Downstream = { remoteAddress: downstreamRemote, localAddress: downstreamLocal, ...(clientDeadline !== undefined ? { clientDeadline } : {}) };
-    return serveChain(proxy, listener, chain.http, call.req, downstream, { wire, fixedTarget: (cluster) => (isOriginalDst(proxy, cluster) ? { host: ip, port } : undefined) });
+/** Puts one of the sidecar's upstream requests on the wire, noting when its sender stops waiting (the receiving sidecar logs DC then). */
+function sendOutbound(proxy: EnvoyProxy, call: OutboundCall, next: Next<OutboundCall>, clientDeadline: number | undefined, target: RequestTarget, req: HttpRequest, timeoutMs: number | undefined, transport?: OutboundCall['transport']): Promise<HttpResponse> {
+  const tryDeadline = timeoutMs !== undefined ? proxy.ctx.now().getTime() + timeoutMs : undefined;
+  const until = clientDeadline === undefined ? tryDeadline : tryDeadline === undefined ? clientDeadline : Math.min(clientDeadline, tryDeadline);
+  if (until !== undefined) deadlines.set(req, until);
+  const out: OutboundCall = { source: call.source, target, req };
+  if (timeoutMs !== undefined) out.timeoutMs = timeoutMs;
+  if (transport) out.transport = transport;
+  return next(out);
+}
+
+// Closures made by factories, not `const f = () => …` in the hot path: tsx (esbuild keepNames)
+// wraps every such named closure in a defineProperty call, once per request.
+function outboundWire(proxy: EnvoyProxy, call: OutboundCall, next: Next<OutboundCall>, clientDeadline: number | undefined): UpstreamWire {
+  return (target, req, o) => sendOutbound(proxy, call, next, clientDeadline, target, req, o.timeoutMs, o.transport);
+}
+
+function outboundFixedTarget(proxy: EnvoyProxy, ip: string, port: number): (cluster: string) => RequestTarget | undefined {
+  return (cluster) => (isOriginalDst(proxy, cluster) ? { host: ip, port } : undefined);
+}
+
+/** An HTTP listener's request goes through the HCM; anything else is a TCP proxy (outboundTcp). Not async: one promise less per request. */
+function outbound(proxy: EnvoyProxy, call: OutboundCall, next: Next<OutboundCall>): Promise<HttpResponse> {
+  try {
+    const ip = proxy.ctx.net.resolve(call.target.host);
+    // DNS failed: the app never opens a connection, Envoy never sees it.
+    if (ip === null) return next(call);
+    const port = call.target.port;
+    const start = proxy.ctx.now();
+    const downstreamLocal = `${ip}:${port}`;
+    const downstreamRemote = `${call.source.ip}:${ephemeralPort(proxy.ctx.random)}`;
+    const clientDeadline = call.timeoutMs !== undefined ? start.getTime() + call.timeoutMs : undefined;
+    const { listener, chain } = outboundTarget(proxy, ip, port);
+    if (listener && chain?.http) {
+      const downstream: Downstream = { remoteAddress: downstreamRemote, localAddress: downstreamLocal };
+      if (clientDeadline !== undefined) downstream.clientDeadline = clientDeadline;
+      return serveChain(proxy, listener, chain.http, call.req, downstream, { wire: outboundWire(proxy, call, next, clientDeadline), fixedTarget: outboundFixedTarget(proxy, ip, port) });
+    }
+    return outboundTcp(proxy, call, next, { ip, port, start, downstreamLocal, downstreamRemote, clientDeadline, chain });
+  } catch (e) {
+    return Promise.reject(e);
   }
+}
+
+async function outboundTcp(
+  proxy: EnvoyProxy,
+  call: OutboundCall,
+  next: Next<OutboundCall>,
+  c: { ip: string; port: number; start: Date; downstreamLocal: string; downstreamRemote: string; clientDeadline: number | undefined; chain: FilterChain | undefined },
+): Promise<HttpResponse> {
+  const { ip, port, start, downstreamLocal, downstreamRemote, clientDeadline, chain } = c;
   // A TCP proxy (or no listener at all: Istio's default ALLOW_ANY passes it through).
   const cluster = chain?.tcp?.cluster ?? 'PassthroughCluster';
   if (cluster === 'BlackHoleCluster') {
@@ -103,7 +153,7 @@ async function outbound(proxy: EnvoyProxy, call: OutboundCall, next: Next<Outbou
   }
   if (isOriginalDst(proxy, cluster)) {
     try {
-      const res = await send({ host: ip, port }, call.req, call.timeoutMs);
+      const res = await sendOutbound(proxy, call, next, clientDeadline, { host: ip, port }, call.req, call.timeoutMs);
       tcpLog(proxy, { start, bytes: wireBytes(call.req, res), upstreamHost: downstreamLocal, cluster, upstreamLocal: `${proxy.identity.podIP}:${ephemeralPort(proxy.ctx.random)}`, downstreamLocal, downstreamRemote });
       return res;
     } catch (e) {
@@ -111,7 +161,7 @@ async function outbound(proxy: EnvoyProxy, call: OutboundCall, next: Next<Outbou
       throw e;
     }
   }
-  const r = await clusterManager().attempt(proxy, { cluster, req: call.req, ...(call.timeoutMs !== undefined ? { timeoutMs: call.timeoutMs } : {}) }, wire);
+  const r = await clusterManager().attempt(proxy, { cluster, req: call.req, ...(call.timeoutMs !== undefined ? { timeoutMs: call.timeoutMs } : {}) }, outboundWire(proxy, call, next, clientDeadline));
   tcpLog(proxy, { start, flags: r.flags, bytes: wireBytes(call.req, r.fromUpstream ? r.response : undefined), ...(r.upstreamHost ? { upstreamHost: r.upstreamHost } : {}), cluster, ...(r.upstreamLocalAddress ? { upstreamLocal: r.upstreamLocalAddress } : {}), downstreamLocal, downstreamRemote });
   // A TCP proxy that could not reach an upstream closes the client's connection.
   if (!r.fromUpstream) throw new NetworkError('ECONNRESET', call.target.host, port);
@@ -127,57 +177,78 @@ function defaultInboundRoutes(port: number, service: InboundCall['service']): Ro
   };
 }
 
-async function inbound(registry: ProxyRegistry, proxy: EnvoyProxy, call: InboundCall, next: Next<InboundCall>): Promise<HttpResponse> {
-  const start = proxy.ctx.now();
-  const podIP = proxy.identity.podIP || call.destination.ip;
-  const downstreamLocal = `${podIP}:${call.port}`;
-  const downstreamRemote = `${call.source.ip}:${ephemeralPort(proxy.ctx.random)}`;
-  const decision = inboundSecurity(proxy, call);
-  const sni = call.transport?.tls?.sni;
-  if ('reset' in decision) {
-    // No filter chain takes the connection (plain text against STRICT), or network RBAC closed it.
-    tcpLog(proxy, { start, flags: decision.flags, details: decision.details, bytes: [0, 0], ...(decision.chain?.tcp ? { cluster: decision.chain.tcp.cluster } : {}), downstreamLocal, downstreamRemote, ...(sni ? { sni } : {}) });
-    throw new NetworkError('ECONNRESET', call.destination.ip, call.port);
-  }
-  const listener: Listener = proxy.config!.listeners.find((l) => l.name === 'virtualInbound')!;
-  const chain = decision.chain;
-  if (!chain.http) {
-    // A TCP chain: Envoy proxies the bytes to the app (from 127.0.0.6), or drops them (BlackHoleCluster).
-    const cluster = chain.tcp?.cluster ?? 'InboundPassthroughCluster';
-    const upstreamLocal = `127.0.0.6:${ephemeralPort(proxy.ctx.random)}`;
-    if (cluster === 'BlackHoleCluster') {
-      tcpLog(proxy, { start, bytes: [0, 0], cluster, downstreamLocal, downstreamRemote });
+// The HCM of an inbound chain with its RDS route table, per pushed config.
+const inboundHcms = new WeakMap<HttpConnectionManager, { routes: RouteConfiguration; hcm: HttpConnectionManager }>();
+
+function inboundWire(call: InboundCall, next: Next<InboundCall>): UpstreamWire {
+  return (target, req) => next({ ...call, port: target.port, req, source: { ...call.source, ip: '127.0.0.6' } });
+}
+
+function inboundFixedTarget(proxy: EnvoyProxy, podIP: string, port: number): (cluster: string) => RequestTarget | undefined {
+  return (cluster) => (cluster.startsWith('inbound|') ? { host: podIP, port: Number(cluster.split('|')[1]) || port } : isOriginalDst(proxy, cluster) ? { host: podIP, port } : undefined);
+}
+
+/** Not async: an HTTP chain's request is the HCM's promise itself (one promise less per request). */
+function inbound(registry: ProxyRegistry, proxy: EnvoyProxy, call: InboundCall, next: Next<InboundCall>): Promise<HttpResponse> {
+  try {
+    const start = proxy.ctx.now();
+    const podIP = proxy.identity.podIP || call.destination.ip;
+    const downstreamLocal = `${podIP}:${call.port}`;
+    const downstreamRemote = `${call.source.ip}:${ephemeralPort(proxy.ctx.random)}`;
+    const decision = inboundSecurity(proxy, call);
+    const sni = call.transport?.tls?.sni;
+    if ('reset' in decision) {
+      // No filter chain takes the connection (plain text against STRICT), or network RBAC closed it.
+      tcpLog(proxy, { start, flags: decision.flags, details: decision.details, bytes: [0, 0], ...(decision.chain?.tcp ? { cluster: decision.chain.tcp.cluster } : {}), downstreamLocal, downstreamRemote, ...(sni ? { sni } : {}) });
       throw new NetworkError('ECONNRESET', call.destination.ip, call.port);
     }
-    try {
-      const res = await next({ ...call, source: { ...call.source, ip: '127.0.0.6' } });
-      tcpLog(proxy, { start, bytes: wireBytes(call.req, res), upstreamHost: downstreamLocal, cluster, upstreamLocal, downstreamLocal, downstreamRemote, ...(sni ? { sni } : {}) });
-      return res;
-    } catch (e) {
-      tcpLog(proxy, { start, flags: ['UF'], bytes: wireBytes(call.req, undefined), upstreamHost: downstreamLocal, cluster, downstreamLocal, downstreamRemote, ...(sni ? { sni } : {}) });
-      throw e;
-    }
+    const listener = virtualInbound(proxy);
+    const chain = decision.chain;
+    if (!chain.http) return inboundTcp(proxy, call, next, chain, { start, downstreamLocal, downstreamRemote, sni });
+    const hcm = inboundHcm(proxy, chain.http, call.port, call.service);
+    const peerProxy = call.source.pod ? registry.get(call.source.pod.namespace, call.source.pod.name) : undefined;
+    const exchanged = peerProxy && call.req.headers['x-envoy-peer-metadata-id'] !== undefined;
+    const deadline = deadlines.get(call.req);
+    const downstream: Downstream = { remoteAddress: downstreamRemote, localAddress: downstreamLocal };
+    if (call.transport) downstream.transport = call.transport;
+    if (exchanged) downstream.peer = proxyWorkload(peerProxy);
+    if (deadline !== undefined) downstream.clientDeadline = deadline;
+    if (call.service) downstream.service = { namespace: call.service.namespace, name: call.service.name };
+    const opts: ServeOptions = { wire: inboundWire(call, next), upstreamBindIP: '127.0.0.6', fixedTarget: inboundFixedTarget(proxy, podIP, call.port) };
+    if ('deny' in decision) opts.preReply = { ...decision.deny, flags: [] };
+    return serveChain(proxy, listener!, hcm, call.req, downstream, opts);
+  } catch (e) {
+    return Promise.reject(e);
   }
-  const routes = chain.http.routeConfig ?? proxy.config!.routes.find((r) => r.name === chain.http!.routeConfigName) ?? defaultInboundRoutes(call.port, call.service);
-  const hcm = { ...chain.http, routeConfig: routes };
-  const peerProxy = call.source.pod ? registry.get(call.source.pod.namespace, call.source.pod.name) : undefined;
-  const exchanged = peerProxy && call.req.headers['x-envoy-peer-metadata-id'] !== undefined;
-  const deadline = deadlines.get(call.req);
-  const downstream: Downstream = {
-    remoteAddress: downstreamRemote,
-    localAddress: downstreamLocal,
-    ...(call.transport ? { transport: call.transport } : {}),
-    ...(exchanged ? { peer: proxyWorkload(peerProxy) } : {}),
-    ...(deadline !== undefined ? { clientDeadline: deadline } : {}),
-    ...(call.service ? { service: { namespace: call.service.namespace, name: call.service.name } } : {}),
-  };
-  const wire: UpstreamWire = (target, req) => next({ ...call, port: target.port, req, source: { ...call.source, ip: '127.0.0.6' } });
-  return serveChain(proxy, listener, hcm, call.req, downstream, {
-    wire,
-    upstreamBindIP: '127.0.0.6',
-    fixedTarget: (cluster) => (cluster.startsWith('inbound|') ? { host: podIP, port: Number(cluster.split('|')[1]) || call.port } : isOriginalDst(proxy, cluster) ? { host: podIP, port: call.port } : undefined),
-    ...('deny' in decision ? { preReply: { ...decision.deny, flags: [] } } : {}),
-  });
+}
+
+/** The chain's HCM with its route table: inline (Istio's inbound chains), by RDS name, or Istio's default to the app. */
+function inboundHcm(proxy: EnvoyProxy, http: HttpConnectionManager, port: number, service: InboundCall['service']): HttpConnectionManager {
+  if (http.routeConfig) return http;
+  const named = proxy.config!.routes.find((r) => r.name === http.routeConfigName);
+  if (!named) return { ...http, routeConfig: defaultInboundRoutes(port, service) };
+  let cached = inboundHcms.get(http);
+  if (!cached || cached.routes !== named) inboundHcms.set(http, (cached = { routes: named, hcm: { ...http, routeConfig: named } }));
+  return cached.hcm;
+}
+
+async function inboundTcp(proxy: EnvoyProxy, call: InboundCall, next: Next<InboundCall>, chain: FilterChain, c: { start: Date; downstreamLocal: string; downstreamRemote: string; sni: string | undefined }): Promise<HttpResponse> {
+  const { start, downstreamLocal, downstreamRemote, sni } = c;
+  // A TCP chain: Envoy proxies the bytes to the app (from 127.0.0.6), or drops them (BlackHoleCluster).
+  const cluster = chain.tcp?.cluster ?? 'InboundPassthroughCluster';
+  const upstreamLocal = `127.0.0.6:${ephemeralPort(proxy.ctx.random)}`;
+  if (cluster === 'BlackHoleCluster') {
+    tcpLog(proxy, { start, bytes: [0, 0], cluster, downstreamLocal, downstreamRemote });
+    throw new NetworkError('ECONNRESET', call.destination.ip, call.port);
+  }
+  try {
+    const res = await next({ ...call, source: { ...call.source, ip: '127.0.0.6' } });
+    tcpLog(proxy, { start, bytes: wireBytes(call.req, res), upstreamHost: downstreamLocal, cluster, upstreamLocal, downstreamLocal, downstreamRemote, ...(sni ? { sni } : {}) });
+    return res;
+  } catch (e) {
+    tcpLog(proxy, { start, flags: ['UF'], bytes: wireBytes(call.req, undefined), upstreamHost: downstreamLocal, cluster, downstreamLocal, downstreamRemote, ...(sni ? { sni } : {}) });
+    throw e;
+  }
 }
 
 const active = (p: EnvoyProxy | undefined): p is EnvoyProxy => !!p && p.identity.type === 'sidecar' && !!p.config;

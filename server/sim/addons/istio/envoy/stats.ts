@@ -69,6 +69,9 @@ interface IstioSeries {
   responseBytes: Histogram;
 }
 
+/** One of Istio's request series in a ProxyStats (opaque to callers). */
+export type IstioSeriesHandle = { readonly requests: number };
+
 /** What `proxyStatsMatcher` in a pod's `proxy.istio.io/config` (PROXY_CONFIG) adds to Istio's defaults. */
 export interface StatsMatcher {
   inclusionPrefixes?: string[];
@@ -141,8 +144,16 @@ export class ProxyStats {
    * reporter `source` on the client's outbound side, `destination` on the server's inbound side).
    */
   recordRequest(labels: IstioRequestLabels, durationMs: number, requestBytes: number, responseBytes: number): void {
+    this.observe(this.series(labels), durationMs, requestBytes, responseBytes);
+  }
+
+  /**
+   * The series of these labels (made on first use). A caller that records the same labels again
+   * may keep it and call `observe`, skipping the labels' key.
+   */
+  series(labels: IstioRequestLabels): IstioSeriesHandle {
     // The series key is built by concatenation in the caller's label order (one call site,
-    // hcm-metrics.ts, builds them): this runs twice per request; the ordered list only per new series.
+    // hcm-metrics.ts, builds them); the ordered list only per new series.
     let key = '';
     for (const k in labels) key += `${k}\u0001${labels[k]}\u0000`;
     let s = this.istio.get(key);
@@ -150,6 +161,11 @@ export class ProxyStats {
       s = { labels: orderLabels(labels), requests: 0, duration: new Histogram(DURATION_BUCKETS), requestBytes: new Histogram(BYTES_BUCKETS), responseBytes: new Histogram(BYTES_BUCKETS) };
       this.istio.set(key, s);
     }
+    return s;
+  }
+
+  observe(series: IstioSeriesHandle, durationMs: number, requestBytes: number, responseBytes: number): void {
+    const s = series as IstioSeries;
     s.requests++;
     s.duration.observe(durationMs);
     s.requestBytes.observe(requestBytes);

@@ -36,20 +36,23 @@ export class LoadBalancer {
 
   private once<H extends LbHost>(hosts: readonly H[]): H {
     const n = hosts.length;
-    const idx = () => Math.min(n - 1, Math.floor(this.random() * n));
     switch (this.policy) {
       case 'ROUND_ROBIN':
         return hosts[this.rrIndex++ % n]!;
       case 'LEAST_REQUEST': {
         // Two samples with replacement; the second wins only with strictly fewer active requests.
-        let candidate = hosts[idx()]!;
-        const sampled = hosts[idx()]!;
+        let candidate = hosts[this.index(n)]!;
+        const sampled = hosts[this.index(n)]!;
         if (sampled.activeRequests < candidate.activeRequests) candidate = sampled;
         return candidate;
       }
       default:
         // RANDOM, and what the simulation does not hash (RING_HASH/MAGLEV without a hash policy pick at random in Envoy too).
-        return hosts[idx()]!;
+        return hosts[this.index(n)]!;
     }
+  }
+
+  private index(n: number): number {
+    return Math.min(n - 1, Math.floor(this.random() * n));
   }
 }

@@ -187,10 +187,12 @@ function basicToExtended(p: string): string {
   return out;
 }
 
-function countArg(io: ProgramIO, tool: string): { n: number; fromStart: boolean; files: string[] } | number {
+function countArg(io: ProgramIO, tool: string): { n: number; fromStart: boolean; bytes: boolean; files: string[] } | number {
   const argv = io.argv.slice(1);
   let n = 10;
   let fromStart = false;
+  // -c counts bytes (`tail -c+N` is what kubectl cp --retries resumes with).
+  let bytes = false;
   const files: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -199,6 +201,9 @@ function countArg(io: ProgramIO, tool: string): { n: number; fromStart: boolean;
     else if (a.startsWith('-n')) v = a.slice(2);
     else if (a.startsWith('--lines=')) v = a.slice(8);
     else if (/^-\d+$/.test(a)) v = a.slice(1);
+    else if (a === '-c' || a === '--bytes') (v = argv[++i]), (bytes = true);
+    else if (a.startsWith('-c')) (v = a.slice(2)), (bytes = true);
+    else if (a.startsWith('--bytes=')) (v = a.slice(8)), (bytes = true);
     else if (a === '-f' && tool === 'tail') return fail(io, "option '-f' is not supported by the embedded cluster");
     else if (a.startsWith('-') && a !== '-') return fail(io, `invalid option -- '${a.slice(1)}'`);
     else files.push(a);
@@ -207,16 +212,21 @@ function countArg(io: ProgramIO, tool: string): { n: number; fromStart: boolean;
         fromStart = true;
         v = v.slice(1);
       }
-      if (!/^\d+$/.test(v)) return fail(io, `invalid number of lines: '${v}'`);
+      if (!/^\d+$/.test(v)) return fail(io, `invalid number of ${bytes ? 'bytes' : 'lines'}: '${v}'`);
       n = Number(v);
     }
   }
-  return { n, fromStart, files };
+  return { n, fromStart, bytes, files };
 }
 
 export async function head(io: ProgramIO): Promise<number> {
   const c = countArg(io, 'head');
   if (typeof c === 'number') return c;
+  if (c.bytes) {
+    const r = await readInputs(io, c.files, 'head');
+    for (const f of Array.isArray(r) ? r : r.partial) io.stdout.write(f.data.subarray(0, c.n));
+    return Array.isArray(r) ? 0 : r.error;
+  }
   if (c.files.length === 0) {
     // Stop reading once enough lines arrived, so `curl … | head -1` ends without waiting.
     let got = 0;
@@ -249,6 +259,10 @@ export async function tail(io: ProgramIO): Promise<number> {
   if (typeof c === 'number') return c;
   const r = await readInputs(io, c.files, 'tail');
   for (const f of Array.isArray(r) ? r : r.partial) {
+    if (c.bytes) {
+      io.stdout.write(c.fromStart ? f.data.subarray(Math.max(0, c.n - 1)) : c.n === 0 ? Buffer.alloc(0) : f.data.subarray(-c.n));
+      continue;
+    }
     const all = lines(f.data);
     const l = c.fromStart ? all.slice(Math.max(0, c.n - 1)) : c.n === 0 ? [] : all.slice(-c.n);
     if (l.length) io.stdout.write(l.join('\n') + '\n');

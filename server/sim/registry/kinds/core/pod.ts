@@ -10,7 +10,7 @@ import type { KindDefinition } from '../../kind.js';
 import { struct } from '../../patch/merge-schema.js';
 import type { ExtraSubresource, Strategy } from '../../resource.js';
 import { validateObjectMeta } from '../../strategies/meta.js';
-import { defaultPodSpec, validatePodSpec } from '../../strategies/pod-spec.js';
+import { defaultPodSpec, validateEphemeralContainersUpdate, validatePodSpec } from '../../strategies/pod-spec.js';
 import { age, ageCol, col, int, name, nameCol, type Any, type KindPrinter } from '../../printers/columns.js';
 import { humanDuration } from '../../printers/duration.js';
 
@@ -108,7 +108,8 @@ export const podStrategy: Strategy = {
   validate(obj) {
     return [...validateObjectMeta(obj, 'subdomain', true), ...validatePodSpec((obj as Obj).spec, 'spec')];
   },
-  validateUpdate(obj: KubeObject, old: KubeObject) {
+  validateUpdate(obj: KubeObject, old: KubeObject, ctx) {
+    if (ctx.subresource === 'ephemeralcontainers') return validateEphemeralContainersUpdate((obj as Obj).spec, (old as Obj).spec);
     // Pod updates may only change images, activeDeadlineSeconds, tolerations (additions) and
     // terminationGracePeriodSeconds; anything else is refused with kube's long message.
     const strip = (p: Obj) => {

@@ -1,0 +1,243 @@
+/**
+ * The workshop store in SQLite (better-sqlite3), in a file of its own beside progress.sqlite so
+ * its migrations never interleave with the progress store's. The SQL is kept to what PostgreSQL
+ * also runs (TEXT timestamps in ISO form, INSERT … ON CONFLICT), so a PostgreSQL store can take
+ * the same statements with $n placeholders.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import crypto from 'node:crypto';
+import Database from 'better-sqlite3';
+import {
+  workshopStatus,
+  type Broadcast,
+  type JoinOutcome,
+  type LearnerEvent,
+  type NewWorkshop,
+  type StepPosition,
+  type Workshop,
+  type WorkshopMember,
+  type WorkshopStore,
+} from './store.js';
+import { newJoinCode, newWorkshopId } from './names.js';
+
+const migrations = [
+  `CREATE TABLE workshop (
+     id TEXT PRIMARY KEY,
+     title TEXT NOT NULL,
+     tracks TEXT NOT NULL,
+     capacity INTEGER NOT NULL,
+     join_code TEXT NOT NULL UNIQUE,
+     created_at TEXT NOT NULL,
+     expires_at TEXT NOT NULL,
+     closed_at TEXT,
+     broadcast_id TEXT,
+     broadcast_text TEXT,
+     broadcast_at TEXT
+   );
+   CREATE TABLE workshop_member (
+     learner_id TEXT PRIMARY KEY,
+     workshop_id TEXT NOT NULL REFERENCES workshop (id) ON DELETE CASCADE,
+     display_name TEXT NOT NULL,
+     joined_at TEXT NOT NULL,
+     UNIQUE (workshop_id, display_name)
+   );
+   CREATE INDEX workshop_member_by_workshop ON workshop_member (workshop_id);
+   CREATE TABLE workshop_position (
+     learner_id TEXT NOT NULL REFERENCES workshop_member (learner_id) ON DELETE CASCADE,
+     track_id TEXT NOT NULL,
+     step_id TEXT NOT NULL,
+     since TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (learner_id, track_id)
+   );
+   CREATE TABLE workshop_event (
+     learner_id TEXT NOT NULL REFERENCES workshop_member (learner_id) ON DELETE CASCADE,
+     kind TEXT NOT NULL,
+     track_id TEXT NOT NULL,
+     step_id TEXT NOT NULL,
+     at TEXT NOT NULL
+   );
+   CREATE INDEX workshop_event_by_learner ON workshop_event (learner_id);`,
+];
+
+interface WorkshopRow {
+  id: string;
+  title: string;
+  tracks: string;
+  capacity: number;
+  join_code: string;
+  created_at: string;
+  expires_at: string;
+  closed_at: string | null;
+  broadcast_id: string | null;
+  broadcast_text: string | null;
+  broadcast_at: string | null;
+}
+
+interface MemberRow {
+  learner_id: string;
+  workshop_id: string;
+  display_name: string;
+  joined_at: string;
+}
+
+const toWorkshop = (r: WorkshopRow): Workshop => ({
+  id: r.id,
+  title: r.title,
+  tracks: JSON.parse(r.tracks) as string[],
+  capacity: r.capacity,
+  joinCode: r.join_code,
+  createdAt: new Date(r.created_at),
+  expiresAt: new Date(r.expires_at),
+  closedAt: r.closed_at ? new Date(r.closed_at) : null,
+  broadcast: r.broadcast_id && r.broadcast_text !== null && r.broadcast_at ? { id: r.broadcast_id, text: r.broadcast_text, at: new Date(r.broadcast_at) } : null,
+});
+
+const toMember = (r: MemberRow): WorkshopMember => ({ workshopId: r.workshop_id, learnerId: r.learner_id, displayName: r.display_name, joinedAt: new Date(r.joined_at) });
+
+export interface SqliteWorkshopStoreOptions {
+  /** The file, or ':memory:'. */
+  file: string;
+  clock?: () => Date;
+}
+
+export class SqliteWorkshopStore implements WorkshopStore {
+  private readonly db: Database.Database;
+  private readonly now: () => Date;
+
+  constructor(options: SqliteWorkshopStoreOptions) {
+    if (options.file !== ':memory:') fs.mkdirSync(path.dirname(options.file), { recursive: true });
+    this.db = new Database(options.file);
+    if (options.file !== ':memory:') this.db.pragma('journal_mode = WAL');
+    this.db.pragma('busy_timeout = 2000');
+    this.db.pragma('foreign_keys = ON');
+    this.now = options.clock ?? (() => new Date());
+    const version = this.db.pragma('user_version', { simple: true }) as number;
+    for (let v = version; v < migrations.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(migrations[v]!);
+        this.db.pragma(`user_version = ${v + 1}`);
+      })();
+    }
+  }
+
+  static inDataDir(dataDir: string, clock?: () => Date): SqliteWorkshopStore {
+    return new SqliteWorkshopStore({ file: path.join(dataDir, 'workshops.sqlite'), ...(clock ? { clock } : {}) });
+  }
+
+  async create(input: NewWorkshop): Promise<Workshop> {
+    const id = newWorkshopId();
+    this.db
+      .prepare('INSERT INTO workshop (id, title, tracks, capacity, join_code, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(id, input.title, JSON.stringify(input.tracks), input.capacity, newJoinCode(), this.now().toISOString(), input.expiresAt.toISOString());
+    return (await this.get(id))!;
+  }
+
+  async get(id: string): Promise<Workshop | undefined> {
+    return this.getSync(id);
+  }
+
+  private getSync(id: string): Workshop | undefined {
+    const row = this.db.prepare('SELECT * FROM workshop WHERE id = ?').get(id) as WorkshopRow | undefined;
+    return row ? toWorkshop(row) : undefined;
+  }
+
+  async byJoinCode(code: string): Promise<Workshop | undefined> {
+    const row = this.db.prepare('SELECT * FROM workshop WHERE join_code = ?').get(code) as WorkshopRow | undefined;
+    return row ? toWorkshop(row) : undefined;
+  }
+
+  async list(): Promise<Workshop[]> {
+    return (this.db.prepare('SELECT * FROM workshop ORDER BY created_at DESC, id').all() as WorkshopRow[]).map(toWorkshop);
+  }
+
+  async close(id: string): Promise<Workshop | undefined> {
+    this.db.prepare('UPDATE workshop SET closed_at = ? WHERE id = ? AND closed_at IS NULL').run(this.now().toISOString(), id);
+    return this.getSync(id);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    return this.db.prepare('DELETE FROM workshop WHERE id = ?').run(id).changes > 0;
+  }
+
+  async join(code: string, displayName: string, newLearner: () => string): Promise<JoinOutcome> {
+    // IMMEDIATE: the count and the insert see no other writer between them.
+    const tx = this.db.transaction((): JoinOutcome => {
+      const row = this.db.prepare('SELECT * FROM workshop WHERE join_code = ?').get(code) as WorkshopRow | undefined;
+      if (!row) return { ok: false, reason: 'not-found' };
+      const workshop = toWorkshop(row);
+      const status = workshopStatus(workshop, this.now());
+      if (status !== 'open') return { ok: false, reason: status, workshop };
+      const { n } = this.db.prepare('SELECT COUNT(*) AS n FROM workshop_member WHERE workshop_id = ?').get(workshop.id) as { n: number };
+      if (n >= workshop.capacity) return { ok: false, reason: 'full', workshop };
+      const taken = this.db.prepare('SELECT 1 FROM workshop_member WHERE workshop_id = ? AND lower(display_name) = lower(?)').get(workshop.id, displayName);
+      if (taken) return { ok: false, reason: 'name-taken', workshop };
+      const learnerId = newLearner();
+      const joinedAt = this.now();
+      this.db
+        .prepare('INSERT INTO workshop_member (learner_id, workshop_id, display_name, joined_at) VALUES (?, ?, ?, ?)')
+        .run(learnerId, workshop.id, displayName, joinedAt.toISOString());
+      return { ok: true, workshop, member: { workshopId: workshop.id, learnerId, displayName, joinedAt } };
+    });
+    return tx.immediate();
+  }
+
+  async membership(learnerId: string): Promise<{ member: WorkshopMember; workshop: Workshop } | undefined> {
+    const row = this.db.prepare('SELECT * FROM workshop_member WHERE learner_id = ?').get(learnerId) as MemberRow | undefined;
+    if (!row) return undefined;
+    const workshop = this.getSync(row.workshop_id);
+    return workshop ? { member: toMember(row), workshop } : undefined;
+  }
+
+  async members(workshopId: string): Promise<WorkshopMember[]> {
+    return (this.db.prepare('SELECT * FROM workshop_member WHERE workshop_id = ? ORDER BY joined_at, display_name').all(workshopId) as MemberRow[]).map(toMember);
+  }
+
+  async setBroadcast(workshopId: string, text: string): Promise<Broadcast | undefined> {
+    const broadcast = { id: crypto.randomBytes(8).toString('hex'), text, at: this.now() };
+    const changed = this.db
+      .prepare('UPDATE workshop SET broadcast_id = ?, broadcast_text = ?, broadcast_at = ? WHERE id = ?')
+      .run(broadcast.id, text, broadcast.at.toISOString(), workshopId).changes;
+    return changed ? broadcast : undefined;
+  }
+
+  async setPosition(learnerId: string, trackId: string, stepId: string): Promise<void> {
+    const at = this.now().toISOString();
+    // Members only (the foreign key); a self-paced learner has no row to keep.
+    this.db
+      .prepare(`INSERT INTO workshop_position (learner_id, track_id, step_id, since, updated_at)
+                SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM workshop_member WHERE learner_id = ?)
+                ON CONFLICT (learner_id, track_id) DO UPDATE SET
+                  since = CASE WHEN workshop_position.step_id = excluded.step_id THEN workshop_position.since ELSE excluded.since END,
+                  step_id = excluded.step_id, updated_at = excluded.updated_at`)
+      .run(learnerId, trackId, stepId, at, at, learnerId);
+  }
+
+  async positions(workshopId: string): Promise<StepPosition[]> {
+    const rows = this.db
+      .prepare(`SELECT p.learner_id, p.track_id, p.step_id, p.since FROM workshop_position p
+                JOIN workshop_member m ON m.learner_id = p.learner_id WHERE m.workshop_id = ? ORDER BY p.updated_at`)
+      .all(workshopId) as { learner_id: string; track_id: string; step_id: string; since: string }[];
+    return rows.map((r) => ({ learnerId: r.learner_id, trackId: r.track_id, stepId: r.step_id, since: new Date(r.since) }));
+  }
+
+  async recordEvent(event: Omit<LearnerEvent, 'at'>): Promise<void> {
+    this.db
+      .prepare(`INSERT INTO workshop_event (learner_id, kind, track_id, step_id, at)
+                SELECT ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM workshop_member WHERE learner_id = ?)`)
+      .run(event.learnerId, event.kind, event.trackId, event.stepId, this.now().toISOString(), event.learnerId);
+  }
+
+  async events(workshopId: string): Promise<LearnerEvent[]> {
+    const rows = this.db
+      .prepare(`SELECT e.learner_id, e.kind, e.track_id, e.step_id, e.at FROM workshop_event e
+                JOIN workshop_member m ON m.learner_id = e.learner_id WHERE m.workshop_id = ? ORDER BY e.at`)
+      .all(workshopId) as { learner_id: string; kind: 'hint-opened'; track_id: string; step_id: string; at: string }[];
+    return rows.map((r) => ({ learnerId: r.learner_id, kind: r.kind, trackId: r.track_id, stepId: r.step_id, at: new Date(r.at) }));
+  }
+
+  async dispose(): Promise<void> {
+    this.db.close();
+  }
+}

@@ -1,0 +1,228 @@
+/**
+ * The workshop store (SQLite, behind the async interface a PostgreSQL store will share): join
+ * codes, capacity, expiry and closing with an injected clock, names, positions; plus the pure
+ * parts around it (display names, the dashboard's stuck rule, exports, the CLI).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SqliteWorkshopStore } from '../../server/workshops/sqlite-store.js';
+import { JOIN_CODE_SHAPE, checkDisplayName } from '../../server/workshops/names.js';
+import { learnerRow, stepKey, type Dashboard, type LearnerFacts } from '../../server/workshops/dashboard.js';
+import { resultsCsv, resultsJunit } from '../../server/workshops/export.js';
+import { parseDuration, runWorkshopCommand } from '../../server/workshops/cli.js';
+
+let dir: string;
+let now: Date;
+let store: SqliteWorkshopStore;
+let ids = 0;
+const newLearner = () => `learner-${++ids}`;
+const HOUR = 3_600_000;
+
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-workshops-'));
+  now = new Date('2026-03-01T09:00:00Z');
+  store = SqliteWorkshopStore.inDataDir(dir, () => now);
+});
+afterEach(async () => {
+  await store.dispose();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const create = (capacity = 2, hours = 8) => store.create({ title: 'Mesh day', tracks: ['a', 'b'], capacity, expiresAt: new Date(now.getTime() + hours * HOUR) });
+
+describe('workshop store', () => {
+  it('gives each workshop its own unguessable join code (128 bits, URL-safe)', async () => {
+    const codes = new Set<string>();
+    for (let i = 0; i < 50; i++) codes.add((await create()).joinCode);
+    expect(codes.size).toBe(50);
+    for (const c of codes) expect(c).toMatch(JOIN_CODE_SHAPE);
+    const w = await create();
+    expect((await store.byJoinCode(w.joinCode))?.id).toBe(w.id);
+    expect(await store.byJoinCode(w.joinCode.toUpperCase() === w.joinCode ? `${w.joinCode}x` : w.joinCode.toUpperCase())).toBeUndefined();
+  });
+
+  it('admits learners up to its capacity and refuses the next one as full', async () => {
+    const w = await create(2);
+    expect((await store.join(w.joinCode, 'Ada', newLearner)).ok).toBe(true);
+    expect((await store.join(w.joinCode, 'Grace', newLearner)).ok).toBe(true);
+    let issued = 0;
+    const third = await store.join(w.joinCode, 'Linus', () => `never-${++issued}`);
+    expect(third).toMatchObject({ ok: false, reason: 'full' });
+    // No identity is made for a learner who is refused.
+    expect(issued).toBe(0);
+    expect((await store.members(w.id)).map((m) => m.displayName)).toEqual(['Ada', 'Grace']);
+  });
+
+  it('refuses a name already used in the workshop, whatever its case, but not in another workshop', async () => {
+    const w = await create(5);
+    await store.join(w.joinCode, 'Ada', newLearner);
+    expect(await store.join(w.joinCode, 'ADA', newLearner)).toMatchObject({ ok: false, reason: 'name-taken' });
+    const other = await create(5);
+    expect((await store.join(other.joinCode, 'Ada', newLearner)).ok).toBe(true);
+  });
+
+  it('refuses joining once the workshop expired (by the injected clock), and after it was closed', async () => {
+    const w = await create(10, 8);
+    now = new Date(now.getTime() + 8 * HOUR - 1000);
+    expect((await store.join(w.joinCode, 'Early', newLearner)).ok).toBe(true);
+    now = new Date(now.getTime() + 1000);
+    expect(await store.join(w.joinCode, 'Late', newLearner)).toMatchObject({ ok: false, reason: 'expired' });
+
+    const c = await create(10, 8);
+    await store.close(c.id);
+    expect(await store.join(c.joinCode, 'Late', newLearner)).toMatchObject({ ok: false, reason: 'closed' });
+    expect(await store.join('A'.repeat(22), 'Nobody', newLearner)).toMatchObject({ ok: false, reason: 'not-found' });
+  });
+
+  it('knows each learner’s workshop; deleting the workshop removes its members', async () => {
+    const w = await create(5);
+    const joined = await store.join(w.joinCode, 'Ada', newLearner);
+    if (!joined.ok) throw new Error('join refused');
+    expect((await store.membership(joined.member.learnerId))?.workshop.id).toBe(w.id);
+    expect(await store.membership('someone-else')).toBeUndefined();
+    expect(await store.delete(w.id)).toBe(true);
+    expect(await store.membership(joined.member.learnerId)).toBeUndefined();
+    expect(await store.delete(w.id)).toBe(false);
+  });
+
+  it('keeps since when a learner reloads the same step, and moves it when the step changes', async () => {
+    const w = await create(5);
+    const joined = await store.join(w.joinCode, 'Ada', newLearner);
+    if (!joined.ok) throw new Error('join refused');
+    const id = joined.member.learnerId;
+    await store.setPosition(id, 'a', 's1');
+    const first = now;
+    now = new Date(now.getTime() + 60_000);
+    await store.setPosition(id, 'a', 's1');
+    expect((await store.positions(w.id))[0]).toMatchObject({ stepId: 's1', since: first });
+    await store.setPosition(id, 'a', 's2');
+    expect((await store.positions(w.id))[0]).toMatchObject({ stepId: 's2', since: now });
+    // A learner who is in no workshop leaves no trace.
+    await store.setPosition('self-paced', 'a', 's1');
+    await store.recordEvent({ learnerId: 'self-paced', kind: 'hint-opened', trackId: 'a', stepId: 's1' });
+    expect((await store.positions(w.id)).length).toBe(1);
+    expect(await store.events(w.id)).toEqual([]);
+  });
+
+  it('survives a restart (a file of its own in the data dir)', async () => {
+    const w = await create(3);
+    await store.join(w.joinCode, 'Ada', newLearner);
+    await store.setBroadcast(w.id, 'Break until 11:00');
+    await store.dispose();
+    store = SqliteWorkshopStore.inDataDir(dir, () => now);
+    const again = await store.get(w.id);
+    expect(again).toMatchObject({ title: 'Mesh day', capacity: 3, tracks: ['a', 'b'], broadcast: { text: 'Break until 11:00' } });
+    expect((await store.members(w.id)).length).toBe(1);
+  });
+});
+
+describe('display names', () => {
+  it('accepts ordinary names in any script, trimmed and with inner spaces collapsed', () => {
+    expect(checkDisplayName('  Ada   Lovelace ')).toEqual({ ok: true, name: 'Ada Lovelace' });
+    expect(checkDisplayName('Jürgen 王 <b>')).toEqual({ ok: true, name: 'Jürgen 王 <b>' });
+  });
+
+  it('refuses empty, too long, control and formatting characters (bidi overrides, zero-width)', () => {
+    expect(checkDisplayName('   ')).toMatchObject({ ok: false, message: 'Enter a display name.' });
+    expect(checkDisplayName(undefined)).toMatchObject({ ok: false });
+    expect(checkDisplayName('x'.repeat(41))).toMatchObject({ ok: false, message: 'A display name has at most 40 characters.' });
+    expect(checkDisplayName('x'.repeat(40)).ok).toBe(true);
+    for (const bad of ['bell\u0007', 'two\nlines', 'tab\there', 'evil\u202Eeman', 'zero\u200Bwidth', 'del\u007f']) {
+      expect(checkDisplayName(bad)).toMatchObject({ ok: false, message: 'A display name cannot contain control or formatting characters.' });
+    }
+  });
+});
+
+describe('the dashboard’s stuck rule', () => {
+  const tracks = [{ id: 't', title: 'T', steps: [{ id: 's1', title: 'One' }, { id: 's2', title: 'Two' }] }];
+  const base = (over: Partial<LearnerFacts>): LearnerFacts => ({
+    id: 'l',
+    name: 'Ada',
+    joinedAt: new Date('2026-03-01T09:00:00Z'),
+    terminal: true,
+    progress: { t: { done: new Set(['s1']), currentStep: 's2' } },
+    position: { trackId: 't', stepId: 's2', since: new Date('2026-03-01T09:00:00Z') },
+    checks: new Map(),
+    hintsOnCurrent: 0,
+    ...over,
+  });
+  const at = (minutes: number) => new Date(Date.parse('2026-03-01T09:00:00Z') + minutes * 60_000);
+
+  it('is not stuck while on the step for less than the threshold, even with failing checks and hints', () => {
+    const facts = base({ checks: new Map([[stepKey('t', 's2'), { state: 'failed', failingSince: at(0) }]]), hintsOnCurrent: 2 });
+    const row = learnerRow(facts, tracks, at(9), 10 * 60_000);
+    expect(row.stuck).toBe(false);
+    expect(row.cells.t).toEqual({ s1: 'done', s2: 'failing' });
+  });
+
+  it('is stuck with checks failing for longer than the threshold, saying why', () => {
+    const facts = base({ checks: new Map([[stepKey('t', 's2'), { state: 'failed', failingSince: at(0) }]]) });
+    const row = learnerRow(facts, tracks, at(12), 10 * 60_000);
+    expect(row).toMatchObject({ stuck: true, stuckReasons: ['checks failing for 12 min', '12 min on this step'], doneCount: 1 });
+  });
+
+  it('is stuck after opening hints and still not done past the threshold; never on a done step', () => {
+    expect(learnerRow(base({ hintsOnCurrent: 1 }), tracks, at(11), 10 * 60_000)).toMatchObject({ stuck: true, stuckReasons: ['opened 1 hint', '11 min on this step'] });
+    const done = base({ hintsOnCurrent: 3, progress: { t: { done: new Set(['s1', 's2']), currentStep: 's2' } } });
+    expect(learnerRow(done, tracks, at(60), 10 * 60_000).stuck).toBe(false);
+    // Merely slow, with nothing failing and no hint: not flagged.
+    expect(learnerRow(base({}), tracks, at(60), 10 * 60_000).stuck).toBe(false);
+  });
+});
+
+describe('results export', () => {
+  const d: Dashboard = {
+    workshop: { id: 'w1', title: 'Mesh & more', tracks: ['t'], capacity: 5, status: 'open', expiresAt: '2026-03-01T17:00:00.000Z', joinPath: '/join/x', broadcast: null },
+    tracks: [{ id: 't', title: 'T', steps: [{ id: 's1', title: 'One, first' }, { id: 's2', title: 'Two' }] }],
+    learners: [
+      { id: 'l1', name: '=HYPERLINK("http://evil")', joinedAt: '', terminal: false, current: null, hintsOpened: 0, stuck: false, stuckReasons: [], cells: { t: { s1: 'done', s2: 'failing' } }, doneCount: 1 },
+      { id: 'l2', name: 'Grace <"Hopper">', joinedAt: '', terminal: false, current: null, hintsOpened: 0, stuck: false, stuckReasons: [], cells: { t: { s1: 'done', s2: 'done' } }, doneCount: 2 },
+    ],
+    stuckAfterMs: 600_000,
+    generatedAt: '2026-03-01T10:00:00.000Z',
+  };
+
+  it('writes one CSV row per learner and step, with formula-looking names defused and commas quoted', () => {
+    const lines = resultsCsv(d).trimEnd().split('\r\n');
+    expect(lines[0]).toBe('learner,track,step,step title,state,done');
+    expect(lines[1]).toBe(`"'=HYPERLINK(""http://evil"")",t,s1,"One, first",done,yes`);
+    expect(lines[2]).toBe(`"'=HYPERLINK(""http://evil"")",t,s2,Two,failing,no`);
+    expect(lines[3]).toBe('"Grace <""Hopper"">",t,s1,"One, first",done,yes');
+    expect(lines.length).toBe(5);
+  });
+
+  it('writes JUnit XML with a suite per learner and a failure per step not done, escaped', () => {
+    const x = resultsJunit(d);
+    expect(x).toContain('<testsuites name="Mesh &amp; more" tests="4" failures="1"');
+    expect(x).toContain('<testsuite name="Grace &lt;&quot;Hopper&quot;&gt;" tests="2" failures="0"');
+    expect(x).toContain('<testcase classname="t" name="s2: Two"><failure type="failing" message="step not done (failing)"/></testcase>');
+    expect(x).toContain('<testcase classname="t" name="s1: One, first"/>');
+  });
+});
+
+describe('npm run workshop', () => {
+  const deps = () => ({ store, baseUrl: 'http://lab.example:8080/', trackIds: async () => ['istio-bookinfo', 'istio-traffic'], now: () => now });
+
+  it('creates a workshop and prints its join link; lists, closes and deletes it', async () => {
+    const out = await runWorkshopCommand(['create', '--title', 'Mesh day', '--tracks', 'istio-bookinfo,istio-traffic', '--capacity', '30', '--expires', '8h'], deps());
+    const link = /Join link: (http:\/\/lab\.example:8080\/join\/[A-Za-z0-9_-]{22})\n/.exec(out)?.[1];
+    expect(link).toBeDefined();
+    const [w] = await store.list();
+    expect(w).toMatchObject({ title: 'Mesh day', tracks: ['istio-bookinfo', 'istio-traffic'], capacity: 30, expiresAt: new Date(now.getTime() + 8 * HOUR) });
+    expect(await runWorkshopCommand(['list'], deps())).toContain(`${w!.id}  open        0/30`);
+    expect(await runWorkshopCommand(['close', w!.id], deps())).toContain('no more joins');
+    expect((await store.get(w!.id))?.closedAt).not.toBeNull();
+    expect(await runWorkshopCommand(['delete', w!.id], deps())).toContain('no longer have access');
+    expect(await store.list()).toEqual([]);
+  });
+
+  it('refuses unknown tracks and bad durations with a clear message', async () => {
+    await expect(runWorkshopCommand(['create', '--title', 'x', '--tracks', 'nope'], deps())).rejects.toThrow('unknown track: nope (known: istio-bookinfo, istio-traffic)');
+    expect(() => parseDuration('soon')).toThrow('"soon" is not a duration');
+    expect(parseDuration('90m')).toBe(90 * 60_000);
+    expect(parseDuration('2d')).toBe(2 * 86_400_000);
+    await expect(runWorkshopCommand(['close', 'w-nope'], deps())).rejects.toThrow('no workshop "w-nope"');
+  });
+});
