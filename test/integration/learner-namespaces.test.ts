@@ -4,9 +4,9 @@
  * namespace, a ServiceAccount bound to `admin` there, and a kubeconfig with a TokenRequest token;
  * the real kubectl with that kubeconfig works in the learner's namespace and is Forbidden in another's.
  *
- * The token and Forbidden parts need the embedded cluster to issue ServiceAccount tokens and
- * enforce RBAC: they run when its TokenRequest answers (capability probe below), and are skipped,
- * by name, on a cluster that answers 501 Not Implemented.
+ * The token and Forbidden parts need the cluster to issue ServiceAccount tokens and enforce RBAC,
+ * as the embedded cluster does; a capability probe (TokenRequest) decides, so on a cluster that
+ * answers 501 Not Implemented they are skipped by name and the clear-refusal test runs instead.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -22,6 +22,8 @@ import { kubeObjectsFor } from '../../server/checks/kube-objects.js';
 import { scopedToNamespaces } from '../../server/cluster/namespace-scope.js';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import { kubectlIn } from '../helpers/kubectl.js';
+import { startTestPlayground } from '../helpers/playground.js';
+import { TestClient } from '../helpers/terminal-client.js';
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'learner-ns-'));
 const adminKubeconfig = path.join(work, 'admin', 'kubeconfig');
@@ -138,6 +140,28 @@ describe('namespace-per-learner (kubeconfig backend, embedded cluster as the ext
       // What the tracks read cluster-wide is readable.
       await k.ok(['get', 'nodes']);
       await k.ok(['get', 'crd']);
+    });
+
+    it('through the playground: the terminal works in the learner\'s namespace, and the step\'s checks look there', async () => {
+      const pg = await startTestPlayground({ backend: 'kubeconfig', kubeconfig: adminKubeconfig, learnerNamespaces: true, dataDir: path.join(work, 'data-pg') });
+      const term = await TestClient.open(new URL('/ws/terminal', pg.baseUrl.replace(/^http/, 'ws')).href, { headers: { cookie: pg.cookies, origin: pg.baseUrl.replace(/\/$/, '') } });
+      try {
+        const ns = await term.run("kubectl config view --minify -o jsonpath='{..namespace}'", 20_000);
+        expect(ns).toMatch(/^learner-[0-9a-f]{12}$/);
+        expect(await term.run('kubectl create deployment web --image=nginx --replicas=2', 20_000)).toBe('deployment.apps/web created');
+        expect(await term.run('kubectl get deployments -n default 2>&1', 20_000)).toBe(
+          `Error from server (Forbidden): deployments.apps is forbidden: User "system:serviceaccount:${ns}:learner" cannot list resource "deployments" in API group "apps" in the namespace "default"`,
+        );
+        const state = (await (await pg.fetchAuthed('/api/checks/warm-up/deployment/run', { method: 'POST', headers: { origin: pg.baseUrl.replace(/\/$/, '') } })).json()) as { checks: { passed: boolean; found: string }[] };
+        // The track says `default`; for this learner that is their own namespace, read with their own token.
+        expect(state.checks[1]).toMatchObject({ passed: true });
+        expect(state.checks[0]!.found).toContain('Deployment "web"');
+        const info = (await (await pg.fetchAuthed('/api/info')).json()) as { backend: { learnerNamespaces: boolean } };
+        expect(info.backend.learnerNamespaces).toBe(true);
+      } finally {
+        term.close();
+        await pg.close();
+      }
     });
 
     it('the learner token is the ServiceAccount\'s, checked by the API server (client-node)', async () => {
