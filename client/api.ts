@@ -4,9 +4,17 @@
  * behind a reverse proxy under a sub-path.
  */
 export interface ServerInfo {
-  backend: { name: string; description: string };
+  backend: { name: string; description: string; learnerNamespaces?: boolean };
   kubectl: { found: boolean; version?: string; installHint?: string };
   version: string;
+}
+
+/** GET api/cluster: the learner's cluster while it is being prepared (a kind cluster takes minutes). */
+export interface ClusterStatus {
+  state: 'ready' | 'preparing' | 'failed' | 'not-started';
+  percent?: number;
+  stage?: string;
+  message?: string;
 }
 
 export interface TrackSummary {
@@ -43,6 +51,8 @@ export interface Step {
   checks?: { title: string }[];
   /** Live pictures of the learner's mesh shown beside the step (front-matter `picture`). */
   pictures?: ('mesh' | 'split')[];
+  /** The step changes the whole cluster (download, install): done by the instructor when learners share one. */
+  clusterWide?: boolean;
 }
 
 // The wire shapes of check verdicts are the server's own types (type-only: nothing is bundled).
@@ -113,6 +123,7 @@ const enc = encodeURIComponent;
 
 export const api = {
   info: () => request<ServerInfo>('api/info'),
+  cluster: () => request<ClusterStatus>('api/cluster'),
   tracks: () => request<TrackList>('api/tracks'),
   track: (trackId: string) => request<Track>(`api/tracks/${enc(trackId)}`),
   progress: (trackId: string) => request<Progress>(`api/progress/${enc(trackId)}`),

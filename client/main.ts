@@ -10,6 +10,7 @@ import { type Route, parseRoute, trackHref } from './router.js';
 import type { PlaygroundHooks } from './test-hooks.js';
 import { TerminalPanel } from './terminal/terminal-panel.js';
 import { ThemeController } from './theme.js';
+import { ClusterStatusView } from './views/cluster-status.js';
 import { errorView, unauthorizedView } from './views/common.js';
 import { renderTrackList } from './views/track-list.js';
 import { TrackView } from './views/track-view.js';
@@ -24,6 +25,7 @@ class App {
   private readonly main: HTMLElement;
   private readonly crumbs: HTMLElement;
   private readonly backendBadge: HTMLElement;
+  private readonly clusterStatus = new ClusterStatusView((message) => this.announcer.announce(message));
   private readonly themeButton: HTMLButtonElement;
   private readonly screenReaderButton: HTMLButtonElement;
   private screenReaderMode = readPreference(SCREEN_READER_KEY) === 'on';
@@ -70,7 +72,7 @@ class App {
         { class: 'topbar' },
         h('a', { class: 'brand', href: '#/' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, brandMark()), h('span', { class: 'brand-name' }, 'Istio Playground')),
         this.crumbs,
-        h('div', { class: 'topbar-actions' }, this.backendBadge, this.screenReaderButton, this.themeButton),
+        h('div', { class: 'topbar-actions' }, this.clusterStatus.element, this.backendBadge, this.screenReaderButton, this.themeButton),
       ),
       this.workshopBanner.element,
       this.main,
@@ -104,6 +106,7 @@ class App {
     this.backendBadge.hidden = false;
     this.backendBadge.replaceChildren(h('span', { class: 'backend-dot', 'aria-hidden': 'true' }), `${this.info.backend.name} cluster`);
     this.backendBadge.title = this.info.backend.description;
+    this.clusterStatus.watch();
     await this.route();
   }
 

@@ -8,6 +8,8 @@
 #   scripts/install-tools.sh --force         reinstall even if found
 #
 # Versions can be pinned with KUBECTL_VERSION (e.g. v1.32.4), KIND_VERSION, ISTIO_VERSION.
+# The install_* functions are called by name ("install_$tool"), which shellcheck cannot follow.
+# shellcheck disable=SC2317
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -77,7 +79,8 @@ install_kubectl() {
 }
 
 install_kind() {
-  local version="${KIND_VERSION:-v0.29.0}"
+  # The kind the server's pinned node image (server/cluster/kind/config.ts) was built for.
+  local version="${KIND_VERSION:-v0.27.0}"
   local url="https://kind.sigs.k8s.io/dl/$version/kind-$os-$arch"
   fetch "$url" "$tmp/kind"
   fetch "$url.sha256sum" "$tmp/kind.sha256"
@@ -86,7 +89,7 @@ install_kind() {
 }
 
 install_istioctl() {
-  local version="${ISTIO_VERSION:-1.27.3}"
+  local version="${ISTIO_VERSION:-1.30.3}"
   local platform="$os-$arch"
   [ "$os" = darwin ] && platform="osx-$arch"
   local name="istioctl-$version-$platform.tar.gz"

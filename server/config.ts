@@ -32,9 +32,19 @@ export const configSchema = z
     port,
     dataDir: z.string().min(1),
     lessonsDir: z.string().min(1),
-    backend: z.enum(['sim', 'kubeconfig']),
+    backend: z.enum(['sim', 'kubeconfig', 'kind']),
     kubeconfig: z.string().optional(),
     context: z.string().optional(),
+    /** kind backend: the cluster to find or create (per-learner clusters are named after it). */
+    kindCluster: z.string().regex(/^[a-z0-9]([-a-z0-9]{0,30}[a-z0-9])?$/, 'must be a lower-case DNS label of at most 32 characters (kind names Docker containers after it)'),
+    /** kind backend: one cluster for everyone, or one per learner (about 1.5 GB of memory each). */
+    kindMode: z.enum(['shared', 'per-learner']),
+    /** kind backend: the host port the ingress gateway's pinned http2 NodePort (30080) is mapped to; https (30443) gets the next. Per-learner clusters take two ports each from here. */
+    kindHostPort: port.refine((p) => p > 0, 'must be a port (1-65535)'),
+    /** kind backend: how long creating a cluster (image pull included) may take. */
+    kindTimeoutSeconds: z.coerce.number().int().positive(),
+    /** kubeconfig and shared kind backends: each learner gets a namespace and a ServiceAccount token bound to it by RBAC. */
+    learnerNamespaces: z.preprocess((v) => (typeof v === 'string' ? ['1', 'true', 'yes', 'on'].includes(v.toLowerCase()) : v), z.boolean()),
     /** Seconds a detached, silent terminal lives before its shell is killed. */
     idleTimeoutSeconds: z.coerce.number().int().positive(),
     scrollbackLines: z.coerce.number().int().min(100).max(100_000),
@@ -58,6 +68,9 @@ export const configSchema = z
     if (c.backend === 'kubeconfig' && !c.kubeconfig) {
       ctx.addIssue({ code: 'custom', path: ['kubeconfig'], message: 'is required when backend is "kubeconfig" (set PLAYGROUND_KUBECONFIG or --kubeconfig)' });
     }
+    if (c.learnerNamespaces && !(c.backend === 'kubeconfig' || (c.backend === 'kind' && c.kindMode === 'shared'))) {
+      ctx.addIssue({ code: 'custom', path: ['learnerNamespaces'], message: 'needs one cluster shared by the learners: backend "kubeconfig", or "kind" with kindMode "shared"' });
+    }
   });
 
 export type Config = z.infer<typeof configSchema>;
@@ -71,6 +84,11 @@ const sources: Record<Exclude<keyof Config, 'publicOrigins'>, { flag: string; en
   backend: { flag: 'backend', env: ['PLAYGROUND_BACKEND'] },
   kubeconfig: { flag: 'kubeconfig', env: ['PLAYGROUND_KUBECONFIG'] },
   context: { flag: 'context', env: ['PLAYGROUND_CONTEXT'] },
+  kindCluster: { flag: 'kind-cluster', env: ['PLAYGROUND_KIND_CLUSTER'] },
+  kindMode: { flag: 'kind-mode', env: ['PLAYGROUND_KIND_MODE'] },
+  kindHostPort: { flag: 'kind-host-port', env: ['PLAYGROUND_KIND_HOST_PORT'] },
+  kindTimeoutSeconds: { flag: 'kind-timeout', env: ['PLAYGROUND_KIND_TIMEOUT'] },
+  learnerNamespaces: { flag: 'learner-namespaces', env: ['PLAYGROUND_LEARNER_NAMESPACES'] },
   idleTimeoutSeconds: { flag: 'idle-timeout', env: ['PLAYGROUND_IDLE_TIMEOUT'] },
   scrollbackLines: { flag: 'scrollback', env: ['PLAYGROUND_SCROLLBACK'] },
   logLevel: { flag: 'log-level', env: ['LOG_LEVEL', 'PLAYGROUND_LOG_LEVEL'] },
@@ -103,6 +121,11 @@ export const defaults = {
   dataDir: path.join(projectRoot, 'data'),
   lessonsDir: path.join(projectRoot, 'lessons'),
   backend: 'sim',
+  kindCluster: 'istio-playground',
+  kindMode: 'shared',
+  kindHostPort: 30080,
+  kindTimeoutSeconds: 600,
+  learnerNamespaces: false,
   idleTimeoutSeconds: 30 * 60,
   scrollbackLines: 5000,
   logLevel: 'info',
@@ -150,7 +173,9 @@ export function resolveConfig(input: Partial<Record<keyof Config, unknown>>): Co
 export function loadConfig(argv: string[], env: NodeJS.ProcessEnv): Config {
   const options = Object.fromEntries(
     Object.values(sources).map((s) => [s.flag, { type: 'string' as const }]),
-  ) as Record<string, { type: 'string' }>;
+  ) as Record<string, { type: 'string' | 'boolean' }>;
+  // A switch: `--learner-namespaces` alone turns it on.
+  options['learner-namespaces'] = { type: 'boolean' };
   let flags: Record<string, string | boolean | undefined>;
   try {
     ({ values: flags } = parseArgs({

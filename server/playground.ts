@@ -103,6 +103,8 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
   const terminalUpgrade = createTerminalUpgrade({ sessions: terminals, maxPayload: MAX_WS_FRAME_BYTES });
 
   const clusterRevisions = new Map<string, string>();
+  /** Learners' own namespaces on a shared cluster (namespace-per-learner mode). */
+  const learnerNamespaces = new Map<string, string>();
   const shellSpec = (learnerId: string) => async (): Promise<ShellSpec> => {
     const workspace = learnerWorkspace(config.dataDir, learnerId);
     const banner: string[] = [];
@@ -112,14 +114,17 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
     // The Gateway API CRDs istio.io applies from GitHub: `kubectl apply -f "$GATEWAY_API_CRDS_URL"`.
     env.GATEWAY_API_CRDS_URL = `${baseUrl}${GATEWAY_API_CRDS_PATH.slice(1)}`;
     let pathPrepend: string[] = [];
+    let sharedDirs: string[] = [];
     let kubeconfig: string | undefined;
     try {
       const access = await backend.acquire(learnerId);
       kubeconfig = access.kubeconfigPath;
       idle.touch(learnerId);
       clusterRevisions.set(learnerId, access.revision ?? '');
+      if (access.namespace) learnerNamespaces.set(learnerId, access.namespace);
       Object.assign(env, access.env);
       pathPrepend = access.pathPrepend;
+      sharedDirs = access.sharedDirs ?? [];
       banner.push(`Welcome to istio-playground. kubectl talks to: ${backend.describe()}.`);
     } catch (err) {
       logger.error({ err, learnerId }, 'cluster backend failed');
@@ -128,7 +133,8 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
     if (!kubectl.found) banner.push(kubectl.installHint ?? 'kubectl was not found.');
     env.PATH = [...pathPrepend, shellPath].join(path.delimiter);
     // Server-side paths (the checks use them); the sandbox maps them to what the shell sees.
-    const learner = { learnerId, root: workspace.root, home: workspace.home, ...(kubeconfig ? { kubeconfig } : {}) };
+    // The backend's shared folders (the fetched Istio release) stay visible inside the sandbox.
+    const learner = { learnerId, root: workspace.root, home: workspace.home, ...(kubeconfig ? { kubeconfig } : {}), ...(sharedDirs.length ? { tools: sharedDirs } : {}) };
     return { cwd: workspace.home, env, banner: banner.join('\r\n'), learner };
   };
 
@@ -158,7 +164,8 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
     contextFor: async (learnerId, since) => {
       const { spec, kc } = await learnerKube(learnerId);
       const { createCheckContext } = await import('./checks/context.js');
-      return createCheckContext({ kc, commands: () => (since ? terminals.commandsSince(learnerId, since) : []), shell: { cwd: spec.cwd, env: spec.env } });
+      const defaultNamespace = learnerNamespaces.get(learnerId);
+      return createCheckContext({ kc, commands: () => (since ? terminals.commandsSince(learnerId, since) : []), shell: { cwd: spec.cwd, env: spec.env }, ...(defaultNamespace ? { defaultNamespace } : {}) });
     },
   });
   const mesh = new MeshWatcher({
@@ -166,7 +173,10 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
     kubeFor: async (learnerId) => {
       const { kc } = await learnerKube(learnerId);
       const { kubeObjectsFor } = await import('./checks/kube-objects.js');
-      return kubeObjectsFor(kc);
+      const own = learnerNamespaces.get(learnerId);
+      if (!own) return kubeObjectsFor(kc);
+      const { scopedToNamespaces } = await import('./cluster/namespace-scope.js');
+      return scopedToNamespaces(kubeObjectsFor(kc), own);
     },
   });
   terminals.onActivity((learnerId) => checks.activity(learnerId));
@@ -234,8 +244,9 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
     },
     clientDir: config.clientDir,
     istioReleaseCacheDir: path.join(config.dataDir, 'cache'),
+    clusterStatus: (learnerId) => backend.status?.(learnerId) ?? { state: 'ready' },
     info: async () => ({
-      backend: { name: backend.name, description: backend.describe() },
+      backend: { name: backend.name, description: backend.describe(), learnerNamespaces: config.learnerNamespaces },
       kubectl: { found: kubectl.found, ...(kubectl.version ? { version: kubectl.version } : {}), ...(kubectl.installHint ? { installHint: kubectl.installHint } : {}) },
       version: '0.1.0',
     }),

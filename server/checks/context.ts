@@ -23,6 +23,8 @@ export function createCheckContext(options: {
   commands?: () => TerminalCommand[];
   shell: { cwd: string; env: Record<string, string> };
   signal?: AbortSignal;
+  /** The learner's own namespace on a shared cluster. */
+  defaultNamespace?: string;
 }): CheckContext {
   return {
     kc: options.kc,
@@ -32,5 +34,6 @@ export function createCheckContext(options: {
     transcript: () => (options.commands?.() ?? []).map((c) => c.output).join('\n'),
     shell: options.shell,
     ...(options.signal ? { signal: options.signal } : {}),
+    ...(options.defaultNamespace ? { defaultNamespace: options.defaultNamespace } : {}),
   };
 }

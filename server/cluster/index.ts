@@ -12,7 +12,25 @@ export async function createBackend(config: Config, logger?: Logger, sim: { peer
     }
     case 'kubeconfig': {
       const { KubeconfigBackend } = await import('./kubeconfig-backend.js');
-      return new KubeconfigBackend({ kubeconfig: config.kubeconfig!, ...(config.context ? { context: config.context } : {}), dataDir: config.dataDir });
+      return new KubeconfigBackend({
+        kubeconfig: config.kubeconfig!,
+        ...(config.context ? { context: config.context } : {}),
+        dataDir: config.dataDir,
+        learnerNamespaces: config.learnerNamespaces,
+        ...(logger ? { logger } : {}),
+      });
+    }
+    case 'kind': {
+      const { KindBackend } = await import('./kind-backend.js');
+      return new KindBackend({
+        clusterName: config.kindCluster,
+        mode: config.kindMode,
+        dataDir: config.dataDir,
+        hostPort: config.kindHostPort,
+        timeoutMs: config.kindTimeoutSeconds * 1000,
+        learnerNamespaces: config.learnerNamespaces,
+        ...(logger ? { logger } : {}),
+      });
     }
   }
 }

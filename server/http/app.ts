@@ -29,6 +29,9 @@ export interface AppDeps {
   logger: Logger;
   clientDir: string;
   info: () => Promise<unknown>;
+  /** The learner's cluster's state (a kind cluster being created shows its progress). */
+  clusterStatus?: (learnerId: string) => unknown;
+
   /** Workshops (join pages, instructor API, learners' membership); see server/workshops/http.ts. */
   workshops?: WorkshopRoutes;
   /** Told when a learner's page changed their progress (the instructor's dashboard). */
@@ -106,6 +109,11 @@ export function createApp(deps: AppDeps): express.Express {
     res.status(refused.status).type('text').send(refused.message);
   });
 
+  // Liveness for container health checks (Dockerfile's HEALTHCHECK): says nothing about learners, needs no token.
+  app.get('/healthz', (_req, res) => {
+    res.type('text').send('ok\n');
+  });
+
   // Istio's offline download (`curl -L … | sh -`) is public, static content: the one path served without the token.
   if (deps.istioReleaseCacheDir) app.use(ISTIO_RELEASE_PREFIX, istioReleaseRouter({ cacheDir: deps.istioReleaseCacheDir, logger }));
 
@@ -174,6 +182,10 @@ export function createApp(deps: AppDeps): express.Express {
       return;
     }
     next();
+  });
+
+  api.get('/cluster', (req, res) => {
+    res.json(deps.clusterStatus?.(req.learnerId!) ?? { state: 'ready' });
   });
 
   if (deps.workshops) {

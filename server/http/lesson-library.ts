@@ -24,7 +24,7 @@ export interface RenderedTrack {
   id: string;
   title: string;
   summary: string;
-  steps: { id: string; title: string; html: string; hints: string[]; solution: string[]; checks: { title: string }[]; pictures?: ('mesh' | 'split')[] }[];
+  steps: { id: string; title: string; html: string; hints: string[]; solution: string[]; checks: { title: string }[]; pictures?: ('mesh' | 'split')[]; clusterWide?: boolean }[];
 }
 
 export interface LessonLoadOptions {
@@ -153,6 +153,7 @@ export class LessonLibrary {
         solution: s.solution,
         checks: s.checks.map((c) => ({ title: c.title })),
         ...(s.pictures ? { pictures: s.pictures } : {}),
+        ...(s.clusterWide ? { clusterWide: true } : {}),
       })),
     };
   }

@@ -246,6 +246,7 @@ function buildStep(step: ParsedStep, variables: Record<string, string>, problems
     checks,
     sticky: frontMatter.sticky,
     ...(frontMatter.alreadyPasses !== undefined ? { alreadyPasses: frontMatter.alreadyPasses } : {}),
+    ...(frontMatter.clusterWide ? { clusterWide: true } : {}),
     checkLines: frontMatter.checks.map((_, index) => lineOfPath(step.parsed, ['checks', index])),
     codeBlocks: codeBlocks.map((block) => ({ ...block, code: resolve(block.code) })),
     ...(frontMatter.timeout !== undefined ? { timeoutSeconds: frontMatter.timeout } : {}),

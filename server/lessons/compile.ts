@@ -25,6 +25,7 @@ export async function compileLessons(dir: string): Promise<CompiledLessons> {
         checks: step.checks,
         sticky: step.sticky,
         ...(step.alreadyPasses !== undefined ? { alreadyPasses: step.alreadyPasses } : {}),
+        ...(step.clusterWide ? { clusterWide: true } : {}),
         ...(step.timeoutSeconds !== undefined ? { timeoutSeconds: step.timeoutSeconds } : {}),
         ...(step.pictures !== undefined ? { pictures: step.pictures } : {}),
       });

@@ -14,7 +14,7 @@ import type { LessonBackend, LessonProblem } from './types.js';
  * Bump when the shape below or the rendered HTML changes in a way the compiler's own code does
  * not show (the cache is also keyed by the compiler's code, see compiler.ts).
  */
-export const COMPILED_FORMAT = 1;
+export const COMPILED_FORMAT = 2;
 
 export interface CompiledStep {
   id: string;
@@ -29,6 +29,7 @@ export interface CompiledStep {
   checks: CheckSpec[];
   sticky: boolean;
   alreadyPasses?: string;
+  clusterWide?: boolean;
   timeoutSeconds?: number;
   pictures?: ('mesh' | 'split')[];
 }

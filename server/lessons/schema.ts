@@ -108,6 +108,12 @@ export const stepFrontMatterSchema = z.strictObject({
    * whose checks legitimately pass already (e.g. "look around" steps) says why here.
    */
   alreadyPasses: textSchema.optional(),
+  /**
+   * The step changes the whole cluster (downloading and installing Istio). When learners share a
+   * cluster (namespace-per-learner mode) the instructor has done it once: the page says so, and
+   * the step's checks still verify the result.
+   */
+  clusterWide: z.boolean({ error: 'must be true or false' }).optional(),
   /** Step-level variables, added to (and overriding) the track's. */
   variables: variablesSchema.optional(),
   /** Live pictures of the learner's mesh shown beside the step: `mesh` (topology), `split` (reviews' traffic split), or both as a list. */

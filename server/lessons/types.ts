@@ -46,6 +46,8 @@ export interface Step {
   sticky: boolean;
   /** Why the step's checks may already pass before its solution (lesson validation). */
   alreadyPasses?: string;
+  /** The step changes the whole cluster: done by the instructor when learners share one. */
+  clusterWide?: boolean;
   /** 1-based line where each entry of `checks` starts, for messages about a check. */
   checkLines: number[];
   codeBlocks: CodeBlock[];

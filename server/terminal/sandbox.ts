@@ -74,6 +74,12 @@ export interface LearnerShell {
   home: string;
   /** The learner's kubeconfig, server-side. */
   kubeconfig?: string;
+  /**
+   * Shared read-only folders under the data dir that learners use (the real Istio release
+   * scripts/fetch-istio.sh keeps there): mounted read-only at their own paths, so the PATH and
+   * links in the home that name them work the same inside the sandbox and for the server's checks.
+   */
+  tools?: string[];
 }
 
 export interface Launch {
@@ -241,6 +247,14 @@ export class ShellSandbox {
     }
     // bwrap makes missing parents 0700 (root's when privileged): made explicitly, they are traversable.
     const run = ['--perms', '0755', '--dir', SANDBOX_RUN, '--ro-bind', path.join(rcDir, 'bashrc'), `${SANDBOX_RUN}/bashrc`, '--ro-bind', path.join(rcDir, 'shrc'), `${SANDBOX_RUN}/shrc`];
+    for (const dir of learner.tools ?? []) {
+      if (!path.isAbsolute(dir) || !isUnder(dir, [this.dataDir]) || !isDirectory(dir)) continue;
+      // Parents bwrap would make 0700 (root's) are made traversable; they hold nothing else here.
+      const parents: string[] = [];
+      for (let p = path.dirname(dir); p !== '/'; p = path.dirname(p)) parents.unshift(p);
+      for (const p of parents) if (!isUnder(p, visible)) run.push('--perms', '0755', '--dir', p);
+      run.push('--ro-bind', dir, dir);
+    }
     if (learner.kubeconfig && fs.existsSync(learner.kubeconfig)) {
       run.push('--ro-bind', learner.kubeconfig, SANDBOX_KUBECONFIG);
       if (env.KUBECONFIG === learner.kubeconfig) inside.KUBECONFIG = SANDBOX_KUBECONFIG;

@@ -11,7 +11,7 @@ import type { z } from 'zod';
 import type { httpCheck } from '../schema.js';
 import { judgeShares, shareCeilings } from '../statistics.js';
 import { apiMessage, classify } from './errors.js';
-import { ClusterUnreachableError, type CheckContext, type CheckOutcome } from './types.js';
+import { ClusterUnreachableError, checkNamespace, type CheckContext, type CheckOutcome } from './types.js';
 
 type HttpCheck = z.infer<typeof httpCheck>;
 
@@ -64,7 +64,7 @@ async function resolveTarget(spec: HttpCheck, ctx: CheckContext): Promise<Target
     const proxy = '/api/v1/namespaces/istio-system/services/istio-ingressgateway:http2/proxy';
     return { describe: 'the ingress gateway', request: (path, init) => apiRequest(ctx.kc, `${proxy}${path}`, init) };
   }
-  const namespace = spec.namespace ?? 'default';
+  const namespace = checkNamespace(ctx, spec.namespace);
   const service = spec.service!;
   if (spec.nodePort) {
     let svc: V1Service;

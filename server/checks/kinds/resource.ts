@@ -4,7 +4,7 @@ import type { fieldCondition, resourceCheck } from '../schema.js';
 import { UnknownKindError } from '../kube-objects.js';
 import { resolvePath } from '../path.js';
 import { apiMessage, classify } from './errors.js';
-import type { CheckContext, CheckOutcome } from './types.js';
+import { checkNamespace, type CheckContext, type CheckOutcome } from './types.js';
 
 type ResourceCheck = z.infer<typeof resourceCheck>;
 type FieldCondition = z.infer<typeof fieldCondition>;
@@ -29,7 +29,7 @@ export async function select(
     if (status === 404) return missingKind;
     throw err;
   }
-  const namespace = namespaced ? (target.namespace ?? 'default') : undefined;
+  const namespace = namespaced ? checkNamespace(ctx, target.namespace) : undefined;
   const where = namespace ? ` in namespace "${namespace}"` : '';
   if (target.name) {
     const describe = `${target.kind} "${target.name}"${where}`;

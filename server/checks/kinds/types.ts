@@ -20,6 +20,13 @@ export interface CheckContext {
   /** Injectable for sampled checks' tests. */
   random?: () => number;
   signal?: AbortSignal;
+  /** The learner's own namespace on a shared cluster (namespace-per-learner mode): a track's `default`. */
+  defaultNamespace?: string;
+}
+
+/** The namespace a check means: a track's `default` (named or implied) is the learner's own namespace on a shared cluster. */
+export function checkNamespace(ctx: CheckContext, namespace: string | undefined): string {
+  return namespace === undefined || namespace === 'default' ? (ctx.defaultNamespace ?? 'default') : namespace;
 }
 
 /** The cluster did not answer (as opposed to answering "no"): reported once, not per check. */

@@ -2,7 +2,7 @@ import type { V1Deployment, V1Pod } from '@kubernetes/client-node';
 import type { z } from 'zod';
 import type { workloadCheck } from '../schema.js';
 import { countProblem, select } from './resource.js';
-import type { CheckContext, CheckOutcome } from './types.js';
+import { checkNamespace, type CheckContext, type CheckOutcome } from './types.js';
 
 type WorkloadCheck = z.infer<typeof workloadCheck>;
 
@@ -40,7 +40,7 @@ export async function evaluateWorkload(spec: WorkloadCheck, ctx: CheckContext): 
   if ('missingKind' in selection) return { passed: false, found: selection.missingKind };
   // Pods on their way out are not what the learner is looking at.
   const pods = (selection.objects as V1Pod[]).filter((p) => !p.metadata?.deletionTimestamp);
-  const which = spec.pods ? `pods matching ${spec.pods}` : `pods in namespace "${spec.namespace ?? 'default'}"`;
+  const which = spec.pods ? `pods matching ${spec.pods}` : `pods in namespace "${checkNamespace(ctx, spec.namespace)}"`;
   const countIssue = countProblem(spec.count ?? { min: 1 }, pods.length, which);
   if (countIssue) return { passed: false, found: countIssue };
   const [wantReady, wantTotal] = spec.ready ? spec.ready.split('/').map(Number) : [undefined, undefined];
