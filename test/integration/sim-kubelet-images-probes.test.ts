@@ -84,6 +84,17 @@ describe('images a registry does not serve', () => {
     expect(await ok(['describe', 'pod', 'typo'])).toMatch(/Normal\s+Pulled\s+.*Successfully pulled image "nginx:1.27"/);
   });
 
+  it('set image on a running pod restarts its container with the new image', async () => {
+    await ok(['run', 'swap', '--image=nginx:1.27']);
+    await ok(['wait', '--for=condition=Ready', 'pod/swap', '--timeout=20s']);
+    await ok(['set', 'image', 'pod/swap', 'swap=httpd:2.4']);
+    await until('the new image running', async () => (await jsonpath('pod', 'swap', '{.status.containerStatuses[0].image} {.status.containerStatuses[0].restartCount} {.status.containerStatuses[0].ready}')) === 'docker.io/library/httpd:2.4 1 true');
+    const described = await ok(['describe', 'pod', 'swap']);
+    expect(described).toMatch(/Normal\s+Killing\s+.*kubelet\s+Container swap definition changed, will be restarted/);
+    expect(described).toMatch(/Normal\s+Pulling\s+.*kubelet\s+Pulling image "httpd:2.4"/);
+    expect(await ok(['logs', 'swap', '--previous'])).toContain('nginx');
+  });
+
   it('the image back-off doubles between attempts', async () => {
     await ok(['run', 'doubling', '--image=ngnix:1.0']);
     await until('three failed pulls', async () => /Failed to pull image "ngnix:1.0".*\n?/.test(await ok(['describe', 'pod', 'doubling'])) && /Pulling\s+\S+ \(x3 over/.test(await ok(['describe', 'pod', 'doubling'])), 30_000);
@@ -163,6 +174,15 @@ describe('probes', () => {
     const notReady = await jsonpath('pod', 'notready', '{.status.podIP}');
     await until('endpoints', async () => (await jsonpath('endpoints', 'web', '{.subsets[0].addresses[*].ip}')) === ready);
     expect(await jsonpath('endpoints', 'web', '{.subsets[0].notReadyAddresses[*].ip}')).toBe(notReady);
+  });
+
+  it("a probe failing every period stops adding to its Event after client-go's spam burst of 25, while the kubelet keeps probing", async () => {
+    const count = async () => Number(await ok(['get', 'events', '--field-selector', 'involvedObject.name=notready,reason=Unhealthy', '-o', 'jsonpath={.items[0].count}']));
+    await until('25 failures', async () => (await count()) === 25, 30_000);
+    const probes = async () => (await ok(['logs', 'notready'])).split('\n').filter((l) => l.includes('"GET /healthz HTTP/1.1" 404') && l.includes('"kube-probe/1.32"')).length;
+    const seen = await probes();
+    await until('ten more probes in the access log', async () => (await probes()) >= seen + 10, 30_000);
+    expect(await count()).toBe(25);
   });
 
   it('a liveness probe on a closed port restarts the container into CrashLoopBackOff', async () => {

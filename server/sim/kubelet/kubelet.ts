@@ -213,19 +213,18 @@ export class Kubelet {
       if (c.phase === 'running') {
         this.events.normal(this.podObj(s), 'Killing', `Container ${c.name} definition changed, will be restarted`, { component: 'kubelet', host: s.node.name }, fieldPath(c));
         this.kill(c, 0);
-        c.last = { terminated: c.terminated };
+      }
+      if (c.phase === 'terminated' || !c.log.running()) {
+        // An instance ran (now killed, or crashed and waiting out its back-off): the new one is a restart.
+        if (c.terminated) c.last = { terminated: c.terminated };
+        c.previous?.close();
         c.previous = c.log;
         c.log = new ContainerLog();
         c.restartCount += 1;
         c.terminated = undefined;
         c.phase = 'waiting';
-      } else if (c.phase === 'terminated') {
-        c.last = { terminated: c.terminated };
-        c.terminated = undefined;
-        c.phase = 'waiting';
-      } else {
-        c.generation++;
       }
+      c.generation++;
       c.starting = false;
       this.startContainer(s, c);
       this.sync(s);
@@ -415,7 +414,7 @@ export class Kubelet {
         c.pullFailures = 0;
       }
       // The view at the end of the delay: the failure count the back-off message and delay see.
-      if (next === 'pull-failed' && stage.next.waiting?.reason === 'ErrImagePull') c.pullFailures += 1;
+      if (next === 'pull-failed') c.pullFailures += 1;
       const done = this.view(s, c, state);
       this.report(s, c, this.podObj(s), done, stage, delay);
       const waiting = stage.next.waiting;

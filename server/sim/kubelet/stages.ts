@@ -170,10 +170,10 @@ export const POD_STAGES: readonly Stage[] = [
     next: { state: 'waiting' },
   },
   {
-    // InvalidImageName and ErrImageNeverPull have no back-off of their own: the pod worker retries the sync.
+    // InvalidImageName and ErrImageNeverPull have no image back-off: the pod worker retries the sync, backing off as well.
     name: 'image-retry',
     selector: { matchExpressions: [state('pull-failed'), { key: '.container.waitingReason', operator: 'NotIn', values: ['ErrImagePull'] }] },
-    delay: { timing: 'backoff' },
+    delay: { plusField: '.container.pullBackoffMs' },
     next: { state: 'waiting' },
   },
   {
