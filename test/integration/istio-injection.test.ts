@@ -103,6 +103,12 @@ spec:
     expect(await code('/app-health/details/readyz')).toBe('200');
     expect(await code('/app-health/details/livez')).toBe('500');
     expect(await code('/app-health/nope/readyz')).toBe('404');
+    // The kubelet probes the rewritten path: the agent's 500 for the closed port fails liveness and restarts the app.
+    const restarted = await sh("kubectl wait --for=jsonpath='{.status.containerStatuses[?(@.name==\"details\")].restartCount}'=1 pod/probed --timeout=60s && kubectl describe pod probed");
+    expect(restarted.stderr).toBe('');
+    expect(restarted.stdout).toMatch(/Warning\s+Unhealthy\s+.*kubelet\s+Liveness probe failed: HTTP probe failed with statuscode: 500/);
+    expect(restarted.stdout).toMatch(/Normal\s+Killing\s+.*kubelet\s+Container details failed liveness probe, will be restarted/);
+    expect(restarted.stdout).not.toContain('Readiness probe failed');
     expect((await sh('kubectl delete pod probed --wait=true')).code).toBe(0);
   }, 120_000);
 

@@ -13,7 +13,7 @@ const DIR = join(import.meta.dirname, '../fixtures/kubelet-stages');
 
 interface Golden {
   input: { timings: KubeletTimings; view: StageView };
-  output: { stage: string; delayMs: number; next: Record<string, unknown>; event?: { type: string; reason: string; message: string } };
+  output: { stage: string; delayMs: number; next: Record<string, unknown>; event?: { type: string; reason: string; message: string }; events?: { type: string; reason: string; message: string }[] };
 }
 
 const cases = readdirSync(DIR)
@@ -32,13 +32,14 @@ describe('pod lifecycle stages', () => {
       expect(stage?.name).toBe(golden.output.stage);
       const delay = stageDelay(stage!, view, timings);
       expect(delay).toBe(golden.output.delayMs);
-      const { event, waiting, ...next } = stage!.next;
+      const { event, events, waiting, ...next } = stage!.next;
       const rendered = {
         ...next,
         ...(waiting ? { waiting: { reason: waiting.reason, message: render(waiting.message ?? '', view, delay) } } : {}),
       };
       expect(rendered).toEqual(golden.output.next);
       expect(event ? { ...event, message: render(event.message, view, delay) } : undefined).toEqual(golden.output.event);
+      expect(events?.map((e) => ({ ...e, message: render(e.message, view, delay) }))).toEqual(golden.output.events);
     });
   }
 

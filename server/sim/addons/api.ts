@@ -11,6 +11,7 @@ import type { AdmissionPlugin } from '../registry/admission.js';
 import type { SubresourceHandler } from '../apiserver/server.js';
 import type { PodInterceptors } from '../network/interceptors.js';
 import type { ContainerBehaviour, ImageBehaviourEntry } from '../images/types.js';
+import type { PullFailure } from '../images/registry.js';
 import type { ServiceCall } from '../network/service-calls.js';
 import type { KubeObject } from '../types.js';
 import type { Clock } from '../time/clock.js';
@@ -79,7 +80,7 @@ export interface ClusterApi {
    */
   readonly interceptors: PodInterceptors;
   /** Image → what its containers do; add-ons' images match before the built-in ones. */
-  readonly images: { register(entry: ImageBehaviourEntry): () => void; forImage(image: string): ContainerBehaviour; entryFor(image: string): ImageBehaviourEntry | null };
+  readonly images: { register(entry: ImageBehaviourEntry): () => void; forImage(image: string): ContainerBehaviour; entryFor(image: string): ImageBehaviourEntry | null; pull(image: string): PullFailure | undefined };
   readonly events: ClusterEvents;
   /**
    * kube-apiserver's own requests to a Service (admission webhooks): `call` picks a ready

@@ -11,8 +11,13 @@ export interface EventSource {
   host?: string;
 }
 
+/** client-go's EventSourceObjectSpamFilter: a burst of 25 per source, object, type, reason and message, then one per 5 minutes. */
+const SPAM_BURST = 25;
+const SPAM_REFILL_MS = 300_000;
+
 export class EventRecorder {
   private readonly seen = new Map<string, { name: string; namespace: string; count: number }>();
+  private readonly spam = new Map<string, { tokens: number; at: number }>();
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
   private lastNanos = 0n;
@@ -51,6 +56,7 @@ export class EventRecorder {
 
   record(obj: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string, source: EventSource, fieldPath?: string): void {
     if (this.stopped) return;
+    if (this.spammed([source.component, source.host ?? '', obj.kind, obj.metadata.namespace ?? '', obj.metadata.name, obj.metadata.uid ?? '', obj.apiVersion, type, reason, message].join('\u0000'))) return;
     const involved = {
       kind: obj.kind,
       namespace: obj.metadata.namespace,
@@ -65,6 +71,21 @@ export class EventRecorder {
     this.chain = this.chain.then(() => this.write(snapshot, type, reason, message, source, at)).catch((e) => {
       if (!this.stopped && !isConflictOrGone(e)) console.error('sim events: could not record event:', (e as Error).message);
     });
+  }
+
+  /** Whether the spam filter drops this event (a probe failing every period stops writing after its burst). */
+  private spammed(key: string, now = Date.now()): boolean {
+    let b = this.spam.get(key);
+    if (!b) {
+      b = { tokens: SPAM_BURST, at: now };
+      this.spam.set(key, b);
+      if (this.spam.size > 5000) this.spam.delete(this.spam.keys().next().value!);
+    }
+    b.tokens = Math.min(SPAM_BURST, b.tokens + (now - b.at) / SPAM_REFILL_MS);
+    b.at = now;
+    if (b.tokens < 1) return true;
+    b.tokens -= 1;
+    return false;
   }
 
   private uniqueNanos(at: Date): string {

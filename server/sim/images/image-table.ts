@@ -7,6 +7,7 @@
 import { parseImage, type ImageRef } from './image.js';
 import { NetworkError, type ContainerBehaviour, type ImageBehaviourEntry } from './types.js';
 import { respond } from './http.js';
+import { registryPull, type PullFailure } from './registry.js';
 
 export interface BuiltinImages {
   entries: readonly ImageBehaviourEntry[];
@@ -36,6 +37,16 @@ export class ImageBehaviours {
   entryFor(image: string): ImageBehaviourEntry | null {
     const ref = parseImage(image);
     return this.added.find((e) => e.matches(ref)) ?? this.builtins?.entries.find((e) => e.matches(ref)) ?? null;
+  }
+
+  /**
+   * Whether pulling this image succeeds: an add-on's images come with it (its entry matching is
+   * enough); any other image must be in a registry's catalogue (registry.ts).
+   */
+  pull(image: string): PullFailure | undefined {
+    const ref = parseImage(image);
+    if (this.added.some((e) => e.matches(ref))) return undefined;
+    return registryPull(image);
   }
 
   /** What a container of this image does. */

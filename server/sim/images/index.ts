@@ -5,3 +5,4 @@ export { ImageBehaviours, type BuiltinImages } from './image-table.js';
 export { parseImage, type ImageRef } from './image.js';
 export { runInContainer, ExecStartError, containerFs, processEnv, execExitStatus, execStartFailureStatus, type RunInContainerOptions } from './shell/index.js';
 export { ContainerStartError } from './behaviours/process.js';
+export { registryPull, fullReference, type PullFailure } from './registry.js';

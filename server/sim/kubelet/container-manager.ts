@@ -7,6 +7,8 @@
 import type { KubeObject } from '../types.js';
 import type { LogEntry, LogSource } from '../apiserver/streams/logs.js';
 import type { KubeletTimings } from '../controllers/kit.js';
+import type { HttpRequest, HttpResponse } from '../images/types.js';
+import type { PullFailure } from '../images/registry.js';
 
 type Obj = Record<string, any>;
 
@@ -51,6 +53,21 @@ export interface RunningContainer {
   readyAfterMs?: number;
   /** Called when the kubelet stops the container (after `signal` is aborted). */
   stop?(): void;
+  /** What the kubelet's prober reaches of this container; absent: probes are not executed (a timed readiness stands in). */
+  probes?: ProbeTarget;
+}
+
+/** The prober's view of one running container: its pod's address from the node, and ExecSync. */
+export interface ProbeTarget {
+  /** One HTTP request from the node to the pod's IP and port (httpGet probes); rejects with NetworkError. */
+  http(port: number, req: HttpRequest, timeoutMs: number): Promise<HttpResponse>;
+  /** Whether a TCP connection to this port of the pod is accepted (tcpSocket and gRPC probes). */
+  accepts(port: number): boolean;
+  /**
+   * Runs a command in the container as CRI ExecSync does: its exit code and stdout+stderr, or
+   * `timedOut`. Rejects with the runtime's message when the executable cannot be started.
+   */
+  exec(argv: string[], timeoutMs: number): Promise<{ exitCode: number; output: string; timedOut?: boolean }>;
 }
 
 /** A container the container manager refuses to start (unknown executable…): reason and message as containerd words them. */
@@ -74,6 +91,8 @@ export interface ContainerManager {
   start(c: ContainerStart): RunningContainer | Promise<RunningContainer>;
   /** Compressed image size in bytes, for the Pulled event. */
   imageSize?(image: string): number | undefined;
+  /** Whether the registry serves this image: undefined on success, else containerd's error. Absent: every pull succeeds. */
+  pull?(image: string): PullFailure | undefined;
 }
 
 /**

@@ -15,6 +15,8 @@ import { WorkQueue } from '../storage/workqueue.js';
 import type { NodeLifecycle } from '../nodes/lifecycle.js';
 import type { PlacedNode } from '../nodes/topology.js';
 import { ContainerLog, ContainerStartError, type ContainerManager, type PodSandbox, type RunningContainer } from './container-manager.js';
+import type { PullFailure } from '../images/registry.js';
+import { probeKinds, probeSchedule, runProbe, type ProbeKind } from './prober.js';
 import { nowISO, nsKey, splitKey, type KubeletTimings, type Obj, type Resources } from '../controllers/kit.js';
 import { POD_STAGES, goDuration, render, selectStage, stageDelay, type ContainerState as Step, type Stage, type StageView } from './stages.js';
 
@@ -42,6 +44,12 @@ interface ContainerState {
   generation: number;
   /** Waiting to be (re)started or in the middle of pulling/creating. */
   starting: boolean;
+  /** The registry's answer for this attempt's image (undefined: it pulls). */
+  pull?: PullFailure;
+  /** Failed pulls of `spec.image` in a row: the image back-off doubles with each (keyed by pod and image, as the kubelet's). */
+  pullFailures: number;
+  /** The instance the prober killed (liveness, startup): its own exit is not reported again. */
+  probeKilled?: number;
 }
 
 interface PodState {
@@ -187,7 +195,45 @@ export class Kubelet {
       return;
     }
     if (pod.metadata.deletionTimestamp && !s.stopping) this.terminate(s, pod);
-    else if (!s.stopping && !s.finished) this.startEphemeral(s, pod);
+    else if (!s.stopping && !s.finished) {
+      this.imagesChanged(s, pod);
+      this.startEphemeral(s, pod);
+    }
+  }
+
+  /**
+   * `kubectl set image` on a pod: a container whose image changed is killed and started again
+   * with the new one (its spec hash changed); one stuck pulling starts over without back-off,
+   * as the back-off is keyed by the image.
+   */
+  private imagesChanged(s: PodState, pod: Obj): void {
+    const specs = new Map<string, Obj>([...(pod.spec.initContainers ?? []), ...(pod.spec.containers ?? [])].map((x: Obj) => [x.name, x]));
+    for (const c of s.containers) {
+      const spec = specs.get(c.name);
+      if (!spec || spec.image === c.spec.image) continue;
+      c.spec = spec;
+      c.pullFailures = 0;
+      s.sandbox.pod = structuredClone(pod) as KubeObject;
+      if (c.generation === 0 || (c.init && !c.sidecar && c.phase === 'terminated')) continue; // not started yet, or done
+      if (c.phase === 'running') {
+        this.events.normal(this.podObj(s), 'Killing', `Container ${c.name} definition changed, will be restarted`, { component: 'kubelet', host: s.node.name }, fieldPath(c));
+        this.kill(c, 0);
+      }
+      if (c.phase === 'terminated' || !c.log.running()) {
+        // An instance ran (now killed, or crashed and waiting out its back-off): the new one is a restart.
+        if (c.terminated) c.last = { terminated: c.terminated };
+        c.previous?.close();
+        c.previous = c.log;
+        c.log = new ContainerLog();
+        c.restartCount += 1;
+        c.terminated = undefined;
+        c.phase = 'waiting';
+      }
+      c.generation++;
+      c.starting = false;
+      this.startContainer(s, c);
+      this.sync(s);
+    }
   }
 
   /** Ephemeral containers added to a running pod start as soon as the kubelet sees them. */
@@ -206,6 +252,7 @@ export class Kubelet {
         ready: false,
         started: false,
         restartCount: 0,
+        pullFailures: 0,
         log: new ContainerLog(),
         generation: 0,
         starting: false,
@@ -255,6 +302,7 @@ export class Kubelet {
       log: new ContainerLog(),
       generation: 0,
       starting: false,
+      pullFailures: 0,
     });
     const containers = [...(pod.spec.initContainers ?? []).map((c: Obj) => mk(c, true)), ...(pod.spec.containers ?? []).map((c: Obj) => mk(c, false))];
     // Init containers not yet running show PodInitializing except the one being created.
@@ -319,6 +367,8 @@ export class Kubelet {
   private view(s: PodState, c: ContainerState, step: Step, pod?: Obj): StageView {
     const image: string = c.spec.image;
     const policy = c.spec.imagePullPolicy ?? 'IfNotPresent';
+    const present = this.nodeImages(s.node.name).has(normalizeImage(image));
+    const fails = c.pullFailures;
     const probe = c.spec.readinessProbe;
     const restarts = c.restartCount;
     const { name, namespace, uid } = s.sandbox;
@@ -329,7 +379,12 @@ export class Kubelet {
         name: c.name,
         image,
         state: step,
-        needsPull: policy === 'Always' || (policy !== 'Never' && !this.nodeImages(s.node.name).has(normalizeImage(image))),
+        needsPull: policy === 'Always' || (policy !== 'Never' && !present),
+        ...(policy === 'Never' && !present ? { neverPullMissing: true } : {}),
+        ...(c.pull?.kind === 'invalid' ? { invalidImage: c.pull.message } : {}),
+        ...(c.pull?.kind === 'pull' ? { pullError: c.pull.message } : {}),
+        ...(c.waiting ? { waitingReason: c.waiting.reason } : {}),
+        pullBackoffMs: fails === 0 ? 0 : Math.min(this.timings.backoff * 2 ** (fails - 1), this.timings.backoff * 30),
         // Read only by the Pulled event: computed then, not for every view.
         get imageSize() {
           return containers.imageSize?.(image) ?? 10_000_000 + (parseInt(imageDigest(image).slice(0, 8), 16) % 190_000_000);
@@ -355,12 +410,12 @@ export class Kubelet {
 
   /** Records the stage's Event, if it has one, against the pod and container. */
   private report(s: PodState, c: ContainerState, pod: KubeObject, view: StageView, stage: Stage, delay: number): void {
-    const e = stage.next.event;
-    if (!e) return;
     const src = { component: 'kubelet', host: s.node.name };
-    const message = render(e.message, view, delay);
-    if (e.type === 'Warning') this.events.warning(pod, e.reason, message, src, fieldPath(c));
-    else this.events.normal(pod, e.reason, message, src, fieldPath(c));
+    for (const e of [...(stage.next.event ? [stage.next.event] : []), ...(stage.next.events ?? [])]) {
+      const message = render(e.message, view, delay);
+      if (e.type === 'Warning') this.events.warning(pod, e.reason, message, src, fieldPath(c));
+      else this.events.normal(pod, e.reason, message, src, fieldPath(c));
+    }
   }
 
   /** Stages up to the container's start: pull (or find) the image, create the container, start it. */
@@ -368,30 +423,51 @@ export class Kubelet {
     c.starting = true;
     if (c.init && !c.sidecar) c.waiting = { reason: 'PodInitializing' };
     const gen = ++c.generation;
-    const pod = this.podObj(s);
-    const created = () => {
+    this.imageStep(s, c, gen, 'waiting');
+  }
+
+  /**
+   * One stage of getting the image: the stage that applies to `state` takes its delay, then
+   * records its Events, shows its waiting reason and moves on, until the image is there
+   * ('pulled') or the stages loop through ErrImagePull and ImagePullBackOff.
+   */
+  private imageStep(s: PodState, c: ContainerState, gen: number, state: Step): void {
+    if (s.stopping || gen !== c.generation) return;
+    if (state === 'pulled') return this.created(s, c, gen);
+    // Each attempt asks the registry afresh (the learner may have fixed the image meanwhile).
+    if (state === 'waiting') c.pull = this.containers.pull?.(c.spec.image);
+    const v = this.view(s, c, state);
+    const { stage, delay } = this.stage(v);
+    const next = stage.next.state ?? state;
+    const apply = () => {
       if (s.stopping || gen !== c.generation) return;
-      const v = this.view(s, c, 'pulled');
-      const create = this.stage(v);
-      this.report(s, c, pod, v, create.stage, create.delay);
-      const cv = this.view(s, c, 'created');
-      this.later(s, this.stage(cv).delay, () => void this.launch(s, c, gen));
-    };
-    const v = this.view(s, c, 'waiting');
-    const first = this.stage(v);
-    this.report(s, c, pod, v, first.stage, first.delay);
-    if (first.stage.next.state === 'pulling') {
-      const pv = this.view(s, c, 'pulling');
-      const pulled = this.stage(pv);
-      this.later(s, pulled.delay, () => {
-        if (s.stopping || gen !== c.generation) return;
+      if (state === 'pulling' && next === 'pulled') {
         this.nodeImages(s.node.name).add(normalizeImage(c.spec.image));
-        this.report(s, c, pod, pv, pulled.stage, pulled.delay);
-        created();
-      });
-    } else {
-      created();
-    }
+        c.pullFailures = 0;
+      }
+      // The view at the end of the delay: the failure count the back-off message and delay see.
+      if (next === 'pull-failed') c.pullFailures += 1;
+      const done = this.view(s, c, state);
+      this.report(s, c, this.podObj(s), done, stage, delay);
+      const waiting = stage.next.waiting;
+      if (waiting) {
+        c.waiting = { reason: waiting.reason, ...(waiting.message ? { message: render(waiting.message, done, delay) } : {}) };
+        this.sync(s);
+      }
+      this.imageStep(s, c, gen, next);
+    };
+    if (delay === 0) apply();
+    else this.later(s, delay, apply);
+  }
+
+  /** The image is there: create the container, then start it after the start stage's delay. */
+  private created(s: PodState, c: ContainerState, gen: number): void {
+    const pod = this.podObj(s);
+    const v = this.view(s, c, 'pulled');
+    const create = this.stage(v);
+    this.report(s, c, pod, v, create.stage, create.delay);
+    const cv = this.view(s, c, 'created');
+    this.later(s, this.stage(cv).delay, () => void this.launch(s, c, gen));
   }
 
   private async launch(s: PodState, c: ContainerState, gen: number): Promise<void> {
@@ -431,11 +507,14 @@ export class Kubelet {
     c.phase = 'running';
     c.waiting = undefined;
     c.startedAt = nowISO();
-    c.started = true;
     const sv = this.view(s, c, 'created');
     const started = this.stage(sv);
     this.report(s, c, pod, sv, started.stage, started.delay);
-    if ((!c.init || c.sidecar) && !c.ready && !c.ephemeral) {
+    const probed = handle.probes && (!c.init || c.sidecar) && !c.ephemeral;
+    // With a startup probe the container is not `started` until it passes (and nothing else probes meanwhile).
+    c.started = !(probed && c.spec.startupProbe);
+    if (probed) this.startProbes(s, c, gen, c.started ? ['readiness', 'liveness'] : ['startup']);
+    else if ((!c.init || c.sidecar) && !c.ready && !c.ephemeral) {
       const rv = this.view(s, c, 'running');
       const ready = this.stage(rv);
       // A stage without a timing (no readiness probe) applies at once, as the kubelet marks such a container ready on start.
@@ -448,11 +527,77 @@ export class Kubelet {
         });
     }
     handle.exited?.then(
-      (code) => this.exited(s, c, gen, code),
-      (e) => this.exited(s, c, gen, 128, 'StartError', (e as Error)?.message),
+      (code) => c.probeKilled !== gen && this.exited(s, c, gen, code),
+      (e) => c.probeKilled !== gen && this.exited(s, c, gen, 128, 'StartError', (e as Error)?.message),
     );
     this.sync(s);
     if (c.init) this.runNext(s);
+  }
+
+  // ---- probes --------------------------------------------------------------------------------
+
+  /**
+   * One prober worker per probe, as the kubelet runs them: a timer on the container's period,
+   * never a loop, stopped by the container's next generation (restart, kill, deletion).
+   * Readiness without a probe follows `started`.
+   */
+  private startProbes(s: PodState, c: ContainerState, gen: number, kinds: ProbeKind[]): void {
+    for (const kind of kinds) {
+      const spec = c.spec[`${kind}Probe`];
+      if (!spec) {
+        if (kind === 'readiness') c.ready = true;
+        continue;
+      }
+      const sched = probeSchedule(spec, this.timings, c.handle?.readyAfterMs ?? 0);
+      let successes = 0;
+      let failures = 0;
+      const tick = async () => {
+        if (s.stopping || gen !== c.generation || c.phase !== 'running' || !c.handle?.probes) return;
+        const result = await runProbe(spec, c.spec, s.sandbox, c.handle.probes);
+        if (s.stopping || gen !== c.generation || c.phase !== 'running') return;
+        const src = { component: 'kubelet', host: s.node.name };
+        const pod = this.podObj(s);
+        const label = probeKinds[kind];
+        if (result.ok) {
+          successes++;
+          failures = 0;
+        } else {
+          failures++;
+          successes = 0;
+          this.events.warning(pod, 'Unhealthy', `${label} probe ${result.errored ? 'errored' : 'failed'}: ${result.output}`, src, fieldPath(c));
+        }
+        if (kind === 'readiness') {
+          const ready = result.ok ? (successes >= sched.successThreshold ? true : c.ready) : failures >= sched.failureThreshold ? false : c.ready;
+          if (ready !== c.ready) {
+            c.ready = ready;
+            this.sync(s);
+          }
+        } else if (kind === 'startup' && result.ok) {
+          c.started = true;
+          this.sync(s);
+          this.startProbes(s, c, gen, ['readiness', 'liveness']);
+          if (c.init) this.runNext(s);
+          return;
+        } else if (!result.ok && failures >= sched.failureThreshold) {
+          this.events.normal(pod, 'Killing', `Container ${c.name} failed ${kind} probe, will be restarted`, src, fieldPath(c));
+          return this.probeKill(s, c, gen);
+        }
+        this.later(s, sched.periodMs, () => void tick());
+      };
+      this.later(s, sched.firstMs, () => void tick());
+    }
+  }
+
+  /** A failed liveness or startup probe: the kubelet kills the container; it restarts as any crashed one does. */
+  private probeKill(s: PodState, c: ContainerState, gen: number): void {
+    c.probeKilled = gen;
+    c.abort?.abort();
+    try {
+      c.handle?.stop?.();
+    } catch (e) {
+      console.error('sim kubelet: container manager stop failed:', (e as Error).message);
+    }
+    this.exited(s, c, gen, 137, 'Error');
   }
 
   private willRestart(s: PodState, c: ContainerState, code: number): boolean {
@@ -598,7 +743,8 @@ export class Kubelet {
     const created = c.containerID !== undefined;
     const out: Obj = {
       ...(created ? { containerID: c.containerID } : {}),
-      image: normalizeImage(c.spec.image),
+      // Until the runtime has the container, the status shows the image as the spec names it.
+      image: created ? normalizeImage(c.spec.image) : c.spec.image,
       imageID: created ? imageID(c.spec.image) : '',
       lastState: c.last ?? {},
       name: c.name,

@@ -8,7 +8,7 @@
 import type { KubeletTimings } from '../controllers/kit.js';
 
 /** Where a container is in its life, as the kubelet tracks it. */
-export type ContainerState = 'waiting' | 'pulling' | 'pulled' | 'created' | 'running' | 'exited' | 'stopping';
+export type ContainerState = 'waiting' | 'pulling' | 'pull-failed' | 'pull-back-off' | 'pulled' | 'created' | 'running' | 'exited' | 'stopping';
 
 /** The fields a stage selects on: the pod, one container of it, and what the kubelet derived from the timings. */
 export interface StageView {
@@ -28,6 +28,16 @@ export interface StageView {
     state: ContainerState;
     /** imagePullPolicy Always, or IfNotPresent and the node does not have the image yet. */
     needsPull: boolean;
+    /** imagePullPolicy Never and the node does not have the image. */
+    neverPullMissing?: boolean;
+    /** The reference does not parse: distribution/reference's error (InvalidImageName). */
+    invalidImage?: string;
+    /** The registry refuses the image: containerd's error, as the kubelet prints it (ErrImagePull). */
+    pullError?: string;
+    /** The reason the container is waiting with right now (ErrImagePull, ImagePullBackOff…). */
+    waitingReason?: string;
+    /** Image pull back-off before the next attempt (10 s doubling to 5 min, in the cluster's timings). */
+    pullBackoffMs: number;
     /** Compressed size for the Pulled event. */
     imageSize: number;
     ready: boolean;
@@ -73,6 +83,8 @@ export interface Stage {
   selector: { matchExpressions: readonly StageRequirement[] };
   delay: StageDelay;
   next: {
+    /** More Events, recorded after `event` in this order (a failed pull records two). */
+    events?: readonly StageEvent[];
     /** The container's state once the stage is done (unchanged when absent). */
     state?: ContainerState;
     ready?: boolean;
@@ -101,14 +113,72 @@ export const POD_STAGES: readonly Stage[] = [
     next: { state: 'stopping', ready: false, event: { type: 'Normal', reason: 'Killing', message: 'Stopping container {{.container.name}}' } },
   },
   {
+    name: 'invalid-image-name',
+    selector: { matchExpressions: [state('waiting'), { key: '.container.invalidImage', operator: 'Exists' }] },
+    delay: {},
+    next: {
+      state: 'pull-failed',
+      waiting: { reason: 'InvalidImageName', message: 'Failed to apply default image tag "{{.container.image}}": {{.container.invalidImage}}' },
+      event: { type: 'Warning', reason: 'InspectFailed', message: 'Failed to apply default image tag "{{.container.image}}": {{.container.invalidImage}}' },
+      events: [{ type: 'Warning', reason: 'Failed', message: 'Error: InvalidImageName' }],
+    },
+  },
+  {
+    name: 'never-pull',
+    selector: { matchExpressions: [state('waiting'), { key: '.container.neverPullMissing', operator: 'In', values: [true] }] },
+    delay: {},
+    next: {
+      state: 'pull-failed',
+      waiting: { reason: 'ErrImageNeverPull', message: 'Container image "{{.container.image}}" is not present with pull policy of Never' },
+      event: { type: 'Warning', reason: 'ErrImageNeverPull', message: 'Container image "{{.container.image}}" is not present with pull policy of Never' },
+      events: [{ type: 'Warning', reason: 'Failed', message: 'Error: ErrImageNeverPull' }],
+    },
+  },
+  {
     name: 'pull-image',
     selector: { matchExpressions: [state('waiting'), { key: '.container.needsPull', operator: 'In', values: [true] }] },
     delay: {},
     next: { state: 'pulling', event: { type: 'Normal', reason: 'Pulling', message: 'Pulling image "{{.container.image}}"' } },
   },
   {
+    name: 'image-pull-failed',
+    selector: { matchExpressions: [state('pulling'), { key: '.container.pullError', operator: 'Exists' }] },
+    delay: { timing: 'pull', jitter: true },
+    next: {
+      state: 'pull-failed',
+      waiting: { reason: 'ErrImagePull', message: '{{.container.pullError}}' },
+      event: { type: 'Warning', reason: 'Failed', message: 'Failed to pull image "{{.container.image}}": {{.container.pullError}}' },
+      events: [{ type: 'Warning', reason: 'Failed', message: 'Error: ErrImagePull' }],
+    },
+  },
+  {
+    // The next pod sync finds the image in back-off.
+    name: 'image-pull-back-off',
+    selector: { matchExpressions: [state('pull-failed'), { key: '.container.waitingReason', operator: 'In', values: ['ErrImagePull'] }] },
+    delay: { timing: 'pull' },
+    next: {
+      state: 'pull-back-off',
+      waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "{{.container.image}}": ErrImagePull: {{.container.pullError}}' },
+      event: { type: 'Normal', reason: 'BackOff', message: 'Back-off pulling image "{{.container.image}}"' },
+      events: [{ type: 'Warning', reason: 'Failed', message: 'Error: ImagePullBackOff' }],
+    },
+  },
+  {
+    name: 'image-pull-retry',
+    selector: { matchExpressions: [state('pull-back-off')] },
+    delay: { plusField: '.container.pullBackoffMs' },
+    next: { state: 'waiting' },
+  },
+  {
+    // InvalidImageName and ErrImageNeverPull have no image back-off: the pod worker retries the sync, backing off as well.
+    name: 'image-retry',
+    selector: { matchExpressions: [state('pull-failed'), { key: '.container.waitingReason', operator: 'NotIn', values: ['ErrImagePull'] }] },
+    delay: { plusField: '.container.pullBackoffMs' },
+    next: { state: 'waiting' },
+  },
+  {
     name: 'image-pulled',
-    selector: { matchExpressions: [state('pulling')] },
+    selector: { matchExpressions: [state('pulling'), { key: '.container.pullError', operator: 'DoesNotExist' }] },
     delay: { timing: 'pull', jitter: true },
     next: {
       state: 'pulled',

@@ -29,7 +29,9 @@ export type InboundPath =
   /** A NodePort (or LoadBalancer) listener on a node, i.e. kube-proxy. */
   | 'nodeport'
   /** kube-apiserver's services/pods proxy subresource. */
-  | 'apiserver-proxy';
+  | 'apiserver-proxy'
+  /** The node's kubelet probing the pod (httpGet probes), from the node's address. */
+  | 'kubelet';
 
 /** A request leaving a pod, before DNS and Service balancing. */
 export interface OutboundCall {

@@ -4,11 +4,11 @@
  * and its ports start answering on the pod's IP until the kubelet stops it.
  */
 import type { ClusterApi } from '../addons/api.js';
-import { defaultContainerManager, type ContainerManager, type ContainerStart, type PodSandbox, type RunningContainer } from '../kubelet/container-manager.js';
+import { defaultContainerManager, type ContainerManager, type ContainerStart, type PodSandbox, type ProbeTarget, type RunningContainer } from '../kubelet/container-manager.js';
 import type { KubeletTimings } from '../controllers/kit.js';
-import { containerPrograms, runInContainer } from '../images/shell/index.js';
-import type { ContainerBehaviour, ContainerContext } from '../images/types.js';
-import type { AttachedIO, ClusterNetwork, ListeningContainer } from '../network/network.js';
+import { ExecStartError, containerPrograms, runInContainer } from '../images/shell/index.js';
+import { NetworkError, type ContainerBehaviour, type ContainerContext, type HttpRequest } from '../images/types.js';
+import type { AttachedIO, ClusterNetwork, ListeningContainer, PodEntry } from '../network/network.js';
 import { CLUSTER_DOMAIN } from '../network/services.js';
 import type { NetworkPod } from '../network/types.js';
 import { containerEnv } from './env.js';
@@ -96,6 +96,41 @@ function interactiveProcess(ctx: ContainerContext, behaviour: ContainerBehaviour
   };
 }
 
+/** The prober's reach into one container: its pod from the node's address, and ExecSync in the container. */
+function probeTarget(network: ClusterNetwork, entry: PodEntry, sandbox: PodSandbox, ctx: ContainerContext): ProbeTarget {
+  return {
+    http: (port: number, req: HttpRequest, timeoutMs: number) => {
+      const sending = network.toPod(entry, port, req, { ip: sandbox.hostIP }, 'kubelet', { host: sandbox.podIP, port });
+      return new Promise((resolve, reject) => {
+        const t = setTimeout(() => reject(new NetworkError('ETIMEDOUT', sandbox.podIP, port)), timeoutMs);
+        sending.then(
+          (r) => (clearTimeout(t), resolve(r)),
+          (e) => (clearTimeout(t), reject(e)),
+        );
+      });
+    },
+    // A TCP connect succeeds on any port a container listens on, whether or not it speaks HTTP.
+    accepts: (port) => [...entry.containers.values()].some((c) => (c.behaviour.listening ? c.behaviour.listening(c.ctx) : c.ports).includes(port)),
+    async exec(argv, timeoutMs) {
+      let output = '';
+      const sink = { write: (chunk: string | Buffer) => void (output += chunk.toString()) };
+      const ac = new AbortController();
+      let timedOut = false;
+      const t = setTimeout(() => ((timedOut = true), ac.abort()), timeoutMs);
+      try {
+        const exitCode = await runInContainer({ argv, stdin: null, stdout: sink, stderr: sink, tty: false, ctx, signal: ac.signal });
+        return timedOut ? { exitCode: -1, output, timedOut } : { exitCode, output };
+      } catch (e) {
+        // ExecSync's gRPC error, as the kubelet's exec prober reports it.
+        if (e instanceof ExecStartError) throw new Error(`rpc error: code = Unknown desc = ${e.message.replace(/^Internal error occurred: error executing command in container: /, '')}`);
+        throw e;
+      } finally {
+        clearTimeout(t);
+      }
+    },
+  };
+}
+
 export interface ImageContainersOptions {
   random?: () => number;
   now?: () => Date;
@@ -114,6 +149,7 @@ export function imageContainers(cluster: ClusterApi, network: ClusterNetwork, ti
     sandboxRemoved(sandbox) {
       network.removePod(sandbox);
     },
+    pull: (image) => cluster.images.pull(image),
     start(c: ContainerStart): RunningContainer {
       const entry = entryFor(c.sandbox);
       const spec = c.container as Obj;
@@ -172,6 +208,7 @@ export function imageContainers(cluster: ClusterApi, network: ClusterNetwork, ti
       const running: RunningContainer = {
         ...(behaviour.readyAfterMs ? { readyAfterMs: behaviour.readyAfterMs } : {}),
         stop: unlisten,
+        probes: probeTarget(network, entry, c.sandbox, ctx),
       };
       if (exited) {
         running.exited = exited.finally(unlisten);

@@ -11,6 +11,7 @@ import { goHttpbin } from './go-httpbin.js';
 import { pythonHttpbin } from './httpbin.js';
 import { alpine, busybox, curlImage, debian, ubuntu } from './idle.js';
 import { nginx } from './nginx.js';
+import { coredns, kubernetesComponents } from './kubernetes.js';
 
 export const builtinImageBehaviours: readonly ImageBehaviourEntry[] = [
   bookinfoProductpage,
@@ -28,4 +29,6 @@ export const builtinImageBehaviours: readonly ImageBehaviourEntry[] = [
   alpine,
   ubuntu,
   debian,
+  kubernetesComponents,
+  coredns,
 ];

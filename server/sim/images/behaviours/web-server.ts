@@ -2,9 +2,12 @@
 import { pathOnly } from '../http.js';
 import type { ContainerContext } from '../types.js';
 
+/** The shell's module, loaded on the first request (not at import) and then reused: a dynamic import per request costs a loader round trip. */
+let shell: Promise<typeof import('../shell/index.js')> | undefined;
+
 /** The file a GET for `path` reads under `root`, or null when there is none. */
 export async function readWebFile(ctx: ContainerContext, root: string, path: string): Promise<Buffer | null> {
-  const { containerFs } = await import('../shell/index.js');
+  const { containerFs } = await (shell ??= import('../shell/index.js'));
   const fs = containerFs(ctx);
   let p: string;
   try {
