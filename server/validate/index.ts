@@ -79,10 +79,25 @@ function tail(text: string, lines = 15): string {
   return plain.trim().split('\n').slice(-lines).join('\n');
 }
 
-async function validateStep(track: Track, step: Step, shell: ScriptedShell, cluster: TrackCluster, env: { cwd: string; env: Record<string, string> }, options: ValidateOptions): Promise<Omit<JUnitCase, 'seconds' | 'suite' | 'name' | 'file'>> {
+/** What proving a step needs of it (a catalog Step or a compiled one). */
+export type ProvableStep = Pick<Step, 'checks' | 'solution' | 'alreadyPasses' | 'timeoutSeconds'>;
+export type StepOutcome = Omit<JUnitCase, 'seconds' | 'suite' | 'name' | 'file'>;
+
+/**
+ * Proves one step in a shell and cluster that hold its starting state: its checks fail, its
+ * solution runs cleanly (each entry is reported to `onEntry` as it starts), its checks then pass.
+ * Step states (server/steps/) are built by this same function.
+ */
+export async function proveStep(
+  step: ProvableStep,
+  shell: ScriptedShell,
+  kc: Kubeconfig,
+  env: { cwd: string; env: Record<string, string> },
+  options: { stepTimeoutSeconds?: number; onEntry?: (index: number, entry: string) => void },
+): Promise<StepOutcome> {
   if (step.checks.length === 0 && step.solution.length === 0) return { status: 'skipped', message: 'a reading step: no checks, no solution' };
   const transcriptStart = shell.transcript().length;
-  const ctx = createCheckContext({ kc: cluster.kc, commands: () => parseCommands(shell.transcript().slice(transcriptStart), [shell.markNonce]), shell: env });
+  const ctx = createCheckContext({ kc, commands: () => parseCommands(shell.transcript().slice(transcriptStart), [shell.markNonce]), shell: env });
 
   if (step.checks.length > 0) {
     const before = await evaluateStep(step.checks, ctx);
@@ -95,6 +110,7 @@ async function validateStep(track: Track, step: Step, shell: ScriptedShell, clus
   const timeoutSeconds = step.timeoutSeconds ?? options.stepTimeoutSeconds ?? 120;
   let output = '';
   for (const [i, entry] of step.solution.entries()) {
+    options.onEntry?.(i, entry);
     const result = await shell.run(entry, timeoutSeconds * 1000);
     output += result.output;
     if (result.timedOut) return { status: 'failed', message: `solution[${i}] \`${entry}\` did not finish within ${timeoutSeconds} s`, output: tail(output) };
@@ -181,7 +197,7 @@ export async function validateLessons(options: ValidateOptions): Promise<Validat
         await shell.ready();
         for (const step of track.steps) {
           const stepStarted = performance.now();
-          const result = await validateStep(track, step, shell, cluster, env, options);
+          const result = await proveStep(step, shell, cluster.kc, env, options);
           const seconds = (performance.now() - stepStarted) / 1000;
           cases.push({ suite: track.id, name: step.id, file: step.file, seconds, ...result });
           const word = result.status === 'passed' ? 'PASS' : result.status === 'failed' ? 'FAIL' : 'SKIP';
