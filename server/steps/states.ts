@@ -108,8 +108,8 @@ export function codeIdentity(from = path.dirname(fileURLToPath(import.meta.url))
 export interface StepStatesOptions {
   /** Where states are kept (under the data dir's cache). */
   cacheDir: string;
-  /** codeIdentity(), or a fixed value in tests. */
-  codeIdentity: string;
+  /** codeIdentity() (computed on first use when given as a function), or a fixed value in tests. */
+  codeIdentity: string | (() => string);
   /** Environment and PATH of the scratch shell: the learner shell's ($ISTIO_DOWNLOAD_URL …), without their home. */
   shellEnv: () => Promise<{ env: Record<string, string>; pathPrepend: string[] }>;
   /** Default time a step's checks get to pass after its solution. */
@@ -120,11 +120,24 @@ export interface StepStatesOptions {
 export class StepStates {
   private readonly building = new Map<string, Promise<void>>();
   private readonly listeners = new Map<string, Set<(p: BuildProgress) => void>>();
+  /** Told after each state a pass writes (ensure() returns as soon as its own is there). */
+  private readonly written = new Set<() => void>();
+
+  private identity: string | undefined;
+  private closed = false;
+
+  /** Stops passes still building (between two steps) and waits for them. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.allSettled([...this.building.values()]);
+  }
 
   constructor(private readonly options: StepStatesOptions) {}
 
   keyOf(track: CompiledTrack, stepId: string): string {
-    return stateKey({ codeIdentity: this.options.codeIdentity, trackId: track.id, chain: setupChain(track, stepId) });
+    const code = this.options.codeIdentity;
+    this.identity ??= typeof code === 'string' ? code : code();
+    return stateKey({ codeIdentity: this.identity, trackId: track.id, chain: setupChain(track, stepId) });
   }
 
   /** The cached state, if it was built and is whole. */
@@ -148,12 +161,21 @@ export class StepStates {
     const key = this.keyOf(track, stepId);
     const have = this.read(key);
     if (have) return have;
+    if (this.closed) throw new Error('the playground is shutting down');
     const chain = setupChain(track, stepId);
     // One pass per chain; a later step's pass also captures this one's when it shares the prefix.
     const passKey = this.keyOf(track, this.passTarget(track, stepId));
     const listeners = this.listeners.get(passKey) ?? new Set();
     this.listeners.set(passKey, listeners);
-    if (onProgress) listeners.add(onProgress);
+    // Progress as this caller's own chain counts it (the pass may go on past it).
+    const mine = onProgress && ((p: BuildProgress) => p.index <= chain.length && onProgress({ ...p, total: chain.length }));
+    if (mine) listeners.add(mine);
+    let wake = () => {};
+    const ready = new Promise<void>((resolve) => (wake = resolve));
+    const check = () => {
+      if (this.read(key)) wake();
+    };
+    this.written.add(check);
     try {
       let pass = this.building.get(passKey);
       if (!pass) {
@@ -163,11 +185,14 @@ export class StepStates {
           this.building.delete(passKey);
           this.listeners.delete(passKey);
         });
+        pass.catch((err: unknown) => this.options.log?.(`building step states of ${track.id} failed: ${(err as Error).message}`));
         this.building.set(passKey, pass);
       }
-      await pass;
+      // The rest of the pass goes on in the background once this state is written.
+      await Promise.race([ready, pass]);
     } finally {
-      if (onProgress) listeners.delete(onProgress);
+      this.written.delete(check);
+      if (mine) listeners.delete(mine);
     }
     const built = this.read(key);
     if (!built) throw new Error(`the starting state of step "${stepId}" (${chain.length} steps) was not built`);
@@ -244,11 +269,12 @@ export class StepStates {
             state: JSON.stringify(cluster.snapshot()),
             shell: shellDiff(initial, shellNow, home, basePath),
           });
+          for (const w of [...this.written]) w();
         }
       };
       await save(0);
       for (const [i, step] of chain.entries()) {
-        if (![...capture.keys()].some((k) => k > i)) break;
+        if (![...capture.keys()].some((k) => k > i) || this.closed) break;
         progress({ index: i + 1, total: chain.length, stepId: step.id, stepTitle: step.title });
         const outcome = await proveStep(step, shell, kc, env, {
           ...(this.options.stepTimeoutSeconds ? { stepTimeoutSeconds: this.options.stepTimeoutSeconds } : {}),
