@@ -43,12 +43,16 @@ export interface Step {
   checks?: { title: string }[];
   /** Live pictures of the learner's mesh shown beside the step (front-matter `picture`). */
   pictures?: ('mesh' | 'split')[];
+  /** Ids of the earlier steps whose solutions build the state this step starts from. */
+  setup?: string[];
 }
 
 // The wire shapes of check verdicts are the server's own types (type-only: nothing is bundled).
 import type { StepCheckState } from '../server/checks/engine.js';
 export type { CheckResult } from '../server/checks/evaluate.js';
 export type { StepCheckState };
+import type { ResetStatus } from '../server/steps/reset.js';
+export type { ResetStatus };
 
 export interface Track {
   id: string;
@@ -118,9 +122,13 @@ export const api = {
   progress: (trackId: string) => request<Progress>(`api/progress/${enc(trackId)}`),
   updateProgress: (trackId: string, update: ProgressUpdate) =>
     request<Progress>(`api/progress/${enc(trackId)}`, { method: 'PUT', body: JSON.stringify(update) }),
+  resetStep: (trackId: string, stepId: string) => request<ResetStatus>(`api/steps/${enc(trackId)}/${enc(stepId)}/reset`, { method: 'POST' }),
   runChecks: (trackId: string, stepId: string) =>
     request<StepCheckState>(`api/checks/${enc(trackId)}/${enc(stepId)}/run`, { method: 'POST' }),
 };
+
+/** Server-sent events (`reset`) with the progress of the learner's step reset. */
+export const resetEventsUrl = 'api/steps/reset/events';
 
 /** Server-sent events (`checks`) with the step's live verdicts. */
 export const checkEventsUrl = (trackId: string, stepId: string) => `api/checks/${enc(trackId)}/${enc(stepId)}/events`;

@@ -169,6 +169,17 @@ export class TerminalPanel {
     this.connection.connect();
   }
 
+  /**
+   * A new shell once the server has ended this one (a step reset replaced the cluster and home):
+   * at once if it has ended, else when the end arrives. The ended card is not shown for it.
+   */
+  restart(): void {
+    if (this.connection.state.kind === 'ended' || this.connection.state.kind === 'detached') this.connection.connect();
+    else this.restartOnEnd = true;
+  }
+
+  private restartOnEnd = false;
+
   get connectionState(): ConnectionState {
     return this.connection.state;
   }
@@ -403,6 +414,11 @@ export class TerminalPanel {
         break;
       }
       case 'ended': {
+        if (this.restartOnEnd) {
+          this.restartOnEnd = false;
+          this.connection.connect();
+          break;
+        }
         const how = state.signal ? `killed by signal ${state.signal}` : `exit code ${state.code ?? 0}`;
         this.options.announcer.announce(`The shell has ended (${how}).`);
         this.showNotice(

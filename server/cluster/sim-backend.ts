@@ -259,7 +259,7 @@ export class SimBackend implements ClusterBackend {
    * Replaces the learner's cluster state with a captured one (a step's starting state) in place:
    * same process, same address and kubeconfig; watches see the changes as events.
    */
-  async restoreState(learnerId: string, state: { file: string; fromBlock: string; capturedAt: number }): Promise<{ ms: number; counts: Record<string, number> }> {
+  async restoreState(learnerId: string, state: { file: string; fromBlock: string; capturedAt: number }): Promise<{ ms: number; nodeBlock: string; counts: Record<string, number> }> {
     await this.acquire(learnerId);
     const child = this.children.get(learnerId);
     if (!child || child.stopping || !child.proc.connected) throw new Error('the cluster stopped before its state could be replaced');
@@ -268,7 +268,7 @@ export class SimBackend implements ClusterBackend {
       const onMessage = (m: ChildMessage) => {
         if ((m?.type !== 'restored' && m?.type !== 'restore-failed') || m.id !== id) return;
         done();
-        if (m.type === 'restored') resolve({ ms: m.ms, counts: m.counts });
+        if (m.type === 'restored') resolve({ ms: m.ms, nodeBlock: m.nodeBlock, counts: m.counts });
         else reject(new Error(`the cluster's state could not be replaced: ${m.message}`));
       };
       const onExit = () => {

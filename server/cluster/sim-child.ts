@@ -45,7 +45,7 @@ export type ParentMessage =
   | { type: 'restore'; id: number; file: string; fromBlock: string; capturedAt: number };
 
 export type RestoreReply =
-  | { type: 'restored'; id: number; ms: number; counts: { added: number; modified: number; deleted: number; unchanged: number } }
+  | { type: 'restored'; id: number; ms: number; nodeBlock: string; counts: { added: number; modified: number; deleted: number; unchanged: number } }
   | { type: 'restore-failed'; id: number; message: string };
 
 /** What a restore leaves as it is: the cluster's own nodes and their heartbeats. */
@@ -135,7 +135,7 @@ async function main(): Promise<void> {
         persistence.suspend();
         try {
           const counts = await cluster.replaceState(state, KEPT_ON_RESTORE);
-          send({ type: 'restored', id: m.id, ms: performance.now() - started, counts });
+          send({ type: 'restored', id: m.id, ms: performance.now() - started, nodeBlock, counts });
         } finally {
           persistence.attach(cluster.store);
         }

@@ -208,8 +208,7 @@ export class EmbeddedCluster {
    */
   async replaceState(s: ClusterSnapshot, keep: ReadonlySet<string>): Promise<{ added: number; modified: number; deleted: number; unchanged: number }> {
     if (s?.version !== 1 || !s.store) throw new Error('not a cluster snapshot');
-    const counts = this.store.replaceContents(s.store, keep, [CRD_BUCKET]);
-    this.registry.syncCRDs();
+    const counts = this.registry.batch(() => this.store.replaceContents(s.store, keep, [CRD_BUCKET]));
     await this.settle();
     return counts;
   }

@@ -15,7 +15,8 @@
 import type { Logger } from 'pino';
 import type { CompiledTrack } from '../lessons/compiled.js';
 import { applyHome, type HomeTarget } from './home.js';
-import { setupChain, type BuildProgress, type StepState, type StepStates } from './states.js';
+import { setupChain, type BuildProgress, type ShellState, type StepState, type StepStates } from './states.js';
+import { rebaseState } from '../sim/storage/rebase.js';
 
 export type ResetPhase = 'building' | 'restoring' | 'replaying' | 'done' | 'failed';
 
@@ -39,7 +40,8 @@ export interface ResetDeps {
   backendName: 'sim' | 'kubeconfig' | 'kind';
   /** Embedded cluster only: the cached states and the restore into a learner's cluster process. */
   states?: StepStates;
-  restoreCluster?(learnerId: string, state: StepState): Promise<{ ms: number }>;
+  /** Restores the state's objects into the learner's cluster; says which node address block that cluster has. */
+  restoreCluster?(learnerId: string, state: StepState): Promise<{ ms: number; nodeBlock: string }>;
   /** Real clusters: runs commands in a shell of the learner's, each reported before it starts; throws on the first failure. */
   replay?(learnerId: string, commands: { stepId: string; stepTitle: string; command: string }[], progress: (index: number) => void): Promise<void>;
   homeOf(learnerId: string): HomeTarget;
@@ -134,7 +136,9 @@ export class StepResets {
       await this.deps.endTerminal(learnerId);
       const restored = await this.deps.restoreCluster(learnerId, state);
       restoreMs = restored.ms;
-      applyHome(this.deps.homeOf(learnerId), { homeDir: state.homeDir, homeEntries: state.meta.homeEntries, shell: state.meta.shell, what: `${track.id}: the start of step "${step.id}"` }, managedEntries(states, track));
+      // Variables name node addresses (INGRESS_HOST): the learner's cluster's, not the scratch one's.
+      const shell = rebaseShell(state.meta.shell, state.meta.nodeBlock, restored.nodeBlock);
+      applyHome(this.deps.homeOf(learnerId), { homeDir: state.homeDir, homeEntries: state.meta.homeEntries, shell, what: `${track.id}: the start of step "${step.id}"` }, managedEntries(states, track));
     } else {
       if (!this.deps.replay) throw new Error('replaying solutions is not available on this server');
       await this.deps.endTerminal(learnerId);
@@ -163,6 +167,11 @@ export class StepResets {
       timings: { ...(restoreMs !== undefined ? { restoreMs: Math.round(restoreMs) } : {}), totalMs: Math.round(totalMs) },
     });
   }
+}
+
+function rebaseShell(shell: ShellState, from: string, to: string): ShellState {
+  const env = Object.fromEntries(Object.entries(shell.env).map(([k, v]) => [k, rebaseState(v, from, to, 0)]));
+  return { ...shell, env };
 }
 
 /** Every top-level home entry a state of this track holds: what a reset may replace. */

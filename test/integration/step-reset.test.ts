@@ -28,6 +28,7 @@ const post = (p: string) => pg.fetchAuthed(p, { method: 'POST', headers: { origi
 /** Follows the reset's server-sent events until it is done or failed, as the page does. */
 async function resetTo(trackId: string, stepId: string, whileRunning?: () => Promise<void>): Promise<{ final: ResetStatus; seen: ResetStatus[] }> {
   const events = await pg.fetchAuthed('/api/steps/reset/events');
+  const asked = Date.now();
   const res = await post(`/api/steps/${trackId}/${stepId}/reset`);
   expect(res.status, await res.clone().text()).toBe(202);
   await whileRunning?.();
@@ -46,7 +47,7 @@ async function resetTo(trackId: string, stepId: string, whileRunning?: () => Pro
       const data = /^data: (.*)$/m.exec(frame)?.[1];
       if (!data) continue;
       const status = JSON.parse(data) as ResetStatus;
-      if (status.stepId !== stepId || status.startedAt < Date.now() - 600_000) continue;
+      if (status.stepId !== stepId || status.startedAt < asked) continue;
       seen.push(status);
       if (status.phase === 'done' || status.phase === 'failed') {
         await reader.cancel();

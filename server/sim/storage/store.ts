@@ -242,7 +242,7 @@ export class ObjectStore {
    * Makes the store hold `target`'s objects, except in the buckets `keep` names (left as they
    * are), as ordinary committed changes: watches, controllers and the persistence log see each
    * DELETED, ADDED and MODIFIED event, all in one synchronous pass so that no request runs
-   * between two of them. An object equal apart from its resourceVersion is left alone. Buckets
+   * between two of them. An object equal apart from its resourceVersion and times is left alone. Buckets
    * in `last` are deleted after the others and created before them (CRDs: their objects go
    * first, and come after them).
    */
@@ -302,8 +302,14 @@ function safe(l: WatchListener, e: StoreEvent): void {
   }
 }
 
+const TIMESTAMP = /"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z"/g;
+
+/**
+ * Equal apart from resourceVersion and times: a state restored again over itself (its times
+ * moved to the moment of the restore) leaves such objects alone, times and all.
+ */
 function sameApartFromVersion(a: KubeObject, b: KubeObject): boolean {
-  const strip = (o: KubeObject) => JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } });
+  const strip = (o: KubeObject) => JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } }).replace(TIMESTAMP, '""');
   return strip(a) === strip(b);
 }
 
