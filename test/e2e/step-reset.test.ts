@@ -39,6 +39,14 @@ describe('Jump to step and Reset this step', () => {
     await page.getByTestId('lesson-body').waitFor();
     await waitForConnected(page);
 
+    // Everything the screen-reader live region says from here on.
+    await page.evaluate(() => {
+      const region = document.querySelector('[data-testid="announcer"]')!;
+      const said: string[] = ((window as unknown as { __announced: string[] }).__announced = []);
+      new MutationObserver(() => said.push(region.textContent ?? '')).observe(region, { childList: true, characterData: true, subtree: true });
+    });
+    const announced = () => page.evaluate(() => (window as unknown as { __announced: string[] }).__announced.join('\n'));
+
     // Jump, from the step list, by keyboard: the confirmation says what it replaces.
     await page.getByTestId('step-picker').click();
     await page.getByTestId('jump-scale').focus();
@@ -59,7 +67,8 @@ describe('Jump to step and Reset this step', () => {
     const status = page.getByTestId('reset-status');
     await expect.poll(() => status.textContent(), { timeout: 240_000 }).toMatch(/^Ready: your cluster and files are at the start of/);
     await expect.poll(() => page.evaluate(() => location.hash)).toBe('#/track/warm-up/scale');
-    await expect.poll(() => page.getByTestId('announcer').textContent()).toMatch(/Ready: your cluster and files are at the start of/);
+    await expect.poll(announced).toMatch(/Jumping to "[^"]+"…/);
+    await expect.poll(announced).toMatch(/Ready: your cluster and files are at the start of/);
     await screenshot(page, 'e2e-step-reset-ready');
 
     // The new shell has the earlier steps' variables, and the cluster their objects.
