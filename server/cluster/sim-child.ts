@@ -23,6 +23,7 @@ import { ClusterPersistence } from '../sim/storage/persistence.js';
 import { createServingCert, type ServingCert } from '../sim/apiserver/tls.js';
 import { claimNodeBlock, savedNodeBlock } from '../sim/nodes/addresses.js';
 import type { PeerGuard } from '../sim/network/peer-uid.js';
+import type { KubeObject } from '../sim/types.js';
 
 export interface ChildConfig {
   stateDir: string;
@@ -48,8 +49,12 @@ export type RestoreReply =
   | { type: 'restored'; id: number; ms: number; nodeBlock: string; counts: { added: number; modified: number; deleted: number; unchanged: number } }
   | { type: 'restore-failed'; id: number; message: string };
 
-/** What a restore leaves as it is: the cluster's own nodes and their heartbeats. */
-export const KEPT_ON_RESTORE = new Set(['/nodes', 'coordination.k8s.io/leases']);
+/**
+ * What a restore leaves as it is: the cluster's own nodes, their heartbeats and their static pods'
+ * mirrors (owned by a Node: a state's would name another cluster's nodes, and the GC would drop them).
+ */
+export const keptOnRestore = (bucket: string, o: Readonly<KubeObject>): boolean =>
+  bucket === '/nodes' || bucket === 'coordination.k8s.io/leases' || (bucket === '/pods' && (o.metadata.ownerReferences ?? []).some((r) => r.kind === 'Node'));
 
 interface Identity {
   token: string;
@@ -134,7 +139,7 @@ async function main(): Promise<void> {
         const state = JSON.parse(text) as ClusterSnapshot;
         persistence.suspend();
         try {
-          const counts = await cluster.replaceState(state, KEPT_ON_RESTORE);
+          const counts = await cluster.replaceState(state, keptOnRestore);
           send({ type: 'restored', id: m.id, ms: performance.now() - started, nodeBlock, counts });
         } finally {
           persistence.attach(cluster.store);

@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import YAML from 'yaml';
 import { ObjectStore, type StoreSnapshot } from './storage/store.js';
+import type { KubeObject } from './types.js';
 import { CRD_BUCKET, ResourceRegistry } from './registry/registry.js';
 import { BUILTIN_KINDS } from './registry/kinds/index.js';
 import { AdmissionChain } from './registry/admission.js';
@@ -206,7 +207,7 @@ export class EmbeddedCluster {
    * changes that watches and controllers see (storage/store.ts replaceContents), then waits for
    * it to settle. Pods the snapshot has running are found running by the kubelet at once.
    */
-  async replaceState(s: ClusterSnapshot, keep: ReadonlySet<string>): Promise<{ added: number; modified: number; deleted: number; unchanged: number }> {
+  async replaceState(s: ClusterSnapshot, keep: (bucket: string, o: Readonly<KubeObject>) => boolean): Promise<{ added: number; modified: number; deleted: number; unchanged: number }> {
     if (s?.version !== 1 || !s.store) throw new Error('not a cluster snapshot');
     const counts = this.registry.batch(() => this.store.replaceContents(s.store, keep, [CRD_BUCKET]));
     await this.settle();

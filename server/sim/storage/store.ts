@@ -239,27 +239,27 @@ export class ObjectStore {
   }
 
   /**
-   * Makes the store hold `target`'s objects, except in the buckets `keep` names (left as they
-   * are), as ordinary committed changes: watches, controllers and the persistence log see each
+   * Makes the store hold `target`'s objects, except those `keep` picks (left as they are, on both
+   * sides), as ordinary committed changes: watches, controllers and the persistence log see each
    * DELETED, ADDED and MODIFIED event, all in one synchronous pass so that no request runs
    * between two of them. An object equal apart from its resourceVersion and times is left alone. Buckets
    * in `last` are deleted after the others and created before them (CRDs: their objects go
    * first, and come after them).
    */
-  replaceContents(target: StoreSnapshot, keep: ReadonlySet<string> = new Set(), last: readonly string[] = []): { added: number; modified: number; deleted: number; unchanged: number } {
+  replaceContents(target: StoreSnapshot, keep: (bucket: string, o: Readonly<KubeObject>) => boolean = () => false, last: readonly string[] = []): { added: number; modified: number; deleted: number; unchanged: number } {
     const counts = { added: 0, modified: 0, deleted: 0, unchanged: 0 };
     const wanted = new Map<string, Map<string, KubeObject>>();
     for (const [name, objs] of Object.entries(target.buckets)) {
-      if (keep.has(name)) continue;
       const m = new Map<string, KubeObject>();
-      for (const o of objs) m.set(keyOf(o.metadata.namespace ?? '', o.metadata.name!), o);
+      for (const o of objs) if (!keep(name, o)) m.set(keyOf(o.metadata.namespace ?? '', o.metadata.name!), o);
       wanted.set(name, m);
     }
     const rank = (b: string) => (last.includes(b) ? 1 : 0);
-    const current = [...this.buckets.keys()].filter((b) => !keep.has(b)).sort((a, b) => rank(a) - rank(b));
+    const current = [...this.buckets.keys()].sort((a, b) => rank(a) - rank(b));
     for (const name of current) {
       const want = wanted.get(name);
       for (const [key, o] of [...(this.buckets.get(name) ?? new Map<string, KubeObject>())]) {
+        if (keep(name, o)) continue;
         if (want?.has(key) && want.get(key)!.metadata.uid === o.metadata.uid) continue;
         this.delete(name, o.metadata.namespace ?? '', o.metadata.name!);
         counts.deleted++;
