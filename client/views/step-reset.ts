@@ -14,8 +14,8 @@ export interface StepResetDeps {
   backend: string;
   announcer: Announcer;
   terminal: TerminalPanel;
-  /** The reset finished: show the step, with progress re-read from the server. */
-  onDone(stepId: string): void;
+  /** The reset finished: show the step, with progress re-read from the server, then announce `message`. */
+  onDone(stepId: string, message: string): void;
   onUnauthorized(): void;
 }
 
@@ -95,7 +95,6 @@ export class StepResetControl {
     this.dialog.close();
     this.busy = true;
     const step = this.deps.track.steps.find((s) => s.id === stepId)!;
-    this.deps.announcer.announce(kind === 'reset' ? `Resetting "${step.title}"…` : `Jumping to "${step.title}"…`);
     this.show(`Preparing the start of “${step.title}”…`, 'progress');
     let started: ResetStatus;
     try {
@@ -121,11 +120,15 @@ export class StepResetControl {
         events.close();
         this.events = null;
         this.busy = false;
-        this.show(status.message, status.phase);
-        this.deps.announcer.announce(status.message);
         if (status.phase === 'done') {
-          this.deps.terminal.restart();
-          this.deps.onDone(stepId);
+          // Ready once the new shell is there (it reads the state's variables as it starts).
+          void this.deps.terminal.restart().then(() => {
+            this.show(status.message, 'done');
+            this.deps.onDone(stepId, status.message);
+          });
+        } else {
+          this.show(status.message, status.phase);
+          this.deps.announcer.announce(status.message);
         }
         return;
       }

@@ -50,7 +50,7 @@ export class TrackView {
       announcer: deps.announcer,
       terminal: deps.terminal,
       onUnauthorized: () => deps.onUnauthorized(),
-      onDone: (stepId) => void this.afterReset(stepId),
+      onDone: (stepId, message) => void this.afterReset(stepId, message),
     });
     this.resetButton = h(
       'button',
@@ -291,15 +291,17 @@ export class TrackView {
   }
 
   /** After a reset or jump: the server moved the position and cleared done marks; show that step. */
-  private async afterReset(stepId: string): Promise<void> {
+  private async afterReset(stepId: string, message: string): Promise<void> {
     try {
       this.progress = await api.progress(this.deps.track.id);
     } catch (error) {
       if ((error as Error).name === 'UnauthorizedError') return this.deps.onUnauthorized();
     }
+    // Shown here rather than through the router, so that the result is announced last (after the step's name).
     const href = trackHref(this.deps.track.id, stepId);
-    if (location.hash !== href) location.hash = href;
-    else this.show(stepId);
+    if (location.hash !== href) history.replaceState(null, '', href);
+    this.show(stepId);
+    this.deps.announcer.announce(message);
   }
 
   private async toggleDone(stepId: string): Promise<void> {

@@ -43,6 +43,7 @@ describe('Jump to step and Reset this step', () => {
     await page.evaluate(() => {
       const region = document.querySelector('[data-testid="announcer"]')!;
       const said: string[] = ((window as unknown as { __announced: string[] }).__announced = []);
+      (window as unknown as { __said: string[] }).__said = said;
       new MutationObserver(() => said.push(region.textContent ?? '')).observe(region, { childList: true, characterData: true, subtree: true });
     });
     const announced = () => page.evaluate(() => (window as unknown as { __announced: string[] }).__announced.join('\n'));
@@ -67,15 +68,18 @@ describe('Jump to step and Reset this step', () => {
     const status = page.getByTestId('reset-status');
     await expect.poll(() => status.textContent(), { timeout: 240_000 }).toMatch(/^Ready: your cluster and files are at the start of/);
     await expect.poll(() => page.evaluate(() => location.hash)).toBe('#/track/warm-up/scale');
-    await expect.poll(announced).toMatch(/Jumping to "[^"]+"…/);
-    await expect.poll(announced).toMatch(/Ready: your cluster and files are at the start of/);
+    await expect.poll(announced).toMatch(/(Preparing|Building|Restoring).* the start of "/);
+    await expect.poll(announced, { timeout: 10_000 }).toMatch(/Ready: your cluster and files are at the start of/);
     await screenshot(page, 'e2e-step-reset-ready');
 
     // The new shell has the earlier steps' variables, and the cluster their objects.
     await waitForConnected(page, 30_000);
     await page.locator('.xterm').click();
-    await page.keyboard.type('curl -s "http://$NODE_IP:$NODE_PORT/" | grep -o "<title>.*</title>"; kubectl get deployment web --no-headers\n');
-    await waitForTerminal(page, (text) => text.includes('<title>Welcome to nginx!</title>') && /web\s+2\/2\s+2\s+2/.test(text), 30_000);
+    await page.keyboard.type('echo "node=[$NODE_IP] port=[$NODE_PORT]"; kubectl get svc web -o jsonpath="{.spec.type}/{.spec.ports[0].nodePort}{\\"\\n\\"}"; kubectl get deployment web --no-headers\n');
+    const shown = await waitForTerminal(page, (text) => /node=\[127\.\d+\.\d+\.\d+\] port=\[\d+\]/.test(text) && /web\s+2\/2\s+2\s+2/.test(text), 30_000);
+    // The variables name this learner's cluster: its nodes' addresses and the Service's NodePort.
+    const port = /port=\[(\d+)\]/.exec(shown)![1];
+    expect(shown).toContain(`NodePort/${port}`);
 
     // The learner scales it (the step's own work), then resets the step: back to two replicas.
     await page.keyboard.type('kubectl scale deployment web --replicas=3 && kubectl rollout status deployment/web --timeout=60s\n');

@@ -85,7 +85,6 @@ describe('jump to a step on the embedded cluster', { timeout: 600_000 }, () => {
     // Built on first use, with the replay's progress shown: step k of n and the command.
     expect(seen.some((s) => s.phase === 'building' && s.progress?.total === 8 && /istioctl install/.test(s.progress.command ?? ''))).toBe(true);
     expect(seen.some((s) => s.phase === 'restoring')).toBe(true);
-    console.log(`first jump: ${JSON.stringify(final.timings)}`);
 
     const kubeconfig = learnerWorkspace(pg.dataDir, learnerId).kubeconfigPath;
     const home = learnerWorkspace(pg.dataDir, learnerId).home;
@@ -129,7 +128,6 @@ describe('jump to a step on the embedded cluster', { timeout: 600_000 }, () => {
     expect(final.phase, final.error).toBe('done');
     // How long it takes is the bench's to measure (npm run bench -- steps); here only that it was reported.
     expect(final.timings!.restoreMs).toBeGreaterThan(0);
-    console.log(`reset: ${JSON.stringify(final.timings)}`);
     const after = await sh('kubectl get deployment reviews-v3 -o name && kubectl get namespace stray', env);
     expect(after.stdout).toContain('deployment.apps/reviews-v3');
     expect(after.stderr).toContain('namespaces "stray" not found');
