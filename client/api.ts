@@ -53,12 +53,16 @@ export interface Step {
   pictures?: ('mesh' | 'split')[];
   /** The step changes the whole cluster (download, install): done by the instructor when learners share one. */
   clusterWide?: boolean;
+  /** Ids of the earlier steps whose solutions build the state this step starts from. */
+  setup?: string[];
 }
 
 // The wire shapes of check verdicts are the server's own types (type-only: nothing is bundled).
 import type { StepCheckState } from '../server/checks/engine.js';
 export type { CheckResult } from '../server/checks/evaluate.js';
 export type { StepCheckState };
+import type { ResetStatus } from '../server/steps/reset.js';
+export type { ResetStatus };
 
 export interface Track {
   id: string;
@@ -132,9 +136,13 @@ export const api = {
   /** Tells a workshop's instructor a hint was opened (a no-op outside workshops). */
   hintOpened: (trackId: string, stepId: string) =>
     fetch('api/workshop/hint', { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ trackId, stepId }) }).catch(() => undefined),
+  resetStep: (trackId: string, stepId: string) => request<ResetStatus>(`api/steps/${enc(trackId)}/${enc(stepId)}/reset`, { method: 'POST' }),
   runChecks: (trackId: string, stepId: string) =>
     request<StepCheckState>(`api/checks/${enc(trackId)}/${enc(stepId)}/run`, { method: 'POST' }),
 };
+
+/** Server-sent events (`reset`) with the progress of the learner's step reset. */
+export const resetEventsUrl = 'api/steps/reset/events';
 
 /** Server-sent events (`checks`) with the step's live verdicts. */
 export const checkEventsUrl = (trackId: string, stepId: string) => `api/checks/${enc(trackId)}/${enc(stepId)}/events`;

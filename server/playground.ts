@@ -2,6 +2,7 @@
  * Wires one playground server: config → lessons → progress → cluster backend → terminals → HTTP.
  * `startPlayground` is what `npm start` runs and what the integration and browser tests start.
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -29,6 +30,9 @@ import type { WorkshopStore } from './workshops/store.js';
 import { Workshops } from './workshops/service.js';
 import { InstructorAuth } from './workshops/instructor-auth.js';
 import { WATCH_PATH, workshopHttp } from './workshops/http.js';
+import { StepStates, codeIdentity } from './steps/states.js';
+import { StepResets } from './steps/reset.js';
+import type { SimBackend } from './cluster/sim-backend.js';
 
 export interface Playground {
   /** The URL to open, token included. */
@@ -192,6 +196,62 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
   terminals.onEnd((learnerId) => idle.unused(learnerId));
   backend.onClusterNotice?.((learnerId, message) => terminals.notice(learnerId, message));
 
+  // Reset this step / Jump to step: embedded clusters restore cached step states, real ones replay solutions.
+  const stepStates =
+    backend.name === 'sim'
+      ? new StepStates({
+          cacheDir: path.join(config.dataDir, 'cache', 'step-states'),
+          codeIdentity: () => codeIdentity(),
+          shellEnv: async () => ({ env: { ISTIO_DOWNLOAD_URL: `${baseUrl}istio/downloadIstio`, GATEWAY_API_CRDS_URL: `${baseUrl}${GATEWAY_API_CRDS_PATH.slice(1)}` }, pathPrepend: [] }),
+          log: (m) => logger.info({ part: 'steps' }, m),
+        })
+      : undefined;
+  const resets = new StepResets({
+    track: (trackId) => lessons.compiledTrack(trackId),
+    backendName: backend.name,
+    ...(stepStates ? { states: stepStates } : {}),
+    restoreCluster: async (learnerId, state) => {
+      const sim = backend as unknown as { restoreState?: SimBackend['restoreState'] };
+      if (!sim.restoreState) throw new Error('this cluster backend cannot restore states');
+      return sim.restoreState(learnerId, { file: state.clusterFile, fromBlock: state.meta.nodeBlock, capturedAt: state.meta.capturedAt });
+    },
+    replay: async (learnerId, commands, progress) => {
+      const spec = await shellSpec(learnerId)();
+      if (!spec.env.KUBECONFIG) throw new Error(spec.banner ?? 'the cluster is not available');
+      const { ScriptedShell } = await import('./validate/scripted-shell.js');
+      const bash = ['/bin/bash', '/usr/bin/bash'].find((f) => fs.existsSync(f)) ?? 'bash';
+      // The learner's own sandboxed shell (their uid, their home): lessons' commands never run as the server.
+      const shell = new ScriptedShell({ cwd: spec.cwd, env: spec.env, launch: (env) => sandbox.launch(spec.learner!, bash, env, spec.cwd) });
+      try {
+        await shell.ready();
+        for (const [i, c] of commands.entries()) {
+          progress(i);
+          const result = await shell.run(c.command, 300_000);
+          const bad = result.exitCodes.find((code) => code !== 0);
+          // The clean-up undoes what may not exist yet: its failures are not the learner's problem.
+          if (c.stepId === '(cleanup)') continue;
+          if (result.timedOut || bad !== undefined) {
+            const output = result.output.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\r/g, '').trim().split('\n').slice(-6).join('\n');
+            throw new Error(`step "${c.stepTitle}": \`${c.command}\` ${result.timedOut ? 'did not finish within 5 minutes' : `exited with status ${bad}`}${output ? `:\n${output}` : ''}`);
+          }
+        }
+      } finally {
+        await shell.close();
+      }
+    },
+    homeOf: (learnerId) => {
+      const home = learnerWorkspace(config.dataDir, learnerId).home;
+      // Root hands what it writes to the home's owner (the learner's uid under the sandbox).
+      if (process.getuid?.() !== 0) return { home };
+      const st = fs.statSync(home);
+      return { home, uid: st.uid, gid: st.gid };
+    },
+    endTerminal: (learnerId) => terminals.end(learnerId),
+    resetProgress: (learnerId, trackId, stepIds, currentStep) => progress.resetSteps(learnerId, trackId, stepIds, currentStep),
+    rerunChecks: (learnerId) => checks.restarted(learnerId),
+    logger: logger.child({ part: 'steps' }),
+  });
+
   const token = config.token ?? randomToken();
   // The port is needed for cookie names before listening; with port 0 we learn it after listen.
   const server = http.createServer();
@@ -237,6 +297,7 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
     lessons,
     checks,
     mesh,
+    resets,
     logger,
     workshops: workshopRoutes,
     onProgress: (learnerId, trackId, currentStep) => {
@@ -297,6 +358,7 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
       checks.close();
       mesh.close();
       workshops.close();
+      await stepStates?.close();
       idle.close();
       await terminals.closeAll();
       await new Promise<void>((resolve) => {

@@ -169,6 +169,27 @@ export class TerminalPanel {
     this.connection.connect();
   }
 
+  /**
+   * A new shell once the server has ended this one (a step reset replaced the cluster and home):
+   * at once if it has ended, else when the end arrives. The ended card is not shown for it.
+   */
+  restart(): Promise<void> {
+    this.quietConnect = true;
+    const connected = new Promise<void>((resolve) => {
+      this.onConnected = resolve;
+      // A shell that cannot start says so in the terminal; the caller goes on regardless.
+      window.setTimeout(resolve, 15_000);
+    });
+    if (this.connection.state.kind === 'ended' || this.connection.state.kind === 'detached') this.connection.connect();
+    else this.restartOnEnd = true;
+    return connected;
+  }
+
+  private restartOnEnd = false;
+  /** The caller of restart() announces the outcome itself: no "Terminal connected." over it. */
+  private quietConnect = false;
+  private onConnected: (() => void) | null = null;
+
   get connectionState(): ConnectionState {
     return this.connection.state;
   }
@@ -382,7 +403,12 @@ export class TerminalPanel {
         }, 400);
         break;
       case 'connected':
-        if (previous !== 'connected') this.options.announcer.announce('Terminal connected.');
+        if (previous !== 'connected' && !this.quietConnect) this.options.announcer.announce('Terminal connected.');
+        if (previous !== 'connected' && this.onConnected && !this.restartOnEnd) {
+          this.quietConnect = false;
+          this.onConnected();
+          this.onConnected = null;
+        }
         break;
       case 'reconnecting': {
         if (previous !== 'reconnecting') this.options.announcer.announce('Terminal connection lost. Reconnecting…');
@@ -403,6 +429,11 @@ export class TerminalPanel {
         break;
       }
       case 'ended': {
+        if (this.restartOnEnd) {
+          this.restartOnEnd = false;
+          this.connection.connect();
+          break;
+        }
         const how = state.signal ? `killed by signal ${state.signal}` : `exit code ${state.code ?? 0}`;
         this.options.announcer.announce(`The shell has ended (${how}).`);
         this.showNotice(

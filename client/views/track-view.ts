@@ -12,6 +12,7 @@ import type { TerminalPanel } from '../terminal/terminal-panel.js';
 import { ChecksPanel } from './checks-panel.js';
 import { MeshPanel } from './mesh-panel.js';
 import { inlineMarkdown } from './inline-markdown.js';
+import { StepResetControl } from './step-reset.js';
 
 export { inlineMarkdown };
 import { kubectlCallout } from './common.js';
@@ -38,9 +39,31 @@ export class TrackView {
   private step: Step | null = null;
   private checks: ChecksPanel | null = null;
   private mesh: MeshPanel | null = null;
+  private readonly resets: StepResetControl;
+  private readonly resetButton: HTMLButtonElement;
 
   constructor(private readonly deps: TrackViewDeps) {
     this.progress = deps.progress;
+    this.resets = new StepResetControl({
+      track: deps.track,
+      backend: deps.info.backend.name,
+      announcer: deps.announcer,
+      terminal: deps.terminal,
+      onUnauthorized: () => deps.onUnauthorized(),
+      onDone: (stepId, message) => void this.afterReset(stepId, message),
+    });
+    this.resetButton = h(
+      'button',
+      {
+        type: 'button',
+        class: 'button button-ghost button-sm reset-step',
+        'data-testid': 'reset-step',
+        title: 'Rebuild the cluster, files and variables this step starts from',
+        on: { click: () => this.step && this.resets.confirm(this.step.id, this.resetButton, 'reset') },
+      },
+      icon('refresh', 'icon icon-sm'),
+      h('span', { class: 'label' }, 'Reset step'),
+    );
     this.stepPicker = h('button', {
       type: 'button',
       class: 'step-picker',
@@ -56,7 +79,7 @@ export class TrackView {
         this.stepPicker.focus();
         return;
       }
-      const links = [...this.stepList.querySelectorAll<HTMLElement>('a')];
+      const links = [...this.stepList.querySelectorAll<HTMLElement>('a, button.step-jump')];
       const at = links.indexOf(document.activeElement as HTMLElement);
       const next =
         event.key === 'ArrowDown' ? at + 1 : event.key === 'ArrowUp' ? at - 1 : event.key === 'Home' ? 0 : event.key === 'End' ? links.length - 1 : null;
@@ -71,8 +94,9 @@ export class TrackView {
     this.lessonPane = h(
       'section',
       { id: 'lesson-pane', class: 'lesson-pane', 'aria-label': 'Lesson' },
-      h('div', { class: 'pane-toolbar lesson-toolbar' }, this.stepPicker, this.stepBar),
+      h('div', { class: 'pane-toolbar lesson-toolbar' }, this.stepPicker, this.stepBar, this.resetButton),
       this.stepList,
+      this.resets.status,
       this.lessonScroll,
       this.footer,
     );
@@ -89,6 +113,7 @@ export class TrackView {
   }
 
   destroy(): void {
+    this.resets.destroy();
     this.checks?.stop();
     this.mesh?.stop();
     document.removeEventListener('click', this.closeStepListOnOutsideClick);
@@ -152,6 +177,25 @@ export class TrackView {
               h('span', { class: 'step-mark', 'aria-hidden': 'true' }, done.has(candidate.id) ? icon('check', 'icon icon-xs') : String(i + 1)),
               h('span', {}, candidate.title),
               done.has(candidate.id) ? h('span', { class: 'visually-hidden' }, ' (done)') : null,
+            ),
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'step-jump',
+                'data-testid': `jump-${candidate.id}`,
+                'aria-label': `Jump to step ${i + 1}, ${candidate.title}: rebuild the state it starts from`,
+                title: 'Jump here: rebuild the cluster, files and variables this step starts from',
+                on: {
+                  click: (event: Event) => {
+                    this.toggleStepList(false);
+                    this.resets.confirm(candidate.id, this.stepPicker, 'jump');
+                    event.stopPropagation();
+                  },
+                },
+              },
+              icon('refresh', 'icon icon-xs'),
+              h('span', { class: 'label' }, 'Jump'),
             ),
           ),
         ),
@@ -252,6 +296,20 @@ export class TrackView {
     });
     panel.start();
     return panel;
+  }
+
+  /** After a reset or jump: the server moved the position and cleared done marks; show that step. */
+  private async afterReset(stepId: string, message: string): Promise<void> {
+    try {
+      this.progress = await api.progress(this.deps.track.id);
+    } catch (error) {
+      if ((error as Error).name === 'UnauthorizedError') return this.deps.onUnauthorized();
+    }
+    // Shown here rather than through the router, so that the result is announced last (after the step's name).
+    const href = trackHref(this.deps.track.id, stepId);
+    if (location.hash !== href) history.replaceState(null, '', href);
+    this.show(stepId);
+    this.deps.announcer.announce(message);
   }
 
   private async toggleDone(stepId: string): Promise<void> {

@@ -56,6 +56,8 @@ interface Subscription {
   watcher: StepWatcher;
   listeners: Set<Listener>;
   state: StepCheckState;
+  /** Where the step's output checks start reading the terminal (moved by restarted()). */
+  mark: { since: OutputMark | undefined };
 }
 
 export class CheckEngine {
@@ -95,12 +97,14 @@ export class CheckEngine {
       const last = this.opened.get(learnerId);
       const since = last?.key === key ? last.since : this.options.outputMark?.(learnerId);
       this.opened.set(learnerId, { key, since });
+      const mark = { since };
       const created: Subscription = {
         listeners: new Set(),
         state: initial,
+        mark,
         watcher: new StepWatcher({
           checks: step.checks,
-          context: () => this.options.contextFor(learnerId, since),
+          context: () => this.options.contextFor(learnerId, mark.since),
           logger: this.options.logger,
           ...(this.options.debounceMs !== undefined ? { debounceMs: this.options.debounceMs } : {}),
           onVerdict: (verdict) => {
@@ -170,6 +174,24 @@ export class CheckEngine {
     if (fresh) await fresh.watcher.runNow();
     unsubscribe?.();
     return fresh?.state ?? state;
+  }
+
+  /**
+   * The learner's cluster and terminal were replaced (a step reset or jump): output checks count
+   * only what runs from now on, and every watched step is checked again at once.
+   */
+  async restarted(learnerId: string): Promise<void> {
+    const prefix = `${learnerId}\u0000`;
+    const since = this.options.outputMark?.(learnerId);
+    const opened = this.opened.get(learnerId);
+    if (opened) this.opened.set(learnerId, { key: opened.key, since });
+    const runs: Promise<unknown>[] = [];
+    for (const [key, sub] of this.subs) {
+      if (!key.startsWith(prefix)) continue;
+      sub.mark.since = since;
+      runs.push(sub.watcher.runNow());
+    }
+    await Promise.allSettled(runs);
   }
 
   /** Whether some page is watching one of the learner's steps. */

@@ -93,6 +93,7 @@ export class SimBackend implements ClusterBackend {
   private readonly exitListeners: ((learnerId: string, message: string) => void)[] = [];
   private readonly heapMb: number;
   private closed = false;
+  private restoreSequence = 0;
 
   constructor(private readonly options: SimBackendOptions) {
     this.heapMb = options.heapMb ?? DEFAULT_CLUSTER_HEAP_MB;
@@ -252,6 +253,39 @@ export class SimBackend implements ClusterBackend {
       }
     });
     return child;
+  }
+
+  /**
+   * Replaces the learner's cluster state with a captured one (a step's starting state) in place:
+   * same process, same address and kubeconfig; watches see the changes as events.
+   */
+  async restoreState(learnerId: string, state: { file: string; fromBlock: string; capturedAt: number }): Promise<{ ms: number; nodeBlock: string; counts: Record<string, number> }> {
+    await this.acquire(learnerId);
+    const child = this.children.get(learnerId);
+    if (!child || child.stopping || !child.proc.connected) throw new Error('the cluster stopped before its state could be replaced');
+    const id = ++this.restoreSequence;
+    return new Promise((resolve, reject) => {
+      const onMessage = (m: ChildMessage) => {
+        if ((m?.type !== 'restored' && m?.type !== 'restore-failed') || m.id !== id) return;
+        done();
+        if (m.type === 'restored') resolve({ ms: m.ms, nodeBlock: m.nodeBlock, counts: m.counts });
+        else reject(new Error(`the cluster's state could not be replaced: ${m.message}`));
+      };
+      const onExit = () => {
+        done();
+        reject(new Error('the cluster stopped while its state was being replaced'));
+      };
+      const done = () => {
+        child.proc.off('message', onMessage);
+        child.proc.off('exit', onExit);
+      };
+      child.proc.on('message', onMessage);
+      child.proc.once('exit', onExit);
+      const m: ParentMessage = { type: 'restore', id, ...state };
+      child.proc.send(m, (err) => {
+        if (err) onExit();
+      });
+    });
   }
 
   private recentCrashes(learnerId: string): number {

@@ -8,7 +8,8 @@
  * logged before the API answers, and the kubeconfig stays valid across restarts.
  *
  * IPC: the child sends `{type:'ready', url, kubeconfig, restored}` or `{type:'failed', message}`,
- * and `{type:'warn', message}` for damaged state files; the parent sends `{type:'stop'}`. The
+ * and `{type:'warn', message}` for damaged state files; the parent sends `{type:'stop'}`, and
+ * `{type:'restore', id, file, …}` (a step's starting state), answered `restored` or `restore-failed`. The
  * child also stops when the parent goes away (IPC disconnect). The same entry runs as a worker
  * thread (messages through parentPort) for the containment benchmark's comparison.
  */
@@ -16,11 +17,13 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parentPort } from 'node:worker_threads';
-import { EmbeddedCluster } from '../sim/cluster.js';
+import { EmbeddedCluster, type ClusterSnapshot } from '../sim/cluster.js';
+import { rebaseState } from '../sim/storage/rebase.js';
 import { ClusterPersistence } from '../sim/storage/persistence.js';
 import { createServingCert, type ServingCert } from '../sim/apiserver/tls.js';
 import { claimNodeBlock, savedNodeBlock } from '../sim/nodes/addresses.js';
 import type { PeerGuard } from '../sim/network/peer-uid.js';
+import type { KubeObject } from '../sim/types.js';
 
 export interface ChildConfig {
   stateDir: string;
@@ -34,9 +37,24 @@ export interface ChildConfig {
 export type ChildMessage =
   | { type: 'ready'; url: string; kubeconfig: string; restored: { objects: number; replayed: number } }
   | { type: 'failed'; message: string }
-  | { type: 'warn'; message: string };
+  | { type: 'warn'; message: string }
+  | RestoreReply;
 
-export type ParentMessage = { type: 'stop' };
+export type ParentMessage =
+  | { type: 'stop' }
+  /** Replace the cluster's state with a step's starting state (cluster.json of a cached step state, see server/steps/). */
+  | { type: 'restore'; id: number; file: string; fromBlock: string; capturedAt: number };
+
+export type RestoreReply =
+  | { type: 'restored'; id: number; ms: number; nodeBlock: string; counts: { added: number; modified: number; deleted: number; unchanged: number } }
+  | { type: 'restore-failed'; id: number; message: string };
+
+/**
+ * What a restore leaves as it is: the cluster's own nodes, their heartbeats and their static pods'
+ * mirrors (owned by a Node: a state's would name another cluster's nodes, and the GC would drop them).
+ */
+export const keptOnRestore = (bucket: string, o: Readonly<KubeObject>): boolean =>
+  bucket === '/nodes' || bucket === 'coordination.k8s.io/leases' || (bucket === '/pods' && (o.metadata.ownerReferences ?? []).some((r) => r.kind === 'Node'));
 
 interface Identity {
   token: string;
@@ -82,8 +100,10 @@ async function main(): Promise<void> {
   let stop = () => {
     stopRequested = true;
   };
+  let restore: (m: Extract<ParentMessage, { type: 'restore' }>) => void = (m) => send({ type: 'restore-failed', id: m.id, message: 'the cluster is still starting' });
   const onMessage = (m: ParentMessage) => {
     if (m?.type === 'stop') stop();
+    else if (m?.type === 'restore') restore(m);
   };
   if (parentPort) parentPort.on('message', onMessage);
   else process.on('message', onMessage);
@@ -108,6 +128,27 @@ async function main(): Promise<void> {
   }
   // From here on every committed change reaches the log before its response is written.
   persistence.attach(cluster.store);
+
+  // One restore at a time, in the order asked; the log is suspended meanwhile and the result written as one snapshot.
+  let restoring = Promise.resolve();
+  restore = (m) => {
+    restoring = restoring.then(async () => {
+      const started = performance.now();
+      try {
+        const text = rebaseState(fs.readFileSync(m.file, 'utf8'), m.fromBlock, nodeBlock, Date.now() - m.capturedAt);
+        const state = JSON.parse(text) as ClusterSnapshot;
+        persistence.suspend();
+        try {
+          const counts = await cluster.replaceState(state, keptOnRestore);
+          send({ type: 'restored', id: m.id, ms: performance.now() - started, nodeBlock, counts });
+        } finally {
+          persistence.attach(cluster.store);
+        }
+      } catch (err) {
+        send({ type: 'restore-failed', id: m.id, message: err instanceof Error ? err.message : String(err) });
+      }
+    });
+  };
 
   let stopping: Promise<void> | undefined;
   stop = () =>

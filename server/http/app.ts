@@ -18,6 +18,7 @@ import { ISTIO_RELEASE_PREFIX, istioReleaseRouter } from './istio-release.js';
 import { WORKSHOP_ENDED, type workshopHttp } from '../workshops/http.js';
 
 type WorkshopRoutes = Pick<ReturnType<typeof workshopHttp>, 'router' | 'membership' | 'learnerApi' | 'scope'>;
+import { ResetError, type StepResets } from '../steps/reset.js';
 
 export interface AppDeps {
   auth: Auth;
@@ -26,6 +27,8 @@ export interface AppDeps {
   checks: CheckEngine;
   /** The live mesh picture of each learner's own cluster. */
   mesh?: MeshWatcher;
+  /** Reset this step / Jump to step. */
+  resets?: StepResets;
   logger: Logger;
   clientDir: string;
   info: () => Promise<unknown>;
@@ -296,6 +299,38 @@ export function createApp(deps: AppDeps): express.Express {
     });
     req.on('close', () => {
       open = false;
+      unsubscribe();
+    });
+  });
+
+  // Reset this step / Jump to step: always the caller's own cluster and home (the learner comes from the cookie).
+  api.post('/steps/:trackId/:stepId/reset', (req, res) => {
+    if (!deps.resets) return void res.status(404).json({ error: 'step resets are not available on this server' });
+    try {
+      const { status } = deps.resets.start(req.learnerId!, req.params.trackId, req.params.stepId);
+      res.status(202).json(status);
+    } catch (err) {
+      if (err instanceof ResetError) return void res.status(err.status).json({ error: err.message });
+      throw err;
+    }
+  });
+
+  api.get('/steps/reset', (req, res) => {
+    res.setHeader('Cache-Control', 'no-store');
+    res.json(deps.resets?.status(req.learnerId!) ?? null);
+  });
+
+  api.get('/steps/reset/events', (req, res) => {
+    if (!deps.resets) return void res.status(404).json({ error: 'step resets are not available on this server' });
+    let open = true;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
+    const unsubscribe = deps.resets.subscribe(req.learnerId!, (status) => {
+      if (open) res.write(`event: reset\ndata: ${JSON.stringify(status)}\n\n`);
+    });
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 25_000);
+    req.on('close', () => {
+      open = false;
+      clearInterval(heartbeat);
       unsubscribe();
     });
   });

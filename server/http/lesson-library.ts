@@ -24,7 +24,7 @@ export interface RenderedTrack {
   id: string;
   title: string;
   summary: string;
-  steps: { id: string; title: string; html: string; hints: string[]; solution: string[]; checks: { title: string }[]; pictures?: ('mesh' | 'split')[]; clusterWide?: boolean }[];
+  steps: { id: string; title: string; html: string; hints: string[]; solution: string[]; checks: { title: string }[]; pictures?: ('mesh' | 'split')[]; clusterWide?: boolean; setup: string[] }[];
 }
 
 export interface LessonLoadOptions {
@@ -154,8 +154,14 @@ export class LessonLibrary {
         checks: s.checks.map((c) => ({ title: c.title })),
         ...(s.pictures ? { pictures: s.pictures } : {}),
         ...(s.clusterWide ? { clusterWide: true } : {}),
+        setup: s.setup,
       })),
     };
+  }
+
+  /** The compiled track (solutions, setups, cleanup) for step resets. */
+  compiledTrack(trackId: string): CompiledTrack | undefined {
+    return this.track(trackId);
   }
 
   private track(trackId: string): CompiledTrack | undefined {

@@ -125,6 +125,7 @@ async function loadTrack(root: string, folder: string, options: LoadCatalogOptio
     const built = buildStep(step, stepVariables, problems);
     if (built) builtSteps.push(built);
   }
+  resolveSetups(builtSteps, new Map(ordered.map((s) => [s.frontMatter.id, s.parsed])), problems);
 
   if (problems.length > 0) return { idLine, problems };
   const track: Track = {
@@ -251,7 +252,37 @@ function buildStep(step: ParsedStep, variables: Record<string, string>, problems
     codeBlocks: codeBlocks.map((block) => ({ ...block, code: resolve(block.code) })),
     ...(frontMatter.timeout !== undefined ? { timeoutSeconds: frontMatter.timeout } : {}),
     ...(frontMatter.picture !== undefined ? { pictures: frontMatter.picture } : {}),
+    // Resolved against the track once every step is known (resolveSetups).
+    setup: frontMatter.setup ?? [],
+    setupDeclared: frontMatter.setup !== undefined,
   };
+}
+
+/**
+ * Each step's `setup` names earlier steps of its track (a later one would be a cycle, an unknown
+ * one a typo); undeclared, it is every earlier step.
+ */
+function resolveSetups(steps: Step[], parsedById: Map<string, ParsedYaml>, problems: LessonProblem[]): void {
+  steps.forEach((step, index) => {
+    const earlier = steps.slice(0, index).map((s) => s.id);
+    if (!step.setupDeclared) {
+      step.setup = earlier;
+      return;
+    }
+    const parsed = parsedById.get(step.id);
+    step.setup.forEach((id, i) => {
+      if (earlier.includes(id)) return;
+      const line = parsed ? lineOfPath(parsed, ['setup', i]) : 1;
+      const later = steps.slice(index).some((s) => s.id === id);
+      problems.push({
+        file: step.file,
+        line,
+        message: later
+          ? `setup[${i}]: "${id}" is ${id === step.id ? 'this step' : 'a later step'}; setup lists earlier steps only`
+          : `setup[${i}]: no step "${id}" in this track${earlier.length ? ` (earlier steps: ${earlier.join(', ')})` : ' (this is its first step: use setup: [])'}`,
+      });
+    });
+  });
 }
 
 function effectiveVariables(declared: Record<string, string>, overrides: Readonly<Record<string, string>> | undefined): Record<string, string> {

@@ -28,9 +28,10 @@ export async function compileLessons(dir: string): Promise<CompiledLessons> {
         ...(step.clusterWide ? { clusterWide: true } : {}),
         ...(step.timeoutSeconds !== undefined ? { timeoutSeconds: step.timeoutSeconds } : {}),
         ...(step.pictures !== undefined ? { pictures: step.pictures } : {}),
+        setup: step.setup,
       });
     }
-    compiled.push({ id: track.id, title: track.title, summary: track.summary, backends: [...track.backends], file: track.file, steps });
+    compiled.push({ id: track.id, title: track.title, summary: track.summary, backends: [...track.backends], file: track.file, steps, cleanup: track.cleanup });
   }
   return { format: COMPILED_FORMAT, tracks: compiled, problems };
 }

@@ -14,7 +14,7 @@ import type { LessonBackend, LessonProblem } from './types.js';
  * Bump when the shape below or the rendered HTML changes in a way the compiler's own code does
  * not show (the cache is also keyed by the compiler's code, see compiler.ts).
  */
-export const COMPILED_FORMAT = 2;
+export const COMPILED_FORMAT = 3;
 
 export interface CompiledStep {
   id: string;
@@ -32,6 +32,8 @@ export interface CompiledStep {
   clusterWide?: boolean;
   timeoutSeconds?: number;
   pictures?: ('mesh' | 'split')[];
+  /** Ids of the earlier steps whose solutions build the state this step starts from, in order. */
+  setup: string[];
 }
 
 export interface CompiledTrack {
@@ -42,6 +44,8 @@ export interface CompiledTrack {
   /** Relative to the lessons folder, e.g. "welcome/track.yaml". */
   file: string;
   steps: CompiledStep[];
+  /** Commands that undo what the track created (track.yaml `cleanup`): replays on a real cluster start with them. */
+  cleanup: string[];
 }
 
 export interface CompiledLessons {
@@ -73,6 +77,7 @@ function isCompiledTrack(track: unknown): boolean {
     typeof track.summary === 'string' &&
     isStringArray(track.backends) &&
     Array.isArray(track.steps) &&
+    isStringArray(track.cleanup) &&
     track.steps.every(isCompiledStep)
   );
 }
@@ -87,7 +92,8 @@ function isCompiledStep(step: unknown): boolean {
     isStringArray(step.solution) &&
     Array.isArray(step.checks) &&
     step.checks.every((check) => isRecord(check) && typeof check.title === 'string') &&
-    typeof step.sticky === 'boolean'
+    typeof step.sticky === 'boolean' &&
+    isStringArray(step.setup)
   );
 }
 

@@ -114,6 +114,15 @@ export const stepFrontMatterSchema = z.strictObject({
    * the step's checks still verify the result.
    */
   clusterWide: z.boolean({ error: 'must be true or false' }).optional(),
+  /**
+   * The state the step starts from, named by the earlier steps whose solutions build it, run in
+   * the order listed. Omitted: every earlier step's solution, in track order. `[]`: a fresh
+   * cluster and an empty home. "Reset this step", "Jump to step" and lesson validation build it.
+   */
+  setup: z
+    .array(idSchema, { error: 'must be a list of earlier step ids whose solutions build the state this step starts from ([] for a fresh cluster)' })
+    .refine((ids) => new Set(ids).size === ids.length, 'lists a step twice')
+    .optional(),
   /** Step-level variables, added to (and overriding) the track's. */
   variables: variablesSchema.optional(),
   /** Live pictures of the learner's mesh shown beside the step: `mesh` (topology), `split` (reviews' traffic split), or both as a list. */

@@ -54,6 +54,10 @@ export interface Step {
   timeoutSeconds?: number;
   /** Live pictures shown beside the step (front-matter `picture`). */
   pictures?: ('mesh' | 'split')[];
+  /** Ids of the earlier steps whose solutions build this step's starting state, in order (front-matter `setup`, resolved). */
+  setup: string[];
+  /** Whether `setup` was declared (otherwise it is every earlier step). */
+  setupDeclared: boolean;
 }
 
 export interface Track {

@@ -141,6 +141,20 @@ export class ProgressStore {
     return row ? (JSON.parse(row.results) as StoredCheckResult[]) : undefined;
   }
 
+  /**
+   * A step reset or jump replaced the learner's work from `stepIds` on: they are no longer done and
+   * their saved verdicts go; the track's position becomes `currentStep`. One transaction.
+   */
+  resetSteps(learnerId: string, trackId: string, stepIds: string[], currentStep: string, now = new Date()): void {
+    this.db.transaction(() => {
+      for (const stepId of stepIds) {
+        this.db.prepare('DELETE FROM step_done WHERE learner_id = ? AND track_id = ? AND step_id = ?').run(learnerId, trackId, stepId);
+        this.db.prepare('DELETE FROM check_results WHERE learner_id = ? AND track_id = ? AND step_id = ?').run(learnerId, trackId, stepId);
+      }
+      this.setCurrentStep(learnerId, trackId, currentStep, now);
+    })();
+  }
+
   close(): void {
     this.db.close();
   }

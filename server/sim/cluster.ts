@@ -8,7 +8,8 @@ import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import YAML from 'yaml';
 import { ObjectStore, type StoreSnapshot } from './storage/store.js';
-import { ResourceRegistry } from './registry/registry.js';
+import type { KubeObject } from './types.js';
+import { CRD_BUCKET, ResourceRegistry } from './registry/registry.js';
 import { BUILTIN_KINDS } from './registry/kinds/index.js';
 import { AdmissionChain } from './registry/admission.js';
 import { loadLazyModules, type LazyModules } from './registry/lazy-modules.js';
@@ -215,6 +216,18 @@ export class EmbeddedCluster {
     this.registry.syncCRDs();
     // A restore sends no store events: controllers and kubelets must look again.
     for (const c of this.controllers) c.resync?.();
+  }
+
+  /**
+   * Makes the live cluster hold a snapshot's objects (except the buckets in `keep`) as ordinary
+   * changes that watches and controllers see (storage/store.ts replaceContents), then waits for
+   * it to settle. Pods the snapshot has running are found running by the kubelet at once.
+   */
+  async replaceState(s: ClusterSnapshot, keep: (bucket: string, o: Readonly<KubeObject>) => boolean): Promise<{ added: number; modified: number; deleted: number; unchanged: number }> {
+    if (s?.version !== 1 || !s.store) throw new Error('not a cluster snapshot');
+    const counts = this.registry.batch(() => this.store.replaceContents(s.store, keep, [CRD_BUCKET]));
+    await this.settle();
+    return counts;
   }
 
   async stop(): Promise<void> {

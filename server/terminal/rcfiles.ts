@@ -19,10 +19,13 @@ else
 fi
 PS1='\\[\\e[1;36m\\]playground\\[\\e[0m\\]:\\[\\e[1;34m\\]\\w\\[\\e[0m\\]\\$ '
 alias k=kubectl
+# After "Reset this step" or "Jump to step": the folder and variables the earlier steps left (server/steps/).
+if [ -r "$HOME/.playground/step-env.sh" ]; then . "$HOME/.playground/step-env.sh"; fi
 `;
 
 export const SHRC = `# istio-playground terminal
 PS1='playground:$PWD\\$ '
+if [ -r "$HOME/.playground/step-env.sh" ]; then . "$HOME/.playground/step-env.sh"; fi
 `;
 
 /** File names of the rcfiles inside their directory. */

@@ -79,10 +79,25 @@ function tail(text: string, lines = 15): string {
   return plain.trim().split('\n').slice(-lines).join('\n');
 }
 
-async function validateStep(track: Track, step: Step, shell: ScriptedShell, cluster: TrackCluster, env: { cwd: string; env: Record<string, string> }, options: ValidateOptions): Promise<Omit<JUnitCase, 'seconds' | 'suite' | 'name' | 'file'>> {
+/** What proving a step needs of it (a catalog Step or a compiled one). */
+export type ProvableStep = Pick<Step, 'checks' | 'solution' | 'alreadyPasses' | 'timeoutSeconds'>;
+export type StepOutcome = Omit<JUnitCase, 'seconds' | 'suite' | 'name' | 'file'>;
+
+/**
+ * Proves one step in a shell and cluster that hold its starting state: its checks fail, its
+ * solution runs cleanly (each entry is reported to `onEntry` as it starts), its checks then pass.
+ * Step states (server/steps/) are built by this same function.
+ */
+export async function proveStep(
+  step: ProvableStep,
+  shell: ScriptedShell,
+  kc: Kubeconfig,
+  env: { cwd: string; env: Record<string, string> },
+  options: { stepTimeoutSeconds?: number; onEntry?: (index: number, entry: string) => void },
+): Promise<StepOutcome> {
   if (step.checks.length === 0 && step.solution.length === 0) return { status: 'skipped', message: 'a reading step: no checks, no solution' };
   const transcriptStart = shell.transcript().length;
-  const ctx = createCheckContext({ kc: cluster.kc, commands: () => parseCommands(shell.transcript().slice(transcriptStart), [shell.markNonce]), shell: env });
+  const ctx = createCheckContext({ kc, commands: () => parseCommands(shell.transcript().slice(transcriptStart), [shell.markNonce]), shell: env });
 
   if (step.checks.length > 0) {
     const before = await evaluateStep(step.checks, ctx);
@@ -95,6 +110,7 @@ async function validateStep(track: Track, step: Step, shell: ScriptedShell, clus
   const timeoutSeconds = step.timeoutSeconds ?? options.stepTimeoutSeconds ?? 120;
   let output = '';
   for (const [i, entry] of step.solution.entries()) {
+    options.onEntry?.(i, entry);
     const result = await shell.run(entry, timeoutSeconds * 1000);
     output += result.output;
     if (result.timedOut) return { status: 'failed', message: `solution[${i}] \`${entry}\` did not finish within ${timeoutSeconds} s`, output: tail(output) };
@@ -113,6 +129,35 @@ async function validateStep(track: Track, step: Step, shell: ScriptedShell, clus
   }
   if (verdict.state !== 'passed') return { status: 'failed', message: `after the solution, within ${timeoutSeconds} s: ${summarise(verdict)}`, output: tail(output) };
   return { status: 'passed', output: tail(output) };
+}
+
+/** A fresh cluster, home and shell; the step's declared setup replayed; then the step proved. */
+async function proveFromSetup(track: Track, step: Step, options: ValidateOptions, downloadUrl: () => Promise<string>): Promise<StepOutcome> {
+  if (options.backend !== 'sim') return { status: 'skipped', message: 'proved from its setup alone on the embedded cluster only (a real cluster is not fresh)' };
+  const workDir = fs.mkdtempSync(path.join(os.tmpdir(), `pg-validate-${track.id}-setup-`));
+  const home = path.join(workDir, 'home');
+  fs.mkdirSync(home);
+  let cluster: TrackCluster | undefined;
+  let shell: ScriptedShell | undefined;
+  try {
+    cluster = await clusterFor(options, workDir);
+    const env = {
+      cwd: home,
+      env: { HOME: home, LANG: 'C.UTF-8', KUBECONFIG: cluster.kubeconfigPath, ISTIO_DOWNLOAD_URL: await downloadUrl(), PATH: [...(options.pathPrepend ?? []), process.env.PATH ?? '/usr/bin:/bin'].join(path.delimiter) },
+    };
+    shell = new ScriptedShell(env);
+    await shell.ready();
+    for (const id of step.setup) {
+      const setupStep = track.steps.find((s) => s.id === id)!;
+      const outcome = await proveStep(setupStep, shell, cluster.kc, env, options);
+      if (outcome.status === 'failed') return { status: 'failed', message: `its setup step "${id}" failed: ${outcome.message}`, ...(outcome.output ? { output: outcome.output } : {}) };
+    }
+    return await proveStep(step, shell, cluster.kc, env, options);
+  } finally {
+    await shell?.close();
+    await cluster?.stop();
+    fs.rmSync(workDir, { recursive: true, force: true });
+  }
 }
 
 async function leakCheck(before: Set<string>, kc: Kubeconfig, timeoutSeconds: number): Promise<string[]> {
@@ -181,11 +226,23 @@ export async function validateLessons(options: ValidateOptions): Promise<Validat
         await shell.ready();
         for (const step of track.steps) {
           const stepStarted = performance.now();
-          const result = await validateStep(track, step, shell, cluster, env, options);
+          const result = await proveStep(step, shell, cluster.kc, env, options);
           const seconds = (performance.now() - stepStarted) / 1000;
           cases.push({ suite: track.id, name: step.id, file: step.file, seconds, ...result });
           const word = result.status === 'passed' ? 'PASS' : result.status === 'failed' ? 'FAIL' : 'SKIP';
           log(`  ${word} ${track.id}/${step.id} (${seconds.toFixed(1)} s)${result.message && result.status !== 'passed' ? `: ${result.message}` : ''}`);
+        }
+
+        // Steps that declare their setup are also proved from it alone: a fresh cluster and home,
+        // the setup steps' solutions, then the step (the sequential run above is that proof for
+        // steps whose setup is every earlier step).
+        for (const step of track.steps.filter((s) => s.setupDeclared)) {
+          const stepStarted = performance.now();
+          const result = await proveFromSetup(track, step, options, downloadUrl);
+          const seconds = (performance.now() - stepStarted) / 1000;
+          cases.push({ suite: track.id, name: `${step.id} from its setup alone`, file: step.file, seconds, ...result });
+          const word = result.status === 'passed' ? 'PASS' : result.status === 'failed' ? 'FAIL' : 'SKIP';
+          log(`  ${word} ${track.id}/${step.id} from its setup [${step.setup.join(', ')}] (${seconds.toFixed(1)} s)${result.message && result.status !== 'passed' ? `: ${result.message}` : ''}`);
         }
 
         const cleanupStarted = performance.now();

@@ -32,7 +32,16 @@ export class ScriptedShell {
   /** Nonce of the learner shell's command marks (terminal/commands.ts), which output checks read. */
   readonly markNonce = randomBytes(12).toString('hex');
 
-  constructor(options: { cwd: string; env: Record<string, string> }) {
+  /** Exit statuses come from the learner rcfile's end-of-command marks (terminal/rcfiles.ts) instead of our own. */
+  private readonly learnerMarks: boolean;
+
+  /**
+   * `launch`, when given, starts the shell instead (a learner's sandboxed shell, with the
+   * learner's rcfile and `PLAYGROUND_SHELL_MARK` set to markNonce): exit statuses are then read
+   * from that rcfile's end-of-command marks.
+   */
+  constructor(options: { cwd: string; env: Record<string, string>; launch?: (env: Record<string, string>) => { file: string; args: string[]; env: Record<string, string>; cwd: string } }) {
+    this.learnerMarks = !!options.launch;
     this.rcDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-validate-rc-'));
     const rc = path.join(this.rcDir, 'bashrc');
     fs.writeFileSync(
@@ -48,13 +57,13 @@ export class ScriptedShell {
         '',
       ].join('\n'),
     );
-    this.pty = pty.spawn('bash', ['--noprofile', '--rcfile', rc, '-i'], {
-      name: 'xterm-256color',
-      cols: 200,
-      rows: 50,
+    const launch = options.launch?.({ ...options.env, TERM: 'xterm-256color', PLAYGROUND_SHELL_MARK: this.markNonce }) ?? {
+      file: 'bash',
+      args: ['--noprofile', '--rcfile', rc, '-i'],
       cwd: options.cwd,
       env: { ...options.env, TERM: 'xterm-256color' },
-    });
+    };
+    this.pty = pty.spawn(launch.file, launch.args, { name: 'xterm-256color', cols: 200, rows: 50, cwd: launch.cwd, env: launch.env });
     this.pty.onData((d) => {
       this.buffer += d;
       this.transcriptText += d;
@@ -90,7 +99,7 @@ export class ScriptedShell {
 
   /** Waits for the first prompt, so nothing typed is lost to bash's start-up. */
   async ready(timeoutMs = 10_000): Promise<void> {
-    const ok = await this.waitFor(() => this.buffer.includes(`${MARK}exit;`), Date.now() + timeoutMs);
+    const ok = await this.waitFor(() => this.buffer.includes(this.learnerMarks ? `\x1b]633;D;${this.markNonce};` : `${MARK}exit;`), Date.now() + timeoutMs);
     if (!ok) throw new Error(`the shell did not start within ${timeoutMs / 1000} s`);
     this.buffer = '';
   }
@@ -105,7 +114,8 @@ export class ScriptedShell {
     this.pty.write(`printf '\\033]777;pg;done;%s\\007' '${id}'\r`);
     const finished = await this.waitFor(() => this.buffer.includes(done), Date.now() + timeoutMs);
     const upTo = finished ? this.buffer.slice(0, this.buffer.indexOf(done)) : this.buffer;
-    const exitCodes = [...upTo.matchAll(/\x1b\]777;pg;exit;(\d+)\x07/g)].map((m) => Number(m[1]));
+    const marks = this.learnerMarks ? new RegExp(`\\x1b\\]633;D;${this.markNonce};(\\d+);`, 'g') : /\x1b\]777;pg;exit;(\d+)\x07/g;
+    const exitCodes = [...upTo.matchAll(marks)].map((m) => Number(m[1]));
     if (!finished) {
       // Interrupt whatever hangs so the next entry starts at a prompt.
       this.pty.write('\x03');

@@ -43,6 +43,20 @@ describe('lesson validation', () => {
     expect(step.message).toContain('Bad_Name');
   });
 
+  it('proves a step that declares its setup from that setup alone, and fails one whose setup is not enough', async () => {
+    const report = await validate('setup');
+    expect(report.cases.map((c) => [c.name, c.status])).toEqual([
+      ['first', 'passed'],
+      ['second', 'passed'],
+      ['needs-first', 'passed'],
+      ['claims-fresh', 'passed'],
+      ['needs-first from its setup alone', 'passed'],
+      ['claims-fresh from its setup alone', 'failed'],
+      ['cleanup leaves nothing behind', 'passed'],
+    ]);
+    expect(report.cases.find((c) => c.name === 'claims-fresh from its setup alone')!.message).toMatch(/^solution\[0\] `kubectl get configmap second` exited with status 1:[\s\S]*configmaps "second" not found/);
+  });
+
   it('fails a track that leaves objects behind', async () => {
     const report = await validate('leaky');
     expect(report.cases.find((c) => c.name === 'cleanup leaves nothing behind')).toMatchObject({

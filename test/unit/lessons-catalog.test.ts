@@ -93,7 +93,7 @@ describe('loadCatalog on malformed lessons', () => {
       'missing-title/a.md:2: title: is required',
       'no-front-matter/a.md:1: a step file must start with front-matter: a "---" line, YAML (id, title, …), then "---"',
       'no-track-yaml/track.yaml:1: missing: every track folder needs a track.yaml (id, title, summary, steps, backends)',
-      'unknown-field/a.md:3: tilte: unknown field (known fields: id, title, checks, hints, solution, timeout, sticky, alreadyPasses, clusterWide, variables, picture)',
+      'unknown-field/a.md:3: tilte: unknown field (known fields: id, title, checks, hints, solution, timeout, sticky, alreadyPasses, clusterWide, setup, variables, picture)',
       'unknown-step/track.yaml:7: steps[1]: no step "missing.md" in unknown-step/ (step files: a.md)',
       'unknown-variable/a.md:4: unknown variable {{ISTIO_VERSON}} (declared: ISTIO_VERSION; declare it under variables: in track.yaml, or write \\{{ISTIO_VERSON}} for the literal text)',
       'unknown-variable/a.md:9: unknown variable {{REVISION}} (declared: ISTIO_VERSION; declare it under variables: in track.yaml, or write \\{{REVISION}} for the literal text)',

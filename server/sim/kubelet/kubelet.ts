@@ -94,6 +94,28 @@ export function imageID(image: string): string {
   return `${repo}@sha256:${imageDigest(image)}`;
 }
 
+/**
+ * The statuses of a pod whose every container runs (init containers: ran to completion or, as
+ * sidecars, run), keyed `init/<name>` or `app/<name>`; undefined when any is in another state.
+ */
+function runningStatuses(pod: Obj): Map<string, Obj> | undefined {
+  if (pod.status?.phase !== 'Running') return undefined;
+  const out = new Map<string, Obj>();
+  for (const [kind, specs, statuses] of [
+    ['init', pod.spec?.initContainers ?? [], pod.status?.initContainerStatuses ?? []],
+    ['app', pod.spec?.containers ?? [], pod.status?.containerStatuses ?? []],
+  ] as const) {
+    for (const spec of specs as Obj[]) {
+      const cs = (statuses as Obj[]).find((x) => x.name === spec.name);
+      const sidecar = kind === 'init' && spec.restartPolicy === 'Always';
+      const ok = cs && (kind === 'init' && !sidecar ? cs.state?.terminated?.exitCode === 0 : !!cs.state?.running);
+      if (!ok) return undefined;
+      out.set(`${kind}/${spec.name}`, cs);
+    }
+  }
+  return out;
+}
+
 export class Kubelet {
   private readonly pods = new Map<string, PodState>();
   private readonly queue: WorkQueue;
@@ -188,8 +210,10 @@ export class Kubelet {
     if (!s) {
       if (pod.metadata.deletionTimestamp) return this.removePod(pod);
       if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
-      s = this.admit(pod, node);
+      const running = runningStatuses(pod);
+      s = this.admit(pod, node, running ? pod : undefined);
       this.pods.set(key, s);
+      if (running) return this.resume(s, running);
       this.sync(s);
       this.later(s, 0, () => this.runNext(s!));
       return;
@@ -263,10 +287,15 @@ export class Kubelet {
     }
   }
 
-  private allocateIP(node: PlacedNode): string {
+  private allocateIP(node: PlacedNode, wanted?: string): string {
     const used = this.ipsInUse.get(node.name) ?? new Set<string>();
     this.ipsInUse.set(node.name, used);
     const prefix = node.podCIDR.replace(/\.0\/24$/, '');
+    // A resumed pod keeps its address (Endpoints and Istio's config name it) while it is free.
+    if (wanted && wanted.startsWith(`${prefix}.`) && !used.has(wanted)) {
+      used.add(wanted);
+      return wanted;
+    }
     for (let i = 2; i < 255; i++) {
       const ip = `${prefix}.${i}`;
       if (!used.has(ip)) {
@@ -277,7 +306,34 @@ export class Kubelet {
     throw new Error(`pod CIDR ${node.podCIDR} of ${node.name} is exhausted`);
   }
 
-  private admit(pod: Obj, node: PlacedNode): PodState {
+  /**
+   * A pod bound here that this kubelet does not know but whose status says its containers run (a
+   * restored cluster state): its containers are found running, as a restarted kubelet finds
+   * them, and keep their IP, start times, restart counts and readiness, with no pull or start
+   * stages and no new Events.
+   */
+  private resume(s: PodState, statuses: Map<string, Obj>): void {
+    s.initDone = true;
+    for (const c of s.containers) {
+      const cs = statuses.get(`${c.init ? 'init' : 'app'}/${c.name}`)!;
+      this.nodeImages(s.node.name).add(normalizeImage(c.spec.image));
+      c.restartCount = cs.restartCount ?? 0;
+      if (cs.lastState && Object.keys(cs.lastState).length) c.last = cs.lastState;
+      if (cs.state?.terminated) {
+        c.phase = 'terminated';
+        c.waiting = undefined;
+        c.terminated = { ...cs.state.terminated };
+        c.containerID = cs.containerID;
+        c.ready = !!cs.ready;
+        continue;
+      }
+      c.starting = true;
+      void this.launch(s, c, ++c.generation, cs);
+    }
+    this.sync(s);
+  }
+
+  private admit(pod: Obj, node: PlacedNode, resumed?: Obj): PodState {
     const hostNetwork = !!pod.spec.hostNetwork;
     const sandbox: PodSandbox = {
       pod: structuredClone(pod) as KubeObject,
@@ -286,7 +342,7 @@ export class Kubelet {
       uid: pod.metadata.uid,
       nodeName: node.name,
       hostIP: node.ip,
-      podIP: hostNetwork ? node.ip : this.allocateIP(node),
+      podIP: hostNetwork ? node.ip : this.allocateIP(node, resumed?.status?.podIP),
       hostNetwork,
     };
     const mk = (spec: Obj, init: boolean): ContainerState => ({
@@ -313,13 +369,13 @@ export class Kubelet {
       node,
       sandbox,
       restartPolicy: pod.spec.restartPolicy ?? 'Always',
-      startTime: nowISO(),
+      startTime: resumed?.status?.startTime ?? nowISO(),
       containers,
       initDone: !containers.some((c) => c.init),
       stopping: false,
       finished: false,
       timers: new Set(),
-      conditionTimes: new Map(),
+      conditionTimes: new Map((resumed?.status?.conditions ?? []).map((c: Obj) => [c.type, { status: c.status, time: c.lastTransitionTime }])),
     };
     try {
       this.containers.sandboxCreated?.(sandbox);
@@ -470,12 +526,13 @@ export class Kubelet {
     this.later(s, this.stage(cv).delay, () => void this.launch(s, c, gen));
   }
 
-  private async launch(s: PodState, c: ContainerState, gen: number): Promise<void> {
+  /** Runs the container; `resumed` (its status in a restored state) keeps its identity and readiness and reports no Started event. */
+  private async launch(s: PodState, c: ContainerState, gen: number, resumed?: Obj): Promise<void> {
     if (s.stopping || gen !== c.generation) return;
     const pod = this.podObj(s);
     const src = { component: 'kubelet', host: s.node.name };
     c.abort = new AbortController();
-    c.containerID = `containerd://${randomBytes(32).toString('hex')}`;
+    c.containerID = resumed?.containerID ?? `containerd://${randomBytes(32).toString('hex')}`;
     const log = c.log;
     let handle: RunningContainer;
     try {
@@ -506,15 +563,24 @@ export class Kubelet {
     c.starting = false;
     c.phase = 'running';
     c.waiting = undefined;
-    c.startedAt = nowISO();
-    const sv = this.view(s, c, 'created');
-    const started = this.stage(sv);
-    this.report(s, c, pod, sv, started.stage, started.delay);
+    c.startedAt = resumed?.state?.running?.startedAt ?? nowISO();
+    if (!resumed) {
+      const sv = this.view(s, c, 'created');
+      const started = this.stage(sv);
+      this.report(s, c, pod, sv, started.stage, started.delay);
+    }
     const probed = handle.probes && (!c.init || c.sidecar) && !c.ephemeral;
-    // With a startup probe the container is not `started` until it passes (and nothing else probes meanwhile).
-    c.started = !(probed && c.spec.startupProbe);
-    if (probed) this.startProbes(s, c, gen, c.started ? ['readiness', 'liveness'] : ['startup']);
-    else if ((!c.init || c.sidecar) && !c.ready && !c.ephemeral) {
+    if (resumed) {
+      // A restored running container keeps its readiness; its probes carry on from there.
+      c.ready = !!resumed.ready;
+      c.started = true;
+      if (probed) this.startProbes(s, c, gen, ['readiness', 'liveness']);
+    } else {
+      // With a startup probe the container is not `started` until it passes (and nothing else probes meanwhile).
+      c.started = !(probed && c.spec.startupProbe);
+      if (probed) this.startProbes(s, c, gen, c.started ? ['readiness', 'liveness'] : ['startup']);
+    }
+    if (!probed && (!c.init || c.sidecar) && !c.ready && !c.ephemeral) {
       const rv = this.view(s, c, 'running');
       const ready = this.stage(rv);
       // A stage without a timing (no readiness probe) applies at once, as the kubelet marks such a container ready on start.

@@ -44,8 +44,21 @@ export class ResourceRegistry {
     this.code = kinds.map((k) => resolveKind(k, { store }));
     this.rebuild();
     this.unsubscribe = store.onAnyChange((e) => {
-      if (e.bucket === CRD_BUCKET) this.syncCRDs();
+      if (e.bucket === CRD_BUCKET && !this.batching) this.syncCRDs();
     });
+  }
+
+  private batching = false;
+
+  /** Runs `fn` (a whole state replaced in one pass) with one CRD sync after it instead of one per CRD change. */
+  batch<T>(fn: () => T): T {
+    this.batching = true;
+    try {
+      return fn();
+    } finally {
+      this.batching = false;
+      this.syncCRDs();
+    }
   }
 
   close(): void {

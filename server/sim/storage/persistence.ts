@@ -170,6 +170,15 @@ export class ClusterPersistence {
     this.logBytes = 0;
   }
 
+  /**
+   * Stops recording changes for a while (a whole state replaced at once): attach() then writes
+   * the result as one snapshot. A crash in between restores the state from before.
+   */
+  suspend(): void {
+    this.detach?.();
+    this.detach = undefined;
+  }
+
   /** Folds the log into the snapshot (when given the store) and stops recording. */
   close(store?: ObjectStore): void {
     this.detach?.();

@@ -168,9 +168,19 @@ export class ConfigDistribution {
     return this.meshAt.view;
   }
 
+  /** The config objects as of this generation, read once per push rather than once per proxy (each read copies them). */
+  private configAt?: { generation: number; lists: Map<ConfigBucket, ReturnType<ConfigSource['list']>> };
+
+  private configList(b: ConfigBucket): ReturnType<ConfigSource['list']> {
+    if (this.configAt?.generation !== this.generation) this.configAt = { generation: this.generation, lists: new Map() };
+    let list = this.configAt.lists.get(b);
+    if (!list) this.configAt.lists.set(b, (list = this.source.list(b)));
+    return list;
+  }
+
   snapshotFor(proxy: ProxyNode): ProxySnapshot {
     const mesh = this.meshView();
-    const pick = (b: ConfigBucket) => this.source.list(b).filter((o) => visible(o, proxy.namespace, this.rootNamespace));
+    const pick = (b: ConfigBucket) => this.configList(b).filter((o) => visible(o, proxy.namespace, this.rootNamespace));
     return {
       version: `${this.now().toISOString()}/${this.generation}`,
       virtualServices: pick('networking.istio.io/virtualservices'),
