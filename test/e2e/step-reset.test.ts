@@ -80,6 +80,9 @@ describe('Jump to step and Reset this step', () => {
     // The variables name this learner's cluster: its nodes' addresses and the Service's NodePort.
     const port = /port=\[(\d+)\]/.exec(shown)![1];
     expect(shown).toContain(`NodePort/${port}`);
+    // And the restored Service answers there, as step 5 showed before the jump.
+    await page.keyboard.type('curl -sS --max-time 5 "http://$NODE_IP:$NODE_PORT/" | grep -o "<title>.*</title>"\n');
+    await waitForTerminal(page, (text) => text.includes('<title>Welcome to nginx!</title>'), 30_000);
 
     // The learner scales it (the step's own work), then resets the step: back to two replicas.
     await page.keyboard.type('kubectl scale deployment web --replicas=3 && kubectl rollout status deployment/web --timeout=60s\n');

@@ -132,4 +132,13 @@ describe('jump to a step on the embedded cluster', { timeout: 600_000 }, () => {
     expect(after.stdout).toContain('deployment.apps/reviews-v3');
     expect(after.stderr).toContain('namespaces "stray" not found');
   });
+  it("jumps to warm-up's scale step: the restored NodePort answers at NODE_IP:NODE_PORT from the step's variables", async () => {
+    const { final } = await resetTo('warm-up', 'scale');
+    expect(final.phase, final.error).toBe('done');
+    const env = { PATH: process.env.PATH!, HOME: learnerWorkspace(pg.dataDir, learnerId).home, KUBECONFIG: learnerWorkspace(pg.dataDir, learnerId).kubeconfigPath };
+    // What the learner types next, in a shell that sourced the step's variables.
+    const page = await sh(`. "$HOME/.playground/step-env.sh" && echo "$NODE_IP:$NODE_PORT" && curl -sS --max-time 5 "http://$NODE_IP:$NODE_PORT/"`, env);
+    expect(page.stderr).toBe('');
+    expect(page.stdout).toContain('<title>Welcome to nginx!</title>');
+  });
 });

@@ -183,8 +183,13 @@ export function imageContainers(cluster: ClusterApi, network: ClusterNetwork, ti
       const ports = behaviour.portsFor?.(ctx) ?? behaviour.ports;
       const listening = { name: spec.name as string, ctx, behaviour, ports };
       entry.containers.set(listening.name, listening);
+      // NodePorts open only while an endpoint serves: say so when a server comes or goes, since a
+      // pod found running after a restore changes no object that would tell them.
+      if (behaviour.serve) ctx.net.portsChanged?.();
       const unlisten = () => {
-        if (entry.containers.get(listening.name) === listening) entry.containers.delete(listening.name);
+        if (entry.containers.get(listening.name) !== listening) return;
+        entry.containers.delete(listening.name);
+        if (behaviour.serve) ctx.net.portsChanged?.();
       };
       c.signal.addEventListener('abort', unlisten, { once: true });
 
