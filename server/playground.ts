@@ -210,7 +210,7 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
     ...(workshopOptions?.clock ? { clock: workshopOptions.clock } : {}),
   });
   // Another replica's learners (same PostgreSQL) reach this replica's dashboards too.
-  if ('subscribe' in opened && opened.subscribe) await opened.subscribe((workshopId) => workshops.changed(workshopId));
+  if ('subscribe' in opened && opened.subscribe) await opened.subscribe((workshopId) => void workshops.changedElsewhere(workshopId));
   checks.onState((learnerId, state) => workshops.checkState(learnerId, state.trackId, state.stepId, state.state));
   terminals.onEnd((learnerId) => workshops.terminalChanged(learnerId));
   const workshopRoutes = workshopHttp({

@@ -398,6 +398,9 @@ export function workshopHttp(options: WorkshopHttpOptions) {
     const send = sse(res);
     const stop = await workshops.subscribeLearner(req.learnerId!, (m) => send(m.kind, m.broadcast));
     res.on('close', stop);
+    // Headers go now, not with the first message or heartbeat: the stream is open (EventSource's
+    // `open`) once this learner is listening.
+    res.flushHeaders();
   });
   learnerApi.post('/hint', async (req, res) => {
     const parsed = hintSchema.safeParse(req.body);
