@@ -60,6 +60,11 @@ export const configSchema = z
     publicOrigins: z.array(origin),
     /** Where the built client lives. */
     clientDir: z.string().min(1),
+    /** PostgreSQL for workshops shared by several replicas (postgres://…); SQLite in the data dir without it. */
+    databaseUrl: z
+      .string()
+      .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL')
+      .optional(),
   })
   .superRefine((c, ctx) => {
     if (c.adminToken !== undefined && c.adminToken === c.token) {
@@ -95,6 +100,7 @@ const sources: Record<Exclude<keyof Config, 'publicOrigins'>, { flag: string; en
   token: { flag: 'token', env: ['PLAYGROUND_TOKEN'] },
   adminToken: { flag: 'admin-token', env: ['PLAYGROUND_ADMIN_TOKEN'] },
   clientDir: { flag: 'client-dir', env: ['PLAYGROUND_CLIENT_DIR'] },
+  databaseUrl: { flag: 'database-url', env: ['PLAYGROUND_DATABASE_URL'] },
 };
 
 /**
@@ -155,7 +161,9 @@ export function resolveConfig(input: Partial<Record<keyof Config, unknown>>): Co
       parsed.error.issues.map((i) => {
         const key = String(i.path[0] ?? '');
         const value = (merged as Record<string, unknown>)[key];
-        return `${describe(key)}: ${i.message}${value !== undefined ? ` (got ${JSON.stringify(value)})` : ''}`;
+        // A database URL may carry a password: never echoed.
+        const shown = value !== undefined && key !== 'databaseUrl';
+        return `${describe(key)}: ${i.message}${shown ? ` (got ${JSON.stringify(value)})` : ''}`;
       }),
     );
   }

@@ -25,7 +25,7 @@ import { CheckEngine } from './checks/engine.js';
 import { MeshWatcher } from './mesh/watcher.js';
 import type { Kubeconfig } from './cluster/kubeconfig.js';
 import { GATEWAY_API_CRDS_PATH } from './http/istio-release.js';
-import { SqliteWorkshopStore } from './workshops/sqlite-store.js';
+import { openWorkshopStore } from './workshops/open-store.js';
 import type { WorkshopStore } from './workshops/store.js';
 import { Workshops } from './workshops/service.js';
 import { InstructorAuth } from './workshops/instructor-auth.js';
@@ -267,8 +267,10 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
   const auth = new Auth({ token, port, site, learners: progress.identities });
   const adminToken = config.adminToken ?? randomToken();
   const instructor = new InstructorAuth(adminToken, port);
+  const opened = workshopOptions?.store ? { store: workshopOptions.store, where: 'given' } : await openWorkshopStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  logger.info({ store: opened.where }, 'workshop store');
   const workshops = new Workshops({
-    store: workshopOptions?.store ?? SqliteWorkshopStore.inDataDir(config.dataDir),
+    store: opened.store,
     progress,
     tracks: () => lessons.summaries().map((t) => ({ id: t.id, title: t.title, steps: t.steps })),
     hasTerminal: (learnerId) => terminals.has(learnerId),
@@ -277,6 +279,8 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
     ...(workshopOptions?.stuckAfterMs !== undefined ? { stuckAfterMs: workshopOptions.stuckAfterMs } : {}),
     ...(workshopOptions?.clock ? { clock: workshopOptions.clock } : {}),
   });
+  // Another replica's learners (same PostgreSQL) reach this replica's dashboards too.
+  if ('subscribe' in opened && opened.subscribe) await opened.subscribe((workshopId) => void workshops.changedElsewhere(workshopId));
   checks.onState((learnerId, state) => workshops.checkState(learnerId, state.trackId, state.stepId, state.state));
   terminals.onEnd((learnerId) => workshops.terminalChanged(learnerId));
   const workshopRoutes = workshopHttp({

@@ -1,19 +1,20 @@
 /**
  * `npm run workshop -- <command>`: workshops from the command line, on the same store the server
- * reads (the data dir's workshops.sqlite), so it works whether or not the server runs.
+ * reads (the data dir's workshops.sqlite, or PostgreSQL with --database-url), so it works whether
+ * or not the server runs.
  *
  *   create --title T --tracks a,b --capacity 30 --expires 8h   prints the join link
  *   list                                                       id, status, seats, join link
  *   close <id>                                                 no more joins
  *   delete <id>                                                the workshop and its members' access
  *
- * Options: --data-dir (PLAYGROUND_DATA_DIR), --lessons-dir, --url (the address learners open,
+ * Options: --data-dir (PLAYGROUND_DATA_DIR), --database-url (PLAYGROUND_DATABASE_URL), --lessons-dir, --url (the address learners open,
  * default http://127.0.0.1:8080/).
  */
 import { parseArgs } from 'node:util';
 import { defaults } from '../config.js';
 import { loadCatalog } from '../lessons/catalog.js';
-import { SqliteWorkshopStore } from './sqlite-store.js';
+import { openWorkshopStore } from './open-store.js';
 import { workshopStatus, type Workshop, type WorkshopStore } from './store.js';
 
 export class UsageError extends Error {}
@@ -90,13 +91,14 @@ async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const { values, positionals } = parseArgs({
     args: argv,
-    options: { 'data-dir': { type: 'string' }, 'lessons-dir': { type: 'string' }, url: { type: 'string' }, title: { type: 'string' }, tracks: { type: 'string' }, capacity: { type: 'string' }, expires: { type: 'string' } },
+    options: { 'data-dir': { type: 'string' }, 'database-url': { type: 'string' }, 'lessons-dir': { type: 'string' }, url: { type: 'string' }, title: { type: 'string' }, tracks: { type: 'string' }, capacity: { type: 'string' }, expires: { type: 'string' } },
     allowPositionals: true,
     strict: true,
   });
   const dataDir = values['data-dir'] ?? process.env.PLAYGROUND_DATA_DIR ?? defaults.dataDir;
   const lessonsDir = values['lessons-dir'] ?? process.env.PLAYGROUND_LESSONS_DIR ?? defaults.lessonsDir;
-  const store = SqliteWorkshopStore.inDataDir(dataDir);
+  const databaseUrl = values['database-url'] ?? (process.env.PLAYGROUND_DATABASE_URL || undefined);
+  const { store } = await openWorkshopStore({ dataDir, databaseUrl });
   const passOn = [...positionals.slice(0, 1), ...['title', 'tracks', 'capacity', 'expires'].flatMap((k) => (values[k as 'title'] !== undefined ? [`--${k}`, values[k as 'title']!] : [])), ...positionals.slice(1)];
   try {
     process.stdout.write(

@@ -81,6 +81,14 @@ function refusalPage(reason: JoinRefusal | 'rate-limited', workshop?: Workshop):
   return page('Cannot join this workshop', `<h1>Cannot join${workshop ? ` “${escapeHtml(workshop.title)}”` : ' this workshop'}</h1><p class="error" role="alert" data-reason="${reason}">${escapeHtml(text)}</p>`);
 }
 
+/**
+ * Names the learner's workshop for a load balancer hashing on it (deploy/istio-routing): set with
+ * the join form, so the form's POST already reaches the pod that will hold the learner. Not a
+ * secret (the join code is); Lax so a join link opened from another site carries it on.
+ */
+export const ROUTE_COOKIE = 'pg_workshop';
+const routeCookie = (workshopId: string) => `${ROUTE_COOKIE}=${workshopId}; Path=/; HttpOnly; SameSite=Lax`;
+
 export const RATE_LIMITED = 'Too many join attempts from your network: wait a minute and try again.';
 export const WORKSHOP_ENDED = 'This workshop has ended: your access to it expired with it. Ask your instructor for a new join link.';
 
@@ -160,6 +168,7 @@ export function workshopHttp(options: WorkshopHttpOptions) {
     if (status !== 'open') return void res.status(REFUSAL_STATUS[status]).type('html').send(refusalPage(status, workshop));
     // Said before a name is typed; the join itself checks again, atomically.
     if ((await workshops.store.members(workshop.id)).length >= workshop.capacity) return void res.status(409).type('html').send(refusalPage('full', workshop));
+    res.setHeader('Set-Cookie', routeCookie(workshop.id));
     res.type('html').send(joinForm(workshop, code));
   });
 
@@ -190,7 +199,7 @@ export function workshopHttp(options: WorkshopHttpOptions) {
       return void res.status(REFUSAL_STATUS[outcome.reason]).type('html').send(refusalPage(outcome.reason, outcome.workshop));
     }
     logger.info({ workshopId: outcome.workshop.id, learnerId: outcome.member.learnerId }, 'learner joined a workshop');
-    res.setHeader('Set-Cookie', cookie);
+    res.setHeader('Set-Cookie', [cookie, routeCookie(outcome.workshop.id)]);
     res.redirect(303, '/');
   });
 
@@ -389,6 +398,9 @@ export function workshopHttp(options: WorkshopHttpOptions) {
     const send = sse(res);
     const stop = await workshops.subscribeLearner(req.learnerId!, (m) => send(m.kind, m.broadcast));
     res.on('close', stop);
+    // Headers go now, not with the first message or heartbeat: the stream is open (EventSource's
+    // `open`) once this learner is listening.
+    res.flushHeaders();
   });
   learnerApi.post('/hint', async (req, res) => {
     const parsed = hintSchema.safeParse(req.body);

@@ -52,6 +52,8 @@ export class Workshops {
   private readonly live = new Map<string, Map<string, LiveCheck>>();
   private readonly dashboards = new Map<string, { listeners: Set<(d: Dashboard) => void>; timer: NodeJS.Timeout | null; lastPushAt: number }>();
   private readonly learnerListeners = new Map<string, Set<{ learnerId: string; send: (m: LearnerMessage) => void }>>();
+  /** The last broadcast sent to this replica's learners per workshop, so another replica's is sent once. */
+  private readonly sentBroadcast = new Map<string, string>();
 
   constructor(private readonly options: WorkshopsOptions) {
     this.store = options.store;
@@ -213,7 +215,10 @@ export class Workshops {
     const found = await this.store.membership(learnerId);
     if (!found) return () => {};
     const workshopId = found.workshop.id;
-    if (found.workshop.broadcast) send({ kind: 'broadcast', broadcast: wireBroadcast(found.workshop.broadcast) });
+    if (found.workshop.broadcast) {
+      send({ kind: 'broadcast', broadcast: wireBroadcast(found.workshop.broadcast) });
+      this.sentBroadcast.set(workshopId, found.workshop.broadcast.id);
+    }
     let set = this.learnerListeners.get(workshopId);
     if (!set) this.learnerListeners.set(workshopId, (set = new Set()));
     const entry = { learnerId, send };
@@ -228,9 +233,28 @@ export class Workshops {
   async broadcast(workshopId: string, text: string): Promise<Broadcast | undefined> {
     const broadcast = await this.store.setBroadcast(workshopId, text);
     if (!broadcast) return undefined;
+    this.sentBroadcast.set(workshopId, broadcast.id);
     for (const l of this.learnerListeners.get(workshopId) ?? []) l.send({ kind: 'broadcast', broadcast: wireBroadcast(broadcast) });
     this.changed(workshopId);
     return broadcast;
+  }
+
+  /**
+   * Another replica changed the workshop (PostgreSQL's NOTIFY): this replica's dashboards are
+   * pushed again, and its learners get a broadcast the instructor sent through the other one.
+   */
+  async changedElsewhere(workshopId: string): Promise<void> {
+    this.changed(workshopId);
+    const listeners = this.learnerListeners.get(workshopId);
+    if (!listeners?.size) return;
+    try {
+      const broadcast = (await this.store.get(workshopId))?.broadcast;
+      if (!broadcast || this.sentBroadcast.get(workshopId) === broadcast.id) return;
+      this.sentBroadcast.set(workshopId, broadcast.id);
+      for (const l of listeners) l.send({ kind: 'broadcast', broadcast: wireBroadcast(broadcast) });
+    } catch (err) {
+      this.options.logger.error({ err, workshopId }, 'workshop update from another replica failed');
+    }
   }
 
   /**

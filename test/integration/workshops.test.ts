@@ -96,9 +96,13 @@ describe('joining', () => {
     const html = await page.text();
     expect(html).toContain('Join “Mesh &#60;script&#62;alert(1)&#60;/script&#62; day”');
     expect(html).not.toContain('<script>');
+    // The workshop's routing cookie (deploy/istio-routing hashes on it) comes with the form, so
+    // the form's POST already reaches the pod the learner will stay on.
+    expect(page.headers.getSetCookie()).toEqual([`pg_workshop=${w.id}; Path=/; HttpOnly; SameSite=Lax`]);
     const { res, cookie } = await join(w.joinPath, 'Ada');
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/');
+    expect(res.headers.getSetCookie()[1]).toBe(`pg_workshop=${w.id}; Path=/; HttpOnly; SameSite=Lax`);
     expect(cookie).toMatch(new RegExp(`^pg_learner_${pg.port}=`));
     expect(cookie).not.toContain(pg.token);
     // The cookie alone opens the app and the API, with only the workshop's tracks.

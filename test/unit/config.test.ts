@@ -50,7 +50,21 @@ describe('config', () => {
     expect(() => loadConfig(['--prot', '1'], {})).toThrow(ConfigError);
   });
 
-  it('refuses a short fixed token', () => {
+  it('takes a PostgreSQL URL for shared workshops, and never echoes a bad one (it may hold a password)', () => {
+    expect(loadConfig([], { PLAYGROUND_DATABASE_URL: 'postgres://pg:secret@db:5432/playground' }).databaseUrl).toBe('postgres://pg:secret@db:5432/playground');
+    expect(loadConfig(['--database-url', 'postgresql://db/p'], { PLAYGROUND_DATABASE_URL: 'postgres://other/p' }).databaseUrl).toBe('postgresql://db/p');
+    expect(loadConfig([], {}).databaseUrl).toBeUndefined();
+    let message = '';
+    try {
+      loadConfig(['--database-url', 'mysql://root:hunter2@db/p'], {});
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message).toContain('databaseUrl (--database-url / PLAYGROUND_DATABASE_URL): must be a postgres:// or postgresql:// URL');
+    expect(message).not.toContain('hunter2');
+  });
+
+    it('refuses a short fixed token', () => {
     expect(() => loadConfig([], { PLAYGROUND_TOKEN: 'abc' })).toThrow(/token.*at least 16/);
   });
 

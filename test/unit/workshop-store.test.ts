@@ -1,13 +1,17 @@
 /**
- * The workshop store (SQLite, behind the async interface a PostgreSQL store will share): join
- * codes, capacity, expiry and closing with an injected clock, names, positions; plus the pure
- * parts around it (display names, the dashboard's stuck rule, exports, the CLI).
+ * The workshop store, both implementations of the one interface (SQLite, the embedded default;
+ * PostgreSQL, for several replicas, on a throwaway local cluster): join codes, capacity, expiry
+ * and closing with an injected clock, names, positions; plus the pure parts around it (display
+ * names, the dashboard's stuck rule, exports, the CLI).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { SqliteWorkshopStore } from '../../server/workshops/sqlite-store.js';
+import { PostgresWorkshopStore } from '../../server/workshops/postgres-store.js';
+import type { WorkshopStore } from '../../server/workshops/store.js';
+import { startPostgres, type Postgres } from '../helpers/postgres.js';
 import { JOIN_CODE_SHAPE, checkDisplayName } from '../../server/workshops/names.js';
 import { learnerRow, stepKey, type Dashboard, type LearnerFacts } from '../../server/workshops/dashboard.js';
 import { resultsCsv, resultsJunit } from '../../server/workshops/export.js';
@@ -15,24 +19,47 @@ import { parseDuration, runWorkshopCommand } from '../../server/workshops/cli.js
 
 let dir: string;
 let now: Date;
-let store: SqliteWorkshopStore;
+let store: WorkshopStore;
 let ids = 0;
 const newLearner = () => `learner-${++ids}`;
 const HOUR = 3_600_000;
+const clock = () => now;
 
-beforeEach(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-workshops-'));
-  now = new Date('2026-03-01T09:00:00Z');
-  store = SqliteWorkshopStore.inDataDir(dir, () => now);
+let postgres: Postgres;
+beforeAll(async () => {
+  postgres = await startPostgres();
+}, 60_000);
+afterAll(async () => {
+  await postgres?.stop();
 });
-afterEach(async () => {
-  await store.dispose();
-  fs.rmSync(dir, { recursive: true, force: true });
-});
+
+/** Each implementation: a fresh store, and how to open the same one again (a restart). */
+const implementations: { name: string; fresh: () => Promise<() => Promise<WorkshopStore>> }[] = [
+  { name: 'SQLite', fresh: async () => async () => SqliteWorkshopStore.inDataDir(dir, clock) },
+  {
+    name: 'PostgreSQL',
+    fresh: async () => {
+      const url = await postgres.newDatabase();
+      return () => PostgresWorkshopStore.connect({ url, clock });
+    },
+  },
+];
 
 const create = (capacity = 2, hours = 8) => store.create({ title: 'Mesh day', tracks: ['a', 'b'], capacity, expiresAt: new Date(now.getTime() + hours * HOUR) });
 
-describe('workshop store', () => {
+describe.each(implementations)('workshop store ($name)', ({ fresh }) => {
+  let open: () => Promise<WorkshopStore>;
+  beforeEach(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-workshops-'));
+    now = new Date('2026-03-01T09:00:00Z');
+    open = await fresh();
+    store = await open();
+  });
+  afterEach(async () => {
+    await store.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
   it('gives each workshop its own unguessable join code (128 bits, URL-safe)', async () => {
     const codes = new Set<string>();
     for (let i = 0; i < 50; i++) codes.add((await create()).joinCode);
@@ -106,15 +133,61 @@ describe('workshop store', () => {
     expect(await store.events(w.id)).toEqual([]);
   });
 
-  it('survives a restart (a file of its own in the data dir)', async () => {
+  it('shares workshops between two stores on the same database (two replicas): a race for the last seat has one winner', async () => {
+    const other = await open();
+    try {
+      const w = await create(1);
+      expect((await other.get(w.id))?.title).toBe('Mesh day');
+      const outcomes = await Promise.all([store.join(w.joinCode, 'Ada', newLearner), other.join(w.joinCode, 'Grace', newLearner)]);
+      expect(outcomes.map((o) => o.ok).sort()).toEqual([false, true]);
+      expect(outcomes.find((o) => !o.ok)).toMatchObject({ reason: 'full' });
+      expect((await other.members(w.id)).length).toBe(1);
+      expect((await store.members(w.id)).map((m) => m.displayName)).toEqual((await other.members(w.id)).map((m) => m.displayName));
+    } finally {
+      await other.dispose();
+    }
+  });
+
+  it('survives a restart (SQLite: a file of its own in the data dir)', async () => {
     const w = await create(3);
     await store.join(w.joinCode, 'Ada', newLearner);
     await store.setBroadcast(w.id, 'Break until 11:00');
     await store.dispose();
-    store = SqliteWorkshopStore.inDataDir(dir, () => now);
+    store = await open();
     const again = await store.get(w.id);
     expect(again).toMatchObject({ title: 'Mesh day', capacity: 3, tracks: ['a', 'b'], broadcast: { text: 'Break until 11:00' } });
     expect((await store.members(w.id)).length).toBe(1);
+  });
+});
+
+describe('PostgreSQL store: changes reach other replicas', () => {
+  it('notifies every subscribed store of a join, a step change, a hint and a broadcast made through another', async () => {
+    now = new Date('2026-03-01T09:00:00Z');
+    const url = await postgres.newDatabase();
+    const a = await PostgresWorkshopStore.connect({ url, clock });
+    const b = await PostgresWorkshopStore.connect({ url, clock });
+    try {
+      const heard: string[] = [];
+      let wake: () => void = () => {};
+      await b.subscribe((id) => {
+        heard.push(id);
+        wake();
+      });
+      const hear = (n: number) => new Promise<void>((resolve) => (wake = () => heard.length >= n && resolve()));
+      const w = await a.create({ title: 'Mesh day', tracks: ['a'], capacity: 5, expiresAt: new Date(now.getTime() + HOUR) });
+      const joined = await a.join(w.joinCode, 'Ada', newLearner);
+      if (!joined.ok) throw new Error('join refused');
+      await a.setPosition(joined.member.learnerId, 'a', 's1');
+      await a.recordEvent({ learnerId: joined.member.learnerId, kind: 'hint-opened', trackId: 'a', stepId: 's1' });
+      await a.setBroadcast(w.id, 'Lunch');
+      // A self-paced learner's position is no workshop's news.
+      await a.setPosition('self-paced', 'a', 's1');
+      if (heard.length < 5) await hear(5);
+      expect(heard).toEqual([w.id, w.id, w.id, w.id, w.id]);
+    } finally {
+      await a.dispose();
+      await b.dispose();
+    }
   });
 });
 
@@ -203,6 +276,15 @@ describe('results export', () => {
 });
 
 describe('npm run workshop', () => {
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-workshops-'));
+    now = new Date('2026-03-01T09:00:00Z');
+    store = SqliteWorkshopStore.inDataDir(dir, clock);
+  });
+  afterEach(async () => {
+    await store.dispose();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
   const deps = () => ({ store, baseUrl: 'http://lab.example:8080/', trackIds: async () => ['istio-bookinfo', 'istio-traffic'], now: () => now });
 
   it('creates a workshop and prints its join link; lists, closes and deletes it', async () => {

@@ -1,0 +1,240 @@
+/**
+ * `npm run bench -- workshop`: a workshop of N learners (BENCH_LEARNERS, default 200) on one
+ * playground as `npm start` runs it. Each joins by the join link (from a loopback address of its
+ * own, as a room of machines would, so the per-address join limit is not what is measured), opens
+ * a terminal and so an embedded cluster, then for BENCH_SECONDS (default 120) runs a lesson
+ * command about every 10 s and, between commands, types a keystroke whose echo is timed. An
+ * instructor's dashboard stream is open throughout; a learner moving to another step every few
+ * seconds measures how far behind it is. Reports echo p50/p99, command time, memory per learner
+ * (the server's process tree over its baseline), the learner limit that memory allows on this
+ * machine, and dashboard lag.
+ */
+import http from 'node:http';
+import os from 'node:os';
+import WebSocket from 'ws';
+import { decodeServerMessage, encodeMessage } from '../server/terminal/protocol.js';
+import { processes } from '../test/helpers/processes.js';
+import { buildServer, rssOf, startPlayground } from './playground-process.js';
+
+const N = Number(process.env.BENCH_LEARNERS ?? 200);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 120);
+const ADMIN_TOKEN = 'bench-instructor-token-0123456789';
+const COMMAND = 'kubectl get nodes >/dev/null && kubectl get pods -A >/dev/null';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil((p / 100) * s.length) - 1)]! : NaN;
+};
+const f1 = (n: number) => n.toFixed(1);
+
+function tree(root: number): number[] {
+  const all = processes();
+  const out = [root];
+  for (let i = 0; i < out.length; i++) for (const p of all) if (p.ppid === out[i]) out.push(p.pid);
+  return out;
+}
+const treeRss = (root: number) =>
+  tree(root).reduce((n, pid) => {
+    try {
+      return n + rssOf(pid).rss;
+    } catch {
+      return n;
+    }
+  }, 0);
+
+/** A join form POST from loopback address 127.0.1.x: the learner's cookies. */
+function join(base: URL, joinPath: string, name: string, localAddress: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const body = new URLSearchParams({ name }).toString();
+    const req = http.request(new URL(joinPath, base), { method: 'POST', localAddress, headers: { 'content-type': 'application/x-www-form-urlencoded', origin: base.origin, 'content-length': Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      if (res.statusCode !== 303) return reject(new Error(`join of ${name} answered ${res.statusCode}`));
+      resolve((res.headers['set-cookie'] ?? []).map((c) => c.split(';')[0]).join('; '));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+interface Learner {
+  cookie: string;
+  ws: WebSocket;
+  echoes: number[];
+  commands: number[];
+  failures: number;
+}
+
+async function openTerminal(base: URL, cookie: string): Promise<{ ws: WebSocket; waitFor: (test: (screen: string) => boolean, timeoutMs: number) => Promise<void>; onData: (f: () => void) => void }> {
+  const ws = new WebSocket(new URL('/ws/terminal', base.href.replace(/^http/, 'ws')).href, { perMessageDeflate: false, headers: { cookie, origin: base.origin } });
+  let screen = '';
+  let unacked = 0;
+  const waiters = new Set<() => void>();
+  ws.on('message', (data: Buffer, isBinary) => {
+    if (!isBinary) return void decodeServerMessage(data.toString());
+    screen = (screen + data.toString('utf8')).slice(-16 * 1024);
+    unacked += data.length;
+    if (unacked >= 16 * 1024) {
+      ws.send(encodeMessage({ t: 'ack', bytes: unacked }));
+      unacked = 0;
+    }
+    for (const w of [...waiters]) w();
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('error', reject);
+    ws.once('open', () => resolve());
+  });
+  const waitFor = (test: (screen: string) => boolean, timeoutMs: number) =>
+    new Promise<void>((resolve, reject) => {
+      if (test(screen)) return resolve();
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error('terminal wait timed out'));
+      }, timeoutMs);
+      const check = () => {
+        if (!test(screen)) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve();
+      };
+      waiters.add(check);
+    });
+  await waitFor((s) => /[#$] $/.test(s.replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '')), 120_000);
+  return {
+    ws,
+    waitFor,
+    onData: (f) => {
+      const once = () => {
+        waiters.delete(once);
+        f();
+      };
+      waiters.add(once);
+    },
+  };
+}
+
+export default async function run(): Promise<void> {
+  buildServer();
+  const pg = await startPlayground(['--admin-token', ADMIN_TOKEN, '--idle-timeout', '3600']);
+  const server = pg.child.pid!;
+  const base = new URL('/', pg.url);
+  try {
+    await sleep(1500); // the lesson compiler's child has exited
+    const baseline = treeRss(server);
+    const adminRes = await fetch(new URL(`/admin?admin_token=${ADMIN_TOKEN}`, base), { redirect: 'manual' });
+    const admin = adminRes.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const api = (p: string, init: RequestInit = {}, cookie = admin) => fetch(new URL(p, base), { ...init, headers: { cookie, origin: base.origin, 'content-type': 'application/json' } });
+    const created = await api('/api/admin/workshops', { method: 'POST', body: JSON.stringify({ title: 'Bench', tracks: ['warm-up'], capacity: N + 1, expiresInMinutes: 120 }) });
+    if (created.status !== 201) throw new Error(`workshop create answered ${created.status}: ${await created.text()}`);
+    const w = (await created.json()) as { id: string; joinPath: string };
+
+    // Join and open terminals a few at a time, as a room arriving.
+    const learners: Learner[] = [];
+    const terminals: Awaited<ReturnType<typeof openTerminal>>[] = [];
+    const connectMs: number[] = [];
+    for (let i = 0; i < N; i += 5) {
+      await Promise.all(
+        Array.from({ length: Math.min(5, N - i) }, async (_, k) => {
+          const n = i + k;
+          const cookie = await join(base, w.joinPath, `Learner ${n}`, `127.0.${1 + Math.floor(n / 250)}.${1 + (n % 250)}`);
+          const started = performance.now();
+          const t = await openTerminal(base, cookie);
+          connectMs.push(performance.now() - started);
+          learners[n] = { cookie, ws: t.ws, echoes: [], commands: [], failures: 0 };
+          terminals[n] = t;
+        }),
+      );
+    }
+    // Each learner's cluster is started by their first command.
+    await Promise.all(terminals.map((t, n) => runCommand(t, learners[n]!, 'kubectl get nodes >/dev/null')));
+    await sleep(3000);
+    const loaded = treeRss(server);
+    const perLearner = (loaded - baseline) / N;
+    const steps = ((await (await api(`/api/admin/workshops/${w.id}/dashboard`)).json()) as { tracks: { steps: { id: string }[] }[] }).tracks[0]!.steps.map((s) => s.id);
+
+    // The dashboard stream, read throughout.
+    const controller = new AbortController();
+    const stream = await fetch(new URL(`/api/admin/workshops/${w.id}/events`, base), { headers: { cookie: admin }, signal: controller.signal });
+    const reader = stream.body!.getReader();
+    const mover = learners[0]!;
+    let wanted: string | undefined;
+    let wantedAt = 0;
+    const lags: number[] = [];
+    void (async () => {
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read().catch(() => ({ value: undefined, done: true as const }));
+        if (done) return;
+        buffer += Buffer.from(value).toString('utf8');
+        let end;
+        while ((end = buffer.indexOf('\n\n')) >= 0) {
+          const data = /^data: (.*)$/m.exec(buffer.slice(0, end))?.[1];
+          buffer = buffer.slice(end + 2);
+          if (!data || !wanted) continue;
+          const d = JSON.parse(data) as { learners: { name: string; current?: { stepId: string } | null }[] };
+          if (d.learners.find((l) => l.name === 'Learner 0')?.current?.stepId === wanted) {
+            lags.push(performance.now() - wantedAt);
+            wanted = undefined;
+          }
+        }
+      }
+    })();
+
+    const endAt = Date.now() + SECONDS * 1000;
+    const loops = learners.map(async (l, n) => {
+      const t = terminals[n]!;
+      await sleep(Math.random() * 10_000);
+      while (Date.now() < endAt) {
+        // A keystroke and its echo, then erased.
+        const typed = performance.now();
+        await new Promise<void>((resolve) => {
+          t.onData(resolve);
+          l.ws.send(encodeMessage({ t: 'input', d: 'x' }));
+        });
+        l.echoes.push(performance.now() - typed);
+        l.ws.send(encodeMessage({ t: 'input', d: '\x7f' }));
+        await sleep(200);
+        await runCommand(t, l, COMMAND);
+        await sleep(8000 + Math.random() * 4000);
+      }
+    });
+    let s = 0;
+    const moves = (async () => {
+      while (Date.now() < endAt - 5000) {
+        wanted = steps[++s % steps.length];
+        wantedAt = performance.now();
+        await api('/api/progress/warm-up', { method: 'PUT', body: JSON.stringify({ currentStep: wanted }) }, mover.cookie);
+        await sleep(5000);
+      }
+    })();
+    await Promise.all([...loops, moves]);
+    controller.abort();
+    const echoes = learners.flatMap((l) => l.echoes);
+    const commands = learners.flatMap((l) => l.commands);
+    const memTotal = os.totalmem() / 1048576;
+    const lines = [
+      `workshop of ${N} learners on one playground (npm start's build and flags), ${SECONDS} s, a command every ~10 s each (${COMMAND}):`,
+      `  join + terminal connect to prompt: p50 ${Math.round(pct(connectMs, 50))} ms, p99 ${Math.round(pct(connectMs, 99))} ms`,
+      `  keystroke echo under load: p50 ${f1(pct(echoes, 50))} ms, p99 ${f1(pct(echoes, 99))} ms (${echoes.length} keystrokes)`,
+      `  lesson command, typed to done: p50 ${Math.round(pct(commands, 50))} ms, p99 ${Math.round(pct(commands, 99))} ms (${commands.length} runs, ${learners.reduce((n, l) => n + l.failures, 0)} timed out)`,
+      `  dashboard behind a learner's step change: p50 ${Math.round(pct(lags, 50))} ms, max ${Math.round(Math.max(...lags))} ms (${lags.length} changes)`,
+      `  memory: server tree ${f1(baseline)} MiB before, ${f1(loaded)} MiB with ${N} learners and their clusters: ${f1(perLearner)} MiB per learner`,
+      `  learner limit by memory on this machine (${f1(memTotal / 1024)} GiB): (${f1(memTotal)} - ${f1(baseline)}) / ${f1(perLearner)} = ${Math.floor((memTotal - baseline) / perLearner)} learners (CPU not counted)`,
+    ];
+    for (const l of learners) l.ws.close();
+    process.stdout.write(`${lines.join('\n')}\n`);
+  } finally {
+    await pg.stop();
+  }
+}
+
+async function runCommand(t: Awaited<ReturnType<typeof openTerminal>>, l: Learner, command: string): Promise<void> {
+  const marker = `DONE${Math.random().toString(36).slice(2, 10)}`;
+  const started = performance.now();
+  l.ws.send(encodeMessage({ t: 'input', d: `${command}; echo ${marker.slice(0, 4)}''${marker.slice(4)}\r` }));
+  try {
+    await t.waitFor((s) => s.includes(marker), 60_000);
+    l.commands.push(performance.now() - started);
+  } catch {
+    l.failures++;
+  }
+}

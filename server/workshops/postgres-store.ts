@@ -1,0 +1,315 @@
+/**
+ * The workshop store in PostgreSQL, for several playground replicas sharing workshops (deploy/).
+ * Same tables and statements as sqlite-store.ts ($n placeholders; TEXT timestamps in ISO form),
+ * so both stores pass the same tests. A join locks its workshop's row (SELECT … FOR UPDATE), so two
+ * replicas racing for the last seat cannot both win. Every change is announced on the
+ * `playground_workshop` channel (NOTIFY, payload the workshop id) for other replicas' dashboards.
+ */
+import crypto from 'node:crypto';
+import pg from 'pg';
+import {
+  workshopStatus,
+  type Broadcast,
+  type JoinOutcome,
+  type LearnerEvent,
+  type NewWorkshop,
+  type StepPosition,
+  type Workshop,
+  type WorkshopMember,
+  type WorkshopStore,
+} from './store.js';
+import { newJoinCode, newWorkshopId } from './names.js';
+
+export const NOTIFY_CHANNEL = 'playground_workshop';
+
+const migrations = [
+  `CREATE TABLE workshop (
+     id TEXT PRIMARY KEY,
+     title TEXT NOT NULL,
+     tracks TEXT NOT NULL,
+     capacity INTEGER NOT NULL,
+     join_code TEXT NOT NULL UNIQUE,
+     created_at TEXT NOT NULL,
+     expires_at TEXT NOT NULL,
+     closed_at TEXT,
+     broadcast_id TEXT,
+     broadcast_text TEXT,
+     broadcast_at TEXT
+   );
+   CREATE TABLE workshop_member (
+     learner_id TEXT PRIMARY KEY,
+     workshop_id TEXT NOT NULL REFERENCES workshop (id) ON DELETE CASCADE,
+     display_name TEXT NOT NULL,
+     joined_at TEXT NOT NULL,
+     UNIQUE (workshop_id, display_name)
+   );
+   CREATE INDEX workshop_member_by_workshop ON workshop_member (workshop_id);
+   CREATE TABLE workshop_position (
+     learner_id TEXT NOT NULL REFERENCES workshop_member (learner_id) ON DELETE CASCADE,
+     track_id TEXT NOT NULL,
+     step_id TEXT NOT NULL,
+     since TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (learner_id, track_id)
+   );
+   CREATE TABLE workshop_event (
+     learner_id TEXT NOT NULL REFERENCES workshop_member (learner_id) ON DELETE CASCADE,
+     kind TEXT NOT NULL,
+     track_id TEXT NOT NULL,
+     step_id TEXT NOT NULL,
+     at TEXT NOT NULL
+   );
+   CREATE INDEX workshop_event_by_learner ON workshop_event (learner_id);`,
+];
+
+interface WorkshopRow {
+  id: string;
+  title: string;
+  tracks: string;
+  capacity: number;
+  join_code: string;
+  created_at: string;
+  expires_at: string;
+  closed_at: string | null;
+  broadcast_id: string | null;
+  broadcast_text: string | null;
+  broadcast_at: string | null;
+}
+
+interface MemberRow {
+  learner_id: string;
+  workshop_id: string;
+  display_name: string;
+  joined_at: string;
+}
+
+const toWorkshop = (r: WorkshopRow): Workshop => ({
+  id: r.id,
+  title: r.title,
+  tracks: JSON.parse(r.tracks) as string[],
+  capacity: r.capacity,
+  joinCode: r.join_code,
+  createdAt: new Date(r.created_at),
+  expiresAt: new Date(r.expires_at),
+  closedAt: r.closed_at ? new Date(r.closed_at) : null,
+  broadcast: r.broadcast_id && r.broadcast_text !== null && r.broadcast_at ? { id: r.broadcast_id, text: r.broadcast_text, at: new Date(r.broadcast_at) } : null,
+});
+
+const toMember = (r: MemberRow): WorkshopMember => ({ workshopId: r.workshop_id, learnerId: r.learner_id, displayName: r.display_name, joinedAt: new Date(r.joined_at) });
+
+export interface PostgresWorkshopStoreOptions {
+  /** postgres://… (PLAYGROUND_DATABASE_URL). */
+  url: string;
+  clock?: () => Date;
+  /** Connections kept open (default 5): the store's queries are short. */
+  maxConnections?: number;
+}
+
+export class PostgresWorkshopStore implements WorkshopStore {
+  private readonly now: () => Date;
+  private listener: pg.Client | undefined;
+
+  private constructor(
+    private readonly pool: pg.Pool,
+    private readonly url: string,
+    clock: (() => Date) | undefined,
+  ) {
+    this.now = clock ?? (() => new Date());
+  }
+
+  /** Connects and brings the schema up to date (one replica at a time, under an advisory lock). */
+  static async connect(options: PostgresWorkshopStoreOptions): Promise<PostgresWorkshopStore> {
+    const pool = new pg.Pool({ connectionString: options.url, max: options.maxConnections ?? 5 });
+    // A dropped idle connection must not crash the server; the pool makes a new one.
+    pool.on('error', () => {});
+    const store = new PostgresWorkshopStore(pool, options.url, options.clock);
+    try {
+      await store.tx(async (c) => {
+        await c.query('SELECT pg_advisory_xact_lock(7411013)');
+        await c.query('CREATE TABLE IF NOT EXISTS playground_schema (name TEXT PRIMARY KEY, version INTEGER NOT NULL)');
+        const row = (await c.query<{ version: number }>("SELECT version FROM playground_schema WHERE name = 'workshops'")).rows[0];
+        for (let v = row?.version ?? 0; v < migrations.length; v++) await c.query(migrations[v]!);
+        await c.query("INSERT INTO playground_schema (name, version) VALUES ('workshops', $1) ON CONFLICT (name) DO UPDATE SET version = excluded.version", [migrations.length]);
+      });
+    } catch (e) {
+      await pool.end();
+      throw e;
+    }
+    return store;
+  }
+
+  private async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      const result = await fn(c);
+      await c.query('COMMIT');
+      return result;
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => {});
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  private async notify(q: pg.Pool | pg.PoolClient, workshopId: string): Promise<void> {
+    await q.query('SELECT pg_notify($1, $2)', [NOTIFY_CHANNEL, workshopId]);
+  }
+
+  /**
+   * Calls `onChange(workshopId)` whenever any replica changes a workshop (joins, positions, hints,
+   * broadcasts, closing), on a connection of its own held for LISTEN.
+   */
+  async subscribe(onChange: (workshopId: string) => void): Promise<void> {
+    const client = new pg.Client({ connectionString: this.url });
+    client.on('error', () => {});
+    await client.connect();
+    client.on('notification', (n) => {
+      if (n.channel === NOTIFY_CHANNEL && n.payload) onChange(n.payload);
+    });
+    await client.query(`LISTEN ${NOTIFY_CHANNEL}`);
+    this.listener = client;
+  }
+
+  async create(input: NewWorkshop): Promise<Workshop> {
+    const id = newWorkshopId();
+    await this.pool.query('INSERT INTO workshop (id, title, tracks, capacity, join_code, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+      id,
+      input.title,
+      JSON.stringify(input.tracks),
+      input.capacity,
+      newJoinCode(),
+      this.now().toISOString(),
+      input.expiresAt.toISOString(),
+    ]);
+    await this.notify(this.pool, id);
+    return (await this.get(id))!;
+  }
+
+  async get(id: string): Promise<Workshop | undefined> {
+    const row = (await this.pool.query<WorkshopRow>('SELECT * FROM workshop WHERE id = $1', [id])).rows[0];
+    return row ? toWorkshop(row) : undefined;
+  }
+
+  async byJoinCode(code: string): Promise<Workshop | undefined> {
+    const row = (await this.pool.query<WorkshopRow>('SELECT * FROM workshop WHERE join_code = $1', [code])).rows[0];
+    return row ? toWorkshop(row) : undefined;
+  }
+
+  async list(): Promise<Workshop[]> {
+    return (await this.pool.query<WorkshopRow>('SELECT * FROM workshop ORDER BY created_at DESC, id COLLATE "C"')).rows.map(toWorkshop);
+  }
+
+  async close(id: string): Promise<Workshop | undefined> {
+    const changed = (await this.pool.query('UPDATE workshop SET closed_at = $1 WHERE id = $2 AND closed_at IS NULL', [this.now().toISOString(), id])).rowCount;
+    if (changed) await this.notify(this.pool, id);
+    return this.get(id);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const deleted = ((await this.pool.query('DELETE FROM workshop WHERE id = $1', [id])).rowCount ?? 0) > 0;
+    if (deleted) await this.notify(this.pool, id);
+    return deleted;
+  }
+
+  async join(code: string, displayName: string, newLearner: () => string): Promise<JoinOutcome> {
+    return this.tx(async (c): Promise<JoinOutcome> => {
+      // The workshop's row lock serializes joins to it across replicas.
+      const row = (await c.query<WorkshopRow>('SELECT * FROM workshop WHERE join_code = $1 FOR UPDATE', [code])).rows[0];
+      if (!row) return { ok: false, reason: 'not-found' };
+      const workshop = toWorkshop(row);
+      const status = workshopStatus(workshop, this.now());
+      if (status !== 'open') return { ok: false, reason: status, workshop };
+      const { n } = (await c.query<{ n: number }>('SELECT COUNT(*)::int AS n FROM workshop_member WHERE workshop_id = $1', [workshop.id])).rows[0]!;
+      if (n >= workshop.capacity) return { ok: false, reason: 'full', workshop };
+      const taken = (await c.query('SELECT 1 FROM workshop_member WHERE workshop_id = $1 AND lower(display_name) = lower($2)', [workshop.id, displayName])).rowCount;
+      if (taken) return { ok: false, reason: 'name-taken', workshop };
+      const learnerId = newLearner();
+      const joinedAt = this.now();
+      await c.query('INSERT INTO workshop_member (learner_id, workshop_id, display_name, joined_at) VALUES ($1, $2, $3, $4)', [learnerId, workshop.id, displayName, joinedAt.toISOString()]);
+      await this.notify(c, workshop.id);
+      return { ok: true, workshop, member: { workshopId: workshop.id, learnerId, displayName, joinedAt } };
+    });
+  }
+
+  async membership(learnerId: string): Promise<{ member: WorkshopMember; workshop: Workshop } | undefined> {
+    const row = (await this.pool.query<MemberRow>('SELECT * FROM workshop_member WHERE learner_id = $1', [learnerId])).rows[0];
+    if (!row) return undefined;
+    const workshop = await this.get(row.workshop_id);
+    return workshop ? { member: toMember(row), workshop } : undefined;
+  }
+
+  async members(workshopId: string): Promise<WorkshopMember[]> {
+    return (await this.pool.query<MemberRow>('SELECT * FROM workshop_member WHERE workshop_id = $1 ORDER BY joined_at, display_name COLLATE "C"', [workshopId])).rows.map(toMember);
+  }
+
+  async setBroadcast(workshopId: string, text: string): Promise<Broadcast | undefined> {
+    const broadcast = { id: crypto.randomBytes(8).toString('hex'), text, at: this.now() };
+    const changed = (await this.pool.query('UPDATE workshop SET broadcast_id = $1, broadcast_text = $2, broadcast_at = $3 WHERE id = $4', [broadcast.id, text, broadcast.at.toISOString(), workshopId])).rowCount;
+    if (!changed) return undefined;
+    await this.notify(this.pool, workshopId);
+    return broadcast;
+  }
+
+  /** The learner's workshop, for the notification; undefined for a learner in none. */
+  private async workshopOf(learnerId: string): Promise<string | undefined> {
+    return (await this.pool.query<{ workshop_id: string }>('SELECT workshop_id FROM workshop_member WHERE learner_id = $1', [learnerId])).rows[0]?.workshop_id;
+  }
+
+  async setPosition(learnerId: string, trackId: string, stepId: string): Promise<void> {
+    const at = this.now().toISOString();
+    // Members only (the foreign key); a self-paced learner has no row to keep.
+    const changed = (
+      await this.pool.query(
+        `INSERT INTO workshop_position (learner_id, track_id, step_id, since, updated_at)
+         SELECT $1::text, $2::text, $3::text, $4::text, $4::text WHERE EXISTS (SELECT 1 FROM workshop_member WHERE learner_id = $1)
+         ON CONFLICT (learner_id, track_id) DO UPDATE SET
+           since = CASE WHEN workshop_position.step_id = excluded.step_id THEN workshop_position.since ELSE excluded.since END,
+           step_id = excluded.step_id, updated_at = excluded.updated_at`,
+        [learnerId, trackId, stepId, at],
+      )
+    ).rowCount;
+    const workshopId = changed ? await this.workshopOf(learnerId) : undefined;
+    if (workshopId) await this.notify(this.pool, workshopId);
+  }
+
+  async positions(workshopId: string): Promise<StepPosition[]> {
+    const rows = (
+      await this.pool.query<{ learner_id: string; track_id: string; step_id: string; since: string }>(
+        `SELECT p.learner_id, p.track_id, p.step_id, p.since FROM workshop_position p
+         JOIN workshop_member m ON m.learner_id = p.learner_id WHERE m.workshop_id = $1 ORDER BY p.updated_at`,
+        [workshopId],
+      )
+    ).rows;
+    return rows.map((r) => ({ learnerId: r.learner_id, trackId: r.track_id, stepId: r.step_id, since: new Date(r.since) }));
+  }
+
+  async recordEvent(event: Omit<LearnerEvent, 'at'>): Promise<void> {
+    const changed = (
+      await this.pool.query(
+        `INSERT INTO workshop_event (learner_id, kind, track_id, step_id, at)
+         SELECT $1::text, $2::text, $3::text, $4::text, $5::text WHERE EXISTS (SELECT 1 FROM workshop_member WHERE learner_id = $1)`,
+        [event.learnerId, event.kind, event.trackId, event.stepId, this.now().toISOString()],
+      )
+    ).rowCount;
+    const workshopId = changed ? await this.workshopOf(event.learnerId) : undefined;
+    if (workshopId) await this.notify(this.pool, workshopId);
+  }
+
+  async events(workshopId: string): Promise<LearnerEvent[]> {
+    const rows = (
+      await this.pool.query<{ learner_id: string; kind: 'hint-opened'; track_id: string; step_id: string; at: string }>(
+        `SELECT e.learner_id, e.kind, e.track_id, e.step_id, e.at FROM workshop_event e
+         JOIN workshop_member m ON m.learner_id = e.learner_id WHERE m.workshop_id = $1 ORDER BY e.at`,
+        [workshopId],
+      )
+    ).rows;
+    return rows.map((r) => ({ learnerId: r.learner_id, kind: r.kind, trackId: r.track_id, stepId: r.step_id, at: new Date(r.at) }));
+  }
+
+  async dispose(): Promise<void> {
+    await this.listener?.end().catch(() => {});
+    await this.pool.end();
+  }
+}
