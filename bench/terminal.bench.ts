@@ -2,7 +2,8 @@
  * Terminal benchmark: output throughput (`cat` of a 64 MB file) and keystroke echo latency
  * from a shell to a WebSocket client acking like the browser does, plus the server's RSS
  * with one idle session. Baseline, measured in the same run: node-pty alone (same shell,
- * same cat, same keystrokes, no WebSocket, no screen mirror).
+ * same cat, same keystrokes, no WebSocket, no screen mirror), and a bare relay of that same
+ * shell over a WebSocket in the server process (the floor of the architecture).
  *
  * The server runs in a child process (the real layout: browser and server are different
  * processes), so its RSS is its own and the client does not steal its event loop.
@@ -56,6 +57,10 @@ export async function serve(): Promise<void> {
   const { WebSocketServer } = await import('ws');
   const bare = new WebSocketServer({ noServer: true, perMessageDeflate: false });
   server.on('upgrade', (req, socket, head) => {
+    if (req.url === '/bare-relay') {
+      bare.handleUpgrade(req, socket, head, (ws) => relay(ws, home));
+      return;
+    }
     if (req.url === '/bare-echo') {
       bare.handleUpgrade(req, socket, head, (ws) => ws.on('message', (data: Buffer) => ws.send(data)));
       return;
@@ -72,6 +77,24 @@ export async function serve(): Promise<void> {
   };
   process.on('SIGTERM', () => void stop());
   process.stdout.write(`${JSON.stringify({ port: (server.address() as AddressInfo).port })}\n`);
+}
+
+/**
+ * The floor of a shell behind a WebSocket, in the server process: the same bare shell as
+ * node-pty alone, each read sent as it comes, text frames typed in; no protocol, no flow
+ * control, no screen mirror (what a minimal relay does, without what the product keeps).
+ */
+function relay(ws: WebSocket, home: string): void {
+  const pty = spawnPty('/bin/bash', ['--noprofile', '--norc', '-i'], {
+    cols: 80,
+    rows: 24,
+    cwd: home,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, TERM: 'xterm-256color', LANG: 'C.UTF-8', PS1: '$ ' },
+    encoding: null,
+  });
+  pty.onData((d) => ws.send(d as unknown as Buffer));
+  ws.on('message', (data: Buffer) => pty.write(data.toString('utf8')));
+  ws.on('close', () => pty.kill('SIGKILL'));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -271,6 +294,24 @@ async function echoLatencies(terms: Terminal[]): Promise<number[][]> {
   return samples;
 }
 
+/** The bare relay (see relay()): text frames in, binary frames out. */
+async function connectRelay(port: number): Promise<Terminal> {
+  const ws = new WebSocket(`ws://127.0.0.1:${port}/bare-relay`, { perMessageDeflate: false });
+  await new Promise((resolve, reject) => {
+    ws.once('open', resolve);
+    ws.once('error', reject);
+  });
+  let listener: ((chunk: Buffer) => void) | null = null;
+  ws.on('message', (data: Buffer) => listener?.(data));
+  return {
+    write: (d) => ws.send(d),
+    onOutput: (l) => {
+      listener = l;
+    },
+    close: async () => ws.close(),
+  };
+}
+
 /** A bare ws server echoing each message (no shell, no protocol): the floor of any WebSocket design. */
 async function connectBareEcho(port: number): Promise<Terminal> {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/bare-echo`, { perMessageDeflate: false });
@@ -309,7 +350,7 @@ export default async function run(): Promise<void> {
     const file = path.join(dir, `${label.split(' ')[0]}.txt`);
     const chunk = Buffer.from(line.repeat(Math.ceil((1024 * 1024) / line.length))).subarray(0, 1024 * 1024);
     writeFileSync(file, Buffer.concat(Array.from({ length: FILE_BYTES / chunk.length }, () => chunk)));
-    return { label, file, pty: [] as number[], ws: [] as number[] };
+    return { label, file, pty: [] as number[], ws: [] as number[], relay: [] as number[] };
   });
 
   const playgroundRss = await playgroundIdleRss();
@@ -335,18 +376,22 @@ export default async function run(): Promise<void> {
 
     const pty = connectPty();
     await settle(pty);
+    const bareRelay = await connectRelay(port);
+    await settle(bareRelay);
 
     const throughputStarted = Date.now();
     for (let i = 0; i < RUNS && (i === 0 || Date.now() - throughputStarted < THROUGHPUT_BUDGET_MS); i++) {
       for (const f of files) {
         f.pty.push(await throughput(pty, f.file));
         f.ws.push(await throughput(ws, f.file));
+        f.relay.push(await throughput(bareRelay, f.file));
       }
     }
     const rssAfterFlood = rssMb(child.pid!);
     const bare = await connectBareEcho(port);
     const [ptyEcho, wsEcho, bareEcho] = (await echoLatencies([pty, ws, bare])) as [number[], number[], number[]];
     await bare.close();
+    await bareRelay.close();
 
     const f = (n: number, d = 1) => n.toFixed(d);
     const report = [
@@ -356,12 +401,14 @@ export default async function run(): Promise<void> {
         `    node-pty alone      ${f(median(file.pty))} MB/s   (runs: ${file.pty.map((r) => f(r)).join(', ')})`,
         `    over WebSocket      ${f(median(file.ws))} MB/s   (runs: ${file.ws.map((r) => f(r)).join(', ')})   target >= 60`,
         `    ratio ws / pty      ${f(median(file.ws) / median(file.pty), 2)}`,
+        `    bare relay, same shell as node-pty alone (node-pty → ws.send, no protocol, no mirror): ${f(median(file.relay))} MB/s (runs: ${file.relay.map((r) => f(r)).join(', ')}), ${f(median(file.relay) / median(file.pty), 2)}× node-pty`,
       ]),
       `keystroke echo latency (${wsEcho.length} keys at a bash prompt, the three interleaved key by key):`,
       `  node-pty alone      p50 ${f(median(ptyEcho), 3)} ms   p99 ${f(quantile(ptyEcho, 0.99), 3)} ms`,
       `  over WebSocket      p50 ${f(median(wsEcho), 3)} ms   p99 ${f(quantile(wsEcho, 0.99), 3)} ms   target p50 <= 0.5, p99 <= 2`,
       `  ratio ws / pty      p50 ${f(median(wsEcho) / median(ptyEcho), 2)}   p99 ${f(quantile(wsEcho, 0.99) / quantile(ptyEcho, 0.99), 2)}`,
       `  bare ws echo, no shell (floor of any WebSocket design): p50 ${f(median(bareEcho), 3)} ms   p99 ${f(quantile(bareEcho, 0.99), 3)} ms`,
+      `  floor of a shell behind a WebSocket (node-pty alone + bare ws echo, p50s): ${f(median(ptyEcho) + median(bareEcho), 3)} ms, ${f((median(ptyEcho) + median(bareEcho)) / median(ptyEcho), 2)}× node-pty`,
       `server RSS, one idle session:`,
       `  the playground as npm start runs it (${startCommand()}, embedded cluster)`,
       `                                                                                   ${f(playgroundRss)} MB   target <= 80`,

@@ -2,6 +2,7 @@
  * Terminal sessions against a real PTY and a real shell, over a real WebSocket: first through
  * a bare http server + the upgrade handler, then through the whole playground server.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -257,6 +258,20 @@ describe('terminal sessions over WebSocket (real PTY)', () => {
     } finally {
       stop();
     }
+  });
+
+  it('delivers pastes larger than the PTY takes at once whole and in order, and what is typed after them', async () => {
+    const c = await open('paste');
+    // Once READY prints, bash has handed the terminal back in line mode: the paste is cat's input.
+    c.type("stty -echo; printf 'READY%s\\n' Y; cat > pasted.txt\r");
+    await c.until(() => c.output.includes('READYY'), 'cat started');
+    const lines = Array.from({ length: 24_000 }, (_, i) => `paste-line-${i}`);
+    const text = `${lines.join('\n')}\n`;
+    // Four pastes of ~60 KiB, back to back: far more than the kernel takes before EAGAIN.
+    for (let at = 0; at < text.length; at += 60_000) c.type(text.slice(at, at + 60_000));
+    c.type('\x04');
+    const expected = createHash('md5').update(text).digest('hex');
+    expect(await c.run('stty echo; wc -l < pasted.txt; md5sum < pasted.txt', 30_000)).toMatch(new RegExp(`^${lines.length}\\s+${expected} `));
   });
 
   it('answers ping with pong', async () => {
