@@ -119,6 +119,15 @@ describe('the learner and kubeadm’s default policy', () => {
     expect(list).toMatch(/^pods\s+\[\]\s+\[\]\s+\[get list update watch\]$/m);
     expect((await kubectl(['auth', 'can-i', 'delete', 'deployments', '-n', 'team', '--as=system:serviceaccount:kube-system:deployment-controller'])).stdout).toBe('no\n');
     expect(await ok(['auth', 'can-i', 'create', 'replicasets', '-n', 'team', '--as=system:serviceaccount:kube-system:deployment-controller'])).toBe('yes\n');
+
+    // kube-controller-manager's controllers run as ServiceAccounts of their own in kube-system.
+    const sas = (await ok(['get', 'sa', '-n', 'kube-system', '--no-headers', '-o', 'custom-columns=NAME:.metadata.name'])).trim().split('\n');
+    for (const sa of ['deployment-controller', 'generic-garbage-collector', 'bootstrap-signer', 'token-cleaner', 'default']) expect(sas).toContain(sa);
+    expect(sas).not.toContain('route-controller');
+    const token = (await ok(['create', 'token', 'deployment-controller', '-n', 'kube-system'])).trim();
+    const cfg = await tokenKubeconfig('kcm', token, 'kube-system');
+    expect(await ok(['--kubeconfig', cfg, 'auth', 'whoami'])).toMatch(/^Username\s+system:serviceaccount:kube-system:deployment-controller$/m);
+    expect(await ok(['--kubeconfig', cfg, 'get', 'replicasets', '-A', '-o', 'name'])).toBe('');
   });
 
   it('a new ClusterRole labelled aggregate-to-view joins view, edit and admin, and leaves them when deleted', async () => {

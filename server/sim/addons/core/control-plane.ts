@@ -12,7 +12,7 @@ import { NamespaceController } from '../../controllers/namespace.js';
 import { GarbageCollector } from '../../controllers/garbagecollector.js';
 import { ClusterRoleAggregation } from '../../registry/kinds/rbac/aggregation.js';
 import { LegacyTokenController } from '../../registry/kinds/authentication/legacy-tokens.js';
-import { BootstrapPolicyReconciler, ensureBootstrapPolicy } from '../../registry/kinds/rbac/bootstrap.js';
+import { BootstrapPolicyReconciler, ensureBootstrapPolicy, ensureControllerServiceAccounts } from '../../registry/kinds/rbac/bootstrap.js';
 import { serviceAccountAdmission } from '../../registry/kinds/core/serviceaccount-admission.js';
 import type { AddOn } from '../api.js';
 
@@ -30,7 +30,7 @@ export function controlPlane(internals: { store: ObjectStore; registry: Resource
       const legacyTokens = rest.auth ? new LegacyTokenController(store, registry, rest, rest.auth.tokens) : undefined;
       const unregister = [
         ...(legacyTokens ? [api.controllers.register({ name: 'tokens', idle: () => legacyTokens.idle() })] : []),
-        api.controllers.register({ name: 'rbac-bootstrap', idle: () => policy.idle(), resync: () => ensureBootstrapPolicy(store) }),
+        api.controllers.register({ name: 'rbac-bootstrap', idle: () => policy.idle(), resync: () => (ensureBootstrapPolicy(store), ensureControllerServiceAccounts(store)) }),
         api.controllers.register({ name: 'clusterrole-aggregation', idle: () => aggregation.idle(), resync: () => aggregation.resync() }),
         api.admission.register(serviceAccountAdmission(store)),
         api.controllers.register({ name: 'garbage-collector', idle: () => gc.idle() }),
@@ -39,6 +39,7 @@ export function controlPlane(internals: { store: ObjectStore; registry: Resource
       ];
       await namespaces.bootstrap();
       ensureBootstrapPolicy(store);
+      ensureControllerServiceAccounts(store);
       aggregation.resync();
       return () => {
         aggregation.stop();

@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { bucketOf, type ObjectStore } from '../../../storage/store.js';
 import type { KubeObject } from '../../../types.js';
 import { BOOTSTRAP_CLUSTER_ROLE_BINDINGS, BOOTSTRAP_CLUSTER_ROLES, BOOTSTRAP_ROLE_BINDINGS, BOOTSTRAP_ROLES, KUBEADM_OBJECTS } from './bootstrap-policy.js';
-import { CONTROLLER_CLUSTER_ROLE_BINDINGS, CONTROLLER_CLUSTER_ROLES, CONTROLLER_ROLE_BINDINGS, CONTROLLER_ROLES } from './controller-policy.js';
+import { CONTROLLER_CLUSTER_ROLE_BINDINGS, CONTROLLER_CLUSTER_ROLES, CONTROLLER_ROLE_BINDINGS, CONTROLLER_ROLES, CONTROLLER_SERVICE_ACCOUNTS } from './controller-policy.js';
 import { aggregatedRules } from './aggregation.js';
 import { CLUSTER_ROLES } from './evaluator.js';
 import { StoreReconciler } from '../../../controllers/store-reconciler.js';
@@ -19,6 +19,18 @@ type Obj = Record<string, any>;
 
 const PLURAL: Record<string, string> = { ClusterRole: 'clusterroles', ClusterRoleBinding: 'clusterrolebindings', Role: 'roles', RoleBinding: 'rolebindings' };
 const NAMESPACES = bucketOf('', 'namespaces');
+const SERVICE_ACCOUNTS = bucketOf('', 'serviceaccounts');
+
+/** kube-controller-manager's start: each controller's ServiceAccount in kube-system, if missing. */
+export function ensureControllerServiceAccounts(store: ObjectStore, now: Date = new Date()): void {
+  if (!store.has(NAMESPACES, '', 'kube-system')) return;
+  const created = now.toISOString().replace(/\.\d+Z$/, 'Z');
+  for (const name of CONTROLLER_SERVICE_ACCOUNTS) {
+    if (store.has(SERVICE_ACCOUNTS, 'kube-system', name)) continue;
+    store.create(SERVICE_ACCOUNTS, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: 'kube-system', uid: randomUUID(), creationTimestamp: created } } as KubeObject);
+  }
+}
+
 const DEFAULT_OBJECTS = [
   ...BOOTSTRAP_CLUSTER_ROLES,
   ...CONTROLLER_CLUSTER_ROLES,

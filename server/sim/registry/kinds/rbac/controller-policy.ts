@@ -221,3 +221,14 @@ export const CONTROLLER_ROLE_BINDINGS: Obj[] = [
   roleBinding('kube-system', `${PREFIX}cloud-provider`, `${PREFIX}cloud-provider`, [['ServiceAccount', 'cloud-provider', 'kube-system']]),
   roleBinding('kube-system', `${PREFIX}token-cleaner`, `${PREFIX}token-cleaner`, [['ServiceAccount', 'token-cleaner', 'kube-system']]),
 ];
+
+/**
+ * The kube-system ServiceAccounts kube-controller-manager creates for the controllers a kubeadm
+ * cluster runs (its --controllers=*,bootstrapsigner,tokencleaner; the cloud ones, route and
+ * service, are off without a cloud provider).
+ */
+export const CONTROLLER_SERVICE_ACCOUNTS: string[] = [
+  ...CONTROLLERS.map(([name]) => name).filter((n) => n !== 'route-controller' && n !== 'service-controller'),
+  'bootstrap-signer',
+  'token-cleaner',
+].sort();
