@@ -117,6 +117,7 @@ export class EmbeddedCluster {
       interceptors: this.interceptors,
       images: this.images,
       serviceCalls: this.serviceCalls,
+      tokens: this.auth.tokens,
       events: {
         normal: (...a) => this.events.normal(...a),
         warning: (...a) => this.events.warning(...a),
@@ -142,7 +143,7 @@ export class EmbeddedCluster {
     const cert = opts.cert ?? createServingCert([host]);
     const c = new EmbeddedCluster(lazyModules, opts, cert);
     const addOns = await clusterAddOns({
-      controlPlane: { store: c.store, registry: c.registry, rest: c.rest },
+      controlPlane: { store: c.store, registry: c.registry, rest: c.rest, caPem: cert.caPem },
       workloads: opts.workloads ? (opts.workloads === true ? {} : opts.workloads) : false,
       extra: opts.addons,
     });

@@ -83,6 +83,53 @@ describe('the learner and kubeadm’s default policy', () => {
     expect(admin.rules).toContainEqual(view.rules[0]);
   });
 
+  it('has every ClusterRole a kubeadm 1.32 cluster lists, kube-controller-manager’s per-controller ones included', async () => {
+    const names = (await ok(['get', 'clusterroles', '--no-headers', '-o', 'custom-columns=NAME:.metadata.name'])).trim().split('\n');
+    const controllers = [
+      'attachdetach-controller', 'certificate-controller', 'clusterrole-aggregation-controller', 'cronjob-controller', 'daemon-set-controller',
+      'deployment-controller', 'disruption-controller', 'endpoint-controller', 'endpointslice-controller', 'endpointslicemirroring-controller',
+      'ephemeral-volume-controller', 'expand-controller', 'generic-garbage-collector', 'horizontal-pod-autoscaler', 'job-controller',
+      'legacy-service-account-token-cleaner', 'namespace-controller', 'node-controller', 'persistent-volume-binder', 'pod-garbage-collector',
+      'pv-protection-controller', 'pvc-protection-controller', 'replicaset-controller', 'replication-controller', 'resourcequota-controller',
+      'root-ca-cert-publisher', 'route-controller', 'service-account-controller', 'service-controller', 'statefulset-controller',
+      'ttl-after-finished-controller', 'ttl-controller', 'validatingadmissionpolicy-status-controller',
+    ].map((c) => `system:controller:${c}`);
+    const others = [
+      'admin', 'cluster-admin', 'edit', 'kubeadm:get-nodes', 'system:aggregate-to-admin', 'system:aggregate-to-edit', 'system:aggregate-to-view',
+      'system:auth-delegator', 'system:basic-user', 'system:certificates.k8s.io:certificatesigningrequests:nodeclient',
+      'system:certificates.k8s.io:certificatesigningrequests:selfnodeclient', 'system:certificates.k8s.io:kube-apiserver-client-approver',
+      'system:certificates.k8s.io:kube-apiserver-client-kubelet-approver', 'system:certificates.k8s.io:kubelet-serving-approver',
+      'system:certificates.k8s.io:legacy-unknown-approver', 'system:coredns', 'system:discovery', 'system:heapster', 'system:kube-aggregator',
+      'system:kube-controller-manager', 'system:kube-dns', 'system:kube-scheduler', 'system:kubelet-api-admin', 'system:monitoring', 'system:node',
+      'system:node-bootstrapper', 'system:node-problem-detector', 'system:node-proxier', 'system:persistent-volume-provisioner',
+      'system:public-info-viewer', 'system:service-account-issuer-discovery', 'system:volume-scheduler', 'view',
+    ];
+    expect(names).toEqual([...controllers, ...others].sort());
+
+    const bindings = await ok(['get', 'clusterrolebindings', '-o', 'wide']);
+    expect(bindings).toMatch(/^system:controller:deployment-controller\s+ClusterRole\/system:controller:deployment-controller\s+\S+\s+kube-system\/deployment-controller\s*$/m);
+    const nsRoles = await ok(['get', 'roles', '-A', '--no-headers', '-o', 'custom-columns=NS:.metadata.namespace,NAME:.metadata.name']);
+    expect(nsRoles).toMatch(/^kube-public\s+system:controller:bootstrap-signer$/m);
+    expect(nsRoles).toMatch(/^kube-system\s+system:controller:token-cleaner$/m);
+
+    // The controller's ServiceAccount holds exactly its role's rules (plus what every authenticated user has).
+    const list = await ok(['auth', 'can-i', '--list', '--as=system:serviceaccount:kube-system:deployment-controller']);
+    expect(list).toMatch(/^replicasets\.apps\s+\[\]\s+\[\]\s+\[create delete get list patch update watch\]$/m);
+    expect(list).toMatch(/^deployments\.apps\/status\s+\[\]\s+\[\]\s+\[update\]$/m);
+    expect(list).toMatch(/^pods\s+\[\]\s+\[\]\s+\[get list update watch\]$/m);
+    expect((await kubectl(['auth', 'can-i', 'delete', 'deployments', '-n', 'team', '--as=system:serviceaccount:kube-system:deployment-controller'])).stdout).toBe('no\n');
+    expect(await ok(['auth', 'can-i', 'create', 'replicasets', '-n', 'team', '--as=system:serviceaccount:kube-system:deployment-controller'])).toBe('yes\n');
+
+    // kube-controller-manager's controllers run as ServiceAccounts of their own in kube-system.
+    const sas = (await ok(['get', 'sa', '-n', 'kube-system', '--no-headers', '-o', 'custom-columns=NAME:.metadata.name'])).trim().split('\n');
+    for (const sa of ['deployment-controller', 'generic-garbage-collector', 'bootstrap-signer', 'token-cleaner', 'default']) expect(sas).toContain(sa);
+    expect(sas).not.toContain('route-controller');
+    const token = (await ok(['create', 'token', 'deployment-controller', '-n', 'kube-system'])).trim();
+    const cfg = await tokenKubeconfig('kcm', token, 'kube-system');
+    expect(await ok(['--kubeconfig', cfg, 'auth', 'whoami'])).toMatch(/^Username\s+system:serviceaccount:kube-system:deployment-controller$/m);
+    expect(await ok(['--kubeconfig', cfg, 'get', 'replicasets', '-A', '-o', 'name'])).toBe('');
+  });
+
   it('a new ClusterRole labelled aggregate-to-view joins view, edit and admin, and leaves them when deleted', async () => {
     await ok(['apply', '-f', '-'], YAML.stringify({
       apiVersion: 'apiextensions.k8s.io/v1',

@@ -5,6 +5,7 @@
  */
 import type { ObjectStore } from '../storage/store.js';
 import type { RestStorage } from '../registry/rest.js';
+import type { ServiceAccountTokens } from '../registry/kinds/authentication/tokens.js';
 import type { ResourceDef } from '../registry/resource.js';
 import type { KindDefinition as BuiltinKindDefinition } from '../registry/kind.js';
 import type { AdmissionPlugin } from '../registry/admission.js';
@@ -88,6 +89,8 @@ export interface ClusterApi {
    * Without a pod network every call fails as a Service without endpoints does.
    */
   readonly serviceCalls: { call: ServiceCall; provide(impl: ServiceCall): () => void };
+  /** kube-apiserver's TokenRequest, for the kubelet's projected ServiceAccount tokens (absent in bare test harnesses). */
+  readonly tokens?: Pick<ServiceAccountTokens, 'issue'>;
   /** Work that settle() waits for; returns an unregister function. */
   readonly controllers: { register(controller: Controller): () => void };
   /** The cluster's time: now, and waits measured on it (a test's ManualClock moves both). */

@@ -29,10 +29,11 @@ const DELETION_CONDITIONS: [type: string, okReason: string, okMessage: string][]
   ['NamespaceContentRemaining', 'ContentRemoved', 'All content successfully removed'],
   ['NamespaceFinalizersRemaining', 'ContentHasNoFinalizers', 'All content-preserving finalizers finished'],
 ];
-const ROOT_CA = '-----BEGIN CERTIFICATE-----\nMIIBdzCCAR2gAwIBAgIBADAKBggqhkjOPQQDAjAjMSEwHwYDVQQDDBhrM3Mtc2Vy\ndmVyLWNhQGVtYmVkZGVkLXNpbTAeFw0yNDAxMDEwMDAwMDBaFw0zNDAxMDEwMDAw\nMDBaMCMxITAfBgNVBAMMGGVtYmVkZGVkLWNsdXN0ZXItY2EtZmFrZTBZMBMGByqG\n-----END CERTIFICATE-----\n';
+/** Stands in for the cluster's CA where none is given (unit tests building the controller alone). */
+const PLACEHOLDER_CA = '-----BEGIN CERTIFICATE-----\nMIIBdzCCAR2gAwIBAgIBADAKBggqhkjOPQQDAjAjMSEwHwYDVQQDDBhrM3Mtc2Vy\ndmVyLWNhQGVtYmVkZGVkLXNpbTAeFw0yNDAxMDEwMDAwMDBaFw0zNDAxMDEwMDAw\nMDBaMCMxITAfBgNVBAMMGGVtYmVkZGVkLWNsdXN0ZXItY2EtZmFrZTBZMBMGByqG\n-----END CERTIFICATE-----\n';
 
 export class NamespaceController extends StoreReconciler {
-  constructor(store: ObjectStore, registry: ResourceRegistry, rest: RestStorage) {
+  constructor(store: ObjectStore, registry: ResourceRegistry, rest: RestStorage, private readonly rootCA: string = PLACEHOLDER_CA) {
     super(store, registry, rest, (e, enqueue) => {
       if (e.bucket === NAMESPACES) enqueue(e.object.metadata.name!);
       // The root CA publisher watches its ConfigMap: deleted or edited, it is put back.
@@ -66,10 +67,10 @@ export class NamespaceController extends StoreReconciler {
     const def = this.registry.lookup('', 'v1', 'configmaps')!;
     const live = this.store.get(CONFIGMAPS, ns, ROOT_CA_NAME) as Obj | undefined;
     if (!live) {
-      return this.ensure('', 'configmaps', ns, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ROOT_CA_NAME, namespace: ns, annotations: { 'kubernetes.io/description': ROOT_CA_DESCRIPTION } }, data: { 'ca.crt': ROOT_CA } } as KubeObject);
+      return this.ensure('', 'configmaps', ns, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ROOT_CA_NAME, namespace: ns, annotations: { 'kubernetes.io/description': ROOT_CA_DESCRIPTION } }, data: { 'ca.crt': this.rootCA } } as KubeObject);
     }
     if (live.metadata.deletionTimestamp) return;
-    const data = { 'ca.crt': ROOT_CA };
+    const data = { 'ca.crt': this.rootCA };
     if (JSON.stringify(live.data ?? {}) === JSON.stringify(data) && live.metadata.annotations?.['kubernetes.io/description']) return;
     const upd = structuredClone(live);
     upd.data = data;

@@ -178,7 +178,7 @@ export function imageContainers(cluster: ClusterApi, network: ClusterNetwork, ti
         clusterDomain: CLUSTER_DOMAIN,
         behaviour,
       };
-      const mounted = mountedContent(pod, spec, c.sandbox.nodeName);
+      const mounted = mountedContent(pod, spec, c.sandbox.nodeName, { store: cluster.store, tokens: cluster.tokens });
       if (mounted) ctx.mounted = mounted;
       const ports = behaviour.portsFor?.(ctx) ?? behaviour.ports;
       const listening = { name: spec.name as string, ctx, behaviour, ports };

@@ -12,15 +12,17 @@ import { NamespaceController } from '../../controllers/namespace.js';
 import { GarbageCollector } from '../../controllers/garbagecollector.js';
 import { ClusterRoleAggregation } from '../../registry/kinds/rbac/aggregation.js';
 import { LegacyTokenController } from '../../registry/kinds/authentication/legacy-tokens.js';
-import { BootstrapPolicyReconciler, ensureBootstrapPolicy } from '../../registry/kinds/rbac/bootstrap.js';
+import { BootstrapPolicyReconciler, ensureBootstrapPolicy, ensureControllerServiceAccounts } from '../../registry/kinds/rbac/bootstrap.js';
+import { serviceAccountAdmission } from '../../registry/kinds/core/serviceaccount-admission.js';
 import type { AddOn } from '../api.js';
 
-export function controlPlane(internals: { store: ObjectStore; registry: ResourceRegistry; rest: RestStorage }): AddOn {
+/** caPem: the cluster's CA, which the root-CA publisher puts in each namespace's kube-root-ca.crt. */
+export function controlPlane(internals: { store: ObjectStore; registry: ResourceRegistry; rest: RestStorage; caPem?: string }): AddOn {
   return {
     name: 'control-plane',
     async start(api) {
       const { store, registry, rest } = internals;
-      const namespaces = new NamespaceController(store, registry, rest);
+      const namespaces = new NamespaceController(store, registry, rest, internals.caPem);
       const gc = new GarbageCollector(store, registry, rest);
       const crdFinalizer = new CRDFinalizer(store, registry, rest);
       const aggregation = new ClusterRoleAggregation(store, registry, rest);
@@ -28,14 +30,16 @@ export function controlPlane(internals: { store: ObjectStore; registry: Resource
       const legacyTokens = rest.auth ? new LegacyTokenController(store, registry, rest, rest.auth.tokens) : undefined;
       const unregister = [
         ...(legacyTokens ? [api.controllers.register({ name: 'tokens', idle: () => legacyTokens.idle() })] : []),
-        api.controllers.register({ name: 'rbac-bootstrap', idle: () => policy.idle(), resync: () => ensureBootstrapPolicy(store) }),
+        api.controllers.register({ name: 'rbac-bootstrap', idle: () => policy.idle(), resync: () => (ensureBootstrapPolicy(store), ensureControllerServiceAccounts(store)) }),
         api.controllers.register({ name: 'clusterrole-aggregation', idle: () => aggregation.idle(), resync: () => aggregation.resync() }),
+        api.admission.register(serviceAccountAdmission(store)),
         api.controllers.register({ name: 'garbage-collector', idle: () => gc.idle() }),
         api.controllers.register({ name: 'namespace', idle: () => namespaces.idle() }),
         api.controllers.register({ name: 'crd-finalizer', idle: () => crdFinalizer.idle() }),
       ];
       await namespaces.bootstrap();
       ensureBootstrapPolicy(store);
+      ensureControllerServiceAccounts(store);
       aggregation.resync();
       return () => {
         aggregation.stop();

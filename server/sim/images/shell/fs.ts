@@ -40,8 +40,7 @@ export interface FsSeed {
 
 const BASE_DIRS = [
   '/', '/bin', '/dev', '/etc', '/home', '/proc', '/root', '/sbin', '/sys', '/tmp', '/usr', '/usr/bin',
-  '/usr/local', '/usr/local/bin', '/usr/sbin', '/var', '/var/run', '/var/run/secrets', '/run',
-  '/var/run/secrets/kubernetes.io', '/var/run/secrets/kubernetes.io/serviceaccount', '/proc/self',
+  '/usr/local', '/usr/local/bin', '/usr/sbin', '/var', '/var/run', '/run', '/proc/self',
 ];
 
 export class ContainerFs {
@@ -63,7 +62,6 @@ export class ContainerFs {
       `search ${ctx.namespace}.svc.${domain} svc.${domain} ${domain}\nnameserver ${dns}\noptions ndots:5\n`,
     );
     if (seed.osRelease !== undefined) this.setText('/etc/os-release', seed.osRelease);
-    this.setText('/var/run/secrets/kubernetes.io/serviceaccount/namespace', ctx.namespace);
     this.files.set('/proc/version', () => 'Linux version 6.8.0-sim (embedded cluster) #1 SMP\n');
     const started = ctx.now().getTime();
     this.files.set('/proc/uptime', () => {

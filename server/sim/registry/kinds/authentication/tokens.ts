@@ -14,6 +14,9 @@ type Obj = Record<string, any>;
 export const ISSUER = 'https://kubernetes.default.svc.cluster.local';
 export const API_AUDIENCES = [ISSUER];
 const LEGACY_ISSUER = 'kubernetes/serviceaccount';
+/** token.WarnOnlyBoundTokenExpirationSeconds and ExpirationExtensionSeconds (pkg/serviceaccount). */
+const WARN_ONLY_EXPIRATION = 3607;
+const EXTENDED_EXPIRATION = 24 * 365 * 60 * 60;
 
 const SERVICE_ACCOUNTS = bucketOf('', 'serviceaccounts');
 const PODS = bucketOf('', 'pods');
@@ -66,9 +69,13 @@ export class ServiceAccountTokens {
   /** A TokenRequest's token for a ServiceAccount (and the object it is bound to). */
   issue(sa: Obj, opts: { expirationSeconds: number; audiences: string[]; bound?: BoundObject }): { token: string; expirationTimestamp: string } {
     const iat = Math.floor(this.now().getTime() / 1000);
-    const exp = iat + opts.expirationSeconds;
+    // kube-apiserver's --service-account-extend-token-expiration (on by default): the kubelet's
+    // pod-bound 3607 s token for the API is valid a year, with a warnafter at 3607 s.
+    const extended = opts.bound?.kind === 'Pod' && opts.expirationSeconds === WARN_ONLY_EXPIRATION && opts.audiences.every((a) => API_AUDIENCES.includes(a));
+    const exp = iat + (extended ? EXTENDED_EXPIRATION : opts.expirationSeconds);
     const ns = sa.metadata.namespace;
     const k8s: Obj = { namespace: ns, serviceaccount: { name: sa.metadata.name, uid: sa.metadata.uid } };
+    if (extended) k8s.warnafter = iat + WARN_ONLY_EXPIRATION;
     if (opts.bound?.kind === 'Pod') {
       k8s.pod = { name: opts.bound.name, uid: opts.bound.uid };
       const pod = this.store.peek(PODS, ns, opts.bound.name) as Obj | undefined;

@@ -10,18 +10,18 @@ import type { PolicyRule } from './evaluator.js';
 
 type Obj = Record<string, any>;
 
-const r = (apiGroups: string[], resources: string[], verbs: string[], resourceNames?: string[]): PolicyRule => ({ apiGroups, resources, verbs, ...(resourceNames ? { resourceNames } : {}) });
+export const r = (apiGroups: string[], resources: string[], verbs: string[], resourceNames?: string[]): PolicyRule => ({ apiGroups, resources, verbs, ...(resourceNames ? { resourceNames } : {}) });
 const urls = (nonResourceURLs: string[], verbs: string[]): PolicyRule => ({ nonResourceURLs, verbs });
 
-const READ = ['get', 'list', 'watch'];
+export const READ = ['get', 'list', 'watch'];
 const WRITE = ['create', 'delete', 'deletecollection', 'patch', 'update'];
 const ALL = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
-const EVENTS = r(['', 'events.k8s.io'], ['events'], ['create', 'patch', 'update']);
+export const EVENTS = r(['', 'events.k8s.io'], ['events'], ['create', 'patch', 'update']);
 
 const DEFAULTS = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
 const AUTOUPDATE = { 'rbac.authorization.kubernetes.io/autoupdate': 'true' };
 
-function clusterRole(name: string, rules: PolicyRule[] | null, extra: { labels?: Record<string, string>; aggregateFrom?: string } = {}): Obj {
+export function clusterRole(name: string, rules: PolicyRule[] | null, extra: { labels?: Record<string, string>; aggregateFrom?: string } = {}): Obj {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRole',
@@ -31,11 +31,11 @@ function clusterRole(name: string, rules: PolicyRule[] | null, extra: { labels?:
   };
 }
 
-type Subject = ['User' | 'Group', string] | ['ServiceAccount', string, string];
+export type Subject = ['User' | 'Group', string] | ['ServiceAccount', string, string];
 const subjects = (ss: Subject[]) =>
   ss.map((s) => (s[0] === 'ServiceAccount' ? { kind: 'ServiceAccount', name: s[1], namespace: s[2] } : { apiGroup: 'rbac.authorization.k8s.io', kind: s[0], name: s[1] }));
 
-function clusterRoleBinding(name: string, role: string, ss: Subject[], bootstrap = true): Obj {
+export function clusterRoleBinding(name: string, role: string, ss: Subject[], bootstrap = true): Obj {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'ClusterRoleBinding',
@@ -45,7 +45,7 @@ function clusterRoleBinding(name: string, role: string, ss: Subject[], bootstrap
   };
 }
 
-function role(namespace: string, name: string, rules: PolicyRule[], bootstrap = true): Obj {
+export function role(namespace: string, name: string, rules: PolicyRule[], bootstrap = true): Obj {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'Role',
@@ -54,7 +54,7 @@ function role(namespace: string, name: string, rules: PolicyRule[], bootstrap = 
   };
 }
 
-function roleBinding(namespace: string, name: string, roleName: string, ss: Subject[], bootstrap = true): Obj {
+export function roleBinding(namespace: string, name: string, roleName: string, ss: Subject[], bootstrap = true): Obj {
   return {
     apiVersion: 'rbac.authorization.k8s.io/v1',
     kind: 'RoleBinding',

@@ -2,12 +2,13 @@
  * kube-apiserver's rbac/bootstrap-roles post-start hook plus kubeadm's init phases: creates
  * the default policy objects that are missing (a learner's deleted `view` comes back at the
  * next start, as on a real cluster). Written straight to the store, as the hook's objects are
- * trusted and fixed: going through the REST path for ~70 objects would multiply a cold start.
+ * trusted and fixed: going through the REST path for ~150 objects would multiply a cold start.
  */
 import { randomUUID } from 'node:crypto';
 import { bucketOf, type ObjectStore } from '../../../storage/store.js';
 import type { KubeObject } from '../../../types.js';
 import { BOOTSTRAP_CLUSTER_ROLE_BINDINGS, BOOTSTRAP_CLUSTER_ROLES, BOOTSTRAP_ROLE_BINDINGS, BOOTSTRAP_ROLES, KUBEADM_OBJECTS } from './bootstrap-policy.js';
+import { CONTROLLER_CLUSTER_ROLE_BINDINGS, CONTROLLER_CLUSTER_ROLES, CONTROLLER_ROLE_BINDINGS, CONTROLLER_ROLES, CONTROLLER_SERVICE_ACCOUNTS } from './controller-policy.js';
 import { aggregatedRules } from './aggregation.js';
 import { CLUSTER_ROLES } from './evaluator.js';
 import { StoreReconciler } from '../../../controllers/store-reconciler.js';
@@ -18,13 +19,36 @@ type Obj = Record<string, any>;
 
 const PLURAL: Record<string, string> = { ClusterRole: 'clusterroles', ClusterRoleBinding: 'clusterrolebindings', Role: 'roles', RoleBinding: 'rolebindings' };
 const NAMESPACES = bucketOf('', 'namespaces');
+const SERVICE_ACCOUNTS = bucketOf('', 'serviceaccounts');
+
+/** kube-controller-manager's start: each controller's ServiceAccount in kube-system, if missing. */
+export function ensureControllerServiceAccounts(store: ObjectStore, now: Date = new Date()): void {
+  if (!store.has(NAMESPACES, '', 'kube-system')) return;
+  const created = now.toISOString().replace(/\.\d+Z$/, 'Z');
+  for (const name of CONTROLLER_SERVICE_ACCOUNTS) {
+    if (store.has(SERVICE_ACCOUNTS, 'kube-system', name)) continue;
+    store.create(SERVICE_ACCOUNTS, { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: 'kube-system', uid: randomUUID(), creationTimestamp: created } } as KubeObject);
+  }
+}
+
+const DEFAULT_OBJECTS = [
+  ...BOOTSTRAP_CLUSTER_ROLES,
+  ...CONTROLLER_CLUSTER_ROLES,
+  ...BOOTSTRAP_CLUSTER_ROLE_BINDINGS,
+  ...CONTROLLER_CLUSTER_ROLE_BINDINGS,
+  ...BOOTSTRAP_ROLES,
+  ...CONTROLLER_ROLES,
+  ...BOOTSTRAP_ROLE_BINDINGS,
+  ...CONTROLLER_ROLE_BINDINGS,
+  ...KUBEADM_OBJECTS,
+];
 /** Aggregated roles in dependency order: edit aggregates view, admin aggregates edit. */
 const AGGREGATED = ['view', 'edit', 'admin'];
 
 export function ensureBootstrapPolicy(store: ObjectStore, now: Date = new Date()): void {
   const created = now.toISOString().replace(/\.\d+Z$/, 'Z');
   const fresh = new Set<string>();
-  for (const o of [...BOOTSTRAP_CLUSTER_ROLES, ...BOOTSTRAP_CLUSTER_ROLE_BINDINGS, ...BOOTSTRAP_ROLES, ...BOOTSTRAP_ROLE_BINDINGS, ...KUBEADM_OBJECTS]) {
+  for (const o of DEFAULT_OBJECTS) {
     const bucket = bucketOf('rbac.authorization.k8s.io', PLURAL[o.kind]);
     const ns = o.metadata.namespace ?? '';
     if (store.has(bucket, ns, o.metadata.name)) continue;
@@ -43,7 +67,6 @@ export function ensureBootstrapPolicy(store: ObjectStore, now: Date = new Date()
   }
 }
 
-const DEFAULT_OBJECTS = [...BOOTSTRAP_CLUSTER_ROLES, ...BOOTSTRAP_CLUSTER_ROLE_BINDINGS, ...BOOTSTRAP_ROLES, ...BOOTSTRAP_ROLE_BINDINGS, ...KUBEADM_OBJECTS];
 const keyOf = (bucket: string, ns: string, name: string) => `${bucket}|${ns}|${name}`;
 const DEFAULTS_BY_KEY = new Map(DEFAULT_OBJECTS.map((o) => [keyOf(bucketOf('rbac.authorization.k8s.io', PLURAL[o.kind]), o.metadata.namespace ?? '', o.metadata.name), o]));
 
