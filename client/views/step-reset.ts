@@ -127,8 +127,11 @@ export class StepResetControl {
             this.deps.onDone(stepId, status.message);
           });
         } else {
-          this.show(status.message, status.phase);
-          this.deps.announcer.announce(status.message);
+          // The shell was ended for the reset: a new one, to look into what failed.
+          void this.deps.terminal.restart().then(() => {
+            this.show(status.message, 'failed');
+            this.deps.announcer.announce(status.message);
+          });
         }
         return;
       }
