@@ -23,6 +23,8 @@ export interface ReplayShell {
   ready(): Promise<void>;
   run(entry: string, timeoutMs: number): Promise<{ exitCodes: number[]; timedOut: boolean; output: string }>;
   close(): Promise<void>;
+  /** Nonce of the learner rcfile's command marks (OSC 633 C/D), which bracket each command's own output. */
+  readonly markNonce?: string;
 }
 
 const COMMAND_TIMEOUT_MS = 300_000;
@@ -40,7 +42,7 @@ export async function replayCommands(shell: ReplayShell, hostHome: string, comma
     if (c.cleanup) continue;
     const bad = result.exitCodes.find((code) => code !== 0);
     if (result.timedOut || bad !== undefined) {
-      const output = stripTerminal(result.output).trim().split('\n').slice(-6).join('\n');
+      const output = stripTerminal(commandOutput(result.output, shell.markNonce)).trim().split('\n').slice(-6).join('\n');
       throw new Error(`step "${c.stepTitle}": \`${c.command}\` ${result.timedOut ? `did not finish within ${COMMAND_TIMEOUT_MS / 60_000} minutes` : `exited with status ${bad}`}${output ? `:\n${output}` : ''}`);
     }
   }
@@ -48,6 +50,26 @@ export async function replayCommands(shell: ReplayShell, hostHome: string, comma
   // Paths as the shell sees its home (the sandbox mounts it elsewhere): those become `$HOME/...`.
   const home = after.env.HOME ?? hostHome;
   return shellDiff(before, after, home, before.env.PATH ?? '');
+}
+
+/**
+ * What the entry's commands printed: the text between each command's start and end marks, without
+ * the echoed command line, the prompts or the replay's own bookkeeping typed after it.
+ */
+export function commandOutput(transcript: string, nonce: string | undefined): string {
+  if (!nonce) return transcript;
+  const marks = new RegExp(`\\x1b\\]633;([CD]);${nonce};[^\\x07\\x1b]*(?:\\x07|\\x1b\\\\)`, 'g');
+  const parts: string[] = [];
+  let start: number | undefined;
+  for (const m of transcript.matchAll(marks)) {
+    if (m[1] === 'C') start = m.index + m[0].length;
+    else if (start !== undefined) {
+      parts.push(transcript.slice(start, m.index));
+      start = undefined;
+    }
+  }
+  // The tty echoes what is typed while a command runs: the shell's end-of-entry printf (scripted-shell.ts).
+  return (parts.length ? parts.join('') : transcript).replace(/printf '\\033\]777;pg;done;%s\\007' '[0-9-]+'\r?\n?/g, '');
 }
 
 /** Escapes and carriage returns a terminal transcript holds; the text is left. */

@@ -101,7 +101,7 @@ describe('Jump to step on --backend kubeconfig', () => {
     const status = page.getByTestId('reset-status');
     await expect.poll(() => status.textContent(), { timeout: 120_000 }).toContain('`kubectl get deployment does-not-exist` exited with status 1');
     expect(await status.getAttribute('role')).toBe('alert');
-    expect(await status.textContent()).toContain('deployments.apps "does-not-exist" not found');
+    expect(await status.textContent()).toContain('exited with status 1:\nError from server (NotFound): deployments.apps "does-not-exist" not foundDismiss');
     await screenshot(page, 'e2e-step-reset-kubeconfig-failed');
     await waitForConnected(page, 30_000);
     await page.locator('.xterm').click();
