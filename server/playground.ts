@@ -32,6 +32,7 @@ import { InstructorAuth } from './workshops/instructor-auth.js';
 import { WATCH_PATH, workshopHttp } from './workshops/http.js';
 import { StepStates, codeIdentity } from './steps/states.js';
 import { StepResets } from './steps/reset.js';
+import { replayCommands } from './steps/replay.js';
 import type { SimBackend } from './cluster/sim-backend.js';
 
 export interface Playground {
@@ -223,18 +224,7 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
       // The learner's own sandboxed shell (their uid, their home): lessons' commands never run as the server.
       const shell = new ScriptedShell({ cwd: spec.cwd, env: spec.env, launch: (env) => sandbox.launch(spec.learner!, bash, env, spec.cwd) });
       try {
-        await shell.ready();
-        for (const [i, c] of commands.entries()) {
-          progress(i);
-          const result = await shell.run(c.command, 300_000);
-          const bad = result.exitCodes.find((code) => code !== 0);
-          // The clean-up undoes what may not exist yet: its failures are not the learner's problem.
-          if (c.stepId === '(cleanup)') continue;
-          if (result.timedOut || bad !== undefined) {
-            const output = result.output.replace(/\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07|\r/g, '').trim().split('\n').slice(-6).join('\n');
-            throw new Error(`step "${c.stepTitle}": \`${c.command}\` ${result.timedOut ? 'did not finish within 5 minutes' : `exited with status ${bad}`}${output ? `:\n${output}` : ''}`);
-          }
-        }
+        return await replayCommands(shell, learnerWorkspace(config.dataDir, learnerId).home, commands, progress);
       } finally {
         await shell.close();
       }

@@ -109,13 +109,15 @@ export class StepResetControl {
     this.events?.close();
     const events = new EventSource(resetEventsUrl);
     this.events = events;
-    let lastPhase = '';
+    let lastSaid = '';
     events.addEventListener('reset', (event) => {
       const status = JSON.parse((event as MessageEvent<string>).data) as ResetStatus;
       if (status.startedAt < started.startedAt || status.stepId !== stepId) return;
-      // Screen readers hear each phase once, not every command of a replay.
-      if (status.phase !== lastPhase && status.phase !== 'done' && status.phase !== 'failed') this.deps.announcer.announce(status.message.split(':')[0]!);
-      lastPhase = status.phase;
+      // Screen readers hear each phase once (what comes before the colon), not every command of a replay:
+      // "Preparing…" then "Replaying on your cluster" share a phase but are two things to hear.
+      const said = status.message.split(':')[0]!;
+      if (said !== lastSaid && status.phase !== 'done' && status.phase !== 'failed') this.deps.announcer.announce(said);
+      lastSaid = said;
       if (status.phase === 'done' || status.phase === 'failed') {
         events.close();
         this.events = null;
@@ -127,8 +129,11 @@ export class StepResetControl {
             this.deps.onDone(stepId, status.message);
           });
         } else {
-          this.show(status.message, status.phase);
-          this.deps.announcer.announce(status.message);
+          // The shell was ended for the reset: a new one, to look into what failed.
+          void this.deps.terminal.restart().then(() => {
+            this.show(status.message, 'failed');
+            this.deps.announcer.announce(status.message);
+          });
         }
         return;
       }

@@ -324,6 +324,8 @@ export function createApp(deps: AppDeps): express.Express {
     if (!deps.resets) return void res.status(404).json({ error: 'step resets are not available on this server' });
     let open = true;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive' });
+    // Headers now, not with the first event: a client waits for them before it asks for a reset.
+    res.flushHeaders();
     const unsubscribe = deps.resets.subscribe(req.learnerId!, (status) => {
       if (open) res.write(`event: reset\ndata: ${JSON.stringify(status)}\n\n`);
     });

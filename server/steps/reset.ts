@@ -17,6 +17,7 @@ import type { CompiledTrack } from '../lessons/compiled.js';
 import { applyHome, type HomeTarget } from './home.js';
 import { setupChain, type BuildProgress, type ShellState, type StepState, type StepStates } from './states.js';
 import { rebaseState } from '../sim/storage/rebase.js';
+import type { ReplayCommand } from './replay.js';
 
 export type ResetPhase = 'building' | 'restoring' | 'replaying' | 'done' | 'failed';
 
@@ -42,8 +43,11 @@ export interface ResetDeps {
   states?: StepStates;
   /** Restores the state's objects into the learner's cluster; says which node address block that cluster has. */
   restoreCluster?(learnerId: string, state: StepState): Promise<{ ms: number; nodeBlock: string }>;
-  /** Real clusters: runs commands in a shell of the learner's, each reported before it starts; throws on the first failure. */
-  replay?(learnerId: string, commands: { stepId: string; stepTitle: string; command: string }[], progress: (index: number) => void): Promise<void>;
+  /**
+   * Real clusters: runs commands in a shell of the learner's, each reported before it starts;
+   * throws on the first failure. Says what they left in the shell (replay.ts).
+   */
+  replay?(learnerId: string, commands: ReplayCommand[], progress: (index: number) => void): Promise<ShellState>;
   homeOf(learnerId: string): HomeTarget;
   endTerminal(learnerId: string): Promise<void>;
   resetProgress(learnerId: string, trackId: string, stepIds: string[], currentStep: string): void;
@@ -142,13 +146,16 @@ export class StepResets {
     } else {
       if (!this.deps.replay) throw new Error('replaying solutions is not available on this server');
       await this.deps.endTerminal(learnerId);
-      const commands = [
-        ...track.cleanup.map((command) => ({ stepId: '(cleanup)', stepTitle: "the track's clean-up", command })),
+      const what = `${track.id}: the start of step "${step.id}"`;
+      // The previous reset's variables and folder must not reach the replay's shell (nor, if it fails, the next one).
+      applyHome(this.deps.homeOf(learnerId), { homeDir: '', homeEntries: [], shell: { env: {}, pathPrepend: [] }, what: `${what} (not reached)` }, []);
+      const commands: ReplayCommand[] = [
+        ...track.cleanup.map((command) => ({ stepId: '(cleanup)', stepTitle: "the track's clean-up", command, cleanup: true })),
         ...chain.flatMap((s) => s.solution.map((command) => ({ stepId: s.id, stepTitle: s.title, command }))),
       ];
-      await this.deps.replay(learnerId, commands, (i) => {
+      const shell = await this.deps.replay(learnerId, commands, (i) => {
         const c = commands[i]!;
-        const stepIndex = c.stepId === '(cleanup)' ? 0 : chain.findIndex((s) => s.id === c.stepId) + 1;
+        const stepIndex = c.cleanup ? 0 : chain.findIndex((s) => s.id === c.stepId) + 1;
         this.update(learnerId, {
           ...base,
           phase: 'replaying',
@@ -156,6 +163,8 @@ export class StepResets {
           message: `Replaying on your cluster: ${stepIndex === 0 ? "the track's clean-up" : `step ${stepIndex} of ${chain.length}, ${c.stepTitle}`}: ${c.command}`,
         });
       });
+      // Files the solutions made are in the home already (they ran there); the shell's state is written for the next shell.
+      applyHome(this.deps.homeOf(learnerId), { homeDir: '', homeEntries: [], shell, what }, []);
     }
     this.deps.resetProgress(learnerId, track.id, track.steps.slice(index).map((s) => s.id), step.id);
     await this.deps.rerunChecks(learnerId);
