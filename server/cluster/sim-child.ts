@@ -138,12 +138,14 @@ async function main(): Promise<void> {
         const text = rebaseState(fs.readFileSync(m.file, 'utf8'), m.fromBlock, nodeBlock, Date.now() - m.capturedAt);
         const state = JSON.parse(text) as ClusterSnapshot;
         persistence.suspend();
+        let counts: Awaited<ReturnType<typeof cluster.replaceState>>;
         try {
-          const counts = await cluster.replaceState(state, keptOnRestore);
-          send({ type: 'restored', id: m.id, ms: performance.now() - started, nodeBlock, counts });
+          counts = await cluster.replaceState(state, keptOnRestore);
         } finally {
           persistence.attach(cluster.store);
         }
+        // Answered once the new state is on disk: a restore reported done survives a restart.
+        send({ type: 'restored', id: m.id, ms: performance.now() - started, nodeBlock, counts });
       } catch (err) {
         send({ type: 'restore-failed', id: m.id, message: err instanceof Error ? err.message : String(err) });
       }

@@ -223,6 +223,7 @@ export class EmbeddedCluster {
    * Makes the live cluster hold a snapshot's objects (except the buckets in `keep`) as ordinary
    * changes that watches and controllers see (storage/store.ts replaceContents), then waits for
    * it to settle. Pods the snapshot has running are found running by the kubelet at once.
+   * `s` is handed over (its objects are stored as they are): pass a freshly parsed state.
    */
   async replaceState(s: ClusterSnapshot, keep: (bucket: string, o: Readonly<KubeObject>) => boolean): Promise<{ added: number; modified: number; deleted: number; unchanged: number }> {
     if (s?.version !== 1 || !s.store) throw new Error('not a cluster snapshot');

@@ -51,7 +51,7 @@ export class GarbageCollector extends StoreReconciler {
   private ownerExists(ref: OwnerReference, namespace: string): boolean {
     const def = this.registry.byApiVersionKind(ref.apiVersion, ref.kind);
     if (!def) return true; // unknown kinds: be conservative, as the GC is with unresolvable owners
-    const o = this.store.get(def.bucket, def.namespaced ? namespace : '', ref.name);
+    const o = this.store.peek(def.bucket, def.namespaced ? namespace : '', ref.name);
     return !!o && o.metadata.uid === ref.uid;
   }
 
@@ -66,7 +66,8 @@ export class GarbageCollector extends StoreReconciler {
     const [bucket, namespace, name] = rest;
     const def = this.registry.buckets().find((d) => d.bucket === bucket);
     if (!def) return;
-    const o = this.store.get(bucket, namespace, name);
+    // Read only (the writes below take their own copies): no copy per event, and a state restore sends hundreds.
+    const o = this.store.peek(bucket, namespace, name);
     if (!o) return;
     if (kind === 'dependent') {
       await this.checkDependent({ def, namespace, name, refs: o.metadata.ownerReferences ?? [], deleting: !!o.metadata.deletionTimestamp });
@@ -83,7 +84,7 @@ export class GarbageCollector extends StoreReconciler {
 
   /** A dependent whose owners are all gone is deleted; one with some owners left loses the dead references. */
   private async checkDependent(d: Dependent): Promise<void> {
-    const live = this.store.get(d.def.bucket, d.namespace, d.name);
+    const live = this.store.peek(d.def.bucket, d.namespace, d.name);
     if (!live) return;
     const refs = live.metadata.ownerReferences ?? [];
     if (!refs.length) return;
@@ -105,11 +106,11 @@ export class GarbageCollector extends StoreReconciler {
   private ownerInForeground(ref: OwnerReference, namespace: string): boolean {
     const def = this.registry.byApiVersionKind(ref.apiVersion, ref.kind);
     if (!def) return false;
-    const o = this.store.get(def.bucket, def.namespaced ? namespace : '', ref.name);
+    const o = this.store.peek(def.bucket, def.namespaced ? namespace : '', ref.name);
     return !!o && o.metadata.uid === ref.uid && !!o.metadata.deletionTimestamp && (o.metadata.finalizers ?? []).includes(FOREGROUND);
   }
 
-  private async processOwner(def: ResourceDef, owner: KubeObject): Promise<void> {
+  private async processOwner(def: ResourceDef, owner: Readonly<KubeObject>): Promise<void> {
     const finalizers = owner.metadata.finalizers ?? [];
     const uid = owner.metadata.uid!;
     const ns = owner.metadata.namespace ?? '';

@@ -196,10 +196,9 @@ export function splitKey(key: string): [string, string] {
  * everything, which controllers reconciling on every pod change cannot afford).
  */
 export function selectObjects(cluster: ClusterApi, bucket: string, namespace: string | undefined, keep: (o: Readonly<KubeObject>) => boolean): Obj[] {
+  // One bucket's (namespace's) objects, not a scan of the whole store: a restore calls this per owner.
   const out: Obj[] = [];
-  cluster.store.scan((b, o) => {
-    if (b === bucket && (namespace === undefined || (o.metadata.namespace ?? '') === namespace) && keep(o)) out.push(structuredClone(o) as Obj);
-  });
+  for (const o of cluster.store.list(bucket, namespace, true)) if (keep(o)) out.push(structuredClone(o) as Obj);
   return out.sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
 }
 

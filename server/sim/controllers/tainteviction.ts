@@ -64,13 +64,14 @@ export class TaintEvictionController extends InformerController {
 
   private async sync(key: string): Promise<void> {
     const [ns, name] = splitKey(key);
-    const pod = this.cluster.store.get(this.res.pods.bucket, ns, name) as Obj | undefined;
+    // Read only (evict copies before it writes): every pod event comes here, hundreds in a state restore.
+    const pod = this.cluster.store.peek(this.res.pods.bucket, ns, name) as Obj | undefined;
     if (!pod || pod.metadata.deletionTimestamp) {
       this.pending.get(key)?.();
       this.pending.delete(key);
       return;
     }
-    const node = this.cluster.store.get(this.res.nodes.bucket, '', pod.spec?.nodeName ?? '') as Obj | undefined;
+    const node = this.cluster.store.peek(this.res.nodes.bucket, '', pod.spec?.nodeName ?? '') as Obj | undefined;
     const taints: Obj[] = (node?.spec?.taints ?? []).filter((t: Obj) => t.effect === 'NoExecute');
     if (!taints.length) return this.cancel(key);
     const tolerations: Obj[] = pod.spec?.tolerations ?? [];

@@ -153,7 +153,7 @@ export class ClusterPersistence {
     const tmp = `${snapshotPath}.tmp`;
     const fd = fs.openSync(tmp, 'w', 0o600);
     try {
-      const text = Buffer.from(JSON.stringify(store.snapshot()), 'utf8');
+      const text = Buffer.from(store.snapshotJson(), 'utf8');
       fs.writeSync(fd, text);
       fs.fsyncSync(fd);
       this.snapshotBytes = text.length;

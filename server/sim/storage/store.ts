@@ -121,15 +121,19 @@ export class ObjectStore {
 
   /** Stores a new object; the caller has checked it does not exist. Returns the stored copy. */
   create(bucket: string, obj: KubeObject): KubeObject {
-    const ns = obj.metadata.namespace ?? '';
-    const key = keyOf(ns, obj.metadata.name!);
+    return structuredClone(this.insert(bucket, structuredClone(obj)));
+  }
+
+  /** Stores `stored` itself (the caller hands it over and keeps no reference). */
+  private insert(bucket: string, stored: KubeObject): KubeObject {
+    const ns = stored.metadata.namespace ?? '';
+    const key = keyOf(ns, stored.metadata.name!);
     const b = this.bucket(bucket);
     if (b.has(key)) throw new Error(`store: ${bucket} ${key} exists`);
-    const stored = structuredClone(obj);
     stored.metadata.resourceVersion = String(++this.rv);
     b.set(key, stored);
     this.emit({ type: 'ADDED', bucket, namespace: ns, rv: this.rv, object: stored });
-    return structuredClone(stored);
+    return stored;
   }
 
   /**
@@ -137,17 +141,23 @@ export class ObjectStore {
    * (optimistic concurrency); the caller turns a `false` into a Conflict.
    */
   update(bucket: string, obj: KubeObject, expectedRV?: string): KubeObject | 'conflict' | 'missing' {
+    const stored = this.replace(bucket, obj, expectedRV, true);
+    return typeof stored === 'string' ? stored : structuredClone(stored);
+  }
+
+  /** update() without the copies when `copy` is false (the caller hands `obj` over). */
+  private replace(bucket: string, obj: KubeObject, expectedRV: string | undefined, copy: boolean): KubeObject | 'conflict' | 'missing' {
     const ns = obj.metadata.namespace ?? '';
     const key = keyOf(ns, obj.metadata.name!);
     const b = this.bucket(bucket);
     const cur = b.get(key);
     if (!cur) return 'missing';
     if (expectedRV !== undefined && expectedRV !== cur.metadata.resourceVersion) return 'conflict';
-    const stored = structuredClone(obj);
+    const stored = copy ? structuredClone(obj) : obj;
     stored.metadata.resourceVersion = String(++this.rv);
     b.set(key, stored);
     this.emit({ type: 'MODIFIED', bucket, namespace: ns, rv: this.rv, object: stored, prev: cur });
-    return structuredClone(stored);
+    return stored;
   }
 
   /** Removes an object; the DELETED event carries a fresh resourceVersion, as etcd's does. */
@@ -224,6 +234,13 @@ export class ObjectStore {
     return { rv: this.rv, buckets };
   }
 
+  /** snapshot() as JSON text, without copying first: stored objects are replaced on write, never changed in place. */
+  snapshotJson(): string {
+    const buckets: Record<string, KubeObject[]> = {};
+    for (const [name, b] of this.buckets) buckets[name] = [...b.values()];
+    return JSON.stringify({ rv: this.rv, buckets });
+  }
+
   /**
    * Replaces all state. The resourceVersion never goes backwards (clients may hold newer ones),
    * and the history is cleared so existing watches' resume points become 410 Gone.
@@ -244,7 +261,7 @@ export class ObjectStore {
    * DELETED, ADDED and MODIFIED event, all in one synchronous pass so that no request runs
    * between two of them. An object equal apart from its resourceVersion and times is left alone. Buckets
    * in `last` are deleted after the others and created before them (CRDs: their objects go
-   * first, and come after them).
+   * first, and come after them). `target` is handed over: its objects are stored as they are (no copies).
    */
   replaceContents(target: StoreSnapshot, keep: (bucket: string, o: Readonly<KubeObject>) => boolean = () => false, last: readonly string[] = []): { added: number; modified: number; deleted: number; unchanged: number } {
     const counts = { added: 0, modified: 0, deleted: 0, unchanged: 0 };
@@ -269,13 +286,14 @@ export class ObjectStore {
     for (const name of creating) {
       for (const [key, o] of wanted.get(name)!) {
         const cur = this.buckets.get(name)?.get(key);
+        // `target` is the caller's to give (a state just parsed): its objects are stored as they are.
         if (!cur) {
-          this.create(name, o);
+          this.insert(name, o);
           counts.added++;
         } else if (sameApartFromVersion(cur, o)) {
           counts.unchanged++;
         } else {
-          this.update(name, o);
+          this.replace(name, o, undefined, false);
           counts.modified++;
         }
       }
@@ -302,15 +320,42 @@ function safe(l: WatchListener, e: StoreEvent): void {
   }
 }
 
-const TIMESTAMP = /"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z"/g;
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?Z$/;
 
 /**
  * Equal apart from resourceVersion and times: a state restored again over itself (its times
- * moved to the moment of the restore) leaves such objects alone, times and all.
+ * moved to the moment of the restore) leaves such objects alone, times and all. A walk rather
+ * than two serialisations per object: a restore compares every object of the state.
  */
 function sameApartFromVersion(a: KubeObject, b: KubeObject): boolean {
-  const strip = (o: KubeObject) => JSON.stringify({ ...o, metadata: { ...o.metadata, resourceVersion: undefined } }).replace(TIMESTAMP, '""');
-  return strip(a) === strip(b);
+  return same(a, b, true);
+}
+
+function same(a: unknown, b: unknown, top = false): boolean {
+  if (a === b) return true;
+  if (typeof a === 'string' && typeof b === 'string') return TIMESTAMP.test(a) && TIMESTAMP.test(b);
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a)) {
+    const bb = b as unknown[];
+    // JSON writes undefined in an array as null.
+    return a.length === bb.length && a.every((x, i) => same(x ?? null, bb[i] ?? null));
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  // Keys JSON would write: those with a value other than undefined (functions never occur in stored objects).
+  const keys = (o: Record<string, unknown>) => Object.keys(o).filter((k) => o[k] !== undefined);
+  const ak = keys(ao);
+  if (ak.length !== keys(bo).length) return false;
+  for (const k of ak) {
+    if (!(k in bo) || bo[k] === undefined) return false;
+    if (top && k === 'metadata') {
+      const { resourceVersion: _a, ...am } = ao[k] as Record<string, unknown>;
+      const { resourceVersion: _b, ...bm } = (bo[k] ?? {}) as Record<string, unknown>;
+      if (!same(am, bm)) return false;
+    } else if (!same(ao[k], bo[k])) return false;
+  }
+  return true;
 }
 
 const cmp = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
