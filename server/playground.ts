@@ -229,6 +229,7 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
         await shell.close();
       }
     },
+    sharesCluster: (learnerId) => learnerNamespaces.has(learnerId),
     homeOf: (learnerId) => {
       const home = learnerWorkspace(config.dataDir, learnerId).home;
       // Root hands what it writes to the home's owner (the learner's uid under the sandbox).

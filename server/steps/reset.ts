@@ -49,6 +49,12 @@ export interface ResetDeps {
    */
   replay?(learnerId: string, commands: ReplayCommand[], progress: (index: number) => void): Promise<ShellState>;
   homeOf(learnerId: string): HomeTarget;
+  /**
+   * Whether this learner works in a namespace of their own on a cluster the instructor set up
+   * (namespace-per-learner): the cluster-wide steps (download, install) are the instructor's,
+   * done once, and replaying them with the learner's rights would only be refused.
+   */
+  sharesCluster?(learnerId: string): boolean;
   endTerminal(learnerId: string): Promise<void>;
   resetProgress(learnerId: string, trackId: string, stepIds: string[], currentStep: string): void;
   rerunChecks(learnerId: string): Promise<void>;
@@ -149,18 +155,19 @@ export class StepResets {
       const what = `${track.id}: the start of step "${step.id}"`;
       // The previous reset's variables and folder must not reach the replay's shell (nor, if it fails, the next one).
       applyHome(this.deps.homeOf(learnerId), { homeDir: '', homeEntries: [], shell: { env: {}, pathPrepend: [] }, what: `${what} (not reached)` }, []);
+      const replayed = this.deps.sharesCluster?.(learnerId) ? chain.filter((s) => !s.clusterWide) : chain;
       const commands: ReplayCommand[] = [
         ...track.cleanup.map((command) => ({ stepId: '(cleanup)', stepTitle: "the track's clean-up", command, cleanup: true })),
-        ...chain.flatMap((s) => s.solution.map((command) => ({ stepId: s.id, stepTitle: s.title, command }))),
+        ...replayed.flatMap((s) => s.solution.map((command) => ({ stepId: s.id, stepTitle: s.title, command }))),
       ];
       const shell = await this.deps.replay(learnerId, commands, (i) => {
         const c = commands[i]!;
-        const stepIndex = c.cleanup ? 0 : chain.findIndex((s) => s.id === c.stepId) + 1;
+        const stepIndex = c.cleanup ? 0 : replayed.findIndex((s) => s.id === c.stepId) + 1;
         this.update(learnerId, {
           ...base,
           phase: 'replaying',
-          progress: { index: stepIndex, total: chain.length, stepId: c.stepId, stepTitle: c.stepTitle, command: c.command },
-          message: `Replaying on your cluster: ${stepIndex === 0 ? "the track's clean-up" : `step ${stepIndex} of ${chain.length}, ${c.stepTitle}`}: ${c.command}`,
+          progress: { index: stepIndex, total: replayed.length, stepId: c.stepId, stepTitle: c.stepTitle, command: c.command },
+          message: `Replaying on your cluster: ${stepIndex === 0 ? "the track's clean-up" : `step ${stepIndex} of ${replayed.length}, ${c.stepTitle}`}: ${c.command}`,
         });
       });
       // Files the solutions made are in the home already (they ran there); the shell's state is written for the next shell.
