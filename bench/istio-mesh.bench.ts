@@ -34,6 +34,8 @@ const pct = (xs: number[], p: number) => {
 function run(bin: string, args: string[], kubeconfig: string, stdin?: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = execFile(bin, args, { env: { PATH: process.env.PATH!, HOME: tmpdir(), KUBECONFIG: kubeconfig } }, (err, out, stderr) => (err ? reject(new Error(`${bin} ${args.join(' ')}: ${stderr}`)) : resolve(out)));
+    // A child that exits without reading stdin makes this write fail (EPIPE): its exit code says what happened.
+    child.stdin!.on('error', () => {});
     if (stdin !== undefined) child.stdin!.end(stdin);
   });
 }

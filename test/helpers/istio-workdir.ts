@@ -22,6 +22,8 @@ export function bash(script: string, opts: { cwd: string; env: Record<string, st
     const child = execFile('bash', ['-c', script], { cwd: opts.cwd, env: opts.env, timeout: opts.timeoutMs ?? 120_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
+    // A child that exits without reading stdin makes this write fail (EPIPE): its exit code says what happened.
+    child.stdin!.on('error', () => {});
     child.stdin!.end(opts.input ?? '');
   });
 }

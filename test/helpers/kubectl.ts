@@ -25,6 +25,8 @@ export function kubectlIn(dir: () => string): Kubectl {
       const d = dir();
       const env = { PATH: process.env.PATH!, HOME: d, KUBECONFIG: join(d, 'kubeconfig'), KUBECACHEDIR: join(d, cache) };
       const child = execFile('kubectl', args, { env, timeout: 60_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
+      // A child that exits without reading stdin makes this write fail (EPIPE): its exit code says what happened.
+      child.stdin!.on('error', () => {});
       child.stdin!.end(input ?? '');
     });
   const ok = async (args: string[], input?: string) => {

@@ -29,6 +29,8 @@ function sh(script: string): Promise<Run> {
     const child = execFile('bash', ['-c', script], { cwd: dir, env, timeout: 120_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
+    // A child that exits without reading stdin makes this write fail (EPIPE): its exit code says what happened.
+    child.stdin!.on('error', () => {});
     child.stdin!.end('');
   });
 }

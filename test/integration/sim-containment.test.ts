@@ -34,6 +34,8 @@ function kubectl(access: ClusterAccess, args: string[], input?: string): Promise
       { env: { PATH: process.env.PATH!, HOME: dataDir, KUBECACHEDIR: path.join(dataDir, 'kube-cache'), ...access.env }, timeout: 90_000 },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
+    // A child that exits without reading stdin makes this write fail (EPIPE): its exit code says what happened.
+    child.stdin!.on('error', () => {});
     if (input !== undefined) child.stdin!.end(input);
   });
 }

@@ -22,6 +22,8 @@ function run(cmd: string, args: string[], input?: string): Promise<{ code: numbe
     const child = execFile(cmd, args, { maxBuffer: 64 * 1024 * 1024, env: { PATH: process.env.PATH!, HOME: dir, KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache') } }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
+    // A child that exits without reading stdin makes this write fail (EPIPE): its exit code says what happened.
+    child.stdin!.on('error', () => {});
     if (input !== undefined) child.stdin!.end(input);
   });
 }

@@ -44,6 +44,8 @@ export async function startHarness(): Promise<Harness> {
       const child = execFile(file, args, { env, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
         resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr }),
       );
+      // A child that exits without reading stdin makes this write fail (EPIPE): its exit code says what happened.
+      child.stdin!.on('error', () => {});
       child.stdin!.end(opts.input ?? '');
     });
   const kubectl = (args: string[], opts?: { input?: string; timeoutMs?: number }) => run('kubectl', args, opts);

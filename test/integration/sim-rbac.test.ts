@@ -38,6 +38,8 @@ function python(script: string, env: Record<string, string>): Promise<{ code: nu
     const child = execFile('/usr/bin/python3', ['-c', script], { env: { PATH: process.env.PATH!, HOME: dir, ...env }, timeout: 60_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
+    // A child that exits without reading stdin makes this write fail (EPIPE): its exit code says what happened.
+    child.stdin!.on('error', () => {});
     child.stdin!.end();
   });
 }

@@ -74,6 +74,8 @@ async function startProtocolHarness(): Promise<ProtocolHarness> {
       let err = '';
       child.stderr.on('data', (d) => (err += d));
       child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`kubectl ${args.join(' ')}: ${err}`))));
+      // A child that exits without reading stdin makes this write fail (EPIPE): its exit code says what happened.
+      child.stdin.on('error', () => {});
       child.stdin.end(input ?? '');
     });
   // Validation needs the OpenAPI documents, not what these tests are about.
@@ -113,6 +115,8 @@ function kubectl(args: string[], opts: { input?: string; env?: Record<string, st
     child.stderr.on('data', (d) => (stderr += d));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
+    // A child that exits without reading stdin makes this write fail (EPIPE): its exit code says what happened.
+    child.stdin.on('error', () => {});
     if (opts.input !== undefined) child.stdin.end(opts.input);
     else child.stdin.end();
   });

@@ -34,6 +34,8 @@ function kubectl(args: string[], opts: { input?: string; timeoutMs?: number } = 
       { env: { PATH: process.env.PATH!, HOME: dir, KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache') }, timeout: opts.timeoutMs ?? 60_000 },
       (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
+    // A child that exits without reading stdin makes this write fail (EPIPE): its exit code says what happened.
+    child.stdin!.on('error', () => {});
     if (opts.input !== undefined) child.stdin!.end(opts.input);
   });
 }
