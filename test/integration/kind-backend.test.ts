@@ -37,18 +37,26 @@ function backend(overrides: Partial<KindBackendOptions> = {}): KindBackend {
   return new KindBackend({ clusterName: 'istio-playground', mode: 'per-learner', dataDir: dir, hostPort: 0, timeoutMs: 30_000, kind: STAND_IN_KIND, ...overrides });
 }
 
-/** A free host port pair for the cluster's mappings (the backend checks they are free). */
-async function freePortPair(): Promise<number> {
-  for (;;) {
-    const port = await new Promise<number>((resolve) => {
-      const s = net.createServer().listen(0, '0.0.0.0', () => {
-        const p = (s.address() as net.AddressInfo).port;
-        s.close(() => resolve(p));
-      });
+/**
+ * `count` consecutive free host ports for the clusters' mappings (the backend checks they are
+ * free). Drawn below Linux's ephemeral range (32768+), where other tests' outgoing connections
+ * would take ports between this check and the backend's, and each one bound to prove it free.
+ */
+async function freePorts(count: number): Promise<number> {
+  const bind = (port: number) =>
+    new Promise<net.Server | undefined>((resolve) => {
+      const s = net.createServer();
+      s.once('error', () => resolve(undefined));
+      s.listen(port, '0.0.0.0', () => resolve(s));
     });
-    if (port < 65535) return port;
+  for (;;) {
+    const base = 20_000 + Math.floor(Math.random() * 10_000);
+    const held = await Promise.all(Array.from({ length: count }, (_, i) => bind(base + i)));
+    await Promise.all(held.map((s) => s && new Promise((r) => s.close(r))));
+    if (held.every(Boolean)) return base;
   }
 }
+const freePortPair = () => freePorts(2);
 
 const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : []);
 
@@ -110,7 +118,7 @@ describe('kind backend (with a stand-in kind; a real cluster needs Docker)', () 
   });
 
   it('gives each learner a cluster and host ports of their own in per-learner mode', async () => {
-    const base = await freePortPair();
+    const base = await freePorts(4);
     const kind = backend({ hostPort: base });
     await kind.acquire('learner-a');
     await kind.acquire('learner-b');

@@ -43,7 +43,8 @@ export class JobController extends WorkloadController {
     const active = pods.filter((p) => !p.metadata.deletionTimestamp && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed');
     const completions = job.spec.completions ?? 1;
     const parallelism = job.spec.suspend ? 0 : (job.spec.parallelism ?? 1);
-    const now = nowISO();
+    // On the cluster's clock, as the CronJob controller that orders jobs by these times is.
+    const now = nowISO(this.cluster.clock.now());
     const status: Obj = { ...(job.status ?? {}) };
     status.startTime ??= job.spec.suspend ? undefined : now;
     if (!status.startTime) delete status.startTime;
