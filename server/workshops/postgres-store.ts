@@ -17,50 +17,12 @@ import {
   type Workshop,
   type WorkshopMember,
   type WorkshopStore,
+  WORKSHOP_MIGRATIONS,
 } from './store.js';
 import { newJoinCode, newWorkshopId } from './names.js';
 
 export const NOTIFY_CHANNEL = 'playground_workshop';
 
-const migrations = [
-  `CREATE TABLE workshop (
-     id TEXT PRIMARY KEY,
-     title TEXT NOT NULL,
-     tracks TEXT NOT NULL,
-     capacity INTEGER NOT NULL,
-     join_code TEXT NOT NULL UNIQUE,
-     created_at TEXT NOT NULL,
-     expires_at TEXT NOT NULL,
-     closed_at TEXT,
-     broadcast_id TEXT,
-     broadcast_text TEXT,
-     broadcast_at TEXT
-   );
-   CREATE TABLE workshop_member (
-     learner_id TEXT PRIMARY KEY,
-     workshop_id TEXT NOT NULL REFERENCES workshop (id) ON DELETE CASCADE,
-     display_name TEXT NOT NULL,
-     joined_at TEXT NOT NULL,
-     UNIQUE (workshop_id, display_name)
-   );
-   CREATE INDEX workshop_member_by_workshop ON workshop_member (workshop_id);
-   CREATE TABLE workshop_position (
-     learner_id TEXT NOT NULL REFERENCES workshop_member (learner_id) ON DELETE CASCADE,
-     track_id TEXT NOT NULL,
-     step_id TEXT NOT NULL,
-     since TEXT NOT NULL,
-     updated_at TEXT NOT NULL,
-     PRIMARY KEY (learner_id, track_id)
-   );
-   CREATE TABLE workshop_event (
-     learner_id TEXT NOT NULL REFERENCES workshop_member (learner_id) ON DELETE CASCADE,
-     kind TEXT NOT NULL,
-     track_id TEXT NOT NULL,
-     step_id TEXT NOT NULL,
-     at TEXT NOT NULL
-   );
-   CREATE INDEX workshop_event_by_learner ON workshop_event (learner_id);`,
-];
 
 interface WorkshopRow {
   id: string;
@@ -128,8 +90,8 @@ export class PostgresWorkshopStore implements WorkshopStore {
         await c.query('SELECT pg_advisory_xact_lock(7411013)');
         await c.query('CREATE TABLE IF NOT EXISTS playground_schema (name TEXT PRIMARY KEY, version INTEGER NOT NULL)');
         const row = (await c.query<{ version: number }>("SELECT version FROM playground_schema WHERE name = 'workshops'")).rows[0];
-        for (let v = row?.version ?? 0; v < migrations.length; v++) await c.query(migrations[v]!);
-        await c.query("INSERT INTO playground_schema (name, version) VALUES ('workshops', $1) ON CONFLICT (name) DO UPDATE SET version = excluded.version", [migrations.length]);
+        for (let v = row?.version ?? 0; v < WORKSHOP_MIGRATIONS.length; v++) await c.query(WORKSHOP_MIGRATIONS[v]!);
+        await c.query("INSERT INTO playground_schema (name, version) VALUES ('workshops', $1) ON CONFLICT (name) DO UPDATE SET version = excluded.version", [WORKSHOP_MIGRATIONS.length]);
       });
     } catch (e) {
       await pool.end();

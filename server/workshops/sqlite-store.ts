@@ -18,48 +18,10 @@ import {
   type Workshop,
   type WorkshopMember,
   type WorkshopStore,
+  WORKSHOP_MIGRATIONS,
 } from './store.js';
 import { newJoinCode, newWorkshopId } from './names.js';
 
-const migrations = [
-  `CREATE TABLE workshop (
-     id TEXT PRIMARY KEY,
-     title TEXT NOT NULL,
-     tracks TEXT NOT NULL,
-     capacity INTEGER NOT NULL,
-     join_code TEXT NOT NULL UNIQUE,
-     created_at TEXT NOT NULL,
-     expires_at TEXT NOT NULL,
-     closed_at TEXT,
-     broadcast_id TEXT,
-     broadcast_text TEXT,
-     broadcast_at TEXT
-   );
-   CREATE TABLE workshop_member (
-     learner_id TEXT PRIMARY KEY,
-     workshop_id TEXT NOT NULL REFERENCES workshop (id) ON DELETE CASCADE,
-     display_name TEXT NOT NULL,
-     joined_at TEXT NOT NULL,
-     UNIQUE (workshop_id, display_name)
-   );
-   CREATE INDEX workshop_member_by_workshop ON workshop_member (workshop_id);
-   CREATE TABLE workshop_position (
-     learner_id TEXT NOT NULL REFERENCES workshop_member (learner_id) ON DELETE CASCADE,
-     track_id TEXT NOT NULL,
-     step_id TEXT NOT NULL,
-     since TEXT NOT NULL,
-     updated_at TEXT NOT NULL,
-     PRIMARY KEY (learner_id, track_id)
-   );
-   CREATE TABLE workshop_event (
-     learner_id TEXT NOT NULL REFERENCES workshop_member (learner_id) ON DELETE CASCADE,
-     kind TEXT NOT NULL,
-     track_id TEXT NOT NULL,
-     step_id TEXT NOT NULL,
-     at TEXT NOT NULL
-   );
-   CREATE INDEX workshop_event_by_learner ON workshop_event (learner_id);`,
-];
 
 interface WorkshopRow {
   id: string;
@@ -114,9 +76,9 @@ export class SqliteWorkshopStore implements WorkshopStore {
     this.db.pragma('foreign_keys = ON');
     this.now = options.clock ?? (() => new Date());
     const version = this.db.pragma('user_version', { simple: true }) as number;
-    for (let v = version; v < migrations.length; v++) {
+    for (let v = version; v < WORKSHOP_MIGRATIONS.length; v++) {
       this.db.transaction(() => {
-        this.db.exec(migrations[v]!);
+        this.db.exec(WORKSHOP_MIGRATIONS[v]!);
         this.db.pragma(`user_version = ${v + 1}`);
       })();
     }

@@ -102,3 +102,44 @@ export const JOIN_REFUSALS: Record<JoinRefusal, string> = {
   full: 'This workshop is full: every seat is taken. Ask your instructor for room.',
   'name-taken': 'Someone in this workshop already uses that name: choose another.',
 };
+
+/** The schema, one statement list per version; the SQL is what SQLite and PostgreSQL both run, so both stores use it. */
+export const WORKSHOP_MIGRATIONS = [
+  `CREATE TABLE workshop (
+     id TEXT PRIMARY KEY,
+     title TEXT NOT NULL,
+     tracks TEXT NOT NULL,
+     capacity INTEGER NOT NULL,
+     join_code TEXT NOT NULL UNIQUE,
+     created_at TEXT NOT NULL,
+     expires_at TEXT NOT NULL,
+     closed_at TEXT,
+     broadcast_id TEXT,
+     broadcast_text TEXT,
+     broadcast_at TEXT
+   );
+   CREATE TABLE workshop_member (
+     learner_id TEXT PRIMARY KEY,
+     workshop_id TEXT NOT NULL REFERENCES workshop (id) ON DELETE CASCADE,
+     display_name TEXT NOT NULL,
+     joined_at TEXT NOT NULL,
+     UNIQUE (workshop_id, display_name)
+   );
+   CREATE INDEX workshop_member_by_workshop ON workshop_member (workshop_id);
+   CREATE TABLE workshop_position (
+     learner_id TEXT NOT NULL REFERENCES workshop_member (learner_id) ON DELETE CASCADE,
+     track_id TEXT NOT NULL,
+     step_id TEXT NOT NULL,
+     since TEXT NOT NULL,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (learner_id, track_id)
+   );
+   CREATE TABLE workshop_event (
+     learner_id TEXT NOT NULL REFERENCES workshop_member (learner_id) ON DELETE CASCADE,
+     kind TEXT NOT NULL,
+     track_id TEXT NOT NULL,
+     step_id TEXT NOT NULL,
+     at TEXT NOT NULL
+   );
+   CREATE INDEX workshop_event_by_learner ON workshop_event (learner_id);`,
+];
