@@ -19,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { spawn as spawnPty } from 'node-pty';
 import WebSocket from 'ws';
-import { ACK_EVERY_BYTES, decodeServerMessage, encodeMessage } from '../server/terminal/protocol.js';
+import { ACK_EVERY_BYTES, ACK_IDLE_MS, decodeServerMessage, encodeMessage } from '../server/terminal/protocol.js';
 import { buildServer, startCommand, startPlayground, startScript } from './playground-process.js';
 
 const FILE_BYTES = 64 * 1024 * 1024;
@@ -176,6 +176,12 @@ async function connectWs(target: number | string, headers: Record<string, string
   let sawReplay = false;
   let helloSeen = false;
   let unacked = 0;
+  let ackTimer: NodeJS.Timeout | undefined;
+  const flushAck = () => {
+    clearTimeout(ackTimer);
+    if (unacked > 0 && ws.readyState === WebSocket.OPEN) ws.send(encodeMessage({ t: 'ack', bytes: unacked }));
+    unacked = 0;
+  };
   const ready = new Promise<void>((resolve, reject) => {
     ws.once('error', reject);
     ws.on('message', (data: Buffer, isBinary) => {
@@ -189,12 +195,12 @@ async function connectWs(target: number | string, headers: Record<string, string
         resolve();
         return;
       }
-      // As the browser: acknowledge once enough output is processed.
+      // As the browser (client/terminal/connection.ts): acknowledge once enough output is
+      // processed, and the rest after ACK_IDLE_MS of quiet.
       unacked += data.length;
-      if (unacked >= ACK_EVERY_BYTES) {
-        ws.send(encodeMessage({ t: 'ack', bytes: unacked }));
-        unacked = 0;
-      }
+      clearTimeout(ackTimer);
+      if (unacked >= ACK_EVERY_BYTES) flushAck();
+      else ackTimer = setTimeout(flushAck, ACK_IDLE_MS);
       listener?.(data);
     });
   });
@@ -203,11 +209,9 @@ async function connectWs(target: number | string, headers: Record<string, string
     write: (d) => ws.send(encodeMessage({ t: 'input', d })),
     onOutput: (l) => {
       listener = l;
-      // Whatever is pending is acked at the end of a measurement, as the browser does on idle.
-      if (unacked > 0) ws.send(encodeMessage({ t: 'ack', bytes: unacked }));
-      unacked = 0;
     },
     close: async () => {
+      clearTimeout(ackTimer);
       ws.close();
     },
   };
@@ -389,7 +393,7 @@ export default async function run(): Promise<void> {
     }
     const rssAfterFlood = rssMb(child.pid!);
     const bare = await connectBareEcho(port);
-    const [ptyEcho, wsEcho, bareEcho] = (await echoLatencies([pty, ws, bare])) as [number[], number[], number[]];
+    const [ptyEcho, wsEcho, bareEcho, relayEcho] = (await echoLatencies([pty, ws, bare, bareRelay])) as [number[], number[], number[], number[]];
     await bare.close();
     await bareRelay.close();
 
@@ -403,11 +407,12 @@ export default async function run(): Promise<void> {
         `    ratio ws / pty      ${f(median(file.ws) / median(file.pty), 2)}`,
         `    bare relay, same shell as node-pty alone (node-pty → ws.send, no protocol, no mirror): ${f(median(file.relay))} MB/s (runs: ${file.relay.map((r) => f(r)).join(', ')}), ${f(median(file.relay) / median(file.pty), 2)}× node-pty`,
       ]),
-      `keystroke echo latency (${wsEcho.length} keys at a bash prompt, the three interleaved key by key):`,
+      `keystroke echo latency (${wsEcho.length} keys at a bash prompt, the four interleaved key by key):`,
       `  node-pty alone      p50 ${f(median(ptyEcho), 3)} ms   p99 ${f(quantile(ptyEcho, 0.99), 3)} ms`,
       `  over WebSocket      p50 ${f(median(wsEcho), 3)} ms   p99 ${f(quantile(wsEcho, 0.99), 3)} ms   target p50 <= 0.5, p99 <= 2`,
       `  ratio ws / pty      p50 ${f(median(wsEcho) / median(ptyEcho), 2)}   p99 ${f(quantile(wsEcho, 0.99) / quantile(ptyEcho, 0.99), 2)}`,
       `  bare ws echo, no shell (floor of any WebSocket design): p50 ${f(median(bareEcho), 3)} ms   p99 ${f(quantile(bareEcho, 0.99), 3)} ms`,
+      `  bare relay, same shell as node-pty alone (no protocol, no mirror): p50 ${f(median(relayEcho), 3)} ms   p99 ${f(quantile(relayEcho, 0.99), 3)} ms, ${f(median(relayEcho) / median(ptyEcho), 2)}× node-pty`,
       `  floor of a shell behind a WebSocket (node-pty alone + bare ws echo, p50s): ${f(median(ptyEcho) + median(bareEcho), 3)} ms, ${f((median(ptyEcho) + median(bareEcho)) / median(ptyEcho), 2)}× node-pty`,
       `server RSS, one idle session:`,
       `  the playground as npm start runs it (${startCommand()}, embedded cluster)`,

@@ -8,6 +8,7 @@
  */
 import {
   ACK_EVERY_BYTES,
+  ACK_IDLE_MS,
   type ClientMessage,
   type ServerMessage,
   decodeServerMessage,
@@ -45,8 +46,6 @@ export interface ConnectionOptions {
 const BACKOFF_MS = [250, 1000, 2000, 4000, 8000, 15000];
 const PING_EVERY_MS = 15_000;
 const PONG_TIMEOUT_MS = 10_000;
-/** Remaining processed bytes are acknowledged after this much quiet. */
-const ACK_IDLE_MS = 30;
 /** Characters per input message: JSON escaping can grow a character to 6 bytes, and the
  * server caps control messages at MAX_CONTROL_MESSAGE_BYTES (64 KiB). */
 const INPUT_CHUNK_CHARS = 8 * 1024;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   MAX_CONTROL_MESSAGE_BYTES,
+  clientMessage,
   decodeClientMessage,
   decodeServerMessage,
   encodeMessage,
@@ -48,6 +49,58 @@ describe('terminal protocol: client messages', () => {
     expect(errorOf('{"t":"ack","bytes":1e400}')).toMatch(/^invalid message at bytes/);
     // The extremes of the valid range are accepted.
     expect(decodeClientMessage('{"t":"resize","cols":1,"rows":1000}').ok).toBe(true);
+  });
+
+  it('accepts and refuses input and acks exactly as the schema does (both skip zod on the echo path)', () => {
+    const viaSchema = (raw: string) => {
+      // The frame-size rule comes first for every message, as in decodeWith.
+      if (raw.length > MAX_CONTROL_MESSAGE_BYTES * 2) return { ok: false };
+      let json: unknown;
+      try {
+        json = JSON.parse(raw);
+      } catch {
+        return { ok: false, error: 'message is not valid JSON' };
+      }
+      const r = clientMessage.safeParse(json);
+      return r.success ? { ok: true, message: r.data } : { ok: false };
+    };
+    const cases = [
+      '{"t":"input","d":"a"}',
+      '{"t":"input","d":"a","extra":{"x":1}}',
+      // A repeated key: the last one counts, in JSON.parse and so in both paths.
+      '{"t":"input","d":"a","t":"resize"}',
+      '{"t":"input","d":"a","t":"resize","cols":80,"rows":24}',
+      '{"t":"input","d":"a","d":7}',
+      '{"t":"input","d":null}',
+      '{"t":"input","d":["a"]}',
+      '{"t":"input"',
+      `{"t":"input","d":"${'y'.repeat(MAX_CONTROL_MESSAGE_BYTES + 1)}"}`,
+      `{"t":"input","d":"${'\\u00e9'.repeat(MAX_CONTROL_MESSAGE_BYTES / 8)}"}`,
+      `{"t":"input","d":"${'\\u00e9'.repeat(MAX_CONTROL_MESSAGE_BYTES)}"}`,
+      '{"t":"ack","bytes":65536}',
+      '{"t":"ack","bytes":1,"d":"x"}',
+      '{"t":"ack","bytes":0}',
+      '{"t":"ack","bytes":-5}',
+      '{"t":"ack","bytes":1.5}',
+      '{"t":"ack","bytes":"64"}',
+      '{"t":"ack","bytes":9007199254740991}',
+      '{"t":"ack","bytes":9007199254740992}',
+      '{"t":"ack","bytes":1e400}',
+      '{"t":"ack"}',
+      '{"bytes":5,"t":"ack"}',
+      '{"d":"a","t":"input"}',
+      '{"t":"ack","bytes":5,"t":"input"}',
+      '[{"t":"ack","bytes":5}]',
+      'null',
+    ];
+    for (const raw of cases) {
+      const fast = decodeClientMessage(raw);
+      const slow = viaSchema(raw);
+      expect({ raw: raw.slice(0, 60), ok: fast.ok }).toEqual({ raw: raw.slice(0, 60), ok: slow.ok });
+      if (fast.ok && slow.ok) expect(fast.message).toEqual(slow.message);
+    }
+    // Refused keystrokes still say why, from the schema.
+    expect(errorOf('{"t":"input","d":null}')).toMatch(/^invalid message at d/);
   });
 
   it('says why in plain English, whichever end decodes (the browser bundle loads no zod locale of its own)', () => {
