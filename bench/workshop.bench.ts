@@ -9,6 +9,7 @@
  * (the server's process tree over its baseline), the learner limit that memory allows on this
  * machine, and dashboard lag.
  */
+import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import WebSocket from 'ws';
@@ -42,6 +43,49 @@ const treeRss = (root: number) =>
     }
   }, 0);
 
+/** Clock ticks of /proc's CPU times (USER_HZ: 100 on Linux everywhere it runs). */
+const TICKS_PER_SECOND = 100;
+
+/** Own CPU time (+ that of waited-for children) of a process from /proc/PID/stat, in ticks. */
+function cpuTicksOf(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 14-17 of stat (utime, stime, cutime, cstime) are 11-14 after the command name.
+    return Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]);
+  } catch {
+    return 0; // gone while we looked: its time is in its parent's cutime/cstime now
+  }
+}
+
+/** The machine's busy and total time from /proc/stat, and the server's and its tree's CPU time. */
+interface CpuSample {
+  at: number;
+  serverTicks: number;
+  treeTicks: number;
+  machine: { idle: number; total: number; busyPct: (before: { idle: number; total: number }) => number };
+  serverPct: (before: CpuSample) => number;
+  treePct: (before: CpuSample) => number;
+}
+
+function cpuTimes(server: number): CpuSample {
+  const cpu = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = cpu[3]! + cpu[4]!;
+  const total = cpu.reduce((a, b) => a + b, 0);
+  const at = performance.now();
+  const serverTicks = cpuTicksOf(server);
+  const treeTicks = tree(server).reduce((n, pid) => n + cpuTicksOf(pid), 0);
+  const self: CpuSample = {
+    at,
+    serverTicks,
+    treeTicks,
+    machine: { idle, total, busyPct: (b) => (100 * os.cpus().length * (1 - (idle - b.idle) / (total - b.total))) },
+    serverPct: (b) => (100 * (serverTicks - b.serverTicks)) / TICKS_PER_SECOND / ((at - b.at) / 1000),
+    treePct: (b) => (100 * (treeTicks - b.treeTicks)) / TICKS_PER_SECOND / ((at - b.at) / 1000),
+  };
+  return self;
+}
+
 /** A join form POST from loopback address 127.0.1.x: the learner's cookies. */
 function join(base: URL, joinPath: string, name: string, localAddress: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -64,7 +108,14 @@ interface Learner {
   failures: number;
 }
 
-async function openTerminal(base: URL, cookie: string): Promise<{ ws: WebSocket; waitFor: (test: (screen: string) => boolean, timeoutMs: number) => Promise<void>; onData: (f: () => void) => void }> {
+interface BenchTerminal {
+  ws: WebSocket;
+  screen: () => string;
+  waitFor: (test: (screen: string) => boolean, timeoutMs: number) => Promise<void>;
+  onData: (f: () => void) => void;
+}
+
+async function openTerminal(base: URL, cookie: string): Promise<BenchTerminal> {
   const ws = new WebSocket(new URL('/ws/terminal', base.href.replace(/^http/, 'ws')).href, { perMessageDeflate: false, headers: { cookie, origin: base.origin } });
   let screen = '';
   let unacked = 0;
@@ -101,6 +152,7 @@ async function openTerminal(base: URL, cookie: string): Promise<{ ws: WebSocket;
   await waitFor((s) => /[#$] $/.test(s.replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '')), 120_000);
   return {
     ws,
+    screen: () => screen,
     waitFor,
     onData: (f) => {
       const once = () => {
@@ -129,8 +181,9 @@ export default async function run(): Promise<void> {
 
     // Join and open terminals a few at a time, as a room arriving.
     const learners: Learner[] = [];
-    const terminals: Awaited<ReturnType<typeof openTerminal>>[] = [];
+    const terminals: BenchTerminal[] = [];
     const connectMs: number[] = [];
+    const firstMs: number[] = [];
     for (let i = 0; i < N; i += 5) {
       await Promise.all(
         Array.from({ length: Math.min(5, N - i) }, async (_, k) => {
@@ -141,11 +194,14 @@ export default async function run(): Promise<void> {
           connectMs.push(performance.now() - started);
           learners[n] = { cookie, ws: t.ws, echoes: [], commands: [], failures: 0 };
           terminals[n] = t;
+          // The first command starts the learner's cluster, and leaves a mark of theirs in it.
+          const first: Learner = { ...learners[n]!, commands: [] };
+          await runCommand(t, first, `kubectl create configmap mine --from-literal=learner=${n} >/dev/null`, 120_000);
+          firstMs.push(...first.commands);
+          learners[n]!.failures += first.failures;
         }),
       );
     }
-    // Each learner's cluster is started by their first command.
-    await Promise.all(terminals.map((t, n) => runCommand(t, learners[n]!, 'kubectl get nodes >/dev/null')));
     await sleep(3000);
     const loaded = treeRss(server);
     const perLearner = (loaded - baseline) / N;
@@ -179,6 +235,7 @@ export default async function run(): Promise<void> {
       }
     })();
 
+    const cpuBefore = cpuTimes(server);
     const endAt = Date.now() + SECONDS * 1000;
     const loops = learners.map(async (l, n) => {
       const t = terminals[n]!;
@@ -207,7 +264,18 @@ export default async function run(): Promise<void> {
       }
     })();
     await Promise.all([...loops, moves]);
+    const cpuAfter = cpuTimes(server);
     controller.abort();
+    // Isolation: each learner's cluster holds their own mark and nobody else's.
+    const isolation = await Promise.all(
+      terminals.map(async (t, n) => {
+        const listed = `ISO${n}:`;
+        await runCommand(t, learners[n]!, `echo ${listed.slice(0, 3)}''${listed.slice(3)}$(kubectl get configmaps -o jsonpath='{range .items[*]}{.metadata.name}/{.data.learner},{end}'):END`);
+        const seen = new RegExp(`ISO${n}:([^\\r\\n]*):END`).exec(t.screen())?.[1];
+        return seen === `kube-root-ca.crt/,mine/${n},`;
+      }),
+    );
+    const isolated = isolation.filter(Boolean).length;
     const echoes = learners.flatMap((l) => l.echoes);
     const commands = learners.flatMap((l) => l.commands);
     const memTotal = os.totalmem() / 1048576;
@@ -216,6 +284,9 @@ export default async function run(): Promise<void> {
       `  join + terminal connect to prompt: p50 ${Math.round(pct(connectMs, 50))} ms, p99 ${Math.round(pct(connectMs, 99))} ms`,
       `  keystroke echo under load: p50 ${f1(pct(echoes, 50))} ms, p99 ${f1(pct(echoes, 99))} ms (${echoes.length} keystrokes)`,
       `  lesson command, typed to done: p50 ${Math.round(pct(commands, 50))} ms, p99 ${Math.round(pct(commands, 99))} ms (${commands.length} runs, ${learners.reduce((n, l) => n + l.failures, 0)} timed out)`,
+      `  first command of each learner (starts their cluster): p50 ${Math.round(pct(firstMs, 50))} ms, p99 ${Math.round(pct(firstMs, 99))} ms`,
+      `  CPU over the ${SECONDS} s (2 cores = 200%): machine ${Math.round(cpuAfter.machine.busyPct(cpuBefore.machine))}% busy; the server process ${f1(cpuAfter.serverPct(cpuBefore))}%, its whole tree (clusters, shells, kubectl) ${f1(cpuAfter.treePct(cpuBefore))}%`,
+      `  isolation: ${isolated} of ${N} learners' clusters hold exactly their own mark (kube-root-ca.crt and configmap mine = their number)`,
       `  dashboard behind a learner's step change: p50 ${Math.round(pct(lags, 50))} ms, max ${Math.round(Math.max(...lags))} ms (${lags.length} changes)`,
       `  memory: server tree ${f1(baseline)} MiB before, ${f1(loaded)} MiB with ${N} learners and their clusters: ${f1(perLearner)} MiB per learner`,
       `  learner limit by memory on this machine (${f1(memTotal / 1024)} GiB): (${f1(memTotal)} - ${f1(baseline)}) / ${f1(perLearner)} = ${Math.floor((memTotal - baseline) / perLearner)} learners (CPU not counted)`,
@@ -227,12 +298,12 @@ export default async function run(): Promise<void> {
   }
 }
 
-async function runCommand(t: Awaited<ReturnType<typeof openTerminal>>, l: Learner, command: string): Promise<void> {
+async function runCommand(t: BenchTerminal, l: Learner, command: string, timeoutMs = 60_000): Promise<void> {
   const marker = `DONE${Math.random().toString(36).slice(2, 10)}`;
   const started = performance.now();
   l.ws.send(encodeMessage({ t: 'input', d: `${command}; echo ${marker.slice(0, 4)}''${marker.slice(4)}\r` }));
   try {
-    await t.waitFor((s) => s.includes(marker), 60_000);
+    await t.waitFor((s) => s.includes(marker), timeoutMs);
     l.commands.push(performance.now() - started);
   } catch {
     l.failures++;
