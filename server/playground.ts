@@ -238,7 +238,11 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
       return { home, uid: st.uid, gid: st.gid };
     },
     endTerminal: (learnerId) => terminals.end(learnerId),
-    resetProgress: (learnerId, trackId, stepIds, currentStep) => progress.resetSteps(learnerId, trackId, stepIds, currentStep),
+    resetProgress: async (learnerId, trackId, stepIds, currentStep) => {
+      progress.resetSteps(learnerId, trackId, stepIds, currentStep);
+      // The instructor's dashboard: the steps' old verdicts are gone and the learner is on the step.
+      await workshops.stepsReset(learnerId, trackId, stepIds, currentStep).catch((err: unknown) => logger.error({ err, learnerId }, 'workshop progress update failed'));
+    },
     rerunChecks: (learnerId) => checks.restarted(learnerId),
     logger: logger.child({ part: 'steps' }),
   });
@@ -266,6 +270,9 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
     tracks: () => lessons.summaries().map((t) => ({ id: t.id, title: t.title, steps: t.steps })),
     hasTerminal: (learnerId) => terminals.has(learnerId),
     ...(backend.reset ? { resetCluster: (learnerId: string) => backend.reset!(learnerId) } : {}),
+    startStepReset: (learnerId, trackId, stepId) => resets.start(learnerId, trackId, stepId),
+    subscribeStepReset: (learnerId, listener) => resets.subscribe(learnerId, listener),
+    isHere: (learnerId) => progress.identities.exists(learnerId),
     logger: logger.child({ part: 'workshops' }),
     ...(workshopOptions?.stuckAfterMs !== undefined ? { stuckAfterMs: workshopOptions.stuckAfterMs } : {}),
     ...(workshopOptions?.clock ? { clock: workshopOptions.clock } : {}),

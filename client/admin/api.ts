@@ -4,6 +4,8 @@
  */
 import type { Dashboard } from '../../server/workshops/dashboard.js';
 export type { Dashboard, DashboardLearner, CellState } from '../../server/workshops/dashboard.js';
+import type { ResetStatus } from '../../server/steps/reset.js';
+export type { ResetStatus };
 
 export interface WorkshopSummary {
   id: string;
@@ -57,10 +59,12 @@ export const adminApi = {
   dashboard: (id: string) => request<Dashboard>(`api/admin/workshops/${enc(id)}/dashboard`),
   broadcast: (id: string, message: string) => post<{ id: string }>(`api/admin/workshops/${enc(id)}/broadcast`, { message }),
   resetStep: (id: string, learnerId: string, trackId: string, stepId: string) =>
-    post<{ ok: true }>(`api/admin/workshops/${enc(id)}/learners/${enc(learnerId)}/reset-step`, { trackId, stepId }),
+    post<ResetStatus>(`api/admin/workshops/${enc(id)}/learners/${enc(learnerId)}/reset-step`, { trackId, stepId }),
   resetCluster: (id: string, learnerId: string) => post<{ ok: true }>(`api/admin/workshops/${enc(id)}/learners/${enc(learnerId)}/reset-cluster`),
 };
 
+/** Server-sent events (`reset`): the learner's step reset as it runs. */
+export const resetEventsUrl = (id: string, learnerId: string) => `api/admin/workshops/${enc(id)}/learners/${enc(learnerId)}/reset-step/events`;
 export const dashboardEventsUrl = (id: string) => `api/admin/workshops/${enc(id)}/events`;
 export const exportUrl = (id: string, kind: 'csv' | 'xml') => `api/admin/workshops/${enc(id)}/results.${kind}`;
 export const watchUrl = (workshopId: string, learnerId: string) => {

@@ -7,7 +7,7 @@
 import { Announcer } from '../announcer.js';
 import { h } from '../dom.js';
 import { ThemeController } from '../theme.js';
-import { AdminApiError, adminApi, dashboardEventsUrl, exportUrl, type Dashboard, type WorkshopSummary } from './api.js';
+import { AdminApiError, adminApi, dashboardEventsUrl, exportUrl, resetEventsUrl, type Dashboard, type DashboardLearner, type ResetStatus, type WorkshopSummary } from './api.js';
 import { LearnerGrid } from './grid.js';
 import { TerminalWatch } from './watch.js';
 
@@ -139,6 +139,8 @@ class AdminApp {
     const header = h('div', { class: 'dash-header' });
     const detail = h('section', { class: 'learner-detail', 'aria-label': 'Selected learner', 'data-testid': 'learner-detail', hidden: true });
     const actionStatus = h('p', { class: 'form-status', role: 'status', 'data-testid': 'action-status' });
+    // Failures get a region of their own: an alert is announced at once, a status politely.
+    const actionError = h('p', { class: 'form-status form-error', role: 'alert', 'data-testid': 'action-error' });
     const message = h('input', { id: 'broadcast-message', maxlength: 500, 'data-testid': 'broadcast-input' });
     const broadcast = h(
       'form',
@@ -161,11 +163,12 @@ class AdminApp {
       header,
       broadcast,
       actionStatus,
+      actionError,
       h('h2', {}, 'Learners'),
       grid.element,
       detail,
     );
-    this.state = { id, grid, header, detail, actionStatus, selected: null, dashboard: null };
+    this.state = { id, grid, header, detail, actionStatus, actionError, selected: null, dashboard: null };
     const events = new EventSource(dashboardEventsUrl(id));
     events.addEventListener('dashboard', (event) => {
       this.updates++;
@@ -176,9 +179,38 @@ class AdminApp {
     };
     this.cleanup = () => {
       events.close();
+      this.resetEvents?.close();
+      this.resetEvents = null;
       grid.destroy();
       this.state = null;
     };
+  }
+
+  private resetEvents: EventSource | null = null;
+
+  /** The reset's progress, then how it ended, from the server (it runs on after the request was answered). */
+  private followReset(workshopId: string, learner: DashboardLearner, title: string, started: ResetStatus): void {
+    this.resetEvents?.close();
+    const events = new EventSource(resetEventsUrl(workshopId, learner.id));
+    this.resetEvents = events;
+    events.addEventListener('reset', (event) => {
+      const s = this.state;
+      const status = JSON.parse((event as MessageEvent<string>).data) as ResetStatus;
+      if (!s || status.startedAt < started.startedAt) return;
+      if (status.phase === 'done' || status.phase === 'failed') {
+        events.close();
+        if (this.resetEvents === events) this.resetEvents = null;
+      }
+      if (status.phase === 'failed') {
+        s.actionStatus.textContent = '';
+        s.actionError.textContent = `${learner.name}: the reset of “${title}” failed: ${status.error ?? status.message}`;
+      } else if (status.phase === 'done') {
+        s.actionStatus.textContent = `${learner.name}: “${title}” reset; their cluster and files are at its start, and they have a fresh terminal.`;
+      } else {
+        // The learner's own words (their page shows the same), for what is happening now.
+        s.actionStatus.textContent = `${learner.name}: ${status.message}`;
+      }
+    });
   }
 
   private state: {
@@ -187,6 +219,7 @@ class AdminApp {
     header: HTMLElement;
     detail: HTMLElement;
     actionStatus: HTMLElement;
+    actionError: HTMLElement;
     selected: { learnerId: string; step?: { trackId: string; stepId: string } } | null;
     dashboard: Dashboard | null;
   } | null = null;
@@ -254,11 +287,14 @@ class AdminApp {
     const resetStep = h('button', { type: 'button', class: 'button', 'data-testid': 'reset-step' }, 'Reset step');
     resetStep.addEventListener('click', async () => {
       const [trackId, stepId] = stepSelect.value.split('\u0000') as [string, string];
+      const title = d.tracks.find((t) => t.id === trackId)?.steps.find((st) => st.id === stepId)?.title ?? stepId;
+      s.actionError.textContent = '';
+      s.actionStatus.textContent = `${learner.name}: resetting “${title}”…`;
       try {
-        await adminApi.resetStep(d.workshop.id, learner.id, trackId, stepId);
-        s.actionStatus.textContent = `${learner.name}: step reset.`;
+        this.followReset(d.workshop.id, learner, title, await adminApi.resetStep(d.workshop.id, learner.id, trackId, stepId));
       } catch (e) {
-        s.actionStatus.textContent = errorText(e);
+        s.actionStatus.textContent = '';
+        s.actionError.textContent = `${learner.name}: the reset of “${title}” did not start: ${errorText(e)}`;
       }
     });
     const resetCluster = h('button', { type: 'button', class: 'button button-danger', 'data-testid': 'reset-cluster' }, 'Reset cluster…');

@@ -20,12 +20,14 @@ export class LearnerIdentities {
   private readonly insertSecret: Database.Statement;
   private readonly selectLearner: Database.Statement;
   private readonly countLearners: Database.Statement;
+  private readonly selectId: Database.Statement;
 
   constructor(private readonly db: Database.Database) {
     this.insertLearner = db.prepare('INSERT INTO learner (id, created_at, last_seen_at) VALUES (?, ?, ?)');
     this.insertSecret = db.prepare('INSERT INTO learner_secret (secret_hash, learner_id, created_at) VALUES (?, ?, ?)');
     this.selectLearner = db.prepare('SELECT learner_id FROM learner_secret WHERE secret_hash = ?');
     this.countLearners = db.prepare('SELECT COUNT(*) AS n FROM learner');
+    this.selectId = db.prepare('SELECT 1 FROM learner WHERE id = ?');
   }
 
   /** A new learner and the secret that proves it. */
@@ -46,6 +48,11 @@ export class LearnerIdentities {
     // A lookup by the hash of a 256-bit secret: its timing reveals nothing usable about other secrets.
     const row = this.selectLearner.get(hashSecret(secret)) as { learner_id: string } | undefined;
     return row?.learner_id;
+  }
+
+  /** Whether this server issued the learner's identity (another replica's learners are not here). */
+  exists(learnerId: string): boolean {
+    return this.selectId.get(learnerId) !== undefined;
   }
 
   /** How many learners exist (for tests and the operator's view). */

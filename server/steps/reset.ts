@@ -56,7 +56,8 @@ export interface ResetDeps {
    */
   sharesCluster?(learnerId: string): boolean;
   endTerminal(learnerId: string): Promise<void>;
-  resetProgress(learnerId: string, trackId: string, stepIds: string[], currentStep: string): void;
+  /** May be async (a workshop's store): the reset is done only once it has settled. */
+  resetProgress(learnerId: string, trackId: string, stepIds: string[], currentStep: string): void | Promise<void>;
   rerunChecks(learnerId: string): Promise<void>;
   logger?: Logger;
 }
@@ -173,7 +174,7 @@ export class StepResets {
       // Files the solutions made are in the home already (they ran there); the shell's state is written for the next shell.
       applyHome(this.deps.homeOf(learnerId), { homeDir: '', homeEntries: [], shell, what }, []);
     }
-    this.deps.resetProgress(learnerId, track.id, track.steps.slice(index).map((s) => s.id), step.id);
+    await this.deps.resetProgress(learnerId, track.id, track.steps.slice(index).map((s) => s.id), step.id);
     await this.deps.rerunChecks(learnerId);
     const totalMs = performance.now() - started;
     this.update(learnerId, {

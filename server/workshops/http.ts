@@ -24,6 +24,7 @@ import { JOIN_CODE_SHAPE, checkDisplayName, NAME_MAX } from './names.js';
 import { RateLimit } from './rate-limit.js';
 import { JOIN_REFUSALS, workshopStatus, type JoinRefusal, type Workshop } from './store.js';
 import type { Workshops } from './service.js';
+import { ResetError } from '../steps/reset.js';
 import { resultsCsv, resultsJunit } from './export.js';
 
 export const WATCH_PATH = '/ws/watch';
@@ -343,8 +344,25 @@ export function workshopHttp(options: WorkshopHttpOptions) {
     if (!track || !w.tracks.includes(trackId) || !d?.tracks.find((t) => t.id === trackId)?.steps.some((s) => s.id === stepId)) {
       return void res.status(400).json({ error: `this workshop has no step "${stepId}" in track "${trackId}"` });
     }
-    await workshops.resetStep(member.learnerId, trackId, stepId);
-    res.json({ ok: true });
+    try {
+      // Answered at once: the reset's progress, and how it ended, come on the stream below.
+      res.status(202).json(await workshops.resetStep(member.learnerId, trackId, stepId));
+    } catch (err) {
+      if (err instanceof ResetError) return void res.status(err.status).json({ error: err.message });
+      throw err;
+    }
+  });
+
+  // The selected learner's step reset as it runs (phase, message, and what failed): their own or the instructor's.
+  admin.get('/workshops/:id/learners/:learnerId/reset-step/events', async (req, res) => {
+    const w = await found(req, res);
+    if (!w) return;
+    const member = await memberOf(req, res, w);
+    if (!member) return;
+    const send = sse(res);
+    res.flushHeaders();
+    const stop = workshops.subscribeStepReset(member.learnerId, (status) => send('reset', status));
+    res.on('close', stop);
   });
 
   admin.post('/workshops/:id/learners/:learnerId/reset-cluster', async (req, res) => {
@@ -396,7 +414,7 @@ export function workshopHttp(options: WorkshopHttpOptions) {
   });
   learnerApi.get('/events', async (req, res) => {
     const send = sse(res);
-    const stop = await workshops.subscribeLearner(req.learnerId!, (m) => send(m.kind, m.broadcast));
+    const stop = await workshops.subscribeLearner(req.learnerId!, (m) => send(m.kind, m.kind === 'broadcast' ? m.broadcast : m.reset));
     res.on('close', stop);
     // Headers go now, not with the first message or heartbeat: the stream is open (EventSource's
     // `open`) once this learner is listening.

@@ -4,6 +4,7 @@
  * tens of milliseconds), the learners' broadcast channel, and the instructor's resets.
  */
 import type { Logger } from 'pino';
+import { ResetError, type ResetStatus } from '../steps/reset.js';
 import { learnerRow, stepKey, type Dashboard, type DashboardTrack, type LearnerFacts } from './dashboard.js';
 import { workshopStatus, type Broadcast, type JoinOutcome, type Workshop, type WorkshopMember, type WorkshopStore } from './store.js';
 
@@ -21,6 +22,15 @@ export interface WorkshopsOptions {
   hasTerminal: (learnerId: string) => boolean;
   /** Wipes and restarts the learner's cluster; undefined when the backend cannot. */
   resetCluster?: (learnerId: string) => Promise<void>;
+  /**
+   * Starts the learner's own "Reset step" (server/steps/reset.ts: restore or replay, one at a
+   * time per learner); throws ResetError for what it refuses. Undefined: no step resets here.
+   */
+  startStepReset?: (learnerId: string, trackId: string, stepId: string) => { status: ResetStatus; done: Promise<void> };
+  /** The learner's step resets as they run, the current one first (StepResets.subscribe). */
+  subscribeStepReset?: (learnerId: string, listener: (s: ResetStatus) => void) => () => void;
+  /** Whether the learner's identity, cluster and home live on this server (not another replica's). */
+  isHere?: (learnerId: string) => boolean;
   logger: Logger;
   clock?: () => Date;
   /** On the current step this long without finishing it, with failing checks or hints opened: stuck. */
@@ -34,7 +44,20 @@ export interface WorkshopsOptions {
   minPushIntervalMs?: number;
 }
 
-export type LearnerMessage = { kind: 'broadcast'; broadcast: { id: string; text: string; at: string } };
+/** What the learner's page is told: the instructor's message, or that the instructor reset one of their steps. */
+export type LearnerMessage =
+  | { kind: 'broadcast'; broadcast: { id: string; text: string; at: string } }
+  | { kind: 'reset'; reset: InstructorReset };
+
+/** The instructor started a reset of the learner's step; its progress is the learner's reset stream's. */
+export interface InstructorReset {
+  trackId: string;
+  trackTitle: string;
+  stepId: string;
+  stepTitle: string;
+  /** The reset's own start (ResetStatus.startedAt): the page follows that reset, not an earlier one. */
+  startedAt: number;
+}
 
 type LiveCheck = { state: 'passed' | 'failed' | 'unreachable' | 'checking' | 'none'; failingSince?: Date };
 
@@ -258,14 +281,46 @@ export class Workshops {
   }
 
   /**
-   * Step reset, for now: the step is no longer done and becomes the learner's current step. The
-   * cluster is left as it is; per-step snapshot restore belongs here once it exists.
+   * The instructor's "reset step": the same reset as the learner's own (their cluster and home go
+   * back to the step's start, their terminal is replaced), answered at once while it runs. The
+   * learner's page is told, and follows its progress as for its own reset.
    */
-  async resetStep(learnerId: string, trackId: string, stepId: string): Promise<void> {
-    this.options.progress.setStepDone(learnerId, trackId, stepId, false);
-    this.options.progress.setCurrentStep(learnerId, trackId, stepId);
-    this.live.get(learnerId)?.delete(stepKey(trackId, stepId));
-    await this.store.setPosition(learnerId, trackId, stepId);
+  async resetStep(learnerId: string, trackId: string, stepId: string): Promise<ResetStatus> {
+    if (!this.options.startStepReset) throw new ResetError(501, 'step resets are not available on this server');
+    // On another replica the reset would make the learner a cluster and home where they are not.
+    if (this.options.isHere && !this.options.isHere(learnerId)) {
+      throw new ResetError(409, "this learner works on another playground pod: their cluster and files are there, so their step can only be reset through that pod");
+    }
+    const { status, done } = this.options.startStepReset(learnerId, trackId, stepId);
+    const track = this.options.tracks().find((t) => t.id === trackId);
+    const reset: InstructorReset = {
+      trackId,
+      trackTitle: track?.title ?? trackId,
+      stepId,
+      stepTitle: track?.steps.find((s) => s.id === stepId)?.title ?? stepId,
+      startedAt: status.startedAt,
+    };
+    const workshopId = await this.workshopOf(learnerId);
+    for (const l of (workshopId && this.learnerListeners.get(workshopId)) || []) if (l.learnerId === learnerId) l.send({ kind: 'reset', reset });
+    // Failed or done, the row is drawn again (a failure leaves the learner where they were).
+    void done.then(() => this.learnerChanged(learnerId));
+    return status;
+  }
+
+  /** The instructor follows a learner's reset: its phases, and what failed. */
+  subscribeStepReset(learnerId: string, listener: (s: ResetStatus) => void): () => void {
+    return this.options.subscribeStepReset?.(learnerId, listener) ?? (() => {});
+  }
+
+  /**
+   * A step reset (the learner's own or the instructor's) rewound the learner's progress: the steps'
+   * old verdicts are gone and the learner is on the step again.
+   */
+  async stepsReset(learnerId: string, trackId: string, stepIds: string[], currentStep: string): Promise<void> {
+    const live = this.live.get(learnerId);
+    for (const stepId of stepIds) live?.delete(stepKey(trackId, stepId));
+    if ((await this.workshopOf(learnerId)) === undefined) return;
+    await this.store.setPosition(learnerId, trackId, currentStep);
     await this.learnerChanged(learnerId);
   }
 

@@ -13,6 +13,7 @@ import WebSocket from 'ws';
 import { encodeMessage } from '../../server/terminal/protocol.js';
 import { SqliteWorkshopStore } from '../../server/workshops/sqlite-store.js';
 import type { Dashboard } from '../../server/workshops/dashboard.js';
+import type { ResetStatus } from '../../server/steps/reset.js';
 import { startTestPlayground, type TestPlayground } from '../helpers/playground.js';
 
 const lessonsDir = path.join(path.dirname(new URL(import.meta.url).pathname), '../fixtures/lessons/workshop');
@@ -56,6 +57,51 @@ async function join(joinPath: string, name: string, headers: Record<string, stri
   const res = await fetch(url(joinPath), { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: origin(), ...headers }, body: new URLSearchParams({ name }).toString() });
   const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
   return { res, cookie, body: await res.text() };
+}
+
+/**
+ * A server-sent event stream, open (subscribed) once this resolves: the server sends its headers
+ * after subscribing. `next` waits for an event `until` accepts, from those not yet taken.
+ */
+async function sseStream(cookie: string, p: string) {
+  const controller = new AbortController();
+  const res = await fetch(url(p), { headers: { cookie }, signal: controller.signal });
+  expect(res.status).toBe(200);
+  const reader = res.body!.getReader();
+  const seen: { event: string; data: unknown }[] = [];
+  let taken = 0;
+  let buffer = '';
+  const decoder = new TextDecoder();
+  return {
+    seen,
+    close: () => controller.abort(),
+    async next(until: (e: { event: string; data: unknown }) => boolean, timeoutMs = 30_000): Promise<{ event: string; data: unknown }> {
+      const timer = setTimeout(() => controller.abort(), timeoutMs);
+      try {
+        for (;;) {
+          while (taken < seen.length) {
+            const e = seen[taken++]!;
+            if (until(e)) return e;
+          }
+          const { value, done } = await reader.read();
+          if (done) throw new Error(`stream ended; saw ${JSON.stringify(seen)}`);
+          buffer += decoder.decode(value, { stream: true });
+          let end;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const event = /^event: (.*)$/m.exec(block)?.[1];
+            const data = /^data: (.*)$/m.exec(block)?.[1];
+            if (event && data) seen.push({ event, data: JSON.parse(data) });
+          }
+        }
+      } catch (err) {
+        throw new Error(`${String(err)}; saw ${JSON.stringify(seen)}`);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
 }
 
 /** Reads server-sent events until `until` accepts one. */
@@ -390,15 +436,92 @@ describe('running a workshop', () => {
     // A shell and a cluster start here: on a loaded machine that alone can take tens of seconds.
   }, 120_000);
 
-  it('resets a learner’s step: no longer done, and their current step', async () => {
-    await as(ada, '/api/progress/demo', { method: 'PUT', body: JSON.stringify({ done: { stepId: 'configmap', done: true }, currentStep: 'secret' }) });
+  it('resets a learner’s step as their own “Reset step” does: answered at once, their cluster at the step’s start, their page told, the row redrawn', async () => {
+    // Ada has done both steps, is back on the first, and made things the reset must remove.
+    const shell = await openTerminal(ada);
+    const screen = screenOf(shell);
+    shell.send(encodeMessage({ t: 'input', d: 'kubectl create configmap greeting --from-literal=message=hello && kubectl create configmap stray --from-literal=a=b && kubectl create secret generic api-key --from-literal=token=x\r' }));
+    await screen.waitFor('secret/api-key created');
+    for (const stepId of ['configmap', 'secret']) await as(ada, '/api/progress/demo', { method: 'PUT', body: JSON.stringify({ done: { stepId, done: true } }) });
+    await as(ada, '/api/progress/demo', { method: 'PUT', body: JSON.stringify({ currentStep: 'configmap' }) });
+
+    const learnerEvents = await sseStream(ada, '/api/workshop/events');
+    const resetEvents = await sseStream(admin, `/api/admin/workshops/${w.id}/learners/${adaId}/reset-step/events`);
+    try {
+      const res = await asAdmin(`/api/admin/workshops/${w.id}/learners/${adaId}/reset-step`, { method: 'POST', body: JSON.stringify({ trackId: 'demo', stepId: 'secret' }) });
+      expect(res.status).toBe(202);
+      const started = (await res.json()) as ResetStatus;
+      expect(started).toMatchObject({ trackId: 'demo', stepId: 'secret', phase: 'building', message: 'Preparing the start of "Create a Secret"…' });
+      // The learner's page is told which reset to follow (its progress is on the learner's own reset stream).
+      const told = await learnerEvents.next((e) => e.event === 'reset');
+      expect(told.data).toEqual({ trackId: 'demo', trackTitle: 'Workshop demo', stepId: 'secret', stepTitle: 'Create a Secret', startedAt: started.startedAt });
+      const end = await resetEvents.next((e) => (e.data as ResetStatus).startedAt >= started.startedAt && ['done', 'failed'].includes((e.data as ResetStatus).phase), 120_000);
+      expect(end.data, JSON.stringify(end.data)).toMatchObject({ phase: 'done', message: 'Ready: your cluster and files are at the start of "Create a Secret".' });
+      expect(resetEvents.seen.some((e) => (e.data as ResetStatus).phase === 'restoring')).toBe(true);
+    } finally {
+      learnerEvents.close();
+      resetEvents.close();
+    }
+    // The reset ended the old shell; a fresh one sees the cluster as the step starts: the first step's solution, nothing else.
+    const fresh = await openTerminal(ada);
+    const after = screenOf(fresh);
+    fresh.send(encodeMessage({ t: 'input', d: 'kubectl get configmap greeting -o jsonpath="{.data.message}{\\"\\n\\"}"; kubectl get configmap stray; kubectl get secret api-key; echo end-$((2*21))\r' }));
+    await after.waitFor('end-42');
+    expect(after.text()).toContain('hello\r\n');
+    expect(after.text()).toContain('Error from server (NotFound): configmaps "stray" not found');
+    expect(after.text()).toContain('Error from server (NotFound): secrets "api-key" not found');
+    fresh.close();
+    shell.close();
+    // The step and those after it are not done, and the learner is on it: in their progress and the dashboard's row.
     expect(await (await as(ada, '/api/progress/demo')).json()).toMatchObject({ done: ['configmap'], currentStep: 'secret' });
-    const res = await asAdmin(`/api/admin/workshops/${w.id}/learners/${adaId}/reset-step`, { method: 'POST', body: JSON.stringify({ trackId: 'demo', stepId: 'configmap' }) });
-    expect(res.status).toBe(200);
-    expect(await (await as(ada, '/api/progress/demo')).json()).toMatchObject({ done: [], currentStep: 'configmap' });
+    const row = ((await (await asAdmin(`/api/admin/workshops/${w.id}/dashboard`)).json()) as Dashboard).learners.find((l) => l.id === adaId)!;
+    expect(row.current).toMatchObject({ trackId: 'demo', stepId: 'secret' });
+    expect(row.cells.demo!.configmap).toBe('done');
+    expect(row.cells.demo!.secret).not.toBe('done');
+    expect(row.doneCount).toBe(1);
+
     const bad = await asAdmin(`/api/admin/workshops/${w.id}/learners/${adaId}/reset-step`, { method: 'POST', body: JSON.stringify({ trackId: 'other', stepId: 'intro' }) });
     expect(bad.status).toBe(400);
-  });
+    // Back where the export below expects her.
+    await as(ada, '/api/progress/demo', { method: 'PUT', body: JSON.stringify({ currentStep: 'configmap' }) });
+  }, 180_000);
+
+  it('refuses a second reset while one runs, in the reset’s own words, and tells the instructor what failed', async () => {
+    const t = await createWorkshop({ title: 'Trouble', tracks: ['trouble'] });
+    const bea = (await join(t.joinPath, 'Bea')).cookie;
+    const beaId = ((await (await asAdmin(`/api/admin/workshops/${t.id}/dashboard`)).json()) as Dashboard).learners[0]!.id;
+    const resetEvents = await sseStream(admin, `/api/admin/workshops/${t.id}/learners/${beaId}/reset-step/events`);
+    const resetStep = (stepId: string) => asAdmin(`/api/admin/workshops/${t.id}/learners/${beaId}/reset-step`, { method: 'POST', body: JSON.stringify({ trackId: 'trouble', stepId }) });
+    try {
+      const first = await resetStep('broken');
+      expect(first.status).toBe(202);
+      const started = (await first.json()) as ResetStatus;
+      // While the first step's solution (`sleep 4`) is replayed, the reset is running by construction.
+      await resetEvents.next((e) => (e.data as ResetStatus).startedAt >= started.startedAt && (e.data as ResetStatus).progress?.command === 'sleep 4');
+      for (const [who, res] of [
+        ['instructor', await resetStep('after')],
+        ['learner', await as(bea, '/api/steps/trouble/after/reset', { method: 'POST' })],
+      ] as const) {
+        expect(res.status, who).toBe(409);
+        expect(await res.json(), who).toEqual({ error: 'a reset to "broken" of trouble is still running; wait for it to finish' });
+      }
+      const end = await resetEvents.next((e) => (e.data as ResetStatus).startedAt >= started.startedAt && (e.data as ResetStatus).phase === 'done', 120_000);
+      expect((end.data as ResetStatus).stepId).toBe('broken');
+
+      // A reset whose setup fails: the instructor's stream says what failed, and the learner stays where they were.
+      const second = await resetStep('after');
+      expect(second.status).toBe(202);
+      const again = (await second.json()) as ResetStatus;
+      const failed = await resetEvents.next((e) => (e.data as ResetStatus).startedAt >= again.startedAt && ['done', 'failed'].includes((e.data as ResetStatus).phase), 120_000);
+      expect(failed.data).toMatchObject({ phase: 'failed', stepId: 'after', error: expect.stringContaining('step "broken" (Fail on purpose) failed while its solution was replayed') });
+      expect((failed.data as ResetStatus).message).toContain('The reset to "After the failure" failed: ');
+      expect(await (await as(bea, '/api/progress/trouble')).json()).toMatchObject({ currentStep: 'broken' });
+    } finally {
+      resetEvents.close();
+    }
+    // Unknown steps are the workshop's 400, before any reset.
+    expect((await resetStep('nope')).status).toBe(400);
+  }, 180_000);
 
   it('resets a learner’s cluster: what they created is gone, and kubectl works again', async () => {
     const shell = await openTerminal(ada);
