@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import express from 'express';
 import * as z from 'zod';
 
 /** `scheme://host[:port]` and nothing more; kept in the URL standard's serialization. */
@@ -22,6 +23,31 @@ const origin = z.string().transform((value, ctx) => {
     return z.NEVER;
   }
   return url.origin;
+});
+
+/**
+ * Express's `trust proxy` (https://expressjs.com/en/guide/behind-proxies.html), limited to what a
+ * learner cannot forge: a number of proxy hops in front of the server, or the proxies' addresses
+ * (IPs, CIDRs, `loopback`, `linklocal`, `uniquelocal`). Checked by Express's own parser.
+ */
+const trustProxy = z.union([z.number(), z.string(), z.array(z.string())]).transform((value, ctx): number | string[] => {
+  const fail = (message: string) => {
+    ctx.addIssue({ code: 'custom', message });
+    return z.NEVER;
+  };
+  const hops = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? Number(value) : undefined;
+  if (hops !== undefined) return Number.isInteger(hops) && hops >= 1 && hops <= 32 ? hops : fail('must be 1 to 32 hops (leave it unset to trust no proxy)');
+  const list = (Array.isArray(value) ? value : String(value).split(',')).map((v) => v.trim()).filter(Boolean);
+  if (!list.length) return fail('is empty: give a number of hops or the proxies\' addresses');
+  if (list.some((v) => /^(true|false|yes|no|on|off)$/i.test(v))) {
+    return fail('must say whom to trust: the number of proxies in front of the playground (e.g. 1) or their addresses (e.g. 10.0.0.0/8); trusting every hop would let a learner choose their address with X-Forwarded-For');
+  }
+  try {
+    express().set('trust proxy', list);
+  } catch (err) {
+    return fail(`${(err as Error).message} (expected a number of hops, or IP addresses, CIDRs, loopback, linklocal, uniquelocal)`);
+  }
+  return list;
 });
 
 const port = z.coerce.number().int().min(0, 'must be 0 (any free port) or 1-65535').max(65535, 'must be at most 65535');
@@ -60,6 +86,12 @@ export const configSchema = z
     publicOrigins: z.array(origin),
     /** Where the built client lives. */
     clientDir: z.string().min(1),
+    /**
+     * The reverse proxies in front of the server (hops or addresses): the join rate limit then keys
+     * on the client address they report in X-Forwarded-For. Unset: the socket's address, and
+     * X-Forwarded-For is ignored (a learner could write anything there).
+     */
+    trustProxy: trustProxy.optional(),
     /** PostgreSQL for workshops shared by several replicas (postgres://…); SQLite in the data dir without it. */
     databaseUrl: z
       .string()
@@ -101,6 +133,7 @@ const sources: Record<Exclude<keyof Config, 'publicOrigins'>, { flag: string; en
   adminToken: { flag: 'admin-token', env: ['PLAYGROUND_ADMIN_TOKEN'] },
   clientDir: { flag: 'client-dir', env: ['PLAYGROUND_CLIENT_DIR'] },
   databaseUrl: { flag: 'database-url', env: ['PLAYGROUND_DATABASE_URL'] },
+  trustProxy: { flag: 'trust-proxy', env: ['PLAYGROUND_TRUST_PROXY'] },
 };
 
 /**

@@ -306,6 +306,7 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
       workshops.progressChanged(learnerId, trackId, currentStep).catch((err: unknown) => logger.error({ err }, 'workshop progress update failed'));
     },
     clientDir: config.clientDir,
+    ...(config.trustProxy !== undefined ? { trustProxy: config.trustProxy } : {}),
     istioReleaseCacheDir: path.join(config.dataDir, 'cache'),
     clusterStatus: (learnerId) => backend.status?.(learnerId) ?? { state: 'ready' },
     info: async () => ({

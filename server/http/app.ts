@@ -39,6 +39,8 @@ export interface AppDeps {
   workshops?: WorkshopRoutes;
   /** Told when a learner's page changed their progress (the instructor's dashboard). */
   onProgress?: (learnerId: string, trackId: string, currentStep: string | undefined) => void;
+  /** Express's `trust proxy` (config.ts): whose X-Forwarded-For `req.ip` believes; none by default. */
+  trustProxy?: number | string[];
   /** Where the Istio release tarball is cached (under the data dir). */
   istioReleaseCacheDir?: string;
 }
@@ -81,6 +83,7 @@ export function createApp(deps: AppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  app.set('trust proxy', deps.trustProxy ?? false);
 
   app.use(
     helmet({

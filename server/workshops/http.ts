@@ -142,7 +142,8 @@ export function workshopHttp(options: WorkshopHttpOptions) {
   const { workshops, auth, instructor, logger } = options;
   const perMinute = new RateLimit(options.joinLimits?.perMinute ?? 60, 60_000);
   const badCodes = new RateLimit(options.joinLimits?.badCodesPer10Min ?? 20, 10 * 60_000);
-  const clientKey = (req: IncomingMessage) => req.socket.remoteAddress ?? 'unknown';
+  // The socket's address, or with `--trust-proxy` the client address the trusted proxies report (Express's req.ip).
+  const clientKey = (req: Request) => req.ip ?? req.socket.remoteAddress ?? 'unknown';
 
   /** Join pages and the instructor's page, API and assets: mounted before the learners' token check. */
   const router = express.Router();

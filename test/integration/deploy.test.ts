@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments, stringify } from 'yaml';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
-import { projectRoot } from '../../server/config.js';
+import { loadConfig, projectRoot } from '../../server/config.js';
 import { bash, istioWorkdir } from '../helpers/istio-workdir.js';
 
 const cluster = await EmbeddedCluster.start({ workloads: { timings: { schedule: 0, pull: 10, start: 10, ready: 10, terminate: 50, run: 100, backoff: 200, probeDelayScale: 0 } } });
@@ -99,6 +99,15 @@ describe('deploy/istio-routing', () => {
     const r = await sh('kubectl apply --dry-run=server -f -', yaml);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('no matches for kind "DestinationRule" in version "networking.istio.io/v1"');
+  });
+
+  it('has the playground trust the one proxy in front of it (the gateway) for the join rate limit, as its own config loader reads it', async () => {
+    const settings = async (what: string) => ((await render(what)).objects.find((o) => o.kind === 'ConfigMap') as unknown as { data: Record<string, string> }).data;
+    const routed = await settings('istio-routing');
+    expect(routed.PLAYGROUND_TRUST_PROXY).toBe('1');
+    expect(loadConfig([], routed).trustProxy).toBe(1);
+    // Without the gateway in front nothing is trusted: X-Forwarded-For is whatever a client wrote.
+    expect(loadConfig([], await settings('base')).trustProxy).toBeUndefined();
   });
 
   it('hashes on the workshop cookie, and the API server and istiod accept it once Istio is installed', async () => {

@@ -50,6 +50,24 @@ describe('config', () => {
     expect(() => loadConfig(['--prot', '1'], {})).toThrow(ConfigError);
   });
 
+  it('trusts no proxy unless told; then a number of hops or the proxies\' addresses, as Express reads them, never "everyone"', () => {
+    expect(loadConfig([], {}).trustProxy).toBeUndefined();
+    expect(loadConfig(['--trust-proxy', '1'], {}).trustProxy).toBe(1);
+    expect(loadConfig([], { PLAYGROUND_TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::/8' }).trustProxy).toEqual(['loopback', '10.0.0.0/8', 'fd00::/8']);
+    const refused = (value: string) => {
+      try {
+        loadConfig(['--trust-proxy', value], {});
+      } catch (e) {
+        return (e as Error).message;
+      }
+      return 'accepted';
+    };
+    expect(refused('true')).toContain('trustProxy (--trust-proxy / PLAYGROUND_TRUST_PROXY): must say whom to trust');
+    expect(refused('0')).toContain('must be 1 to 32 hops (leave it unset to trust no proxy)');
+    expect(refused('10.0.0.0/99')).toContain('invalid range on address: 10.0.0.0/99');
+    expect(refused('proxy.example')).toContain('invalid IP address: proxy.example');
+  });
+
   it('takes a PostgreSQL URL for shared workshops, and never echoes a bad one (it may hold a password)', () => {
     expect(loadConfig([], { PLAYGROUND_DATABASE_URL: 'postgres://pg:secret@db:5432/playground' }).databaseUrl).toBe('postgres://pg:secret@db:5432/playground');
     expect(loadConfig(['--database-url', 'postgresql://db/p'], { PLAYGROUND_DATABASE_URL: 'postgres://other/p' }).databaseUrl).toBe('postgresql://db/p');
