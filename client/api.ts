@@ -62,7 +62,8 @@ import type { StepCheckState } from '../server/checks/engine.js';
 export type { CheckResult } from '../server/checks/evaluate.js';
 export type { StepCheckState };
 import type { ResetStatus } from '../server/steps/reset.js';
-export type { ResetStatus };
+import type { InstructorReset } from '../server/workshops/service.js';
+export type { InstructorReset, ResetStatus };
 
 export interface Track {
   id: string;

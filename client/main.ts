@@ -3,7 +3,7 @@
  * page's lifetime, global preferences (theme, screen-reader mode) and the test hook.
  */
 import { Announcer } from './announcer.js';
-import { ApiError, type ServerInfo, type TrackSummary, UnauthorizedError, api } from './api.js';
+import { ApiError, type InstructorReset, type ServerInfo, type TrackSummary, UnauthorizedError, api } from './api.js';
 import { h, icon } from './dom.js';
 import { readPreference, writePreference } from './preferences.js';
 import { type Route, parseRoute, trackHref } from './router.js';
@@ -21,7 +21,9 @@ const SCREEN_READER_KEY = 'screen-reader-mode';
 class App {
   private readonly theme = new ThemeController();
   private readonly announcer = new Announcer();
-  private readonly workshopBanner = new WorkshopBanner();
+  private readonly workshopBanner = new WorkshopBanner((reset) => this.instructorReset(reset));
+  /** An instructor's reset of a track not open yet: followed once its view is made. */
+  private pendingReset: InstructorReset | null = null;
   private readonly main: HTMLElement;
   private readonly crumbs: HTMLElement;
   private readonly backendBadge: HTMLElement;
@@ -165,7 +167,11 @@ class App {
       this.main.classList.add('is-workspace');
       this.setCrumbs([{ label: 'Tracks', href: '#/' }, { label: track.title }]);
       document.title = `${track.title} · Istio Playground`;
-      void this.terminal!.start();
+      const reset = this.pendingReset?.trackId === track.id ? this.pendingReset : null;
+      this.pendingReset = null;
+      // During an instructor's reset the shell would start on the state being replaced: the reset starts it after.
+      if (reset) this.trackView.followReset(reset.stepId, reset.startedAt);
+      else void this.terminal!.start();
       this.terminal!.scheduleFit();
     }
     const shown = this.trackView!.show(route.stepId);
@@ -173,6 +179,17 @@ class App {
       // `#/track/ID` resumes at the saved step; keep the address precise without a history entry.
       history.replaceState(null, '', trackHref(route.trackId, shown));
     }
+  }
+
+  /** The instructor reset one of this learner's steps: the page goes to its track and follows the reset there. */
+  private instructorReset(reset: InstructorReset): void {
+    if (this.unauthorized || !this.info) return;
+    if (this.trackView?.trackId === reset.trackId) {
+      this.trackView.followReset(reset.stepId, reset.startedAt);
+      return;
+    }
+    this.pendingReset = reset;
+    location.hash = trackHref(reset.trackId, reset.stepId);
   }
 
   private ensureTerminal(): TerminalPanel {

@@ -171,7 +171,8 @@ export class TerminalPanel {
 
   /**
    * A new shell once the server has ended this one (a step reset replaced the cluster and home):
-   * at once if it has ended, else when the end arrives. The ended card is not shown for it.
+   * at once if it has ended, else when the end arrives; the first one if none was started yet (a
+   * page that opened the track for an instructor's reset waits for it). The ended card is not shown for it.
    */
   restart(): Promise<void> {
     this.quietConnect = true;
@@ -180,7 +181,8 @@ export class TerminalPanel {
       // A shell that cannot start says so in the terminal; the caller goes on regardless.
       window.setTimeout(resolve, 15_000);
     });
-    if (this.connection.state.kind === 'ended' || this.connection.state.kind === 'detached') this.connection.connect();
+    if (!this.opened) void this.start();
+    else if (this.connection.state.kind === 'ended' || this.connection.state.kind === 'detached') this.connection.connect();
     else this.restartOnEnd = true;
     return connected;
   }

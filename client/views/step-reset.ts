@@ -1,7 +1,8 @@
 /**
  * "Reset this step" and "Jump to step N": a confirmation that says what will be replaced, then
  * the server's progress (building the state once, restoring, or replaying solutions on a real
- * cluster) in a live region, and a fresh terminal once it is done.
+ * cluster) in a live region, and a fresh terminal once it is done. A workshop instructor's reset
+ * of the learner's step is followed the same way, without the confirmation (`follow`).
  */
 import type { Announcer } from '../announcer.js';
 import { api, resetEventsUrl, type ResetStatus, type Track } from '../api.js';
@@ -106,13 +107,30 @@ export class StepResetControl {
       this.deps.announcer.announce(`The reset did not start: ${(error as Error).message}`);
       return;
     }
+    this.listen(stepId, started.startedAt);
+  }
+
+  /**
+   * A reset someone else started (the workshop's instructor), from `startedAt` on: its progress,
+   * then the step and a fresh terminal, as for the learner's own.
+   */
+  follow(stepId: string, startedAt: number): void {
+    const step = this.deps.track.steps.find((s) => s.id === stepId);
+    if (!step) return;
+    if (this.dialog.open) this.dialog.close();
+    this.busy = true;
+    this.show(`Your instructor reset “${step.title}”: preparing its start…`, 'progress');
+    this.listen(stepId, startedAt);
+  }
+
+  private listen(stepId: string, startedAt: number): void {
     this.events?.close();
     const events = new EventSource(resetEventsUrl);
     this.events = events;
     let lastSaid = '';
     events.addEventListener('reset', (event) => {
       const status = JSON.parse((event as MessageEvent<string>).data) as ResetStatus;
-      if (status.startedAt < started.startedAt || status.stepId !== stepId) return;
+      if (status.startedAt < startedAt || status.stepId !== stepId) return;
       // Screen readers hear each phase once (what comes before the colon), not every command of a replay:
       // "Preparing…" then "Replaying on your cluster" share a phase but are two things to hear.
       const said = status.message.split(':')[0]!;

@@ -119,6 +119,11 @@ export class TrackView {
     document.removeEventListener('click', this.closeStepListOnOutsideClick);
   }
 
+  /** The workshop's instructor reset one of this track's steps: follow it as the learner's own. */
+  followReset(stepId: string, startedAt: number): void {
+    this.resets.follow(stepId, startedAt);
+  }
+
   /** Shows a step (or the saved/first one); returns the id of the step shown. */
   show(requestedStepId: string | null): string {
     const { track } = this.deps;
