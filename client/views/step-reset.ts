@@ -147,8 +147,9 @@ export class StepResetControl {
             this.deps.onDone(stepId, status.message);
           });
         } else {
-          // The shell was ended for the reset: a new one, to look into what failed.
-          void this.deps.terminal.restart().then(() => {
+          // The shell was ended for the reset: a new one, to look into what failed (a shell the reset
+          // never reached is left as it is, or started if this page had none yet).
+          void (status.terminalEnded === false ? this.deps.terminal.start() : this.deps.terminal.restart()).then(() => {
             this.show(status.message, 'failed');
             this.deps.announcer.announce(status.message);
           });

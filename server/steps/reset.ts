@@ -34,6 +34,8 @@ export interface ResetStatus {
   timings?: { restoreMs?: number; totalMs: number };
   /** What a failure was, in words. */
   error?: string;
+  /** Once failed: whether the learner's terminal had been ended for it (else their shell is as it was). */
+  terminalEnded?: boolean;
 }
 
 export interface ResetDeps {
@@ -75,6 +77,8 @@ export class StepResets {
   private readonly jobs = new Map<string, ResetStatus>();
   private readonly running = new Map<string, Promise<void>>();
   private readonly listeners = new Map<string, Set<(s: ResetStatus) => void>>();
+  /** Learners whose running reset has ended their terminal. */
+  private readonly terminalsEnded = new Set<string>();
 
   constructor(private readonly deps: ResetDeps) {}
 
@@ -113,9 +117,12 @@ export class StepResets {
       .catch((err: unknown) => {
         const message = err instanceof Error ? err.message : String(err);
         this.deps.logger?.warn({ learnerId, trackId, stepId, err: message }, 'step reset failed');
-        this.update(learnerId, { ...this.jobs.get(learnerId)!, phase: 'failed', message: `The reset to "${step.title}" failed: ${message}`, error: message });
+        this.update(learnerId, { ...this.jobs.get(learnerId)!, phase: 'failed', message: `The reset to "${step.title}" failed: ${message}`, error: message, terminalEnded: this.terminalsEnded.has(learnerId) });
       })
-      .finally(() => this.running.delete(learnerId));
+      .finally(() => {
+        this.running.delete(learnerId);
+        this.terminalsEnded.delete(learnerId);
+      });
     this.running.set(learnerId, done);
     return { status, done };
   }
@@ -145,6 +152,7 @@ export class StepResets {
       const state = await states.ensure(track, step.id, onProgress);
       this.update(learnerId, { ...base, phase: 'restoring', message: `Restoring your cluster and files to the start of "${step.title}"…` });
       await this.deps.endTerminal(learnerId);
+      this.terminalsEnded.add(learnerId);
       const restored = await this.deps.restoreCluster(learnerId, state);
       restoreMs = restored.ms;
       // Variables name node addresses (INGRESS_HOST): the learner's cluster's, not the scratch one's.
@@ -153,6 +161,7 @@ export class StepResets {
     } else {
       if (!this.deps.replay) throw new Error('replaying solutions is not available on this server');
       await this.deps.endTerminal(learnerId);
+      this.terminalsEnded.add(learnerId);
       const what = `${track.id}: the start of step "${step.id}"`;
       // The previous reset's variables and folder must not reach the replay's shell (nor, if it fails, the next one).
       applyHome(this.deps.homeOf(learnerId), { homeDir: '', homeEntries: [], shell: { env: {}, pathPrepend: [] }, what: `${what} (not reached)` }, []);

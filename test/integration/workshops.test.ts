@@ -513,7 +513,8 @@ describe('running a workshop', () => {
       expect(second.status).toBe(202);
       const again = (await second.json()) as ResetStatus;
       const failed = await resetEvents.next((e) => (e.data as ResetStatus).startedAt >= again.startedAt && ['done', 'failed'].includes((e.data as ResetStatus).phase), 120_000);
-      expect(failed.data).toMatchObject({ phase: 'failed', stepId: 'after', error: expect.stringContaining('step "broken" (Fail on purpose) failed while its solution was replayed') });
+      // The state could not be built, so the learner's shell was never touched (their page keeps it).
+      expect(failed.data).toMatchObject({ phase: 'failed', stepId: 'after', error: expect.stringContaining('step "broken" (Fail on purpose) failed while its solution was replayed'), terminalEnded: false });
       expect((failed.data as ResetStatus).message).toContain('The reset to "After the failure" failed: ');
       expect(await (await as(bea, '/api/progress/trouble')).json()).toMatchObject({ currentStep: 'broken' });
     } finally {

@@ -8,6 +8,7 @@ import { pino } from 'pino';
 import { SqliteWorkshopStore } from '../../server/workshops/sqlite-store.js';
 import { Workshops } from '../../server/workshops/service.js';
 import type { Dashboard } from '../../server/workshops/dashboard.js';
+import { ResetError, type ResetStatus } from '../../server/steps/reset.js';
 
 let store: SqliteWorkshopStore;
 let workshops: Workshops;
@@ -87,5 +88,56 @@ describe('workshop service', () => {
     expect(d.learners.map((l) => l.id)).toEqual(['ada']);
     expect(await store.events(w.id)).toEqual([]);
     u.stop();
+  });
+});
+
+describe('the instructor’s step reset', () => {
+  const status = (stepId: string): ResetStatus => ({ trackId: 't', stepId, phase: 'building', message: 'Preparing…', startedAt: 1234 });
+
+  it('starts the learner’s own reset and tells that learner’s page (only theirs) which reset to follow', async () => {
+    const started: string[] = [];
+    let finish!: () => void;
+    workshops = new Workshops({
+      store,
+      progress: { get: () => ({ currentStep: null, done: [] }), checkResults: () => undefined, setStepDone: () => {}, setCurrentStep: () => {} },
+      tracks: () => [{ id: 't', title: 'T', steps: [{ id: 's1', title: 'One' }, { id: 's2', title: 'Two' }] }],
+      hasTerminal: () => false,
+      logger: pino({ level: 'silent' }),
+      startStepReset: (learnerId, _trackId, stepId) => {
+        started.push(`${learnerId}:${stepId}`);
+        return { status: status(stepId), done: new Promise<void>((r) => (finish = r)) };
+      },
+      isHere: () => true,
+    });
+    const w = await store.create({ title: 'W', tracks: ['t'], capacity: 5, expiresAt: new Date(Date.now() + 3_600_000) });
+    await workshops.join(w.joinCode, 'Ada', () => 'ada');
+    await workshops.join(w.joinCode, 'Bob', () => 'bob');
+    const heard: Record<string, unknown[]> = { ada: [], bob: [] };
+    await workshops.subscribeLearner('ada', (m) => heard.ada!.push(m));
+    await workshops.subscribeLearner('bob', (m) => heard.bob!.push(m));
+    expect(await workshops.resetStep('ada', 't', 's2')).toEqual(status('s2'));
+    expect(started).toEqual(['ada:s2']);
+    expect(heard).toEqual({ ada: [{ kind: 'reset', reset: { trackId: 't', trackTitle: 'T', stepId: 's2', stepTitle: 'Two', startedAt: 1234 } }], bob: [] });
+    finish();
+  });
+
+  it('refuses a learner whose cluster and files are on another replica, starting nothing', async () => {
+    let starts = 0;
+    workshops = new Workshops({
+      store,
+      progress: { get: () => ({ currentStep: null, done: [] }), checkResults: () => undefined, setStepDone: () => {}, setCurrentStep: () => {} },
+      tracks: () => [],
+      hasTerminal: () => false,
+      logger: pino({ level: 'silent' }),
+      startStepReset: () => {
+        starts++;
+        return { status: status('s1'), done: Promise.resolve() };
+      },
+      isHere: (learnerId) => learnerId !== 'elsewhere',
+    });
+    const refused = await workshops.resetStep('elsewhere', 't', 's1').catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(ResetError);
+    expect(refused).toMatchObject({ status: 409, message: expect.stringContaining('this learner works on another playground pod') });
+    expect(starts).toBe(0);
   });
 });
