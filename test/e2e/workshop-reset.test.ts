@@ -3,7 +3,7 @@
  * is open: on the track (the page says so in an alert, shows the reset's progress as for the
  * learner's own reset, moves to the step and gives a fresh terminal whose cluster is the step's
  * start), and on the track list (the page opens the track and follows the reset there). The
- * instructor's page says when the reset is done.
+ * instructor's page says when the reset is done, or what failed (the learner's shell then stays).
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -145,5 +145,44 @@ describe('the instructor resets a learner’s step', { timeout: 300_000 }, () =>
     expect(await terminalText(grace.page)).toContain('kube-root-ca.crt');
 
     expect({ instructor: instructor.errors, ada: ada.errors, grace: grace.errors }).toEqual({ instructor: [], ada: [], grace: [] });
+  });
+
+  test('a reset that fails says what failed, to the instructor and the learner, and leaves the learner’s shell as it was', async () => {
+    const instructor = await open();
+    const admin = instructor.page;
+    await admin.goto(playground.adminUrl);
+    await admin.waitForURL(/\/admin$/);
+    await admin.getByLabel('Title').fill('Trouble day');
+    await admin.getByTestId('ws-track-trouble').check();
+    await admin.getByTestId('ws-create').click();
+    const joinLink = (await admin.getByTestId('join-link').textContent())!;
+
+    const bea = await joinAs(joinLink, 'Bea');
+    await bea.page.goto(new URL('#/track/trouble/slow', playground.baseUrl).href);
+    await waitForConnected(bea.page);
+    await bea.page.locator('.xterm').click();
+    await bea.page.keyboard.type('export MARK=kept; echo marked-$((1+1))\n');
+    await waitForTerminal(bea.page, (t) => t.includes('marked-2'));
+
+    // The last step's start needs the second step's solution, which fails.
+    await resetFromDashboard(admin, 'Bea', 'Trouble: After the failure');
+    const failure = admin.getByTestId('action-error');
+    await expect.poll(() => failure.textContent(), { timeout: 120_000 }).toMatch(/^Bea: the reset of “After the failure” failed: step "broken" \(Fail on purpose\) failed while its solution was replayed: /);
+    expect(await failure.getAttribute('role')).toBe('alert');
+
+    const status = bea.page.getByTestId('reset-status');
+    await expect.poll(() => status.getAttribute('class'), { timeout: 30_000 }).toContain('is-failed');
+    expect(await status.getAttribute('role')).toBe('alert');
+    expect(await status.textContent()).toMatch(/^The reset to "After the failure" failed: step "broken"/);
+    // Nothing was replaced: the page stays on its step, and the shell is the one Bea had.
+    expect(await bea.page.evaluate(() => location.hash)).toBe('#/track/trouble/slow');
+    await bea.page.locator('.xterm').click();
+    await bea.page.keyboard.type('echo "$MARK-still"\n');
+    await waitForTerminal(bea.page, (t) => t.includes('kept-still'));
+    // And the panel is not left waiting to replace it: when Bea ends her shell, the page says so (no silent new shell).
+    await bea.page.keyboard.type('exit\n');
+    await bea.page.getByText('The shell has ended', { exact: true }).waitFor({ timeout: 15_000 });
+    expect(await bea.page.evaluate(() => window.__playground?.connectionState())).toBe('ended');
+    expect({ instructor: instructor.errors, bea: bea.errors }).toEqual({ instructor: [], bea: [] });
   });
 });
