@@ -262,15 +262,16 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
   const auth = new Auth({ token, port, site, learners: progress.identities });
   const adminToken = config.adminToken ?? randomToken();
   const instructor = new InstructorAuth(adminToken, port);
-  const opened = workshopOptions?.store ? { store: workshopOptions.store, where: 'given' } : await openWorkshopStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const opened = workshopOptions?.store ? { store: workshopOptions.store, where: 'given', shared: false } : await openWorkshopStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   logger.info({ store: opened.where }, 'workshop store');
   const workshops = new Workshops({
     store: opened.store,
     progress,
     tracks: () => lessons.summaries().map((t) => ({ id: t.id, title: t.title, steps: t.steps })),
     hasTerminal: (learnerId) => terminals.has(learnerId),
-    // Stable across a pod's restarts (a StatefulSet keeps its host name), distinct for two processes on one host.
-    replica: `${os.hostname()}:${port}`,
+    // Stable across a pod's restarts (a StatefulSet keeps its host name), distinct for two processes
+    // on one host; a store of this server's own has only this one, whatever its port.
+    replica: opened.shared ? `${os.hostname()}:${port}` : 'this server',
     ...(backend.reset ? { resetCluster: (learnerId: string) => backend.reset!(learnerId) } : {}),
     logger: logger.child({ part: 'workshops' }),
     ...(workshopOptions?.stuckAfterMs !== undefined ? { stuckAfterMs: workshopOptions.stuckAfterMs } : {}),

@@ -139,6 +139,9 @@ describe('workshop service', () => {
       expect((await b.dashboard(w.id))!.learners[0]).toMatchObject({ terminal: true, terminalElsewhere: null });
       expect(await workshops.terminalElsewhere('ada')).toBe('pod-b');
       expect(await b.terminalElsewhere('ada')).toBeUndefined();
+      // B stops (or starts again after a crash): what it recorded as open is gone.
+      await b.clearTerminals();
+      expect(await ada()).toMatchObject({ terminal: false, terminalElsewhere: null });
     } finally {
       b.close();
     }
