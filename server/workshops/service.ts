@@ -127,6 +127,7 @@ export class Workshops {
    * changed anything, and only then are dashboards pushed. A learner in no workshop writes nothing.
    */
   private write(learnerId: string, write: () => Promise<boolean>): Promise<void> {
+    // Queued synchronously: the order of calls is the order of writes.
     const run = async () => {
       try {
         if ((await this.workshopOf(learnerId)) === undefined) return;
@@ -181,11 +182,12 @@ export class Workshops {
   }
 
   /** The learner's page moved to a step or marked one done. */
-  async progressChanged(learnerId: string, trackId: string, currentStep: string | undefined): Promise<void> {
-    if ((await this.workshopOf(learnerId)) === undefined) return;
-    if (currentStep) await this.store.setPosition(learnerId, trackId, currentStep);
-    await this.write(learnerId, () => this.syncDone(learnerId, trackId));
-    await this.learnerChanged(learnerId);
+  progressChanged(learnerId: string, trackId: string, currentStep: string | undefined): Promise<void> {
+    return this.write(learnerId, async () => {
+      if (currentStep) await this.store.setPosition(learnerId, trackId, currentStep);
+      await this.syncDone(learnerId, trackId);
+      return true;
+    });
   }
 
   /** The track's done marks as the progress store has them, into the workshop store. */
@@ -202,10 +204,10 @@ export class Workshops {
    * The learner's work on these steps was reset (their own Reset or Jump, or the instructor's):
    * no longer done, no verdict until the next check, and `currentStep` is where they are.
    */
-  async stepsReset(learnerId: string, trackId: string, stepIds: string[], currentStep?: string): Promise<void> {
-    if ((await this.workshopOf(learnerId)) === undefined) return;
-    if (currentStep) await this.store.setPosition(learnerId, trackId, currentStep);
-    await this.write(learnerId, async () => {
+  stepsReset(learnerId: string, trackId: string, stepIds: string[], currentStep?: string): Promise<void> {
+    // Queued at once, so a verdict that follows the reset is written after it.
+    return this.write(learnerId, async () => {
+      if (currentStep) await this.store.setPosition(learnerId, trackId, currentStep);
       let changed = currentStep !== undefined;
       for (const stepId of stepIds) {
         if (await this.recordCheck(learnerId, trackId, stepId, null)) changed = true;

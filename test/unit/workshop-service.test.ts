@@ -181,6 +181,11 @@ describe('workshop service', () => {
       await replica.checkState('ada', 't', 's1', 'passed', true);
       await replica.checkState('ada', 't', 's1', 'passed', true);
       expect(calls).toEqual(['setTerminal', 'setCheckState', 'setStepDone']);
+      // A reset and the verdict that follows it are written in that order.
+      const reset = replica.stepsReset('ada', 't', ['s1'], 's1');
+      await replica.checkState('ada', 't', 's1', 'failed', false);
+      await reset;
+      expect((await store.stepRecords(w.id))[0]).toMatchObject({ check: 'failed', done: false });
       // A self-paced learner's verdicts write nothing at all.
       calls.length = 0;
       await replica.checkState('self-paced', 't', 's1', 'failed', false);
