@@ -3,7 +3,8 @@
  * Same tables and statements as sqlite-store.ts ($n placeholders; TEXT timestamps in ISO form),
  * so both stores pass the same tests. A join locks its workshop's row (SELECT … FOR UPDATE), so two
  * replicas racing for the last seat cannot both win. Every change is announced on the
- * `playground_workshop` channel (NOTIFY, payload the workshop id) for other replicas' dashboards.
+ * `playground_workshop` channel (NOTIFY, payload the workshop id) for other replicas' dashboards;
+ * a step record or a terminal in the statement that writes it, and only when it changed.
  */
 import crypto from 'node:crypto';
 import pg from 'pg';

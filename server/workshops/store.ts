@@ -1,7 +1,8 @@
 /**
  * Workshops: what an instructor creates (title, tracks, capacity, expiry, a join code), who joined
- * it under which display name, and what the dashboard needs beside progress (since when each
- * learner is on their step, hints opened, the broadcast message).
+ * it under which display name, and what the dashboard needs of each member (since when they are
+ * on their step, hints opened, done marks and check states, where a terminal is open) and the
+ * broadcast message: all of it here, so every replica's dashboard shows every member.
  *
  * One interface, asynchronous throughout, so a PostgreSQL implementation can sit behind it for
  * several replicas; the SQLite one (sqlite-store.ts) is the embedded default. The clock is
