@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { projectRoot, resolveConfig, type Config } from './config.js';
@@ -238,7 +239,10 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
       return { home, uid: st.uid, gid: st.gid };
     },
     endTerminal: (learnerId) => terminals.end(learnerId),
-    resetProgress: (learnerId, trackId, stepIds, currentStep) => progress.resetSteps(learnerId, trackId, stepIds, currentStep),
+    resetProgress: (learnerId, trackId, stepIds, currentStep) => {
+      progress.resetSteps(learnerId, trackId, stepIds, currentStep);
+      void workshops.stepsReset(learnerId, trackId, stepIds, currentStep).catch((err: unknown) => logger.error({ err }, 'workshop progress update failed'));
+    },
     rerunChecks: (learnerId) => checks.restarted(learnerId),
     logger: logger.child({ part: 'steps' }),
   });
@@ -258,13 +262,16 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
   const auth = new Auth({ token, port, site, learners: progress.identities });
   const adminToken = config.adminToken ?? randomToken();
   const instructor = new InstructorAuth(adminToken, port);
-  const opened = workshopOptions?.store ? { store: workshopOptions.store, where: 'given' } : await openWorkshopStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const opened = workshopOptions?.store ? { store: workshopOptions.store, where: 'given', shared: false } : await openWorkshopStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   logger.info({ store: opened.where }, 'workshop store');
   const workshops = new Workshops({
     store: opened.store,
     progress,
     tracks: () => lessons.summaries().map((t) => ({ id: t.id, title: t.title, steps: t.steps })),
     hasTerminal: (learnerId) => terminals.has(learnerId),
+    // Stable across a pod's restarts (a StatefulSet keeps its host name), distinct for two processes
+    // on one host; a store of this server's own has only this one, whatever its port.
+    replica: opened.shared ? `${os.hostname()}:${port}` : 'this server',
     ...(backend.reset ? { resetCluster: (learnerId: string) => backend.reset!(learnerId) } : {}),
     logger: logger.child({ part: 'workshops' }),
     ...(workshopOptions?.stuckAfterMs !== undefined ? { stuckAfterMs: workshopOptions.stuckAfterMs } : {}),
@@ -272,8 +279,11 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
   });
   // Another replica's learners (same PostgreSQL) reach this replica's dashboards too.
   if ('subscribe' in opened && opened.subscribe) await opened.subscribe((workshopId) => void workshops.changedElsewhere(workshopId));
-  checks.onState((learnerId, state) => workshops.checkState(learnerId, state.trackId, state.stepId, state.state));
-  terminals.onEnd((learnerId) => workshops.terminalChanged(learnerId));
+  // Terminals this replica's previous run left recorded as open are gone with it.
+  await workshops.clearTerminals();
+  checks.onState((learnerId, state) => void workshops.checkState(learnerId, state.trackId, state.stepId, state.state, state.done));
+  terminals.onEnd((learnerId) => void workshops.terminalChanged(learnerId));
+  terminals.onActivity((learnerId) => workshops.terminalActive(learnerId));
   const workshopRoutes = workshopHttp({
     workshops,
     auth,
@@ -340,7 +350,7 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
     if (!who.ok) return refuse(who.status, who.message);
     if (pathname !== TERMINAL_PATH) return refuse(404, 'no such WebSocket endpoint');
     terminalUpgrade(req, socket, head, who.learnerId, shellSpec(who.learnerId));
-    workshops.terminalChanged(who.learnerId);
+    void workshops.terminalChanged(who.learnerId);
   };
 
   const displayHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -360,6 +370,7 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await workshops.clearTerminals().catch((err: unknown) => logger.error({ err }, 'could not clear this replica’s terminals from the workshop store'));
       await backend.close();
       progress.close();
       await workshops.store.dispose();
