@@ -73,6 +73,8 @@ export const configSchema = z
     learnerNamespaces: z.preprocess((v) => (typeof v === 'string' ? ['1', 'true', 'yes', 'on'].includes(v.toLowerCase()) : v), z.boolean()),
     /** Seconds a detached, silent terminal lives before its shell is killed. */
     idleTimeoutSeconds: z.coerce.number().int().positive(),
+    /** Embedded cluster: learners' clusters running at once; derived from memory when absent (server/cluster/learner-limit.ts). */
+    maxLearners: z.coerce.number().int().min(1).max(100_000).optional(),
     scrollbackLines: z.coerce.number().int().min(100).max(100_000),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
     /** Fixed access token (instructors, tests); random per start when absent. */
@@ -127,6 +129,7 @@ const sources: Record<Exclude<keyof Config, 'publicOrigins'>, { flag: string; en
   kindTimeoutSeconds: { flag: 'kind-timeout', env: ['PLAYGROUND_KIND_TIMEOUT'] },
   learnerNamespaces: { flag: 'learner-namespaces', env: ['PLAYGROUND_LEARNER_NAMESPACES'] },
   idleTimeoutSeconds: { flag: 'idle-timeout', env: ['PLAYGROUND_IDLE_TIMEOUT'] },
+  maxLearners: { flag: 'max-learners', env: ['PLAYGROUND_MAX_LEARNERS'] },
   scrollbackLines: { flag: 'scrollback', env: ['PLAYGROUND_SCROLLBACK'] },
   logLevel: { flag: 'log-level', env: ['LOG_LEVEL', 'PLAYGROUND_LOG_LEVEL'] },
   token: { flag: 'token', env: ['PLAYGROUND_TOKEN'] },

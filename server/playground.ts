@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import { projectRoot, resolveConfig, type Config } from './config.js';
@@ -240,7 +241,7 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
     endTerminal: (learnerId) => terminals.end(learnerId),
     resetProgress: async (learnerId, trackId, stepIds, currentStep) => {
       progress.resetSteps(learnerId, trackId, stepIds, currentStep);
-      // The instructor's dashboard: the steps' old verdicts are gone and the learner is on the step.
+      // The instructor's dashboard: awaited, so the row shows the reset by the time it is done.
       await workshops.stepsReset(learnerId, trackId, stepIds, currentStep).catch((err: unknown) => logger.error({ err, learnerId }, 'workshop progress update failed'));
     },
     rerunChecks: (learnerId) => checks.restarted(learnerId),
@@ -262,13 +263,16 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
   const auth = new Auth({ token, port, site, learners: progress.identities });
   const adminToken = config.adminToken ?? randomToken();
   const instructor = new InstructorAuth(adminToken, port);
-  const opened = workshopOptions?.store ? { store: workshopOptions.store, where: 'given' } : await openWorkshopStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
+  const opened = workshopOptions?.store ? { store: workshopOptions.store, where: 'given', shared: false } : await openWorkshopStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   logger.info({ store: opened.where }, 'workshop store');
   const workshops = new Workshops({
     store: opened.store,
     progress,
     tracks: () => lessons.summaries().map((t) => ({ id: t.id, title: t.title, steps: t.steps })),
     hasTerminal: (learnerId) => terminals.has(learnerId),
+    // Stable across a pod's restarts (a StatefulSet keeps its host name), distinct for two processes
+    // on one host; a store of this server's own has only this one, whatever its port.
+    replica: opened.shared ? `${os.hostname()}:${port}` : 'this server',
     ...(backend.reset ? { resetCluster: (learnerId: string) => backend.reset!(learnerId) } : {}),
     startStepReset: (learnerId, trackId, stepId) => resets.start(learnerId, trackId, stepId),
     subscribeStepReset: (learnerId, listener) => resets.subscribe(learnerId, listener),
@@ -279,8 +283,11 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
   });
   // Another replica's learners (same PostgreSQL) reach this replica's dashboards too.
   if ('subscribe' in opened && opened.subscribe) await opened.subscribe((workshopId) => void workshops.changedElsewhere(workshopId));
-  checks.onState((learnerId, state) => workshops.checkState(learnerId, state.trackId, state.stepId, state.state));
-  terminals.onEnd((learnerId) => workshops.terminalChanged(learnerId));
+  // Terminals this replica's previous run left recorded as open are gone with it.
+  await workshops.clearTerminals();
+  checks.onState((learnerId, state) => void workshops.checkState(learnerId, state.trackId, state.stepId, state.state, state.done));
+  terminals.onEnd((learnerId) => void workshops.terminalChanged(learnerId));
+  terminals.onActivity((learnerId) => workshops.terminalActive(learnerId));
   const workshopRoutes = workshopHttp({
     workshops,
     auth,
@@ -348,7 +355,7 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
     if (!who.ok) return refuse(who.status, who.message);
     if (pathname !== TERMINAL_PATH) return refuse(404, 'no such WebSocket endpoint');
     terminalUpgrade(req, socket, head, who.learnerId, shellSpec(who.learnerId));
-    workshops.terminalChanged(who.learnerId);
+    void workshops.terminalChanged(who.learnerId);
   };
 
   const displayHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
@@ -368,6 +375,7 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
         server.close(() => resolve());
         server.closeAllConnections();
       });
+      await workshops.clearTerminals().catch((err: unknown) => logger.error({ err }, 'could not clear this replica’s terminals from the workshop store'));
       await backend.close();
       progress.close();
       await workshops.store.dispose();

@@ -8,7 +8,10 @@ export async function createBackend(config: Config, logger?: Logger, sim: { peer
   switch (config.backend) {
     case 'sim': {
       const { SimBackend } = await import('./sim-backend.js');
-      return new SimBackend({ dataDir: config.dataDir, ...(logger ? { logger } : {}), ...sim });
+      const { availableMemoryBytes, learnerLimitFor } = await import('./learner-limit.js');
+      const maxClusters = config.maxLearners ?? learnerLimitFor(availableMemoryBytes());
+      logger?.info({ maxLearners: maxClusters, derived: config.maxLearners === undefined }, 'learner limit');
+      return new SimBackend({ dataDir: config.dataDir, maxClusters, maxClustersDerived: config.maxLearners === undefined, ...(logger ? { logger } : {}), ...sim });
     }
     case 'kubeconfig': {
       const { KubeconfigBackend } = await import('./kubeconfig-backend.js');

@@ -22,6 +22,7 @@ import type { Logger } from 'pino';
 import type { ClusterAccess, ClusterBackend } from './backend.js';
 import type { ChildConfig, ChildMessage, ParentMessage } from './sim-child.js';
 import { learnerWorkspace } from '../learners/workspace.js';
+import { limitReachedMessage } from './learner-limit.js';
 import type { PeerGuard } from '../sim/network/peer-uid.js';
 
 export interface SimBackendOptions {
@@ -40,6 +41,10 @@ export interface SimBackendOptions {
    * knows the uids). Undefined, or a learner it gives nothing for: anyone on the machine.
    */
   peerGuard?: (learnerId: string) => PeerGuard | undefined;
+  /** Clusters running at once; a learner beyond it is refused with a sentence (learner-limit.ts). Unlimited when absent. */
+  maxClusters?: number;
+  /** Whether maxClusters was derived from memory (the refusal says which). */
+  maxClustersDerived?: boolean;
 }
 
 /**
@@ -84,6 +89,9 @@ function childEntry(): { file: string; execArgv: string[] } {
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   return { file: path.join(path.dirname(here), 'sim-child.ts'), execArgv: ['--import', tsx] };
 }
+
+/** A learner's cluster was not started: the playground runs as many as it may. */
+export class LearnerLimitReached extends Error {}
 
 export class SimBackend implements ClusterBackend {
   readonly name = 'sim' as const;
@@ -131,6 +139,11 @@ export class SimBackend implements ClusterBackend {
       const recent = this.recentCrashes(learnerId);
       if (recent >= MAX_CRASHES) {
         throw new Error(`your cluster stopped ${recent} times in the last ${CRASH_WINDOW_MS / 60_000} minutes (${this.lastFailure.get(learnerId) ?? 'unknown reason'}); it is not restarted for now. Your saved state is kept.`);
+      }
+      const max = this.options.maxClusters;
+      if (max !== undefined && this.children.size >= max) {
+        this.options.logger?.warn({ learnerId, running: this.children.size, max }, 'learner limit reached: cluster not started');
+        throw new LearnerLimitReached(limitReachedMessage(max, this.options.maxClustersDerived ?? false));
       }
       child = this.spawn(learnerId);
     }

@@ -15,8 +15,10 @@ export interface DashboardLearner {
   id: string;
   name: string;
   joinedAt: string;
-  /** A terminal is open for this learner (live view possible). */
+  /** A terminal is open for this learner (live view possible where it is open). */
   terminal: boolean;
+  /** The replica the terminal is open on when it is not the one serving this dashboard (the live view works only there). */
+  terminalElsewhere: string | null;
   current: { trackId: string; stepId: string; since: string } | null;
   /** Hints opened on the current step. */
   hintsOpened: number;
@@ -50,6 +52,7 @@ export interface LearnerFacts {
   name: string;
   joinedAt: Date;
   terminal: boolean;
+  terminalElsewhere?: string | null;
   /** Per track: done steps and the step the learner is on (with since when). */
   progress: Record<string, { done: Set<string>; currentStep: string | null }>;
   position: { trackId: string; stepId: string; since: Date } | null;
@@ -100,6 +103,7 @@ export function learnerRow(facts: LearnerFacts, tracks: DashboardTrack[], now: D
     name: facts.name,
     joinedAt: facts.joinedAt.toISOString(),
     terminal: facts.terminal,
+    terminalElsewhere: facts.terminalElsewhere ?? null,
     current: position ? { trackId: position.trackId, stepId: position.stepId, since: position.since.toISOString() } : null,
     hintsOpened: facts.hintsOnCurrent,
     stuck: stuckReasons.length > 0,

@@ -90,6 +90,7 @@ function refusalPage(reason: JoinRefusal | 'rate-limited', workshop?: Workshop):
 export const ROUTE_COOKIE = 'pg_workshop';
 const routeCookie = (workshopId: string) => `${ROUTE_COOKIE}=${workshopId}; Path=/; HttpOnly; SameSite=Lax`;
 
+export const TERMINAL_ELSEWHERE = 'this learner’s terminal is open on another replica: the live view works only through the replica the learner is on';
 export const RATE_LIMITED = 'Too many join attempts from your network: wait a minute and try again.';
 export const WORKSHOP_ENDED = 'This workshop has ended: your access to it expired with it. Ask your instructor for a new join link.';
 
@@ -453,6 +454,9 @@ export function workshopHttp(options: WorkshopHttpOptions) {
     const learnerId = url.searchParams.get('learner') ?? '';
     const m = learnerId ? await workshops.store.membership(learnerId) : undefined;
     if (!m || m.workshop.id !== workshopId) return refuse(404, 'no such learner in this workshop');
+    // A learner on another replica: said plainly, not a view waiting for a terminal that never opens here.
+    const elsewhere = await workshops.terminalElsewhere(learnerId);
+    if (elsewhere) return refuse(409, `${TERMINAL_ELSEWHERE} (${elsewhere})`);
     watchServer.handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', () => {});
       // Read-only, enforced here: nothing the viewer sends reaches the learner's shell.

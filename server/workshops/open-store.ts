@@ -10,6 +10,8 @@ export interface OpenedStore {
   store: WorkshopStore;
   /** Where it lives, for the log: never the URL itself, which may hold a password. */
   where: string;
+  /** Several replicas may use it (PostgreSQL); SQLite is one server's. */
+  shared: boolean;
   /** Other replicas' changes, when the store can tell (PostgreSQL's LISTEN). */
   subscribe?: (onChange: (workshopId: string) => void) => Promise<void>;
 }
@@ -18,7 +20,7 @@ export async function openWorkshopStore(options: { dataDir: string; databaseUrl?
   if (options.databaseUrl) {
     const store = await PostgresWorkshopStore.connect({ url: options.databaseUrl, ...(options.clock ? { clock: options.clock } : {}) });
     const u = new URL(options.databaseUrl);
-    return { store, where: `PostgreSQL ${u.hostname || u.searchParams.get('host') || 'localhost'}${u.pathname}`, subscribe: (f) => store.subscribe(f) };
+    return { store, where: `PostgreSQL ${u.hostname || u.searchParams.get('host') || 'localhost'}${u.pathname}`, shared: true, subscribe: (f) => store.subscribe(f) };
   }
-  return { store: SqliteWorkshopStore.inDataDir(options.dataDir, options.clock), where: 'SQLite in the data dir' };
+  return { store: SqliteWorkshopStore.inDataDir(options.dataDir, options.clock), where: 'SQLite in the data dir', shared: false };
 }

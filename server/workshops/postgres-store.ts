@@ -3,17 +3,23 @@
  * Same tables and statements as sqlite-store.ts ($n placeholders; TEXT timestamps in ISO form),
  * so both stores pass the same tests. A join locks its workshop's row (SELECT … FOR UPDATE), so two
  * replicas racing for the last seat cannot both win. Every change is announced on the
- * `playground_workshop` channel (NOTIFY, payload the workshop id) for other replicas' dashboards.
+ * `playground_workshop` channel (NOTIFY, payload the workshop id) for other replicas' dashboards;
+ * a step record or a terminal in the statement that writes it, and only when it changed.
  */
 import crypto from 'node:crypto';
 import pg from 'pg';
 import {
   workshopStatus,
   type Broadcast,
+  type CheckState,
   type JoinOutcome,
   type LearnerEvent,
   type NewWorkshop,
   type StepPosition,
+  type StepRecord,
+  type StepRow,
+  type TerminalPresence,
+  toStepRecord,
   type Workshop,
   type WorkshopMember,
   type WorkshopStore,
@@ -268,6 +274,91 @@ export class PostgresWorkshopStore implements WorkshopStore {
       )
     ).rows;
     return rows.map((r) => ({ learnerId: r.learner_id, kind: r.kind, trackId: r.track_id, stepId: r.step_id, at: new Date(r.at) }));
+  }
+
+  /**
+   * Runs a write of one member's row that RETURNs the learner when it changed something, and
+   * announces the change in the same statement (one round trip; nothing changed, nothing sent).
+   */
+  private async writeAndNotify(write: string, args: unknown[]): Promise<boolean> {
+    const n = args.length + 1;
+    const sql = `WITH changed AS (${write} RETURNING learner_id)
+                 SELECT pg_notify($${n}, m.workshop_id) FROM changed JOIN workshop_member m ON m.learner_id = changed.learner_id`;
+    return ((await this.pool.query(sql, [...args, NOTIFY_CHANNEL])).rowCount ?? 0) > 0;
+  }
+
+  async setStepDone(learnerId: string, trackId: string, stepId: string, done: boolean): Promise<boolean> {
+    const at = this.now().toISOString();
+    // Not done where nothing was recorded is no news: the dashboard shows such a step as not done.
+    return done
+      ? this.writeAndNotify(
+          `INSERT INTO workshop_step (learner_id, track_id, step_id, done, updated_at)
+           SELECT $1::text, $2::text, $3::text, 1, $4::text WHERE EXISTS (SELECT 1 FROM workshop_member WHERE learner_id = $1)
+           ON CONFLICT (learner_id, track_id, step_id) DO UPDATE SET done = 1, updated_at = excluded.updated_at
+           WHERE workshop_step.done IS DISTINCT FROM 1`,
+          [learnerId, trackId, stepId, at],
+        )
+      : this.writeAndNotify('UPDATE workshop_step SET done = 0, updated_at = $4 WHERE learner_id = $1 AND track_id = $2 AND step_id = $3 AND done = 1', [learnerId, trackId, stepId, at]);
+  }
+
+  async setCheckState(learnerId: string, trackId: string, stepId: string, state: CheckState | null): Promise<boolean> {
+    const at = this.now().toISOString();
+    if (state === null) {
+      return this.writeAndNotify(
+        'UPDATE workshop_step SET check_state = NULL, failing_since = NULL, updated_at = $4 WHERE learner_id = $1 AND track_id = $2 AND step_id = $3 AND check_state IS NOT NULL',
+        [learnerId, trackId, stepId, at],
+      );
+    }
+    // Only a different verdict is written, so a failing one keeps the failing_since it was written with.
+    return this.writeAndNotify(
+      `INSERT INTO workshop_step (learner_id, track_id, step_id, check_state, failing_since, updated_at)
+       SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::text WHERE EXISTS (SELECT 1 FROM workshop_member WHERE learner_id = $1)
+       ON CONFLICT (learner_id, track_id, step_id) DO UPDATE SET
+         check_state = excluded.check_state, failing_since = excluded.failing_since, updated_at = excluded.updated_at
+       WHERE workshop_step.check_state IS DISTINCT FROM excluded.check_state`,
+      [learnerId, trackId, stepId, state, state === 'failed' ? at : null, at],
+    );
+  }
+
+  async stepRecords(workshopId: string): Promise<StepRecord[]> {
+    const rows = (
+      await this.pool.query<StepRow>(
+        `SELECT s.learner_id, s.track_id, s.step_id, s.done, s.check_state, s.failing_since, s.updated_at FROM workshop_step s
+         JOIN workshop_member m ON m.learner_id = s.learner_id WHERE m.workshop_id = $1`,
+        [workshopId],
+      )
+    ).rows;
+    return rows.map(toStepRecord);
+  }
+
+  async setTerminal(learnerId: string, replica: string, open: boolean): Promise<boolean> {
+    return open
+      ? this.writeAndNotify(
+          `INSERT INTO workshop_terminal (learner_id, replica, since)
+           SELECT $1::text, $2::text, $3::text WHERE EXISTS (SELECT 1 FROM workshop_member WHERE learner_id = $1)
+           ON CONFLICT (learner_id, replica) DO NOTHING`,
+          [learnerId, replica, this.now().toISOString()],
+        )
+      : this.writeAndNotify('DELETE FROM workshop_terminal WHERE learner_id = $1 AND replica = $2', [learnerId, replica]);
+  }
+
+  async clearTerminals(replica: string): Promise<void> {
+    await this.pool.query(
+      `WITH gone AS (DELETE FROM workshop_terminal WHERE replica = $1 RETURNING learner_id)
+       SELECT pg_notify($2, w.workshop_id) FROM (SELECT DISTINCT m.workshop_id FROM gone JOIN workshop_member m ON m.learner_id = gone.learner_id) w`,
+      [replica, NOTIFY_CHANNEL],
+    );
+  }
+
+  async terminals(workshopId: string): Promise<TerminalPresence[]> {
+    const rows = (
+      await this.pool.query<{ learner_id: string; replica: string; since: string }>(
+        `SELECT t.learner_id, t.replica, t.since FROM workshop_terminal t
+         JOIN workshop_member m ON m.learner_id = t.learner_id WHERE m.workshop_id = $1 ORDER BY t.since`,
+        [workshopId],
+      )
+    ).rows;
+    return rows.map((r) => ({ learnerId: r.learner_id, replica: r.replica, since: new Date(r.since) }));
   }
 
   async dispose(): Promise<void> {

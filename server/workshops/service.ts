@@ -2,11 +2,26 @@
  * Workshops at run time: joining (identity issued only on admission), which learners belong to
  * which workshop, the instructor's live dashboard (pushed on every change, coalesced for a few
  * tens of milliseconds), the learners' broadcast channel, and the instructor's resets.
+ *
+ * What the dashboard shows of a member (done marks, check verdicts, an open terminal) is written
+ * to the workshop store by the replica the learner is on, on change only, so a dashboard on any
+ * replica reads every member from the one store.
  */
+import os from 'node:os';
 import type { Logger } from 'pino';
 import { ResetError, type ResetStatus } from '../steps/reset.js';
 import { learnerRow, stepKey, type Dashboard, type DashboardTrack, type LearnerFacts } from './dashboard.js';
-import { workshopStatus, type Broadcast, type JoinOutcome, type Workshop, type WorkshopMember, type WorkshopStore } from './store.js';
+import {
+  workshopStatus,
+  type Broadcast,
+  type CheckState,
+  type JoinOutcome,
+  type StepRecord,
+  type TerminalPresence,
+  type Workshop,
+  type WorkshopMember,
+  type WorkshopStore,
+} from './store.js';
 
 export interface ProgressReader {
   get(learnerId: string, trackId: string): { currentStep: string | null; done: string[] };
@@ -19,7 +34,13 @@ export interface WorkshopsOptions {
   store: WorkshopStore;
   progress: ProgressReader;
   tracks: () => DashboardTrack[];
+  /** Whether this replica has a terminal for the learner. */
   hasTerminal: (learnerId: string) => boolean;
+  /**
+   * This replica's name in the store's terminal records (default: host name and process id); the
+   * same name after a restart lets the replica clear what it left behind.
+   */
+  replica?: string;
   /** Wipes and restarts the learner's cluster; undefined when the backend cannot. */
   resetCluster?: (learnerId: string) => Promise<void>;
   /**
@@ -59,7 +80,10 @@ export interface InstructorReset {
   startedAt: number;
 }
 
-type LiveCheck = { state: 'passed' | 'failed' | 'unreachable' | 'checking' | 'none'; failingSince?: Date };
+type LiveCheck = { state: CheckState; failingSince?: Date };
+
+/** What this replica last wrote to (or found in) the store for one of a learner's steps. */
+type Recorded = { check?: CheckState | null; done?: boolean };
 
 const DEFAULT_STUCK_AFTER_MS = 10 * 60_000;
 
@@ -72,7 +96,15 @@ export class Workshops {
   private readonly minPushIntervalMs: number;
   /** learnerId → workshopId (null: not a member), so events are routed without a query each. */
   private readonly memberOf = new Map<string, string | null>();
-  private readonly live = new Map<string, Map<string, LiveCheck>>();
+  /** learnerId → stepKey → what the store holds, as far as this replica wrote it: unchanged verdicts write nothing. */
+  private readonly recorded = new Map<string, Map<string, Recorded>>();
+  /** learnerId → whether the store says this replica has the learner's terminal open. */
+  private readonly terminalRecorded = new Map<string, boolean>();
+  /** Learners whose terminal output queued a terminalChanged not run yet (output comes in many chunks). */
+  private readonly terminalSyncing = new Set<string>();
+  /** learnerId → the learner's store writes in order (a passing verdict must not overtake the failing one before it). */
+  private readonly writes = new Map<string, Promise<void>>();
+  readonly replica: string;
   private readonly dashboards = new Map<string, { listeners: Set<(d: Dashboard) => void>; timer: NodeJS.Timeout | null; lastPushAt: number }>();
   private readonly learnerListeners = new Map<string, Set<{ learnerId: string; send: (m: LearnerMessage) => void }>>();
   /** The last broadcast sent to this replica's learners per workshop, so another replica's is sent once. */
@@ -84,6 +116,7 @@ export class Workshops {
     this.stuckAfterMs = options.stuckAfterMs ?? DEFAULT_STUCK_AFTER_MS;
     this.pushDelayMs = options.pushDelayMs ?? 30;
     this.minPushIntervalMs = options.minPushIntervalMs ?? 250;
+    this.replica = options.replica ?? `${os.hostname()}:${process.pid}`;
   }
 
   /** Admits a learner by join code; `issue` makes their identity (only once admitted). */
@@ -112,22 +145,99 @@ export class Workshops {
     return this.memberOf.get(learnerId) ?? undefined;
   }
 
-  /** A check verdict for one of a learner's steps (from the check engine). */
-  checkState(learnerId: string, trackId: string, stepId: string, state: LiveCheck['state']): void {
-    let checks = this.live.get(learnerId);
-    if (!checks) this.live.set(learnerId, (checks = new Map()));
+  /**
+   * Runs one of a member's store writes after the learner's earlier ones; `write` says whether it
+   * changed anything, and only then are dashboards pushed. A learner in no workshop writes nothing.
+   */
+  private write(learnerId: string, write: () => Promise<boolean>): Promise<void> {
+    // Queued synchronously: the order of calls is the order of writes.
+    const run = async () => {
+      try {
+        if ((await this.workshopOf(learnerId)) === undefined) return;
+        if (await write()) await this.learnerChanged(learnerId);
+      } catch (err) {
+        this.options.logger.error({ err, learnerId }, 'workshop state update failed');
+      }
+    };
+    const next = (this.writes.get(learnerId) ?? Promise.resolve()).then(run);
+    this.writes.set(learnerId, next);
+    void next.then(() => {
+      if (this.writes.get(learnerId) === next) this.writes.delete(learnerId);
+    });
+    return next;
+  }
+
+  private recordedOf(learnerId: string, trackId: string, stepId: string): Recorded {
+    let mine = this.recorded.get(learnerId);
+    if (!mine) this.recorded.set(learnerId, (mine = new Map()));
     const key = stepKey(trackId, stepId);
-    const before = checks.get(key);
-    const failingSince = state === 'failed' ? (before?.state === 'failed' ? before.failingSince : this.now()) : undefined;
-    checks.set(key, { state, ...(failingSince ? { failingSince } : {}) });
-    void this.learnerChanged(learnerId);
+    let r = mine.get(key);
+    if (!r) mine.set(key, (r = {}));
+    return r;
+  }
+
+  /** Writes a verdict unless it is the one this replica last wrote; true when the store changed. */
+  private async recordCheck(learnerId: string, trackId: string, stepId: string, state: CheckState | null): Promise<boolean> {
+    const r = this.recordedOf(learnerId, trackId, stepId);
+    if (r.check === state) return false;
+    delete r.check; // unknown until the write is through (a failed write is retried by the next verdict)
+    const changed = await this.store.setCheckState(learnerId, trackId, stepId, state);
+    r.check = state;
+    return changed;
+  }
+
+  private async recordDone(learnerId: string, trackId: string, stepId: string, done: boolean): Promise<boolean> {
+    const r = this.recordedOf(learnerId, trackId, stepId);
+    if (r.done === done) return false;
+    delete r.done;
+    const changed = await this.store.setStepDone(learnerId, trackId, stepId, done);
+    r.done = done;
+    return changed;
+  }
+
+  /** A check verdict for one of a learner's steps (from the check engine), and whether the step counts as done. */
+  checkState(learnerId: string, trackId: string, stepId: string, state: CheckState, done?: boolean): Promise<void> {
+    return this.write(learnerId, async () => {
+      const checkChanged = await this.recordCheck(learnerId, trackId, stepId, state);
+      const doneChanged = done !== undefined && (await this.recordDone(learnerId, trackId, stepId, done));
+      return checkChanged || doneChanged;
+    });
   }
 
   /** The learner's page moved to a step or marked one done. */
-  async progressChanged(learnerId: string, trackId: string, currentStep: string | undefined): Promise<void> {
-    if ((await this.workshopOf(learnerId)) === undefined) return;
-    if (currentStep) await this.store.setPosition(learnerId, trackId, currentStep);
-    await this.learnerChanged(learnerId);
+  progressChanged(learnerId: string, trackId: string, currentStep: string | undefined): Promise<void> {
+    return this.write(learnerId, async () => {
+      if (currentStep) await this.store.setPosition(learnerId, trackId, currentStep);
+      await this.syncDone(learnerId, trackId);
+      return true;
+    });
+  }
+
+  /** The track's done marks as the progress store has them, into the workshop store. */
+  private async syncDone(learnerId: string, trackId: string): Promise<boolean> {
+    const track = this.options.tracks().find((t) => t.id === trackId);
+    if (!track) return false;
+    const done = new Set(this.options.progress.get(learnerId, trackId).done);
+    let changed = false;
+    for (const step of track.steps) if (await this.recordDone(learnerId, trackId, step.id, done.has(step.id))) changed = true;
+    return changed;
+  }
+
+  /**
+   * The learner's work on these steps was reset (their own Reset or Jump, or the instructor's):
+   * no longer done, no verdict until the next check, and `currentStep` is where they are.
+   */
+  stepsReset(learnerId: string, trackId: string, stepIds: string[], currentStep?: string): Promise<void> {
+    // Queued at once, so a verdict that follows the reset is written after it.
+    return this.write(learnerId, async () => {
+      if (currentStep) await this.store.setPosition(learnerId, trackId, currentStep);
+      let changed = currentStep !== undefined;
+      for (const stepId of stepIds) {
+        if (await this.recordCheck(learnerId, trackId, stepId, null)) changed = true;
+        if (await this.recordDone(learnerId, trackId, stepId, false)) changed = true;
+      }
+      return changed;
+    });
   }
 
   async hintOpened(learnerId: string, trackId: string, stepId: string): Promise<void> {
@@ -136,9 +246,47 @@ export class Workshops {
     await this.learnerChanged(learnerId);
   }
 
-  /** A learner's terminal opened or closed (the dashboard shows who can be watched). */
-  terminalChanged(learnerId: string): void {
-    void this.learnerChanged(learnerId);
+  /**
+   * A learner's terminal opened or closed (the dashboard shows who can be watched): recorded as
+   * this replica's when it differs from what the store was last told.
+   */
+  terminalChanged(learnerId: string): Promise<void> {
+    return this.write(learnerId, async () => {
+      const open = this.options.hasTerminal(learnerId);
+      if (this.terminalRecorded.get(learnerId) === open) return false;
+      this.terminalRecorded.delete(learnerId);
+      const changed = await this.store.setTerminal(learnerId, this.replica, open);
+      this.terminalRecorded.set(learnerId, open);
+      return changed;
+    });
+  }
+
+  /**
+   * Output from a learner's terminal: for a member whose open terminal is not recorded yet (a
+   * shell that started after the upgrade was counted), records it. Cheap enough for every chunk.
+   */
+  terminalActive(learnerId: string): void {
+    if (this.terminalRecorded.get(learnerId) === true || !this.memberOf.get(learnerId) || this.terminalSyncing.has(learnerId)) return;
+    this.terminalSyncing.add(learnerId);
+    void this.terminalChanged(learnerId).finally(() => this.terminalSyncing.delete(learnerId));
+  }
+
+  /**
+   * Forgets what the store says is open on this replica, after this replica's pending writes: at
+   * start (a crash left it), and at shutdown (the terminals end with the process).
+   */
+  async clearTerminals(): Promise<void> {
+    await Promise.allSettled([...this.writes.values()]);
+    this.terminalRecorded.clear();
+    await this.store.clearTerminals(this.replica);
+  }
+
+  /** Where the learner's terminal is open when not on this replica (the live view works only there). */
+  async terminalElsewhere(learnerId: string): Promise<string | undefined> {
+    if (this.options.hasTerminal(learnerId)) return undefined;
+    const workshopId = await this.workshopOf(learnerId);
+    if (!workshopId) return undefined;
+    return (await this.store.terminals(workshopId)).find((t) => t.learnerId === learnerId && t.replica !== this.replica)?.replica;
   }
 
   private async learnerChanged(learnerId: string): Promise<void> {
@@ -187,29 +335,56 @@ export class Workshops {
     const now = this.now();
     const allTracks = this.options.tracks();
     const tracks = workshop.tracks.map((id) => allTracks.find((t) => t.id === id)).filter((t): t is DashboardTrack => t !== undefined);
-    const [members, positions, events] = await Promise.all([this.store.members(workshopId), this.store.positions(workshopId), this.store.events(workshopId)]);
+    // One query per table, whatever the number of learners.
+    const [members, positions, events, records, terminals] = await Promise.all([
+      this.store.members(workshopId),
+      this.store.positions(workshopId),
+      this.store.events(workshopId),
+      this.store.stepRecords(workshopId),
+      this.store.terminals(workshopId),
+    ]);
+    const stepsOf = new Map<string, Map<string, StepRecord>>();
+    for (const r of records) {
+      let mine = stepsOf.get(r.learnerId);
+      if (!mine) stepsOf.set(r.learnerId, (mine = new Map()));
+      mine.set(stepKey(r.trackId, r.stepId), r);
+    }
+    const terminalsOf = new Map<string, TerminalPresence[]>();
+    for (const t of terminals) terminalsOf.set(t.learnerId, [...(terminalsOf.get(t.learnerId) ?? []), t]);
     const learners = members.map((m) => {
       // The most recently moved-to position is where the learner is now.
       const mine = positions.filter((p) => p.learnerId === m.learnerId);
       const position = mine.length ? mine[mine.length - 1]! : null;
+      const stored = stepsOf.get(m.learnerId);
       const progress: LearnerFacts['progress'] = {};
-      const checks = new Map<string, LiveCheck>(this.live.get(m.learnerId) ?? []);
+      const checks = new Map<string, LiveCheck>();
       for (const track of tracks) {
-        const p = this.options.progress.get(m.learnerId, track.id);
-        progress[track.id] = { done: new Set(p.done), currentStep: p.currentStep };
+        const storedPosition = mine.find((p) => p.trackId === track.id);
+        // This replica's progress store, only for what the workshop store has nothing of yet
+        // (a learner of this replica from before it recorded there).
+        let local: { currentStep: string | null; done: string[] } | undefined;
+        const localProgress = () => (local ??= this.options.progress.get(m.learnerId, track.id));
+        const done = new Set<string>();
         for (const step of track.steps) {
           const key = stepKey(track.id, step.id);
-          if (checks.has(key)) continue;
-          // Before any live verdict since the server started: the last saved one.
+          const r = stored?.get(key);
+          if (r?.done ?? localProgress().done.includes(step.id)) done.add(step.id);
+          if (r?.check) {
+            checks.set(key, { state: r.check, ...(r.failingSince ? { failingSince: r.failingSince } : {}) });
+            continue;
+          }
           const saved = this.options.progress.checkResults(m.learnerId, track.id, step.id);
           if (saved && saved.length) checks.set(key, { state: saved.every((c) => c.passed) ? 'passed' : 'failed' });
         }
+        progress[track.id] = { done, currentStep: storedPosition?.stepId ?? localProgress().currentStep };
       }
       const hintsOnCurrent = position
         ? events.filter((e) => e.learnerId === m.learnerId && e.kind === 'hint-opened' && e.trackId === position.trackId && e.stepId === position.stepId).length
         : 0;
+      const here = this.options.hasTerminal(m.learnerId);
+      const elsewhere = here ? undefined : terminalsOf.get(m.learnerId)?.find((t) => t.replica !== this.replica)?.replica;
       return learnerRow(
-        { id: m.learnerId, name: m.displayName, joinedAt: m.joinedAt, terminal: this.options.hasTerminal(m.learnerId), progress, position, checks, hintsOnCurrent },
+        { id: m.learnerId, name: m.displayName, joinedAt: m.joinedAt, terminal: here || elsewhere !== undefined, terminalElsewhere: elsewhere ?? null, progress, position, checks, hintsOnCurrent },
         tracks,
         now,
         this.stuckAfterMs,
@@ -312,18 +487,6 @@ export class Workshops {
     return this.options.subscribeStepReset?.(learnerId, listener) ?? (() => {});
   }
 
-  /**
-   * A step reset (the learner's own or the instructor's) rewound the learner's progress: the steps'
-   * old verdicts are gone and the learner is on the step again.
-   */
-  async stepsReset(learnerId: string, trackId: string, stepIds: string[], currentStep: string): Promise<void> {
-    const live = this.live.get(learnerId);
-    for (const stepId of stepIds) live?.delete(stepKey(trackId, stepId));
-    if ((await this.workshopOf(learnerId)) === undefined) return;
-    await this.store.setPosition(learnerId, trackId, currentStep);
-    await this.learnerChanged(learnerId);
-  }
-
   get canResetCluster(): boolean {
     return this.options.resetCluster !== undefined;
   }
@@ -331,14 +494,27 @@ export class Workshops {
   async resetCluster(learnerId: string): Promise<void> {
     if (!this.options.resetCluster) throw new Error('this backend cannot reset a cluster');
     await this.options.resetCluster(learnerId);
-    this.live.delete(learnerId);
+    await this.checksReset(learnerId);
     await this.learnerChanged(learnerId);
+  }
+
+  /** The learner's cluster was replaced: no verdict stands until the next check. */
+  private checksReset(learnerId: string): Promise<void> {
+    return this.write(learnerId, async () => {
+      let changed = false;
+      for (const track of this.options.tracks()) for (const step of track.steps) if (await this.recordCheck(learnerId, track.id, step.id, null)) changed = true;
+      return changed;
+    });
   }
 
   async delete(workshopId: string): Promise<boolean> {
     const members = await this.store.members(workshopId);
     const deleted = await this.store.delete(workshopId);
-    for (const m of members) this.memberOf.delete(m.learnerId);
+    for (const m of members) {
+      this.memberOf.delete(m.learnerId);
+      this.recorded.delete(m.learnerId);
+      this.terminalRecorded.delete(m.learnerId);
+    }
     return deleted;
   }
 

@@ -11,10 +11,15 @@ import Database from 'better-sqlite3';
 import {
   workshopStatus,
   type Broadcast,
+  type CheckState,
   type JoinOutcome,
   type LearnerEvent,
   type NewWorkshop,
   type StepPosition,
+  type StepRecord,
+  type StepRow,
+  toStepRecord,
+  type TerminalPresence,
   type Workshop,
   type WorkshopMember,
   type WorkshopStore,
@@ -197,6 +202,70 @@ export class SqliteWorkshopStore implements WorkshopStore {
                 JOIN workshop_member m ON m.learner_id = e.learner_id WHERE m.workshop_id = ? ORDER BY e.at`)
       .all(workshopId) as { learner_id: string; kind: 'hint-opened'; track_id: string; step_id: string; at: string }[];
     return rows.map((r) => ({ learnerId: r.learner_id, kind: r.kind, trackId: r.track_id, stepId: r.step_id, at: new Date(r.at) }));
+  }
+
+  async setStepDone(learnerId: string, trackId: string, stepId: string, done: boolean): Promise<boolean> {
+    const at = this.now().toISOString();
+    const args = { l: learnerId, t: trackId, s: stepId, at };
+    // Not done where nothing was recorded is no news: the dashboard shows such a step as not done.
+    const statement = done
+      ? `INSERT INTO workshop_step (learner_id, track_id, step_id, done, updated_at)
+         SELECT @l, @t, @s, 1, @at WHERE EXISTS (SELECT 1 FROM workshop_member WHERE learner_id = @l)
+         ON CONFLICT (learner_id, track_id, step_id) DO UPDATE SET done = 1, updated_at = excluded.updated_at
+         WHERE workshop_step.done IS DISTINCT FROM 1`
+      : 'UPDATE workshop_step SET done = 0, updated_at = @at WHERE learner_id = @l AND track_id = @t AND step_id = @s AND done = 1';
+    return this.db.prepare(statement).run(args).changes > 0;
+  }
+
+  async setCheckState(learnerId: string, trackId: string, stepId: string, state: CheckState | null): Promise<boolean> {
+    const at = this.now().toISOString();
+    const key = { l: learnerId, t: trackId, s: stepId, at };
+    if (state === null) {
+      return (
+        this.db
+          .prepare('UPDATE workshop_step SET check_state = NULL, failing_since = NULL, updated_at = @at WHERE learner_id = @l AND track_id = @t AND step_id = @s AND check_state IS NOT NULL')
+          .run(key).changes > 0
+      );
+    }
+    // Only a different verdict is written, so a failing one keeps the failing_since it was written with.
+    return (
+      this.db
+        .prepare(`INSERT INTO workshop_step (learner_id, track_id, step_id, check_state, failing_since, updated_at)
+                  SELECT @l, @t, @s, @state, @failingSince, @at WHERE EXISTS (SELECT 1 FROM workshop_member WHERE learner_id = @l)
+                  ON CONFLICT (learner_id, track_id, step_id) DO UPDATE SET
+                    check_state = excluded.check_state, failing_since = excluded.failing_since, updated_at = excluded.updated_at
+                  WHERE workshop_step.check_state IS DISTINCT FROM excluded.check_state`)
+        .run({ ...key, state, failingSince: state === 'failed' ? at : null }).changes > 0
+    );
+  }
+
+  async stepRecords(workshopId: string): Promise<StepRecord[]> {
+    const rows = this.db
+      .prepare(`SELECT s.learner_id, s.track_id, s.step_id, s.done, s.check_state, s.failing_since, s.updated_at FROM workshop_step s
+                JOIN workshop_member m ON m.learner_id = s.learner_id WHERE m.workshop_id = ?`)
+      .all(workshopId) as StepRow[];
+    return rows.map(toStepRecord);
+  }
+
+  async setTerminal(learnerId: string, replica: string, open: boolean): Promise<boolean> {
+    const statement = open
+      ? `INSERT INTO workshop_terminal (learner_id, replica, since)
+         SELECT @l, @r, @at WHERE EXISTS (SELECT 1 FROM workshop_member WHERE learner_id = @l)
+         ON CONFLICT (learner_id, replica) DO NOTHING`
+      : 'DELETE FROM workshop_terminal WHERE learner_id = @l AND replica = @r';
+    return this.db.prepare(statement).run({ l: learnerId, r: replica, ...(open ? { at: this.now().toISOString() } : {}) }).changes > 0;
+  }
+
+  async clearTerminals(replica: string): Promise<void> {
+    this.db.prepare('DELETE FROM workshop_terminal WHERE replica = ?').run(replica);
+  }
+
+  async terminals(workshopId: string): Promise<TerminalPresence[]> {
+    const rows = this.db
+      .prepare(`SELECT t.learner_id, t.replica, t.since FROM workshop_terminal t
+                JOIN workshop_member m ON m.learner_id = t.learner_id WHERE m.workshop_id = ? ORDER BY t.since`)
+      .all(workshopId) as { learner_id: string; replica: string; since: string }[];
+    return rows.map((r) => ({ learnerId: r.learner_id, replica: r.replica, since: new Date(r.since) }));
   }
 
   async dispose(): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * Workshops: what an instructor creates (title, tracks, capacity, expiry, a join code), who joined
- * it under which display name, and what the dashboard needs beside progress (since when each
- * learner is on their step, hints opened, the broadcast message).
+ * it under which display name, and what the dashboard needs of each member (since when they are
+ * on their step, hints opened, done marks and check states, where a terminal is open) and the
+ * broadcast message: all of it here, so every replica's dashboard shows every member.
  *
  * One interface, asynchronous throughout, so a PostgreSQL implementation can sit behind it for
  * several replicas; the SQLite one (sqlite-store.ts) is the embedded default. The clock is
@@ -61,6 +62,52 @@ export interface LearnerEvent {
   at: Date;
 }
 
+export type CheckState = 'passed' | 'failed' | 'unreachable' | 'checking' | 'none';
+
+/**
+ * What the dashboard knows of one member's step, written by the replica the learner is on: the
+ * done mark and the latest check verdict (null: not recorded, the dashboard falls back to the
+ * local progress store), and since when it has been failing.
+ */
+export interface StepRecord {
+  learnerId: string;
+  trackId: string;
+  stepId: string;
+  done: boolean | null;
+  check: CheckState | null;
+  failingSince: Date | null;
+  /** When the record last changed (an unchanged write leaves it). */
+  updatedAt: Date;
+}
+
+/** A workshop_step row, as both stores read it. */
+export interface StepRow {
+  learner_id: string;
+  track_id: string;
+  step_id: string;
+  done: number | null;
+  check_state: CheckState | null;
+  failing_since: string | null;
+  updated_at: string;
+}
+
+export const toStepRecord = (r: StepRow): StepRecord => ({
+  learnerId: r.learner_id,
+  trackId: r.track_id,
+  stepId: r.step_id,
+  done: r.done === null ? null : r.done === 1,
+  check: r.check_state,
+  failingSince: r.failing_since ? new Date(r.failing_since) : null,
+  updatedAt: new Date(r.updated_at),
+});
+
+/** A member's terminal open on a replica (a learner is pinned to one, so normally one row). */
+export interface TerminalPresence {
+  learnerId: string;
+  replica: string;
+  since: Date;
+}
+
 export interface WorkshopStore {
   create(input: NewWorkshop): Promise<Workshop>;
   get(id: string): Promise<Workshop | undefined>;
@@ -85,6 +132,25 @@ export interface WorkshopStore {
   positions(workshopId: string): Promise<StepPosition[]>;
   recordEvent(event: Omit<LearnerEvent, 'at'>): Promise<void>;
   events(workshopId: string): Promise<LearnerEvent[]>;
+  /**
+   * The step's done mark, for members only. Writes (and announces) only a change: the same mark
+   * again, or `false` where none was recorded, touches nothing. True when something changed.
+   */
+  setStepDone(learnerId: string, trackId: string, stepId: string, done: boolean): Promise<boolean>;
+  /**
+   * The step's latest check verdict, for members only (null forgets it: a reset). A verdict equal to
+   * the stored one writes nothing (re-checks of a room of learners are not a write storm); failing
+   * since is kept while it stays failed. True when something changed.
+   */
+  setCheckState(learnerId: string, trackId: string, stepId: string, state: CheckState | null): Promise<boolean>;
+  /** Every member's step records, in one query. */
+  stepRecords(workshopId: string): Promise<StepRecord[]>;
+  /** A member's terminal opened (or closed) on `replica`; true when that changed anything. */
+  setTerminal(learnerId: string, replica: string, open: boolean): Promise<boolean>;
+  /** Forgets every terminal recorded on `replica` (it starts, or stops: its terminals are gone). */
+  clearTerminals(replica: string): Promise<void>;
+  /** The open terminals of a workshop's members, in one query. */
+  terminals(workshopId: string): Promise<TerminalPresence[]>;
   dispose(): Promise<void>;
 }
 
@@ -142,4 +208,23 @@ export const WORKSHOP_MIGRATIONS = [
      at TEXT NOT NULL
    );
    CREATE INDEX workshop_event_by_learner ON workshop_event (learner_id);`,
+  // What the dashboard used to learn only from the learner's own replica: done marks, check
+  // verdicts and open terminals, so every replica's dashboard shows every member.
+  `CREATE TABLE workshop_step (
+     learner_id TEXT NOT NULL REFERENCES workshop_member (learner_id) ON DELETE CASCADE,
+     track_id TEXT NOT NULL,
+     step_id TEXT NOT NULL,
+     done INTEGER,
+     check_state TEXT,
+     failing_since TEXT,
+     updated_at TEXT NOT NULL,
+     PRIMARY KEY (learner_id, track_id, step_id)
+   );
+   CREATE TABLE workshop_terminal (
+     learner_id TEXT NOT NULL REFERENCES workshop_member (learner_id) ON DELETE CASCADE,
+     replica TEXT NOT NULL,
+     since TEXT NOT NULL,
+     PRIMARY KEY (learner_id, replica)
+   );
+   CREATE INDEX workshop_terminal_by_replica ON workshop_terminal (replica);`,
 ];

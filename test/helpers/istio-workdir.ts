@@ -4,28 +4,18 @@
  * istioctl on PATH, and a kubeconfig for the embedded cluster under test; `bash` runs a script
  * there as the learner's terminal would (real kubectl, real curl).
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { bundleIstioctl } from '../../server/sim/addons/istio/release/build.js';
 import { sampleFiles } from '../../server/sim/addons/istio/release/samples.js';
+import { runProcess, type ProcessRun } from './run.js';
 
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type Run = ProcessRun;
 
-export function bash(script: string, opts: { cwd: string; env: Record<string, string>; input?: string; timeoutMs?: number }): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile('bash', ['-c', script], { cwd: opts.cwd, env: opts.env, timeout: opts.timeoutMs ?? 120_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    // A child that exits without reading stdin makes this write fail (EPIPE): its exit code says what happened.
-    child.stdin!.on('error', () => {});
-    child.stdin!.end(opts.input ?? '');
-  });
+/** Runs `script` with bash in the learner's working directory (120 s by default). */
+export function bash(script: string, opts: { cwd: string; env: Record<string, string>; input?: string | undefined; timeoutMs?: number }): Promise<Run> {
+  return runProcess('bash', ['-c', script], { cwd: opts.cwd, env: opts.env, input: opts.input, timeoutMs: opts.timeoutMs ?? 120_000 });
 }
 
 export async function istioWorkdir(prefix: string, cluster: { writeKubeconfig(file: string): Promise<unknown> }): Promise<{ dir: string; env: Record<string, string> }> {

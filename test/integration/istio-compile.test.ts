@@ -6,7 +6,6 @@
  * away, the mesh config.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,12 +14,7 @@ import { bundleIstioctl } from '../../server/sim/addons/istio/release/build.js';
 import { proxiesOf } from '../../server/sim/addons/istio/index.js';
 import type { ProxyConfig } from '../../server/sim/addons/istio/xds/types.js';
 import { REFERENCE_DIR } from '../helpers/reference.js';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { bash, type Run } from '../helpers/istio-workdir.js';
 
 const cluster = await EmbeddedCluster.start({ workloads: true });
 const SAMPLES = path.join(REFERENCE_DIR, 'samples');
@@ -30,14 +24,7 @@ let dir: string;
 let env: Record<string, string>;
 
 function sh(script: string, input?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile('bash', ['-c', script], { cwd: dir, env, timeout: 120_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    // A child that exits without reading stdin makes this write fail (EPIPE): its exit code says what happened.
-    child.stdin!.on('error', () => {});
-    child.stdin!.end(input ?? '');
-  });
+  return bash(script, { cwd: dir, env, input });
 }
 
 async function ok(script: string): Promise<string> {

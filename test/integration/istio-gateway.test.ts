@@ -5,7 +5,6 @@
  * Also the Gateway API's bookinfo-gateway, reached through its own Service's NodePort.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,12 +12,7 @@ import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import { bundleIstioctl } from '../../server/sim/addons/istio/release/build.js';
 import { sampleFiles } from '../../server/sim/addons/istio/release/samples.js';
 import { standardInstallYaml } from '../../server/sim/addons/istio/gateway-api/crds.js';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { bash, type Run } from '../helpers/istio-workdir.js';
 
 const cluster = await EmbeddedCluster.start({ workloads: { timings: { schedule: 0, pull: 10, start: 10, ready: 10, terminate: 50, run: 100, backoff: 200, probeDelayScale: 0 } } });
 
@@ -26,14 +20,7 @@ let dir: string;
 let env: Record<string, string>;
 
 function sh(script: string, input?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile('bash', ['-c', script], { cwd: dir, env, timeout: 120_000, maxBuffer: 16 << 20 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    // A child that exits without reading stdin makes this write fail (EPIPE): its exit code says what happened.
-    child.stdin!.on('error', () => {});
-    child.stdin!.end(input ?? '');
-  });
+  return bash(script, { cwd: dir, env, input });
 }
 
 /** Polls until `fn` holds: istiod's push and the NodePort listener follow an apply, as on a real cluster. */

@@ -4,18 +4,12 @@
  * the circuit-breaking task, and go-httpbin's request log read with kubectl logs.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import { sampleFiles } from '../../server/sim/addons/istio/release/samples.js';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { bash, type Run } from '../helpers/istio-workdir.js';
 
 const cluster = await EmbeddedCluster.start({
   workloads: { timings: { schedule: 0, pull: 10, start: 10, ready: 10, terminate: 50, run: 100, backoff: 100, probeDelayScale: 0 }, nodePorts: false },
@@ -25,14 +19,7 @@ let dir: string;
 let env: Record<string, string>;
 
 function sh(script: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile('bash', ['-c', script], { cwd: dir, env, timeout: 120_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    // A child that exits without reading stdin makes this write fail (EPIPE): its exit code says what happened.
-    child.stdin!.on('error', () => {});
-    child.stdin!.end('');
-  });
+  return bash(script, { cwd: dir, env });
 }
 
 beforeAll(async () => {

@@ -6,7 +6,6 @@
  * the istio-proxy container.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,13 +15,7 @@ import { sampleFiles } from '../../server/sim/addons/istio/release/samples.js';
 import { sidecarInterceptor } from '../../server/sim/addons/istio/envoy/sidecar.js';
 import { ProxyRegistry } from '../../server/sim/addons/istio/envoy/proxy.js';
 import { basicClusterManager, clusterManager } from '../../server/sim/addons/istio/envoy/router-upstream.js';
-import { CIRCUIT_BREAKING_DR } from '../helpers/istio-workdir.js';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { CIRCUIT_BREAKING_DR, bash, type Run } from '../helpers/istio-workdir.js';
 
 const cluster = await EmbeddedCluster.start({ workloads: true });
 
@@ -30,14 +23,7 @@ let dir: string;
 let env: Record<string, string>;
 
 function sh(script: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile('bash', ['-c', script], { cwd: dir, env, timeout: 120_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    // A child that exits without reading stdin makes this write fail (EPIPE): its exit code says what happened.
-    child.stdin!.on('error', () => {});
-    child.stdin!.end('');
-  });
+  return bash(script, { cwd: dir, env });
 }
 
 async function ok(script: string): Promise<string> {

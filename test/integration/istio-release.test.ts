@@ -6,7 +6,6 @@
  * that is not embedded; the token still guards everything but the download.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -16,12 +15,7 @@ import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import { REFERENCE_DIR } from '../helpers/reference.js';
 import { startTestPlayground, type TestPlayground } from '../helpers/playground.js';
 import { encodeMessage } from '../../server/terminal/protocol.js';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+import { bash, type Run } from '../helpers/istio-workdir.js';
 
 let pg: TestPlayground;
 let cluster: EmbeddedCluster;
@@ -29,14 +23,7 @@ let dir: string;
 let env: Record<string, string>;
 
 function sh(script: string, input?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile('bash', ['-c', script], { cwd: dir, env, timeout: 120_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    // A child that exits without reading stdin makes this write fail (EPIPE): its exit code says what happened.
-    child.stdin!.on('error', () => {});
-    child.stdin!.end(input ?? '');
-  });
+  return bash(script, { cwd: dir, env, input });
 }
 
 function docs(text: string): unknown[] {

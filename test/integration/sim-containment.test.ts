@@ -4,7 +4,6 @@
  * same kubeconfig; a cluster driven out of memory by its learner ends neither the server nor
  * another learner's cluster.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,29 +14,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimBackend } from '../../server/cluster/sim-backend.js';
 import type { ClusterAccess } from '../../server/cluster/backend.js';
 import { alive } from '../helpers/processes.js';
+import { runProcess, type ProcessRun } from '../helpers/run.js';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = ProcessRun;
 
 let dataDir: string;
 const logs: { level: number; msg: string; learnerId?: string }[] = [];
 const logger = pino({ level: 'info' }, { write: (line: string) => void logs.push(JSON.parse(line) as (typeof logs)[number]) });
 
 function kubectl(access: ClusterAccess, args: string[], input?: string): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      'kubectl',
-      args,
-      { env: { PATH: process.env.PATH!, HOME: dataDir, KUBECACHEDIR: path.join(dataDir, 'kube-cache'), ...access.env }, timeout: 90_000 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    // A child that exits without reading stdin makes this write fail (EPIPE): its exit code says what happened.
-    child.stdin!.on('error', () => {});
-    if (input !== undefined) child.stdin!.end(input);
-  });
+  return runProcess('kubectl', args, { env: { PATH: process.env.PATH!, HOME: dataDir, KUBECACHEDIR: path.join(dataDir, 'kube-cache'), ...access.env }, input, timeoutMs: 90_000 });
 }
 
 async function ok(access: ClusterAccess, args: string[], input?: string): Promise<string> {

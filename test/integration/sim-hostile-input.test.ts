@@ -6,11 +6,11 @@
  * serving kubectl.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
+import { runProcess } from '../helpers/run.js';
 
 let cluster: EmbeddedCluster;
 let dir: string;
@@ -18,14 +18,7 @@ const errors: string[] = [];
 const origError = console.error;
 
 function run(cmd: string, args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(cmd, args, { maxBuffer: 64 * 1024 * 1024, env: { PATH: process.env.PATH!, HOME: dir, KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache') } }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    // A child that exits without reading stdin makes this write fail (EPIPE): its exit code says what happened.
-    child.stdin!.on('error', () => {});
-    if (input !== undefined) child.stdin!.end(input);
-  });
+  return runProcess(cmd, args, { maxBuffer: 64 * 1024 * 1024, env: { PATH: process.env.PATH!, HOME: dir, KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache') }, input, timeoutMs: 0 });
 }
 
 /** curl as a learner would type it: the body from a file, the token and CA from their kubeconfig. */

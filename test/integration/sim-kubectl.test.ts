@@ -3,36 +3,23 @@
  * output lines, exit codes and error messages kube-apiserver gives.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import { REFERENCE_DIR } from '../helpers/reference.js';
+import { runProcess, type ProcessRun } from '../helpers/run.js';
 
 const REF = REFERENCE_DIR;
 let cluster: EmbeddedCluster;
 let dir: string;
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = ProcessRun;
 
 function kubectl(args: string[], opts: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      'kubectl',
-      args,
-      { env: { PATH: process.env.PATH!, HOME: dir, KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache'), ...opts.env }, timeout: opts.timeoutMs ?? 60_000 },
-      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    // A child that exits without reading stdin makes this write fail (EPIPE): its exit code says what happened.
-    child.stdin!.on('error', () => {});
-    if (opts.input !== undefined) child.stdin!.end(opts.input);
-  });
+  const env = { PATH: process.env.PATH!, HOME: dir, KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache'), ...opts.env };
+  return runProcess('kubectl', args, { env, input: opts.input, timeoutMs: opts.timeoutMs ?? 60_000 });
 }
 
 async function ok(args: string[], input?: string): Promise<string> {

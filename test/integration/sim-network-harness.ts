@@ -2,7 +2,7 @@
  * An embedded cluster with workloads and the pod network attached, driven by the real kubectl
  * (asynchronously: the API server lives in this process) and the real curl.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import type { Workloads } from '../../server/sim/addons/index.js';
 
 import { BOOKINFO_YAML } from '../helpers/reference.js';
+import { runProcess } from '../helpers/run.js';
 
 export const BOOKINFO = BOOKINFO_YAML;
 
@@ -40,14 +41,7 @@ export async function startHarness(): Promise<Harness> {
   await cluster.writeKubeconfig(join(dir, 'kubeconfig'));
   const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: dir, KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache') };
   const run = (file: string, args: string[], opts: { input?: string; timeoutMs?: number } = {}) =>
-    new Promise<Run>((resolve) => {
-      const child = execFile(file, args, { env, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) =>
-        resolve({ code: err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0, stdout, stderr }),
-      );
-      // A child that exits without reading stdin makes this write fail (EPIPE): its exit code says what happened.
-      child.stdin!.on('error', () => {});
-      child.stdin!.end(opts.input ?? '');
-    });
+    runProcess(file, args, { env, input: opts.input, timeoutMs: opts.timeoutMs ?? 60_000 });
   const kubectl = (args: string[], opts?: { input?: string; timeoutMs?: number }) => run('kubectl', args, opts);
   return {
     cluster,

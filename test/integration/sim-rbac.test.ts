@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import YAML from 'yaml';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import { kubectlIn } from '../helpers/kubectl.js';
+import { runProcess } from '../helpers/run.js';
 
 let cluster: EmbeddedCluster;
 let dir: string;
@@ -34,14 +35,7 @@ function curl(args: string[]): Promise<{ code: number; stdout: string }> {
 }
 
 function python(script: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile('/usr/bin/python3', ['-c', script], { env: { PATH: process.env.PATH!, HOME: dir, ...env }, timeout: 60_000 }, (err, stdout, stderr) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    // A child that exits without reading stdin makes this write fail (EPIPE): its exit code says what happened.
-    child.stdin!.on('error', () => {});
-    child.stdin!.end();
-  });
+  return runProcess('/usr/bin/python3', ['-c', script], { env: { PATH: process.env.PATH!, HOME: dir, ...env } });
 }
 
 beforeAll(async () => {

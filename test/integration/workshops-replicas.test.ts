@@ -1,16 +1,20 @@
 /**
  * Two playground processes on one PostgreSQL, as two replicas of deploy/ run: a workshop created
  * through one is joinable through either, one instructor dashboard sees the learners of both and
- * follows a learner on the other replica live (NOTIFY), a broadcast reaches learners on both, and
- * the last seat goes to one learner only.
+ * follows a learner on the other replica live (NOTIFY): her step, hints, done marks, check
+ * verdicts and open terminal; a broadcast reaches learners on both, and the last seat goes to one
+ * learner only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import WebSocket from 'ws';
 import { projectRoot } from '../../server/config.js';
 import type { Dashboard } from '../../server/workshops/dashboard.js';
+import { TERMINAL_ELSEWHERE } from '../../server/workshops/http.js';
+import { encodeMessage } from '../../server/terminal/protocol.js';
 import { startPostgres, type Postgres } from '../helpers/postgres.js';
 
 const lessonsDir = path.join(projectRoot, 'test/fixtures/lessons/workshop');
@@ -168,6 +172,71 @@ describe('two replicas on one PostgreSQL', () => {
     // A learner's identity is their replica's: Ada's cookie opens nothing on A (hence the routing cookie).
     expect((await call(a, ada.cookie, '/api/workshop')).status).toBe(401);
   }, 60_000);
+
+  it('shows a learner of the other replica with her done marks, failing then passing check and open terminal, each within a second', async () => {
+    const created = await call(a, a.admin, '/api/admin/workshops', { method: 'POST', body: JSON.stringify({ title: 'Checks across pods', tracks: ['demo'], capacity: 3, expiresInMinutes: 60 }) });
+    const w = (await created.json()) as { id: string; joinPath: string };
+    const ada = await join(b, w.joinPath, 'Ada');
+    expect(ada.res.status).toBe(303);
+    const dashboard = await openSse(a, a.admin, `/api/admin/workshops/${w.id}/events`);
+    const adaOf = (d: Dashboard) => d.learners.find((x) => x.name === 'Ada');
+    const first = await dashboard.until<Dashboard>((_e, d) => adaOf(d) !== undefined);
+    expect(adaOf(first)).toMatchObject({ terminal: false, doneCount: 0, cells: { demo: { configmap: 'todo', secret: 'todo' } } });
+    /** Waits for A's dashboard to show what `accept` wants, and says how long after `since` that was. */
+    const shownWithin = async (accept: (l: NonNullable<ReturnType<typeof adaOf>>) => boolean, since: number, timeoutMs?: number) => {
+      const d = await dashboard.until<Dashboard>((_e, d) => adaOf(d) !== undefined && accept(adaOf(d)!), timeoutMs);
+      return { ada: adaOf(d)!, ms: Date.now() - since };
+    };
+
+    // Ada, on B, opens the step: its check fails (no ConfigMap yet), and A's dashboard says so.
+    const checks = await openSse(b, ada.cookie, '/api/checks/demo/configmap/events');
+    await checks.until<{ state: string }>((e, s) => e === 'checks' && s.state === 'failed', 120_000);
+    const failing = await shownWithin((l) => l.cells.demo?.configmap === 'failing', Date.now());
+    expect(failing.ms).toBeLessThan(1000);
+
+    // Her terminal opens on B: A shows it, as another replica's (its live view refused plainly).
+    const shell = new WebSocket(new URL('/ws/terminal', b.baseUrl.replace(/^http/, 'ws')), { headers: { cookie: ada.cookie, origin: origin(b) } });
+    await new Promise((resolve, reject) => {
+      shell.once('open', resolve);
+      shell.once('error', reject);
+    });
+    const terminal = await shownWithin((l) => l.terminal, Date.now());
+    expect(terminal.ms).toBeLessThan(1000);
+    expect(terminal.ada.terminalElsewhere).toMatch(/:\d+$/);
+    const watch = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const view = new WebSocket(new URL(`/ws/watch?workshop=${w.id}&learner=${adaOf(first)!.id}`, a.baseUrl.replace(/^http/, 'ws')), { headers: { cookie: a.admin, origin: origin(a) } });
+      view.once('open', () => reject(new Error('the live view opened on a replica without the terminal')));
+      view.once('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (c: Buffer) => (body += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, body }));
+      });
+      view.once('error', reject);
+    });
+    expect(watch.status).toBe(409);
+    expect(watch.body).toContain(TERMINAL_ELSEWHERE);
+    expect(watch.body).toContain(terminal.ada.terminalElsewhere!);
+
+    // She makes the ConfigMap in her terminal: the check passes and the step is done, on A too.
+    shell.send(encodeMessage({ t: 'input', d: 'kubectl create configmap greeting --from-literal=message=hello\r' }));
+    await checks.until<{ state: string; done: boolean }>((e, s) => e === 'checks' && s.state === 'passed' && s.done, 120_000);
+    const passed = await shownWithin((l) => l.cells.demo?.configmap === 'done', Date.now());
+    expect(passed.ms).toBeLessThan(1000);
+    checks.close();
+
+    // She marks the next step done by hand.
+    expect((await call(b, ada.cookie, '/api/progress/demo', { method: 'PUT', body: JSON.stringify({ done: { stepId: 'secret', done: true }, currentStep: 'secret' }) })).status).toBe(200);
+    const marked = await shownWithin((l) => l.cells.demo?.secret === 'done', Date.now());
+    expect(marked.ms).toBeLessThan(1000);
+    expect(marked.ada).toMatchObject({ doneCount: 2, terminal: true });
+    dashboard.close();
+    shell.close();
+
+    // The export through A has them too.
+    const csv = await (await call(a, a.admin, `/api/admin/workshops/${w.id}/results.csv`)).text();
+    expect(csv).toContain('Ada,demo,configmap,Create a ConfigMap,done,yes');
+    expect(csv).toContain('Ada,demo,secret,Create a Secret,done,yes');
+  }, 240_000);
 
   it('gives the last seat to one learner when two replicas are asked for it at once', async () => {
     const created = await call(b, b.admin, '/api/admin/workshops', { method: 'POST', body: JSON.stringify({ title: 'One seat', tracks: ['demo'], capacity: 1, expiresInMinutes: 60 }) });

@@ -1,7 +1,9 @@
 /**
  * The workshop service's live side: a verdict, a step change or a hint of a member reaches the
  * workshop's dashboard listeners, a burst goes out as one update, and a self-paced learner's
- * activity reaches no workshop.
+ * activity reaches no workshop. Two services on one store stand for two replicas: one's dashboard
+ * shows the other's learners' done marks, verdicts and terminals, and repeated verdicts write
+ * nothing.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { pino } from 'pino';
@@ -9,6 +11,7 @@ import { SqliteWorkshopStore } from '../../server/workshops/sqlite-store.js';
 import { Workshops } from '../../server/workshops/service.js';
 import type { Dashboard } from '../../server/workshops/dashboard.js';
 import { ResetError, type ResetStatus } from '../../server/steps/reset.js';
+import type { WorkshopStore } from '../../server/workshops/store.js';
 
 let store: SqliteWorkshopStore;
 let workshops: Workshops;
@@ -88,6 +91,109 @@ describe('workshop service', () => {
     expect(d.learners.map((l) => l.id)).toEqual(['ada']);
     expect(await store.events(w.id)).toEqual([]);
     u.stop();
+  });
+
+  it('shows another replica’s learner from the store: done marks, verdicts with failing since, an open terminal', async () => {
+    // Replica B holds Ada (her progress store, her terminal); A has nothing of her but the store.
+    const bProgress = new Map<string, { currentStep: string | null; done: string[] }>();
+    let bTerminal = false;
+    const b = new Workshops({
+      store,
+      replica: 'pod-b',
+      progress: { get: (l, t) => bProgress.get(`${l}/${t}`) ?? { currentStep: null, done: [] }, checkResults: () => undefined, setStepDone: () => {}, setCurrentStep: () => {} },
+      tracks: () => [{ id: 't', title: 'T', steps: [{ id: 's1', title: 'One' }, { id: 's2', title: 'Two' }] }],
+      hasTerminal: () => bTerminal,
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      const w = await store.create({ title: 'W', tracks: ['t'], capacity: 5, expiresAt: new Date(Date.now() + 3_600_000) });
+      expect((await b.join(w.joinCode, 'Ada', () => 'ada')).ok).toBe(true);
+      const ada = async () => (await workshops.dashboard(w.id))!.learners[0]!;
+      expect(await ada()).toMatchObject({ terminal: false, terminalElsewhere: null, cells: { t: { s1: 'todo', s2: 'todo' } } });
+
+      bTerminal = true;
+      await b.terminalChanged('ada');
+      await b.checkState('ada', 't', 's1', 'failed', false);
+      const failing = await ada();
+      expect(failing).toMatchObject({ terminal: true, terminalElsewhere: 'pod-b', cells: { t: { s1: 'failing', s2: 'todo' } } });
+      const since = (await store.stepRecords(w.id))[0]!.failingSince;
+      expect(since).toBeInstanceOf(Date);
+
+      bProgress.set('ada/t', { currentStep: 's2', done: ['s1'] });
+      await b.checkState('ada', 't', 's1', 'passed', true);
+      await b.progressChanged('ada', 't', 's2');
+      await b.checkState('ada', 't', 's2', 'unreachable', false);
+      expect(await ada()).toMatchObject({ doneCount: 1, current: { stepId: 's2' }, cells: { t: { s1: 'done', s2: 'unreachable' } } });
+
+      // Unmarked on B, a reset of s1 there, the terminal closed: A follows.
+      bProgress.set('ada/t', { currentStep: 's2', done: [] });
+      await b.progressChanged('ada', 't', 's2');
+      expect((await ada()).cells.t).toEqual({ s1: 'todo', s2: 'unreachable' });
+      await b.stepsReset('ada', 't', ['s2'], 's2');
+      expect((await ada()).cells.t).toEqual({ s1: 'todo', s2: 'current' });
+      bTerminal = false;
+      await b.terminalChanged('ada');
+      expect(await ada()).toMatchObject({ terminal: false, terminalElsewhere: null });
+      // The dashboard on B itself says the terminal is here, not elsewhere.
+      bTerminal = true;
+      await b.terminalChanged('ada');
+      expect((await b.dashboard(w.id))!.learners[0]).toMatchObject({ terminal: true, terminalElsewhere: null });
+      expect(await workshops.terminalElsewhere('ada')).toBe('pod-b');
+      expect(await b.terminalElsewhere('ada')).toBeUndefined();
+      // B stops (or starts again after a crash): what it recorded as open is gone.
+      await b.clearTerminals();
+      expect(await ada()).toMatchObject({ terminal: false, terminalElsewhere: null });
+    } finally {
+      b.close();
+    }
+  });
+
+  it('writes a verdict, a done mark or a terminal to the store only when it changed', async () => {
+    const calls: string[] = [];
+    const counting = new Proxy(store, {
+      get(target, prop, receiver) {
+        const value = Reflect.get(target, prop, receiver) as unknown;
+        if (typeof value !== 'function') return value;
+        return (...args: unknown[]) => {
+          if (typeof prop === 'string' && /^set/.test(prop)) calls.push(prop);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    }) as WorkshopStore;
+    let open = false;
+    const replica = new Workshops({
+      store: counting,
+      replica: 'pod-c',
+      progress: { get: () => ({ currentStep: null, done: [] }), checkResults: () => undefined, setStepDone: () => {}, setCurrentStep: () => {} },
+      tracks: () => [{ id: 't', title: 'T', steps: [{ id: 's1', title: 'One' }] }],
+      hasTerminal: () => open,
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      const w = await store.create({ title: 'W', tracks: ['t'], capacity: 5, expiresAt: new Date(Date.now() + 3_600_000) });
+      await replica.join(w.joinCode, 'Ada', () => 'ada');
+      // A room's re-checks: the same verdict again and again is one write.
+      await Promise.all(Array.from({ length: 50 }, () => replica.checkState('ada', 't', 's1', 'failed', false)));
+      expect(calls).toEqual(['setCheckState', 'setStepDone']);
+      calls.length = 0;
+      open = true;
+      await Promise.all([replica.terminalChanged('ada'), replica.terminalChanged('ada')]);
+      for (let i = 0; i < 20; i++) replica.terminalActive('ada');
+      await replica.checkState('ada', 't', 's1', 'passed', true);
+      await replica.checkState('ada', 't', 's1', 'passed', true);
+      expect(calls).toEqual(['setTerminal', 'setCheckState', 'setStepDone']);
+      // A reset and the verdict that follows it are written in that order.
+      const reset = replica.stepsReset('ada', 't', ['s1'], 's1');
+      await replica.checkState('ada', 't', 's1', 'failed', false);
+      await reset;
+      expect((await store.stepRecords(w.id))[0]).toMatchObject({ check: 'failed', done: false });
+      // A self-paced learner's verdicts write nothing at all.
+      calls.length = 0;
+      await replica.checkState('self-paced', 't', 's1', 'failed', false);
+      expect(calls).toEqual([]);
+    } finally {
+      replica.close();
+    }
   });
 });
 

@@ -148,6 +148,77 @@ describe.each(implementations)('workshop store ($name)', ({ fresh }) => {
     }
   });
 
+  it('records members’ done marks and check verdicts, writing only a change (failing since kept while it fails)', async () => {
+    const w = await create(5);
+    const other = await create(5);
+    const ada = await store.join(w.joinCode, 'Ada', newLearner);
+    const bob = await store.join(other.joinCode, 'Bob', newLearner);
+    if (!ada.ok || !bob.ok) throw new Error('join refused');
+    const id = ada.member.learnerId;
+    const failedAt = now;
+    expect(await store.setCheckState(id, 'a', 's1', 'failed')).toBe(true);
+    expect(await store.stepRecords(w.id)).toEqual([{ learnerId: id, trackId: 'a', stepId: 's1', done: null, check: 'failed', failingSince: failedAt, updatedAt: failedAt }]);
+    // A re-check with the same verdict a minute later writes nothing: the record is as it was.
+    now = new Date(now.getTime() + 60_000);
+    expect(await store.setCheckState(id, 'a', 's1', 'failed')).toBe(false);
+    expect(await store.stepRecords(w.id)).toEqual([{ learnerId: id, trackId: 'a', stepId: 's1', done: null, check: 'failed', failingSince: failedAt, updatedAt: failedAt }]);
+    expect(await store.setCheckState(id, 'a', 's1', 'passed')).toBe(true);
+    expect(await store.setStepDone(id, 'a', 's1', true)).toBe(true);
+    expect(await store.setStepDone(id, 'a', 's1', true)).toBe(false);
+    expect(await store.stepRecords(w.id)).toEqual([{ learnerId: id, trackId: 'a', stepId: 's1', done: true, check: 'passed', failingSince: null, updatedAt: now }]);
+    // Not done where nothing is recorded is no news; a step's own record keeps its state.
+    expect(await store.setStepDone(id, 'a', 's2', false)).toBe(false);
+    expect(await store.setCheckState(id, 'b', 's1', 'unreachable')).toBe(true);
+    expect(await store.setCheckState(id, 'b', 's1', 'unreachable')).toBe(false);
+    // Failing again starts a new failing-since; a reset forgets the verdict (once) and the done mark.
+    now = new Date(now.getTime() + 60_000);
+    expect(await store.setCheckState(id, 'a', 's1', 'failed')).toBe(true);
+    expect(await store.setStepDone(id, 'a', 's1', false)).toBe(true);
+    expect((await store.stepRecords(w.id)).find((r) => r.trackId === 'a')).toMatchObject({ done: false, check: 'failed', failingSince: now });
+    expect(await store.setCheckState(id, 'a', 's1', null)).toBe(true);
+    expect(await store.setCheckState(id, 'a', 's1', null)).toBe(false);
+    const records = await store.stepRecords(w.id);
+    expect(records.map((r) => [r.trackId, r.stepId, r.done, r.check, r.failingSince]).sort()).toEqual([
+      ['a', 's1', false, null, null],
+      ['b', 's1', null, 'unreachable', null],
+    ]);
+    // A learner in no workshop leaves no trace; another workshop's member is that workshop's.
+    expect(await store.setCheckState('self-paced', 'a', 's1', 'failed')).toBe(false);
+    expect(await store.setStepDone('self-paced', 'a', 's1', true)).toBe(false);
+    expect(await store.setStepDone(bob.member.learnerId, 'a', 's1', true)).toBe(true);
+    expect((await store.stepRecords(w.id)).map((r) => r.learnerId)).toEqual([id, id]);
+    expect((await store.stepRecords(other.id)).map((r) => [r.learnerId, r.done])).toEqual([[bob.member.learnerId, true]]);
+    // They go with the workshop.
+    await store.delete(w.id);
+    expect(await store.stepRecords(w.id)).toEqual([]);
+    expect(await store.setCheckState(id, 'a', 's1', 'passed')).toBe(false);
+  });
+
+  it('records which replica has a member’s terminal open, and forgets a replica’s terminals at once', async () => {
+    const w = await create(5);
+    const ada = await store.join(w.joinCode, 'Ada', newLearner);
+    const grace = await store.join(w.joinCode, 'Grace', newLearner);
+    if (!ada.ok || !grace.ok) throw new Error('join refused');
+    const [a, g] = [ada.member.learnerId, grace.member.learnerId];
+    const openedAt = now;
+    expect(await store.setTerminal(a, 'pod-0', true)).toBe(true);
+    now = new Date(now.getTime() + 1000);
+    expect(await store.setTerminal(a, 'pod-0', true)).toBe(false);
+    expect(await store.setTerminal(g, 'pod-1', true)).toBe(true);
+    expect(await store.setTerminal('self-paced', 'pod-0', true)).toBe(false);
+    expect(await store.terminals(w.id)).toEqual([
+      { learnerId: a, replica: 'pod-0', since: openedAt },
+      { learnerId: g, replica: 'pod-1', since: now },
+    ]);
+    // Closing on a replica that does not have it changes nothing.
+    expect(await store.setTerminal(a, 'pod-1', false)).toBe(false);
+    expect(await store.setTerminal(a, 'pod-0', false)).toBe(true);
+    expect((await store.terminals(w.id)).map((t) => t.learnerId)).toEqual([g]);
+    await store.setTerminal(a, 'pod-1', true);
+    await store.clearTerminals('pod-1');
+    expect(await store.terminals(w.id)).toEqual([]);
+  });
+
   it('survives a restart (SQLite: a file of its own in the data dir)', async () => {
     const w = await create(3);
     await store.join(w.joinCode, 'Ada', newLearner);
@@ -184,6 +255,60 @@ describe('PostgreSQL store: changes reach other replicas', () => {
       await a.setPosition('self-paced', 'a', 's1');
       if (heard.length < 5) await hear(5);
       expect(heard).toEqual([w.id, w.id, w.id, w.id, w.id]);
+    } finally {
+      await a.dispose();
+      await b.dispose();
+    }
+  });
+});
+
+describe('PostgreSQL store: a changed step or terminal is announced, an unchanged one is not', () => {
+  it('notifies other replicas of a new verdict, a done mark and a terminal, and stays silent for repeats', async () => {
+    now = new Date('2026-03-01T09:00:00Z');
+    const url = await postgres.newDatabase();
+    const a = await PostgresWorkshopStore.connect({ url, clock });
+    const b = await PostgresWorkshopStore.connect({ url, clock });
+    try {
+      const w = await a.create({ title: 'Mesh day', tracks: ['a'], capacity: 5, expiresAt: new Date(now.getTime() + HOUR) });
+      const joined = await a.join(w.joinCode, 'Ada', newLearner);
+      if (!joined.ok) throw new Error('join refused');
+      const id = joined.member.learnerId;
+      // The marker: a learner of another workshop, whose news is told apart by its payload.
+      const m = await a.create({ title: 'Marker', tracks: ['a'], capacity: 5, expiresAt: new Date(now.getTime() + HOUR) });
+      const mark = await a.join(m.joinCode, 'Mark', newLearner);
+      if (!mark.ok) throw new Error('join refused');
+      const heard: string[] = [];
+      let wake: () => void = () => {};
+      await b.subscribe((n) => {
+        heard.push(n);
+        wake();
+      });
+      const hear = (accept: () => boolean) => new Promise<void>((resolve) => ((wake = () => accept() && resolve()), wake()));
+      // Notifications arrive in commit order: whatever a repeat announced would arrive before the
+      // marker written after it. What came before the marker is returned (the marker dropped).
+      const upToMarker = async (step: string) => {
+        await a.setPosition(mark.member.learnerId, 'a', step);
+        await hear(() => heard.includes(m.id));
+        const before = heard.splice(0, heard.indexOf(m.id) + 1);
+        return before.slice(0, -1);
+      };
+      expect(await a.setCheckState(id, 'a', 's1', 'failed')).toBe(true);
+      expect(await upToMarker('s1')).toEqual([w.id]);
+      expect(await a.setCheckState(id, 'a', 's1', 'failed')).toBe(false);
+      expect(await a.setStepDone(id, 'a', 's2', false)).toBe(false);
+      expect(await a.setTerminal(id, 'pod-0', false)).toBe(false);
+      expect(await upToMarker('s2')).toEqual([]);
+      expect(await a.setCheckState(id, 'a', 's1', 'passed')).toBe(true);
+      expect(await a.setStepDone(id, 'a', 's1', true)).toBe(true);
+      expect(await a.setTerminal(id, 'pod-0', true)).toBe(true);
+      expect(await upToMarker('s1')).toEqual([w.id, w.id, w.id]);
+      expect(await a.setStepDone(id, 'a', 's1', true)).toBe(false);
+      expect(await a.setTerminal(id, 'pod-0', true)).toBe(false);
+      await a.clearTerminals('pod-1');
+      expect(await upToMarker('s2')).toEqual([]);
+      await a.clearTerminals('pod-0');
+      expect(await upToMarker('s1')).toEqual([w.id]);
+      expect(await b.terminals(w.id)).toEqual([]);
     } finally {
       await a.dispose();
       await b.dispose();
@@ -250,8 +375,8 @@ describe('results export', () => {
     workshop: { id: 'w1', title: 'Mesh & more', tracks: ['t'], capacity: 5, status: 'open', expiresAt: '2026-03-01T17:00:00.000Z', joinPath: '/join/x', broadcast: null },
     tracks: [{ id: 't', title: 'T', steps: [{ id: 's1', title: 'One, first' }, { id: 's2', title: 'Two' }] }],
     learners: [
-      { id: 'l1', name: '=HYPERLINK("http://evil")', joinedAt: '', terminal: false, current: null, hintsOpened: 0, stuck: false, stuckReasons: [], cells: { t: { s1: 'done', s2: 'failing' } }, doneCount: 1 },
-      { id: 'l2', name: 'Grace <"Hopper">', joinedAt: '', terminal: false, current: null, hintsOpened: 0, stuck: false, stuckReasons: [], cells: { t: { s1: 'done', s2: 'done' } }, doneCount: 2 },
+      { id: 'l1', name: '=HYPERLINK("http://evil")', joinedAt: '', terminal: false, terminalElsewhere: null, current: null, hintsOpened: 0, stuck: false, stuckReasons: [], cells: { t: { s1: 'done', s2: 'failing' } }, doneCount: 1 },
+      { id: 'l2', name: 'Grace <"Hopper">', joinedAt: '', terminal: false, terminalElsewhere: null, current: null, hintsOpened: 0, stuck: false, stuckReasons: [], cells: { t: { s1: 'done', s2: 'done' } }, doneCount: 2 },
     ],
     stuckAfterMs: 600_000,
     generatedAt: '2026-03-01T10:00:00.000Z',

@@ -12,6 +12,7 @@ import type { UserInfo } from '../authentication/user.js';
 
 type Obj = Record<string, any>;
 const GROUP = 'authorization.k8s.io';
+const specOf = (o: KubeObject) => ((o as Obj).spec ?? {}) as Obj;
 
 function specErrors(spec: Obj): FieldError[] {
   if (spec.resourceAttributes && spec.nonResourceAttributes) {
@@ -32,7 +33,7 @@ function attributes(spec: Obj, user: UserInfo): Attributes {
 }
 
 function answer(o: KubeObject, ctx: ReviewContext, kind: string, user: UserInfo): KubeObject {
-  const spec = ((o as Obj).spec ?? {}) as Obj;
+  const spec = specOf(o);
   const errs = specErrors(spec);
   if (errs.length) throw ApiError.invalid({ group: GROUP, kind }, '', errs);
   if (!ctx.auth) return { ...o, status: { allowed: true } } as unknown as KubeObject;
@@ -45,73 +46,48 @@ function specUser(spec: Obj): UserInfo {
   return { username: spec.user ?? '', uid: spec.uid, groups: Array.isArray(spec.groups) ? spec.groups : [], extra: spec.extra };
 }
 
-export const selfSubjectAccessReviewKind: KindDefinition = {
-  group: GROUP,
-  version: 'v1',
-  kind: 'SelfSubjectAccessReview',
-  names: { plural: 'selfsubjectaccessreviews' },
-  scope: 'Cluster',
-  verbs: ['create'],
-  strategy: {},
-  review: (o, ctx) => answer(o, ctx, 'SelfSubjectAccessReview', ctx.user),
-};
+/** SubjectAccessReview and LocalSubjectAccessReview ask about someone: a user or a group must be named. */
+function subjectErrors(spec: Obj): FieldError[] {
+  const errs = specErrors(spec);
+  if (!spec.user && !spec.groups?.length) errs.push({ type: 'FieldValueInvalid', field: 'spec.user', value: '', detail: 'at least one of user or group must be specified' });
+  return errs;
+}
 
-export const subjectAccessReviewKind: KindDefinition = {
-  group: GROUP,
-  version: 'v1',
-  kind: 'SubjectAccessReview',
-  names: { plural: 'subjectaccessreviews' },
-  scope: 'Cluster',
-  verbs: ['create'],
-  strategy: {},
-  review: (o, ctx) => {
-    const spec = ((o as Obj).spec ?? {}) as Obj;
-    const errs = specErrors(spec);
-    if (!spec.user && !spec.groups?.length) errs.push({ type: 'FieldValueInvalid', field: 'spec.user', value: '', detail: 'at least one of user or group must be specified' });
-    if (errs.length) throw ApiError.invalid({ group: GROUP, kind: 'SubjectAccessReview' }, '', errs);
-    return answer(o, ctx, 'SubjectAccessReview', specUser(spec));
-  },
-};
+/** A review kind: created only, answered by `review`, never stored. */
+function reviewKind(kind: string, plural: string, scope: KindDefinition['scope'], review: KindDefinition['review']): KindDefinition {
+  return { group: GROUP, version: 'v1', kind, names: { plural }, scope, verbs: ['create'], strategy: {}, review };
+}
 
-export const localSubjectAccessReviewKind: KindDefinition = {
-  group: GROUP,
-  version: 'v1',
-  kind: 'LocalSubjectAccessReview',
-  names: { plural: 'localsubjectaccessreviews' },
-  scope: 'Namespaced',
-  verbs: ['create'],
-  strategy: {},
-  review: (o, ctx) => {
-    const spec = ((o as Obj).spec ?? {}) as Obj;
-    const errs = specErrors(spec);
-    if (!spec.user && !spec.groups?.length) errs.push({ type: 'FieldValueInvalid', field: 'spec.user', value: '', detail: 'at least one of user or group must be specified' });
-    if (spec.resourceAttributes && spec.resourceAttributes.namespace !== ctx.namespace) {
-      errs.push({ type: 'FieldValueInvalid', field: 'spec.resourceAttributes.namespace', value: spec.resourceAttributes.namespace ?? '', detail: 'must match metadata.namespace' });
-    }
-    if (spec.nonResourceAttributes) errs.push({ type: 'FieldValueInvalid', field: 'spec.nonResourceAttributes', value: spec.nonResourceAttributes, detail: 'disallowed on this kind of request' });
-    if (errs.length) throw ApiError.invalid({ group: GROUP, kind: 'LocalSubjectAccessReview' }, '', errs);
-    return answer(o, ctx, 'LocalSubjectAccessReview', specUser(spec));
-  },
-};
 
-export const selfSubjectRulesReviewKind: KindDefinition = {
-  group: GROUP,
-  version: 'v1',
-  kind: 'SelfSubjectRulesReview',
-  names: { plural: 'selfsubjectrulesreviews' },
-  scope: 'Cluster',
-  verbs: ['create'],
-  strategy: {},
-  review: (o, ctx) => {
-    const ns = String((o as Obj).spec?.namespace ?? '');
-    if (!ctx.auth) return { ...o, status: { resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }], incomplete: false } } as unknown as KubeObject;
-    const { rules, errors } = ctx.auth.rulesFor(ctx.user, ns);
-    const resourceRules = rules.filter((r) => r.resources?.length).map((r) => ({ verbs: r.verbs, ...(r.apiGroups ? { apiGroups: r.apiGroups } : {}), resources: r.resources, ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}) }));
-    const nonResourceRules = rules.filter((r) => r.nonResourceURLs?.length).map((r) => ({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs }));
-    return {
-      ...o,
-      metadata: { ...(o.metadata ?? {}), creationTimestamp: null },
-      status: { resourceRules, nonResourceRules, incomplete: false, ...(errors.length ? { evaluationError: errors.length === 1 ? errors[0] : `[${errors.join(', ')}]` } : {}) },
-    } as unknown as KubeObject;
-  },
-};
+export const selfSubjectAccessReviewKind = reviewKind('SelfSubjectAccessReview', 'selfsubjectaccessreviews', 'Cluster', (o, ctx) => answer(o, ctx, 'SelfSubjectAccessReview', ctx.user));
+
+export const subjectAccessReviewKind = reviewKind('SubjectAccessReview', 'subjectaccessreviews', 'Cluster', (o, ctx) => {
+  const spec = specOf(o);
+  const errs = subjectErrors(spec);
+  if (errs.length) throw ApiError.invalid({ group: GROUP, kind: 'SubjectAccessReview' }, '', errs);
+  return answer(o, ctx, 'SubjectAccessReview', specUser(spec));
+});
+
+export const localSubjectAccessReviewKind = reviewKind('LocalSubjectAccessReview', 'localsubjectaccessreviews', 'Namespaced', (o, ctx) => {
+  const spec = specOf(o);
+  const errs = subjectErrors(spec);
+  if (spec.resourceAttributes && spec.resourceAttributes.namespace !== ctx.namespace) {
+    errs.push({ type: 'FieldValueInvalid', field: 'spec.resourceAttributes.namespace', value: spec.resourceAttributes.namespace ?? '', detail: 'must match metadata.namespace' });
+  }
+  if (spec.nonResourceAttributes) errs.push({ type: 'FieldValueInvalid', field: 'spec.nonResourceAttributes', value: spec.nonResourceAttributes, detail: 'disallowed on this kind of request' });
+  if (errs.length) throw ApiError.invalid({ group: GROUP, kind: 'LocalSubjectAccessReview' }, '', errs);
+  return answer(o, ctx, 'LocalSubjectAccessReview', specUser(spec));
+});
+
+export const selfSubjectRulesReviewKind = reviewKind('SelfSubjectRulesReview', 'selfsubjectrulesreviews', 'Cluster', (o, ctx) => {
+  const ns = String(specOf(o).namespace ?? '');
+  if (!ctx.auth) return { ...o, status: { resourceRules: [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }], nonResourceRules: [{ verbs: ['*'], nonResourceURLs: ['*'] }], incomplete: false } } as unknown as KubeObject;
+  const { rules, errors } = ctx.auth.rulesFor(ctx.user, ns);
+  const resourceRules = rules.filter((r) => r.resources?.length).map((r) => ({ verbs: r.verbs, ...(r.apiGroups ? { apiGroups: r.apiGroups } : {}), resources: r.resources, ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}) }));
+  const nonResourceRules = rules.filter((r) => r.nonResourceURLs?.length).map((r) => ({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs }));
+  return {
+    ...o,
+    metadata: { ...(o.metadata ?? {}), creationTimestamp: null },
+    status: { resourceRules, nonResourceRules, incomplete: false, ...(errors.length ? { evaluationError: errors.length === 1 ? errors[0] : `[${errors.join(', ')}]` } : {}) },
+  } as unknown as KubeObject;
+});
