@@ -275,6 +275,9 @@ class AdminApp {
       return;
     }
     s.detail.hidden = false;
+    // Another replica holds this learner's terminal and cluster: its view and resets work only there.
+    const elsewhere = learner.terminalElsewhere;
+    const onlyThere = elsewhere ? { disabled: true, 'aria-describedby': 'elsewhere-note' } : {};
     const steps = d.tracks.flatMap((t) => t.steps.map((st) => ({ value: `${t.id}\u0000${st.id}`, label: `${t.title}: ${st.title}` })));
     // An update must not undo the instructor's choice in the open form.
     const chosen = s.detail.querySelector<HTMLSelectElement>('#reset-step-select')?.value.split('\u0000');
@@ -284,7 +287,7 @@ class AdminApp {
       { id: 'reset-step-select', 'data-testid': 'reset-step-select' },
       ...steps.map((o) => h('option', { value: o.value, selected: preselect !== undefined && o.value === `${preselect.trackId}\u0000${preselect.stepId}` }, o.label)),
     );
-    const resetStep = h('button', { type: 'button', class: 'button', 'data-testid': 'reset-step' }, 'Reset step');
+    const resetStep = h('button', { type: 'button', class: 'button', 'data-testid': 'reset-step', ...onlyThere }, 'Reset step');
     resetStep.addEventListener('click', async () => {
       const [trackId, stepId] = stepSelect.value.split('\u0000') as [string, string];
       const title = d.tracks.find((t) => t.id === trackId)?.steps.find((st) => st.id === stepId)?.title ?? stepId;
@@ -297,7 +300,7 @@ class AdminApp {
         s.actionError.textContent = `${learner.name}: the reset of “${title}” did not start: ${errorText(e)}`;
       }
     });
-    const resetCluster = h('button', { type: 'button', class: 'button button-danger', 'data-testid': 'reset-cluster' }, 'Reset cluster…');
+    const resetCluster = h('button', { type: 'button', class: 'button button-danger', 'data-testid': 'reset-cluster', ...onlyThere }, 'Reset cluster…');
     resetCluster.addEventListener('click', async () => {
       if (!window.confirm(`Wipe ${learner.name}'s cluster and start it again empty?`)) return;
       s.actionStatus.textContent = `${learner.name}: resetting the cluster…`;
@@ -308,7 +311,11 @@ class AdminApp {
         s.actionStatus.textContent = errorText(e);
       }
     });
-    const watchButton = h('button', { type: 'button', class: 'button button-secondary', 'aria-pressed': this.watch ? 'true' : 'false', 'data-testid': 'watch-toggle' }, this.watch ? 'Stop watching' : 'Watch terminal');
+    const watchButton = h(
+      'button',
+      { type: 'button', class: 'button button-secondary', 'aria-pressed': this.watch ? 'true' : 'false', 'data-testid': 'watch-toggle', ...onlyThere },
+      this.watch ? 'Stop watching' : 'Watch terminal',
+    );
     const watchSlot = h('div', { class: 'watch-slot' });
     watchButton.addEventListener('click', () => {
       if (this.watch) {
@@ -327,6 +334,9 @@ class AdminApp {
     s.detail.replaceChildren(
       h('h2', { tabindex: -1 }, learner.name),
       h('p', {}, current ? `On “${current}”. ` : 'Not started. ', learner.stuck ? `Looks stuck: ${learner.stuckReasons.join(', ')}. ` : '', `${learner.doneCount} step${learner.doneCount === 1 ? '' : 's'} done. `, learner.hintsOpened ? `${learner.hintsOpened} hint${learner.hintsOpened === 1 ? '' : 's'} opened on this step. ` : '', learner.terminal ? 'Terminal open.' : 'No terminal open yet.'),
+      ...(elsewhere
+        ? [h('p', { id: 'elsewhere-note', class: 'note', 'data-testid': 'elsewhere-note' }, `${learner.name} works on another playground pod (${elsewhere}): watching their terminal and resetting their step or cluster work only through that pod's dashboard.`)]
+        : []),
       h('div', { class: 'inline-form' }, watchButton),
       watchSlot,
       h('div', { class: 'inline-form' }, h('label', { for: 'reset-step-select' }, 'Step'), stepSelect, resetStep, resetCluster),

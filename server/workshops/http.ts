@@ -373,7 +373,12 @@ export function workshopHttp(options: WorkshopHttpOptions) {
     const member = await memberOf(req, res, w);
     if (!member) return;
     if (!workshops.canResetCluster) return void res.status(501).json({ error: 'resetting a cluster needs the embedded cluster backend (--backend sim)' });
-    await workshops.resetCluster(member.learnerId);
+    try {
+      await workshops.resetCluster(member.learnerId);
+    } catch (err) {
+      if (err instanceof ResetError) return void res.status(err.status).json({ error: err.message });
+      throw err;
+    }
     res.json({ ok: true });
   });
 

@@ -462,10 +462,7 @@ export class Workshops {
    */
   async resetStep(learnerId: string, trackId: string, stepId: string): Promise<ResetStatus> {
     if (!this.options.startStepReset) throw new ResetError(501, 'step resets are not available on this server');
-    // On another replica the reset would make the learner a cluster and home where they are not.
-    if (this.options.isHere && !this.options.isHere(learnerId)) {
-      throw new ResetError(409, "this learner works on another playground pod: their cluster and files are there, so their step can only be reset through that pod");
-    }
+    this.mustBeHere(learnerId, 'their step');
     const { status, done } = this.options.startStepReset(learnerId, trackId, stepId);
     const track = this.options.tracks().find((t) => t.id === trackId);
     const reset: InstructorReset = {
@@ -491,8 +488,16 @@ export class Workshops {
     return this.options.resetCluster !== undefined;
   }
 
+  /** On another replica a reset would make the learner a cluster and home where they are not. */
+  private mustBeHere(learnerId: string, what: string): void {
+    if (this.options.isHere && !this.options.isHere(learnerId)) {
+      throw new ResetError(409, `this learner works on another playground pod: their cluster and files are there, so ${what} can only be reset through that pod`);
+    }
+  }
+
   async resetCluster(learnerId: string): Promise<void> {
     if (!this.options.resetCluster) throw new Error('this backend cannot reset a cluster');
+    this.mustBeHere(learnerId, 'their cluster');
     await this.options.resetCluster(learnerId);
     await this.checksReset(learnerId);
     await this.learnerChanged(learnerId);

@@ -216,6 +216,16 @@ describe('two replicas on one PostgreSQL', () => {
     expect(watch.status).toBe(409);
     expect(watch.body).toContain(TERMINAL_ELSEWHERE);
     expect(watch.body).toContain(terminal.ada.terminalElsewhere!);
+    // Resets through A would make her a cluster and home on the wrong pod: refused, saying where to go.
+    const adaId = adaOf(first)!.id;
+    for (const [what, body] of [
+      ['cluster', undefined],
+      ['step', JSON.stringify({ trackId: 'demo', stepId: 'configmap' })],
+    ] as const) {
+      const refused = await call(a, a.admin, `/api/admin/workshops/${w.id}/learners/${adaId}/reset-${what}`, { method: 'POST', ...(body ? { body } : {}) });
+      expect(refused.status).toBe(409);
+      expect(((await refused.json()) as { error: string }).error).toBe(`this learner works on another playground pod: their cluster and files are there, so their ${what} can only be reset through that pod`);
+    }
 
     // She makes the ConfigMap in her terminal: the check passes and the step is done, on A too.
     shell.send(encodeMessage({ t: 'input', d: 'kubectl create configmap greeting --from-literal=message=hello\r' }));
