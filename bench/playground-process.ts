@@ -54,10 +54,10 @@ export interface PlaygroundProcess {
   stop(): Promise<void>;
 }
 
-export async function startPlayground(args: string[] = []): Promise<PlaygroundProcess> {
+export async function startPlayground(args: string[] = [], options: { nodeFlags?: string[] } = {}): Promise<PlaygroundProcess> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-playground-'));
   const { env, flags } = startScript();
-  const child = spawn(process.execPath, [...flags, path.join(projectRoot, 'dist', 'server', 'main.js'), '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...args], {
+  const child = spawn(process.execPath, [...flags, ...(options.nodeFlags ?? []), path.join(projectRoot, 'dist', 'server', 'main.js'), '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
     cwd: projectRoot,
     env: { ...process.env, ...env, PLAYGROUND_TOKEN: '' },
@@ -66,7 +66,8 @@ export async function startPlayground(args: string[] = []): Promise<PlaygroundPr
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      // Long enough for a server with hundreds of learners to close them (and write a CPU profile).
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
       await exited;
       clearTimeout(timer);
     }

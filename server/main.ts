@@ -6,6 +6,7 @@ import path from 'node:path';
 import { ConfigError, loadConfig, projectRoot } from './config.js';
 import { projectToolsDir } from './cluster/tools.js';
 import { startPlayground } from './playground.js';
+import { favourTheServer } from './scheduling.js';
 
 /**
  * kubectl installed by scripts/install-tools.sh lives in the checkout's .tools/bin. Putting it on
@@ -31,6 +32,8 @@ async function main(): Promise<void> {
     throw err;
   }
   const playground = await startPlayground(config);
+  // The real server only: a test's playground in a test runner leaves the runner's session alone.
+  favourTheServer(playground.logger);
   process.stdout.write(`\n  istio-playground is running (backend: ${playground.backend.describe()})\n\n  Open ${playground.url}\n\n  Instructors (workshops, dashboard): ${playground.adminUrl}\n\n`);
   if (!playground.kubectl.found) process.stdout.write(`  ${playground.kubectl.installHint}\n\n`);
 
