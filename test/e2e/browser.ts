@@ -82,3 +82,27 @@ export async function waitForTerminal(page: Page, predicate: (text: string) => b
 export async function waitForConnected(page: Page, timeout = 15_000): Promise<void> {
   await page.waitForFunction(() => window.__playground?.connectionState() === 'connected', undefined, { timeout });
 }
+
+/** A page in a context of its own (kept in `contexts` for closing), its page errors and failed responses recorded. */
+export async function openRecordedPage(browser: Browser, contexts: BrowserContext[], colorScheme: 'light' | 'dark' = 'light'): Promise<{ page: Page; errors: string[] }> {
+  const context = await newContext(browser, { colorScheme });
+  contexts.push(context);
+  const page = await context.newPage();
+  const errors = collectPageErrors(page);
+  page.on('requestfinished', async (r) => {
+    const res = await r.response();
+    if (res && res.status() >= 400) errors.push(`${res.status()} ${r.url()}`);
+  });
+  return { page, errors };
+}
+
+/** A learner joins a workshop by its link under `name`, landing on the playground's front page. */
+export async function joinWorkshop<T extends { page: Page }>(learner: T, link: string, name: string): Promise<T> {
+  await learner.page.goto(link);
+  await learner.page.getByLabel('Your display name').fill(name);
+  await learner.page.getByRole('button', { name: 'Join the workshop' }).click();
+  await learner.page.waitForURL((u) => u.pathname === '/').catch(async (e: unknown) => {
+    throw new Error(`${String(e)}\n${learner.page.url()}\n${(await learner.page.content()).slice(0, 3000)}`);
+  });
+  return learner;
+}

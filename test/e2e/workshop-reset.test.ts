@@ -12,7 +12,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Playground, startPlayground } from '../../server/playground.js';
 import type {} from '../../client/admin/main.js';
-import { collectPageErrors, launchBrowser, newContext, screenshot, terminalText, waitForConnected, waitForTerminal } from './browser.js';
+import { joinWorkshop, launchBrowser, openRecordedPage, screenshot, terminalText, waitForConnected, waitForTerminal } from './browser.js';
 
 const lessonsDir = path.join(path.dirname(new URL(import.meta.url).pathname), '../fixtures/lessons/workshop');
 
@@ -35,26 +35,8 @@ afterAll(async () => {
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function open(): Promise<{ page: Page; errors: string[] }> {
-  const context = await newContext(browser);
-  contexts.push(context);
-  const page = await context.newPage();
-  const errors = collectPageErrors(page);
-  page.on('requestfinished', async (r) => {
-    const res = await r.response();
-    if (res && res.status() >= 400) errors.push(`${res.status()} ${r.url()}`);
-  });
-  return { page, errors };
-}
-
-async function joinAs(link: string, name: string): Promise<{ page: Page; errors: string[] }> {
-  const learner = await open();
-  await learner.page.goto(link);
-  await learner.page.getByLabel('Your display name').fill(name);
-  await learner.page.getByRole('button', { name: 'Join the workshop' }).click();
-  await learner.page.waitForURL((u) => u.pathname === '/');
-  return learner;
-}
+const open = (colorScheme: 'light' | 'dark' = 'light') => openRecordedPage(browser, contexts, colorScheme);
+const joinAs = async (link: string, name: string) => joinWorkshop(await open(), link, name);
 
 /** Records every text the reset's status element shows from now on (progress flashes by on a fast reset). */
 async function recordResetStatus(page: Page): Promise<() => Promise<string[]>> {

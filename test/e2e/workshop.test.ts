@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Playground, startPlayground } from '../../server/playground.js';
 import type { Dashboard } from '../../server/workshops/dashboard.js';
 import type {} from '../../client/admin/main.js';
-import { collectPageErrors, launchBrowser, newContext, screenshot, waitForConnected, waitForTerminal } from './browser.js';
+import { joinWorkshop, launchBrowser, openRecordedPage, screenshot, waitForConnected, waitForTerminal } from './browser.js';
 
 const lessonsDir = path.join(path.dirname(new URL(import.meta.url).pathname), '../fixtures/lessons/workshop');
 const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -36,28 +36,8 @@ afterAll(async () => {
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-async function open(colorScheme: 'light' | 'dark' = 'light'): Promise<{ page: Page; errors: string[] }> {
-  const context = await newContext(browser, { colorScheme });
-  contexts.push(context);
-  const page = await context.newPage();
-  const errors = collectPageErrors(page);
-  page.on('requestfinished', async (r) => {
-    const res = await r.response();
-    if (res && res.status() >= 400) errors.push(`${res.status()} ${r.url()}`);
-  });
-  return { page, errors };
-}
-
-async function joinAs(link: string, name: string): Promise<{ page: Page; errors: string[] }> {
-  const learner = await open();
-  await learner.page.goto(link);
-  await learner.page.getByLabel('Your display name').fill(name);
-  await learner.page.getByRole('button', { name: 'Join the workshop' }).click();
-  await learner.page.waitForURL((u) => u.pathname === '/').catch(async (e: unknown) => {
-    throw new Error(`${String(e)}\n${learner.page.url()}\n${(await learner.page.content()).slice(0, 3000)}`);
-  });
-  return learner;
-}
+const open = (colorScheme: 'light' | 'dark' = 'light') => openRecordedPage(browser, contexts, colorScheme);
+const joinAs = async (link: string, name: string) => joinWorkshop(await open(), link, name);
 
 /** When (epoch ms, by the page's clock) the selector first matched; the observer starts now. */
 function whenMatches(page: Page, selector: string): Promise<number> {
