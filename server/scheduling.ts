@@ -11,6 +11,15 @@
 import fs from 'node:fs';
 import type { Logger } from 'pino';
 
+/**
+ * Where the kernel does not group by session (autogroup off, or a container's CPU cgroup, where
+ * every process of the pod competes on its own nice value) the same order comes from nice values
+ * alone, which any process may raise for its children: learners' shells (and all they run) and
+ * their clusters start at this nice, the server stays at its own. Measured with autogroup off:
+ * echo p99 1.2 s at 200 learners with everything at nice 0.
+ */
+export const LEARNER_WORK_NICE = 10;
+
 /** The nice value of the server's scheduling group (-20 highest .. 19 lowest). */
 export const SERVER_AUTOGROUP_NICE = -10;
 const AUTOGROUP = '/proc/self/autogroup';

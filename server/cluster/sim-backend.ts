@@ -23,6 +23,7 @@ import type { ClusterAccess, ClusterBackend } from './backend.js';
 import type { ChildConfig, ChildMessage, ParentMessage } from './sim-child.js';
 import { learnerWorkspace } from '../learners/workspace.js';
 import { limitReachedMessage } from './learner-limit.js';
+import { LEARNER_WORK_NICE } from '../scheduling.js';
 import type { PeerGuard } from '../sim/network/peer-uid.js';
 
 export interface SimBackendOptions {
@@ -212,6 +213,12 @@ export class SimBackend implements ClusterBackend {
       detached: true,
     });
     const log = this.options.logger?.child({ learnerId, pid: proc.pid });
+    // Learners' work runs behind the server that relays their keystrokes (scheduling.ts).
+    try {
+      if (proc.pid !== undefined) os.setPriority(proc.pid, Math.min(19, os.getPriority() + LEARNER_WORK_NICE));
+    } catch (err) {
+      log?.debug({ err }, 'cluster priority not lowered');
+    }
     let onReady!: (v: { url: string; kubeconfig: string }) => void;
     let onFailed!: (e: Error) => void;
     const ready = new Promise<{ url: string; kubeconfig: string }>((resolve, reject) => {

@@ -20,6 +20,7 @@ import { FLOW_HIGH_WATER, FLOW_LOW_WATER, encodeMessage, type ServerMessage } fr
 import { killSession } from './process-tree.js';
 import { RC_FILES, interactiveShell } from './rcfiles.js';
 import type { LearnerShell, ShellSandbox } from './sandbox.js';
+import { LEARNER_WORK_NICE } from '../scheduling.js';
 import { ScreenMirror } from './scrollback.js';
 import { Transcript, type OutputMark } from './transcript.js';
 import { MARK_ENV, parseCommands, type TerminalCommand } from './commands.js';
@@ -408,6 +409,8 @@ export class TerminalSessions {
       // Never a learner's shell as the server runs: without a sandbox there is no shell.
       if (!this.sandbox) throw new Error('no sandbox is configured for learner shells');
       launch = this.sandbox.launch(spec.learner, this.shell, env, spec.cwd);
+      // The learner's shell and all it runs behind the server that relays it (scheduling.ts).
+      if (existsSync(NICE)) launch = { ...launch, file: NICE, args: ['-n', String(LEARNER_WORK_NICE), launch.file, ...launch.args] };
     } else {
       const { args, env: rcEnv } = interactiveShell(this.shell, this.rcFiles());
       launch = { file: this.shell, args, env: { ...env, ...rcEnv }, cwd: spec.cwd };
@@ -613,6 +616,8 @@ export class TerminalSessions {
     return dir;
   }
 }
+
+const NICE = '/usr/bin/nice';
 
 /** What writeInput() relies on in node-pty 1.1's UnixTerminal (absent elsewhere, e.g. Windows). */
 interface PtyInternals {

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exchangeToken, startTestPlayground, type TestPlayground } from '../helpers/playground.js';
 import { TestClient } from '../helpers/terminal-client.js';
 import type { SimBackend } from '../../server/cluster/sim-backend.js';
+import os from 'node:os';
+import { LEARNER_WORK_NICE } from '../../server/scheduling.js';
 import { MIB_PER_LEARNER, RESERVED_MIB, learnerLimitFor, limitReachedMessage } from '../../server/cluster/learner-limit.js';
 
 const MIB = 1024 * 1024;
@@ -37,6 +39,11 @@ describe('learner limit', () => {
     const first = await terminal(pg.cookies);
     await first.until(() => screen(first).includes('Welcome to istio-playground'), 'first banner', 30_000);
     expect(await first.run('kubectl get nodes -o name | wc -l', 30_000)).toMatch(/^[1-9]/);
+    // Learners' work runs behind the server (server/scheduling.ts): their shell and what it
+    // starts, and their cluster, at a higher nice value than the server's own.
+    expect(await first.run('nice', 30_000)).toBe(String(os.getPriority() + LEARNER_WORK_NICE));
+    const [clusterPid] = [...(pg.backend as SimBackend).pids().values()];
+    expect(os.getPriority(clusterPid!)).toBe(os.getPriority() + LEARNER_WORK_NICE);
 
     const secondCookies = await exchangeToken(pg.url);
     const second = await terminal(secondCookies);
