@@ -6,7 +6,6 @@
  * learner's next shell. Through the server's API as the page calls it, checked with the real
  * kubectl and curl.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,6 +14,8 @@ import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import { learnerWorkspace } from '../../server/learners/workspace.js';
 import type { ResetStatus } from '../../server/steps/reset.js';
 import { startTestPlayground, type TestPlayground } from '../helpers/playground.js';
+import { postFromPage, resetTo } from '../helpers/step-reset.js';
+import { runProcess } from '../helpers/run.js';
 import { TestClient } from '../helpers/terminal-client.js';
 
 const fixtureLessons = path.join(path.dirname(new URL(import.meta.url).pathname), '../fixtures/lessons/replay');
@@ -23,45 +24,9 @@ let cluster: EmbeddedCluster;
 let work: string;
 let adminEnv: Record<string, string>;
 
-function sh(script: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('bash', ['-c', script], { env, timeout: 60_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
-  });
-}
+const sh = (script: string, env: Record<string, string>) => runProcess('bash', ['-c', script], { env });
 
-/** Follows the reset's server-sent events until it is done or failed, as the page does. */
-async function resetTo(pg: TestPlayground, trackId: string, stepId: string, whileRunning?: () => Promise<void>): Promise<{ final: ResetStatus; seen: ResetStatus[] }> {
-  const events = await pg.fetchAuthed('/api/steps/reset/events');
-  const asked = Date.now();
-  const res = await post(pg, `/api/steps/${trackId}/${stepId}/reset`);
-  expect(res.status, await res.clone().text()).toBe(202);
-  await whileRunning?.();
-  const seen: ResetStatus[] = [];
-  const reader = events.body!.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error('the event stream ended before the reset finished');
-    buffer += decoder.decode(value, { stream: true });
-    let cut: number;
-    while ((cut = buffer.indexOf('\n\n')) >= 0) {
-      const frame = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      const data = /^data: (.*)$/m.exec(frame)?.[1];
-      if (!data) continue;
-      const status = JSON.parse(data) as ResetStatus;
-      if (status.stepId !== stepId || status.startedAt < asked) continue;
-      seen.push(status);
-      if (status.phase === 'done' || status.phase === 'failed') {
-        await reader.cancel();
-        return { final: status, seen };
-      }
-    }
-  }
-}
-
-const post = (pg: TestPlayground, p: string) => pg.fetchAuthed(p, { method: 'POST', headers: { origin: pg.baseUrl.replace(/\/$/, '') } });
+const post = postFromPage;
 
 /** The learner's own view: their home and the kubeconfig their shell gets. */
 function learnerEnv(pg: TestPlayground): Record<string, string> {

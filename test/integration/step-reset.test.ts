@@ -5,11 +5,12 @@
  * kubectl and curl: Bookinfo's pods are 2/2 Running, the gateway answers at the GATEWAY_URL the
  * learner's next shell gets, and the release is in their home.
  */
-import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlayground, type TestPlayground } from '../helpers/playground.js';
+import { postFromPage, resetTo } from '../helpers/step-reset.js';
+import { runProcess } from '../helpers/run.js';
 import type { SimBackend } from '../../server/cluster/sim-backend.js';
 import type { ResetStatus } from '../../server/steps/reset.js';
 import { learnerWorkspace } from '../../server/learners/workspace.js';
@@ -17,45 +18,9 @@ import { learnerWorkspace } from '../../server/learners/workspace.js';
 let pg: TestPlayground;
 let learnerId: string;
 
-function sh(script: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile('bash', ['-c', script], { env, timeout: 60_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }));
-  });
-}
+const sh = (script: string, env: Record<string, string>) => runProcess('bash', ['-c', script], { env });
 
-const post = (p: string) => pg.fetchAuthed(p, { method: 'POST', headers: { origin: pg.baseUrl.replace(/\/$/, '') } });
-
-/** Follows the reset's server-sent events until it is done or failed, as the page does. */
-async function resetTo(trackId: string, stepId: string, whileRunning?: () => Promise<void>): Promise<{ final: ResetStatus; seen: ResetStatus[] }> {
-  const events = await pg.fetchAuthed('/api/steps/reset/events');
-  const asked = Date.now();
-  const res = await post(`/api/steps/${trackId}/${stepId}/reset`);
-  expect(res.status, await res.clone().text()).toBe(202);
-  await whileRunning?.();
-  const seen: ResetStatus[] = [];
-  const reader = events.body!.getReader();
-  const decoder = new TextDecoder();
-  let buffer = '';
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error('the event stream ended before the reset finished');
-    buffer += decoder.decode(value, { stream: true });
-    let cut: number;
-    while ((cut = buffer.indexOf('\n\n')) >= 0) {
-      const frame = buffer.slice(0, cut);
-      buffer = buffer.slice(cut + 2);
-      const data = /^data: (.*)$/m.exec(frame)?.[1];
-      if (!data) continue;
-      const status = JSON.parse(data) as ResetStatus;
-      if (status.stepId !== stepId || status.startedAt < asked) continue;
-      seen.push(status);
-      if (status.phase === 'done' || status.phase === 'failed') {
-        await reader.cancel();
-        return { final: status, seen };
-      }
-    }
-  }
-}
+const post = (p: string) => postFromPage(pg, p);
 
 beforeAll(async () => {
   pg = await startTestPlayground({});
@@ -80,7 +45,7 @@ describe('jump to a step on the embedded cluster', { timeout: 600_000 }, () => {
   });
 
   it('jumps to destination-rules: Bookinfo 2/2 Running, the gateway answers at GATEWAY_URL, the release in the home', async () => {
-    const { final, seen } = await resetTo('istio-bookinfo', 'destination-rules');
+    const { final, seen } = await resetTo(pg, 'istio-bookinfo', 'destination-rules');
     expect(final.phase, final.error).toBe('done');
     // Built on first use, with the replay's progress shown: step k of n and the command.
     expect(seen.some((s) => s.phase === 'building' && s.progress?.total === 8 && /istioctl install/.test(s.progress.command ?? ''))).toBe(true);
@@ -120,7 +85,7 @@ describe('jump to a step on the embedded cluster', { timeout: 600_000 }, () => {
     const change = await sh('kubectl delete deployment reviews-v3 && kubectl create namespace stray', env);
     expect(change.code, change.stderr).toBe(0);
     let again: Response | undefined;
-    const { final } = await resetTo('istio-bookinfo', 'destination-rules', async () => {
+    const { final } = await resetTo(pg, 'istio-bookinfo', 'destination-rules', async () => {
       again = await post('/api/steps/istio-bookinfo/route-jason/reset');
     });
     expect(again!.status).toBe(409);
@@ -133,7 +98,7 @@ describe('jump to a step on the embedded cluster', { timeout: 600_000 }, () => {
     expect(after.stderr).toContain('namespaces "stray" not found');
   });
   it("jumps to warm-up's scale step: the restored NodePort answers at NODE_IP:NODE_PORT from the step's variables", async () => {
-    const { final } = await resetTo('warm-up', 'scale');
+    const { final } = await resetTo(pg, 'warm-up', 'scale');
     expect(final.phase, final.error).toBe('done');
     const env = { PATH: process.env.PATH!, HOME: learnerWorkspace(pg.dataDir, learnerId).home, KUBECONFIG: learnerWorkspace(pg.dataDir, learnerId).kubeconfigPath };
     // What the learner types next, in a shell that sourced the step's variables.
