@@ -12,6 +12,7 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import WebSocket from 'ws';
 import { decodeServerMessage, encodeMessage } from '../server/terminal/protocol.js';
 import { processes } from '../test/helpers/processes.js';
@@ -244,6 +245,10 @@ export default async function run(): Promise<void> {
       }
     })();
 
+    // The bench stands in for 200 browsers on machines of their own: how late its own event loop
+    // ran is part of every echo it times, so it is reported beside them.
+    const clientLoop = monitorEventLoopDelay({ resolution: 10 });
+    clientLoop.enable();
     const cpuBefore = cpuTimes(server);
     const startedAt = Date.now();
     const endAt = startedAt + SECONDS * 1000;
@@ -278,6 +283,7 @@ export default async function run(): Promise<void> {
     })();
     await Promise.all([...loops, moves]);
     const cpuAfter = cpuTimes(server);
+    clientLoop.disable();
     controller.abort();
     // Isolation: each learner's cluster holds their own mark and nobody else's.
     const isolation = await Promise.all(
@@ -296,6 +302,7 @@ export default async function run(): Promise<void> {
       `workshop of ${N} learners on one playground (npm start's build and flags), ${SECONDS} s, a command every ~10 s each (${COMMAND}):`,
       `  join + terminal connect to prompt: p50 ${Math.round(pct(connectMs, 50))} ms, p99 ${Math.round(pct(connectMs, 99))} ms`,
       `  keystroke echo under load: p50 ${f1(pct(echoes, 50))} ms, p99 ${f1(pct(echoes, 99))} ms (${echoes.length} keystrokes after the first ${WARMUP_SECONDS} s)`,
+      `    this bench's own event loop (the learners' browsers' stand-in, part of each echo timed): late p50 ${f1(clientLoop.percentile(50) / 1e6)} ms, p99 ${f1(clientLoop.percentile(99) / 1e6)} ms, max ${f1(clientLoop.max / 1e6)} ms`,
       `    in the first ${WARMUP_SECONDS} s, the last arrivals' clusters still starting: p50 ${f1(pct(warmEchoes, 50))} ms, p99 ${f1(pct(warmEchoes, 99))} ms (${warmEchoes.length} keystrokes)`,
       `  lesson command, typed to done: p50 ${Math.round(pct(commands, 50))} ms, p99 ${Math.round(pct(commands, 99))} ms (${commands.length} runs, ${learners.reduce((n, l) => n + l.failures, 0)} timed out)`,
       `  first command of each learner (starts their cluster): p50 ${Math.round(pct(firstMs, 50))} ms, p99 ${Math.round(pct(firstMs, 99))} ms`,

@@ -19,6 +19,7 @@ import { Site } from './http/site.js';
 import { LessonLibrary } from './http/lesson-library.js';
 import { learnerWorkspace } from './learners/workspace.js';
 import { ProgressStore } from './progress/store.js';
+import { LEARNER_GO_ENV } from './scheduling.js';
 import { TerminalSessions, type ShellSpec } from './terminal/sessions.js';
 import { ShellSandbox, type SandboxOptions } from './terminal/sandbox.js';
 import { createTerminalUpgrade } from './terminal/ws.js';
@@ -114,7 +115,7 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
   const shellSpec = (learnerId: string) => async (): Promise<ShellSpec> => {
     const workspace = learnerWorkspace(config.dataDir, learnerId);
     const banner: string[] = [];
-    const env: Record<string, string> = { HOME: workspace.home, LANG: 'C.UTF-8', USER: 'learner' };
+    const env: Record<string, string> = { HOME: workspace.home, LANG: 'C.UTF-8', USER: 'learner', ...LEARNER_GO_ENV };
     // The offline stand-in for https://istio.io/downloadIstio (server/http/istio-release.ts), for lessons' `curl -L "$ISTIO_DOWNLOAD_URL" | sh -`.
     env.ISTIO_DOWNLOAD_URL = `${baseUrl}istio/downloadIstio`;
     // The Gateway API CRDs istio.io applies from GitHub: `kubectl apply -f "$GATEWAY_API_CRDS_URL"`.

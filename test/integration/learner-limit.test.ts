@@ -44,6 +44,8 @@ describe('learner limit', () => {
     expect(await first.run('nice', 30_000)).toBe(String(os.getPriority() + LEARNER_WORK_NICE));
     const [clusterPid] = [...(pg.backend as SimBackend).pids().values()];
     expect(os.getPriority(clusterPid!)).toBe(os.getPriority() + LEARNER_WORK_NICE);
+    // Their Go tools (kubectl) start lean: one scheduler thread, a later GC (scheduling.ts).
+    expect(await first.run('echo "$GOMAXPROCS $GOGC $GOMEMLIMIT"', 30_000)).toBe('1 400 256MiB');
 
     const secondCookies = await exchangeToken(pg.url);
     const second = await terminal(secondCookies);
