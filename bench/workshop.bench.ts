@@ -260,6 +260,7 @@ export default async function run(): Promise<void> {
     const clientLoop = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
     clientLoop.enable();
     const cpuBefore = cpuTimes(server);
+    const benchCpuBefore = process.cpuUsage();
     const startedAt = Date.now();
     const endAt = startedAt + SECONDS * 1000;
     // Echoes in the first WARMUP_SECONDS are reported apart: the clusters of the last learners to
@@ -293,6 +294,8 @@ export default async function run(): Promise<void> {
     })();
     await Promise.all([...loops, moves]);
     const cpuAfter = cpuTimes(server);
+    const benchCpu = process.cpuUsage(benchCpuBefore);
+    const benchPct = (100 * (benchCpu.user + benchCpu.system)) / 1000 / (cpuAfter.at - cpuBefore.at);
     clientLoop.disable();
     controller.abort();
     // Isolation: each learner's cluster holds their own mark and nobody else's.
@@ -320,7 +323,7 @@ export default async function run(): Promise<void> {
       `    in the first ${WARMUP_SECONDS} s, the last arrivals' clusters still starting: p50 ${f1(pct(warmEchoes, 50))} ms, p99 ${f1(pct(warmEchoes, 99))} ms (${warmEchoes.length} keystrokes)`,
       `  lesson command, typed to done: p50 ${Math.round(pct(commands, 50))} ms, p90 ${Math.round(pct(commands, 90))} ms, p99 ${Math.round(pct(commands, 99))} ms (${commands.length} runs, ${learners.reduce((n, l) => n + l.failures, 0)} timed out)`,
       `  first command of each learner (starts their cluster): p50 ${Math.round(pct(firstMs, 50))} ms, p99 ${Math.round(pct(firstMs, 99))} ms`,
-      `  CPU over the ${SECONDS} s (2 cores = 200%): machine ${Math.round(cpuAfter.machine.busyPct(cpuBefore.machine))}% busy (of which ${f1(cpuAfter.machine.stealPct(cpuBefore.machine))}% stolen by the VM's host); the server process ${f1(cpuAfter.serverPct(cpuBefore))}%, its whole tree (clusters, shells, kubectl) ${f1(cpuAfter.treePct(cpuBefore))}%`,
+      `  CPU over the ${SECONDS} s (2 cores = 200%): machine ${Math.round(cpuAfter.machine.busyPct(cpuBefore.machine))}% busy (of which ${f1(cpuAfter.machine.stealPct(cpuBefore.machine))}% stolen by the VM's host); the server process ${f1(cpuAfter.serverPct(cpuBefore))}%, its whole tree (clusters, shells, kubectl) ${f1(cpuAfter.treePct(cpuBefore))}%; this bench (the browsers' stand-in) ${f1(benchPct)}%`,
       `  isolation: ${isolated} of ${N} learners' clusters hold exactly their own mark (kube-root-ca.crt and configmap mine = their number)`,
       `  dashboard behind a learner's step change: p50 ${Math.round(pct(lags, 50))} ms, max ${Math.round(Math.max(...lags))} ms (${lags.length} changes)`,
       `  memory: server tree ${f1(baseline)} MiB before, ${f1(loaded)} MiB with ${N} learners and their clusters: ${f1(perLearner)} MiB per learner`,
