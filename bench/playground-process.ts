@@ -54,13 +54,17 @@ export interface PlaygroundProcess {
   stop(): Promise<void>;
 }
 
-export async function startPlayground(args: string[] = [], options: { nodeFlags?: string[] } = {}): Promise<PlaygroundProcess> {
+export async function startPlayground(args: string[] = [], options: { nodeFlags?: string[]; cgroup?: string } = {}): Promise<PlaygroundProcess> {
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'bench-playground-'));
   const { env, flags } = startScript();
-  const child = spawn(process.execPath, [...flags, ...(options.nodeFlags ?? []), path.join(projectRoot, 'dist', 'server', 'main.js'), '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...args], {
+  const argv = [process.execPath, ...flags, ...(options.nodeFlags ?? []), path.join(projectRoot, 'dist', 'server', 'main.js'), '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...args];
+  // In a cgroup of its own from its first instruction on, as a container runtime starts a pod's
+  // process (everything it starts stays there): the shell joins it, then becomes the server.
+  const [file, ...rest] = options.cgroup ? ['/bin/sh', '-c', 'echo $$ > "$CGROUP_PROCS" && exec "$@"', 'sh', ...argv] : argv;
+  const child = spawn(file!, rest, {
     stdio: ['ignore', 'pipe', 'inherit'],
     cwd: projectRoot,
-    env: { ...process.env, ...env, PLAYGROUND_TOKEN: '' },
+    env: { ...process.env, ...env, PLAYGROUND_TOKEN: '', ...(options.cgroup ? { CGROUP_PROCS: path.join(options.cgroup, 'cgroup.procs') } : {}) },
   });
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {

@@ -186,7 +186,11 @@ export default async function run(): Promise<void> {
   buildServer();
   // WORKSHOP_BENCH_PROFILE=DIR writes a CPU profile of the server there (open it in Chrome DevTools).
   const profile = process.env.WORKSHOP_BENCH_PROFILE;
-  const pg = await startPlayground(['--admin-token', ADMIN_TOKEN, '--idle-timeout', '3600'], { nodeFlags: profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [] });
+  // WORKSHOP_BENCH_CGROUP=DIR runs the playground in that (existing, writable) cgroup, as a
+  // container runtime would: the kernel's per-session autogroups do not apply inside one, so
+  // only nice values order the CPU there (server/scheduling.ts).
+  const cgroup = process.env.WORKSHOP_BENCH_CGROUP;
+  const pg = await startPlayground(['--admin-token', ADMIN_TOKEN, '--idle-timeout', '3600'], { nodeFlags: profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [], ...(cgroup ? { cgroup } : {}) });
   const server = pg.child.pid!;
   const base = new URL('/', pg.url);
   try {
@@ -316,7 +320,7 @@ export default async function run(): Promise<void> {
     const commands = learners.flatMap((l) => l.commands);
     const memTotal = os.totalmem() / 1048576;
     const lines = [
-      `workshop of ${N} learners on one playground (npm start's build and flags), ${SECONDS} s, a command every ~10 s each (${COMMAND}):`,
+      `workshop of ${N} learners on one playground (npm start's build and flags${cgroup ? `, in cgroup ${cgroup} as in a container: no autogroup` : ''}), ${SECONDS} s, a command every ~10 s each (${COMMAND}):`,
       `  join + terminal connect to prompt: p50 ${Math.round(pct(connectMs, 50))} ms, p99 ${Math.round(pct(connectMs, 99))} ms`,
       `  keystroke echo under load: p50 ${f1(pct(echoes, 50))} ms, p99 ${f1(pct(echoes, 99))} ms (${echoes.length} keystrokes after the first ${WARMUP_SECONDS} s)`,
       `    this bench's own event loop (the learners' browsers' stand-in, part of each echo timed): late p50 ${f1(late(50))} ms, p99 ${f1(late(99))} ms, max ${f1(late(100))} ms`,
