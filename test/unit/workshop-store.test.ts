@@ -375,8 +375,8 @@ describe('results export', () => {
     workshop: { id: 'w1', title: 'Mesh & more', tracks: ['t'], capacity: 5, status: 'open', expiresAt: '2026-03-01T17:00:00.000Z', joinPath: '/join/x', broadcast: null },
     tracks: [{ id: 't', title: 'T', steps: [{ id: 's1', title: 'One, first' }, { id: 's2', title: 'Two' }] }],
     learners: [
-      { id: 'l1', name: '=HYPERLINK("http://evil")', joinedAt: '', terminal: false, terminalElsewhere: null, current: null, hintsOpened: 0, stuck: false, stuckReasons: [], cells: { t: { s1: 'done', s2: 'failing' } }, doneCount: 1 },
-      { id: 'l2', name: 'Grace <"Hopper">', joinedAt: '', terminal: false, terminalElsewhere: null, current: null, hintsOpened: 0, stuck: false, stuckReasons: [], cells: { t: { s1: 'done', s2: 'done' } }, doneCount: 2 },
+      { id: 'l1', name: '=HYPERLINK("http://evil")', joinedAt: '', terminal: false, terminalElsewhere: null, unreachable: null, current: null, hintsOpened: 0, stuck: false, stuckReasons: [], cells: { t: { s1: 'done', s2: 'failing' } }, doneCount: 1 },
+      { id: 'l2', name: 'Grace <"Hopper">', joinedAt: '', terminal: false, terminalElsewhere: null, unreachable: null, current: null, hintsOpened: 0, stuck: false, stuckReasons: [], cells: { t: { s1: 'done', s2: 'done' } }, doneCount: 2 },
     ],
     stuckAfterMs: 600_000,
     generatedAt: '2026-03-01T10:00:00.000Z',
