@@ -442,7 +442,8 @@ export class Workshops {
       const here = this.options.hasTerminal(m.learnerId);
       // A terminal recorded on a replica gone silent ended with it (that replica cannot say so).
       const elsewhere = here ? undefined : terminalsOf.get(m.learnerId)?.find((t) => t.replica !== this.replica && live(t.replica))?.replica;
-      const holder = this.holderOf(m, terminalsOf.get(m.learnerId));
+      // Only replicas sharing a store can be gone (one server alone asks nothing more per member).
+      const holder = view ? this.holderOf(m, terminalsOf.get(m.learnerId)) : undefined;
       const unreachable = holder !== undefined && !live(holder) ? holder : null;
       return learnerRow(
         {
