@@ -45,7 +45,7 @@ class ForwardTimeout extends Error {}
 
 /** A refusal as status and message, from what went wrong reaching the target. */
 function unreachable(target: ForwardTarget, err: Error, timeoutMs: number): { status: number; message: string } {
-  if (err instanceof ForwardTimeout) return { status: 504, message: `this learner’s playground pod (${target.name}) did not answer within ${Math.round(timeoutMs / 1000)} s` };
+  if (err instanceof ForwardTimeout) return { status: 504, message: `this learner’s playground pod (${target.name}) did not answer within ${timeoutMs / 1000} s` };
   const code = (err as NodeJS.ErrnoException).code;
   return { status: 503, message: `could not reach this learner’s playground pod (${target.name} at ${target.url}): ${code ?? err.message}` };
 }
