@@ -396,6 +396,7 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
       await stepStates?.close();
       idle.close();
       await terminals.closeAll();
+      workshopRoutes.closeViews();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -476,7 +476,14 @@ export function workshopHttp(options: WorkshopHttpOptions) {
     next();
   };
 
-  const watchServer = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false, clientTracking: false });
+  // Tracked, so a shutdown ends the instructor's views (an open one would keep the server from closing).
+  const watchServer = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false, clientTracking: true });
+  const closeViews = () => {
+    for (const view of watchServer.clients) {
+      view.close(1001, 'the playground is shutting down');
+      setTimeout(() => view.terminate(), 1000).unref();
+    }
+  };
 
   /** The instructor's read-only view of one learner's terminal: `/ws/watch?workshop=…&learner=…`. */
   const watchUpgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer, refuse: (status: number, message: string) => void) => {
@@ -523,5 +530,5 @@ export function workshopHttp(options: WorkshopHttpOptions) {
     });
   };
 
-  return { router, membership, learnerApi, scope, watchUpgrade };
+  return { router, membership, learnerApi, scope, watchUpgrade, closeViews };
 }
