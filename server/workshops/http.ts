@@ -304,6 +304,10 @@ export function workshopHttp(options: WorkshopHttpOptions) {
     return undefined;
   };
 
+  /** The same endpoint on the learner's replica, built from the ids alone (nothing else of the request goes there). */
+  const learnerPath = (workshopId: string, learnerId: string, action: 'reset-step' | 'reset-step/events' | 'reset-cluster') =>
+    `/api/admin/workshops/${encodeURIComponent(workshopId)}/learners/${encodeURIComponent(learnerId)}/${action}`;
+
   const memberOf = async (req: Request, res: Response, w: Workshop) => {
     const learnerId = String(req.params.learnerId);
     const m = await workshops.store.membership(learnerId);
@@ -366,7 +370,7 @@ export function workshopHttp(options: WorkshopHttpOptions) {
     // Run by the learner's replica, which also tells the learner's page.
     const away = await elsewhere(req, member.learnerId);
     if (away && 'refuse' in away) return void res.status(away.refuse.status).json({ error: away.refuse.message });
-    if (away) return options.forwarder!.json(away.forward, 'POST', req.originalUrl, { trackId, stepId }, res);
+    if (away) return options.forwarder!.json(away.forward, 'POST', learnerPath(w.id, member.learnerId, 'reset-step'), { trackId, stepId }, res);
     try {
       // Answered at once: the reset's progress, and how it ended, come on the stream below.
       res.status(202).json(await workshops.resetStep(member.learnerId, trackId, stepId));
@@ -384,7 +388,7 @@ export function workshopHttp(options: WorkshopHttpOptions) {
     if (!member) return;
     const away = await elsewhere(req, member.learnerId);
     if (away && 'refuse' in away) return void res.status(away.refuse.status).json({ error: away.refuse.message });
-    if (away) return options.forwarder!.sse(away.forward, req.originalUrl, res);
+    if (away) return options.forwarder!.sse(away.forward, learnerPath(w.id, member.learnerId, 'reset-step/events'), res);
     const send = sse(res);
     res.flushHeaders();
     const stop = workshops.subscribeStepReset(member.learnerId, (status) => send('reset', status));
@@ -398,7 +402,7 @@ export function workshopHttp(options: WorkshopHttpOptions) {
     if (!member) return;
     const away = await elsewhere(req, member.learnerId);
     if (away && 'refuse' in away) return void res.status(away.refuse.status).json({ error: away.refuse.message });
-    if (away) return options.forwarder!.json(away.forward, 'POST', req.originalUrl, {}, res);
+    if (away) return options.forwarder!.json(away.forward, 'POST', learnerPath(w.id, member.learnerId, 'reset-cluster'), {}, res);
     if (!workshops.canResetCluster) return void res.status(501).json({ error: 'resetting a cluster needs the embedded cluster backend (--backend sim)' });
     try {
       await workshops.resetCluster(member.learnerId);

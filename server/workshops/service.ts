@@ -5,7 +5,9 @@
  *
  * What the dashboard shows of a member (done marks, check verdicts, an open terminal) is written
  * to the workshop store by the replica the learner is on, on change only, so a dashboard on any
- * replica reads every member from the one store.
+ * replica reads every member from the one store. Each member's replica (the one that admitted
+ * them) is recorded too, and with the replicas' heartbeats (replicas.ts) the instructor's live view
+ * and resets are routed to it, or refused when it has gone silent.
  */
 import os from 'node:os';
 import type { Logger } from 'pino';
