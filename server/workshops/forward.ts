@@ -196,6 +196,8 @@ export class Forwarder {
         },
         () => refuse(502, `this learner’s playground pod (${target.name}) broke off its answer`),
       );
+      // Its answer read, the handshake that will never complete is dropped.
+      r.once('end', () => upstream.terminate());
     });
     upstream.on('error', (err) => {
       if (settled) return;

@@ -397,6 +397,7 @@ describe('two replicas on one PostgreSQL', () => {
     shell.terminate();
     const gone = await dashboard.until<Dashboard>((_e, d) => kimOf(d)?.terminal === false, 30_000);
     const ms = Date.now() - killedAt;
+    console.log(`the killed replica's learner shown without a terminal ${ms} ms after the kill (timeout ${TIMEOUT_S} s, heartbeat ${HEARTBEAT_S} s)`);
     expect(kimOf(gone)).toMatchObject({ terminal: false, terminalElsewhere: null, unreachable: bName });
     // Its last heartbeat was at most one interval before the kill, and A looks once an interval.
     expect(ms).toBeLessThan((TIMEOUT_S + HEARTBEAT_S) * 1000 + 1000);
