@@ -50,6 +50,24 @@ const trustProxy = z.union([z.number(), z.string(), z.array(z.string())]).transf
   return list;
 });
 
+/** An http(s) base URL other replicas reach this one at: scheme, host and port, no path or credentials. */
+const advertiseUrl = z.string().transform((value, ctx) => {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} is not a URL (expected e.g. http://10.1.2.3:8080)` });
+    return z.NEVER;
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.username || url.password || url.pathname !== '/' || url.search || url.hash) {
+    ctx.addIssue({ code: 'custom', message: `${JSON.stringify(value)} must be scheme, host and port only (e.g. http://10.1.2.3:8080)` });
+    return z.NEVER;
+  }
+  return url.origin;
+});
+
+const seconds = z.coerce.number().positive('must be a positive number of seconds').max(3600, 'must be at most 3600 seconds');
+
 const port = z.coerce.number().int().min(0, 'must be 0 (any free port) or 1-65535').max(65535, 'must be at most 65535');
 
 export const configSchema = z
@@ -99,8 +117,20 @@ export const configSchema = z
       .string()
       .refine((v) => /^postgres(ql)?:\/\//.test(v), 'must be a postgres:// or postgresql:// URL')
       .optional(),
+    /**
+     * Where the other replicas on the same database reach this one (the instructor's live view and
+     * resets of this replica's learners are forwarded here); derived from host and port when absent.
+     */
+    advertiseUrl: advertiseUrl.optional(),
+    /** How often a replica writes its heartbeat to the shared store. */
+    replicaHeartbeatSeconds: seconds,
+    /** A replica without a heartbeat for this long counts as gone. */
+    replicaTimeoutSeconds: seconds,
   })
   .superRefine((c, ctx) => {
+    if (c.replicaTimeoutSeconds < 2 * c.replicaHeartbeatSeconds) {
+      ctx.addIssue({ code: 'custom', path: ['replicaTimeoutSeconds'], message: `must be at least twice the heartbeat interval (${c.replicaHeartbeatSeconds} s), or one late heartbeat makes a live replica look gone` });
+    }
     if (c.adminToken !== undefined && c.adminToken === c.token) {
       ctx.addIssue({ code: 'custom', path: ['adminToken'], message: "must differ from the learners' access token: instructors and learners have separate access" });
     }
@@ -137,6 +167,9 @@ const sources: Record<Exclude<keyof Config, 'publicOrigins'>, { flag: string; en
   clientDir: { flag: 'client-dir', env: ['PLAYGROUND_CLIENT_DIR'] },
   databaseUrl: { flag: 'database-url', env: ['PLAYGROUND_DATABASE_URL'] },
   trustProxy: { flag: 'trust-proxy', env: ['PLAYGROUND_TRUST_PROXY'] },
+  advertiseUrl: { flag: 'advertise-url', env: ['PLAYGROUND_ADVERTISE_URL'] },
+  replicaHeartbeatSeconds: { flag: 'replica-heartbeat', env: ['PLAYGROUND_REPLICA_HEARTBEAT'] },
+  replicaTimeoutSeconds: { flag: 'replica-timeout', env: ['PLAYGROUND_REPLICA_TIMEOUT'] },
 };
 
 /**
@@ -173,6 +206,8 @@ export const defaults = {
   logLevel: 'info',
   publicOrigins: [] as string[],
   clientDir: path.join(projectRoot, 'dist', 'client'),
+  replicaHeartbeatSeconds: 10,
+  replicaTimeoutSeconds: 30,
 } as const;
 
 export class ConfigError extends Error {

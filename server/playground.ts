@@ -32,6 +32,8 @@ import type { WorkshopStore } from './workshops/store.js';
 import { Workshops } from './workshops/service.js';
 import { InstructorAuth } from './workshops/instructor-auth.js';
 import { WATCH_PATH, workshopHttp } from './workshops/http.js';
+import { Replicas } from './workshops/replicas.js';
+import { Forwarder } from './workshops/forward.js';
 import { StepStates, codeIdentity } from './steps/states.js';
 import { StepResets } from './steps/reset.js';
 import { replayCommands } from './steps/replay.js';
@@ -260,20 +262,37 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
     });
   });
   const port = (server.address() as AddressInfo).port;
-  const site = new Site({ listenHost: config.host, port, publicOrigins: config.publicOrigins });
+  // Where other replicas reach this one: as configured (deploy/ gives the pod's IP), else this host by name.
+  const unspecified = config.host === '0.0.0.0' || config.host === '::';
+  const advertiseUrl = config.advertiseUrl ?? new URL(`http://${unspecified ? os.hostname() : config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`).origin;
+  const site = new Site({ listenHost: config.host, port, publicOrigins: config.publicOrigins, internalHosts: [new URL(advertiseUrl).host] });
   const auth = new Auth({ token, port, site, learners: progress.identities });
   const adminToken = config.adminToken ?? randomToken();
   const instructor = new InstructorAuth(adminToken, port);
   const opened = workshopOptions?.store ? { store: workshopOptions.store, where: 'given', shared: false } : await openWorkshopStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
   logger.info({ store: opened.where }, 'workshop store');
+  // Stable across a pod's restarts (a StatefulSet keeps its host name), distinct for two processes
+  // on one host; a store of this server's own has only this one, whatever its port.
+  const replicaName = opened.shared ? `${os.hostname()}:${port}` : 'this server';
+  // Replicas sharing the store register and heartbeat there; one server alone has no one to tell.
+  const replicas = opened.shared
+    ? new Replicas({
+        store: opened.store,
+        name: replicaName,
+        url: advertiseUrl,
+        intervalMs: config.replicaHeartbeatSeconds * 1000,
+        timeoutMs: config.replicaTimeoutSeconds * 1000,
+        logger: logger.child({ part: 'replicas' }),
+        onChange: () => workshops.replicasChanged(),
+      })
+    : undefined;
   const workshops = new Workshops({
     store: opened.store,
     progress,
     tracks: () => lessons.summaries().map((t) => ({ id: t.id, title: t.title, steps: t.steps })),
     hasTerminal: (learnerId) => terminals.has(learnerId),
-    // Stable across a pod's restarts (a StatefulSet keeps its host name), distinct for two processes
-    // on one host; a store of this server's own has only this one, whatever its port.
-    replica: opened.shared ? `${os.hostname()}:${port}` : 'this server',
+    replica: replicaName,
+    ...(replicas ? { replicas } : {}),
     ...(backend.reset ? { resetCluster: (learnerId: string) => backend.reset!(learnerId) } : {}),
     startStepReset: (learnerId, trackId, stepId) => resets.start(learnerId, trackId, stepId),
     subscribeStepReset: (learnerId, listener) => resets.subscribe(learnerId, listener),
@@ -286,6 +305,8 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
   if ('subscribe' in opened && opened.subscribe) await opened.subscribe((workshopId) => void workshops.changedElsewhere(workshopId));
   // Terminals this replica's previous run left recorded as open are gone with it.
   await workshops.clearTerminals();
+  await replicas?.start();
+  if (replicas) logger.info({ replica: replicaName, url: advertiseUrl }, 'registered with the other replicas: they forward the instructor’s live view and resets of this replica’s learners here');
   checks.onState((learnerId, state) => void workshops.checkState(learnerId, state.trackId, state.stepId, state.state, state.done));
   terminals.onEnd((learnerId) => void workshops.terminalChanged(learnerId));
   terminals.onActivity((learnerId) => workshops.terminalActive(learnerId));
@@ -297,6 +318,8 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
     clientDir: config.clientDir,
     trackIds: () => lessons.summaries().map((t) => ({ id: t.id, title: t.title })),
     logger: logger.child({ part: 'workshops' }),
+    // Every replica of a deployment shares the instructor token, which is all a forwarded request carries.
+    ...(replicas ? { forwarder: new Forwarder({ adminToken, from: replicaName }) } : {}),
     ...(workshopOptions?.joinLimits ? { joinLimits: workshopOptions.joinLimits } : {}),
   });
   logger.info({ origins: [...site.origins] }, 'pages from these origins may open terminals; publish elsewhere with --public-origin');
@@ -369,9 +392,12 @@ export async function startPlayground(overrides: Partial<Config> & PlaygroundExt
       checks.close();
       mesh.close();
       workshops.close();
+      // First: other replicas stop forwarding here while this one goes.
+      await replicas?.stop().catch((err: unknown) => logger.error({ err }, 'could not leave the replicas’ registry'));
       await stepStates?.close();
       idle.close();
       await terminals.closeAll();
+      workshopRoutes.closeViews();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -275,9 +275,10 @@ class AdminApp {
       return;
     }
     s.detail.hidden = false;
-    // Another replica holds this learner's terminal and cluster: its view and resets work only there.
-    const elsewhere = learner.terminalElsewhere;
-    const onlyThere = elsewhere ? { disabled: true, 'aria-describedby': 'elsewhere-note' } : {};
+    // The replica holding this learner's terminal and cluster has gone silent: nothing reaches them
+    // until it is back (a live one is reached through this replica, which forwards).
+    const unreachable = learner.unreachable;
+    const onlyThere = unreachable ? { disabled: true, 'aria-describedby': 'elsewhere-note' } : {};
     const steps = d.tracks.flatMap((t) => t.steps.map((st) => ({ value: `${t.id}\u0000${st.id}`, label: `${t.title}: ${st.title}` })));
     // An update must not undo the instructor's choice in the open form.
     const chosen = s.detail.querySelector<HTMLSelectElement>('#reset-step-select')?.value.split('\u0000');
@@ -334,8 +335,14 @@ class AdminApp {
     s.detail.replaceChildren(
       h('h2', { tabindex: -1 }, learner.name),
       h('p', {}, current ? `On “${current}”. ` : 'Not started. ', learner.stuck ? `Looks stuck: ${learner.stuckReasons.join(', ')}. ` : '', `${learner.doneCount} step${learner.doneCount === 1 ? '' : 's'} done. `, learner.hintsOpened ? `${learner.hintsOpened} hint${learner.hintsOpened === 1 ? '' : 's'} opened on this step. ` : '', learner.terminal ? 'Terminal open.' : 'No terminal open yet.'),
-      ...(elsewhere
-        ? [h('p', { id: 'elsewhere-note', class: 'note', 'data-testid': 'elsewhere-note' }, `${learner.name} works on another playground pod (${elsewhere}): watching their terminal and resetting their step or cluster work only through that pod's dashboard.`)]
+      ...(unreachable
+        ? [
+            h(
+              'p',
+              { id: 'elsewhere-note', class: 'note', 'data-testid': 'elsewhere-note' },
+              `${learner.name} works on a playground pod that is unreachable (${unreachable}: it stopped answering). Their terminal, cluster and files are there: watching their terminal and resetting their step or cluster work again once it is back.`,
+            ),
+          ]
         : []),
       h('div', { class: 'inline-form' }, watchButton),
       watchSlot,

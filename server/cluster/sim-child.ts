@@ -108,6 +108,8 @@ async function main(): Promise<void> {
   if (parentPort) parentPort.on('message', onMessage);
   else process.on('message', onMessage);
   process.on('disconnect', () => stop());
+  // A server killed while this child was still loading closed the channel before anyone listened.
+  if (!parentPort && !process.connected) stop();
   process.on('SIGTERM', () => stop());
   fs.mkdirSync(config.stateDir, { recursive: true, mode: 0o700 });
   const persistence = new ClusterPersistence(config.stateDir, { warn });

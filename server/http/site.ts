@@ -17,6 +17,11 @@ export interface SiteOptions {
   port: number;
   /** Origins the playground is published at, e.g. `https://lab.example.org` behind a proxy. */
   publicOrigins: string[];
+  /**
+   * Hosts (`name:port`) other replicas reach this one by (its advertised URL's): answered like a
+   * public origin's host, but no page is ever served from them, so they are no origin of ours.
+   */
+  internalHosts?: string[];
   /** For tests; defaults to this machine's interfaces. */
   interfaces?: NodeJS.Dict<os.NetworkInterfaceInfo[]>;
 }
@@ -42,7 +47,7 @@ export class Site {
     this.origins = new Set([...[...hosts].map((h) => `http://${h}:${port}`), ...publicOrigins]);
     // A listen address given as a name is one we were told to answer for, like a public origin.
     const named = net.isIP(listenHost) || isLoopback(listenHost) ? [] : [`${listenHost.toLowerCase()}:${port}`];
-    this.publicHosts = new Set([...publicOrigins.map((o) => new URL(o).host), ...named]);
+    this.publicHosts = new Set([...publicOrigins.map((o) => new URL(o).host), ...named, ...(options.internalHosts ?? []).map((h) => h.toLowerCase())]);
   }
 
   /** True when a browser could only have sent this Host for us, never for a rebound name. */

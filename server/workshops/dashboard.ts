@@ -17,8 +17,13 @@ export interface DashboardLearner {
   joinedAt: string;
   /** A terminal is open for this learner (live view possible where it is open). */
   terminal: boolean;
-  /** The replica the terminal is open on when it is not the one serving this dashboard (the live view works only there). */
+  /** The replica the terminal is open on when it is not the one serving this dashboard (the live view goes through it). */
   terminalElsewhere: string | null;
+  /**
+   * The replica holding this learner when it has gone silent (no heartbeat for longer than the
+   * timeout): live view and resets cannot reach them until it is back. Null while it is alive.
+   */
+  unreachable: string | null;
   current: { trackId: string; stepId: string; since: string } | null;
   /** Hints opened on the current step. */
   hintsOpened: number;
@@ -53,6 +58,7 @@ export interface LearnerFacts {
   joinedAt: Date;
   terminal: boolean;
   terminalElsewhere?: string | null;
+  unreachable?: string | null;
   /** Per track: done steps and the step the learner is on (with since when). */
   progress: Record<string, { done: Set<string>; currentStep: string | null }>;
   position: { trackId: string; stepId: string; since: Date } | null;
@@ -104,6 +110,7 @@ export function learnerRow(facts: LearnerFacts, tracks: DashboardTrack[], now: D
     joinedAt: facts.joinedAt.toISOString(),
     terminal: facts.terminal,
     terminalElsewhere: facts.terminalElsewhere ?? null,
+    unreachable: facts.unreachable ?? null,
     current: position ? { trackId: position.trackId, stepId: position.stepId, since: position.since.toISOString() } : null,
     hintsOpened: facts.hintsOnCurrent,
     stuck: stuckReasons.length > 0,

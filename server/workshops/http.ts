@@ -26,6 +26,7 @@ import { JOIN_REFUSALS, workshopStatus, type JoinRefusal, type Workshop } from '
 import type { Workshops } from './service.js';
 import { ResetError } from '../steps/reset.js';
 import { resultsCsv, resultsJunit } from './export.js';
+import { FORWARDED_BY, FORWARDED_NOT_HERE, type Forwarder, type ForwardTarget } from './forward.js';
 
 export const WATCH_PATH = '/ws/watch';
 
@@ -38,6 +39,8 @@ export interface WorkshopHttpOptions {
   /** Known tracks (id, title) for the create form and validation. */
   trackIds: () => { id: string; title: string }[];
   logger: Logger;
+  /** Re-issues an instructor's request about a learner held by another live replica; absent, such requests are refused. */
+  forwarder?: Forwarder;
   /** Join attempts per client address per minute (default 60) and unknown codes per 10 minutes (default 20). */
   joinLimits?: { perMinute?: number; badCodesPer10Min?: number };
 }
@@ -287,6 +290,24 @@ export function workshopHttp(options: WorkshopHttpOptions) {
     return w;
   };
 
+  /**
+   * Where an instructor's request about a learner goes: handled here (undefined), to the live
+   * replica holding the learner, or refused here (that replica is gone; or the request was already
+   * forwarded once, which never happens twice).
+   */
+  const elsewhere = async (req: IncomingMessage, learnerId: string): Promise<{ forward: ForwardTarget } | { refuse: { status: number; message: string } } | undefined> => {
+    const route = await workshops.route(learnerId);
+    if (route.kind === 'here') return undefined;
+    if (req.headers[FORWARDED_BY] !== undefined) return { refuse: { status: 409, message: FORWARDED_NOT_HERE } };
+    if (route.kind === 'gone') return { refuse: { status: 503, message: route.message } };
+    if (route.kind === 'replica' && options.forwarder) return { forward: { name: route.name, url: route.url } };
+    return undefined;
+  };
+
+  /** The same endpoint on the learner's replica, built from the ids alone (nothing else of the request goes there). */
+  const learnerPath = (workshopId: string, learnerId: string, action: 'reset-step' | 'reset-step/events' | 'reset-cluster') =>
+    `/api/admin/workshops/${encodeURIComponent(workshopId)}/learners/${encodeURIComponent(learnerId)}/${action}`;
+
   const memberOf = async (req: Request, res: Response, w: Workshop) => {
     const learnerId = String(req.params.learnerId);
     const m = await workshops.store.membership(learnerId);
@@ -346,6 +367,10 @@ export function workshopHttp(options: WorkshopHttpOptions) {
     if (!track || !w.tracks.includes(trackId) || !d?.tracks.find((t) => t.id === trackId)?.steps.some((s) => s.id === stepId)) {
       return void res.status(400).json({ error: `this workshop has no step "${stepId}" in track "${trackId}"` });
     }
+    // Run by the learner's replica, which also tells the learner's page.
+    const away = await elsewhere(req, member.learnerId);
+    if (away && 'refuse' in away) return void res.status(away.refuse.status).json({ error: away.refuse.message });
+    if (away) return options.forwarder!.json(away.forward, 'POST', learnerPath(w.id, member.learnerId, 'reset-step'), { trackId, stepId }, res);
     try {
       // Answered at once: the reset's progress, and how it ended, come on the stream below.
       res.status(202).json(await workshops.resetStep(member.learnerId, trackId, stepId));
@@ -361,6 +386,9 @@ export function workshopHttp(options: WorkshopHttpOptions) {
     if (!w) return;
     const member = await memberOf(req, res, w);
     if (!member) return;
+    const away = await elsewhere(req, member.learnerId);
+    if (away && 'refuse' in away) return void res.status(away.refuse.status).json({ error: away.refuse.message });
+    if (away) return options.forwarder!.sse(away.forward, learnerPath(w.id, member.learnerId, 'reset-step/events'), res);
     const send = sse(res);
     res.flushHeaders();
     const stop = workshops.subscribeStepReset(member.learnerId, (status) => send('reset', status));
@@ -372,6 +400,9 @@ export function workshopHttp(options: WorkshopHttpOptions) {
     if (!w) return;
     const member = await memberOf(req, res, w);
     if (!member) return;
+    const away = await elsewhere(req, member.learnerId);
+    if (away && 'refuse' in away) return void res.status(away.refuse.status).json({ error: away.refuse.message });
+    if (away) return options.forwarder!.json(away.forward, 'POST', learnerPath(w.id, member.learnerId, 'reset-cluster'), {}, res);
     if (!workshops.canResetCluster) return void res.status(501).json({ error: 'resetting a cluster needs the embedded cluster backend (--backend sim)' });
     try {
       await workshops.resetCluster(member.learnerId);
@@ -449,7 +480,14 @@ export function workshopHttp(options: WorkshopHttpOptions) {
     next();
   };
 
-  const watchServer = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false, clientTracking: false });
+  // Tracked, so a shutdown ends the instructor's views (an open one would keep the server from closing).
+  const watchServer = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false, clientTracking: true });
+  const closeViews = () => {
+    for (const view of watchServer.clients) {
+      view.close(1001, 'the playground is shutting down');
+      setTimeout(() => view.terminate(), 1000).unref();
+    }
+  };
 
   /** The instructor's read-only view of one learner's terminal: `/ws/watch?workshop=…&learner=…`. */
   const watchUpgrade = async (req: IncomingMessage, socket: Duplex, head: Buffer, refuse: (status: number, message: string) => void) => {
@@ -459,9 +497,13 @@ export function workshopHttp(options: WorkshopHttpOptions) {
     const learnerId = url.searchParams.get('learner') ?? '';
     const m = learnerId ? await workshops.store.membership(learnerId) : undefined;
     if (!m || m.workshop.id !== workshopId) return refuse(404, 'no such learner in this workshop');
-    // A learner on another replica: said plainly, not a view waiting for a terminal that never opens here.
-    const elsewhere = await workshops.terminalElsewhere(learnerId);
-    if (elsewhere) return refuse(409, `${TERMINAL_ELSEWHERE} (${elsewhere})`);
+    // A learner on another live replica is watched through it; a gone one is said plainly.
+    const away = await elsewhere(req, learnerId);
+    if (away && 'refuse' in away) return refuse(away.refuse.status, away.refuse.message);
+    if (away) return options.forwarder!.watch(away.forward, `${WATCH_PATH}?${new URLSearchParams({ workshop: workshopId, learner: learnerId }).toString()}`, req, socket, head, watchServer, refuse);
+    // Not here and nowhere known: said plainly, not a view waiting for a terminal that never opens here.
+    const terminalThere = await workshops.terminalElsewhere(learnerId);
+    if (terminalThere) return refuse(409, `${TERMINAL_ELSEWHERE} (${terminalThere})`);
     watchServer.handleUpgrade(req, socket, head, (ws) => {
       ws.on('error', () => {});
       // Read-only, enforced here: nothing the viewer sends reaches the learner's shell.
@@ -492,5 +534,5 @@ export function workshopHttp(options: WorkshopHttpOptions) {
     });
   };
 
-  return { router, membership, learnerApi, scope, watchUpgrade };
+  return { router, membership, learnerApi, scope, watchUpgrade, closeViews };
 }

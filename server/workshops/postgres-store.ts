@@ -15,6 +15,7 @@ import {
   type JoinOutcome,
   type LearnerEvent,
   type NewWorkshop,
+  type ReplicaRecord,
   type StepPosition,
   type StepRecord,
   type StepRow,
@@ -49,6 +50,7 @@ interface MemberRow {
   workshop_id: string;
   display_name: string;
   joined_at: string;
+  replica: string | null;
 }
 
 const toWorkshop = (r: WorkshopRow): Workshop => ({
@@ -63,7 +65,7 @@ const toWorkshop = (r: WorkshopRow): Workshop => ({
   broadcast: r.broadcast_id && r.broadcast_text !== null && r.broadcast_at ? { id: r.broadcast_id, text: r.broadcast_text, at: new Date(r.broadcast_at) } : null,
 });
 
-const toMember = (r: MemberRow): WorkshopMember => ({ workshopId: r.workshop_id, learnerId: r.learner_id, displayName: r.display_name, joinedAt: new Date(r.joined_at) });
+const toMember = (r: MemberRow): WorkshopMember => ({ workshopId: r.workshop_id, learnerId: r.learner_id, displayName: r.display_name, joinedAt: new Date(r.joined_at), replica: r.replica });
 
 export interface PostgresWorkshopStoreOptions {
   /** postgres://… (PLAYGROUND_DATABASE_URL). */
@@ -181,7 +183,7 @@ export class PostgresWorkshopStore implements WorkshopStore {
     return deleted;
   }
 
-  async join(code: string, displayName: string, newLearner: () => string): Promise<JoinOutcome> {
+  async join(code: string, displayName: string, newLearner: () => string, replica?: string): Promise<JoinOutcome> {
     return this.tx(async (c): Promise<JoinOutcome> => {
       // The workshop's row lock serializes joins to it across replicas.
       const row = (await c.query<WorkshopRow>('SELECT * FROM workshop WHERE join_code = $1 FOR UPDATE', [code])).rows[0];
@@ -195,9 +197,15 @@ export class PostgresWorkshopStore implements WorkshopStore {
       if (taken) return { ok: false, reason: 'name-taken', workshop };
       const learnerId = newLearner();
       const joinedAt = this.now();
-      await c.query('INSERT INTO workshop_member (learner_id, workshop_id, display_name, joined_at) VALUES ($1, $2, $3, $4)', [learnerId, workshop.id, displayName, joinedAt.toISOString()]);
+      await c.query('INSERT INTO workshop_member (learner_id, workshop_id, display_name, joined_at, replica) VALUES ($1, $2, $3, $4, $5)', [
+        learnerId,
+        workshop.id,
+        displayName,
+        joinedAt.toISOString(),
+        replica ?? null,
+      ]);
       await this.notify(c, workshop.id);
-      return { ok: true, workshop, member: { workshopId: workshop.id, learnerId, displayName, joinedAt } };
+      return { ok: true, workshop, member: { workshopId: workshop.id, learnerId, displayName, joinedAt, replica: replica ?? null } };
     });
   }
 
@@ -359,6 +367,23 @@ export class PostgresWorkshopStore implements WorkshopStore {
       )
     ).rows;
     return rows.map((r) => ({ learnerId: r.learner_id, replica: r.replica, since: new Date(r.since) }));
+  }
+
+  async heartbeat(name: string, url: string): Promise<void> {
+    await this.pool.query('INSERT INTO workshop_replica (name, url, seen_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET url = excluded.url, seen_at = excluded.seen_at', [
+      name,
+      url,
+      this.now().toISOString(),
+    ]);
+  }
+
+  async replicas(): Promise<ReplicaRecord[]> {
+    const rows = (await this.pool.query<{ name: string; url: string; seen_at: string }>('SELECT name, url, seen_at FROM workshop_replica ORDER BY name COLLATE "C"')).rows;
+    return rows.map((r) => ({ name: r.name, url: r.url, seenAt: new Date(r.seen_at) }));
+  }
+
+  async leave(name: string): Promise<void> {
+    await this.pool.query('DELETE FROM workshop_replica WHERE name = $1', [name]);
   }
 
   async dispose(): Promise<void> {

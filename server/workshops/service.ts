@@ -5,11 +5,14 @@
  *
  * What the dashboard shows of a member (done marks, check verdicts, an open terminal) is written
  * to the workshop store by the replica the learner is on, on change only, so a dashboard on any
- * replica reads every member from the one store.
+ * replica reads every member from the one store. Each member's replica (the one that admitted
+ * them) is recorded too, and with the replicas' heartbeats (replicas.ts) the instructor's live view
+ * and resets are routed to it, or refused when it has gone silent.
  */
 import os from 'node:os';
 import type { Logger } from 'pino';
 import { ResetError, type ResetStatus } from '../steps/reset.js';
+import type { Replicas, ReplicaView } from './replicas.js';
 import { learnerRow, stepKey, type Dashboard, type DashboardTrack, type LearnerFacts } from './dashboard.js';
 import {
   workshopStatus,
@@ -52,6 +55,11 @@ export interface WorkshopsOptions {
   subscribeStepReset?: (learnerId: string, listener: (s: ResetStatus) => void) => () => void;
   /** Whether the learner's identity, cluster and home live on this server (not another replica's). */
   isHere?: (learnerId: string) => boolean;
+  /**
+   * The replicas sharing the store and their heartbeats: a learner on a live one is reached through
+   * it, on a silent one is shown unreachable. Absent (one server, or tests): every replica counts as live.
+   */
+  replicas?: Replicas;
   logger: Logger;
   clock?: () => Date;
   /** On the current step this long without finishing it, with failing checks or hints opened: stuck. */
@@ -81,6 +89,25 @@ export interface InstructorReset {
 }
 
 type LiveCheck = { state: CheckState; failingSince?: Date };
+
+/**
+ * Where an instructor's action on a learner (live view, resets) runs: here; through the live
+ * replica holding the learner; nowhere, that replica having gone silent; or unknown (a member
+ * from before replicas were recorded, with no terminal open anywhere).
+ */
+export type LearnerRoute =
+  | { kind: 'here' }
+  | { kind: 'replica'; name: string; url: string }
+  | { kind: 'gone'; name: string; message: string }
+  | { kind: 'unknown' };
+
+/** The start of what an instructor is told when the learner's replica is gone (503). */
+export const REPLICA_GONE = 'this learner’s playground pod is unreachable';
+
+function goneMessage(name: string, seenAt: Date | undefined, now: Date): string {
+  const why = seenAt ? `no heartbeat for ${Math.max(1, Math.round((now.getTime() - seenAt.getTime()) / 1000))} s: it crashed, or its node was lost` : 'it stopped';
+  return `${REPLICA_GONE} (${name}; ${why}): their terminal, cluster and files are there, so this works again once that pod is back`;
+}
 
 /** What this replica last wrote to (or found in) the store for one of a learner's steps. */
 type Recorded = { check?: CheckState | null; done?: boolean };
@@ -121,7 +148,8 @@ export class Workshops {
 
   /** Admits a learner by join code; `issue` makes their identity (only once admitted). */
   async join(code: string, displayName: string, issue: () => string): Promise<JoinOutcome> {
-    const outcome = await this.store.join(code, displayName, issue);
+    // The identity is issued here, so the learner is this replica's from now on.
+    const outcome = await this.store.join(code, displayName, issue, this.replica);
     if (outcome.ok) {
       this.memberOf.set(outcome.member.learnerId, outcome.workshop.id);
       this.changed(outcome.workshop.id);
@@ -281,6 +309,36 @@ export class Workshops {
     await this.store.clearTerminals(this.replica);
   }
 
+  /**
+   * The other replica holding a member (their identity, terminal, cluster and files): the one that
+   * admitted them, or for a member from before that was recorded, where their terminal is open.
+   * Undefined when it is this one, or unknown.
+   */
+  private holderOf(m: WorkshopMember, terminals: TerminalPresence[] | undefined): string | undefined {
+    if (this.options.isHere?.(m.learnerId) ?? true) return undefined;
+    const holder = m.replica ?? terminals?.find((t) => t.replica !== this.replica)?.replica;
+    return holder === this.replica ? undefined : holder;
+  }
+
+  /** Where the instructor's live view and resets of this learner run (see LearnerRoute). */
+  async route(learnerId: string): Promise<LearnerRoute> {
+    if (this.options.isHere?.(learnerId) ?? true) return { kind: 'here' };
+    const found = await this.store.membership(learnerId);
+    if (!found) return { kind: 'unknown' };
+    const terminals = found.member.replica ? undefined : (await this.store.terminals(found.workshop.id)).filter((t) => t.learnerId === learnerId);
+    const holder = this.holderOf(found.member, terminals);
+    if (holder === undefined || !this.options.replicas) return { kind: 'unknown' };
+    const view: ReplicaView = await this.options.replicas.view();
+    const live = view.live(holder);
+    if (live) return { kind: 'replica', name: holder, url: live.url };
+    return { kind: 'gone', name: holder, message: goneMessage(holder, view.record(holder)?.seenAt, this.now()) };
+  }
+
+  /** The set of live replicas changed: every open dashboard is drawn again (terminals shown, who is unreachable). */
+  replicasChanged(): void {
+    for (const workshopId of this.dashboards.keys()) this.changed(workshopId);
+  }
+
   /** Where the learner's terminal is open when not on this replica (the live view works only there). */
   async terminalElsewhere(learnerId: string): Promise<string | undefined> {
     if (this.options.hasTerminal(learnerId)) return undefined;
@@ -336,13 +394,15 @@ export class Workshops {
     const allTracks = this.options.tracks();
     const tracks = workshop.tracks.map((id) => allTracks.find((t) => t.id === id)).filter((t): t is DashboardTrack => t !== undefined);
     // One query per table, whatever the number of learners.
-    const [members, positions, events, records, terminals] = await Promise.all([
+    const [members, positions, events, records, terminals, view] = await Promise.all([
       this.store.members(workshopId),
       this.store.positions(workshopId),
       this.store.events(workshopId),
       this.store.stepRecords(workshopId),
       this.store.terminals(workshopId),
+      this.options.replicas?.view(),
     ]);
+    const live = (replica: string) => !view || view.live(replica) !== undefined;
     const stepsOf = new Map<string, Map<string, StepRecord>>();
     for (const r of records) {
       let mine = stepsOf.get(r.learnerId);
@@ -382,9 +442,24 @@ export class Workshops {
         ? events.filter((e) => e.learnerId === m.learnerId && e.kind === 'hint-opened' && e.trackId === position.trackId && e.stepId === position.stepId).length
         : 0;
       const here = this.options.hasTerminal(m.learnerId);
-      const elsewhere = here ? undefined : terminalsOf.get(m.learnerId)?.find((t) => t.replica !== this.replica)?.replica;
+      // A terminal recorded on a replica gone silent ended with it (that replica cannot say so).
+      const elsewhere = here ? undefined : terminalsOf.get(m.learnerId)?.find((t) => t.replica !== this.replica && live(t.replica))?.replica;
+      // Only replicas sharing a store can be gone (one server alone asks nothing more per member).
+      const holder = view ? this.holderOf(m, terminalsOf.get(m.learnerId)) : undefined;
+      const unreachable = holder !== undefined && !live(holder) ? holder : null;
       return learnerRow(
-        { id: m.learnerId, name: m.displayName, joinedAt: m.joinedAt, terminal: here || elsewhere !== undefined, terminalElsewhere: elsewhere ?? null, progress, position, checks, hintsOnCurrent },
+        {
+          id: m.learnerId,
+          name: m.displayName,
+          joinedAt: m.joinedAt,
+          terminal: here || elsewhere !== undefined,
+          terminalElsewhere: elsewhere ?? null,
+          unreachable,
+          progress,
+          position,
+          checks,
+          hintsOnCurrent,
+        },
         tracks,
         now,
         this.stuckAfterMs,

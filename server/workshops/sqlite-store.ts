@@ -15,6 +15,7 @@ import {
   type JoinOutcome,
   type LearnerEvent,
   type NewWorkshop,
+  type ReplicaRecord,
   type StepPosition,
   type StepRecord,
   type StepRow,
@@ -47,6 +48,7 @@ interface MemberRow {
   workshop_id: string;
   display_name: string;
   joined_at: string;
+  replica: string | null;
 }
 
 const toWorkshop = (r: WorkshopRow): Workshop => ({
@@ -61,7 +63,7 @@ const toWorkshop = (r: WorkshopRow): Workshop => ({
   broadcast: r.broadcast_id && r.broadcast_text !== null && r.broadcast_at ? { id: r.broadcast_id, text: r.broadcast_text, at: new Date(r.broadcast_at) } : null,
 });
 
-const toMember = (r: MemberRow): WorkshopMember => ({ workshopId: r.workshop_id, learnerId: r.learner_id, displayName: r.display_name, joinedAt: new Date(r.joined_at) });
+const toMember = (r: MemberRow): WorkshopMember => ({ workshopId: r.workshop_id, learnerId: r.learner_id, displayName: r.display_name, joinedAt: new Date(r.joined_at), replica: r.replica });
 
 export interface SqliteWorkshopStoreOptions {
   /** The file, or ':memory:'. */
@@ -128,7 +130,7 @@ export class SqliteWorkshopStore implements WorkshopStore {
     return this.db.prepare('DELETE FROM workshop WHERE id = ?').run(id).changes > 0;
   }
 
-  async join(code: string, displayName: string, newLearner: () => string): Promise<JoinOutcome> {
+  async join(code: string, displayName: string, newLearner: () => string, replica?: string): Promise<JoinOutcome> {
     // IMMEDIATE: the count and the insert see no other writer between them.
     const tx = this.db.transaction((): JoinOutcome => {
       const row = this.db.prepare('SELECT * FROM workshop WHERE join_code = ?').get(code) as WorkshopRow | undefined;
@@ -143,9 +145,9 @@ export class SqliteWorkshopStore implements WorkshopStore {
       const learnerId = newLearner();
       const joinedAt = this.now();
       this.db
-        .prepare('INSERT INTO workshop_member (learner_id, workshop_id, display_name, joined_at) VALUES (?, ?, ?, ?)')
-        .run(learnerId, workshop.id, displayName, joinedAt.toISOString());
-      return { ok: true, workshop, member: { workshopId: workshop.id, learnerId, displayName, joinedAt } };
+        .prepare('INSERT INTO workshop_member (learner_id, workshop_id, display_name, joined_at, replica) VALUES (?, ?, ?, ?, ?)')
+        .run(learnerId, workshop.id, displayName, joinedAt.toISOString(), replica ?? null);
+      return { ok: true, workshop, member: { workshopId: workshop.id, learnerId, displayName, joinedAt, replica: replica ?? null } };
     });
     return tx.immediate();
   }
@@ -266,6 +268,21 @@ export class SqliteWorkshopStore implements WorkshopStore {
                 JOIN workshop_member m ON m.learner_id = t.learner_id WHERE m.workshop_id = ? ORDER BY t.since`)
       .all(workshopId) as { learner_id: string; replica: string; since: string }[];
     return rows.map((r) => ({ learnerId: r.learner_id, replica: r.replica, since: new Date(r.since) }));
+  }
+
+  async heartbeat(name: string, url: string): Promise<void> {
+    this.db
+      .prepare('INSERT INTO workshop_replica (name, url, seen_at) VALUES (?, ?, ?) ON CONFLICT (name) DO UPDATE SET url = excluded.url, seen_at = excluded.seen_at')
+      .run(name, url, this.now().toISOString());
+  }
+
+  async replicas(): Promise<ReplicaRecord[]> {
+    const rows = this.db.prepare('SELECT name, url, seen_at FROM workshop_replica ORDER BY name').all() as { name: string; url: string; seen_at: string }[];
+    return rows.map((r) => ({ name: r.name, url: r.url, seenAt: new Date(r.seen_at) }));
+  }
+
+  async leave(name: string): Promise<void> {
+    this.db.prepare('DELETE FROM workshop_replica WHERE name = ?').run(name);
   }
 
   async dispose(): Promise<void> {

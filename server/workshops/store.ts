@@ -32,6 +32,16 @@ export interface WorkshopMember {
   learnerId: string;
   displayName: string;
   joinedAt: Date;
+  /** The replica that issued the learner's identity, where their terminal, cluster and files live (null: joined before replicas were recorded). */
+  replica: string | null;
+}
+
+/** A playground replica as it registered itself: other replicas reach it at `url` while its heartbeat is fresh. */
+export interface ReplicaRecord {
+  name: string;
+  /** Its internal base URL (--advertise-url), written only by the replica itself. */
+  url: string;
+  seenAt: Date;
 }
 
 export type WorkshopStatus = 'open' | 'closed' | 'expired';
@@ -120,9 +130,10 @@ export interface WorkshopStore {
   /**
    * Admits a learner if the workshop is open, not full and the name is free, all checked and
    * recorded atomically (two joins racing for the last seat: one gets it). `newLearner` makes the
-   * learner's identity and is called only once admission is certain.
+   * learner's identity and is called only once admission is certain; `replica` is the one issuing it
+   * (the member's replica from then on).
    */
-  join(code: string, displayName: string, newLearner: () => string): Promise<JoinOutcome>;
+  join(code: string, displayName: string, newLearner: () => string, replica?: string): Promise<JoinOutcome>;
   /** The workshop a learner belongs to, if any. */
   membership(learnerId: string): Promise<{ member: WorkshopMember; workshop: Workshop } | undefined>;
   members(workshopId: string): Promise<WorkshopMember[]>;
@@ -151,6 +162,12 @@ export interface WorkshopStore {
   clearTerminals(replica: string): Promise<void>;
   /** The open terminals of a workshop's members, in one query. */
   terminals(workshopId: string): Promise<TerminalPresence[]>;
+  /** A replica says it is alive and where it is reached (registers it the first time). */
+  heartbeat(name: string, url: string): Promise<void>;
+  /** Every registered replica with its last heartbeat. */
+  replicas(): Promise<ReplicaRecord[]>;
+  /** A replica stopping on purpose: no longer reachable, whatever its last heartbeat said. */
+  leave(name: string): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -227,4 +244,12 @@ export const WORKSHOP_MIGRATIONS = [
      PRIMARY KEY (learner_id, replica)
    );
    CREATE INDEX workshop_terminal_by_replica ON workshop_terminal (replica);`,
+  // Replicas know each other (name, internal URL, heartbeat) and which one holds each member, so
+  // an instructor's action on a learner is forwarded to the replica holding them.
+  `ALTER TABLE workshop_member ADD COLUMN replica TEXT;
+   CREATE TABLE workshop_replica (
+     name TEXT PRIMARY KEY,
+     url TEXT NOT NULL,
+     seen_at TEXT NOT NULL
+   );`,
 ];

@@ -55,6 +55,14 @@ describe('deploy/base', () => {
     expect(c.volumeMounts).toEqual([{ name: 'data', mountPath: '/var/lib/istio-playground' }]);
     expect(c.envFrom).toEqual([{ configMapRef: { name: 'playground-config' } }, { secretRef: { name: 'playground-secrets' } }]);
     expect(Object.keys((objects.find((o) => o.kind === 'Secret') as any).stringData).sort()).toEqual(['PLAYGROUND_ADMIN_TOKEN', 'PLAYGROUND_DATABASE_URL', 'PLAYGROUND_TOKEN']);
+    // Each pod advertises its own IP (the downward API) for the other pods to forward an instructor's
+    // live view and resets to; the kubelet expands $(POD_IP), and the config loader takes the result.
+    const env = Object.fromEntries((c.env as { name: string; value?: string; valueFrom?: unknown }[]).map((e) => [e.name, e]));
+    expect(env.POD_IP.valueFrom).toEqual({ fieldRef: { fieldPath: 'status.podIP' } });
+    expect(Object.keys(env).indexOf('POD_IP')).toBeLessThan(Object.keys(env).indexOf('PLAYGROUND_ADVERTISE_URL'));
+    const advertised = env.PLAYGROUND_ADVERTISE_URL.value!.replace('$(POD_IP)', '10.244.1.7');
+    expect(loadConfig([], { PLAYGROUND_ADVERTISE_URL: advertised }).advertiseUrl).toBe('http://10.244.1.7:8080');
+    expect(c.ports).toEqual([{ name: 'http-web', containerPort: Number(new URL(advertised).port) }]);
     const pdb = objects.find((o) => o.kind === 'PodDisruptionBudget') as any;
     expect(pdb.spec.selector.matchLabels).toEqual(sts.spec.selector.matchLabels);
   });

@@ -1,9 +1,12 @@
 /**
- * Two playground processes on one PostgreSQL, as two replicas of deploy/ run: a workshop created
- * through one is joinable through either, one instructor dashboard sees the learners of both and
- * follows a learner on the other replica live (NOTIFY): her step, hints, done marks, check
- * verdicts and open terminal; a broadcast reaches learners on both, and the last seat goes to one
- * learner only.
+ * Two playground processes on one PostgreSQL, as two replicas of deploy/ run (one admin token
+ * shared, as deploy/'s Secret gives every pod): a workshop created through one is joinable through
+ * either, one instructor dashboard sees the learners of both and follows a learner on the other
+ * replica live (NOTIFY): her step, hints, done marks, check verdicts and open terminal; a
+ * broadcast reaches learners on both, and the last seat goes to one learner only. The instructor
+ * on one watches and resets a learner of the other through it (forwarded), is told plainly when
+ * the replicas do not share the admin token, and when the other replica is killed its learner's
+ * terminal stops showing as open within the heartbeat timeout and a reset is refused with 503.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,11 +16,18 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { projectRoot } from '../../server/config.js';
 import type { Dashboard } from '../../server/workshops/dashboard.js';
-import { TERMINAL_ELSEWHERE } from '../../server/workshops/http.js';
 import { encodeMessage } from '../../server/terminal/protocol.js';
+import type { ResetStatus } from '../../server/steps/reset.js';
+import { ADMIN_TOKEN_NOT_SHARED, FORWARDED_BY, FORWARDED_NOT_HERE } from '../../server/workshops/forward.js';
+import { REPLICA_GONE } from '../../server/workshops/service.js';
 import { startPostgres, type Postgres } from '../helpers/postgres.js';
 
 const lessonsDir = path.join(projectRoot, 'test/fixtures/lessons/workshop');
+/** deploy/'s Secret gives every replica the same instructor token; forwarding relies on it. */
+const ADMIN_TOKEN = 'shared-instructor-token-0001';
+/** Heartbeats twice a second, gone after 4 s without one (deploy/: 10 s and 30 s). */
+const HEARTBEAT_S = 0.5;
+const TIMEOUT_S = 4;
 
 interface Replica {
   child: ChildProcess;
@@ -27,13 +37,15 @@ interface Replica {
 }
 
 let postgres: Postgres;
+let databaseUrl: string;
 let a: Replica;
 let b: Replica;
 
 /** `node server/main.ts` (through tsx) as `npm run dev` runs it; ready when it prints its URLs. */
-async function startReplica(databaseUrl: string): Promise<Replica> {
+async function startReplica(databaseUrl: string, adminToken = ADMIN_TOKEN): Promise<Replica> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'pg-replica-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', '0', '--data-dir', dataDir, '--lessons-dir', lessonsDir, '--log-level', 'warn'], {
+  const args = ['--port', '0', '--data-dir', dataDir, '--lessons-dir', lessonsDir, '--log-level', 'warn', '--admin-token', adminToken];
+  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts', ...args, '--replica-heartbeat', String(HEARTBEAT_S), '--replica-timeout', String(TIMEOUT_S)], {
     cwd: projectRoot,
     env: { ...process.env, PLAYGROUND_DATABASE_URL: databaseUrl },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -57,7 +69,8 @@ async function startReplica(databaseUrl: string): Promise<Replica> {
 
 async function stopReplica(r: Replica | undefined): Promise<void> {
   if (!r) return;
-  if (r.child.exitCode === null) {
+  // A replica killed by a signal has no exit code, only its signal.
+  if (r.child.exitCode === null && r.child.signalCode === null) {
     const exited = new Promise((resolve) => r.child.once('exit', resolve));
     r.child.kill('SIGTERM');
     await exited;
@@ -118,12 +131,64 @@ const sseUntil = async <T>(r: Replica, cookie: string, p: string, accept: (event
   }
 };
 
+/** A WebSocket to a replica with these cookies (a learner's terminal, an instructor's live view). */
+function openSocket(r: Replica, cookie: string, pathname: string): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(new URL(pathname, r.baseUrl.replace(/^http/, 'ws')), { headers: { cookie, origin: origin(r) } });
+    ws.once('open', () => resolve(ws));
+    ws.once('unexpected-response', (_req, res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode} ${body}`), { statusCode: res.statusCode, body })));
+    });
+    ws.once('error', reject);
+  });
+}
+
+/** Collects a socket's binary output (a terminal's screen) and waits for text in it. */
+function screenOf(ws: WebSocket) {
+  let text = '';
+  ws.on('message', (data: Buffer, binary) => {
+    if (binary) text += data.toString('utf8');
+  });
+  return {
+    text: () => text,
+    async waitFor(needle: string, timeoutMs = 60_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (!text.includes(needle)) {
+        if (Date.now() > deadline) throw new Error(`never saw ${needle}; got ${JSON.stringify(text.slice(-300))}`);
+        // Woken by the next frame, or by the deadline when none comes.
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, Math.max(0, deadline - Date.now()));
+          ws.once('message', () => {
+            clearTimeout(timer);
+            r();
+          });
+        });
+      }
+    },
+  };
+}
+
+const type = (ws: WebSocket, line: string) => ws.send(encodeMessage({ t: 'input', d: `${line}\r` }));
+
+/** A workshop made through A with one learner joined through `via`; her id as A's dashboard has it. */
+async function workshopWithLearner(title: string, via: Replica, name: string) {
+  const created = await call(a, a.admin, '/api/admin/workshops', { method: 'POST', body: JSON.stringify({ title, tracks: ['demo'], capacity: 3, expiresInMinutes: 60 }) });
+  expect(created.status).toBe(201);
+  const w = (await created.json()) as { id: string; joinPath: string };
+  const joined = await join(via, w.joinPath, name);
+  expect(joined.res.status).toBe(303);
+  const d = (await (await call(a, a.admin, `/api/admin/workshops/${w.id}/dashboard`)).json()) as Dashboard;
+  return { w, cookie: joined.cookie, id: d.learners.find((l) => l.name === name)!.id };
+}
+
 beforeAll(async () => {
   postgres = await startPostgres();
-  const url = await postgres.newDatabase();
+  databaseUrl = await postgres.newDatabase();
   // One after the other: the second finds the schema the first made.
-  a = await startReplica(url);
-  b = await startReplica(url);
+  a = await startReplica(databaseUrl);
+  b = await startReplica(databaseUrl);
 }, 120_000);
 
 afterAll(async () => {
@@ -194,7 +259,7 @@ describe('two replicas on one PostgreSQL', () => {
     const failing = await shownWithin((l) => l.cells.demo?.configmap === 'failing', Date.now());
     expect(failing.ms).toBeLessThan(1000);
 
-    // Her terminal opens on B: A shows it, as another replica's (its live view refused plainly).
+    // Her terminal opens on B: A shows it, as another replica's.
     const shell = new WebSocket(new URL('/ws/terminal', b.baseUrl.replace(/^http/, 'ws')), { headers: { cookie: ada.cookie, origin: origin(b) } });
     await new Promise((resolve, reject) => {
       shell.once('open', resolve);
@@ -203,29 +268,7 @@ describe('two replicas on one PostgreSQL', () => {
     const terminal = await shownWithin((l) => l.terminal, Date.now());
     expect(terminal.ms).toBeLessThan(1000);
     expect(terminal.ada.terminalElsewhere).toMatch(/:\d+$/);
-    const watch = await new Promise<{ status: number; body: string }>((resolve, reject) => {
-      const view = new WebSocket(new URL(`/ws/watch?workshop=${w.id}&learner=${adaOf(first)!.id}`, a.baseUrl.replace(/^http/, 'ws')), { headers: { cookie: a.admin, origin: origin(a) } });
-      view.once('open', () => reject(new Error('the live view opened on a replica without the terminal')));
-      view.once('unexpected-response', (_req, res) => {
-        let body = '';
-        res.on('data', (c: Buffer) => (body += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode!, body }));
-      });
-      view.once('error', reject);
-    });
-    expect(watch.status).toBe(409);
-    expect(watch.body).toContain(TERMINAL_ELSEWHERE);
-    expect(watch.body).toContain(terminal.ada.terminalElsewhere!);
-    // Resets through A would make her a cluster and home on the wrong pod: refused, saying where to go.
-    const adaId = adaOf(first)!.id;
-    for (const [what, body] of [
-      ['cluster', undefined],
-      ['step', JSON.stringify({ trackId: 'demo', stepId: 'configmap' })],
-    ] as const) {
-      const refused = await call(a, a.admin, `/api/admin/workshops/${w.id}/learners/${adaId}/reset-${what}`, { method: 'POST', ...(body ? { body } : {}) });
-      expect(refused.status).toBe(409);
-      expect(((await refused.json()) as { error: string }).error).toBe(`this learner works on another playground pod: their cluster and files are there, so their ${what} can only be reset through that pod`);
-    }
+    expect(terminal.ada.unreachable).toBeNull();
 
     // She makes the ConfigMap in her terminal: the check passes and the step is done, on A too.
     shell.send(encodeMessage({ t: 'input', d: 'kubectl create configmap greeting --from-literal=message=hello\r' }));
@@ -255,4 +298,123 @@ describe('two replicas on one PostgreSQL', () => {
     expect(outcomes.map((o) => o.res.status).sort()).toEqual([303, 409]);
     expect(outcomes.find((o) => o.res.status === 409)!.body).toContain('This workshop is full');
   }, 30_000);
+
+  it('lets the instructor on one replica watch and reset a learner of the other, through it', async () => {
+    const { w, cookie: ada, id: adaId } = await workshopWithLearner('Forwarded', b, 'Ada');
+    const shell = await openSocket(b, ada, '/ws/terminal');
+    const herScreen = screenOf(shell);
+    type(shell, 'echo before-$((6*7))');
+    await herScreen.waitFor('before-42');
+
+    // The live view, opened on A, shows her screen on B and then what she types.
+    const view = await openSocket(a, a.admin, `/ws/watch?workshop=${w.id}&learner=${adaId}`);
+    const viewed = screenOf(view);
+    await viewed.waitFor('before-42');
+    type(shell, 'echo live-$((7*6))x');
+    await viewed.waitFor('live-42x');
+    // Read-only through A too: what the viewer sends reaches no shell (a later marker shows nothing ran).
+    type(view, 'echo INTRUDER-$((1+1))');
+    type(shell, 'echo after-$((5*5))');
+    await viewed.waitFor('after-25');
+    expect(herScreen.text()).not.toContain('INTRUDER-2');
+    view.close();
+    // Her cookie is B's, and no instructor's anywhere: it opens no live view on A.
+    await expect(openSocket(a, ada, `/ws/watch?workshop=${w.id}&learner=${adaId}`)).rejects.toMatchObject({ statusCode: 401 });
+
+    // Reset step through A: answered at once, its progress streamed through A to the end, her page on B told.
+    const learnerEvents = await openSse(b, ada, '/api/workshop/events');
+    const resetEvents = await openSse(a, a.admin, `/api/admin/workshops/${w.id}/learners/${adaId}/reset-step/events`);
+    try {
+      const res = await call(a, a.admin, `/api/admin/workshops/${w.id}/learners/${adaId}/reset-step`, { method: 'POST', body: JSON.stringify({ trackId: 'demo', stepId: 'secret' }) });
+      expect(res.status).toBe(202);
+      const started = (await res.json()) as ResetStatus;
+      expect(started).toMatchObject({ trackId: 'demo', stepId: 'secret', phase: 'building' });
+      const told = await learnerEvents.until<{ startedAt: number; stepId: string }>((e) => e === 'reset');
+      expect(told).toEqual({ trackId: 'demo', trackTitle: 'Workshop demo', stepId: 'secret', stepTitle: 'Create a Secret', startedAt: started.startedAt });
+      const end = await resetEvents.until<ResetStatus>((e, st) => e === 'reset' && st.startedAt >= started.startedAt && ['done', 'failed'].includes(st.phase), 120_000);
+      expect(end, JSON.stringify(end)).toMatchObject({ phase: 'done', message: 'Ready: your cluster and files are at the start of "Create a Secret".' });
+    } finally {
+      learnerEvents.close();
+      resetEvents.close();
+    }
+    shell.close();
+    expect(await (await call(b, ada, '/api/progress/demo')).json()).toMatchObject({ currentStep: 'secret' });
+
+    // Reset cluster through A: what she made on B is gone, and her terminal there says so.
+    const fresh = await openSocket(b, ada, '/ws/terminal');
+    const screen = screenOf(fresh);
+    type(fresh, 'kubectl create configmap keepme --from-literal=a=b');
+    await screen.waitFor('configmap/keepme created', 120_000);
+    const reset = await call(a, a.admin, `/api/admin/workshops/${w.id}/learners/${adaId}/reset-cluster`, { method: 'POST', body: '{}' });
+    expect(reset.status, await reset.clone().text()).toBe(200);
+    expect(await reset.json()).toEqual({ ok: true });
+    await screen.waitFor('Your instructor reset your cluster');
+    type(fresh, 'kubectl get configmap keepme; echo done-$((3*3))');
+    await screen.waitFor('done-9');
+    expect(screen.text()).toContain('Error from server (NotFound): configmaps "keepme" not found');
+    fresh.close();
+
+    // A request already forwarded once is never forwarded again: A holds no Ada, so it refuses.
+    const looped = await fetch(new URL(`/api/admin/workshops/${w.id}/learners/${adaId}/reset-cluster`, a.baseUrl), {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, [FORWARDED_BY]: 'elsewhere:8080', 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(looped.status).toBe(409);
+    expect(await looped.json()).toEqual({ error: FORWARDED_NOT_HERE });
+  }, 300_000);
+
+  it('says plainly that the replicas must share the admin token when the other one refuses it', async () => {
+    const c = await startReplica(databaseUrl, 'another-instructor-token-02');
+    try {
+      const { w, id } = await workshopWithLearner('Mismatched', c, 'Cy');
+      const res = await call(a, a.admin, `/api/admin/workshops/${w.id}/learners/${id}/reset-cluster`, { method: 'POST', body: '{}' });
+      expect(res.status).toBe(502);
+      const { error } = (await res.json()) as { error: string };
+      expect(error.startsWith(ADMIN_TOKEN_NOT_SHARED), error).toBe(true);
+      expect(error).toMatch(/ \(.+:\d+\)$/);
+      const watch = await openSocket(a, a.admin, `/ws/watch?workshop=${w.id}&learner=${id}`).catch((e: { statusCode: number; body: string }) => e);
+      expect(watch).toMatchObject({ statusCode: 502, body: expect.stringContaining(ADMIN_TOKEN_NOT_SHARED) });
+    } finally {
+      await stopReplica(c);
+    }
+  }, 120_000);
+
+  // Last: B does not come back.
+  it('stops showing a killed replica’s learner with an open terminal within the timeout, and refuses her resets with 503', async () => {
+    const { w, cookie, id } = await workshopWithLearner('Crash', b, 'Kim');
+    const dashboard = await openSse(a, a.admin, `/api/admin/workshops/${w.id}/events`);
+    const kimOf = (d: Dashboard) => d.learners.find((l) => l.id === id);
+    const shell = await openSocket(b, cookie, '/ws/terminal');
+    const open = await dashboard.until<Dashboard>((_e, d) => kimOf(d)?.terminal === true);
+    const bName = kimOf(open)!.terminalElsewhere!;
+    expect(kimOf(open)!.unreachable).toBeNull();
+
+    const killedAt = Date.now();
+    const exited = new Promise((resolve) => b.child.once('exit', resolve));
+    b.child.kill('SIGKILL');
+    await exited;
+    shell.terminate();
+    const gone = await dashboard.until<Dashboard>((_e, d) => kimOf(d)?.terminal === false, 30_000);
+    const ms = Date.now() - killedAt;
+    console.log(`the killed replica's learner shown without a terminal ${ms} ms after the kill (timeout ${TIMEOUT_S} s, heartbeat ${HEARTBEAT_S} s)`);
+    expect(kimOf(gone)).toMatchObject({ terminal: false, terminalElsewhere: null, unreachable: bName });
+    // Its last heartbeat was at most one interval before the kill, and A looks once an interval.
+    expect(ms).toBeLessThan((TIMEOUT_S + HEARTBEAT_S) * 1000 + 1000);
+    dashboard.close();
+
+    for (const [what, body] of [
+      ['step', JSON.stringify({ trackId: 'demo', stepId: 'configmap' })],
+      ['cluster', '{}'],
+    ] as const) {
+      const res = await call(a, a.admin, `/api/admin/workshops/${w.id}/learners/${id}/reset-${what}`, { method: 'POST', body });
+      expect(res.status, what).toBe(503);
+      const { error } = (await res.json()) as { error: string };
+      expect(error, what).toContain(`${REPLICA_GONE} (${bName}; no heartbeat for `);
+      expect(error, what).toContain('their terminal, cluster and files are there, so this works again once that pod is back');
+    }
+    const events = await call(a, a.admin, `/api/admin/workshops/${w.id}/learners/${id}/reset-step/events`);
+    expect(events.status).toBe(503);
+    await expect(openSocket(a, a.admin, `/ws/watch?workshop=${w.id}&learner=${id}`)).rejects.toMatchObject({ statusCode: 503, body: expect.stringContaining(REPLICA_GONE) });
+  }, 120_000);
 });

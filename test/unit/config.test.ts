@@ -82,7 +82,21 @@ describe('config', () => {
     expect(message).not.toContain('hunter2');
   });
 
-    it('refuses a short fixed token', () => {
+  it('takes the URL other replicas reach this one at, and the heartbeat timings (10 s, gone after 30 s by default)', () => {
+    expect(loadConfig([], { PLAYGROUND_ADVERTISE_URL: 'http://10.244.1.7:8080' }).advertiseUrl).toBe('http://10.244.1.7:8080');
+    expect(loadConfig(['--advertise-url', 'http://Pod-0.playground-pods:8080/'], {}).advertiseUrl).toBe('http://pod-0.playground-pods:8080');
+    expect(loadConfig([], {}).advertiseUrl).toBeUndefined();
+    expect(() => loadConfig(['--advertise-url', 'http://10.0.0.1:8080/api'], {})).toThrow('advertiseUrl (--advertise-url / PLAYGROUND_ADVERTISE_URL): "http://10.0.0.1:8080/api" must be scheme, host and port only');
+    // An unbracketed IPv6 address (an IPv6 pod IP put in a URL as is) is no URL: said so at start.
+    expect(() => loadConfig([], { PLAYGROUND_ADVERTISE_URL: 'http://fd00::7:8080' })).toThrow('is not a URL');
+    const c = loadConfig([], {});
+    expect([c.replicaHeartbeatSeconds, c.replicaTimeoutSeconds]).toEqual([10, 30]);
+    const quick = loadConfig(['--replica-heartbeat', '0.5', '--replica-timeout', '2'], {});
+    expect([quick.replicaHeartbeatSeconds, quick.replicaTimeoutSeconds]).toEqual([0.5, 2]);
+    expect(() => loadConfig([], { PLAYGROUND_REPLICA_HEARTBEAT: '10', PLAYGROUND_REPLICA_TIMEOUT: '15' })).toThrow('must be at least twice the heartbeat interval (10 s)');
+  });
+
+  it('refuses a short fixed token', () => {
     expect(() => loadConfig([], { PLAYGROUND_TOKEN: 'abc' })).toThrow(/token.*at least 16/);
   });
 

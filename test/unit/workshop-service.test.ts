@@ -12,6 +12,7 @@ import { Workshops } from '../../server/workshops/service.js';
 import type { Dashboard } from '../../server/workshops/dashboard.js';
 import { ResetError, type ResetStatus } from '../../server/steps/reset.js';
 import type { WorkshopStore } from '../../server/workshops/store.js';
+import { Replicas } from '../../server/workshops/replicas.js';
 
 let store: SqliteWorkshopStore;
 let workshops: Workshops;
@@ -247,3 +248,78 @@ describe('the instructor’s step reset', () => {
     expect(starts).toBe(0);
   });
 });
+
+describe('replicas knowing each other', () => {
+  it('routes a learner to the live replica that admitted them, says when it went silent, and redraws dashboards when it does', async () => {
+    let now = new Date('2026-03-01T09:00:00Z');
+    const clock = () => now;
+    // One clock for the store's heartbeats and the replicas' judgement, as synchronized pods have.
+    const store = new SqliteWorkshopStore({ file: ':memory:', clock });
+    const silent = pino({ level: 'silent' });
+    const facts = {
+      progress: { get: () => ({ currentStep: null, done: [] }), checkResults: () => undefined, setStepDone: () => {}, setCurrentStep: () => {} },
+      tracks: () => [{ id: 't', title: 'T', steps: [{ id: 's1', title: 'One' }] }],
+      logger: silent,
+      clock,
+      pushDelayMs: 1,
+      minPushIntervalMs: 1,
+    };
+    // A ticks every 20 ms; the test moves the clock and waits for the update that follows.
+    const registry = (name: string, url: string, onChange?: () => void) => new Replicas({ store, name, url, intervalMs: 20, timeoutMs: 30_000, logger: silent, clock, ...(onChange ? { onChange } : {}) });
+    const bIdentities = new Set<string>();
+    // B beats once, then never again (as after a SIGKILL); the test moves the clock past the timeout.
+    const b = new Workshops({ ...facts, store, replica: 'pod-b', hasTerminal: (l) => l === 'ada', isHere: (l) => bIdentities.has(l) });
+    let a: Workshops | undefined;
+    const aReplicas = registry('pod-a', 'http://10.0.0.1:8080', () => a!.replicasChanged());
+    a = new Workshops({ ...facts, store, replica: 'pod-a', hasTerminal: () => false, isHere: () => false, replicas: aReplicas });
+    try {
+      await store.heartbeat('pod-b', 'http://10.0.0.2:8080');
+      await aReplicas.start();
+      const w = await store.create({ title: 'W', tracks: ['t'], capacity: 5, expiresAt: new Date(now.getTime() + 3_600_000) });
+      expect((await b.join(w.joinCode, 'Ada', () => (bIdentities.add('ada'), 'ada'))).ok).toBe(true);
+      await b.terminalChanged('ada');
+      expect(await b.route('ada')).toEqual({ kind: 'here' });
+      expect(await a.route('ada')).toEqual({ kind: 'replica', name: 'pod-b', url: 'http://10.0.0.2:8080' });
+      // A learner of no replica known (not a member here): nowhere to forward.
+      expect(await a.route('stranger')).toEqual({ kind: 'unknown' });
+      const u = updatesOf(a, w.id);
+      expect((await a.dashboard(w.id))!.learners[0]).toMatchObject({ terminal: true, terminalElsewhere: 'pod-b', unreachable: null });
+
+      // Past the timeout without B's heartbeat, A's next tick finds B gone and redraws.
+      now = new Date(now.getTime() + 31_000);
+      const redrawn = await u.next((d) => d.learners[0]?.unreachable === 'pod-b');
+      expect(redrawn.learners[0]).toMatchObject({ terminal: false, terminalElsewhere: null, unreachable: 'pod-b' });
+      const gone = await a.route('ada');
+      expect(gone).toMatchObject({ kind: 'gone', name: 'pod-b' });
+      expect((gone as { message: string }).message).toMatch(/^this learner’s playground pod is unreachable \(pod-b; no heartbeat for 31 s: it crashed, or its node was lost\): their terminal, cluster and files are there/);
+      // B itself still holds her: its own view is unchanged.
+      expect(await b.route('ada')).toEqual({ kind: 'here' });
+
+      // B comes back (a heartbeat): reachable again, and the dashboard says so.
+      await store.heartbeat('pod-b', 'http://10.0.0.3:8080');
+      const back = await u.next((d) => d.learners[0]?.unreachable === null);
+      expect(back.learners[0]).toMatchObject({ terminal: true, terminalElsewhere: 'pod-b' });
+      expect(await a.route('ada')).toEqual({ kind: 'replica', name: 'pod-b', url: 'http://10.0.0.3:8080' });
+      // A replica that leaves on purpose is gone at once.
+      await store.leave('pod-b');
+      expect((await a.route('ada')) as { message: string }).toMatchObject({ kind: 'gone', message: expect.stringContaining('(pod-b; it stopped)') });
+      u.stop();
+    } finally {
+      await aReplicas.stop();
+      await store.leave('pod-b');
+      a.close();
+      b.close();
+    }
+    expect((await store.replicas()).map((r) => r.name)).toEqual([]);
+    await store.dispose();
+  });
+});
+
+/** The updates a service pushes for a workshop; `next` resolves with the first one `accept` takes. */
+function updatesOf(service: Workshops, workshopId: string) {
+  let waiting: { accept: (d: Dashboard) => boolean; resolve: (d: Dashboard) => void } | null = null;
+  const stop = service.subscribeDashboard(workshopId, (d) => {
+    if (waiting?.accept(d)) waiting.resolve(d);
+  });
+  return { stop, next: (accept: (d: Dashboard) => boolean) => new Promise<Dashboard>((resolve) => (waiting = { accept, resolve })) };
+}

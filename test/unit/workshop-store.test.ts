@@ -219,6 +219,34 @@ describe.each(implementations)('workshop store ($name)', ({ fresh }) => {
     expect(await store.terminals(w.id)).toEqual([]);
   });
 
+  it('registers replicas with their URL and heartbeat (refreshed, not duplicated), forgets one that leaves, and keeps which replica admitted each member', async () => {
+    expect(await store.replicas()).toEqual([]);
+    const first = now;
+    await store.heartbeat('pod-1:8080', 'http://10.0.0.2:8080');
+    await store.heartbeat('pod-0:8080', 'http://10.0.0.1:8080');
+    now = new Date(now.getTime() + 10_000);
+    // A restarted pod comes back with a new IP under its old name: one row, the new URL.
+    await store.heartbeat('pod-1:8080', 'http://10.0.0.9:8080');
+    expect(await store.replicas()).toEqual([
+      { name: 'pod-0:8080', url: 'http://10.0.0.1:8080', seenAt: first },
+      { name: 'pod-1:8080', url: 'http://10.0.0.9:8080', seenAt: now },
+    ]);
+    await store.leave('pod-0:8080');
+    await store.leave('never-was');
+    expect((await store.replicas()).map((r) => r.name)).toEqual(['pod-1:8080']);
+
+    const w = await create(3);
+    const ada = await store.join(w.joinCode, 'Ada', newLearner, 'pod-1:8080');
+    const bob = await store.join(w.joinCode, 'Bob', newLearner);
+    if (!ada.ok || !bob.ok) throw new Error('join refused');
+    expect(ada.member.replica).toBe('pod-1:8080');
+    expect((await store.membership(ada.member.learnerId))?.member.replica).toBe('pod-1:8080');
+    expect((await store.members(w.id)).map((m) => [m.displayName, m.replica])).toEqual([
+      ['Ada', 'pod-1:8080'],
+      ['Bob', null],
+    ]);
+  });
+
   it('survives a restart (SQLite: a file of its own in the data dir)', async () => {
     const w = await create(3);
     await store.join(w.joinCode, 'Ada', newLearner);
@@ -375,8 +403,8 @@ describe('results export', () => {
     workshop: { id: 'w1', title: 'Mesh & more', tracks: ['t'], capacity: 5, status: 'open', expiresAt: '2026-03-01T17:00:00.000Z', joinPath: '/join/x', broadcast: null },
     tracks: [{ id: 't', title: 'T', steps: [{ id: 's1', title: 'One, first' }, { id: 's2', title: 'Two' }] }],
     learners: [
-      { id: 'l1', name: '=HYPERLINK("http://evil")', joinedAt: '', terminal: false, terminalElsewhere: null, current: null, hintsOpened: 0, stuck: false, stuckReasons: [], cells: { t: { s1: 'done', s2: 'failing' } }, doneCount: 1 },
-      { id: 'l2', name: 'Grace <"Hopper">', joinedAt: '', terminal: false, terminalElsewhere: null, current: null, hintsOpened: 0, stuck: false, stuckReasons: [], cells: { t: { s1: 'done', s2: 'done' } }, doneCount: 2 },
+      { id: 'l1', name: '=HYPERLINK("http://evil")', joinedAt: '', terminal: false, terminalElsewhere: null, unreachable: null, current: null, hintsOpened: 0, stuck: false, stuckReasons: [], cells: { t: { s1: 'done', s2: 'failing' } }, doneCount: 1 },
+      { id: 'l2', name: 'Grace <"Hopper">', joinedAt: '', terminal: false, terminalElsewhere: null, unreachable: null, current: null, hintsOpened: 0, stuck: false, stuckReasons: [], cells: { t: { s1: 'done', s2: 'done' } }, doneCount: 2 },
     ],
     stuckAfterMs: 600_000,
     generatedAt: '2026-03-01T10:00:00.000Z',
