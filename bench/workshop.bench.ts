@@ -336,7 +336,10 @@ export default async function run(): Promise<void> {
     for (const l of learners) l.ws.close();
     process.stdout.write(`${lines.join('\n')}\n`);
   } finally {
+    // SIGTERM to exit: every shell and cluster ended (main.ts gives up after 10 s).
+    const stopping = performance.now();
     await pg.stop();
+    process.stdout.write(`  server stop with ${N} learners: ${f1((performance.now() - stopping) / 1000)} s\n`);
   }
 }
 

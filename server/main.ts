@@ -42,7 +42,11 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     playground.logger.info({ signal }, 'stopping');
-    const force = setTimeout(() => process.exit(1), 10_000);
+    const force = setTimeout(() => {
+      // Clusters still stopping then stop by themselves when this process is gone (sim-child.ts).
+      playground.logger.warn('shutdown took over 10 s: exiting without waiting for the rest');
+      process.exit(1);
+    }, 10_000);
     force.unref();
     playground.close().then(
       () => process.exit(0),
