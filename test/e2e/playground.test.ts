@@ -96,7 +96,13 @@ describe('a learner in the browser', { timeout: 60_000 }, () => {
 
     // The command ran in the shell: its output is a line of its own (the typed command line
     // also holds `echo "…"`, but never the bare text).
-    const before = await waitForTerminal(page, (text) => terminalLines(text).includes(HELLO));
+    // And the prompt after it: the screen compared after the reload is the one the command left.
+    const ranAndPrompted = (text: string) => {
+      const lines = terminalLines(text);
+      const at = lines.indexOf(HELLO);
+      return at >= 0 && lines.slice(at + 1).some((l) => l.startsWith('playground:'));
+    };
+    const before = await waitForTerminal(page, ranAndPrompted);
     // Run focuses the terminal so the learner can go on typing.
     await expect.poll(() => page.evaluate(() => document.activeElement?.classList.contains('xterm-helper-textarea'))).toBe(true);
     // The step's live check saw the greeting in the terminal.
@@ -108,7 +114,7 @@ describe('a learner in the browser', { timeout: 60_000 }, () => {
     await page.getByTestId('lesson-body').waitFor();
     await waitForConnected(page);
     expect(new URL(page.url()).hash).toBe(hashBefore);
-    const after = await waitForTerminal(page, (text) => terminalLines(text).includes(HELLO));
+    const after = await waitForTerminal(page, ranAndPrompted);
     // The replay restores the screen: every line seen before the reload, in order.
     expect(normalize(after)).toBe(normalize(before));
     await screenshot(page, 'e2e-after-reload');

@@ -123,7 +123,8 @@ describe.skipIf(!IS_ROOT)('a learner attacking from their shell (server as root:
     expect(a.uid).toBeGreaterThanOrEqual(100_000);
     expect(b.uid).toBeGreaterThanOrEqual(100_000);
     expect(a.uid).not.toBe(b.uid);
-    await a.client.run('sleep 600 & true');
+    // The prompt can come back before the background job has exec'd sleep: wait until it has.
+    await a.client.run('sleep 600 & until [ "$(tr "\\0" " " < /proc/$!/cmdline)" = "sleep 600 " ]; do :; done');
     for (const learner of [a, b]) {
       const members = learner.members();
       // Only bwrap itself (it sets up the namespaces and mounts) is root; all the learner runs is theirs.
