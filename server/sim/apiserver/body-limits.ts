@@ -70,9 +70,12 @@ export function readLimitedBody(req: IncomingMessage, res: ServerResponse, limit
 }
 
 /**
- * Answer first, then close gently, as Go's net/http does: keep discarding what the client still
- * sends (up to DRAIN_AFTER_LIMIT, for a short while) after a FIN, so no RST destroys the 413 on
- * its way to the client; never read the rest of a large upload.
+ * Answer first, then close gently, as Go's net/http does: discard what the client still sends up
+ * to DRAIN_AFTER_LIMIT, then stop reading (the client's upload stalls on a full window), send a
+ * FIN and close a while later (Go's closeWriteAndWait). Closing at once with the upload still
+ * coming made the kernel answer it with an RST, which could destroy the 413 before the client
+ * had read it (seen under load: curl reported only the 100 Continue). Never reads the rest of a
+ * large upload.
  */
 function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
   let drained = 0;
@@ -80,7 +83,11 @@ function closeAfterAnswer(req: IncomingMessage, res: ServerResponse): void {
   const drop = () => socket.destroy();
   req.on('data', (c: Buffer) => {
     drained += c.length;
-    if (drained > DRAIN_AFTER_LIMIT) drop();
+    if (drained > DRAIN_AFTER_LIMIT) {
+      // Both: a flowing request would otherwise resume its socket for the next read.
+      req.pause();
+      socket.pause();
+    }
   });
   req.resume();
   res.once('finish', () => {
