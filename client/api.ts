@@ -132,11 +132,13 @@ export const api = {
   tracks: () => request<TrackList>('api/tracks'),
   track: (trackId: string) => request<Track>(`api/tracks/${enc(trackId)}`),
   progress: (trackId: string) => request<Progress>(`api/progress/${enc(trackId)}`),
+  // keepalive: a learner who moves on and at once reloads or closes the tab keeps their place
+  // (the page's unload would otherwise cancel the save in flight).
   updateProgress: (trackId: string, update: ProgressUpdate) =>
-    request<Progress>(`api/progress/${enc(trackId)}`, { method: 'PUT', body: JSON.stringify(update) }),
+    request<Progress>(`api/progress/${enc(trackId)}`, { method: 'PUT', body: JSON.stringify(update), keepalive: true }),
   /** Tells a workshop's instructor a hint was opened (a no-op outside workshops). */
   hintOpened: (trackId: string, stepId: string) =>
-    fetch('api/workshop/hint', { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ trackId, stepId }) }).catch(() => undefined),
+    fetch('api/workshop/hint', { method: 'POST', credentials: 'same-origin', keepalive: true, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ trackId, stepId }) }).catch(() => undefined),
   resetStep: (trackId: string, stepId: string) => request<ResetStatus>(`api/steps/${enc(trackId)}/${enc(stepId)}/reset`, { method: 'POST' }),
   runChecks: (trackId: string, stepId: string) =>
     request<StepCheckState>(`api/checks/${enc(trackId)}/${enc(stepId)}/run`, { method: 'POST' }),
