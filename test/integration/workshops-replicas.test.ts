@@ -21,6 +21,7 @@ import type { ResetStatus } from '../../server/steps/reset.js';
 import { ADMIN_TOKEN_NOT_SHARED, FORWARDED_BY, FORWARDED_NOT_HERE } from '../../server/workshops/forward.js';
 import { REPLICA_GONE } from '../../server/workshops/service.js';
 import { startPostgres, type Postgres } from '../helpers/postgres.js';
+import { screenOf } from '../helpers/screen.js';
 
 const lessonsDir = path.join(projectRoot, 'test/fixtures/lessons/workshop');
 /** deploy/'s Secret gives every replica the same instructor token; forwarding relies on it. */
@@ -143,31 +144,6 @@ function openSocket(r: Replica, cookie: string, pathname: string): Promise<WebSo
     });
     ws.once('error', reject);
   });
-}
-
-/** Collects a socket's binary output (a terminal's screen) and waits for text in it. */
-function screenOf(ws: WebSocket) {
-  let text = '';
-  ws.on('message', (data: Buffer, binary) => {
-    if (binary) text += data.toString('utf8');
-  });
-  return {
-    text: () => text,
-    async waitFor(needle: string, timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!text.includes(needle)) {
-        if (Date.now() > deadline) throw new Error(`never saw ${needle}; got ${JSON.stringify(text.slice(-300))}`);
-        // Woken by the next frame, or by the deadline when none comes.
-        await new Promise<void>((r) => {
-          const timer = setTimeout(r, Math.max(0, deadline - Date.now()));
-          ws.once('message', () => {
-            clearTimeout(timer);
-            r();
-          });
-        });
-      }
-    },
-  };
 }
 
 const type = (ws: WebSocket, line: string) => ws.send(encodeMessage({ t: 'input', d: `${line}\r` }));

@@ -15,6 +15,7 @@ import { SqliteWorkshopStore } from '../../server/workshops/sqlite-store.js';
 import type { Dashboard } from '../../server/workshops/dashboard.js';
 import type { ResetStatus } from '../../server/steps/reset.js';
 import { startTestPlayground, type TestPlayground } from '../helpers/playground.js';
+import { screenOf } from '../helpers/screen.js';
 
 const lessonsDir = path.join(path.dirname(new URL(import.meta.url).pathname), '../fixtures/lessons/workshop');
 
@@ -257,31 +258,6 @@ function openTerminal(cookie: string, pathname = '/ws/terminal', headers: Record
     ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { statusCode: res.statusCode })));
     ws.once('error', reject);
   });
-}
-
-/** Collects a socket's binary output (a terminal's screen) and waits for text in it. */
-function screenOf(ws: WebSocket) {
-  let text = '';
-  ws.on('message', (data: Buffer, binary) => {
-    if (binary) text += data.toString('utf8');
-  });
-  return {
-    text: () => text,
-    async waitFor(needle: string, timeoutMs = 60_000) {
-      const deadline = Date.now() + timeoutMs;
-      while (!text.includes(needle)) {
-        if (Date.now() > deadline) throw new Error(`never saw ${needle}; got ${JSON.stringify(text.slice(-300))}`);
-        // Woken by the next frame, or by the deadline when none comes.
-        await new Promise<void>((r) => {
-          const timer = setTimeout(r, Math.max(0, deadline - Date.now()));
-          ws.once('message', () => {
-            clearTimeout(timer);
-            r();
-          });
-        });
-      }
-    },
-  };
 }
 
 describe('the instructor’s access is not a learner’s', () => {
