@@ -5,12 +5,12 @@
  * Docker on these machines.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { type Playground, startPlayground } from '../../server/playground.js';
+import { freePortPair } from '../helpers/ports.js';
 import { collectPageErrors, launchBrowser, newContext, screenshot } from './browser.js';
 
 const STAND_INS = path.resolve(import.meta.dirname, '../fixtures/stand-ins');
@@ -31,14 +31,6 @@ afterAll(async () => {
   fs.rmSync(work, { recursive: true, force: true });
 });
 
-async function freePortPair(): Promise<number> {
-  return new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '0.0.0.0', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p < 65535 ? p : p - 1));
-    });
-  });
-}
 
 describe('cluster progress in the page (--backend kind, stand-in kind)', () => {
   test('a progress bar with kind\'s stage while the cluster is created, gone when it is ready', async () => {

@@ -15,6 +15,7 @@ import { KindBackend, type KindBackendOptions } from '../../server/cluster/kind-
 import { INGRESS_NODE_PORTS, KIND_NODE_IMAGE } from '../../server/cluster/kind/config.js';
 import { KindProgressParser } from '../../server/cluster/kind/progress.js';
 import { loadConfig } from '../../server/config.js';
+import { freePortPair, freePorts } from '../helpers/ports.js';
 
 const STAND_IN_KIND = path.resolve(import.meta.dirname, '../fixtures/stand-ins/kind');
 
@@ -42,21 +43,6 @@ function backend(overrides: Partial<KindBackendOptions> = {}): KindBackend {
  * free). Drawn below Linux's ephemeral range (32768+), where other tests' outgoing connections
  * would take ports between this check and the backend's, and each one bound to prove it free.
  */
-async function freePorts(count: number): Promise<number> {
-  const bind = (port: number) =>
-    new Promise<net.Server | undefined>((resolve) => {
-      const s = net.createServer();
-      s.once('error', () => resolve(undefined));
-      s.listen(port, '0.0.0.0', () => resolve(s));
-    });
-  for (;;) {
-    const base = 20_000 + Math.floor(Math.random() * 10_000);
-    const held = await Promise.all(Array.from({ length: count }, (_, i) => bind(base + i)));
-    await Promise.all(held.map((s) => s && new Promise((r) => s.close(r))));
-    if (held.every(Boolean)) return base;
-  }
-}
-const freePortPair = () => freePorts(2);
 
 const calls = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').trim().split('\n') : []);
 

@@ -6,13 +6,13 @@
  * learner's terminal says are what is tested. A real kind cluster needs a Docker host.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import YAML from 'yaml';
 import { EmbeddedCluster } from '../../server/sim/cluster.js';
 import { startTestPlayground, type TestPlayground } from '../helpers/playground.js';
+import { freePortPair } from '../helpers/ports.js';
 import { TestClient } from '../helpers/terminal-client.js';
 
 const STAND_INS = path.resolve(import.meta.dirname, '../fixtures/stand-ins');
@@ -20,14 +20,6 @@ const saved = { PATH: process.env.PATH };
 let work: string;
 let cluster: EmbeddedCluster;
 
-async function freePortPair(): Promise<number> {
-  return new Promise<number>((resolve) => {
-    const s = net.createServer().listen(0, '0.0.0.0', () => {
-      const p = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(p < 65535 ? p : p - 1));
-    });
-  });
-}
 
 beforeAll(async () => {
   work = fs.mkdtempSync(path.join(os.tmpdir(), 'kind-playground-'));
