@@ -94,15 +94,3 @@ export function reviewsVersion(html: string): string {
   return `${served}:${stars}`;
 }
 
-/** A free TCP port on 127.0.0.1 for port-forward. */
-export async function freePort(): Promise<number> {
-  const net = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}

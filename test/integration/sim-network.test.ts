@@ -5,7 +5,7 @@
  * on a cluster without metrics-server.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deployBookinfo, freePort, reviewsVersion, startHarness, until, type Harness } from './sim-network-harness.js';
+import { deployBookinfo, reviewsVersion, startHarness, until, type Harness } from './sim-network-harness.js';
 
 let h: Harness;
 let ratingsPod: string;
@@ -172,13 +172,15 @@ describe('port-forward', () => {
   for (const target of ['pod', 'deploy/productpage-v1', 'svc/productpage']) {
     it(`kubectl port-forward ${target} then curl localhost reaches productpage`, async () => {
       const resource = target === 'pod' ? (await h.ok(['get', 'pod', '-l', 'app=productpage', '-o', 'jsonpath={.items[0].metadata.name}'])).trim() : target;
-      const local = await freePort();
-      const pf = h.spawnKubectl(['port-forward', resource, `${local}:9080`]);
+      // `:9080` lets kubectl take a free local port itself: a port found free beforehand may be
+      // taken by another test's connection before kubectl binds it.
+      const pf = h.spawnKubectl(['port-forward', resource, ':9080']);
       let out = '';
       pf.stdout!.on('data', (d) => (out += d));
       pf.stderr!.on('data', (d) => (out += d));
       try {
-        await until('Forwarding from', async () => out.includes(`Forwarding from 127.0.0.1:${local} -> 9080`));
+        await until('Forwarding from', async () => /Forwarding from 127\.0\.0\.1:\d+ -> 9080/.test(out));
+        const local = Number(/Forwarding from 127\.0\.0\.1:(\d+) -> 9080/.exec(out)![1]);
         const r = await h.sh(`curl -sS http://localhost:${local}/productpage | grep -o "<title>.*</title>"`);
         expect(r.stdout).toBe('<title>Simple Bookstore App</title>\n');
         const api = await h.sh(`curl -sS http://127.0.0.1:${local}/api/v1/products/0/ratings`);
@@ -191,13 +193,13 @@ describe('port-forward', () => {
   }
 
   it('a port nothing listens on fails the forward as the kubelet reports it', async () => {
-    const local = await freePort();
-    const pf = h.spawnKubectl(['port-forward', 'deploy/details-v1', `${local}:7777`]);
+    const pf = h.spawnKubectl(['port-forward', 'deploy/details-v1', ':7777']);
     let out = '';
     pf.stdout!.on('data', (d) => (out += d));
     pf.stderr!.on('data', (d) => (out += d));
     try {
-      await until('Forwarding from', async () => out.includes('Forwarding from'));
+      await until('Forwarding from', async () => /Forwarding from 127\.0\.0\.1:\d+ -> 7777/.test(out));
+      const local = Number(/Forwarding from 127\.0\.0\.1:(\d+) -> 7777/.exec(out)![1]);
       const r = await h.sh(`curl -sS http://127.0.0.1:${local}/`);
       expect(r.code).not.toBe(0);
       await until('kubelet error', async () => out.includes(`an error occurred forwarding ${local} -> 7777`));
