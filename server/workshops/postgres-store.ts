@@ -67,6 +67,9 @@ const toWorkshop = (r: WorkshopRow): Workshop => ({
 
 const toMember = (r: MemberRow): WorkshopMember => ({ workshopId: r.workshop_id, learnerId: r.learner_id, displayName: r.display_name, joinedAt: new Date(r.joined_at), replica: r.replica });
 
+/** The database's clock as the ISO text the tables keep (`seen_at` is TEXT in both stores' schema). */
+const DATABASE_NOW = `to_char(clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
 export interface PostgresWorkshopStoreOptions {
   /** postgres://… (PLAYGROUND_DATABASE_URL). */
   url: string;
@@ -82,9 +85,9 @@ export class PostgresWorkshopStore implements WorkshopStore {
   private constructor(
     private readonly pool: pg.Pool,
     private readonly url: string,
-    clock: (() => Date) | undefined,
+    private readonly injectedClock: (() => Date) | undefined,
   ) {
-    this.now = clock ?? (() => new Date());
+    this.now = injectedClock ?? (() => new Date());
   }
 
   /** Connects and brings the schema up to date (one replica at a time, under an advisory lock). */
@@ -369,17 +372,23 @@ export class PostgresWorkshopStore implements WorkshopStore {
     return rows.map((r) => ({ learnerId: r.learner_id, replica: r.replica, since: new Date(r.since) }));
   }
 
+  // Heartbeats are written and judged by the database's clock (unless a test injects one): every
+  // replica shares it, while the pods' own clocks may disagree by more than the timeout.
   async heartbeat(name: string, url: string): Promise<void> {
-    await this.pool.query('INSERT INTO workshop_replica (name, url, seen_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO UPDATE SET url = excluded.url, seen_at = excluded.seen_at', [
+    await this.pool.query(`INSERT INTO workshop_replica (name, url, seen_at) VALUES ($1, $2, COALESCE($3::text, ${DATABASE_NOW})) ON CONFLICT (name) DO UPDATE SET url = excluded.url, seen_at = excluded.seen_at`, [
       name,
       url,
-      this.now().toISOString(),
+      this.injectedClock?.().toISOString() ?? null,
     ]);
   }
 
   async replicas(): Promise<ReplicaRecord[]> {
-    const rows = (await this.pool.query<{ name: string; url: string; seen_at: string }>('SELECT name, url, seen_at FROM workshop_replica ORDER BY name COLLATE "C"')).rows;
-    return rows.map((r) => ({ name: r.name, url: r.url, seenAt: new Date(r.seen_at) }));
+    const rows = (
+      await this.pool.query<{ name: string; url: string; seen_at: string; at: string }>(`SELECT name, url, seen_at, COALESCE($1::text, ${DATABASE_NOW}) AS at FROM workshop_replica ORDER BY name COLLATE "C"`, [
+        this.injectedClock?.().toISOString() ?? null,
+      ])
+    ).rows;
+    return rows.map((r) => ({ name: r.name, url: r.url, seenAt: new Date(r.seen_at), silentMs: Date.parse(r.at) - Date.parse(r.seen_at) }));
   }
 
   async leave(name: string): Promise<void> {

@@ -2,8 +2,9 @@
  * Replicas knowing each other through the workshop store: each writes its name, the internal URL
  * other replicas reach it at and a heartbeat every `intervalMs`; one not heard of for longer than
  * `timeoutMs` counts as gone (crashed, node lost, or stopped): its learners' terminals are no
- * longer shown as open and nothing is forwarded to it. Liveness is judged by the reader's clock
- * against the writer's, so the replicas' clocks must roughly agree (NTP: well under the timeout).
+ * longer shown as open and nothing is forwarded to it. How long a replica has been silent is the
+ * store's to say (PostgreSQL's clock writes and judges every heartbeat), so the pods' own clocks
+ * need not agree.
  */
 import type { Logger } from 'pino';
 import type { ReplicaRecord, WorkshopStore } from './store.js';
@@ -17,7 +18,6 @@ export interface ReplicasOptions {
   intervalMs: number;
   timeoutMs: number;
   logger: Logger;
-  clock?: () => Date;
   /** The set of live replicas changed (one came, one went silent): dashboards are drawn again. */
   onChange?: () => void;
 }
@@ -36,7 +36,6 @@ export class Replicas {
   readonly name: string;
   readonly url: string;
   readonly timeoutMs: number;
-  private readonly now: () => Date;
   private timer: NodeJS.Timeout | null = null;
   private lastLive = '';
   private ticking: Promise<void> = Promise.resolve();
@@ -45,7 +44,6 @@ export class Replicas {
     this.name = options.name;
     this.url = options.url;
     this.timeoutMs = options.timeoutMs;
-    this.now = options.clock ?? (() => new Date());
   }
 
   /** Registers this replica (the first heartbeat, awaited: a failure stops the start) and keeps it fresh. */
@@ -72,7 +70,7 @@ export class Replicas {
   }
 
   isAlive(r: ReplicaRecord): boolean {
-    return this.now().getTime() - r.seenAt.getTime() <= this.timeoutMs;
+    return r.silentMs <= this.timeoutMs;
   }
 
   async view(): Promise<ReplicaView> {

@@ -104,8 +104,8 @@ export type LearnerRoute =
 /** The start of what an instructor is told when the learner's replica is gone (503). */
 export const REPLICA_GONE = 'this learner’s playground pod is unreachable';
 
-function goneMessage(name: string, seenAt: Date | undefined, now: Date): string {
-  const why = seenAt ? `no heartbeat for ${Math.max(1, Math.round((now.getTime() - seenAt.getTime()) / 1000))} s: it crashed, or its node was lost` : 'it stopped';
+function goneMessage(name: string, silentMs: number | undefined): string {
+  const why = silentMs !== undefined ? `no heartbeat for ${Math.max(1, Math.round(silentMs / 1000))} s: it crashed, or its node was lost` : 'it stopped';
   return `${REPLICA_GONE} (${name}; ${why}): their terminal, cluster and files are there, so this works again once that pod is back`;
 }
 
@@ -331,7 +331,7 @@ export class Workshops {
     const view: ReplicaView = await this.options.replicas.view();
     const live = view.live(holder);
     if (live) return { kind: 'replica', name: holder, url: live.url };
-    return { kind: 'gone', name: holder, message: goneMessage(holder, view.record(holder)?.seenAt, this.now()) };
+    return { kind: 'gone', name: holder, message: goneMessage(holder, view.record(holder)?.silentMs) };
   }
 
   /** The set of live replicas changed: every open dashboard is drawn again (terminals shown, who is unreachable). */

@@ -42,6 +42,12 @@ export interface ReplicaRecord {
   /** Its internal base URL (--advertise-url), written only by the replica itself. */
   url: string;
   seenAt: Date;
+  /**
+   * How long ago that heartbeat was, by the store's clock (PostgreSQL's own for the shared store):
+   * one clock judges every replica's heartbeat, so pods whose clocks disagree still see each other
+   * alive.
+   */
+  silentMs: number;
 }
 
 export type WorkshopStatus = 'open' | 'closed' | 'expired';

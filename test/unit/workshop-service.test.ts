@@ -253,7 +253,7 @@ describe('replicas knowing each other', () => {
   it('routes a learner to the live replica that admitted them, says when it went silent, and redraws dashboards when it does', async () => {
     let now = new Date('2026-03-01T09:00:00Z');
     const clock = () => now;
-    // One clock for the store's heartbeats and the replicas' judgement, as synchronized pods have.
+    // The store's clock writes and judges heartbeats (PostgreSQL's own in production).
     const store = new SqliteWorkshopStore({ file: ':memory:', clock });
     const silent = pino({ level: 'silent' });
     const facts = {
@@ -265,7 +265,7 @@ describe('replicas knowing each other', () => {
       minPushIntervalMs: 1,
     };
     // A ticks every 20 ms; the test moves the clock and waits for the update that follows.
-    const registry = (name: string, url: string, onChange?: () => void) => new Replicas({ store, name, url, intervalMs: 20, timeoutMs: 30_000, logger: silent, clock, ...(onChange ? { onChange } : {}) });
+    const registry = (name: string, url: string, onChange?: () => void) => new Replicas({ store, name, url, intervalMs: 20, timeoutMs: 30_000, logger: silent, ...(onChange ? { onChange } : {}) });
     const bIdentities = new Set<string>();
     // B beats once, then never again (as after a SIGKILL); the test moves the clock past the timeout.
     const b = new Workshops({ ...facts, store, replica: 'pod-b', hasTerminal: (l) => l === 'ada', isHere: (l) => bIdentities.has(l) });

@@ -7,10 +7,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SqliteWorkshopStore } from '../../server/workshops/sqlite-store.js';
 import { PostgresWorkshopStore } from '../../server/workshops/postgres-store.js';
 import type { WorkshopStore } from '../../server/workshops/store.js';
+import { Replicas } from '../../server/workshops/replicas.js';
 import { startPostgres, type Postgres } from '../helpers/postgres.js';
 import { JOIN_CODE_SHAPE, checkDisplayName } from '../../server/workshops/names.js';
 import { learnerRow, stepKey, type Dashboard, type LearnerFacts } from '../../server/workshops/dashboard.js';
@@ -228,8 +230,8 @@ describe.each(implementations)('workshop store ($name)', ({ fresh }) => {
     // A restarted pod comes back with a new IP under its old name: one row, the new URL.
     await store.heartbeat('pod-1:8080', 'http://10.0.0.9:8080');
     expect(await store.replicas()).toEqual([
-      { name: 'pod-0:8080', url: 'http://10.0.0.1:8080', seenAt: first },
-      { name: 'pod-1:8080', url: 'http://10.0.0.9:8080', seenAt: now },
+      { name: 'pod-0:8080', url: 'http://10.0.0.1:8080', seenAt: first, silentMs: 10_000 },
+      { name: 'pod-1:8080', url: 'http://10.0.0.9:8080', seenAt: now, silentMs: 0 },
     ]);
     await store.leave('pod-0:8080');
     await store.leave('never-was');
@@ -338,6 +340,38 @@ describe('PostgreSQL store: a changed step or terminal is announced, an unchange
       expect(await upToMarker('s1')).toEqual([w.id]);
       expect(await b.terminals(w.id)).toEqual([]);
     } finally {
+      await a.dispose();
+      await b.dispose();
+    }
+  });
+});
+
+describe('PostgreSQL store: replicas judged by the database’s clock', () => {
+  it('sees a replica alive whose pod clock is ten minutes off, and gone once it stops beating', async () => {
+    const url = await postgres.newDatabase();
+    // No injected clock: as in production.
+    const a = await PostgresWorkshopStore.connect({ url });
+    const b = await PostgresWorkshopStore.connect({ url });
+    const silent = pino({ level: 'silent' });
+    const replicas = (store: WorkshopStore, name: string) => new Replicas({ store, name, url: `http://${name}:8080`, intervalMs: 60_000, timeoutMs: 2_000, logger: silent });
+    const onA = replicas(a, 'pod-a');
+    try {
+      // pod-b beats with its clock ten minutes behind the database's; pod-a reads with its clock
+      // ten minutes ahead. Judged by either pod's clock, pod-b would look gone for 20 minutes.
+      vi.useFakeTimers({ toFake: ['Date'], now: Date.now() - 10 * 60_000 });
+      await b.heartbeat('pod-b', 'http://pod-b:8080');
+      vi.setSystemTime(Date.now() + 20 * 60_000);
+      const view = await onA.view();
+      expect(view.live('pod-b')).toMatchObject({ url: 'http://pod-b:8080' });
+      expect(view.record('pod-b')!.silentMs).toBeLessThan(1_000);
+      vi.useRealTimers();
+      // Silent for longer than the timeout by the database's clock: gone, and said how long.
+      await new Promise((r) => setTimeout(r, 2_100));
+      const later = await onA.view();
+      expect(later.live('pod-b')).toBeUndefined();
+      expect(later.record('pod-b')!.silentMs).toBeGreaterThan(2_000);
+    } finally {
+      vi.useRealTimers();
       await a.dispose();
       await b.dispose();
     }
