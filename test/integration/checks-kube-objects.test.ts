@@ -255,6 +255,7 @@ describe('watch', () => {
   it('streams the events of changes made with kubectl, and nothing after abort', async () => {
     const objects = kubeObjectsFor(loadKubeConfig(kubeconfig));
     await kubectl('create', 'namespace', 'watched');
+    await kubectl('create', 'configmap', 'sentinel', '-n', 'watched');
     const events: string[] = [];
     const ends: (Error | undefined)[] = [];
     const watch = await objects.watch(
@@ -262,6 +263,9 @@ describe('watch', () => {
       (type, object) => events.push(`${type} ${(object as { metadata?: { name?: string } }).metadata?.name}`),
       (err) => ends.push(err),
     );
+    // A watch from no resourceVersion starts with what exists: once that has come, the watch is
+    // registered and every change after it arrives as itself.
+    expect(await until(() => events.includes('ADDED sentinel'))).toBe(true);
     await kubectl('create', 'configmap', 'first', '-n', 'watched', '--from-literal=a=1');
     await kubectl('label', 'configmap', 'first', '-n', 'watched', 'seen=yes');
     await kubectl('delete', 'configmap', 'first', '-n', 'watched');

@@ -138,7 +138,8 @@ spec:
       expect(r.stdout).toContain('Sorry, product reviews are currently unavailable for this book.');
       const took = Number(/\ntime=([\d.]+)\n$/.exec(r.stdout)?.[1]);
       expect(took).toBeGreaterThanOrEqual(5.9);
-      expect(took).toBeLessThan(7);
+      // Two tries of 3 s, not a third (9 s); the rest is room for a loaded machine.
+      expect(took).toBeLessThan(8.5);
     }, 60_000);
   });
 });

@@ -174,7 +174,9 @@ spec:
 });
 
 describe('Authorization on HTTP traffic', () => {
-  const code = (ns: string, args = 'http://httpbin.foo:8000/ip') => curlFrom(ns, `${args} -s -o /dev/null -w '%{http_code}'`).then((r) => r.stdout);
+  // The status code, or what went wrong instead (kubectl's exit code and stderr), so a failure says why.
+  const code = (ns: string, args = 'http://httpbin.foo:8000/ip') =>
+    curlFrom(ns, `${args} -s -o /dev/null -w '%{http_code}'`).then((r) => (r.code === 0 || /^\d{3}$/.test(r.stdout) ? r.stdout : `${r.stdout} (exit ${r.code}: ${r.stderr.trim()})`));
 
   it('allow-nothing denies every caller with 403 RBAC: access denied', async () => {
     await apply(`apiVersion: security.istio.io/v1

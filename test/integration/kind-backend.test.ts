@@ -166,8 +166,9 @@ describe('kind backend (with a stand-in kind; a real cluster needs Docker)', () 
 
     it('a cluster creation that hangs is stopped at the deadline, and its half-made cluster removed', async () => {
       process.env.KIND_STANDIN_MODE = 'hang-create';
-      const kind = backend({ hostPort: await freePortPair(), timeoutMs: 1000 });
-      await expect(kind.acquire('a')).rejects.toThrow(/^`kind create cluster --name istio-playground-[0-9a-f]{8} .*` did not finish within 1 s and was stopped\. Last output:\n.*Ensuring node image/s);
+      // 5 s: the stand-in (bash) must have printed its first stage by then, even on a loaded machine.
+      const kind = backend({ hostPort: await freePortPair(), timeoutMs: 5000 });
+      await expect(kind.acquire('a')).rejects.toThrow(/^`kind create cluster --name istio-playground-[0-9a-f]{8} .*` did not finish within 5 s and was stopped\. Last output:\n.*Ensuring node image/s);
       const name = kind.clusterNameOf('a');
       expect(calls().at(-1)).toBe(`delete cluster --name ${name}`);
       expect(kind.status('a')).toMatchObject({ state: 'failed', stage: 'Ensuring node image' });

@@ -131,8 +131,13 @@ describe('kubectl logs', () => {
     try {
       await new Promise((r) => setTimeout(r, 500));
       expect(out).toBe('');
-      await h.ok(['exec', ratingsPod, '--', 'curl', '-sS', '-o', '/dev/null', 'productpage:9080/productpage']);
-      await until('a followed log line', async () => out.includes('"GET /details/0 HTTP/1.1" 200'), 10_000);
+      // Requests go on until one is seen: kubectl may still be opening its stream when the first
+      // is logged (a loaded machine), and --tail=0 rightly leaves that one out.
+      await until('a followed log line', async () => {
+        if (out.includes('"GET /details/0 HTTP/1.1" 200')) return true;
+        await h.ok(['exec', ratingsPod, '--', 'curl', '-sS', '-o', '/dev/null', 'productpage:9080/productpage']);
+        return out.includes('"GET /details/0 HTTP/1.1" 200');
+      }, 20_000);
     } finally {
       follow.kill();
     }

@@ -3,6 +3,7 @@
  * output lines, exit codes and error messages kube-apiserver gives.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -213,12 +214,25 @@ describe('apply, get, edit, delete', () => {
   });
 
   it('streams changes with --watch', async () => {
-    const watcher = kubectl(['get', 'cm', '--watch', '--request-timeout=6s'], { timeoutMs: 15_000 });
-    await new Promise((r) => setTimeout(r, 2500));
-    await ok(['create', 'configmap', 'watched']);
-    const out = await watcher;
-    expect(out.stdout.split('\n')[0]).toMatch(/^NAME\s+DATA\s+AGE$/);
-    expect(out.stdout).toMatch(/^watched\s+0\s+\d+s$/m);
+    // The change is made once the list is printed (the watch starts from the list's
+    // resourceVersion, so nothing made after it can be missed), not after a guessed delay.
+    const watcher = spawn('kubectl', ['get', 'cm', '--watch'], { env: { PATH: process.env.PATH!, HOME: dir, KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache') } });
+    let out = '';
+    watcher.stdout.on('data', (d: Buffer) => (out += d));
+    const waitFor = async (what: RegExp) => {
+      const end = Date.now() + 20_000;
+      while (!what.test(out) && watcher.exitCode === null && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+      expect(out).toMatch(what);
+    };
+    try {
+      await waitFor(/^kube-root-ca\.crt\s+1\s+\d+\w$/m);
+      expect(out.split('\n')[0]).toMatch(/^NAME\s+DATA\s+AGE$/);
+      await ok(['create', 'configmap', 'watched']);
+      await waitFor(/^watched\s+0\s+\d+s$/m);
+      expect(watcher.exitCode).toBeNull();
+    } finally {
+      watcher.kill();
+    }
   });
 
   it('describes a service', async () => {

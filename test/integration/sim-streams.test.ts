@@ -201,8 +201,9 @@ describe('kubectl exec over v5.channel.k8s.io', () => {
     harness.onExec = async (io: ExecIO) => {
       expect(io.tty).toBe(true);
       io.resize.on('resize', (s: TerminalSize) => sizes.push(s));
-      await new Promise((r) => setTimeout(r, 200));
-      initial = io.terminalSize();
+      // kubectl sends the first size from its own goroutine once the stream is open: it may come
+      // before or after this handler starts.
+      initial = io.terminalSize() ?? (await new Promise<TerminalSize>((r) => io.resize.once('resize', r)));
       io.stdout.write('$ ');
       for await (const chunk of io.stdin!) {
         const text = chunk.toString();
@@ -435,6 +436,7 @@ describe('kubectl port-forward (SPDY/3.1 over WebSocket)', () => {
   let appPort = 0;
   let inFlight = 0;
   let maxInFlight = 0;
+  const slowWaiting: (() => void)[] = [];
   const dialed: number[] = [];
 
   beforeAll(async () => {
@@ -454,10 +456,17 @@ describe('kubectl port-forward (SPDY/3.1 over WebSocket)', () => {
       const slow = req.url?.startsWith('/slow') ?? false;
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      setTimeout(() => {
+      const answer = () => {
         inFlight--;
         res.end(`hello from the pod: ${req.method} ${req.url}\n`);
-      }, slow ? 400 : 0);
+      };
+      if (!slow) return void setImmediate(answer);
+      // /slow answers once two are in flight at once (or after 10 s): proof that the forward
+      // carries both together, however late the second curl starts on a loaded machine.
+      slowWaiting.push(answer);
+      const release = () => slowWaiting.splice(0).forEach((f) => f());
+      if (inFlight >= 2) release();
+      else setTimeout(release, 10_000).unref();
     });
     await new Promise<void>((resolve) => app.listen(0, '127.0.0.1', resolve));
     appPort = (app.address() as AddressInfo).port;

@@ -344,8 +344,20 @@ describe('terminal sessions over WebSocket (real PTY)', () => {
     c.ack();
     c.type('yes flow-control-test-line\r');
     await c.until(() => c.outputBytes > FLOW_HIGH_WATER, 'a megabyte of output');
-    await sleep(500);
-    const stalled = c.outputBytes;
+    // What was already on its way lands first (the server and this client share an event loop,
+    // which a loaded machine may stall): wait until half a second brings nothing.
+    let stalled = c.outputBytes;
+    await expect
+      .poll(
+        async () => {
+          await sleep(500);
+          const moved = c.outputBytes - stalled;
+          stalled = c.outputBytes;
+          return moved;
+        },
+        { timeout: 20_000, interval: 0 },
+      )
+      .toBe(0);
     await sleep(1000);
     // Nothing more arrives while unacknowledged bytes are above the high-water mark.
     expect(c.outputBytes).toBe(stalled);
@@ -384,7 +396,10 @@ describe('terminal with a POSIX sh', () => {
 describe('idle terminal sessions', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await startHarness({ idleTimeoutMs: 700, heartbeatMs: 500 });
+    // The default heartbeat (30 s) here: with 500 ms, a worker stalled for half a second (a loaded
+    // machine) runs the heartbeat's timer before it reads the pong from its own client, and the
+    // attached session would be dropped as vanished.
+    h = await startHarness({ idleTimeoutMs: 700 });
   });
   afterAll(async () => {
     await h?.close();
@@ -412,12 +427,17 @@ describe('idle terminal sessions', () => {
   });
 
   it('drops a browser that vanished without closing (no pong), then reaps its session', async () => {
-    const c = await TestClient.open(h.url('vanished'), { autoPong: false });
-    const shell = await c.pid('echo $$');
-    // The server terminates the socket itself: no close frame, so the client sees 1006.
-    expect(await c.closed()).toBe(1006);
-    await expect.poll(() => h.sessions.has('vanished'), { timeout: 5000, interval: 100 }).toBe(false);
-    expect(alive(shell)).toBe(false);
+    const quick = await startHarness({ idleTimeoutMs: 700, heartbeatMs: 500 });
+    try {
+      const c = await TestClient.open(quick.url('vanished'), { autoPong: false });
+      const shell = await c.pid('echo $$');
+      // The server terminates the socket itself: no close frame, so the client sees 1006.
+      expect(await c.closed()).toBe(1006);
+      await expect.poll(() => quick.sessions.has('vanished'), { timeout: 5000, interval: 100 }).toBe(false);
+      expect(alive(shell)).toBe(false);
+    } finally {
+      await quick.close();
+    }
   });
 });
 

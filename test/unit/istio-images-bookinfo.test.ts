@@ -27,7 +27,8 @@ describe('Bookinfo under a ratings delay (the fault-injection task)', () => {
     expect(page).toContain('Sorry, product reviews are currently unavailable for this book.');
     expect(page).not.toContain('Error fetching product details');
     expect(took).toBeGreaterThanOrEqual(5900);
-    expect(took).toBeLessThan(7000);
+    // Two tries of 3 s, not a third (9 s); the rest is room for a loaded machine.
+    expect(took).toBeLessThan(8500);
     const logs = net.logs.get('productpage-v1-5d8f7c9b4-abcde')!;
     expect(logs.filter((l) => l === 'DEBUG:urllib3.connectionpool:Starting new HTTP connection (1): reviews:9080')).toHaveLength(2);
   }, 15_000);

@@ -249,7 +249,8 @@ describe('backend failures', () => {
     const took = Date.now() - start;
     expect(json).toContain('Ratings service is currently unavailable');
     expect(took).toBeGreaterThanOrEqual(2400);
-    expect(took).toBeLessThan(4000);
+    // Ratings never answers: only the timeout ends it (the bound is room for a loaded machine).
+    expect(took).toBeLessThan(6000);
   });
 });
 
