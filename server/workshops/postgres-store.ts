@@ -388,7 +388,7 @@ export class PostgresWorkshopStore implements WorkshopStore {
         this.injectedClock?.().toISOString() ?? null,
       ])
     ).rows;
-    return rows.map((r) => ({ name: r.name, url: r.url, seenAt: new Date(r.seen_at), silentMs: Date.parse(r.at) - Date.parse(r.seen_at) }));
+    return rows.map((r) => ({ name: r.name, url: r.url, silentMs: Date.parse(r.at) - Date.parse(r.seen_at) }));
   }
 
   async leave(name: string): Promise<void> {

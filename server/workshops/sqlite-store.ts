@@ -279,7 +279,7 @@ export class SqliteWorkshopStore implements WorkshopStore {
   async replicas(): Promise<ReplicaRecord[]> {
     const rows = this.db.prepare('SELECT name, url, seen_at FROM workshop_replica ORDER BY name').all() as { name: string; url: string; seen_at: string }[];
     const at = this.now().getTime();
-    return rows.map((r) => ({ name: r.name, url: r.url, seenAt: new Date(r.seen_at), silentMs: at - Date.parse(r.seen_at) }));
+    return rows.map((r) => ({ name: r.name, url: r.url, silentMs: at - Date.parse(r.seen_at) }));
   }
 
   async leave(name: string): Promise<void> {

@@ -41,9 +41,8 @@ export interface ReplicaRecord {
   name: string;
   /** Its internal base URL (--advertise-url), written only by the replica itself. */
   url: string;
-  seenAt: Date;
   /**
-   * How long ago that heartbeat was, by the store's clock (PostgreSQL's own for the shared store):
+   * How long ago its last heartbeat was, by the store's clock (PostgreSQL's own for the shared store):
    * one clock judges every replica's heartbeat, so pods whose clocks disagree still see each other
    * alive.
    */

@@ -223,15 +223,14 @@ describe.each(implementations)('workshop store ($name)', ({ fresh }) => {
 
   it('registers replicas with their URL and heartbeat (refreshed, not duplicated), forgets one that leaves, and keeps which replica admitted each member', async () => {
     expect(await store.replicas()).toEqual([]);
-    const first = now;
     await store.heartbeat('pod-1:8080', 'http://10.0.0.2:8080');
     await store.heartbeat('pod-0:8080', 'http://10.0.0.1:8080');
     now = new Date(now.getTime() + 10_000);
     // A restarted pod comes back with a new IP under its old name: one row, the new URL.
     await store.heartbeat('pod-1:8080', 'http://10.0.0.9:8080');
     expect(await store.replicas()).toEqual([
-      { name: 'pod-0:8080', url: 'http://10.0.0.1:8080', seenAt: first, silentMs: 10_000 },
-      { name: 'pod-1:8080', url: 'http://10.0.0.9:8080', seenAt: now, silentMs: 0 },
+      { name: 'pod-0:8080', url: 'http://10.0.0.1:8080', silentMs: 10_000 },
+      { name: 'pod-1:8080', url: 'http://10.0.0.9:8080', silentMs: 0 },
     ]);
     await store.leave('pod-0:8080');
     await store.leave('never-was');
