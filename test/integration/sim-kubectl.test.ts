@@ -219,16 +219,11 @@ describe('apply, get, edit, delete', () => {
     const watcher = spawn('kubectl', ['get', 'cm', '--watch'], { env: { PATH: process.env.PATH!, HOME: dir, KUBECONFIG: join(dir, 'kubeconfig'), KUBECACHEDIR: join(dir, 'cache') } });
     let out = '';
     watcher.stdout.on('data', (d: Buffer) => (out += d));
-    const waitFor = async (what: RegExp) => {
-      const end = Date.now() + 20_000;
-      while (!what.test(out) && watcher.exitCode === null && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-      expect(out).toMatch(what);
-    };
     try {
-      await waitFor(/^kube-root-ca\.crt\s+1\s+\d+\w$/m);
+      await expect.poll(() => out, { timeout: 20_000 }).toMatch(/^kube-root-ca\.crt\s+1\s+\d+\w$/m);
       expect(out.split('\n')[0]).toMatch(/^NAME\s+DATA\s+AGE$/);
       await ok(['create', 'configmap', 'watched']);
-      await waitFor(/^watched\s+0\s+\d+s$/m);
+      await expect.poll(() => out, { timeout: 20_000 }).toMatch(/^watched\s+0\s+\d+s$/m);
       expect(watcher.exitCode).toBeNull();
     } finally {
       watcher.kill();

@@ -21,6 +21,24 @@ import { TestClient } from '../helpers/terminal-client.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Waits until a growing count stops (half a second brings nothing), up to 20 s; resolves with it. */
+async function whenStill(count: () => number): Promise<number> {
+  let before = count();
+  await expect
+    .poll(
+      async () => {
+        await sleep(500);
+        const now = count();
+        const moved = now - before;
+        before = now;
+        return moved;
+      },
+      { timeout: 20_000, interval: 0 },
+    )
+    .toBe(0);
+  return before;
+}
+
 /** Alive = exists and is not a zombie. */
 function alive(pid: number): boolean {
   if (!existsSync(`/proc/${pid}/stat`)) return false;
@@ -220,20 +238,7 @@ describe('terminal sessions over WebSocket (real PTY)', () => {
         return yes ? Number(/wchar: (\d+)/.exec(readFileSync(`/proc/${yes.pid}/io`, 'utf8'))?.[1]) : NaN;
       };
       // Kernel socket buffers fill first, then the server's own buffer reaches its bound.
-      let before = written();
-      await expect
-        .poll(
-          async () => {
-            await sleep(500);
-            const now = written();
-            const moved = now - before;
-            before = now;
-            return moved;
-          },
-          { timeout: 20_000, interval: 0 },
-        )
-        .toBe(0);
-      expect(before).toBeLessThan(256 * 1024 * 1024);
+      expect(await whenStill(written)).toBeLessThan(256 * 1024 * 1024);
     } finally {
       clearInterval(liar);
       c.ws.terminate();
@@ -345,19 +350,8 @@ describe('terminal sessions over WebSocket (real PTY)', () => {
     c.type('yes flow-control-test-line\r');
     await c.until(() => c.outputBytes > FLOW_HIGH_WATER, 'a megabyte of output');
     // What was already on its way lands first (the server and this client share an event loop,
-    // which a loaded machine may stall): wait until half a second brings nothing.
-    let stalled = c.outputBytes;
-    await expect
-      .poll(
-        async () => {
-          await sleep(500);
-          const moved = c.outputBytes - stalled;
-          stalled = c.outputBytes;
-          return moved;
-        },
-        { timeout: 20_000, interval: 0 },
-      )
-      .toBe(0);
+    // which a loaded machine may stall).
+    const stalled = await whenStill(() => c.outputBytes);
     await sleep(1000);
     // Nothing more arrives while unacknowledged bytes are above the high-water mark.
     expect(c.outputBytes).toBe(stalled);
